@@ -1,0 +1,75 @@
+/* bench_util.c — see bench_util.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "bench_util.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+double gs_bench_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void gs_bench_figure(const char *name, double value, const char *unit)
+{
+    printf("figure %s %.2f %s\n", name, value, unit);
+    fflush(stdout);
+}
+
+double gs_bench_peak_rss_mib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (f == NULL)
+        return -1;
+    char line[256];
+    double kib = -1;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (strncmp(line, "VmHWM:", 6) == 0) {
+            kib = strtod(line + 6, NULL);
+            break;
+        }
+    }
+    fclose(f);
+    return kib < 0 ? -1 : kib / 1024.0;
+}
+
+bool gs_bench_quick(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--quick") == 0)
+            return true;
+    return false;
+}
+
+int gs_bench_tmpdir(char *out, unsigned long cap)
+{
+    const char *base = getenv("TMPDIR");
+    if (base == NULL || base[0] == '\0')
+        base = "/tmp";
+    if ((unsigned long)snprintf(out, cap, "%s/giamsat-bench-XXXXXX", base) >= cap)
+        return -1;
+    return mkdtemp(out) == NULL ? -1 : 0;
+}
+
+void gs_bench_rmdir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *e;
+    char path[4096];
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}

@@ -1,0 +1,21 @@
+/* bench_util.h — what every benchmark shares: a clock, the figure line, peak
+ * memory. A figure is printed as `figure <name> <value> <unit>` on a line of
+ * its own so scripts can collect them. */
+#ifndef GS_BENCH_UTIL_H
+#define GS_BENCH_UTIL_H
+
+#include <stdbool.h>
+
+/* Monotonic seconds. */
+double gs_bench_now(void);
+void gs_bench_figure(const char *name, double value, const char *unit);
+/* Peak resident set size of this process so far, in MiB (VmHWM). */
+double gs_bench_peak_rss_mib(void);
+/* True when argv holds --quick. */
+bool gs_bench_quick(int argc, char **argv);
+/* A fresh temporary directory (mkdtemp under $TMPDIR or /tmp); the caller
+ * removes it with gs_bench_rmdir when done. */
+int gs_bench_tmpdir(char *out, unsigned long cap);
+void gs_bench_rmdir(const char *dir);
+
+#endif

@@ -1,0 +1,388 @@
+/* wire.h — protobuf at the edge (STYLE §5).
+ * common/wire.c is the only file that includes the protobuf-c generated
+ * header. It decodes bytes into the plain C structs below, checking every
+ * limit and required field first, and encodes them back.
+ *
+ * Ownership: a decoded struct owns its strings and byte arrays (malloc'd)
+ * and is released with the matching gs_…_clear(), which also resets it to
+ * all zeros; clear is safe on a zeroed struct. Where a struct holds gs_bytes
+ * (borrowed), the comment says whose bytes they are.
+ *
+ * Strings from the wire are untrusted: decode refuses any that is not valid
+ * UTF-8, contains a NUL or a control character other than '\n' and '\t', or
+ * is longer than its limit. Every decoder refuses unknown enum values,
+ * missing required fields and wrong-length keys and hashes with a sentence
+ * naming the field ("statement.commitment.id: longer than 64 bytes").
+ */
+#ifndef GS_WIRE_H
+#define GS_WIRE_H
+
+#include <stdbool.h>
+
+#include "crypto.h"
+#include "error.h"
+#include "types.h"
+
+/* Limits. Everything from the network or a file is checked against these
+ * before it is used. */
+#define GS_MAX_ENTRY 65536       /* one SignedStatement (a log entry) */
+#define GS_MAX_MESSAGE 4194304   /* one Request or Response frame (default) */
+#define GS_MAX_ORIGIN 128        /* "giamsat/province/" + 64 */
+#define GS_MAX_UNIT 64           /* [a-z0-9-]{1,64} */
+#define GS_MAX_NAME 256          /* names, titles, decision refs, indicators */
+#define GS_MAX_ID 64             /* commitment ids: [A-Za-z0-9._-]{1,64} */
+#define GS_MAX_TEXT 8192         /* reasons, notes, findings, feedback */
+#define GS_MAX_NOTE 16384        /* a cosigned checkpoint note */
+#define GS_MAX_ENTRIES 1000      /* entries in one GetEntries reply */
+#define GS_MAX_PROOF 128         /* hashes in one proof */
+#define GS_MAX_EVIDENCE_ENTRIES 1000
+
+typedef enum {
+    GS_TIER_COMMUNE = 1,
+    GS_TIER_PROVINCE = 2,
+    GS_TIER_CENTRAL = 3,
+    GS_TIER_HUB = 4,
+} gs_tier;
+
+typedef enum {
+    GS_ROLE_HEAD = 1,
+    GS_ROLE_DEPUTY = 2,
+    GS_ROLE_OFFICER = 3,
+    GS_ROLE_INSPECTOR = 4,
+} gs_role;
+
+typedef enum {
+    GS_DIRECTION_AT_LEAST = 1,
+    GS_DIRECTION_AT_MOST = 2,
+} gs_direction;
+
+typedef enum {
+    GS_SEVERITY_LOW = 1,
+    GS_SEVERITY_MEDIUM = 2,
+    GS_SEVERITY_HIGH = 3,
+} gs_severity;
+
+typedef enum {
+    GS_BODY_NONE = 0,
+    GS_BODY_CHARTER,
+    GS_BODY_APPOINTMENT,
+    GS_BODY_RESIGNATION,
+    GS_BODY_DISMISSAL,
+    GS_BODY_KEY_ROTATION,
+    GS_BODY_COMMITMENT,
+    GS_BODY_PROGRESS,
+    GS_BODY_OUTCOME,
+    GS_BODY_FINDING,
+    GS_BODY_FEEDBACK,
+    GS_BODY_RESPONSE,
+    GS_BODY_OBSERVATION,
+    GS_BODY_EVIDENCE,
+} gs_body_kind;
+
+/* Names as the CLI and reports spell them: "head", "at-least", "high",
+ * "commune", "commitment", …; and back (returns 0 for an unknown name). */
+const char *gs_tier_name(gs_tier t);
+const char *gs_role_name(gs_role r);
+const char *gs_direction_name(gs_direction d);
+const char *gs_severity_name(gs_severity s);
+const char *gs_body_name(gs_body_kind k);
+int gs_tier_parse(const char *s);
+int gs_role_parse(const char *s);
+int gs_direction_parse(const char *s);
+int gs_severity_parse(const char *s);
+
+/* Fixed-point measures: value x 10^6. "12.5" <-> 12500000. Parse accepts
+ * an optional '-', digits, optionally '.' and 1–6 digits; nothing else. */
+#define GS_FIXED_SCALE 1000000
+int gs_fixed_parse(const char *s, int64_t *out, gs_error *err);
+void gs_fixed_format(int64_t v, char *out, size_t cap); /* shortest exact form */
+
+/* Origins: giamsat/<commune|province|central>/<unit> or giamsat/hub/<name>. */
+int gs_origin_valid(const char *origin, gs_error *err);
+int gs_unit_valid(const char *unit);
+
+typedef struct {
+    char *origin;
+    uint64_t index;
+    gs_hash leaf_hash;
+} gs_ref;
+
+typedef enum {
+    GS_EVIDENCE_SPLIT_VIEW = 1,
+    GS_EVIDENCE_ROLLBACK = 2,
+    GS_EVIDENCE_BAD_ENTRIES = 3,
+    GS_EVIDENCE_RULE_VIOLATION = 4,
+} gs_evidence_kind;
+
+typedef struct {
+    gs_evidence_kind kind;
+    char *origin;
+    char *log_key;      /* verifier key string */
+    char *checkpoint_a; /* signed note texts; may be NULL when not used */
+    char *checkpoint_b;
+    gs_hash *consistency_proof;
+    size_t n_consistency_proof;
+    uint64_t first_index;
+    gs_buf *entries;
+    size_t n_entries;
+    gs_hash *inclusion_proof;
+    size_t n_inclusion_proof;
+    gs_hash *frontier;
+    size_t n_frontier;
+    char *reason;
+    int64_t detected_at;
+} gs_evidence;
+
+typedef struct {
+    gs_pubkey signer;
+    uint64_t seq;
+    int64_t issued_at;
+    char *origin;
+    gs_body_kind kind;
+    union {
+        struct {
+            char *unit;
+            gs_tier tier;
+            char *display_name;
+            char *parent_origin; /* NULL when none */
+            bool has_parent_key;
+            gs_pubkey parent_key;
+        } charter;
+        struct {
+            gs_pubkey person;
+            char *name;
+            gs_role role;
+            char *title;    /* "" when absent */
+            char *decision; /* "" when absent */
+        } appointment;
+        struct {
+            char *reason;
+        } resignation;
+        struct {
+            gs_pubkey person;
+            char *reason;
+        } dismissal;
+        struct {
+            gs_pubkey new_key;
+        } key_rotation;
+        struct {
+            char *id;
+            char *title;
+            char *indicator;
+            char *unit_of_measure;
+            int64_t target;
+            gs_direction direction;
+            int64_t deadline;
+            bool has_parent;
+            gs_ref parent;
+        } commitment;
+        struct {
+            char *commitment_id;
+            int64_t value;
+            char *note;
+            bool has_evidence;
+            gs_hash evidence_hash;
+        } progress;
+        struct {
+            char *commitment_id;
+            int64_t value;
+            bool has_evidence;
+            gs_hash evidence_hash;
+        } outcome;
+        struct {
+            gs_ref about;
+            gs_severity severity;
+            char *text;
+            bool has_evidence;
+            gs_hash evidence_hash;
+        } finding;
+        struct {
+            bool has_about;
+            gs_ref about;
+            char *text;
+        } feedback;
+        struct {
+            gs_ref to;
+            char *text;
+        } response;
+        struct {
+            char *origin;
+            uint64_t size;
+            gs_hash root;
+            int64_t time;
+        } observation;
+        gs_evidence evidence;
+    } u;
+} gs_statement;
+
+/* A SignedStatement split into its two fields. Both borrow from the bytes it
+ * was decoded from. */
+typedef struct {
+    gs_bytes statement;
+    gs_sig signature;
+} gs_signed_statement;
+
+int gs_wire_decode_signed_statement(gs_bytes in, gs_signed_statement *out, gs_error *err);
+int gs_wire_decode_statement(gs_bytes in, gs_statement *out, gs_error *err);
+void gs_statement_clear(gs_statement *st);
+int gs_wire_encode_statement(const gs_statement *st, gs_buf *out, gs_error *err);
+int gs_wire_encode_signed_statement(gs_bytes statement, const gs_sig *sig, gs_buf *out,
+                                    gs_error *err);
+/* Encodes st, signs it with kp under GS_DOMAIN_STATEMENT and returns the
+ * entry bytes (a serialized SignedStatement). st->signer must be kp->pub. */
+int gs_wire_sign_statement(const gs_statement *st, const gs_keypair *kp, gs_buf *entry,
+                           gs_error *err);
+/* Decodes an entry, checks its signature over the bytes that arrived, and
+ * decodes the statement inside. The one way the node, hub and auditor read
+ * an entry. GS_EVERIFY for a bad signature. */
+int gs_wire_open_entry(gs_bytes entry, gs_statement *out, gs_error *err);
+
+/* Receipts. */
+typedef struct {
+    char *origin;
+    uint64_t index;
+    gs_hash leaf_hash;
+    int64_t time;
+} gs_receipt;
+
+void gs_receipt_clear(gs_receipt *r);
+/* Encodes and signs under GS_DOMAIN_RECEIPT: out is a serialized SignedReceipt. */
+int gs_wire_sign_receipt(const gs_receipt *r, const gs_keypair *kp, gs_buf *out, gs_error *err);
+/* Decodes a SignedReceipt and verifies it against the node's key. */
+int gs_wire_open_receipt(gs_bytes in, const gs_pubkey *node_key, gs_receipt *out, gs_error *err);
+
+/* ------------------------------------------------------------ protocol */
+
+typedef enum {
+    GS_STATUS_OK = 0,
+    GS_STATUS_INVALID_ARGUMENT = 1,
+    GS_STATUS_UNAUTHENTICATED = 2,
+    GS_STATUS_PERMISSION_DENIED = 3,
+    GS_STATUS_NOT_FOUND = 4,
+    GS_STATUS_CONFLICT = 5,
+    GS_STATUS_RESOURCE_EXHAUSTED = 6,
+    GS_STATUS_UNAVAILABLE = 7,
+    GS_STATUS_INTERNAL = 8,
+} gs_status_code;
+
+const char *gs_status_name(gs_status_code c); /* "INVALID_ARGUMENT" */
+/* Maps a GS_E… error code to the status a daemon answers with. */
+gs_status_code gs_status_from_error(int code);
+
+typedef enum {
+    GS_OP_NONE = 0,
+    GS_OP_SUBMIT,
+    GS_OP_GET_CHECKPOINT,
+    GS_OP_GET_ENTRIES,
+    GS_OP_GET_INCLUSION_PROOF,
+    GS_OP_GET_CONSISTENCY_PROOF,
+    GS_OP_ADD_CHECKPOINT,
+    GS_OP_GET_EVIDENCE,
+    GS_OP_GET_SIGNER_STATE,
+} gs_op;
+
+typedef struct {
+    uint32_t version;
+    uint64_t id;
+    gs_op op;
+    char *origin; /* every op but SUBMIT and ADD_CHECKPOINT; "" when left out */
+    union {
+        struct {
+            gs_buf entry; /* the SignedStatement bytes, as they arrived */
+        } submit;
+        struct {
+            uint64_t start;
+            uint32_t count;
+        } get_entries;
+        struct {
+            uint64_t index;
+            uint64_t size;
+        } get_inclusion_proof;
+        struct {
+            uint64_t old_size;
+            uint64_t new_size;
+        } get_consistency_proof;
+        struct {
+            uint64_t old_size;
+            gs_hash *proof;
+            size_t n_proof;
+            char *checkpoint;
+        } add_checkpoint;
+        struct {
+            gs_pubkey signer;
+        } get_signer_state;
+    } u;
+} gs_request;
+
+typedef enum {
+    GS_RESULT_NONE = 0,
+    GS_RESULT_RECEIPT,
+    GS_RESULT_CHECKPOINT,
+    GS_RESULT_ENTRIES,
+    GS_RESULT_PROOF,
+    GS_RESULT_COSIGNATURE,
+    GS_RESULT_CONFLICT,
+    GS_RESULT_EVIDENCE,
+    GS_RESULT_SIGNER_STATE,
+} gs_result_kind;
+
+typedef struct {
+    uint64_t id;
+    gs_status_code code;
+    char *message; /* "" on OK */
+    gs_result_kind result;
+    union {
+        gs_buf receipt;    /* serialized SignedReceipt */
+        char *checkpoint;  /* note text */
+        struct {
+            uint64_t start;
+            gs_buf *entries;
+            size_t n;
+        } entries;
+        struct {
+            uint64_t index;
+            uint64_t size;
+            gs_hash *hashes;
+            size_t n;
+        } proof;
+        char *cosignature; /* signature lines */
+        uint64_t conflict_size;
+        struct {
+            gs_buf *items;
+            size_t n;
+        } evidence;
+        struct {
+            uint64_t next_seq;
+            bool active;
+        } signer_state;
+    } u;
+} gs_response;
+
+/* max is the largest frame accepted (GS_MAX_MESSAGE by default). */
+int gs_wire_decode_request(gs_bytes in, size_t max, gs_request *out, gs_error *err);
+int gs_wire_encode_request(const gs_request *rq, gs_buf *out, gs_error *err);
+void gs_request_clear(gs_request *rq);
+int gs_wire_decode_response(gs_bytes in, size_t max, gs_response *out, gs_error *err);
+int gs_wire_encode_response(const gs_response *rs, gs_buf *out, gs_error *err);
+void gs_response_clear(gs_response *rs);
+
+/* ------------------------------------------------------------- bundles */
+
+typedef struct {
+    char *origin;
+    uint64_t index;
+    gs_buf entry;
+    gs_hash *inclusion_proof;
+    size_t n_inclusion_proof;
+    char *checkpoint;
+    uint64_t signer_index;
+    gs_buf signer_entry;
+    gs_hash *signer_inclusion_proof;
+    size_t n_signer_inclusion_proof;
+} gs_bundle;
+
+int gs_wire_decode_bundle(gs_bytes in, gs_bundle *out, gs_error *err);
+int gs_wire_encode_bundle(const gs_bundle *b, gs_buf *out, gs_error *err);
+void gs_bundle_clear(gs_bundle *b);
+
+#endif

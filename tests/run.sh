@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# tests/run.sh — the one test command (README, .ci/run).
+# Installs what is missing (Debian 12: apt-get update once, then install; sudo
+# when not root; nothing when everything is there), builds with
+# AddressSanitizer + UndefinedBehaviorSanitizer in a fresh build folder and
+# runs every test. Exits non-zero on any failure.
+set -euo pipefail
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$top"
+
+# Debian packages the build and the tests need.
+packages=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
+          libsodium-dev libzmq3-dev libsqlite3-dev libjansson-dev libinih-dev
+          libcmocka-dev sqlite3 python3)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "tests/run.sh: installing ${missing[*]}" >&2
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "tests/run.sh: need root or sudo to install ${missing[*]}" >&2; exit 2; }
+    sudo=(sudo)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update
+  "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+
+build=${GIAMSAT_TEST_BUILD:-$top/build-test}
+rm -rf "$build"
+cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DGIAMSAT_SANITIZE=ON
+cmake --build "$build" -j "$(nproc)"
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+cd "$build"
+ctest --output-on-failure -j "$(nproc)"
