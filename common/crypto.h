@@ -39,6 +39,10 @@ void gs_keypair_wipe(gs_keypair *kp);
 int gs_keyfile_write(const char *path, const gs_keypair *kp, const char *passphrase,
                      gs_error *err);
 int gs_keyfile_read(const char *path, const char *passphrase, gs_keypair *out, gs_error *err);
+/* The public key stored in a key file, read without the passphrase (for
+ * `giamsat key show`). Same file checks as gs_keyfile_read; the secret part
+ * is checked for shape but not decrypted. */
+int gs_keyfile_read_public(const char *path, gs_pubkey *out, gs_error *err);
 /* Reads a passphrase from the first line of a file (no trailing newline).
  * buf is wiped by the caller with sodium_memzero when done. */
 int gs_passphrase_read_file(const char *path, char *buf, size_t cap, gs_error *err);

@@ -36,7 +36,8 @@ void gs_merkle_frontier_init(gs_merkle_frontier *f);
 
 /* Called for every complete subtree the append closes, bottom up, starting
  * with the leaf itself at level 0, so a store can persist exactly the hashes
- * of complete subtrees. All the subtrees closed by leaf i end at leaf i. */
+ * of complete subtrees. All the subtrees closed by leaf i end at leaf i.
+ * h is valid only during the call: copy it. */
 typedef void (*gs_merkle_emit_fn)(void *ctx, unsigned level, uint64_t index, const gs_hash *h);
 
 /* Appends a leaf hash. emit may be NULL. */
@@ -75,8 +76,7 @@ int gs_merkle_prove_consistency(uint64_t old_size, uint64_t new_size, gs_merkle_
 /* RFC 9162 §2.1.3.2. Returns 0 when the proof shows leaf at index in the
  * tree of size with the given root; GS_EVERIFY (with the reason) otherwise. */
 int gs_merkle_verify_inclusion(const gs_hash *leaf, uint64_t index, uint64_t size,
-                               const gs_hash *proof, size_t n, const gs_hash *root,
-                               gs_error *err);
+                               const gs_hash *proof, size_t n, const gs_hash *root, gs_error *err);
 /* RFC 9162 §2.1.4.2. old_size == new_size needs an empty proof and equal
  * roots; old_size == 0 is refused (nothing to prove). */
 int gs_merkle_verify_consistency(uint64_t old_size, uint64_t new_size, const gs_hash *old_root,

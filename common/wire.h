@@ -99,6 +99,7 @@ void gs_fixed_format(int64_t v, char *out, size_t cap); /* shortest exact form *
 
 /* Origins: giamsat/<commune|province|central>/<unit> or giamsat/hub/<name>. */
 int gs_origin_valid(const char *origin, gs_error *err);
+/* [a-z0-9-]{1,64}; returns 0 or GS_EINVAL. */
 int gs_unit_valid(const char *unit);
 
 typedef struct {

@@ -1,0 +1,740 @@
+/* client.c — what every `giamsat` command shares: flags, keys, the
+ * connection to a daemon, checkpoints and entries fetched and verified,
+ * parsing of user-typed values, output. See cli.h. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* ---------------------------------------------------------------- errors */
+
+void cli_errorf(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("giamsat: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_exit_for(int code)
+{
+    switch (code) {
+    case GS_OK: return CLI_EXIT_OK;
+    case GS_EVERIFY:
+    case GS_EPERM:
+    case GS_ECONFLICT:
+    case GS_ECORRUPT:
+    case CLI_EREJECTED: return CLI_EXIT_FAIL;
+    default: return CLI_EXIT_USAGE;
+    }
+}
+
+int cli_fail(const gs_error *err)
+{
+    cli_errorf("%s", err->msg[0] != '\0' ? err->msg : gs_error_name(err->code));
+    return cli_exit_for(err->code);
+}
+
+/* ----------------------------------------------------------------- flags */
+
+const char cli_help_connection[] =
+    "Connection (every command that talks to a daemon):\n"
+    "  --connect EP       the daemon's endpoint, ipc://PATH or tcp://HOST:PORT;\n"
+    "                     default: $GIAMSAT_CONNECT\n"
+    "  --server-key VKEY  the daemon's verifier key (required for tcp://: the CURVE key\n"
+    "                     is derived from it); also the key receipts and the node's\n"
+    "                     checkpoints are checked against\n"
+    "  --log-key VKEY     the log's verifier key, when it is not the daemon's (a hub\n"
+    "                     serving a replica); default: --server-key when its name is the\n"
+    "                     origin, else the signer of the log's Charter (entry 0)\n"
+    "  --origin O         the log, e.g. giamsat/commune/xa-an-binh; may be left out\n"
+    "                     when the endpoint serves a single log\n"
+    "  --timeout MS       how long to wait for each answer (default 10000)\n";
+
+void cli_common_init(cli_common *c)
+{
+    memset(c, 0, sizeof *c);
+    c->timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
+}
+
+int cli_common_opt(cli_common *c, int opt, const char *arg)
+{
+    switch (opt) {
+    case CLI_OPT_CONNECT: c->connect = arg; return 1;
+    case CLI_OPT_SERVER_KEY: c->server_key = arg; return 1;
+    case CLI_OPT_LOG_KEY: c->log_key = arg; return 1;
+    case CLI_OPT_KEY: c->key_file = arg; return 1;
+    case CLI_OPT_PASSPHRASE_FILE: c->passphrase_file = arg; return 1;
+    case CLI_OPT_ORIGIN: c->origin = arg; return 1;
+    case CLI_OPT_JSON: c->json = true; return 1;
+    case CLI_OPT_TIMEOUT: {
+        gs_error err = {0};
+        uint64_t v;
+        if (cli_parse_u64(arg, "--timeout", &v, &err) != 0 || v == 0 || v > 3600000) {
+            cli_errorf("--timeout: expected milliseconds between 1 and 3600000, got \"%s\"", arg);
+            return -1;
+        }
+        c->timeout_ms = (int)v;
+        return 1;
+    }
+    default: return 0;
+    }
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("giamsat: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\ngiamsat: see `giamsat %s --help`\n", command);
+    return CLI_EXIT_USAGE;
+}
+
+int cli_getopt_error(const char *command, int c, char **argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "?";
+    if (c == ':')
+        return cli_usage_error(command, "%s needs a value", arg);
+    return cli_usage_error(command, "unknown flag %s", arg);
+}
+
+void cli_getopt_reset(void)
+{
+    optind = 1;
+    opterr = 0;
+}
+
+/* ------------------------------------------------------------------ keys */
+
+int cli_load_key(const char *path, const char *passphrase_file, gs_keypair *kp, gs_error *err)
+{
+    char pass[CLI_PASSPHRASE_MAX];
+    int rc;
+    if (passphrase_file == NULL)
+        return gs_keyfile_read(path, NULL, kp, err);
+    rc = gs_passphrase_read_file(passphrase_file, pass, sizeof pass, err);
+    if (rc == 0)
+        rc = gs_keyfile_read(path, pass, kp, err);
+    sodium_memzero(pass, sizeof pass);
+    return rc;
+}
+
+void cli_b64_32(const uint8_t b[32], char out[45])
+{
+    gs_base64_encode(out, 45, gs_bytes_of(b, 32));
+}
+
+int cli_parse_pubkey(const char *s, gs_pubkey *out, gs_error *err)
+{
+    if (strchr(s, '+') != NULL && strlen(s) > 44) {
+        gs_vkey vk;
+        int rc = gs_vkey_parse(s, &vk, err);
+        if (rc != 0)
+            return rc;
+        *out = vk.key;
+        return 0;
+    }
+    size_t n = 0;
+    uint8_t b[33];
+    if (gs_base64_decode(b, sizeof b, &n, s, strlen(s), NULL) != 0 || n != 32)
+        return gs_error_set(err, GS_EINVAL,
+                            "\"%s\" is not a public key: expected base64 of 32 bytes (what "
+                            "`giamsat key show` prints) or a verifier key name+hash+key",
+                            s);
+    memcpy(out->b, b, 32);
+    return 0;
+}
+
+/* ------------------------------------------------------------ connecting */
+
+int cli_connect(cli_conn *cn, const cli_common *flags, const gs_keypair *client_key,
+                gs_error *err)
+{
+    int rc;
+    memset(cn, 0, sizeof *cn);
+    cn->flags = flags;
+    const char *ep = flags->connect;
+    if (ep == NULL || ep[0] == '\0')
+        ep = getenv("GIAMSAT_CONNECT");
+    if (ep == NULL || ep[0] == '\0')
+        return gs_error_set(err, GS_EINVAL,
+                            "no endpoint: give --connect EP (e.g. ipc:///srv/giamsat/node.sock) "
+                            "or set GIAMSAT_CONNECT");
+    if (flags->server_key != NULL) {
+        if ((rc = gs_vkey_parse(flags->server_key, &cn->server_key, err)) != 0)
+            return gs_error_wrap(err, "--server-key");
+        cn->has_server_key = true;
+    }
+    if (flags->log_key != NULL) {
+        if ((rc = gs_vkey_parse(flags->log_key, &cn->log_key, err)) != 0)
+            return gs_error_wrap(err, "--log-key");
+        cn->has_log_key = true;
+    }
+    if (flags->origin != NULL) {
+        if ((rc = gs_origin_valid(flags->origin, err)) != 0)
+            return gs_error_wrap(err, "--origin");
+        snprintf(cn->origin, sizeof cn->origin, "%s", flags->origin);
+    }
+    cn->zctx = zmq_ctx_new();
+    if (cn->zctx == NULL)
+        return gs_error_set(err, GS_EIO, "cannot start ZeroMQ: %s", zmq_strerror(errno));
+    rc = gs_net_client_open(&cn->client, cn->zctx, ep,
+                            cn->has_server_key ? &cn->server_key.key : NULL, client_key,
+                            flags->timeout_ms, GS_MAX_MESSAGE, err);
+    if (rc != 0) {
+        cli_disconnect(cn);
+        return rc;
+    }
+    return 0;
+}
+
+void cli_disconnect(cli_conn *cn)
+{
+    gs_net_client_close(&cn->client);
+    if (cn->zctx != NULL)
+        zmq_ctx_term(cn->zctx);
+    cn->zctx = NULL;
+}
+
+int cli_call(cli_conn *cn, gs_request *rq, gs_response *rs, gs_error *err)
+{
+    memset(rs, 0, sizeof *rs);
+    rq->version = 1;
+    int rc = gs_net_client_call(cn->client, rq, rs, err);
+    if (rc != 0) {
+        gs_response_clear(rs);
+        return rc;
+    }
+    if (rs->code != GS_STATUS_OK) {
+        gs_error_set(err, CLI_EREJECTED, "%s: %s", gs_status_name(rs->code),
+                     rs->message != NULL && rs->message[0] != '\0' ? rs->message
+                                                                   : "(no message)");
+        gs_response_clear(rs);
+        return CLI_EREJECTED;
+    }
+    return 0;
+}
+
+static int expect_result(gs_response *rs, gs_result_kind want, const char *op, gs_error *err)
+{
+    if (rs->result == want)
+        return 0;
+    gs_response_clear(rs);
+    return gs_error_set(err, GS_EINVAL, "the daemon answered %s with the wrong kind of result",
+                        op);
+}
+
+static int get_checkpoint_text(cli_conn *cn, const char *origin, char **text, gs_error *err)
+{
+    gs_request rq = {0};
+    gs_response rs;
+    rq.op = GS_OP_GET_CHECKPOINT;
+    rq.origin = (char *)origin;
+    int rc = cli_call(cn, &rq, &rs, err);
+    if (rc != 0)
+        return rc;
+    if ((rc = expect_result(&rs, GS_RESULT_CHECKPOINT, "GetCheckpoint", err)) != 0)
+        return rc;
+    *text = rs.u.checkpoint;
+    rs.u.checkpoint = NULL;
+    gs_response_clear(&rs);
+    if (*text == NULL)
+        return gs_error_set(err, GS_EINVAL, "the daemon sent an empty checkpoint");
+    return 0;
+}
+
+int cli_find_origin(cli_conn *cn, gs_error *err)
+{
+    char *text = NULL;
+    gs_note *note = NULL;
+    gs_checkpoint cp = {0};
+    int rc;
+    if (cn->origin[0] != '\0')
+        return 0;
+    if ((rc = get_checkpoint_text(cn, "", &text, err)) != 0)
+        goto out;
+    size_t len;
+    if ((rc = gs_note_parse(text, strlen(text), &note, err)) != 0 ||
+        (rc = gs_checkpoint_parse(gs_note_text(note, &len), len, &cp, err)) != 0) {
+        gs_error_wrap(err, "the endpoint's checkpoint");
+        goto out;
+    }
+    if ((rc = gs_origin_valid(cp.origin, err)) != 0) {
+        gs_error_wrap(err, "the endpoint's checkpoint names its log");
+        goto out;
+    }
+    snprintf(cn->origin, sizeof cn->origin, "%s", cp.origin);
+out:
+    gs_checkpoint_clear(&cp);
+    gs_note_free(&note);
+    free(text);
+    return rc;
+}
+
+void cli_entries_free(gs_buf *entries, size_t n)
+{
+    if (entries == NULL)
+        return;
+    for (size_t i = 0; i < n; i++)
+        gs_buf_free(&entries[i]);
+    free(entries);
+}
+
+int cli_fetch_entries(cli_conn *cn, const char *origin, uint64_t start, uint64_t count,
+                      gs_buf **out, size_t *n, gs_error *err)
+{
+    gs_buf *all = NULL;
+    size_t have = 0;
+    int rc = 0;
+    *out = NULL;
+    *n = 0;
+    if (count > SIZE_MAX / sizeof(gs_buf) || start > UINT64_MAX - count)
+        return gs_error_set(err, GS_ETOOBIG, "cannot fetch %llu entries at once",
+                            (unsigned long long)count);
+    if (count > 0 && (all = calloc((size_t)count, sizeof *all)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory for %llu entries",
+                            (unsigned long long)count);
+    while (have < count) {
+        gs_request rq = {0};
+        gs_response rs;
+        uint64_t left = count - have;
+        rq.op = GS_OP_GET_ENTRIES;
+        rq.origin = (char *)origin;
+        rq.u.get_entries.start = start + have;
+        rq.u.get_entries.count = (uint32_t)(left < GS_MAX_ENTRIES ? left : GS_MAX_ENTRIES);
+        if ((rc = cli_call(cn, &rq, &rs, err)) != 0 ||
+            (rc = expect_result(&rs, GS_RESULT_ENTRIES, "GetEntries", err)) != 0)
+            goto out;
+        /* A page must start where we asked and hold at least one entry, or
+         * the loop would never end; more than asked is a broken server. */
+        if (rs.u.entries.start != start + have || rs.u.entries.n == 0 ||
+            rs.u.entries.n > rq.u.get_entries.count) {
+            rc = gs_error_set(err, GS_ENOTFOUND,
+                              "the endpoint did not serve entry %llu of %s (it answered %zu "
+                              "entries from %llu)",
+                              (unsigned long long)(start + have), origin, rs.u.entries.n,
+                              (unsigned long long)rs.u.entries.start);
+            gs_response_clear(&rs);
+            goto out;
+        }
+        for (size_t i = 0; i < rs.u.entries.n; i++) {
+            all[have++] = rs.u.entries.entries[i];
+            rs.u.entries.entries[i].p = NULL;
+            rs.u.entries.entries[i].n = 0;
+        }
+        gs_response_clear(&rs);
+    }
+    *out = all;
+    *n = have;
+    all = NULL;
+out:
+    cli_entries_free(all, have);
+    return rc;
+}
+
+static int charter_key(cli_conn *cn, gs_pubkey *out, gs_error *err)
+{
+    gs_buf *e = NULL;
+    size_t n = 0;
+    gs_statement st = {0};
+    int rc;
+    if (cn->has_charter_key) {
+        *out = cn->charter_key;
+        return 0;
+    }
+    if ((rc = cli_fetch_entries(cn, cn->origin, 0, 1, &e, &n, err)) != 0) {
+        gs_error_wrap(err, "cannot read the Charter of %s to learn its key", cn->origin);
+        goto out;
+    }
+    if ((rc = gs_wire_open_entry(gs_bytes_of(e[0].p, e[0].n), &st, err)) != 0) {
+        gs_error_wrap(err, "entry 0 of %s", cn->origin);
+        goto out;
+    }
+    if (st.kind != GS_BODY_CHARTER || strcmp(st.origin, cn->origin) != 0) {
+        rc = gs_error_set(err, GS_EVERIFY, "entry 0 of %s is not its Charter", cn->origin);
+        goto out;
+    }
+    cn->charter_key = st.signer;
+    cn->has_charter_key = true;
+    *out = st.signer;
+out:
+    gs_statement_clear(&st);
+    cli_entries_free(e, n);
+    return rc;
+}
+
+int cli_log_key(cli_conn *cn, gs_pubkey *out, gs_error *err)
+{
+    if (cn->has_log_key) {
+        *out = cn->log_key.key;
+        return 0;
+    }
+    if (cn->has_server_key && strcmp(cn->server_key.name, cn->origin) == 0) {
+        *out = cn->server_key.key;
+        return 0;
+    }
+    return charter_key(cn, out, err);
+}
+
+int cli_node_key(cli_conn *cn, gs_pubkey *out, gs_error *err)
+{
+    if (cn->has_server_key) {
+        *out = cn->server_key.key;
+        return 0;
+    }
+    return charter_key(cn, out, err);
+}
+
+void cli_checkpoint_clear(cli_checkpoint *c)
+{
+    free(c->text);
+    gs_note_free(&c->note);
+    gs_checkpoint_clear(&c->cp);
+    memset(c, 0, sizeof *c);
+}
+
+static int verify_checkpoint(cli_conn *cn, cli_checkpoint *c, gs_error *err)
+{
+    gs_pubkey key;
+    gs_vkey vk;
+    size_t len;
+    int rc;
+    if ((rc = gs_note_parse(c->text, c->len, &c->note, err)) != 0 ||
+        (rc = gs_checkpoint_parse(gs_note_text(c->note, &len), len, &c->cp, err)) != 0)
+        return gs_error_wrap(err, "checkpoint");
+    if (cn->origin[0] == '\0') {
+        if ((rc = gs_origin_valid(c->cp.origin, err)) != 0)
+            return gs_error_wrap(err, "the checkpoint names its log");
+        snprintf(cn->origin, sizeof cn->origin, "%s", c->cp.origin);
+    } else if (strcmp(c->cp.origin, cn->origin) != 0) {
+        return gs_error_set(err, GS_EVERIFY, "the checkpoint is for %s, not %s", c->cp.origin,
+                            cn->origin);
+    }
+    if ((rc = cli_log_key(cn, &key, err)) != 0)
+        return rc;
+    /* c2sp.org/tlog-checkpoint: the log's key name is its origin. */
+    if ((rc = gs_vkey_make(&vk, cn->origin, GS_VKEY_ALG_ED25519, &key, err)) != 0)
+        return rc;
+    if ((rc = gs_note_verify(c->note, &vk, 1, NULL, NULL, err)) != 0) {
+        gs_error_wrap(err, "the checkpoint of %s does not carry a valid signature by its log key",
+                      cn->origin);
+        err->code = GS_EVERIFY;
+        return GS_EVERIFY;
+    }
+    return 0;
+}
+
+int cli_fetch_checkpoint(cli_conn *cn, cli_checkpoint *out, gs_error *err)
+{
+    int rc;
+    memset(out, 0, sizeof *out);
+    if ((rc = get_checkpoint_text(cn, cn->origin, &out->text, err)) != 0)
+        return rc;
+    out->len = strlen(out->text);
+    if ((rc = verify_checkpoint(cn, out, err)) != 0)
+        cli_checkpoint_clear(out);
+    return rc;
+}
+
+int cli_open_checkpoint(cli_conn *cn, const char *text, size_t len, cli_checkpoint *out,
+                        gs_error *err)
+{
+    int rc;
+    memset(out, 0, sizeof *out);
+    if ((out->text = malloc(len + 1)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    memcpy(out->text, text, len);
+    out->text[len] = '\0';
+    out->len = len;
+    if ((rc = verify_checkpoint(cn, out, err)) != 0)
+        cli_checkpoint_clear(out);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- values */
+
+int cli_parse_u64(const char *s, const char *what, uint64_t *out, gs_error *err)
+{
+    uint64_t v = 0;
+    if (s == NULL || s[0] == '\0')
+        return gs_error_set(err, GS_EINVAL, "%s: expected a number", what);
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            return gs_error_set(err, GS_EINVAL, "%s: \"%s\" is not a whole number", what, s);
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return gs_error_set(err, GS_EINVAL, "%s: %s is too large", what, s);
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 0;
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+int cli_parse_ref(cli_conn *cn, const char *s, gs_ref *out, gs_error *err)
+{
+    char buf[GS_MAX_ORIGIN + 128];
+    char *hash = NULL, *index;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if (strlen(s) >= sizeof buf)
+        return gs_error_set(err, GS_EINVAL, "reference \"%.40s…\" is too long", s);
+    memcpy(buf, s, strlen(s) + 1);
+    /* An origin holds '/' but never ':', and base64 holds no ':', so the
+     * last ':' ends the index (ORIGIN:INDEX) or starts the hash
+     * (ORIGIN:INDEX:LEAFHASH). */
+    char *colon = strrchr(buf, ':');
+    if (colon == NULL)
+        goto bad;
+    if (!all_digits(colon + 1, strlen(colon + 1))) {
+        hash = colon + 1;
+        *colon = '\0';
+        if ((colon = strrchr(buf, ':')) == NULL)
+            goto bad;
+    }
+    *colon = '\0';
+    index = colon + 1;
+    if (gs_origin_valid(buf, err) != 0)
+        return gs_error_wrap(err, "reference %s", s);
+    if (cli_parse_u64(index, "reference index", &out->index, err) != 0)
+        goto bad;
+    if (hash != NULL) {
+        size_t n = 0;
+        if (gs_base64_decode(out->leaf_hash.b, sizeof out->leaf_hash.b, &n, hash, strlen(hash),
+                             NULL) != 0 ||
+            n != 32)
+            return gs_error_set(err, GS_EINVAL,
+                                "reference %s: the leaf hash must be base64 of 32 bytes", s);
+    } else {
+        gs_buf *e = NULL;
+        size_t ne = 0;
+        gs_error ferr = {0};
+        if (cn == NULL || cli_fetch_entries(cn, buf, out->index, 1, &e, &ne, &ferr) != 0)
+            return gs_error_set(err, cn == NULL ? GS_EINVAL : GS_ENOTFOUND,
+                                "reference %s: cannot fetch that entry from the endpoint%s%s; "
+                                "give its leaf hash as %s:%s:LEAFHASH (base64)",
+                                s, ferr.msg[0] ? " (" : "", ferr.msg[0] ? ferr.msg : "", buf,
+                                index);
+        gs_merkle_leaf_hash(gs_bytes_of(e[0].p, e[0].n), &out->leaf_hash);
+        cli_entries_free(e, ne);
+    }
+    if ((out->origin = strdup(buf)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    return 0;
+bad:
+    rc = gs_error_set(err, GS_EINVAL,
+                      "reference \"%s\": expected ORIGIN:INDEX or ORIGIN:INDEX:LEAFHASH, e.g. "
+                      "giamsat/commune/xa-an-binh:12",
+                      s);
+    return rc;
+}
+
+void cli_format_ref(const gs_ref *r, char *out, size_t cap)
+{
+    char h[45];
+    cli_b64_32(r->leaf_hash.b, h);
+    snprintf(out, cap, "%s:%llu:%s", r->origin ? r->origin : "", (unsigned long long)r->index, h);
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back (the
+ * civil-calendar arithmetic of H. Hinnant's "chrono-compatible low-level date
+ * algorithms"); used instead of timegm, which C11 lacks. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static bool digits_at(const char *s, size_t n, unsigned *out)
+{
+    unsigned v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    *out = v;
+    return true;
+}
+
+int cli_parse_date(const char *s, int64_t *out, gs_error *err)
+{
+    static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    unsigned y, mo, d, h = 23, mi = 59, se = 59;
+    int64_t offset = 0;
+    size_t n = strlen(s);
+    if (n < 10 || !digits_at(s, 4, &y) || s[4] != '-' || !digits_at(s + 5, 2, &mo) ||
+        s[7] != '-' || !digits_at(s + 8, 2, &d))
+        goto bad;
+    if (n > 10) {
+        /* RFC 3339 §5.6: full-date "T" full-time, where full-time is
+         * HH:MM:SS[.frac] then Z or ±HH:MM (§5.6 allows 't', 'z', and a
+         * space for 'T'). */
+        const char *t = s + 10;
+        if ((t[0] != 'T' && t[0] != 't' && t[0] != ' ') || strlen(t) < 10 ||
+            !digits_at(t + 1, 2, &h) || t[3] != ':' || !digits_at(t + 4, 2, &mi) ||
+            t[6] != ':' || !digits_at(t + 7, 2, &se))
+            goto bad;
+        t += 9;
+        if (*t == '.') {
+            t++;
+            if (*t < '0' || *t > '9')
+                goto bad;
+            while (*t >= '0' && *t <= '9')
+                t++; /* seconds are whole in a statement: the fraction is dropped */
+        }
+        if ((t[0] == 'Z' || t[0] == 'z') && t[1] == '\0') {
+            offset = 0;
+        } else if ((t[0] == '+' || t[0] == '-') && strlen(t) == 6 && t[3] == ':') {
+            unsigned oh, om;
+            if (!digits_at(t + 1, 2, &oh) || !digits_at(t + 4, 2, &om) || oh > 23 || om > 59)
+                goto bad;
+            offset = (int64_t)(oh * 3600 + om * 60);
+            if (t[0] == '-')
+                offset = -offset;
+        } else {
+            goto bad;
+        }
+        if (h > 23 || mi > 59 || se > 60)
+            goto bad;
+    }
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+        (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))))
+        return gs_error_set(err, GS_EINVAL, "date %s: no such day", s);
+    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - offset;
+    return 0;
+bad:
+    return gs_error_set(err, GS_EINVAL,
+                        "date \"%s\": expected YYYY-MM-DD (the end of that day, UTC) or RFC "
+                        "3339, e.g. 2026-12-31T17:00:00+07:00",
+                        s);
+}
+
+void cli_format_time(int64_t t, char *out, size_t cap)
+{
+    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    int64_t rem = t - days * 86400;
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    snprintf(out, cap, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)y, m, d,
+             (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
+}
+
+int cli_hash_file(const char *path, gs_hash *out, gs_error *err)
+{
+    crypto_hash_sha256_state st;
+    uint8_t buf[65536];
+    int rc = 0;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return gs_error_set(err, errno == ENOENT ? GS_ENOTFOUND : GS_EIO,
+                            "cannot read evidence file %s: %s", path, strerror(errno));
+    crypto_hash_sha256_init(&st);
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        crypto_hash_sha256_update(&st, buf, n);
+    if (ferror(f))
+        rc = gs_error_set(err, GS_EIO, "cannot read evidence file %s", path);
+    else
+        crypto_hash_sha256_final(&st, out->b);
+    fclose(f);
+    return rc;
+}
+
+int cli_read_file(const char *path, size_t max, char **out, size_t *len, gs_error *err)
+{
+    int rc = 0;
+    char *buf = NULL;
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return gs_error_set(err, errno == ENOENT ? GS_ENOTFOUND : GS_EIO, "cannot read %s: %s",
+                            path, strerror(errno));
+    if ((buf = malloc(max + 2)) == NULL) {
+        rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+        goto out;
+    }
+    size_t n = fread(buf, 1, max + 1, f);
+    if (ferror(f)) {
+        rc = gs_error_set(err, GS_EIO, "cannot read %s", path);
+        goto out;
+    }
+    if (n > max) {
+        rc = gs_error_set(err, GS_ETOOBIG, "%s is larger than %zu bytes", path, max);
+        goto out;
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    buf = NULL;
+out:
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- output */
+
+json_t *cli_json_b64(const uint8_t *p, size_t n)
+{
+    size_t cap = gs_base64_encoded_len(n);
+    char *s = malloc(cap);
+    if (s == NULL)
+        return NULL;
+    gs_base64_encode(s, cap, gs_bytes_of(p, n));
+    json_t *v = json_string(s);
+    free(s);
+    return v;
+}
+
+int cli_print_json(json_t *v, gs_error *err)
+{
+    int rc = 0;
+    if (v == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory building the JSON output");
+    if (json_dumpf(v, stdout, JSON_INDENT(2)) != 0 ||
+        fputc('\n', stdout) == EOF)
+        rc = gs_error_set(err, GS_EIO, "cannot write to standard output");
+    json_decref(v);
+    return rc;
+}

@@ -1,0 +1,421 @@
+/* cmd_node_init.c — `giamsat node init`: a node's folder, ready for
+ * `giamsat-node --config DIR/node.conf`.
+ *
+ * Writes DIR/node.key (a new node key), DIR/node.db holding the log with its
+ * Charter as entry 0 and a first signed checkpoint, and DIR/node.conf (INI,
+ * read by giamsat-node with inih; relative paths are relative to the
+ * config's folder). Nothing that exists is overwritten; when a step fails,
+ * the files this run created are removed again, so a failed init can simply
+ * be retried. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "log.h"
+#include "rules.h"
+#include "store.h"
+
+static const char help_node[] =
+    "usage: giamsat node init --dir DIR --tier T --unit U --name TEXT\n"
+    "                         [--parent-origin O --parent-key VKEY] [--listen EP]...\n"
+    "Run `giamsat node init --help` for details.\n";
+
+static const char help_init[] =
+    "usage: giamsat node init --dir DIR --tier T --unit U --name TEXT\n"
+    "                         [--parent-origin O --parent-key VKEY] [--listen EP]...\n"
+    "                         [--passphrase-file F] [--json]\n"
+    "\n"
+    "Creates a node for one unit: DIR/node.key (the node's new key), DIR/node.db (its\n"
+    "log, holding the signed Charter as entry 0 and a first signed checkpoint) and\n"
+    "DIR/node.conf (its configuration). DIR is created with mode 0700 when missing;\n"
+    "existing node files are never overwritten. Prints the log's origin and the node's\n"
+    "verifier key: publish the key, it is how everyone checks the log's checkpoints\n"
+    "and receipts (and what --server-key takes).\n"
+    "\n"
+    "  --dir DIR             the node's folder\n"
+    "  --tier T              commune, province or central\n"
+    "  --unit U              the unit's short name, [a-z0-9-]{1,64}; the origin is\n"
+    "                        giamsat/<tier>/<unit>\n"
+    "  --name TEXT           the unit's display name, e.g. \"Xã An Bình\"\n"
+    "  --parent-origin O     the origin of the unit above (a province for a commune, the\n"
+    "                        centre for a province); needs --parent-key\n"
+    "  --parent-key VKEY     that log's verifier key (from its `node init`); its name\n"
+    "                        must be the parent origin\n"
+    "  --listen EP           an endpoint to serve on; repeatable (at most 16).\n"
+    "                        default: ipc://<absolute DIR>/node.sock. tcp:// endpoints\n"
+    "                        use CURVE with the node key\n"
+    "  --passphrase-file F   protect node.key with the passphrase on F's first line;\n"
+    "                        node.conf then names F as passphrase_file\n"
+    "  --json                print {\"origin\",\"log_key\",\"config\",\"listen\":[...]}\n"
+    "\n"
+    "Example:\n"
+    "  giamsat node init --dir /srv/giamsat/an-binh --tier commune --unit xa-an-binh \\\n"
+    "      --name \"Xã An Bình\" --parent-origin giamsat/province/binh-duong \\\n"
+    "      --parent-key 'giamsat/province/binh-duong+1a2b3c4d+AQ...' \\\n"
+    "      --listen tcp://0.0.0.0:7400\n"
+    "  giamsat-node --config /srv/giamsat/an-binh/node.conf\n";
+
+enum {
+    OPT_DIR = CLI_OPT_FIRST_OWN,
+    OPT_TIER,
+    OPT_UNIT,
+    OPT_NAME,
+    OPT_PARENT_ORIGIN,
+    OPT_PARENT_KEY,
+    OPT_LISTEN,
+};
+
+typedef struct {
+    const char *dir, *tier_s, *unit, *name, *parent_origin, *parent_key, *passfile;
+    const char *listen[GS_NET_MAX_ENDPOINTS];
+    size_t n_listen;
+    bool json;
+} init_flags;
+
+/* The paths this run created, removed again if a later step fails. */
+typedef struct {
+    char key[PATH_MAX], db[PATH_MAX], conf[PATH_MAX];
+    bool made_key, made_db, made_conf;
+} init_files;
+
+static void undo(const init_files *f)
+{
+    char p[PATH_MAX + 8];
+    if (f->made_conf)
+        unlink(f->conf);
+    if (f->made_db) {
+        unlink(f->db);
+        /* SQLite's WAL-mode companions (sqlite.org/wal.html). */
+        snprintf(p, sizeof p, "%s-wal", f->db);
+        unlink(p);
+        snprintf(p, sizeof p, "%s-shm", f->db);
+        unlink(p);
+    }
+    if (f->made_key)
+        unlink(f->key);
+}
+
+/* An ipc:// path must fit in sockaddr_un.sun_path with its NUL. */
+static int check_endpoint(const char *ep, gs_error *err)
+{
+    struct sockaddr_un sa;
+    if (strncmp(ep, "ipc://", 6) == 0) {
+        if (strlen(ep + 6) >= sizeof sa.sun_path)
+            return gs_error_set(err, GS_EINVAL,
+                                "--listen %s: an ipc:// path is at most %zu bytes; use a shorter "
+                                "folder or give --listen",
+                                ep, sizeof sa.sun_path - 1);
+        return 0;
+    }
+    if (strncmp(ep, "tcp://", 6) == 0 && ep[6] != '\0')
+        return 0;
+    return gs_error_set(err, GS_EINVAL, "--listen %s: expected ipc://PATH or tcp://HOST:PORT",
+                        ep);
+}
+
+static int make_dir(const char *dir, char *abs, gs_error *err)
+{
+    struct stat sb;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return gs_error_set(err, GS_EIO, "cannot create folder %s: %s", dir, strerror(errno));
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return gs_error_set(err, GS_EINVAL, "%s exists and is not a folder", dir);
+    if (realpath(dir, abs) == NULL)
+        return gs_error_set(err, GS_EIO, "cannot resolve %s: %s", dir, strerror(errno));
+    return 0;
+}
+
+static int refuse_existing(const char *path, gs_error *err)
+{
+    struct stat sb;
+    if (lstat(path, &sb) == 0)
+        return gs_error_set(err, GS_ECONFLICT,
+                            "%s already exists; node init never overwrites a node (use another "
+                            "--dir, or remove it if it is really unwanted)",
+                            path);
+    return 0;
+}
+
+static int write_conf(const init_files *f, const char *origin, const init_flags *fl,
+                      const char *passfile_abs, const char *default_listen, gs_error *err)
+{
+    int fd = open(f->conf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return gs_error_set(err, GS_EIO, "cannot create %s: %s", f->conf, strerror(errno));
+    FILE *out = fdopen(fd, "w");
+    if (out == NULL) {
+        close(fd);
+        return gs_error_set(err, GS_EIO, "cannot write %s: %s", f->conf, strerror(errno));
+    }
+    fprintf(out, "# giamsat-node configuration, written by `giamsat node init`\n"
+                 "[node]\n");
+    fprintf(out, "origin = %s\n", origin);
+    fprintf(out, "key = node.key\n");
+    if (passfile_abs != NULL)
+        fprintf(out, "passphrase_file = %s\n", passfile_abs);
+    else
+        fprintf(out, "# passphrase_file = /etc/giamsat/node.pass\n");
+    fprintf(out, "database = node.db\n");
+    if (fl->n_listen == 0)
+        fprintf(out, "listen = %s\n", default_listen);
+    for (size_t i = 0; i < fl->n_listen; i++)
+        fprintf(out, "listen = %s\n", fl->listen[i]);
+    fprintf(out, "# listen = tcp://127.0.0.1:7400     (repeat `listen` for more endpoints)\n"
+                 "checkpoint_interval_ms = 1000\n"
+                 "max_message = %d\n"
+                 "max_clock_skew = 300\n"
+                 "feedback_per_day = %d\n"
+                 "\n"
+                 "[access]\n"
+                 "open_submission = true\n"
+                 "public_read = true\n"
+                 "# writer = <base64 Ed25519 key or verifier key>   (repeatable; used when "
+                 "open_submission = false)\n",
+            GS_MAX_MESSAGE, GS_RULES_FEEDBACK_PER_DAY);
+    if (fflush(out) != 0 || fsync(fileno(out)) != 0) {
+        fclose(out);
+        return gs_error_set(err, GS_EIO, "cannot write %s: %s", f->conf, strerror(errno));
+    }
+    if (fclose(out) != 0)
+        return gs_error_set(err, GS_EIO, "cannot write %s: %s", f->conf, strerror(errno));
+    return 0;
+}
+
+/* The Charter (DESIGN §4): entry 0, signed by the node key, seq 1. Checked
+ * with the rule book before anything is written, so a charter the network
+ * would refuse (a parent of the wrong tier, say) never reaches disk. */
+static int make_charter(const init_flags *fl, gs_tier tier, const char *origin,
+                        const gs_keypair *kp, gs_buf *entry, gs_error *err)
+{
+    gs_statement st = {0};
+    gs_rules_state *rs = NULL;
+    gs_rule_verdict v = {0};
+    gs_hash leaf;
+    int rc;
+
+    st.signer = kp->pub;
+    st.seq = 1;
+    st.issued_at = (int64_t)time(NULL);
+    st.origin = (char *)origin;
+    st.kind = GS_BODY_CHARTER;
+    st.u.charter.unit = (char *)fl->unit;
+    st.u.charter.tier = tier;
+    st.u.charter.display_name = (char *)fl->name;
+    st.u.charter.parent_origin = (char *)fl->parent_origin;
+    if (fl->parent_key != NULL) {
+        gs_vkey pk;
+        if ((rc = gs_vkey_parse(fl->parent_key, &pk, err)) != 0)
+            return gs_error_wrap(err, "--parent-key");
+        if (pk.alg != GS_VKEY_ALG_ED25519)
+            return gs_error_set(err, GS_EINVAL,
+                                "--parent-key: expected the parent log's key (algorithm 0x01), "
+                                "not a cosigner key");
+        if (strcmp(pk.name, fl->parent_origin) != 0)
+            return gs_error_set(err, GS_EINVAL,
+                                "--parent-key is the key of %s, not of --parent-origin %s",
+                                pk.name, fl->parent_origin);
+        st.u.charter.has_parent_key = true;
+        st.u.charter.parent_key = pk.key;
+    }
+    if ((rc = gs_wire_sign_statement(&st, kp, entry, err)) != 0)
+        return rc;
+    gs_merkle_leaf_hash(gs_bytes_of(entry->p, entry->n), &leaf);
+    gs_rules_params p = {.now = st.issued_at};
+    if ((rc = gs_rules_state_new(&rs, origin, err)) != 0)
+        goto out;
+    if ((rc = gs_rules_check(rs, &st, &leaf, &p, &v)) != 0)
+        rc = gs_error_set(err, GS_EINVAL, "the Charter would be refused: %s [%s]", v.message,
+                          gs_rules_reason_name(v.reason));
+out:
+    gs_rules_state_free(&rs);
+    if (rc != 0)
+        gs_buf_free(entry);
+    return rc;
+}
+
+static int write_log(const init_files *f, const char *origin, const gs_keypair *kp,
+                     const gs_buf *entry, gs_error *err)
+{
+    gs_store *store = NULL;
+    gs_log *log = NULL;
+    char *note = NULL;
+    gs_bytes e = gs_bytes_of(entry->p, entry->n);
+    int rc;
+    if ((rc = gs_store_open(&store, f->db, err)) != 0 ||
+        (rc = gs_log_open(&log, store, origin, true, err)) != 0 ||
+        (rc = gs_log_append(log, &e, 1, NULL, err)) != 0 ||
+        (rc = gs_log_sign_checkpoint(log, kp, &note, err)) != 0)
+        gs_error_wrap(err, "%s", f->db);
+    free(note);
+    gs_log_close(&log);
+    gs_store_close(&store);
+    return rc;
+}
+
+static int node_init(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"dir", required_argument, NULL, OPT_DIR},
+        {"tier", required_argument, NULL, OPT_TIER},
+        {"unit", required_argument, NULL, OPT_UNIT},
+        {"name", required_argument, NULL, OPT_NAME},
+        {"parent-origin", required_argument, NULL, OPT_PARENT_ORIGIN},
+        {"parent-key", required_argument, NULL, OPT_PARENT_KEY},
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"passphrase-file", required_argument, NULL, CLI_OPT_PASSPHRASE_FILE},
+        {"json", no_argument, NULL, CLI_OPT_JSON},
+        {"help", no_argument, NULL, CLI_OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    const char *cmd = "node init";
+    init_flags fl = {0};
+    init_files files = {0};
+    char abs[PATH_MAX], passfile_abs[PATH_MAX], default_listen[PATH_MAX + 16];
+    char origin[GS_MAX_ORIGIN + 1], vkey_s[GS_VKEY_STR_MAX];
+    char pass[CLI_PASSPHRASE_MAX];
+    gs_keypair kp = {0};
+    gs_buf entry = {0};
+    gs_error err = {0};
+    gs_vkey vk;
+    int c, rc;
+
+    cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_DIR: fl.dir = optarg; break;
+        case OPT_TIER: fl.tier_s = optarg; break;
+        case OPT_UNIT: fl.unit = optarg; break;
+        case OPT_NAME: fl.name = optarg; break;
+        case OPT_PARENT_ORIGIN: fl.parent_origin = optarg; break;
+        case OPT_PARENT_KEY: fl.parent_key = optarg; break;
+        case OPT_LISTEN:
+            if (fl.n_listen == GS_NET_MAX_ENDPOINTS)
+                return cli_usage_error(cmd, "at most %d --listen endpoints",
+                                       GS_NET_MAX_ENDPOINTS);
+            fl.listen[fl.n_listen++] = optarg;
+            break;
+        case CLI_OPT_PASSPHRASE_FILE: fl.passfile = optarg; break;
+        case CLI_OPT_JSON: fl.json = true; break;
+        case CLI_OPT_HELP: fputs(help_init, stdout); return CLI_EXIT_OK;
+        default: return cli_getopt_error(cmd, c, argv);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
+    if (fl.dir == NULL || fl.tier_s == NULL || fl.unit == NULL || fl.name == NULL)
+        return cli_usage_error(cmd, "--dir, --tier, --unit and --name are required");
+    int tier = gs_tier_parse(fl.tier_s);
+    if (tier != GS_TIER_COMMUNE && tier != GS_TIER_PROVINCE && tier != GS_TIER_CENTRAL)
+        return cli_usage_error(cmd, "--tier: expected commune, province or central, got \"%s\"",
+                               fl.tier_s);
+    if (gs_unit_valid(fl.unit) != 0)
+        return cli_usage_error(cmd,
+                               "--unit \"%s\": expected 1 to 64 of a-z, 0-9 and '-', e.g. "
+                               "xa-an-binh",
+                               fl.unit);
+    if (fl.name[0] == '\0' || strlen(fl.name) > GS_MAX_NAME)
+        return cli_usage_error(cmd, "--name: expected 1 to %d bytes", GS_MAX_NAME);
+    if ((fl.parent_origin == NULL) != (fl.parent_key == NULL))
+        return cli_usage_error(cmd, "--parent-origin and --parent-key go together");
+    if (fl.parent_origin != NULL && gs_origin_valid(fl.parent_origin, &err) != 0)
+        return cli_usage_error(cmd, "--parent-origin: %s", err.msg);
+    for (size_t i = 0; i < fl.n_listen; i++)
+        if (check_endpoint(fl.listen[i], &err) != 0)
+            return cli_fail(&err);
+    snprintf(origin, sizeof origin, "giamsat/%s/%s", gs_tier_name((gs_tier)tier), fl.unit);
+    if (fl.passfile != NULL && realpath(fl.passfile, passfile_abs) == NULL) {
+        cli_errorf("cannot read passphrase file %s: %s", fl.passfile, strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+
+    /* Everything the user typed is checked; now the key and the Charter. */
+    if (fl.passfile != NULL &&
+        (rc = gs_passphrase_read_file(fl.passfile, pass, sizeof pass, &err)) != 0)
+        goto out;
+    gs_keypair_generate(&kp);
+    if ((rc = make_charter(&fl, (gs_tier)tier, origin, &kp, &entry, &err)) != 0)
+        goto out;
+
+    if ((rc = make_dir(fl.dir, abs, &err)) != 0)
+        goto out;
+    if (strlen(abs) + sizeof "/node.conf" > PATH_MAX) {
+        rc = gs_error_set(&err, GS_EINVAL, "folder name %s is too long", abs);
+        goto out;
+    }
+    snprintf(files.key, sizeof files.key, "%s/node.key", abs);
+    snprintf(files.db, sizeof files.db, "%s/node.db", abs);
+    snprintf(files.conf, sizeof files.conf, "%s/node.conf", abs);
+    snprintf(default_listen, sizeof default_listen, "ipc://%s/node.sock", abs);
+    if (fl.n_listen == 0 && (rc = check_endpoint(default_listen, &err)) != 0)
+        goto out;
+    if ((rc = refuse_existing(files.key, &err)) != 0 ||
+        (rc = refuse_existing(files.db, &err)) != 0 ||
+        (rc = refuse_existing(files.conf, &err)) != 0)
+        goto out;
+
+    if ((rc = gs_keyfile_write(files.key, &kp, fl.passfile != NULL ? pass : NULL, &err)) != 0)
+        goto out;
+    files.made_key = true;
+    files.made_db = true; /* from here a failure may leave a partial database */
+    if ((rc = write_log(&files, origin, &kp, &entry, &err)) != 0)
+        goto out;
+    if ((rc = write_conf(&files, origin, &fl, fl.passfile != NULL ? passfile_abs : NULL,
+                         default_listen, &err)) != 0)
+        goto out;
+    /* The node is complete: from here nothing is undone. */
+    files.made_key = files.made_db = false;
+
+    if ((rc = gs_vkey_make(&vk, origin, GS_VKEY_ALG_ED25519, &kp.pub, &err)) != 0 ||
+        (rc = gs_vkey_format(&vk, vkey_s, sizeof vkey_s, &err)) != 0)
+        goto out;
+    if (fl.json) {
+        json_t *o = json_object(), *l = json_array();
+        json_object_set_new(o, "origin", json_string(origin));
+        json_object_set_new(o, "log_key", json_string(vkey_s));
+        json_object_set_new(o, "config", json_string(files.conf));
+        if (fl.n_listen == 0)
+            json_array_append_new(l, json_string(default_listen));
+        for (size_t i = 0; i < fl.n_listen; i++)
+            json_array_append_new(l, json_string(fl.listen[i]));
+        json_object_set_new(o, "listen", l);
+        rc = cli_print_json(o, &err);
+    } else {
+        printf("origin:  %s\n", origin);
+        printf("log key: %s\n", vkey_s);
+        printf("config:  %s\n", files.conf);
+        printf("start:   giamsat-node --config %s\n", files.conf);
+    }
+out:
+    if (rc != 0)
+        undo(&files);
+    gs_buf_free(&entry);
+    gs_keypair_wipe(&kp);
+    sodium_memzero(pass, sizeof pass);
+    return rc == 0 ? CLI_EXIT_OK : cli_fail(&err);
+}
+
+int cli_cmd_node(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(help_node, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(help_node, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "init") == 0)
+        return node_init(argc - 1, argv + 1);
+    cli_errorf("unknown command \"node %s\"; expected `node init`", argv[1]);
+    return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,71 @@
+/* main.c — `giamsat`, the command-line tool for officials, inspectors and
+ * citizens (DESIGN §7): dispatches to one command and prints the overview. */
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: giamsat COMMAND [FLAGS]\n"
+    "\n"
+    "Keys and nodes:\n"
+    "  key new          make a personal key file\n"
+    "  key show         print a key file's public key or verifier key\n"
+    "  node init        create a node's folder: key, configuration, log with its Charter\n"
+    "\n"
+    "Signed statements (each prints the node's signed receipt):\n"
+    "  appoint          appoint a person to a role (head, deputy, officer, inspector)\n"
+    "  resign           step down from your role\n"
+    "  dismiss          end a member's tenure\n"
+    "  rotate-key       move to a new key; the old one signs nothing after\n"
+    "  commit           make a commitment: a target for an indicator by a deadline\n"
+    "  progress         report progress on a commitment\n"
+    "  outcome          report the final value of a commitment and close it\n"
+    "  finding          an inspector's finding about an entry\n"
+    "  feedback         a citizen's feedback, optionally about an entry\n"
+    "  respond          answer a finding or feedback\n"
+    "\n"
+    "Reading and checking a log:\n"
+    "  checkpoint       the latest cosigned checkpoint, exactly as signed\n"
+    "  proof inclusion  prove that an entry is in the log\n"
+    "  proof consistency  prove that the log only grew between two sizes\n"
+    "  entries          list entries, decoded and signature-checked\n"
+    "  roster           who held which role, from when to when\n"
+    "\n"
+    "Run `giamsat COMMAND --help` for a command's flags and an example.\n"
+    "Exit status: 0 success, 1 rejected or verification failed, 2 usage or environment\n"
+    "error (bad flag, unreachable endpoint, unreadable file).\n";
+
+int main(int argc, char **argv)
+{
+    gs_error err = {0};
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (gs_crypto_init(&err) != 0)
+        return cli_fail(&err);
+    /* Each command parses argv[1..]: its own name is argv[0] to getopt. */
+    argc--;
+    argv++;
+    if (strcmp(cmd, "key") == 0)
+        return cli_cmd_key(argc, argv);
+    if (strcmp(cmd, "node") == 0)
+        return cli_cmd_node(argc, argv);
+    if (cli_is_statement_command(cmd))
+        return cli_cmd_statement(cmd, argc, argv);
+    if (strcmp(cmd, "checkpoint") == 0)
+        return cli_cmd_checkpoint(argc, argv);
+    if (strcmp(cmd, "proof") == 0)
+        return cli_cmd_proof(argc, argv);
+    if (strcmp(cmd, "entries") == 0)
+        return cli_cmd_entries(argc, argv);
+    if (strcmp(cmd, "roster") == 0)
+        return cli_cmd_roster(argc, argv);
+    cli_errorf("unknown command \"%s\"; run `giamsat --help` for the list", cmd);
+    return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,448 @@
+/* net.c — see net.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "net.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define ZAP_DOMAIN "giamsat"
+#define USER_WRITER "writer"
+#define USER_READER "reader"
+
+struct gs_net_server {
+    void *zap;
+    void *sockets[GS_NET_MAX_ENDPOINTS];
+    bool is_tcp[GS_NET_MAX_ENDPOINTS];
+    size_t n;
+    bool public_read;
+    bool open_write;
+    uint8_t (*writers)[32]; /* CURVE keys of the write allowlist */
+    size_t n_writers;
+    zmq_msg_t payload; /* the last request's payload, lent to the caller */
+    bool payload_live;
+    unsigned next; /* round-robin start, so one busy socket cannot starve another */
+};
+
+static bool endpoint_is_tcp(const char *ep)
+{
+    return strncmp(ep, "tcp://", 6) == 0;
+}
+
+static int set_common_options(void *sock, size_t max_message, gs_error *err)
+{
+    /* The socket drops (and disconnects) only frames far above the limit;
+     * the ones just above it reach the decoder, which answers
+     * RESOURCE_EXHAUSTED, so a client learns why it was refused. */
+    int64_t max = (int64_t)(max_message + GS_NET_FRAME_SLACK);
+    int linger = 2000;
+    int hwm = 100000;
+    if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0 ||
+        zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
+        zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0)
+        return gs_error_set(err, GS_EIO, "zmq socket options: %s", zmq_strerror(errno));
+    return 0;
+}
+
+int gs_net_server_open(gs_net_server **out, void *ctx, const gs_net_server_config *cfg,
+                       gs_error *err)
+{
+    int rc = GS_EIO;
+    uint8_t curve_pub[32], curve_sec[32];
+    gs_net_server *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (s == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    if (cfg->n_endpoints == 0 || cfg->n_endpoints > GS_NET_MAX_ENDPOINTS) {
+        rc = gs_error_set(err, GS_EINVAL, "between 1 and %d listen endpoints are needed, got %zu",
+                          GS_NET_MAX_ENDPOINTS, cfg->n_endpoints);
+        goto out;
+    }
+    s->public_read = cfg->public_read;
+    s->open_write = cfg->open_write;
+    if (cfg->n_writers > 0) {
+        s->writers = calloc(cfg->n_writers, sizeof *s->writers);
+        if (s->writers == NULL) {
+            rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t i = 0; i < cfg->n_writers; i++) {
+            rc = gs_pubkey_to_curve(&cfg->writers[i], s->writers[i], err);
+            if (rc != 0)
+                goto out;
+        }
+        s->n_writers = cfg->n_writers;
+    }
+    rc = gs_keypair_to_curve(cfg->key, curve_pub, curve_sec, err);
+    if (rc != 0)
+        goto out;
+    rc = GS_EIO;
+
+    /* The ZAP handler must be bound before any CURVE socket binds (RFC 27). */
+    s->zap = zmq_socket(ctx, ZMQ_REP);
+    if (s->zap == NULL || zmq_bind(s->zap, ZAP_ENDPOINT) != 0) {
+        gs_error_set(err, GS_EIO, "zap handler: %s", zmq_strerror(errno));
+        goto out;
+    }
+    for (size_t i = 0; i < cfg->n_endpoints; i++) {
+        const char *ep = cfg->endpoints[i];
+        void *sock = zmq_socket(ctx, ZMQ_ROUTER);
+        if (sock == NULL) {
+            gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
+            goto out;
+        }
+        s->sockets[s->n] = sock;
+        s->is_tcp[s->n] = endpoint_is_tcp(ep);
+        s->n++;
+        if (set_common_options(sock, cfg->max_message, err) != 0)
+            goto out;
+        if (s->is_tcp[s->n - 1]) {
+            int one = 1;
+            if (zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+                zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, curve_sec, 32) != 0 ||
+                zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen(ZAP_DOMAIN)) != 0) {
+                gs_error_set(err, GS_EIO, "curve on %s: %s", ep, zmq_strerror(errno));
+                goto out;
+            }
+        } else if (strncmp(ep, "ipc://", 6) != 0 && strncmp(ep, "inproc://", 9) != 0) {
+            rc = gs_error_set(err, GS_EINVAL,
+                              "listen endpoint %s: only tcp://, ipc:// and inproc:// are served",
+                              ep);
+            goto out;
+        }
+        if (zmq_bind(sock, ep) != 0) {
+            gs_error_set(err, GS_EIO, "cannot listen on %s: %s", ep, zmq_strerror(errno));
+            goto out;
+        }
+    }
+    *out = s;
+    s = NULL;
+    rc = 0;
+out:
+    sodium_memzero(curve_sec, sizeof curve_sec);
+    gs_net_server_close(&s);
+    return rc;
+}
+
+void gs_net_server_close(gs_net_server **sp)
+{
+    gs_net_server *s = *sp;
+    if (s == NULL)
+        return;
+    if (s->payload_live)
+        zmq_msg_close(&s->payload);
+    for (size_t i = 0; i < s->n; i++)
+        zmq_close(s->sockets[i]);
+    if (s->zap != NULL)
+        zmq_close(s->zap);
+    free(s->writers);
+    free(s);
+    *sp = NULL;
+}
+
+size_t gs_net_server_pollitems(gs_net_server *s, zmq_pollitem_t *items, size_t cap)
+{
+    size_t k = 0;
+    if (k < cap)
+        items[k++] = (zmq_pollitem_t){.socket = s->zap, .events = ZMQ_POLLIN};
+    for (size_t i = 0; i < s->n && k < cap; i++)
+        items[k++] = (zmq_pollitem_t){.socket = s->sockets[i], .events = ZMQ_POLLIN};
+    return k;
+}
+
+/* Receives every frame of one multipart message; returns the frame count
+ * (frames beyond cap are received and dropped) or -1. */
+static int recv_frames(void *sock, zmq_msg_t *frames, int cap, int flags)
+{
+    int n = 0;
+    int more = 1;
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sock, n == 0 ? flags : 0) < 0) {
+            zmq_msg_close(&m);
+            for (int i = 0; i < n && i < cap; i++)
+                zmq_msg_close(&frames[i]);
+            return -1;
+        }
+        more = zmq_msg_more(&m);
+        if (n < cap)
+            frames[n] = m;
+        else
+            zmq_msg_close(&m);
+        n++;
+    }
+    return n;
+}
+
+static bool writer_allowed(const gs_net_server *s, const uint8_t *curve_key)
+{
+    if (s->open_write)
+        return true;
+    for (size_t i = 0; i < s->n_writers; i++)
+        if (sodium_memcmp(s->writers[i], curve_key, 32) == 0)
+            return true;
+    return false;
+}
+
+/* ZAP (RFC 27): version, request id, domain, address, identity, mechanism,
+ * credentials… → version, request id, status code, status text, user id,
+ * metadata. */
+static void answer_zap(gs_net_server *s)
+{
+    zmq_msg_t f[8];
+    int n = recv_frames(s->zap, f, 8, ZMQ_DONTWAIT);
+    if (n < 0)
+        return;
+    const char *status = "400";
+    const char *text = "refused";
+    const char *user = "";
+    if (n >= 7 && zmq_msg_size(&f[5]) == 5 && memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0 &&
+        zmq_msg_size(&f[6]) == 32) {
+        const uint8_t *key = zmq_msg_data(&f[6]);
+        if (writer_allowed(s, key)) {
+            status = "200", text = "OK", user = USER_WRITER;
+        } else if (s->public_read) {
+            status = "200", text = "OK", user = USER_READER;
+        } else {
+            text = "client key is not allowed here";
+        }
+    }
+    /* Reply with the request id we were given (frame 1). */
+    zmq_send(s->zap, "1.0", 3, ZMQ_SNDMORE);
+    if (n >= 2)
+        zmq_send(s->zap, zmq_msg_data(&f[1]), zmq_msg_size(&f[1]), ZMQ_SNDMORE);
+    else
+        zmq_send(s->zap, "", 0, ZMQ_SNDMORE);
+    zmq_send(s->zap, status, 3, ZMQ_SNDMORE);
+    zmq_send(s->zap, text, strlen(text), ZMQ_SNDMORE);
+    zmq_send(s->zap, user, strlen(user), ZMQ_SNDMORE);
+    zmq_send(s->zap, "", 0, 0);
+    for (int i = 0; i < n && i < 8; i++)
+        zmq_msg_close(&f[i]);
+}
+
+int gs_net_server_recv(gs_net_server *s, gs_net_request *rq, gs_error *err)
+{
+    (void)err;
+    for (int i = 0; i < 64; i++)
+        if (zmq_poll(&(zmq_pollitem_t){.socket = s->zap, .events = ZMQ_POLLIN}, 1, 0) > 0)
+            answer_zap(s);
+        else
+            break;
+    if (s->payload_live) {
+        zmq_msg_close(&s->payload);
+        s->payload_live = false;
+    }
+    for (size_t k = 0; k < s->n; k++) {
+        size_t i = (s->next + k) % s->n;
+        zmq_msg_t f[2];
+        int n = recv_frames(s->sockets[i], f, 2, ZMQ_DONTWAIT);
+        if (n < 0)
+            continue; /* EAGAIN: nothing on this socket */
+        if (n != 2 || zmq_msg_size(&f[0]) > GS_NET_IDENTITY_MAX) {
+            /* A DEALER sends exactly one frame; anything else is not ours. */
+            for (int j = 0; j < n && j < 2; j++)
+                zmq_msg_close(&f[j]);
+            continue;
+        }
+        rq->socket = (unsigned)i;
+        rq->identity_len = zmq_msg_size(&f[0]);
+        memcpy(rq->identity, zmq_msg_data(&f[0]), rq->identity_len);
+        zmq_msg_close(&f[0]);
+        if (s->is_tcp[i]) {
+            const char *user = zmq_msg_gets(&f[1], "User-Id");
+            rq->can_write = user != NULL && strcmp(user, USER_WRITER) == 0;
+        } else {
+            rq->can_write = true;
+        }
+        s->payload = f[1];
+        s->payload_live = true;
+        rq->payload = gs_bytes_of(zmq_msg_data(&s->payload), zmq_msg_size(&s->payload));
+        s->next = (unsigned)((i + 1) % s->n);
+        return 1;
+    }
+    return 0;
+}
+
+int gs_net_server_reply(gs_net_server *s, unsigned socket, const uint8_t *identity,
+                        size_t identity_len, gs_bytes payload, gs_error *err)
+{
+    if (socket >= s->n)
+        return gs_error_set(err, GS_EINVAL, "no socket %u", socket);
+    void *sock = s->sockets[socket];
+    if (zmq_send(sock, identity, identity_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(sock, payload.p, payload.n, ZMQ_DONTWAIT) < 0)
+        return gs_error_set(err, GS_EIO, "reply not sent: %s", zmq_strerror(errno));
+    return 0;
+}
+
+/* ------------------------------------------------------------- clients */
+
+struct gs_net_client {
+    void *ctx;
+    void *sock;
+    char *endpoint;
+    bool curve;
+    uint8_t server_curve[32];
+    uint8_t client_pub[32];
+    uint8_t client_sec[32];
+    int timeout_ms;
+    size_t max_message;
+    uint64_t next_id;
+};
+
+static int client_connect(gs_net_client *c, gs_error *err)
+{
+    c->sock = zmq_socket(c->ctx, ZMQ_DEALER);
+    if (c->sock == NULL)
+        return gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
+    int linger = 0;
+    int64_t max = (int64_t)c->max_message;
+    if (zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0)
+        return gs_error_set(err, GS_EIO, "zmq socket options: %s", zmq_strerror(errno));
+    if (c->curve && (zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, c->server_curve, 32) != 0 ||
+                     zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, c->client_pub, 32) != 0 ||
+                     zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, c->client_sec, 32) != 0))
+        return gs_error_set(err, GS_EIO, "curve client: %s", zmq_strerror(errno));
+    if (zmq_connect(c->sock, c->endpoint) != 0)
+        return gs_error_set(err, GS_EINVAL, "cannot connect to %s: %s", c->endpoint,
+                            zmq_strerror(errno));
+    return 0;
+}
+
+int gs_net_client_open(gs_net_client **out, void *ctx, const char *endpoint,
+                       const gs_pubkey *server_key, const gs_keypair *client_key, int timeout_ms,
+                       size_t max_message, gs_error *err)
+{
+    int rc;
+    *out = NULL;
+    gs_net_client *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    c->ctx = ctx;
+    c->timeout_ms = timeout_ms;
+    c->max_message = max_message;
+    randombytes_buf(&c->next_id, sizeof c->next_id);
+    c->next_id >>= 1;
+    c->endpoint = strdup(endpoint);
+    if (c->endpoint == NULL) {
+        rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+        goto out;
+    }
+    if (endpoint_is_tcp(endpoint)) {
+        if (server_key == NULL) {
+            rc = gs_error_set(err, GS_EINVAL,
+                              "%s is a tcp:// endpoint: give the daemon's key with --server-key",
+                              endpoint);
+            goto out;
+        }
+        c->curve = true;
+        rc = gs_pubkey_to_curve(server_key, c->server_curve, err);
+        if (rc != 0)
+            goto out;
+        if (client_key != NULL) {
+            rc = gs_keypair_to_curve(client_key, c->client_pub, c->client_sec, err);
+            if (rc != 0)
+                goto out;
+        } else if (crypto_box_keypair(c->client_pub, c->client_sec) != 0) {
+            rc = gs_error_set(err, GS_EIO, "cannot make an ephemeral client key");
+            goto out;
+        }
+    } else if (strncmp(endpoint, "ipc://", 6) != 0 && strncmp(endpoint, "inproc://", 9) != 0) {
+        rc = gs_error_set(err, GS_EINVAL, "endpoint %s: expected tcp://, ipc:// or inproc://",
+                          endpoint);
+        goto out;
+    }
+    rc = client_connect(c, err);
+    if (rc != 0)
+        goto out;
+    *out = c;
+    c = NULL;
+out:
+    gs_net_client_close(&c);
+    return rc;
+}
+
+void gs_net_client_close(gs_net_client **cp)
+{
+    gs_net_client *c = *cp;
+    if (c == NULL)
+        return;
+    if (c->sock != NULL)
+        zmq_close(c->sock);
+    sodium_memzero(c->client_sec, sizeof c->client_sec);
+    free(c->endpoint);
+    free(c);
+    *cp = NULL;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int gs_net_client_call(gs_net_client *c, gs_request *rq, gs_response *rs, gs_error *err)
+{
+    gs_buf frame = {0};
+    int rc;
+    if (c->sock == NULL && (rc = client_connect(c, err)) != 0)
+        return rc;
+    rq->id = c->next_id++;
+    rc = gs_wire_encode_request(rq, &frame, err);
+    if (rc != 0)
+        return rc;
+    if (frame.n > c->max_message) {
+        rc = gs_error_set(err, GS_ETOOBIG, "request of %zu bytes is above the limit of %zu",
+                          frame.n, c->max_message);
+        goto out;
+    }
+    if (zmq_send(c->sock, frame.p, frame.n, 0) < 0) {
+        rc = gs_error_set(err, GS_EIO, "send to %s: %s", c->endpoint, zmq_strerror(errno));
+        goto out;
+    }
+    int64_t deadline = now_ms() + c->timeout_ms;
+    for (;;) {
+        int64_t left = deadline - now_ms();
+        zmq_pollitem_t item = {.socket = c->sock, .events = ZMQ_POLLIN};
+        if (left <= 0 || zmq_poll(&item, 1, (long)left) <= 0) {
+            /* Lazy Pirate: a socket that timed out may hold a late reply or
+             * a half-done handshake; start the next call on a fresh one. */
+            zmq_close(c->sock);
+            c->sock = NULL;
+            rc = gs_error_set(err, GS_EUNAVAIL,
+                              "no answer from %s within %d ms (is the daemon running, and "
+                              "is --server-key its key?)",
+                              c->endpoint, c->timeout_ms);
+            goto out;
+        }
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, c->sock, 0) < 0) {
+            zmq_msg_close(&m);
+            continue;
+        }
+        gs_response_clear(rs);
+        rc = gs_wire_decode_response(gs_bytes_of(zmq_msg_data(&m), zmq_msg_size(&m)),
+                                     c->max_message, rs, err);
+        zmq_msg_close(&m);
+        if (rc != 0)
+            goto out;
+        if (rs->id == rq->id)
+            break;
+        /* A late answer to an earlier call: not ours. */
+        gs_response_clear(rs);
+    }
+    rc = 0;
+out:
+    gs_buf_free(&frame);
+    return rc;
+}

@@ -1,0 +1,92 @@
+/* net.h — ZeroMQ sockets, CURVE + ZAP, request/response framing (DESIGN §5).
+ *
+ * A daemon binds ROUTER sockets; clients connect with DEALER. One request or
+ * response is one frame: a serialized Request or Response. Every tcp://
+ * endpoint uses CURVE with the daemon's key, derived from its Ed25519
+ * identity, and a ZAP handler answered from the daemon's own poll loop (no
+ * thread): a client whose key is on the write allowlist (or any client when
+ * submission is open) may write; any other client may connect only when reads
+ * are public, and then only read. ipc:// endpoints rely on file permissions
+ * and are treated as write-capable.
+ *
+ * Frames above max_message are refused by the decoder (the daemon answers
+ * RESOURCE_EXHAUSTED); frames above max_message + GS_NET_FRAME_SLACK are
+ * refused by the socket itself (ZMQ_MAXMSGSIZE: the peer is disconnected
+ * without an answer, and nothing that large is ever buffered).
+ */
+#ifndef GS_NET_H
+#define GS_NET_H
+
+#include <stdbool.h>
+#include <zmq.h>
+
+#include "crypto.h"
+#include "error.h"
+#include "wire.h"
+
+#define GS_NET_MAX_ENDPOINTS 16
+#define GS_NET_IDENTITY_MAX 256
+#define GS_NET_FRAME_SLACK 65536
+
+typedef struct {
+    const char *const *endpoints; /* ipc:// or tcp:// */
+    size_t n_endpoints;
+    const gs_keypair *key; /* the daemon's identity (CURVE server key) */
+    size_t max_message;
+    bool public_read;         /* anyone may connect over tcp:// to read */
+    bool open_write;          /* any client key may write */
+    const gs_pubkey *writers; /* Ed25519 keys allowed to write over tcp:// */
+    size_t n_writers;
+} gs_net_server_config;
+
+typedef struct gs_net_server gs_net_server;
+
+/* One request as it arrived. payload is valid until the next recv on the
+ * server. */
+typedef struct {
+    unsigned socket; /* which bound endpoint */
+    uint8_t identity[GS_NET_IDENTITY_MAX];
+    size_t identity_len;
+    bool can_write; /* ZAP let this peer write */
+    gs_bytes payload;
+} gs_net_request;
+
+/* Binds every endpoint. ctx is a zmq context the caller owns. */
+int gs_net_server_open(gs_net_server **out, void *ctx, const gs_net_server_config *cfg,
+                       gs_error *err);
+void gs_net_server_close(gs_net_server **sp);
+
+/* The poll items of the server (ROUTER sockets and the ZAP socket), to put
+ * in the daemon's zmq_poll; returns how many were written (<= cap). */
+size_t gs_net_server_pollitems(gs_net_server *s, zmq_pollitem_t *items, size_t cap);
+
+/* Answers pending ZAP requests and receives at most one request from any
+ * ready socket without blocking. Returns 1 with *rq filled, 0 when nothing
+ * is pending, or a negative code. Frames that are not one payload frame are
+ * dropped here (logged through err when it is the caller's concern). */
+int gs_net_server_recv(gs_net_server *s, gs_net_request *rq, gs_error *err);
+
+/* Sends payload to the peer that sent rq (the identity is copied, so rq may
+ * have been recycled). */
+int gs_net_server_reply(gs_net_server *s, unsigned socket, const uint8_t *identity,
+                        size_t identity_len, gs_bytes payload, gs_error *err);
+
+/* Clients. */
+typedef struct gs_net_client gs_net_client;
+
+/* Connects a DEALER to endpoint. For tcp:// server_key is required (the
+ * daemon's Ed25519 key; its CURVE key is derived) and client_key, when not
+ * NULL, gives the client a stable CURVE identity (for write allowlists);
+ * otherwise an ephemeral one is made. timeout_ms bounds every call. */
+int gs_net_client_open(gs_net_client **out, void *ctx, const char *endpoint,
+                       const gs_pubkey *server_key, const gs_keypair *client_key, int timeout_ms,
+                       size_t max_message, gs_error *err);
+void gs_net_client_close(gs_net_client **cp);
+
+/* Sends rq (its id is set here) and waits for the response with the same id.
+ * GS_EUNAVAIL when nothing came back in time. rs is owned by the caller
+ * (gs_response_clear). A non-OK status is not an error here: the caller
+ * reads rs->code and rs->message. */
+int gs_net_client_call(gs_net_client *c, gs_request *rq, gs_response *rs, gs_error *err);
+
+#endif

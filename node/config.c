@@ -1,0 +1,234 @@
+/* config.c — see config.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crypto.h"
+#include "rules.h"
+
+typedef struct {
+    gs_node_config *c;
+    char dir[PATH_MAX];
+    gs_error *err;
+    int failed;
+} loader;
+
+static int fail(loader *l, const char *section, const char *name, const char *why)
+{
+    if (!l->failed)
+        gs_error_set(l->err, GS_EINVAL, "[%s] %s: %s", section, name, why);
+    l->failed = 1;
+    return 0;
+}
+
+/* A path relative to the config file's folder, made absolute. */
+static char *resolve(const loader *l, const char *value)
+{
+    if (value[0] == '/')
+        return strdup(value);
+    size_t n = strlen(l->dir) + 1 + strlen(value) + 1;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", l->dir, value);
+    return p;
+}
+
+static int parse_int(const char *value, int64_t min, int64_t max, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (errno != 0 || end == value || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_bool(const char *value, bool *out)
+{
+    if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
+        *out = true;
+    else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
+        *out = false;
+    else
+        return -1;
+    return 0;
+}
+
+/* A writer is a base64 Ed25519 key or a verifier key string. */
+static int parse_key(const char *value, gs_pubkey *out)
+{
+    gs_vkey vk;
+    if (strchr(value, '+') != NULL && gs_vkey_parse(value, &vk, NULL) == 0) {
+        *out = vk.key;
+        return 0;
+    }
+    size_t n = 0;
+    if (gs_base64_decode(out->b, sizeof out->b, &n, value, strlen(value), NULL) != 0 || n != 32)
+        return -1;
+    return 0;
+}
+
+static int on_setting(void *user, const char *section, const char *name, const char *value)
+{
+    loader *l = user;
+    gs_node_config *c = l->c;
+    int64_t v;
+    if (l->failed)
+        return 0;
+    if (strcmp(section, "node") == 0) {
+        if (strcmp(name, "origin") == 0) {
+            gs_error e;
+            if (gs_origin_valid(value, &e) != 0)
+                return fail(l, section, name, e.msg);
+            free(c->origin);
+            c->origin = strdup(value);
+        } else if (strcmp(name, "key") == 0) {
+            free(c->key_path);
+            c->key_path = resolve(l, value);
+        } else if (strcmp(name, "passphrase_file") == 0) {
+            free(c->passphrase_file);
+            c->passphrase_file = resolve(l, value);
+        } else if (strcmp(name, "database") == 0) {
+            free(c->database);
+            c->database = resolve(l, value);
+        } else if (strcmp(name, "listen") == 0) {
+            if (c->n_listen == GS_NET_MAX_ENDPOINTS)
+                return fail(l, section, name, "too many listen endpoints");
+            if (strncmp(value, "tcp://", 6) != 0 && strncmp(value, "ipc://", 6) != 0)
+                return fail(l, section, name, "expected a tcp:// or ipc:// endpoint");
+            c->listen[c->n_listen++] = strdup(value);
+        } else if (strcmp(name, "checkpoint_interval_ms") == 0) {
+            if (parse_int(value, 1, 86400000, &v) != 0)
+                return fail(l, section, name, "expected milliseconds from 1 to 86400000");
+            c->checkpoint_interval_ms = v;
+        } else if (strcmp(name, "max_message") == 0) {
+            if (parse_int(value, 4096, 256 * 1024 * 1024, &v) != 0)
+                return fail(l, section, name, "expected bytes from 4096 to 268435456");
+            c->max_message = (size_t)v;
+        } else if (strcmp(name, "max_clock_skew") == 0) {
+            if (parse_int(value, 0, 86400 * 365, &v) != 0)
+                return fail(l, section, name, "expected seconds (0 disables the check)");
+            c->max_clock_skew = v;
+        } else if (strcmp(name, "feedback_per_day") == 0) {
+            if (parse_int(value, 1, GS_RULES_FEEDBACK_MAX, &v) != 0)
+                return fail(l, section, name, "expected a count from 1 to 32");
+            c->feedback_per_day = (uint32_t)v;
+        } else if (strcmp(name, "verify_threads") == 0) {
+            if (parse_int(value, 0, 64, &v) != 0)
+                return fail(l, section, name, "expected a count from 0 to 64");
+            c->verify_threads = (unsigned)v;
+        } else if (strcmp(name, "max_batch") == 0) {
+            if (parse_int(value, 1, 100000, &v) != 0)
+                return fail(l, section, name, "expected a count from 1 to 100000");
+            c->max_batch = (size_t)v;
+        } else if (strcmp(name, "log_level") == 0) {
+            if (strcmp(value, "debug") == 0)
+                c->log_level = GS_LOG_DEBUG;
+            else if (strcmp(value, "info") == 0)
+                c->log_level = GS_LOG_INFO;
+            else if (strcmp(value, "warn") == 0)
+                c->log_level = GS_LOG_WARN;
+            else if (strcmp(value, "error") == 0)
+                c->log_level = GS_LOG_ERROR;
+            else
+                return fail(l, section, name, "expected debug, info, warn or error");
+        } else {
+            return fail(l, section, name, "unknown setting");
+        }
+    } else if (strcmp(section, "access") == 0) {
+        if (strcmp(name, "open_submission") == 0) {
+            if (parse_bool(value, &c->open_submission) != 0)
+                return fail(l, section, name, "expected true or false");
+        } else if (strcmp(name, "public_read") == 0) {
+            if (parse_bool(value, &c->public_read) != 0)
+                return fail(l, section, name, "expected true or false");
+        } else if (strcmp(name, "writer") == 0) {
+            gs_pubkey k;
+            if (parse_key(value, &k) != 0)
+                return fail(l, section, name,
+                            "expected a base64 Ed25519 public key or a verifier key");
+            gs_pubkey *w = realloc(c->writers, (c->n_writers + 1) * sizeof *w);
+            if (w == NULL)
+                return fail(l, section, name, "out of memory");
+            c->writers = w;
+            c->writers[c->n_writers++] = k;
+        } else {
+            return fail(l, section, name, "unknown setting");
+        }
+    } else {
+        return fail(l, section, name, "unknown section (expected [node] or [access])");
+    }
+    return 1;
+}
+
+int gs_node_config_load(const char *path, gs_node_config *out, gs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->checkpoint_interval_ms = 1000;
+    out->max_message = GS_MAX_MESSAGE;
+    out->max_clock_skew = 300;
+    out->feedback_per_day = 10;
+    out->verify_threads = 1;
+    out->max_batch = 4096;
+    out->log_level = GS_LOG_INFO;
+    out->public_read = true;
+
+    loader l = {.c = out, .err = err};
+    char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        if (getcwd(l.dir, sizeof l.dir) == NULL)
+            return gs_error_set(err, GS_EIO, "cannot read the working directory");
+    } else {
+        size_t n = (size_t)(slash - path);
+        if (n >= sizeof l.dir)
+            return gs_error_set(err, GS_EINVAL, "config path too long");
+        memcpy(l.dir, path, n);
+        l.dir[n] = '\0';
+        if (n == 0)
+            strcpy(l.dir, "/");
+    }
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return gs_error_set(err, GS_EIO, "cannot read config %s: %s", path, strerror(errno));
+    int r = ini_parse_file(f, on_setting, &l);
+    fclose(f);
+    if (l.failed) {
+        gs_error_wrap(err, "config %s", path);
+        gs_node_config_clear(out);
+        return GS_EINVAL;
+    }
+    if (r != 0) {
+        gs_node_config_clear(out);
+        return gs_error_set(err, GS_EINVAL, "config %s: line %d is not an INI setting", path, r);
+    }
+    const char *missing = out->origin == NULL     ? "[node] origin"
+                          : out->key_path == NULL ? "[node] key"
+                          : out->database == NULL ? "[node] database"
+                          : out->n_listen == 0    ? "[node] listen"
+                                                  : NULL;
+    if (missing != NULL) {
+        gs_node_config_clear(out);
+        return gs_error_set(err, GS_EINVAL, "config %s: %s is missing", path, missing);
+    }
+    return 0;
+}
+
+void gs_node_config_clear(gs_node_config *c)
+{
+    free(c->origin);
+    free(c->key_path);
+    free(c->passphrase_file);
+    free(c->database);
+    for (size_t i = 0; i < c->n_listen; i++)
+        free(c->listen[i]);
+    free(c->writers);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,42 @@
+/* config.h — giamsat-node's configuration file (INI, read with inih).
+ * The format is documented in docs/formats.md ("node.conf"); `giamsat node
+ * init` writes one. Relative paths are resolved against the folder of the
+ * configuration file, so a node folder can be moved as a whole. */
+#ifndef GS_NODE_CONFIG_H
+#define GS_NODE_CONFIG_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "net.h"
+#include "types.h"
+#include "wire.h"
+
+typedef enum { GS_LOG_DEBUG = 0, GS_LOG_INFO, GS_LOG_WARN, GS_LOG_ERROR } gs_log_level;
+
+typedef struct {
+    char *origin;
+    char *key_path;
+    char *passphrase_file; /* NULL when the key is not protected */
+    char *database;
+    char *listen[GS_NET_MAX_ENDPOINTS];
+    size_t n_listen;
+    int64_t checkpoint_interval_ms;
+    size_t max_message;
+    int64_t max_clock_skew;
+    uint32_t feedback_per_day;
+    unsigned verify_threads;
+    size_t max_batch;
+    gs_log_level log_level;
+    bool open_submission;
+    bool public_read;
+    gs_pubkey *writers;
+    size_t n_writers;
+} gs_node_config;
+
+/* Reads and checks path; a wrong or missing setting is an error naming the
+ * setting. */
+int gs_node_config_load(const char *path, gs_node_config *out, gs_error *err);
+void gs_node_config_clear(gs_node_config *c);
+
+#endif

@@ -1,0 +1,726 @@
+/* node.c — giamsat-node: accepts signed statements for one unit, appends
+ * them durably to the unit's log, checkpoints, and serves entries and proofs.
+ *
+ * One zmq_poll loop (STYLE §7). A turn of the loop:
+ *   1. drains every request waiting on the sockets (up to max_batch); reads
+ *      are answered at once, from committed data only;
+ *   2. verifies the batch's submissions in parallel on the worker pool
+ *      (decode + Ed25519: the one cost that would otherwise pin the loop's
+ *      core), then judges them in arrival order with the rule book;
+ *   3. stages the accepted ones and commits them in ONE transaction (group
+ *      commit: everything that arrived while the previous commit was on disk
+ *      is in this one);
+ *   4. only after the commit is durable, signs a receipt per statement (on
+ *      the pool) and replies.
+ * A request is never acknowledged before its entry is on disk; a failed
+ * commit answers UNAVAILABLE and rebuilds the rule state from the log.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "crypto.h"
+#include "log.h"
+#include "merkle.h"
+#include "net.h"
+#include "note.h"
+#include "pool.h"
+#include "rules.h"
+#include "store.h"
+#include "wire.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+/* One submission in flight through a turn of the loop. */
+typedef struct {
+    unsigned socket;
+    uint8_t identity[GS_NET_IDENTITY_MAX];
+    size_t identity_len;
+    uint64_t request_id;
+    gs_buf entry;
+    /* filled by verification */
+    int code;
+    char message[GS_ERROR_MSG_MAX + 64];
+    gs_statement st;
+    gs_hash leaf;
+    /* filled after the commit */
+    uint64_t index;
+    bool accepted;
+    gs_buf receipt;
+} job;
+
+typedef struct {
+    gs_node_config cfg;
+    gs_keypair key;
+    void *zctx;
+    gs_store *store;
+    gs_log *log;
+    gs_rules_state *rules;
+    gs_net_server *server;
+    gs_pool *pool;
+    job *jobs;
+    size_t n_jobs;
+    int64_t last_checkpoint_ms;
+    uint64_t checkpoint_size;
+    int64_t receipt_time; /* one clock reading per batch */
+    uint64_t accepted_total;
+    uint64_t rejected_total;
+} node;
+
+static const char *level_names[] = {"debug", "info", "warn", "error"};
+
+/* One line per event on stderr: time, level, text. Never a secret. */
+static void logf_(const node *n, gs_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void logf_(const node *n, gs_log_level level, const char *fmt, ...)
+{
+    if (n != NULL && level < n->cfg.log_level)
+        return;
+    char when[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s %s giamsat-node: %s\n", when, level_names[level], text);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------ replies */
+
+static void send_response(node *n, unsigned socket, const uint8_t *identity, size_t identity_len,
+                          gs_response *rs)
+{
+    gs_buf frame = {0};
+    gs_error err;
+    if (gs_wire_encode_response(rs, &frame, &err) != 0) {
+        logf_(n, GS_LOG_ERROR, "cannot encode a response: %s", err.msg);
+        return;
+    }
+    if (gs_net_server_reply(n->server, socket, identity, identity_len,
+                            gs_bytes_of(frame.p, frame.n), &err) != 0)
+        logf_(n, GS_LOG_WARN, "%s", err.msg);
+    gs_buf_free(&frame);
+}
+
+static void send_status(node *n, unsigned socket, const uint8_t *identity, size_t identity_len,
+                        uint64_t id, gs_status_code code, const char *message)
+{
+    gs_response rs = {.id = id, .code = code, .message = (char *)message};
+    send_response(n, socket, identity, identity_len, &rs);
+}
+
+/* ------------------------------------------------------------ the rule book */
+
+/* entry_at for the rule book: leaf hash and body kind of a committed entry. */
+static int entry_at(void *ctx, uint64_t index, gs_hash *leaf, gs_body_kind *kind, gs_error *err)
+{
+    node *n = ctx;
+    gs_buf e = {0};
+    gs_statement st = {0};
+    int rc = gs_log_entry(n->log, index, &e, err);
+    if (rc != 0)
+        return rc;
+    gs_merkle_leaf_hash(gs_bytes_of(e.p, e.n), leaf);
+    rc = gs_wire_open_entry(gs_bytes_of(e.p, e.n), &st, err);
+    if (rc == 0)
+        *kind = st.kind;
+    gs_statement_clear(&st);
+    gs_buf_free(&e);
+    return rc;
+}
+
+static gs_rules_params params(node *n, bool replay)
+{
+    gs_rules_params p = {
+        .now = (int64_t)time(NULL),
+        .max_skew = n->cfg.max_clock_skew,
+        .replay = replay,
+        .feedback_per_day = n->cfg.feedback_per_day,
+        .entry_at = entry_at,
+        .entry_ctx = n,
+    };
+    return p;
+}
+
+/* Derives the rule state (roster, seqs, commitments) by replaying the log
+ * from its Charter: it is never configured, and never trusted from a cache. */
+static int replay_log(node *n, gs_error *err)
+{
+    gs_rules_state_free(&n->rules);
+    int rc = gs_rules_state_new(&n->rules, n->cfg.origin, err);
+    if (rc != 0)
+        return rc;
+    uint64_t size = gs_log_committed_size(n->log);
+    gs_rules_params p = params(n, true);
+    for (uint64_t i = 0; i < size; i++) {
+        gs_buf e = {0};
+        gs_statement st = {0};
+        gs_hash leaf;
+        gs_rule_verdict v;
+        rc = gs_log_entry(n->log, i, &e, err);
+        if (rc == 0)
+            rc = gs_wire_open_entry(gs_bytes_of(e.p, e.n), &st, err);
+        if (rc == 0) {
+            gs_merkle_leaf_hash(gs_bytes_of(e.p, e.n), &leaf);
+            rc = gs_rules_apply(n->rules, &st, &leaf, i, &p, &v);
+            if (rc != 0)
+                gs_error_set(err, rc, "%s", v.message);
+        }
+        gs_statement_clear(&st);
+        gs_buf_free(&e);
+        if (rc != 0)
+            return gs_error_wrap(err, "entry %llu of the log breaks the rule book",
+                                 (unsigned long long)i);
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ reads */
+
+static bool origin_ok(node *n, const gs_request *rq, gs_response *rs, char *msg, size_t cap)
+{
+    if (rq->origin == NULL || rq->origin[0] == '\0' || strcmp(rq->origin, n->cfg.origin) == 0)
+        return true;
+    snprintf(msg, cap, "this node serves %s only, not %s", n->cfg.origin, rq->origin);
+    rs->code = GS_STATUS_NOT_FOUND;
+    rs->message = msg;
+    return false;
+}
+
+static void fail_with(gs_response *rs, const gs_error *err, char *msg, size_t cap)
+{
+    snprintf(msg, cap, "%s", err->msg);
+    rs->code = gs_status_from_error(err->code);
+    rs->message = msg;
+}
+
+static uint64_t checkpoint_size_or(node *n, uint64_t size)
+{
+    return size != 0 ? size : n->checkpoint_size;
+}
+
+static void serve_read(node *n, const gs_net_request *nrq, gs_request *rq)
+{
+    gs_response rs = {.id = rq->id, .code = GS_STATUS_OK, .message = ""};
+    char msg[GS_ERROR_MSG_MAX];
+    gs_error err = {0};
+    gs_hash proof[GS_MERKLE_MAX_PROOF];
+    gs_buf *entries = NULL;
+    size_t n_entries = 0;
+    char *note = NULL;
+    uint64_t committed = gs_log_committed_size(n->log);
+
+    if (!origin_ok(n, rq, &rs, msg, sizeof msg))
+        goto reply;
+    switch (rq->op) {
+    case GS_OP_GET_CHECKPOINT:
+        if (gs_log_latest_checkpoint(n->log, &note, NULL, &err) != 0) {
+            fail_with(&rs, &err, msg, sizeof msg);
+            break;
+        }
+        rs.result = GS_RESULT_CHECKPOINT;
+        rs.u.checkpoint = note;
+        break;
+    case GS_OP_GET_ENTRIES: {
+        uint64_t start = rq->u.get_entries.start;
+        uint32_t count = rq->u.get_entries.count;
+        if (count == 0 || count > GS_MAX_ENTRIES)
+            count = GS_MAX_ENTRIES;
+        if (start >= committed) {
+            snprintf(msg, sizeof msg, "entry %llu is beyond the log's size %llu",
+                     (unsigned long long)start, (unsigned long long)committed);
+            rs.code = GS_STATUS_NOT_FOUND;
+            rs.message = msg;
+            break;
+        }
+        if (count > committed - start)
+            count = (uint32_t)(committed - start);
+        entries = calloc(count, sizeof *entries);
+        if (entries == NULL) {
+            rs.code = GS_STATUS_RESOURCE_EXHAUSTED;
+            rs.message = "out of memory";
+            break;
+        }
+        /* Stay well inside the frame limit: the reply must reach the client. */
+        size_t budget = n->cfg.max_message / 2, used = 0;
+        for (uint32_t i = 0; i < count; i++) {
+            if (gs_log_entry(n->log, start + i, &entries[n_entries], &err) != 0) {
+                logf_(n, GS_LOG_ERROR, "%s", err.msg);
+                fail_with(&rs, &err, msg, sizeof msg);
+                break;
+            }
+            used += entries[n_entries].n + 8;
+            n_entries++;
+            if (used >= budget)
+                break;
+        }
+        if (rs.code != GS_STATUS_OK)
+            break;
+        rs.result = GS_RESULT_ENTRIES;
+        rs.u.entries.start = start;
+        rs.u.entries.entries = entries;
+        rs.u.entries.n = n_entries;
+        break;
+    }
+    case GS_OP_GET_INCLUSION_PROOF: {
+        uint64_t size = checkpoint_size_or(n, rq->u.get_inclusion_proof.size);
+        uint64_t index = rq->u.get_inclusion_proof.index;
+        size_t np = 0;
+        if (size > committed || index >= size) {
+            snprintf(msg, sizeof msg, "no inclusion proof of entry %llu in a tree of size %llu: "
+                     "the log holds %llu entries", (unsigned long long)index,
+                     (unsigned long long)size, (unsigned long long)committed);
+            rs.code = GS_STATUS_NOT_FOUND;
+            rs.message = msg;
+            break;
+        }
+        if (gs_log_prove_inclusion(n->log, index, size, proof, &np, &err) != 0) {
+            fail_with(&rs, &err, msg, sizeof msg);
+            break;
+        }
+        rs.result = GS_RESULT_PROOF;
+        rs.u.proof.index = index;
+        rs.u.proof.size = size;
+        rs.u.proof.hashes = proof;
+        rs.u.proof.n = np;
+        break;
+    }
+    case GS_OP_GET_CONSISTENCY_PROOF: {
+        uint64_t old_size = rq->u.get_consistency_proof.old_size;
+        uint64_t size = checkpoint_size_or(n, rq->u.get_consistency_proof.new_size);
+        size_t np = 0;
+        if (old_size == 0 || old_size > size || size > committed) {
+            snprintf(msg, sizeof msg, "no consistency proof from size %llu to %llu: the log "
+                     "holds %llu entries", (unsigned long long)old_size,
+                     (unsigned long long)size, (unsigned long long)committed);
+            rs.code = old_size == 0 || old_size > size ? GS_STATUS_INVALID_ARGUMENT
+                                                       : GS_STATUS_NOT_FOUND;
+            rs.message = msg;
+            break;
+        }
+        if (gs_log_prove_consistency(n->log, old_size, size, proof, &np, &err) != 0) {
+            fail_with(&rs, &err, msg, sizeof msg);
+            break;
+        }
+        rs.result = GS_RESULT_PROOF;
+        rs.u.proof.index = old_size;
+        rs.u.proof.size = size;
+        rs.u.proof.hashes = proof;
+        rs.u.proof.n = np;
+        break;
+    }
+    case GS_OP_GET_SIGNER_STATE: {
+        uint64_t next_seq = 1;
+        bool active = false;
+        gs_rules_signer_state(n->rules, &rq->u.get_signer_state.signer, &next_seq, &active);
+        rs.result = GS_RESULT_SIGNER_STATE;
+        rs.u.signer_state.next_seq = next_seq;
+        rs.u.signer_state.active = active;
+        break;
+    }
+    default:
+        snprintf(msg, sizeof msg, "a node does not serve this operation (hubs do)");
+        rs.code = GS_STATUS_INVALID_ARGUMENT;
+        rs.message = msg;
+        break;
+    }
+reply:
+    send_response(n, nrq->socket, nrq->identity, nrq->identity_len, &rs);
+    for (size_t i = 0; i < n_entries; i++)
+        gs_buf_free(&entries[i]);
+    free(entries);
+    free(note);
+}
+
+/* ------------------------------------------------------------ submissions */
+
+static void verify_job(void *ctx, size_t i)
+{
+    job *j = &((node *)ctx)->jobs[i];
+    gs_error err = {0};
+    j->code = gs_wire_open_entry(gs_bytes_of(j->entry.p, j->entry.n), &j->st, &err);
+    if (j->code != 0)
+        snprintf(j->message, sizeof j->message, "%s", err.msg);
+    else
+        gs_merkle_leaf_hash(gs_bytes_of(j->entry.p, j->entry.n), &j->leaf);
+}
+
+static void sign_receipt_job(void *ctx, size_t i)
+{
+    node *n = ctx;
+    job *j = &n->jobs[i];
+    if (!j->accepted)
+        return;
+    gs_receipt r = {
+        .origin = n->cfg.origin, .index = j->index, .leaf_hash = j->leaf, .time = n->receipt_time};
+    gs_error err;
+    if (gs_wire_sign_receipt(&r, &n->key, &j->receipt, &err) != 0) {
+        j->code = err.code;
+        snprintf(j->message, sizeof j->message, "%s", err.msg);
+    }
+}
+
+static void clear_jobs(node *n)
+{
+    for (size_t i = 0; i < n->n_jobs; i++) {
+        job *j = &n->jobs[i];
+        gs_buf_free(&j->entry);
+        gs_buf_free(&j->receipt);
+        gs_statement_clear(&j->st);
+    }
+    n->n_jobs = 0;
+}
+
+static void process_batch(node *n)
+{
+    gs_error err = {0};
+    gs_rules_params p = params(n, false);
+    uint64_t base = gs_log_committed_size(n->log);
+    size_t accepted = 0;
+
+    gs_pool_run(n->pool, verify_job, n, n->n_jobs);
+
+    /* The rule book is a sequence: judge in arrival order. */
+    gs_bytes *staged = calloc(n->n_jobs ? n->n_jobs : 1, sizeof *staged);
+    if (staged == NULL) {
+        for (size_t i = 0; i < n->n_jobs; i++)
+            send_status(n, n->jobs[i].socket, n->jobs[i].identity, n->jobs[i].identity_len,
+                        n->jobs[i].request_id, GS_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < n->n_jobs; i++) {
+        job *j = &n->jobs[i];
+        if (j->code != 0)
+            continue;
+        gs_rule_verdict v;
+        if (gs_rules_apply(n->rules, &j->st, &j->leaf, base + accepted, &p, &v) != 0) {
+            /* The reason's stable name first, so scripts can tell rules
+             * apart; then the sentence for the person. */
+            j->code = v.code;
+            snprintf(j->message, sizeof j->message, "%s: %s", gs_rules_reason_name(v.reason),
+                     v.message);
+            continue;
+        }
+        j->accepted = true;
+        j->index = base + accepted;
+        staged[accepted++] = gs_bytes_of(j->entry.p, j->entry.n);
+    }
+
+    if (accepted > 0) {
+        int rc = gs_store_begin(n->store, &err);
+        if (rc == 0)
+            rc = gs_log_stage(n->log, staged, accepted, NULL, &err);
+        if (rc == 0)
+            rc = gs_store_commit(n->store, &err);
+        else
+            gs_store_rollback(n->store);
+        if (rc != 0) {
+            /* Nothing of the batch is on disk: say so, and forget what the
+             * rule book learnt from it by replaying the durable log. */
+            logf_(n, GS_LOG_ERROR, "commit of %zu statements failed: %s", accepted, err.msg);
+            for (size_t i = 0; i < n->n_jobs; i++) {
+                job *j = &n->jobs[i];
+                if (j->accepted) {
+                    j->accepted = false;
+                    j->code = GS_EUNAVAIL;
+                    snprintf(j->message, sizeof j->message, "not stored, try again: %s",
+                             err.msg);
+                }
+            }
+            gs_error rerr;
+            if (replay_log(n, &rerr) != 0) {
+                logf_(n, GS_LOG_ERROR, "cannot rebuild the rule state: %s; stopping", rerr.msg);
+                stop_requested = 1;
+            }
+        }
+    }
+    free(staged);
+
+    n->receipt_time = (int64_t)time(NULL);
+    gs_pool_run(n->pool, sign_receipt_job, n, n->n_jobs);
+
+    for (size_t i = 0; i < n->n_jobs; i++) {
+        job *j = &n->jobs[i];
+        gs_response rs = {.id = j->request_id};
+        if (j->accepted && j->code == 0) {
+            rs.code = GS_STATUS_OK;
+            rs.message = "";
+            rs.result = GS_RESULT_RECEIPT;
+            rs.u.receipt = j->receipt;
+            n->accepted_total++;
+        } else {
+            rs.code = gs_status_from_error(j->code);
+            rs.message = j->message;
+            n->rejected_total++;
+            logf_(n, GS_LOG_INFO, "rejected a statement: %s: %s", gs_status_name(rs.code),
+                  j->message);
+        }
+        send_response(n, j->socket, j->identity, j->identity_len, &rs);
+    }
+    if (accepted > 0)
+        logf_(n, GS_LOG_DEBUG, "committed %zu statements, log size %llu", accepted,
+              (unsigned long long)gs_log_committed_size(n->log));
+    clear_jobs(n);
+}
+
+/* Takes one request off the sockets. Returns true when it joined the batch. */
+static bool take_request(node *n, const gs_net_request *nrq)
+{
+    gs_request rq = {0};
+    gs_error err = {0};
+    char msg[GS_ERROR_MSG_MAX + 64];
+    if (gs_wire_decode_request(nrq->payload, n->cfg.max_message, &rq, &err) != 0) {
+        snprintf(msg, sizeof msg, "malformed request: %s", err.msg);
+        send_status(n, nrq->socket, nrq->identity, nrq->identity_len, 0,
+                    gs_status_from_error(err.code) == GS_STATUS_RESOURCE_EXHAUSTED
+                        ? GS_STATUS_RESOURCE_EXHAUSTED
+                        : GS_STATUS_INVALID_ARGUMENT,
+                    msg);
+        return false;
+    }
+    bool joined = false;
+    if (rq.op != GS_OP_SUBMIT) {
+        serve_read(n, nrq, &rq);
+    } else if (!nrq->can_write) {
+        send_status(n, nrq->socket, nrq->identity, nrq->identity_len, rq.id,
+                    GS_STATUS_PERMISSION_DENIED,
+                    "this client key may read but not submit: ask the node's operator to add "
+                    "it as a writer");
+    } else {
+        job *j = &n->jobs[n->n_jobs++];
+        memset(j, 0, sizeof *j);
+        j->socket = nrq->socket;
+        memcpy(j->identity, nrq->identity, nrq->identity_len);
+        j->identity_len = nrq->identity_len;
+        j->request_id = rq.id;
+        j->entry = rq.u.submit.entry; /* taken over from the request */
+        rq.u.submit.entry = (gs_buf){0};
+        joined = true;
+    }
+    gs_request_clear(&rq);
+    return joined;
+}
+
+static void maybe_checkpoint(node *n, bool force)
+{
+    uint64_t size = gs_log_committed_size(n->log);
+    int64_t now = now_ms();
+    if (size == n->checkpoint_size)
+        return;
+    if (!force && now - n->last_checkpoint_ms < n->cfg.checkpoint_interval_ms)
+        return;
+    char *note = NULL;
+    gs_error err;
+    if (gs_log_sign_checkpoint(n->log, &n->key, &note, &err) != 0) {
+        logf_(n, GS_LOG_ERROR, "cannot sign a checkpoint: %s", err.msg);
+        return;
+    }
+    free(note);
+    n->checkpoint_size = size;
+    n->last_checkpoint_ms = now;
+    logf_(n, GS_LOG_INFO, "checkpoint %s size %llu", n->cfg.origin, (unsigned long long)size);
+}
+
+static int run(node *n)
+{
+    zmq_pollitem_t items[GS_NET_MAX_ENDPOINTS + 1];
+    size_t n_items = gs_net_server_pollitems(n->server, items, GS_NET_MAX_ENDPOINTS + 1);
+    while (!stop_requested) {
+        long timeout = 1000;
+        if (gs_log_committed_size(n->log) != n->checkpoint_size) {
+            int64_t due = n->last_checkpoint_ms + n->cfg.checkpoint_interval_ms - now_ms();
+            timeout = due < 0 ? 0 : due;
+        }
+        int r = zmq_poll(items, (int)n_items, timeout);
+        if (r < 0 && errno != EINTR) {
+            logf_(n, GS_LOG_ERROR, "poll: %s", zmq_strerror(errno));
+            return 1;
+        }
+        /* Drain what is waiting: this is the group of the next commit. */
+        gs_net_request nrq;
+        gs_error err;
+        while (n->n_jobs < n->cfg.max_batch) {
+            int got = gs_net_server_recv(n->server, &nrq, &err);
+            if (got <= 0)
+                break;
+            take_request(n, &nrq);
+        }
+        if (n->n_jobs > 0)
+            process_batch(n);
+        maybe_checkpoint(n, false);
+    }
+    /* Everything taken off the sockets has been answered; sign what is
+     * committed so the last checkpoint covers it. */
+    maybe_checkpoint(n, true);
+    return 0;
+}
+
+static int start(node *n, const char *config_path, gs_error *err)
+{
+    int rc = gs_node_config_load(config_path, &n->cfg, err);
+    if (rc != 0)
+        return rc;
+    char pass[1024];
+    const char *passphrase = NULL;
+    if (n->cfg.passphrase_file != NULL) {
+        rc = gs_passphrase_read_file(n->cfg.passphrase_file, pass, sizeof pass, err);
+        if (rc != 0)
+            return rc;
+        passphrase = pass;
+    }
+    rc = gs_keyfile_read(n->cfg.key_path, passphrase, &n->key, err);
+    sodium_memzero(pass, sizeof pass);
+    if (rc != 0)
+        return rc;
+    if ((rc = gs_store_open(&n->store, n->cfg.database, err)) != 0)
+        return rc;
+    if ((rc = gs_log_open(&n->log, n->store, n->cfg.origin, false, err)) != 0)
+        return gs_error_wrap(err, "database %s (made by `giamsat node init`?)", n->cfg.database);
+    if (gs_log_committed_size(n->log) == 0)
+        return gs_error_set(err, GS_EINVAL, "database %s holds no Charter for %s",
+                            n->cfg.database, n->cfg.origin);
+    if ((rc = replay_log(n, err)) != 0)
+        return rc;
+    gs_pubkey log_key;
+    if (gs_rules_log_key(n->rules, &log_key) != 0 ||
+        sodium_memcmp(log_key.b, n->key.pub.b, sizeof log_key.b) != 0)
+        return gs_error_set(err, GS_EPERM,
+                            "key %s is not the log key of %s (the Charter's signer or its "
+                            "rotation)",
+                            n->cfg.key_path, n->cfg.origin);
+    char *note = NULL;
+    if (gs_log_latest_checkpoint(n->log, &note, &n->checkpoint_size, NULL) != 0)
+        n->checkpoint_size = 0;
+    free(note);
+    n->jobs = calloc(n->cfg.max_batch, sizeof *n->jobs);
+    if (n->jobs == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    if ((rc = gs_pool_new(&n->pool, n->cfg.verify_threads, err)) != 0)
+        return rc;
+    n->zctx = zmq_ctx_new();
+    if (n->zctx == NULL)
+        return gs_error_set(err, GS_EIO, "zmq context: %s", zmq_strerror(errno));
+    gs_net_server_config sc = {
+        .endpoints = (const char *const *)n->cfg.listen,
+        .n_endpoints = n->cfg.n_listen,
+        .key = &n->key,
+        .max_message = n->cfg.max_message,
+        .public_read = n->cfg.public_read,
+        .open_write = n->cfg.open_submission,
+        .writers = n->cfg.writers,
+        .n_writers = n->cfg.n_writers,
+    };
+    if ((rc = gs_net_server_open(&n->server, n->zctx, &sc, err)) != 0)
+        return rc;
+    return 0;
+}
+
+static void finish(node *n)
+{
+    clear_jobs(n);
+    free(n->jobs);
+    gs_net_server_close(&n->server);
+    if (n->zctx != NULL)
+        zmq_ctx_term(n->zctx);
+    gs_pool_free(&n->pool);
+    gs_rules_state_free(&n->rules);
+    gs_log_close(&n->log);
+    gs_store_close(&n->store);
+    gs_keypair_wipe(&n->key);
+    gs_node_config_clear(&n->cfg);
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: giamsat-node --config DIR/node.conf\n"
+          "\n"
+          "Serves one unit's log: accepts signed statements (Submit), appends them\n"
+          "durably, signs checkpoints, and serves entries and proofs.\n"
+          "\n"
+          "  --config FILE   the node's configuration, as written by `giamsat node init`\n"
+          "                  (e.g. giamsat-node --config /srv/giamsat/xa-an-binh/node.conf)\n"
+          "  --help          this text\n"
+          "\n"
+          "Stops cleanly on SIGTERM or SIGINT: what was received is answered and\n"
+          "committed first. Exit status: 0 clean stop, 1 runtime failure, 2 bad\n"
+          "configuration or environment.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': config = optarg; break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (config == NULL || optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    gs_error err = {0};
+    if (gs_crypto_init(&err) != 0) {
+        logf_(NULL, GS_LOG_ERROR, "%s", err.msg);
+        return 2;
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    node n = {0};
+    int status = 0;
+    if (start(&n, config, &err) != 0) {
+        logf_(NULL, GS_LOG_ERROR, "cannot start: %s", err.msg);
+        status = 2;
+    } else {
+        logf_(&n, GS_LOG_INFO, "serving %s, log size %llu, on %zu endpoint(s)%s", n.cfg.origin,
+              (unsigned long long)gs_log_committed_size(n.log), n.cfg.n_listen,
+              n.cfg.open_submission ? ", open submission" : "");
+        for (size_t i = 0; i < n.cfg.n_listen; i++)
+            logf_(&n, GS_LOG_INFO, "listening on %s", n.cfg.listen[i]);
+        status = run(&n);
+        logf_(&n, GS_LOG_INFO, "stopped: %llu accepted, %llu rejected, log size %llu",
+              (unsigned long long)n.accepted_total, (unsigned long long)n.rejected_total,
+              (unsigned long long)gs_log_committed_size(n.log));
+    }
+    finish(&n);
+    return status;
+}

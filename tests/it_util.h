@@ -1,0 +1,68 @@
+/* it_util.h — what the integration tests and the node benchmark share:
+ * a temporary folder, real processes started and killed, a node made with
+ * the real `giamsat node init`, and a client that signs and submits
+ * statements over real ZeroMQ sockets.
+ *
+ * Every process started here is remembered and killed by it_cleanup (also
+ * registered with atexit), so a failing test never leaves a daemon behind. */
+#ifndef GS_IT_UTIL_H
+#define GS_IT_UTIL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "crypto.h"
+#include "net.h"
+#include "wire.h"
+
+/* Stops the program with a message: integration steps that cannot go on. */
+void it_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* A fresh folder under $TMPDIR; removed by it_cleanup unless GS_IT_KEEP is
+ * set in the environment. */
+const char *it_tmpdir(void);
+void it_cleanup(void);
+
+/* Runs argv to completion; returns its exit status (or 128+signal). Its
+ * stdout is written to out (NUL-terminated, may be NULL) up to cap. */
+int it_run(char *const argv[], char *out, size_t cap);
+/* Starts argv in the background with stderr appended to log_path. */
+pid_t it_spawn(char *const argv[], const char *log_path);
+/* Sends sig and reaps; returns the exit status as it_run does. */
+int it_kill(pid_t pid, int sig);
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+int it_free_port(void);
+
+/* A node made by `giamsat node init` in dir with the given listen
+ * endpoints, started as a real giamsat-node. */
+typedef struct {
+    char dir[512];
+    char conf[600];
+    char log[600];
+    char ipc[600];  /* ipc:// endpoint */
+    char tcp[128];  /* tcp:// endpoint, "" when not listening on tcp */
+    char origin[GS_MAX_ORIGIN + 1];
+    gs_keypair key; /* the node key, read from dir/node.key */
+    pid_t pid;
+} it_node;
+
+/* bin_dir is the build folder (cli/giamsat and node/giamsat-node inside).
+ * extra_conf lines are appended to node.conf (may be NULL). */
+void it_node_init(it_node *n, const char *bin_dir, const char *unit, bool tcp,
+                  const char *extra_conf);
+void it_node_start(it_node *n, const char *bin_dir);
+/* Waits until the node answers GetCheckpoint on its ipc endpoint. */
+void it_node_wait_ready(it_node *n, void *zctx);
+void it_node_stop(it_node *n, int sig);
+
+/* Builds, signs and returns an entry for the statement; st->signer, seq,
+ * origin and issued_at are filled from the arguments. */
+gs_buf it_sign(gs_statement *st, const gs_keypair *kp, const char *origin, uint64_t seq);
+
+/* Submits entry; returns the status code; on OK fills *receipt (verified
+ * against node_key when not NULL). message (may be NULL) gets the status
+ * message. GS_EUNAVAIL (negative) when the node did not answer. */
+int it_submit(gs_net_client *c, gs_bytes entry, const gs_pubkey *node_key, gs_receipt *receipt,
+              char *message, size_t cap);
+
+#endif
