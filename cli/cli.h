@@ -42,7 +42,9 @@ enum {
 void cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints err's sentence and returns the exit status its code calls for. */
 int cli_fail(const gs_error *err);
-/* The exit status for a GS_E… (or CLI_EREJECTED) code. */
+/* The exit status for a GS_E… (or CLI_EREJECTED) code: 1 for a rejection
+ * (CLI_EREJECTED) or a failed verification (GS_EVERIFY, GS_ECORRUPT), 2 for
+ * everything else (usage, files, an unreachable endpoint). */
 int cli_exit_for(int code);
 
 /* ------------------------------------------------------------- flags */
@@ -83,7 +85,9 @@ enum {
         {"origin", required_argument, NULL, CLI_OPT_ORIGIN},                                       \
         {"json", no_argument, NULL, CLI_OPT_JSON},                                                 \
         {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},                                     \
-        {"help", no_argument, NULL, CLI_OPT_HELP}
+    {                                                                                              \
+        "help", no_argument, NULL, CLI_OPT_HELP                                                    \
+    }
 
 /* The help text of the shared connection flags, for --help screens. */
 extern const char cli_help_connection[];
@@ -130,8 +134,7 @@ typedef struct {
 
 /* Connects to flags->connect (or $GIAMSAT_CONNECT). client_key (may be NULL)
  * becomes the CURVE identity on tcp:// so write allowlists apply. */
-int cli_connect(cli_conn *cn, const cli_common *flags, const gs_keypair *client_key,
-                gs_error *err);
+int cli_connect(cli_conn *cn, const cli_common *flags, const gs_keypair *client_key, gs_error *err);
 void cli_disconnect(cli_conn *cn);
 /* One call. A non-OK status is CLI_EREJECTED with "<STATUS>: <message>" in
  * err; rs is cleared in every case but success. */
@@ -210,8 +213,8 @@ int cli_cmd_roster(int argc, char **argv);
 /* Whether name is one of the statement commands (appoint, commit, …). */
 bool cli_is_statement_command(const char *name);
 
-/* Describes an entry as a JSON object (the `entries` format). names maps
- * keys to member names (may be NULL). */
+/* Describes an entry as a JSON object (the `entries` format, without
+ * signer_name). */
 json_t *cli_entry_json(uint64_t index, const gs_statement *st, const gs_hash *leaf_hash);
 
 #endif

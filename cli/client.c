@@ -32,8 +32,6 @@ int cli_exit_for(int code)
     switch (code) {
     case GS_OK: return CLI_EXIT_OK;
     case GS_EVERIFY:
-    case GS_EPERM:
-    case GS_ECONFLICT:
     case GS_ECORRUPT:
     case CLI_EREJECTED: return CLI_EXIT_FAIL;
     default: return CLI_EXIT_USAGE;
@@ -160,8 +158,7 @@ int cli_parse_pubkey(const char *s, gs_pubkey *out, gs_error *err)
 
 /* ------------------------------------------------------------ connecting */
 
-int cli_connect(cli_conn *cn, const cli_common *flags, const gs_keypair *client_key,
-                gs_error *err)
+int cli_connect(cli_conn *cn, const cli_common *flags, const gs_keypair *client_key, gs_error *err)
 {
     int rc;
     memset(cn, 0, sizeof *cn);
@@ -220,8 +217,7 @@ int cli_call(cli_conn *cn, gs_request *rq, gs_response *rs, gs_error *err)
     }
     if (rs->code != GS_STATUS_OK) {
         gs_error_set(err, CLI_EREJECTED, "%s: %s", gs_status_name(rs->code),
-                     rs->message != NULL && rs->message[0] != '\0' ? rs->message
-                                                                   : "(no message)");
+                     rs->message != NULL && rs->message[0] != '\0' ? rs->message : "(no message)");
         gs_response_clear(rs);
         return CLI_EREJECTED;
     }
@@ -233,8 +229,7 @@ static int expect_result(gs_response *rs, gs_result_kind want, const char *op, g
     if (rs->result == want)
         return 0;
     gs_response_clear(rs);
-    return gs_error_set(err, GS_EINVAL, "the daemon answered %s with the wrong kind of result",
-                        op);
+    return gs_error_set(err, GS_EINVAL, "the daemon answered %s with the wrong kind of result", op);
 }
 
 static int get_checkpoint_text(cli_conn *cn, const char *origin, char **text, gs_error *err)
@@ -266,9 +261,13 @@ int cli_find_origin(cli_conn *cn, gs_error *err)
         return 0;
     if ((rc = get_checkpoint_text(cn, "", &text, err)) != 0)
         goto out;
-    size_t len;
-    if ((rc = gs_note_parse(text, strlen(text), &note, err)) != 0 ||
-        (rc = gs_checkpoint_parse(gs_note_text(note, &len), len, &cp, err)) != 0) {
+    if ((rc = gs_note_parse(text, strlen(text), &note, err)) != 0) {
+        gs_error_wrap(err, "the endpoint's checkpoint");
+        goto out;
+    }
+    size_t len = 0;
+    const char *body = gs_note_text(note, &len);
+    if ((rc = gs_checkpoint_parse(body, len, &cp, err)) != 0) {
         gs_error_wrap(err, "the endpoint's checkpoint");
         goto out;
     }
@@ -410,10 +409,12 @@ static int verify_checkpoint(cli_conn *cn, cli_checkpoint *c, gs_error *err)
 {
     gs_pubkey key;
     gs_vkey vk;
-    size_t len;
+    size_t len = 0;
     int rc;
-    if ((rc = gs_note_parse(c->text, c->len, &c->note, err)) != 0 ||
-        (rc = gs_checkpoint_parse(gs_note_text(c->note, &len), len, &c->cp, err)) != 0)
+    if ((rc = gs_note_parse(c->text, c->len, &c->note, err)) != 0)
+        return gs_error_wrap(err, "checkpoint");
+    const char *body = gs_note_text(c->note, &len);
+    if ((rc = gs_checkpoint_parse(body, len, &c->cp, err)) != 0)
         return gs_error_wrap(err, "checkpoint");
     if (cn->origin[0] == '\0') {
         if ((rc = gs_origin_valid(c->cp.origin, err)) != 0)
@@ -533,9 +534,9 @@ int cli_parse_ref(cli_conn *cn, const char *s, gs_ref *out, gs_error *err)
         gs_error ferr = {0};
         if (cn == NULL || cli_fetch_entries(cn, buf, out->index, 1, &e, &ne, &ferr) != 0)
             return gs_error_set(err, cn == NULL ? GS_EINVAL : GS_ENOTFOUND,
-                                "reference %s: cannot fetch that entry from the endpoint%s%s; "
+                                "reference %s: cannot fetch that entry from the endpoint%s%s%s; "
                                 "give its leaf hash as %s:%s:LEAFHASH (base64)",
-                                s, ferr.msg[0] ? " (" : "", ferr.msg[0] ? ferr.msg : "", buf,
+                                s, ferr.msg[0] ? " (" : "", ferr.msg, ferr.msg[0] ? ")" : "", buf,
                                 index);
         gs_merkle_leaf_hash(gs_bytes_of(e[0].p, e[0].n), &out->leaf_hash);
         cli_entries_free(e, ne);
@@ -602,8 +603,8 @@ int cli_parse_date(const char *s, int64_t *out, gs_error *err)
     unsigned y, mo, d, h = 23, mi = 59, se = 59;
     int64_t offset = 0;
     size_t n = strlen(s);
-    if (n < 10 || !digits_at(s, 4, &y) || s[4] != '-' || !digits_at(s + 5, 2, &mo) ||
-        s[7] != '-' || !digits_at(s + 8, 2, &d))
+    if (n < 10 || !digits_at(s, 4, &y) || s[4] != '-' || !digits_at(s + 5, 2, &mo) || s[7] != '-' ||
+        !digits_at(s + 8, 2, &d))
         goto bad;
     if (n > 10) {
         /* RFC 3339 §5.6: full-date "T" full-time, where full-time is
@@ -611,8 +612,8 @@ int cli_parse_date(const char *s, int64_t *out, gs_error *err)
          * space for 'T'). */
         const char *t = s + 10;
         if ((t[0] != 'T' && t[0] != 't' && t[0] != ' ') || strlen(t) < 10 ||
-            !digits_at(t + 1, 2, &h) || t[3] != ':' || !digits_at(t + 4, 2, &mi) ||
-            t[6] != ':' || !digits_at(t + 7, 2, &se))
+            !digits_at(t + 1, 2, &h) || t[3] != ':' || !digits_at(t + 4, 2, &mi) || t[6] != ':' ||
+            !digits_at(t + 7, 2, &se))
             goto bad;
         t += 9;
         if (*t == '.') {
@@ -732,8 +733,7 @@ int cli_print_json(json_t *v, gs_error *err)
     int rc = 0;
     if (v == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory building the JSON output");
-    if (json_dumpf(v, stdout, JSON_INDENT(2)) != 0 ||
-        fputc('\n', stdout) == EOF)
+    if (json_dumpf(v, stdout, JSON_INDENT(2)) != 0 || fputc('\n', stdout) == EOF)
         rc = gs_error_set(err, GS_EIO, "cannot write to standard output");
     json_decref(v);
     return rc;

@@ -7,7 +7,7 @@
  * config's folder). Nothing that exists is overwritten; when a step fails,
  * the files this run created are removed again, so a failed init can simply
  * be retried. */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,13 +84,14 @@ typedef struct {
 
 /* The paths this run created, removed again if a later step fails. */
 typedef struct {
-    char key[PATH_MAX], db[PATH_MAX], conf[PATH_MAX];
+    char key[PATH_MAX + 16], db[PATH_MAX + 16], conf[PATH_MAX + 16];
+    const char *dir; /* set when this run created the folder */
     bool made_key, made_db, made_conf;
 } init_files;
 
 static void undo(const init_files *f)
 {
-    char p[PATH_MAX + 8];
+    char p[PATH_MAX + 32];
     if (f->made_conf)
         unlink(f->conf);
     if (f->made_db) {
@@ -103,6 +104,8 @@ static void undo(const init_files *f)
     }
     if (f->made_key)
         unlink(f->key);
+    if (f->dir != NULL)
+        rmdir(f->dir); /* only when empty: anything else is not ours */
 }
 
 /* An ipc:// path must fit in sockaddr_un.sun_path with its NUL. */
@@ -112,21 +115,21 @@ static int check_endpoint(const char *ep, gs_error *err)
     if (strncmp(ep, "ipc://", 6) == 0) {
         if (strlen(ep + 6) >= sizeof sa.sun_path)
             return gs_error_set(err, GS_EINVAL,
-                                "--listen %s: an ipc:// path is at most %zu bytes; use a shorter "
-                                "folder or give --listen",
+                                "endpoint %s: an ipc:// path is at most %zu bytes; use a shorter "
+                                "folder or give --listen with a shorter path",
                                 ep, sizeof sa.sun_path - 1);
         return 0;
     }
     if (strncmp(ep, "tcp://", 6) == 0 && ep[6] != '\0')
         return 0;
-    return gs_error_set(err, GS_EINVAL, "--listen %s: expected ipc://PATH or tcp://HOST:PORT",
-                        ep);
+    return gs_error_set(err, GS_EINVAL, "endpoint %s: expected ipc://PATH or tcp://HOST:PORT", ep);
 }
 
-static int make_dir(const char *dir, char *abs, gs_error *err)
+static int make_dir(const char *dir, char *abs, bool *made, gs_error *err)
 {
     struct stat sb;
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+    *made = mkdir(dir, 0700) == 0;
+    if (!*made && errno != EEXIST)
         return gs_error_set(err, GS_EIO, "cannot create folder %s: %s", dir, strerror(errno));
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return gs_error_set(err, GS_EINVAL, "%s exists and is not a folder", dir);
@@ -170,17 +173,18 @@ static int write_conf(const init_files *f, const char *origin, const init_flags 
         fprintf(out, "listen = %s\n", default_listen);
     for (size_t i = 0; i < fl->n_listen; i++)
         fprintf(out, "listen = %s\n", fl->listen[i]);
-    fprintf(out, "# listen = tcp://127.0.0.1:7400     (repeat `listen` for more endpoints)\n"
-                 "checkpoint_interval_ms = 1000\n"
-                 "max_message = %d\n"
-                 "max_clock_skew = 300\n"
-                 "feedback_per_day = %d\n"
-                 "\n"
-                 "[access]\n"
-                 "open_submission = true\n"
-                 "public_read = true\n"
-                 "# writer = <base64 Ed25519 key or verifier key>   (repeatable; used when "
-                 "open_submission = false)\n",
+    fprintf(out,
+            "# listen = tcp://127.0.0.1:7400     (repeat `listen` for more endpoints)\n"
+            "checkpoint_interval_ms = 1000\n"
+            "max_message = %d\n"
+            "max_clock_skew = 300\n"
+            "feedback_per_day = %d\n"
+            "\n"
+            "[access]\n"
+            "open_submission = true\n"
+            "public_read = true\n"
+            "# writer = <base64 Ed25519 key or verifier key>   (repeatable; used when "
+            "open_submission = false)\n",
             GS_MAX_MESSAGE, GS_RULES_FEEDBACK_PER_DAY);
     if (fflush(out) != 0 || fsync(fileno(out)) != 0) {
         fclose(out);
@@ -222,8 +226,8 @@ static int make_charter(const init_flags *fl, gs_tier tier, const char *origin,
                                 "not a cosigner key");
         if (strcmp(pk.name, fl->parent_origin) != 0)
             return gs_error_set(err, GS_EINVAL,
-                                "--parent-key is the key of %s, not of --parent-origin %s",
-                                pk.name, fl->parent_origin);
+                                "--parent-key is the key of %s, not of --parent-origin %s", pk.name,
+                                fl->parent_origin);
         st.u.charter.has_parent_key = true;
         st.u.charter.parent_key = pk.key;
     }
@@ -300,8 +304,7 @@ static int node_init(int argc, char **argv)
         case OPT_PARENT_KEY: fl.parent_key = optarg; break;
         case OPT_LISTEN:
             if (fl.n_listen == GS_NET_MAX_ENDPOINTS)
-                return cli_usage_error(cmd, "at most %d --listen endpoints",
-                                       GS_NET_MAX_ENDPOINTS);
+                return cli_usage_error(cmd, "at most %d --listen endpoints", GS_NET_MAX_ENDPOINTS);
             fl.listen[fl.n_listen++] = optarg;
             break;
         case CLI_OPT_PASSPHRASE_FILE: fl.passfile = optarg; break;
@@ -346,7 +349,11 @@ static int node_init(int argc, char **argv)
     if ((rc = make_charter(&fl, (gs_tier)tier, origin, &kp, &entry, &err)) != 0)
         goto out;
 
-    if ((rc = make_dir(fl.dir, abs, &err)) != 0)
+    bool made_dir = false;
+    rc = make_dir(fl.dir, abs, &made_dir, &err);
+    if (made_dir)
+        files.dir = fl.dir;
+    if (rc != 0)
         goto out;
     if (strlen(abs) + sizeof "/node.conf" > PATH_MAX) {
         rc = gs_error_set(&err, GS_EINVAL, "folder name %s is too long", abs);
@@ -374,6 +381,7 @@ static int node_init(int argc, char **argv)
         goto out;
     /* The node is complete: from here nothing is undone. */
     files.made_key = files.made_db = false;
+    files.dir = NULL;
 
     if ((rc = gs_vkey_make(&vk, origin, GS_VKEY_ALG_ED25519, &kp.pub, &err)) != 0 ||
         (rc = gs_vkey_format(&vk, vkey_s, sizeof vkey_s, &err)) != 0)

@@ -52,7 +52,16 @@ int gs_log_open(gs_log **out, gs_store *store, const char *origin, bool create, 
 {
     *out = NULL;
     gs_store_log_state st;
-    int rc = gs_store_log_find(store, origin, create, &st, err);
+    int rc = gs_store_log_find(store, origin, false, &st, err);
+    if (rc == GS_ENOTFOUND && create) {
+        /* A log created inside a transaction that is then rolled back would
+         * leave this object holding the id of a log that does not exist. */
+        if (gs_store_in_transaction(store))
+            return gs_error_set(err, GS_EINVAL,
+                                "log %s does not exist yet: create it outside a transaction",
+                                origin);
+        rc = gs_store_log_find(store, origin, true, &st, err);
+    }
     if (rc != 0)
         return rc;
     gs_log *l = calloc(1, sizeof *l);
@@ -177,13 +186,17 @@ int gs_log_stage(gs_log *l, const gs_bytes *entries, size_t n, uint64_t *first, 
         /* On failure the store rolls the transaction back, and txn_end
          * resets the pending tree to the committed one. */
         rc = gs_store_append(l->store, l->id, index, entries[i], r.h, r.n, err);
-        if (rc != 0)
-            return gs_error_wrap(err, "log %s", l->origin);
+        if (rc != 0) {
+            gs_error_wrap(err, "log %s", l->origin);
+            return rc;
+        }
     }
     gs_merkle_frontier_root(&l->pending, &l->pending_root);
     rc = gs_store_set_tree(l->store, l->id, l->pending.size, &l->pending_root, err);
-    if (rc != 0)
-        return gs_error_wrap(err, "log %s", l->origin);
+    if (rc != 0) {
+        gs_error_wrap(err, "log %s", l->origin);
+        return rc;
+    }
     return 0;
 }
 

@@ -34,8 +34,9 @@
 
 typedef struct gs_log gs_log;
 
-/* Opens the log named origin in store; with create, adds it (empty) when the
- * store does not hold it yet (GS_ENOTFOUND otherwise). Rebuilds the frontier
+/* Opens the log named origin in store; with create, adds it (empty, durably)
+ * when the store does not hold it yet (GS_ENOTFOUND otherwise; creating is
+ * refused while the store has a transaction open). Rebuilds the frontier
  * from the stored hashes and checks it against the stored root. Caller owns
  * the result. */
 int gs_log_open(gs_log **out, gs_store *store, const char *origin, bool create, gs_error *err);

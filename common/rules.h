@@ -14,10 +14,15 @@
  * References to other entries of the log are checked through the caller's
  * entry_at callback (see gs_rules_params), which reads its store.
  *
+ * Signatures are not checked here: gs_wire_open_entry verifies each one over
+ * the bytes that arrived before the statement reaches the rule book.
+ *
  * ======================================================================
  * THE RULE BOOK
- * Every rule below has its reason code (gs_rule_reason) in brackets. The
- * checks run in the order written; the first that fails is the verdict.
+ * Every rule below has its reason code (gs_rule_reason) in brackets. Rules
+ * 0–6 apply to every statement, in that order (a Charter's contents, rule 2,
+ * are checked after rule 6); then the rule of the statement's body. The
+ * first check that fails is the verdict.
  *
  * 0. Shape. The statement names a known body and carries its required
  *    fields: an origin, a charter's unit, tier and display name, an
@@ -90,8 +95,8 @@
  *    [duplicate-commitment]. deadline > issued_at [bad-deadline]. A parent
  *    reference into this log names an existing entry [reference-not-found]
  *    whose leaf hash matches [reference-mismatch] and which is a
- *    Commitment [reference-wrong-kind]; a parent in another log is the
- *    auditor's to check.
+ *    Commitment [reference-wrong-kind] — all read from the state, without
+ *    entry_at; a parent in another log is the auditor's to check.
  *
  * 13. Progress and Outcome. The commitment exists [no-such-commitment] and
  *    is open: an Outcome closes it, and nothing follows an Outcome
@@ -116,7 +121,7 @@
  *    hash that is a Finding or a Feedback [reference-wrong-kind].
  *
  * 17. Observation and Evidence. Only in hub logs (rule 3), signed only by
- *    the hub's log key [role-forbids].
+ *    the hub's log key, as is a KeyRotation in a hub log [role-forbids].
  *
  * Caller errors have their own reasons: a NULL argument or a parameter out of
  * range [bad-argument], gs_rules_apply at an index other than the number of

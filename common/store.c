@@ -13,6 +13,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "store.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +144,9 @@ static unsigned row_hashes(uint64_t i)
 static int db_error(gs_store *s, gs_error *err, int rc, const char *what)
 {
     const char *msg = s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+    int sys = s->db != NULL ? sqlite3_system_errno(s->db) : 0;
+    if ((rc & 0xff) == SQLITE_IOERR && sys == ENOSPC)
+        rc = SQLITE_FULL;
     switch (rc & 0xff) {
     case SQLITE_FULL:
         return gs_error_set(err, GS_EIO,
@@ -163,6 +167,11 @@ static int db_error(gs_store *s, gs_error *err, int rc, const char *what)
                             "store %s is locked by another process while %s; is another "
                             "daemon using it?",
                             s->path, what);
+    case SQLITE_IOERR:
+        return gs_error_set(err, GS_EIO,
+                            "store %s: %s%s%s while %s; nothing of it was kept; check the disk "
+                            "(free space, file size limit, hardware)",
+                            s->path, msg, sys ? ": " : "", sys ? strerror(sys) : "", what);
     case SQLITE_READONLY:
     case SQLITE_CANTOPEN:
     case SQLITE_PERM:
@@ -749,7 +758,8 @@ int gs_store_put_checkpoint(gs_store *s, int64_t log_id, uint64_t size, const ch
     gs_error e2;
     int r = gs_store_get_checkpoint(s, log_id, size, &old, &e2);
     if (r != 0 && r != GS_ENOTFOUND) {
-        *err = e2;
+        if (err != NULL)
+            *err = e2;
         rc = r;
         goto out;
     }

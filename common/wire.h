@@ -13,6 +13,12 @@
  * is longer than its limit. Every decoder refuses unknown enum values,
  * missing required fields and wrong-length keys and hashes with a sentence
  * naming the field ("statement.commitment.id: longer than 64 bytes").
+ *
+ * Decoders accept only the canonical encoding, the one the encoders write:
+ * fields in number order, zero values left out, no field twice, no unknown
+ * field numbers. So decode(x) succeeds only if encode(decode(x)) == x, and a
+ * statement has exactly one encoding. Encoders run the matching decoder over
+ * what they wrote and refuse to return bytes a receiver would refuse.
  */
 #ifndef GS_WIRE_H
 #define GS_WIRE_H
@@ -293,7 +299,7 @@ typedef struct {
         } submit;
         struct {
             uint64_t start;
-            uint32_t count;
+            uint32_t count; /* 0..GS_MAX_ENTRIES; 0: as many as the server gives */
         } get_entries;
         struct {
             uint64_t index;

@@ -131,13 +131,13 @@ static int on_setting(void *user, const char *section, const char *name, const c
             c->max_batch = (size_t)v;
         } else if (strcmp(name, "log_level") == 0) {
             if (strcmp(value, "debug") == 0)
-                c->log_level = GS_LOG_DEBUG;
+                c->log_level = GS_NODE_LOG_DEBUG;
             else if (strcmp(value, "info") == 0)
-                c->log_level = GS_LOG_INFO;
+                c->log_level = GS_NODE_LOG_INFO;
             else if (strcmp(value, "warn") == 0)
-                c->log_level = GS_LOG_WARN;
+                c->log_level = GS_NODE_LOG_WARN;
             else if (strcmp(value, "error") == 0)
-                c->log_level = GS_LOG_ERROR;
+                c->log_level = GS_NODE_LOG_ERROR;
             else
                 return fail(l, section, name, "expected debug, info, warn or error");
         } else {
@@ -178,7 +178,7 @@ int gs_node_config_load(const char *path, gs_node_config *out, gs_error *err)
     out->feedback_per_day = 10;
     out->verify_threads = 1;
     out->max_batch = 4096;
-    out->log_level = GS_LOG_INFO;
+    out->log_level = GS_NODE_LOG_INFO;
     out->public_read = true;
 
     loader l = {.c = out, .err = err};

@@ -12,7 +12,7 @@
 #include "types.h"
 #include "wire.h"
 
-typedef enum { GS_LOG_DEBUG = 0, GS_LOG_INFO, GS_LOG_WARN, GS_LOG_ERROR } gs_log_level;
+typedef enum { GS_NODE_LOG_DEBUG = 0, GS_NODE_LOG_INFO, GS_NODE_LOG_WARN, GS_NODE_LOG_ERROR } gs_node_log_level;
 
 typedef struct {
     char *origin;
@@ -27,7 +27,7 @@ typedef struct {
     uint32_t feedback_per_day;
     unsigned verify_threads;
     size_t max_batch;
-    gs_log_level log_level;
+    gs_node_log_level log_level;
     bool open_submission;
     bool public_read;
     gs_pubkey *writers;

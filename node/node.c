@@ -86,9 +86,9 @@ typedef struct {
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
 /* One line per event on stderr: time, level, text. Never a secret. */
-static void logf_(const node *n, gs_log_level level, const char *fmt, ...)
+static void logf_(const node *n, gs_node_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void logf_(const node *n, gs_log_level level, const char *fmt, ...)
+static void logf_(const node *n, gs_node_log_level level, const char *fmt, ...)
 {
     if (n != NULL && level < n->cfg.log_level)
         return;
@@ -120,12 +120,12 @@ static void send_response(node *n, unsigned socket, const uint8_t *identity, siz
     gs_buf frame = {0};
     gs_error err;
     if (gs_wire_encode_response(rs, &frame, &err) != 0) {
-        logf_(n, GS_LOG_ERROR, "cannot encode a response: %s", err.msg);
+        logf_(n, GS_NODE_LOG_ERROR, "cannot encode a response: %s", err.msg);
         return;
     }
     if (gs_net_server_reply(n->server, socket, identity, identity_len,
                             gs_bytes_of(frame.p, frame.n), &err) != 0)
-        logf_(n, GS_LOG_WARN, "%s", err.msg);
+        logf_(n, GS_NODE_LOG_WARN, "%s", err.msg);
     gs_buf_free(&frame);
 }
 
@@ -272,7 +272,7 @@ static void serve_read(node *n, const gs_net_request *nrq, gs_request *rq)
         size_t budget = n->cfg.max_message / 2, used = 0;
         for (uint32_t i = 0; i < count; i++) {
             if (gs_log_entry(n->log, start + i, &entries[n_entries], &err) != 0) {
-                logf_(n, GS_LOG_ERROR, "%s", err.msg);
+                logf_(n, GS_NODE_LOG_ERROR, "%s", err.msg);
                 fail_with(&rs, &err, msg, sizeof msg);
                 break;
             }
@@ -444,7 +444,7 @@ static void process_batch(node *n)
         if (rc != 0) {
             /* Nothing of the batch is on disk: say so, and forget what the
              * rule book learnt from it by replaying the durable log. */
-            logf_(n, GS_LOG_ERROR, "commit of %zu statements failed: %s", accepted, err.msg);
+            logf_(n, GS_NODE_LOG_ERROR, "commit of %zu statements failed: %s", accepted, err.msg);
             for (size_t i = 0; i < n->n_jobs; i++) {
                 job *j = &n->jobs[i];
                 if (j->accepted) {
@@ -456,7 +456,7 @@ static void process_batch(node *n)
             }
             gs_error rerr;
             if (replay_log(n, &rerr) != 0) {
-                logf_(n, GS_LOG_ERROR, "cannot rebuild the rule state: %s; stopping", rerr.msg);
+                logf_(n, GS_NODE_LOG_ERROR, "cannot rebuild the rule state: %s; stopping", rerr.msg);
                 stop_requested = 1;
             }
         }
@@ -479,13 +479,13 @@ static void process_batch(node *n)
             rs.code = gs_status_from_error(j->code);
             rs.message = j->message;
             n->rejected_total++;
-            logf_(n, GS_LOG_INFO, "rejected a statement: %s: %s", gs_status_name(rs.code),
+            logf_(n, GS_NODE_LOG_INFO, "rejected a statement: %s: %s", gs_status_name(rs.code),
                   j->message);
         }
         send_response(n, j->socket, j->identity, j->identity_len, &rs);
     }
     if (accepted > 0)
-        logf_(n, GS_LOG_DEBUG, "committed %zu statements, log size %llu", accepted,
+        logf_(n, GS_NODE_LOG_DEBUG, "committed %zu statements, log size %llu", accepted,
               (unsigned long long)gs_log_committed_size(n->log));
     clear_jobs(n);
 }
@@ -497,12 +497,11 @@ static bool take_request(node *n, const gs_net_request *nrq)
     gs_error err = {0};
     char msg[GS_ERROR_MSG_MAX + 64];
     if (gs_wire_decode_request(nrq->payload, n->cfg.max_message, &rq, &err) != 0) {
-        snprintf(msg, sizeof msg, "malformed request: %s", err.msg);
+        bool too_big = err.code == GS_ETOOBIG;
+        snprintf(msg, sizeof msg, "%s: %s", too_big ? "request too large" : "malformed request",
+                 err.msg);
         send_status(n, nrq->socket, nrq->identity, nrq->identity_len, 0,
-                    gs_status_from_error(err.code) == GS_STATUS_RESOURCE_EXHAUSTED
-                        ? GS_STATUS_RESOURCE_EXHAUSTED
-                        : GS_STATUS_INVALID_ARGUMENT,
-                    msg);
+                    too_big ? GS_STATUS_RESOURCE_EXHAUSTED : GS_STATUS_INVALID_ARGUMENT, msg);
         return false;
     }
     bool joined = false;
@@ -539,13 +538,13 @@ static void maybe_checkpoint(node *n, bool force)
     char *note = NULL;
     gs_error err;
     if (gs_log_sign_checkpoint(n->log, &n->key, &note, &err) != 0) {
-        logf_(n, GS_LOG_ERROR, "cannot sign a checkpoint: %s", err.msg);
+        logf_(n, GS_NODE_LOG_ERROR, "cannot sign a checkpoint: %s", err.msg);
         return;
     }
     free(note);
     n->checkpoint_size = size;
     n->last_checkpoint_ms = now;
-    logf_(n, GS_LOG_INFO, "checkpoint %s size %llu", n->cfg.origin, (unsigned long long)size);
+    logf_(n, GS_NODE_LOG_INFO, "checkpoint %s size %llu", n->cfg.origin, (unsigned long long)size);
 }
 
 static int run(node *n)
@@ -560,7 +559,7 @@ static int run(node *n)
         }
         int r = zmq_poll(items, (int)n_items, timeout);
         if (r < 0 && errno != EINTR) {
-            logf_(n, GS_LOG_ERROR, "poll: %s", zmq_strerror(errno));
+            logf_(n, GS_NODE_LOG_ERROR, "poll: %s", zmq_strerror(errno));
             return 1;
         }
         /* Drain what is waiting: this is the group of the next commit. */
@@ -696,7 +695,7 @@ int main(int argc, char **argv)
     }
     gs_error err = {0};
     if (gs_crypto_init(&err) != 0) {
-        logf_(NULL, GS_LOG_ERROR, "%s", err.msg);
+        logf_(NULL, GS_NODE_LOG_ERROR, "%s", err.msg);
         return 2;
     }
     struct sigaction sa = {.sa_handler = on_signal};
@@ -708,16 +707,16 @@ int main(int argc, char **argv)
     node n = {0};
     int status = 0;
     if (start(&n, config, &err) != 0) {
-        logf_(NULL, GS_LOG_ERROR, "cannot start: %s", err.msg);
+        logf_(NULL, GS_NODE_LOG_ERROR, "cannot start: %s", err.msg);
         status = 2;
     } else {
-        logf_(&n, GS_LOG_INFO, "serving %s, log size %llu, on %zu endpoint(s)%s", n.cfg.origin,
+        logf_(&n, GS_NODE_LOG_INFO, "serving %s, log size %llu, on %zu endpoint(s)%s", n.cfg.origin,
               (unsigned long long)gs_log_committed_size(n.log), n.cfg.n_listen,
               n.cfg.open_submission ? ", open submission" : "");
         for (size_t i = 0; i < n.cfg.n_listen; i++)
-            logf_(&n, GS_LOG_INFO, "listening on %s", n.cfg.listen[i]);
+            logf_(&n, GS_NODE_LOG_INFO, "listening on %s", n.cfg.listen[i]);
         status = run(&n);
-        logf_(&n, GS_LOG_INFO, "stopped: %llu accepted, %llu rejected, log size %llu",
+        logf_(&n, GS_NODE_LOG_INFO, "stopped: %llu accepted, %llu rejected, log size %llu",
               (unsigned long long)n.accepted_total, (unsigned long long)n.rejected_total,
               (unsigned long long)gs_log_committed_size(n.log));
     }

@@ -197,7 +197,7 @@ int main(int argc, char **argv)
 
     size_t big = MAX_MESSAGE + 1000;
     uint8_t *huge = calloc(1, 4 * 1024 * 1024);
-    expect_raw("oversized frame", huge, big, GS_STATUS_RESOURCE_EXHAUSTED, "");
+    expect_raw("oversized frame", huge, big, GS_STATUS_RESOURCE_EXHAUSTED, "above the limit");
     still_serving("oversized frame");
     {
         gs_response rs = {0};

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "it_util.h"
 #include "log.h"
@@ -44,7 +45,7 @@ typedef struct {
     gs_keypair key;
     sent *log;
     size_t n;
-    char failure[600];
+    char failure[1024];
 } client;
 
 static atomic_int clients_done;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -365,6 +366,14 @@ static void test_group_commit_two_logs(void **state)
     for (uint64_t i = 0; i < 20; i++)
         e[i] = gs_bytes_of(bufs[i], make_entry(i, bufs[i], sizeof bufs[i]));
 
+    /* A log is created outside transactions only. */
+    gs_log *c = NULL;
+    assert_int_equal(gs_store_begin(s, &err), 0);
+    assert_int_equal(gs_log_open(&c, s, "giamsat/hub/c", true, &err), GS_EINVAL);
+    assert_contains(err.msg, "create it outside a transaction");
+    assert_null(c);
+    gs_store_rollback(s);
+
     /* Staging needs the caller's transaction. */
     assert_int_equal(gs_log_stage(a, e + 10, 5, NULL, &err), GS_EINVAL);
 
@@ -605,6 +614,59 @@ static void test_kill9_durability(void **state)
     assert_true(last_reported > 0);
 }
 
+/* A write that fails at the disk (here: the file size limit, RLIMIT_FSIZE)
+ * is GS_EIO naming the file; nothing of the batch is kept, in memory or on
+ * disk, and the store works again once the disk does. */
+static void test_disk_failure_keeps_nothing(void **state)
+{
+    (void)state;
+    char path[300];
+    gs_store *s = NULL;
+    gs_log *l = NULL;
+    gs_error err;
+    open_log("full.db", &s, &l, "giamsat/commune/full");
+    append_seq(l, 0, 100);
+    gs_hash before;
+    gs_log_root(l, &before);
+
+    struct rlimit old, low;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    low = old;
+    low.rlim_cur = 64 * 1024;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &low), 0);
+    static uint8_t big[400][300];
+    gs_bytes e[400];
+    for (size_t i = 0; i < 400; i++) {
+        memset(big[i], (int)i, sizeof big[i]);
+        e[i] = gs_bytes_of(big[i], sizeof big[i]);
+    }
+    int rc = gs_log_append(l, e, 400, NULL, &err);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, prev);
+    assert_int_equal(rc, GS_EIO);
+    db_path(path, sizeof path, "full.db");
+    assert_contains(err.msg, path);
+    assert_contains(err.msg, "nothing of it was kept");
+    assert_int_equal(gs_log_size(l), 100);
+    gs_hash after;
+    gs_log_root(l, &after);
+    assert_memory_equal(after.b, before.b, 32);
+
+    /* The disk is back: appends resume where the committed log ends. */
+    append_seq(l, 100, 150);
+    gs_log_close(&l);
+    gs_store_close(&s);
+    open_log("full.db", &s, &l, "giamsat/commune/full");
+    assert_int_equal(gs_log_size(l), 150);
+    uint8_t want[32];
+    mth(0, 150, want);
+    gs_log_root(l, &after);
+    assert_memory_equal(after.b, want, 32);
+    gs_log_close(&l);
+    gs_store_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -613,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_group_commit_two_logs),
         cmocka_unit_test(test_checkpoint_signed_and_stored),
         cmocka_unit_test(test_kill9_durability),
+        cmocka_unit_test(test_disk_failure_keeps_nothing),
     };
     gs_error err;
     if (gs_crypto_init(&err) != 0)

@@ -602,6 +602,18 @@ static void test_rollback_leaves_nothing(void **state)
     assert_false(gs_store_in_transaction(s));
     gs_store_rollback(s);
 
+    /* No writes while a read snapshot is open. */
+    bool opened;
+    assert_int_equal(gs_store_read_begin(s, &opened, &err), 0);
+    assert_true(opened);
+    assert_int_equal(gs_store_begin(s, &err), GS_EINVAL);
+    assert_contains(err.msg, "a read snapshot is open");
+    bool inner;
+    assert_int_equal(gs_store_read_begin(s, &inner, &err), 0);
+    assert_false(inner);
+    gs_store_read_end(s, inner);
+    gs_store_read_end(s, opened);
+
     /* Closing with a transaction open rolls it back. */
     frontier_of(5, &f);
     assert_int_equal(gs_store_begin(s, &err), 0);

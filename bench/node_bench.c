@@ -1,0 +1,224 @@
+/* node_bench.c — durable statements per second through a real giamsat-node.
+ *
+ * A node is made with `giamsat node init` and started as its own process,
+ * listening on tcp:// with CURVE. For N = 1, 8, 64 concurrent clients (each
+ * an appointed officer with its own CURVE connection), every client sends
+ * pre-signed Progress statements one after another and waits for each
+ * receipt, so every figure counts statements that were on disk before they
+ * were answered. Prints, per N: statements_per_s_cN, p50_ms_cN, p99_ms_cN;
+ * then the node's peak_rss_mib, and its RSS after each run to show it does
+ * not grow with the log.
+ *
+ * usage: node_bench BUILD_DIR [--quick]
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bench_util.h"
+#include "it_util.h"
+
+typedef struct {
+    const it_node *node;
+    void *zctx;
+    gs_keypair key;
+    uint64_t seq;
+    gs_buf *entries;
+    size_t n;
+    double *latency_ms;
+    int failed;
+} client;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double node_rss_mib(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    double kib = -1;
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (strncmp(line, field, strlen(field)) == 0)
+            kib = strtod(line + strlen(field), NULL);
+    fclose(f);
+    return kib / 1024.0;
+}
+
+static void *client_main(void *arg)
+{
+    client *c = arg;
+    gs_net_client *conn = NULL;
+    gs_error err;
+    if (gs_net_client_open(&conn, c->zctx, c->node->tcp, &c->node->key.pub, &c->key, 30000,
+                           GS_MAX_MESSAGE, &err) != 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        c->failed = 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        char msg[600];
+        double t0 = gs_bench_now();
+        int code = it_submit(conn, gs_bytes_of(c->entries[i].p, c->entries[i].n), NULL, NULL, msg,
+                             sizeof msg);
+        c->latency_ms[i] = (gs_bench_now() - t0) * 1000.0;
+        if (code != GS_STATUS_OK) {
+            fprintf(stderr, "statement refused: %d %s\n", code, msg);
+            c->failed = 1;
+            break;
+        }
+    }
+    gs_net_client_close(&conn);
+    return NULL;
+}
+
+static uint64_t next_seq(gs_net_client *c, const gs_pubkey *key)
+{
+    gs_request rq = {.version = 1, .op = GS_OP_GET_SIGNER_STATE, .origin = ""};
+    rq.u.get_signer_state.signer = *key;
+    gs_response rs = {0};
+    gs_error err;
+    if (gs_net_client_call(c, &rq, &rs, &err) != 0 || rs.code != GS_STATUS_OK)
+        it_die("GetSignerState failed");
+    uint64_t seq = rs.u.signer_state.next_seq;
+    gs_response_clear(&rs);
+    return seq;
+}
+
+static void submit_or_die(gs_net_client *c, gs_statement *st, const gs_keypair *kp,
+                          const char *origin, uint64_t seq)
+{
+    gs_buf e = it_sign(st, kp, origin, seq);
+    char msg[600];
+    int code = it_submit(c, gs_bytes_of(e.p, e.n), NULL, NULL, msg, sizeof msg);
+    gs_buf_free(&e);
+    if (code != GS_STATUS_OK)
+        it_die("setup statement refused: %s", msg);
+}
+
+static void run(it_node *node, void *zctx, gs_net_client *admin, uint64_t *admin_seq,
+                int n_clients, size_t per_client, int round)
+{
+    if (n_clients <= 0 || per_client == 0)
+        return;
+    client *cs = calloc((size_t)n_clients, sizeof *cs);
+    for (int i = 0; i < n_clients; i++) {
+        client *c = &cs[i];
+        c->node = node;
+        c->zctx = zctx;
+        gs_keypair_generate(&c->key);
+        char name[64], id[64];
+        snprintf(name, sizeof name, "Officer %d.%d", round, i);
+        snprintf(id, sizeof id, "bench-%d-%d", round, i);
+        gs_statement st = {.kind = GS_BODY_APPOINTMENT};
+        st.u.appointment.person = c->key.pub;
+        st.u.appointment.name = name;
+        st.u.appointment.role = GS_ROLE_OFFICER;
+        st.u.appointment.title = "";
+        st.u.appointment.decision = "";
+        submit_or_die(admin, &st, &node->key, node->origin, (*admin_seq)++);
+        st = (gs_statement){.kind = GS_BODY_COMMITMENT};
+        st.u.commitment.id = id;
+        st.u.commitment.title = "Vaccinate every child";
+        st.u.commitment.indicator = "children vaccinated";
+        st.u.commitment.unit_of_measure = "children";
+        st.u.commitment.target = 5000 * (int64_t)GS_FIXED_SCALE;
+        st.u.commitment.direction = GS_DIRECTION_AT_LEAST;
+        st.u.commitment.deadline = (int64_t)time(NULL) + 86400 * 365;
+        submit_or_die(admin, &st, &c->key, node->origin, 1);
+        /* Pre-sign everything: the figure is the node's, not the signer's. */
+        c->n = per_client;
+        c->entries = calloc(per_client, sizeof *c->entries);
+        c->latency_ms = calloc(per_client, sizeof *c->latency_ms);
+        for (size_t k = 0; k < per_client; k++) {
+            gs_statement p = {.kind = GS_BODY_PROGRESS};
+            p.u.progress.commitment_id = id;
+            p.u.progress.value = (int64_t)k * GS_FIXED_SCALE;
+            p.u.progress.note = "weekly count from the health station";
+            c->entries[k] = it_sign(&p, &c->key, node->origin, 2 + k);
+        }
+    }
+    pthread_t *th = calloc((size_t)n_clients, sizeof *th);
+    double t0 = gs_bench_now();
+    for (int i = 0; i < n_clients; i++)
+        pthread_create(&th[i], NULL, client_main, &cs[i]);
+    for (int i = 0; i < n_clients; i++)
+        pthread_join(th[i], NULL);
+    double secs = gs_bench_now() - t0;
+
+    size_t total = (size_t)n_clients * per_client;
+    double *all = calloc(total, sizeof *all);
+    size_t k = 0;
+    int failed = 0;
+    for (int i = 0; i < n_clients; i++) {
+        failed |= cs[i].failed;
+        memcpy(all + k, cs[i].latency_ms, per_client * sizeof *all);
+        k += per_client;
+    }
+    if (failed)
+        it_die("a client failed; see %s", node->log);
+    qsort(all, total, sizeof *all, cmp_double);
+    char name[64];
+    snprintf(name, sizeof name, "statements_per_s_c%d", n_clients);
+    gs_bench_figure(name, (double)total / secs, "statements/s");
+    snprintf(name, sizeof name, "p50_ms_c%d", n_clients);
+    gs_bench_figure(name, all[total / 2], "ms");
+    snprintf(name, sizeof name, "p99_ms_c%d", n_clients);
+    gs_bench_figure(name, all[(size_t)((double)total * 0.99)], "ms");
+    snprintf(name, sizeof name, "node_rss_mib_after_c%d", n_clients);
+    gs_bench_figure(name, node_rss_mib(node->pid, "VmRSS:"), "MiB");
+    free(all);
+    for (int i = 0; i < n_clients; i++) {
+        for (size_t j = 0; j < cs[i].n; j++)
+            gs_buf_free(&cs[i].entries[j]);
+        free(cs[i].entries);
+        free(cs[i].latency_ms);
+        gs_keypair_wipe(&cs[i].key);
+    }
+    free(cs);
+    free(th);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || argv[1][0] == '-') {
+        fprintf(stderr, "usage: node_bench BUILD_DIR [--quick]\n");
+        return 2;
+    }
+    const char *bin = argv[1];
+    bool quick = gs_bench_quick(argc, argv);
+    gs_error err;
+    if (gs_crypto_init(&err) != 0)
+        it_die("%s", err.msg);
+    it_node node;
+    it_node_init(&node, bin, "bench", true,
+                 "[node]\nlog_level = warn\nmax_clock_skew = 0\nverify_threads = 1\n");
+    it_node_start(&node, bin);
+    void *zctx = zmq_ctx_new();
+    it_node_wait_ready(&node, zctx);
+    gs_net_client *admin = NULL;
+    if (gs_net_client_open(&admin, zctx, node.ipc, NULL, NULL, 10000, GS_MAX_MESSAGE, &err))
+        it_die("%s", err.msg);
+    uint64_t admin_seq = next_seq(admin, &node.key.pub);
+
+    static const int ns[] = {1, 8, 64};
+    for (int r = 0; r < 3; r++) {
+        size_t total = quick ? (ns[r] == 1 ? 500 : 4000) : (ns[r] == 1 ? 3000 : 40000);
+        run(&node, zctx, admin, &admin_seq, ns[r], total / (size_t)ns[r], r);
+    }
+    gs_bench_figure("peak_rss_mib", node_rss_mib(node.pid, "VmHWM:"), "MiB");
+    gs_net_client_close(&admin);
+    it_node_stop(&node, SIGTERM);
+    zmq_ctx_term(zctx);
+    gs_keypair_wipe(&node.key);
+    return 0;
+}

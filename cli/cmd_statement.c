@@ -1,0 +1,580 @@
+/* cmd_statement.c — the commands that sign a statement and submit it:
+ * appoint, resign, dismiss, rotate-key, commit, progress, outcome, finding,
+ * feedback, respond (DESIGN §4, §7).
+ *
+ * Flow (DESIGN §5, flow 1): load the signer's key, connect (the key is the
+ * CURVE identity, so write allowlists apply), find the origin, ask the node
+ * for the signer's next seq, build and sign the statement (issued_at = now),
+ * Submit, then check the node's receipt: signed by the node key, for this
+ * origin, and for the leaf hash of exactly the bytes sent. The receipt is the
+ * node's promise (if the entry never appears it is evidence against the
+ * node), so one that does not verify is a failure, not a warning. */
+#include <sodium.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+/* One bit per statement flag, so each command says which it takes. */
+enum {
+    F_PERSON = 1u << 0,
+    F_NAME = 1u << 1,
+    F_ROLE = 1u << 2,
+    F_TITLE = 1u << 3,
+    F_DECISION = 1u << 4,
+    F_REASON = 1u << 5,
+    F_NEW_KEY = 1u << 6,
+    F_NEW_PASS = 1u << 7,
+    F_ID = 1u << 8,
+    F_INDICATOR = 1u << 9,
+    F_UOM = 1u << 10,
+    F_TARGET = 1u << 11,
+    F_DIRECTION = 1u << 12,
+    F_DEADLINE = 1u << 13,
+    F_PARENT = 1u << 14,
+    F_VALUE = 1u << 15,
+    F_NOTE = 1u << 16,
+    F_EVIDENCE = 1u << 17,
+    F_ABOUT = 1u << 18,
+    F_SEVERITY = 1u << 19,
+    F_TEXT = 1u << 20,
+    F_TO = 1u << 21,
+    F_COUNT = 22,
+};
+
+static const struct {
+    unsigned bit;
+    const char *name;
+} flag_names[F_COUNT] = {
+    {F_PERSON, "person"},
+    {F_NAME, "name"},
+    {F_ROLE, "role"},
+    {F_TITLE, "title"},
+    {F_DECISION, "decision"},
+    {F_REASON, "reason"},
+    {F_NEW_KEY, "new-key"},
+    {F_NEW_PASS, "new-passphrase-file"},
+    {F_ID, "id"},
+    {F_INDICATOR, "indicator"},
+    {F_UOM, "unit-of-measure"},
+    {F_TARGET, "target"},
+    {F_DIRECTION, "direction"},
+    {F_DEADLINE, "deadline"},
+    {F_PARENT, "parent"},
+    {F_VALUE, "value"},
+    {F_NOTE, "note"},
+    {F_EVIDENCE, "evidence"},
+    {F_ABOUT, "about"},
+    {F_SEVERITY, "severity"},
+    {F_TEXT, "text"},
+    {F_TO, "to"},
+};
+
+static const char help_tail[] =
+    "\n"
+    "Signing:\n"
+    "  --key FILE            your key file (required)\n"
+    "  --passphrase-file F   the passphrase of --key, on F's first line\n"
+    "  --json                print the receipt as "
+    "{\"origin\",\"index\",\"leaf_hash_b64\",\"time\"}\n"
+    "                        (time: unix seconds)\n"
+    "\n"
+    "A reference REF is ORIGIN:INDEX, e.g. giamsat/commune/xa-an-binh:12, for an entry\n"
+    "the endpoint serves, or ORIGIN:INDEX:LEAFHASH (base64 of the entry's RFC 6962 leaf\n"
+    "hash) for an entry in another log. A public key PUBKEY is base64 of 32 bytes (what\n"
+    "`giamsat key show` prints) or a verifier key.\n"
+    "Exit status: 0 accepted (receipt verified), 1 rejected by the node (its status\n"
+    "and reason are printed) or receipt did not verify, 2 usage or environment error.\n"
+    "\n";
+
+typedef struct {
+    const char *name;
+    gs_body_kind kind;
+    unsigned allowed, required;
+    const char *help;
+} command;
+
+static const command commands[] = {
+    {"appoint", GS_BODY_APPOINTMENT, F_PERSON | F_NAME | F_ROLE | F_TITLE | F_DECISION,
+     F_PERSON | F_NAME | F_ROLE,
+     "usage: giamsat appoint --person PUBKEY --name TEXT --role head|deputy|officer|inspector\n"
+     "                       [--title T] [--decision TEXT] --key FILE\n"
+     "\n"
+     "Appoints a person to a role in this unit. A head is appointed with the node's key;\n"
+     "other roles by the node's key or the head in office.\n"
+     "\n"
+     "  --person PUBKEY       the appointee's public key\n"
+     "  --name TEXT           the appointee's full name\n"
+     "  --role R              head, deputy, officer or inspector\n"
+     "  --title T             their title, e.g. \"Chủ tịch UBND xã\"\n"
+     "  --decision TEXT       the reference of the appointment decision, e.g. \"QĐ 12/2026\"\n"
+     "\n"
+     "Example:\n"
+     "  giamsat appoint --key node.key --person 8Jx...= --name \"Nguyễn Văn A\" --role head\n"},
+    {"resign", GS_BODY_RESIGNATION, F_REASON, 0,
+     "usage: giamsat resign [--reason T] --key FILE\n"
+     "\n"
+     "Steps down from your role; your key signs no act of office afterwards.\n"
+     "\n"
+     "  --reason T            why, in your words\n"
+     "\n"
+     "Example:\n"
+     "  giamsat resign --key me.key --reason \"transferred to the province\"\n"},
+    {"dismiss", GS_BODY_DISMISSAL, F_PERSON | F_REASON, F_PERSON | F_REASON,
+     "usage: giamsat dismiss --person PUBKEY --reason T --key FILE\n"
+     "\n"
+     "Ends a member's tenure. Signed by the node's key or the head in office; only the\n"
+     "node's key dismisses a head.\n"
+     "\n"
+     "  --person PUBKEY       the member's public key\n"
+     "  --reason T            why: replacement, reassignment, …\n"
+     "\n"
+     "Example:\n"
+     "  giamsat dismiss --key head.key --person 8Jx...= --reason \"reassigned\"\n"},
+    {"rotate-key", GS_BODY_KEY_ROTATION, F_NEW_KEY | F_NEW_PASS, F_NEW_KEY,
+     "usage: giamsat rotate-key --new-key FILE [--new-passphrase-file F] --key FILE\n"
+     "\n"
+     "Moves your role (or the node's key) to a new key, made with `giamsat key new`.\n"
+     "The old key signs nothing in this log afterwards; sign with the new one.\n"
+     "\n"
+     "  --new-key FILE        the new key file (only its public key is read)\n"
+     "  --new-passphrase-file F  the new key's passphrase, to check it opens\n"
+     "\n"
+     "Example:\n"
+     "  giamsat rotate-key --key old.key --new-key new.key\n"},
+    {"commit", GS_BODY_COMMITMENT,
+     F_ID | F_TITLE | F_INDICATOR | F_UOM | F_TARGET | F_DIRECTION | F_DEADLINE | F_PARENT,
+     F_ID | F_TITLE | F_INDICATOR | F_UOM | F_TARGET | F_DIRECTION | F_DEADLINE,
+     "usage: giamsat commit --id ID --title T --indicator T --unit-of-measure U --target NUM\n"
+     "                      --direction at-least|at-most --deadline DATE [--parent REF]\n"
+     "                      --key FILE\n"
+     "\n"
+     "Makes a commitment you own: the indicator will be at least (or at most) the target\n"
+     "by the deadline.\n"
+     "\n"
+     "  --id ID               unique in this log, [A-Za-z0-9._-]{1,64}\n"
+     "  --title T             what is promised\n"
+     "  --indicator T         what is measured\n"
+     "  --unit-of-measure U   its unit, e.g. km, %, households\n"
+     "  --target NUM          the target, a decimal with up to 6 places, e.g. 12.5\n"
+     "  --direction D         at-least or at-most\n"
+     "  --deadline DATE       YYYY-MM-DD, meaning the end of that day (23:59:59 UTC), or\n"
+     "                        RFC 3339, e.g. 2026-12-31T17:00:00+07:00\n"
+     "  --parent REF          the commitment this one delivers part of (e.g. a\n"
+     "                        province commitment)\n"
+     "\n"
+     "Example:\n"
+     "  giamsat commit --key me.key --id road-2026 --title \"Pave the village road\" \\\n"
+     "      --indicator \"road paved\" --unit-of-measure km --target 12.5 \\\n"
+     "      --direction at-least --deadline 2026-12-31\n"},
+    {"progress", GS_BODY_PROGRESS, F_ID | F_VALUE | F_NOTE | F_EVIDENCE, F_ID | F_VALUE,
+     "usage: giamsat progress --id ID --value NUM [--note T] [--evidence FILE] --key FILE\n"
+     "\n"
+     "Reports progress on a commitment (by its owner, or the head if the owner left).\n"
+     "\n"
+     "  --id ID               the commitment\n"
+     "  --value NUM           the indicator's value now, e.g. 4.2\n"
+     "  --note T              a remark\n"
+     "  --evidence FILE       a document backing the value; its SHA-256 is signed\n"
+     "\n"
+     "Example:\n"
+     "  giamsat progress --key me.key --id road-2026 --value 4.2 --evidence report.pdf\n"},
+    {"outcome", GS_BODY_OUTCOME, F_ID | F_VALUE | F_EVIDENCE, F_ID | F_VALUE,
+     "usage: giamsat outcome --id ID --value NUM [--evidence FILE] --key FILE\n"
+     "\n"
+     "Reports the final value of a commitment and closes it.\n"
+     "\n"
+     "  --id ID               the commitment\n"
+     "  --value NUM           the final value\n"
+     "  --evidence FILE       a document backing it; its SHA-256 is signed\n"
+     "\n"
+     "Example:\n"
+     "  giamsat outcome --key me.key --id road-2026 --value 12.8 --evidence acceptance.pdf\n"},
+    {"finding", GS_BODY_FINDING, F_ABOUT | F_SEVERITY | F_TEXT | F_EVIDENCE,
+     F_ABOUT | F_SEVERITY | F_TEXT,
+     "usage: giamsat finding --about REF --severity low|medium|high --text T\n"
+     "                       [--evidence FILE] --key FILE\n"
+     "\n"
+     "An inspector's finding about an entry.\n"
+     "\n"
+     "  --about REF           the entry it is about\n"
+     "  --severity S          low, medium or high\n"
+     "  --text T              the finding\n"
+     "  --evidence FILE       a document backing it; its SHA-256 is signed\n"
+     "\n"
+     "Example:\n"
+     "  giamsat finding --key inspector.key --about giamsat/commune/xa-an-binh:7 \\\n"
+     "      --severity high --text \"the road is 3 km, not 12.8\"\n"},
+    {"feedback", GS_BODY_FEEDBACK, F_TEXT | F_ABOUT, F_TEXT,
+     "usage: giamsat feedback --text T [--about REF] --key FILE\n"
+     "\n"
+     "A citizen's feedback; any key may send it (a few a day per key).\n"
+     "\n"
+     "  --text T              the feedback\n"
+     "  --about REF           the entry it is about\n"
+     "\n"
+     "Example:\n"
+     "  giamsat feedback --key me.key --about giamsat/commune/xa-an-binh:7 \\\n"
+     "      --text \"only half the road is paved\"\n"},
+    {"respond", GS_BODY_RESPONSE, F_TO | F_TEXT, F_TO | F_TEXT,
+     "usage: giamsat respond --to REF --text T --key FILE\n"
+     "\n"
+     "Answers a finding or feedback in this log.\n"
+     "\n"
+     "  --to REF              the finding or feedback\n"
+     "  --text T              the answer\n"
+     "\n"
+     "Example:\n"
+     "  giamsat respond --key head.key --to giamsat/commune/xa-an-binh:9 \\\n"
+     "      --text \"the second section is finished in March\"\n"},
+};
+
+bool cli_is_statement_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* What the user typed, before it is turned into a statement. */
+typedef struct {
+    const char *v[F_COUNT];
+    unsigned given;
+} values;
+
+static int bit_index(unsigned bit)
+{
+    int i = 0;
+    while (!(bit & 1u)) {
+        bit >>= 1;
+        i++;
+    }
+    return i;
+}
+
+static const char *val(const values *vs, unsigned bit)
+{
+    return vs->v[bit_index(bit)];
+}
+
+static int parse_args(const command *cmd, int argc, char **argv, cli_common *cf, values *vs)
+{
+    struct option opts[F_COUNT + 10] = {CLI_COMMON_OPTIONS};
+    size_t n = 0;
+    while (opts[n].name != NULL)
+        n++;
+    for (size_t i = 0; i < F_COUNT; i++)
+        opts[n++] = (struct option){flag_names[i].name, required_argument, NULL,
+                                    CLI_OPT_FIRST_OWN + bit_index(flag_names[i].bit)};
+    opts[n] = (struct option){NULL, 0, NULL, 0};
+
+    int c;
+    cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        if (c == CLI_OPT_HELP) {
+            fputs(cmd->help, stdout);
+            fputs(help_tail, stdout);
+            fputs(cli_help_connection, stdout);
+            return -1;
+        }
+        int r = cli_common_opt(cf, c, optarg);
+        if (r < 0)
+            return CLI_EXIT_USAGE;
+        if (r > 0)
+            continue;
+        if (c >= CLI_OPT_FIRST_OWN && c < CLI_OPT_FIRST_OWN + F_COUNT) {
+            unsigned bit = 1u << (c - CLI_OPT_FIRST_OWN);
+            if (!(cmd->allowed & bit))
+                return cli_usage_error(cmd->name, "%s does not take --%s", cmd->name,
+                                       flag_names[c - CLI_OPT_FIRST_OWN].name);
+            vs->v[c - CLI_OPT_FIRST_OWN] = optarg;
+            vs->given |= bit;
+            continue;
+        }
+        return cli_getopt_error(cmd->name, c, argv);
+    }
+    if (optind < argc)
+        return cli_usage_error(cmd->name, "unexpected argument \"%s\"", argv[optind]);
+    for (size_t i = 0; i < F_COUNT; i++)
+        if ((cmd->required & flag_names[i].bit) && !(vs->given & flag_names[i].bit))
+            return cli_usage_error(cmd->name, "--%s is required", flag_names[i].name);
+    if (cf->key_file == NULL)
+        return cli_usage_error(cmd->name, "--key FILE is required: the key that signs");
+    return 0;
+}
+
+/* The statement fields that need no network; refs are filled later. Strings
+ * borrow from argv: st is never passed to gs_statement_clear. */
+static int fill_local(const command *cmd, const values *vs, gs_statement *st, gs_error *err)
+{
+    const char *s;
+    int r;
+    st->kind = cmd->kind;
+    switch (cmd->kind) {
+    case GS_BODY_APPOINTMENT:
+        if ((r = cli_parse_pubkey(val(vs, F_PERSON), &st->u.appointment.person, err)) != 0)
+            return gs_error_wrap(err, "--person");
+        st->u.appointment.name = (char *)val(vs, F_NAME);
+        if ((r = gs_role_parse(val(vs, F_ROLE))) == 0)
+            return gs_error_set(err, GS_EINVAL,
+                                "--role: expected head, deputy, officer or inspector, got \"%s\"",
+                                val(vs, F_ROLE));
+        st->u.appointment.role = (gs_role)r;
+        s = val(vs, F_TITLE);
+        st->u.appointment.title = (char *)(s != NULL ? s : "");
+        s = val(vs, F_DECISION);
+        st->u.appointment.decision = (char *)(s != NULL ? s : "");
+        return 0;
+    case GS_BODY_RESIGNATION:
+        s = val(vs, F_REASON);
+        st->u.resignation.reason = (char *)(s != NULL ? s : "");
+        return 0;
+    case GS_BODY_DISMISSAL:
+        if ((r = cli_parse_pubkey(val(vs, F_PERSON), &st->u.dismissal.person, err)) != 0)
+            return gs_error_wrap(err, "--person");
+        st->u.dismissal.reason = (char *)val(vs, F_REASON);
+        return 0;
+    case GS_BODY_KEY_ROTATION:
+        if (val(vs, F_NEW_PASS) != NULL) {
+            gs_keypair nk;
+            r = cli_load_key(val(vs, F_NEW_KEY), val(vs, F_NEW_PASS), &nk, err);
+            st->u.key_rotation.new_key = nk.pub;
+            gs_keypair_wipe(&nk);
+        } else {
+            r = gs_keyfile_read_public(val(vs, F_NEW_KEY), &st->u.key_rotation.new_key, err);
+        }
+        return r != 0 ? gs_error_wrap(err, "--new-key") : 0;
+    case GS_BODY_COMMITMENT:
+        st->u.commitment.id = (char *)val(vs, F_ID);
+        st->u.commitment.title = (char *)val(vs, F_TITLE);
+        st->u.commitment.indicator = (char *)val(vs, F_INDICATOR);
+        st->u.commitment.unit_of_measure = (char *)val(vs, F_UOM);
+        if ((r = gs_fixed_parse(val(vs, F_TARGET), &st->u.commitment.target, err)) != 0)
+            return gs_error_wrap(err, "--target");
+        if ((r = gs_direction_parse(val(vs, F_DIRECTION))) == 0)
+            return gs_error_set(err, GS_EINVAL,
+                                "--direction: expected at-least or at-most, got \"%s\"",
+                                val(vs, F_DIRECTION));
+        st->u.commitment.direction = (gs_direction)r;
+        if ((r = cli_parse_date(val(vs, F_DEADLINE), &st->u.commitment.deadline, err)) != 0)
+            return gs_error_wrap(err, "--deadline");
+        return 0;
+    case GS_BODY_PROGRESS:
+        st->u.progress.commitment_id = (char *)val(vs, F_ID);
+        if ((r = gs_fixed_parse(val(vs, F_VALUE), &st->u.progress.value, err)) != 0)
+            return gs_error_wrap(err, "--value");
+        s = val(vs, F_NOTE);
+        st->u.progress.note = (char *)(s != NULL ? s : "");
+        if (val(vs, F_EVIDENCE) != NULL) {
+            if ((r = cli_hash_file(val(vs, F_EVIDENCE), &st->u.progress.evidence_hash, err)) != 0)
+                return r;
+            st->u.progress.has_evidence = true;
+        }
+        return 0;
+    case GS_BODY_OUTCOME:
+        st->u.outcome.commitment_id = (char *)val(vs, F_ID);
+        if ((r = gs_fixed_parse(val(vs, F_VALUE), &st->u.outcome.value, err)) != 0)
+            return gs_error_wrap(err, "--value");
+        if (val(vs, F_EVIDENCE) != NULL) {
+            if ((r = cli_hash_file(val(vs, F_EVIDENCE), &st->u.outcome.evidence_hash, err)) != 0)
+                return r;
+            st->u.outcome.has_evidence = true;
+        }
+        return 0;
+    case GS_BODY_FINDING:
+        if ((r = gs_severity_parse(val(vs, F_SEVERITY))) == 0)
+            return gs_error_set(err, GS_EINVAL,
+                                "--severity: expected low, medium or high, got \"%s\"",
+                                val(vs, F_SEVERITY));
+        st->u.finding.severity = (gs_severity)r;
+        st->u.finding.text = (char *)val(vs, F_TEXT);
+        if (val(vs, F_EVIDENCE) != NULL) {
+            if ((r = cli_hash_file(val(vs, F_EVIDENCE), &st->u.finding.evidence_hash, err)) != 0)
+                return r;
+            st->u.finding.has_evidence = true;
+        }
+        return 0;
+    case GS_BODY_FEEDBACK: st->u.feedback.text = (char *)val(vs, F_TEXT); return 0;
+    case GS_BODY_RESPONSE: st->u.response.text = (char *)val(vs, F_TEXT); return 0;
+    default: return gs_error_set(err, GS_EINVAL, "internal: unknown statement command");
+    }
+}
+
+/* The references, which may need the entry fetched to hash it. Each
+ * parsed ref's origin is malloc'd: free_refs releases them. */
+static int fill_refs(const command *cmd, const values *vs, cli_conn *cn, gs_statement *st,
+                     gs_error *err)
+{
+    int rc = 0;
+    switch (cmd->kind) {
+    case GS_BODY_COMMITMENT:
+        if (val(vs, F_PARENT) != NULL) {
+            rc = cli_parse_ref(cn, val(vs, F_PARENT), &st->u.commitment.parent, err);
+            st->u.commitment.has_parent = rc == 0;
+            if (rc != 0)
+                gs_error_wrap(err, "--parent");
+        }
+        break;
+    case GS_BODY_FINDING:
+        if ((rc = cli_parse_ref(cn, val(vs, F_ABOUT), &st->u.finding.about, err)) != 0)
+            gs_error_wrap(err, "--about");
+        break;
+    case GS_BODY_FEEDBACK:
+        if (val(vs, F_ABOUT) != NULL) {
+            rc = cli_parse_ref(cn, val(vs, F_ABOUT), &st->u.feedback.about, err);
+            st->u.feedback.has_about = rc == 0;
+            if (rc != 0)
+                gs_error_wrap(err, "--about");
+        }
+        break;
+    case GS_BODY_RESPONSE:
+        if ((rc = cli_parse_ref(cn, val(vs, F_TO), &st->u.response.to, err)) != 0)
+            gs_error_wrap(err, "--to");
+        break;
+    default: break;
+    }
+    return rc;
+}
+
+static void free_refs(gs_statement *st)
+{
+    switch (st->kind) {
+    case GS_BODY_COMMITMENT: free(st->u.commitment.parent.origin); break;
+    case GS_BODY_FINDING: free(st->u.finding.about.origin); break;
+    case GS_BODY_FEEDBACK: free(st->u.feedback.about.origin); break;
+    case GS_BODY_RESPONSE: free(st->u.response.to.origin); break;
+    default: break;
+    }
+}
+
+static int next_seq(cli_conn *cn, const gs_pubkey *signer, uint64_t *seq, gs_error *err)
+{
+    gs_request rq = {0};
+    gs_response rs;
+    int rc;
+    rq.op = GS_OP_GET_SIGNER_STATE;
+    rq.origin = cn->origin;
+    rq.u.get_signer_state.signer = *signer;
+    if ((rc = cli_call(cn, &rq, &rs, err)) != 0)
+        return gs_error_wrap(err, "GetSignerState");
+    if (rs.result != GS_RESULT_SIGNER_STATE || rs.u.signer_state.next_seq == 0) {
+        gs_response_clear(&rs);
+        return gs_error_set(err, GS_EINVAL, "the node answered GetSignerState without a seq");
+    }
+    *seq = rs.u.signer_state.next_seq;
+    gs_response_clear(&rs);
+    return 0;
+}
+
+/* Submits entry and checks the receipt against the node key. */
+static int submit(cli_conn *cn, const gs_buf *entry, gs_receipt *rc_out, gs_error *err)
+{
+    gs_request rq = {0};
+    gs_response rs;
+    gs_pubkey node_key;
+    gs_hash leaf;
+    int rc;
+    rq.op = GS_OP_SUBMIT;
+    rq.origin = cn->origin;
+    rq.u.submit.entry = *entry; /* borrowed: rq is never cleared */
+    if ((rc = cli_call(cn, &rq, &rs, err)) != 0)
+        return rc;
+    if (rs.result != GS_RESULT_RECEIPT) {
+        gs_response_clear(&rs);
+        return gs_error_set(err, GS_EVERIFY,
+                            "the node accepted the statement but sent no receipt; it may not "
+                            "have stored it");
+    }
+    if ((rc = cli_node_key(cn, &node_key, err)) != 0) {
+        gs_error_wrap(err, "the node accepted the statement but its receipt cannot be checked");
+        goto out;
+    }
+    if ((rc = gs_wire_open_receipt(gs_bytes_of(rs.u.receipt.p, rs.u.receipt.n), &node_key, rc_out,
+                                   err)) != 0) {
+        gs_error_wrap(err, "the node's receipt does not verify against its key");
+        rc = err->code = GS_EVERIFY;
+        goto out;
+    }
+    gs_merkle_leaf_hash(gs_bytes_of(entry->p, entry->n), &leaf);
+    if (strcmp(rc_out->origin, cn->origin) != 0 ||
+        sodium_memcmp(leaf.b, rc_out->leaf_hash.b, sizeof leaf.b) != 0) {
+        rc = gs_error_set(err, GS_EVERIFY,
+                          "the node's receipt is for %s entry %llu with another leaf hash or "
+                          "log, not for the statement sent",
+                          rc_out->origin, (unsigned long long)rc_out->index);
+        gs_receipt_clear(rc_out);
+    }
+out:
+    gs_response_clear(&rs);
+    return rc;
+}
+
+static int print_receipt(const cli_common *cf, const gs_receipt *r, gs_error *err)
+{
+    char h[45], t[32];
+    cli_b64_32(r->leaf_hash.b, h);
+    if (cf->json) {
+        json_t *o = json_object();
+        if (o == NULL)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+        json_object_set_new(o, "origin", json_string(r->origin));
+        json_object_set_new(o, "index", json_integer((json_int_t)r->index));
+        json_object_set_new(o, "leaf_hash_b64", json_string(h));
+        json_object_set_new(o, "time", json_integer((json_int_t)r->time));
+        return cli_print_json(o, err);
+    }
+    cli_format_time(r->time, t, sizeof t);
+    printf("accepted: %s entry %llu at %s, leaf hash %s\n", r->origin, (unsigned long long)r->index,
+           t, h);
+    return 0;
+}
+
+int cli_cmd_statement(const char *name, int argc, char **argv)
+{
+    const command *cmd = NULL;
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            cmd = &commands[i];
+    cli_common cf;
+    values vs = {0};
+    gs_statement st = {0};
+    gs_keypair kp = {0};
+    cli_conn cn = {0};
+    gs_buf entry = {0};
+    gs_receipt receipt = {0};
+    gs_error err = {0};
+    int rc;
+
+    cli_common_init(&cf);
+    if ((rc = parse_args(cmd, argc, argv, &cf, &vs)) != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    if ((rc = fill_local(cmd, &vs, &st, &err)) != 0)
+        goto out;
+    if ((rc = cli_load_key(cf.key_file, cf.passphrase_file, &kp, &err)) != 0)
+        goto out;
+    if ((rc = cli_connect(&cn, &cf, &kp, &err)) != 0 || (rc = cli_find_origin(&cn, &err)) != 0 ||
+        (rc = fill_refs(cmd, &vs, &cn, &st, &err)) != 0)
+        goto out;
+    st.signer = kp.pub;
+    st.origin = cn.origin;
+    st.issued_at = (int64_t)time(NULL);
+    if ((rc = next_seq(&cn, &kp.pub, &st.seq, &err)) != 0 ||
+        (rc = gs_wire_sign_statement(&st, &kp, &entry, &err)) != 0)
+        goto out;
+    if ((rc = submit(&cn, &entry, &receipt, &err)) != 0) {
+        if (rc == CLI_EREJECTED)
+            gs_error_wrap(&err, "%s rejected", cmd->name);
+        goto out;
+    }
+    rc = print_receipt(&cf, &receipt, &err);
+    if (rc == 0 && cmd->kind == GS_BODY_KEY_ROTATION && !cf.json)
+        fprintf(stderr, "giamsat: from now on sign with --key %s\n", val(&vs, F_NEW_KEY));
+out:
+    gs_receipt_clear(&receipt);
+    gs_buf_free(&entry);
+    free_refs(&st);
+    cli_disconnect(&cn);
+    gs_keypair_wipe(&kp);
+    return rc == 0 ? CLI_EXIT_OK : cli_fail(&err);
+}
