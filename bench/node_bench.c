@@ -105,8 +105,8 @@ static void submit_or_die(gs_net_client *c, gs_statement *st, const gs_keypair *
         it_die("setup statement refused: %s", msg);
 }
 
-static void run(it_node *node, void *zctx, gs_net_client *admin, uint64_t *admin_seq,
-                int n_clients, size_t per_client, int round)
+static void run(it_node *node, void *zctx, gs_net_client *admin, uint64_t *admin_seq, int n_clients,
+                size_t per_client, int round)
 {
     if (n_clients <= 0 || per_client == 0)
         return;

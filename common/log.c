@@ -335,3 +335,8 @@ int gs_log_latest_checkpoint(gs_log *l, char **note, uint64_t *size, gs_error *e
 {
     return gs_store_latest_checkpoint(l->store, l->id, note, size, err);
 }
+
+int gs_log_get_checkpoint(gs_log *l, uint64_t size, char **note, gs_error *err)
+{
+    return gs_store_get_checkpoint(l->store, l->id, size, note, err);
+}

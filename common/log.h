@@ -89,5 +89,8 @@ int gs_log_put_checkpoint(gs_log *l, uint64_t size, const char *note, bool *stor
 /* The latest checkpoint note held (malloc'd; free()); GS_ENOTFOUND when
  * none. size may be NULL. */
 int gs_log_latest_checkpoint(gs_log *l, char **note, uint64_t *size, gs_error *err);
+/* The checkpoint note held at exactly size (malloc'd; free()); GS_ENOTFOUND
+ * when none. */
+int gs_log_get_checkpoint(gs_log *l, uint64_t size, char **note, gs_error *err);
 
 #endif

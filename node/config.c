@@ -163,8 +163,31 @@ static int on_setting(void *user, const char *section, const char *name, const c
         } else {
             return fail(l, section, name, "unknown setting");
         }
+    } else if (strcmp(section, "witness") == 0) {
+        if (strcmp(name, "witness") != 0)
+            return fail(l, section, name, "unknown setting (expected witness = EP,VKEY)");
+        if (c->n_witnesses == GS_NODE_MAX_WITNESSES)
+            return fail(l, section, name, "too many witnesses");
+        const char *comma = strchr(value, ',');
+        if (comma == NULL || comma == value)
+            return fail(l, section, name,
+                        "expected <endpoint>,<verifier key of the witness>, e.g. "
+                        "tcp://10.0.0.2:7500,giamsat/hub/ha-noi+1a2b3c4d+BA...");
+        char *ep = strndup(value, (size_t)(comma - value));
+        if (ep == NULL)
+            return fail(l, section, name, "out of memory");
+        if (strncmp(ep, "tcp://", 6) != 0 && strncmp(ep, "ipc://", 6) != 0) {
+            free(ep);
+            return fail(l, section, name, "expected a tcp:// or ipc:// endpoint before the comma");
+        }
+        gs_error e;
+        if (gs_vkey_parse(comma + 1, &c->witness_keys[c->n_witnesses], &e) != 0) {
+            free(ep);
+            return fail(l, section, name, e.msg);
+        }
+        c->witness_endpoints[c->n_witnesses++] = ep;
     } else {
-        return fail(l, section, name, "unknown section (expected [node] or [access])");
+        return fail(l, section, name, "unknown section (expected [node], [access] or [witness])");
     }
     return 1;
 }
@@ -230,5 +253,7 @@ void gs_node_config_clear(gs_node_config *c)
     for (size_t i = 0; i < c->n_listen; i++)
         free(c->listen[i]);
     free(c->writers);
+    for (size_t i = 0; i < c->n_witnesses; i++)
+        free(c->witness_endpoints[i]);
     memset(c, 0, sizeof *c);
 }

@@ -10,9 +10,17 @@
 #include "error.h"
 #include "net.h"
 #include "types.h"
+#include "crypto.h"
 #include "wire.h"
 
-typedef enum { GS_NODE_LOG_DEBUG = 0, GS_NODE_LOG_INFO, GS_NODE_LOG_WARN, GS_NODE_LOG_ERROR } gs_node_log_level;
+#define GS_NODE_MAX_WITNESSES 16
+
+typedef enum {
+    GS_NODE_LOG_DEBUG = 0,
+    GS_NODE_LOG_INFO,
+    GS_NODE_LOG_WARN,
+    GS_NODE_LOG_ERROR
+} gs_node_log_level;
 
 typedef struct {
     char *origin;
@@ -32,6 +40,10 @@ typedef struct {
     bool public_read;
     gs_pubkey *writers;
     size_t n_writers;
+    /* [witness] witness = <endpoint>,<verifier key>: where checkpoints go */
+    char *witness_endpoints[GS_NODE_MAX_WITNESSES];
+    gs_vkey witness_keys[GS_NODE_MAX_WITNESSES];
+    size_t n_witnesses;
 } gs_node_config;
 
 /* Reads and checks path; a wrong or missing setting is an error naming the

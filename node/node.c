@@ -38,6 +38,7 @@
 #include "rules.h"
 #include "store.h"
 #include "wire.h"
+#include "witness.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -81,6 +82,13 @@ typedef struct {
     int64_t receipt_time; /* one clock reading per batch */
     uint64_t accepted_total;
     uint64_t rejected_total;
+    gs_witness_client *witnesses[GS_NODE_MAX_WITNESSES];
+    size_t n_witnesses;
+    /* Set when the log on disk breaks the rule book (a compromised key, an
+     * altered database): the node then serves what it holds, so witnesses
+     * and auditors can record the evidence, and accepts nothing new. */
+    bool quarantined;
+    char quarantine_reason[GS_ERROR_MSG_MAX + 64];
 } node;
 
 static const char *level_names[] = {"debug", "info", "warn", "error"};
@@ -170,7 +178,9 @@ static gs_rules_params params(node *n, bool replay)
 }
 
 /* Derives the rule state (roster, seqs, commitments) by replaying the log
- * from its Charter: it is never configured, and never trusted from a cache. */
+ * from its Charter: it is never configured, and never trusted from a cache.
+ * An entry that breaks the rule book (or whose signature fails) quarantines
+ * the node instead of stopping it; a read failure is an error. */
 static int replay_log(node *n, gs_error *err)
 {
     gs_rules_state_free(&n->rules);
@@ -185,19 +195,24 @@ static int replay_log(node *n, gs_error *err)
         gs_hash leaf;
         gs_rule_verdict v;
         rc = gs_log_entry(n->log, i, &e, err);
-        if (rc == 0)
-            rc = gs_wire_open_entry(gs_bytes_of(e.p, e.n), &st, err);
+        if (rc != 0)
+            return gs_error_wrap(err, "reading entry %llu", (unsigned long long)i);
+        rc = gs_wire_open_entry(gs_bytes_of(e.p, e.n), &st, err);
         if (rc == 0) {
             gs_merkle_leaf_hash(gs_bytes_of(e.p, e.n), &leaf);
             rc = gs_rules_apply(n->rules, &st, &leaf, i, &p, &v);
             if (rc != 0)
-                gs_error_set(err, rc, "%s", v.message);
+                gs_error_set(err, rc, "%s: %s", gs_rules_reason_name(v.reason), v.message);
         }
         gs_statement_clear(&st);
         gs_buf_free(&e);
-        if (rc != 0)
-            return gs_error_wrap(err, "entry %llu of the log breaks the rule book",
-                                 (unsigned long long)i);
+        if (rc != 0) {
+            n->quarantined = true;
+            snprintf(n->quarantine_reason, sizeof n->quarantine_reason,
+                     "entry %llu of this log breaks the rule book (%s)", (unsigned long long)i,
+                     err->msg);
+            return 0;
+        }
     }
     return 0;
 }
@@ -294,9 +309,11 @@ static void serve_read(node *n, const gs_net_request *nrq, gs_request *rq)
         uint64_t index = rq->u.get_inclusion_proof.index;
         size_t np = 0;
         if (size > committed || index >= size) {
-            snprintf(msg, sizeof msg, "no inclusion proof of entry %llu in a tree of size %llu: "
-                     "the log holds %llu entries", (unsigned long long)index,
-                     (unsigned long long)size, (unsigned long long)committed);
+            snprintf(msg, sizeof msg,
+                     "no inclusion proof of entry %llu in a tree of size %llu: "
+                     "the log holds %llu entries",
+                     (unsigned long long)index, (unsigned long long)size,
+                     (unsigned long long)committed);
             rs.code = GS_STATUS_NOT_FOUND;
             rs.message = msg;
             break;
@@ -317,11 +334,13 @@ static void serve_read(node *n, const gs_net_request *nrq, gs_request *rq)
         uint64_t size = checkpoint_size_or(n, rq->u.get_consistency_proof.new_size);
         size_t np = 0;
         if (old_size == 0 || old_size > size || size > committed) {
-            snprintf(msg, sizeof msg, "no consistency proof from size %llu to %llu: the log "
-                     "holds %llu entries", (unsigned long long)old_size,
-                     (unsigned long long)size, (unsigned long long)committed);
-            rs.code = old_size == 0 || old_size > size ? GS_STATUS_INVALID_ARGUMENT
-                                                       : GS_STATUS_NOT_FOUND;
+            snprintf(msg, sizeof msg,
+                     "no consistency proof from size %llu to %llu: the log "
+                     "holds %llu entries",
+                     (unsigned long long)old_size, (unsigned long long)size,
+                     (unsigned long long)committed);
+            rs.code =
+                old_size == 0 || old_size > size ? GS_STATUS_INVALID_ARGUMENT : GS_STATUS_NOT_FOUND;
             rs.message = msg;
             break;
         }
@@ -450,13 +469,13 @@ static void process_batch(node *n)
                 if (j->accepted) {
                     j->accepted = false;
                     j->code = GS_EUNAVAIL;
-                    snprintf(j->message, sizeof j->message, "not stored, try again: %s",
-                             err.msg);
+                    snprintf(j->message, sizeof j->message, "not stored, try again: %s", err.msg);
                 }
             }
             gs_error rerr;
             if (replay_log(n, &rerr) != 0) {
-                logf_(n, GS_NODE_LOG_ERROR, "cannot rebuild the rule state: %s; stopping", rerr.msg);
+                logf_(n, GS_NODE_LOG_ERROR, "cannot rebuild the rule state: %s; stopping",
+                      rerr.msg);
                 stop_requested = 1;
             }
         }
@@ -495,7 +514,7 @@ static bool take_request(node *n, const gs_net_request *nrq)
 {
     gs_request rq = {0};
     gs_error err = {0};
-    char msg[GS_ERROR_MSG_MAX + 64];
+    char msg[2 * GS_ERROR_MSG_MAX];
     if (gs_wire_decode_request(nrq->payload, n->cfg.max_message, &rq, &err) != 0) {
         bool too_big = err.code == GS_ETOOBIG;
         snprintf(msg, sizeof msg, "%s: %s", too_big ? "request too large" : "malformed request",
@@ -507,6 +526,11 @@ static bool take_request(node *n, const gs_net_request *nrq)
     bool joined = false;
     if (rq.op != GS_OP_SUBMIT) {
         serve_read(n, nrq, &rq);
+    } else if (n->quarantined) {
+        snprintf(msg, sizeof msg, "this node accepts nothing: %s; its operator must investigate",
+                 n->quarantine_reason);
+        send_status(n, nrq->socket, nrq->identity, nrq->identity_len, rq.id, GS_STATUS_UNAVAILABLE,
+                    msg);
     } else if (!nrq->can_write) {
         send_status(n, nrq->socket, nrq->identity, nrq->identity_len, rq.id,
                     GS_STATUS_PERMISSION_DENIED,
@@ -547,16 +571,47 @@ static void maybe_checkpoint(node *n, bool force)
     logf_(n, GS_NODE_LOG_INFO, "checkpoint %s size %llu", n->cfg.origin, (unsigned long long)size);
 }
 
+/* Sends the latest checkpoint to every witness that has not cosigned it
+ * and merges the cosignatures that came back; returns the poll timeout the
+ * witnesses want. */
+static long step_witnesses(node *n)
+{
+    long timeout = 1000;
+    for (size_t i = 0; i < n->n_witnesses; i++) {
+        gs_error err = {0};
+        uint64_t size = 0;
+        long next = 1000;
+        gs_witness_event ev = gs_witness_client_step(n->witnesses[i], n->log, n->checkpoint_size,
+                                                     now_ms(), &size, &next, &err);
+        if (ev == GS_WITNESS_COSIGNED)
+            logf_(n, GS_NODE_LOG_INFO, "checkpoint %llu cosigned by %s", (unsigned long long)size,
+                  gs_witness_client_name(n->witnesses[i]));
+        else if (ev == GS_WITNESS_FAILED)
+            logf_(n, GS_NODE_LOG_WARN, "%s", err.msg);
+        if (next < timeout)
+            timeout = next;
+    }
+    return timeout;
+}
+
 static int run(node *n)
 {
-    zmq_pollitem_t items[GS_NET_MAX_ENDPOINTS + 1];
+    zmq_pollitem_t items[GS_NET_MAX_ENDPOINTS + 1 + GS_NODE_MAX_WITNESSES];
     size_t n_items = gs_net_server_pollitems(n->server, items, GS_NET_MAX_ENDPOINTS + 1);
+    size_t first_witness = n_items;
+    for (size_t i = 0; i < n->n_witnesses; i++)
+        items[n_items++] = (zmq_pollitem_t){.socket = gs_witness_client_socket(n->witnesses[i]),
+                                            .events = ZMQ_POLLIN};
     while (!stop_requested) {
-        long timeout = 1000;
+        long timeout = step_witnesses(n);
         if (gs_log_committed_size(n->log) != n->checkpoint_size) {
             int64_t due = n->last_checkpoint_ms + n->cfg.checkpoint_interval_ms - now_ms();
-            timeout = due < 0 ? 0 : due;
+            if (due < timeout)
+                timeout = due < 0 ? 0 : (long)due;
         }
+        /* A witness client reopens its socket after a timeout. */
+        for (size_t i = 0; i < n->n_witnesses; i++)
+            items[first_witness + i].socket = gs_witness_client_socket(n->witnesses[i]);
         int r = zmq_poll(items, (int)n_items, timeout);
         if (r < 0 && errno != EINTR) {
             logf_(n, GS_NODE_LOG_ERROR, "poll: %s", zmq_strerror(errno));
@@ -603,8 +658,8 @@ static int start(node *n, const char *config_path, gs_error *err)
     if ((rc = gs_log_open(&n->log, n->store, n->cfg.origin, false, err)) != 0)
         return gs_error_wrap(err, "database %s (made by `giamsat node init`?)", n->cfg.database);
     if (gs_log_committed_size(n->log) == 0)
-        return gs_error_set(err, GS_EINVAL, "database %s holds no Charter for %s",
-                            n->cfg.database, n->cfg.origin);
+        return gs_error_set(err, GS_EINVAL, "database %s holds no Charter for %s", n->cfg.database,
+                            n->cfg.origin);
     if ((rc = replay_log(n, err)) != 0)
         return rc;
     gs_pubkey log_key;
@@ -638,6 +693,13 @@ static int start(node *n, const char *config_path, gs_error *err)
     };
     if ((rc = gs_net_server_open(&n->server, n->zctx, &sc, err)) != 0)
         return rc;
+    for (size_t i = 0; i < n->cfg.n_witnesses; i++) {
+        rc = gs_witness_client_new(&n->witnesses[i], n->zctx, n->cfg.witness_endpoints[i],
+                                   &n->cfg.witness_keys[i], &n->key, n->cfg.max_message, err);
+        if (rc != 0)
+            return gs_error_wrap(err, "[witness] %s", n->cfg.witness_endpoints[i]);
+        n->n_witnesses++;
+    }
     return 0;
 }
 
@@ -645,6 +707,8 @@ static void finish(node *n)
 {
     clear_jobs(n);
     free(n->jobs);
+    for (size_t i = 0; i < n->n_witnesses; i++)
+        gs_witness_client_free(&n->witnesses[i]);
     gs_net_server_close(&n->server);
     if (n->zctx != NULL)
         zmq_ctx_term(n->zctx);
@@ -715,6 +779,12 @@ int main(int argc, char **argv)
               n.cfg.open_submission ? ", open submission" : "");
         for (size_t i = 0; i < n.cfg.n_listen; i++)
             logf_(&n, GS_NODE_LOG_INFO, "listening on %s", n.cfg.listen[i]);
+        for (size_t i = 0; i < n.n_witnesses; i++)
+            logf_(&n, GS_NODE_LOG_INFO, "witness %s at %s", gs_witness_client_name(n.witnesses[i]),
+                  n.cfg.witness_endpoints[i]);
+        if (n.quarantined)
+            logf_(&n, GS_NODE_LOG_ERROR, "QUARANTINED: %s; serving reads only",
+                  n.quarantine_reason);
         status = run(&n);
         logf_(&n, GS_NODE_LOG_INFO, "stopped: %llu accepted, %llu rejected, log size %llu",
               (unsigned long long)n.accepted_total, (unsigned long long)n.rejected_total,

@@ -108,8 +108,8 @@ static void expect_submit(const char *name, signer *s, gs_statement *st, gs_stat
     int code = it_submit(ipc_client, gs_bytes_of(e.p, e.n), &node.key.pub, &r, msg, sizeof msg);
     if (code == GS_STATUS_OK)
         s->seq++;
-    check(code == (int)want && strstr(msg, phrase) != NULL, name,
-          "want %s with \"%s\", got %s: %s", gs_status_name(want), phrase,
+    check(code == (int)want && strstr(msg, phrase) != NULL, name, "want %s with \"%s\", got %s: %s",
+          gs_status_name(want), phrase,
           code >= 0 ? gs_status_name((gs_status_code)code) : "no answer", msg);
     gs_receipt_clear(&r);
     gs_buf_free(&e);
@@ -202,8 +202,7 @@ int main(int argc, char **argv)
     {
         gs_response rs = {0};
         bool got = raw_call(node.ipc, huge, 4 * 1024 * 1024, 1500, &rs);
-        check(!got, "frame far above the limit",
-              "the socket must drop it and disconnect, got %s",
+        check(!got, "frame far above the limit", "the socket must drop it and disconnect, got %s",
               got ? gs_status_name(rs.code) : "no answer");
         gs_response_clear(&rs);
         still_serving("frame far above the limit");
@@ -354,8 +353,8 @@ int main(int argc, char **argv)
         /* A client that does not know the server's key cannot even connect. */
         gs_keypair wrong;
         gs_keypair_generate(&wrong);
-        if (gs_net_client_open(&tc, zctx, node.tcp, &wrong.pub, &writer.key, 1000,
-                               GS_MAX_MESSAGE, &err) != 0)
+        if (gs_net_client_open(&tc, zctx, node.tcp, &wrong.pub, &writer.key, 1000, GS_MAX_MESSAGE,
+                               &err) != 0)
             it_die("%s", err.msg);
         code = it_submit(tc, gs_bytes_of(e.p, e.n), NULL, NULL, msg, sizeof msg);
         check(code == GS_EUNAVAIL, "wrong server key gets no answer", "got %d: %s", code, msg);

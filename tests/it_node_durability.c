@@ -122,8 +122,8 @@ static void *client_main(void *arg)
             /* Committed before the crash; its receipt was lost with it. */
             s->receipted = false;
         } else {
-            snprintf(c->failure, sizeof c->failure, "client %d statement %zu: status %d: %s",
-                     c->id, i, code, msg);
+            snprintf(c->failure, sizeof c->failure, "client %d statement %zu: status %d: %s", c->id,
+                     i, code, msg);
             gs_receipt_clear(&r);
             break;
         }
@@ -255,8 +255,8 @@ int main(int argc, char **argv)
             sent *s = &clients[i].log[k];
             if (s->receipted) {
                 if (s->index >= size || memcmp(leaves[s->index].b, s->leaf.b, 32) != 0)
-                    it_die("client %d statement %zu: receipted at index %llu but not there", i,
-                           k, (unsigned long long)s->index);
+                    it_die("client %d statement %zu: receipted at index %llu but not there", i, k,
+                           (unsigned long long)s->index);
                 receipted++;
             } else {
                 bool found = false;

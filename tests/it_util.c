@@ -239,8 +239,8 @@ void it_node_wait_ready(it_node *n, void *zctx)
         }
         int st;
         if (waitpid(n->pid, &st, WNOHANG) == n->pid)
-            it_die("giamsat-node exited (status %d) before it was ready; see %s",
-                   status_of(st), n->log);
+            it_die("giamsat-node exited (status %d) before it was ready; see %s", status_of(st),
+                   n->log);
         struct timespec ts = {0, 50 * 1000000};
         nanosleep(&ts, NULL);
     }
@@ -290,8 +290,8 @@ int it_submit(gs_net_client *c, gs_bytes entry, const gs_pubkey *node_key, gs_re
         if (rs.result != GS_RESULT_RECEIPT)
             it_die("OK without a receipt");
         if (node_key != NULL) {
-            if (gs_wire_open_receipt(gs_bytes_of(rs.u.receipt.p, rs.u.receipt.n), node_key,
-                                     receipt, &err) != 0)
+            if (gs_wire_open_receipt(gs_bytes_of(rs.u.receipt.p, rs.u.receipt.n), node_key, receipt,
+                                     &err) != 0)
                 it_die("receipt does not verify: %s", err.msg);
         }
     }

@@ -1,0 +1,333 @@
+/* witness.c — see witness.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "witness.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "merkle.h"
+#include "note.h"
+#include "wire.h"
+
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 60000
+/* A witness fetches and verifies the entries before it answers. */
+#define REQUEST_TIMEOUT_MS 30000
+
+struct gs_witness_client {
+    void *ctx;
+    void *sock;
+    char *endpoint;
+    gs_vkey witness; /* alg 0x04: what its cosignatures verify against */
+    bool curve;
+    uint8_t server_curve[32];
+    uint8_t client_pub[32];
+    uint8_t client_sec[32];
+    size_t max_message;
+
+    uint64_t cosigned_size; /* the witness's size, as last learnt */
+    bool in_flight;
+    uint64_t request_id;
+    uint64_t sent_size;
+    int64_t deadline_ms;
+    int64_t next_attempt_ms;
+    long backoff_ms;
+    bool ahead_reported; /* the witness knows a larger size than the log has */
+};
+
+static int open_socket(gs_witness_client *w, gs_error *err)
+{
+    w->sock = zmq_socket(w->ctx, ZMQ_DEALER);
+    if (w->sock == NULL)
+        return gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
+    int linger = 0;
+    int64_t max = (int64_t)w->max_message;
+    if (zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_setsockopt(w->sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0)
+        return gs_error_set(err, GS_EIO, "zmq socket options: %s", zmq_strerror(errno));
+    if (w->curve && (zmq_setsockopt(w->sock, ZMQ_CURVE_SERVERKEY, w->server_curve, 32) != 0 ||
+                     zmq_setsockopt(w->sock, ZMQ_CURVE_PUBLICKEY, w->client_pub, 32) != 0 ||
+                     zmq_setsockopt(w->sock, ZMQ_CURVE_SECRETKEY, w->client_sec, 32) != 0))
+        return gs_error_set(err, GS_EIO, "curve client: %s", zmq_strerror(errno));
+    if (zmq_connect(w->sock, w->endpoint) != 0)
+        return gs_error_set(err, GS_EINVAL, "witness endpoint %s: %s", w->endpoint,
+                            zmq_strerror(errno));
+    return 0;
+}
+
+int gs_witness_client_new(gs_witness_client **out, void *zctx, const char *endpoint,
+                          const gs_vkey *witness, const gs_keypair *client_key, size_t max_message,
+                          gs_error *err)
+{
+    int rc;
+    *out = NULL;
+    gs_witness_client *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    w->ctx = zctx;
+    w->max_message = max_message;
+    w->backoff_ms = BACKOFF_MIN_MS;
+    randombytes_buf(&w->request_id, sizeof w->request_id);
+    w->request_id >>= 1;
+    w->endpoint = strdup(endpoint);
+    if (w->endpoint == NULL) {
+        rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* Cosignatures are alg 0x04 whatever key string named the witness. */
+    rc = gs_vkey_make(&w->witness, witness->name, GS_VKEY_ALG_COSIGNATURE_V1, &witness->key, err);
+    if (rc != 0)
+        goto out;
+    if (strncmp(endpoint, "tcp://", 6) == 0) {
+        w->curve = true;
+        if ((rc = gs_pubkey_to_curve(&witness->key, w->server_curve, err)) != 0)
+            goto out;
+        if (client_key != NULL)
+            rc = gs_keypair_to_curve(client_key, w->client_pub, w->client_sec, err);
+        else if (crypto_box_keypair(w->client_pub, w->client_sec) != 0)
+            rc = gs_error_set(err, GS_EIO, "cannot make an ephemeral client key");
+        if (rc != 0)
+            goto out;
+    } else if (strncmp(endpoint, "ipc://", 6) != 0 && strncmp(endpoint, "inproc://", 9) != 0) {
+        rc = gs_error_set(err, GS_EINVAL, "witness endpoint %s: expected tcp:// or ipc://",
+                          endpoint);
+        goto out;
+    }
+    if ((rc = open_socket(w, err)) != 0)
+        goto out;
+    *out = w;
+    w = NULL;
+out:
+    gs_witness_client_free(&w);
+    return rc;
+}
+
+void gs_witness_client_free(gs_witness_client **wp)
+{
+    gs_witness_client *w = *wp;
+    if (w == NULL)
+        return;
+    if (w->sock != NULL)
+        zmq_close(w->sock);
+    sodium_memzero(w->client_sec, sizeof w->client_sec);
+    free(w->endpoint);
+    free(w);
+    *wp = NULL;
+}
+
+void *gs_witness_client_socket(gs_witness_client *w)
+{
+    return w->sock;
+}
+
+const char *gs_witness_client_name(const gs_witness_client *w)
+{
+    return w->witness.name;
+}
+
+uint64_t gs_witness_client_cosigned_size(const gs_witness_client *w)
+{
+    return w->cosigned_size;
+}
+
+static void back_off(gs_witness_client *w, int64_t now_ms)
+{
+    w->next_attempt_ms = now_ms + w->backoff_ms;
+    w->backoff_ms = w->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : w->backoff_ms * 2;
+}
+
+/* Verifies the witness's cosignature line(s) over the note held at size and
+ * stores the merged note. */
+static int merge_cosignature(gs_witness_client *w, gs_log *log, uint64_t size, const char *lines,
+                             gs_error *err)
+{
+    char *held = NULL, *merged = NULL;
+    gs_note *note = NULL;
+    int rc = gs_log_get_checkpoint(log, size, &held, err);
+    if (rc != 0)
+        goto out;
+    if ((rc = gs_note_parse(held, strlen(held), &note, err)) != 0)
+        goto out;
+    /* Add each line the witness sent; lines already held are no-ops. */
+    for (const char *p = lines; *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+        if (len > 0 && (rc = gs_note_add_signature(note, p, len, err)) != 0)
+            goto out;
+        p += len + (nl != NULL);
+    }
+    int64_t ts;
+    if ((rc = gs_cosignature_verify(note, &w->witness, &ts, err)) != 0) {
+        gs_error_wrap(err, "witness %s answered without a valid cosignature", w->witness.name);
+        goto out;
+    }
+    if ((rc = gs_note_format(note, &merged, NULL, err)) != 0)
+        goto out;
+    rc = gs_log_put_checkpoint(log, size, merged, NULL, err);
+out:
+    gs_note_free(&note);
+    free(held);
+    free(merged);
+    return rc;
+}
+
+static gs_witness_event read_reply(gs_witness_client *w, gs_log *log, int64_t now_ms,
+                                   uint64_t *size, gs_error *err)
+{
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, w->sock, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&m);
+        return GS_WITNESS_IDLE;
+    }
+    gs_response rs = {0};
+    gs_witness_event ev = GS_WITNESS_IDLE;
+    int rc = gs_wire_decode_response(gs_bytes_of(zmq_msg_data(&m), zmq_msg_size(&m)),
+                                     w->max_message, &rs, err);
+    zmq_msg_close(&m);
+    if (rc != 0) {
+        gs_error_wrap(err, "witness %s sent a malformed answer", w->witness.name);
+        w->in_flight = false;
+        back_off(w, now_ms);
+        return GS_WITNESS_FAILED;
+    }
+    if (!w->in_flight || rs.id != w->request_id)
+        goto out; /* a late answer to a request we gave up on */
+    w->in_flight = false;
+    if (rs.code == GS_STATUS_OK && rs.result == GS_RESULT_COSIGNATURE) {
+        if (merge_cosignature(w, log, w->sent_size, rs.u.cosignature, err) != 0) {
+            back_off(w, now_ms);
+            ev = GS_WITNESS_FAILED;
+            goto out;
+        }
+        w->cosigned_size = w->sent_size;
+        w->backoff_ms = BACKOFF_MIN_MS;
+        w->next_attempt_ms = now_ms;
+        *size = w->sent_size;
+        ev = GS_WITNESS_COSIGNED;
+    } else if (rs.code == GS_STATUS_CONFLICT && rs.result == GS_RESULT_CONFLICT) {
+        /* tlog-witness: the witness tells us the size it holds; resend with
+         * a proof from there, at once. */
+        w->cosigned_size = rs.u.conflict_size;
+        w->next_attempt_ms = now_ms;
+    } else {
+        gs_error_set(err, GS_EUNAVAIL, "witness %s refused checkpoint %llu: %s: %s",
+                     w->witness.name, (unsigned long long)w->sent_size, gs_status_name(rs.code),
+                     rs.message != NULL ? rs.message : "");
+        back_off(w, now_ms);
+        ev = GS_WITNESS_FAILED;
+    }
+out:
+    gs_response_clear(&rs);
+    return ev;
+}
+
+static gs_witness_event send_latest(gs_witness_client *w, gs_log *log, int64_t now_ms,
+                                    gs_error *err)
+{
+    char *note = NULL;
+    uint64_t size = 0;
+    gs_hash proof[GS_MERKLE_MAX_PROOF];
+    size_t np = 0;
+    gs_buf frame = {0};
+    gs_witness_event ev = GS_WITNESS_IDLE;
+    if (gs_log_latest_checkpoint(log, &note, &size, NULL) != 0)
+        goto out; /* nothing signed yet */
+    if (size <= w->cosigned_size) {
+        if (size < w->cosigned_size && !w->ahead_reported) {
+            /* The witness cosigned more than this log holds: the log was
+             * rolled back, and the witness will say so. */
+            w->ahead_reported = true;
+            gs_error_set(err, GS_ECONFLICT,
+                         "witness %s has cosigned size %llu, beyond this log's latest "
+                         "checkpoint %llu",
+                         w->witness.name, (unsigned long long)w->cosigned_size,
+                         (unsigned long long)size);
+            ev = GS_WITNESS_FAILED;
+        }
+        w->next_attempt_ms = now_ms + BACKOFF_MAX_MS;
+        goto out;
+    }
+    if (w->cosigned_size > 0 &&
+        gs_log_prove_consistency(log, w->cosigned_size, size, proof, &np, err) != 0) {
+        back_off(w, now_ms);
+        ev = GS_WITNESS_FAILED;
+        goto out;
+    }
+    gs_request rq = {.version = 1, .id = ++w->request_id, .op = GS_OP_ADD_CHECKPOINT};
+    rq.origin = "";
+    rq.u.add_checkpoint.old_size = w->cosigned_size;
+    rq.u.add_checkpoint.proof = proof;
+    rq.u.add_checkpoint.n_proof = np;
+    rq.u.add_checkpoint.checkpoint = note;
+    if (gs_wire_encode_request(&rq, &frame, err) != 0) {
+        back_off(w, now_ms);
+        ev = GS_WITNESS_FAILED;
+        goto out;
+    }
+    if (zmq_send(w->sock, frame.p, frame.n, ZMQ_DONTWAIT) < 0) {
+        gs_error_set(err, GS_EUNAVAIL, "witness %s: %s", w->witness.name, zmq_strerror(errno));
+        back_off(w, now_ms);
+        ev = GS_WITNESS_FAILED;
+        goto out;
+    }
+    w->in_flight = true;
+    w->sent_size = size;
+    w->deadline_ms = now_ms + REQUEST_TIMEOUT_MS;
+    ev = GS_WITNESS_SENT;
+out:
+    gs_buf_free(&frame);
+    free(note);
+    return ev;
+}
+
+gs_witness_event gs_witness_client_step(gs_witness_client *w, gs_log *log, uint64_t latest_size,
+                                        int64_t now_ms, uint64_t *size, long *next_ms,
+                                        gs_error *err)
+{
+    gs_witness_event ev = GS_WITNESS_IDLE;
+    uint64_t dummy;
+    if (size == NULL)
+        size = &dummy;
+    if (w->in_flight) {
+        ev = read_reply(w, log, now_ms, size, err);
+        if (ev == GS_WITNESS_IDLE && w->in_flight && now_ms >= w->deadline_ms) {
+            /* Lazy Pirate: a fresh socket drops whatever the old one held. */
+            zmq_close(w->sock);
+            w->sock = NULL;
+            w->in_flight = false;
+            gs_error_set(err, GS_EUNAVAIL, "witness %s at %s did not answer within %d s",
+                         w->witness.name, w->endpoint, REQUEST_TIMEOUT_MS / 1000);
+            back_off(w, now_ms);
+            gs_error e2;
+            if (open_socket(w, &e2) != 0)
+                gs_error_set(err, GS_EIO, "%s", e2.msg);
+            ev = GS_WITNESS_FAILED;
+        }
+    } else if (w->sock != NULL) {
+        /* Drain stray late answers. */
+        gs_error ignored;
+        read_reply(w, log, now_ms, size, &ignored);
+    }
+    bool due = latest_size != w->cosigned_size;
+    if (ev == GS_WITNESS_IDLE && due && !w->in_flight && w->sock != NULL &&
+        now_ms >= w->next_attempt_ms)
+        ev = send_latest(w, log, now_ms, err);
+    long wait = 1000;
+    if (w->in_flight)
+        wait = (long)(w->deadline_ms - now_ms);
+    else if (due && w->next_attempt_ms > now_ms)
+        wait = (long)(w->next_attempt_ms - now_ms);
+    else if (due)
+        wait = 0;
+    if (wait < 0)
+        wait = 0;
+    if (wait > 1000)
+        wait = 1000;
+    *next_ms = wait;
+    return ev;
+}
