@@ -4,7 +4,7 @@
  * listening on tcp:// with CURVE. For N = 1, 8, 64 concurrent clients (each
  * an appointed officer with its own CURVE connection), every client sends
  * pre-signed Progress statements one after another and waits for each
- * receipt, so every figure counts statements that were on disk before they
+ * receipt (one load-generator thread drives all the connections), so every figure counts statements that were on disk before they
  * were answered. Prints, per N: statements_per_s_cN, p50_ms_cN, p99_ms_cN;
  * then the node's peak_rss_mib, and its RSS after each run to show it does
  * not grow with the log.
@@ -12,7 +12,7 @@
  * usage: node_bench BUILD_DIR [--quick]
  */
 #define _POSIX_C_SOURCE 200809L
-#include <pthread.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +27,7 @@ typedef struct {
     void *zctx;
     gs_keypair key;
     uint64_t seq;
-    gs_buf *entries;
+    gs_buf *frames; /* encoded Submit requests, ready to send */
     size_t n;
     double *latency_ms;
     int failed;
@@ -54,31 +54,80 @@ static double node_rss_mib(pid_t pid, const char *field)
     return kib / 1024.0;
 }
 
-static void *client_main(void *arg)
+/* One thread drives every client's DEALER socket through zmq_poll, one
+ * request in flight per client: the load generator spends its CPU on the
+ * sockets, not on thread switches, leaving the cores to the node. */
+static int drive(client *cs, int n_clients, void *zctx, const it_node *node)
 {
-    client *c = arg;
-    gs_net_client *conn = NULL;
+    void **socks = calloc((size_t)n_clients, sizeof *socks);
+    zmq_pollitem_t *items = calloc((size_t)n_clients, sizeof *items);
+    size_t *next = calloc((size_t)n_clients, sizeof *next);
+    double *sent_at = calloc((size_t)n_clients, sizeof *sent_at);
+    uint8_t server_curve[32];
     gs_error err;
-    if (gs_net_client_open(&conn, c->zctx, c->node->tcp, &c->node->key.pub, &c->key, 30000,
-                           GS_MAX_MESSAGE, &err) != 0) {
-        fprintf(stderr, "%s\n", err.msg);
-        c->failed = 1;
-        return NULL;
+    int rc = 0, done = 0;
+    if (gs_pubkey_to_curve(&node->key.pub, server_curve, &err) != 0)
+        it_die("%s", err.msg);
+    for (int i = 0; i < n_clients; i++) {
+        uint8_t pub[32], sec[32];
+        if (gs_keypair_to_curve(&cs[i].key, pub, sec, &err) != 0)
+            it_die("%s", err.msg);
+        socks[i] = zmq_socket(zctx, ZMQ_DEALER);
+        int linger = 0;
+        zmq_setsockopt(socks[i], ZMQ_LINGER, &linger, sizeof linger);
+        zmq_setsockopt(socks[i], ZMQ_CURVE_SERVERKEY, server_curve, 32);
+        zmq_setsockopt(socks[i], ZMQ_CURVE_PUBLICKEY, pub, 32);
+        zmq_setsockopt(socks[i], ZMQ_CURVE_SECRETKEY, sec, 32);
+        if (zmq_connect(socks[i], node->tcp) != 0)
+            it_die("connect %s: %s", node->tcp, zmq_strerror(errno));
+        items[i] = (zmq_pollitem_t){.socket = socks[i], .events = ZMQ_POLLIN};
+        sent_at[i] = gs_bench_now();
+        zmq_send(socks[i], cs[i].frames[0].p, cs[i].frames[0].n, 0);
     }
-    for (size_t i = 0; i < c->n; i++) {
-        char msg[600];
-        double t0 = gs_bench_now();
-        int code = it_submit(conn, gs_bytes_of(c->entries[i].p, c->entries[i].n), NULL, NULL, msg,
-                             sizeof msg);
-        c->latency_ms[i] = (gs_bench_now() - t0) * 1000.0;
-        if (code != GS_STATUS_OK) {
-            fprintf(stderr, "statement refused: %d %s\n", code, msg);
-            c->failed = 1;
+    while (done < n_clients) {
+        int r = zmq_poll(items, n_clients, 30000);
+        if (r <= 0) {
+            fprintf(stderr, "no answer from the node within 30 s\n");
+            rc = -1;
             break;
         }
+        for (int i = 0; i < n_clients; i++) {
+            if (!(items[i].revents & ZMQ_POLLIN))
+                continue;
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, socks[i], 0) < 0) {
+                zmq_msg_close(&m);
+                continue;
+            }
+            client *c = &cs[i];
+            c->latency_ms[next[i]] = (gs_bench_now() - sent_at[i]) * 1000.0;
+            gs_response rs = {0};
+            if (gs_wire_decode_response(gs_bytes_of(zmq_msg_data(&m), zmq_msg_size(&m)),
+                                        GS_MAX_MESSAGE, &rs, &err) != 0 ||
+                rs.code != GS_STATUS_OK) {
+                fprintf(stderr, "statement refused: %s\n",
+                        rs.message != NULL ? rs.message : err.msg);
+                c->failed = 1;
+            }
+            gs_response_clear(&rs);
+            zmq_msg_close(&m);
+            if (++next[i] == c->n || c->failed) {
+                items[i].events = 0;
+                done++;
+                continue;
+            }
+            sent_at[i] = gs_bench_now();
+            zmq_send(socks[i], c->frames[next[i]].p, c->frames[next[i]].n, 0);
+        }
     }
-    gs_net_client_close(&conn);
-    return NULL;
+    for (int i = 0; i < n_clients; i++)
+        zmq_close(socks[i]);
+    free(socks);
+    free(items);
+    free(next);
+    free(sent_at);
+    return rc;
 }
 
 static uint64_t next_seq(gs_net_client *c, const gs_pubkey *key)
@@ -137,22 +186,25 @@ static void run(it_node *node, void *zctx, gs_net_client *admin, uint64_t *admin
         submit_or_die(admin, &st, &c->key, node->origin, 1);
         /* Pre-sign everything: the figure is the node's, not the signer's. */
         c->n = per_client;
-        c->entries = calloc(per_client, sizeof *c->entries);
+        c->frames = calloc(per_client, sizeof *c->frames);
         c->latency_ms = calloc(per_client, sizeof *c->latency_ms);
         for (size_t k = 0; k < per_client; k++) {
             gs_statement p = {.kind = GS_BODY_PROGRESS};
             p.u.progress.commitment_id = id;
             p.u.progress.value = (int64_t)k * GS_FIXED_SCALE;
             p.u.progress.note = "weekly count from the health station";
-            c->entries[k] = it_sign(&p, &c->key, node->origin, 2 + k);
+            gs_buf entry = it_sign(&p, &c->key, node->origin, 2 + k);
+            gs_request rq = {.version = 1, .id = k + 1, .op = GS_OP_SUBMIT, .origin = ""};
+            rq.u.submit.entry = entry;
+            gs_error err;
+            if (gs_wire_encode_request(&rq, &c->frames[k], &err) != 0)
+                it_die("%s", err.msg);
+            gs_buf_free(&entry);
         }
     }
-    pthread_t *th = calloc((size_t)n_clients, sizeof *th);
     double t0 = gs_bench_now();
-    for (int i = 0; i < n_clients; i++)
-        pthread_create(&th[i], NULL, client_main, &cs[i]);
-    for (int i = 0; i < n_clients; i++)
-        pthread_join(th[i], NULL);
+    if (drive(cs, n_clients, zctx, node) != 0)
+        it_die("the load generator failed; see %s", node->log);
     double secs = gs_bench_now() - t0;
 
     size_t total = (size_t)n_clients * per_client;
@@ -179,13 +231,12 @@ static void run(it_node *node, void *zctx, gs_net_client *admin, uint64_t *admin
     free(all);
     for (int i = 0; i < n_clients; i++) {
         for (size_t j = 0; j < cs[i].n; j++)
-            gs_buf_free(&cs[i].entries[j]);
-        free(cs[i].entries);
+            gs_buf_free(&cs[i].frames[j]);
+        free(cs[i].frames);
         free(cs[i].latency_ms);
         gs_keypair_wipe(&cs[i].key);
     }
     free(cs);
-    free(th);
 }
 
 int main(int argc, char **argv)
