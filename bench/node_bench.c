@@ -130,19 +130,6 @@ static int drive(client *cs, int n_clients, void *zctx, const it_node *node)
     return rc;
 }
 
-static uint64_t next_seq(gs_net_client *c, const gs_pubkey *key)
-{
-    gs_request rq = {.version = 1, .op = GS_OP_GET_SIGNER_STATE, .origin = ""};
-    rq.u.get_signer_state.signer = *key;
-    gs_response rs = {0};
-    gs_error err;
-    if (gs_net_client_call(c, &rq, &rs, &err) != 0 || rs.code != GS_STATUS_OK)
-        it_die("GetSignerState failed");
-    uint64_t seq = rs.u.signer_state.next_seq;
-    gs_response_clear(&rs);
-    return seq;
-}
-
 static void submit_or_die(gs_net_client *c, gs_statement *st, const gs_keypair *kp,
                           const char *origin, uint64_t seq)
 {
@@ -259,7 +246,7 @@ int main(int argc, char **argv)
     gs_net_client *admin = NULL;
     if (gs_net_client_open(&admin, zctx, node.ipc, NULL, NULL, 10000, GS_MAX_MESSAGE, &err))
         it_die("%s", err.msg);
-    uint64_t admin_seq = next_seq(admin, &node.key.pub);
+    uint64_t admin_seq = it_next_seq(admin, &node.key.pub);
 
     static const int ns[] = {1, 8, 64};
     for (int r = 0; r < 3; r++) {

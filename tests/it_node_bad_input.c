@@ -140,19 +140,6 @@ static gs_statement commitment(const char *id)
     return st;
 }
 
-static uint64_t next_seq(const gs_pubkey *key)
-{
-    gs_request rq = {.version = 1, .op = GS_OP_GET_SIGNER_STATE, .origin = ""};
-    rq.u.get_signer_state.signer = *key;
-    gs_response rs = {0};
-    gs_error err;
-    if (gs_net_client_call(ipc_client, &rq, &rs, &err) != 0 || rs.code != GS_STATUS_OK)
-        it_die("GetSignerState failed");
-    uint64_t seq = rs.u.signer_state.next_seq;
-    gs_response_clear(&rs);
-    return seq;
-}
-
 int main(int argc, char **argv)
 {
     if (argc != 2)
@@ -213,7 +200,7 @@ int main(int argc, char **argv)
      * belongs. */
     signer head = {0}, officer = {0}, leaver = {0}, rotator = {0}, stranger = {0};
     signer nodekey = {.key = node.key};
-    nodekey.seq = next_seq(&node.key.pub);
+    nodekey.seq = it_next_seq(ipc_client, &node.key.pub);
     gs_keypair_generate(&head.key);
     gs_keypair_generate(&officer.key);
     gs_keypair_generate(&leaver.key);

@@ -134,19 +134,6 @@ static void *client_main(void *arg)
     return NULL;
 }
 
-static uint64_t next_seq(gs_net_client *c, const gs_pubkey *key)
-{
-    gs_request rq = {.version = 1, .op = GS_OP_GET_SIGNER_STATE, .origin = ""};
-    rq.u.get_signer_state.signer = *key;
-    gs_response rs = {0};
-    gs_error err;
-    if (gs_net_client_call(c, &rq, &rs, &err) != 0 || rs.code != GS_STATUS_OK)
-        it_die("GetSignerState failed");
-    uint64_t seq = rs.u.signer_state.next_seq;
-    gs_response_clear(&rs);
-    return seq;
-}
-
 int main(int argc, char **argv)
 {
     if (argc != 2)
@@ -168,7 +155,7 @@ int main(int argc, char **argv)
     gs_net_client *admin = NULL;
     if (gs_net_client_open(&admin, zctx, node.ipc, NULL, NULL, 5000, GS_MAX_MESSAGE, &err) != 0)
         it_die("%s", err.msg);
-    uint64_t seq = next_seq(admin, &node.key.pub);
+    uint64_t seq = it_next_seq(admin, &node.key.pub);
     for (int i = 0; i < CLIENTS; i++) {
         client *c = &clients[i];
         memset(c, 0, sizeof *c);

@@ -298,3 +298,16 @@ int it_submit(gs_net_client *c, gs_bytes entry, const gs_pubkey *node_key, gs_re
     gs_response_clear(&rs);
     return code;
 }
+
+uint64_t it_next_seq(gs_net_client *c, const gs_pubkey *key)
+{
+    gs_request rq = {.version = 1, .op = GS_OP_GET_SIGNER_STATE, .origin = ""};
+    rq.u.get_signer_state.signer = *key;
+    gs_response rs = {0};
+    gs_error err;
+    if (gs_net_client_call(c, &rq, &rs, &err) != 0 || rs.code != GS_STATUS_OK)
+        it_die("GetSignerState failed: %s", rs.message != NULL ? rs.message : err.msg);
+    uint64_t seq = rs.u.signer_state.next_seq;
+    gs_response_clear(&rs);
+    return seq;
+}

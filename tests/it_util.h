@@ -59,6 +59,9 @@ void it_node_stop(it_node *n, int sig);
  * origin and issued_at are filled from the arguments. */
 gs_buf it_sign(gs_statement *st, const gs_keypair *kp, const char *origin, uint64_t seq);
 
+/* GetSignerState: the seq the key's next statement must carry. */
+uint64_t it_next_seq(gs_net_client *c, const gs_pubkey *key);
+
 /* Submits entry; returns the status code; on OK fills *receipt (verified
  * against node_key when not NULL). message (may be NULL) gets the status
  * message. GS_EUNAVAIL (negative) when the node did not answer. */

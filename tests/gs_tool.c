@@ -1,0 +1,315 @@
+/* gs_tool.c — the attacker's kit for the integration tests. It does what a
+ * compromised key or a tampered disk could do, so the tests can check that
+ * every such act is caught with evidence. Never built into anything a user
+ * runs.
+ *
+ *   gs_tool note KEYFILE ORIGIN SIZE ROOT_B64
+ *       print a checkpoint note for (origin, size, root) signed with KEYFILE
+ *   gs_tool add-checkpoint EP SERVER_VKEY|- OLD_SIZE NOTEFILE [DB]
+ *       send AddCheckpoint to a witness; with DB, the consistency proof from
+ *       OLD_SIZE is made from that store's log for the note's origin;
+ *       prints the status name and message (exit 0 on OK, 1 otherwise)
+ *   gs_tool alter-entry DB ORIGIN INDEX [--fix-leaf]
+ *       flip one byte of an entry's data on disk; with --fix-leaf also
+ *       rewrite its stored leaf hash so the store serves the altered bytes
+ *   gs_tool truncate DB ORIGIN SIZE
+ *       cut a log back to SIZE entries (a rollback on disk)
+ *   gs_tool append-forged DB ORIGIN SIGNER_KEYFILE
+ *       append, bypassing the rule book, a statement claiming to be signed
+ *       by SIGNER_KEYFILE's key but carrying a signature that is not its own
+ *   gs_tool append-feedback DB ORIGIN KEYFILE SEQ TEXT
+ *       append, bypassing the node, a valid feedback statement (to regrow a
+ *       truncated log with different entries)
+ *   gs_tool sign-checkpoint DB ORIGIN KEYFILE
+ *       sign and store a checkpoint of the log's current size
+ *   gs_tool root DB ORIGIN [SIZE]
+ *       print the log's size and base64 root (at SIZE when given)
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto.h"
+#include "log.h"
+#include "merkle.h"
+#include "net.h"
+#include "note.h"
+#include "store.h"
+#include "wire.h"
+
+static int die(const char *what, const char *arg)
+{
+    fprintf(stderr, "gs_tool: %s%s\n", what, arg);
+    exit(2);
+}
+
+static void check(int rc, const gs_error *err)
+{
+    if (rc != 0)
+        die("", err->msg);
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        die("cannot read ", path);
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+static void open_log(const char *db, const char *origin, gs_store **st, gs_log **log)
+{
+    gs_error err;
+    check(gs_store_open(st, db, &err), &err);
+    check(gs_log_open(log, *st, origin, false, &err), &err);
+}
+
+static int cmd_note(char **a)
+{
+    gs_error err;
+    gs_keypair kp;
+    check(gs_keyfile_read(a[0], NULL, &kp, &err), &err);
+    gs_hash root;
+    size_t n = 0;
+    check(gs_base64_decode(root.b, 32, &n, a[3], strlen(a[3]), &err), &err);
+    char *body = NULL, *note = NULL;
+    check(gs_checkpoint_format(a[1], strtoull(a[2], NULL, 10), &root, &body, &err), &err);
+    check(gs_note_sign(body, strlen(body), a[1], &kp, &note, &err), &err);
+    fputs(note, stdout);
+    free(body);
+    free(note);
+    gs_keypair_wipe(&kp);
+    return 0;
+}
+
+static int cmd_add_checkpoint(char **a, int argc)
+{
+    gs_error err;
+    char *note = read_file(a[3]);
+    uint64_t old = strtoull(a[2], NULL, 10);
+    gs_hash proof[GS_MERKLE_MAX_PROOF];
+    size_t np = 0;
+    if (argc > 4 && old > 0) {
+        gs_note *n = NULL;
+        gs_checkpoint cp = {0};
+        size_t tl;
+        check(gs_note_parse(note, strlen(note), &n, &err), &err);
+        const char *text = gs_note_text(n, &tl);
+        check(gs_checkpoint_parse(text, tl, &cp, &err), &err);
+        gs_store *st = NULL;
+        gs_log *log = NULL;
+        open_log(a[4], cp.origin, &st, &log);
+        check(gs_log_prove_consistency(log, old, cp.size, proof, &np, &err), &err);
+        gs_log_close(&log);
+        gs_store_close(&st);
+        gs_checkpoint_clear(&cp);
+        gs_note_free(&n);
+    }
+    gs_vkey vk;
+    const gs_pubkey *server = NULL;
+    if (strcmp(a[1], "-") != 0) {
+        check(gs_vkey_parse(a[1], &vk, &err), &err);
+        server = &vk.key;
+    }
+    void *ctx = zmq_ctx_new();
+    gs_net_client *c = NULL;
+    check(gs_net_client_open(&c, ctx, a[0], server, NULL, 30000, GS_MAX_MESSAGE, &err), &err);
+    gs_request rq = {.version = 1, .op = GS_OP_ADD_CHECKPOINT, .origin = ""};
+    rq.u.add_checkpoint.old_size = old;
+    rq.u.add_checkpoint.proof = proof;
+    rq.u.add_checkpoint.n_proof = np;
+    rq.u.add_checkpoint.checkpoint = note;
+    gs_response rs = {0};
+    check(gs_net_client_call(c, &rq, &rs, &err), &err);
+    printf("%s %s\n", gs_status_name(rs.code), rs.message != NULL ? rs.message : "");
+    int status = rs.code == GS_STATUS_OK ? 0 : 1;
+    gs_response_clear(&rs);
+    gs_net_client_close(&c);
+    zmq_ctx_term(ctx);
+    free(note);
+    return status;
+}
+
+/* The store's row id of an entry: (log id << 40) | index (store.c). */
+static int cmd_alter_entry(char **a, int argc)
+{
+    gs_error err;
+    gs_store *st = NULL;
+    gs_store_log_state ls;
+    check(gs_store_open(&st, a[0], &err), &err);
+    check(gs_store_log_find(st, a[1], false, &ls, &err), &err);
+    gs_store_close(&st);
+    sqlite3_int64 id = (sqlite3_int64)(((uint64_t)ls.id << 40) | strtoull(a[2], NULL, 10));
+    sqlite3 *db;
+    if (sqlite3_open(a[0], &db) != SQLITE_OK)
+        die("cannot open ", a[0]);
+    sqlite3_stmt *q;
+    sqlite3_prepare_v2(db, "SELECT data, hashes FROM entries WHERE id = ?", -1, &q, NULL);
+    sqlite3_bind_int64(q, 1, id);
+    if (sqlite3_step(q) != SQLITE_ROW)
+        die("no entry ", a[2]);
+    size_t n = (size_t)sqlite3_column_bytes(q, 0);
+    size_t hn = (size_t)sqlite3_column_bytes(q, 1);
+    uint8_t *data = malloc(n), *hashes = malloc(hn);
+    memcpy(data, sqlite3_column_blob(q, 0), n);
+    memcpy(hashes, sqlite3_column_blob(q, 1), hn);
+    sqlite3_finalize(q);
+    /* A byte inside the statement's text: the signature will not verify. */
+    data[n / 2] ^= 0x20;
+    if (argc > 3 && strcmp(a[3], "--fix-leaf") == 0) {
+        gs_hash leaf;
+        gs_merkle_leaf_hash(gs_bytes_of(data, n), &leaf);
+        memcpy(hashes, leaf.b, 32);
+    }
+    sqlite3_prepare_v2(db, "UPDATE entries SET data = ?, hashes = ? WHERE id = ?", -1, &q, NULL);
+    sqlite3_bind_blob(q, 1, data, (int)n, SQLITE_STATIC);
+    sqlite3_bind_blob(q, 2, hashes, (int)hn, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, id);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        die("update failed: ", sqlite3_errmsg(db));
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    free(data);
+    free(hashes);
+    return 0;
+}
+
+static int cmd_truncate(char **a)
+{
+    gs_error err;
+    gs_store *st = NULL;
+    gs_log *log = NULL;
+    open_log(a[0], a[1], &st, &log);
+    check(gs_log_truncate(log, strtoull(a[2], NULL, 10), &err), &err);
+    gs_log_close(&log);
+    gs_store_close(&st);
+    return 0;
+}
+
+static void append_raw(const char *db, const char *origin, gs_bytes entry)
+{
+    gs_error err;
+    gs_store *st = NULL;
+    gs_log *log = NULL;
+    open_log(db, origin, &st, &log);
+    uint64_t first;
+    check(gs_log_append(log, &entry, 1, &first, &err), &err);
+    printf("%llu\n", (unsigned long long)first);
+    gs_log_close(&log);
+    gs_store_close(&st);
+}
+
+static int cmd_append_forged(char **a)
+{
+    gs_error err;
+    gs_keypair victim, forger;
+    check(gs_keyfile_read(a[2], NULL, &victim, &err), &err);
+    gs_keypair_generate(&forger);
+    gs_statement s = {.kind = GS_BODY_FEEDBACK};
+    s.signer = victim.pub;
+    s.seq = 999999;
+    s.issued_at = (int64_t)time(NULL);
+    s.origin = a[1];
+    s.u.feedback.text = "forged words in another's name";
+    gs_buf stmt = {0}, entry = {0};
+    check(gs_wire_encode_statement(&s, &stmt, &err), &err);
+    gs_sig sig;
+    gs_sign(&forger, GS_DOMAIN_STATEMENT, gs_bytes_of(stmt.p, stmt.n), &sig);
+    check(gs_wire_encode_signed_statement(gs_bytes_of(stmt.p, stmt.n), &sig, &entry, &err),
+          &err);
+    append_raw(a[0], a[1], gs_bytes_of(entry.p, entry.n));
+    gs_buf_free(&stmt);
+    gs_buf_free(&entry);
+    gs_keypair_wipe(&victim);
+    gs_keypair_wipe(&forger);
+    return 0;
+}
+
+static int cmd_append_feedback(char **a)
+{
+    gs_error err;
+    gs_keypair kp;
+    check(gs_keyfile_read(a[2], NULL, &kp, &err), &err);
+    gs_statement s = {.kind = GS_BODY_FEEDBACK};
+    s.signer = kp.pub;
+    s.seq = strtoull(a[3], NULL, 10);
+    s.issued_at = (int64_t)time(NULL);
+    s.origin = a[1];
+    s.u.feedback.text = a[4];
+    gs_buf entry = {0};
+    check(gs_wire_sign_statement(&s, &kp, &entry, &err), &err);
+    append_raw(a[0], a[1], gs_bytes_of(entry.p, entry.n));
+    gs_buf_free(&entry);
+    gs_keypair_wipe(&kp);
+    return 0;
+}
+
+static int cmd_sign_checkpoint(char **a)
+{
+    gs_error err;
+    gs_keypair kp;
+    check(gs_keyfile_read(a[2], NULL, &kp, &err), &err);
+    gs_store *st = NULL;
+    gs_log *log = NULL;
+    open_log(a[0], a[1], &st, &log);
+    char *note = NULL;
+    check(gs_log_sign_checkpoint(log, &kp, &note, &err), &err);
+    fputs(note, stdout);
+    free(note);
+    gs_log_close(&log);
+    gs_store_close(&st);
+    gs_keypair_wipe(&kp);
+    return 0;
+}
+
+static int cmd_root(char **a, int argc)
+{
+    gs_error err;
+    gs_store *st = NULL;
+    gs_log *log = NULL;
+    open_log(a[0], a[1], &st, &log);
+    uint64_t size = argc > 2 ? strtoull(a[2], NULL, 10) : gs_log_size(log);
+    gs_hash root;
+    check(gs_log_root_at(log, size, &root, &err), &err);
+    char b64[64];
+    gs_base64_encode(b64, sizeof b64, gs_bytes_of(root.b, 32));
+    printf("%llu %s\n", (unsigned long long)size, b64);
+    gs_log_close(&log);
+    gs_store_close(&st);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    gs_error err;
+    check(gs_crypto_init(&err), &err);
+    if (argc < 2)
+        return die("usage: see the comment at the top of tests/gs_tool.c", "");
+    const char *cmd = argv[1];
+    char **a = argv + 2;
+    int n = argc - 2;
+    if (strcmp(cmd, "note") == 0 && n == 4)
+        return cmd_note(a);
+    if (strcmp(cmd, "add-checkpoint") == 0 && n >= 4)
+        return cmd_add_checkpoint(a, n);
+    if (strcmp(cmd, "alter-entry") == 0 && n >= 3)
+        return cmd_alter_entry(a, n);
+    if (strcmp(cmd, "truncate") == 0 && n == 3)
+        return cmd_truncate(a);
+    if (strcmp(cmd, "append-forged") == 0 && n == 3)
+        return cmd_append_forged(a);
+    if (strcmp(cmd, "append-feedback") == 0 && n == 5)
+        return cmd_append_feedback(a);
+    if (strcmp(cmd, "sign-checkpoint") == 0 && n == 3)
+        return cmd_sign_checkpoint(a);
+    if (strcmp(cmd, "root") == 0 && n >= 2)
+        return cmd_root(a, n);
+    return die("unknown command or wrong arguments: ", cmd);
+}
