@@ -210,6 +210,8 @@ int cli_cmd_checkpoint(int argc, char **argv);
 int cli_cmd_proof(int argc, char **argv);
 int cli_cmd_entries(int argc, char **argv);
 int cli_cmd_roster(int argc, char **argv);
+int cli_cmd_evidence(int argc, char **argv);
+int cli_cmd_verify_evidence(int argc, char **argv);
 /* Whether name is one of the statement commands (appoint, commit, …). */
 bool cli_is_statement_command(const char *name);
 

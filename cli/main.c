@@ -4,6 +4,9 @@
 
 #include "cli.h"
 
+/* cmd_hub.c */
+int cli_cmd_hub(int argc, char **argv);
+
 static const char usage[] =
     "usage: giamsat COMMAND [FLAGS]\n"
     "\n"
@@ -11,6 +14,8 @@ static const char usage[] =
     "  key new          make a personal key file\n"
     "  key show         print a key file's public key or verifier key\n"
     "  node init        create a node's folder: key, configuration, log with its Charter\n"
+    "  hub init         create a hub's folder: key, configuration, its own log\n"
+    "  hub follow       make a hub follow one more log\n"
     "\n"
     "Signed statements (each prints the node's signed receipt):\n"
     "  appoint          appoint a person to a role (head, deputy, officer, inspector)\n"
@@ -30,6 +35,10 @@ static const char usage[] =
     "  proof consistency  prove that the log only grew between two sizes\n"
     "  entries          list entries, decoded and signature-checked\n"
     "  roster           who held which role, from when to when\n"
+    "\n"
+    "Evidence of misbehaviour:\n"
+    "  evidence         list the evidence a hub holds; --out writes one file each\n"
+    "  verify-evidence  check offline that an evidence file proves what it claims\n"
     "\n"
     "Run `giamsat COMMAND --help` for a command's flags and an example.\n"
     "Exit status: 0 success, 1 rejected or verification failed, 2 usage or environment\n"
@@ -56,6 +65,8 @@ int main(int argc, char **argv)
         return cli_cmd_key(argc, argv);
     if (strcmp(cmd, "node") == 0)
         return cli_cmd_node(argc, argv);
+    if (strcmp(cmd, "hub") == 0)
+        return cli_cmd_hub(argc, argv);
     if (cli_is_statement_command(cmd))
         return cli_cmd_statement(cmd, argc, argv);
     if (strcmp(cmd, "checkpoint") == 0)
@@ -66,6 +77,10 @@ int main(int argc, char **argv)
         return cli_cmd_entries(argc, argv);
     if (strcmp(cmd, "roster") == 0)
         return cli_cmd_roster(argc, argv);
+    if (strcmp(cmd, "evidence") == 0)
+        return cli_cmd_evidence(argc, argv);
+    if (strcmp(cmd, "verify-evidence") == 0)
+        return cli_cmd_verify_evidence(argc, argv);
     cli_errorf("unknown command \"%s\"; run `giamsat --help` for the list", cmd);
     return CLI_EXIT_USAGE;
 }

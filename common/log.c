@@ -218,6 +218,29 @@ int gs_log_append(gs_log *l, const gs_bytes *entries, size_t n, uint64_t *first,
     return gs_store_commit(l->store, err);
 }
 
+int gs_log_truncate(gs_log *l, uint64_t size, gs_error *err)
+{
+    if (gs_store_in_transaction(l->store))
+        return gs_error_set(err, GS_EINVAL,
+                            "log %s: cannot truncate while the store has a transaction open",
+                            l->origin);
+    if (size > l->committed.size)
+        return gs_error_set(err, GS_EINVAL, "log %s holds %llu entries; it cannot be truncated "
+                            "to %llu", l->origin, (unsigned long long)l->committed.size,
+                            (unsigned long long)size);
+    gs_merkle_frontier f;
+    int rc = gs_merkle_frontier_load(&f, size, get_hash, l, err);
+    if (rc != 0)
+        return gs_error_wrap(err, "truncating log %s", l->origin);
+    if ((rc = gs_store_truncate(l->store, l->id, size, err)) != 0)
+        return rc;
+    l->committed = f;
+    gs_merkle_frontier_root(&f, &l->committed_root);
+    l->pending = l->committed;
+    l->pending_root = l->committed_root;
+    return 0;
+}
+
 static int check_size(const gs_log *l, uint64_t size, gs_error *err)
 {
     if (size > l->pending.size)

@@ -61,6 +61,11 @@ int gs_log_append(gs_log *l, const gs_bytes *entries, size_t n, uint64_t *first,
  * left as it was. */
 int gs_log_stage(gs_log *l, const gs_bytes *entries, size_t n, uint64_t *first, gs_error *err);
 
+/* Cuts the log back to its first size entries (size <= committed size),
+ * durably, with gs_store_truncate; checkpoints above size are dropped. Refused
+ * while the store has a transaction open. */
+int gs_log_truncate(gs_log *l, uint64_t size, gs_error *err);
+
 /* Entry index, checked against its stored leaf hash (GS_ECORRUPT when the
  * database was altered). out is malloc'd; free with gs_buf_free. */
 int gs_log_entry(gs_log *l, uint64_t index, gs_buf *out, gs_error *err);

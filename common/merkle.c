@@ -516,3 +516,55 @@ int gs_merkle_verify_consistency(uint64_t old_size, uint64_t new_size, const gs_
                             old_size, new_size);
     return 0;
 }
+
+int gs_merkle_consistency_roots(uint64_t old_size, uint64_t new_size, const gs_hash *proof,
+                                size_t n, gs_hash *old_root, gs_hash *new_root, gs_error *err)
+{
+    if (old_root == NULL || new_root == NULL || (proof == NULL && n > 0))
+        return gs_error_set(err, GS_EINVAL,
+                            "gs_merkle_consistency_roots needs the proof hashes and two "
+                            "output roots");
+    if (old_size == 0 || old_size >= new_size)
+        return gs_error_set(err, GS_EINVAL,
+                            "no consistency proof reconstructs roots from size %" PRIu64
+                            " to %" PRIu64 ": the old size must be at least 1 and smaller",
+                            old_size, new_size);
+    /* Steps 3 and 4, as in gs_merkle_verify_consistency. Step 2 (prepend
+     * the old root for a power-of-two old_size) is the caller's: the proof
+     * carries its first node either way, so it always has one hash more
+     * than the walk. */
+    walk w = {old_size - 1, new_size - 1};
+    while (w.fn & 1) {
+        w.fn >>= 1;
+        w.sn >>= 1;
+    }
+    size_t need = walk_length(w) + 1;
+    if (n != need)
+        return gs_error_set(err, GS_EVERIFY,
+                            "consistency proof has %zu hashes, reconstructing the roots of "
+                            "sizes %" PRIu64 " and %" PRIu64 " needs %zu%s",
+                            n, old_size, new_size, need,
+                            (old_size & (old_size - 1)) == 0
+                                ? " (the old root first, as the old size is a power of two)"
+                                : "");
+    /* Steps 5 and 6. */
+    gs_hash fr = proof[0], sr = proof[0];
+    for (size_t k = 1; k < n; k++) {
+        if ((w.fn & 1) || w.fn == w.sn) {
+            gs_merkle_node_hash(&proof[k], &fr, &fr);
+            gs_merkle_node_hash(&proof[k], &sr, &sr);
+            while (!(w.fn & 1) && w.fn != 0) {
+                w.fn >>= 1;
+                w.sn >>= 1;
+            }
+        } else {
+            gs_merkle_node_hash(&sr, &proof[k], &sr);
+        }
+        w.fn >>= 1;
+        w.sn >>= 1;
+    }
+    /* Step 7's sn == 0 holds: the length matched the walk. */
+    *old_root = fr;
+    *new_root = sr;
+    return 0;
+}

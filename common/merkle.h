@@ -82,5 +82,16 @@ int gs_merkle_verify_inclusion(const gs_hash *leaf, uint64_t index, uint64_t siz
 int gs_merkle_verify_consistency(uint64_t old_size, uint64_t new_size, const gs_hash *old_root,
                                  const gs_hash *new_root, const gs_hash *proof, size_t n,
                                  gs_error *err);
+/* RFC 9162 §2.1.4.2 run without the roots to compare against: returns the
+ * old and new roots the proof reconstructs (0 < old_size < new_size), so a
+ * caller can check one of them against a signed root and compare the other
+ * (evidence of a rewritten history, evidence.h). For a power-of-two
+ * old_size, whose RFC proof omits the old root, the old root must be
+ * prepended as the proof's first hash: the proof then always has one hash
+ * more than the subtrees of the walk. GS_EVERIFY when the proof has the
+ * wrong number of hashes for the two sizes, GS_EINVAL for sizes out of
+ * range. */
+int gs_merkle_consistency_roots(uint64_t old_size, uint64_t new_size, const gs_hash *proof,
+                                size_t n, gs_hash *old_root, gs_hash *new_root, gs_error *err);
 
 #endif

@@ -48,6 +48,9 @@ enum {
     ST_LATEST_CP,
     ST_PUT_EV,
     ST_LIST_EV,
+    ST_LOG_SIZE,
+    ST_TRUNC_ENTRIES,
+    ST_TRUNC_CPS,
     ST_COUNT
 };
 
@@ -73,6 +76,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PUT_EV] = "INSERT INTO evidence(origin, data) VALUES (?1, ?2)",
     [ST_LIST_EV] = ("SELECT id, origin, data FROM evidence WHERE ?1 IS NULL OR origin = ?1 "
                     "ORDER BY id"),
+    [ST_LOG_SIZE] = "SELECT size FROM logs WHERE id = ?1",
+    [ST_TRUNC_ENTRIES] = "DELETE FROM entries WHERE id BETWEEN ?1 AND ?2",
+    [ST_TRUNC_CPS] = "DELETE FROM checkpoints WHERE log_id = ?1 AND size > ?2",
 };
 
 /* Migration i takes schema version i to i + 1. Append only: never edit a
@@ -467,6 +473,76 @@ int gs_store_set_tree(gs_store *s, int64_t log_id, uint64_t size, const gs_hash 
         return abort_txn(s, gs_error_set(err, GS_ENOTFOUND, "store %s: there is no log %lld",
                                          s->path, (long long)log_id));
     return 0;
+}
+
+typedef struct {
+    gs_store *s;
+    int64_t log_id;
+} get_ctx;
+
+static int get_cb(void *ctx, unsigned level, uint64_t index, gs_hash *out, gs_error *err);
+
+int gs_store_truncate(gs_store *s, int64_t log_id, uint64_t size, gs_error *err)
+{
+    int rc = check_log_id(s, log_id, err);
+    if (rc != 0)
+        return rc;
+    if (s->in_read)
+        return gs_error_set(err, GS_EINVAL,
+                            "store %s: a read snapshot is open; end it before writing", s->path);
+    bool own;
+    if ((rc = auto_begin(s, &own, err)) != 0)
+        return rc;
+    char o[GS_STORE_MAX_ORIGIN + 1];
+    sqlite3_stmt *st = s->st[ST_LOG_SIZE];
+    sqlite3_bind_int64(st, 1, log_id);
+    int r = sqlite3_step(st);
+    int64_t held = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    finish(st);
+    if (r != SQLITE_ROW && r != SQLITE_DONE) {
+        rc = db_error(s, err, r, "reading a log's size");
+        goto out;
+    }
+    if (held < 0) {
+        rc = gs_error_set(err, GS_ENOTFOUND, "store %s: there is no log %lld", s->path,
+                          (long long)log_id);
+        goto out;
+    }
+    if (size > (uint64_t)held) {
+        rc = gs_error_set(err, GS_EINVAL,
+                          "store %s: log %s holds %lld entries; it cannot be truncated to %llu",
+                          s->path, origin_of(s, log_id, o, sizeof o), (long long)held,
+                          (unsigned long long)size);
+        goto out;
+    }
+    /* The subtrees of the size-n tree all end below n, so their stored
+     * hashes survive the delete: the new root is rebuilt from them. */
+    gs_merkle_frontier f;
+    gs_hash root;
+    get_ctx g = {s, log_id};
+    if ((rc = gs_merkle_frontier_load(&f, size, get_cb, &g, err)) != 0)
+        goto out;
+    gs_merkle_frontier_root(&f, &root);
+    st = s->st[ST_TRUNC_ENTRIES];
+    sqlite3_bind_int64(st, 1, entry_id(log_id, size));
+    sqlite3_bind_int64(st, 2, entry_id(log_id, GS_STORE_MAX_LOG_SIZE - 1));
+    if ((rc = step_done(s, st, err, "truncating a log")) != 0)
+        goto out;
+    /* A checkpoint above the new size names entries that are gone. */
+    st = s->st[ST_TRUNC_CPS];
+    sqlite3_bind_int64(st, 1, log_id);
+    sqlite3_bind_int64(st, 2, (int64_t)size);
+    if ((rc = step_done(s, st, err, "truncating a log's checkpoints")) != 0)
+        goto out;
+    st = s->st[ST_SET_TREE];
+    sqlite3_bind_int64(st, 1, (int64_t)size);
+    sqlite3_bind_blob(st, 2, root.b, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, log_id);
+    rc = step_done(s, st, err, "saving a tree state");
+out:
+    if (rc != 0 && !own)
+        return abort_txn(s, rc);
+    return auto_end(s, own, rc, err);
 }
 
 /* ---- reads ---------------------------------------------------------------- */
@@ -942,11 +1018,6 @@ out:
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
-
-typedef struct {
-    gs_store *s;
-    int64_t log_id;
-} get_ctx;
 
 static int get_cb(void *ctx, unsigned level, uint64_t index, gs_hash *out, gs_error *err)
 {

@@ -108,6 +108,14 @@ int gs_store_append(gs_store *s, int64_t log_id, uint64_t index, gs_bytes data,
 int gs_store_set_tree(gs_store *s, int64_t log_id, uint64_t size, const gs_hash *root,
                       gs_error *err);
 
+/* Cuts a log back to its first `size` entries (size <= the committed size):
+ * deletes the entries from index `size` on and every checkpoint above `size`,
+ * and sets the tree state to the root rebuilt from the stored subtree hashes
+ * of the size-`size` tree. For a replica that fetched entries which did not
+ * hash to the signed root: they are dropped, never served. Inside an open
+ * transaction it joins it; outside, it commits on its own. */
+int gs_store_truncate(gs_store *s, int64_t log_id, uint64_t size, gs_error *err);
+
 /* ---- reads ---------------------------------------------------------------- */
 
 /* Groups several reads (a proof's O(log n) lookups) into one snapshot, so

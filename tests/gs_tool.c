@@ -24,6 +24,10 @@
  *       sign and store a checkpoint of the log's current size
  *   gs_tool root DB ORIGIN [SIZE]
  *       print the log's size and base64 root (at SIZE when given)
+ *   gs_tool subscribe EP SECONDS
+ *       subscribe to a hub's PUB endpoint (ipc://) and print one line per
+ *       event: the topic, and for alerts the evidence kind when the payload
+ *       is an evidence entry; stops after SECONDS
  */
 #define _POSIX_C_SOURCE 200809L
 #include <sqlite3.h>
@@ -286,6 +290,45 @@ static int cmd_root(char **a, int argc)
     return 0;
 }
 
+static int cmd_subscribe(char **a)
+{
+    void *ctx = zmq_ctx_new();
+    void *sub = zmq_socket(ctx, ZMQ_SUB);
+    zmq_setsockopt(sub, ZMQ_SUBSCRIBE, "", 0);
+    if (zmq_connect(sub, a[0]) != 0)
+        die("cannot connect to ", a[0]);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    time_t end = time(NULL) + strtol(a[1], NULL, 10);
+    while (time(NULL) < end) {
+        zmq_pollitem_t it = {.socket = sub, .events = ZMQ_POLLIN};
+        if (zmq_poll(&it, 1, 200) <= 0)
+            continue;
+        zmq_msg_t topic, body;
+        zmq_msg_init(&topic);
+        zmq_msg_init(&body);
+        if (zmq_msg_recv(&topic, sub, 0) < 0)
+            continue;
+        if (zmq_msg_more(&topic))
+            zmq_msg_recv(&body, sub, 0);
+        printf("%.*s", (int)zmq_msg_size(&topic), (const char *)zmq_msg_data(&topic));
+        if (strncmp(zmq_msg_data(&topic), "alert/", 6) == 0) {
+            gs_statement st = {0};
+            gs_error err;
+            if (gs_wire_open_entry(gs_bytes_of(zmq_msg_data(&body), zmq_msg_size(&body)), &st,
+                                   &err) == 0 &&
+                st.kind == GS_BODY_EVIDENCE)
+                printf(" evidence-kind=%d", (int)st.u.evidence.kind);
+            gs_statement_clear(&st);
+        }
+        printf("\n");
+        zmq_msg_close(&topic);
+        zmq_msg_close(&body);
+    }
+    zmq_close(sub);
+    zmq_ctx_term(ctx);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     gs_error err;
@@ -309,6 +352,8 @@ int main(int argc, char **argv)
         return cmd_append_feedback(a);
     if (strcmp(cmd, "sign-checkpoint") == 0 && n == 3)
         return cmd_sign_checkpoint(a);
+    if (strcmp(cmd, "subscribe") == 0 && n == 2)
+        return cmd_subscribe(a);
     if (strcmp(cmd, "root") == 0 && n >= 2)
         return cmd_root(a, n);
     return die("unknown command or wrong arguments: ", cmd);

@@ -17,6 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+#include <zmq.h>
+
 #define MAX_CHILDREN 64
 
 static char tmpdir[512];
@@ -310,4 +313,308 @@ uint64_t it_next_seq(gs_net_client *c, const gs_pubkey *key)
     uint64_t seq = rs.u.signer_state.next_seq;
     gs_response_clear(&rs);
     return seq;
+}
+
+/* ------------------------------------------------------------------ hubs */
+
+
+static void read_line_value(const char *out, const char *label, char *dst, size_t cap)
+{
+    const char *p = strstr(out, label);
+    if (p == NULL)
+        it_die("no \"%s\" in: %s", label, out);
+    p += strlen(label);
+    while (*p == ' ')
+        p++;
+    size_t n = strcspn(p, "\n");
+    if (n >= cap)
+        it_die("value of %s too long", label);
+    memcpy(dst, p, n);
+    dst[n] = '\0';
+}
+
+void it_hub_init(it_hub *h, const char *bin_dir, const char *name, bool tcp,
+                 const char *extra_conf)
+{
+    memset(h, 0, sizeof *h);
+    snprintf(h->dir, sizeof h->dir, "%s/%s", it_tmpdir(), name);
+    snprintf(h->conf, sizeof h->conf, "%s/hub.conf", h->dir);
+    snprintf(h->log, sizeof h->log, "%s/hub.log", h->dir);
+    snprintf(h->ipc, sizeof h->ipc, "ipc://%s/hub.sock", h->dir);
+    snprintf(h->pub, sizeof h->pub, "ipc://%s/hub.pub", h->dir);
+    if (tcp)
+        snprintf(h->tcp, sizeof h->tcp, "tcp://127.0.0.1:%d", it_free_port());
+    char cli[600];
+    snprintf(cli, sizeof cli, "%s/cli/giamsat", bin_dir);
+    char *argv[16];
+    int k = 0;
+    argv[k++] = cli;
+    argv[k++] = "hub";
+    argv[k++] = "init";
+    argv[k++] = "--dir";
+    argv[k++] = h->dir;
+    argv[k++] = "--name";
+    argv[k++] = (char *)name;
+    argv[k++] = "--listen";
+    argv[k++] = h->ipc;
+    if (tcp) {
+        argv[k++] = "--listen";
+        argv[k++] = h->tcp;
+    }
+    argv[k++] = "--publish";
+    argv[k++] = h->pub;
+    argv[k] = NULL;
+    char out[4096];
+    int st = it_run(argv, out, sizeof out);
+    if (st != 0)
+        it_die("giamsat hub init exited %d: %s", st, out);
+    read_line_value(out, "origin:", h->origin, sizeof h->origin);
+    read_line_value(out, "log key:", h->log_key, sizeof h->log_key);
+    read_line_value(out, "cosigner key:", h->cosigner_key, sizeof h->cosigner_key);
+    if (extra_conf != NULL) {
+        FILE *f = fopen(h->conf, "a");
+        if (f == NULL)
+            it_die("cannot append to %s", h->conf);
+        fputs(extra_conf, f);
+        fclose(f);
+    }
+    char key_path[600];
+    snprintf(key_path, sizeof key_path, "%s/hub.key", h->dir);
+    gs_error err;
+    if (gs_keyfile_read(key_path, NULL, &h->key, &err) != 0)
+        it_die("%s", err.msg);
+}
+
+void it_hub_follow(it_hub *h, const char *bin_dir, const char *origin, const char *log_key,
+                   const char *const *sources, size_t n_sources)
+{
+    char cli[600];
+    snprintf(cli, sizeof cli, "%s/cli/giamsat", bin_dir);
+    char *argv[48];
+    int k = 0;
+    argv[k++] = cli;
+    argv[k++] = "hub";
+    argv[k++] = "follow";
+    argv[k++] = "--config";
+    argv[k++] = h->conf;
+    argv[k++] = "--origin";
+    argv[k++] = (char *)origin;
+    argv[k++] = "--log-key";
+    argv[k++] = (char *)log_key;
+    for (size_t i = 0; i < n_sources && k < 44; i++) {
+        argv[k++] = "--source";
+        argv[k++] = (char *)sources[i];
+    }
+    argv[k] = NULL;
+    char out[4096];
+    int st = it_run(argv, out, sizeof out);
+    if (st != 0)
+        it_die("giamsat hub follow exited %d: %s", st, out);
+}
+
+void it_hub_start(it_hub *h, const char *bin_dir)
+{
+    char bin[600];
+    snprintf(bin, sizeof bin, "%s/hub/giamsat-hub", bin_dir);
+    char *argv[] = {bin, "--config", h->conf, NULL};
+    h->pid = it_spawn(argv, h->log);
+}
+
+void it_hub_wait_ready(it_hub *h, void *zctx)
+{
+    for (int attempt = 0; attempt < 300; attempt++) {
+        int code = -1;
+        char *note = it_get_checkpoint(zctx, h->ipc, "", &code);
+        free(note);
+        if (code == GS_STATUS_OK)
+            return;
+        int st;
+        if (waitpid(h->pid, &st, WNOHANG) == h->pid)
+            it_die("giamsat-hub exited (status %d) before it was ready; see %s", status_of(st),
+                   h->log);
+        struct timespec ts = {0, 50 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    it_die("giamsat-hub did not become ready; see %s", h->log);
+}
+
+void it_hub_stop(it_hub *h, int sig)
+{
+    if (h->pid > 0)
+        it_kill(h->pid, sig);
+    h->pid = 0;
+}
+
+void it_vkey(char *out, const char *name, uint8_t alg, const gs_pubkey *key)
+{
+    gs_vkey vk;
+    gs_error err;
+    if (gs_vkey_make(&vk, name, alg, key, &err) != 0 ||
+        gs_vkey_format(&vk, out, GS_VKEY_STR_MAX, &err) != 0)
+        it_die("vkey: %s", err.msg);
+}
+
+char *it_get_checkpoint(void *zctx, const char *endpoint, const char *origin, int *code)
+{
+    gs_net_client *c = NULL;
+    gs_error err;
+    char *note = NULL;
+    if (code != NULL)
+        *code = -1;
+    if (gs_net_client_open(&c, zctx, endpoint, NULL, NULL, 2000, GS_MAX_MESSAGE, &err) != 0)
+        return NULL;
+    gs_request rq = {.version = 1, .op = GS_OP_GET_CHECKPOINT, .origin = (char *)origin};
+    gs_response rs = {0};
+    if (gs_net_client_call(c, &rq, &rs, &err) == 0) {
+        if (code != NULL)
+            *code = (int)rs.code;
+        if (rs.code == GS_STATUS_OK && rs.result == GS_RESULT_CHECKPOINT)
+            note = strdup(rs.u.checkpoint);
+    }
+    gs_response_clear(&rs);
+    gs_net_client_close(&c);
+    return note;
+}
+
+uint64_t it_checkpoint_size(const char *note)
+{
+    const char *nl = note != NULL ? strchr(note, '\n') : NULL;
+    return nl != NULL ? strtoull(nl + 1, NULL, 10) : 0;
+}
+
+static void sleep_ms_(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+char *it_hub_wait_cosigned(void *zctx, const char *endpoint, const char *origin, uint64_t size,
+                           int timeout_ms, const char *log_path)
+{
+    uint64_t seen = 0;
+    for (int waited = 0; waited < timeout_ms; waited += 100) {
+        char *note = it_get_checkpoint(zctx, endpoint, origin, NULL);
+        seen = it_checkpoint_size(note);
+        if (note != NULL && seen >= size)
+            return note;
+        free(note);
+        sleep_ms_(100);
+    }
+    it_die("the hub at %s did not cosign %s at size %llu within %d ms (it serves size %llu); "
+           "see %s",
+           endpoint, origin, (unsigned long long)size, timeout_ms, (unsigned long long)seen,
+           log_path);
+}
+
+void it_node_wait_checkpoint(it_node *n, void *zctx, uint64_t size)
+{
+    uint64_t seen = 0;
+    for (int i = 0; i < 200; i++) {
+        char *note = it_get_checkpoint(zctx, n->ipc, "", NULL);
+        seen = it_checkpoint_size(note);
+        free(note);
+        if (seen == size)
+            return;
+        sleep_ms_(50);
+    }
+    it_die("node %s did not sign a checkpoint of size %llu (it serves %llu); see %s", n->origin,
+           (unsigned long long)size, (unsigned long long)seen, n->log);
+}
+
+int it_get_evidence(void *zctx, const char *endpoint, const char *origin, gs_buf **items,
+                    size_t *n)
+{
+    gs_net_client *c = NULL;
+    gs_error err;
+    *items = NULL;
+    *n = 0;
+    if (gs_net_client_open(&c, zctx, endpoint, NULL, NULL, 5000, GS_MAX_MESSAGE, &err) != 0)
+        it_die("%s", err.msg);
+    gs_request rq = {.version = 1, .op = GS_OP_GET_EVIDENCE, .origin = (char *)origin};
+    gs_response rs = {0};
+    if (gs_net_client_call(c, &rq, &rs, &err) != 0)
+        it_die("GetEvidence: %s", err.msg);
+    int code = (int)rs.code;
+    if (rs.code == GS_STATUS_OK && rs.result == GS_RESULT_EVIDENCE) {
+        *items = rs.u.evidence.items;
+        *n = rs.u.evidence.n;
+        rs.u.evidence.items = NULL;
+        rs.u.evidence.n = 0;
+    }
+    gs_response_clear(&rs);
+    gs_net_client_close(&c);
+    return code;
+}
+
+void *it_sub_open(void *zctx, const char *endpoint, const gs_pubkey *server_key,
+                  const char *prefix)
+{
+    void *s = zmq_socket(zctx, ZMQ_SUB);
+    int linger = 0;
+    if (s == NULL || zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) != 0)
+        it_die("zmq SUB: %s", zmq_strerror(errno));
+    if (strncmp(endpoint, "tcp://", 6) == 0) {
+        uint8_t server[32], pub[32], sec[32];
+        gs_error err;
+        if (server_key == NULL || gs_pubkey_to_curve(server_key, server, &err) != 0)
+            it_die("SUB on %s needs the hub's key", endpoint);
+        crypto_box_keypair(pub, sec);
+        zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, 32);
+        zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub, 32);
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sec, 32);
+    }
+    if (zmq_setsockopt(s, ZMQ_SUBSCRIBE, prefix, strlen(prefix)) != 0 ||
+        zmq_connect(s, endpoint) != 0)
+        it_die("SUB %s: %s", endpoint, zmq_strerror(errno));
+    return s;
+}
+
+int it_sub_recv(void *sub, char *topic, size_t cap, gs_buf *payload, int timeout_ms)
+{
+    zmq_pollitem_t item = {.socket = sub, .events = ZMQ_POLLIN};
+    if (zmq_poll(&item, 1, timeout_ms) <= 0)
+        return 0;
+    zmq_msg_t m;
+    zmq_msg_init(&m);
+    if (zmq_msg_recv(&m, sub, 0) < 0)
+        it_die("SUB recv: %s", zmq_strerror(errno));
+    size_t n = zmq_msg_size(&m) < cap - 1 ? zmq_msg_size(&m) : cap - 1;
+    memcpy(topic, zmq_msg_data(&m), n);
+    topic[n] = '\0';
+    int more = zmq_msg_more(&m);
+    zmq_msg_close(&m);
+    payload->p = NULL;
+    payload->n = 0;
+    if (more) {
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, sub, 0) < 0)
+            it_die("SUB recv: %s", zmq_strerror(errno));
+        payload->n = zmq_msg_size(&m);
+        payload->p = malloc(payload->n + 1);
+        memcpy(payload->p, zmq_msg_data(&m), payload->n);
+        payload->p[payload->n] = 0;
+        while (zmq_msg_more(&m)) {
+            zmq_msg_close(&m);
+            zmq_msg_init(&m);
+            zmq_msg_recv(&m, sub, 0);
+        }
+        zmq_msg_close(&m);
+    }
+    return 1;
+}
+
+int it_sub_wait(void *sub, const char *topic, gs_buf *payload, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 100) {
+        char t[GS_MAX_ORIGIN + 64];
+        gs_buf p = {0};
+        while (it_sub_recv(sub, t, sizeof t, &p, 100) == 1) {
+            if (strcmp(t, topic) == 0) {
+                *payload = p;
+                return 1;
+            }
+            gs_buf_free(&p);
+        }
+    }
+    return 0;
 }

@@ -68,4 +68,69 @@ uint64_t it_next_seq(gs_net_client *c, const gs_pubkey *key);
 int it_submit(gs_net_client *c, gs_bytes entry, const gs_pubkey *node_key, gs_receipt *receipt,
               char *message, size_t cap);
 
+/* ------------------------------------------------------------------ hubs
+ * Building blocks for hub tests: a hub made by `giamsat hub init`, logs it
+ * follows added with `giamsat hub follow`, started as a real giamsat-hub. */
+
+typedef struct {
+    char dir[512];
+    char conf[600];
+    char log[600];
+    char ipc[600];  /* ipc:// request endpoint */
+    char pub[600];  /* ipc:// PUB endpoint */
+    char tcp[128];  /* tcp:// request endpoint, "" when not listening on tcp */
+    char origin[GS_MAX_ORIGIN + 1];
+    char log_key[GS_VKEY_STR_MAX];      /* alg 0x01, name = origin */
+    char cosigner_key[GS_VKEY_STR_MAX]; /* alg 0x04, name = origin */
+    gs_keypair key;
+    pid_t pid;
+} it_hub;
+
+/* `giamsat hub init` in <tmpdir>/<name>; extra_conf (may be NULL) is
+ * appended to hub.conf and should start with a section header, e.g.
+ * "[hub]\npoll_interval_ms = 200\n". */
+void it_hub_init(it_hub *h, const char *bin_dir, const char *name, bool tcp,
+                 const char *extra_conf);
+/* `giamsat hub follow` of origin (log key string) from the sources
+ * ("EP" or "EP,VKEY"). */
+void it_hub_follow(it_hub *h, const char *bin_dir, const char *origin, const char *log_key,
+                   const char *const *sources, size_t n_sources);
+void it_hub_start(it_hub *h, const char *bin_dir);
+/* Waits until the hub answers GetCheckpoint for its own log. */
+void it_hub_wait_ready(it_hub *h, void *zctx);
+void it_hub_stop(it_hub *h, int sig);
+
+/* A verifier key string for name/alg/key into out (GS_VKEY_STR_MAX). */
+void it_vkey(char *out, const char *name, uint8_t alg, const gs_pubkey *key);
+
+/* The checkpoint note endpoint serves for origin ("" for its own log);
+ * NULL when it answers anything but OK. *code (may be NULL) gets the status
+ * (negative when there was no answer). The note is malloc'd. */
+char *it_get_checkpoint(void *zctx, const char *endpoint, const char *origin, int *code);
+/* The size of a checkpoint note (0 when it cannot be parsed). */
+uint64_t it_checkpoint_size(const char *note);
+/* Waits (up to timeout_ms) until the hub at endpoint serves a cosigned
+ * checkpoint of origin of at least size; returns the note (malloc'd), or
+ * dies naming log_path. */
+char *it_hub_wait_cosigned(void *zctx, const char *endpoint, const char *origin, uint64_t size,
+                           int timeout_ms, const char *log_path);
+/* Waits until the node serves a checkpoint of exactly size. */
+void it_node_wait_checkpoint(it_node *n, void *zctx, uint64_t size);
+/* GetEvidence(origin) from a hub: *items (n of them) are evidence entries
+ * (serialized SignedStatements), malloc'd; free each with gs_buf_free and
+ * then the array. Returns the status code. */
+int it_get_evidence(void *zctx, const char *endpoint, const char *origin, gs_buf **items,
+                    size_t *n);
+
+/* A SUB socket connected to a hub's PUB endpoint, subscribed to topics
+ * starting with prefix ("" for everything). server_key for tcp://. */
+void *it_sub_open(void *zctx, const char *endpoint, const gs_pubkey *server_key,
+                  const char *prefix);
+/* Receives one event: 1 with topic (NUL-terminated) and *payload
+ * (malloc'd) filled, 0 after timeout_ms without one. */
+int it_sub_recv(void *sub, char *topic, size_t cap, gs_buf *payload, int timeout_ms);
+/* Receives events until one whose topic is exactly topic (others are
+ * dropped); 1 when found within timeout_ms, 0 otherwise. */
+int it_sub_wait(void *sub, const char *topic, gs_buf *payload, int timeout_ms);
+
 #endif

@@ -667,6 +667,65 @@ static void test_disk_failure_keeps_nothing(void **state)
     gs_store_close(&s);
 }
 
+/* Truncating a log to every size of a 21-entry log gives back the
+ * independently computed root of that prefix, in memory and after reopening;
+ * proofs work at the new size; the log then regrows with other entries and
+ * staged truncation is refused. */
+static void test_truncate(void **state)
+{
+    (void)state;
+    gs_store *s = NULL;
+    gs_log *l = NULL;
+    gs_error err;
+    gs_hash root;
+    uint8_t want[32];
+    open_log("trunc.db", &s, &l, "test/trunc");
+    for (uint64_t k = 21; k-- > 0;) {
+        gs_log_close(&l);
+        assert_int_equal(gs_log_open(&l, s, "test/trunc", false, &err), 0);
+        if (gs_log_size(l) < 21)
+            append_seq(l, gs_log_size(l), 21);
+        assert_int_equal(gs_log_truncate(l, k, &err), 0);
+        assert_int_equal(gs_log_size(l), k);
+        assert_int_equal(gs_log_committed_size(l), k);
+        gs_log_root(l, &root);
+        if (k == 0)
+            crypto_hash_sha256(want, NULL, 0);
+        else
+            mth(0, k, want);
+        assert_memory_equal(root.b, want, 32);
+        if (k > 1) {
+            gs_hash proof[GS_MERKLE_MAX_PROOF];
+            size_t np;
+            gs_hash leaf;
+            assert_int_equal(gs_log_prove_inclusion(l, k - 1, k, proof, &np, &err), 0);
+            assert_int_equal(gs_log_leaf_hash(l, k - 1, &leaf, &err), 0);
+            assert_int_equal(gs_merkle_verify_inclusion(&leaf, k - 1, k, proof, np, &root, &err), 0);
+        }
+    }
+    assert_int_equal(gs_log_truncate(l, 1, &err), GS_EINVAL);
+    assert_contains(err.msg, "cannot be truncated to 1");
+    /* Regrow with different bytes: the root follows the new entries. */
+    uint8_t other[] = "another entry";
+    gs_bytes e = gs_bytes_of(other, sizeof other);
+    assert_int_equal(gs_log_append(l, &e, 1, NULL, &err), 0);
+    leaf_hash(other, sizeof other, want);
+    gs_log_root(l, &root);
+    assert_memory_equal(root.b, want, 32);
+    assert_int_equal(gs_store_begin(s, &err), 0);
+    assert_int_equal(gs_log_truncate(l, 0, &err), GS_EINVAL);
+    assert_contains(err.msg, "transaction open");
+    gs_store_rollback(s);
+    gs_log_close(&l);
+    gs_store_close(&s);
+    open_log("trunc.db", &s, &l, "test/trunc");
+    assert_int_equal(gs_log_size(l), 1);
+    gs_log_root(l, &root);
+    assert_memory_equal(root.b, want, 32);
+    gs_log_close(&l);
+    gs_store_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -676,6 +735,7 @@ int main(void)
         cmocka_unit_test(test_checkpoint_signed_and_stored),
         cmocka_unit_test(test_kill9_durability),
         cmocka_unit_test(test_disk_failure_keeps_nothing),
+        cmocka_unit_test(test_truncate),
     };
     gs_error err;
     if (gs_crypto_init(&err) != 0)

@@ -865,6 +865,59 @@ static void test_bad_input(void **state)
     assert_int_equal(gs_merkle_root_at(0, failing_get, NULL, &h, &err), 0);
 }
 
+/* gs_merkle_consistency_roots gives back exactly the two roots an independent
+ * MTH computes, for every pair of sizes, from the proofs RFC 9162 §2.1.4.1
+ * defines (naive SUBPROOF, with the old root prepended when the old size is
+ * a power of two); a proof of the wrong length or sizes out of range are
+ * refused. */
+static void test_consistency_roots(void **state)
+{
+    (void)state;
+    gs_hash leaves[NAIVE_MAX];
+    for (size_t i = 0; i < NAIVE_MAX; i++) {
+        uint8_t d[8] = {'r', 'o', 'o', 't', (uint8_t)i, (uint8_t)(i >> 8), 0, 0};
+        naive_leaf(d, sizeof d, &leaves[i]);
+    }
+    gs_error err;
+    for (size_t size = 2; size <= NAIVE_MAX; size++) {
+        gs_hash want_new;
+        naive_mth(leaves, size, &want_new);
+        for (size_t m = 1; m < size; m++) {
+            gs_hash want_old, proof[GS_MERKLE_MAX_PROOF + 1];
+            naive_mth(leaves, m, &want_old);
+            size_t n = 0;
+            int pow2 = (m & (m - 1)) == 0;
+            if (pow2)
+                proof[n++] = want_old;
+            naive_subproof(m, leaves, size, 1, proof, &n);
+            gs_hash got_old, got_new;
+            if (gs_merkle_consistency_roots(m, size, proof, n, &got_old, &got_new, &err) != 0)
+                fail_msg("roots %zu->%zu: %s", m, size, err.msg);
+            assert_memory_equal(got_old.b, want_old.b, 32);
+            assert_memory_equal(got_new.b, want_new.b, 32);
+            /* Without the prepended old root (or with a hash missing) the
+             * length is wrong. */
+            assert_int_equal(
+                gs_merkle_consistency_roots(m, size, proof + 1, n - 1, &got_old, &got_new, &err),
+                GS_EVERIFY);
+            assert_non_null(strstr(err.msg, "hashes"));
+            /* A spoiled hash reconstructs other roots, never the true pair. */
+            proof[n - 1].b[0] ^= 1;
+            assert_int_equal(
+                gs_merkle_consistency_roots(m, size, proof, n, &got_old, &got_new, &err), 0);
+            assert_true(memcmp(got_new.b, want_new.b, 32) != 0);
+        }
+    }
+    gs_hash a, b, p[2] = {{{0}}, {{0}}};
+    assert_int_equal(gs_merkle_consistency_roots(0, 4, p, 1, &a, &b, &err), GS_EINVAL);
+    assert_int_equal(gs_merkle_consistency_roots(4, 4, p, 1, &a, &b, &err), GS_EINVAL);
+    assert_int_equal(gs_merkle_consistency_roots(5, 4, p, 1, &a, &b, &err), GS_EINVAL);
+    assert_int_equal(gs_merkle_consistency_roots(1, 2, NULL, 2, &a, &b, &err), GS_EINVAL);
+    assert_int_equal(gs_merkle_consistency_roots(1, 2, p, 0, &a, &b, &err), GS_EVERIFY);
+    /* 1 -> 2: the old root (leaf 0) and leaf 1. */
+    assert_int_equal(gs_merkle_consistency_roots(1, 2, p, 2, &a, &b, &err), 0);
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -879,6 +932,7 @@ int main(void)
         cmocka_unit_test(test_frontier_load),
         cmocka_unit_test(test_read_count),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_consistency_roots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -182,6 +182,18 @@ static void assert_contains(const char *msg, const char *want)
         fail_msg("message \"%s\" does not contain \"%s\"", msg, want);
 }
 
+
+typedef struct {
+    gs_store *s;
+    int64_t id;
+} get_ctx_t;
+
+static int get_hash_cb(void *ctx, unsigned level, uint64_t index, gs_hash *out, gs_error *err)
+{
+    get_ctx_t *g = ctx;
+    return gs_store_get_hash(g->s, g->id, level, index, out, err);
+}
+
 /* ---- tests ---------------------------------------------------------------- */
 
 static void test_create_schema_reopen(void **state)
@@ -800,6 +812,64 @@ static void test_two_logs_one_transaction(void **state)
     gs_store_close(&s);
 }
 
+/* Truncation keeps exactly the first n entries: the root is the RFC 6962
+ * root of the prefix (recomputed independently), entries and checkpoints
+ * above it are gone, the store reopens clean, and the log can regrow. */
+static void test_truncate(void **state)
+{
+    (void)state;
+    gs_error err;
+    gs_store *s = NULL;
+    gs_store_log_state ls;
+    gs_buf e = {0};
+    char *text = NULL;
+    uint64_t size = 0;
+    uint8_t want[32];
+    make_store("trunc.db", 13);
+    assert_int_equal(open_named("trunc.db", &s, &err), 0);
+    assert_int_equal(gs_store_log_find(s, "test/a", false, &ls, &err), 0);
+    assert_int_equal(gs_store_put_checkpoint(s, ls.id, 5, "five\n\n\xe2\x80\x94 k AAAA\n", NULL,
+                                             &err), 0);
+    assert_int_equal(gs_store_put_checkpoint(s, ls.id, 13, "thirteen\n\n\xe2\x80\x94 k AAAA\n",
+                                             NULL, &err), 0);
+
+    assert_int_equal(gs_store_truncate(s, ls.id, 14, &err), GS_EINVAL);
+    assert_contains(err.msg, "cannot be truncated to 14");
+    assert_int_equal(gs_store_truncate(s, ls.id, 6, &err), 0);
+    assert_int_equal(gs_store_log_find(s, "test/a", false, &ls, &err), 0);
+    assert_int_equal(ls.size, 6);
+    mth(0, 6, want);
+    assert_memory_equal(ls.root.b, want, 32);
+    assert_int_equal(gs_store_get_entry(s, ls.id, 5, &e, &err), 0);
+    gs_buf_free(&e);
+    assert_int_equal(gs_store_get_entry(s, ls.id, 6, &e, &err), GS_ENOTFOUND);
+    assert_int_equal(gs_store_latest_checkpoint(s, ls.id, &text, &size, &err), 0);
+    assert_int_equal(size, 5);
+    free(text);
+    gs_store_close(&s);
+
+    /* The open check accepts the truncated file, and the log regrows. */
+    assert_int_equal(open_named("trunc.db", &s, &err), 0);
+    assert_int_equal(gs_store_log_find(s, "test/a", false, &ls, &err), 0);
+    gs_merkle_frontier f;
+    get_ctx_t g = {s, ls.id};
+    assert_int_equal(gs_merkle_frontier_load(&f, 6, get_hash_cb, &g, &err), 0);
+    append_range(s, &ls, &f, 6, 9);
+    assert_int_equal(gs_store_log_find(s, "test/a", false, &ls, &err), 0);
+    mth(0, 9, want);
+    assert_memory_equal(ls.root.b, want, 32);
+    /* To zero: the empty tree's root. */
+    assert_int_equal(gs_store_truncate(s, ls.id, 0, &err), 0);
+    assert_int_equal(gs_store_log_find(s, "test/a", false, &ls, &err), 0);
+    crypto_hash_sha256(want, NULL, 0);
+    assert_int_equal(ls.size, 0);
+    assert_memory_equal(ls.root.b, want, 32);
+    assert_int_equal(gs_store_truncate(s, 999, 0, &err), GS_ENOTFOUND);
+    gs_store_close(&s);
+    assert_int_equal(open_named("trunc.db", &s, &err), 0);
+    gs_store_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -813,6 +883,7 @@ int main(void)
         cmocka_unit_test(test_rollback_leaves_nothing),
         cmocka_unit_test(test_checkpoints_and_evidence),
         cmocka_unit_test(test_two_logs_one_transaction),
+        cmocka_unit_test(test_truncate),
     };
     if (sodium_init() < 0)
         return 1;

@@ -1,0 +1,538 @@
+/* cmd_hub.c — `giamsat hub init` and `giamsat hub follow`: a hub's folder,
+ * ready for `giamsat-hub --config DIR/hub.conf`, and the logs it follows.
+ *
+ * init writes DIR/hub.key (a new hub key), DIR/hub.db holding the hub's own
+ * log (origin giamsat/hub/<name>) with its Charter as entry 0 and a first
+ * signed checkpoint, and DIR/hub.conf. Nothing that exists is overwritten;
+ * when a step fails, the files this run created are removed again.
+ *
+ * follow appends one [log <origin>] section to hub.conf (read by
+ * giamsat-hub with inih; the format is in docs/formats.md). */
+#define _XOPEN_SOURCE 700
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "log.h"
+#include "rules.h"
+#include "store.h"
+
+#define MAX_SOURCES 16
+
+static const char help_hub[] =
+    "usage: giamsat hub init --dir DIR --name N [--listen EP]... [--publish EP]...\n"
+    "       giamsat hub follow --config DIR/hub.conf --origin O --log-key VKEY\n"
+    "                          --source EP[,VKEY] [--source EP[,VKEY]]...\n"
+    "Run `giamsat hub init --help` or `giamsat hub follow --help` for details.\n";
+
+static const char help_init[] =
+    "usage: giamsat hub init --dir DIR --name N [--listen EP]... [--publish EP]...\n"
+    "                        [--passphrase-file F] [--json]\n"
+    "\n"
+    "Creates a hub: DIR/hub.key (the hub's new key), DIR/hub.db (the hub's own log,\n"
+    "origin giamsat/hub/<N>, holding its signed Charter and a first checkpoint) and\n"
+    "DIR/hub.conf. DIR is created with mode 0700 when missing; existing hub files are\n"
+    "never overwritten. Prints the origin, the hub's log key (how everyone checks the\n"
+    "hub's own checkpoints; also what --server-key takes) and its cosigner key (alg\n"
+    "0x04: how everyone checks the hub's cosignatures, e.g. in a trust file's\n"
+    "`witness` line and in a node's [witness] section).\n"
+    "\n"
+    "  --dir DIR             the hub's folder\n"
+    "  --name N              the hub's short name, [a-z0-9-]{1,64}\n"
+    "  --listen EP           an endpoint to serve requests on; repeatable.\n"
+    "                        default: ipc://<absolute DIR>/hub.sock; tcp:// uses CURVE\n"
+    "  --publish EP          an endpoint for checkpoint/<origin> and alert/<origin>\n"
+    "                        events (ZeroMQ PUB); repeatable.\n"
+    "                        default: ipc://<absolute DIR>/hub.pub\n"
+    "  --passphrase-file F   protect hub.key with the passphrase on F's first line\n"
+    "  --json                print {\"origin\",\"log_key\",\"cosigner_key\",\"config\"}\n"
+    "\n"
+    "Example:\n"
+    "  giamsat hub init --dir /srv/giamsat/hub-binh-duong --name binh-duong \\\n"
+    "      --listen tcp://0.0.0.0:7500 --publish tcp://0.0.0.0:7501\n"
+    "  giamsat-hub --config /srv/giamsat/hub-binh-duong/hub.conf\n";
+
+static const char help_follow[] =
+    "usage: giamsat hub follow --config DIR/hub.conf --origin O --log-key VKEY\n"
+    "                          --source EP[,VKEY] [--source EP[,VKEY]]...\n"
+    "\n"
+    "Makes the hub follow one more log: appends a [log O] section to hub.conf.\n"
+    "Restart giamsat-hub to pick it up.\n"
+    "\n"
+    "  --config FILE     the hub's configuration (written by `giamsat hub init`)\n"
+    "  --origin O        the log's origin, e.g. giamsat/commune/xa-an-binh\n"
+    "  --log-key VKEY    the log's verifier key (from its `giamsat node init`, or a\n"
+    "                    hub's log key for a hub's own log); its name must be O\n"
+    "  --source EP       where to fetch the log from: the node itself, or another hub\n"
+    "                    holding a replica; repeatable (at most 16). For a tcp://\n"
+    "                    endpoint of ANOTHER daemon than the log's own node (a hub),\n"
+    "                    add that daemon's verifier key after a comma:\n"
+    "                    --source tcp://10.0.0.2:7500,giamsat/hub/bd+1a2b3c4d+AQ...\n"
+    "                    Without a key the log key is used, which is right for the\n"
+    "                    log's own node.\n"
+    "\n"
+    "Example:\n"
+    "  giamsat hub follow --config /srv/giamsat/hub-binh-duong/hub.conf \\\n"
+    "      --origin giamsat/commune/xa-an-binh \\\n"
+    "      --log-key 'giamsat/commune/xa-an-binh+7c2e9a41+AQ...' \\\n"
+    "      --source tcp://10.0.1.5:7400\n";
+
+enum {
+    OPT_DIR = CLI_OPT_FIRST_OWN,
+    OPT_NAME,
+    OPT_LISTEN,
+    OPT_PUBLISH,
+    OPT_CONFIG,
+    OPT_SOURCE,
+};
+
+typedef struct {
+    char key[PATH_MAX + 16], db[PATH_MAX + 16], conf[PATH_MAX + 16];
+    const char *dir;
+    bool made_key, made_db, made_conf;
+} init_files;
+
+static void undo(const init_files *f)
+{
+    char p[PATH_MAX + 32];
+    if (f->made_conf)
+        unlink(f->conf);
+    if (f->made_db) {
+        unlink(f->db);
+        snprintf(p, sizeof p, "%s-wal", f->db);
+        unlink(p);
+        snprintf(p, sizeof p, "%s-shm", f->db);
+        unlink(p);
+    }
+    if (f->made_key)
+        unlink(f->key);
+    if (f->dir != NULL)
+        rmdir(f->dir);
+}
+
+/* An ipc:// path must fit in sockaddr_un.sun_path with its NUL. */
+static int check_endpoint(const char *ep, const char *what, gs_error *err)
+{
+    struct sockaddr_un sa;
+    if (strncmp(ep, "ipc://", 6) == 0 && ep[6] != '\0') {
+        if (strlen(ep + 6) >= sizeof sa.sun_path)
+            return gs_error_set(err, GS_EINVAL,
+                                "%s %s: an ipc:// path is at most %zu bytes; use a shorter path",
+                                what, ep, sizeof sa.sun_path - 1);
+        return 0;
+    }
+    if (strncmp(ep, "tcp://", 6) == 0 && ep[6] != '\0' && strchr(ep, ',') == NULL &&
+        strchr(ep, ' ') == NULL)
+        return 0;
+    return gs_error_set(err, GS_EINVAL, "%s %s: expected ipc://PATH or tcp://HOST:PORT", what, ep);
+}
+
+static int refuse_existing(const char *path, gs_error *err)
+{
+    struct stat sb;
+    if (lstat(path, &sb) == 0)
+        return gs_error_set(err, GS_ECONFLICT,
+                            "%s already exists; hub init never overwrites a hub (use another "
+                            "--dir, or remove it if it is really unwanted)",
+                            path);
+    return 0;
+}
+
+static int write_conf(const init_files *f, const char *name, const char *passfile_abs,
+                      const char *const *listen, size_t n_listen, const char *const *publish,
+                      size_t n_publish, gs_error *err)
+{
+    int fd = open(f->conf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return gs_error_set(err, GS_EIO, "cannot create %s: %s", f->conf, strerror(errno));
+    FILE *out = fdopen(fd, "w");
+    if (out == NULL) {
+        close(fd);
+        return gs_error_set(err, GS_EIO, "cannot write %s: %s", f->conf, strerror(errno));
+    }
+    fprintf(out, "# giamsat-hub configuration, written by `giamsat hub init`;\n"
+                 "# add followed logs with `giamsat hub follow`.\n"
+                 "[hub]\n");
+    fprintf(out, "name = %s\n", name);
+    fprintf(out, "key = hub.key\n");
+    if (passfile_abs != NULL)
+        fprintf(out, "passphrase_file = %s\n", passfile_abs);
+    else
+        fprintf(out, "# passphrase_file = /etc/giamsat/hub.pass\n");
+    fprintf(out, "database = hub.db\n");
+    for (size_t i = 0; i < n_listen; i++)
+        fprintf(out, "listen = %s\n", listen[i]);
+    for (size_t i = 0; i < n_publish; i++)
+        fprintf(out, "publish = %s\n", publish[i]);
+    fprintf(out,
+            "poll_interval_ms = 1000\n"
+            "batch_size = 1000\n"
+            "unavailable_after_s = 300\n"
+            "checkpoint_interval_ms = 1000\n"
+            "max_message = %d\n"
+            "verify_threads = 1\n"
+            "feedback_per_day = %d\n"
+            "log_level = info\n"
+            "\n"
+            "[access]\n"
+            "public_read = true\n"
+            "# writer = <base64 Ed25519 key or verifier key>   (repeatable)\n"
+            "\n"
+            "# Witnesses of this hub's own log (other hubs, monitors):\n"
+            "# [witness]\n"
+            "# witness = tcp://10.0.0.9:7500,<that hub's verifier key>\n",
+            GS_MAX_MESSAGE, GS_RULES_FEEDBACK_PER_DAY);
+    if (fflush(out) != 0 || fsync(fileno(out)) != 0) {
+        fclose(out);
+        return gs_error_set(err, GS_EIO, "cannot write %s: %s", f->conf, strerror(errno));
+    }
+    if (fclose(out) != 0)
+        return gs_error_set(err, GS_EIO, "cannot write %s: %s", f->conf, strerror(errno));
+    return 0;
+}
+
+/* The hub's Charter: entry 0 of its own log, tier hub, unit = name, signed
+ * by the hub key with seq 1, checked with the rule book before it is
+ * written. */
+static int write_log(const init_files *f, const char *name, const char *origin,
+                     const gs_keypair *kp, gs_error *err)
+{
+    gs_statement st = {0};
+    gs_buf entry = {0};
+    gs_rules_state *rs = NULL;
+    gs_rule_verdict v;
+    gs_hash leaf;
+    gs_store *store = NULL;
+    gs_log *log = NULL;
+    char *note = NULL;
+    st.signer = kp->pub;
+    st.seq = 1;
+    st.issued_at = (int64_t)time(NULL);
+    st.origin = (char *)origin;
+    st.kind = GS_BODY_CHARTER;
+    st.u.charter.unit = (char *)name;
+    st.u.charter.tier = GS_TIER_HUB;
+    st.u.charter.display_name = (char *)name;
+    int rc = gs_wire_sign_statement(&st, kp, &entry, err);
+    if (rc != 0)
+        return rc;
+    gs_merkle_leaf_hash(gs_bytes_of(entry.p, entry.n), &leaf);
+    gs_rules_params p = {.now = st.issued_at};
+    if ((rc = gs_rules_state_new(&rs, origin, err)) != 0)
+        goto out;
+    if ((rc = gs_rules_check(rs, &st, &leaf, &p, &v)) != 0) {
+        rc = gs_error_set(err, GS_EINVAL, "the Charter would be refused: %s [%s]", v.message,
+                          gs_rules_reason_name(v.reason));
+        goto out;
+    }
+    gs_bytes e = gs_bytes_of(entry.p, entry.n);
+    if ((rc = gs_store_open(&store, f->db, err)) != 0 ||
+        (rc = gs_log_open(&log, store, origin, true, err)) != 0 ||
+        (rc = gs_log_append(log, &e, 1, NULL, err)) != 0 ||
+        (rc = gs_log_sign_checkpoint(log, kp, &note, err)) != 0)
+        gs_error_wrap(err, "%s", f->db);
+out:
+    free(note);
+    gs_log_close(&log);
+    gs_store_close(&store);
+    gs_rules_state_free(&rs);
+    gs_buf_free(&entry);
+    return rc;
+}
+
+static int hub_init(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"dir", required_argument, NULL, OPT_DIR},
+        {"name", required_argument, NULL, OPT_NAME},
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"publish", required_argument, NULL, OPT_PUBLISH},
+        {"passphrase-file", required_argument, NULL, CLI_OPT_PASSPHRASE_FILE},
+        {"json", no_argument, NULL, CLI_OPT_JSON},
+        {"help", no_argument, NULL, CLI_OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    const char *cmd = "hub init";
+    const char *dir = NULL, *name = NULL, *passfile = NULL;
+    const char *listen[GS_NET_MAX_ENDPOINTS], *publish[GS_NET_MAX_ENDPOINTS];
+    size_t n_listen = 0, n_publish = 0;
+    bool json = false;
+    init_files files = {0};
+    char abs[PATH_MAX], passfile_abs[PATH_MAX];
+    char default_listen[PATH_MAX + 16], default_publish[PATH_MAX + 16];
+    char origin[GS_MAX_ORIGIN + 1], log_key[GS_VKEY_STR_MAX], cosigner_key[GS_VKEY_STR_MAX];
+    char pass[CLI_PASSPHRASE_MAX];
+    gs_keypair kp = {0};
+    gs_error err = {0};
+    gs_vkey vk;
+    int c, rc;
+
+    cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_DIR: dir = optarg; break;
+        case OPT_NAME: name = optarg; break;
+        case OPT_LISTEN:
+        case OPT_PUBLISH: {
+            size_t *n = c == OPT_LISTEN ? &n_listen : &n_publish;
+            const char **eps = c == OPT_LISTEN ? listen : publish;
+            if (*n == GS_NET_MAX_ENDPOINTS)
+                return cli_usage_error(cmd, "at most %d endpoints per flag",
+                                       GS_NET_MAX_ENDPOINTS);
+            eps[(*n)++] = optarg;
+            break;
+        }
+        case CLI_OPT_PASSPHRASE_FILE: passfile = optarg; break;
+        case CLI_OPT_JSON: json = true; break;
+        case CLI_OPT_HELP: fputs(help_init, stdout); return CLI_EXIT_OK;
+        default: return cli_getopt_error(cmd, c, argv);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
+    if (dir == NULL || name == NULL)
+        return cli_usage_error(cmd, "--dir and --name are required");
+    if (gs_unit_valid(name) != 0)
+        return cli_usage_error(cmd, "--name \"%s\": expected 1 to 64 of a-z, 0-9 and '-'", name);
+    for (size_t i = 0; i < n_listen; i++)
+        if (check_endpoint(listen[i], "--listen", &err) != 0)
+            return cli_fail(&err);
+    for (size_t i = 0; i < n_publish; i++)
+        if (check_endpoint(publish[i], "--publish", &err) != 0)
+            return cli_fail(&err);
+    snprintf(origin, sizeof origin, "giamsat/hub/%s", name);
+    if (passfile != NULL && realpath(passfile, passfile_abs) == NULL) {
+        cli_errorf("cannot read passphrase file %s: %s", passfile, strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    if (passfile != NULL &&
+        (rc = gs_passphrase_read_file(passfile, pass, sizeof pass, &err)) != 0)
+        goto out;
+    gs_keypair_generate(&kp);
+
+    struct stat sb;
+    bool made_dir = mkdir(dir, 0700) == 0;
+    if (made_dir)
+        files.dir = dir;
+    if (!made_dir && errno != EEXIST) {
+        rc = gs_error_set(&err, GS_EIO, "cannot create folder %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        rc = gs_error_set(&err, GS_EINVAL, "%s exists and is not a folder", dir);
+        goto out;
+    }
+    if (realpath(dir, abs) == NULL) {
+        rc = gs_error_set(&err, GS_EIO, "cannot resolve %s: %s", dir, strerror(errno));
+        goto out;
+    }
+    if (strlen(abs) + sizeof "/hub.conf" > PATH_MAX) {
+        rc = gs_error_set(&err, GS_EINVAL, "folder name %s is too long", abs);
+        goto out;
+    }
+    snprintf(files.key, sizeof files.key, "%s/hub.key", abs);
+    snprintf(files.db, sizeof files.db, "%s/hub.db", abs);
+    snprintf(files.conf, sizeof files.conf, "%s/hub.conf", abs);
+    snprintf(default_listen, sizeof default_listen, "ipc://%s/hub.sock", abs);
+    snprintf(default_publish, sizeof default_publish, "ipc://%s/hub.pub", abs);
+    if (n_listen == 0) {
+        listen[n_listen++] = default_listen;
+        if ((rc = check_endpoint(default_listen, "--listen", &err)) != 0)
+            goto out;
+    }
+    if (n_publish == 0) {
+        publish[n_publish++] = default_publish;
+        if ((rc = check_endpoint(default_publish, "--publish", &err)) != 0)
+            goto out;
+    }
+    if ((rc = refuse_existing(files.key, &err)) != 0 ||
+        (rc = refuse_existing(files.db, &err)) != 0 ||
+        (rc = refuse_existing(files.conf, &err)) != 0)
+        goto out;
+    if ((rc = gs_keyfile_write(files.key, &kp, passfile != NULL ? pass : NULL, &err)) != 0)
+        goto out;
+    files.made_key = true;
+    files.made_db = true;
+    if ((rc = write_log(&files, name, origin, &kp, &err)) != 0)
+        goto out;
+    if ((rc = write_conf(&files, name, passfile != NULL ? passfile_abs : NULL, listen, n_listen,
+                         publish, n_publish, &err)) != 0)
+        goto out;
+    files.made_key = files.made_db = false;
+    files.dir = NULL;
+
+    if ((rc = gs_vkey_make(&vk, origin, GS_VKEY_ALG_ED25519, &kp.pub, &err)) != 0 ||
+        (rc = gs_vkey_format(&vk, log_key, sizeof log_key, &err)) != 0 ||
+        (rc = gs_vkey_make(&vk, origin, GS_VKEY_ALG_COSIGNATURE_V1, &kp.pub, &err)) != 0 ||
+        (rc = gs_vkey_format(&vk, cosigner_key, sizeof cosigner_key, &err)) != 0)
+        goto out;
+    if (json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "origin", json_string(origin));
+        json_object_set_new(o, "log_key", json_string(log_key));
+        json_object_set_new(o, "cosigner_key", json_string(cosigner_key));
+        json_object_set_new(o, "config", json_string(files.conf));
+        rc = cli_print_json(o, &err);
+    } else {
+        printf("origin:       %s\n", origin);
+        printf("log key:      %s\n", log_key);
+        printf("cosigner key: %s\n", cosigner_key);
+        printf("config:       %s\n", files.conf);
+        printf("follow:       giamsat hub follow --config %s --origin O --log-key VKEY "
+               "--source EP\n",
+               files.conf);
+        printf("start:        giamsat-hub --config %s\n", files.conf);
+    }
+out:
+    if (rc != 0)
+        undo(&files);
+    gs_keypair_wipe(&kp);
+    sodium_memzero(pass, sizeof pass);
+    return rc == 0 ? CLI_EXIT_OK : cli_fail(&err);
+}
+
+/* Whether conf already has a [log origin] section (the same test inih
+ * applies: the section name between the brackets, spaces trimmed). */
+static int has_section(const char *conf, const char *origin, bool *found, gs_error *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    *found = false;
+    int rc = cli_read_file(conf, 4u << 20, &text, &len, err);
+    if (rc != 0)
+        return rc;
+    char want[GS_MAX_ORIGIN + 8];
+    snprintf(want, sizeof want, "log %s", origin);
+    for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        while (*line == ' ' || *line == '\t')
+            line++;
+        if (*line != '[')
+            continue;
+        char *end = strchr(line, ']');
+        if (end == NULL)
+            continue;
+        *end = '\0';
+        char *s = line + 1;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        size_t n = strlen(s);
+        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+            s[--n] = '\0';
+        if (strcmp(s, want) == 0)
+            *found = true;
+    }
+    free(text);
+    return 0;
+}
+
+static int hub_follow(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"origin", required_argument, NULL, CLI_OPT_ORIGIN},
+        {"log-key", required_argument, NULL, CLI_OPT_LOG_KEY},
+        {"source", required_argument, NULL, OPT_SOURCE},
+        {"help", no_argument, NULL, CLI_OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    const char *cmd = "hub follow";
+    const char *conf = NULL, *origin = NULL, *log_key = NULL;
+    const char *sources[MAX_SOURCES];
+    size_t n_sources = 0;
+    gs_error err = {0};
+    gs_vkey vk;
+    int c;
+    cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_CONFIG: conf = optarg; break;
+        case CLI_OPT_ORIGIN: origin = optarg; break;
+        case CLI_OPT_LOG_KEY: log_key = optarg; break;
+        case OPT_SOURCE:
+            if (n_sources == MAX_SOURCES)
+                return cli_usage_error(cmd, "at most %d --source endpoints", MAX_SOURCES);
+            sources[n_sources++] = optarg;
+            break;
+        case CLI_OPT_HELP: fputs(help_follow, stdout); return CLI_EXIT_OK;
+        default: return cli_getopt_error(cmd, c, argv);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
+    if (conf == NULL || origin == NULL || log_key == NULL || n_sources == 0)
+        return cli_usage_error(cmd, "--config, --origin, --log-key and --source are required");
+    if (gs_origin_valid(origin, &err) != 0)
+        return cli_usage_error(cmd, "--origin: %s", err.msg);
+    if (gs_vkey_parse(log_key, &vk, &err) != 0)
+        return cli_usage_error(cmd, "--log-key: %s", err.msg);
+    if (vk.alg != GS_VKEY_ALG_ED25519)
+        return cli_usage_error(cmd, "--log-key: expected the log's key (algorithm 0x01), not a "
+                               "cosigner key");
+    if (strcmp(vk.name, origin) != 0)
+        return cli_usage_error(cmd, "--log-key is the key of %s, not of --origin %s", vk.name,
+                               origin);
+    for (size_t i = 0; i < n_sources; i++) {
+        const char *comma = strchr(sources[i], ',');
+        char ep[PATH_MAX + 16];
+        size_t n = comma != NULL ? (size_t)(comma - sources[i]) : strlen(sources[i]);
+        if (n >= sizeof ep)
+            return cli_usage_error(cmd, "--source %s: too long", sources[i]);
+        memcpy(ep, sources[i], n);
+        ep[n] = '\0';
+        if (check_endpoint(ep, "--source", &err) != 0)
+            return cli_usage_error(cmd, "%s", err.msg);
+        gs_vkey sk;
+        if (comma != NULL && gs_vkey_parse(comma + 1, &sk, &err) != 0)
+            return cli_usage_error(cmd, "--source %s: the key after the comma: %s", ep, err.msg);
+    }
+    bool found = false;
+    if (has_section(conf, origin, &found, &err) != 0)
+        return cli_fail(&err);
+    if (found) {
+        cli_errorf("%s already follows %s; edit its [log %s] section to change it", conf, origin,
+                   origin);
+        return CLI_EXIT_FAIL;
+    }
+    FILE *out = fopen(conf, "a");
+    if (out == NULL) {
+        cli_errorf("cannot write %s: %s", conf, strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    fprintf(out, "\n[log %s]\nlog_key = %s\n", origin, log_key);
+    for (size_t i = 0; i < n_sources; i++)
+        fprintf(out, "source = %s\n", sources[i]);
+    if (fflush(out) != 0 || fsync(fileno(out)) != 0 || fclose(out) != 0) {
+        cli_errorf("cannot write %s: %s", conf, strerror(errno));
+        return CLI_EXIT_USAGE;
+    }
+    printf("following %s from %zu source(s); restart giamsat-hub to pick it up\n", origin,
+           n_sources);
+    return CLI_EXIT_OK;
+}
+
+int cli_cmd_hub(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(help_hub, stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        fputs(help_hub, stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(argv[1], "init") == 0)
+        return hub_init(argc - 1, argv + 1);
+    if (strcmp(argv[1], "follow") == 0)
+        return hub_follow(argc - 1, argv + 1);
+    cli_errorf("unknown command \"hub %s\"; expected `hub init` or `hub follow`", argv[1]);
+    return CLI_EXIT_USAGE;
+}

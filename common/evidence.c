@@ -1,0 +1,591 @@
+/* evidence.c — see evidence.h.
+ *
+ * Every kind comes down to one question: is there a pair of facts, each
+ * fixed by the log's own signature, that cannot both hold? A checkpoint's
+ * signature fixes its root; a proof or a list of entries that reaches that
+ * root exactly fixes everything below it (RFC 9162 §2.1, second-preimage
+ * resistance of SHA-256 with the 0x00/0x01 prefixes). So each check first
+ * anchors the carried data to a signed root, and only then compares. Data
+ * that does not reach a signed root proves nothing and is refused, however
+ * suspicious it looks: the detector is not trusted.
+ */
+#include "evidence.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "merkle.h"
+#include "note.h"
+#include "rules.h"
+
+/* A checkpoint of the accused log, verified against its trusted key. */
+typedef struct {
+    gs_note *note;
+    gs_checkpoint cp;
+} signed_cp;
+
+static void signed_cp_clear(signed_cp *s)
+{
+    gs_note_free(&s->note);
+    gs_checkpoint_clear(&s->cp);
+}
+
+static int hash_equal(const gs_hash *a, const gs_hash *b)
+{
+    return memcmp(a->b, b->b, sizeof a->b) == 0;
+}
+
+/* Parses the note `text` (called `what` in messages), checks that log_key
+ * signed it and that it is a checkpoint of origin. */
+static int open_checkpoint(const char *text, const char *what, const gs_vkey *log_key,
+                           const char *origin, signed_cp *out, gs_error *err)
+{
+    int rc;
+    const char *body;
+    size_t body_len;
+    memset(out, 0, sizeof *out);
+    if (text == NULL)
+        return gs_error_set(err, GS_EINVAL, "the evidence has no %s", what);
+    if ((rc = gs_note_parse(text, strlen(text), &out->note, err)) != 0) {
+        gs_error_wrap(err, "%s", what);
+        goto fail;
+    }
+    if ((rc = gs_note_verify(out->note, log_key, 1, NULL, NULL, err)) != 0) {
+        gs_error_wrap(err, "%s is not signed by the log key %s+%08" PRIx32, what, log_key->name,
+                      log_key->key_hash);
+        if (err != NULL)
+            err->code = rc = GS_EVERIFY;
+        goto fail;
+    }
+    body = gs_note_text(out->note, &body_len);
+    if ((rc = gs_checkpoint_parse(body, body_len, &out->cp, err)) != 0) {
+        gs_error_wrap(err, "%s", what);
+        goto fail;
+    }
+    if (strcmp(out->cp.origin, origin) != 0) {
+        rc = gs_error_set(err, GS_EVERIFY,
+                          "%s is a checkpoint of \"%s\", not of the accused log \"%s\"", what,
+                          out->cp.origin, origin);
+        goto fail;
+    }
+    return 0;
+fail:
+    signed_cp_clear(out);
+    return rc;
+}
+
+/* The heart of (a) and (b): small and big are signed checkpoints with
+ * size(small) < size(big). Proves that the log signed, for size(small), a
+ * root other than the one its size(big) tree has for its first
+ * size(small) leaves. */
+static int prove_inconsistent(const gs_evidence *ev, const gs_checkpoint *small,
+                              const char *small_name, const gs_checkpoint *big,
+                              const char *big_name, gs_error *err)
+{
+    int rc;
+    gs_hash old_root, new_root;
+    if (small->size == 0) {
+        /* RFC 6962 §2.1: the empty tree has exactly one root. */
+        gs_merkle_empty_root(&old_root);
+        if (hash_equal(&old_root, &small->root))
+            return gs_error_set(err, GS_EVERIFY,
+                                "%s is the empty tree with its true root; every tree extends it, "
+                                "so it is consistent with %s: no misbehaviour",
+                                small_name, big_name);
+        return 0;
+    }
+    if (ev->n_consistency_proof > 0 && ev->consistency_proof == NULL)
+        return gs_error_set(err, GS_EINVAL, "the evidence's consistency proof is missing");
+    if ((rc = gs_merkle_consistency_roots(small->size, big->size, ev->consistency_proof,
+                                          ev->n_consistency_proof, &old_root, &new_root, err)) != 0)
+        return gs_error_wrap(err, "consistency proof from %" PRIu64 " to %" PRIu64, small->size,
+                             big->size);
+    if (!hash_equal(&new_root, &big->root))
+        return gs_error_set(err, GS_EVERIFY,
+                            "the consistency proof from %" PRIu64 " to %" PRIu64
+                            " does not reach the signed root of %s, so it fixes nothing",
+                            small->size, big->size, big_name);
+    if (hash_equal(&old_root, &small->root))
+        return gs_error_set(err, GS_EVERIFY,
+                            "%s (size %" PRIu64 ") is a prefix of %s (size %" PRIu64
+                            "): the two checkpoints are consistent, no misbehaviour",
+                            small_name, small->size, big_name, big->size);
+    return 0;
+}
+
+/* (a): two signed checkpoints that cannot both be true. */
+static int verify_split_view(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
+{
+    signed_cp a, b;
+    int rc = open_checkpoint(ev->checkpoint_a, "checkpoint a", log_key, ev->origin, &a, err);
+    if (rc != 0)
+        return rc;
+    if ((rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", log_key, ev->origin, &b, err)) != 0)
+        goto out;
+    if (a.cp.size == b.cp.size) {
+        if (hash_equal(&a.cp.root, &b.cp.root))
+            rc = gs_error_set(err, GS_EVERIFY,
+                              "both checkpoints are of size %" PRIu64
+                              " with the same root: they agree, no misbehaviour",
+                              a.cp.size);
+        goto out;
+    }
+    if (a.cp.size < b.cp.size)
+        rc = prove_inconsistent(ev, &a.cp, "checkpoint a", &b.cp, "checkpoint b", err);
+    else
+        rc = prove_inconsistent(ev, &b.cp, "checkpoint b", &a.cp, "checkpoint a", err);
+out:
+    signed_cp_clear(&a);
+    signed_cp_clear(&b);
+    return rc;
+}
+
+/* (b): a smaller signed checkpoint that is not a prefix of a larger one. */
+static int verify_rollback(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
+{
+    signed_cp a, b;
+    int rc = open_checkpoint(ev->checkpoint_a, "checkpoint a", log_key, ev->origin, &a, err);
+    if (rc != 0)
+        return rc;
+    if ((rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", log_key, ev->origin, &b, err)) != 0)
+        goto out;
+    if (b.cp.size >= a.cp.size) {
+        rc = gs_error_set(err, GS_EINVAL,
+                          "rollback evidence needs checkpoint a (the cosigned one, size %" PRIu64
+                          ") larger than checkpoint b (size %" PRIu64 ")",
+                          a.cp.size, b.cp.size);
+        goto out;
+    }
+    rc = prove_inconsistent(ev, &b.cp, "checkpoint b", &a.cp, "checkpoint a", err);
+    if (rc == GS_EVERIFY && err != NULL && strstr(err->msg, "consistent") != NULL)
+        gs_error_set(err, GS_EVERIFY,
+                     "checkpoint b (size %" PRIu64 ") is a prefix of checkpoint a (size %" PRIu64
+                     "): an old checkpoint, not a rollback",
+                     b.cp.size, a.cp.size);
+out:
+    signed_cp_clear(&a);
+    signed_cp_clear(&b);
+    return rc;
+}
+
+static int entries_present(const gs_evidence *ev, gs_error *err)
+{
+    if (ev->n_entries > GS_MAX_EVIDENCE_ENTRIES)
+        return gs_error_set(err, GS_ETOOBIG, "the evidence carries %zu entries, more than %d",
+                            ev->n_entries, GS_MAX_EVIDENCE_ENTRIES);
+    if (ev->n_entries > 0 && ev->entries == NULL)
+        return gs_error_set(err, GS_EINVAL, "the evidence's entries are missing");
+    for (size_t i = 0; i < ev->n_entries; i++)
+        if (ev->entries[i].n > 0 && ev->entries[i].p == NULL)
+            return gs_error_set(err, GS_EINVAL, "entry %zu of the evidence is missing", i);
+    return 0;
+}
+
+/* (c): entries served for [m, n) that do not hash to the signed size-n root. */
+static int verify_bad_entries(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
+{
+    signed_cp a = {0}, b;
+    int have_a = ev->checkpoint_a != NULL;
+    gs_merkle_frontier f;
+    gs_hash root;
+    uint64_t m = 0;
+    int rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", log_key, ev->origin, &b, err);
+    if (rc != 0)
+        return rc;
+    if (have_a &&
+        (rc = open_checkpoint(ev->checkpoint_a, "checkpoint a", log_key, ev->origin, &a, err)) != 0)
+        goto out;
+    if (have_a)
+        m = a.cp.size;
+    if (m >= b.cp.size) {
+        rc = gs_error_set(err, GS_EINVAL,
+                          "bad-entries evidence needs checkpoint b (size %" PRIu64
+                          ") larger than checkpoint a (size %" PRIu64 ")",
+                          b.cp.size, m);
+        goto out;
+    }
+    if ((rc = entries_present(ev, err)) != 0)
+        goto out;
+    if (ev->first_index != m || ev->n_entries != b.cp.size - m) {
+        rc = gs_error_set(err, GS_EINVAL,
+                          "bad-entries evidence must carry the %" PRIu64 " entries [%" PRIu64
+                          ", %" PRIu64 "); it carries %zu from index %" PRIu64,
+                          b.cp.size - m, m, b.cp.size, ev->n_entries, ev->first_index);
+        goto out;
+    }
+    /* The frontier of the size-m tree: one perfect subtree per bit of m. */
+    unsigned want = (unsigned)__builtin_popcountll(m);
+    if (ev->n_frontier != want || (want > 0 && ev->frontier == NULL)) {
+        rc = gs_error_set(err, GS_EINVAL,
+                          "the frontier of a tree of size %" PRIu64
+                          " has %u subtree roots; the evidence carries %zu",
+                          m, want, ev->n_frontier);
+        goto out;
+    }
+    gs_merkle_frontier_init(&f);
+    f.size = m;
+    f.n = want;
+    if (want > 0)
+        memcpy(f.h, ev->frontier, want * sizeof(gs_hash));
+    gs_merkle_frontier_root(&f, &root);
+    /* Without checkpoint a, m = 0 and the frontier is empty: nothing to fix. */
+    if (have_a && !hash_equal(&root, &a.cp.root)) {
+        rc = gs_error_set(err, GS_EVERIFY,
+                          "the frontier does not reproduce the signed root of checkpoint a "
+                          "(size %" PRIu64 "), so it fixes nothing",
+                          m);
+        goto out;
+    }
+    for (size_t i = 0; i < ev->n_entries; i++) {
+        gs_hash leaf;
+        gs_merkle_leaf_hash(gs_bytes_of(ev->entries[i].p, ev->entries[i].n), &leaf);
+        gs_merkle_frontier_append(&f, &leaf, NULL, NULL);
+    }
+    gs_merkle_frontier_root(&f, &root);
+    if (hash_equal(&root, &b.cp.root)) {
+        rc = gs_error_set(err, GS_EVERIFY,
+                          "the %zu entries hash to the signed root of size %" PRIu64
+                          ": they are the log's own entries, no misbehaviour",
+                          ev->n_entries, b.cp.size);
+        goto out;
+    }
+    rc = 0;
+out:
+    signed_cp_clear(&a);
+    signed_cp_clear(&b);
+    return rc;
+}
+
+/* What the rule book's entry_at reads during a (d) replay: the leaf hash and
+ * body kind of every entry applied so far. */
+typedef struct {
+    gs_hash *leaf;
+    gs_body_kind *kind;
+    uint64_t applied;
+} replay_ctx;
+
+static int replay_entry_at(void *ctx, uint64_t index, gs_hash *leaf_hash, gs_body_kind *kind,
+                           gs_error *err)
+{
+    const replay_ctx *r = ctx;
+    if (index >= r->applied)
+        return gs_error_set(err, GS_ENOTFOUND,
+                            "entry %" PRIu64 " is not among the %" PRIu64 " entries replayed",
+                            index, r->applied);
+    *leaf_hash = r->leaf[index];
+    *kind = r->kind[index];
+    return 0;
+}
+
+/* (d), forged form: one entry proven in the signed tree whose signature
+ * does not verify. */
+static int verify_forged_entry(const gs_evidence *ev, const signed_cp *b, gs_error *err)
+{
+    int rc;
+    gs_hash leaf;
+    gs_statement st;
+    gs_error why = {0};
+    if (ev->n_entries != 1)
+        return gs_error_set(err, GS_EINVAL,
+                            "rule-violation evidence with an inclusion proof carries exactly one "
+                            "entry; this one carries %zu",
+                            ev->n_entries);
+    if (ev->n_inclusion_proof > 0 && ev->inclusion_proof == NULL)
+        return gs_error_set(err, GS_EINVAL, "the evidence's inclusion proof is missing");
+    gs_merkle_leaf_hash(gs_bytes_of(ev->entries[0].p, ev->entries[0].n), &leaf);
+    if ((rc = gs_merkle_verify_inclusion(&leaf, ev->first_index, b->cp.size, ev->inclusion_proof,
+                                         ev->n_inclusion_proof, &b->cp.root, err)) != 0) {
+        gs_error_wrap(err, "entry %" PRIu64 " is not proven to be in checkpoint b",
+                      ev->first_index);
+        if (err != NULL)
+            err->code = GS_EVERIFY;
+        return GS_EVERIFY;
+    }
+    memset(&st, 0, sizeof st);
+    rc = gs_wire_open_entry(gs_bytes_of(ev->entries[0].p, ev->entries[0].n), &st, &why);
+    gs_statement_clear(&st);
+    if (rc == 0)
+        return gs_error_set(err, GS_EVERIFY,
+                            "entry %" PRIu64
+                            " is a validly signed statement: alone it proves nothing; a broken "
+                            "rule needs the log's history up to it",
+                            ev->first_index);
+    if (rc == GS_ENOMEM)
+        return gs_error_set(err, GS_ENOMEM, "out of memory opening entry %" PRIu64,
+                            ev->first_index);
+    return 0;
+}
+
+/* (d), history form: entries [0, e) reach checkpoint b's root; the rule book
+ * accepts [0, e-1) and refuses entry e-1. */
+static int verify_history(const gs_evidence *ev, const signed_cp *b, uint32_t feedback_per_day,
+                          gs_error *err)
+{
+    int rc;
+    uint64_t e = ev->n_entries;
+    gs_merkle_frontier f;
+    gs_hash root;
+    replay_ctx rctx = {0};
+    gs_rules_state *rs = NULL;
+    gs_statement st;
+    memset(&st, 0, sizeof st);
+    if (e == 0)
+        return gs_error_set(err, GS_EINVAL, "rule-violation evidence carries no entry");
+    if (e > b->cp.size)
+        return gs_error_set(err, GS_EINVAL,
+                            "rule-violation evidence carries %" PRIu64
+                            " entries, more than checkpoint b's size %" PRIu64,
+                            e, b->cp.size);
+    /* Anchor the entries to the signed root first. */
+    gs_merkle_frontier_init(&f);
+    rctx.leaf = calloc((size_t)e, sizeof *rctx.leaf);
+    rctx.kind = calloc((size_t)e, sizeof *rctx.kind);
+    if (rctx.leaf == NULL || rctx.kind == NULL) {
+        rc = gs_error_set(err, GS_ENOMEM, "out of memory replaying %" PRIu64 " entries", e);
+        goto out;
+    }
+    for (uint64_t i = 0; i < e; i++) {
+        gs_merkle_leaf_hash(gs_bytes_of(ev->entries[i].p, ev->entries[i].n), &rctx.leaf[i]);
+        gs_merkle_frontier_append(&f, &rctx.leaf[i], NULL, NULL);
+    }
+    gs_merkle_frontier_root(&f, &root);
+    if (e == b->cp.size) {
+        if (ev->n_consistency_proof != 0) {
+            rc = gs_error_set(err, GS_EINVAL,
+                              "the entries are the whole signed tree; the consistency proof must "
+                              "be empty, it has %zu hashes",
+                              ev->n_consistency_proof);
+            goto out;
+        }
+        if (!hash_equal(&root, &b->cp.root)) {
+            rc = gs_error_set(err, GS_EVERIFY,
+                              "the %" PRIu64 " entries do not hash to the signed root of "
+                              "checkpoint b, so they are not the log's",
+                              e);
+            goto out;
+        }
+    } else {
+        if (ev->n_consistency_proof > 0 && ev->consistency_proof == NULL) {
+            rc = gs_error_set(err, GS_EINVAL, "the evidence's consistency proof is missing");
+            goto out;
+        }
+        if ((rc = gs_merkle_verify_consistency(e, b->cp.size, &root, &b->cp.root,
+                                               ev->consistency_proof, ev->n_consistency_proof,
+                                               err)) != 0) {
+            gs_error_wrap(err,
+                          "the %" PRIu64 " entries are not proven to be the start of "
+                          "checkpoint b's tree",
+                          e);
+            if (err != NULL)
+                err->code = GS_EVERIFY;
+            rc = GS_EVERIFY;
+            goto out;
+        }
+    }
+    /* Replay through the one rule book, as the hub and the auditor do. */
+    if ((rc = gs_rules_state_new(&rs, ev->origin, err)) != 0)
+        goto out;
+    gs_rules_params p = {0};
+    p.replay = true;
+    p.feedback_per_day = feedback_per_day;
+    p.entry_at = replay_entry_at;
+    p.entry_ctx = &rctx;
+    for (uint64_t i = 0; i < e; i++) {
+        gs_error why = {0};
+        gs_rule_verdict v = {0};
+        int last = i + 1 == e;
+        gs_statement_clear(&st);
+        rc = gs_wire_open_entry(gs_bytes_of(ev->entries[i].p, ev->entries[i].n), &st, &why);
+        if (rc == GS_ENOMEM) {
+            rc = gs_error_set(err, GS_ENOMEM, "out of memory opening entry %" PRIu64, i);
+            goto out;
+        }
+        if (rc != 0) {
+            if (last) {
+                rc = 0; /* the log accepted what nobody signed */
+                goto out;
+            }
+            rc = gs_error_set(err, GS_EVERIFY,
+                              "entry %" PRIu64 " is already refused (%s); the evidence must end at "
+                              "the first offending entry, not at %" PRIu64,
+                              i, why.msg, e - 1);
+            goto out;
+        }
+        rctx.kind[i] = st.kind;
+        rc = gs_rules_apply(rs, &st, &rctx.leaf[i], i, &p, &v);
+        if (rc == 0) {
+            rctx.applied = i + 1;
+            continue;
+        }
+        switch (v.reason) {
+        case GS_RULE_BAD_ARGUMENT:
+        case GS_RULE_OUT_OF_ORDER:
+        case GS_RULE_ENTRY_UNAVAILABLE:
+        case GS_RULE_NO_MEMORY:
+            /* The replay failed; the rule book did not judge the entry. */
+            rc = gs_error_set(err, rc == GS_ENOMEM ? GS_ENOMEM : GS_EINVAL,
+                              "replaying entry %" PRIu64 " failed: %s", i, v.message);
+            goto out;
+        default: break;
+        }
+        if (last) {
+            rc = 0;
+            goto out;
+        }
+        rc = gs_error_set(err, GS_EVERIFY,
+                          "entry %" PRIu64 " is already refused by the rule book [%s]: %s; the "
+                          "evidence must end at the first offending entry, not at %" PRIu64,
+                          i, gs_rules_reason_name(v.reason), v.message, e - 1);
+        goto out;
+    }
+    rc = gs_error_set(err, GS_EVERIFY,
+                      "the rule book accepts every one of the %" PRIu64
+                      " entries, the last included: no rule is broken",
+                      e);
+out:
+    gs_statement_clear(&st);
+    gs_rules_state_free(&rs);
+    free(rctx.leaf);
+    free(rctx.kind);
+    return rc;
+}
+
+/* (d): an entry inside the signed log that breaks the rule book. */
+static int verify_rule_violation(const gs_evidence *ev, const gs_vkey *log_key,
+                                 uint32_t feedback_per_day, gs_error *err)
+{
+    signed_cp b;
+    int rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", log_key, ev->origin, &b, err);
+    if (rc != 0)
+        return rc;
+    if ((rc = entries_present(ev, err)) != 0)
+        goto out;
+    /* The history form starts at entry 0 and proves its place with a
+     * consistency proof; anything else names one entry and proves it with an
+     * inclusion proof. Entry 0 of a one-entry tree needs neither proof: both
+     * forms then coincide (its leaf hash is the root). */
+    if (ev->first_index == 0 && ev->n_inclusion_proof == 0)
+        rc = verify_history(ev, &b, feedback_per_day, err);
+    else
+        rc = verify_forged_entry(ev, &b, err);
+out:
+    signed_cp_clear(&b);
+    return rc;
+}
+
+int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, uint32_t feedback_per_day,
+                       gs_error *err)
+{
+    int rc;
+    gs_vkey named;
+    if (ev == NULL || log_key == NULL)
+        return gs_error_set(err, GS_EINVAL, "gs_evidence_verify needs evidence and a log key");
+    if (ev->origin == NULL || ev->origin[0] == '\0')
+        return gs_error_set(err, GS_EINVAL, "the evidence names no origin");
+    if (log_key->alg != GS_VKEY_ALG_ED25519)
+        return gs_error_set(err, GS_EINVAL,
+                            "the trusted key %s is not a log key (algorithm 0x%02x, not 0x01)",
+                            log_key->name, log_key->alg);
+    /* signed-note: a log's key name is its origin. */
+    if (strcmp(log_key->name, ev->origin) != 0)
+        return gs_error_set(err, GS_EVERIFY,
+                            "the trusted key is the key of \"%s\", but the evidence accuses "
+                            "\"%s\"",
+                            log_key->name, ev->origin);
+    if (ev->log_key == NULL)
+        return gs_error_set(err, GS_EINVAL, "the evidence names no log key");
+    if ((rc = gs_vkey_parse(ev->log_key, &named, err)) != 0)
+        return gs_error_wrap(err, "the evidence's log key");
+    if (named.alg != log_key->alg || strcmp(named.name, log_key->name) != 0 ||
+        memcmp(named.key.b, log_key->key.b, sizeof named.key.b) != 0)
+        return gs_error_set(err, GS_EVERIFY,
+                            "the evidence names the log key %s, which is not the trusted key "
+                            "%s+%08" PRIx32 " of %s",
+                            ev->log_key, log_key->name, log_key->key_hash, ev->origin);
+    switch (ev->kind) {
+    case GS_EVIDENCE_SPLIT_VIEW: return verify_split_view(ev, log_key, err);
+    case GS_EVIDENCE_ROLLBACK: return verify_rollback(ev, log_key, err);
+    case GS_EVIDENCE_BAD_ENTRIES: return verify_bad_entries(ev, log_key, err);
+    case GS_EVIDENCE_RULE_VIOLATION:
+        return verify_rule_violation(ev, log_key, feedback_per_day, err);
+    }
+    return gs_error_set(err, GS_EINVAL, "unknown evidence kind %d", (int)ev->kind);
+}
+
+/* The size a checkpoint note claims, unverified (for describing only);
+ * -1 when it does not parse. */
+static int peek_size(const char *text, uint64_t *size)
+{
+    gs_note *n = NULL;
+    gs_checkpoint cp = {0};
+    const char *body;
+    size_t len;
+    int ok = -1;
+    if (text == NULL || gs_note_parse(text, strlen(text), &n, NULL) != 0)
+        return -1;
+    body = gs_note_text(n, &len);
+    if (gs_checkpoint_parse(body, len, &cp, NULL) == 0) {
+        *size = cp.size;
+        ok = 0;
+    }
+    gs_checkpoint_clear(&cp);
+    gs_note_free(&n);
+    return ok;
+}
+
+void gs_evidence_describe(const gs_evidence *ev, char *out, size_t cap)
+{
+    uint64_t sa = 0, sb = 0;
+    int ha, hb;
+    if (out == NULL || cap == 0)
+        return;
+    if (ev == NULL) {
+        snprintf(out, cap, "no evidence");
+        return;
+    }
+    ha = peek_size(ev->checkpoint_a, &sa) == 0;
+    hb = peek_size(ev->checkpoint_b, &sb) == 0;
+    switch (ev->kind) {
+    case GS_EVIDENCE_SPLIT_VIEW:
+        if (ha && hb && sa == sb)
+            snprintf(out, cap,
+                     "split view: two checkpoints of size %" PRIu64 " with different roots", sa);
+        else if (ha && hb)
+            snprintf(out, cap,
+                     "split view: checkpoints of sizes %" PRIu64 " and %" PRIu64
+                     " with different histories (the log rewrote its first %" PRIu64 " entries)",
+                     sa < sb ? sa : sb, sa < sb ? sb : sa, sa < sb ? sa : sb);
+        else
+            snprintf(out, cap, "split view: two checkpoints that cannot both be true");
+        return;
+    case GS_EVIDENCE_ROLLBACK:
+        if (ha && hb)
+            snprintf(out, cap, "rollback from %" PRIu64 " to %" PRIu64, sa, sb);
+        else
+            snprintf(out, cap, "rollback to a smaller tree that is not a prefix");
+        return;
+    case GS_EVIDENCE_BAD_ENTRIES:
+        if (hb)
+            snprintf(out, cap,
+                     "bad entries: %zu entries served for [%" PRIu64 ", %" PRIu64
+                     ") do not hash to the signed root of size %" PRIu64,
+                     ev->n_entries, ev->first_index, sb, sb);
+        else
+            snprintf(out, cap, "bad entries: %zu entries served do not hash to the signed root",
+                     ev->n_entries);
+        return;
+    case GS_EVIDENCE_RULE_VIOLATION:
+        if (ev->first_index == 0 && ev->n_inclusion_proof == 0 && ev->n_entries > 0)
+            snprintf(out, cap,
+                     "rule violation: entry %zu breaks the rule book (history of %zu entries)",
+                     ev->n_entries - 1, ev->n_entries);
+        else
+            snprintf(out, cap,
+                     "rule violation: entry %" PRIu64 " carries a signature that does not verify",
+                     ev->first_index);
+        return;
+    }
+    snprintf(out, cap, "unknown evidence kind %d", (int)ev->kind);
+}

@@ -1,0 +1,396 @@
+/* config.c — see config.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rules.h"
+#include "wire.h"
+
+typedef struct {
+    gs_hub_config *c;
+    char dir[PATH_MAX];
+    gs_error *err;
+    int failed;
+    bool has_key[GS_HUB_MAX_LOGS][GS_HUB_MAX_SOURCES];
+} loader;
+
+static int fail(loader *l, const char *section, const char *name, const char *why)
+{
+    if (!l->failed)
+        gs_error_set(l->err, GS_EINVAL, "[%s] %s: %s", section, name, why);
+    l->failed = 1;
+    return 0;
+}
+
+static char *resolve(const loader *l, const char *value)
+{
+    if (value[0] == '/')
+        return strdup(value);
+    size_t n = strlen(l->dir) + 1 + strlen(value) + 1;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", l->dir, value);
+    return p;
+}
+
+static int parse_int(const char *value, int64_t min, int64_t max, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (errno != 0 || end == value || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_bool(const char *value, bool *out)
+{
+    if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
+        *out = true;
+    else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
+        *out = false;
+    else
+        return -1;
+    return 0;
+}
+
+static bool endpoint_ok(const char *ep)
+{
+    return (strncmp(ep, "tcp://", 6) == 0 || strncmp(ep, "ipc://", 6) == 0) && ep[6] != '\0';
+}
+
+int gs_hub_parse_source(const char *value, char **endpoint, gs_vkey *key, bool *has_key,
+                        gs_error *err)
+{
+    *endpoint = NULL;
+    *has_key = false;
+    const char *comma = strchr(value, ',');
+    size_t n = comma != NULL ? (size_t)(comma - value) : strlen(value);
+    char *ep = strndup(value, n);
+    if (ep == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    if (!endpoint_ok(ep)) {
+        gs_error_set(err, GS_EINVAL, "\"%s\" is not a tcp:// or ipc:// endpoint", ep);
+        free(ep);
+        return GS_EINVAL;
+    }
+    if (comma != NULL) {
+        if (gs_vkey_parse(comma + 1, key, err) != 0) {
+            free(ep);
+            return gs_error_wrap(err, "the key after the endpoint");
+        }
+        *has_key = true;
+    }
+    *endpoint = ep;
+    return 0;
+}
+
+static int parse_key(const char *value, gs_pubkey *out)
+{
+    gs_vkey vk;
+    if (strchr(value, '+') != NULL && gs_vkey_parse(value, &vk, NULL) == 0) {
+        *out = vk.key;
+        return 0;
+    }
+    size_t n = 0;
+    if (gs_base64_decode(out->b, sizeof out->b, &n, value, strlen(value), NULL) != 0 || n != 32)
+        return -1;
+    return 0;
+}
+
+static int hub_setting(loader *l, const char *section, const char *name, const char *value)
+{
+    gs_hub_config *c = l->c;
+    int64_t v;
+    if (strcmp(name, "name") == 0) {
+        if (gs_unit_valid(value) != 0)
+            return fail(l, section, name, "expected 1 to 64 of a-z, 0-9 and '-'");
+        free(c->name);
+        c->name = strdup(value);
+    } else if (strcmp(name, "key") == 0) {
+        free(c->key_path);
+        c->key_path = resolve(l, value);
+    } else if (strcmp(name, "passphrase_file") == 0) {
+        free(c->passphrase_file);
+        c->passphrase_file = resolve(l, value);
+    } else if (strcmp(name, "database") == 0) {
+        free(c->database);
+        c->database = resolve(l, value);
+    } else if (strcmp(name, "listen") == 0 || strcmp(name, "publish") == 0) {
+        bool listen = name[0] == 'l';
+        size_t *n = listen ? &c->n_listen : &c->n_publish;
+        char **eps = listen ? c->listen : c->publish;
+        if (*n == GS_NET_MAX_ENDPOINTS)
+            return fail(l, section, name, "too many endpoints (at most 16)");
+        if (!endpoint_ok(value))
+            return fail(l, section, name, "expected a tcp:// or ipc:// endpoint");
+        eps[(*n)++] = strdup(value);
+    } else if (strcmp(name, "poll_interval_ms") == 0) {
+        if (parse_int(value, 10, 86400000, &v) != 0)
+            return fail(l, section, name, "expected milliseconds from 10 to 86400000");
+        c->poll_interval_ms = v;
+    } else if (strcmp(name, "batch_size") == 0) {
+        if (parse_int(value, 1, GS_MAX_ENTRIES, &v) != 0)
+            return fail(l, section, name, "expected a count from 1 to 1000");
+        c->batch_size = (uint32_t)v;
+    } else if (strcmp(name, "unavailable_after_s") == 0) {
+        if (parse_int(value, 1, 86400 * 365, &v) != 0)
+            return fail(l, section, name, "expected seconds from 1 to 31536000");
+        c->unavailable_after_s = v;
+    } else if (strcmp(name, "checkpoint_interval_ms") == 0) {
+        if (parse_int(value, 1, 86400000, &v) != 0)
+            return fail(l, section, name, "expected milliseconds from 1 to 86400000");
+        c->checkpoint_interval_ms = v;
+    } else if (strcmp(name, "max_message") == 0) {
+        if (parse_int(value, 65536 + 4096, 256 * 1024 * 1024, &v) != 0)
+            return fail(l, section, name, "expected bytes from 69632 to 268435456");
+        c->max_message = (size_t)v;
+    } else if (strcmp(name, "verify_threads") == 0) {
+        if (parse_int(value, 0, 64, &v) != 0)
+            return fail(l, section, name, "expected a count from 0 to 64");
+        c->verify_threads = (unsigned)v;
+    } else if (strcmp(name, "feedback_per_day") == 0) {
+        if (parse_int(value, 1, GS_RULES_FEEDBACK_MAX, &v) != 0)
+            return fail(l, section, name, "expected a count from 1 to 32");
+        c->feedback_per_day = (uint32_t)v;
+    } else if (strcmp(name, "log_level") == 0) {
+        static const char *names[] = {"debug", "info", "warn", "error"};
+        for (int i = 0; i < 4; i++)
+            if (strcmp(value, names[i]) == 0) {
+                c->log_level = (gs_hub_log_level)i;
+                return 1;
+            }
+        return fail(l, section, name, "expected debug, info, warn or error");
+    } else {
+        return fail(l, section, name, "unknown setting");
+    }
+    return 1;
+}
+
+static gs_hub_followed *find_log(gs_hub_config *c, const char *origin)
+{
+    for (size_t i = 0; i < c->n_logs; i++)
+        if (strcmp(c->logs[i].origin, origin) == 0)
+            return &c->logs[i];
+    return NULL;
+}
+
+static int log_setting(loader *l, const char *section, const char *origin, const char *name,
+                       const char *value)
+{
+    gs_hub_config *c = l->c;
+    gs_error e;
+    gs_hub_followed *f = find_log(c, origin);
+    if (f == NULL) {
+        if (gs_origin_valid(origin, &e) != 0)
+            return fail(l, section, "origin", e.msg);
+        if (c->n_logs == GS_HUB_MAX_LOGS)
+            return fail(l, section, name, "too many followed logs (at most 4096)");
+        gs_hub_followed *logs = realloc(c->logs, (c->n_logs + 1) * sizeof *logs);
+        if (logs == NULL)
+            return fail(l, section, name, "out of memory");
+        c->logs = logs;
+        f = &c->logs[c->n_logs++];
+        memset(f, 0, sizeof *f);
+        f->origin = strdup(origin);
+    }
+    size_t li = (size_t)(f - c->logs);
+    if (strcmp(name, "log_key") == 0) {
+        if (gs_vkey_parse(value, &f->log_key, &e) != 0)
+            return fail(l, section, name, e.msg);
+        if (f->log_key.alg != GS_VKEY_ALG_ED25519)
+            return fail(l, section, name, "expected the log's key (algorithm 0x01)");
+        if (strcmp(f->log_key.name, origin) != 0)
+            return fail(l, section, name, "the key's name must be the log's origin");
+    } else if (strcmp(name, "source") == 0) {
+        if (f->n_sources == GS_HUB_MAX_SOURCES)
+            return fail(l, section, name, "too many sources (at most 16)");
+        gs_hub_source *s = &f->sources[f->n_sources];
+        bool has_key = false;
+        if (gs_hub_parse_source(value, &s->endpoint, &s->key, &has_key, &e) != 0)
+            return fail(l, section, name, e.msg);
+        l->has_key[li][f->n_sources] = has_key;
+        f->n_sources++;
+    } else {
+        return fail(l, section, name, "unknown setting (expected log_key or source)");
+    }
+    return 1;
+}
+
+static int on_setting(void *user, const char *section, const char *name, const char *value)
+{
+    loader *l = user;
+    gs_hub_config *c = l->c;
+    if (l->failed)
+        return 0;
+    if (strcmp(section, "hub") == 0)
+        return hub_setting(l, section, name, value);
+    if (strncmp(section, "log ", 4) == 0)
+        return log_setting(l, section, section + 4, name, value);
+    if (strcmp(section, "access") == 0) {
+        if (strcmp(name, "public_read") == 0) {
+            if (parse_bool(value, &c->public_read) != 0)
+                return fail(l, section, name, "expected true or false");
+        } else if (strcmp(name, "writer") == 0) {
+            gs_pubkey k;
+            if (parse_key(value, &k) != 0)
+                return fail(l, section, name,
+                            "expected a base64 Ed25519 public key or a verifier key");
+            gs_pubkey *w = realloc(c->writers, (c->n_writers + 1) * sizeof *w);
+            if (w == NULL)
+                return fail(l, section, name, "out of memory");
+            c->writers = w;
+            c->writers[c->n_writers++] = k;
+        } else {
+            return fail(l, section, name, "unknown setting");
+        }
+        return 1;
+    }
+    if (strcmp(section, "witness") == 0) {
+        if (strcmp(name, "witness") != 0)
+            return fail(l, section, name, "unknown setting (expected witness)");
+        if (c->n_witnesses == GS_HUB_MAX_WITNESSES)
+            return fail(l, section, name, "too many witnesses (at most 32)");
+        gs_hub_witness *w = &c->witnesses[c->n_witnesses];
+        bool has_key = false;
+        gs_error e;
+        if (gs_hub_parse_source(value, &w->endpoint, &w->key, &has_key, &e) != 0)
+            return fail(l, section, name, e.msg);
+        c->n_witnesses++;
+        if (!has_key)
+            return fail(l, section, name, "expected <endpoint>,<witness verifier key>");
+        return 1;
+    }
+    return fail(l, section, name,
+                "unknown section (expected [hub], [access], [witness] or [log <origin>])");
+}
+
+int gs_hub_config_load(const char *path, gs_hub_config *out, gs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->poll_interval_ms = 1000;
+    out->batch_size = 1000;
+    out->unavailable_after_s = 300;
+    out->checkpoint_interval_ms = 1000;
+    out->max_message = GS_MAX_MESSAGE;
+    out->verify_threads = 1;
+    out->log_level = GS_HUB_LOG_INFO;
+    out->feedback_per_day = GS_RULES_FEEDBACK_PER_DAY;
+    out->public_read = true;
+
+    loader *l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    l->c = out;
+    l->err = err;
+    int rc = GS_EINVAL;
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        if (getcwd(l->dir, sizeof l->dir) == NULL) {
+            rc = gs_error_set(err, GS_EIO, "cannot read the working directory");
+            goto out;
+        }
+    } else {
+        size_t n = (size_t)(slash - path);
+        if (n >= sizeof l->dir) {
+            rc = gs_error_set(err, GS_EINVAL, "config path too long");
+            goto out;
+        }
+        memcpy(l->dir, path, n);
+        l->dir[n] = '\0';
+        if (n == 0)
+            strcpy(l->dir, "/");
+    }
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        rc = gs_error_set(err, GS_EIO, "cannot read config %s: %s", path, strerror(errno));
+        goto out;
+    }
+    int r = ini_parse_file(f, on_setting, l);
+    fclose(f);
+    if (l->failed) {
+        rc = gs_error_wrap(err, "config %s", path);
+        goto out;
+    }
+    if (r != 0) {
+        rc = gs_error_set(err, GS_EINVAL, "config %s: line %d is not an INI setting", path, r);
+        goto out;
+    }
+    const char *missing = out->name == NULL       ? "[hub] name"
+                          : out->key_path == NULL ? "[hub] key"
+                          : out->database == NULL ? "[hub] database"
+                          : out->n_listen == 0    ? "[hub] listen"
+                                                  : NULL;
+    if (missing != NULL) {
+        rc = gs_error_set(err, GS_EINVAL, "config %s: %s is missing", path, missing);
+        goto out;
+    }
+    for (size_t i = 0; i < out->n_logs; i++) {
+        gs_hub_followed *fl = &out->logs[i];
+        if (fl->log_key.name[0] == '\0') {
+            rc = gs_error_set(err, GS_EINVAL, "config %s: [log %s] log_key is missing", path,
+                              fl->origin);
+            goto out;
+        }
+        if (fl->n_sources == 0) {
+            rc = gs_error_set(err, GS_EINVAL, "config %s: [log %s] needs at least one source",
+                              path, fl->origin);
+            goto out;
+        }
+        /* A source without a key is the log's node itself: its daemon key
+         * is the log key. */
+        for (size_t k = 0; k < fl->n_sources; k++)
+            if (!l->has_key[i][k])
+                fl->sources[k].key = fl->log_key;
+    }
+    size_t n = strlen("giamsat/hub/") + strlen(out->name) + 1;
+    out->origin = malloc(n);
+    if (out->origin == NULL) {
+        rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(out->origin, n, "giamsat/hub/%s", out->name);
+    for (size_t i = 0; i < out->n_logs; i++)
+        if (strcmp(out->logs[i].origin, out->origin) == 0) {
+            rc = gs_error_set(err, GS_EINVAL, "config %s: a hub does not follow its own log %s",
+                              path, out->origin);
+            goto out;
+        }
+    rc = 0;
+out:
+    free(l);
+    if (rc != 0)
+        gs_hub_config_clear(out);
+    return rc;
+}
+
+void gs_hub_config_clear(gs_hub_config *c)
+{
+    free(c->name);
+    free(c->origin);
+    free(c->key_path);
+    free(c->passphrase_file);
+    free(c->database);
+    for (size_t i = 0; i < c->n_listen; i++)
+        free(c->listen[i]);
+    for (size_t i = 0; i < c->n_publish; i++)
+        free(c->publish[i]);
+    free(c->writers);
+    for (size_t i = 0; i < c->n_logs; i++) {
+        free(c->logs[i].origin);
+        for (size_t k = 0; k < c->logs[i].n_sources; k++)
+            free(c->logs[i].sources[k].endpoint);
+    }
+    free(c->logs);
+    for (size_t i = 0; i < c->n_witnesses; i++)
+        free(c->witnesses[i].endpoint);
+    memset(c, 0, sizeof *c);
+}
