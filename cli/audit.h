@@ -85,8 +85,8 @@ typedef struct {
 
 /* Called for every entry the rule book accepted, in log order; s is the
  * state after it. A non-zero return stops the replay with that code. */
-typedef int (*cli_replay_fn)(void *ctx, uint64_t index, const gs_statement *st,
-                             const gs_hash *leaf, const gs_rules_state *s, gs_error *err);
+typedef int (*cli_replay_fn)(void *ctx, uint64_t index, const gs_statement *st, const gs_hash *leaf,
+                             const gs_rules_state *s, gs_error *err);
 
 #define CLI_MAX_FAILURES 20 /* failures kept word for word per log */
 
@@ -103,12 +103,12 @@ typedef struct {
     cli_replay_fn on_entry; /* may be NULL */
     void *ctx;
     /* out */
-    gs_rules_state *state;    /* owned by the caller afterwards */
-    uint64_t verified;        /* entries whose signature verified */
-    uint64_t replayed;        /* entries the rule book accepted, from 0 on */
-    bool broken;              /* the rule book refused an entry: replay stopped */
-    gs_hash root;             /* of the leaves read */
-    uint64_t n_failures;      /* everything that failed */
+    gs_rules_state *state; /* owned by the caller afterwards */
+    uint64_t verified;     /* entries whose signature verified */
+    uint64_t replayed;     /* entries the rule book accepted, from 0 on */
+    bool broken;           /* the rule book refused an entry: replay stopped */
+    gs_hash root;          /* of the leaves read */
+    uint64_t n_failures;   /* everything that failed */
     char *failures[CLI_MAX_FAILURES];
     size_t n_kept;
 } cli_replay;

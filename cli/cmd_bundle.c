@@ -134,8 +134,8 @@ static int get_inclusion(cli_conn *cn, uint64_t index, uint64_t size, const gs_h
     int rc = cli_call(cn, &rq, &rs, err);
     if (rc != 0)
         return rc;
-    if (rs.result != GS_RESULT_PROOF || rs.u.proof.n > GS_MAX_PROOF ||
-        rs.u.proof.index != index || rs.u.proof.size != size) {
+    if (rs.result != GS_RESULT_PROOF || rs.u.proof.n > GS_MAX_PROOF || rs.u.proof.index != index ||
+        rs.u.proof.size != size) {
         rc = gs_error_set(err, GS_EVERIFY, "the endpoint answered with another proof");
         goto out;
     }
@@ -226,8 +226,7 @@ int cli_cmd_export(int argc, char **argv)
     if (index >= cp.cp.size) {
         rc = gs_error_set(&err, GS_EINVAL,
                           "--index %llu: the latest checkpoint of %s covers entries 0 to %llu",
-                          (unsigned long long)index, cn.origin,
-                          (unsigned long long)cp.cp.size - 1);
+                          (unsigned long long)index, cn.origin, (unsigned long long)cp.cp.size - 1);
         goto out;
     }
     /* The tenure that let the signer sign entry `index` is in the state the
@@ -366,12 +365,12 @@ out:
 /* ---------------------------------------------------------------- verify */
 
 typedef struct {
-    bool citizen;   /* feedback without an appointment */
-    bool log_key;   /* the log's own key */
-    gs_role role;   /* for members */
-    char *name;     /* owned; NULL when the bundle does not say */
-    char *title;    /* owned; NULL when none */
-    char *unit;     /* the Charter's display name, for the log key */
+    bool citizen; /* feedback without an appointment */
+    bool log_key; /* the log's own key */
+    gs_role role; /* for members */
+    char *name;   /* owned; NULL when the bundle does not say */
+    char *title;  /* owned; NULL when none */
+    char *unit;   /* the Charter's display name, for the log key */
     gs_body_kind appointment_kind;
 } signer_info;
 
@@ -411,7 +410,8 @@ static int verify_bundle(const gs_policy *pol, const uint8_t *buf, size_t len, g
                             (unsigned long long)b->index, (unsigned long long)t->cp.size);
     rc = gs_wire_open_entry(gs_bytes_of(b->entry.p, b->entry.n), st, err);
     if (rc == GS_EVERIFY)
-        return gs_error_set(err, GS_EVERIFY, "the entry was altered: its signature does not verify");
+        return gs_error_set(err, GS_EVERIFY,
+                            "the entry was altered: its signature does not verify");
     if (rc != 0) {
         gs_error_wrap(err, "the entry is not a well-formed signed statement");
         return err->code = GS_EVERIFY;
@@ -520,9 +520,7 @@ static void describe_value(const gs_statement *st, char *out, size_t cap)
                  gs_role_name(st->u.appointment.role), st->u.appointment.title[0] ? ", " : "",
                  st->u.appointment.title);
         break;
-    case GS_BODY_RESIGNATION:
-        snprintf(out, cap, "resigns: %s", st->u.resignation.reason);
-        break;
+    case GS_BODY_RESIGNATION: snprintf(out, cap, "resigns: %s", st->u.resignation.reason); break;
     case GS_BODY_DISMISSAL:
         snprintf(out, cap, "dismisses a member: %s", st->u.dismissal.reason);
         break;
@@ -532,8 +530,8 @@ static void describe_value(const gs_statement *st, char *out, size_t cap)
         cli_format_time(st->u.commitment.deadline, d, sizeof d);
         snprintf(out, cap, "commits (%s) to \"%s\": %s %s %s %s by %s", st->u.commitment.id,
                  st->u.commitment.title, st->u.commitment.indicator,
-                 gs_direction_name(st->u.commitment.direction), a,
-                 st->u.commitment.unit_of_measure, d);
+                 gs_direction_name(st->u.commitment.direction), a, st->u.commitment.unit_of_measure,
+                 d);
         break;
     case GS_BODY_PROGRESS:
         gs_fixed_format(st->u.progress.value, a, sizeof a);
@@ -558,8 +556,8 @@ static void describe_value(const gs_statement *st, char *out, size_t cap)
             snprintf(out, cap, "gives feedback: %s", st->u.feedback.text);
         break;
     case GS_BODY_RESPONSE:
-        snprintf(out, cap, "responds to entry %llu: %s", (unsigned long long)st->u.response.to.index,
-                 st->u.response.text);
+        snprintf(out, cap, "responds to entry %llu: %s",
+                 (unsigned long long)st->u.response.to.index, st->u.response.text);
         break;
     default: snprintf(out, cap, "a %s statement", gs_body_name(st->kind)); break;
     }
@@ -667,7 +665,8 @@ int cli_cmd_verify(int argc, char **argv)
             json_object_set_new(sj, "name", si.name ? json_string(si.name) : json_null());
             json_object_set_new(sj, "title", si.title ? json_string(si.title) : json_null());
             json_object_set_new(sj, "appointment_index",
-                                si.citizen ? json_null() : json_integer((json_int_t)b.signer_index));
+                                si.citizen ? json_null()
+                                           : json_integer((json_int_t)b.signer_index));
             json_object_set_new(sj, "appointment_kind",
                                 si.citizen ? json_null()
                                            : json_string(gs_body_name(si.appointment_kind)));
@@ -700,8 +699,8 @@ int cli_cmd_verify(int argc, char **argv)
     printf("  when:    %s (as the signer stated; seq %llu)\n", ts, (unsigned long long)st.seq);
     printf("  where:   entry %llu of %s\n", (unsigned long long)b.index, b.origin);
     if (!si.citizen)
-        printf("  standing: %s at entry %llu of the same log\n",
-               gs_body_name(si.appointment_kind), (unsigned long long)b.signer_index);
+        printf("  standing: %s at entry %llu of the same log\n", gs_body_name(si.appointment_kind),
+               (unsigned long long)b.signer_index);
     char root[45];
     cli_b64_32(t.cp.root.b, root);
     printf("  under:   checkpoint of size %llu, root %s, signed by the log key %s\n",

@@ -7,7 +7,7 @@
  * when a step fails, the files this run created are removed again.
  *
  * follow appends one [log <origin>] section to hub.conf (read by
- * giamsat-hub with inih; the format is in docs/formats.md). */
+ * giamsat-hub with inih; the format is described in hub/config.h). */
 #define _XOPEN_SOURCE 700
 
 #include <errno.h>
@@ -286,8 +286,7 @@ static int hub_init(int argc, char **argv)
             size_t *n = c == OPT_LISTEN ? &n_listen : &n_publish;
             const char **eps = c == OPT_LISTEN ? listen : publish;
             if (*n == GS_NET_MAX_ENDPOINTS)
-                return cli_usage_error(cmd, "at most %d endpoints per flag",
-                                       GS_NET_MAX_ENDPOINTS);
+                return cli_usage_error(cmd, "at most %d endpoints per flag", GS_NET_MAX_ENDPOINTS);
             eps[(*n)++] = optarg;
             break;
         }
@@ -314,8 +313,7 @@ static int hub_init(int argc, char **argv)
         cli_errorf("cannot read passphrase file %s: %s", passfile, strerror(errno));
         return CLI_EXIT_USAGE;
     }
-    if (passfile != NULL &&
-        (rc = gs_passphrase_read_file(passfile, pass, sizeof pass, &err)) != 0)
+    if (passfile != NULL && (rc = gs_passphrase_read_file(passfile, pass, sizeof pass, &err)) != 0)
         goto out;
     gs_keypair_generate(&kp);
 
@@ -476,7 +474,7 @@ static int hub_follow(int argc, char **argv)
         return cli_usage_error(cmd, "--log-key: %s", err.msg);
     if (vk.alg != GS_VKEY_ALG_ED25519)
         return cli_usage_error(cmd, "--log-key: expected the log's key (algorithm 0x01), not a "
-                               "cosigner key");
+                                    "cosigner key");
     if (strcmp(vk.name, origin) != 0)
         return cli_usage_error(cmd, "--log-key is the key of %s, not of --origin %s", vk.name,
                                origin);

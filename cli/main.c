@@ -2,10 +2,13 @@
  * citizens (DESIGN §7): dispatches to one command and prints the overview. */
 #include <string.h>
 
+#include "audit.h"
 #include "cli.h"
 
 /* cmd_hub.c */
 int cli_cmd_hub(int argc, char **argv);
+/* cmd_monitor.c */
+int cli_cmd_monitor(int argc, char **argv);
 
 static const char usage[] =
     "usage: giamsat COMMAND [FLAGS]\n"
@@ -36,9 +39,15 @@ static const char usage[] =
     "  entries          list entries, decoded and signature-checked\n"
     "  roster           who held which role, from when to when\n"
     "\n"
+    "Inspectors, press and citizens:\n"
+    "  audit            verify every log a hub holds; who promised what, who delivered\n"
+    "  export           write a bundle proving one entry, for offline checking\n"
+    "  verify           check a bundle offline against a trust file\n"
+    "\n"
     "Evidence of misbehaviour:\n"
     "  evidence         list the evidence a hub holds; --out writes one file each\n"
     "  verify-evidence  check offline that an evidence file proves what it claims\n"
+    "  monitor          watch logs for split views from many sources; act as a witness\n"
     "\n"
     "Run `giamsat COMMAND --help` for a command's flags and an example.\n"
     "Exit status: 0 success, 1 rejected or verification failed, 2 usage or environment\n"
@@ -77,10 +86,18 @@ int main(int argc, char **argv)
         return cli_cmd_entries(argc, argv);
     if (strcmp(cmd, "roster") == 0)
         return cli_cmd_roster(argc, argv);
+    if (strcmp(cmd, "audit") == 0)
+        return cli_cmd_audit(argc, argv);
+    if (strcmp(cmd, "export") == 0)
+        return cli_cmd_export(argc, argv);
+    if (strcmp(cmd, "verify") == 0)
+        return cli_cmd_verify(argc, argv);
     if (strcmp(cmd, "evidence") == 0)
         return cli_cmd_evidence(argc, argv);
     if (strcmp(cmd, "verify-evidence") == 0)
         return cli_cmd_verify_evidence(argc, argv);
+    if (strcmp(cmd, "monitor") == 0)
+        return cli_cmd_monitor(argc, argv);
     cli_errorf("unknown command \"%s\"; run `giamsat --help` for the list", cmd);
     return CLI_EXIT_USAGE;
 }

@@ -5,6 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,8 +73,8 @@ static int flush_pending(cli_leafdb *db, gs_error *err)
     size_t done = 0;
     uint64_t first = db->records - db->n_pend / REC_SIZE;
     while (done < db->n_pend) {
-        ssize_t w = pwrite(db->fd, db->pend + done, db->n_pend - done,
-                           (off_t)(first * REC_SIZE + done));
+        ssize_t w =
+            pwrite(db->fd, db->pend + done, db->n_pend - done, (off_t)(first * REC_SIZE + done));
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0)
@@ -237,7 +238,7 @@ static int entry_at(void *ctx, uint64_t index, gs_hash *leaf_hash, gs_body_kind 
                     gs_error *err)
 {
     entry_ctx *ec = ctx;
-    cli_leaf l;
+    cli_leaf l = {0};
     int rc = cli_leafdb_get(ec->db, ec->log, index, &l, err);
     if (rc != 0)
         return rc;
@@ -268,8 +269,77 @@ static int fetch_page(cli_conn *cn, const char *origin, uint64_t start, uint32_t
     return 0;
 }
 
+/* The next page is fetched by one helper thread while this one checks the
+ * current page, so the endpoint serves while we verify. One thread for the
+ * whole replay (not one per page), so the allocator keeps one arena for it
+ * and memory stays flat. The connection is used by one thread at a time,
+ * handed over under the mutex (the full memory barrier ZeroMQ asks for when
+ * a socket changes threads). */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool job, done, quit;
+    cli_conn *cn;
+    const char *origin;
+    uint64_t start;
+    uint32_t count;
+    gs_response rs;
+    gs_error err;
+    int rc;
+} prefetch;
+
+static void *prefetch_run(void *arg)
+{
+    prefetch *f = arg;
+    pthread_mutex_lock(&f->mu);
+    for (;;) {
+        while (!f->job && !f->quit)
+            pthread_cond_wait(&f->cv, &f->mu);
+        if (f->quit)
+            break;
+        pthread_mutex_unlock(&f->mu);
+        int rc = fetch_page(f->cn, f->origin, f->start, f->count, &f->rs, &f->err);
+        pthread_mutex_lock(&f->mu);
+        f->rc = rc;
+        f->job = false;
+        f->done = true;
+        pthread_cond_broadcast(&f->cv);
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+static void prefetch_start(prefetch *f, uint64_t start, uint32_t count)
+{
+    pthread_mutex_lock(&f->mu);
+    f->start = start;
+    f->count = count;
+    memset(&f->rs, 0, sizeof f->rs);
+    f->done = false;
+    f->job = true;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+static void prefetch_wait(prefetch *f)
+{
+    pthread_mutex_lock(&f->mu);
+    while (f->job)
+        pthread_cond_wait(&f->cv, &f->mu);
+    pthread_mutex_unlock(&f->mu);
+}
+
+static uint32_t page_count(uint64_t at, uint64_t size)
+{
+    uint64_t left = size - at;
+    return (uint32_t)(left < GS_MAX_ENTRIES ? left : GS_MAX_ENTRIES);
+}
+
 int cli_replay_run(cli_conn *cn, cli_replay *r, gs_error *err)
 {
+    pthread_t th;
+    bool threaded = false;
+    prefetch pf = {.cn = cn, .origin = r->origin};
     gs_merkle_frontier fr;
     gs_response rs = {0};
     page pg = {0};
@@ -300,11 +370,27 @@ int cli_replay_run(cli_conn *cn, cli_replay *r, gs_error *err)
     /* Observations at size 0 say nothing to check. */
     while (next_obs < r->n_observed && r->observed[next_obs].size == 0)
         next_obs++;
+    if (r->size > 0 && (rc = fetch_page(cn, r->origin, 0, page_count(0, r->size), &rs, err)) != 0)
+        goto out;
     for (uint64_t at = 0; at < r->size;) {
-        uint64_t left = r->size - at;
-        uint32_t want = (uint32_t)(left < GS_MAX_ENTRIES ? left : GS_MAX_ENTRIES);
-        if ((rc = fetch_page(cn, r->origin, at, want, &rs, err)) != 0)
-            goto out;
+        uint64_t after = at + rs.u.entries.n;
+        if (after < r->size) {
+            if (!threaded) {
+                pthread_mutex_init(&pf.mu, NULL);
+                pthread_cond_init(&pf.cv, NULL);
+                if (pthread_create(&th, NULL, prefetch_run, &pf) == 0) {
+                    threaded = true;
+                } else {
+                    pthread_mutex_destroy(&pf.mu);
+                    pthread_cond_destroy(&pf.cv);
+                }
+            }
+            if (threaded)
+                prefetch_start(&pf, after, page_count(after, r->size));
+            else
+                pf.rc =
+                    fetch_page(cn, r->origin, after, page_count(after, r->size), &pf.rs, &pf.err);
+        }
         pg.entries = rs.u.entries.entries;
         pg.n = rs.u.entries.n;
         if (r->pool != NULL)
@@ -344,7 +430,8 @@ int cli_replay_run(cli_conn *cn, cli_replay *r, gs_error *err)
                                     : pg.err[i].msg);
                 if (!r->broken) {
                     r->broken = true;
-                    cli_replay_fail(r, "the replay stopped at entry %llu", (unsigned long long)index);
+                    cli_replay_fail(r, "the replay stopped at entry %llu",
+                                    (unsigned long long)index);
                 }
                 continue;
             }
@@ -368,10 +455,32 @@ int cli_replay_run(cli_conn *cn, cli_replay *r, gs_error *err)
             gs_statement_clear(&pg.st[i]);
         at += pg.n;
         gs_response_clear(&rs);
+        if (at < r->size) {
+            if (threaded)
+                prefetch_wait(&pf);
+            if (pf.rc != 0) {
+                *err = pf.err;
+                rc = pf.rc;
+                goto out;
+            }
+            rs = pf.rs;
+            memset(&pf.rs, 0, sizeof pf.rs);
+        }
     }
     gs_merkle_frontier_root(&fr, &r->root);
     rc = 0;
 out:
+    if (threaded) {
+        prefetch_wait(&pf);
+        pthread_mutex_lock(&pf.mu);
+        pf.quit = true;
+        pthread_cond_broadcast(&pf.cv);
+        pthread_mutex_unlock(&pf.mu);
+        pthread_join(th, NULL);
+        pthread_mutex_destroy(&pf.mu);
+        pthread_cond_destroy(&pf.cv);
+    }
+    gs_response_clear(&pf.rs);
     for (size_t i = 0; pg.st != NULL && i < cap; i++)
         gs_statement_clear(&pg.st[i]);
     gs_response_clear(&rs);

@@ -225,8 +225,10 @@ int gs_log_truncate(gs_log *l, uint64_t size, gs_error *err)
                             "log %s: cannot truncate while the store has a transaction open",
                             l->origin);
     if (size > l->committed.size)
-        return gs_error_set(err, GS_EINVAL, "log %s holds %llu entries; it cannot be truncated "
-                            "to %llu", l->origin, (unsigned long long)l->committed.size,
+        return gs_error_set(err, GS_EINVAL,
+                            "log %s holds %llu entries; it cannot be truncated "
+                            "to %llu",
+                            l->origin, (unsigned long long)l->committed.size,
                             (unsigned long long)size);
     gs_merkle_frontier f;
     int rc = gs_merkle_frontier_load(&f, size, get_hash, l, err);

@@ -509,10 +509,9 @@ int gs_store_truncate(gs_store *s, int64_t log_id, uint64_t size, gs_error *err)
         goto out;
     }
     if (size > (uint64_t)held) {
-        rc = gs_error_set(err, GS_EINVAL,
-                          "store %s: log %s holds %lld entries; it cannot be truncated to %llu",
-                          s->path, origin_of(s, log_id, o, sizeof o), (long long)held,
-                          (unsigned long long)size);
+        rc = gs_error_set(
+            err, GS_EINVAL, "store %s: log %s holds %lld entries; it cannot be truncated to %llu",
+            s->path, origin_of(s, log_id, o, sizeof o), (long long)held, (unsigned long long)size);
         goto out;
     }
     /* The subtrees of the size-n tree all end below n, so their stored

@@ -341,8 +341,8 @@ int gs_hub_config_load(const char *path, gs_hub_config *out, gs_error *err)
             goto out;
         }
         if (fl->n_sources == 0) {
-            rc = gs_error_set(err, GS_EINVAL, "config %s: [log %s] needs at least one source",
-                              path, fl->origin);
+            rc = gs_error_set(err, GS_EINVAL, "config %s: [log %s] needs at least one source", path,
+                              fl->origin);
             goto out;
         }
         /* A source without a key is the log's node itself: its daemon key

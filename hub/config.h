@@ -1,7 +1,35 @@
 /* config.h — giamsat-hub's configuration file (INI, read with inih).
  * `giamsat hub init` writes one and `giamsat hub follow` appends [log]
- * sections to it; the format is described in docs/formats.md ("hub.conf").
- * Relative paths are resolved against the folder of the file. */
+ * sections to it. Relative paths are resolved against the folder of the
+ * file, so a hub folder can be moved as a whole.
+ *
+ *   [hub]
+ *   name = <[a-z0-9-]{1,64}>          origin giamsat/hub/<name>   (required)
+ *   key = hub.key                                               (required)
+ *   passphrase_file = <file>           when hub.key is protected
+ *   database = hub.db                                           (required)
+ *   listen = <tcp:// or ipc://>        repeatable, at least one
+ *   publish = <tcp:// or ipc://>       repeatable: PUB for checkpoint/<origin>
+ *                                      and alert/<origin> (tcp:// uses CURVE)
+ *   poll_interval_ms = 1000            GetCheckpoint to every source
+ *   batch_size = 1000                  GetEntries count (1..1000)
+ *   unavailable_after_s = 300          silence before an availability alert
+ *   checkpoint_interval_ms = 1000      the hub's own log
+ *   max_message = 4194304
+ *   verify_threads = 1                 extra threads checking signatures
+ *   feedback_per_day = 10              rule 15; the same for every judge
+ *   log_level = info                   debug, info, warn, error
+ *   [access]
+ *   public_read = true                 anyone may connect over tcp:// to read
+ *   writer = <key>                     repeatable
+ *   [log <origin>]                     one per followed log
+ *   log_key = <verifier key, alg 0x01, name = origin>
+ *   source = <endpoint>[,<verifier key of the daemon there>]   repeatable;
+ *            without a key the log key is used (the log's own node)
+ *   [witness]
+ *   witness = <endpoint>,<verifier key>   repeatable: witnesses of the hub's
+ *                                         own log
+ */
 #ifndef GS_HUB_CONFIG_H
 #define GS_HUB_CONFIG_H
 
@@ -12,7 +40,12 @@
 #include "net.h"
 #include "types.h"
 
-typedef enum { GS_HUB_LOG_DEBUG = 0, GS_HUB_LOG_INFO, GS_HUB_LOG_WARN, GS_HUB_LOG_ERROR } gs_hub_log_level;
+typedef enum {
+    GS_HUB_LOG_DEBUG = 0,
+    GS_HUB_LOG_INFO,
+    GS_HUB_LOG_WARN,
+    GS_HUB_LOG_ERROR
+} gs_hub_log_level;
 
 #define GS_HUB_MAX_SOURCES 16
 #define GS_HUB_MAX_LOGS 4096

@@ -70,6 +70,14 @@ static void on_signal(int sig)
 
 /* What a request to a source was for (gs_hub_peer tags). */
 enum { TAG_POLL = 1, TAG_ENTRIES, TAG_PROOF };
+/* A sync request's tag also carries the sync's generation, so answers to a
+ * sync that was abandoned (a source that failed, a timed-out batch) are
+ * recognised and dropped. */
+#define TAG(kind, gen) ((int)(kind) + 4 * (int)((gen)&0xffffff))
+#define TAG_KIND(tag) ((tag)&3)
+#define TAG_GEN(tag) ((unsigned)(tag) >> 2)
+/* Waiting AddCheckpoints per origin, at most. */
+#define MAX_WAITERS 1024
 
 /* GetEntries requests in flight per sync: the source reads batch k+1 while
  * the hub verifies batch k. */
@@ -115,6 +123,9 @@ typedef struct {
     uint64_t start; /* the cosigned size when the sync began */
     uint64_t next_req;
     uint64_t next_apply;
+    unsigned gen; /* bumped whenever fetching (re)starts */
+    /* GetEntries in flight, oldest first (answers come back in order). */
+    uint64_t req_start[SYNC_WINDOW];
     unsigned in_flight;
     bool proving; /* waiting for the source's consistency proof */
     bool bad;     /* an entry failed its signature or the rule book */
@@ -141,6 +152,7 @@ typedef struct {
      * checkpoint shows up. */
     uint64_t failed_size;
     gs_hash failed_root;
+    int64_t failed_until_ms;
     waiter *waiters;
     size_t n_waiters;
     int64_t next_poll_ms;
@@ -178,6 +190,7 @@ typedef struct {
     size_t cap_items;
     uint64_t cosigned_total;
     uint64_t evidence_total;
+    unsigned sync_gen;
 } hub;
 
 static const char *level_names[] = {"debug", "info", "warn", "error"};
@@ -207,6 +220,14 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A target that failed from every source is tried again after this long
+ * (a source may have been down for a while). */
+static int64_t retry_after_ms(const hub *h)
+{
+    int64_t t = h->cfg.poll_interval_ms * 5;
+    return t < 5000 ? 5000 : t;
 }
 
 static void target_clear(target *t)
@@ -412,8 +433,7 @@ static int replay(hub *h, gs_log *l, uint64_t size, gs_rules_state **out, gs_err
         gs_statement_clear(&st);
         gs_buf_free(&e);
         if (rc != 0)
-            return gs_error_wrap(err, "entry %llu of %s", (unsigned long long)i,
-                                 gs_log_origin(l));
+            return gs_error_wrap(err, "entry %llu of %s", (unsigned long long)i, gs_log_origin(l));
     }
     return 0;
 }
@@ -513,8 +533,8 @@ static int record_evidence(hub *h, followed *f, gs_evidence *ev, int bad_source)
     if (rc != 0) {
         /* Too large for one entry (GS_MAX_ENTRY), or the disk failed: the
          * misbehaviour is still refused and announced, without the proof. */
-        logf_(h, GS_HUB_LOG_ERROR, "%s: %s — cannot record the evidence: %s", f->cfg->origin,
-              what, err.msg);
+        logf_(h, GS_HUB_LOG_ERROR, "%s: %s — cannot record the evidence: %s", f->cfg->origin, what,
+              err.msg);
         char text[1024];
         int n = snprintf(text, sizeof text, "unrecorded evidence: %s: %s", what, err.msg);
         publish(h, "alert", f->cfg->origin, gs_bytes_of(text, (size_t)n));
@@ -734,6 +754,15 @@ static void cut_back(hub *h, followed *f)
 }
 
 static void start_next(hub *h, followed *f);
+static void sync_next_source(hub *h, followed *f, const char *why);
+
+/* Evidence found outside a running sync froze the origin: that sync must
+ * not cosign anything either. */
+static void stop_if_frozen(hub *h, followed *f)
+{
+    if (f->frozen && f->sync.active)
+        sync_next_source(h, f, "the origin is frozen by evidence");
+}
 
 /* (Re)starts the sync's fetching from source s at the cosigned size. */
 static int begin_from(hub *h, followed *f, int s, gs_error *err)
@@ -748,6 +777,7 @@ static int begin_from(hub *h, followed *f, int s, gs_error *err)
     y->start = f->cosigned_size;
     y->next_req = y->next_apply = f->cosigned_size;
     y->in_flight = 0;
+    y->gen = ++h->sync_gen;
     y->proving = false;
     y->bad = false;
     logf_(h, GS_HUB_LOG_INFO, "sync %s from %llu to %llu from %s", f->cfg->origin,
@@ -772,8 +802,10 @@ static void sync_next_source(hub *h, followed *f, const char *why)
         return;
     char msg[MSG_MAX];
     if (f->frozen)
-        snprintf(msg, sizeof msg, "hub %s holds evidence against %s (%.300s) and cosigns nothing "
-                 "further for it", h->cfg.origin, f->cfg->origin, f->frozen_reason);
+        snprintf(msg, sizeof msg,
+                 "hub %s holds evidence against %s (%.300s) and cosigns nothing "
+                 "further for it",
+                 h->cfg.origin, f->cfg->origin, f->frozen_reason);
     else
         snprintf(msg, sizeof msg, "no source could serve %s up to %llu verifiably; last: %.400s",
                  f->cfg->origin, (unsigned long long)y->t.cp.size, why);
@@ -781,6 +813,7 @@ static void sync_next_source(hub *h, followed *f, const char *why)
                  f->frozen ? GS_STATUS_PERMISSION_DENIED : GS_STATUS_UNAVAILABLE, msg);
     f->failed_size = y->t.cp.size;
     f->failed_root = y->t.cp.root;
+    f->failed_until_ms = now_ms() + retry_after_ms(h);
     end_sync(f);
     if (f->frozen)
         fail_waiters(h, f, true, 0, GS_STATUS_PERMISSION_DENIED, msg);
@@ -808,6 +841,7 @@ static void start_sync(hub *h, followed *f, target *t)
         fail_waiters(h, f, false, f->sync.t.cp.size, GS_STATUS_UNAVAILABLE, msg);
         f->failed_size = f->sync.t.cp.size;
         f->failed_root = f->sync.t.cp.root;
+        f->failed_until_ms = now_ms() + retry_after_ms(h);
         end_sync(f);
     }
 }
@@ -829,8 +863,7 @@ static void start_next(hub *h, followed *f)
 }
 
 /* Remembers a checkpoint beyond the running sync's target (the largest). */
-static void remember_next(followed *f, const char *text, size_t len, gs_checkpoint *cp,
-                          int source)
+static void remember_next(followed *f, const char *text, size_t len, gs_checkpoint *cp, int source)
 {
     if (f->next.text != NULL && f->next.cp.size >= cp->size) {
         gs_checkpoint_clear(cp);
@@ -916,6 +949,10 @@ static void finish_sync(hub *h, followed *f)
     gs_hash root;
     gs_log_root(f->replica, &root);
     bool match = memcmp(root.b, y->t.cp.root.b, 32) == 0;
+    if (f->frozen) {
+        sync_next_source(h, f, "the origin is frozen by evidence");
+        return;
+    }
     if (match && !y->bad) {
         cosign(h, f);
         return;
@@ -966,9 +1003,10 @@ static void finish_sync(hub *h, followed *f)
         if (rc == 0) {
             record_evidence(h, f, &ev, -1);
         } else {
-            logf_(h, GS_HUB_LOG_ERROR, "%s: entry %llu breaks the rule book (%s) but the "
-                  "evidence cannot be built: %s", f->cfg->origin,
-                  (unsigned long long)y->bad_index, y->bad_reason, err.msg);
+            logf_(h, GS_HUB_LOG_ERROR,
+                  "%s: entry %llu breaks the rule book (%s) but the "
+                  "evidence cannot be built: %s",
+                  f->cfg->origin, (unsigned long long)y->bad_index, y->bad_reason, err.msg);
             f->frozen = true;
             snprintf(f->frozen_reason, sizeof f->frozen_reason, "entry %llu: %.400s",
                      (unsigned long long)y->bad_index, y->bad_reason);
@@ -995,7 +1033,7 @@ static void sync_mismatch(hub *h, followed *f)
         rq.u.get_consistency_proof.old_size = y->start;
         rq.u.get_consistency_proof.new_size = y->t.cp.size;
         gs_error err;
-        if (gs_hub_peer_send(f->sources[y->source].peer, &rq, TAG_PROOF,
+        if (gs_hub_peer_send(f->sources[y->source].peer, &rq, TAG(TAG_PROOF, y->gen),
                              now_ms() + REQUEST_TIMEOUT_MS, &err) == 0) {
             y->proving = true;
             return;
@@ -1103,13 +1141,13 @@ static void send_entries_requests(hub *h, followed *f)
         rq.u.get_entries.start = y->next_req;
         rq.u.get_entries.count = count;
         gs_error err;
-        if (gs_hub_peer_send(f->sources[y->source].peer, &rq, TAG_ENTRIES,
+        if (gs_hub_peer_send(f->sources[y->source].peer, &rq, TAG(TAG_ENTRIES, y->gen),
                              now_ms() + REQUEST_TIMEOUT_MS, &err) != 0) {
             sync_next_source(h, f, err.msg);
             return;
         }
+        y->req_start[y->in_flight++] = y->next_req;
         y->next_req += count;
-        y->in_flight++;
     }
 }
 
@@ -1119,24 +1157,29 @@ static void on_entries(hub *h, followed *f, gs_response *rs)
     sync_state *y = &f->sync;
     if (!y->active || y->proving)
         return;
-    if (y->in_flight > 0)
+    if (y->in_flight > 0) {
         y->in_flight--;
+        memmove(&y->req_start[0], &y->req_start[1], y->in_flight * sizeof y->req_start[0]);
+    }
     if (rs->code != GS_STATUS_OK || rs->result != GS_RESULT_ENTRIES || rs->u.entries.n == 0) {
         char why[MSG_MAX];
-        snprintf(why, sizeof why, "GetEntries from %llu: %s: %s",
-                 (unsigned long long)y->next_apply, gs_status_name(rs->code),
+        snprintf(why, sizeof why, "GetEntries from %llu: %s: %s", (unsigned long long)y->next_apply,
+                 gs_status_name(rs->code),
                  rs->message != NULL && rs->message[0] ? rs->message : "no entries");
         sync_next_source(h, f, why);
         return;
     }
-    if (rs->u.entries.start != y->next_apply)
-        return; /* an answer to a request made before a short batch */
+    if (rs->u.entries.start != y->next_apply) {
+        /* An answer to a request made before a short batch: dropped, and
+         * the gap is asked for again. */
+        send_entries_requests(h, f);
+        return;
+    }
     size_t n = rs->u.entries.n;
     if (n > y->t.cp.size - y->next_apply)
         n = (size_t)(y->t.cp.size - y->next_apply);
     if (n > GS_MAX_ENTRIES)
         n = GS_MAX_ENTRIES;
-    bool short_batch = y->next_apply + n < y->next_req && y->in_flight == 0;
     for (size_t i = 0; i < n; i++)
         h->jobs[i].entry = gs_bytes_of(rs->u.entries.entries[i].p, rs->u.entries.entries[i].n);
     gs_pool_run(h->pool, verify_job, h, n);
@@ -1177,9 +1220,8 @@ static void on_entries(hub *h, followed *f, gs_response *rs)
                 y->bad_sig = false;
                 y->bad_index = index;
                 snprintf(y->bad_reason, sizeof y->bad_reason,
-                         "entry %llu of %s breaks the rule book: %s: %s",
-                         (unsigned long long)index, f->cfg->origin,
-                         gs_rules_reason_name(v.reason), v.message);
+                         "entry %llu of %s breaks the rule book: %s: %s", (unsigned long long)index,
+                         f->cfg->origin, gs_rules_reason_name(v.reason), v.message);
             }
         }
         gs_statement_clear(&j->st);
@@ -1189,9 +1231,9 @@ static void on_entries(hub *h, followed *f, gs_response *rs)
         finish_sync(h, f);
         return;
     }
-    if (short_batch || y->next_req < y->next_apply)
-        y->next_req = y->next_apply;
-    else if (y->in_flight == 0)
+    /* A source may answer fewer entries than asked (its frame budget):
+     * then the requests still out start beyond a gap; ask from here. */
+    if (y->in_flight == 0 ? y->next_req != y->next_apply : y->req_start[0] != y->next_apply)
         y->next_req = y->next_apply;
     send_entries_requests(h, f);
 }
@@ -1202,7 +1244,7 @@ static void on_entries(hub *h, followed *f, gs_response *rs)
 static void consider(hub *h, followed *f, const char *text, size_t len, gs_checkpoint *cp,
                      int source, const char *seen)
 {
-    if (f->frozen) {
+    if (f->frozen || cp->size == 0) {
         gs_checkpoint_clear(cp);
         return;
     }
@@ -1212,20 +1254,26 @@ static void consider(hub *h, followed *f, const char *text, size_t len, gs_check
         return;
     }
     if (cp->size == f->cosigned_size && f->cosigned_note != NULL) {
-        if (memcmp(cp->root.b, f->cosigned_root.b, 32) != 0)
+        if (memcmp(cp->root.b, f->cosigned_root.b, 32) != 0) {
             split_view_same_size(h, f, f->cosigned_note, copy, seen);
+            stop_if_frozen(h, f);
+        }
     } else if (cp->size < f->cosigned_size) {
         gs_hash at;
         gs_error err;
         if (cp->size > 0 && gs_log_root_at(f->replica, cp->size, &at, &err) == 0 &&
-            memcmp(at.b, cp->root.b, 32) != 0)
+            memcmp(at.b, cp->root.b, 32) != 0) {
             rollback(h, f, copy, cp->size, seen);
+            stop_if_frozen(h, f);
+        }
     } else if (f->sync.active) {
-        if (cp->size == f->sync.t.cp.size && memcmp(cp->root.b, f->sync.t.cp.root.b, 32) != 0)
+        if (cp->size == f->sync.t.cp.size && memcmp(cp->root.b, f->sync.t.cp.root.b, 32) != 0) {
             split_view_same_size(h, f, f->sync.t.text, copy, seen);
-        else if (cp->size > f->sync.t.cp.size)
+            stop_if_frozen(h, f);
+        } else if (cp->size > f->sync.t.cp.size)
             remember_next(f, copy, len, cp, source);
-    } else if (!(cp->size == f->failed_size && memcmp(cp->root.b, f->failed_root.b, 32) == 0)) {
+    } else if (!(cp->size == f->failed_size && memcmp(cp->root.b, f->failed_root.b, 32) == 0 &&
+                 now_ms() < f->failed_until_ms)) {
         target t = {.text = copy, .cp = *cp, .source = source};
         memset(cp, 0, sizeof *cp);
         copy = NULL;
@@ -1293,8 +1341,10 @@ static bool add_checkpoint(hub *h, const gs_net_request *nrq, gs_request *rq, gs
         if (strcmp(h->logs[i].cfg->origin, cp.origin) == 0)
             f = &h->logs[i];
     if (f == NULL) {
-        snprintf(msg, cap, "hub %s does not follow %s: ask its operator to add it with `giamsat "
-                 "hub follow`", h->cfg.origin, cp.origin);
+        snprintf(msg, cap,
+                 "hub %s does not follow %s: ask its operator to add it with `giamsat "
+                 "hub follow`",
+                 h->cfg.origin, cp.origin);
         rs->code = GS_STATUS_NOT_FOUND;
         goto out;
     }
@@ -1305,9 +1355,29 @@ static bool add_checkpoint(hub *h, const gs_net_request *nrq, gs_request *rq, gs
         goto out;
     }
     if (f->frozen) {
-        snprintf(msg, cap, "hub %s holds evidence against %s (%s) and cosigns nothing further "
-                 "for it; see GetEvidence", h->cfg.origin, cp.origin, f->frozen_reason);
+        snprintf(msg, cap,
+                 "hub %s holds evidence against %s (%.400s) and cosigns nothing further "
+                 "for it; see GetEvidence",
+                 h->cfg.origin, cp.origin, f->frozen_reason);
         rs->code = GS_STATUS_PERMISSION_DENIED;
+        goto out;
+    }
+    /* The very checkpoint already cosigned (e.g. found by polling before it
+     * was pushed): answer with the cosignature whatever old size the pusher
+     * assumed, so a witness client that learnt our size from a CONFLICT
+     * still collects the line. */
+    if (cp.size == f->cosigned_size && f->cosigned_note != NULL &&
+        memcmp(cp.root.b, f->cosigned_root.b, 32) == 0) {
+        char *line = NULL;
+        if (own_cosignature(h, f->cosigned_note, &line, &err) != 0) {
+            snprintf(msg, cap, "%s", err.msg);
+            rs->code = GS_STATUS_INTERNAL;
+            goto out;
+        }
+        rs->code = GS_STATUS_OK;
+        rs->message = "";
+        rs->result = GS_RESULT_COSIGNATURE;
+        rs->u.cosignature = line; /* freed by the caller */
         goto out;
     }
     if (cp.size < old) {
@@ -1316,8 +1386,10 @@ static bool add_checkpoint(hub *h, const gs_net_request *nrq, gs_request *rq, gs
         goto out;
     }
     if (old != f->cosigned_size) {
-        snprintf(msg, cap, "hub %s has cosigned %s at size %llu, not %llu: resend with a proof "
-                 "from there", h->cfg.origin, cp.origin, (unsigned long long)f->cosigned_size,
+        snprintf(msg, cap,
+                 "hub %s has cosigned %s at size %llu, not %llu: resend with a proof "
+                 "from there",
+                 h->cfg.origin, cp.origin, (unsigned long long)f->cosigned_size,
                  (unsigned long long)old);
         rs->code = GS_STATUS_CONFLICT;
         rs->result = GS_RESULT_CONFLICT;
@@ -1339,9 +1411,11 @@ static bool add_checkpoint(hub *h, const gs_net_request *nrq, gs_request *rq, gs
             goto out;
         }
         split_view_same_size(h, f, f->cosigned_note, text, "an AddCheckpoint");
-        snprintf(msg, cap, "this checkpoint and the one hub %s cosigned at size %llu have "
-                 "different roots: recorded as evidence of a split view", h->cfg.origin,
-                 (unsigned long long)cp.size);
+        stop_if_frozen(h, f);
+        snprintf(msg, cap,
+                 "this checkpoint and the one hub %s cosigned at size %llu have "
+                 "different roots: recorded as evidence of a split view",
+                 h->cfg.origin, (unsigned long long)cp.size);
         rs->code = GS_STATUS_CONFLICT;
         goto out;
     }
@@ -1349,11 +1423,14 @@ static bool add_checkpoint(hub *h, const gs_net_request *nrq, gs_request *rq, gs
         if (gs_merkle_verify_consistency(old, cp.size, &f->cosigned_root, &cp.root,
                                          rq->u.add_checkpoint.proof, rq->u.add_checkpoint.n_proof,
                                          &err) != 0) {
-            if (split_view_from_proof(h, f, f->cosigned_note, old, &f->cosigned_root, text,
-                                      cp.size, &cp.root, rq->u.add_checkpoint.proof,
+            if (split_view_from_proof(h, f, f->cosigned_note, old, &f->cosigned_root, text, cp.size,
+                                      &cp.root, rq->u.add_checkpoint.proof,
                                       rq->u.add_checkpoint.n_proof)) {
-                snprintf(msg, cap, "the log rewrote entries below size %llu: recorded as "
-                         "evidence", (unsigned long long)old);
+                snprintf(msg, cap,
+                         "the log rewrote entries below size %llu: recorded as "
+                         "evidence",
+                         (unsigned long long)old);
+                stop_if_frozen(h, f);
                 rs->code = GS_STATUS_CONFLICT;
             } else {
                 snprintf(msg, cap, "the consistency proof from %llu to %llu does not verify: %s",
@@ -1361,6 +1438,16 @@ static bool add_checkpoint(hub *h, const gs_net_request *nrq, gs_request *rq, gs
             }
             goto out;
         }
+    }
+    if (cp.size == 0) {
+        snprintf(msg, cap, "a checkpoint of an empty log holds nothing to cosign");
+        goto out;
+    }
+    if (f->n_waiters >= MAX_WAITERS) {
+        snprintf(msg, cap, "too many AddCheckpoint requests for %s are waiting; retry later",
+                 cp.origin);
+        rs->code = GS_STATUS_RESOURCE_EXHAUSTED;
+        goto out;
     }
     /* Defer: answer once the entries are held and verified. */
     waiter *ws = realloc(f->waiters, (f->n_waiters + 1) * sizeof *ws);
@@ -1478,8 +1565,7 @@ static void serve(hub *h, const gs_net_request *nrq, gs_request *rq)
     case GS_OP_GET_CHECKPOINT:
         if (f != NULL) {
             if (f->cosigned_note == NULL) {
-                snprintf(msg, sizeof msg, "hub %s has not cosigned %s yet", h->cfg.origin,
-                         origin);
+                snprintf(msg, sizeof msg, "hub %s has not cosigned %s yet", h->cfg.origin, origin);
                 rs.code = GS_STATUS_NOT_FOUND;
                 rs.message = msg;
                 break;
@@ -1547,10 +1633,11 @@ static void serve(hub *h, const gs_net_request *nrq, gs_request *rq)
             size = f != NULL ? limit : h->own_checkpoint_size;
         size_t np = 0;
         if (size > limit || index >= size) {
-            snprintf(msg, sizeof msg, "no inclusion proof of entry %llu in a tree of size %llu: "
-                     "hub %s serves %llu entries of %s", (unsigned long long)index,
-                     (unsigned long long)size, h->cfg.origin, (unsigned long long)limit,
-                     gs_log_origin(l));
+            snprintf(msg, sizeof msg,
+                     "no inclusion proof of entry %llu in a tree of size %llu: "
+                     "hub %s serves %llu entries of %s",
+                     (unsigned long long)index, (unsigned long long)size, h->cfg.origin,
+                     (unsigned long long)limit, gs_log_origin(l));
             rs.code = GS_STATUS_NOT_FOUND;
             rs.message = msg;
             break;
@@ -1575,12 +1662,13 @@ static void serve(hub *h, const gs_net_request *nrq, gs_request *rq)
             size = f != NULL ? limit : h->own_checkpoint_size;
         size_t np = 0;
         if (old_size == 0 || old_size > size || size > limit) {
-            snprintf(msg, sizeof msg, "no consistency proof from size %llu to %llu: hub %s "
-                     "serves %llu entries of %s", (unsigned long long)old_size,
-                     (unsigned long long)size, h->cfg.origin, (unsigned long long)limit,
-                     gs_log_origin(l));
-            rs.code = old_size == 0 || old_size > size ? GS_STATUS_INVALID_ARGUMENT
-                                                       : GS_STATUS_NOT_FOUND;
+            snprintf(msg, sizeof msg,
+                     "no consistency proof from size %llu to %llu: hub %s "
+                     "serves %llu entries of %s",
+                     (unsigned long long)old_size, (unsigned long long)size, h->cfg.origin,
+                     (unsigned long long)limit, gs_log_origin(l));
+            rs.code =
+                old_size == 0 || old_size > size ? GS_STATUS_INVALID_ARGUMENT : GS_STATUS_NOT_FOUND;
             rs.message = msg;
             break;
         }
@@ -1637,7 +1725,7 @@ static void poll_sources(hub *h, int64_t now)
 {
     for (size_t i = 0; i < h->n_logs; i++) {
         followed *f = &h->logs[i];
-        if (now < f->next_poll_ms)
+        if (now < f->next_poll_ms || f->frozen)
             continue;
         f->next_poll_ms = now + h->cfg.poll_interval_ms;
         for (size_t s = 0; s < f->n_sources; s++) {
@@ -1646,14 +1734,13 @@ static void poll_sources(hub *h, int64_t now)
             if (!src->alerted && now - src->last_ok_ms > h->cfg.unavailable_after_s * 1000) {
                 src->alerted = true;
                 char text[600];
-                int n = snprintf(text, sizeof text,
-                                 "unavailable: source %s of %s has not answered for %lld s",
-                                 src->cfg->endpoint, f->cfg->origin,
-                                 (long long)(now - src->last_ok_ms) / 1000);
+                int n = snprintf(
+                    text, sizeof text, "unavailable: source %s of %s has not answered for %lld s",
+                    src->cfg->endpoint, f->cfg->origin, (long long)(now - src->last_ok_ms) / 1000);
                 logf_(h, GS_HUB_LOG_WARN, "%s", text);
                 publish(h, "alert", f->cfg->origin, gs_bytes_of(text, (size_t)n));
             }
-            if (f->frozen || gs_hub_peer_has(src->peer, TAG_POLL))
+            if (gs_hub_peer_has(src->peer, TAG_POLL))
                 continue;
             gs_request rq = {.version = 1, .op = GS_OP_GET_CHECKPOINT};
             rq.origin = f->cfg->origin;
@@ -1692,22 +1779,24 @@ static void read_sources(hub *h, int64_t now)
                     break;
                 }
                 source_answered(h, f, src);
-                bool for_sync = f->sync.active && (int)s == f->sync.source;
+                bool for_sync = f->sync.active && (int)s == f->sync.source &&
+                                TAG_GEN(tag) == (f->sync.gen & 0xffffff);
                 if (tag == TAG_POLL)
                     on_poll(h, f, (int)s, &rs);
-                else if (tag == TAG_ENTRIES && for_sync)
+                else if (TAG_KIND(tag) == TAG_ENTRIES && for_sync)
                     on_entries(h, f, &rs);
-                else if (tag == TAG_PROOF && for_sync)
+                else if (TAG_KIND(tag) == TAG_PROOF && for_sync)
                     on_proof(h, f, &rs);
                 gs_response_clear(&rs);
             }
             while (gs_hub_peer_expire(src->peer, now, &tag) == 1) {
-                if ((tag == TAG_ENTRIES || tag == TAG_PROOF) && f->sync.active &&
-                    (int)s == f->sync.source) {
+                if ((TAG_KIND(tag) == TAG_ENTRIES || TAG_KIND(tag) == TAG_PROOF) &&
+                    f->sync.active && (int)s == f->sync.source &&
+                    TAG_GEN(tag) == (f->sync.gen & 0xffffff)) {
                     char why[300];
                     snprintf(why, sizeof why, "%s did not answer within %d s", src->cfg->endpoint,
                              REQUEST_TIMEOUT_MS / 1000);
-                    if (tag == TAG_PROOF)
+                    if (TAG_KIND(tag) == TAG_PROOF)
                         sync_mismatch(h, f); /* no proof of a rewrite: (c) */
                     else
                         sync_next_source(h, f, why);
@@ -1735,13 +1824,11 @@ static void push_witnesses(hub *h, int64_t now)
         uint64_t size = 0;
         long next = 1000;
         gs_error err = {0};
-        gs_witness_event ev = gs_witness_client_step(h->witnesses[i], h->own,
-                                                     h->own_checkpoint_size, now, &size, &next,
-                                                     &err);
+        gs_witness_event ev = gs_witness_client_step(
+            h->witnesses[i], h->own, h->own_checkpoint_size, now, &size, &next, &err);
         if (ev == GS_WITNESS_COSIGNED)
             logf_(h, GS_HUB_LOG_INFO, "witness %s cosigned %s size %llu",
-                  gs_witness_client_name(h->witnesses[i]), h->cfg.origin,
-                  (unsigned long long)size);
+                  gs_witness_client_name(h->witnesses[i]), h->cfg.origin, (unsigned long long)size);
         else if (ev == GS_WITNESS_FAILED)
             logf_(h, GS_HUB_LOG_WARN, "%s", err.msg);
         if (next < h->witness_next_ms)
@@ -1880,7 +1967,8 @@ static int open_followed(hub *h, followed *f, gs_hub_followed *cfg, gs_error *er
             memcmp(at.b, cp.root.b, 32) != 0) {
             gs_checkpoint_clear(&cp);
             free(note);
-            return gs_error_set(err, GS_ECORRUPT, "the replica of %s in %s does not match the "
+            return gs_error_set(err, GS_ECORRUPT,
+                                "the replica of %s in %s does not match the "
                                 "checkpoint it cosigned: the database was altered",
                                 cfg->origin, h->cfg.database);
         }
@@ -1977,8 +2065,8 @@ static int start(hub *h, const char *config_path, gs_error *err)
     if ((rc = gs_log_open(&h->own, h->store, h->cfg.origin, false, err)) != 0)
         return gs_error_wrap(err, "database %s (made by `giamsat hub init`?)", h->cfg.database);
     if (gs_log_committed_size(h->own) == 0)
-        return gs_error_set(err, GS_EINVAL, "database %s holds no Charter for %s",
-                            h->cfg.database, h->cfg.origin);
+        return gs_error_set(err, GS_EINVAL, "database %s holds no Charter for %s", h->cfg.database,
+                            h->cfg.origin);
     if ((rc = replay(h, h->own, gs_log_committed_size(h->own), &h->own_rules, err)) != 0)
         return rc;
     gs_pubkey log_key;
@@ -2114,8 +2202,8 @@ int main(int argc, char **argv)
         logf_(NULL, GS_HUB_LOG_ERROR, "cannot start: %s", err.msg);
         status = 2;
     } else {
-        logf_(&h, GS_HUB_LOG_INFO, "hub %s: own log size %llu, following %zu log(s)",
-              h.cfg.origin, (unsigned long long)gs_log_committed_size(h.own), h.n_logs);
+        logf_(&h, GS_HUB_LOG_INFO, "hub %s: own log size %llu, following %zu log(s)", h.cfg.origin,
+              (unsigned long long)gs_log_committed_size(h.own), h.n_logs);
         for (size_t i = 0; i < h.n_logs; i++)
             logf_(&h, GS_HUB_LOG_INFO, "following %s: cosigned size %llu%s%s",
                   h.logs[i].cfg->origin, (unsigned long long)h.logs[i].cosigned_size,

@@ -51,8 +51,8 @@ static int open_socket(gs_hub_peer *p, gs_error *err)
 }
 
 int gs_hub_peer_open(gs_hub_peer **out, void *zctx, const char *endpoint,
-                     const gs_pubkey *server_key, const gs_keypair *client_key,
-                     size_t max_message, gs_error *err)
+                     const gs_pubkey *server_key, const gs_keypair *client_key, size_t max_message,
+                     gs_error *err)
 {
     int rc;
     *out = NULL;
@@ -131,8 +131,7 @@ bool gs_hub_peer_has(const gs_hub_peer *p, int tag)
     return false;
 }
 
-int gs_hub_peer_send(gs_hub_peer *p, gs_request *rq, int tag, int64_t deadline_ms,
-                     gs_error *err)
+int gs_hub_peer_send(gs_hub_peer *p, gs_request *rq, int tag, int64_t deadline_ms, gs_error *err)
 {
     if (p->n == GS_HUB_PEER_MAX_PENDING)
         return gs_error_set(err, GS_ETOOBIG, "%s: too many requests waiting", p->endpoint);

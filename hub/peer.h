@@ -25,8 +25,8 @@ typedef struct gs_hub_peer gs_hub_peer;
 /* server_key is required for tcp:// (CURVE); client_key gives the hub's
  * stable CURVE identity (write allowlists). */
 int gs_hub_peer_open(gs_hub_peer **out, void *zctx, const char *endpoint,
-                     const gs_pubkey *server_key, const gs_keypair *client_key,
-                     size_t max_message, gs_error *err);
+                     const gs_pubkey *server_key, const gs_keypair *client_key, size_t max_message,
+                     gs_error *err);
 void gs_hub_peer_close(gs_hub_peer **pp);
 void *gs_hub_peer_socket(gs_hub_peer *p);
 const char *gs_hub_peer_endpoint(const gs_hub_peer *p);
@@ -37,8 +37,7 @@ bool gs_hub_peer_has(const gs_hub_peer *p, int tag);
 
 /* Sends rq (its id is set here) without blocking; deadline_ms is absolute
  * (monotonic). GS_ETOOBIG when GS_HUB_PEER_MAX_PENDING are waiting. */
-int gs_hub_peer_send(gs_hub_peer *p, gs_request *rq, int tag, int64_t deadline_ms,
-                     gs_error *err);
+int gs_hub_peer_send(gs_hub_peer *p, gs_request *rq, int tag, int64_t deadline_ms, gs_error *err);
 /* Takes one answer off the socket: 1 with *rs and *tag filled (rs owned by
  * the caller: gs_response_clear), 0 when nothing is waiting, negative on a
  * malformed answer (err says so; the request it answered stays pending).

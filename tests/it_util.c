@@ -293,9 +293,12 @@ int it_submit(gs_net_client *c, gs_bytes entry, const gs_pubkey *node_key, gs_re
         if (rs.result != GS_RESULT_RECEIPT)
             it_die("OK without a receipt");
         if (node_key != NULL) {
-            if (gs_wire_open_receipt(gs_bytes_of(rs.u.receipt.p, rs.u.receipt.n), node_key, receipt,
+            gs_receipt local = {0};
+            gs_receipt *r = receipt != NULL ? receipt : &local;
+            if (gs_wire_open_receipt(gs_bytes_of(rs.u.receipt.p, rs.u.receipt.n), node_key, r,
                                      &err) != 0)
                 it_die("receipt does not verify: %s", err.msg);
+            gs_receipt_clear(&local);
         }
     }
     gs_response_clear(&rs);
@@ -317,7 +320,6 @@ uint64_t it_next_seq(gs_net_client *c, const gs_pubkey *key)
 
 /* ------------------------------------------------------------------ hubs */
 
-
 static void read_line_value(const char *out, const char *label, char *dst, size_t cap)
 {
     const char *p = strstr(out, label);
@@ -333,11 +335,11 @@ static void read_line_value(const char *out, const char *label, char *dst, size_
     dst[n] = '\0';
 }
 
-void it_hub_init(it_hub *h, const char *bin_dir, const char *name, bool tcp,
-                 const char *extra_conf)
+void it_hub_init(it_hub *h, const char *bin_dir, const char *name, bool tcp, const char *extra_conf)
 {
     memset(h, 0, sizeof *h);
-    snprintf(h->dir, sizeof h->dir, "%s/%s", it_tmpdir(), name);
+    if (snprintf(h->dir, sizeof h->dir, "%s/%s", it_tmpdir(), name) >= (int)sizeof h->dir)
+        it_die("hub folder name too long");
     snprintf(h->conf, sizeof h->conf, "%s/hub.conf", h->dir);
     snprintf(h->log, sizeof h->log, "%s/hub.log", h->dir);
     snprintf(h->ipc, sizeof h->ipc, "ipc://%s/hub.sock", h->dir);
@@ -521,8 +523,7 @@ void it_node_wait_checkpoint(it_node *n, void *zctx, uint64_t size)
            (unsigned long long)size, (unsigned long long)seen, n->log);
 }
 
-int it_get_evidence(void *zctx, const char *endpoint, const char *origin, gs_buf **items,
-                    size_t *n)
+int it_get_evidence(void *zctx, const char *endpoint, const char *origin, gs_buf **items, size_t *n)
 {
     gs_net_client *c = NULL;
     gs_error err;
@@ -546,8 +547,7 @@ int it_get_evidence(void *zctx, const char *endpoint, const char *origin, gs_buf
     return code;
 }
 
-void *it_sub_open(void *zctx, const char *endpoint, const gs_pubkey *server_key,
-                  const char *prefix)
+void *it_sub_open(void *zctx, const char *endpoint, const gs_pubkey *server_key, const char *prefix)
 {
     void *s = zmq_socket(zctx, ZMQ_SUB);
     int linger = 0;

@@ -39,8 +39,8 @@ typedef struct {
     char dir[512];
     char conf[600];
     char log[600];
-    char ipc[600];  /* ipc:// endpoint */
-    char tcp[128];  /* tcp:// endpoint, "" when not listening on tcp */
+    char ipc[600]; /* ipc:// endpoint */
+    char tcp[128]; /* tcp:// endpoint, "" when not listening on tcp */
     char origin[GS_MAX_ORIGIN + 1];
     gs_keypair key; /* the node key, read from dir/node.key */
     pid_t pid;
@@ -76,9 +76,9 @@ typedef struct {
     char dir[512];
     char conf[600];
     char log[600];
-    char ipc[600];  /* ipc:// request endpoint */
-    char pub[600];  /* ipc:// PUB endpoint */
-    char tcp[128];  /* tcp:// request endpoint, "" when not listening on tcp */
+    char ipc[600]; /* ipc:// request endpoint */
+    char pub[600]; /* ipc:// PUB endpoint */
+    char tcp[128]; /* tcp:// request endpoint, "" when not listening on tcp */
     char origin[GS_MAX_ORIGIN + 1];
     char log_key[GS_VKEY_STR_MAX];      /* alg 0x01, name = origin */
     char cosigner_key[GS_VKEY_STR_MAX]; /* alg 0x04, name = origin */

@@ -700,7 +700,8 @@ static void test_truncate(void **state)
             gs_hash leaf;
             assert_int_equal(gs_log_prove_inclusion(l, k - 1, k, proof, &np, &err), 0);
             assert_int_equal(gs_log_leaf_hash(l, k - 1, &leaf, &err), 0);
-            assert_int_equal(gs_merkle_verify_inclusion(&leaf, k - 1, k, proof, np, &root, &err), 0);
+            assert_int_equal(gs_merkle_verify_inclusion(&leaf, k - 1, k, proof, np, &root, &err),
+                             0);
         }
     }
     assert_int_equal(gs_log_truncate(l, 1, &err), GS_EINVAL);

@@ -182,7 +182,6 @@ static void assert_contains(const char *msg, const char *want)
         fail_msg("message \"%s\" does not contain \"%s\"", msg, want);
 }
 
-
 typedef struct {
     gs_store *s;
     int64_t id;
@@ -828,10 +827,10 @@ static void test_truncate(void **state)
     make_store("trunc.db", 13);
     assert_int_equal(open_named("trunc.db", &s, &err), 0);
     assert_int_equal(gs_store_log_find(s, "test/a", false, &ls, &err), 0);
-    assert_int_equal(gs_store_put_checkpoint(s, ls.id, 5, "five\n\n\xe2\x80\x94 k AAAA\n", NULL,
-                                             &err), 0);
-    assert_int_equal(gs_store_put_checkpoint(s, ls.id, 13, "thirteen\n\n\xe2\x80\x94 k AAAA\n",
-                                             NULL, &err), 0);
+    assert_int_equal(
+        gs_store_put_checkpoint(s, ls.id, 5, "five\n\n\xe2\x80\x94 k AAAA\n", NULL, &err), 0);
+    assert_int_equal(
+        gs_store_put_checkpoint(s, ls.id, 13, "thirteen\n\n\xe2\x80\x94 k AAAA\n", NULL, &err), 0);
 
     assert_int_equal(gs_store_truncate(s, ls.id, 14, &err), GS_EINVAL);
     assert_contains(err.msg, "cannot be truncated to 14");

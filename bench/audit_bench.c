@@ -1,0 +1,314 @@
+/* audit_bench.c — a full `giamsat audit` of logs holding 1,000,000
+ * statements in total (--quick: 50,000).
+ *
+ * The logs are built fast: each node is made with the real `giamsat node
+ * init`, then its store is written directly with gs_log_append of
+ * statements signed here (in parallel) and checked with the rule book as
+ * they are made, so every log is valid: a head appointed by the node key,
+ * officers appointed by the head, commitments, then Progress reports, then
+ * Outcomes. The node signs a checkpoint over everything, and real
+ * giamsat-node processes serve the logs. The audit itself is the real
+ * `giamsat audit` process run against each node in turn (--format json to
+ * /dev/null): fetching every page over ZeroMQ, checking every signature,
+ * replaying every entry, recomputing every root, building the report.
+ *
+ * Figures: audit_statements_per_s (all statements / the audits' wall time),
+ * peak_rss_mib (the largest peak RSS of an auditing process: it must not
+ * grow with the log, compare --quick), build_statements_per_s.
+ *
+ * usage: audit_bench BUILD_DIR [--quick]
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench_util.h"
+#include "it_util.h"
+#include "log.h"
+#include "pool.h"
+#include "rules.h"
+#include "store.h"
+
+#define OFFICERS 8
+#define COMMITMENTS_PER_OFFICER 4
+#define BATCH 1000
+
+typedef struct {
+    gs_statement *st;
+    const gs_keypair **kp;
+    gs_buf *out;
+    int *rc;
+} sign_job;
+
+static void sign_one(void *ctx, size_t i)
+{
+    sign_job *j = ctx;
+    gs_error err;
+    j->rc[i] = gs_wire_sign_statement(&j->st[i], j->kp[i], &j->out[i], &err);
+}
+
+typedef struct {
+    gs_log *log;
+    gs_rules_state *rules;
+    gs_pool *pool;
+    const char *origin;
+    uint64_t *seq; /* per key below */
+    gs_statement st[BATCH];
+    const gs_keypair *kp[BATCH];
+    uint64_t *seq_of[BATCH];
+    size_t n;
+} builder;
+
+static void die_err(const char *what, const gs_error *err)
+{
+    it_die("%s: %s", what, err->msg);
+}
+
+/* Signs the batch in parallel, checks it with the rule book, appends it. */
+static void flush(builder *b)
+{
+    gs_buf out[BATCH] = {{0}};
+    int rcs[BATCH];
+    gs_bytes e[BATCH];
+    gs_error err;
+    sign_job j = {b->st, b->kp, out, rcs};
+    if (b->n == 0)
+        return;
+    gs_pool_run(b->pool, sign_one, &j, b->n);
+    uint64_t at = gs_rules_size(b->rules);
+    gs_rules_params p = {.now = (int64_t)time(NULL), .replay = true};
+    for (size_t i = 0; i < b->n; i++) {
+        gs_hash leaf;
+        gs_rule_verdict v;
+        if (rcs[i] != 0)
+            it_die("signing a statement failed");
+        gs_merkle_leaf_hash(gs_bytes_of(out[i].p, out[i].n), &leaf);
+        if (gs_rules_apply(b->rules, &b->st[i], &leaf, at + i, &p, &v) != 0)
+            it_die("the bench made a statement the rule book refuses: %s", v.message);
+        e[i] = gs_bytes_of(out[i].p, out[i].n);
+    }
+    if (gs_log_append(b->log, e, b->n, NULL, &err) != 0)
+        die_err("append", &err);
+    for (size_t i = 0; i < b->n; i++) {
+        gs_buf_free(&out[i]);
+        /* Strings in the statements point at static or builder-owned text. */
+        memset(&b->st[i], 0, sizeof b->st[i]);
+    }
+    b->n = 0;
+}
+
+static gs_statement *next(builder *b, const gs_keypair *kp, uint64_t *seq, int64_t t)
+{
+    if (b->n == BATCH)
+        flush(b);
+    gs_statement *st = &b->st[b->n];
+    memset(st, 0, sizeof *st);
+    st->signer = kp->pub;
+    st->seq = (*seq)++;
+    st->issued_at = t;
+    st->origin = (char *)b->origin;
+    b->kp[b->n] = kp;
+    b->n++;
+    return st;
+}
+
+static char ids[OFFICERS][COMMITMENTS_PER_OFFICER][16];
+static char names[OFFICERS + 1][32];
+
+/* Fills node n's log up to total entries. */
+static void build_log(it_node *n, gs_pool *pool, uint64_t total)
+{
+    gs_store *store = NULL;
+    gs_error err;
+    builder b = {0};
+    gs_keypair head, off[OFFICERS];
+    uint64_t head_seq = 1, off_seq[OFFICERS], node_seq;
+    int64_t t0 = (int64_t)time(NULL) - 86400;
+    char path[700];
+    snprintf(path, sizeof path, "%s/node.db", n->dir);
+    if (gs_store_open(&store, path, &err) != 0)
+        die_err(path, &err);
+    if (gs_log_open(&b.log, store, n->origin, false, &err) != 0)
+        die_err("open log", &err);
+    if (gs_rules_state_new(&b.rules, n->origin, &err) != 0)
+        die_err("rules", &err);
+    b.pool = pool;
+    b.origin = n->origin;
+    /* The Charter, through the rule book, so the state knows the log key. */
+    gs_buf charter = {0};
+    gs_statement cst = {0};
+    gs_hash leaf;
+    gs_rule_verdict v;
+    gs_rules_params p = {.now = (int64_t)time(NULL), .replay = true};
+    bool active;
+    if (gs_log_entry(b.log, 0, &charter, &err) != 0 ||
+        gs_wire_open_entry(gs_bytes_of(charter.p, charter.n), &cst, &err) != 0)
+        die_err("charter", &err);
+    gs_merkle_leaf_hash(gs_bytes_of(charter.p, charter.n), &leaf);
+    if (gs_rules_apply(b.rules, &cst, &leaf, 0, &p, &v) != 0)
+        it_die("charter refused: %s", v.message);
+    gs_statement_clear(&cst);
+    gs_buf_free(&charter);
+    gs_rules_signer_state(b.rules, &n->key.pub, &node_seq, &active);
+
+    gs_keypair_generate(&head);
+    gs_statement *st = next(&b, &n->key, &node_seq, t0);
+    st->kind = GS_BODY_APPOINTMENT;
+    st->u.appointment.person = head.pub;
+    st->u.appointment.name = names[OFFICERS];
+    st->u.appointment.role = GS_ROLE_HEAD;
+    st->u.appointment.title = "";
+    st->u.appointment.decision = "";
+    for (int o = 0; o < OFFICERS; o++) {
+        gs_keypair_generate(&off[o]);
+        off_seq[o] = 1;
+        st = next(&b, &head, &head_seq, t0);
+        st->kind = GS_BODY_APPOINTMENT;
+        st->u.appointment.person = off[o].pub;
+        st->u.appointment.name = names[o];
+        st->u.appointment.role = GS_ROLE_OFFICER;
+        st->u.appointment.title = "";
+        st->u.appointment.decision = "";
+    }
+    for (int o = 0; o < OFFICERS; o++)
+        for (int k = 0; k < COMMITMENTS_PER_OFFICER; k++) {
+            st = next(&b, &off[o], &off_seq[o], t0);
+            st->kind = GS_BODY_COMMITMENT;
+            st->u.commitment.id = ids[o][k];
+            st->u.commitment.title = "Pave the commune roads";
+            st->u.commitment.indicator = "road paved";
+            st->u.commitment.unit_of_measure = "km";
+            st->u.commitment.target = 100 * GS_FIXED_SCALE;
+            st->u.commitment.direction = GS_DIRECTION_AT_LEAST;
+            st->u.commitment.deadline = t0 + 365 * 86400;
+        }
+    uint64_t outcomes = OFFICERS * COMMITMENTS_PER_OFFICER / 2;
+    uint64_t fixed = 1 + 1 + OFFICERS + OFFICERS * COMMITMENTS_PER_OFFICER + outcomes;
+    if (total < fixed)
+        it_die("a log of %llu entries is too small", (unsigned long long)total);
+    for (uint64_t i = 0; i < total - fixed; i++) {
+        int o = (int)(i % OFFICERS);
+        int k = (int)(i / OFFICERS % COMMITMENTS_PER_OFFICER);
+        st = next(&b, &off[o], &off_seq[o], t0 + (int64_t)(i / 1000));
+        st->kind = GS_BODY_PROGRESS;
+        st->u.progress.commitment_id = ids[o][k];
+        st->u.progress.value = (int64_t)(i % 100) * GS_FIXED_SCALE;
+        st->u.progress.note = "weekly report";
+    }
+    for (uint64_t i = 0; i < outcomes; i++) {
+        int o = (int)(i % OFFICERS);
+        int k = (int)(i / OFFICERS % COMMITMENTS_PER_OFFICER);
+        st = next(&b, &off[o], &off_seq[o], t0 + 3600);
+        st->kind = GS_BODY_OUTCOME;
+        st->u.outcome.commitment_id = ids[o][k];
+        st->u.outcome.value = (int64_t)(90 + i % 20) * GS_FIXED_SCALE;
+    }
+    flush(&b);
+    if (gs_log_size(b.log) != total)
+        it_die("built %llu entries, wanted %llu", (unsigned long long)gs_log_size(b.log),
+               (unsigned long long)total);
+    char *note = NULL;
+    if (gs_log_sign_checkpoint(b.log, &n->key, &note, &err) != 0)
+        die_err("checkpoint", &err);
+    free(note);
+    gs_rules_state_free(&b.rules);
+    gs_log_close(&b.log);
+    gs_store_close(&store);
+    gs_keypair_wipe(&head);
+    for (int o = 0; o < OFFICERS; o++)
+        gs_keypair_wipe(&off[o]);
+}
+
+/* Runs `giamsat audit` against one node. */
+static void run_audit(const char *bin_dir, const it_node *n, const char *trust)
+{
+    char gs[600];
+    snprintf(gs, sizeof gs, "%s/cli/giamsat", bin_dir);
+    char *argv[] = {gs,         "audit", "--connect", (char *)n->ipc, "--trust", (char *)trust,
+                    "--format", "json",  "--out",     "/dev/null",    NULL};
+    pid_t pid = fork();
+    if (pid < 0)
+        it_die("fork failed");
+    if (pid == 0) {
+        execv(gs, argv);
+        _exit(127);
+    }
+    int status;
+    if (waitpid(pid, &status, 0) != pid)
+        it_die("waitpid failed");
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        it_die("giamsat audit of %s failed (status %d)", n->origin, status);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        it_die("usage: audit_bench BUILD_DIR [--quick]");
+    const char *bin_dir = argv[1];
+    bool quick = gs_bench_quick(argc, argv);
+    int n_logs = quick ? 2 : 4;
+    uint64_t per_log = (quick ? 50000 : 1000000) / (uint64_t)n_logs;
+    gs_error err;
+    gs_pool *pool = NULL;
+    it_node nodes[4];
+    char trust[700];
+    void *zctx = zmq_ctx_new();
+
+    if (gs_crypto_init(&err) != 0 || gs_pool_new(&pool, 1, &err) != 0)
+        die_err("init", &err);
+    for (int o = 0; o < OFFICERS; o++) {
+        snprintf(names[o], sizeof names[o], "Officer %d", o);
+        for (int k = 0; k < COMMITMENTS_PER_OFFICER; k++)
+            snprintf(ids[o][k], sizeof ids[o][k], "c%d-%d", o, k);
+    }
+    snprintf(names[OFFICERS], sizeof names[OFFICERS], "Head");
+    snprintf(trust, sizeof trust, "%s/trust.policy", it_tmpdir());
+    FILE *tf = fopen(trust, "w");
+    if (tf == NULL)
+        it_die("cannot write %s", trust);
+
+    double t0 = gs_bench_now();
+    for (int i = 0; i < n_logs; i++) {
+        char unit[32], vk[GS_VKEY_STR_MAX];
+        snprintf(unit, sizeof unit, "xa-%d", i);
+        it_node_init(&nodes[i], bin_dir, unit, false, NULL);
+        build_log(&nodes[i], pool, per_log);
+        it_vkey(vk, nodes[i].origin, GS_VKEY_ALG_ED25519, &nodes[i].key.pub);
+        fprintf(tf, "log %s\n", vk);
+    }
+    fprintf(tf, "quorum none\n");
+    fclose(tf);
+    double built = gs_bench_now() - t0;
+    gs_pool_free(&pool);
+    for (int i = 0; i < n_logs; i++) {
+        it_node_start(&nodes[i], bin_dir);
+        it_node_wait_ready(&nodes[i], zctx);
+    }
+
+    double t1 = gs_bench_now();
+    for (int i = 0; i < n_logs; i++)
+        run_audit(bin_dir, &nodes[i], trust);
+    double took = gs_bench_now() - t1;
+    /* The largest peak RSS of the children waited for so far: the audits
+     * (and the small `giamsat node init` runs); the nodes still run. */
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    long peak = ru.ru_maxrss;
+    for (int i = 0; i < n_logs; i++)
+        it_node_stop(&nodes[i], SIGTERM);
+    uint64_t total = per_log * (uint64_t)n_logs;
+    printf("audited %d logs of %llu statements each (%llu in total) in %.2f s\n", n_logs,
+           (unsigned long long)per_log, (unsigned long long)total, took);
+    gs_bench_figure("build_statements_per_s", (double)total / built, "statements/s");
+    gs_bench_figure("audit_statements_per_s", (double)total / took, "statements/s");
+    gs_bench_figure("peak_rss_mib", (double)peak / 1024.0, "MiB");
+    zmq_ctx_term(zctx);
+    it_cleanup();
+    return 0;
+}

@@ -1,0 +1,1407 @@
+/* report.c — the accountability report of `giamsat audit` (DESIGN §2
+ * principle 1: personal, not collective).
+ *
+ * The report learns from the replay, entry by entry, only what it must keep:
+ * one record per commitment (with its outcome and parent), per finding and
+ * feedback (with its first response), per cross-log reference, and at the
+ * end of each log its roster (every tenure, from the rule state). Nothing
+ * per Progress or per other entry is kept, so memory follows people and
+ * commitments, not the size of the logs.
+ *
+ * Everything is judged "as of" one time: an Outcome or a Response issued
+ * after it does not count yet, and a deadline after it has not passed.
+ * The document is built once as JSON (its schema: docs/audit.md); the text
+ * and HTML forms are drawn from that document. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+
+#define TEXT_KEEP 280 /* bytes of a finding's or feedback's text shown */
+
+typedef struct {
+    char *origin;
+    char *name;
+    gs_tier tier;
+    char *parent;
+    /* verification */
+    bool verified_done;
+    char *skipped;
+    uint64_t size;
+    gs_hash root;
+    uint64_t entries_verified, entries_replayed;
+    uint64_t n_failures;
+    json_t *failures;
+    json_t *witnesses;
+    size_t first_tenure, n_tenures;
+    size_t first_commit, n_commits;
+    size_t first_item, n_items;
+} log_rec;
+
+typedef struct {
+    size_t log;
+    size_t person;
+    gs_pubkey key;
+    gs_role role;
+    char *title;
+    int64_t since, until;
+    uint64_t since_index, until_index;
+    gs_tenure_end ended;
+} tenure_rec;
+
+typedef struct {
+    char *name;
+    gs_pubkey key; /* the first key seen */
+} person_rec;
+
+typedef struct {
+    size_t log;
+    uint64_t index;
+    gs_hash leaf;
+    char *id, *title, *indicator, *uom;
+    int64_t target, deadline, issued_at;
+    gs_direction dir;
+    gs_pubkey owner;
+    bool has_outcome;
+    int64_t outcome_value, outcome_time;
+    uint64_t outcome_index;
+    uint64_t progress_count;
+    bool has_progress;
+    int64_t last_progress;
+    bool has_parent;
+    char *parent_origin;
+    uint64_t parent_index;
+    gs_hash parent_leaf;
+    /* computed in finish */
+    const char *status;
+    size_t parent; /* SIZE_MAX: none */
+    size_t first_child, next_sibling;
+} commit_rec;
+
+typedef struct {
+    size_t log;
+    uint64_t index;
+    gs_body_kind kind;
+    gs_pubkey signer;
+    int64_t issued_at;
+    gs_severity severity;
+    char *text;
+    bool has_about;
+    char *about_origin;
+    uint64_t about_index;
+    gs_hash about_leaf;
+    bool responded;
+    int64_t response_time;
+    uint64_t response_index;
+    gs_pubkey response_by;
+    /* computed */
+    bool has_addressee;
+    gs_pubkey addressee;
+} item_rec;
+
+typedef struct {
+    size_t log;
+    uint64_t index;
+    const char *field;
+    char *origin;
+    uint64_t to_index;
+    gs_hash leaf;
+    gs_body_kind want; /* GS_BODY_NONE: any */
+} xref_rec;
+
+/* An open-addressing map from a key to a person. */
+typedef struct {
+    gs_pubkey *k;
+    size_t *v;
+    size_t cap, n;
+} keymap;
+
+#define VEC(T)                                                                                     \
+    struct {                                                                                       \
+        T *v;                                                                                      \
+        size_t n, cap;                                                                             \
+    }
+
+struct cli_report {
+    int64_t as_of, response_days;
+    char *hub;
+    VEC(log_rec) logs;
+    VEC(tenure_rec) tenures;
+    VEC(person_rec) people;
+    VEC(commit_rec) commits;
+    VEC(item_rec) items;
+    VEC(xref_rec) xrefs;
+    keymap persons;
+    size_t cur; /* the log being replayed */
+    bool failed;
+    json_t *doc;
+};
+
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t c = *cap ? *cap * 2 : 16;
+    void *p = realloc(*v, c * size);
+    if (p == NULL)
+        return GS_ENOMEM;
+    *v = p;
+    *cap = c;
+    return 0;
+}
+
+#define PUSH(vec, err)                                                                             \
+    (grow((void **)&(vec).v, &(vec).cap, (vec).n, sizeof *(vec).v) != 0                            \
+         ? gs_error_set(err, GS_ENOMEM, "out of memory for the report")                            \
+         : (memset(&(vec).v[(vec).n], 0, sizeof *(vec).v), (vec).n++, 0))
+
+static uint64_t key_slot(const gs_pubkey *k)
+{
+    uint64_t h;
+    memcpy(&h, k->b, 8); /* keys are uniformly random */
+    return h;
+}
+
+static int keymap_put(keymap *m, const gs_pubkey *k, size_t v)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        gs_pubkey *nk = calloc(cap, sizeof *nk);
+        size_t *nv = malloc(cap * sizeof *nv);
+        if (nk == NULL || nv == NULL) {
+            free(nk);
+            free(nv);
+            return GS_ENOMEM;
+        }
+        for (size_t i = 0; i < cap; i++)
+            nv[i] = SIZE_MAX;
+        for (size_t i = 0; i < m->cap; i++) {
+            if (m->v[i] == SIZE_MAX)
+                continue;
+            size_t j = key_slot(&m->k[i]) & (cap - 1);
+            while (nv[j] != SIZE_MAX)
+                j = (j + 1) & (cap - 1);
+            nk[j] = m->k[i];
+            nv[j] = m->v[i];
+        }
+        free(m->k);
+        free(m->v);
+        m->k = nk;
+        m->v = nv;
+        m->cap = cap;
+    }
+    size_t j = key_slot(k) & (m->cap - 1);
+    while (m->v[j] != SIZE_MAX) {
+        if (memcmp(m->k[j].b, k->b, 32) == 0) {
+            m->v[j] = v;
+            return 0;
+        }
+        j = (j + 1) & (m->cap - 1);
+    }
+    m->k[j] = *k;
+    m->v[j] = v;
+    m->n++;
+    return 0;
+}
+
+static size_t keymap_get(const keymap *m, const gs_pubkey *k)
+{
+    if (m->cap == 0)
+        return SIZE_MAX;
+    size_t j = key_slot(k) & (m->cap - 1);
+    while (m->v[j] != SIZE_MAX) {
+        if (memcmp(m->k[j].b, k->b, 32) == 0)
+            return m->v[j];
+        j = (j + 1) & (m->cap - 1);
+    }
+    return SIZE_MAX;
+}
+
+static char *xstrdup(const char *s)
+{
+    return strdup(s != NULL ? s : "");
+}
+
+/* At most TEXT_KEEP bytes, cut at a UTF-8 character boundary. */
+static char *short_text(const char *s)
+{
+    size_t n = strlen(s);
+    if (n <= TEXT_KEEP)
+        return strdup(s);
+    n = TEXT_KEEP;
+    while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    char *o = malloc(n + 4);
+    if (o == NULL)
+        return NULL;
+    memcpy(o, s, n);
+    memcpy(o + n, "…", 4);
+    return o;
+}
+
+int cli_report_new(cli_report **out, int64_t as_of, int64_t response_days, gs_error *err)
+{
+    cli_report *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    r->as_of = as_of;
+    r->response_days = response_days;
+    r->cur = SIZE_MAX;
+    *out = r;
+    return 0;
+}
+
+void cli_report_free(cli_report **rp)
+{
+    cli_report *r = *rp;
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->logs.n; i++) {
+        log_rec *l = &r->logs.v[i];
+        free(l->origin);
+        free(l->name);
+        free(l->parent);
+        free(l->skipped);
+        json_decref(l->failures);
+        json_decref(l->witnesses);
+    }
+    for (size_t i = 0; i < r->tenures.n; i++)
+        free(r->tenures.v[i].title);
+    for (size_t i = 0; i < r->people.n; i++)
+        free(r->people.v[i].name);
+    for (size_t i = 0; i < r->commits.n; i++) {
+        commit_rec *c = &r->commits.v[i];
+        free(c->id);
+        free(c->title);
+        free(c->indicator);
+        free(c->uom);
+        free(c->parent_origin);
+    }
+    for (size_t i = 0; i < r->items.n; i++) {
+        free(r->items.v[i].text);
+        free(r->items.v[i].about_origin);
+    }
+    for (size_t i = 0; i < r->xrefs.n; i++)
+        free(r->xrefs.v[i].origin);
+    free(r->logs.v);
+    free(r->tenures.v);
+    free(r->people.v);
+    free(r->commits.v);
+    free(r->items.v);
+    free(r->xrefs.v);
+    free(r->persons.k);
+    free(r->persons.v);
+    free(r->hub);
+    json_decref(r->doc);
+    free(r);
+    *rp = NULL;
+}
+
+void cli_report_set_hub(cli_report *r, const char *origin)
+{
+    free(r->hub);
+    r->hub = origin != NULL ? strdup(origin) : NULL;
+}
+
+static size_t find_log(const cli_report *r, const char *origin)
+{
+    for (size_t i = 0; i < r->logs.n; i++)
+        if (strcmp(r->logs.v[i].origin, origin) == 0)
+            return i;
+    return SIZE_MAX;
+}
+
+static int add_log_rec(cli_report *r, const char *origin, size_t *at, gs_error *err)
+{
+    size_t i = find_log(r, origin);
+    if (i != SIZE_MAX) {
+        *at = i;
+        return 0;
+    }
+    if (PUSH(r->logs, err) != 0)
+        return GS_ENOMEM;
+    log_rec *l = &r->logs.v[r->logs.n - 1];
+    if ((l->origin = strdup(origin)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    l->first_commit = r->commits.n;
+    l->first_item = r->items.n;
+    l->first_tenure = r->tenures.n;
+    *at = r->logs.n - 1;
+    return 0;
+}
+
+int cli_report_begin_log(cli_report *r, const char *origin, gs_error *err)
+{
+    int rc = add_log_rec(r, origin, &r->cur, err);
+    if (rc == 0) {
+        log_rec *l = &r->logs.v[r->cur];
+        l->first_commit = r->commits.n;
+        l->first_item = r->items.n;
+    }
+    return rc;
+}
+
+/* The record of the commitment at entry index of the current log. */
+static commit_rec *commit_at(cli_report *r, uint64_t index)
+{
+    log_rec *l = &r->logs.v[r->cur];
+    size_t lo = l->first_commit, hi = r->commits.n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->commits.v[mid].index < index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->commits.n && r->commits.v[lo].index == index ? &r->commits.v[lo] : NULL;
+}
+
+static item_rec *item_at(cli_report *r, size_t log, uint64_t index)
+{
+    log_rec *l = &r->logs.v[log];
+    size_t lo = l->first_item, hi = l->first_item + l->n_items;
+    if (log == r->cur)
+        hi = r->items.n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->items.v[mid].index < index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->items.n && r->items.v[lo].log == log && r->items.v[lo].index == index
+               ? &r->items.v[lo]
+               : NULL;
+}
+
+static int add_xref(cli_report *r, uint64_t index, const char *field, const gs_ref *ref,
+                    gs_body_kind want, gs_error *err)
+{
+    const char *origin = r->logs.v[r->cur].origin;
+    if (strcmp(ref->origin, origin) == 0)
+        return 0; /* the rule book checked it during the replay */
+    if (PUSH(r->xrefs, err) != 0)
+        return GS_ENOMEM;
+    xref_rec *x = &r->xrefs.v[r->xrefs.n - 1];
+    x->log = r->cur;
+    x->index = index;
+    x->field = field;
+    x->to_index = ref->index;
+    x->leaf = ref->leaf_hash;
+    x->want = want;
+    if ((x->origin = strdup(ref->origin)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    return 0;
+}
+
+int cli_report_on_entry(void *ctx, uint64_t index, const gs_statement *st, const gs_hash *leaf,
+                        const gs_rules_state *s, gs_error *err)
+{
+    cli_report *r = ctx;
+    log_rec *l = &r->logs.v[r->cur];
+    gs_rules_commitment rc_;
+    commit_rec *c;
+    switch (st->kind) {
+    case GS_BODY_CHARTER:
+        free(l->name);
+        free(l->parent);
+        l->name = xstrdup(st->u.charter.display_name);
+        l->tier = st->u.charter.tier;
+        l->parent = st->u.charter.parent_origin ? strdup(st->u.charter.parent_origin) : NULL;
+        if (l->name == NULL)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+        break;
+    case GS_BODY_COMMITMENT:
+        if (PUSH(r->commits, err) != 0)
+            return GS_ENOMEM;
+        c = &r->commits.v[r->commits.n - 1];
+        c->log = r->cur;
+        c->index = index;
+        c->leaf = *leaf;
+        c->target = st->u.commitment.target;
+        c->deadline = st->u.commitment.deadline;
+        c->issued_at = st->issued_at;
+        c->dir = st->u.commitment.direction;
+        c->owner = st->signer;
+        c->parent = SIZE_MAX;
+        c->first_child = c->next_sibling = SIZE_MAX;
+        if ((c->id = xstrdup(st->u.commitment.id)) == NULL ||
+            (c->title = xstrdup(st->u.commitment.title)) == NULL ||
+            (c->indicator = xstrdup(st->u.commitment.indicator)) == NULL ||
+            (c->uom = xstrdup(st->u.commitment.unit_of_measure)) == NULL)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+        if (st->u.commitment.has_parent) {
+            c->has_parent = true;
+            c->parent_index = st->u.commitment.parent.index;
+            c->parent_leaf = st->u.commitment.parent.leaf_hash;
+            if ((c->parent_origin = xstrdup(st->u.commitment.parent.origin)) == NULL)
+                return gs_error_set(err, GS_ENOMEM, "out of memory");
+            return add_xref(r, index, "commitment.parent", &st->u.commitment.parent,
+                            GS_BODY_COMMITMENT, err);
+        }
+        break;
+    case GS_BODY_PROGRESS:
+    case GS_BODY_OUTCOME: {
+        const char *id = st->kind == GS_BODY_PROGRESS ? st->u.progress.commitment_id
+                                                      : st->u.outcome.commitment_id;
+        if (gs_rules_commitment_get(s, id, &rc_) != 0 || (c = commit_at(r, rc_.index)) == NULL)
+            break; /* the rule book accepted it, so it exists: nothing to add */
+        if (st->kind == GS_BODY_PROGRESS) {
+            c->progress_count++;
+            c->has_progress = true;
+            c->last_progress = st->u.progress.value;
+        } else {
+            c->has_outcome = true;
+            c->outcome_value = st->u.outcome.value;
+            c->outcome_time = st->issued_at;
+            c->outcome_index = index;
+        }
+        break;
+    }
+    case GS_BODY_FINDING:
+    case GS_BODY_FEEDBACK: {
+        if (PUSH(r->items, err) != 0)
+            return GS_ENOMEM;
+        item_rec *it = &r->items.v[r->items.n - 1];
+        const gs_ref *about = NULL;
+        it->log = r->cur;
+        it->index = index;
+        it->kind = st->kind;
+        it->signer = st->signer;
+        it->issued_at = st->issued_at;
+        if (st->kind == GS_BODY_FINDING) {
+            it->severity = st->u.finding.severity;
+            it->text = short_text(st->u.finding.text);
+            about = &st->u.finding.about;
+        } else {
+            it->text = short_text(st->u.feedback.text);
+            if (st->u.feedback.has_about)
+                about = &st->u.feedback.about;
+        }
+        if (it->text == NULL)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+        if (about != NULL) {
+            it->has_about = true;
+            it->about_index = about->index;
+            it->about_leaf = about->leaf_hash;
+            if ((it->about_origin = xstrdup(about->origin)) == NULL)
+                return gs_error_set(err, GS_ENOMEM, "out of memory");
+            return add_xref(r, index,
+                            st->kind == GS_BODY_FINDING ? "finding.about" : "feedback.about", about,
+                            GS_BODY_NONE, err);
+        }
+        break;
+    }
+    case GS_BODY_RESPONSE: {
+        item_rec *it = item_at(r, r->cur, st->u.response.to.index);
+        if (it != NULL && !it->responded) {
+            it->responded = true;
+            it->response_time = st->issued_at;
+            it->response_index = index;
+            it->response_by = st->signer;
+        }
+        break;
+    }
+    default: break;
+    }
+    return 0;
+}
+
+static size_t person_for(cli_report *r, const gs_pubkey *k, const char *name, gs_error *err)
+{
+    size_t p = keymap_get(&r->persons, k);
+    if (p != SIZE_MAX)
+        return p;
+    if (PUSH(r->people, err) != 0)
+        return SIZE_MAX;
+    person_rec *pr = &r->people.v[r->people.n - 1];
+    pr->key = *k;
+    if ((pr->name = xstrdup(name)) == NULL || keymap_put(&r->persons, k, r->people.n - 1) != 0) {
+        gs_error_set(err, GS_ENOMEM, "out of memory");
+        return SIZE_MAX;
+    }
+    return r->people.n - 1;
+}
+
+int cli_report_end_log(cli_report *r, const gs_rules_state *s, gs_error *err)
+{
+    log_rec *l = &r->logs.v[r->cur];
+    l->first_tenure = r->tenures.n;
+    l->n_commits = r->commits.n - l->first_commit;
+    l->n_items = r->items.n - l->first_item;
+    size_t nm = gs_rules_member_count(s);
+    for (size_t i = 0; i < nm; i++) {
+        gs_rules_member m;
+        if (gs_rules_member_at(s, i, &m) != 0)
+            continue;
+        size_t p = SIZE_MAX;
+        /* A rotated key is the same person. */
+        if (m.has_predecessor)
+            p = keymap_get(&r->persons, &m.predecessor);
+        if (p == SIZE_MAX && (p = person_for(r, &m.key, m.name, err)) == SIZE_MAX)
+            return GS_ENOMEM;
+        if (keymap_put(&r->persons, &m.key, p) != 0 || PUSH(r->tenures, err) != 0)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+        tenure_rec *t = &r->tenures.v[r->tenures.n - 1];
+        l = &r->logs.v[r->cur];
+        t->log = r->cur;
+        t->person = p;
+        t->key = m.key;
+        t->role = m.role;
+        t->since = m.since_time;
+        t->since_index = m.since_index;
+        t->ended = m.ended;
+        t->until = m.until_time;
+        t->until_index = m.until_index;
+        if ((t->title = xstrdup(m.title)) == NULL)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+        /* The latest name a person was appointed under is theirs. */
+        free(r->people.v[p].name);
+        if ((r->people.v[p].name = xstrdup(m.name)) == NULL)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+    }
+    l->n_tenures = r->tenures.n - l->first_tenure;
+    /* Commitments follow their owner through key rotations. */
+    for (size_t i = l->first_commit; i < r->commits.n; i++) {
+        gs_rules_commitment c;
+        if (gs_rules_commitment_get(s, r->commits.v[i].id, &c) == 0)
+            r->commits.v[i].owner = c.owner_current;
+    }
+    r->cur = SIZE_MAX;
+    return 0;
+}
+
+int cli_report_add_log(cli_report *r, const cli_replay *rp, const cli_trusted *t,
+                       const char *skipped_reason, gs_error *err)
+{
+    size_t at;
+    int rc = add_log_rec(r, rp->origin, &at, err);
+    if (rc != 0)
+        return rc;
+    log_rec *l = &r->logs.v[at];
+    l->verified_done = true;
+    l->entries_verified = rp->verified;
+    l->entries_replayed = rp->replayed;
+    l->n_failures = rp->n_failures;
+    if ((l->failures = json_array()) == NULL || (l->witnesses = json_array()) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < rp->n_kept; i++)
+        json_array_append_new(l->failures, json_string(rp->failures[i]));
+    if (skipped_reason != NULL) {
+        l->skipped = strdup(skipped_reason);
+        json_array_append_new(l->failures, json_string(skipped_reason));
+        l->n_failures++;
+    }
+    if (t != NULL && t->note != NULL) {
+        l->size = t->cp.size;
+        l->root = t->cp.root;
+        for (size_t i = 0; i < t->n_witnesses; i++) {
+            char ts[32];
+            json_t *w = json_object();
+            cli_format_time(t->witness_time[i], ts, sizeof ts);
+            json_object_set_new(w, "name", json_string(t->witness[i]));
+            json_object_set_new(w, "time", json_string(ts));
+            json_array_append_new(l->witnesses, w);
+        }
+    }
+    if (l->n_failures > 0)
+        r->failed = true;
+    return 0;
+}
+
+bool cli_report_failed(const cli_report *r)
+{
+    return r->failed;
+}
+
+/* ---------------------------------------------------------------- finish */
+
+static const char *commit_status(const cli_report *r, const commit_rec *c, bool *late)
+{
+    *late = false;
+    if (c->has_outcome && c->outcome_time <= r->as_of) {
+        bool met = c->dir == GS_DIRECTION_AT_MOST ? c->outcome_value <= c->target
+                                                  : c->outcome_value >= c->target;
+        *late = c->outcome_time > c->deadline;
+        return met ? "delivered" : "missed";
+    }
+    return c->deadline < r->as_of ? "overdue" : "open";
+}
+
+static const char *item_status(const cli_report *r, const item_rec *it)
+{
+    int64_t due = it->issued_at + r->response_days * 86400;
+    if (it->responded && it->response_time <= r->as_of)
+        return it->response_time <= due ? "responded" : "responded-late";
+    return r->as_of > due ? "unanswered" : "pending";
+}
+
+static json_t *jtime(int64_t t)
+{
+    char s[32];
+    cli_format_time(t, s, sizeof s);
+    return json_string(s);
+}
+
+static json_t *jkey(const gs_pubkey *k)
+{
+    return cli_json_b64(k->b, 32);
+}
+
+static json_t *jfixed(int64_t v)
+{
+    char s[48];
+    gs_fixed_format(v, s, sizeof s);
+    return json_string(s);
+}
+
+static json_t *person_ref(cli_report *r, const gs_pubkey *k)
+{
+    json_t *o = json_object();
+    size_t p = keymap_get(&r->persons, k);
+    json_object_set_new(o, "name", p != SIZE_MAX ? json_string(r->people.v[p].name) : json_null());
+    json_object_set_new(o, "key", jkey(k));
+    return o;
+}
+
+/* The head of log at time t, or NULL. */
+static const tenure_rec *head_at(const cli_report *r, size_t log, int64_t t)
+{
+    const log_rec *l = &r->logs.v[log];
+    for (size_t i = l->first_tenure; i < l->first_tenure + l->n_tenures; i++) {
+        const tenure_rec *tr = &r->tenures.v[i];
+        if (tr->role == GS_ROLE_HEAD && tr->since <= t &&
+            (tr->ended == GS_TENURE_ACTIVE || tr->until > t))
+            return tr;
+    }
+    return NULL;
+}
+
+static json_t *commitment_json(cli_report *r, const commit_rec *c)
+{
+    json_t *o = json_object();
+    bool late;
+    const char *status = commit_status(r, c, &late);
+    json_object_set_new(o, "origin", json_string(r->logs.v[c->log].origin));
+    json_object_set_new(o, "index", json_integer((json_int_t)c->index));
+    json_object_set_new(o, "id", json_string(c->id));
+    json_object_set_new(o, "title", json_string(c->title));
+    json_object_set_new(o, "indicator", json_string(c->indicator));
+    json_object_set_new(o, "unit_of_measure", json_string(c->uom));
+    json_object_set_new(o, "target", jfixed(c->target));
+    json_object_set_new(o, "direction", json_string(gs_direction_name(c->dir)));
+    json_object_set_new(o, "deadline", jtime(c->deadline));
+    json_object_set_new(o, "status", json_string(status));
+    json_object_set_new(o, "owner", person_ref(r, &c->owner));
+    if (c->has_outcome && c->outcome_time <= r->as_of) {
+        json_object_set_new(o, "outcome", jfixed(c->outcome_value));
+        json_object_set_new(o, "outcome_time", jtime(c->outcome_time));
+        json_object_set_new(o, "late", json_boolean(late));
+    } else {
+        json_object_set_new(o, "outcome", json_null());
+    }
+    json_object_set_new(o, "progress_reports", json_integer((json_int_t)c->progress_count));
+    if (c->has_parent) {
+        char ref[GS_MAX_ORIGIN + 32];
+        snprintf(ref, sizeof ref, "%s:%llu", c->parent_origin, (unsigned long long)c->parent_index);
+        json_object_set_new(o, "parent", json_string(ref));
+    } else {
+        json_object_set_new(o, "parent", json_null());
+    }
+    return o;
+}
+
+static json_t *item_json(cli_report *r, const item_rec *it)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "kind", json_string(gs_body_name(it->kind)));
+    json_object_set_new(o, "origin", json_string(r->logs.v[it->log].origin));
+    json_object_set_new(o, "index", json_integer((json_int_t)it->index));
+    json_object_set_new(o, "issued_at", jtime(it->issued_at));
+    json_object_set_new(o, "by", person_ref(r, &it->signer));
+    if (it->kind == GS_BODY_FINDING)
+        json_object_set_new(o, "severity", json_string(gs_severity_name(it->severity)));
+    json_object_set_new(o, "text", json_string(it->text));
+    if (it->has_about) {
+        char ref[GS_MAX_ORIGIN + 32];
+        snprintf(ref, sizeof ref, "%s:%llu", it->about_origin, (unsigned long long)it->about_index);
+        json_object_set_new(o, "about", json_string(ref));
+    } else {
+        json_object_set_new(o, "about", json_null());
+    }
+    json_object_set_new(o, "addressed_to",
+                        it->has_addressee ? person_ref(r, &it->addressee) : json_null());
+    json_object_set_new(o, "response_due", jtime(it->issued_at + r->response_days * 86400));
+    json_object_set_new(o, "status", json_string(item_status(r, it)));
+    if (it->responded && it->response_time <= r->as_of) {
+        json_object_set_new(o, "responded_at", jtime(it->response_time));
+        json_object_set_new(o, "response_index", json_integer((json_int_t)it->response_index));
+        json_object_set_new(o, "response_by", person_ref(r, &it->response_by));
+    }
+    return o;
+}
+
+static size_t find_commit(const cli_report *r, size_t log, uint64_t index)
+{
+    const log_rec *l = &r->logs.v[log];
+    size_t lo = l->first_commit, hi = l->first_commit + l->n_commits;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->commits.v[mid].index < index)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < l->first_commit + l->n_commits && r->commits.v[lo].index == index ? lo : SIZE_MAX;
+}
+
+static json_t *tree_json(cli_report *r, size_t ci, int depth)
+{
+    const commit_rec *c = &r->commits.v[ci];
+    bool late;
+    json_t *o = json_object(), *kids = json_array();
+    json_object_set_new(o, "origin", json_string(r->logs.v[c->log].origin));
+    json_object_set_new(o, "index", json_integer((json_int_t)c->index));
+    json_object_set_new(o, "id", json_string(c->id));
+    json_object_set_new(o, "title", json_string(c->title));
+    json_object_set_new(o, "owner", person_ref(r, &c->owner));
+    json_object_set_new(o, "status", json_string(commit_status(r, c, &late)));
+    json_object_set_new(o, "deadline", jtime(c->deadline));
+    /* Links need a matching leaf hash into an earlier entry, so they cannot
+     * loop; the depth bound is a second guard. */
+    if (depth < 64)
+        for (size_t k = c->first_child; k != SIZE_MAX; k = r->commits.v[k].next_sibling)
+            json_array_append_new(kids, tree_json(r, k, depth + 1));
+    json_object_set_new(o, "children", kids);
+    return o;
+}
+
+int cli_report_finish(cli_report *r, cli_leafdb *db, gs_error *err)
+{
+    json_t *doc = json_object(), *logs = json_array(), *refs = json_object(),
+           *ref_failed = json_array(), *ref_unchecked = json_array(), *people = json_array(),
+           *units = json_array(), *trees = json_array();
+    uint64_t ref_ok = 0;
+    int rc = 0;
+    if (doc == NULL || logs == NULL || refs == NULL || ref_failed == NULL ||
+        ref_unchecked == NULL || people == NULL || units == NULL || trees == NULL) {
+        rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* Cross-log references against what was fetched. */
+    for (size_t i = 0; i < r->xrefs.n; i++) {
+        const xref_rec *x = &r->xrefs.v[i];
+        char from[GS_MAX_ORIGIN + 32], to[GS_MAX_ORIGIN + 32];
+        size_t log;
+        cli_leaf lf = {0};
+        gs_error gerr = {0};
+        snprintf(from, sizeof from, "%s:%llu", r->logs.v[x->log].origin,
+                 (unsigned long long)x->index);
+        snprintf(to, sizeof to, "%s:%llu", x->origin, (unsigned long long)x->to_index);
+        json_t *o = json_object();
+        json_object_set_new(o, "from", json_string(from));
+        json_object_set_new(o, "field", json_string(x->field));
+        json_object_set_new(o, "to", json_string(to));
+        const char *why = NULL;
+        if (cli_leafdb_find(db, x->origin, &log) != 0) {
+            json_object_set_new(o, "reason", json_string("that log was not audited"));
+            json_array_append_new(ref_unchecked, o);
+            continue;
+        }
+        if (cli_leafdb_get(db, log, x->to_index, &lf, &gerr) != 0)
+            why = gerr.code == GS_ENOTFOUND ? "no such entry in the log as audited"
+                                            : "the leaf record could not be read";
+        else if (memcmp(lf.leaf.b, x->leaf.b, 32) != 0)
+            why = "the leaf hash does not match the entry at that index";
+        else if (x->want != GS_BODY_NONE && lf.kind != x->want)
+            why = "the entry at that index is not a commitment";
+        if (why != NULL) {
+            json_object_set_new(o, "reason", json_string(why));
+            json_array_append_new(ref_failed, o);
+            r->failed = true;
+        } else {
+            json_decref(o);
+            ref_ok++;
+        }
+    }
+    /* Who each finding and feedback is addressed to: the signer of the
+     * entry it is about, as the leaf record has it (hash checked). */
+    for (size_t i = 0; i < r->items.n; i++) {
+        item_rec *it = &r->items.v[i];
+        size_t log;
+        cli_leaf lf = {0};
+        if (it->has_about && cli_leafdb_find(db, it->about_origin, &log) == 0 &&
+            cli_leafdb_get(db, log, it->about_index, &lf, NULL) == 0 &&
+            memcmp(lf.leaf.b, it->about_leaf.b, 32) == 0 && lf.kind != GS_BODY_NONE) {
+            it->has_addressee = true;
+            it->addressee = lf.signer;
+        }
+    }
+    /* Delegation links: a parent that is a commitment with the same leaf. */
+    for (size_t i = 0; i < r->commits.n; i++) {
+        commit_rec *c = &r->commits.v[i];
+        size_t log = c->has_parent ? find_log(r, c->parent_origin) : SIZE_MAX;
+        size_t p = log != SIZE_MAX ? find_commit(r, log, c->parent_index) : SIZE_MAX;
+        if (p == SIZE_MAX || memcmp(r->commits.v[p].leaf.b, c->parent_leaf.b, 32) != 0)
+            continue;
+        c->parent = p;
+    }
+    /* Children in log order: link from the last so the list reads forward. */
+    for (size_t i = r->commits.n; i-- > 0;) {
+        commit_rec *c = &r->commits.v[i];
+        if (c->parent == SIZE_MAX)
+            continue;
+        c->next_sibling = r->commits.v[c->parent].first_child;
+        r->commits.v[c->parent].first_child = i;
+    }
+    for (size_t i = 0; i < r->commits.n; i++)
+        if (r->commits.v[i].parent == SIZE_MAX && r->commits.v[i].first_child != SIZE_MAX)
+            json_array_append_new(trees, tree_json(r, i, 0));
+
+    /* Logs. */
+    for (size_t i = 0; i < r->logs.n; i++) {
+        log_rec *l = &r->logs.v[i];
+        json_t *o = json_object(), *cp = json_object();
+        json_object_set_new(o, "origin", json_string(l->origin));
+        json_object_set_new(o, "name", l->name ? json_string(l->name) : json_null());
+        json_object_set_new(o, "status",
+                            json_string(l->skipped          ? "skipped"
+                                        : l->n_failures > 0 ? "failed"
+                                                            : "verified"));
+        json_object_set_new(cp, "size", json_integer((json_int_t)l->size));
+        json_object_set_new(cp, "root_b64", cli_json_b64(l->root.b, 32));
+        json_object_set_new(cp, "witnesses",
+                            l->witnesses ? json_incref(l->witnesses) : json_array());
+        json_object_set_new(o, "checkpoint", l->skipped ? json_null() : cp);
+        if (l->skipped)
+            json_decref(cp);
+        json_object_set_new(o, "entries_verified", json_integer((json_int_t)l->entries_verified));
+        json_object_set_new(o, "entries_replayed", json_integer((json_int_t)l->entries_replayed));
+        json_object_set_new(o, "failure_count", json_integer((json_int_t)l->n_failures));
+        json_object_set_new(o, "failures", l->failures ? json_incref(l->failures) : json_array());
+        json_array_append_new(logs, o);
+    }
+    /* People. */
+    for (size_t p = 0; p < r->people.n; p++) {
+        json_t *o = json_object(), *roles = json_array(), *cs = json_array(), *ad = json_array(),
+               *keys = json_array(), *sum = json_object();
+        uint64_t n_del = 0, n_mis = 0, n_ovd = 0, n_open = 0, n_unans = 0;
+        json_object_set_new(o, "name", json_string(r->people.v[p].name));
+        json_object_set_new(o, "key", jkey(&r->people.v[p].key));
+        for (size_t i = 0; i < r->tenures.n; i++) {
+            const tenure_rec *t = &r->tenures.v[i];
+            if (t->person != p)
+                continue;
+            json_t *x = json_object();
+            json_object_set_new(x, "origin", json_string(r->logs.v[t->log].origin));
+            json_object_set_new(x, "role", json_string(gs_role_name(t->role)));
+            json_object_set_new(x, "title", json_string(t->title));
+            json_object_set_new(x, "key", jkey(&t->key));
+            json_object_set_new(x, "since", jtime(t->since));
+            json_object_set_new(x, "since_index", json_integer((json_int_t)t->since_index));
+            json_object_set_new(x, "until",
+                                t->ended == GS_TENURE_ACTIVE ? json_null() : jtime(t->until));
+            json_object_set_new(x, "ended", json_string(gs_tenure_end_name(t->ended)));
+            json_array_append_new(roles, x);
+            bool seen = false;
+            for (size_t k = 0; k < json_array_size(keys); k++) {
+                json_t *kk = jkey(&t->key);
+                seen |= json_equal(kk, json_array_get(keys, k));
+                json_decref(kk);
+            }
+            if (!seen)
+                json_array_append_new(keys, jkey(&t->key));
+        }
+        for (size_t i = 0; i < r->commits.n; i++) {
+            const commit_rec *c = &r->commits.v[i];
+            if (keymap_get(&r->persons, &c->owner) != p)
+                continue;
+            bool late;
+            const char *s = commit_status(r, c, &late);
+            n_del += strcmp(s, "delivered") == 0;
+            n_mis += strcmp(s, "missed") == 0;
+            n_ovd += strcmp(s, "overdue") == 0;
+            n_open += strcmp(s, "open") == 0;
+            json_array_append_new(cs, commitment_json(r, c));
+        }
+        for (size_t i = 0; i < r->items.n; i++) {
+            const item_rec *it = &r->items.v[i];
+            if (!it->has_addressee || keymap_get(&r->persons, &it->addressee) != p)
+                continue;
+            n_unans += strcmp(item_status(r, it), "unanswered") == 0;
+            json_array_append_new(ad, item_json(r, it));
+        }
+        json_object_set_new(sum, "delivered", json_integer((json_int_t)n_del));
+        json_object_set_new(sum, "missed", json_integer((json_int_t)n_mis));
+        json_object_set_new(sum, "overdue", json_integer((json_int_t)n_ovd));
+        json_object_set_new(sum, "open", json_integer((json_int_t)n_open));
+        json_object_set_new(sum, "unanswered", json_integer((json_int_t)n_unans));
+        json_object_set_new(o, "keys", keys);
+        json_object_set_new(o, "roles", roles);
+        json_object_set_new(o, "commitments", cs);
+        json_object_set_new(o, "addressed", ad);
+        json_object_set_new(o, "summary", sum);
+        json_array_append_new(people, o);
+    }
+    /* Units: heads over time, and who was head at each deadline missed or
+     * passed without an outcome. */
+    for (size_t i = 0; i < r->logs.n; i++) {
+        const log_rec *l = &r->logs.v[i];
+        if (l->name == NULL)
+            continue; /* not replayed */
+        json_t *o = json_object(), *heads = json_array(), *dl = json_array(), *its = json_array();
+        json_object_set_new(o, "origin", json_string(l->origin));
+        json_object_set_new(o, "name", json_string(l->name));
+        json_object_set_new(o, "tier", json_string(gs_tier_name(l->tier)));
+        json_object_set_new(o, "parent", l->parent ? json_string(l->parent) : json_null());
+        for (size_t k = l->first_tenure; k < l->first_tenure + l->n_tenures; k++) {
+            const tenure_rec *t = &r->tenures.v[k];
+            if (t->role != GS_ROLE_HEAD)
+                continue;
+            json_t *h = person_ref(r, &t->key);
+            json_object_set_new(h, "since", jtime(t->since));
+            json_object_set_new(h, "until",
+                                t->ended == GS_TENURE_ACTIVE ? json_null() : jtime(t->until));
+            json_object_set_new(h, "ended", json_string(gs_tenure_end_name(t->ended)));
+            json_array_append_new(heads, h);
+        }
+        for (size_t k = l->first_commit; k < l->first_commit + l->n_commits; k++) {
+            const commit_rec *c = &r->commits.v[k];
+            bool late;
+            const char *s = commit_status(r, c, &late);
+            if (strcmp(s, "missed") != 0 && strcmp(s, "overdue") != 0)
+                continue;
+            json_t *d = json_object();
+            const tenure_rec *h = head_at(r, i, c->deadline);
+            json_object_set_new(d, "index", json_integer((json_int_t)c->index));
+            json_object_set_new(d, "id", json_string(c->id));
+            json_object_set_new(d, "title", json_string(c->title));
+            json_object_set_new(d, "deadline", jtime(c->deadline));
+            json_object_set_new(d, "status", json_string(s));
+            json_object_set_new(d, "owner", person_ref(r, &c->owner));
+            if (h != NULL) {
+                json_t *hj = person_ref(r, &h->key);
+                json_object_set_new(hj, "still_in_office",
+                                    json_boolean(h->ended == GS_TENURE_ACTIVE));
+                json_object_set_new(d, "head_at_deadline", hj);
+            } else {
+                json_object_set_new(d, "head_at_deadline", json_null());
+            }
+            json_array_append_new(dl, d);
+        }
+        for (size_t k = l->first_item; k < l->first_item + l->n_items; k++)
+            json_array_append_new(its, item_json(r, &r->items.v[k]));
+        json_object_set_new(o, "heads", heads);
+        json_object_set_new(o, "deadlines_failed", dl);
+        json_object_set_new(o, "findings_and_feedback", its);
+        json_array_append_new(units, o);
+    }
+    json_object_set_new(refs, "checked", json_integer((json_int_t)ref_ok));
+    json_object_set_new(refs, "failed", ref_failed);
+    json_object_set_new(refs, "unchecked", ref_unchecked);
+    ref_failed = ref_unchecked = NULL;
+    json_object_set_new(doc, "as_of", jtime(r->as_of));
+    json_object_set_new(doc, "as_of_unix", json_integer(r->as_of));
+    json_object_set_new(doc, "response_days", json_integer(r->response_days));
+    json_object_set_new(doc, "hub", r->hub ? json_string(r->hub) : json_null());
+    json_object_set_new(doc, "verified", json_boolean(!r->failed));
+    json_object_set_new(doc, "logs", logs);
+    json_object_set_new(doc, "references", refs);
+    json_object_set_new(doc, "people", people);
+    json_object_set_new(doc, "units", units);
+    json_object_set_new(doc, "delegation", trees);
+    logs = refs = people = units = trees = NULL;
+    json_decref(r->doc);
+    r->doc = doc;
+    doc = NULL;
+out:
+    json_decref(doc);
+    json_decref(logs);
+    json_decref(refs);
+    json_decref(ref_failed);
+    json_decref(ref_unchecked);
+    json_decref(people);
+    json_decref(units);
+    json_decref(trees);
+    return rc;
+}
+
+json_t *cli_report_json(cli_report *r)
+{
+    return r->doc;
+}
+
+/* ---------------------------------------------------------------- output */
+
+static const char *js(json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s != NULL ? s : "-";
+}
+
+static long long ji(json_t *o, const char *k)
+{
+    return (long long)json_integer_value(json_object_get(o, k));
+}
+
+static const char *who(json_t *p)
+{
+    const char *n = json_string_value(json_object_get(p, "name"));
+    return n != NULL ? n : json_string_value(json_object_get(p, "key"));
+}
+
+/* Text: untrusted strings are printed as they are, but never as a format,
+ * and control characters never reach here (wire.h refuses them) except
+ * newlines and tabs, which are flattened. */
+static void put_flat(FILE *f, const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++)
+        fputc(*s == '\n' || *s == '\t' ? ' ' : *s, f);
+}
+
+static void write_tree_text(FILE *f, json_t *n, int depth)
+{
+    fprintf(f, "  %*s- ", depth * 4, "");
+    put_flat(f, js(n, "origin"));
+    fprintf(f, " %s \"", js(n, "id"));
+    put_flat(f, js(n, "title"));
+    fprintf(f, "\" owner ");
+    put_flat(f, who(json_object_get(n, "owner")));
+    fprintf(f, ": %s (deadline %s)\n", js(n, "status"), js(n, "deadline"));
+    size_t i;
+    json_t *k;
+    json_array_foreach(json_object_get(n, "children"), i, k) write_tree_text(f, k, depth + 1);
+}
+
+static void write_text(json_t *d, FILE *f)
+{
+    size_t i, j;
+    json_t *v, *w;
+    fprintf(f, "giamsat audit as of %s%s%s\n", js(d, "as_of"),
+            json_is_string(json_object_get(d, "hub")) ? " from hub " : "",
+            json_is_string(json_object_get(d, "hub")) ? js(d, "hub") : "");
+    fprintf(f, "verification: %s\n\n",
+            json_is_true(json_object_get(d, "verified")) ? "everything verified"
+                                                         : "FAILED (see below)");
+    fprintf(f, "LOGS\n  %-40s %-9s %10s %10s %10s  %s\n", "origin", "status", "size", "verified",
+            "replayed", "witnesses");
+    json_array_foreach(json_object_get(d, "logs"), i, v)
+    {
+        json_t *cp = json_object_get(v, "checkpoint");
+        fprintf(f, "  %-40s %-9s %10lld %10lld %10lld  ", js(v, "origin"), js(v, "status"),
+                cp ? ji(cp, "size") : 0LL, ji(v, "entries_verified"), ji(v, "entries_replayed"));
+        json_array_foreach(json_object_get(cp, "witnesses"), j, w)
+            fprintf(f, "%s%s", j ? ", " : "", js(w, "name"));
+        fputc('\n', f);
+        json_array_foreach(json_object_get(v, "failures"), j, w)
+        {
+            fprintf(f, "      FAILED: ");
+            put_flat(f, json_string_value(w));
+            fputc('\n', f);
+        }
+    }
+    json_t *refs = json_object_get(d, "references");
+    fprintf(f, "\nCROSS-LOG REFERENCES: %lld checked, %zu failed, %zu unchecked\n",
+            ji(refs, "checked"), json_array_size(json_object_get(refs, "failed")),
+            json_array_size(json_object_get(refs, "unchecked")));
+    json_array_foreach(json_object_get(refs, "failed"), i, v)
+        fprintf(f, "  FAILED %s %s -> %s: %s\n", js(v, "from"), js(v, "field"), js(v, "to"),
+                js(v, "reason"));
+    json_array_foreach(json_object_get(refs, "unchecked"), i, v)
+        fprintf(f, "  unchecked %s %s -> %s: %s\n", js(v, "from"), js(v, "field"), js(v, "to"),
+                js(v, "reason"));
+
+    fprintf(f, "\nPEOPLE\n");
+    json_array_foreach(json_object_get(d, "people"), i, v)
+    {
+        json_t *s = json_object_get(v, "summary");
+        fprintf(f, "  ");
+        put_flat(f, js(v, "name"));
+        fprintf(f,
+                " (%s): %lld delivered, %lld missed, %lld overdue, %lld open, %lld "
+                "unanswered\n",
+                js(v, "key"), ji(s, "delivered"), ji(s, "missed"), ji(s, "overdue"), ji(s, "open"),
+                ji(s, "unanswered"));
+        json_array_foreach(json_object_get(v, "roles"), j, w)
+        {
+            fprintf(f, "      %-9s %s  %s .. %s (%s)", js(w, "role"), js(w, "origin"),
+                    js(w, "since"), json_is_null(json_object_get(w, "until")) ? "" : js(w, "until"),
+                    js(w, "ended"));
+            fputc('\n', f);
+        }
+        json_array_foreach(json_object_get(v, "commitments"), j, w)
+        {
+            fprintf(f, "      %-9s %s %s \"", js(w, "status"), js(w, "origin"), js(w, "id"));
+            put_flat(f, js(w, "title"));
+            fprintf(f, "\" %s %s, deadline %s, outcome %s\n", js(w, "direction"), js(w, "target"),
+                    js(w, "deadline"), js(w, "outcome"));
+        }
+        json_array_foreach(json_object_get(v, "addressed"), j, w)
+        {
+            fprintf(f, "      %s %s:%lld by ", js(w, "kind"), js(w, "origin"), ji(w, "index"));
+            put_flat(f, who(json_object_get(w, "by")));
+            fprintf(f, ": %s (due %s)\n", js(w, "status"), js(w, "response_due"));
+        }
+    }
+    fprintf(f, "\nUNITS\n");
+    json_array_foreach(json_object_get(d, "units"), i, v)
+    {
+        fprintf(f, "  %s (", js(v, "origin"));
+        put_flat(f, js(v, "name"));
+        fprintf(f, ")\n");
+        json_array_foreach(json_object_get(v, "heads"), j, w)
+        {
+            fprintf(f, "      head ");
+            put_flat(f, who(w));
+            fprintf(f, " %s .. %s\n", js(w, "since"),
+                    json_is_null(json_object_get(w, "until")) ? "" : js(w, "until"));
+        }
+        json_array_foreach(json_object_get(v, "deadlines_failed"), j, w)
+        {
+            json_t *h = json_object_get(w, "head_at_deadline");
+            fprintf(f, "      %s %s \"", js(w, "status"), js(w, "id"));
+            put_flat(f, js(w, "title"));
+            fprintf(f, "\" deadline %s: head at the deadline ", js(w, "deadline"));
+            put_flat(f, json_is_object(h) ? who(h) : "(none)");
+            if (json_is_object(h) && !json_is_true(json_object_get(h, "still_in_office")))
+                fprintf(f, " (since left)");
+            fputc('\n', f);
+        }
+    }
+    fprintf(f, "\nDELEGATION\n");
+    json_array_foreach(json_object_get(d, "delegation"), i, v) write_tree_text(f, v, 0);
+}
+
+/* HTML: every string goes through html_put, statements are untrusted. */
+static void html_put(FILE *f, const char *s)
+{
+    for (; s != NULL && *s != '\0'; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+static void td(FILE *f, const char *s)
+{
+    fputs("<td>", f);
+    html_put(f, s);
+    fputs("</td>", f);
+}
+
+static void td_status(FILE *f, const char *s)
+{
+    fputs("<td class=\"s-", f);
+    html_put(f, s);
+    fputs("\">", f);
+    html_put(f, s);
+    fputs("</td>", f);
+}
+
+static void write_tree_html(FILE *f, json_t *n, int depth)
+{
+    fputs("<li>", f);
+    html_put(f, js(n, "origin"));
+    fputs(" <b>", f);
+    html_put(f, js(n, "id"));
+    fputs("</b> ", f);
+    html_put(f, js(n, "title"));
+    fputs(" — ", f);
+    html_put(f, who(json_object_get(n, "owner")));
+    fputs(": <span class=\"s-", f);
+    html_put(f, js(n, "status"));
+    fputs("\">", f);
+    html_put(f, js(n, "status"));
+    fputs("</span>", f);
+    json_t *kids = json_object_get(n, "children");
+    if (json_array_size(kids) > 0 && depth < 64) {
+        size_t i;
+        json_t *k;
+        fputs("<ul>", f);
+        json_array_foreach(kids, i, k) write_tree_html(f, k, depth + 1);
+        fputs("</ul>", f);
+    }
+    fputs("</li>\n", f);
+}
+
+static void write_html(json_t *d, FILE *f)
+{
+    size_t i, j;
+    json_t *v, *w;
+    char num[32];
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+          "<title>giamsat audit</title>\n<style>\n"
+          "body{font-family:sans-serif;margin:2em;color:#222}\n"
+          "table{border-collapse:collapse;margin:0.5em 0 1.5em}\n"
+          "td,th{border:1px solid #bbb;padding:0.25em 0.6em;text-align:left;vertical-align:top}\n"
+          "th{background:#eee}\n.s-delivered,.s-verified,.s-responded{color:#176d2b}\n"
+          ".s-missed,.s-failed,.s-unanswered{color:#a11;font-weight:bold}\n"
+          ".s-overdue,.s-responded-late,.s-skipped{color:#b35c00;font-weight:bold}\n"
+          "code{font-size:0.85em}\n</style></head><body>\n",
+          f);
+    fputs("<h1>giamsat audit</h1>\n<p>As of ", f);
+    html_put(f, js(d, "as_of"));
+    if (json_is_string(json_object_get(d, "hub"))) {
+        fputs(", from hub ", f);
+        html_put(f, js(d, "hub"));
+    }
+    fputs(". Verification: ", f);
+    fputs(json_is_true(json_object_get(d, "verified"))
+              ? "<span class=\"s-verified\">everything verified</span>"
+              : "<span class=\"s-failed\">FAILED</span>",
+          f);
+    fputs(".</p>\n<h2>Logs</h2>\n<table><tr><th>origin</th><th>status</th><th>size</th>"
+          "<th>entries verified</th><th>replayed</th><th>witnesses</th><th>failures</th></tr>\n",
+          f);
+    json_array_foreach(json_object_get(d, "logs"), i, v)
+    {
+        json_t *cp = json_object_get(v, "checkpoint");
+        fputs("<tr>", f);
+        td(f, js(v, "origin"));
+        td_status(f, js(v, "status"));
+        snprintf(num, sizeof num, "%lld", cp ? ji(cp, "size") : 0LL);
+        td(f, num);
+        snprintf(num, sizeof num, "%lld", ji(v, "entries_verified"));
+        td(f, num);
+        snprintf(num, sizeof num, "%lld", ji(v, "entries_replayed"));
+        td(f, num);
+        fputs("<td>", f);
+        json_array_foreach(json_object_get(cp, "witnesses"), j, w)
+        {
+            if (j)
+                fputs(", ", f);
+            html_put(f, js(w, "name"));
+        }
+        fputs("</td><td>", f);
+        json_array_foreach(json_object_get(v, "failures"), j, w)
+        {
+            html_put(f, json_string_value(w));
+            fputs("<br>", f);
+        }
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n<h2>People</h2>\n", f);
+    json_array_foreach(json_object_get(d, "people"), i, v)
+    {
+        fputs("<h3>", f);
+        html_put(f, js(v, "name"));
+        fputs("</h3>\n<p><code>", f);
+        html_put(f, js(v, "key"));
+        fputs("</code></p>\n<table><tr><th>role</th><th>log</th><th>title</th><th>since</th>"
+              "<th>until</th><th>ended</th></tr>\n",
+              f);
+        json_array_foreach(json_object_get(v, "roles"), j, w)
+        {
+            fputs("<tr>", f);
+            td(f, js(w, "role"));
+            td(f, js(w, "origin"));
+            td(f, js(w, "title"));
+            td(f, js(w, "since"));
+            td(f, json_is_null(json_object_get(w, "until")) ? "" : js(w, "until"));
+            td(f, js(w, "ended"));
+            fputs("</tr>\n", f);
+        }
+        fputs("</table>\n", f);
+        if (json_array_size(json_object_get(v, "commitments")) > 0) {
+            fputs("<table><tr><th>commitment</th><th>title</th><th>target</th><th>deadline</th>"
+                  "<th>outcome</th><th>status</th></tr>\n",
+                  f);
+            json_array_foreach(json_object_get(v, "commitments"), j, w)
+            {
+                char tg[160];
+                fputs("<tr>", f);
+                td(f, js(w, "id"));
+                td(f, js(w, "title"));
+                snprintf(tg, sizeof tg, "%s %s", js(w, "direction"), js(w, "target"));
+                fputs("<td>", f);
+                html_put(f, tg);
+                fputs(" ", f);
+                html_put(f, js(w, "unit_of_measure"));
+                fputs("</td>", f);
+                td(f, js(w, "deadline"));
+                td(f, js(w, "outcome"));
+                td_status(f, js(w, "status"));
+                fputs("</tr>\n", f);
+            }
+            fputs("</table>\n", f);
+        }
+        if (json_array_size(json_object_get(v, "addressed")) > 0) {
+            fputs("<table><tr><th>addressed to them</th><th>by</th><th>text</th><th>due</th>"
+                  "<th>status</th></tr>\n",
+                  f);
+            json_array_foreach(json_object_get(v, "addressed"), j, w)
+            {
+                fputs("<tr>", f);
+                td(f, js(w, "kind"));
+                td(f, who(json_object_get(w, "by")));
+                td(f, js(w, "text"));
+                td(f, js(w, "response_due"));
+                td_status(f, js(w, "status"));
+                fputs("</tr>\n", f);
+            }
+            fputs("</table>\n", f);
+        }
+    }
+    fputs("<h2>Units</h2>\n", f);
+    json_array_foreach(json_object_get(d, "units"), i, v)
+    {
+        fputs("<h3>", f);
+        html_put(f, js(v, "name"));
+        fputs(" <small>", f);
+        html_put(f, js(v, "origin"));
+        fputs("</small></h3>\n<table><tr><th>head</th><th>since</th><th>until</th></tr>\n", f);
+        json_array_foreach(json_object_get(v, "heads"), j, w)
+        {
+            fputs("<tr>", f);
+            td(f, who(w));
+            td(f, js(w, "since"));
+            td(f, json_is_null(json_object_get(w, "until")) ? "" : js(w, "until"));
+            fputs("</tr>\n", f);
+        }
+        fputs("</table>\n", f);
+        if (json_array_size(json_object_get(v, "deadlines_failed")) > 0) {
+            fputs("<table><tr><th>commitment</th><th>title</th><th>deadline</th><th>status</th>"
+                  "<th>head at the deadline</th></tr>\n",
+                  f);
+            json_array_foreach(json_object_get(v, "deadlines_failed"), j, w)
+            {
+                json_t *h = json_object_get(w, "head_at_deadline");
+                fputs("<tr>", f);
+                td(f, js(w, "id"));
+                td(f, js(w, "title"));
+                td(f, js(w, "deadline"));
+                td_status(f, js(w, "status"));
+                td(f, json_is_object(h) ? who(h) : "(none)");
+                fputs("</tr>\n", f);
+            }
+            fputs("</table>\n", f);
+        }
+    }
+    fputs("<h2>Delegation</h2>\n<ul>\n", f);
+    json_array_foreach(json_object_get(d, "delegation"), i, v) write_tree_html(f, v, 0);
+    fputs("</ul>\n</body></html>\n", f);
+}
+
+int cli_report_write(cli_report *r, cli_format fmt, FILE *out, gs_error *err)
+{
+    if (r->doc == NULL)
+        return gs_error_set(err, GS_EINVAL, "the report is not finished");
+    switch (fmt) {
+    case CLI_FORMAT_JSON:
+        if (json_dumpf(r->doc, out, JSON_INDENT(2)) != 0 || fputc('\n', out) == EOF)
+            return gs_error_set(err, GS_EIO, "cannot write the report");
+        break;
+    case CLI_FORMAT_HTML: write_html(r->doc, out); break;
+    default: write_text(r->doc, out); break;
+    }
+    if (fflush(out) != 0 || ferror(out))
+        return gs_error_set(err, GS_EIO, "cannot write the report");
+    return 0;
+}
