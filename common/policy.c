@@ -231,7 +231,7 @@ bad:
 static int parse_group(gs_policy *p, const line_items *li, unsigned line, gs_error *err)
 {
     int rc;
-    size_t k, n;
+    size_t k = 0, n = 0;
     if (li->n < 4)
         return gs_error_set(err, GS_EINVAL,
                             "`group` takes a name, a threshold and at least one member "

@@ -168,7 +168,8 @@ void it_node_init(it_node *n, const char *bin_dir, const char *unit, bool tcp,
                   const char *extra_conf)
 {
     memset(n, 0, sizeof *n);
-    snprintf(n->dir, sizeof n->dir, "%s/%s", it_tmpdir(), unit);
+    if (snprintf(n->dir, sizeof n->dir, "%s/%s", it_tmpdir(), unit) >= (int)sizeof n->dir)
+        it_die("temporary folder name too long");
     snprintf(n->conf, sizeof n->conf, "%s/node.conf", n->dir);
     snprintf(n->log, sizeof n->log, "%s/node.log", n->dir);
     snprintf(n->ipc, sizeof n->ipc, "ipc://%s/node.sock", n->dir);
