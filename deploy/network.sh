@@ -54,9 +54,11 @@ vkey_of() { # KEYFILE NAME [--cosigner]
   "$gs" key show "$1" --name "$2" ${3:-}
 }
 
-add_witness() { # CONF ENDPOINT VKEY  — appends to the [witness] section
+add_witness() { # CONF ENDPOINT VKEY  — adds a line to the [witness] section
+  # The section may be followed by [log ...] sections (hub follow appends
+  # them), so the line goes right under the section's header, not at the end.
   if ! grep -q '^\[witness\]' "$1"; then printf '\n[witness]\n' >>"$1"; fi
-  printf 'witness = %s,%s\n' "$2" "$3" >>"$1"
+  sed -i "/^\[witness\]\$/a witness = $2,$3" "$1"
 }
 
 make_network() {
@@ -66,11 +68,11 @@ make_network() {
   # Fast checkpoints so a demonstration does not wait.
   local fast='s/^checkpoint_interval_ms = .*/checkpoint_interval_ms = 200/'
 
-  "$gs" node init --dir "$dir/node-central" --tier central --unit chinh-phu \
+  "$gs" node init --dir "$dir/node-chinh-phu" --tier central --unit chinh-phu \
     --name "Chinh phu (Government)" >/dev/null
-  sed -i "$fast" "$dir/node-central/node.conf"
+  sed -i "$fast" "$dir/node-chinh-phu/node.conf"
   local central_origin=giamsat/central/chinh-phu
-  local central_vkey; central_vkey=$(vkey_of "$dir/node-central/node.key" $central_origin)
+  local central_vkey; central_vkey=$(vkey_of "$dir/node-chinh-phu/node.key" $central_origin)
 
   "$gs" hub init --dir "$dir/hub-trung-uong" --name trung-uong >/dev/null
   local chub_origin=giamsat/hub/trung-uong
@@ -80,8 +82,8 @@ make_network() {
   local chub_ep=ipc://$dir/hub-trung-uong/hub.sock
 
   "$gs" hub follow --config "$dir/hub-trung-uong/hub.conf" --origin $central_origin \
-    --log-key "$central_vkey" --source "ipc://$dir/node-central/node.sock" >/dev/null
-  add_witness "$dir/node-central/node.conf" "$chub_ep" "$chub_cos"
+    --log-key "$central_vkey" --source "ipc://$dir/node-chinh-phu/node.sock" >/dev/null
+  add_witness "$dir/node-chinh-phu/node.conf" "$chub_ep" "$chub_cos"
 
   for p in "${provinces[@]}"; do
     local porigin=giamsat/province/$p
@@ -160,19 +162,55 @@ start() { # NAME CMD...
   local name=$1; shift
   local pidf=$dir/run/$name.pid
   if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then return; fi
-  "$@" 2>>"$dir/logs/$name.log" &
+  "$@" >>"$dir/logs/$name.log" 2>&1 &
   echo $! >"$pidf"
+}
+
+# Every daemon started must still run, and each socket must answer.
+wait_ready() {
+  local socks=("$dir/node-chinh-phu/node.sock" "$dir/hub-trung-uong/hub.sock")
+  for p in "${provinces[@]}"; do
+    socks+=("$dir/node-$p/node.sock" "$dir/hub-$p/hub.sock")
+    for c in $(communes_of "$p"); do
+      [ -d "$dir/node-$c" ] && socks+=("$dir/node-$c/node.sock")
+    done
+  done
+  local left=("${socks[@]}")
+  for _ in $(seq 150); do
+    for pidf in "$dir"/run/*.pid; do
+      [ -f "$pidf" ] || continue
+      if ! kill -0 "$(cat "$pidf")" 2>/dev/null; then
+        local name; name=$(basename "$pidf" .pid)
+        rm -f "$pidf"
+        say "$name failed to start; the end of $dir/logs/$name.log:" >&2
+        tail -n 5 "$dir/logs/$name.log" >&2
+        return 1
+      fi
+    done
+    local still=()
+    for s in "${left[@]}"; do
+      "$gs" checkpoint --connect "ipc://$s" --timeout 500 >/dev/null 2>&1 || still+=("$s")
+    done
+    [ ${#still[@]} -eq 0 ] && return 0
+    left=("${still[@]}")
+    sleep 0.2
+  done
+  say "not answering after 30 s: ${left[*]}" >&2
+  return 1
 }
 
 up() {
   [ -f "$dir/.made" ] || make_network
   dir=$(cd "$dir" && pwd)
   mkdir -p "$dir/run" "$dir/logs"
-  start node-central "$node_bin" --config "$dir/node-central/node.conf"
+  start node-chinh-phu "$node_bin" --config "$dir/node-chinh-phu/node.conf"
   for p in "${provinces[@]}"; do
     start "node-$p" "$node_bin" --config "$dir/node-$p/node.conf"
     for c in $(communes_of "$p"); do
-      start "node-$c" "$node_bin" --config "$dir/node-$c/node.conf"
+      # A commune node deleted for good stays gone.
+      if [ -d "$dir/node-$c" ]; then
+        start "node-$c" "$node_bin" --config "$dir/node-$c/node.conf"
+      fi
     done
   done
   start hub-trung-uong "$hub_bin" --config "$dir/hub-trung-uong/hub.conf"
@@ -185,15 +223,8 @@ up() {
     --connect "ipc://$dir/hub-trung-uong/hub.sock" "${subs[@]}" \
     --witness-key "$dir/monitor/monitor.key" --witness-name press-monitor \
     --listen "ipc://$dir/monitor/monitor.sock" --db "$dir/monitor/monitor.db"
-  # Ready when every node and hub answers.
-  for _ in $(seq 100); do
-    local ready=1
-    for s in "$dir"/node-*/node.sock "$dir"/hub-*/hub.sock; do
-      "$gs" checkpoint --connect "ipc://$s" --timeout 500 >/dev/null 2>&1 || { ready=0; break; }
-    done
-    [ $ready = 1 ] && break
-    sleep 0.2
-  done
+  # Ready when every daemon runs and every node and hub answers.
+  wait_ready || exit 1
   say "network up in $dir (logs in $dir/logs, trust file $dir/trust.policy)"
 }
 

@@ -1,42 +1,212 @@
 #!/usr/bin/env bash
-# deploy/quickstart.sh — installs, builds, and (once the daemons exist) starts a
-# local multi-tier network and plays a scenario on it.
+# deploy/quickstart.sh — see giamsat work, start to finish, on one machine.
 #
-# Today the foundation exists (the common library, its tests and benchmarks)
-# but not yet the node, the hub or the audit tools, so this script builds the
-# project, runs the benchmarks' quick mode to show the library working, and
-# says plainly what is not there yet.
+#   deploy/quickstart.sh [--keep] [--dir DIR]
+#
+# On a fresh Debian 12 it installs what is missing, builds, makes a whole
+# multi-tier network on loopback (deploy/network.sh: a central node and hub,
+# two province nodes and hubs, four commune nodes, a press monitor acting as
+# a witness), and plays a year of accountability in a minute:
+#
+#   - the government commits to a target; both provinces delegate it, and
+#     each commune takes its share (a delegation tree across five logs);
+#   - heads are appointed; one commune head lets a deadline pass, resigns,
+#     and is replaced — the successor reports the missed outcome;
+#   - one commune delivers, one misses, one is overdue, one is still open;
+#   - an inspector files a finding; a citizen complaint is answered, another
+#     is left unanswered;
+#   - the central hub's audit names who promised what, who delivered, and
+#     which head was in office at each missed deadline;
+#   - one signed statement is exported as a bundle and verified offline.
+#
+# Then it stops the network, or leaves it running with --keep.
+# GIAMSAT_BIN=<build dir> skips installing and building (the tests use it).
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$top"
-
-packages=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
-          libsodium-dev libzmq3-dev libsqlite3-dev libjansson-dev libinih-dev libcmocka-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+keep=0
+dir=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --keep) keep=1 ;;
+    --dir) dir=$2; shift ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    *) echo "usage: $0 [--keep] [--dir DIR]" >&2; exit 2 ;;
+  esac
+  shift
 done
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=()
-  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update
-  "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
-fi
 
-build=$top/build
-cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j "$(nproc)"
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-echo
-echo "giamsat: the common library is built. A quick look at what it does:"
-for b in crypto_bench store_bench merkle_bench; do
-  if [ -x "$build/bench/$b" ]; then
-    echo "== $b --quick"
-    "$build/bench/$b" --quick
+if [ -z "${GIAMSAT_BIN:-}" ]; then
+  packages=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
+            libsodium-dev libzmq3-dev libsqlite3-dev libjansson-dev libinih-dev
+            libcmocka-dev python3)
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    step "installing ${missing[*]}"
+    sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
   fi
+  step "building (Release) in $top/build"
+  cmake -S "$top" -B "$top/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$top/build" -j "$(nproc)" >/dev/null
+  export GIAMSAT_BIN=$top/build
+fi
+gs=$GIAMSAT_BIN/cli/giamsat
+
+[ -n "$dir" ] || dir=$(mktemp -d "${TMPDIR:-/tmp}/giamsat-quickstart-XXXXXX")
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
+net() { "$top/deploy/network.sh" "$1" "$dir"; }
+finish() {
+  if [ "$keep" = 1 ]; then
+    printf '\nThe network keeps running in %s.\nStop it with: %s down %s\n' "$dir" \
+      "$top/deploy/network.sh" "$dir"
+  else
+    net down >/dev/null 2>&1 || true
+  fi
+}
+trap finish EXIT
+
+step "starting the network in $dir"
+net up
+
+ipc_node() { echo "ipc://$dir/node-$1/node.sock"; }
+central_hub=ipc://$dir/hub-trung-uong/hub.sock
+mkdir -p "$dir/people"
+person() { # NAME -> key file path (created once)
+  local f=$dir/people/$1.key
+  [ -f "$f" ] || "$gs" key new --out "$f" >/dev/null
+  echo "$f"
+}
+pub() { "$gs" key show "$(person "$1")"; }
+# submit UNIT KEYFILE COMMAND ARGS... — prints the receipt JSON
+submit() {
+  local unit=$1 key=$2; shift 2
+  local cmd=$1; shift
+  "$gs" "$cmd" --connect "$(ipc_node "$unit")" --key "$key" --json "$@"
+}
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+ref_of() { # UNIT RECEIPT_JSON -> ORIGIN:INDEX:LEAFHASH
+  local origin; origin=$(printf '%s' "$2" | field origin)
+  echo "$origin:$(printf '%s' "$2" | field index):$(printf '%s' "$2" | field leaf_hash_b64)"
+}
+appoint() { # UNIT WHO NAME ROLE [TITLE]
+  submit "$1" "$dir/node-$1/node.key" appoint --person "$(pub "$2")" --name "$3" \
+    --role "$4" --title "${5:-}" --decision "QD-$RANDOM/2026" >/dev/null
+}
+
+step "appointing heads, an officer and an inspector"
+appoint chinh-phu thu-tuong "Tran Van Quoc" head "Thu tuong (Prime Minister)"
+appoint ha-noi ct-hanoi "Le Thi Hoa" head "Chu tich UBND Ha Noi"
+appoint da-nang ct-danang "Nguyen Van Son" head "Chu tich UBND Da Nang"
+appoint phuc-xa ct-phucxa "Pham Thi Lan" head "Chu tich xa Phuc Xa"
+appoint ba-dinh ct-badinh "Hoang Van Minh" head "Chu tich xa Ba Dinh"
+appoint ba-dinh tt-badinh "Do Thi Thanh" inspector "Thanh tra xa"
+appoint hai-chau ct-haichau "Vo Van Tam" head "Chu tich xa Hai Chau"
+appoint thanh-khe ct-thanhkhe "Bui Thi Mai" head "Chu tich xa Thanh Khe"
+appoint thanh-khe cb-thanhkhe "Ngo Van Duc" officer "Can bo dia chinh"
+
+step "a national commitment, delegated to both provinces and on to the communes"
+national=$(submit chinh-phu "$(person thu-tuong)" commit --id poverty-2027 \
+  --title "Bring multidimensional poverty below 3%" --indicator "poverty rate" \
+  --unit-of-measure % --target 3 --direction at-most --deadline 2027-12-31)
+echo "  government: poverty-2027 at index $(printf '%s' "$national" | field index)"
+hn=$(submit ha-noi "$(person ct-hanoi)" commit --id poverty-hn --title "Ha Noi's share" \
+  --indicator "households lifted out of poverty" --unit-of-measure households --target 200 \
+  --direction at-least --deadline 2027-06-30 --parent "$(ref_of chinh-phu "$national")")
+dn=$(submit da-nang "$(person ct-danang)" commit --id poverty-dn --title "Da Nang's share" \
+  --indicator "households lifted out of poverty" --unit-of-measure households --target 120 \
+  --direction at-least --deadline 2027-06-30 --parent "$(ref_of chinh-phu "$national")")
+# Commune deadlines a few seconds from now, so the story can pass them.
+deadline=$(date -u -d '+8 seconds' +%Y-%m-%dT%H:%M:%SZ)
+commune_commit() { # UNIT HEAD ID TARGET PARENT_RECEIPT DEADLINE
+  submit "$1" "$(person "$2")" commit --id "$3" --title "Lift $4 households out of poverty" \
+    --indicator "households lifted out of poverty" --unit-of-measure households \
+    --target "$4" --direction at-least --deadline "$6" --parent "$(ref_of x "$5")" >/dev/null
+  echo "  $1: $3, target $4 households, deadline $6"
+}
+commune_commit phuc-xa ct-phucxa px-2026 100 "$hn" "$deadline"
+commune_commit ba-dinh ct-badinh bd-2026 100 "$hn" "$deadline"
+commune_commit hai-chau ct-haichau hc-2026 60 "$dn" "$deadline"
+commune_commit thanh-khe ct-thanhkhe tk-2027 60 "$dn" 2027-06-30
+
+step "work is done and reported"
+submit phuc-xa "$(person ct-phucxa)" progress --id px-2026 --value 64 \
+  --note "first two villages done" >/dev/null
+echo "households lifted: 104 of 100" >"$dir/px-report.txt"
+submit phuc-xa "$(person ct-phucxa)" outcome --id px-2026 --value 104 \
+  --evidence "$dir/px-report.txt" >/dev/null
+echo "  phuc-xa delivered: 104 of 100 households"
+submit thanh-khe "$(person ct-thanhkhe)" progress --id tk-2027 --value 20 \
+  --note "on schedule" >/dev/null
+echo "  thanh-khe reports progress: 20 of 60 (deadline next year)"
+
+step "citizens speak, and an inspector looks"
+px_commit_index=$("$gs" entries --connect "$(ipc_node phuc-xa)" --json |
+  python3 -c "import json,sys; print([e['index'] for e in json.load(sys.stdin) if e['kind']=='commitment'][0])")
+complaint=$(submit phuc-xa "$(person citizen-an)" feedback \
+  --about "giamsat/commune/phuc-xa:$px_commit_index" \
+  --text "The new road to the village floods every rain")
+submit phuc-xa "$(person ct-phucxa)" respond \
+  --to "giamsat/commune/phuc-xa:$(printf '%s' "$complaint" | field index)" \
+  --text "Drainage is added to the plan for next month" >/dev/null
+echo "  phuc-xa: a complaint, answered by the head"
+hc_commit_index=$("$gs" entries --connect "$(ipc_node hai-chau)" --json |
+  python3 -c "import json,sys; print([e['index'] for e in json.load(sys.stdin) if e['kind']=='commitment'][0])")
+submit hai-chau "$(person citizen-binh)" feedback \
+  --about "giamsat/commune/hai-chau:$hc_commit_index" \
+  --text "Nobody from the commune has visited our hamlet" >/dev/null
+echo "  hai-chau: a complaint, left unanswered"
+bd_commit_index=$("$gs" entries --connect "$(ipc_node ba-dinh)" --json |
+  python3 -c "import json,sys; print([e['index'] for e in json.load(sys.stdin) if e['kind']=='commitment'][0])")
+submit ba-dinh "$(person tt-badinh)" finding --about "giamsat/commune/ba-dinh:$bd_commit_index" \
+  --severity high --text "Beneficiary list includes households that do not exist" >/dev/null
+echo "  ba-dinh: the inspector files a high-severity finding"
+
+step "the commune deadlines pass"
+while [ "$(date -u +%s)" -le "$(date -u -d "$deadline" +%s)" ]; do sleep 0.5; done
+echo "  $deadline has passed"
+submit ba-dinh "$(person ct-badinh)" resign --reason "Transferred to the district" >/dev/null
+appoint ba-dinh ct-badinh-2 "Trinh Van Khoa" head "Chu tich xa Ba Dinh"
+submit ba-dinh "$(person ct-badinh-2)" outcome --id bd-2026 --value 55 >/dev/null
+echo "  ba-dinh: the head resigned after the deadline; the successor reports 55 of 100"
+echo "  hai-chau: no outcome"
+
+step "waiting for the hubs to replicate, verify and cosign everything"
+for unit in chinh-phu ha-noi da-nang phuc-xa ba-dinh hai-chau thanh-khe; do
+  origin=$("$gs" checkpoint --connect "$(ipc_node "$unit")" | sed -n 1p)
+  for _ in $(seq 300); do
+    size=$("$gs" checkpoint --connect "$(ipc_node "$unit")" | sed -n 2p)
+    held=$("$gs" checkpoint --connect "$central_hub" --origin "$origin" 2>/dev/null | sed -n 2p || true)
+    [ -n "$held" ] && [ "$held" = "$size" ] && break
+    sleep 0.2
+  done
+  sigs=$("$gs" checkpoint --connect "$(ipc_node "$unit")" | grep -c '^— ' || true)
+  echo "  $origin: size $size, held by the central hub at $held, node's note carries $sigs signatures"
 done
-echo
-echo "not yet: the multi-tier network (giamsat-node, giamsat-hub, audit, monitor)"
-echo "arrives with issues 3-5; this script will then start it on loopback."
+
+step "the central inspectors' audit"
+"$gs" audit --connect "$central_hub" --trust "$dir/trust.policy" --format json \
+  --out "$dir/audit.json" || { echo "the audit failed to verify something" >&2; exit 1; }
+"$gs" audit --connect "$central_hub" --trust "$dir/trust.policy" --format html \
+  --out "$dir/audit.html"
+"$gs" audit --connect "$central_hub" --trust "$dir/trust.policy" --format text
+
+step "a journalist exports the missed outcome and verifies it offline"
+bd_outcome_index=$("$gs" entries --connect "$(ipc_node ba-dinh)" --json |
+  python3 -c "import json,sys; print([e['index'] for e in json.load(sys.stdin) if e['kind']=='outcome'][0])")
+"$gs" export --connect "$central_hub" --origin giamsat/commune/ba-dinh \
+  --index "$bd_outcome_index" --out "$dir/ba-dinh-outcome.bundle"
+"$gs" verify "$dir/ba-dinh-outcome.bundle" --trust "$dir/trust.policy"
+
+step "done"
+echo "  audit: $dir/audit.json, $dir/audit.html; trust file: $dir/trust.policy"
+echo "  network logs: $dir/logs"
