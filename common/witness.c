@@ -30,9 +30,11 @@ struct gs_witness_client {
     size_t max_message;
 
     uint64_t cosigned_size; /* the witness's size, as last learnt */
+    uint64_t merged_size;   /* the size whose cosignature by it we hold */
     bool in_flight;
     uint64_t request_id;
     uint64_t sent_size;
+    uint64_t sent_old_size;
     int64_t deadline_ms;
     int64_t next_attempt_ms;
     long backoff_ms;
@@ -205,6 +207,7 @@ static gs_witness_event read_reply(gs_witness_client *w, gs_log *log, int64_t no
             goto out;
         }
         w->cosigned_size = w->sent_size;
+        w->merged_size = w->sent_size;
         w->backoff_ms = BACKOFF_MIN_MS;
         w->next_attempt_ms = now_ms;
         *size = w->sent_size;
@@ -212,8 +215,18 @@ static gs_witness_event read_reply(gs_witness_client *w, gs_log *log, int64_t no
     } else if (rs.code == GS_STATUS_CONFLICT && rs.result == GS_RESULT_CONFLICT) {
         /* tlog-witness: the witness tells us the size it holds; resend with
          * a proof from there, at once. */
+        bool news = rs.u.conflict_size != w->sent_old_size;
         w->cosigned_size = rs.u.conflict_size;
-        w->next_attempt_ms = now_ms;
+        if (news) {
+            w->next_attempt_ms = now_ms;
+        } else {
+            /* The witness refuses the very size it names: it is not
+             * converging; do not hammer it. */
+            gs_error_set(err, GS_ECONFLICT, "witness %s keeps answering CONFLICT at size %llu",
+                         w->witness.name, (unsigned long long)rs.u.conflict_size);
+            back_off(w, now_ms);
+            ev = GS_WITNESS_FAILED;
+        }
     } else {
         gs_error_set(err, GS_EUNAVAIL, "witness %s refused checkpoint %llu: %s: %s",
                      w->witness.name, (unsigned long long)w->sent_size, gs_status_name(rs.code),
@@ -237,7 +250,9 @@ static gs_witness_event send_latest(gs_witness_client *w, gs_log *log, int64_t n
     gs_witness_event ev = GS_WITNESS_IDLE;
     if (gs_log_latest_checkpoint(log, &note, &size, NULL) != 0)
         goto out; /* nothing signed yet */
-    if (size <= w->cosigned_size) {
+    /* Equal sizes are sent too: a witness that cosigned this checkpoint on
+     * its own (by polling) answers with its line, which we do not hold yet. */
+    if (size < w->cosigned_size || size == w->merged_size) {
         if (size < w->cosigned_size && !w->ahead_reported) {
             /* The witness cosigned more than this log holds: the log was
              * rolled back, and the witness will say so. */
@@ -252,7 +267,7 @@ static gs_witness_event send_latest(gs_witness_client *w, gs_log *log, int64_t n
         w->next_attempt_ms = now_ms + BACKOFF_MAX_MS;
         goto out;
     }
-    if (w->cosigned_size > 0 &&
+    if (w->cosigned_size > 0 && w->cosigned_size < size &&
         gs_log_prove_consistency(log, w->cosigned_size, size, proof, &np, err) != 0) {
         back_off(w, now_ms);
         ev = GS_WITNESS_FAILED;
@@ -277,6 +292,7 @@ static gs_witness_event send_latest(gs_witness_client *w, gs_log *log, int64_t n
     }
     w->in_flight = true;
     w->sent_size = size;
+    w->sent_old_size = w->cosigned_size;
     w->deadline_ms = now_ms + REQUEST_TIMEOUT_MS;
     ev = GS_WITNESS_SENT;
 out:
@@ -313,7 +329,7 @@ gs_witness_event gs_witness_client_step(gs_witness_client *w, gs_log *log, uint6
         gs_error ignored;
         read_reply(w, log, now_ms, size, &ignored);
     }
-    bool due = latest_size != w->cosigned_size;
+    bool due = latest_size != w->merged_size;
     if (ev == GS_WITNESS_IDLE && due && !w->in_flight && w->sock != NULL &&
         now_ms >= w->next_attempt_ms)
         ev = send_latest(w, log, now_ms, err);
