@@ -4,10 +4,10 @@
  * listening on tcp:// with CURVE. For N = 1, 8, 64 concurrent clients (each
  * an appointed officer with its own CURVE connection), every client sends
  * pre-signed Progress statements one after another and waits for each
- * receipt (one load-generator thread drives all the connections), so every figure counts statements that were on disk before they
- * were answered. Prints, per N: statements_per_s_cN, p50_ms_cN, p99_ms_cN;
- * then the node's peak_rss_mib, and its RSS after each run to show it does
- * not grow with the log.
+ * receipt (one load-generator thread drives all the connections), so every figure counts statements
+ * that were on disk before they were answered. Prints, per N: statements_per_s_cN, p50_ms_cN,
+ * p99_ms_cN; then the node's peak_rss_mib, and its RSS after each run to show it does not grow with
+ * the log.
  *
  * usage: node_bench BUILD_DIR [--quick]
  */
@@ -63,23 +63,14 @@ static int drive(client *cs, int n_clients, void *zctx, const it_node *node)
     zmq_pollitem_t *items = calloc((size_t)n_clients, sizeof *items);
     size_t *next = calloc((size_t)n_clients, sizeof *next);
     double *sent_at = calloc((size_t)n_clients, sizeof *sent_at);
-    uint8_t server_curve[32];
     gs_error err;
     int rc = 0, done = 0;
-    if (gs_pubkey_to_curve(&node->key.pub, server_curve, &err) != 0)
-        it_die("%s", err.msg);
     for (int i = 0; i < n_clients; i++) {
-        uint8_t pub[32], sec[32];
-        if (gs_keypair_to_curve(&cs[i].key, pub, sec, &err) != 0)
+        gs_net_curve curve;
+        if (gs_net_curve_client(&curve, &node->key.pub, &cs[i].key, &err) != 0 ||
+            gs_net_dealer_open(&socks[i], zctx, node->tcp, &curve,
+                               GS_MAX_MESSAGE + GS_NET_FRAME_SLACK, &err) != 0)
             it_die("%s", err.msg);
-        socks[i] = zmq_socket(zctx, ZMQ_DEALER);
-        int linger = 0;
-        zmq_setsockopt(socks[i], ZMQ_LINGER, &linger, sizeof linger);
-        zmq_setsockopt(socks[i], ZMQ_CURVE_SERVERKEY, server_curve, 32);
-        zmq_setsockopt(socks[i], ZMQ_CURVE_PUBLICKEY, pub, 32);
-        zmq_setsockopt(socks[i], ZMQ_CURVE_SECRETKEY, sec, 32);
-        if (zmq_connect(socks[i], node->tcp) != 0)
-            it_die("connect %s: %s", node->tcp, zmq_strerror(errno));
         items[i] = (zmq_pollitem_t){.socket = socks[i], .events = ZMQ_POLLIN};
         sent_at[i] = gs_bench_now();
         zmq_send(socks[i], cs[i].frames[0].p, cs[i].frames[0].n, 0);

@@ -105,6 +105,14 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 int cli_getopt_error(const char *command, int c, char **argv);
 /* Resets getopt so each command can parse its own argv. */
 void cli_getopt_reset(void);
+/* Parses a command's flags: the shared ones plus own (at most 16, codes from
+ * CLI_OPT_FIRST_OWN, NULL terminated), whose values land in
+ * vals[code - CLI_OPT_FIRST_OWN] ("" for a flag without a value). With
+ * positional, one positional argument may follow, into *positional.
+ * Returns 0, -1 after printing --help (with the connection flags' help when
+ * positional is NULL), or the exit status of a usage error. */
+int cli_parse_flags(const char *cmd, const char *help, const struct option *own, int argc,
+                    char **argv, cli_common *cf, const char **vals, const char **positional);
 
 /* --------------------------------------------------------------- keys */
 
@@ -195,11 +203,48 @@ int cli_parse_u64(const char *s, const char *what, uint64_t *out, gs_error *err)
 int cli_hash_file(const char *path, gs_hash *out, gs_error *err);
 /* Reads a whole small file (at most max bytes); *out is NUL-terminated. */
 int cli_read_file(const char *path, size_t max, char **out, size_t *len, gs_error *err);
+/* Writes all of data to fd, makes it durable (fsync) and closes fd, on
+ * failure too; path names the file in the error. */
+int cli_write_fd(int fd, const char *path, gs_bytes data, gs_error *err);
 
 /* Prints a JSON value on stdout (indented, then a newline) and frees it. */
 int cli_print_json(json_t *v, gs_error *err);
 /* Base64 of bytes as a JSON string. */
 json_t *cli_json_b64(const uint8_t *p, size_t n);
+
+/* ------------------------------------------------- daemon folders (init) */
+
+/* The files `giamsat node init` and `giamsat hub init` create in a daemon's
+ * folder; what this run created is removed again (cli_init_undo) when a
+ * later step fails, so a failed init can simply be retried. */
+/* Linux's PATH_MAX, which <limits.h> shows only under POSIX feature macros
+ * (client.c checks that they agree). */
+#define CLI_PATH_MAX 4096
+typedef struct {
+    char key[CLI_PATH_MAX + 16], db[CLI_PATH_MAX + 16], conf[CLI_PATH_MAX + 16];
+    const char *dir; /* set when this run created the folder */
+    bool made_key, made_db, made_conf;
+} cli_init_files;
+
+/* Creates dir (mode 0700) when missing (then sets f->dir), checks it is a
+ * folder, puts its absolute path in abs (PATH_MAX bytes) and names the
+ * files <abs>/<kind>.key, .db and .conf (kind: "node" or "hub"). */
+int cli_init_folder(const char *dir, const char *kind, char *abs, cli_init_files *f, gs_error *err);
+/* GS_ECONFLICT when any of f's files exists: init never overwrites. */
+int cli_init_refuse_existing(const cli_init_files *f, const char *kind, gs_error *err);
+void cli_init_undo(const cli_init_files *f);
+/* Signs the Charter st (its signer is kp) into entry and checks it with the
+ * rule book of st->origin, so a charter the network would refuse never
+ * reaches disk. entry is freed on failure. */
+int cli_init_charter(const gs_statement *st, const gs_keypair *kp, gs_buf *entry, gs_error *err);
+/* Writes db: the log of origin with entry as entry 0 and a first checkpoint
+ * signed by kp. */
+int cli_init_write_log(const char *db, const char *origin, const gs_keypair *kp,
+                       const gs_buf *entry, gs_error *err);
+/* Creates path (0644, never over an existing file) for writing a
+ * configuration; cli_init_conf_close flushes it to disk and closes it. */
+int cli_init_conf_open(const char *path, FILE **out, gs_error *err);
+int cli_init_conf_close(const char *path, FILE *out, gs_error *err);
 
 /* ----------------------------------------------------------- commands */
 

@@ -1,7 +1,7 @@
 /* client.c — what every `giamsat` command shares: flags, keys, the
  * connection to a daemon, checkpoints and entries fetched and verified,
  * parsing of user-typed values, output. See cli.h. */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "log.h"
+#include "rules.h"
+#include "store.h"
 
 /* ---------------------------------------------------------------- errors */
 
@@ -113,6 +116,46 @@ void cli_getopt_reset(void)
 {
     optind = 1;
     opterr = 0;
+}
+
+int cli_parse_flags(const char *cmd, const char *help, const struct option *own, int argc,
+                    char **argv, cli_common *cf, const char **vals, const char **positional)
+{
+    struct option opts[24] = {CLI_COMMON_OPTIONS};
+    size_t n = 0, k;
+    while (opts[n].name != NULL)
+        n++;
+    for (k = 0; own != NULL && own[k].name != NULL && n < 23; k++)
+        opts[n++] = own[k];
+    opts[n] = (struct option){NULL, 0, NULL, 0};
+    int c;
+    cli_common_init(cf);
+    cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        if (c == CLI_OPT_HELP) {
+            fputs(help, stdout);
+            if (positional == NULL) {
+                fputs("\n", stdout);
+                fputs(cli_help_connection, stdout);
+            }
+            return -1;
+        }
+        int r = cli_common_opt(cf, c, optarg);
+        if (r < 0)
+            return CLI_EXIT_USAGE;
+        if (r > 0)
+            continue;
+        if (c >= CLI_OPT_FIRST_OWN && c < CLI_OPT_FIRST_OWN + 16) {
+            vals[c - CLI_OPT_FIRST_OWN] = optarg != NULL ? optarg : "";
+            continue;
+        }
+        return cli_getopt_error(cmd, c, argv);
+    }
+    if (positional != NULL && optind < argc)
+        *positional = argv[optind++];
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ keys */
@@ -682,6 +725,30 @@ int cli_hash_file(const char *path, gs_hash *out, gs_error *err)
     return rc;
 }
 
+int cli_write_fd(int fd, const char *path, gs_bytes data, gs_error *err)
+{
+    size_t off = 0;
+    while (off < data.n) {
+        ssize_t w = write(fd, data.p + off, data.n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = errno;
+            close(fd);
+            return gs_error_set(err, GS_EIO, "cannot write %s: %s", path, strerror(e));
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        return gs_error_set(err, GS_EIO, "cannot write %s: %s", path, strerror(e));
+    }
+    if (close(fd) != 0)
+        return gs_error_set(err, GS_EIO, "cannot write %s: %s", path, strerror(errno));
+    return 0;
+}
+
 int cli_read_file(const char *path, size_t max, char **out, size_t *len, gs_error *err)
 {
     int rc = 0;
@@ -737,4 +804,127 @@ int cli_print_json(json_t *v, gs_error *err)
         rc = gs_error_set(err, GS_EIO, "cannot write to standard output");
     json_decref(v);
     return rc;
+}
+
+/* ------------------------------------------------- daemon folders (init) */
+
+_Static_assert(CLI_PATH_MAX == PATH_MAX, "cli_init_files is sized for PATH_MAX");
+
+int cli_init_folder(const char *dir, const char *kind, char *abs, cli_init_files *f, gs_error *err)
+{
+    struct stat sb;
+    bool made = mkdir(dir, 0700) == 0;
+    if (made)
+        f->dir = dir;
+    else if (errno != EEXIST)
+        return gs_error_set(err, GS_EIO, "cannot create folder %s: %s", dir, strerror(errno));
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+        return gs_error_set(err, GS_EINVAL, "%s exists and is not a folder", dir);
+    if (realpath(dir, abs) == NULL)
+        return gs_error_set(err, GS_EIO, "cannot resolve %s: %s", dir, strerror(errno));
+    /* "/<kind>.conf" is the longest name put in the folder. */
+    if (strlen(abs) + 1 + strlen(kind) + sizeof ".conf" > PATH_MAX)
+        return gs_error_set(err, GS_EINVAL, "folder name %s is too long", abs);
+    snprintf(f->key, sizeof f->key, "%s/%s.key", abs, kind);
+    snprintf(f->db, sizeof f->db, "%s/%s.db", abs, kind);
+    snprintf(f->conf, sizeof f->conf, "%s/%s.conf", abs, kind);
+    return 0;
+}
+
+int cli_init_refuse_existing(const cli_init_files *f, const char *kind, gs_error *err)
+{
+    const char *paths[] = {f->key, f->db, f->conf};
+    struct stat sb;
+    for (size_t i = 0; i < 3; i++)
+        if (lstat(paths[i], &sb) == 0)
+            return gs_error_set(err, GS_ECONFLICT,
+                                "%s already exists; %s init never overwrites a %s (use another "
+                                "--dir, or remove it if it is really unwanted)",
+                                paths[i], kind, kind);
+    return 0;
+}
+
+void cli_init_undo(const cli_init_files *f)
+{
+    char p[PATH_MAX + 32];
+    if (f->made_conf)
+        unlink(f->conf);
+    if (f->made_db) {
+        unlink(f->db);
+        /* SQLite's WAL-mode companions (sqlite.org/wal.html). */
+        snprintf(p, sizeof p, "%s-wal", f->db);
+        unlink(p);
+        snprintf(p, sizeof p, "%s-shm", f->db);
+        unlink(p);
+    }
+    if (f->made_key)
+        unlink(f->key);
+    if (f->dir != NULL)
+        rmdir(f->dir); /* only when empty: anything else is not ours */
+}
+
+int cli_init_charter(const gs_statement *st, const gs_keypair *kp, gs_buf *entry, gs_error *err)
+{
+    gs_rules_state *rs = NULL;
+    gs_rule_verdict v = {0};
+    gs_hash leaf;
+    int rc = gs_wire_sign_statement(st, kp, entry, err);
+    if (rc != 0)
+        return rc;
+    gs_merkle_leaf_hash(gs_bytes_of(entry->p, entry->n), &leaf);
+    gs_rules_params p = {.now = st->issued_at};
+    if ((rc = gs_rules_state_new(&rs, st->origin, err)) != 0)
+        goto out;
+    if ((rc = gs_rules_check(rs, st, &leaf, &p, &v)) != 0)
+        rc = gs_error_set(err, GS_EINVAL, "the Charter would be refused: %s [%s]", v.message,
+                          gs_rules_reason_name(v.reason));
+out:
+    gs_rules_state_free(&rs);
+    if (rc != 0)
+        gs_buf_free(entry);
+    return rc;
+}
+
+int cli_init_write_log(const char *db, const char *origin, const gs_keypair *kp,
+                       const gs_buf *entry, gs_error *err)
+{
+    gs_store *store = NULL;
+    gs_log *log = NULL;
+    char *note = NULL;
+    gs_bytes e = gs_bytes_of(entry->p, entry->n);
+    int rc;
+    if ((rc = gs_store_open(&store, db, err)) != 0 ||
+        (rc = gs_log_open(&log, store, origin, true, err)) != 0 ||
+        (rc = gs_log_append(log, &e, 1, NULL, err)) != 0 ||
+        (rc = gs_log_sign_checkpoint(log, kp, &note, err)) != 0)
+        gs_error_wrap(err, "%s", db);
+    free(note);
+    gs_log_close(&log);
+    gs_store_close(&store);
+    return rc;
+}
+
+int cli_init_conf_open(const char *path, FILE **out, gs_error *err)
+{
+    *out = NULL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        return gs_error_set(err, GS_EIO, "cannot create %s: %s", path, strerror(errno));
+    *out = fdopen(fd, "w");
+    if (*out == NULL) {
+        close(fd);
+        return gs_error_set(err, GS_EIO, "cannot write %s: %s", path, strerror(errno));
+    }
+    return 0;
+}
+
+int cli_init_conf_close(const char *path, FILE *out, gs_error *err)
+{
+    if (fflush(out) != 0 || fsync(fileno(out)) != 0) {
+        fclose(out);
+        return gs_error_set(err, GS_EIO, "cannot write %s: %s", path, strerror(errno));
+    }
+    if (fclose(out) != 0)
+        return gs_error_set(err, GS_EIO, "cannot write %s: %s", path, strerror(errno));
+    return 0;
 }

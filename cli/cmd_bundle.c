@@ -79,47 +79,6 @@ static const char help_verify[] =
     "Example:\n"
     "  giamsat verify commitment-12.bundle --trust giamsat.policy\n";
 
-/* Parses flags: the shared ones plus own; values land in vals[code - first]. */
-static int parse_flags(const char *cmd, const char *help, const struct option *own, int argc,
-                       char **argv, cli_common *cf, const char **vals, const char **positional)
-{
-    struct option opts[24] = {CLI_COMMON_OPTIONS};
-    size_t n = 0, k;
-    while (opts[n].name != NULL)
-        n++;
-    for (k = 0; own != NULL && own[k].name != NULL && n < 23; k++)
-        opts[n++] = own[k];
-    opts[n] = (struct option){NULL, 0, NULL, 0};
-    int c;
-    cli_common_init(cf);
-    cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        if (c == CLI_OPT_HELP) {
-            fputs(help, stdout);
-            if (positional == NULL) {
-                fputs("\n", stdout);
-                fputs(cli_help_connection, stdout);
-            }
-            return -1;
-        }
-        int r = cli_common_opt(cf, c, optarg);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        if (c >= CLI_OPT_FIRST_OWN && c < CLI_OPT_FIRST_OWN + 16) {
-            vals[c - CLI_OPT_FIRST_OWN] = optarg != NULL ? optarg : "";
-            continue;
-        }
-        return cli_getopt_error(cmd, c, argv);
-    }
-    if (positional != NULL && optind < argc)
-        *positional = argv[optind++];
-    if (optind < argc)
-        return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
-    return 0;
-}
-
 /* ---------------------------------------------------------------- export */
 
 static int get_inclusion(cli_conn *cn, uint64_t index, uint64_t size, const gs_hash *leaf,
@@ -202,7 +161,7 @@ int cli_cmd_export(int argc, char **argv)
     uint64_t index, fpd = 0;
     FILE *f = NULL;
     char *tmp = NULL;
-    int rc = parse_flags(cmd, help_export, own, argc, argv, &cf, vals, NULL);
+    int rc = cli_parse_flags(cmd, help_export, own, argc, argv, &cf, vals, NULL);
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
     const char *index_s = vals[OPT_INDEX - CLI_OPT_FIRST_OWN];
@@ -598,7 +557,7 @@ int cli_cmd_verify(int argc, char **argv)
     gs_hash leaf = {{0}};
     gs_error err = {0};
     json_t *o = NULL;
-    int rc = parse_flags(cmd, help_verify, own, argc, argv, &cf, vals, &path);
+    int rc = cli_parse_flags(cmd, help_verify, own, argc, argv, &cf, vals, &path);
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
     const char *trust = vals[OPT_TRUST - CLI_OPT_FIRST_OWN];

@@ -133,21 +133,7 @@ static int write_evidence_file(const char *dir, size_t n, const char *kind, gs_b
     if (fd < 0)
         return gs_error_set(err, GS_EIO, "cannot create %s: %s%s", path, strerror(errno),
                             errno == EEXIST ? " (choose an empty --out folder)" : "");
-    size_t off = 0;
-    while (off < data.n) {
-        ssize_t w = write(fd, data.p + off, data.n - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = errno;
-            close(fd);
-            return gs_error_set(err, GS_EIO, "cannot write %s: %s", path, strerror(e));
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0)
-        return gs_error_set(err, GS_EIO, "cannot write %s: %s", path, strerror(errno));
-    return 0;
+    return cli_write_fd(fd, path, data, err);
 }
 
 static void time_or_dash(int64_t t, char *out, size_t cap)

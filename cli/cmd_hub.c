@@ -95,30 +95,6 @@ enum {
     OPT_SOURCE,
 };
 
-typedef struct {
-    char key[PATH_MAX + 16], db[PATH_MAX + 16], conf[PATH_MAX + 16];
-    const char *dir;
-    bool made_key, made_db, made_conf;
-} init_files;
-
-static void undo(const init_files *f)
-{
-    char p[PATH_MAX + 32];
-    if (f->made_conf)
-        unlink(f->conf);
-    if (f->made_db) {
-        unlink(f->db);
-        snprintf(p, sizeof p, "%s-wal", f->db);
-        unlink(p);
-        snprintf(p, sizeof p, "%s-shm", f->db);
-        unlink(p);
-    }
-    if (f->made_key)
-        unlink(f->key);
-    if (f->dir != NULL)
-        rmdir(f->dir);
-}
-
 /* An ipc:// path must fit in sockaddr_un.sun_path with its NUL. */
 static int check_endpoint(const char *ep, const char *what, gs_error *err)
 {
@@ -136,29 +112,14 @@ static int check_endpoint(const char *ep, const char *what, gs_error *err)
     return gs_error_set(err, GS_EINVAL, "%s %s: expected ipc://PATH or tcp://HOST:PORT", what, ep);
 }
 
-static int refuse_existing(const char *path, gs_error *err)
-{
-    struct stat sb;
-    if (lstat(path, &sb) == 0)
-        return gs_error_set(err, GS_ECONFLICT,
-                            "%s already exists; hub init never overwrites a hub (use another "
-                            "--dir, or remove it if it is really unwanted)",
-                            path);
-    return 0;
-}
-
-static int write_conf(const init_files *f, const char *name, const char *passfile_abs,
+static int write_conf(const cli_init_files *f, const char *name, const char *passfile_abs,
                       const char *const *listen, size_t n_listen, const char *const *publish,
                       size_t n_publish, gs_error *err)
 {
-    int fd = open(f->conf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
-    if (fd < 0)
-        return gs_error_set(err, GS_EIO, "cannot create %s: %s", f->conf, strerror(errno));
-    FILE *out = fdopen(fd, "w");
-    if (out == NULL) {
-        close(fd);
-        return gs_error_set(err, GS_EIO, "cannot write %s: %s", f->conf, strerror(errno));
-    }
+    FILE *out;
+    int rc = cli_init_conf_open(f->conf, &out, err);
+    if (rc != 0)
+        return rc;
     fprintf(out, "# giamsat-hub configuration, written by `giamsat hub init`;\n"
                  "# add followed logs with `giamsat hub follow`.\n"
                  "[hub]\n");
@@ -191,29 +152,17 @@ static int write_conf(const init_files *f, const char *name, const char *passfil
             "# [witness]\n"
             "# witness = tcp://10.0.0.9:7500,<that hub's verifier key>\n",
             GS_MAX_MESSAGE, GS_RULES_FEEDBACK_PER_DAY);
-    if (fflush(out) != 0 || fsync(fileno(out)) != 0) {
-        fclose(out);
-        return gs_error_set(err, GS_EIO, "cannot write %s: %s", f->conf, strerror(errno));
-    }
-    if (fclose(out) != 0)
-        return gs_error_set(err, GS_EIO, "cannot write %s: %s", f->conf, strerror(errno));
-    return 0;
+    return cli_init_conf_close(f->conf, out, err);
 }
 
 /* The hub's Charter: entry 0 of its own log, tier hub, unit = name, signed
  * by the hub key with seq 1, checked with the rule book before it is
  * written. */
-static int write_log(const init_files *f, const char *name, const char *origin,
+static int write_log(const cli_init_files *f, const char *name, const char *origin,
                      const gs_keypair *kp, gs_error *err)
 {
     gs_statement st = {0};
     gs_buf entry = {0};
-    gs_rules_state *rs = NULL;
-    gs_rule_verdict v;
-    gs_hash leaf;
-    gs_store *store = NULL;
-    gs_log *log = NULL;
-    char *note = NULL;
     st.signer = kp->pub;
     st.seq = 1;
     st.issued_at = (int64_t)time(NULL);
@@ -222,29 +171,9 @@ static int write_log(const init_files *f, const char *name, const char *origin,
     st.u.charter.unit = (char *)name;
     st.u.charter.tier = GS_TIER_HUB;
     st.u.charter.display_name = (char *)name;
-    int rc = gs_wire_sign_statement(&st, kp, &entry, err);
-    if (rc != 0)
-        return rc;
-    gs_merkle_leaf_hash(gs_bytes_of(entry.p, entry.n), &leaf);
-    gs_rules_params p = {.now = st.issued_at};
-    if ((rc = gs_rules_state_new(&rs, origin, err)) != 0)
-        goto out;
-    if ((rc = gs_rules_check(rs, &st, &leaf, &p, &v)) != 0) {
-        rc = gs_error_set(err, GS_EINVAL, "the Charter would be refused: %s [%s]", v.message,
-                          gs_rules_reason_name(v.reason));
-        goto out;
-    }
-    gs_bytes e = gs_bytes_of(entry.p, entry.n);
-    if ((rc = gs_store_open(&store, f->db, err)) != 0 ||
-        (rc = gs_log_open(&log, store, origin, true, err)) != 0 ||
-        (rc = gs_log_append(log, &e, 1, NULL, err)) != 0 ||
-        (rc = gs_log_sign_checkpoint(log, kp, &note, err)) != 0)
-        gs_error_wrap(err, "%s", f->db);
-out:
-    free(note);
-    gs_log_close(&log);
-    gs_store_close(&store);
-    gs_rules_state_free(&rs);
+    int rc = cli_init_charter(&st, kp, &entry, err);
+    if (rc == 0)
+        rc = cli_init_write_log(f->db, origin, kp, &entry, err);
     gs_buf_free(&entry);
     return rc;
 }
@@ -266,7 +195,7 @@ static int hub_init(int argc, char **argv)
     const char *listen[GS_NET_MAX_ENDPOINTS], *publish[GS_NET_MAX_ENDPOINTS];
     size_t n_listen = 0, n_publish = 0;
     bool json = false;
-    init_files files = {0};
+    cli_init_files files = {0};
     char abs[PATH_MAX], passfile_abs[PATH_MAX];
     char default_listen[PATH_MAX + 16], default_publish[PATH_MAX + 16];
     char origin[GS_MAX_ORIGIN + 1], log_key[GS_VKEY_STR_MAX], cosigner_key[GS_VKEY_STR_MAX];
@@ -317,29 +246,8 @@ static int hub_init(int argc, char **argv)
         goto out;
     gs_keypair_generate(&kp);
 
-    struct stat sb;
-    bool made_dir = mkdir(dir, 0700) == 0;
-    if (made_dir)
-        files.dir = dir;
-    if (!made_dir && errno != EEXIST) {
-        rc = gs_error_set(&err, GS_EIO, "cannot create folder %s: %s", dir, strerror(errno));
+    if ((rc = cli_init_folder(dir, "hub", abs, &files, &err)) != 0)
         goto out;
-    }
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        rc = gs_error_set(&err, GS_EINVAL, "%s exists and is not a folder", dir);
-        goto out;
-    }
-    if (realpath(dir, abs) == NULL) {
-        rc = gs_error_set(&err, GS_EIO, "cannot resolve %s: %s", dir, strerror(errno));
-        goto out;
-    }
-    if (strlen(abs) + sizeof "/hub.conf" > PATH_MAX) {
-        rc = gs_error_set(&err, GS_EINVAL, "folder name %s is too long", abs);
-        goto out;
-    }
-    snprintf(files.key, sizeof files.key, "%s/hub.key", abs);
-    snprintf(files.db, sizeof files.db, "%s/hub.db", abs);
-    snprintf(files.conf, sizeof files.conf, "%s/hub.conf", abs);
     snprintf(default_listen, sizeof default_listen, "ipc://%s/hub.sock", abs);
     snprintf(default_publish, sizeof default_publish, "ipc://%s/hub.pub", abs);
     if (n_listen == 0) {
@@ -352,9 +260,7 @@ static int hub_init(int argc, char **argv)
         if ((rc = check_endpoint(default_publish, "--publish", &err)) != 0)
             goto out;
     }
-    if ((rc = refuse_existing(files.key, &err)) != 0 ||
-        (rc = refuse_existing(files.db, &err)) != 0 ||
-        (rc = refuse_existing(files.conf, &err)) != 0)
+    if ((rc = cli_init_refuse_existing(&files, "hub", &err)) != 0)
         goto out;
     if ((rc = gs_keyfile_write(files.key, &kp, passfile != NULL ? pass : NULL, &err)) != 0)
         goto out;
@@ -392,7 +298,7 @@ static int hub_init(int argc, char **argv)
     }
 out:
     if (rc != 0)
-        undo(&files);
+        cli_init_undo(&files);
     gs_keypair_wipe(&kp);
     sodium_memzero(pass, sizeof pass);
     return rc == 0 ? CLI_EXIT_OK : cli_fail(&err);

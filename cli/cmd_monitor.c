@@ -177,8 +177,7 @@ typedef struct {
 /* One polled daemon (a DEALER). */
 typedef struct {
     char *endpoint;
-    bool curve;
-    uint8_t server_curve[32], client_pub[32], client_sec[32];
+    gs_net_curve curve;
     void *sock;
     pending *p;
     size_t n, cap;
@@ -554,26 +553,7 @@ static int write_evidence_file(const char *dir, const char *kind, gs_bytes data,
     }
     if (fd < 0)
         return gs_error_set(err, GS_EIO, "--out %s holds a million evidence files already", dir);
-    size_t off = 0;
-    while (off < data.n) {
-        ssize_t w = write(fd, data.p + off, data.n - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = errno;
-            close(fd);
-            return gs_error_set(err, GS_EIO, "cannot write %s: %s", path, strerror(e));
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
-        return gs_error_set(err, GS_EIO, "cannot write %s: %s", path, strerror(e));
-    }
-    if (close(fd) != 0)
-        return gs_error_set(err, GS_EIO, "cannot write %s: %s", path, strerror(errno));
-    return 0;
+    return cli_write_fd(fd, path, data, err);
 }
 
 /* Saves evidence bytes (a SignedStatement) as a file and a database row, and
@@ -663,22 +643,7 @@ static void report_split_view(monitor *m, const char *origin, const char *note_a
 
 static int source_open_socket(monitor *m, polled *s, gs_error *err)
 {
-    s->sock = zmq_socket(m->zctx, ZMQ_DEALER);
-    if (s->sock == NULL)
-        return gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
-    int linger = 0;
-    int64_t max = (int64_t)GS_MAX_MESSAGE;
-    if (zmq_setsockopt(s->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_setsockopt(s->sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0)
-        return gs_error_set(err, GS_EIO, "zmq socket options: %s", zmq_strerror(errno));
-    if (s->curve && (zmq_setsockopt(s->sock, ZMQ_CURVE_SERVERKEY, s->server_curve, 32) != 0 ||
-                     zmq_setsockopt(s->sock, ZMQ_CURVE_PUBLICKEY, s->client_pub, 32) != 0 ||
-                     zmq_setsockopt(s->sock, ZMQ_CURVE_SECRETKEY, s->client_sec, 32) != 0))
-        return gs_error_set(err, GS_EIO, "curve client: %s", zmq_strerror(errno));
-    if (zmq_connect(s->sock, s->endpoint) != 0)
-        return gs_error_set(err, GS_EINVAL, "cannot connect to %s: %s", s->endpoint,
-                            zmq_strerror(errno));
-    return 0;
+    return gs_net_dealer_open(&s->sock, m->zctx, s->endpoint, &s->curve, GS_MAX_MESSAGE, err);
 }
 
 /* "EP" or "EP,VKEY": the endpoint (malloc'd) and, for tcp://, the CURVE key
@@ -714,10 +679,10 @@ static int source_add(monitor *m, const char *spec, gs_error *err)
     if (m->n_src == MON_MAX_SOURCES)
         return gs_error_set(err, GS_EINVAL, "at most %d --connect sources", MON_MAX_SOURCES);
     polled *s = &m->src[m->n_src++];
-    int rc = parse_endpoint("--connect", spec, &s->endpoint, &s->curve, s->server_curve, err);
+    int rc = parse_endpoint("--connect", spec, &s->endpoint, &s->curve.on, s->curve.server, err);
     if (rc != 0)
         return rc;
-    if (s->curve && crypto_box_keypair(s->client_pub, s->client_sec) != 0)
+    if (s->curve.on && crypto_box_keypair(s->curve.pub, s->curve.sec) != 0)
         return gs_error_set(err, GS_EIO, "cannot make an ephemeral client key");
     randombytes_buf(&s->next_id, sizeof s->next_id);
     s->next_id >>= 1;
@@ -1540,7 +1505,7 @@ static void monitor_clear(monitor *m)
     for (size_t i = 0; i < m->n_src; i++) {
         if (m->src[i].sock != NULL)
             zmq_close(m->src[i].sock);
-        sodium_memzero(m->src[i].client_sec, sizeof m->src[i].client_sec);
+        sodium_memzero(&m->src[i].curve, sizeof m->src[i].curve);
         free(m->src[i].endpoint);
         free(m->src[i].p);
     }

@@ -82,32 +82,6 @@ typedef struct {
     bool json;
 } init_flags;
 
-/* The paths this run created, removed again if a later step fails. */
-typedef struct {
-    char key[PATH_MAX + 16], db[PATH_MAX + 16], conf[PATH_MAX + 16];
-    const char *dir; /* set when this run created the folder */
-    bool made_key, made_db, made_conf;
-} init_files;
-
-static void undo(const init_files *f)
-{
-    char p[PATH_MAX + 32];
-    if (f->made_conf)
-        unlink(f->conf);
-    if (f->made_db) {
-        unlink(f->db);
-        /* SQLite's WAL-mode companions (sqlite.org/wal.html). */
-        snprintf(p, sizeof p, "%s-wal", f->db);
-        unlink(p);
-        snprintf(p, sizeof p, "%s-shm", f->db);
-        unlink(p);
-    }
-    if (f->made_key)
-        unlink(f->key);
-    if (f->dir != NULL)
-        rmdir(f->dir); /* only when empty: anything else is not ours */
-}
-
 /* An ipc:// path must fit in sockaddr_un.sun_path with its NUL. */
 static int check_endpoint(const char *ep, gs_error *err)
 {
@@ -125,41 +99,13 @@ static int check_endpoint(const char *ep, gs_error *err)
     return gs_error_set(err, GS_EINVAL, "endpoint %s: expected ipc://PATH or tcp://HOST:PORT", ep);
 }
 
-static int make_dir(const char *dir, char *abs, bool *made, gs_error *err)
-{
-    struct stat sb;
-    *made = mkdir(dir, 0700) == 0;
-    if (!*made && errno != EEXIST)
-        return gs_error_set(err, GS_EIO, "cannot create folder %s: %s", dir, strerror(errno));
-    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return gs_error_set(err, GS_EINVAL, "%s exists and is not a folder", dir);
-    if (realpath(dir, abs) == NULL)
-        return gs_error_set(err, GS_EIO, "cannot resolve %s: %s", dir, strerror(errno));
-    return 0;
-}
-
-static int refuse_existing(const char *path, gs_error *err)
-{
-    struct stat sb;
-    if (lstat(path, &sb) == 0)
-        return gs_error_set(err, GS_ECONFLICT,
-                            "%s already exists; node init never overwrites a node (use another "
-                            "--dir, or remove it if it is really unwanted)",
-                            path);
-    return 0;
-}
-
-static int write_conf(const init_files *f, const char *origin, const init_flags *fl,
+static int write_conf(const cli_init_files *f, const char *origin, const init_flags *fl,
                       const char *passfile_abs, const char *default_listen, gs_error *err)
 {
-    int fd = open(f->conf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
-    if (fd < 0)
-        return gs_error_set(err, GS_EIO, "cannot create %s: %s", f->conf, strerror(errno));
-    FILE *out = fdopen(fd, "w");
-    if (out == NULL) {
-        close(fd);
-        return gs_error_set(err, GS_EIO, "cannot write %s: %s", f->conf, strerror(errno));
-    }
+    FILE *out;
+    int rc = cli_init_conf_open(f->conf, &out, err);
+    if (rc != 0)
+        return rc;
     fprintf(out, "# giamsat-node configuration, written by `giamsat node init`\n"
                  "[node]\n");
     fprintf(out, "origin = %s\n", origin);
@@ -186,13 +132,7 @@ static int write_conf(const init_files *f, const char *origin, const init_flags 
             "# writer = <base64 Ed25519 key or verifier key>   (repeatable; used when "
             "open_submission = false)\n",
             GS_MAX_MESSAGE, GS_RULES_FEEDBACK_PER_DAY);
-    if (fflush(out) != 0 || fsync(fileno(out)) != 0) {
-        fclose(out);
-        return gs_error_set(err, GS_EIO, "cannot write %s: %s", f->conf, strerror(errno));
-    }
-    if (fclose(out) != 0)
-        return gs_error_set(err, GS_EIO, "cannot write %s: %s", f->conf, strerror(errno));
-    return 0;
+    return cli_init_conf_close(f->conf, out, err);
 }
 
 /* The Charter (DESIGN §4): entry 0, signed by the node key, seq 1. Checked
@@ -202,9 +142,6 @@ static int make_charter(const init_flags *fl, gs_tier tier, const char *origin,
                         const gs_keypair *kp, gs_buf *entry, gs_error *err)
 {
     gs_statement st = {0};
-    gs_rules_state *rs = NULL;
-    gs_rule_verdict v = {0};
-    gs_hash leaf;
     int rc;
 
     st.signer = kp->pub;
@@ -231,39 +168,7 @@ static int make_charter(const init_flags *fl, gs_tier tier, const char *origin,
         st.u.charter.has_parent_key = true;
         st.u.charter.parent_key = pk.key;
     }
-    if ((rc = gs_wire_sign_statement(&st, kp, entry, err)) != 0)
-        return rc;
-    gs_merkle_leaf_hash(gs_bytes_of(entry->p, entry->n), &leaf);
-    gs_rules_params p = {.now = st.issued_at};
-    if ((rc = gs_rules_state_new(&rs, origin, err)) != 0)
-        goto out;
-    if ((rc = gs_rules_check(rs, &st, &leaf, &p, &v)) != 0)
-        rc = gs_error_set(err, GS_EINVAL, "the Charter would be refused: %s [%s]", v.message,
-                          gs_rules_reason_name(v.reason));
-out:
-    gs_rules_state_free(&rs);
-    if (rc != 0)
-        gs_buf_free(entry);
-    return rc;
-}
-
-static int write_log(const init_files *f, const char *origin, const gs_keypair *kp,
-                     const gs_buf *entry, gs_error *err)
-{
-    gs_store *store = NULL;
-    gs_log *log = NULL;
-    char *note = NULL;
-    gs_bytes e = gs_bytes_of(entry->p, entry->n);
-    int rc;
-    if ((rc = gs_store_open(&store, f->db, err)) != 0 ||
-        (rc = gs_log_open(&log, store, origin, true, err)) != 0 ||
-        (rc = gs_log_append(log, &e, 1, NULL, err)) != 0 ||
-        (rc = gs_log_sign_checkpoint(log, kp, &note, err)) != 0)
-        gs_error_wrap(err, "%s", f->db);
-    free(note);
-    gs_log_close(&log);
-    gs_store_close(&store);
-    return rc;
+    return cli_init_charter(&st, kp, entry, err);
 }
 
 static int node_init(int argc, char **argv)
@@ -283,7 +188,7 @@ static int node_init(int argc, char **argv)
     };
     const char *cmd = "node init";
     init_flags fl = {0};
-    init_files files = {0};
+    cli_init_files files = {0};
     char abs[PATH_MAX], passfile_abs[PATH_MAX], default_listen[PATH_MAX + 16];
     char origin[GS_MAX_ORIGIN + 1], vkey_s[GS_VKEY_STR_MAX];
     char pass[CLI_PASSPHRASE_MAX];
@@ -349,32 +254,19 @@ static int node_init(int argc, char **argv)
     if ((rc = make_charter(&fl, (gs_tier)tier, origin, &kp, &entry, &err)) != 0)
         goto out;
 
-    bool made_dir = false;
-    rc = make_dir(fl.dir, abs, &made_dir, &err);
-    if (made_dir)
-        files.dir = fl.dir;
-    if (rc != 0)
+    if ((rc = cli_init_folder(fl.dir, "node", abs, &files, &err)) != 0)
         goto out;
-    if (strlen(abs) + sizeof "/node.conf" > PATH_MAX) {
-        rc = gs_error_set(&err, GS_EINVAL, "folder name %s is too long", abs);
-        goto out;
-    }
-    snprintf(files.key, sizeof files.key, "%s/node.key", abs);
-    snprintf(files.db, sizeof files.db, "%s/node.db", abs);
-    snprintf(files.conf, sizeof files.conf, "%s/node.conf", abs);
     snprintf(default_listen, sizeof default_listen, "ipc://%s/node.sock", abs);
     if (fl.n_listen == 0 && (rc = check_endpoint(default_listen, &err)) != 0)
         goto out;
-    if ((rc = refuse_existing(files.key, &err)) != 0 ||
-        (rc = refuse_existing(files.db, &err)) != 0 ||
-        (rc = refuse_existing(files.conf, &err)) != 0)
+    if ((rc = cli_init_refuse_existing(&files, "node", &err)) != 0)
         goto out;
 
     if ((rc = gs_keyfile_write(files.key, &kp, fl.passfile != NULL ? pass : NULL, &err)) != 0)
         goto out;
     files.made_key = true;
     files.made_db = true; /* from here a failure may leave a partial database */
-    if ((rc = write_log(&files, origin, &kp, &entry, &err)) != 0)
+    if ((rc = cli_init_write_log(files.db, origin, &kp, &entry, &err)) != 0)
         goto out;
     if ((rc = write_conf(&files, origin, &fl, fl.passfile != NULL ? passfile_abs : NULL,
                          default_listen, &err)) != 0)
@@ -405,7 +297,7 @@ static int node_init(int argc, char **argv)
     }
 out:
     if (rc != 0)
-        undo(&files);
+        cli_init_undo(&files);
     gs_buf_free(&entry);
     gs_keypair_wipe(&kp);
     sodium_memzero(pass, sizeof pass);

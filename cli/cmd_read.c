@@ -141,37 +141,7 @@ static const char help_roster[] =
 static int parse_read(const char *cmd, const char *help, const struct option *own, int argc,
                       char **argv, cli_common *cf, const char **vals)
 {
-    struct option opts[24] = {CLI_COMMON_OPTIONS};
-    size_t n = 0, k;
-    while (opts[n].name != NULL)
-        n++;
-    for (k = 0; own != NULL && own[k].name != NULL && n < 23; k++)
-        opts[n++] = own[k];
-    opts[n] = (struct option){NULL, 0, NULL, 0};
-    int c;
-    cli_common_init(cf);
-    cli_getopt_reset();
-    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
-        if (c == CLI_OPT_HELP) {
-            fputs(help, stdout);
-            fputs("\n", stdout);
-            fputs(cli_help_connection, stdout);
-            return -1;
-        }
-        int r = cli_common_opt(cf, c, optarg);
-        if (r < 0)
-            return CLI_EXIT_USAGE;
-        if (r > 0)
-            continue;
-        if (c >= CLI_OPT_FIRST_OWN && c < CLI_OPT_FIRST_OWN + 16) {
-            vals[c - CLI_OPT_FIRST_OWN] = optarg != NULL ? optarg : "";
-            continue;
-        }
-        return cli_getopt_error(cmd, c, argv);
-    }
-    if (optind < argc)
-        return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
-    return 0;
+    return cli_parse_flags(cmd, help, own, argc, argv, cf, vals, NULL);
 }
 
 /* Connects, with --key (if given) as the CURVE identity. */

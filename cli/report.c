@@ -949,8 +949,8 @@ int cli_report_finish(cli_report *r, cli_leafdb *db, gs_error *err)
      * passed without an outcome. */
     for (size_t i = 0; i < r->logs.n; i++) {
         const log_rec *l = &r->logs.v[i];
-        if (l->name == NULL)
-            continue; /* not replayed */
+        if (l->name == NULL || l->tier == GS_TIER_HUB)
+            continue; /* not replayed, or a hub: hubs hold no offices */
         json_t *o = json_object(), *heads = json_array(), *dl = json_array(), *its = json_array();
         json_object_set_new(o, "origin", json_string(l->origin));
         json_object_set_new(o, "name", json_string(l->name));

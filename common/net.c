@@ -284,14 +284,60 @@ int gs_net_server_reply(gs_net_server *s, unsigned socket, const uint8_t *identi
 
 /* ------------------------------------------------------------- clients */
 
+int gs_net_curve_client(gs_net_curve *out, const gs_pubkey *server_key,
+                        const gs_keypair *client_key, gs_error *err)
+{
+    out->on = true;
+    int rc = gs_pubkey_to_curve(server_key, out->server, err);
+    if (rc != 0)
+        return rc;
+    if (client_key != NULL)
+        return gs_keypair_to_curve(client_key, out->pub, out->sec, err);
+    if (crypto_box_keypair(out->pub, out->sec) != 0)
+        return gs_error_set(err, GS_EIO, "cannot make an ephemeral client key");
+    return 0;
+}
+
+int gs_net_dealer_open(void **out, void *ctx, const char *endpoint, const gs_net_curve *curve,
+                       size_t max_message, gs_error *err)
+{
+    int rc = 0;
+    *out = NULL;
+    void *s = zmq_socket(ctx, ZMQ_DEALER);
+    if (s == NULL)
+        return gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
+    int linger = 0;
+    int64_t max = (int64_t)max_message;
+    if (zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0) {
+        rc = gs_error_set(err, GS_EIO, "zmq socket options: %s", zmq_strerror(errno));
+        goto out;
+    }
+    if (curve != NULL && curve->on &&
+        (zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, curve->server, 32) != 0 ||
+         zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, curve->pub, 32) != 0 ||
+         zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, curve->sec, 32) != 0)) {
+        rc = gs_error_set(err, GS_EIO, "curve client: %s", zmq_strerror(errno));
+        goto out;
+    }
+    if (zmq_connect(s, endpoint) != 0) {
+        rc =
+            gs_error_set(err, GS_EINVAL, "cannot connect to %s: %s", endpoint, zmq_strerror(errno));
+        goto out;
+    }
+    *out = s;
+    s = NULL;
+out:
+    if (s != NULL)
+        zmq_close(s);
+    return rc;
+}
+
 struct gs_net_client {
     void *ctx;
     void *sock;
     char *endpoint;
-    bool curve;
-    uint8_t server_curve[32];
-    uint8_t client_pub[32];
-    uint8_t client_sec[32];
+    gs_net_curve curve;
     int timeout_ms;
     size_t max_message;
     uint64_t next_id;
@@ -299,22 +345,7 @@ struct gs_net_client {
 
 static int client_connect(gs_net_client *c, gs_error *err)
 {
-    c->sock = zmq_socket(c->ctx, ZMQ_DEALER);
-    if (c->sock == NULL)
-        return gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
-    int linger = 0;
-    int64_t max = (int64_t)c->max_message;
-    if (zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0)
-        return gs_error_set(err, GS_EIO, "zmq socket options: %s", zmq_strerror(errno));
-    if (c->curve && (zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, c->server_curve, 32) != 0 ||
-                     zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, c->client_pub, 32) != 0 ||
-                     zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, c->client_sec, 32) != 0))
-        return gs_error_set(err, GS_EIO, "curve client: %s", zmq_strerror(errno));
-    if (zmq_connect(c->sock, c->endpoint) != 0)
-        return gs_error_set(err, GS_EINVAL, "cannot connect to %s: %s", c->endpoint,
-                            zmq_strerror(errno));
-    return 0;
+    return gs_net_dealer_open(&c->sock, c->ctx, c->endpoint, &c->curve, c->max_message, err);
 }
 
 int gs_net_client_open(gs_net_client **out, void *ctx, const char *endpoint,
@@ -343,18 +374,9 @@ int gs_net_client_open(gs_net_client **out, void *ctx, const char *endpoint,
                               endpoint);
             goto out;
         }
-        c->curve = true;
-        rc = gs_pubkey_to_curve(server_key, c->server_curve, err);
+        rc = gs_net_curve_client(&c->curve, server_key, client_key, err);
         if (rc != 0)
             goto out;
-        if (client_key != NULL) {
-            rc = gs_keypair_to_curve(client_key, c->client_pub, c->client_sec, err);
-            if (rc != 0)
-                goto out;
-        } else if (crypto_box_keypair(c->client_pub, c->client_sec) != 0) {
-            rc = gs_error_set(err, GS_EIO, "cannot make an ephemeral client key");
-            goto out;
-        }
     } else if (strncmp(endpoint, "ipc://", 6) != 0 && strncmp(endpoint, "inproc://", 9) != 0) {
         rc = gs_error_set(err, GS_EINVAL, "endpoint %s: expected tcp://, ipc:// or inproc://",
                           endpoint);
@@ -377,7 +399,7 @@ void gs_net_client_close(gs_net_client **cp)
         return;
     if (c->sock != NULL)
         zmq_close(c->sock);
-    sodium_memzero(c->client_sec, sizeof c->client_sec);
+    sodium_memzero(&c->curve, sizeof c->curve);
     free(c->endpoint);
     free(c);
     *cp = NULL;

@@ -72,6 +72,27 @@ int gs_net_server_reply(gs_net_server *s, unsigned socket, const uint8_t *identi
                         size_t identity_len, gs_bytes payload, gs_error *err);
 
 /* Clients. */
+
+/* The CURVE keys of a client socket, kept by clients that reopen their
+ * socket (after a timeout) so the keys are derived once. */
+typedef struct {
+    bool on;            /* tcp://: CURVE is used */
+    uint8_t server[32]; /* the daemon's CURVE key, derived from its Ed25519 key */
+    uint8_t pub[32];    /* the client's */
+    uint8_t sec[32];    /* secret: wipe with sodium_memzero */
+} gs_net_curve;
+
+/* Sets out->on and derives the keys: the server's from server_key, the
+ * client's from client_key or, when NULL, an ephemeral pair. */
+int gs_net_curve_client(gs_net_curve *out, const gs_pubkey *server_key,
+                        const gs_keypair *client_key, gs_error *err);
+
+/* Opens a DEALER socket connected to endpoint: no linger, frames above
+ * max_message refused by the socket, CURVE when curve is not NULL and
+ * curve->on. The caller owns *out (zmq_close); NULL on failure. */
+int gs_net_dealer_open(void **out, void *ctx, const char *endpoint, const gs_net_curve *curve,
+                       size_t max_message, gs_error *err);
+
 typedef struct gs_net_client gs_net_client;
 
 /* Connects a DEALER to endpoint. For tcp:// server_key is required (the

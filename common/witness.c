@@ -10,6 +10,7 @@
 #include <zmq.h>
 
 #include "merkle.h"
+#include "net.h"
 #include "note.h"
 #include "wire.h"
 
@@ -23,10 +24,7 @@ struct gs_witness_client {
     void *sock;
     char *endpoint;
     gs_vkey witness; /* alg 0x04: what its cosignatures verify against */
-    bool curve;
-    uint8_t server_curve[32];
-    uint8_t client_pub[32];
-    uint8_t client_sec[32];
+    gs_net_curve curve;
     size_t max_message;
 
     uint64_t cosigned_size; /* the witness's size, as last learnt */
@@ -43,22 +41,7 @@ struct gs_witness_client {
 
 static int open_socket(gs_witness_client *w, gs_error *err)
 {
-    w->sock = zmq_socket(w->ctx, ZMQ_DEALER);
-    if (w->sock == NULL)
-        return gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
-    int linger = 0;
-    int64_t max = (int64_t)w->max_message;
-    if (zmq_setsockopt(w->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_setsockopt(w->sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0)
-        return gs_error_set(err, GS_EIO, "zmq socket options: %s", zmq_strerror(errno));
-    if (w->curve && (zmq_setsockopt(w->sock, ZMQ_CURVE_SERVERKEY, w->server_curve, 32) != 0 ||
-                     zmq_setsockopt(w->sock, ZMQ_CURVE_PUBLICKEY, w->client_pub, 32) != 0 ||
-                     zmq_setsockopt(w->sock, ZMQ_CURVE_SECRETKEY, w->client_sec, 32) != 0))
-        return gs_error_set(err, GS_EIO, "curve client: %s", zmq_strerror(errno));
-    if (zmq_connect(w->sock, w->endpoint) != 0)
-        return gs_error_set(err, GS_EINVAL, "witness endpoint %s: %s", w->endpoint,
-                            zmq_strerror(errno));
-    return 0;
+    return gs_net_dealer_open(&w->sock, w->ctx, w->endpoint, &w->curve, w->max_message, err);
 }
 
 int gs_witness_client_new(gs_witness_client **out, void *zctx, const char *endpoint,
@@ -85,14 +68,7 @@ int gs_witness_client_new(gs_witness_client **out, void *zctx, const char *endpo
     if (rc != 0)
         goto out;
     if (strncmp(endpoint, "tcp://", 6) == 0) {
-        w->curve = true;
-        if ((rc = gs_pubkey_to_curve(&witness->key, w->server_curve, err)) != 0)
-            goto out;
-        if (client_key != NULL)
-            rc = gs_keypair_to_curve(client_key, w->client_pub, w->client_sec, err);
-        else if (crypto_box_keypair(w->client_pub, w->client_sec) != 0)
-            rc = gs_error_set(err, GS_EIO, "cannot make an ephemeral client key");
-        if (rc != 0)
+        if ((rc = gs_net_curve_client(&w->curve, &witness->key, client_key, err)) != 0)
             goto out;
     } else if (strncmp(endpoint, "ipc://", 6) != 0 && strncmp(endpoint, "inproc://", 9) != 0) {
         rc = gs_error_set(err, GS_EINVAL, "witness endpoint %s: expected tcp:// or ipc://",
@@ -115,7 +91,7 @@ void gs_witness_client_free(gs_witness_client **wp)
         return;
     if (w->sock != NULL)
         zmq_close(w->sock);
-    sodium_memzero(w->client_sec, sizeof w->client_sec);
+    sodium_memzero(&w->curve, sizeof w->curve);
     free(w->endpoint);
     free(w);
     *wp = NULL;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "rules.h"
 #include "wire.h"
 
@@ -29,37 +30,10 @@ static int fail(loader *l, const char *section, const char *name, const char *wh
     return 0;
 }
 
+/* A path relative to the config file's folder, made absolute. */
 static char *resolve(const loader *l, const char *value)
 {
-    if (value[0] == '/')
-        return strdup(value);
-    size_t n = strlen(l->dir) + 1 + strlen(value) + 1;
-    char *p = malloc(n);
-    if (p != NULL)
-        snprintf(p, n, "%s/%s", l->dir, value);
-    return p;
-}
-
-static int parse_int(const char *value, int64_t min, int64_t max, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(value, &end, 10);
-    if (errno != 0 || end == value || *end != '\0' || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_bool(const char *value, bool *out)
-{
-    if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
-        *out = true;
-    else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
-        *out = false;
-    else
-        return -1;
-    return 0;
+    return gs_daemon_resolve(l->dir, value);
 }
 
 static bool endpoint_ok(const char *ep)
@@ -93,19 +67,6 @@ int gs_hub_parse_source(const char *value, char **endpoint, gs_vkey *key, bool *
     return 0;
 }
 
-static int parse_key(const char *value, gs_pubkey *out)
-{
-    gs_vkey vk;
-    if (strchr(value, '+') != NULL && gs_vkey_parse(value, &vk, NULL) == 0) {
-        *out = vk.key;
-        return 0;
-    }
-    size_t n = 0;
-    if (gs_base64_decode(out->b, sizeof out->b, &n, value, strlen(value), NULL) != 0 || n != 32)
-        return -1;
-    return 0;
-}
-
 static int hub_setting(loader *l, const char *section, const char *name, const char *value)
 {
     gs_hub_config *c = l->c;
@@ -134,41 +95,38 @@ static int hub_setting(loader *l, const char *section, const char *name, const c
             return fail(l, section, name, "expected a tcp:// or ipc:// endpoint");
         eps[(*n)++] = strdup(value);
     } else if (strcmp(name, "poll_interval_ms") == 0) {
-        if (parse_int(value, 10, 86400000, &v) != 0)
+        if (gs_daemon_parse_int(value, 10, 86400000, &v) != 0)
             return fail(l, section, name, "expected milliseconds from 10 to 86400000");
         c->poll_interval_ms = v;
     } else if (strcmp(name, "batch_size") == 0) {
-        if (parse_int(value, 1, GS_MAX_ENTRIES, &v) != 0)
+        if (gs_daemon_parse_int(value, 1, GS_MAX_ENTRIES, &v) != 0)
             return fail(l, section, name, "expected a count from 1 to 1000");
         c->batch_size = (uint32_t)v;
     } else if (strcmp(name, "unavailable_after_s") == 0) {
-        if (parse_int(value, 1, 86400 * 365, &v) != 0)
+        if (gs_daemon_parse_int(value, 1, 86400 * 365, &v) != 0)
             return fail(l, section, name, "expected seconds from 1 to 31536000");
         c->unavailable_after_s = v;
     } else if (strcmp(name, "checkpoint_interval_ms") == 0) {
-        if (parse_int(value, 1, 86400000, &v) != 0)
+        if (gs_daemon_parse_int(value, 1, 86400000, &v) != 0)
             return fail(l, section, name, "expected milliseconds from 1 to 86400000");
         c->checkpoint_interval_ms = v;
     } else if (strcmp(name, "max_message") == 0) {
-        if (parse_int(value, 65536 + 4096, 256 * 1024 * 1024, &v) != 0)
+        if (gs_daemon_parse_int(value, 65536 + 4096, 256 * 1024 * 1024, &v) != 0)
             return fail(l, section, name, "expected bytes from 69632 to 268435456");
         c->max_message = (size_t)v;
     } else if (strcmp(name, "verify_threads") == 0) {
-        if (parse_int(value, 0, 64, &v) != 0)
+        if (gs_daemon_parse_int(value, 0, 64, &v) != 0)
             return fail(l, section, name, "expected a count from 0 to 64");
         c->verify_threads = (unsigned)v;
     } else if (strcmp(name, "feedback_per_day") == 0) {
-        if (parse_int(value, 1, GS_RULES_FEEDBACK_MAX, &v) != 0)
+        if (gs_daemon_parse_int(value, 1, GS_RULES_FEEDBACK_MAX, &v) != 0)
             return fail(l, section, name, "expected a count from 1 to 32");
         c->feedback_per_day = (uint32_t)v;
     } else if (strcmp(name, "log_level") == 0) {
-        static const char *names[] = {"debug", "info", "warn", "error"};
-        for (int i = 0; i < 4; i++)
-            if (strcmp(value, names[i]) == 0) {
-                c->log_level = (gs_hub_log_level)i;
-                return 1;
-            }
-        return fail(l, section, name, "expected debug, info, warn or error");
+        gs_daemon_log_level level;
+        if (gs_daemon_parse_log_level(value, &level) != 0)
+            return fail(l, section, name, "expected debug, info, warn or error");
+        c->log_level = (gs_hub_log_level)level;
     } else {
         return fail(l, section, name, "unknown setting");
     }
@@ -237,18 +195,12 @@ static int on_setting(void *user, const char *section, const char *name, const c
         return log_setting(l, section, section + 4, name, value);
     if (strcmp(section, "access") == 0) {
         if (strcmp(name, "public_read") == 0) {
-            if (parse_bool(value, &c->public_read) != 0)
+            if (gs_daemon_parse_bool(value, &c->public_read) != 0)
                 return fail(l, section, name, "expected true or false");
         } else if (strcmp(name, "writer") == 0) {
-            gs_pubkey k;
-            if (parse_key(value, &k) != 0)
-                return fail(l, section, name,
-                            "expected a base64 Ed25519 public key or a verifier key");
-            gs_pubkey *w = realloc(c->writers, (c->n_writers + 1) * sizeof *w);
-            if (w == NULL)
-                return fail(l, section, name, "out of memory");
-            c->writers = w;
-            c->writers[c->n_writers++] = k;
+            gs_error e;
+            if (gs_daemon_add_writer(&c->writers, &c->n_writers, value, &e) != 0)
+                return fail(l, section, name, e.msg);
         } else {
             return fail(l, section, name, "unknown setting");
         }
@@ -291,39 +243,11 @@ int gs_hub_config_load(const char *path, gs_hub_config *out, gs_error *err)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
     l->c = out;
     l->err = err;
-    int rc = GS_EINVAL;
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL) {
-        if (getcwd(l->dir, sizeof l->dir) == NULL) {
-            rc = gs_error_set(err, GS_EIO, "cannot read the working directory");
-            goto out;
-        }
-    } else {
-        size_t n = (size_t)(slash - path);
-        if (n >= sizeof l->dir) {
-            rc = gs_error_set(err, GS_EINVAL, "config path too long");
-            goto out;
-        }
-        memcpy(l->dir, path, n);
-        l->dir[n] = '\0';
-        if (n == 0)
-            strcpy(l->dir, "/");
-    }
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        rc = gs_error_set(err, GS_EIO, "cannot read config %s: %s", path, strerror(errno));
+    int rc = gs_daemon_config_dir(path, l->dir, sizeof l->dir, err);
+    if (rc != 0)
         goto out;
-    }
-    int r = ini_parse_file(f, on_setting, l);
-    fclose(f);
-    if (l->failed) {
-        rc = gs_error_wrap(err, "config %s", path);
+    if ((rc = gs_daemon_config_parse(path, on_setting, l, &l->failed, err)) != 0)
         goto out;
-    }
-    if (r != 0) {
-        rc = gs_error_set(err, GS_EINVAL, "config %s: line %d is not an INI setting", path, r);
-        goto out;
-    }
     const char *missing = out->name == NULL       ? "[hub] name"
                           : out->key_path == NULL ? "[hub] key"
                           : out->database == NULL ? "[hub] database"

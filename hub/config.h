@@ -36,15 +36,16 @@
 #include <stdbool.h>
 
 #include "crypto.h"
+#include "daemon.h"
 #include "error.h"
 #include "net.h"
 #include "types.h"
 
 typedef enum {
-    GS_HUB_LOG_DEBUG = 0,
-    GS_HUB_LOG_INFO,
-    GS_HUB_LOG_WARN,
-    GS_HUB_LOG_ERROR
+    GS_HUB_LOG_DEBUG = GS_DAEMON_LOG_DEBUG,
+    GS_HUB_LOG_INFO = GS_DAEMON_LOG_INFO,
+    GS_HUB_LOG_WARN = GS_DAEMON_LOG_WARN,
+    GS_HUB_LOG_ERROR = GS_DAEMON_LOG_ERROR
 } gs_hub_log_level;
 
 #define GS_HUB_MAX_SOURCES 16

@@ -48,6 +48,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "daemon.h"
 #include "evidence.h"
 #include "log.h"
 #include "merkle.h"
@@ -59,14 +60,6 @@
 #include "store.h"
 #include "wire.h"
 #include "witness.h"
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 /* What a request to a source was for (gs_hub_peer tags). */
 enum { TAG_POLL = 1, TAG_ENTRIES, TAG_PROOF };
@@ -129,6 +122,11 @@ typedef struct {
     unsigned in_flight;
     bool proving; /* waiting for the source's consistency proof */
     bool bad;     /* an entry failed its signature or the rule book */
+    /* The range holds something besides Observations of this hub's own log.
+     * Two hubs witnessing each other would otherwise record each other's
+     * observations forever: A observes B, which grows A's log, which B
+     * observes, ... An Observation is made only for a range with news. */
+    bool news;
     bool bad_sig;
     uint64_t bad_index;
     char bad_reason[MSG_MAX];
@@ -193,8 +191,6 @@ typedef struct {
     unsigned sync_gen;
 } hub;
 
-static const char *level_names[] = {"debug", "info", "warn", "error"};
-
 /* One line per event on stderr: time, level, text. Never a secret. */
 static void logf_(const hub *h, gs_hub_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -202,24 +198,15 @@ static void logf_(const hub *h, gs_hub_log_level level, const char *fmt, ...)
 {
     if (h != NULL && level < h->cfg.log_level)
         return;
-    char when[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    char text[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    gs_daemon_logv("giamsat-hub", (gs_daemon_log_level)level, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "%s %s giamsat-hub: %s\n", when, level_names[level], text);
 }
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return gs_daemon_now_ms();
 }
 
 /* A target that failed from every source is tried again after this long
@@ -749,12 +736,13 @@ static void cut_back(hub *h, followed *f)
         gs_log_truncate(f->replica, f->cosigned_size, &err) != 0) {
         logf_(h, GS_HUB_LOG_ERROR, "%s: cannot cut the replica back to %llu: %s; stopping",
               f->cfg->origin, (unsigned long long)f->cosigned_size, err.msg);
-        stop_requested = 1;
+        gs_daemon_request_stop();
     }
 }
 
 static void start_next(hub *h, followed *f);
 static void sync_next_source(hub *h, followed *f, const char *why);
+static void send_entries_requests(hub *h, followed *f);
 
 /* Evidence found outside a running sync froze the origin: that sync must
  * not cosign anything either. */
@@ -780,6 +768,7 @@ static int begin_from(hub *h, followed *f, int s, gs_error *err)
     y->gen = ++h->sync_gen;
     y->proving = false;
     y->bad = false;
+    y->news = false;
     logf_(h, GS_HUB_LOG_INFO, "sync %s from %llu to %llu from %s", f->cfg->origin,
           (unsigned long long)f->cosigned_size, (unsigned long long)y->t.cp.size,
           f->sources[s].cfg->endpoint);
@@ -794,12 +783,16 @@ static void sync_next_source(hub *h, followed *f, const char *why)
     logf_(h, GS_HUB_LOG_WARN, "sync %s to %llu from %s failed: %s", f->cfg->origin,
           (unsigned long long)y->t.cp.size, f->sources[y->source].cfg->endpoint, why);
     cut_back(h, f);
-    if (stop_requested)
+    if (gs_daemon_stopping())
         return;
     int s = f->frozen ? -1 : pick_source(f, -1);
     gs_error err;
-    if (s >= 0 && begin_from(h, f, s, &err) == 0)
+    if (s >= 0 && begin_from(h, f, s, &err) == 0) {
+        /* Nothing else asks the next source: without this the sync would
+         * wait forever for answers to requests never sent. */
+        send_entries_requests(h, f);
         return;
+    }
     char msg[MSG_MAX];
     if (f->frozen)
         snprintf(msg, sizeof msg,
@@ -843,7 +836,11 @@ static void start_sync(hub *h, followed *f, target *t)
         f->failed_root = f->sync.t.cp.root;
         f->failed_until_ms = now_ms() + retry_after_ms(h);
         end_sync(f);
+        return;
     }
+    /* A sync started from start_next (after a cosignature or a failure)
+     * has no other caller to send its first requests. */
+    send_entries_requests(h, f);
 }
 
 static void start_next(hub *h, followed *f)
@@ -921,13 +918,14 @@ static void cosign(hub *h, followed *f)
     f->cosigned_note = merged;
     h->cosigned_total++;
 
-    /* The hub's log commits to what it vouched for. */
+    /* The hub's log commits to what it vouched for (see sync_state.news for
+     * why a range holding only observations of this hub is not recorded). */
     gs_statement st = {.kind = GS_BODY_OBSERVATION};
     st.u.observation.origin = f->cfg->origin;
     st.u.observation.size = f->cosigned_size;
     st.u.observation.root = f->cosigned_root;
     st.u.observation.time = (int64_t)time(NULL);
-    if (append_own(h, &st, &obs, &err) != 0)
+    if (y->news && append_own(h, &st, &obs, &err) != 0)
         logf_(h, GS_HUB_LOG_ERROR, "cannot append the observation of %s at %llu: %s",
               f->cfg->origin, (unsigned long long)f->cosigned_size, err.msg);
     gs_buf_free(&obs);
@@ -1215,6 +1213,9 @@ static void on_entries(hub *h, followed *f, gs_response *rs)
                      (unsigned long long)index, f->cfg->origin, j->message);
         } else if (!y->bad) {
             gs_rule_verdict v;
+            if (j->st.kind != GS_BODY_OBSERVATION ||
+                strcmp(j->st.u.observation.origin, h->cfg.origin) != 0)
+                y->news = true;
             if (gs_rules_apply(y->clone, &j->st, &j->leaf, index, &p, &v) != 0) {
                 y->bad = true;
                 y->bad_sig = false;
@@ -1889,7 +1890,7 @@ static long next_timeout(hub *h, int64_t now)
 
 static int run(hub *h)
 {
-    while (!stop_requested) {
+    while (!gs_daemon_stopping()) {
         size_t n_items = build_items(h);
         int r = zmq_poll(h->items, (int)n_items, next_timeout(h, now_ms()));
         if (r < 0 && errno != EINTR) {
@@ -2048,25 +2049,11 @@ static int start(hub *h, const char *config_path, gs_error *err)
     int rc = gs_hub_config_load(config_path, &h->cfg, err);
     if (rc != 0)
         return rc;
-    char pass[1024];
-    const char *passphrase = NULL;
-    if (h->cfg.passphrase_file != NULL) {
-        rc = gs_passphrase_read_file(h->cfg.passphrase_file, pass, sizeof pass, err);
-        if (rc != 0)
-            return rc;
-        passphrase = pass;
-    }
-    rc = gs_keyfile_read(h->cfg.key_path, passphrase, &h->key, err);
-    sodium_memzero(pass, sizeof pass);
-    if (rc != 0)
+    if ((rc = gs_daemon_read_key(h->cfg.key_path, h->cfg.passphrase_file, &h->key, err)) != 0)
         return rc;
-    if ((rc = gs_store_open(&h->store, h->cfg.database, err)) != 0)
+    if ((rc = gs_daemon_open_log(&h->store, &h->own, h->cfg.database, h->cfg.origin, "hub", err)) !=
+        0)
         return rc;
-    if ((rc = gs_log_open(&h->own, h->store, h->cfg.origin, false, err)) != 0)
-        return gs_error_wrap(err, "database %s (made by `giamsat hub init`?)", h->cfg.database);
-    if (gs_log_committed_size(h->own) == 0)
-        return gs_error_set(err, GS_EINVAL, "database %s holds no Charter for %s", h->cfg.database,
-                            h->cfg.origin);
     if ((rc = replay(h, h->own, gs_log_committed_size(h->own), &h->own_rules, err)) != 0)
         return rc;
     gs_pubkey log_key;
@@ -2147,54 +2134,28 @@ static void finish(hub *h)
     gs_hub_config_clear(&h->cfg);
 }
 
-static void usage(FILE *f)
-{
-    fputs("usage: giamsat-hub --config DIR/hub.conf\n"
-          "\n"
-          "Follows the logs named in the configuration: fetches and verifies every entry,\n"
-          "cosigns checkpoints only once it holds and has verified everything up to them,\n"
-          "serves the replicas, records evidence of any fork, rewrite or rollback in its\n"
-          "own log, and publishes checkpoint/<origin> and alert/<origin> events.\n"
-          "\n"
-          "  --config FILE   the hub's configuration, as written by `giamsat hub init`\n"
-          "                  and extended by `giamsat hub follow`\n"
-          "  --help          this text\n"
-          "\n"
-          "Stops cleanly on SIGTERM or SIGINT. Exit status: 0 clean stop, 1 runtime\n"
-          "failure, 2 bad configuration or environment.\n",
-          f);
-}
+static const char usage[] =
+    "usage: giamsat-hub --config DIR/hub.conf\n"
+    "\n"
+    "Follows the logs named in the configuration: fetches and verifies every entry,\n"
+    "cosigns checkpoints only once it holds and has verified everything up to them,\n"
+    "serves the replicas, records evidence of any fork, rewrite or rollback in its\n"
+    "own log, and publishes checkpoint/<origin> and alert/<origin> events.\n"
+    "\n"
+    "  --config FILE   the hub's configuration, as written by `giamsat hub init`\n"
+    "                  and extended by `giamsat hub follow`\n"
+    "  --help          this text\n"
+    "\n"
+    "Stops cleanly on SIGTERM or SIGINT. Exit status: 0 clean stop, 1 runtime\n"
+    "failure, 2 bad configuration or environment.\n";
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *config = NULL;
-    int c;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (config == NULL || optind != argc) {
-        usage(stderr);
-        return 2;
-    }
+    int exit_status = gs_daemon_init(argc, argv, "giamsat-hub", usage, &config);
+    if (exit_status >= 0)
+        return exit_status;
     gs_error err = {0};
-    if (gs_crypto_init(&err) != 0) {
-        logf_(NULL, GS_HUB_LOG_ERROR, "%s", err.msg);
-        return 2;
-    }
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     hub h = {0};
     int status = 0;

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "net.h"
+
 typedef struct {
     uint64_t id;
     int tag;
@@ -19,10 +21,7 @@ struct gs_hub_peer {
     void *ctx;
     void *sock;
     char *endpoint;
-    bool curve;
-    uint8_t server_curve[32];
-    uint8_t client_pub[32];
-    uint8_t client_sec[32];
+    gs_net_curve curve;
     size_t max_message;
     uint64_t next_id;
     pending p[GS_HUB_PEER_MAX_PENDING];
@@ -32,22 +31,7 @@ struct gs_hub_peer {
 
 static int open_socket(gs_hub_peer *p, gs_error *err)
 {
-    p->sock = zmq_socket(p->ctx, ZMQ_DEALER);
-    if (p->sock == NULL)
-        return gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
-    int linger = 0;
-    int64_t max = (int64_t)p->max_message;
-    if (zmq_setsockopt(p->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_setsockopt(p->sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0)
-        return gs_error_set(err, GS_EIO, "zmq socket options: %s", zmq_strerror(errno));
-    if (p->curve && (zmq_setsockopt(p->sock, ZMQ_CURVE_SERVERKEY, p->server_curve, 32) != 0 ||
-                     zmq_setsockopt(p->sock, ZMQ_CURVE_PUBLICKEY, p->client_pub, 32) != 0 ||
-                     zmq_setsockopt(p->sock, ZMQ_CURVE_SECRETKEY, p->client_sec, 32) != 0))
-        return gs_error_set(err, GS_EIO, "curve client: %s", zmq_strerror(errno));
-    if (zmq_connect(p->sock, p->endpoint) != 0)
-        return gs_error_set(err, GS_EINVAL, "cannot connect to %s: %s", p->endpoint,
-                            zmq_strerror(errno));
-    return 0;
+    return gs_net_dealer_open(&p->sock, p->ctx, p->endpoint, &p->curve, p->max_message, err);
 }
 
 int gs_hub_peer_open(gs_hub_peer **out, void *zctx, const char *endpoint,
@@ -73,14 +57,7 @@ int gs_hub_peer_open(gs_hub_peer **out, void *zctx, const char *endpoint,
                               endpoint);
             goto out;
         }
-        p->curve = true;
-        if ((rc = gs_pubkey_to_curve(server_key, p->server_curve, err)) != 0)
-            goto out;
-        if (client_key != NULL)
-            rc = gs_keypair_to_curve(client_key, p->client_pub, p->client_sec, err);
-        else if (crypto_box_keypair(p->client_pub, p->client_sec) != 0)
-            rc = gs_error_set(err, GS_EIO, "cannot make an ephemeral client key");
-        if (rc != 0)
+        if ((rc = gs_net_curve_client(&p->curve, server_key, client_key, err)) != 0)
             goto out;
     } else if (strncmp(endpoint, "ipc://", 6) != 0 && strncmp(endpoint, "inproc://", 9) != 0) {
         rc = gs_error_set(err, GS_EINVAL, "endpoint %s: expected tcp:// or ipc://", endpoint);
@@ -102,7 +79,7 @@ void gs_hub_peer_close(gs_hub_peer **pp)
         return;
     if (p->sock != NULL)
         zmq_close(p->sock);
-    sodium_memzero(p->client_sec, sizeof p->client_sec);
+    sodium_memzero(&p->curve, sizeof p->curve);
     free(p->endpoint);
     free(p);
     *pp = NULL;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "crypto.h"
+#include "daemon.h"
 #include "rules.h"
 
 typedef struct {
@@ -31,49 +32,7 @@ static int fail(loader *l, const char *section, const char *name, const char *wh
 /* A path relative to the config file's folder, made absolute. */
 static char *resolve(const loader *l, const char *value)
 {
-    if (value[0] == '/')
-        return strdup(value);
-    size_t n = strlen(l->dir) + 1 + strlen(value) + 1;
-    char *p = malloc(n);
-    if (p != NULL)
-        snprintf(p, n, "%s/%s", l->dir, value);
-    return p;
-}
-
-static int parse_int(const char *value, int64_t min, int64_t max, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(value, &end, 10);
-    if (errno != 0 || end == value || *end != '\0' || v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_bool(const char *value, bool *out)
-{
-    if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
-        *out = true;
-    else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
-        *out = false;
-    else
-        return -1;
-    return 0;
-}
-
-/* A writer is a base64 Ed25519 key or a verifier key string. */
-static int parse_key(const char *value, gs_pubkey *out)
-{
-    gs_vkey vk;
-    if (strchr(value, '+') != NULL && gs_vkey_parse(value, &vk, NULL) == 0) {
-        *out = vk.key;
-        return 0;
-    }
-    size_t n = 0;
-    if (gs_base64_decode(out->b, sizeof out->b, &n, value, strlen(value), NULL) != 0 || n != 32)
-        return -1;
-    return 0;
+    return gs_daemon_resolve(l->dir, value);
 }
 
 static int on_setting(void *user, const char *section, const char *name, const char *value)
@@ -106,60 +65,48 @@ static int on_setting(void *user, const char *section, const char *name, const c
                 return fail(l, section, name, "expected a tcp:// or ipc:// endpoint");
             c->listen[c->n_listen++] = strdup(value);
         } else if (strcmp(name, "checkpoint_interval_ms") == 0) {
-            if (parse_int(value, 1, 86400000, &v) != 0)
+            if (gs_daemon_parse_int(value, 1, 86400000, &v) != 0)
                 return fail(l, section, name, "expected milliseconds from 1 to 86400000");
             c->checkpoint_interval_ms = v;
         } else if (strcmp(name, "max_message") == 0) {
-            if (parse_int(value, 4096, 256 * 1024 * 1024, &v) != 0)
+            if (gs_daemon_parse_int(value, 4096, 256 * 1024 * 1024, &v) != 0)
                 return fail(l, section, name, "expected bytes from 4096 to 268435456");
             c->max_message = (size_t)v;
         } else if (strcmp(name, "max_clock_skew") == 0) {
-            if (parse_int(value, 0, 86400 * 365, &v) != 0)
+            if (gs_daemon_parse_int(value, 0, 86400 * 365, &v) != 0)
                 return fail(l, section, name, "expected seconds (0 disables the check)");
             c->max_clock_skew = v;
         } else if (strcmp(name, "feedback_per_day") == 0) {
-            if (parse_int(value, 1, GS_RULES_FEEDBACK_MAX, &v) != 0)
+            if (gs_daemon_parse_int(value, 1, GS_RULES_FEEDBACK_MAX, &v) != 0)
                 return fail(l, section, name, "expected a count from 1 to 32");
             c->feedback_per_day = (uint32_t)v;
         } else if (strcmp(name, "verify_threads") == 0) {
-            if (parse_int(value, 0, 64, &v) != 0)
+            if (gs_daemon_parse_int(value, 0, 64, &v) != 0)
                 return fail(l, section, name, "expected a count from 0 to 64");
             c->verify_threads = (unsigned)v;
         } else if (strcmp(name, "max_batch") == 0) {
-            if (parse_int(value, 1, 100000, &v) != 0)
+            if (gs_daemon_parse_int(value, 1, 100000, &v) != 0)
                 return fail(l, section, name, "expected a count from 1 to 100000");
             c->max_batch = (size_t)v;
         } else if (strcmp(name, "log_level") == 0) {
-            if (strcmp(value, "debug") == 0)
-                c->log_level = GS_NODE_LOG_DEBUG;
-            else if (strcmp(value, "info") == 0)
-                c->log_level = GS_NODE_LOG_INFO;
-            else if (strcmp(value, "warn") == 0)
-                c->log_level = GS_NODE_LOG_WARN;
-            else if (strcmp(value, "error") == 0)
-                c->log_level = GS_NODE_LOG_ERROR;
-            else
+            gs_daemon_log_level level;
+            if (gs_daemon_parse_log_level(value, &level) != 0)
                 return fail(l, section, name, "expected debug, info, warn or error");
+            c->log_level = (gs_node_log_level)level;
         } else {
             return fail(l, section, name, "unknown setting");
         }
     } else if (strcmp(section, "access") == 0) {
         if (strcmp(name, "open_submission") == 0) {
-            if (parse_bool(value, &c->open_submission) != 0)
+            if (gs_daemon_parse_bool(value, &c->open_submission) != 0)
                 return fail(l, section, name, "expected true or false");
         } else if (strcmp(name, "public_read") == 0) {
-            if (parse_bool(value, &c->public_read) != 0)
+            if (gs_daemon_parse_bool(value, &c->public_read) != 0)
                 return fail(l, section, name, "expected true or false");
         } else if (strcmp(name, "writer") == 0) {
-            gs_pubkey k;
-            if (parse_key(value, &k) != 0)
-                return fail(l, section, name,
-                            "expected a base64 Ed25519 public key or a verifier key");
-            gs_pubkey *w = realloc(c->writers, (c->n_writers + 1) * sizeof *w);
-            if (w == NULL)
-                return fail(l, section, name, "out of memory");
-            c->writers = w;
-            c->writers[c->n_writers++] = k;
+            gs_error e;
+            if (gs_daemon_add_writer(&c->writers, &c->n_writers, value, &e) != 0)
+                return fail(l, section, name, e.msg);
         } else {
             return fail(l, section, name, "unknown setting");
         }
@@ -205,32 +152,12 @@ int gs_node_config_load(const char *path, gs_node_config *out, gs_error *err)
     out->public_read = true;
 
     loader l = {.c = out, .err = err};
-    char *slash = strrchr(path, '/');
-    if (slash == NULL) {
-        if (getcwd(l.dir, sizeof l.dir) == NULL)
-            return gs_error_set(err, GS_EIO, "cannot read the working directory");
-    } else {
-        size_t n = (size_t)(slash - path);
-        if (n >= sizeof l.dir)
-            return gs_error_set(err, GS_EINVAL, "config path too long");
-        memcpy(l.dir, path, n);
-        l.dir[n] = '\0';
-        if (n == 0)
-            strcpy(l.dir, "/");
-    }
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return gs_error_set(err, GS_EIO, "cannot read config %s: %s", path, strerror(errno));
-    int r = ini_parse_file(f, on_setting, &l);
-    fclose(f);
-    if (l.failed) {
-        gs_error_wrap(err, "config %s", path);
+    int rc = gs_daemon_config_dir(path, l.dir, sizeof l.dir, err);
+    if (rc != 0)
+        return rc;
+    if ((rc = gs_daemon_config_parse(path, on_setting, &l, &l.failed, err)) != 0) {
         gs_node_config_clear(out);
-        return GS_EINVAL;
-    }
-    if (r != 0) {
-        gs_node_config_clear(out);
-        return gs_error_set(err, GS_EINVAL, "config %s: line %d is not an INI setting", path, r);
+        return rc;
     }
     const char *missing = out->origin == NULL     ? "[node] origin"
                           : out->key_path == NULL ? "[node] key"

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 
+#include "daemon.h"
 #include "error.h"
 #include "net.h"
 #include "types.h"
@@ -16,10 +17,10 @@
 #define GS_NODE_MAX_WITNESSES 16
 
 typedef enum {
-    GS_NODE_LOG_DEBUG = 0,
-    GS_NODE_LOG_INFO,
-    GS_NODE_LOG_WARN,
-    GS_NODE_LOG_ERROR
+    GS_NODE_LOG_DEBUG = GS_DAEMON_LOG_DEBUG,
+    GS_NODE_LOG_INFO = GS_DAEMON_LOG_INFO,
+    GS_NODE_LOG_WARN = GS_DAEMON_LOG_WARN,
+    GS_NODE_LOG_ERROR = GS_DAEMON_LOG_ERROR
 } gs_node_log_level;
 
 typedef struct {

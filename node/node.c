@@ -30,6 +30,7 @@
 
 #include "config.h"
 #include "crypto.h"
+#include "daemon.h"
 #include "log.h"
 #include "merkle.h"
 #include "net.h"
@@ -39,14 +40,6 @@
 #include "store.h"
 #include "wire.h"
 #include "witness.h"
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
 
 /* One submission in flight through a turn of the loop. */
 typedef struct {
@@ -91,8 +84,6 @@ typedef struct {
     char quarantine_reason[GS_ERROR_MSG_MAX + 64];
 } node;
 
-static const char *level_names[] = {"debug", "info", "warn", "error"};
-
 /* One line per event on stderr: time, level, text. Never a secret. */
 static void logf_(const node *n, gs_node_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -100,24 +91,15 @@ static void logf_(const node *n, gs_node_log_level level, const char *fmt, ...)
 {
     if (n != NULL && level < n->cfg.log_level)
         return;
-    char when[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    char text[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    gs_daemon_logv("giamsat-node", (gs_daemon_log_level)level, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "%s %s giamsat-node: %s\n", when, level_names[level], text);
 }
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return gs_daemon_now_ms();
 }
 
 /* ------------------------------------------------------------ replies */
@@ -195,6 +177,17 @@ static int replay_log(node *n, gs_error *err)
         gs_hash leaf;
         gs_rule_verdict v;
         rc = gs_log_entry(n->log, i, &e, err);
+        if (rc == GS_ECORRUPT) {
+            /* Bytes on disk that do not hash to their stored leaf: the node
+             * keeps serving everything else (and refuses this entry with the
+             * same sentence at every read), so a person sees which entry was
+             * altered while witnesses and auditors keep what is intact. */
+            n->quarantined = true;
+            snprintf(n->quarantine_reason, sizeof n->quarantine_reason,
+                     "entry %llu of this log is altered on disk (%s)", (unsigned long long)i,
+                     err->msg);
+            return 0;
+        }
         if (rc != 0)
             return gs_error_wrap(err, "reading entry %llu", (unsigned long long)i);
         rc = gs_wire_open_entry(gs_bytes_of(e.p, e.n), &st, err);
@@ -476,7 +469,7 @@ static void process_batch(node *n)
             if (replay_log(n, &rerr) != 0) {
                 logf_(n, GS_NODE_LOG_ERROR, "cannot rebuild the rule state: %s; stopping",
                       rerr.msg);
-                stop_requested = 1;
+                gs_daemon_request_stop();
             }
         }
     }
@@ -602,7 +595,7 @@ static int run(node *n)
     for (size_t i = 0; i < n->n_witnesses; i++)
         items[n_items++] = (zmq_pollitem_t){.socket = gs_witness_client_socket(n->witnesses[i]),
                                             .events = ZMQ_POLLIN};
-    while (!stop_requested) {
+    while (!gs_daemon_stopping()) {
         long timeout = step_witnesses(n);
         if (gs_log_committed_size(n->log) != n->checkpoint_size) {
             int64_t due = n->last_checkpoint_ms + n->cfg.checkpoint_interval_ms - now_ms();
@@ -641,25 +634,11 @@ static int start(node *n, const char *config_path, gs_error *err)
     int rc = gs_node_config_load(config_path, &n->cfg, err);
     if (rc != 0)
         return rc;
-    char pass[1024];
-    const char *passphrase = NULL;
-    if (n->cfg.passphrase_file != NULL) {
-        rc = gs_passphrase_read_file(n->cfg.passphrase_file, pass, sizeof pass, err);
-        if (rc != 0)
-            return rc;
-        passphrase = pass;
-    }
-    rc = gs_keyfile_read(n->cfg.key_path, passphrase, &n->key, err);
-    sodium_memzero(pass, sizeof pass);
-    if (rc != 0)
+    if ((rc = gs_daemon_read_key(n->cfg.key_path, n->cfg.passphrase_file, &n->key, err)) != 0)
         return rc;
-    if ((rc = gs_store_open(&n->store, n->cfg.database, err)) != 0)
+    if ((rc = gs_daemon_open_log(&n->store, &n->log, n->cfg.database, n->cfg.origin, "node",
+                                 err)) != 0)
         return rc;
-    if ((rc = gs_log_open(&n->log, n->store, n->cfg.origin, false, err)) != 0)
-        return gs_error_wrap(err, "database %s (made by `giamsat node init`?)", n->cfg.database);
-    if (gs_log_committed_size(n->log) == 0)
-        return gs_error_set(err, GS_EINVAL, "database %s holds no Charter for %s", n->cfg.database,
-                            n->cfg.origin);
     if ((rc = replay_log(n, err)) != 0)
         return rc;
     gs_pubkey log_key;
@@ -720,53 +699,27 @@ static void finish(node *n)
     gs_node_config_clear(&n->cfg);
 }
 
-static void usage(FILE *f)
-{
-    fputs("usage: giamsat-node --config DIR/node.conf\n"
-          "\n"
-          "Serves one unit's log: accepts signed statements (Submit), appends them\n"
-          "durably, signs checkpoints, and serves entries and proofs.\n"
-          "\n"
-          "  --config FILE   the node's configuration, as written by `giamsat node init`\n"
-          "                  (e.g. giamsat-node --config /srv/giamsat/xa-an-binh/node.conf)\n"
-          "  --help          this text\n"
-          "\n"
-          "Stops cleanly on SIGTERM or SIGINT: what was received is answered and\n"
-          "committed first. Exit status: 0 clean stop, 1 runtime failure, 2 bad\n"
-          "configuration or environment.\n",
-          f);
-}
+static const char usage[] =
+    "usage: giamsat-node --config DIR/node.conf\n"
+    "\n"
+    "Serves one unit's log: accepts signed statements (Submit), appends them\n"
+    "durably, signs checkpoints, and serves entries and proofs.\n"
+    "\n"
+    "  --config FILE   the node's configuration, as written by `giamsat node init`\n"
+    "                  (e.g. giamsat-node --config /srv/giamsat/xa-an-binh/node.conf)\n"
+    "  --help          this text\n"
+    "\n"
+    "Stops cleanly on SIGTERM or SIGINT: what was received is answered and\n"
+    "committed first. Exit status: 0 clean stop, 1 runtime failure, 2 bad\n"
+    "configuration or environment.\n";
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     const char *config = NULL;
-    int c;
-    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (config == NULL || optind != argc) {
-        usage(stderr);
-        return 2;
-    }
+    int exit_status = gs_daemon_init(argc, argv, "giamsat-node", usage, &config);
+    if (exit_status >= 0)
+        return exit_status;
     gs_error err = {0};
-    if (gs_crypto_init(&err) != 0) {
-        logf_(NULL, GS_NODE_LOG_ERROR, "%s", err.msg);
-        return 2;
-    }
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     node n = {0};
     int status = 0;

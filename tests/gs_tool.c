@@ -24,12 +24,24 @@
  *       sign and store a checkpoint of the log's current size
  *   gs_tool root DB ORIGIN [SIZE]
  *       print the log's size and base64 root (at SIZE when given)
+ *   gs_tool append-observation DB ORIGIN HUB_KEYFILE SEQ
+ *       append, bypassing the hub, a valid Observation statement signed by
+ *       the hub key (a made-up origin, size and root) to a hub's own log (to
+ *       regrow a rewritten hub log with entries the rule book accepts)
+ *   gs_tool verify-note NOTEFILE TRUSTFILE
+ *       check a checkpoint note against a trust policy (common/policy.h):
+ *       print "log-signed ORIGIN SIZE" when a listed log key signed it, then
+ *       one line "cosigned NAME" per witness of the policy whose
+ *       cosignature/v1 line verifies (NAME is the witness's policy name);
+ *       exit 0 when the log signature verifies, 1 otherwise (the quorum
+ *       does not matter here: the caller checks the names it needs)
  *   gs_tool subscribe EP SECONDS
  *       subscribe to a hub's PUB endpoint (ipc://) and print one line per
  *       event: the topic, and for alerts the evidence kind when the payload
  *       is an evidence entry; stops after SECONDS
  */
 #define _POSIX_C_SOURCE 200809L
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +53,7 @@
 #include "merkle.h"
 #include "net.h"
 #include "note.h"
+#include "policy.h"
 #include "store.h"
 #include "wire.h"
 
@@ -226,8 +239,7 @@ static int cmd_append_forged(char **a)
     check(gs_wire_encode_statement(&s, &stmt, &err), &err);
     gs_sig sig;
     gs_sign(&forger, GS_DOMAIN_STATEMENT, gs_bytes_of(stmt.p, stmt.n), &sig);
-    check(gs_wire_encode_signed_statement(gs_bytes_of(stmt.p, stmt.n), &sig, &entry, &err),
-          &err);
+    check(gs_wire_encode_signed_statement(gs_bytes_of(stmt.p, stmt.n), &sig, &entry, &err), &err);
     append_raw(a[0], a[1], gs_bytes_of(entry.p, entry.n));
     gs_buf_free(&stmt);
     gs_buf_free(&entry);
@@ -253,6 +265,57 @@ static int cmd_append_feedback(char **a)
     gs_buf_free(&entry);
     gs_keypair_wipe(&kp);
     return 0;
+}
+
+static int cmd_append_observation(char **a)
+{
+    gs_error err;
+    gs_keypair kp;
+    check(gs_keyfile_read(a[2], NULL, &kp, &err), &err);
+    gs_statement s = {.kind = GS_BODY_OBSERVATION};
+    s.signer = kp.pub;
+    s.seq = strtoull(a[3], NULL, 10);
+    s.issued_at = (int64_t)time(NULL);
+    s.origin = a[1];
+    s.u.observation.origin = "giamsat/commune/invented";
+    s.u.observation.size = s.seq;
+    crypto_hash_sha256(s.u.observation.root.b, (const unsigned char *)a[3], strlen(a[3]));
+    s.u.observation.time = s.issued_at;
+    gs_buf entry = {0};
+    check(gs_wire_sign_statement(&s, &kp, &entry, &err), &err);
+    append_raw(a[0], a[1], gs_bytes_of(entry.p, entry.n));
+    gs_buf_free(&entry);
+    gs_keypair_wipe(&kp);
+    return 0;
+}
+
+static int cmd_verify_note(char **a)
+{
+    gs_error err;
+    gs_policy *pol = NULL;
+    check(gs_policy_load(a[1], &pol, &err), &err);
+    char *note = read_file(a[0]);
+    gs_policy_result res = {0};
+    /* The quorum may be unmet on purpose (a cosignature still missing):
+     * only the log signature decides the exit status. */
+    (void)gs_policy_verify_checkpoint(pol, note, strlen(note), &res, &err);
+    int status = 1;
+    if (res.log_signed) {
+        status = 0;
+        printf("log-signed %s %llu\n", res.origin, (unsigned long long)res.size);
+        for (size_t i = 0; i < res.n_witnesses; i++) {
+            const char *name = NULL;
+            gs_policy_witness_at(pol, i, &name, NULL);
+            if (res.cosigned != NULL && res.cosigned[i])
+                printf("cosigned %s\n", name);
+        }
+    } else {
+        fprintf(stderr, "gs_tool: the note is not signed by a log of %s: %s\n", a[1], err.msg);
+    }
+    gs_policy_result_clear(&res);
+    gs_policy_free(&pol);
+    free(note);
+    return status;
 }
 
 static int cmd_sign_checkpoint(char **a)
@@ -352,6 +415,10 @@ int main(int argc, char **argv)
         return cmd_append_feedback(a);
     if (strcmp(cmd, "sign-checkpoint") == 0 && n == 3)
         return cmd_sign_checkpoint(a);
+    if (strcmp(cmd, "append-observation") == 0 && n == 4)
+        return cmd_append_observation(a);
+    if (strcmp(cmd, "verify-note") == 0 && n == 2)
+        return cmd_verify_note(a);
     if (strcmp(cmd, "subscribe") == 0 && n == 2)
         return cmd_subscribe(a);
     if (strcmp(cmd, "root") == 0 && n >= 2)

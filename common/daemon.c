@@ -1,0 +1,243 @@
+/* daemon.c — see daemon.h. */
+#define _POSIX_C_SOURCE 200809L
+#include "daemon.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+/* The one mutable global of a daemon: set from the signal handler. */
+static volatile sig_atomic_t stop_requested;
+
+void gs_daemon_logv(const char *program, gs_daemon_log_level level, const char *fmt, va_list ap)
+{
+    char when[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char text[2048];
+    vsnprintf(text, sizeof text, fmt, ap);
+    const char *name = (unsigned)level < 4 ? level_names[level] : "error";
+    fprintf(stderr, "%s %s %s: %s\n", when, name, program, text);
+}
+
+static void log_line(const char *program, gs_daemon_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void log_line(const char *program, gs_daemon_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    gs_daemon_logv(program, level, fmt, ap);
+    va_end(ap);
+}
+
+int gs_daemon_parse_log_level(const char *value, gs_daemon_log_level *out)
+{
+    for (int i = 0; i < 4; i++)
+        if (strcmp(value, level_names[i]) == 0) {
+            *out = (gs_daemon_log_level)i;
+            return 0;
+        }
+    return -1;
+}
+
+int64_t gs_daemon_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+void gs_daemon_catch_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+bool gs_daemon_stopping(void)
+{
+    return stop_requested != 0;
+}
+
+void gs_daemon_request_stop(void)
+{
+    stop_requested = 1;
+}
+
+int gs_daemon_init(int argc, char **argv, const char *program, const char *usage,
+                   const char **config)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *config = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': *config = optarg; break;
+        case 'h': fputs(usage, stdout); return 0;
+        default: fputs(usage, stderr); return 2;
+        }
+    }
+    if (*config == NULL || optind != argc) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    gs_error err = {0};
+    if (gs_crypto_init(&err) != 0) {
+        log_line(program, GS_DAEMON_LOG_ERROR, "%s", err.msg);
+        return 2;
+    }
+    gs_daemon_catch_signals();
+    return -1;
+}
+
+int gs_daemon_read_key(const char *key_path, const char *passphrase_file, gs_keypair *out,
+                       gs_error *err)
+{
+    char pass[1024];
+    const char *passphrase = NULL;
+    if (passphrase_file != NULL) {
+        int rc = gs_passphrase_read_file(passphrase_file, pass, sizeof pass, err);
+        if (rc != 0)
+            return rc;
+        passphrase = pass;
+    }
+    int rc = gs_keyfile_read(key_path, passphrase, out, err);
+    sodium_memzero(pass, sizeof pass);
+    return rc;
+}
+
+int gs_daemon_open_log(gs_store **store, gs_log **log, const char *database, const char *origin,
+                       const char *kind, gs_error *err)
+{
+    int rc = gs_store_open(store, database, err);
+    if (rc != 0)
+        return rc;
+    if ((rc = gs_log_open(log, *store, origin, false, err)) != 0)
+        return gs_error_wrap(err, "database %s (made by `giamsat %s init`?)", database, kind);
+    /* Every rule follows from the Charter: without one there is no log. */
+    if (gs_log_committed_size(*log) == 0)
+        return gs_error_set(err, GS_EINVAL, "database %s holds no Charter for %s", database,
+                            origin);
+    return 0;
+}
+
+/* ---------------------------------------------------------- configuration */
+
+int gs_daemon_config_dir(const char *path, char *dir, size_t cap, gs_error *err)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        if (getcwd(dir, cap) == NULL)
+            return gs_error_set(err, GS_EIO, "cannot read the working directory");
+        return 0;
+    }
+    size_t n = (size_t)(slash - path);
+    if (n >= cap)
+        return gs_error_set(err, GS_EINVAL, "config path too long");
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    if (n == 0 && cap >= 2)
+        strcpy(dir, "/");
+    return 0;
+}
+
+char *gs_daemon_resolve(const char *dir, const char *value)
+{
+    if (value[0] == '/')
+        return strdup(value);
+    size_t n = strlen(dir) + 1 + strlen(value) + 1;
+    char *p = malloc(n);
+    if (p != NULL)
+        snprintf(p, n, "%s/%s", dir, value);
+    return p;
+}
+
+int gs_daemon_parse_int(const char *value, int64_t min, int64_t max, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    if (errno != 0 || end == value || *end != '\0' || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int gs_daemon_parse_bool(const char *value, bool *out)
+{
+    if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
+        *out = true;
+    else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 || strcmp(value, "0") == 0)
+        *out = false;
+    else
+        return -1;
+    return 0;
+}
+
+/* A writer is a base64 Ed25519 key or a verifier key string. */
+static int parse_key(const char *value, gs_pubkey *out)
+{
+    gs_vkey vk;
+    if (strchr(value, '+') != NULL && gs_vkey_parse(value, &vk, NULL) == 0) {
+        *out = vk.key;
+        return 0;
+    }
+    size_t n = 0;
+    if (gs_base64_decode(out->b, sizeof out->b, &n, value, strlen(value), NULL) != 0 || n != 32)
+        return -1;
+    return 0;
+}
+
+int gs_daemon_add_writer(gs_pubkey **writers, size_t *n_writers, const char *value, gs_error *err)
+{
+    gs_pubkey k;
+    if (parse_key(value, &k) != 0)
+        return gs_error_set(err, GS_EINVAL,
+                            "expected a base64 Ed25519 public key or a verifier key");
+    gs_pubkey *w = realloc(*writers, (*n_writers + 1) * sizeof *w);
+    if (w == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    *writers = w;
+    w[(*n_writers)++] = k;
+    return 0;
+}
+
+int gs_daemon_config_parse(const char *path,
+                           int (*handler)(void *user, const char *section, const char *name,
+                                          const char *value),
+                           void *user, const int *failed, gs_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return gs_error_set(err, GS_EIO, "cannot read config %s: %s", path, strerror(errno));
+    int r = ini_parse_file(f, handler, user);
+    fclose(f);
+    if (*failed)
+        return gs_error_wrap(err, "config %s", path);
+    if (r != 0)
+        return gs_error_set(err, GS_EINVAL, "config %s: line %d is not an INI setting", path, r);
+    return 0;
+}
