@@ -36,8 +36,7 @@ void gs_keypair_wipe(gs_keypair *kp);
  * file readable or writable by group or others, a truncated or malformed
  * file, and a wrong passphrase (GS_EPASS, "wrong passphrase for key file X").
  * The on-disk format is described in docs/formats.md. */
-int gs_keyfile_write(const char *path, const gs_keypair *kp, const char *passphrase,
-                     gs_error *err);
+int gs_keyfile_write(const char *path, const gs_keypair *kp, const char *passphrase, gs_error *err);
 int gs_keyfile_read(const char *path, const char *passphrase, gs_keypair *out, gs_error *err);
 /* The public key stored in a key file, read without the passphrase (for
  * `giamsat key show`). Same file checks as gs_keyfile_read; the secret part
@@ -90,8 +89,7 @@ typedef struct {
  * spaces and no '+' (C2SP signed-note). Returns 0 or GS_EINVAL. */
 int gs_vkey_name_valid(const char *name);
 uint32_t gs_vkey_hash(const char *name, uint8_t alg, const gs_pubkey *key);
-int gs_vkey_make(gs_vkey *out, const char *name, uint8_t alg, const gs_pubkey *key,
-                 gs_error *err);
+int gs_vkey_make(gs_vkey *out, const char *name, uint8_t alg, const gs_pubkey *key, gs_error *err);
 int gs_vkey_format(const gs_vkey *vk, char *out, size_t cap, gs_error *err);
 /* Refuses a bad name, a hash that does not match the key, an unknown alg,
  * bad base64 or a wrong length, each with its own sentence. */

@@ -31,16 +31,16 @@
 
 /* Limits. Everything from the network or a file is checked against these
  * before it is used. */
-#define GS_MAX_ENTRY 65536       /* one SignedStatement (a log entry) */
-#define GS_MAX_MESSAGE 4194304   /* one Request or Response frame (default) */
-#define GS_MAX_ORIGIN 128        /* "giamsat/province/" + 64 */
-#define GS_MAX_UNIT 64           /* [a-z0-9-]{1,64} */
-#define GS_MAX_NAME 256          /* names, titles, decision refs, indicators */
-#define GS_MAX_ID 64             /* commitment ids: [A-Za-z0-9._-]{1,64} */
-#define GS_MAX_TEXT 8192         /* reasons, notes, findings, feedback */
-#define GS_MAX_NOTE 16384        /* a cosigned checkpoint note */
-#define GS_MAX_ENTRIES 1000      /* entries in one GetEntries reply */
-#define GS_MAX_PROOF 128         /* hashes in one proof */
+#define GS_MAX_ENTRY 65536     /* one SignedStatement (a log entry) */
+#define GS_MAX_MESSAGE 4194304 /* one Request or Response frame (default) */
+#define GS_MAX_ORIGIN 128      /* "giamsat/province/" + 64 */
+#define GS_MAX_UNIT 64         /* [a-z0-9-]{1,64} */
+#define GS_MAX_NAME 256        /* names, titles, decision refs, indicators */
+#define GS_MAX_ID 64           /* commitment ids: [A-Za-z0-9._-]{1,64} */
+#define GS_MAX_TEXT 8192       /* reasons, notes, findings, feedback */
+#define GS_MAX_NOTE 16384      /* a cosigned checkpoint note */
+#define GS_MAX_ENTRIES 1000    /* entries in one GetEntries reply */
+#define GS_MAX_PROOF 128       /* hashes in one proof */
 #define GS_MAX_EVIDENCE_ENTRIES 1000
 
 typedef enum {
@@ -339,8 +339,8 @@ typedef struct {
     char *message; /* "" on OK */
     gs_result_kind result;
     union {
-        gs_buf receipt;    /* serialized SignedReceipt */
-        char *checkpoint;  /* note text */
+        gs_buf receipt;   /* serialized SignedReceipt */
+        char *checkpoint; /* note text */
         struct {
             uint64_t start;
             gs_buf *entries;
