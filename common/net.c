@@ -282,6 +282,18 @@ int gs_net_server_reply(gs_net_server *s, unsigned socket, const uint8_t *identi
     return 0;
 }
 
+int gs_net_server_respond(gs_net_server *s, unsigned socket, const uint8_t *identity,
+                          size_t identity_len, const gs_response *rs, gs_error *err)
+{
+    gs_buf frame = {0};
+    int rc = gs_wire_encode_response(rs, &frame, err);
+    if (rc != 0)
+        return gs_error_wrap(err, "cannot encode a response");
+    rc = gs_net_server_reply(s, socket, identity, identity_len, gs_bytes_of(frame.p, frame.n), err);
+    gs_buf_free(&frame);
+    return rc;
+}
+
 /* ------------------------------------------------------------- clients */
 
 int gs_net_curve_client(gs_net_curve *out, const gs_pubkey *server_key,

@@ -71,6 +71,11 @@ int gs_net_server_recv(gs_net_server *s, gs_net_request *rq, gs_error *err);
 int gs_net_server_reply(gs_net_server *s, unsigned socket, const uint8_t *identity,
                         size_t identity_len, gs_bytes payload, gs_error *err);
 
+/* Encodes rs and sends it to that peer: the one way a daemon answers. An
+ * encoding failure (a message the wire refuses) is reported, not sent. */
+int gs_net_server_respond(gs_net_server *s, unsigned socket, const uint8_t *identity,
+                          size_t identity_len, const gs_response *rs, gs_error *err);
+
 /* Clients. */
 
 /* The CURVE keys of a client socket, kept by clients that reopen their

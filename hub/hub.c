@@ -249,16 +249,9 @@ static void publish(hub *h, const char *kind, const char *origin, gs_bytes paylo
 static void send_response(hub *h, unsigned socket, const uint8_t *identity, size_t identity_len,
                           gs_response *rs)
 {
-    gs_buf frame = {0};
     gs_error err;
-    if (gs_wire_encode_response(rs, &frame, &err) != 0) {
-        logf_(h, GS_HUB_LOG_ERROR, "cannot encode a response: %s", err.msg);
-        return;
-    }
-    if (gs_net_server_reply(h->server, socket, identity, identity_len,
-                            gs_bytes_of(frame.p, frame.n), &err) != 0)
+    if (gs_net_server_respond(h->server, socket, identity, identity_len, rs, &err) != 0)
         logf_(h, GS_HUB_LOG_WARN, "%s", err.msg);
-    gs_buf_free(&frame);
 }
 
 static void send_status(hub *h, unsigned socket, const uint8_t *identity, size_t identity_len,

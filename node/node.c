@@ -107,16 +107,9 @@ static int64_t now_ms(void)
 static void send_response(node *n, unsigned socket, const uint8_t *identity, size_t identity_len,
                           gs_response *rs)
 {
-    gs_buf frame = {0};
     gs_error err;
-    if (gs_wire_encode_response(rs, &frame, &err) != 0) {
-        logf_(n, GS_NODE_LOG_ERROR, "cannot encode a response: %s", err.msg);
-        return;
-    }
-    if (gs_net_server_reply(n->server, socket, identity, identity_len,
-                            gs_bytes_of(frame.p, frame.n), &err) != 0)
+    if (gs_net_server_respond(n->server, socket, identity, identity_len, rs, &err) != 0)
         logf_(n, GS_NODE_LOG_WARN, "%s", err.msg);
-    gs_buf_free(&frame);
 }
 
 static void send_status(node *n, unsigned socket, const uint8_t *identity, size_t identity_len,
