@@ -676,45 +676,17 @@ static void test_table(void **state)
 static void test_table_covers_every_rule(void **state)
 {
     (void)state;
-    static const gs_rule_reason must[] = {
-        GS_RULE_MALFORMED,
-        GS_RULE_WRONG_ORIGIN,
-        GS_RULE_CHARTER_NOT_FIRST,
-        GS_RULE_SECOND_CHARTER,
-        GS_RULE_CHARTER_MISMATCH,
-        GS_RULE_CHARTER_PARENT,
-        GS_RULE_WRONG_LOG_KIND,
-        GS_RULE_KEY_ROTATED,
-        GS_RULE_REPLAYED_SEQ,
-        GS_RULE_CLOCK_SKEW,
-        GS_RULE_NOT_MEMBER,
-        GS_RULE_RESIGNED,
-        GS_RULE_DISMISSED,
-        GS_RULE_ROLE_FORBIDS,
-        GS_RULE_KEY_IN_USE,
-        GS_RULE_ALREADY_MEMBER,
-        GS_RULE_HEAD_IN_OFFICE,
-        GS_RULE_TARGET_NOT_MEMBER,
-        GS_RULE_SELF_DISMISSAL,
-        GS_RULE_DUPLICATE_COMMITMENT,
-        GS_RULE_BAD_DEADLINE,
-        GS_RULE_NO_SUCH_COMMITMENT,
-        GS_RULE_COMMITMENT_CLOSED,
-        GS_RULE_NOT_OWNER,
-        GS_RULE_REFERENCE_NOT_FOUND,
-        GS_RULE_REFERENCE_MISMATCH,
-        GS_RULE_REFERENCE_WRONG_KIND,
-        GS_RULE_REFERENCE_OTHER_LOG,
-        GS_RULE_RATE_LIMITED,
-        GS_RULE_ENTRY_UNAVAILABLE,
-        GS_RULE_OK,
-    };
-    for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
+    /* Every reason the enum names, so a rule added later needs a case too;
+     * the caller errors are tested apart (test_check_is_pure_and_apply_in_order,
+     * test_bad_arguments). */
+    for (int r = GS_RULE_OK; r <= GS_RULE_NO_MEMORY; r++) {
+        if (r == GS_RULE_BAD_ARGUMENT || r == GS_RULE_OUT_OF_ORDER || r == GS_RULE_NO_MEMORY)
+            continue;
         bool seen = false;
         for (size_t j = 0; j < sizeof cases / sizeof cases[0]; j++)
-            seen = seen || cases[j].reason == must[i];
+            seen = seen || cases[j].reason == (gs_rule_reason)r;
         if (!seen)
-            fail_msg("no table case for rule %s", gs_rules_reason_name(must[i]));
+            fail_msg("no table case for rule %s", gs_rules_reason_name((gs_rule_reason)r));
     }
 }
 
