@@ -128,6 +128,7 @@ const char *gs_rules_reason_name(gs_rule_reason r)
     case GS_RULE_RATE_LIMITED: return "rate-limited";
     case GS_RULE_ENTRY_UNAVAILABLE: return "entry-unavailable";
     case GS_RULE_NO_MEMORY: return "no-memory";
+    case GS_RULE_BAD_SIGNATURE: return "bad-signature";
     }
     return "unknown";
 }
@@ -157,6 +158,7 @@ static int reason_code(gs_rule_reason r)
     case GS_RULE_RATE_LIMITED: return GS_ETOOBIG;
     case GS_RULE_ENTRY_UNAVAILABLE: return GS_EIO;
     case GS_RULE_NO_MEMORY: return GS_ENOMEM;
+    case GS_RULE_BAD_SIGNATURE: return GS_EVERIFY;
     default: return GS_EINVAL;
     }
 }

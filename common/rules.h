@@ -126,7 +126,10 @@
  * Caller errors have their own reasons: a NULL argument or a parameter out of
  * range [bad-argument], gs_rules_apply at an index other than the number of
  * statements held [out-of-order], an entry_at callback that is missing or
- * fails [entry-unavailable], memory exhausted in apply [no-memory].
+ * fails [entry-unavailable], memory exhausted in apply [no-memory]. An entry
+ * whose signature does not verify never reaches the rule book; the ingestion
+ * pipeline (common/ingest.h) reports it as [bad-signature], and bytes that do
+ * not decode as [malformed].
  * ======================================================================
  */
 #ifndef GS_RULES_H
@@ -174,6 +177,7 @@ typedef enum {
     GS_RULE_RATE_LIMITED,
     GS_RULE_ENTRY_UNAVAILABLE,
     GS_RULE_NO_MEMORY,
+    GS_RULE_BAD_SIGNATURE,
 } gs_rule_reason;
 
 /* A stable short name: "replayed-seq", "not-owner", …; "unknown" otherwise. */
