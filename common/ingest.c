@@ -49,8 +49,7 @@ static void coherent(const gs_ingest *in)
     (void)in;
 }
 
-static int entry_lookup(void *ctx, uint64_t index, gs_hash *leaf, gs_body_kind *kind,
-                        gs_error *err)
+static int entry_lookup(void *ctx, uint64_t index, gs_hash *leaf, gs_body_kind *kind, gs_error *err)
 {
     gs_ingest *in = ctx;
     if (index >= in->push_base && index - in->push_base < in->push_n) {
@@ -60,8 +59,7 @@ static int entry_lookup(void *ctx, uint64_t index, gs_hash *leaf, gs_body_kind *
         return 0;
     }
     if (in->cfg.entry_at == NULL)
-        return gs_error_set(err, GS_ENOTFOUND,
-                            "entry %llu of %s is not available to this check",
+        return gs_error_set(err, GS_ENOTFOUND, "entry %llu of %s is not available to this check",
                             (unsigned long long)index, in->origin);
     return in->cfg.entry_at(in->cfg.entry_ctx, index, leaf, kind, err);
 }
@@ -347,8 +345,7 @@ int gs_ingest_replay_log(gs_ingest *in, gs_log *l, uint64_t size, gs_ingest_verd
         size_t got = 0;
         for (; got < n; got++) {
             if ((rc = gs_log_entry(l, at + got, &page[got], err)) != 0) {
-                gs_error_wrap(err, "entry %llu of %s", (unsigned long long)(at + got),
-                              in->origin);
+                gs_error_wrap(err, "entry %llu of %s", (unsigned long long)(at + got), in->origin);
                 break;
             }
             b[got] = gs_bytes_of(page[got].p, page[got].n);

@@ -71,9 +71,9 @@ typedef struct {
     gs_rule_reason reason; /* GS_RULE_OK when accepted; [bad-signature] or
                               [malformed] when the bytes did not open */
     char message[GS_ERROR_MSG_MAX];
-    uint64_t index;  /* the index the entry has (history) or takes (accepted) */
-    gs_hash leaf;    /* its leaf hash */
-    bool opened;     /* the bytes decoded and the signature verified */
+    uint64_t index;    /* the index the entry has (history) or takes (accepted) */
+    gs_hash leaf;      /* its leaf hash */
+    bool opened;       /* the bytes decoded and the signature verified */
     gs_body_kind kind; /* when opened */
     gs_pubkey signer;  /* when opened */
 } gs_ingest_verdict;

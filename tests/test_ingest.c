@@ -144,7 +144,7 @@ static void mth(uint8_t (*leaves)[32], size_t n, uint8_t out[32])
 
 static void expect_root(const gs_ingest *in, const gs_buf *entries, size_t n)
 {
-    uint8_t (*leaves)[32] = calloc(n ? n : 1, 32);
+    uint8_t(*leaves)[32] = calloc(n ? n : 1, 32);
     uint8_t want[32];
     gs_hash got;
     assert_non_null(leaves);
