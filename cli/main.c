@@ -2,7 +2,7 @@
  * citizens (DESIGN §7): dispatches to one command and prints the overview. */
 #include <string.h>
 
-#include "audit.h"
+#include "inspect.h"
 #include "cli.h"
 
 /* cmd_hub.c */
