@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "ingest.h"
 #include "merkle.h"
 
 /* ------------------------------------------------------ trusted checkpoint */
@@ -309,25 +310,6 @@ void gs_audit_replay_clear(gs_audit_replay *r)
     r->n_kept = 0;
 }
 
-/* One page: the entries as served, and what opening each one gave. */
-typedef struct {
-    const gs_buf *entries;
-    size_t n;
-    gs_statement *st;
-    gs_hash *leaf;
-    int *rc;
-    gs_error *err;
-} page;
-
-/* Runs on the pool's threads: touches only item i. */
-static void open_one(void *ctx, size_t i)
-{
-    page *pg = ctx;
-    gs_bytes e = gs_bytes_of(pg->entries[i].p, pg->entries[i].n);
-    gs_merkle_leaf_hash(e, &pg->leaf[i]);
-    pg->rc[i] = gs_wire_open_entry(e, &pg->st[i], &pg->err[i]);
-}
-
 typedef struct {
     gs_audit_leafdb *db;
     size_t log;
@@ -446,96 +428,94 @@ static uint32_t page_count(uint64_t at, uint64_t size)
 
 /* What one replay carries from page to page. */
 typedef struct {
-    page pg;               /* the page being checked (GS_MAX_ENTRIES slots) */
+    gs_ingest *in;         /* the one ingestion pipeline (common/ingest.h) */
+    gs_ingest_verdict *v;  /* the page's verdicts (GS_MAX_ENTRIES slots) */
     gs_audit_leaf *leaves; /* its records for the leaf record */
-    gs_merkle_frontier fr;
-    gs_rules_params params;
     entry_ctx ec;
     size_t next_obs; /* the first observed root not yet reached */
+    gs_audit_replay *r;
 } replay_state;
 
+/* Called by the pipeline for each entry, in order, once judged and hashed
+ * into the frontier: the roots a hub observed at the size reached are
+ * compared, the log's failures recorded, accepted entries handed on. */
+static int on_entry(void *ctx, const gs_ingest *in, const gs_ingest_verdict *v,
+                    const gs_statement *st, gs_error *err)
+{
+    replay_state *rs = ctx;
+    gs_audit_replay *r = rs->r;
+    while (rs->next_obs < r->n_observed && r->observed[rs->next_obs].size == gs_ingest_size(in)) {
+        gs_audit_observed *o = &r->observed[rs->next_obs++];
+        gs_hash root;
+        gs_ingest_root(in, &root);
+        o->checked = true;
+        o->matched = memcmp(root.b, o->root.b, 32) == 0;
+        if (!o->matched)
+            gs_audit_replay_fail(r,
+                                 "the hub observed a root at size %llu that the entries "
+                                 "served do not give: the two checkpoints are not consistent",
+                                 (unsigned long long)o->size);
+    }
+    if (!v->opened) {
+        gs_audit_replay_fail(r, "entry %llu: %s", (unsigned long long)v->index,
+                             v->reason == GS_RULE_BAD_SIGNATURE
+                                 ? "its signature does not verify: the entry was altered"
+                                 : v->message);
+        if (!r->broken) {
+            r->broken = true;
+            gs_audit_replay_fail(r, "the replay stopped at entry %llu",
+                                 (unsigned long long)v->index);
+        }
+        return 0;
+    }
+    r->verified++;
+    if (!v->judged)
+        return 0; /* after the replay stopped */
+    if (!v->accepted) {
+        r->broken = true;
+        gs_audit_replay_fail(r, "entry %llu breaks the rule book: %s [%s]; the replay stopped",
+                             (unsigned long long)v->index, v->message,
+                             gs_rules_reason_name(v->reason));
+        return 0;
+    }
+    r->replayed++;
+    if (r->on_entry != NULL)
+        return r->on_entry(r->ctx, v->index, st, &v->leaf, gs_ingest_rules(in), err);
+    return 0;
+}
+
 /* THE INGESTION STEP of the audit: entries [at, at + n) of r->origin, as
- * served, turned into rule state. Every signature is checked on the pool;
- * the leaves go into the leaf record first, so entry_at finds this page's
- * earlier entries; each leaf advances the Merkle frontier, and every root a
- * hub observed at a size reached is compared; then the rule book is applied
- * entry by entry in log order (replay mode), and each accepted entry is
- * handed to r->on_entry.
- *
- * This is the one place where the audit turns bytes into rule state, kept
- * in one function on purpose: the shared ingestion pipeline
- * (common/ingest), which the node and the hub use too, replaces its body.
- * A failure of the log goes to r->failures (the first refusal stops the
- * replay; signatures keep being checked); only what stops the reading (the
- * leaf record, the entry callback) is returned. */
+ * served, go through the one ingestion pipeline in history mode — every
+ * signature checked on the pool, the rule book applied in log order with
+ * references inside the page seen, the frontier advanced — the same code the
+ * node submits through and the hub syncs through. Then the page's leaves go
+ * into the leaf record, where later pages look them up. A failure of the log
+ * goes to r->failures (the first refusal stops the replay; signatures keep
+ * being checked); only what stops the reading (the leaf record, the entry
+ * callback) is returned. */
 static int ingest_page(gs_audit_replay *r, replay_state *rs, const gs_buf *entries, size_t n,
                        uint64_t at, gs_error *err)
 {
-    page *pg = &rs->pg;
-    int rc = 0;
-    pg->entries = entries;
-    pg->n = n;
-    if (r->pool != NULL)
-        gs_pool_run(r->pool, open_one, pg, n);
-    else
-        for (size_t i = 0; i < n; i++)
-            open_one(pg, i);
+    gs_bytes b[GS_MAX_ENTRIES];
+    int rc;
+    (void)r;
+    if (n > GS_MAX_ENTRIES || gs_ingest_size(rs->in) != at)
+        return gs_error_set(err, GS_EINVAL, "page of %zu entries at %llu out of order", n,
+                            (unsigned long long)at);
+    for (size_t i = 0; i < n; i++)
+        b[i] = gs_bytes_of(entries[i].p, entries[i].n);
+    if ((rc = gs_ingest_push(rs->in, GS_INGEST_HISTORY, b, n, 0, rs->v, err)) != 0)
+        return rc;
     for (size_t i = 0; i < n; i++) {
-        rs->leaves[i].leaf = pg->leaf[i];
-        rs->leaves[i].kind = pg->rc[i] == 0 ? pg->st[i].kind : GS_BODY_NONE;
+        rs->leaves[i].leaf = rs->v[i].leaf;
+        rs->leaves[i].kind = rs->v[i].opened ? rs->v[i].kind : GS_BODY_NONE;
         memset(rs->leaves[i].signer.b, 0, 32);
-        if (pg->rc[i] == 0)
-            rs->leaves[i].signer = pg->st[i].signer;
+        if (rs->v[i].opened)
+            rs->leaves[i].signer = rs->v[i].signer;
     }
     if (r->db != NULL && (rc = gs_audit_leafdb_append(r->db, rs->leaves, n, err)) != 0)
-        goto out;
-    for (size_t i = 0; i < n; i++) {
-        uint64_t index = at + i;
-        gs_merkle_frontier_append(&rs->fr, &pg->leaf[i], NULL, NULL);
-        while (rs->next_obs < r->n_observed && r->observed[rs->next_obs].size == rs->fr.size) {
-            gs_audit_observed *o = &r->observed[rs->next_obs++];
-            gs_hash root;
-            gs_merkle_frontier_root(&rs->fr, &root);
-            o->checked = true;
-            o->matched = memcmp(root.b, o->root.b, 32) == 0;
-            if (!o->matched)
-                gs_audit_replay_fail(r,
-                                     "the hub observed a root at size %llu that the entries "
-                                     "served do not give: the two checkpoints are not consistent",
-                                     (unsigned long long)o->size);
-        }
-        if (pg->rc[i] != 0) {
-            gs_audit_replay_fail(r, "entry %llu: %s", (unsigned long long)index,
-                                 pg->rc[i] == GS_EVERIFY
-                                     ? "its signature does not verify: the entry was altered"
-                                     : pg->err[i].msg);
-            if (!r->broken) {
-                r->broken = true;
-                gs_audit_replay_fail(r, "the replay stopped at entry %llu",
-                                     (unsigned long long)index);
-            }
-            continue;
-        }
-        r->verified++;
-        if (r->broken)
-            continue;
-        gs_rule_verdict v = {0};
-        if (gs_rules_apply(r->state, &pg->st[i], &pg->leaf[i], index, &rs->params, &v) != 0) {
-            r->broken = true;
-            gs_audit_replay_fail(r, "entry %llu breaks the rule book: %s [%s]; the replay stopped",
-                                 (unsigned long long)index, v.message,
-                                 gs_rules_reason_name(v.reason));
-            continue;
-        }
-        r->replayed++;
-        if (r->on_entry != NULL &&
-            (rc = r->on_entry(r->ctx, index, &pg->st[i], &pg->leaf[i], r->state, err)) != 0)
-            goto out;
-    }
-out:
-    for (size_t i = 0; i < n; i++)
-        gs_statement_clear(&pg->st[i]);
-    return rc;
+        return rc;
+    return 0;
 }
 
 int gs_audit_replay_run(const gs_audit_source *src, gs_audit_replay *r, gs_error *err)
@@ -548,25 +528,23 @@ int gs_audit_replay_run(const gs_audit_source *src, gs_audit_replay *r, gs_error
     size_t cap = GS_MAX_ENTRIES;
     int rc;
 
-    gs_merkle_frontier_init(&rs.fr);
     rs.ec.db = r->db;
-    if ((rc = gs_rules_state_new(&r->state, r->origin, err)) != 0)
-        return rc;
+    rs.r = r;
+    gs_rules_state_free(&r->state);
     if (r->db != NULL && (rc = gs_audit_leafdb_begin(r->db, r->origin, &rs.ec.log, err)) != 0)
         return rc;
-    if ((rs.pg.st = calloc(cap, sizeof *rs.pg.st)) == NULL ||
-        (rs.pg.leaf = calloc(cap, sizeof *rs.pg.leaf)) == NULL ||
-        (rs.pg.rc = calloc(cap, sizeof *rs.pg.rc)) == NULL ||
-        (rs.pg.err = calloc(cap, sizeof *rs.pg.err)) == NULL ||
+    gs_ingest_config ic = {.pool = r->pool,
+                           .entry_at = r->db != NULL ? entry_at : NULL,
+                           .entry_ctx = &rs.ec,
+                           .on_entry = on_entry,
+                           .on_entry_ctx = &rs};
+    if ((rc = gs_ingest_new(&rs.in, r->origin, &ic, err)) != 0)
+        return rc;
+    if ((rs.v = calloc(cap, sizeof *rs.v)) == NULL ||
         (rs.leaves = calloc(cap, sizeof *rs.leaves)) == NULL) {
         rc = gs_error_set(err, GS_ENOMEM, "out of memory");
         goto out;
     }
-    rs.params = (gs_rules_params){.now = (int64_t)time(NULL),
-                                  .replay = true,
-                                  .feedback_per_day = r->feedback_per_day,
-                                  .entry_at = r->db != NULL ? entry_at : NULL,
-                                  .entry_ctx = &rs.ec};
     /* Observations at size 0 say nothing to check. */
     while (rs.next_obs < r->n_observed && r->observed[rs.next_obs].size == 0)
         rs.next_obs++;
@@ -607,8 +585,9 @@ int gs_audit_replay_run(const gs_audit_source *src, gs_audit_replay *r, gs_error
             memset(&pf.pg, 0, sizeof pf.pg);
         }
     }
-    gs_merkle_frontier_root(&rs.fr, &r->root);
-    rc = 0;
+    gs_ingest_root(rs.in, &r->root);
+    /* The caller keeps the final rule state. */
+    rc = gs_rules_state_clone(&r->state, gs_ingest_rules(rs.in), err);
 out:
     if (threaded) {
         prefetch_wait(&pf);
@@ -622,10 +601,8 @@ out:
     }
     served_free(&pf.pg);
     served_free(&cur);
-    free(rs.pg.st);
-    free(rs.pg.leaf);
-    free(rs.pg.rc);
-    free(rs.pg.err);
+    gs_ingest_free(&rs.in);
+    free(rs.v);
     free(rs.leaves);
     return rc;
 }
