@@ -93,8 +93,7 @@ typedef int (*cli_replay_fn)(void *ctx, uint64_t index, const gs_statement *st, 
 typedef struct {
     /* in */
     const char *origin;
-    uint64_t size; /* read entries [0, size) */
-    uint32_t feedback_per_day;
+    uint64_t size;          /* read entries [0, size) */
     gs_pool *pool;          /* may be NULL: everything on this thread */
     cli_leafdb *db;         /* may be NULL: then nothing that references an
                                earlier entry of the log can be replayed */

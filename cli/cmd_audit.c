@@ -29,7 +29,6 @@ enum {
     OPT_FORMAT,
     OPT_OUT,
     OPT_RESPONSE_DAYS,
-    OPT_FEEDBACK_PER_DAY,
     OPT_AUDIT_ORIGIN,
     OPT_THREADS,
 };
@@ -57,7 +56,6 @@ static const char help_audit[] =
     "                        self-contained file)\n"
     "  --out FILE            write the report here instead of standard output\n"
     "  --response-days N     days a finding or feedback may wait for a response (30)\n"
-    "  --feedback-per-day N  the logs' feedback limit, if not the default 10\n"
     "  --threads N           signature-checking threads besides this one (default: the\n"
     "                        processors there are, less one)\n"
     "\n"
@@ -136,9 +134,8 @@ static int get_checkpoint_text(cli_conn *cn, const char *origin, char **text, gs
  * Failures of the log go into the report; only what stops the audit itself
  * (the endpoint, memory, the disk) is returned. */
 static int audit_log(cli_conn *cn, const gs_policy *pol, cli_report *report, cli_leafdb *db,
-                     gs_pool *pool, uint32_t fpd, const char *origin, cli_observed *obs,
-                     size_t n_obs, cli_replay_fn fn, void *fn_ctx, const char *own_text,
-                     gs_error *err)
+                     gs_pool *pool, const char *origin, cli_observed *obs, size_t n_obs,
+                     cli_replay_fn fn, void *fn_ctx, const char *own_text, gs_error *err)
 {
     char *text = NULL;
     cli_trusted t = {0};
@@ -163,7 +160,6 @@ static int audit_log(cli_conn *cn, const gs_policy *pol, cli_report *report, cli
         goto out;
     }
     rp.size = t.cp.size;
-    rp.feedback_per_day = fpd;
     rp.pool = pool;
     rp.db = db;
     rp.observed = obs;
@@ -217,7 +213,6 @@ int cli_cmd_audit(int argc, char **argv)
         {"format", required_argument, NULL, OPT_FORMAT},
         {"out", required_argument, NULL, OPT_OUT},
         {"response-days", required_argument, NULL, OPT_RESPONSE_DAYS},
-        {"feedback-per-day", required_argument, NULL, OPT_FEEDBACK_PER_DAY},
         {"threads", required_argument, NULL, OPT_THREADS},
         {NULL, 0, NULL, 0},
     };
@@ -227,7 +222,7 @@ int cli_cmd_audit(int argc, char **argv)
     const char **origins = NULL;
     size_t n_origins = 0;
     cli_format fmt = CLI_FORMAT_TEXT;
-    uint64_t response_days = 30, fpd = 0, threads;
+    uint64_t response_days = 30, threads;
     int64_t as_of = (int64_t)time(NULL);
     gs_error err = {0};
     gs_policy *pol = NULL;
@@ -297,14 +292,6 @@ int cli_cmd_audit(int argc, char **argv)
                 goto done;
             }
             break;
-        case OPT_FEEDBACK_PER_DAY:
-            if (cli_parse_u64(optarg, "--feedback-per-day", &fpd, &err) != 0 || fpd == 0 ||
-                fpd > GS_RULES_FEEDBACK_MAX) {
-                rc = cli_usage_error(cmd, "--feedback-per-day: expected 1 to %d",
-                                     GS_RULES_FEEDBACK_MAX);
-                goto done;
-            }
-            break;
         case OPT_THREADS:
             if (cli_parse_u64(optarg, "--threads", &threads, &err) != 0 || threads > 64) {
                 rc = cli_usage_error(cmd, "--threads: expected 0 to 64");
@@ -367,8 +354,8 @@ int cli_cmd_audit(int argc, char **argv)
     own.hub = strncmp(own_cp.origin, "giamsat/hub/", 12) == 0;
     if (own.hub)
         cli_report_set_hub(report, own_cp.origin);
-    if ((rc = audit_log(&cn, pol, report, db, pool, (uint32_t)fpd, own_cp.origin, NULL, 0,
-                        own_log_entry, &own, own_text, &err)) != 0)
+    if ((rc = audit_log(&cn, pol, report, db, pool, own_cp.origin, NULL, 0, own_log_entry, &own,
+                        own_text, &err)) != 0)
         goto fail;
     if (own.n_obs > 0)
         qsort(own.obs, own.n_obs, sizeof *own.obs, cmp_obs);
@@ -400,8 +387,8 @@ int cli_cmd_audit(int argc, char **argv)
         }
         for (size_t k = 0; k < n; k++)
             ob[k] = own.obs[lo + k].o;
-        rc = audit_log(&cn, pol, report, db, pool, (uint32_t)fpd, origin, ob, n,
-                       cli_report_on_entry, report, NULL, &err);
+        rc = audit_log(&cn, pol, report, db, pool, origin, ob, n, cli_report_on_entry, report, NULL,
+                       &err);
         free(ob);
         if (rc != 0)
             goto fail;

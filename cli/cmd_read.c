@@ -22,7 +22,6 @@ enum {
     OPT_OLD_CHECKPOINT,
     OPT_START,
     OPT_COUNT,
-    OPT_FEEDBACK_PER_DAY,
 };
 
 static const char help_checkpoint[] =
@@ -97,7 +96,9 @@ static const char help_entries[] =
     "                        measures as exact decimal strings (\"12.5\"), times as\n"
     "                        RFC 3339 plus *_unix, references as\n"
     "                        \"ORIGIN:INDEX:LEAFHASH\", evidence as evidence_sha256_b64:\n"
-    "                          charter: unit, tier, display_name, parent_origin, parent_key\n"
+    "                          charter: unit, tier, display_name, parent_origin, parent_key,\n"
+    "                            feedback_per_day (when the charter names it)\n"
+    "                          parameter-change: feedback_per_day (when it names it)\n"
     "                          appointment: person, name, role, title, decision\n"
     "                          resignation: reason          dismissal: person, reason\n"
     "                          key_rotation: new_key\n"
@@ -119,7 +120,9 @@ static const char help_roster[] =
     "\n"
     "Who held which role, with which key, from when to when. Fetches every entry up to\n"
     "the latest checkpoint, checks them against its signed root and replays them\n"
-    "through the rule book (exit 1 if anything fails to verify or is refused).\n"
+    "through the rule book with the rule parameters the log declares (exit 1 if\n"
+    "anything fails to verify or is refused). The text form also names the rule\n"
+    "parameters in force.\n"
     "\n"
     "  --json                print an array of tenures with the fields\n"
     "                          name, role, title, decision, key (base64),\n"
@@ -127,8 +130,6 @@ static const char help_roster[] =
     "                          resigned, dismissed, rotated), until_index, until_time\n"
     "                          (when ended), successor (when rotated), predecessor\n"
     "                          (when it began by a rotation), appointed_by, ended_by\n"
-    "  --feedback-per-day N  the log's feedback limit, if its node is configured with\n"
-    "                        another than the default 10 (the replay must use the same)\n"
     "  --key FILE            optional: your key as the CURVE identity on tcp://\n"
     "\n"
     "Example:\n"
@@ -472,6 +473,14 @@ static void set_evidence(json_t *o, bool has, const gs_hash *h)
         json_object_set_new(o, "evidence_sha256_b64", cli_json_b64(h->b, 32));
 }
 
+/* The values a Charter or ParameterChange names; those left out are not
+ * shown (a Charter's are then the defaults, a change's unchanged). */
+static void set_parameters(json_t *o, const gs_rule_parameters *p)
+{
+    if (p->feedback_per_day != 0)
+        json_object_set_new(o, "feedback_per_day", json_integer((json_int_t)p->feedback_per_day));
+}
+
 static json_t *body_json(const gs_statement *st)
 {
     json_t *b = json_object();
@@ -486,6 +495,7 @@ static json_t *body_json(const gs_statement *st)
             set_str(b, "parent_origin", st->u.charter.parent_origin);
         if (st->u.charter.has_parent_key)
             set_key(b, "parent_key", &st->u.charter.parent_key);
+        set_parameters(b, &st->u.charter.parameters);
         break;
     case GS_BODY_APPOINTMENT:
         set_key(b, "person", &st->u.appointment.person);
@@ -549,6 +559,7 @@ static json_t *body_json(const gs_statement *st)
         set_str(b, "reason", st->u.evidence.reason);
         set_time(b, "detected_at", st->u.evidence.detected_at);
         break;
+    case GS_BODY_PARAMETER_CHANGE: set_parameters(b, &st->u.parameter_change.parameters); break;
     default: break;
     }
     return b;
@@ -822,10 +833,6 @@ static void print_tenure(const gs_rules_member *m)
 
 int cli_cmd_roster(int argc, char **argv)
 {
-    static const struct option own[] = {
-        {"feedback-per-day", required_argument, NULL, OPT_FEEDBACK_PER_DAY},
-        {NULL, 0, NULL, 0},
-    };
     const char *cmd = "roster";
     cli_common cf;
     const char *vals[16] = {0};
@@ -838,14 +845,9 @@ int cli_cmd_roster(int argc, char **argv)
     gs_rules_state *rs = NULL;
     json_t *arr = NULL;
     gs_error err = {0};
-    uint64_t fpd = 0;
-    int rc = parse_read(cmd, help_roster, own, argc, argv, &cf, vals);
+    int rc = parse_read(cmd, help_roster, NULL, argc, argv, &cf, vals);
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
-    const char *fpd_s = vals[OPT_FEEDBACK_PER_DAY - CLI_OPT_FIRST_OWN];
-    if (fpd_s != NULL && (cli_parse_u64(fpd_s, "--feedback-per-day", &fpd, &err) != 0 || fpd == 0 ||
-                          fpd > GS_RULES_FEEDBACK_MAX))
-        return cli_usage_error(cmd, "--feedback-per-day: expected 1 to %d", GS_RULES_FEEDBACK_MAX);
     if ((rc = connect_reader(&cn, &cf, &err)) != 0 ||
         (rc = cli_fetch_checkpoint(&cn, &cp, &err)) != 0 ||
         (rc = cli_fetch_entries(&cn, cn.origin, 0, cp.cp.size, &e, &ne, &err)) != 0)
@@ -872,11 +874,8 @@ int cli_cmd_roster(int argc, char **argv)
         goto out;
     }
     fetched f = {leaves, kinds, 0};
-    gs_rules_params p = {.now = (int64_t)time(NULL),
-                         .replay = true,
-                         .feedback_per_day = (uint32_t)fpd,
-                         .entry_at = entry_at,
-                         .entry_ctx = &f};
+    gs_rules_params p = {
+        .now = (int64_t)time(NULL), .replay = true, .entry_at = entry_at, .entry_ctx = &f};
     if ((rc = gs_rules_state_new(&rs, cn.origin, &err)) != 0)
         goto out;
     for (size_t i = 0; i < ne; i++) {
@@ -902,9 +901,15 @@ int cli_cmd_roster(int argc, char **argv)
         goto out;
     }
     size_t nm = gs_rules_member_count(rs);
-    if (!cf.json)
+    if (!cf.json) {
+        gs_rule_parameters rp;
+        uint64_t since;
+        gs_rules_parameters(rs, &rp, &since);
         printf("roster of %s at size %llu (%zu tenures)\n", cn.origin,
                (unsigned long long)cp.cp.size, nm);
+        printf("rule parameters: feedback_per_day %u (set at index %llu)\n", rp.feedback_per_day,
+               (unsigned long long)since);
+    }
     for (size_t i = 0; i < nm; i++) {
         gs_rules_member m;
         if ((rc = gs_rules_member_at(rs, i, &m)) != 0)

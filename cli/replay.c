@@ -364,7 +364,6 @@ int cli_replay_run(cli_conn *cn, cli_replay *r, gs_error *err)
     }
     gs_rules_params p = {.now = (int64_t)time(NULL),
                          .replay = true,
-                         .feedback_per_day = r->feedback_per_day,
                          .entry_at = r->db != NULL ? entry_at : NULL,
                          .entry_ctx = &ec};
     /* Observations at size 0 say nothing to check. */

@@ -320,8 +320,7 @@ static int verify_forged_entry(const gs_evidence *ev, const signed_cp *b, gs_err
 
 /* (d), history form: entries [0, e) reach checkpoint b's root; the rule book
  * accepts [0, e-1) and refuses entry e-1. */
-static int verify_history(const gs_evidence *ev, const signed_cp *b, uint32_t feedback_per_day,
-                          gs_error *err)
+static int verify_history(const gs_evidence *ev, const signed_cp *b, gs_error *err)
 {
     int rc;
     uint64_t e = ev->n_entries;
@@ -389,7 +388,6 @@ static int verify_history(const gs_evidence *ev, const signed_cp *b, uint32_t fe
         goto out;
     gs_rules_params p = {0};
     p.replay = true;
-    p.feedback_per_day = feedback_per_day;
     p.entry_at = replay_entry_at;
     p.entry_ctx = &rctx;
     for (uint64_t i = 0; i < e; i++) {
@@ -453,8 +451,7 @@ out:
 }
 
 /* (d): an entry inside the signed log that breaks the rule book. */
-static int verify_rule_violation(const gs_evidence *ev, const gs_vkey *log_key,
-                                 uint32_t feedback_per_day, gs_error *err)
+static int verify_rule_violation(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
 {
     signed_cp b;
     int rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", log_key, ev->origin, &b, err);
@@ -467,7 +464,7 @@ static int verify_rule_violation(const gs_evidence *ev, const gs_vkey *log_key,
      * inclusion proof. Entry 0 of a one-entry tree needs neither proof: both
      * forms then coincide (its leaf hash is the root). */
     if (ev->first_index == 0 && ev->n_inclusion_proof == 0)
-        rc = verify_history(ev, &b, feedback_per_day, err);
+        rc = verify_history(ev, &b, err);
     else
         rc = verify_forged_entry(ev, &b, err);
 out:
@@ -475,8 +472,7 @@ out:
     return rc;
 }
 
-int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, uint32_t feedback_per_day,
-                       gs_error *err)
+int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
 {
     int rc;
     gs_vkey named;
@@ -508,8 +504,7 @@ int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, uint32_t f
     case GS_EVIDENCE_SPLIT_VIEW: return verify_split_view(ev, log_key, err);
     case GS_EVIDENCE_ROLLBACK: return verify_rollback(ev, log_key, err);
     case GS_EVIDENCE_BAD_ENTRIES: return verify_bad_entries(ev, log_key, err);
-    case GS_EVIDENCE_RULE_VIOLATION:
-        return verify_rule_violation(ev, log_key, feedback_per_day, err);
+    case GS_EVIDENCE_RULE_VIOLATION: return verify_rule_violation(ev, log_key, err);
     }
     return gs_error_set(err, GS_EINVAL, "unknown evidence kind %d", (int)ev->kind);
 }

@@ -145,7 +145,6 @@ static gs_rules_params params(node *n, bool replay)
         .now = (int64_t)time(NULL),
         .max_skew = n->cfg.max_clock_skew,
         .replay = replay,
-        .feedback_per_day = n->cfg.feedback_per_day,
         .entry_at = entry_at,
         .entry_ctx = n,
     };
