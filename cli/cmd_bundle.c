@@ -510,6 +510,10 @@ static void describe_value(const gs_statement *st, char *out, size_t cap)
         snprintf(out, cap, "responds to entry %llu: %s",
                  (unsigned long long)st->u.response.to.index, st->u.response.text);
         break;
+    case GS_BODY_PARAMETER_CHANGE:
+        snprintf(out, cap, "sets the rule parameter feedback_per_day to %u from the next entry on",
+                 st->u.parameter_change.parameters.feedback_per_day);
+        break;
     default: snprintf(out, cap, "a %s statement", gs_body_name(st->kind)); break;
     }
 }
