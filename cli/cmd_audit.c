@@ -32,7 +32,6 @@ enum {
     OPT_FORMAT,
     OPT_OUT,
     OPT_RESPONSE_DAYS,
-    OPT_FEEDBACK_PER_DAY,
     OPT_AUDIT_ORIGIN,
     OPT_THREADS,
 };
@@ -60,7 +59,6 @@ static const char help_audit[] =
     "                        self-contained file)\n"
     "  --out FILE            write the report here instead of standard output\n"
     "  --response-days N     days a finding or feedback may wait for a response (30)\n"
-    "  --feedback-per-day N  the logs' feedback limit, if not the default 10\n"
     "  --threads N           signature-checking threads besides this one (default: the\n"
     "                        processors there are, less one)\n"
     "\n"
@@ -84,7 +82,6 @@ int cli_cmd_audit(int argc, char **argv)
         {"format", required_argument, NULL, OPT_FORMAT},
         {"out", required_argument, NULL, OPT_OUT},
         {"response-days", required_argument, NULL, OPT_RESPONSE_DAYS},
-        {"feedback-per-day", required_argument, NULL, OPT_FEEDBACK_PER_DAY},
         {"threads", required_argument, NULL, OPT_THREADS},
         {NULL, 0, NULL, 0},
     };
@@ -94,7 +91,7 @@ int cli_cmd_audit(int argc, char **argv)
     const char **origins = NULL;
     size_t n_origins = 0;
     gs_report_format fmt = GS_REPORT_TEXT;
-    uint64_t response_days = 30, fpd = 0, threads;
+    uint64_t response_days = 30, threads;
     int64_t as_of = (int64_t)time(NULL);
     gs_error err = {0};
     gs_policy *pol = NULL;
@@ -163,14 +160,6 @@ int cli_cmd_audit(int argc, char **argv)
                 goto done;
             }
             break;
-        case OPT_FEEDBACK_PER_DAY:
-            if (cli_parse_u64(optarg, "--feedback-per-day", &fpd, &err) != 0 || fpd == 0 ||
-                fpd > GS_RULES_FEEDBACK_MAX) {
-                rc = cli_usage_error(cmd, "--feedback-per-day: expected 1 to %d",
-                                     GS_RULES_FEEDBACK_MAX);
-                goto done;
-            }
-            break;
         case OPT_THREADS:
             if (cli_parse_u64(optarg, "--threads", &threads, &err) != 0 || threads > 64) {
                 rc = cli_usage_error(cmd, "--threads: expected 0 to 64");
@@ -223,7 +212,6 @@ int cli_cmd_audit(int argc, char **argv)
     a.db = db;
     a.origins = origins;
     a.n_origins = n_origins;
-    a.feedback_per_day = (uint32_t)fpd;
     if ((rc = gs_audit_run(&a, &err)) != 0)
         goto fail;
     if (a.hub)

@@ -18,7 +18,6 @@ enum {
     OPT_INDEX = CLI_OPT_FIRST_OWN,
     OPT_OUT,
     OPT_TRUST,
-    OPT_FEEDBACK_PER_DAY,
 };
 
 static const char help_export[] =
@@ -33,7 +32,6 @@ static const char help_export[] =
     "\n"
     "  --index I             the entry (0-based)\n"
     "  --out FILE            where to write the bundle (replaced if it exists)\n"
-    "  --feedback-per-day N  the log's feedback limit, if not the default 10\n"
     "  --key FILE            optional: your key as the CURVE identity on tcp://\n"
     "\n"
     "Example:\n"
@@ -127,7 +125,6 @@ int cli_cmd_export(int argc, char **argv)
     static const struct option own[] = {
         {"index", required_argument, NULL, OPT_INDEX},
         {"out", required_argument, NULL, OPT_OUT},
-        {"feedback-per-day", required_argument, NULL, OPT_FEEDBACK_PER_DAY},
         {NULL, 0, NULL, 0},
     };
     const char *cmd = "export";
@@ -146,7 +143,7 @@ int cli_cmd_export(int argc, char **argv)
     gs_keypair kp = {0};
     gs_error err = {0};
     log_key_track lk = {0};
-    uint64_t index, fpd = 0;
+    uint64_t index;
     FILE *f = NULL;
     char *tmp = NULL;
     int rc = cli_parse_flags(cmd, help_export, own, argc, argv, &cf, vals, NULL);
@@ -154,14 +151,10 @@ int cli_cmd_export(int argc, char **argv)
         return rc < 0 ? CLI_EXIT_OK : rc;
     const char *index_s = vals[OPT_INDEX - CLI_OPT_FIRST_OWN];
     const char *out_path = vals[OPT_OUT - CLI_OPT_FIRST_OWN];
-    const char *fpd_s = vals[OPT_FEEDBACK_PER_DAY - CLI_OPT_FIRST_OWN];
     if (index_s == NULL || out_path == NULL)
         return cli_usage_error(cmd, "--index I and --out FILE are required");
     if (cli_parse_u64(index_s, "--index", &index, &err) != 0)
         return cli_usage_error(cmd, "%s", err.msg);
-    if (fpd_s != NULL && (cli_parse_u64(fpd_s, "--feedback-per-day", &fpd, &err) != 0 || fpd == 0 ||
-                          fpd > GS_RULES_FEEDBACK_MAX))
-        return cli_usage_error(cmd, "--feedback-per-day: expected 1 to %d", GS_RULES_FEEDBACK_MAX);
 
     if (cf.key_file != NULL && (rc = cli_load_key(cf.key_file, cf.passphrase_file, &kp, &err)))
         goto out;
@@ -183,7 +176,6 @@ int cli_cmd_export(int argc, char **argv)
     cli_audit_source(&cn, &src);
     rp.origin = cn.origin;
     rp.size = index;
-    rp.feedback_per_day = (uint32_t)fpd;
     rp.db = db;
     rp.on_entry = track_log_key;
     rp.ctx = &lk;
@@ -363,6 +355,10 @@ static void describe_value(const gs_statement *st, char *out, size_t cap)
     case GS_BODY_RESPONSE:
         snprintf(out, cap, "responds to entry %llu: %s",
                  (unsigned long long)st->u.response.to.index, st->u.response.text);
+        break;
+    case GS_BODY_PARAMETER_CHANGE:
+        snprintf(out, cap, "sets the rule parameter feedback_per_day to %u from the next entry on",
+                 st->u.parameter_change.parameters.feedback_per_day);
         break;
     default: snprintf(out, cap, "a %s statement", gs_body_name(st->kind)); break;
     }

@@ -609,7 +609,7 @@ static void report_split_view(monitor *m, const char *origin, const char *note_a
     gs_evidence_describe(&ev, what, sizeof what);
     /* The monitor proves what it claims: evidence that would not convince
      * a verifier is a bug here, never something to publish. */
-    if (gs_evidence_verify(&ev, &log_key, 0, &err) != 0) {
+    if (gs_evidence_verify(&ev, &log_key, &err) != 0) {
         say("error", "BUG: the evidence against %s (%s) does not verify: %s", origin, what,
             err.msg);
         return;
@@ -1168,7 +1168,7 @@ static void on_alert(monitor *m, const subscription *s, const char *origin, gs_b
             s->endpoint, ev->origin, what);
         goto out;
     }
-    if (gs_evidence_verify(ev, &log_key, 0, &err) != 0) {
+    if (gs_evidence_verify(ev, &log_key, &err) != 0) {
         say("alert", "from %s: evidence against %s (%s) that is NOT proof: %s", s->endpoint,
             ev->origin, what, err.msg);
         goto out;

@@ -1,6 +1,6 @@
 /* cmd_statement.c — the commands that sign a statement and submit it:
  * appoint, resign, dismiss, rotate-key, commit, progress, outcome, finding,
- * feedback, respond (DESIGN §4, §7).
+ * feedback, respond, parameters (DESIGN §4, §7).
  *
  * Flow (DESIGN §5, flow 1): load the signer's key, connect (the key is the
  * CURVE identity, so write allowlists apply), find the origin, ask the node
@@ -10,10 +10,12 @@
  * node's promise (if the entry never appears it is evidence against the
  * node), so one that does not verify is a failure, not a warning. */
 #include <sodium.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "rules.h"
 
 /* One bit per statement flag, so each command says which it takes. */
 enum {
@@ -39,7 +41,8 @@ enum {
     F_SEVERITY = 1u << 19,
     F_TEXT = 1u << 20,
     F_TO = 1u << 21,
-    F_COUNT = 22,
+    F_FEEDBACK_PER_DAY = 1u << 22,
+    F_COUNT = 23,
 };
 
 static const struct {
@@ -68,6 +71,7 @@ static const struct {
     {F_SEVERITY, "severity"},
     {F_TEXT, "text"},
     {F_TO, "to"},
+    {F_FEEDBACK_PER_DAY, "feedback-per-day"},
 };
 
 static const char help_tail[] =
@@ -229,12 +233,36 @@ static const command commands[] = {
      "      --text \"the second section is finished in March\"\n"},
 };
 
-bool cli_is_statement_command(const char *name)
+/* The rule parameters (rules.h rule 18). A value out of the rule book's
+ * range is sent as typed: the node refuses it with its rule's reason, as
+ * every verifier would. */
+static const command parameters_command = {
+    "parameters", GS_BODY_PARAMETER_CHANGE, F_FEEDBACK_PER_DAY, F_FEEDBACK_PER_DAY,
+    "usage: giamsat parameters --feedback-per-day N --key FILE\n"
+    "\n"
+    "Changes the log's rule parameters, which every node, hub, monitor and auditor reads\n"
+    "from the log itself (they are not configuration). Signed with the node's key\n"
+    "(node.key); the new values apply to every statement after this one. The Charter\n"
+    "holds the first values (`giamsat node init --feedback-per-day N`).\n"
+    "\n"
+    "  --feedback-per-day N  Feedback statements one key may sign in 24 hours, 1 to 32\n"
+    "                        (the Charter's default is 10)\n"
+    "\n"
+    "Example:\n"
+    "  giamsat parameters --key /srv/giamsat/an-binh/node.key --feedback-per-day 20 \\\n"
+    "      --connect ipc:///srv/giamsat/an-binh/node.sock\n"};
+
+static const command *find_command(const char *name)
 {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(commands[i].name, name) == 0)
-            return true;
-    return false;
+            return &commands[i];
+    return strcmp(name, parameters_command.name) == 0 ? &parameters_command : NULL;
+}
+
+bool cli_is_statement_command(const char *name)
+{
+    return find_command(name) != NULL;
 }
 
 /* What the user typed, before it is turned into a statement. */
@@ -397,6 +425,15 @@ static int fill_local(const command *cmd, const values *vs, gs_statement *st, gs
         return 0;
     case GS_BODY_FEEDBACK: st->u.feedback.text = (char *)val(vs, F_TEXT); return 0;
     case GS_BODY_RESPONSE: st->u.response.text = (char *)val(vs, F_TEXT); return 0;
+    case GS_BODY_PARAMETER_CHANGE: {
+        uint64_t n;
+        if (cli_parse_u64(val(vs, F_FEEDBACK_PER_DAY), "--feedback-per-day", &n, err) != 0 ||
+            n == 0 || n > UINT32_MAX)
+            return gs_error_set(err, GS_EINVAL, "--feedback-per-day: expected 1 to %d, got \"%s\"",
+                                GS_RULES_FEEDBACK_MAX, val(vs, F_FEEDBACK_PER_DAY));
+        st->u.parameter_change.parameters.feedback_per_day = (uint32_t)n;
+        return 0;
+    }
     default: return gs_error_set(err, GS_EINVAL, "internal: unknown statement command");
     }
 }
@@ -532,10 +569,7 @@ static int print_receipt(const cli_common *cf, const gs_receipt *r, gs_error *er
 
 int cli_cmd_statement(const char *name, int argc, char **argv)
 {
-    const command *cmd = NULL;
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(commands[i].name, name) == 0)
-            cmd = &commands[i];
+    const command *cmd = find_command(name);
     cli_common cf;
     values vs = {0};
     gs_statement st = {0};

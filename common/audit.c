@@ -700,7 +700,6 @@ static int audit_log(const gs_audit *a, const char *origin, gs_audit_observed *o
         goto out;
     }
     rp.size = t.cp.size;
-    rp.feedback_per_day = a->feedback_per_day;
     rp.pool = a->pool;
     rp.db = a->db;
     rp.observed = obs;

@@ -142,7 +142,6 @@ typedef struct {
     /* in */
     const char *origin;
     uint64_t size; /* read entries [0, size) */
-    uint32_t feedback_per_day;
     gs_pool *pool;               /* may be NULL: everything on this thread */
     gs_audit_leafdb *db;         /* may be NULL: then nothing that references an
                                     earlier entry of the log can be replayed */
@@ -201,7 +200,6 @@ typedef struct {
     gs_audit_leafdb *db;        /* required: cross-log references read it */
     const char *const *origins; /* n_origins > 0: audit only these */
     size_t n_origins;
-    uint32_t feedback_per_day; /* the rule book's limit (0: the default) */
     /* out */
     char own_origin[GS_MAX_ORIGIN + 1]; /* the source's own log */
     bool hub;                           /* it is a hub's log */

@@ -302,8 +302,7 @@ static int verify_forged_entry(const gs_evidence *ev, const signed_cp *b, gs_err
  * accepts [0, e-1) and refuses entry e-1. The entries go through the same
  * ingestion pipeline as the node's submissions and the hub's sync, in one
  * push, so every reference among them is seen. */
-static int verify_history(const gs_evidence *ev, const signed_cp *b, uint32_t feedback_per_day,
-                          gs_error *err)
+static int verify_history(const gs_evidence *ev, const signed_cp *b, gs_error *err)
 {
     int rc;
     uint64_t e = ev->n_entries;
@@ -311,7 +310,6 @@ static int verify_history(const gs_evidence *ev, const signed_cp *b, uint32_t fe
     gs_ingest *in = NULL;
     gs_bytes *entries = NULL;
     gs_ingest_verdict *v = NULL;
-    (void)feedback_per_day;
     if (e == 0)
         return gs_error_set(err, GS_EINVAL, "rule-violation evidence carries no entry");
     if (e > b->cp.size)
@@ -410,8 +408,7 @@ out:
 }
 
 /* (d): an entry inside the signed log that breaks the rule book. */
-static int verify_rule_violation(const gs_evidence *ev, const gs_vkey *log_key,
-                                 uint32_t feedback_per_day, gs_error *err)
+static int verify_rule_violation(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
 {
     signed_cp b;
     int rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", log_key, ev->origin, &b, err);
@@ -424,7 +421,7 @@ static int verify_rule_violation(const gs_evidence *ev, const gs_vkey *log_key,
      * inclusion proof. Entry 0 of a one-entry tree needs neither proof: both
      * forms then coincide (its leaf hash is the root). */
     if (ev->first_index == 0 && ev->n_inclusion_proof == 0)
-        rc = verify_history(ev, &b, feedback_per_day, err);
+        rc = verify_history(ev, &b, err);
     else
         rc = verify_forged_entry(ev, &b, err);
 out:
@@ -432,8 +429,7 @@ out:
     return rc;
 }
 
-int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, uint32_t feedback_per_day,
-                       gs_error *err)
+int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
 {
     int rc;
     gs_vkey named;
@@ -465,8 +461,7 @@ int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, uint32_t f
     case GS_EVIDENCE_SPLIT_VIEW: return verify_split_view(ev, log_key, err);
     case GS_EVIDENCE_ROLLBACK: return verify_rollback(ev, log_key, err);
     case GS_EVIDENCE_BAD_ENTRIES: return verify_bad_entries(ev, log_key, err);
-    case GS_EVIDENCE_RULE_VIOLATION:
-        return verify_rule_violation(ev, log_key, feedback_per_day, err);
+    case GS_EVIDENCE_RULE_VIOLATION: return verify_rule_violation(ev, log_key, err);
     }
     return gs_error_set(err, GS_EINVAL, "unknown evidence kind %d", (int)ev->kind);
 }

@@ -30,6 +30,9 @@ typedef struct {
     size_t first_tenure, n_tenures;
     size_t first_commit, n_commits;
     size_t first_item, n_items;
+    bool replayed;                 /* the parameters below were read from the log */
+    gs_rule_parameters parameters; /* in force at the end of the replay */
+    uint64_t parameters_since;     /* the entry that set them */
 } log_rec;
 
 typedef struct {
@@ -565,6 +568,8 @@ static int take_roster(gs_report *r, const gs_rules_state *s, gs_error *err)
     l->first_tenure = r->tenures.n;
     l->n_commits = r->commits.n - l->first_commit;
     l->n_items = r->items.n - l->first_item;
+    l->replayed = true;
+    gs_rules_parameters(s, &l->parameters, &l->parameters_since);
     size_t nm = gs_rules_member_count(s);
     for (size_t i = 0; i < nm; i++) {
         gs_rules_member m;
@@ -935,6 +940,13 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
         json_object_set_new(o, "entries_replayed", json_integer((json_int_t)l->entries_replayed));
         json_object_set_new(o, "failure_count", json_integer((json_int_t)l->n_failures));
         json_object_set_new(o, "failures", l->failures ? json_incref(l->failures) : json_array());
+        json_t *pm = NULL;
+        if (l->replayed && (pm = json_object()) != NULL) {
+            json_object_set_new(pm, "feedback_per_day",
+                                json_integer((json_int_t)l->parameters.feedback_per_day));
+            json_object_set_new(pm, "since_index", json_integer((json_int_t)l->parameters_since));
+        }
+        json_object_set_new(o, "parameters", pm != NULL ? pm : json_null());
         json_array_append_new(logs, o);
     }
     /* People. */

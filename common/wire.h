@@ -83,6 +83,7 @@ typedef enum {
     GS_BODY_RESPONSE,
     GS_BODY_OBSERVATION,
     GS_BODY_EVIDENCE,
+    GS_BODY_PARAMETER_CHANGE,
 } gs_body_kind;
 
 /* Names as the CLI and reports spell them: "head", "at-least", "high",
@@ -113,6 +114,19 @@ typedef struct {
     uint64_t index;
     gs_hash leaf_hash;
 } gs_ref;
+
+/* The rule book's parameters as a log declares them (RuleParameters on the
+ * wire; DESIGN §2.8). A field 0 names no value: in a Charter the default
+ * applies, in a ParameterChange the value in force stays. The decoder refuses
+ * a RuleParameters that names no value (leave it out instead), so a meaning
+ * has one encoding; ranges are the rule book's to check (rules 2 and 18), so
+ * that every verifier refuses an out-of-range value with the same reason. */
+typedef struct {
+    uint32_t feedback_per_day; /* rule 15 */
+} gs_rule_parameters;
+
+/* True when p names at least one value. */
+bool gs_rule_parameters_set(const gs_rule_parameters *p);
 
 typedef enum {
     GS_EVIDENCE_SPLIT_VIEW = 1,
@@ -154,6 +168,7 @@ typedef struct {
             char *parent_origin; /* NULL when none */
             bool has_parent_key;
             gs_pubkey parent_key;
+            gs_rule_parameters parameters; /* all 0 when the Charter names none */
         } charter;
         struct {
             gs_pubkey person;
@@ -219,6 +234,9 @@ typedef struct {
             int64_t time;
         } observation;
         gs_evidence evidence;
+        struct {
+            gs_rule_parameters parameters; /* names at least one value */
+        } parameter_change;
     } u;
 } gs_statement;
 

@@ -372,12 +372,11 @@ static int replica_entry_at(void *ctx, uint64_t index, gs_hash *leaf, gs_body_ki
     return rc;
 }
 
-static gs_rules_params replay_params(hub *h, gs_log *l)
+static gs_rules_params replay_params(gs_log *l)
 {
     gs_rules_params p = {
         .now = (int64_t)time(NULL),
         .replay = true,
-        .feedback_per_day = h->cfg.feedback_per_day,
         .entry_at = replica_entry_at,
         .entry_ctx = l,
     };
@@ -389,13 +388,13 @@ static gs_rules_params replay_params(hub *h, gs_log *l)
  * checked against its stored leaf hash as it is read; so they are decoded
  * without checking their signatures again, which keeps a restart of a hub
  * holding millions of entries to a replay of the rule book. */
-static int replay(hub *h, gs_log *l, uint64_t size, gs_rules_state **out, gs_error *err)
+static int replay(gs_log *l, uint64_t size, gs_rules_state **out, gs_error *err)
 {
     gs_rules_state_free(out);
     int rc = gs_rules_state_new(out, gs_log_origin(l), err);
     if (rc != 0)
         return rc;
-    gs_rules_params p = replay_params(h, l);
+    gs_rules_params p = replay_params(l);
     for (uint64_t i = 0; i < size; i++) {
         gs_buf e = {0};
         gs_signed_statement ss;
@@ -437,7 +436,7 @@ static int append_own(hub *h, gs_statement *st, gs_buf *entry, gs_error *err)
         return rc;
     gs_hash leaf;
     gs_merkle_leaf_hash(gs_bytes_of(e.p, e.n), &leaf);
-    gs_rules_params p = replay_params(h, h->own);
+    gs_rules_params p = replay_params(h->own);
     p.replay = false;
     gs_rule_verdict v;
     gs_rules_state *trial = NULL;
@@ -501,7 +500,7 @@ static int record_evidence(hub *h, followed *f, gs_evidence *ev, int bad_source)
     gs_evidence_describe(ev, what, sizeof what);
     /* The hub proves what it claims: check the evidence as any verifier
      * will before signing it. A failure here is a bug in the hub. */
-    if (gs_evidence_verify(ev, &f->cfg->log_key, h->cfg.feedback_per_day, &err) != 0)
+    if (gs_evidence_verify(ev, &f->cfg->log_key, &err) != 0)
         logf_(h, GS_HUB_LOG_ERROR, "BUG: evidence about %s does not verify: %s", f->cfg->origin,
               err.msg);
     gs_statement st = {.kind = GS_BODY_EVIDENCE};
@@ -1193,7 +1192,7 @@ static void on_entries(hub *h, followed *f, gs_response *rs)
         sync_next_source(h, f, "the hub could not store the entries");
         return;
     }
-    gs_rules_params p = replay_params(h, f->replica);
+    gs_rules_params p = replay_params(f->replica);
     for (size_t i = 0; i < n; i++) {
         vjob *j = &h->jobs[i];
         uint64_t index = y->next_apply + i;
@@ -1985,7 +1984,7 @@ static int open_followed(hub *h, followed *f, gs_hub_followed *cfg, gs_error *er
         if ((rc = gs_log_truncate(f->replica, f->cosigned_size, err)) != 0)
             return rc;
     }
-    if ((rc = replay(h, f->replica, f->cosigned_size, &f->rules, err)) != 0)
+    if ((rc = replay(f->replica, f->cosigned_size, &f->rules, err)) != 0)
         return rc;
     ev_scan es = {f};
     if ((rc = gs_store_list_evidence(h->store, cfg->origin, scan_evidence, &es, err)) != 0)
@@ -2047,7 +2046,7 @@ static int start(hub *h, const char *config_path, gs_error *err)
     if ((rc = gs_daemon_open_log(&h->store, &h->own, h->cfg.database, h->cfg.origin, "hub", err)) !=
         0)
         return rc;
-    if ((rc = replay(h, h->own, gs_log_committed_size(h->own), &h->own_rules, err)) != 0)
+    if ((rc = replay(h->own, gs_log_committed_size(h->own), &h->own_rules, err)) != 0)
         return rc;
     gs_pubkey log_key;
     if (gs_rules_log_key(h->own_rules, &log_key) != 0 ||

@@ -316,7 +316,7 @@ static void check_evidence(const it_hub *h, const unit *u, size_t count, gs_evid
     CHECK(st.kind == GS_BODY_EVIDENCE && st.u.evidence.kind == kind,
           "evidence of kind %d, expected %d", (int)st.u.evidence.kind, (int)kind);
     CHECK(memcmp(st.signer.b, h->key.pub.b, 32) == 0, "evidence not signed by the hub");
-    CHECK(gs_evidence_verify(&st.u.evidence, &u->vkey, 0, &err) == 0,
+    CHECK(gs_evidence_verify(&st.u.evidence, &u->vkey, &err) == 0,
           "the hub's evidence does not verify: %s", err.msg);
     char what[300];
     gs_evidence_describe(&st.u.evidence, what, sizeof what);
