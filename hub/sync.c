@@ -140,15 +140,15 @@ static int pick_source(followed *f, int preferred)
 void hub_sync_end(followed *f)
 {
     hub_sync *y = &f->sync;
-    if (y->phase == SYNC_IDLE)
-        return;
     hub_sync_phase from = y->phase;
     gs_rules_state_free(&y->clone);
     hub_target_clear(&y->t);
     memset(y, 0, sizeof *y);
     y->t.source = -1;
-    y->phase = from;
-    sync_set(f, SYNC_IDLE);
+    if (from != SYNC_IDLE) {
+        y->phase = from;
+        sync_set(f, SYNC_IDLE);
+    }
 }
 
 /* Cuts the replica back to the cosigned size: what a failed sync fetched is
@@ -220,15 +220,7 @@ static void sync_start(hub *h, followed *f, hub_target *t)
         char msg[HUB_MSG_MAX];
         snprintf(msg, sizeof msg, "no usable source to fetch %s from", f->cfg->origin);
         hub_log(h, GS_HUB_LOG_WARN, "%s", msg);
-        /* The target is in y->t while still IDLE: end it by hand. */
-        gs_rules_state_free(&y->clone);
-        hub_waiters_fail(h, f, false, y->t.cp.size, GS_STATUS_UNAVAILABLE, msg);
-        f->failed_size = y->t.cp.size;
-        f->failed_root = y->t.cp.root;
-        f->failed_until_ms = gs_daemon_now_ms() + retry_after_ms(h);
-        hub_target_clear(&y->t);
-        memset(y, 0, sizeof *y);
-        y->t.source = -1;
+        sync_give_up(h, f, GS_STATUS_UNAVAILABLE, msg);
     }
 }
 
@@ -325,22 +317,17 @@ void hub_sync_stop_if_frozen(hub *h, followed *f)
     }
 }
 
-/* Remembers a checkpoint beyond the running sync's target (the largest). */
-static void remember_next(followed *f, const char *text, size_t len, gs_checkpoint *cp, int source)
+/* Remembers a checkpoint beyond the running sync's target, the largest
+ * one: takes *text and *cp over when it keeps them. */
+static void remember_next(followed *f, char **text, gs_checkpoint *cp, int source)
 {
-    if (f->next.text != NULL && f->next.cp.size >= cp->size) {
-        gs_checkpoint_clear(cp);
+    if (f->next.text != NULL && f->next.cp.size >= cp->size)
         return;
-    }
-    char *copy = strndup(text, len);
-    if (copy == NULL) {
-        gs_checkpoint_clear(cp);
-        return;
-    }
     hub_target_clear(&f->next);
-    f->next.text = copy;
+    f->next.text = *text;
     f->next.cp = *cp;
     f->next.source = source;
+    *text = NULL;
     memset(cp, 0, sizeof *cp);
 }
 
@@ -630,7 +617,7 @@ void hub_sync_consider(hub *h, followed *f, const char *text, size_t len, gs_che
             hub_fault_split_view(h, f, y->t.text, copy, seen);
             hub_sync_stop_if_frozen(h, f);
         } else if (cp->size > y->t.cp.size) {
-            remember_next(f, copy, len, cp, source);
+            remember_next(f, &copy, cp, source);
         }
     } else if (!(cp->size == f->failed_size && memcmp(cp->root.b, f->failed_root.b, 32) == 0 &&
                  gs_daemon_now_ms() < f->failed_until_ms)) {
