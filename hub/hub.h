@@ -41,12 +41,13 @@
  *   any         IDLE        the hub is stopping
  *
  * When a sync ends, the largest checkpoint seen meanwhile (followed.next)
- * starts the next one. Moving from state to state never sends a request:
- * the event handlers change state, then hub_sync_* entry points call one
- * pump that sends what FETCHING and REJECTED need and moves on to the next
- * source when a send fails, so no handler calls back into another. In a
- * debug build every transition is checked against this table and the state
- * it enters is checked for coherence (sync.c, sync_set).
+ * starts the next one. The event handlers change state and send nothing
+ * but the consistency-proof request that enters PROVING; then the hub_sync_*
+ * entry points call one pump that sends the GetEntries FETCHING and
+ * REJECTED need and moves on to the next source when a send fails, so no
+ * handler calls back into another. In a debug build every transition is
+ * checked against this table and the state it enters is checked for
+ * coherence (sync.c, sync_set).
  */
 #ifndef GS_HUB_H
 #define GS_HUB_H
