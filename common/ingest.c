@@ -139,6 +139,12 @@ void gs_ingest_set_stage(gs_ingest *in, gs_log *stage)
     in->cfg.stage = stage;
 }
 
+void gs_ingest_set_on_entry(gs_ingest *in, gs_ingest_entry_fn fn, void *ctx)
+{
+    in->cfg.on_entry = fn;
+    in->cfg.on_entry_ctx = ctx;
+}
+
 uint64_t gs_ingest_size(const gs_ingest *in)
 {
     return in->frontier.size;

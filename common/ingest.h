@@ -124,6 +124,8 @@ int gs_ingest_reset(gs_ingest *in, gs_error *err) GS_INGEST_WARN;
 
 /* Changes where kept entries are staged (NULL: nowhere). */
 void gs_ingest_set_stage(gs_ingest *in, gs_log *stage);
+/* Changes the per-entry callback (fn NULL: none). */
+void gs_ingest_set_on_entry(gs_ingest *in, gs_ingest_entry_fn fn, void *ctx);
 
 /* Takes the next n entries of the log (see the header comment). v, when
  * not NULL, receives n verdicts. Returns 0 when every entry was processed —

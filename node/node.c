@@ -40,6 +40,7 @@
 #include "note.h"
 #include "pool.h"
 #include "rules.h"
+#include "serve.h"
 #include "store.h"
 #include "wire.h"
 #include "witness.h"
@@ -172,133 +173,35 @@ static bool origin_ok(node *n, const gs_request *rq, gs_response *rs, char *msg,
     return false;
 }
 
-static void fail_with(gs_response *rs, const gs_error *err, char *msg, size_t cap)
-{
-    snprintf(msg, cap, "%s", err->msg);
-    rs->code = gs_status_from_error(err->code);
-    rs->message = msg;
-}
-
-static uint64_t checkpoint_size_or(node *n, uint64_t size)
-{
-    return size != 0 ? size : n->checkpoint_size;
-}
-
 static void serve_read(node *n, const gs_net_request *nrq, gs_request *rq)
 {
     gs_response rs = {.id = rq->id, .code = GS_STATUS_OK, .message = ""};
     char msg[GS_ERROR_MSG_MAX];
+    gs_serve_reply reply;
     gs_error err = {0};
-    gs_hash proof[GS_MERKLE_MAX_PROOF];
-    gs_buf *entries = NULL;
-    size_t n_entries = 0;
-    char *note = NULL;
-    uint64_t committed = gs_log_committed_size(n->log);
 
-    if (!origin_ok(n, rq, &rs, msg, sizeof msg))
-        goto reply;
-    switch (rq->op) {
-    case GS_OP_GET_CHECKPOINT:
-        if (gs_log_latest_checkpoint(n->log, &note, NULL, &err) != 0) {
-            fail_with(&rs, &err, msg, sizeof msg);
-            break;
-        }
-        rs.result = GS_RESULT_CHECKPOINT;
-        rs.u.checkpoint = note;
-        break;
-    case GS_OP_GET_ENTRIES: {
-        uint64_t start = rq->u.get_entries.start;
-        uint32_t count = rq->u.get_entries.count;
-        if (count == 0 || count > GS_MAX_ENTRIES)
-            count = GS_MAX_ENTRIES;
-        if (start >= committed) {
-            snprintf(msg, sizeof msg, "entry %llu is beyond the log's size %llu",
-                     (unsigned long long)start, (unsigned long long)committed);
-            rs.code = GS_STATUS_NOT_FOUND;
-            rs.message = msg;
-            break;
-        }
-        if (count > committed - start)
-            count = (uint32_t)(committed - start);
-        entries = calloc(count, sizeof *entries);
-        if (entries == NULL) {
-            rs.code = GS_STATUS_RESOURCE_EXHAUSTED;
-            rs.message = "out of memory";
-            break;
-        }
-        /* Stay well inside the frame limit: the reply must reach the client. */
-        size_t budget = n->cfg.max_message / 2, used = 0;
-        for (uint32_t i = 0; i < count; i++) {
-            if (gs_log_entry(n->log, start + i, &entries[n_entries], &err) != 0) {
-                logf_(n, GS_NODE_LOG_ERROR, "%s", err.msg);
-                fail_with(&rs, &err, msg, sizeof msg);
-                break;
-            }
-            used += entries[n_entries].n + 8;
-            n_entries++;
-            if (used >= budget)
-                break;
-        }
-        if (rs.code != GS_STATUS_OK)
-            break;
-        rs.result = GS_RESULT_ENTRIES;
-        rs.u.entries.start = start;
-        rs.u.entries.entries = entries;
-        rs.u.entries.n = n_entries;
-        break;
+    if (!origin_ok(n, rq, &rs, msg, sizeof msg)) {
+        send_response(n, nrq->socket, nrq->identity, nrq->identity_len, &rs);
+        return;
     }
-    case GS_OP_GET_INCLUSION_PROOF: {
-        uint64_t size = checkpoint_size_or(n, rq->u.get_inclusion_proof.size);
-        uint64_t index = rq->u.get_inclusion_proof.index;
-        size_t np = 0;
-        if (size > committed || index >= size) {
-            snprintf(msg, sizeof msg,
-                     "no inclusion proof of entry %llu in a tree of size %llu: "
-                     "the log holds %llu entries",
-                     (unsigned long long)index, (unsigned long long)size,
-                     (unsigned long long)committed);
-            rs.code = GS_STATUS_NOT_FOUND;
-            rs.message = msg;
-            break;
-        }
-        if (gs_log_prove_inclusion(n->log, index, size, proof, &np, &err) != 0) {
-            fail_with(&rs, &err, msg, sizeof msg);
-            break;
-        }
-        rs.result = GS_RESULT_PROOF;
-        rs.u.proof.index = index;
-        rs.u.proof.size = size;
-        rs.u.proof.hashes = proof;
-        rs.u.proof.n = np;
-        break;
+    if (gs_serve_is_read(rq->op)) {
+        char server[GS_MAX_ORIGIN + 8];
+        snprintf(server, sizeof server, "node %s", n->cfg.origin);
+        gs_serve_log src = {
+            .log = n->log,
+            .limit = gs_log_committed_size(n->log),
+            .default_size = n->checkpoint_size,
+            /* Stay well inside the frame limit: the reply must reach the client. */
+            .budget = n->cfg.max_message / 2,
+            .server = server,
+        };
+        if (gs_serve_read(&src, rq, &reply, &err) != 0)
+            logf_(n, GS_NODE_LOG_ERROR, "%s", err.msg);
+        send_response(n, nrq->socket, nrq->identity, nrq->identity_len, &reply.rs);
+        gs_serve_reply_clear(&reply);
+        return;
     }
-    case GS_OP_GET_CONSISTENCY_PROOF: {
-        uint64_t old_size = rq->u.get_consistency_proof.old_size;
-        uint64_t size = checkpoint_size_or(n, rq->u.get_consistency_proof.new_size);
-        size_t np = 0;
-        if (old_size == 0 || old_size > size || size > committed) {
-            snprintf(msg, sizeof msg,
-                     "no consistency proof from size %llu to %llu: the log "
-                     "holds %llu entries",
-                     (unsigned long long)old_size, (unsigned long long)size,
-                     (unsigned long long)committed);
-            rs.code =
-                old_size == 0 || old_size > size ? GS_STATUS_INVALID_ARGUMENT : GS_STATUS_NOT_FOUND;
-            rs.message = msg;
-            break;
-        }
-        if (gs_log_prove_consistency(n->log, old_size, size, proof, &np, &err) != 0) {
-            fail_with(&rs, &err, msg, sizeof msg);
-            break;
-        }
-        rs.result = GS_RESULT_PROOF;
-        rs.u.proof.index = old_size;
-        rs.u.proof.size = size;
-        rs.u.proof.hashes = proof;
-        rs.u.proof.n = np;
-        break;
-    }
-    case GS_OP_GET_SIGNER_STATE: {
+    if (rq->op == GS_OP_GET_SIGNER_STATE) {
         uint64_t next_seq = 1;
         bool active = false;
         gs_rules_signer_state(gs_ingest_rules(n->ingest), &rq->u.get_signer_state.signer,
@@ -306,20 +209,12 @@ static void serve_read(node *n, const gs_net_request *nrq, gs_request *rq)
         rs.result = GS_RESULT_SIGNER_STATE;
         rs.u.signer_state.next_seq = next_seq;
         rs.u.signer_state.active = active;
-        break;
-    }
-    default:
+    } else {
         snprintf(msg, sizeof msg, "a node does not serve this operation (hubs do)");
         rs.code = GS_STATUS_INVALID_ARGUMENT;
         rs.message = msg;
-        break;
     }
-reply:
     send_response(n, nrq->socket, nrq->identity, nrq->identity_len, &rs);
-    for (size_t i = 0; i < n_entries; i++)
-        gs_buf_free(&entries[i]);
-    free(entries);
-    free(note);
 }
 
 /* ------------------------------------------------------------ submissions */
