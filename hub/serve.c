@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cosign.h"
 #include "daemon.h"
 #include "hub.h"
 #include "merkle.h"
@@ -126,125 +127,115 @@ void hub_waiters_expire(hub *h, followed *f, int64_t now)
 
 /* AddCheckpoint with C2SP tlog-witness semantics. Returns true when the
  * reply is deferred until a sync ends. */
+/* The hub as a witness, for cosign.h's check. */
+static int witness_log_key(void *ctx, const char *origin, gs_vkey *key, gs_error *err)
+{
+    hub *h = ctx;
+    followed *f = find_followed(h, origin);
+    if (f == NULL)
+        return gs_error_set(err, GS_ENOTFOUND,
+                            "hub %s does not follow %s: ask its operator to add it with `giamsat "
+                            "hub follow`",
+                            h->cfg.origin, origin);
+    *key = f->cfg->log_key;
+    return 0;
+}
+
+static bool witness_frozen(void *ctx, const char *origin, char *why, size_t cap)
+{
+    followed *f = find_followed(ctx, origin);
+    if (f == NULL || !f->frozen)
+        return false;
+    snprintf(why, cap, "%.400s; see GetEvidence", f->frozen_reason);
+    return true;
+}
+
+static int witness_latest(void *ctx, const char *origin, uint64_t *size, gs_hash *root,
+                          gs_error *err)
+{
+    (void)err;
+    followed *f = find_followed(ctx, origin);
+    *size = f != NULL && f->cosigned_note != NULL ? f->cosigned_size : 0;
+    if (*size != 0)
+        *root = f->cosigned_root;
+    return 0;
+}
+
+/* AddCheckpoint: the one witness-side check (common/cosign.h, shared with
+ * the monitor), then the hub's part — evidence for a split view or a
+ * rewrite, and for a consistent checkpoint a deferred answer once the
+ * entries are held and verified (DESIGN principle 5). Returns true when the
+ * request waits. */
 static bool add_checkpoint(hub *h, const gs_net_request *nrq, gs_request *rq, gs_response *rs,
                            char *msg, size_t cap)
 {
-    const char *text = rq->u.add_checkpoint.checkpoint;
-    size_t len = text != NULL ? strlen(text) : 0;
-    gs_note *n = NULL;
-    gs_checkpoint cp = {0};
-    gs_error err;
-    followed *f = NULL;
+    const char *text =
+        rq->u.add_checkpoint.checkpoint != NULL ? rq->u.add_checkpoint.checkpoint : "";
     uint64_t old = rq->u.add_checkpoint.old_size;
+    const gs_hash *proof = rq->u.add_checkpoint.proof;
+    size_t np = rq->u.add_checkpoint.n_proof;
+    char name[GS_MAX_ORIGIN + 8];
+    gs_cosign_result r = {0};
+    gs_error err = {0};
     bool deferred = false;
+    followed *f = NULL;
 
-    rs->code = GS_STATUS_INVALID_ARGUMENT;
+    snprintf(name, sizeof name, "hub %s", h->cfg.origin);
+    gs_cosign_witness w = {.log_key = witness_log_key,
+                           .frozen = witness_frozen,
+                           .latest = witness_latest,
+                           .ctx = h,
+                           .name = name};
     rs->message = msg;
-    if (gs_note_parse(text != NULL ? text : "", len, &n, &err) != 0) {
-        snprintf(msg, cap, "the checkpoint is not a signed note: %s", err.msg);
+    if (gs_cosign_judge(&w, text, old, proof, np, &r, &err) != 0) {
+        snprintf(msg, cap, "%s", err.msg);
+        rs->code = GS_STATUS_INTERNAL;
         goto out;
     }
-    size_t tlen;
-    const char *body = gs_note_text(n, &tlen);
-    if (gs_checkpoint_parse(body, tlen, &cp, &err) != 0) {
-        snprintf(msg, cap, "the note is not a checkpoint: %s", err.msg);
-        goto out;
-    }
-    f = find_followed(h, cp.origin);
-    if (f == NULL) {
-        snprintf(msg, cap,
-                 "hub %s does not follow %s: ask its operator to add it with `giamsat "
-                 "hub follow`",
-                 h->cfg.origin, cp.origin);
-        rs->code = GS_STATUS_NOT_FOUND;
-        goto out;
-    }
-    if (gs_note_verify(n, &f->cfg->log_key, 1, NULL, NULL, &err) != 0) {
-        snprintf(msg, cap, "the checkpoint is not signed by the log key of %s: %s", cp.origin,
-                 err.msg);
-        rs->code = GS_STATUS_UNAUTHENTICATED;
-        goto out;
-    }
-    if (f->frozen) {
-        snprintf(msg, cap,
-                 "hub %s holds evidence against %s (%.400s) and cosigns nothing further "
-                 "for it; see GetEvidence",
-                 h->cfg.origin, cp.origin, f->frozen_reason);
-        rs->code = GS_STATUS_PERMISSION_DENIED;
-        goto out;
-    }
-    /* The very checkpoint already cosigned (e.g. found by polling before it
-     * was pushed): answer with the cosignature whatever old size the pusher
-     * assumed, so a witness client that learnt our size from a CONFLICT
-     * still collects the line. */
-    if (cp.size == f->cosigned_size && f->cosigned_note != NULL &&
-        memcmp(cp.root.b, f->cosigned_root.b, 32) == 0) {
+    rs->code = gs_cosign_status(r.verdict);
+    snprintf(msg, cap, "%s", r.message);
+    if (r.verdict != GS_COSIGN_BAD_REQUEST && r.verdict != GS_COSIGN_UNKNOWN_LOG)
+        f = find_followed(h, r.cp.origin);
+    switch (r.verdict) {
+    case GS_COSIGN_SAME: {
+        /* The very checkpoint already cosigned (e.g. found by polling before
+         * it was pushed). */
         char *line = NULL;
         if (hub_own_cosignature(h, f->cosigned_note, &line, &err) != 0) {
             snprintf(msg, cap, "%s", err.msg);
             rs->code = GS_STATUS_INTERNAL;
             goto out;
         }
-        rs->code = GS_STATUS_OK;
         rs->message = "";
         rs->result = GS_RESULT_COSIGNATURE;
         rs->u.cosignature = line; /* freed by the caller */
         goto out;
     }
-    if (cp.size < old) {
-        snprintf(msg, cap, "old size %llu is larger than the checkpoint's size %llu",
-                 (unsigned long long)old, (unsigned long long)cp.size);
-        goto out;
-    }
-    if (old != f->cosigned_size) {
-        snprintf(msg, cap,
-                 "hub %s has cosigned %s at size %llu, not %llu: resend with a proof "
-                 "from there",
-                 h->cfg.origin, cp.origin, (unsigned long long)f->cosigned_size,
-                 (unsigned long long)old);
-        rs->code = GS_STATUS_CONFLICT;
+    case GS_COSIGN_CONFLICT:
         rs->result = GS_RESULT_CONFLICT;
-        rs->u.conflict_size = f->cosigned_size;
+        rs->u.conflict_size = r.latest_size;
         goto out;
-    }
-    /* The same size with another root (the same root was answered above). */
-    if (cp.size == f->cosigned_size && f->cosigned_note != NULL) {
+    case GS_COSIGN_SPLIT_VIEW:
         hub_fault_split_view(h, f, f->cosigned_note, text, "an AddCheckpoint");
         hub_sync_stop_if_frozen(h, f);
-        snprintf(msg, cap,
-                 "this checkpoint and the one hub %s cosigned at size %llu have "
-                 "different roots: recorded as evidence of a split view",
-                 h->cfg.origin, (unsigned long long)cp.size);
-        rs->code = GS_STATUS_CONFLICT;
+        snprintf(msg, cap, "%s: recorded as evidence of a split view", r.message);
         goto out;
-    }
-    if (old > 0) {
-        if (gs_merkle_verify_consistency(old, cp.size, &f->cosigned_root, &cp.root,
-                                         rq->u.add_checkpoint.proof, rq->u.add_checkpoint.n_proof,
-                                         &err) != 0) {
-            if (hub_fault_split_view_proof(h, f, f->cosigned_note, old, &f->cosigned_root, text,
-                                           cp.size, &cp.root, rq->u.add_checkpoint.proof,
-                                           rq->u.add_checkpoint.n_proof)) {
-                snprintf(msg, cap,
-                         "the log rewrote entries below size %llu: recorded as "
-                         "evidence",
-                         (unsigned long long)old);
-                hub_sync_stop_if_frozen(h, f);
-                rs->code = GS_STATUS_CONFLICT;
-            } else {
-                snprintf(msg, cap, "the consistency proof from %llu to %llu does not verify: %s",
-                         (unsigned long long)old, (unsigned long long)cp.size, err.msg);
-            }
-            goto out;
+    case GS_COSIGN_REWRITE:
+        if (hub_fault_split_view_proof(h, f, f->cosigned_note, old, &f->cosigned_root, text,
+                                       r.cp.size, &r.cp.root, proof, np)) {
+            snprintf(msg, cap, "the log rewrote entries below size %llu: recorded as evidence",
+                     (unsigned long long)old);
+            hub_sync_stop_if_frozen(h, f);
+        } else {
+            rs->code = GS_STATUS_INVALID_ARGUMENT;
         }
-    }
-    if (cp.size == 0) {
-        snprintf(msg, cap, "a checkpoint of an empty log holds nothing to cosign");
         goto out;
+    case GS_COSIGN_PROCEED: break;
+    default: goto out;
     }
     if (f->n_waiters >= HUB_MAX_WAITERS) {
         snprintf(msg, cap, "too many AddCheckpoint requests for %s are waiting; retry later",
-                 cp.origin);
+                 r.cp.origin);
         rs->code = GS_STATUS_RESOURCE_EXHAUSTED;
         goto out;
     }
@@ -256,19 +247,18 @@ static bool add_checkpoint(hub *h, const gs_net_request *nrq, gs_request *rq, gs
         goto out;
     }
     f->waiters = ws;
-    hub_waiter *w = &f->waiters[f->n_waiters++];
-    w->socket = nrq->socket;
-    memcpy(w->identity, nrq->identity, nrq->identity_len);
-    w->identity_len = nrq->identity_len;
-    w->request_id = rq->id;
-    w->size = cp.size;
-    w->root = cp.root;
-    w->deadline_ms = gs_daemon_now_ms() + HUB_WAITER_TIMEOUT_MS;
+    hub_waiter *wt = &f->waiters[f->n_waiters++];
+    wt->socket = nrq->socket;
+    memcpy(wt->identity, nrq->identity, nrq->identity_len);
+    wt->identity_len = nrq->identity_len;
+    wt->request_id = rq->id;
+    wt->size = r.cp.size;
+    wt->root = r.cp.root;
+    wt->deadline_ms = gs_daemon_now_ms() + HUB_WAITER_TIMEOUT_MS;
     deferred = true;
-    hub_sync_consider(h, f, text, len, &cp, -1, "an AddCheckpoint");
+    hub_sync_consider(h, f, text, strlen(text), &r.cp, -1, "an AddCheckpoint");
 out:
-    gs_checkpoint_clear(&cp);
-    gs_note_free(&n);
+    gs_cosign_result_clear(&r);
     return deferred;
 }
 
