@@ -141,7 +141,7 @@ typedef int (*gs_audit_entry_fn)(void *ctx, uint64_t index, const gs_statement *
 typedef struct {
     /* in */
     const char *origin;
-    uint64_t size; /* read entries [0, size) */
+    uint64_t size;               /* read entries [0, size) */
     gs_pool *pool;               /* may be NULL: everything on this thread */
     gs_audit_leafdb *db;         /* may be NULL: then nothing that references an
                                     earlier entry of the log can be replayed */

@@ -67,7 +67,7 @@
  * name the same key). Otherwise GS_EVERIFY (or GS_EINVAL for a malformed
  * evidence) with a sentence saying which check failed. Kind (d) replays the
  * entries with the rule parameters the log itself declares (rules.h). */
-int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err);
+int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err) GS_MUST_USE;
 
 /* A one-line description for people: "split view: two checkpoints of size 12
  * with different roots", "rollback from 40 to 31", … out is NUL-terminated. */

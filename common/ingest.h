@@ -54,7 +54,7 @@
 #include "types.h"
 #include "wire.h"
 
-#define GS_INGEST_WARN __attribute__((warn_unused_result))
+#define GS_INGEST_WARN GS_MUST_USE
 
 typedef enum {
     GS_INGEST_HISTORY = 0,

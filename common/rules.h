@@ -254,11 +254,11 @@ void gs_rules_state_free(gs_rules_state **sp);
  * (may be NULL here; apply needs it). Returns 0, or the negative code also
  * put in v->code. */
 int gs_rules_check(const gs_rules_state *s, const gs_statement *st, const gs_hash *leaf_hash,
-                   const gs_rules_params *p, gs_rule_verdict *v);
+                   const gs_rules_params *p, gs_rule_verdict *v) GS_MUST_USE;
 /* gs_rules_check, then records the statement as entry `index`, which must be
  * the number of statements held. On any refusal s is unchanged. */
 int gs_rules_apply(gs_rules_state *s, const gs_statement *st, const gs_hash *leaf_hash,
-                   uint64_t index, const gs_rules_params *p, gs_rule_verdict *v);
+                   uint64_t index, const gs_rules_params *p, gs_rule_verdict *v) GS_MUST_USE;
 
 /* ------------------------------------------------------------- queries
  * Strings returned are borrowed from the state: valid until the next

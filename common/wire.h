@@ -260,7 +260,7 @@ int gs_wire_sign_statement(const gs_statement *st, const gs_keypair *kp, gs_buf 
 /* Decodes an entry, checks its signature over the bytes that arrived, and
  * decodes the statement inside. The one way the node, hub and auditor read
  * an entry. GS_EVERIFY for a bad signature. */
-int gs_wire_open_entry(gs_bytes entry, gs_statement *out, gs_error *err);
+int gs_wire_open_entry(gs_bytes entry, gs_statement *out, gs_error *err) GS_MUST_USE;
 
 /* Receipts. */
 typedef struct {
@@ -274,7 +274,8 @@ void gs_receipt_clear(gs_receipt *r);
 /* Encodes and signs under GS_DOMAIN_RECEIPT: out is a serialized SignedReceipt. */
 int gs_wire_sign_receipt(const gs_receipt *r, const gs_keypair *kp, gs_buf *out, gs_error *err);
 /* Decodes a SignedReceipt and verifies it against the node's key. */
-int gs_wire_open_receipt(gs_bytes in, const gs_pubkey *node_key, gs_receipt *out, gs_error *err);
+int gs_wire_open_receipt(gs_bytes in, const gs_pubkey *node_key, gs_receipt *out,
+                         gs_error *err) GS_MUST_USE;
 
 /* ------------------------------------------------------------ protocol */
 

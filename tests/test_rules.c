@@ -954,7 +954,9 @@ static void test_check_is_pure_and_apply_in_order(void **state)
         gs_rule_verdict v;
         gs_rules_params p = params_for(&w, cases[i].final.flags);
         build(&w, &cases[i].final, &st);
-        (void)gs_rules_check(w.s, &st, NULL, &p, &v);
+        /* Only purity is checked here: the verdict is the table test's. */
+        if (gs_rules_check(w.s, &st, NULL, &p, &v) != 0)
+            assert_int_not_equal(v.reason, GS_RULE_OK);
     }
     fingerprint(&w, w.s, after, sizeof after);
     assert_string_equal(before, after);
