@@ -74,7 +74,7 @@
 #define MAX_STEPS 48
 #define MAX_SEQS 96
 #define MAX_RUNS 64 /* logs in one wave */
-#define WAVE_SEQS 10
+#define WAVE_SEQS 16
 #define PARALLEL 6 /* CLI processes run at once */
 #define DAY 86400
 /* Every node accepts issued_at within three days of its clock, so the
@@ -667,6 +667,9 @@ static void hand_written(void)
  * branch: GS_BODY_PARAMETER_CHANGE, docs/formats.md). Off until that branch
  * is merged: build with -DGS_IT_PARAMETER_CHANGE to turn it on. */
 #ifdef GS_IT_PARAMETER_CHANGE
+/* With the parameters in the log, evidence is checked without any. */
+#define evidence_verify(ev, key, err) gs_evidence_verify((ev), (key), (err))
+
 static void parameter_sequences(void)
 {
     seqdesc *s = seq_new("parameter-change");
@@ -684,6 +687,8 @@ static void parameter_sequences(void)
     feedback(s, C, RNONE, OK);
     feedback(s, C, RNONE, "rate-limited");
 }
+#else
+#define evidence_verify(ev, key, err) gs_evidence_verify((ev), (key), 0, (err))
 #endif
 
 /* ================================================================ render */
@@ -1136,6 +1141,9 @@ static void generate(int number, size_t len, int max_refused)
     snprintf(name, sizeof name, "generated-%d", number);
     seqdesc *s = seq_new(name);
     s->generated = true;
+    /* A unit with people in it, so that most proposals are acts of office
+     * that may or may not be allowed, not strangers refused at once. */
+    staff(s);
     const char *origin = "giamsat/commune/model";
     gs_keypair lk;
     actor_key(s, L, &lk); /* the model's log key; each real log has its own */
@@ -1363,19 +1371,34 @@ static void feed_many(run *x)
     zmq_close(sock);
 }
 
-/* Group commits that carried statements, from the node's debug log. */
-static int count_commits(const char *log_path)
+/* Group commits that carried statements, from the node's debug log: it
+ * writes "committed N statements, log size S" after it answered, so the
+ * lines are awaited until one reaches the size the log has; -1 if none
+ * does in time. */
+static int count_commits(const char *log_path, uint64_t size)
 {
-    FILE *f = fopen(log_path, "r");
-    if (f == NULL)
-        return -1;
-    char line[2048];
-    int n = 0;
-    while (fgets(line, sizeof line, f) != NULL)
-        if (strstr(line, "committed ") != NULL && strstr(line, " statements, log size") != NULL)
-            n++;
-    fclose(f);
-    return n;
+    if (size <= 1)
+        return 0;
+    for (int64_t deadline = mono_ms() + 20000; mono_ms() < deadline;) {
+        FILE *f = fopen(log_path, "r");
+        CHECK(f != NULL, "cannot read %s", log_path);
+        char line[2048];
+        int n = 0;
+        unsigned long long got, at = 0;
+        while (fgets(line, sizeof line, f) != NULL) {
+            const char *p = strstr(line, "committed ");
+            if (p != NULL && sscanf(p, "committed %*u statements, log size %llu", &got) == 1) {
+                n++;
+                at = got;
+            }
+        }
+        fclose(f);
+        if (at >= size)
+            return n;
+        struct timespec ts = {0, 50 * 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return -1;
 }
 
 /* ------------------------------------------------------------ making logs */
@@ -1487,6 +1510,31 @@ static void write_variant(run *x)
 
 /* ------------------------------------------------------------ the hub */
 
+/* `giamsat hub follow` for every log, PARALLEL at a time (as it_hub_follow
+ * does one by one): each appends its [log] section to hub.conf in one
+ * write to a file opened for appending, so they do not mix. */
+static void hub_follow_all(const it_hub *h, run *runs, size_t nr)
+{
+    char cli[600], log_path[600];
+    snprintf(cli, sizeof cli, "%s/cli/giamsat", bin);
+    snprintf(log_path, sizeof log_path, "%s/follow.log", h->dir);
+    pid_t pids[PARALLEL];
+    for (size_t i = 0; i < nr; i += PARALLEL) {
+        size_t m = nr - i < PARALLEL ? nr - i : PARALLEL;
+        for (size_t k = 0; k < m; k++) {
+            run *x = &runs[i + k];
+            char *argv[] = {cli,        "hub",       "follow",    "--config", (char *)h->conf,
+                            "--origin", x->n.origin, "--log-key", x->vkey,    "--source",
+                            x->n.ipc,   NULL};
+            pids[k] = it_spawn(argv, log_path);
+        }
+        for (size_t k = 0; k < m; k++) {
+            int st = it_wait(pids[k]);
+            CHECK(st == 0, "giamsat hub follow exited %d; see %s", st, log_path);
+        }
+    }
+}
+
 static bool hub_holds(const it_hub *h, run *x)
 {
     char *note = it_get_checkpoint(zctx, h->ipc, x->n.origin, NULL);
@@ -1554,7 +1602,7 @@ static void hub_verdicts(const it_hub *h, run *x)
             if (ev->kind != GS_EVIDENCE_RULE_VIOLATION) {
                 bad = 0;
                 snprintf(reason, sizeof reason, "evidence-kind-%d", (int)ev->kind);
-            } else if (gs_evidence_verify(ev, &x->vk, 0, &err) != 0) {
+            } else if (evidence_verify(ev, &x->vk, &err) != 0) {
                 bad = 0;
                 snprintf(reason, sizeof reason, "evidence-does-not-verify");
                 snprintf(x->hub_note, sizeof x->hub_note, "%s", err.msg);
@@ -1779,6 +1827,7 @@ static void run_wave(int wave, size_t first, size_t count)
         }
     }
 
+    int64_t t_start = mono_ms(), t_init, t_render, t_nodes, t_feed, t_hub, t_audit;
     /* 1. The nodes' folders, side by side. */
     for (size_t i = 0; i < nr; i += PARALLEL) {
         size_t m = nr - i < PARALLEL ? nr - i : PARALLEL;
@@ -1787,6 +1836,7 @@ static void run_wave(int wave, size_t first, size_t count)
         for (size_t k = 0; k < m; k++)
             node_init_end(&runs[i + k].n, runs[i + k].init_pid, runs[i + k].unit);
     }
+    t_init = mono_ms();
     /* 2. Every log's entries; the variants written into their stores. */
     for (size_t i = 0; i < nr; i++) {
         run *x = &runs[i];
@@ -1803,29 +1853,30 @@ static void run_wave(int wave, size_t first, size_t count)
         gs_error err;
         CHECK(gs_vkey_parse(x->vkey, &x->vk, &err) == 0, "%s", err.msg);
     }
+    t_render = mono_ms();
     /* 3. Every node of the wave, then the two ways of feeding. */
     for (size_t i = 0; i < nr; i++)
         it_node_start(&runs[i].n, bin);
     for (size_t i = 0; i < nr; i++)
         it_node_wait_ready(&runs[i].n, zctx);
+    t_nodes = mono_ms();
     for (size_t i = 0; i < nr; i++) {
         if (runs[i].kind == RUN_ONE)
             feed_one(&runs[i]);
         else if (runs[i].kind == RUN_MANY) {
             feed_many(&runs[i]);
-            runs[i].commits = count_commits(runs[i].n.log);
+            runs[i].commits = count_commits(runs[i].n.log, runs[i].r.size);
         }
     }
 
+    t_feed = mono_ms();
     /* 4. One hub follows every log of the wave. */
     it_hub h;
     char hub_name[32];
     snprintf(hub_name, sizeof hub_name, "wave-%d", wave);
     it_hub_init(&h, bin, hub_name, false, "[hub]\npoll_interval_ms = 200\n");
-    for (size_t i = 0; i < nr; i++) {
-        const char *src[] = {runs[i].n.ipc};
-        it_hub_follow(&h, bin, runs[i].n.origin, runs[i].vkey, src, 1);
-    }
+    hub_follow_all(&h, runs, nr);
+    int64_t t_follow = mono_ms();
     it_hub_start(&h, bin);
     it_hub_wait_ready(&h, zctx);
     int64_t deadline = mono_ms() + WAIT_MS;
@@ -1844,6 +1895,7 @@ static void run_wave(int wave, size_t first, size_t count)
     for (size_t i = 0; i < nr; i++)
         hub_verdicts(&h, &runs[i]);
 
+    t_hub = mono_ms();
     /* 5. The audits: the nodes' logs through the hub, in one run; each
      *    variant at its own (quarantined) node. */
     char cli[600];
@@ -1932,6 +1984,12 @@ static void run_wave(int wave, size_t first, size_t count)
     free(logs);
     free(log_paths);
 
+    t_audit = mono_ms();
+    printf("# wave %d: %zu logs; seconds: node init %.1f, render %.1f, nodes up %.1f, feeding "
+           "%.1f, hub follow %.1f, hub sync %.1f, audits %.1f\n",
+           wave, nr, (t_init - t_start) / 1e3, (t_render - t_init) / 1e3,
+           (t_nodes - t_render) / 1e3, (t_feed - t_nodes) / 1e3, (t_follow - t_feed) / 1e3,
+           (t_hub - t_follow) / 1e3, (t_audit - t_hub) / 1e3);
     /* 6. Statement by statement. */
     for (size_t q = first; q < first + count; q++) {
         run *one = NULL, *many = NULL, *variants[MAX_STEPS];
@@ -1984,9 +2042,20 @@ int main(int argc, char **argv)
 #endif
     size_t n_hand = n_corpus;
     for (int g = 1; g <= 12; g++)
-        generate(g, 12 + (size_t)pick(20), 1 + pick(3));
+        generate(g, 14 + (size_t)pick(18), 1 + pick(2));
     printf("# %zu sequences (%zu hand-written, %zu generated with GS_DIFF_SEED=%" PRIu64 ")\n",
            n_corpus, n_hand, n_corpus - n_hand, seed);
+    /* GS_DIFF_ONLY=WORD: only the sequences whose name holds WORD (to look
+     * at one closely; the full corpus is the test). */
+    const char *only = getenv("GS_DIFF_ONLY");
+    if (only != NULL) {
+        size_t kept = 0;
+        for (size_t q = 0; q < n_corpus; q++)
+            if (strstr(corpus[q].name, only) != NULL)
+                corpus[kept++] = corpus[q];
+        n_corpus = kept;
+        printf("# GS_DIFF_ONLY=%s: %zu sequences\n", only, n_corpus);
+    }
 
     int wave = 0;
     for (size_t q = 0; q < n_corpus;) {
