@@ -1564,9 +1564,10 @@ static int64_t index_in_run(const run *x, size_t i)
 }
 
 /* Verdicts per step from a judge that accepted [0, good) of the log and,
- * when bad_index >= 0, refused entry bad_index with reason. */
+ * when bad_index >= 0, refused entry bad_index with reason; short_of names
+ * what is beyond good otherwise. */
 static void spread(const run *x, char v[][VERDICT_MAX], int64_t good, int64_t bad_index,
-                   const char *reason)
+                   const char *reason, const char *short_of)
 {
     for (size_t i = 0; i < x->r.sd->n; i++) {
         int64_t at = index_in_run(x, i);
@@ -1579,7 +1580,7 @@ static void spread(const run *x, char v[][VERDICT_MAX], int64_t good, int64_t ba
         else if (at < good)
             snprintf(v[i], VERDICT_MAX, "accepted");
         else
-            snprintf(v[i], VERDICT_MAX, "not-cosigned");
+            snprintf(v[i], VERDICT_MAX, "%s", short_of);
     }
 }
 
@@ -1593,18 +1594,19 @@ static void hub_verdicts(const it_hub *h, run *x)
     size_t ne = 0;
     it_get_evidence(zctx, h->ipc, x->n.origin, &items, &ne);
     int64_t bad = -1;
-    char reason[VERDICT_MAX] = "";
+    char reason[VERDICT_MAX] = "", whole[VERDICT_MAX] = "";
     for (size_t k = 0; k < ne; k++) {
         gs_statement st = {0};
-        if (bad < 0 && gs_wire_open_entry(gs_bytes_of(items[k].p, items[k].n), &st, &err) == 0 &&
+        if (bad < 0 && whole[0] == '\0' &&
+            gs_wire_open_entry(gs_bytes_of(items[k].p, items[k].n), &st, &err) == 0 &&
             st.kind == GS_BODY_EVIDENCE) {
             const gs_evidence *ev = &st.u.evidence;
+            /* Any other evidence, or one that proves nothing, is a
+             * verdict against the whole log. */
             if (ev->kind != GS_EVIDENCE_RULE_VIOLATION) {
-                bad = 0;
-                snprintf(reason, sizeof reason, "evidence-kind-%d", (int)ev->kind);
+                snprintf(whole, sizeof whole, "evidence-kind-%d", (int)ev->kind);
             } else if (evidence_verify(ev, &x->vk, &err) != 0) {
-                bad = 0;
-                snprintf(reason, sizeof reason, "evidence-does-not-verify");
+                snprintf(whole, sizeof whole, "evidence-does-not-verify");
                 snprintf(x->hub_note, sizeof x->hub_note, "%s", err.msg);
             } else {
                 /* Both forms of (d) end with the offending entry. */
@@ -1632,7 +1634,10 @@ static void hub_verdicts(const it_hub *h, run *x)
     if (bad >= 0 && cosigned > (uint64_t)bad) {
         snprintf(reason, sizeof reason, "cosigned-%" PRIu64, cosigned);
     }
-    spread(x, x->hub_v, (int64_t)cosigned, bad, reason);
+    if (whole[0] != '\0')
+        spread(x, x->hub_v, 0, -1, "", whole);
+    else
+        spread(x, x->hub_v, (int64_t)cosigned, bad, reason, "not-cosigned");
 }
 
 /* ------------------------------------------------------------ the audit */
@@ -1665,7 +1670,7 @@ static void audit_verdicts(run *x, json_t *root)
             log = o;
     }
     if (log == NULL) {
-        spread(x, x->audit_v, 0, 0, "not-audited");
+        spread(x, x->audit_v, 0, -1, "", "not-audited");
         return;
     }
     const char *status = str_or(json_string_value(json_object_get(log, "status")), "");
@@ -1698,7 +1703,7 @@ static void audit_verdicts(run *x, json_t *root)
         }
     }
     if (bad < 0 && strcmp(status, "verified") != 0) {
-        spread(x, x->audit_v, 0, 0, status[0] ? status : "no-status");
+        spread(x, x->audit_v, 0, -1, "", status[0] ? status : "no-status");
         return;
     }
     if (bad >= 0 && replayed != bad) {
@@ -1706,7 +1711,7 @@ static void audit_verdicts(run *x, json_t *root)
         snprintf(reason, sizeof reason, "replayed-%lld-of-%lld", (long long)replayed,
                  (long long)bad);
     }
-    spread(x, x->audit_v, (int64_t)replayed, bad, reason);
+    spread(x, x->audit_v, (int64_t)replayed, bad, reason, "not-replayed");
 }
 
 /* Runs audits (argv lists) PARALLEL at a time. */
