@@ -1623,6 +1623,10 @@ static void hub_verdicts(const it_hub *h, run *x)
                     tot.named_from_sentence_hub++;
                 }
                 snprintf(reason, sizeof reason, "%s", name != NULL ? name : "unnamed");
+                /* The sentence names the same entry as the proof. */
+                unsigned long long said;
+                if (sscanf(why, "entry %llu of", &said) != 1 || (int64_t)said != bad)
+                    snprintf(reason, sizeof reason, "evidence-names-another-entry");
                 snprintf(x->hub_note, sizeof x->hub_note, "%s", why);
             }
         }
