@@ -45,10 +45,19 @@
  *
  * Sequences run in waves (one hub per wave, every node of a wave at once) to
  * keep the processes on the machine few. Every wait has a deadline; nothing
- * depends on the machine's speed.
+ * depends on the machine's speed: statement times are set explicitly around
+ * the test's start, within the nodes' max_clock_skew (three days here, so the
+ * 24-hour feedback window can be tested).
  *
- * usage: it_differential BUILD_DIR   (GS_DIFF_SEED=N changes the generated
- * sequences; the seed is printed) */
+ * Output: one line per sequence with its verdicts ("ok" for accepted), a
+ * FAIL line per statement the judges disagree on, naming every verdict, and
+ * a summary (refusals by reason, how many batches of many took one commit).
+ *
+ * usage: it_differential BUILD_DIR
+ *   GS_DIFF_SEED=N     other generated sequences (the seed is printed)
+ *   GS_DIFF_ONLY=WORD  only the sequences whose name holds WORD
+ *   GS_DIFF_VERBOSE=1  also print the hub's evidence sentences
+ *   GS_IT_KEEP=1       keep the folders (it_util.h) */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <inttypes.h>
