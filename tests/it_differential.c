@@ -1725,6 +1725,19 @@ static void audit_verdicts(run *x, json_t *root)
                  (long long)bad);
     }
     spread(x, x->audit_v, (int64_t)replayed, bad, reason, "not-replayed");
+    /* A cross-log reference the audit found wrong is its verdict on the
+     * statement that holds it. */
+    json_t *failed = json_object_get(json_object_get(root, "references"), "failed");
+    for (size_t k = 0; k < json_array_size(failed); k++) {
+        const char *from = json_string_value(json_object_get(json_array_get(failed, k), "from"));
+        size_t on = strlen(x->n.origin);
+        if (from == NULL || strncmp(from, x->n.origin, on) != 0 || from[on] != ':')
+            continue;
+        int64_t at = (int64_t)strtoll(from + on + 1, NULL, 10);
+        for (size_t i = 0; i < x->r.sd->n; i++)
+            if (index_in_run(x, i) == at)
+                snprintf(x->audit_v[i], VERDICT_MAX, "reference-failed");
+    }
 }
 
 /* Runs audits (argv lists) PARALLEL at a time. */
