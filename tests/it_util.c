@@ -20,7 +20,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
-#define MAX_CHILDREN 64
+#define MAX_CHILDREN 128
 
 static char tmpdir[512];
 static pid_t children[MAX_CHILDREN];
@@ -135,8 +135,15 @@ pid_t it_spawn(char *const argv[], const char *log_path)
         fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
-    if (n_children < MAX_CHILDREN)
-        children[n_children++] = pid;
+    /* Slots of reaped children are reused: a test may start hundreds. */
+    size_t slot = 0;
+    while (slot < n_children && children[slot] != 0)
+        slot++;
+    if (slot < MAX_CHILDREN) {
+        children[slot] = pid;
+        if (slot == n_children)
+            n_children++;
+    }
     return pid;
 }
 
@@ -150,6 +157,11 @@ int it_kill(pid_t pid, int sig)
         if (children[i] == pid)
             children[i] = 0;
     return status_of(st);
+}
+
+int it_wait(pid_t pid)
+{
+    return it_kill(pid, 0);
 }
 
 int it_free_port(void)

@@ -30,6 +30,8 @@ int it_run(char *const argv[], char *out, size_t cap);
 pid_t it_spawn(char *const argv[], const char *log_path);
 /* Sends sig and reaps; returns the exit status as it_run does. */
 int it_kill(pid_t pid, int sig);
+/* Waits for a child started by it_spawn to exit; returns its status. */
+int it_wait(pid_t pid);
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 int it_free_port(void);
 
