@@ -457,10 +457,11 @@ static int on_entry(void *ctx, const gs_ingest *in, const gs_ingest_verdict *v,
                                  (unsigned long long)o->size);
     }
     if (!v->opened) {
-        gs_audit_replay_fail(r, "entry %llu: %s", (unsigned long long)v->index,
+        gs_audit_replay_fail(r, "entry %llu: %s [%s]", (unsigned long long)v->index,
                              v->reason == GS_RULE_BAD_SIGNATURE
                                  ? "its signature does not verify: the entry was altered"
-                                 : v->message);
+                                 : v->message,
+                             gs_rules_reason_name(v->reason));
         if (!r->broken) {
             r->broken = true;
             gs_audit_replay_fail(r, "the replay stopped at entry %llu",

@@ -518,8 +518,9 @@ static int sync_judge_batch(followed *f, const gs_buf *entries, size_t n, gs_err
         y->bad_index = v[i].index;
         if (y->bad_sig)
             snprintf(y->bad_reason, sizeof y->bad_reason,
-                     "entry %llu of %s is not a validly signed statement: %s",
-                     (unsigned long long)v[i].index, f->cfg->origin, v[i].message);
+                     "entry %llu of %s is not a validly signed statement: %s: %s",
+                     (unsigned long long)v[i].index, f->cfg->origin,
+                     gs_rules_reason_name(v[i].reason), v[i].message);
         else
             snprintf(y->bad_reason, sizeof y->bad_reason,
                      "entry %llu of %s breaks the rule book: %s: %s",

@@ -673,9 +673,7 @@ static void hand_written(void)
 
 /* ---------------------------------------------------------- params (issue 8)
  * Changing the feedback limit by a statement of the log key (the params
- * branch: GS_BODY_PARAMETER_CHANGE, docs/formats.md). Off until that branch
- * is merged: build with -DGS_IT_PARAMETER_CHANGE to turn it on. */
-#ifdef GS_IT_PARAMETER_CHANGE
+ * statement: GS_BODY_PARAMETER_CHANGE, docs/formats.md). */
 /* With the parameters in the log, evidence is checked without any. */
 #define evidence_verify(ev, key, err) gs_evidence_verify((ev), (key), (err))
 
@@ -696,9 +694,6 @@ static void parameter_sequences(void)
     feedback(s, C, RNONE, OK);
     feedback(s, C, RNONE, "rate-limited");
 }
-#else
-#define evidence_verify(ev, key, err) gs_evidence_verify((ev), (key), 0, (err))
-#endif
 
 /* ================================================================ render */
 
@@ -890,11 +885,9 @@ static gs_buf make_entry(render *r, size_t i)
         st.u.observation.root = hash_of_text("a root");
         st.u.observation.time = st.issued_at;
         break;
-#ifdef GS_IT_PARAMETER_CHANGE
     case GS_BODY_PARAMETER_CHANGE:
         st.u.parameter_change.parameters.feedback_per_day = p->value;
         break;
-#endif
     default: it_die("corpus: %s step %zu has no body to render", r->sd->name, i);
     }
     if (p->tamper == TAMPER_UNDECODABLE) {
@@ -2094,9 +2087,7 @@ int main(int argc, char **argv)
     rng_state = seed != 0 ? seed : 1;
 
     hand_written();
-#ifdef GS_IT_PARAMETER_CHANGE
     parameter_sequences();
-#endif
     size_t n_hand = n_corpus;
     for (int g = 1; g <= 12; g++)
         generate(g, 14 + (size_t)pick(18), 1 + pick(2));
