@@ -16,6 +16,7 @@ struct gs_ingest {
     gs_rules_state *rules;
     gs_merkle_frontier frontier;
     bool broken;
+    bool trusting;      /* inside gs_ingest_replay_log of a trusted store only */
     uint64_t broken_at; /* the entry refused, when broken */
     /* During a push: the entries of this push accepted so far, so a later
      * entry of the same push can reference them (leaf and kind by index). */
@@ -279,7 +280,7 @@ int gs_ingest_push(gs_ingest *in, gs_ingest_mode mode, const gs_bytes *entries, 
     }
     for (size_t i = 0; i < n; i++)
         o[i].entry = entries[i];
-    open_ctx oc = {o, in->cfg.trust_signatures};
+    open_ctx oc = {o, in->trusting};
     if (in->cfg.pool != NULL && n > 1)
         gs_pool_run(in->cfg.pool, open_one, &oc, n);
     else
@@ -332,8 +333,8 @@ out:
     return rc;
 }
 
-int gs_ingest_replay_log(gs_ingest *in, gs_log *l, uint64_t size, gs_ingest_verdict *first_refused,
-                         gs_error *err)
+int gs_ingest_replay_log(gs_ingest *in, gs_log *l, uint64_t size, bool trusted,
+                         gs_ingest_verdict *first_refused, gs_error *err)
 {
     gs_buf page[REPLAY_PAGE];
     gs_bytes b[REPLAY_PAGE];
@@ -345,6 +346,7 @@ int gs_ingest_replay_log(gs_ingest *in, gs_log *l, uint64_t size, gs_ingest_verd
         memset(first_refused, 0, sizeof *first_refused);
     memset(page, 0, sizeof page);
     bool found = false;
+    in->trusting = trusted;
     while (rc == 0 && gs_ingest_size(in) < size) {
         uint64_t at = gs_ingest_size(in);
         size_t n = size - at < REPLAY_PAGE ? (size_t)(size - at) : REPLAY_PAGE;
@@ -368,6 +370,7 @@ int gs_ingest_replay_log(gs_ingest *in, gs_log *l, uint64_t size, gs_ingest_verd
         for (size_t i = 0; i < got; i++)
             gs_buf_free(&page[i]);
     }
+    in->trusting = false;
     free(v);
     return rc;
 }

@@ -88,11 +88,6 @@ typedef int (*gs_ingest_entry_fn)(void *ctx, const gs_ingest *in, const gs_inges
 typedef struct {
     /* Signature checks in parallel; NULL: in the calling thread. */
     gs_pool *pool;
-    /* Entries read back from the daemon's own store, whose signatures were
-     * checked when they arrived (and whose bytes the store checks against
-     * their leaf hash): decoded only, not verified again, so restarting a
-     * hub with millions of entries is a replay of the rule book. */
-    bool trust_signatures;
     /* Submission mode: ±seconds around `now` that issued_at may be; 0: not
      * checked. */
     int64_t max_skew;
@@ -137,11 +132,15 @@ int gs_ingest_push(gs_ingest *in, gs_ingest_mode mode, const gs_bytes *entries, 
                    int64_t now, gs_ingest_verdict *v, gs_error *err) GS_INGEST_WARN;
 
 /* Replays entries [gs_ingest_size(in), size) of l, page by page, in history
- * mode. *first_refused gets the verdict of the first entry refused
- * (judged false when none was); an entry whose stored bytes were altered
- * (GS_ECORRUPT) is returned as an error naming it. */
-int gs_ingest_replay_log(gs_ingest *in, gs_log *l, uint64_t size, gs_ingest_verdict *first_refused,
-                         gs_error *err) GS_INGEST_WARN;
+ * mode. With `trusted`, l is the daemon's own store whose entries were
+ * verified when they arrived (and whose bytes the store checks against their
+ * leaf hash): they are decoded only, not verified again, so restarting a hub
+ * with millions of entries is a replay of the rule book. Only this call
+ * trusts: every push verifies. *first_refused gets the verdict of the first
+ * entry refused (judged false when none was); an entry whose stored bytes
+ * were altered (GS_ECORRUPT) is returned as an error naming it. */
+int gs_ingest_replay_log(gs_ingest *in, gs_log *l, uint64_t size, bool trusted,
+                         gs_ingest_verdict *first_refused, gs_error *err) GS_INGEST_WARN;
 
 /* The entries held: accepted (submission) or taken in (history). */
 uint64_t gs_ingest_size(const gs_ingest *in);

@@ -82,14 +82,11 @@ void hub_send_status(hub *h, unsigned socket, const uint8_t *identity, size_t id
 static int replay(hub *h, gs_log *l, uint64_t size, gs_ingest **out, gs_error *err)
 {
     gs_ingest_verdict bad;
-    gs_ingest_config ic = {.pool = h->pool,
-                           .trust_signatures = true,
-                           .entry_at = gs_ingest_log_entry_at,
-                           .entry_ctx = l};
+    gs_ingest_config ic = {.pool = h->pool, .entry_at = gs_ingest_log_entry_at, .entry_ctx = l};
     gs_ingest_free(out);
     int rc = gs_ingest_new(out, gs_log_origin(l), &ic, err);
     if (rc == 0)
-        rc = gs_ingest_replay_log(*out, l, size, &bad, err);
+        rc = gs_ingest_replay_log(*out, l, size, true, &bad, err);
     if (rc == 0 && bad.judged) {
         char why[2 * GS_ERROR_MSG_MAX];
         gs_ingest_verdict_text(&bad, why, sizeof why);

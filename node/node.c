@@ -137,7 +137,7 @@ static int replay_log(node *n, gs_error *err)
     if (rc != 0)
         return rc;
     gs_ingest_set_stage(n->ingest, NULL);
-    rc = gs_ingest_replay_log(n->ingest, n->log, gs_log_committed_size(n->log), &bad, err);
+    rc = gs_ingest_replay_log(n->ingest, n->log, gs_log_committed_size(n->log), false, &bad, err);
     if (rc == GS_ECORRUPT) {
         /* Bytes on disk that do not hash to their stored leaf: the node
          * keeps serving everything else (and refuses this entry with the
@@ -204,8 +204,8 @@ static void serve_read(node *n, const gs_net_request *nrq, gs_request *rq)
     if (rq->op == GS_OP_GET_SIGNER_STATE) {
         uint64_t next_seq = 1;
         bool active = false;
-        gs_rules_signer_state(gs_ingest_rules(n->ingest), &rq->u.get_signer_state.signer,
-                              &next_seq, &active);
+        gs_rules_signer_state(gs_ingest_rules(n->ingest), &rq->u.get_signer_state.signer, &next_seq,
+                              &active);
         rs.result = GS_RESULT_SIGNER_STATE;
         rs.u.signer_state.next_seq = next_seq;
         rs.u.signer_state.active = active;

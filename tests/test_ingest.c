@@ -258,7 +258,7 @@ static void test_reference_inside_one_push(void **state)
      * start-up would: the same verdicts, the same roster. */
     gs_ingest *again = new_ingest(d.log);
     gs_ingest_verdict bad;
-    assert_int_equal(gs_ingest_replay_log(again, d.log, 5, &bad, &err), 0);
+    assert_int_equal(gs_ingest_replay_log(again, d.log, 5, false, &bad, &err), 0);
     assert_false(bad.judged);
     assert_int_equal(gs_ingest_size(again), 5);
     assert_int_equal(gs_rules_size(gs_ingest_rules(again)), 5);
@@ -362,15 +362,41 @@ static void test_bad_bytes(void **state)
     gs_ingest_verdict_text(&v[3], text, sizeof text);
     assert_non_null(strstr(text, "bad-signature: "));
 
-    /* A store's own entries were verified when they came in. */
-    gs_ingest *t = NULL;
+    /* A daemon's own store was verified when its entries came in: a trusted
+     * replay decodes only; an untrusted one verifies; and after a trusted
+     * replay, what is pushed is verified again (a hub's sync clones the
+     * pipeline it replayed its replica with). */
+    db d;
     gs_error err = {0};
-    gs_ingest_config c = {.trust_signatures = true};
-    assert_int_equal(gs_ingest_new(&t, ORIGIN, &c, &err), 0);
-    push(t, GS_INGEST_HISTORY, e, 4, v);
-    assert_true(v[3].accepted);
+    gs_ingest_verdict bad;
+    db_open(&d, "spoiled.db");
+    gs_bytes b[4];
+    for (size_t i = 0; i < 4; i++)
+        b[i] = gs_bytes_of(e[i].p, e[i].n);
+    assert_int_equal(gs_log_append(d.log, b, 4, NULL, &err), 0);
+    gs_ingest *t = new_ingest(d.log);
+    assert_int_equal(gs_ingest_replay_log(t, d.log, 4, true, &bad, &err), 0);
+    assert_false(bad.judged);
+    assert_int_equal(gs_rules_size(gs_ingest_rules(t)), 4);
+    gs_ingest *u = new_ingest(d.log);
+    assert_int_equal(gs_ingest_replay_log(u, d.log, 4, false, &bad, &err), 0);
+    assert_true(bad.judged);
+    assert_int_equal(bad.index, 3);
+    assert_int_equal(bad.reason, GS_RULE_BAD_SIGNATURE);
+    gs_ingest *c = NULL;
+    assert_int_equal(gs_ingest_clone(&c, t, &err), 0);
+    gs_buf spoiled = feedback(2);
+    spoiled.p[spoiled.n - 1] ^= 0x01;
+    push(c, GS_INGEST_HISTORY, &spoiled, 1, v);
+    assert_int_equal(v[0].reason, GS_RULE_BAD_SIGNATURE);
+    push(t, GS_INGEST_SUBMISSION, &spoiled, 1, v);
+    assert_int_equal(v[0].reason, GS_RULE_BAD_SIGNATURE);
 
+    gs_buf_free(&spoiled);
+    gs_ingest_free(&c);
+    gs_ingest_free(&u);
     gs_ingest_free(&t);
+    db_close(&d);
     gs_ingest_free(&a);
     free_all(e, 5);
 }
