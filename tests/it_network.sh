@@ -143,11 +143,6 @@ cosigned() {
 # of one of KINDS (numbers, "1|2" for either).
 alerted() { grep -qxE "alert/$2 evidence-kind=($3)" "$work/sub-$1.txt"; }
 
-has_evidence() { # HUB ORIGIN KINDNAME
-  "$gs" evidence --connect "$(hub_ep "$1")" --origin "$2" --json 2>/dev/null |
-    python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if any(e['kind']=='$3' for e in d) else 1)"
-}
-
 # evidence_ok HUB ORIGIN KINDNAMES KINDNUMS: the alert went out, the hub holds
 # evidence of that kind, and every such file verifies offline. KINDNAMES and
 # KINDNUMS may list alternatives: "rollback|split-view" "2|1".
@@ -187,7 +182,7 @@ stmt() { # COMMUNE COMMAND ARGS...: one statement through the CLI, prints the in
   local c=$1; shift
   "$gs" "$@" --connect "$(node_ep "$c")" --json >"$work/receipt" 2>"$work/receipt.err" ||
     fail "giamsat $1 on $c: $(cat "$work/receipt.err")"
-  python3 -c "import json; print(json.load(open('$work/receipt'))['index'])"
+  jq -r .index "$work/receipt"
 }
 
 province_of() { case $1 in phuc-xa | ba-dinh) echo ha-noi ;; *) echo da-nang ;; esac; }
@@ -235,20 +230,10 @@ pass "the central hub's checkpoint is cosigned by hubs ha-noi and da-nang"
 filler=$(printf 'x%.0s' $(seq 160))
 
 # append_feedback COMMUNE DB N: N valid feedback entries appended on disk by
-# citizens (10 each: the rule book's daily limit per key).
-citizens=0
+# as many citizens (one process, one transaction: gs_tool append-feedbacks).
 append_feedback() {
-  local o=giamsat/commune/$1 db=$2 n=$3 k=0 cit=
-  while [ $k -lt "$n" ]; do
-    if [ $((k % 10)) = 0 ]; then
-      citizens=$((citizens + 1))
-      cit=$work/citizen-$citizens.key
-      "$gs" key new --out "$cit" >/dev/null
-    fi
-    "$tool" append-feedback "$db" "$o" "$cit" $((k % 10 + 1)) "gop-y-$k-$filler" >/dev/null ||
-      fail "gs_tool append-feedback to $db"
-    k=$((k + 1))
-  done
+  "$tool" append-feedbacks "$2" "giamsat/commune/$1" "$3" "gop-y-$filler" >/dev/null ||
+    fail "gs_tool append-feedbacks to $2"
 }
 
 # ------------------------------------------------------------ A1 phuc-xa
@@ -335,7 +320,7 @@ for h in da-nang trung-uong; do
   ep=$(hub_ep $h)
   "$gs" entries --connect "$ep" --origin $o --log-key "$vk" --json >"$work/out" 2>"$work/err" ||
     fail "entries of the deleted $c from hub $h: $(cat "$work/err")"
-  n=$(python3 -c "import json; print(len(json.load(open('$work/out'))))")
+  n=$(jq length "$work/out")
   [ "$n" = $s ] || fail "hub $h serves $n entries of the deleted $c, not $s"
   "$gs" roster --connect "$ep" --origin $o --log-key "$vk" >"$work/out" 2>"$work/err" ||
     fail "roster of the deleted $c from hub $h: $(cat "$work/err")"
@@ -348,12 +333,16 @@ for h in da-nang trung-uong; do
 done
 
 # ------------------------------------------------------------ A4 thanh-khe
-c=thanh-khe o=giamsat/commune/thanh-khe
+# 70 statements the central hub has not seen, so the altered one is out of
+# the store's open check; appended on disk under a checkpoint signed with
+# the node key, which is what the node would have made of 70 submissions.
+c=thanh-khe o=giamsat/commune/thanh-khe db=$net/node-thanh-khe/node.db
 base=${size[$c]}
 stop_daemon hub-trung-uong
-for ((k = 0; k < 70; k++)); do
-  stmt $c progress --key "$work/head-$c.key" --id road-$c --value "$k.5" --note "$filler" >/dev/null
-done
+stop_daemon node-$c
+append_feedback $c "$db" 70
+"$tool" sign-checkpoint "$db" $o "$net/node-$c/node.key" >/dev/null
+start_daemon node-$c
 S=$((base + 70))
 wait_for 90 "the checkpoint of $c at $S cosigned by da-nang" cosigned "$(node_ep $c)" $o $S da-nang
 stop_daemon node-$c
