@@ -320,10 +320,14 @@ static int parse_args(const command *cmd, int argc, char **argv, cli_common *cf,
  * 2026-12-01" is not placed after everything else of that day. */
 static int parse_issued_at(const char *s, int64_t *out, gs_error *err)
 {
-    int rc = cli_parse_date(s, out, err);
-    if (rc == 0 && strlen(s) == 10)
+    if (cli_parse_date(s, out, err) != 0)
+        return gs_error_set(err, err->code,
+                            "date \"%s\": expected YYYY-MM-DD (the start of that day, UTC) or "
+                            "RFC 3339, e.g. 2026-12-01T09:30:00+07:00",
+                            s);
+    if (strlen(s) == 10)
         *out -= 86400 - 1;
-    return rc;
+    return 0;
 }
 
 /* The statement fields that need no network; refs are filled later. Strings

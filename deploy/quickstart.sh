@@ -22,10 +22,10 @@
 # Then it stops the network, or leaves it running with --keep.
 # GIAMSAT_BIN=<build dir> skips installing and building (the tests use it).
 #
-# The story never waits for a clock: statements that belong before the
-# commune deadline are dated a few minutes back with --issued-at (within the
-# node's max_clock_skew, 300 s by default), and the deadline itself lies in
-# the recent past, so the story runs the same on a fast or a loaded machine.
+# The story never waits for a clock: the commune deadline lies a few seconds
+# in the past when the communes commit, and what belongs before it is dated
+# back with --issued-at (the node accepts times within its max_clock_skew,
+# 300 s by default), so the story runs the same on a fast or a loaded machine.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -117,8 +117,8 @@ index_of() {
 }
 
 step "appointing heads, an officer and an inspector"
-# Dated 280 s back, so they are in office at the commune deadline below.
-early() { appoint "$@" --issued-at "$(ago 280)"; }
+# Dated two minutes back, so they are in office at the commune deadline below.
+early() { appoint "$@" --issued-at "$(ago 120)"; }
 early chinh-phu thu-tuong "Tran Van Quoc" head "Thu tuong (Prime Minister)"
 early ha-noi ct-hanoi "Le Thi Hoa" head "Chu tich UBND Ha Noi"
 early da-nang ct-danang "Nguyen Van Son" head "Chu tich UBND Da Nang"
@@ -140,14 +140,14 @@ hn=$(submit ha-noi "$(person ct-hanoi)" commit --id poverty-hn --title "Ha Noi's
 dn=$(submit da-nang "$(person ct-danang)" commit --id poverty-dn --title "Da Nang's share" \
   --indicator "households lifted out of poverty" --unit-of-measure households --target 120 \
   --direction at-least --deadline 2027-06-30 --parent "$(ref_of chinh-phu "$national")")
-# The commune commitments are dated 200 s back with a deadline 100 s back:
-# the rule book wants the deadline after the commitment's issue time, and
-# the story can pass the deadline without waiting for it. What happened
-# "before the deadline" is dated 150 s back (the node accepts statements up
-# to max_clock_skew, 300 s, old).
-committed=$(ago 200)
-deadline=$(ago 100)
-before_deadline=$(ago 150)
+# The commune deadline is 10 s ago: the commune commitments are dated 30 s
+# back (the rule book wants the deadline after the issue time) and what
+# happened before the deadline 20 s back; whatever is signed now comes after
+# it. Dated statements are accepted for 270 s more (max_clock_skew, 300 s),
+# ample for the few statements below.
+committed=$(ago 30)
+deadline=$(ago 10)
+before_deadline=$(ago 20)
 commune_commit() { # UNIT HEAD ID TARGET PARENT_RECEIPT DEADLINE
   submit "$1" "$(person "$2")" commit --id "$3" --title "Lift $4 households out of poverty" \
     --indicator "households lifted out of poverty" --unit-of-measure households \

@@ -74,23 +74,24 @@ pub() { "$gs" key show "$work/$1.key"; }
 node_vkey=$("$gs" key show "$work/node/node.key" --name "$origin")
 
 # ---- the scenario
-# Nothing waits for a clock. The first head and the staff are appointed
-# 280 s back; three commitments are dated 200 s back with a deadline 100 s
-# back (the rule book wants deadline > issued_at); what happens before that
-# deadline is dated 150 s back; everything after it is signed now. All of it
-# is within the node's max_clock_skew (300 s).
+# Nothing waits for a clock. The first head and the staff are appointed two
+# minutes back; then three commitments are dated 30 s back with a deadline
+# 10 s back (the rule book wants deadline > issued_at); what happens before
+# that deadline is dated 20 s back; everything after it is signed now. The
+# node accepts dated statements within its max_clock_skew (300 s): 270 s
+# more for the seven statements that use those dates.
 expect 0 "node key appoints the first head" -- "$gs" appoint --key "$work/node/node.key" \
   --person "$(pub head1)" --name "Nguyen Van An" --role head --title "Chu tich" --json \
-  --issued-at "$(ago 280)"
+  --issued-at "$(ago 120)"
 appoint_index=$(json .index)
 expect 0 "head appoints an officer" -- "$gs" appoint --key "$work/head1.key" \
-  --person "$(pub officer)" --name "Tran Thi Binh" --role officer --issued-at "$(ago 280)"
+  --person "$(pub officer)" --name "Tran Thi Binh" --role officer --issued-at "$(ago 120)"
 expect 0 "head appoints an inspector" -- "$gs" appoint --key "$work/head1.key" \
-  --person "$(pub inspector)" --name "Le Van Cuong" --role inspector --issued-at "$(ago 280)"
+  --person "$(pub inspector)" --name "Le Van Cuong" --role inspector --issued-at "$(ago 120)"
 
-committed=$(ago 200)
-deadline=$(ago 100)
-before_deadline=$(ago 150)
+committed=$(ago 30)
+deadline=$(ago 10)
+before_deadline=$(ago 20)
 commit() { # KEY ID TITLE TARGET DIRECTION DEADLINE [FLAGS...]
   local key=$1 id=$2 title=$3 target=$4 dir=$5 dl=$6
   shift 6
