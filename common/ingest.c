@@ -358,9 +358,16 @@ int gs_ingest_replay_log(gs_ingest *in, gs_log *l, uint64_t size, bool trusted,
             }
             b[got] = gs_bytes_of(page[got].p, page[got].n);
         }
-        if (rc == 0)
-            rc = gs_ingest_push(in, GS_INGEST_HISTORY, b, got, 0, v, err);
-        for (size_t i = 0; rc == 0 && !found && i < got; i++) {
+        /* What was read before an unreadable entry is still taken in: a
+         * node whose entry 4 was altered on disk still knows its Charter
+         * and roster, and serves everything else. */
+        int prc = 0;
+        gs_error scratch = {0};
+        if (got > 0)
+            prc = gs_ingest_push(in, GS_INGEST_HISTORY, b, got, 0, v, rc == 0 ? err : &scratch);
+        if (prc != 0)
+            rc = prc;
+        for (size_t i = 0; prc == 0 && !found && i < got; i++) {
             if (v[i].judged && !v[i].accepted) {
                 found = true;
                 if (first_refused != NULL)

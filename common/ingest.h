@@ -138,7 +138,8 @@ int gs_ingest_push(gs_ingest *in, gs_ingest_mode mode, const gs_bytes *entries, 
  * with millions of entries is a replay of the rule book. Only this call
  * trusts: every push verifies. *first_refused gets the verdict of the first
  * entry refused (judged false when none was); an entry whose stored bytes
- * were altered (GS_ECORRUPT) is returned as an error naming it. */
+ * were altered (GS_ECORRUPT) is returned as an error naming it, once every
+ * entry before it was taken in. */
 int gs_ingest_replay_log(gs_ingest *in, gs_log *l, uint64_t size, bool trusted,
                          gs_ingest_verdict *first_refused, gs_error *err) GS_INGEST_WARN;
 

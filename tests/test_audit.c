@@ -452,7 +452,7 @@ static void test_replay_spoiled(void **state)
     assert_int_equal(rp.replayed, 10);
     assert_int_equal(rp.n_failures, 2);
     assert_string_equal(rp.failures[0],
-                        "entry 10: its signature does not verify: the entry was altered");
+                        "entry 10: its signature does not verify: the entry was altered [bad-signature]");
     assert_string_equal(rp.failures[1], "the replay stopped at entry 10");
     gs_hash want = root_of(node_entries, N_NODE);
     assert_memory_not_equal(rp.root.b, want.b, 32);
