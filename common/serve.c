@@ -168,3 +168,15 @@ void gs_serve_reply_clear(gs_serve_reply *out)
     out->n_entries = 0;
     out->note = NULL;
 }
+
+bool gs_serve_decode(gs_bytes payload, size_t max, gs_request *rq, gs_status_code *status,
+                     char *msg, size_t cap)
+{
+    gs_error err = {0};
+    if (gs_wire_decode_request(payload, max, rq, &err) == 0)
+        return true;
+    bool too_big = err.code == GS_ETOOBIG;
+    snprintf(msg, cap, "%s: %s", too_big ? "request too large" : "malformed request", err.msg);
+    *status = too_big ? GS_STATUS_RESOURCE_EXHAUSTED : GS_STATUS_INVALID_ARGUMENT;
+    return false;
+}

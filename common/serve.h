@@ -54,6 +54,13 @@ typedef struct {
 /* True for the four operations gs_serve_read answers. */
 bool gs_serve_is_read(gs_op op);
 
+/* Decodes one request frame of at most max bytes. On failure returns false
+ * with *status and msg (cap bytes) saying why, ready to send with request id
+ * 0: RESOURCE_EXHAUSTED for a frame above max, INVALID_ARGUMENT for one that
+ * does not decode. The same answer from every daemon. */
+bool gs_serve_decode(gs_bytes payload, size_t max, gs_request *rq, gs_status_code *status,
+                     char *msg, size_t cap);
+
 /* Answers rq (gs_serve_is_read(rq->op)) from src into out->rs, with the
  * request's id. A request the log cannot answer (out of range, bad sizes)
  * gets a refusal that says why, and 0 is returned. When the store fails,

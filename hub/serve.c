@@ -383,14 +383,10 @@ static void serve(hub *h, const gs_net_request *nrq, gs_request *rq)
 void hub_take_request(hub *h, const gs_net_request *nrq)
 {
     gs_request rq = {0};
-    gs_error err = {0};
+    gs_status_code status;
     char msg[HUB_MSG_MAX];
-    if (gs_wire_decode_request(nrq->payload, h->cfg.max_message, &rq, &err) != 0) {
-        bool too_big = err.code == GS_ETOOBIG;
-        snprintf(msg, sizeof msg, "%s: %s", too_big ? "request too large" : "malformed request",
-                 err.msg);
-        hub_send_status(h, nrq->socket, nrq->identity, nrq->identity_len, 0,
-                        too_big ? GS_STATUS_RESOURCE_EXHAUSTED : GS_STATUS_INVALID_ARGUMENT, msg);
+    if (!gs_serve_decode(nrq->payload, h->cfg.max_message, &rq, &status, msg, sizeof msg)) {
+        hub_send_status(h, nrq->socket, nrq->identity, nrq->identity_len, 0, status, msg);
         return;
     }
     serve(h, nrq, &rq);

@@ -340,14 +340,10 @@ static void process_batch(node *n)
 static bool take_request(node *n, const gs_net_request *nrq)
 {
     gs_request rq = {0};
-    gs_error err = {0};
+    gs_status_code status;
     char msg[3 * GS_ERROR_MSG_MAX];
-    if (gs_wire_decode_request(nrq->payload, n->cfg.max_message, &rq, &err) != 0) {
-        bool too_big = err.code == GS_ETOOBIG;
-        snprintf(msg, sizeof msg, "%s: %s", too_big ? "request too large" : "malformed request",
-                 err.msg);
-        send_status(n, nrq->socket, nrq->identity, nrq->identity_len, 0,
-                    too_big ? GS_STATUS_RESOURCE_EXHAUSTED : GS_STATUS_INVALID_ARGUMENT, msg);
+    if (!gs_serve_decode(nrq->payload, n->cfg.max_message, &rq, &status, msg, sizeof msg)) {
+        send_status(n, nrq->socket, nrq->identity, nrq->identity_len, 0, status, msg);
         return false;
     }
     bool joined = false;
