@@ -217,31 +217,6 @@ static size_t keymap_get(const keymap *m, const gs_pubkey *k)
 /* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
  * "chrono-compatible low-level date algorithms"), so every int64_t a
  * statement may carry prints, where gmtime may refuse. */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-/* RFC 3339 in UTC, "2026-12-31T10:00:00Z" (as `giamsat` prints times). */
-static void format_time(int64_t t, char *out, size_t cap)
-{
-    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-    int64_t rem = t - days * 86400;
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
-    snprintf(out, cap, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)y, m, d,
-             (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
-}
-
 /* Base64 of bytes as a JSON string. */
 static json_t *json_b64(const uint8_t *p, size_t n)
 {
@@ -639,7 +614,7 @@ static int add_log_outcome(gs_report *r, const gs_audit_replay *rp, const gs_aud
         for (size_t i = 0; i < t->n_witnesses; i++) {
             char ts[32];
             json_t *w = json_object();
-            format_time(t->witness_time[i], ts, sizeof ts);
+            gs_time_format(t->witness_time[i], ts, sizeof ts);
             json_object_set_new(w, "name", json_string(t->witness[i]));
             json_object_set_new(w, "time", json_string(ts));
             json_array_append_new(l->witnesses, w);
@@ -700,7 +675,7 @@ static const char *item_status(const gs_report *r, const item_rec *it)
 static json_t *jtime(int64_t t)
 {
     char s[32];
-    format_time(t, s, sizeof s);
+    gs_time_format(t, s, sizeof s);
     return json_string(s);
 }
 

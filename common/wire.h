@@ -104,6 +104,10 @@ int gs_severity_parse(const char *s);
 int gs_fixed_parse(const char *s, int64_t *out, gs_error *err);
 void gs_fixed_format(int64_t v, char *out, size_t cap); /* shortest exact form */
 
+/* Unix seconds as RFC 3339 in UTC, "2026-12-31T10:00:00Z", as every report
+ * and command prints times; out holds at least 32 bytes. */
+void gs_time_format(int64_t t, char *out, size_t cap);
+
 /* Origins: giamsat/<commune|province|central>/<unit> or giamsat/hub/<name>. */
 int gs_origin_valid(const char *origin, gs_error *err);
 /* [a-z0-9-]{1,64}; returns 0 or GS_EINVAL. */
