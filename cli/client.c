@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ingest.h"
 #include "log.h"
 #include "rules.h"
 #include "store.h"
@@ -846,21 +847,22 @@ void cli_init_undo(const cli_init_files *f)
 
 int cli_init_charter(const gs_statement *st, const gs_keypair *kp, gs_buf *entry, gs_error *err)
 {
-    gs_rules_state *rs = NULL;
-    gs_rule_verdict v = {0};
-    gs_hash leaf;
+    gs_ingest *in = NULL;
+    gs_ingest_verdict v = {0};
+    gs_ingest_config ic = {0};
     int rc = gs_wire_sign_statement(st, kp, entry, err);
     if (rc != 0)
         return rc;
-    gs_merkle_leaf_hash(gs_bytes_of(entry->p, entry->n), &leaf);
-    gs_rules_params p = {.now = st->issued_at};
-    if ((rc = gs_rules_state_new(&rs, st->origin, err)) != 0)
+    /* The signed bytes, judged as the node will judge them at start-up. */
+    gs_bytes b = gs_bytes_of(entry->p, entry->n);
+    if ((rc = gs_ingest_new(&in, st->origin, &ic, err)) != 0 ||
+        (rc = gs_ingest_push(in, GS_INGEST_HISTORY, &b, 1, st->issued_at, &v, err)) != 0)
         goto out;
-    if ((rc = gs_rules_check(rs, st, &leaf, &p, &v)) != 0)
+    if (!v.accepted)
         rc = gs_error_set(err, GS_EINVAL, "the Charter would be refused: %s [%s]", v.message,
                           gs_rules_reason_name(v.reason));
 out:
-    gs_rules_state_free(&rs);
+    gs_ingest_free(&in);
     if (rc != 0)
         gs_buf_free(entry);
     return rc;
