@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ingest.h"
 #include "log.h"
 #include "rules.h"
 #include "store.h"
@@ -615,19 +616,6 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
 static bool digits_at(const char *s, size_t n, unsigned *out)
 {
     unsigned v = 0;
@@ -695,13 +683,7 @@ bad:
 
 void cli_format_time(int64_t t, char *out, size_t cap)
 {
-    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-    int64_t rem = t - days * 86400;
-    int64_t y;
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
-    snprintf(out, cap, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)y, m, d,
-             (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
+    gs_time_format(t, out, cap);
 }
 
 int cli_hash_file(const char *path, gs_hash *out, gs_error *err)
@@ -865,21 +847,22 @@ void cli_init_undo(const cli_init_files *f)
 
 int cli_init_charter(const gs_statement *st, const gs_keypair *kp, gs_buf *entry, gs_error *err)
 {
-    gs_rules_state *rs = NULL;
-    gs_rule_verdict v = {0};
-    gs_hash leaf;
+    gs_ingest *in = NULL;
+    gs_ingest_verdict v = {0};
+    gs_ingest_config ic = {0};
     int rc = gs_wire_sign_statement(st, kp, entry, err);
     if (rc != 0)
         return rc;
-    gs_merkle_leaf_hash(gs_bytes_of(entry->p, entry->n), &leaf);
-    gs_rules_params p = {.now = st->issued_at};
-    if ((rc = gs_rules_state_new(&rs, st->origin, err)) != 0)
+    /* The signed bytes, judged as the node will judge them at start-up. */
+    gs_bytes b = gs_bytes_of(entry->p, entry->n);
+    if ((rc = gs_ingest_new(&in, st->origin, &ic, err)) != 0 ||
+        (rc = gs_ingest_push(in, GS_INGEST_HISTORY, &b, 1, st->issued_at, &v, err)) != 0)
         goto out;
-    if ((rc = gs_rules_check(rs, st, &leaf, &p, &v)) != 0)
+    if (!v.accepted)
         rc = gs_error_set(err, GS_EINVAL, "the Charter would be refused: %s [%s]", v.message,
                           gs_rules_reason_name(v.reason));
 out:
-    gs_rules_state_free(&rs);
+    gs_ingest_free(&in);
     if (rc != 0)
         gs_buf_free(entry);
     return rc;

@@ -1,21 +1,9 @@
 /* cmd_bundle.c — `giamsat export` and `giamsat verify` (DESIGN §5 flow 6):
- * one event, checkable offline by anyone holding a trust file.
- *
- * A bundle (proto Bundle, wire.h gs_bundle) carries a signed statement, its
- * inclusion proof, the cosigned checkpoint the proof leads to, and the
- * signer's appointment — the entry that gave the signer the standing to sign
- * it — with its own inclusion proof in the same checkpoint:
- *   - a member's Appointment (or the KeyRotation that moved their tenure to
- *     the key that signed);
- *   - for the log key, the Charter (entry 0) or the KeyRotation that made it
- *     the log key;
- *   - nothing for a citizen's Feedback: citizens need no appointment.
- *
- * What verify cannot see offline: whether the member was still in office at
- * the statement's index (a Resignation in between). The log's node refused
- * such a statement when it was submitted, and every hub whose cosignature
- * the trust file's quorum requires has replayed the log through the same
- * rule book before cosigning (DESIGN §2 principle 5). */
+ * one event, checkable offline by anyone holding a trust file. What a
+ * bundle carries and how it is verified: common/bundle.h. export replays
+ * the log up to the entry (common/audit.h) to find the signer's standing,
+ * fetches the proofs and writes the bundle; verify reads the files, calls
+ * gs_bundle_verify and prints what it says. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <sodium.h>
@@ -23,16 +11,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "audit.h"
+#include "inspect.h"
+#include "bundle.h"
 
 enum {
     OPT_INDEX = CLI_OPT_FIRST_OWN,
     OPT_OUT,
     OPT_TRUST,
-    OPT_FEEDBACK_PER_DAY,
 };
-
-#define BUNDLE_MAX (4 * 1024 * 1024)
 
 static const char help_export[] =
     "usage: giamsat export --index I --out FILE [--origin O] [connection flags]\n"
@@ -46,7 +32,6 @@ static const char help_export[] =
     "\n"
     "  --index I             the entry (0-based)\n"
     "  --out FILE            where to write the bundle (replaced if it exists)\n"
-    "  --feedback-per-day N  the log's feedback limit, if not the default 10\n"
     "  --key FILE            optional: your key as the CURVE identity on tcp://\n"
     "\n"
     "Example:\n"
@@ -140,7 +125,6 @@ int cli_cmd_export(int argc, char **argv)
     static const struct option own[] = {
         {"index", required_argument, NULL, OPT_INDEX},
         {"out", required_argument, NULL, OPT_OUT},
-        {"feedback-per-day", required_argument, NULL, OPT_FEEDBACK_PER_DAY},
         {NULL, 0, NULL, 0},
     };
     const char *cmd = "export";
@@ -148,8 +132,9 @@ int cli_cmd_export(int argc, char **argv)
     const char *vals[16] = {0};
     cli_conn cn = {0};
     cli_checkpoint cp = {0};
-    cli_leafdb *db = NULL;
-    cli_replay rp = {0};
+    gs_audit_source src;
+    gs_audit_leafdb *db = NULL;
+    gs_audit_replay rp = {0};
     gs_bundle b = {0};
     gs_buf enc = {0};
     gs_buf *e = NULL, *se = NULL;
@@ -158,7 +143,7 @@ int cli_cmd_export(int argc, char **argv)
     gs_keypair kp = {0};
     gs_error err = {0};
     log_key_track lk = {0};
-    uint64_t index, fpd = 0;
+    uint64_t index;
     FILE *f = NULL;
     char *tmp = NULL;
     int rc = cli_parse_flags(cmd, help_export, own, argc, argv, &cf, vals, NULL);
@@ -166,14 +151,10 @@ int cli_cmd_export(int argc, char **argv)
         return rc < 0 ? CLI_EXIT_OK : rc;
     const char *index_s = vals[OPT_INDEX - CLI_OPT_FIRST_OWN];
     const char *out_path = vals[OPT_OUT - CLI_OPT_FIRST_OWN];
-    const char *fpd_s = vals[OPT_FEEDBACK_PER_DAY - CLI_OPT_FIRST_OWN];
     if (index_s == NULL || out_path == NULL)
         return cli_usage_error(cmd, "--index I and --out FILE are required");
     if (cli_parse_u64(index_s, "--index", &index, &err) != 0)
         return cli_usage_error(cmd, "%s", err.msg);
-    if (fpd_s != NULL && (cli_parse_u64(fpd_s, "--feedback-per-day", &fpd, &err) != 0 || fpd == 0 ||
-                          fpd > GS_RULES_FEEDBACK_MAX))
-        return cli_usage_error(cmd, "--feedback-per-day: expected 1 to %d", GS_RULES_FEEDBACK_MAX);
 
     if (cf.key_file != NULL && (rc = cli_load_key(cf.key_file, cf.passphrase_file, &kp, &err)))
         goto out;
@@ -190,15 +171,15 @@ int cli_cmd_export(int argc, char **argv)
     }
     /* The tenure that let the signer sign entry `index` is in the state the
      * log had just before it. */
-    if ((rc = cli_leafdb_open(&db, &err)) != 0)
+    if ((rc = gs_audit_leafdb_open(&db, &err)) != 0)
         goto out;
+    cli_audit_source(&cn, &src);
     rp.origin = cn.origin;
     rp.size = index;
-    rp.feedback_per_day = (uint32_t)fpd;
     rp.db = db;
     rp.on_entry = track_log_key;
     rp.ctx = &lk;
-    if ((rc = cli_replay_run(&cn, &rp, &err)) != 0)
+    if ((rc = gs_audit_replay_run(&src, &rp, &err)) != 0)
         goto out;
     if (rp.n_failures > 0) {
         rc = gs_error_set(&err, GS_EVERIFY, "%s before entry %llu does not verify: %s", cn.origin,
@@ -314,157 +295,14 @@ out:
     gs_statement_clear(&st);
     cli_entries_free(e, ne);
     cli_entries_free(se, nse);
-    cli_replay_clear(&rp);
-    cli_leafdb_close(&db);
+    gs_audit_replay_clear(&rp);
+    gs_audit_leafdb_close(&db);
     cli_checkpoint_clear(&cp);
     cli_disconnect(&cn);
     return rc == 0 ? CLI_EXIT_OK : cli_fail(&err);
 }
 
 /* ---------------------------------------------------------------- verify */
-
-typedef struct {
-    bool citizen; /* feedback without an appointment */
-    bool log_key; /* the log's own key */
-    gs_role role; /* for members */
-    char *name;   /* owned; NULL when the bundle does not say */
-    char *title;  /* owned; NULL when none */
-    char *unit;   /* the Charter's display name, for the log key */
-    gs_body_kind appointment_kind;
-} signer_info;
-
-static void signer_info_clear(signer_info *s)
-{
-    free(s->name);
-    free(s->title);
-    free(s->unit);
-    memset(s, 0, sizeof *s);
-}
-
-static char *dup_or_null(const char *s)
-{
-    return s != NULL && s[0] != '\0' ? strdup(s) : NULL;
-}
-
-/* The checks that need no network, in the order the help text gives. */
-static int verify_bundle(const gs_policy *pol, const uint8_t *buf, size_t len, gs_bundle *b,
-                         cli_trusted *t, gs_statement *st, gs_hash *leaf, signer_info *si,
-                         gs_error *err)
-{
-    gs_statement sst = {0};
-    int rc;
-    if ((rc = gs_wire_decode_bundle(gs_bytes_of(buf, len), b, err)) != 0) {
-        gs_error_wrap(err, "this is not a giamsat bundle");
-        return err->code = GS_EVERIFY;
-    }
-    if (gs_origin_valid(b->origin, err) != 0) {
-        gs_error_wrap(err, "the bundle names its log");
-        return err->code = GS_EVERIFY;
-    }
-    if ((rc = cli_trust_checkpoint(pol, b->origin, b->checkpoint, strlen(b->checkpoint), t, err)))
-        return rc;
-    if (b->index >= t->cp.size)
-        return gs_error_set(err, GS_EVERIFY,
-                            "entry %llu is beyond the checkpoint, which covers %llu entries",
-                            (unsigned long long)b->index, (unsigned long long)t->cp.size);
-    rc = gs_wire_open_entry(gs_bytes_of(b->entry.p, b->entry.n), st, err);
-    if (rc == GS_EVERIFY)
-        return gs_error_set(err, GS_EVERIFY,
-                            "the entry was altered: its signature does not verify");
-    if (rc != 0) {
-        gs_error_wrap(err, "the entry is not a well-formed signed statement");
-        return err->code = GS_EVERIFY;
-    }
-    if (strcmp(st->origin, b->origin) != 0)
-        return gs_error_set(err, GS_EVERIFY,
-                            "the statement is addressed to %s, not to the bundle's log %s",
-                            st->origin, b->origin);
-    gs_merkle_leaf_hash(gs_bytes_of(b->entry.p, b->entry.n), leaf);
-    if (gs_merkle_verify_inclusion(leaf, b->index, t->cp.size, b->inclusion_proof,
-                                   b->n_inclusion_proof, &t->cp.root, NULL) != 0)
-        return gs_error_set(err, GS_EVERIFY,
-                            "the inclusion proof does not lead to the checkpoint's root: entry "
-                            "%llu is not proven in %s at size %llu",
-                            (unsigned long long)b->index, b->origin,
-                            (unsigned long long)t->cp.size);
-
-    /* The signer's standing. */
-    if (b->signer_entry.n == 0) {
-        if (st->kind != GS_BODY_FEEDBACK)
-            return gs_error_set(err, GS_EVERIFY,
-                                "the bundle carries no appointment for the signer, and only a "
-                                "citizen's feedback needs none (this is a %s)",
-                                gs_body_name(st->kind));
-        si->citizen = true;
-        return 0;
-    }
-    if (b->signer_index > b->index)
-        return gs_error_set(err, GS_EVERIFY,
-                            "the signer's appointment (entry %llu) comes after the statement "
-                            "(entry %llu)",
-                            (unsigned long long)b->signer_index, (unsigned long long)b->index);
-    rc = gs_wire_open_entry(gs_bytes_of(b->signer_entry.p, b->signer_entry.n), &sst, err);
-    if (rc == GS_EVERIFY) {
-        rc = gs_error_set(err, GS_EVERIFY,
-                          "the signer's appointment was altered: its signature does not verify");
-        goto out;
-    }
-    if (rc != 0) {
-        gs_error_wrap(err, "the signer's appointment is not a well-formed signed statement");
-        rc = err->code = GS_EVERIFY;
-        goto out;
-    }
-    if (strcmp(sst.origin, b->origin) != 0) {
-        rc = gs_error_set(err, GS_EVERIFY, "the signer's appointment belongs to %s, not to %s",
-                          sst.origin, b->origin);
-        goto out;
-    }
-    gs_hash sleaf;
-    gs_merkle_leaf_hash(gs_bytes_of(b->signer_entry.p, b->signer_entry.n), &sleaf);
-    if (gs_merkle_verify_inclusion(&sleaf, b->signer_index, t->cp.size, b->signer_inclusion_proof,
-                                   b->n_signer_inclusion_proof, &t->cp.root, NULL) != 0) {
-        rc = gs_error_set(err, GS_EVERIFY,
-                          "the signer's appointment is not in the checkpoint's tree: its "
-                          "inclusion proof does not lead to the root (entry %llu)",
-                          (unsigned long long)b->signer_index);
-        goto out;
-    }
-    si->appointment_kind = sst.kind;
-    rc = 0;
-    switch (sst.kind) {
-    case GS_BODY_CHARTER:
-        if (b->signer_index != 0 || memcmp(sst.signer.b, st->signer.b, 32) != 0)
-            goto not_signer;
-        si->log_key = true;
-        si->unit = dup_or_null(sst.u.charter.display_name);
-        break;
-    case GS_BODY_APPOINTMENT:
-        if (memcmp(sst.u.appointment.person.b, st->signer.b, 32) != 0)
-            goto not_signer;
-        si->role = sst.u.appointment.role;
-        si->name = dup_or_null(sst.u.appointment.name);
-        si->title = dup_or_null(sst.u.appointment.title);
-        break;
-    case GS_BODY_KEY_ROTATION:
-        if (memcmp(sst.u.key_rotation.new_key.b, st->signer.b, 32) != 0)
-            goto not_signer;
-        break;
-    default:
-        rc = gs_error_set(err, GS_EVERIFY,
-                          "the signer's appointment (entry %llu) is a %s, which appoints nobody",
-                          (unsigned long long)b->signer_index, gs_body_name(sst.kind));
-        goto out;
-    }
-    goto out;
-not_signer:
-    rc = gs_error_set(err, GS_EVERIFY,
-                      "the signer's appointment (entry %llu, a %s) does not appoint the key that "
-                      "signed the statement",
-                      (unsigned long long)b->signer_index, gs_body_name(sst.kind));
-out:
-    gs_statement_clear(&sst);
-    return rc;
-}
 
 static void describe_value(const gs_statement *st, char *out, size_t cap)
 {
@@ -518,23 +356,42 @@ static void describe_value(const gs_statement *st, char *out, size_t cap)
         snprintf(out, cap, "responds to entry %llu: %s",
                  (unsigned long long)st->u.response.to.index, st->u.response.text);
         break;
+    case GS_BODY_PARAMETER_CHANGE:
+        snprintf(out, cap, "sets the rule parameter feedback_per_day to %u from the next entry on",
+                 st->u.parameter_change.parameters.feedback_per_day);
+        break;
     default: snprintf(out, cap, "a %s statement", gs_body_name(st->kind)); break;
     }
 }
 
-static void describe_signer(const signer_info *si, const gs_statement *st, char *out, size_t cap)
+static void describe_signer(const gs_bundle_result *v, char *out, size_t cap)
 {
     char k[45];
-    cli_b64_32(st->signer.b, k);
-    if (si->citizen)
+    cli_b64_32(v->statement.signer.b, k);
+    switch (v->signer) {
+    case GS_BUNDLE_SIGNER_CITIZEN:
         snprintf(out, cap, "a citizen (key %s; no appointment needed for feedback)", k);
-    else if (si->log_key)
-        snprintf(out, cap, "the log key of %s (key %s)", si->unit ? si->unit : "the unit", k);
-    else if (si->appointment_kind == GS_BODY_KEY_ROTATION)
+        break;
+    case GS_BUNDLE_SIGNER_LOG_KEY:
+        snprintf(out, cap, "the log key of %s (key %s)", v->unit ? v->unit : "the unit", k);
+        break;
+    case GS_BUNDLE_SIGNER_ROTATED_KEY:
         snprintf(out, cap, "a member continuing on a rotated key (key %s)", k);
-    else
-        snprintf(out, cap, "%s, %s%s%s (key %s)", si->name ? si->name : "?", gs_role_name(si->role),
-                 si->title ? ", " : "", si->title ? si->title : "", k);
+        break;
+    default:
+        snprintf(out, cap, "%s, %s%s%s (key %s)", v->name ? v->name : "?", gs_role_name(v->role),
+                 v->title ? ", " : "", v->title ? v->title : "", k);
+    }
+}
+
+static const char *signer_role(const gs_bundle_result *v)
+{
+    switch (v->signer) {
+    case GS_BUNDLE_SIGNER_CITIZEN: return "citizen";
+    case GS_BUNDLE_SIGNER_LOG_KEY: return "log-key";
+    case GS_BUNDLE_SIGNER_ROTATED_KEY: return "rotated-key";
+    default: return gs_role_name(v->role);
+    }
 }
 
 int cli_cmd_verify(int argc, char **argv)
@@ -550,11 +407,7 @@ int cli_cmd_verify(int argc, char **argv)
     char *buf = NULL;
     size_t len = 0;
     gs_policy *pol = NULL;
-    gs_bundle b = {0};
-    cli_trusted t = {0};
-    gs_statement st = {0};
-    signer_info si = {0};
-    gs_hash leaf = {{0}};
+    gs_bundle_result v = {0};
     gs_error err = {0};
     json_t *o = NULL;
     int rc = cli_parse_flags(cmd, help_verify, own, argc, argv, &cf, vals, &path);
@@ -564,21 +417,22 @@ int cli_cmd_verify(int argc, char **argv)
     if (path == NULL || trust == NULL)
         return cli_usage_error(cmd, "give the bundle FILE and --trust FILE");
     if ((rc = cli_trust_load(trust, &pol, &err)) != 0 ||
-        (rc = cli_read_file(path, BUNDLE_MAX, &buf, &len, &err)) != 0) {
+        (rc = cli_read_file(path, GS_BUNDLE_MAX, &buf, &len, &err)) != 0) {
         cli_fail(&err);
         rc = CLI_EXIT_USAGE;
         goto done;
     }
-    rc = verify_bundle(pol, (const uint8_t *)buf, len, &b, &t, &st, &leaf, &si, &err);
-    if (rc != 0 && rc != GS_EVERIFY && rc != GS_ENOMEM)
-        rc = err.code = GS_EVERIFY;
+    rc = gs_bundle_verify(pol, gs_bytes_of((const uint8_t *)buf, len), &v, &err);
 
-    char what[1024], who[512], where[256], ts[32];
-    what[0] = who[0] = where[0] = '\0';
+    const gs_bundle *b = &v.bundle;
+    const gs_audit_trusted *t = &v.checkpoint;
+    const gs_statement *st = &v.statement;
+    char what[1024], who[512], ts[32];
+    what[0] = who[0] = '\0';
     if (rc == 0) {
-        describe_value(&st, what, sizeof what);
-        describe_signer(&si, &st, who, sizeof who);
-        cli_format_time(st.issued_at, ts, sizeof ts);
+        describe_value(st, what, sizeof what);
+        describe_signer(&v, who, sizeof who);
+        cli_format_time(st->issued_at, ts, sizeof ts);
     }
     if (cf.json) {
         o = json_object();
@@ -589,51 +443,46 @@ int cli_cmd_verify(int argc, char **argv)
         json_object_set_new(o, "verified", json_boolean(rc == 0));
         if (rc != 0)
             json_object_set_new(o, "failure", json_string(err.msg));
-        if (b.origin != NULL) {
-            json_object_set_new(o, "origin", json_string(b.origin));
-            json_object_set_new(o, "index", json_integer((json_int_t)b.index));
+        if (b->origin != NULL) {
+            json_object_set_new(o, "origin", json_string(b->origin));
+            json_object_set_new(o, "index", json_integer((json_int_t)b->index));
         }
         if (rc == 0) {
             char vk[GS_VKEY_STR_MAX];
+            bool citizen = v.signer == GS_BUNDLE_SIGNER_CITIZEN;
             json_t *c = json_object(), *w = json_array(), *sj = json_object();
-            json_object_set_new(o, "leaf_hash_b64", cli_json_b64(leaf.b, 32));
-            json_object_set_new(c, "origin", json_string(t.cp.origin));
-            json_object_set_new(c, "size", json_integer((json_int_t)t.cp.size));
-            json_object_set_new(c, "root_b64", cli_json_b64(t.cp.root.b, 32));
-            if (gs_vkey_format(&t.log_key, vk, sizeof vk, NULL) == 0)
+            json_object_set_new(o, "leaf_hash_b64", cli_json_b64(v.leaf.b, 32));
+            json_object_set_new(c, "origin", json_string(t->cp.origin));
+            json_object_set_new(c, "size", json_integer((json_int_t)t->cp.size));
+            json_object_set_new(c, "root_b64", cli_json_b64(t->cp.root.b, 32));
+            if (gs_vkey_format(&t->log_key, vk, sizeof vk, NULL) == 0)
                 json_object_set_new(c, "log_key", json_string(vk));
-            json_object_set_new(c, "quorum", json_string(t.quorum));
-            for (size_t i = 0; i < t.n_witnesses; i++) {
+            json_object_set_new(c, "quorum", json_string(t->quorum));
+            for (size_t i = 0; i < t->n_witnesses; i++) {
                 json_t *x = json_object();
-                cli_format_time(t.witness_time[i], ts, sizeof ts);
-                json_object_set_new(x, "name", json_string(t.witness[i]));
+                cli_format_time(t->witness_time[i], ts, sizeof ts);
+                json_object_set_new(x, "name", json_string(t->witness[i]));
                 json_object_set_new(x, "time", json_string(ts));
-                json_object_set_new(x, "time_unix", json_integer(t.witness_time[i]));
+                json_object_set_new(x, "time_unix", json_integer(t->witness_time[i]));
                 json_array_append_new(w, x);
             }
             json_object_set_new(c, "witnesses", w);
             json_object_set_new(o, "checkpoint", c);
-            json_object_set_new(o, "statement", cli_entry_json(b.index, &st, &leaf));
-            json_object_set_new(sj, "key", cli_json_b64(st.signer.b, 32));
-            json_object_set_new(sj, "role",
-                                json_string(si.citizen   ? "citizen"
-                                            : si.log_key ? "log-key"
-                                            : si.appointment_kind == GS_BODY_KEY_ROTATION
-                                                ? "rotated-key"
-                                                : gs_role_name(si.role)));
-            json_object_set_new(sj, "name", si.name ? json_string(si.name) : json_null());
-            json_object_set_new(sj, "title", si.title ? json_string(si.title) : json_null());
+            json_object_set_new(o, "statement", cli_entry_json(b->index, st, &v.leaf));
+            json_object_set_new(sj, "key", cli_json_b64(st->signer.b, 32));
+            json_object_set_new(sj, "role", json_string(signer_role(&v)));
+            json_object_set_new(sj, "name", v.name ? json_string(v.name) : json_null());
+            json_object_set_new(sj, "title", v.title ? json_string(v.title) : json_null());
             json_object_set_new(sj, "appointment_index",
-                                si.citizen ? json_null()
-                                           : json_integer((json_int_t)b.signer_index));
+                                citizen ? json_null() : json_integer((json_int_t)b->signer_index));
             json_object_set_new(sj, "appointment_kind",
-                                si.citizen ? json_null()
-                                           : json_string(gs_body_name(si.appointment_kind)));
+                                citizen ? json_null()
+                                        : json_string(gs_body_name(v.appointment_kind)));
             json_object_set_new(o, "signer", sj);
             char sum[2048];
-            cli_format_time(st.issued_at, ts, sizeof ts);
+            cli_format_time(st->issued_at, ts, sizeof ts);
             snprintf(sum, sizeof sum, "%s %s (%s), entry %llu of %s", who, what, ts,
-                     (unsigned long long)b.index, b.origin);
+                     (unsigned long long)b->index, b->origin);
             json_object_set_new(o, "summary", json_string(sum));
         }
         gs_error jerr = {0};
@@ -655,20 +504,20 @@ int cli_cmd_verify(int argc, char **argv)
     printf("VERIFIED\n");
     printf("  what:    %s\n", what);
     printf("  who:     %s\n", who);
-    printf("  when:    %s (as the signer stated; seq %llu)\n", ts, (unsigned long long)st.seq);
-    printf("  where:   entry %llu of %s\n", (unsigned long long)b.index, b.origin);
-    if (!si.citizen)
-        printf("  standing: %s at entry %llu of the same log\n", gs_body_name(si.appointment_kind),
-               (unsigned long long)b.signer_index);
+    printf("  when:    %s (as the signer stated; seq %llu)\n", ts, (unsigned long long)st->seq);
+    printf("  where:   entry %llu of %s\n", (unsigned long long)b->index, b->origin);
+    if (v.signer != GS_BUNDLE_SIGNER_CITIZEN)
+        printf("  standing: %s at entry %llu of the same log\n", gs_body_name(v.appointment_kind),
+               (unsigned long long)b->signer_index);
     char root[45];
-    cli_b64_32(t.cp.root.b, root);
+    cli_b64_32(t->cp.root.b, root);
     printf("  under:   checkpoint of size %llu, root %s, signed by the log key %s\n",
-           (unsigned long long)t.cp.size, root, t.log_key.name);
-    if (t.n_witnesses == 0)
-        printf("  witnessed by: nobody (the trust file's quorum is \"%s\")\n", t.quorum);
-    for (size_t i = 0; i < t.n_witnesses; i++) {
-        cli_format_time(t.witness_time[i], ts, sizeof ts);
-        printf("  witnessed by: %s at %s\n", t.witness[i], ts);
+           (unsigned long long)t->cp.size, root, t->log_key.name);
+    if (t->n_witnesses == 0)
+        printf("  witnessed by: nobody (the trust file's quorum is \"%s\")\n", t->quorum);
+    for (size_t i = 0; i < t->n_witnesses; i++) {
+        cli_format_time(t->witness_time[i], ts, sizeof ts);
+        printf("  witnessed by: %s at %s\n", t->witness[i], ts);
     }
     rc = CLI_EXIT_OK;
     goto done;
@@ -676,10 +525,7 @@ done_fail:
     rc = cli_fail(&err);
 done:
     json_decref(o);
-    signer_info_clear(&si);
-    gs_statement_clear(&st);
-    cli_trusted_clear(&t);
-    gs_bundle_clear(&b);
+    gs_bundle_result_clear(&v);
     gs_policy_free(&pol);
     free(buf);
     return rc;

@@ -19,7 +19,6 @@
 enum {
     OPT_OUT = CLI_OPT_FIRST_OWN,
     OPT_TRUST,
-    OPT_FEEDBACK_PER_DAY,
 };
 
 static const char help_evidence[] =
@@ -49,7 +48,7 @@ static const char help_evidence[] =
     "  giamsat evidence --connect ipc:///srv/giamsat/hub/hub.sock --out ./evidence\n";
 
 static const char help_verify[] =
-    "usage: giamsat verify-evidence FILE --trust FILE [--json] [--feedback-per-day N]\n"
+    "usage: giamsat verify-evidence FILE --trust FILE [--json]\n"
     "\n"
     "Checks offline that an evidence file (written by `giamsat evidence --out`) proves\n"
     "what it claims against the accused log, whose key is taken from the trust file (a\n"
@@ -64,8 +63,6 @@ static const char help_verify[] =
     "                        \"reporter_origin\",\"reporter_witness\",\"error\"}\n"
     "                        (reporter_witness: its name in the trust file, or null;\n"
     "                        error: why it is not proof, or null)\n"
-    "  --feedback-per-day N  the accused log's feedback limit when it is not the default\n"
-    "                        10 (rule-violation evidence replays the rule book)\n"
     "\n"
     "Exit status: 0 the evidence is proof, 1 it is not (or the origin is not a log in\n"
     "the trust file), 2 usage, or an unreadable file.\n"
@@ -292,14 +289,12 @@ int cli_cmd_verify_evidence(int argc, char **argv)
     static const struct option opts[] = {
         {"trust", required_argument, NULL, OPT_TRUST},
         {"json", no_argument, NULL, CLI_OPT_JSON},
-        {"feedback-per-day", required_argument, NULL, OPT_FEEDBACK_PER_DAY},
         {"help", no_argument, NULL, CLI_OPT_HELP},
         {NULL, 0, NULL, 0},
     };
     const char *cmd = "verify-evidence";
     const char *trust = NULL, *file = NULL;
     bool json = false;
-    uint64_t fpd = 0;
     char *buf = NULL;
     size_t len = 0;
     gs_policy *pol = NULL;
@@ -314,11 +309,6 @@ int cli_cmd_verify_evidence(int argc, char **argv)
         case CLI_OPT_HELP: fputs(help_verify, stdout); return CLI_EXIT_OK;
         case OPT_TRUST: trust = optarg; break;
         case CLI_OPT_JSON: json = true; break;
-        case OPT_FEEDBACK_PER_DAY:
-            if (cli_parse_u64(optarg, "--feedback-per-day", &fpd, &err) != 0 || fpd == 0 ||
-                fpd > 32)
-                return cli_usage_error(cmd, "--feedback-per-day must be a number from 1 to 32");
-            break;
         default: return cli_getopt_error(cmd, c, argv);
         }
     }
@@ -353,7 +343,7 @@ int cli_cmd_verify_evidence(int argc, char **argv)
         exit_code = CLI_EXIT_FAIL;
         goto fail;
     }
-    rc = gs_evidence_verify(ev, &log_key, (uint32_t)fpd, &why);
+    rc = gs_evidence_verify(ev, &log_key, &why);
     if (rc == GS_ENOMEM) {
         err = why;
         goto fail;

@@ -23,7 +23,6 @@
 
 #include "cli.h"
 #include "log.h"
-#include "rules.h"
 #include "store.h"
 
 #define MAX_SOURCES 16
@@ -141,7 +140,6 @@ static int write_conf(const cli_init_files *f, const char *name, const char *pas
             "checkpoint_interval_ms = 1000\n"
             "max_message = %d\n"
             "verify_threads = 1\n"
-            "feedback_per_day = %d\n"
             "log_level = info\n"
             "\n"
             "[access]\n"
@@ -151,7 +149,7 @@ static int write_conf(const cli_init_files *f, const char *name, const char *pas
             "# Witnesses of this hub's own log (other hubs, monitors):\n"
             "# [witness]\n"
             "# witness = tcp://10.0.0.9:7500,<that hub's verifier key>\n",
-            GS_MAX_MESSAGE, GS_RULES_FEEDBACK_PER_DAY);
+            GS_MAX_MESSAGE);
     return cli_init_conf_close(f->conf, out, err);
 }
 

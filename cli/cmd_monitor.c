@@ -50,6 +50,7 @@
 
 #include "cli.h"
 #include "evidence.h"
+#include "cosign.h"
 #include "policy.h"
 
 enum {
@@ -608,7 +609,7 @@ static void report_split_view(monitor *m, const char *origin, const char *note_a
     gs_evidence_describe(&ev, what, sizeof what);
     /* The monitor proves what it claims: evidence that would not convince
      * a verifier is a bug here, never something to publish. */
-    if (gs_evidence_verify(&ev, &log_key, 0, &err) != 0) {
+    if (gs_evidence_verify(&ev, &log_key, &err) != 0) {
         say("error", "BUG: the evidence against %s (%s) does not verify: %s", origin, what,
             err.msg);
         return;
@@ -1167,7 +1168,7 @@ static void on_alert(monitor *m, const subscription *s, const char *origin, gs_b
             s->endpoint, ev->origin, what);
         goto out;
     }
-    if (gs_evidence_verify(ev, &log_key, 0, &err) != 0) {
+    if (gs_evidence_verify(ev, &log_key, &err) != 0) {
         say("alert", "from %s: evidence against %s (%s) that is NOT proof: %s", s->endpoint,
             ev->origin, what, err.msg);
         goto out;
@@ -1243,116 +1244,97 @@ static void subscription_receive(monitor *m, subscription *s)
  * holds for the log from any source. Fills rs (on OK its cosignature line,
  * malloc'd, for the caller to free); msg (cap bytes) receives the status
  * message. */
+/* The monitor as a witness, for cosign.h's check. */
+static int witness_log_key(void *ctx, const char *origin, gs_vkey *key, gs_error *err)
+{
+    monitor *m = ctx;
+    if (gs_policy_log_key(m->pol, origin, key, NULL) != 0)
+        return gs_error_set(err, GS_ENOTFOUND,
+                            "this monitor does not witness %s: it is not a log in its trust file",
+                            origin);
+    return 0;
+}
+
+static bool witness_frozen(void *ctx, const char *origin, char *why, size_t cap)
+{
+    (void)why;
+    (void)cap;
+    return db_has_evidence(ctx, origin);
+}
+
+static int witness_latest(void *ctx, const char *origin, uint64_t *size, gs_hash *root,
+                          gs_error *err)
+{
+    row latest = {0};
+    int found =
+        db_row(ctx, ROW_COLUMNS "WHERE origin = ?1 AND size >= ?2 ORDER BY size DESC, id LIMIT 1",
+               origin, 0, NULL, &latest, err);
+    if (found < 0)
+        return found;
+    *size = found == 1 ? latest.size : 0;
+    if (found == 1)
+        *root = latest.root;
+    row_clear(&latest);
+    return 0;
+}
+
 static void add_checkpoint(monitor *m, const gs_request *rq, gs_response *rs, char *msg, size_t cap)
 {
     const char *text =
         rq->u.add_checkpoint.checkpoint != NULL ? rq->u.add_checkpoint.checkpoint : "";
     size_t len = strlen(text), tlen;
     uint64_t old = rq->u.add_checkpoint.old_size;
-    gs_note *n = NULL;
-    gs_checkpoint cp = {0};
-    gs_vkey log_key;
+    const gs_hash *proof = rq->u.add_checkpoint.proof;
+    size_t np = rq->u.add_checkpoint.n_proof;
     gs_error err = {0};
     row latest = {0};
-    int found;
+    gs_cosign_result r = {0};
+    gs_cosign_witness w = {.log_key = witness_log_key,
+                           .frozen = witness_frozen,
+                           .latest = witness_latest,
+                           .ctx = m,
+                           .name = "this monitor",
+                           .max_size = MON_MAX_SIZE};
 
-    rs->code = GS_STATUS_INVALID_ARGUMENT;
-    if (gs_note_parse(text, len, &n, &err) != 0) {
-        snprintf(msg, cap, "the checkpoint is not a signed note: %s", err.msg);
-        goto out;
-    }
-    const char *body = gs_note_text(n, &tlen);
-    if (gs_checkpoint_parse(body, tlen, &cp, &err) != 0) {
-        snprintf(msg, cap, "the note is not a checkpoint: %s", err.msg);
-        goto out;
-    }
-    if (gs_policy_log_key(m->pol, cp.origin, &log_key, &err) != 0) {
-        snprintf(msg, cap, "this monitor does not witness %s: it is not a log in its trust file",
-                 cp.origin);
-        rs->code = GS_STATUS_NOT_FOUND;
-        goto out;
-    }
-    if (gs_note_verify(n, &log_key, 1, NULL, NULL, &err) != 0) {
-        snprintf(msg, cap, "the checkpoint is not signed by the log key of %s: %s", cp.origin,
-                 err.msg);
-        rs->code = GS_STATUS_UNAUTHENTICATED;
-        goto out;
-    }
-    if (cp.size > MON_MAX_SIZE) {
-        snprintf(msg, cap, "size %llu is beyond what this monitor records",
-                 (unsigned long long)cp.size);
-        goto out;
-    }
-    if (old > cp.size) {
-        snprintf(msg, cap, "old size %llu is larger than the checkpoint's size %llu",
-                 (unsigned long long)old, (unsigned long long)cp.size);
-        goto out;
-    }
-    if (db_has_evidence(m, cp.origin)) {
-        snprintf(msg, cap,
-                 "this monitor holds evidence against %s and cosigns nothing further "
-                 "for it",
-                 cp.origin);
-        rs->code = GS_STATUS_PERMISSION_DENIED;
-        goto out;
-    }
-    found = db_row(m, ROW_COLUMNS "WHERE origin = ?1 AND size >= ?2 ORDER BY size DESC, id LIMIT 1",
-                   cp.origin, 0, NULL, &latest, &err);
-    if (found < 0) {
+    /* One witness-side check for the hub and the monitor (common/cosign.h). */
+    if (gs_cosign_judge(&w, text, old, proof, np, &r, &err) != 0) {
         snprintf(msg, cap, "%s", err.msg);
         rs->code = GS_STATUS_INTERNAL;
         goto out;
     }
-    uint64_t size = found == 1 ? latest.size : 0;
-    if (old != size) {
-        snprintf(msg, cap,
-                 "this monitor's latest checkpoint of %s has size %llu, not %llu: "
-                 "resend with a proof from there",
-                 cp.origin, (unsigned long long)size, (unsigned long long)old);
-        rs->code = GS_STATUS_CONFLICT;
+    rs->code = gs_cosign_status(r.verdict);
+    snprintf(msg, cap, "%s", r.message);
+    switch (r.verdict) {
+    case GS_COSIGN_CONFLICT:
         rs->result = GS_RESULT_CONFLICT;
-        rs->u.conflict_size = size;
+        rs->u.conflict_size = r.latest_size;
         goto out;
-    }
-    if (found == 1 && cp.size == size && memcmp(cp.root.b, latest.root.b, 32) != 0) {
+    case GS_COSIGN_SPLIT_VIEW:
         /* Recording it reports the split view (observe finds the other
          * root of the same size). */
         if (observe(m, text, len, "AddCheckpoint", NULL, 0, &err) != 0)
             say("warn", "%s", err.msg);
-        snprintf(msg, cap,
-                 "this checkpoint and the one this monitor holds at size %llu have "
-                 "different roots: recorded as evidence of a split view",
-                 (unsigned long long)size);
-        rs->code = GS_STATUS_CONFLICT;
+        snprintf(msg, cap, "%s: recorded as evidence of a split view", r.message);
         goto out;
-    }
-    if (found == 1 && old > 0 && cp.size > old) {
-        const gs_hash *proof = rq->u.add_checkpoint.proof;
-        size_t np = rq->u.add_checkpoint.n_proof;
-        gs_hash o, nr;
-        if (gs_merkle_verify_consistency(old, cp.size, &latest.root, &cp.root, proof, np, &err) !=
-            0) {
-            if (!is_pow2(old) &&
-                gs_merkle_consistency_roots(old, cp.size, proof, np, &o, &nr, NULL) == 0 &&
-                memcmp(nr.b, cp.root.b, 32) == 0 && memcmp(o.b, latest.root.b, 32) != 0) {
-                gs_error oerr = {0};
-                if (observe(m, text, len, "AddCheckpoint", NULL, old, &oerr) != 0)
-                    say("warn", "%s", oerr.msg);
-                report_split_view(m, cp.origin, latest.note, text, proof, np,
-                                  "a consistency proof sent with AddCheckpoint reaches the log's "
-                                  "signed root from another root than the one it signed for "
-                                  "the smaller size: the log rewrote its history");
-                snprintf(msg, cap,
-                         "the log rewrote entries below size %llu: recorded as "
-                         "evidence",
-                         (unsigned long long)old);
-                rs->code = GS_STATUS_CONFLICT;
-            } else {
-                snprintf(msg, cap, "the consistency proof from %llu to %llu does not verify: %s",
-                         (unsigned long long)old, (unsigned long long)cp.size, err.msg);
-            }
+    case GS_COSIGN_REWRITE: {
+        gs_error oerr = {0};
+        if (db_row(m, ROW_COLUMNS "WHERE origin = ?1 AND size = ?2 ORDER BY id LIMIT 1",
+                   r.cp.origin, r.latest_size, NULL, &latest, &oerr) != 1) {
+            say("warn", "%s", oerr.msg);
             goto out;
         }
+        if (observe(m, text, len, "AddCheckpoint", NULL, old, &oerr) != 0)
+            say("warn", "%s", oerr.msg);
+        report_split_view(m, r.cp.origin, latest.note, text, proof, np,
+                          "a consistency proof sent with AddCheckpoint reaches the log's "
+                          "signed root from another root than the one it signed for "
+                          "the smaller size: the log rewrote its history");
+        snprintf(msg, cap, "%s: recorded as evidence", r.message);
+        goto out;
+    }
+    case GS_COSIGN_PROCEED:
+    case GS_COSIGN_SAME: break;
+    default: goto out;
     }
     /* Durable before the cosignature leaves: a witness never forgets what
      * it cosigned (c2sp.org/tlog-witness). */
@@ -1362,21 +1344,21 @@ static void add_checkpoint(monitor *m, const gs_request *rq, gs_response *rs, ch
         goto out;
     }
     char *line = NULL;
+    const char *body = gs_note_text(r.note, &tlen);
     if (gs_cosignature_sign(body, tlen, m->witness_name, &m->witness, (int64_t)time(NULL), &line,
                             &err) != 0) {
         snprintf(msg, cap, "%s", err.msg);
         rs->code = GS_STATUS_INTERNAL;
         goto out;
     }
-    say("info", "cosigned %s size %llu as %s", cp.origin, (unsigned long long)cp.size,
+    say("info", "cosigned %s size %llu as %s", r.cp.origin, (unsigned long long)r.cp.size,
         m->witness_name);
     rs->code = GS_STATUS_OK;
     rs->result = GS_RESULT_COSIGNATURE;
     rs->u.cosignature = line; /* freed by the caller */
 out:
     row_clear(&latest);
-    gs_checkpoint_clear(&cp);
-    gs_note_free(&n);
+    gs_cosign_result_clear(&r);
 }
 
 static void serve(monitor *m, const gs_net_request *nrq)

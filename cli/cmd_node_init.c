@@ -28,12 +28,13 @@
 static const char help_node[] =
     "usage: giamsat node init --dir DIR --tier T --unit U --name TEXT\n"
     "                         [--parent-origin O --parent-key VKEY] [--listen EP]...\n"
+    "                         [--feedback-per-day N]\n"
     "Run `giamsat node init --help` for details.\n";
 
 static const char help_init[] =
     "usage: giamsat node init --dir DIR --tier T --unit U --name TEXT\n"
     "                         [--parent-origin O --parent-key VKEY] [--listen EP]...\n"
-    "                         [--passphrase-file F] [--json]\n"
+    "                         [--feedback-per-day N] [--passphrase-file F] [--json]\n"
     "\n"
     "Creates a node for one unit: DIR/node.key (the node's new key), DIR/node.db (its\n"
     "log, holding the signed Charter as entry 0 and a first signed checkpoint) and\n"
@@ -54,6 +55,10 @@ static const char help_init[] =
     "  --listen EP           an endpoint to serve on; repeatable (at most 16).\n"
     "                        default: ipc://<absolute DIR>/node.sock. tcp:// endpoints\n"
     "                        use CURVE with the node key\n"
+    "  --feedback-per-day N  the log's rule parameter: Feedback statements one key may\n"
+    "                        sign per 24 hours, 1 to 32 (default 10). It is written in\n"
+    "                        the Charter, so every hub and auditor judges the log by\n"
+    "                        it; change it later with `giamsat parameters`\n"
     "  --passphrase-file F   protect node.key with the passphrase on F's first line;\n"
     "                        node.conf then names F as passphrase_file\n"
     "  --json                print {\"origin\",\"log_key\",\"config\",\"listen\":[...]}\n"
@@ -73,12 +78,14 @@ enum {
     OPT_PARENT_ORIGIN,
     OPT_PARENT_KEY,
     OPT_LISTEN,
+    OPT_FEEDBACK_PER_DAY,
 };
 
 typedef struct {
     const char *dir, *tier_s, *unit, *name, *parent_origin, *parent_key, *passfile;
     const char *listen[GS_NET_MAX_ENDPOINTS];
     size_t n_listen;
+    uint32_t feedback_per_day;
     bool json;
 } init_flags;
 
@@ -124,14 +131,15 @@ static int write_conf(const cli_init_files *f, const char *origin, const init_fl
             "checkpoint_interval_ms = 1000\n"
             "max_message = %d\n"
             "max_clock_skew = 300\n"
-            "feedback_per_day = %d\n"
+            "# Rule parameters (feedback_per_day) are not set here: they live in the log,\n"
+            "# in its Charter; change them with `giamsat parameters --help`.\n"
             "\n"
             "[access]\n"
             "open_submission = true\n"
             "public_read = true\n"
             "# writer = <base64 Ed25519 key or verifier key>   (repeatable; used when "
             "open_submission = false)\n",
-            GS_MAX_MESSAGE, GS_RULES_FEEDBACK_PER_DAY);
+            GS_MAX_MESSAGE);
     return cli_init_conf_close(f->conf, out, err);
 }
 
@@ -153,6 +161,8 @@ static int make_charter(const init_flags *fl, gs_tier tier, const char *origin,
     st.u.charter.tier = tier;
     st.u.charter.display_name = (char *)fl->name;
     st.u.charter.parent_origin = (char *)fl->parent_origin;
+    /* Named even when it is the default, so the log says it in words. */
+    st.u.charter.parameters.feedback_per_day = fl->feedback_per_day;
     if (fl->parent_key != NULL) {
         gs_vkey pk;
         if ((rc = gs_vkey_parse(fl->parent_key, &pk, err)) != 0)
@@ -181,6 +191,7 @@ static int node_init(int argc, char **argv)
         {"parent-origin", required_argument, NULL, OPT_PARENT_ORIGIN},
         {"parent-key", required_argument, NULL, OPT_PARENT_KEY},
         {"listen", required_argument, NULL, OPT_LISTEN},
+        {"feedback-per-day", required_argument, NULL, OPT_FEEDBACK_PER_DAY},
         {"passphrase-file", required_argument, NULL, CLI_OPT_PASSPHRASE_FILE},
         {"json", no_argument, NULL, CLI_OPT_JSON},
         {"help", no_argument, NULL, CLI_OPT_HELP},
@@ -196,6 +207,7 @@ static int node_init(int argc, char **argv)
     gs_buf entry = {0};
     gs_error err = {0};
     gs_vkey vk;
+    uint64_t fpd = GS_RULES_FEEDBACK_PER_DAY;
     int c, rc;
 
     cli_getopt_reset();
@@ -212,6 +224,12 @@ static int node_init(int argc, char **argv)
                 return cli_usage_error(cmd, "at most %d --listen endpoints", GS_NET_MAX_ENDPOINTS);
             fl.listen[fl.n_listen++] = optarg;
             break;
+        case OPT_FEEDBACK_PER_DAY:
+            if (cli_parse_u64(optarg, "--feedback-per-day", &fpd, &err) != 0 || fpd == 0 ||
+                fpd > GS_RULES_FEEDBACK_MAX)
+                return cli_usage_error(cmd, "--feedback-per-day: expected 1 to %d, got \"%s\"",
+                                       GS_RULES_FEEDBACK_MAX, optarg);
+            break;
         case CLI_OPT_PASSPHRASE_FILE: fl.passfile = optarg; break;
         case CLI_OPT_JSON: fl.json = true; break;
         case CLI_OPT_HELP: fputs(help_init, stdout); return CLI_EXIT_OK;
@@ -220,6 +238,7 @@ static int node_init(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
+    fl.feedback_per_day = (uint32_t)fpd;
     if (fl.dir == NULL || fl.tier_s == NULL || fl.unit == NULL || fl.name == NULL)
         return cli_usage_error(cmd, "--dir, --tier, --unit and --name are required");
     int tier = gs_tier_parse(fl.tier_s);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "ingest.h"
 #include "rules.h"
 
 enum {
@@ -22,7 +23,6 @@ enum {
     OPT_OLD_CHECKPOINT,
     OPT_START,
     OPT_COUNT,
-    OPT_FEEDBACK_PER_DAY,
 };
 
 static const char help_checkpoint[] =
@@ -97,7 +97,9 @@ static const char help_entries[] =
     "                        measures as exact decimal strings (\"12.5\"), times as\n"
     "                        RFC 3339 plus *_unix, references as\n"
     "                        \"ORIGIN:INDEX:LEAFHASH\", evidence as evidence_sha256_b64:\n"
-    "                          charter: unit, tier, display_name, parent_origin, parent_key\n"
+    "                          charter: unit, tier, display_name, parent_origin, parent_key,\n"
+    "                            feedback_per_day (when the charter names it)\n"
+    "                          parameter-change: feedback_per_day (when it names it)\n"
     "                          appointment: person, name, role, title, decision\n"
     "                          resignation: reason          dismissal: person, reason\n"
     "                          key_rotation: new_key\n"
@@ -119,7 +121,9 @@ static const char help_roster[] =
     "\n"
     "Who held which role, with which key, from when to when. Fetches every entry up to\n"
     "the latest checkpoint, checks them against its signed root and replays them\n"
-    "through the rule book (exit 1 if anything fails to verify or is refused).\n"
+    "through the rule book with the rule parameters the log declares (exit 1 if\n"
+    "anything fails to verify or is refused). The text form also names the rule\n"
+    "parameters in force.\n"
     "\n"
     "  --json                print an array of tenures with the fields\n"
     "                          name, role, title, decision, key (base64),\n"
@@ -127,8 +131,6 @@ static const char help_roster[] =
     "                          resigned, dismissed, rotated), until_index, until_time\n"
     "                          (when ended), successor (when rotated), predecessor\n"
     "                          (when it began by a rotation), appointed_by, ended_by\n"
-    "  --feedback-per-day N  the log's feedback limit, if its node is configured with\n"
-    "                        another than the default 10 (the replay must use the same)\n"
     "  --key FILE            optional: your key as the CURVE identity on tcp://\n"
     "\n"
     "Example:\n"
@@ -472,6 +474,14 @@ static void set_evidence(json_t *o, bool has, const gs_hash *h)
         json_object_set_new(o, "evidence_sha256_b64", cli_json_b64(h->b, 32));
 }
 
+/* The values a Charter or ParameterChange names; those left out are not
+ * shown (a Charter's are then the defaults, a change's unchanged). */
+static void set_parameters(json_t *o, const gs_rule_parameters *p)
+{
+    if (p->feedback_per_day != 0)
+        json_object_set_new(o, "feedback_per_day", json_integer((json_int_t)p->feedback_per_day));
+}
+
 static json_t *body_json(const gs_statement *st)
 {
     json_t *b = json_object();
@@ -486,6 +496,7 @@ static json_t *body_json(const gs_statement *st)
             set_str(b, "parent_origin", st->u.charter.parent_origin);
         if (st->u.charter.has_parent_key)
             set_key(b, "parent_key", &st->u.charter.parent_key);
+        set_parameters(b, &st->u.charter.parameters);
         break;
     case GS_BODY_APPOINTMENT:
         set_key(b, "person", &st->u.appointment.person);
@@ -549,6 +560,7 @@ static json_t *body_json(const gs_statement *st)
         set_str(b, "reason", st->u.evidence.reason);
         set_time(b, "detected_at", st->u.evidence.detected_at);
         break;
+    case GS_BODY_PARAMETER_CHANGE: set_parameters(b, &st->u.parameter_change.parameters); break;
     default: break;
     }
     return b;
@@ -748,25 +760,6 @@ out:
 
 /* --------------------------------------------------------------- roster */
 
-typedef struct {
-    const gs_hash *leaf;
-    const gs_body_kind *kind;
-    uint64_t n;
-} fetched;
-
-/* The rule book's entry_at, backed by what was fetched (and verified). */
-static int entry_at(void *ctx, uint64_t index, gs_hash *leaf_hash, gs_body_kind *kind,
-                    gs_error *err)
-{
-    const fetched *f = ctx;
-    if (index >= f->n)
-        return gs_error_set(err, GS_ENOTFOUND, "entry %llu was not fetched",
-                            (unsigned long long)index);
-    *leaf_hash = f->leaf[index];
-    *kind = f->kind[index];
-    return 0;
-}
-
 static json_t *tenure_json(const gs_rules_member *m)
 {
     json_t *o = json_object();
@@ -822,10 +815,6 @@ static void print_tenure(const gs_rules_member *m)
 
 int cli_cmd_roster(int argc, char **argv)
 {
-    static const struct option own[] = {
-        {"feedback-per-day", required_argument, NULL, OPT_FEEDBACK_PER_DAY},
-        {NULL, 0, NULL, 0},
-    };
     const char *cmd = "roster";
     cli_common cf;
     const char *vals[16] = {0};
@@ -833,37 +822,34 @@ int cli_cmd_roster(int argc, char **argv)
     cli_checkpoint cp = {0};
     gs_buf *e = NULL;
     size_t ne = 0;
-    gs_hash *leaves = NULL;
-    gs_body_kind *kinds = NULL;
-    gs_rules_state *rs = NULL;
+    gs_bytes *entries = NULL;
+    gs_ingest_verdict *verdicts = NULL;
+    gs_ingest *in = NULL;
     json_t *arr = NULL;
     gs_error err = {0};
-    uint64_t fpd = 0;
-    int rc = parse_read(cmd, help_roster, own, argc, argv, &cf, vals);
+    int rc = parse_read(cmd, help_roster, NULL, argc, argv, &cf, vals);
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
-    const char *fpd_s = vals[OPT_FEEDBACK_PER_DAY - CLI_OPT_FIRST_OWN];
-    if (fpd_s != NULL && (cli_parse_u64(fpd_s, "--feedback-per-day", &fpd, &err) != 0 || fpd == 0 ||
-                          fpd > GS_RULES_FEEDBACK_MAX))
-        return cli_usage_error(cmd, "--feedback-per-day: expected 1 to %d", GS_RULES_FEEDBACK_MAX);
     if ((rc = connect_reader(&cn, &cf, &err)) != 0 ||
         (rc = cli_fetch_checkpoint(&cn, &cp, &err)) != 0 ||
         (rc = cli_fetch_entries(&cn, cn.origin, 0, cp.cp.size, &e, &ne, &err)) != 0)
         goto out;
-    if (ne > 0 && ((leaves = calloc(ne, sizeof *leaves)) == NULL ||
-                   (kinds = calloc(ne, sizeof *kinds)) == NULL)) {
+    if (ne > 0 && ((entries = calloc(ne, sizeof *entries)) == NULL ||
+                   (verdicts = calloc(ne, sizeof *verdicts)) == NULL)) {
         rc = gs_error_set(&err, GS_ENOMEM, "out of memory for %zu entries", ne);
         goto out;
     }
+    /* The one ingestion pipeline, as the node, the hub and the audit: every
+     * signature checked, the rule book applied in order. */
+    for (size_t i = 0; i < ne; i++)
+        entries[i] = gs_bytes_of(e[i].p, e[i].n);
+    gs_ingest_config ic = {0};
+    if ((rc = gs_ingest_new(&in, cn.origin, &ic, &err)) != 0 ||
+        (rc = gs_ingest_push(in, GS_INGEST_HISTORY, entries, ne, 0, verdicts, &err)) != 0)
+        goto out;
     /* The entries must be exactly those the signed checkpoint commits to. */
-    gs_merkle_frontier fr;
     gs_hash root;
-    gs_merkle_frontier_init(&fr);
-    for (size_t i = 0; i < ne; i++) {
-        gs_merkle_leaf_hash(gs_bytes_of(e[i].p, e[i].n), &leaves[i]);
-        gs_merkle_frontier_append(&fr, &leaves[i], NULL, NULL);
-    }
-    gs_merkle_frontier_root(&fr, &root);
+    gs_ingest_root(in, &root);
     if (sodium_memcmp(root.b, cp.cp.root.b, 32) != 0) {
         rc = gs_error_set(&err, GS_EVERIFY,
                           "the entries served for %s do not match the root of its signed "
@@ -871,40 +857,29 @@ int cli_cmd_roster(int argc, char **argv)
                           cn.origin, (unsigned long long)cp.cp.size);
         goto out;
     }
-    fetched f = {leaves, kinds, 0};
-    gs_rules_params p = {.now = (int64_t)time(NULL),
-                         .replay = true,
-                         .feedback_per_day = (uint32_t)fpd,
-                         .entry_at = entry_at,
-                         .entry_ctx = &f};
-    if ((rc = gs_rules_state_new(&rs, cn.origin, &err)) != 0)
-        goto out;
     for (size_t i = 0; i < ne; i++) {
-        gs_statement st = {0};
-        gs_rule_verdict v = {0};
-        if ((rc = gs_wire_open_entry(gs_bytes_of(e[i].p, e[i].n), &st, &err)) != 0) {
-            gs_error_wrap(&err, "entry %zu of %s", i, cn.origin);
-            rc = err.code = GS_EVERIFY;
-            goto out;
-        }
-        kinds[i] = st.kind;
-        rc = gs_rules_apply(rs, &st, &leaves[i], i, &p, &v);
-        gs_statement_clear(&st);
-        if (rc != 0) {
-            rc = gs_error_set(&err, GS_EVERIFY, "entry %zu of %s breaks the rule book: %s [%s]", i,
-                              cn.origin, v.message, gs_rules_reason_name(v.reason));
-            goto out;
-        }
-        f.n = i + 1;
+        if (verdicts[i].accepted)
+            continue;
+        char why[2 * GS_ERROR_MSG_MAX];
+        gs_ingest_verdict_text(&verdicts[i], why, sizeof why);
+        rc = gs_error_set(&err, GS_EVERIFY, "entry %zu of %s is refused: %s", i, cn.origin, why);
+        goto out;
     }
+    const gs_rules_state *rs = gs_ingest_rules(in);
     if ((arr = json_array()) == NULL) {
         rc = gs_error_set(&err, GS_ENOMEM, "out of memory");
         goto out;
     }
     size_t nm = gs_rules_member_count(rs);
-    if (!cf.json)
+    if (!cf.json) {
+        gs_rule_parameters rp;
+        uint64_t since;
+        gs_rules_parameters(rs, &rp, &since);
         printf("roster of %s at size %llu (%zu tenures)\n", cn.origin,
                (unsigned long long)cp.cp.size, nm);
+        printf("rule parameters: feedback_per_day %u (set at index %llu)\n", rp.feedback_per_day,
+               (unsigned long long)since);
+    }
     for (size_t i = 0; i < nm; i++) {
         gs_rules_member m;
         if ((rc = gs_rules_member_at(rs, i, &m)) != 0)
@@ -920,9 +895,9 @@ int cli_cmd_roster(int argc, char **argv)
     }
 out:
     json_decref(arr);
-    gs_rules_state_free(&rs);
-    free(leaves);
-    free(kinds);
+    gs_ingest_free(&in);
+    free(entries);
+    free(verdicts);
     cli_entries_free(e, ne);
     cli_checkpoint_clear(&cp);
     cli_disconnect(&cn);

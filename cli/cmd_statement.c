@@ -1,19 +1,21 @@
 /* cmd_statement.c — the commands that sign a statement and submit it:
  * appoint, resign, dismiss, rotate-key, commit, progress, outcome, finding,
- * feedback, respond (DESIGN §4, §7).
+ * feedback, respond, parameters (DESIGN §4, §7).
  *
  * Flow (DESIGN §5, flow 1): load the signer's key, connect (the key is the
  * CURVE identity, so write allowlists apply), find the origin, ask the node
- * for the signer's next seq, build and sign the statement (issued_at = now),
- * Submit, then check the node's receipt: signed by the node key, for this
+ * for the signer's next seq, build and sign the statement (issued_at = now,
+ * or --issued-at), Submit, then check the node's receipt: signed by the node key, for this
  * origin, and for the leaf hash of exactly the bytes sent. The receipt is the
  * node's promise (if the entry never appears it is evidence against the
  * node), so one that does not verify is a failure, not a warning. */
 #include <sodium.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli.h"
+#include "rules.h"
 
 /* One bit per statement flag, so each command says which it takes. */
 enum {
@@ -39,8 +41,13 @@ enum {
     F_SEVERITY = 1u << 19,
     F_TEXT = 1u << 20,
     F_TO = 1u << 21,
-    F_COUNT = 22,
+    F_FEEDBACK_PER_DAY = 1u << 22,
+    F_ISSUED_AT = 1u << 23,
+    F_COUNT = 24,
 };
+
+/* The flags every statement command takes. */
+#define F_EVERY F_ISSUED_AT
 
 static const struct {
     unsigned bit;
@@ -68,6 +75,8 @@ static const struct {
     {F_SEVERITY, "severity"},
     {F_TEXT, "text"},
     {F_TO, "to"},
+    {F_FEEDBACK_PER_DAY, "feedback-per-day"},
+    {F_ISSUED_AT, "issued-at"},
 };
 
 static const char help_tail[] =
@@ -75,6 +84,12 @@ static const char help_tail[] =
     "Signing:\n"
     "  --key FILE            your key file (required)\n"
     "  --passphrase-file F   the passphrase of --key, on F's first line\n"
+    "  --issued-at DATE      the statement's time (default: now): YYYY-MM-DD, meaning\n"
+    "                        the start of that day (00:00:00 UTC), or RFC 3339, e.g.\n"
+    "                        2026-12-01T09:30:00+07:00. The node refuses a time more\n"
+    "                        than its max_clock_skew (node.conf, 300 s by default)\n"
+    "                        from its clock; within that, a statement may be dated a\n"
+    "                        little earlier, e.g. to record when a decision was made\n"
     "  --json                print the receipt as "
     "{\"origin\",\"index\",\"leaf_hash_b64\",\"time\"}\n"
     "                        (time: unix seconds)\n"
@@ -229,12 +244,36 @@ static const command commands[] = {
      "      --text \"the second section is finished in March\"\n"},
 };
 
-bool cli_is_statement_command(const char *name)
+/* The rule parameters (rules.h rule 18). A value out of the rule book's
+ * range is sent as typed: the node refuses it with its rule's reason, as
+ * every verifier would. */
+static const command parameters_command = {
+    "parameters", GS_BODY_PARAMETER_CHANGE, F_FEEDBACK_PER_DAY, F_FEEDBACK_PER_DAY,
+    "usage: giamsat parameters --feedback-per-day N --key FILE\n"
+    "\n"
+    "Changes the log's rule parameters, which every node, hub, monitor and auditor reads\n"
+    "from the log itself (they are not configuration). Signed with the node's key\n"
+    "(node.key); the new values apply to every statement after this one. The Charter\n"
+    "holds the first values (`giamsat node init --feedback-per-day N`).\n"
+    "\n"
+    "  --feedback-per-day N  Feedback statements one key may sign in 24 hours, 1 to 32\n"
+    "                        (the Charter's default is 10)\n"
+    "\n"
+    "Example:\n"
+    "  giamsat parameters --key /srv/giamsat/an-binh/node.key --feedback-per-day 20 \\\n"
+    "      --connect ipc:///srv/giamsat/an-binh/node.sock\n"};
+
+static const command *find_command(const char *name)
 {
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(commands[i].name, name) == 0)
-            return true;
-    return false;
+            return &commands[i];
+    return strcmp(name, parameters_command.name) == 0 ? &parameters_command : NULL;
+}
+
+bool cli_is_statement_command(const char *name)
+{
+    return find_command(name) != NULL;
 }
 
 /* What the user typed, before it is turned into a statement. */
@@ -285,7 +324,7 @@ static int parse_args(const command *cmd, int argc, char **argv, cli_common *cf,
             continue;
         if (c >= CLI_OPT_FIRST_OWN && c < CLI_OPT_FIRST_OWN + F_COUNT) {
             unsigned bit = 1u << (c - CLI_OPT_FIRST_OWN);
-            if (!(cmd->allowed & bit))
+            if (!((cmd->allowed | F_EVERY) & bit))
                 return cli_usage_error(cmd->name, "%s does not take --%s", cmd->name,
                                        flag_names[c - CLI_OPT_FIRST_OWN].name);
             vs->v[c - CLI_OPT_FIRST_OWN] = optarg;
@@ -304,6 +343,21 @@ static int parse_args(const command *cmd, int argc, char **argv, cli_common *cf,
     return 0;
 }
 
+/* --issued-at: a date alone is the start of that day (cli_parse_date reads
+ * it as the end, which is what a deadline means), so a story dated "on
+ * 2026-12-01" is not placed after everything else of that day. */
+static int parse_issued_at(const char *s, int64_t *out, gs_error *err)
+{
+    if (cli_parse_date(s, out, err) != 0)
+        return gs_error_set(err, err->code,
+                            "date \"%s\": expected YYYY-MM-DD (the start of that day, UTC) or "
+                            "RFC 3339, e.g. 2026-12-01T09:30:00+07:00",
+                            s);
+    if (strlen(s) == 10)
+        *out -= 86400 - 1;
+    return 0;
+}
+
 /* The statement fields that need no network; refs are filled later. Strings
  * borrow from argv: st is never passed to gs_statement_clear. */
 static int fill_local(const command *cmd, const values *vs, gs_statement *st, gs_error *err)
@@ -311,6 +365,10 @@ static int fill_local(const command *cmd, const values *vs, gs_statement *st, gs
     const char *s;
     int r;
     st->kind = cmd->kind;
+    st->issued_at = (int64_t)time(NULL);
+    if (val(vs, F_ISSUED_AT) != NULL &&
+        (r = parse_issued_at(val(vs, F_ISSUED_AT), &st->issued_at, err)) != 0)
+        return gs_error_wrap(err, "--issued-at");
     switch (cmd->kind) {
     case GS_BODY_APPOINTMENT:
         if ((r = cli_parse_pubkey(val(vs, F_PERSON), &st->u.appointment.person, err)) != 0)
@@ -397,6 +455,15 @@ static int fill_local(const command *cmd, const values *vs, gs_statement *st, gs
         return 0;
     case GS_BODY_FEEDBACK: st->u.feedback.text = (char *)val(vs, F_TEXT); return 0;
     case GS_BODY_RESPONSE: st->u.response.text = (char *)val(vs, F_TEXT); return 0;
+    case GS_BODY_PARAMETER_CHANGE: {
+        uint64_t n;
+        if (cli_parse_u64(val(vs, F_FEEDBACK_PER_DAY), "--feedback-per-day", &n, err) != 0 ||
+            n == 0 || n > UINT32_MAX)
+            return gs_error_set(err, GS_EINVAL, "--feedback-per-day: expected 1 to %d, got \"%s\"",
+                                GS_RULES_FEEDBACK_MAX, val(vs, F_FEEDBACK_PER_DAY));
+        st->u.parameter_change.parameters.feedback_per_day = (uint32_t)n;
+        return 0;
+    }
     default: return gs_error_set(err, GS_EINVAL, "internal: unknown statement command");
     }
 }
@@ -532,10 +599,7 @@ static int print_receipt(const cli_common *cf, const gs_receipt *r, gs_error *er
 
 int cli_cmd_statement(const char *name, int argc, char **argv)
 {
-    const command *cmd = NULL;
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(commands[i].name, name) == 0)
-            cmd = &commands[i];
+    const command *cmd = find_command(name);
     cli_common cf;
     values vs = {0};
     gs_statement st = {0};
@@ -558,7 +622,6 @@ int cli_cmd_statement(const char *name, int argc, char **argv)
         goto out;
     st.signer = kp.pub;
     st.origin = cn.origin;
-    st.issued_at = (int64_t)time(NULL);
     if ((rc = next_seq(&cn, &kp.pub, &st.seq, &err)) != 0 ||
         (rc = gs_wire_sign_statement(&st, &kp, &entry, &err)) != 0)
         goto out;

@@ -2,7 +2,7 @@
  * citizens (DESIGN §7): dispatches to one command and prints the overview. */
 #include <string.h>
 
-#include "audit.h"
+#include "inspect.h"
 #include "cli.h"
 
 /* cmd_hub.c */
@@ -31,6 +31,7 @@ static const char usage[] =
     "  finding          an inspector's finding about an entry\n"
     "  feedback         a citizen's feedback, optionally about an entry\n"
     "  respond          answer a finding or feedback\n"
+    "  parameters       change the log's rule parameters (node key; e.g. feedback per day)\n"
     "\n"
     "Reading and checking a log:\n"
     "  checkpoint       the latest cosigned checkpoint, exactly as signed\n"

@@ -51,10 +51,10 @@ void gs_sha256(gs_bytes msg, gs_hash *out);
 
 /* Ed25519 over domain || msg. gs_verify returns 0 or GS_EVERIFY. */
 void gs_sign(const gs_keypair *kp, const char *domain, gs_bytes msg, gs_sig *out);
-int gs_verify(const gs_pubkey *pk, const char *domain, gs_bytes msg, const gs_sig *sig);
+int gs_verify(const gs_pubkey *pk, const char *domain, gs_bytes msg, const gs_sig *sig) GS_MUST_USE;
 /* Ed25519 over msg alone (RFC 8032, signed notes). */
 void gs_sign_raw(const gs_keypair *kp, gs_bytes msg, gs_sig *out);
-int gs_verify_raw(const gs_pubkey *pk, gs_bytes msg, const gs_sig *sig);
+int gs_verify_raw(const gs_pubkey *pk, gs_bytes msg, const gs_sig *sig) GS_MUST_USE;
 
 /* ZeroMQ CURVE keys derived from the Ed25519 identity (DESIGN §4). */
 int gs_keypair_to_curve(const gs_keypair *kp, uint8_t curve_pub[32], uint8_t curve_sec[32],

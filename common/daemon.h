@@ -66,7 +66,7 @@ int gs_daemon_read_key(const char *key_path, const char *passphrase_file, gs_key
  * makes one. On failure what was opened is left in *store and *log for the
  * caller's clean-up. */
 int gs_daemon_open_log(gs_store **store, gs_log **log, const char *database, const char *origin,
-                       const char *kind, gs_error *err);
+                       const char *kind, gs_error *err) GS_MUST_USE;
 
 /* ---------------------------------------------------------- configuration */
 

@@ -10,6 +10,7 @@
  * suspicious it looks: the detector is not trusted.
  */
 #include "evidence.h"
+#include "ingest.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -258,27 +259,6 @@ out:
     return rc;
 }
 
-/* What the rule book's entry_at reads during a (d) replay: the leaf hash and
- * body kind of every entry applied so far. */
-typedef struct {
-    gs_hash *leaf;
-    gs_body_kind *kind;
-    uint64_t applied;
-} replay_ctx;
-
-static int replay_entry_at(void *ctx, uint64_t index, gs_hash *leaf_hash, gs_body_kind *kind,
-                           gs_error *err)
-{
-    const replay_ctx *r = ctx;
-    if (index >= r->applied)
-        return gs_error_set(err, GS_ENOTFOUND,
-                            "entry %" PRIu64 " is not among the %" PRIu64 " entries replayed",
-                            index, r->applied);
-    *leaf_hash = r->leaf[index];
-    *kind = r->kind[index];
-    return 0;
-}
-
 /* (d), forged form: one entry proven in the signed tree whose signature
  * does not verify. */
 static int verify_forged_entry(const gs_evidence *ev, const signed_cp *b, gs_error *err)
@@ -319,18 +299,17 @@ static int verify_forged_entry(const gs_evidence *ev, const signed_cp *b, gs_err
 }
 
 /* (d), history form: entries [0, e) reach checkpoint b's root; the rule book
- * accepts [0, e-1) and refuses entry e-1. */
-static int verify_history(const gs_evidence *ev, const signed_cp *b, uint32_t feedback_per_day,
-                          gs_error *err)
+ * accepts [0, e-1) and refuses entry e-1. The entries go through the same
+ * ingestion pipeline as the node's submissions and the hub's sync, in one
+ * push, so every reference among them is seen. */
+static int verify_history(const gs_evidence *ev, const signed_cp *b, gs_error *err)
 {
     int rc;
     uint64_t e = ev->n_entries;
-    gs_merkle_frontier f;
     gs_hash root;
-    replay_ctx rctx = {0};
-    gs_rules_state *rs = NULL;
-    gs_statement st;
-    memset(&st, 0, sizeof st);
+    gs_ingest *in = NULL;
+    gs_bytes *entries = NULL;
+    gs_ingest_verdict *v = NULL;
     if (e == 0)
         return gs_error_set(err, GS_EINVAL, "rule-violation evidence carries no entry");
     if (e > b->cp.size)
@@ -338,19 +317,19 @@ static int verify_history(const gs_evidence *ev, const signed_cp *b, uint32_t fe
                             "rule-violation evidence carries %" PRIu64
                             " entries, more than checkpoint b's size %" PRIu64,
                             e, b->cp.size);
-    /* Anchor the entries to the signed root first. */
-    gs_merkle_frontier_init(&f);
-    rctx.leaf = calloc((size_t)e, sizeof *rctx.leaf);
-    rctx.kind = calloc((size_t)e, sizeof *rctx.kind);
-    if (rctx.leaf == NULL || rctx.kind == NULL) {
+    gs_ingest_config cfg = {0};
+    if ((entries = calloc((size_t)e, sizeof *entries)) == NULL ||
+        (v = calloc((size_t)e, sizeof *v)) == NULL) {
         rc = gs_error_set(err, GS_ENOMEM, "out of memory replaying %" PRIu64 " entries", e);
         goto out;
     }
-    for (uint64_t i = 0; i < e; i++) {
-        gs_merkle_leaf_hash(gs_bytes_of(ev->entries[i].p, ev->entries[i].n), &rctx.leaf[i]);
-        gs_merkle_frontier_append(&f, &rctx.leaf[i], NULL, NULL);
-    }
-    gs_merkle_frontier_root(&f, &root);
+    for (uint64_t i = 0; i < e; i++)
+        entries[i] = gs_bytes_of(ev->entries[i].p, ev->entries[i].n);
+    if ((rc = gs_ingest_new(&in, ev->origin, &cfg, err)) != 0 ||
+        (rc = gs_ingest_push(in, GS_INGEST_HISTORY, entries, (size_t)e, 0, v, err)) != 0)
+        goto out;
+    /* Anchor the entries to the signed root first. */
+    gs_ingest_root(in, &root);
     if (e == b->cp.size) {
         if (ev->n_consistency_proof != 0) {
             rc = gs_error_set(err, GS_EINVAL,
@@ -384,60 +363,37 @@ static int verify_history(const gs_evidence *ev, const signed_cp *b, uint32_t fe
             goto out;
         }
     }
-    /* Replay through the one rule book, as the hub and the auditor do. */
-    if ((rc = gs_rules_state_new(&rs, ev->origin, err)) != 0)
-        goto out;
-    gs_rules_params p = {0};
-    p.replay = true;
-    p.feedback_per_day = feedback_per_day;
-    p.entry_at = replay_entry_at;
-    p.entry_ctx = &rctx;
+    /* The verdicts of the one rule book, as the node, the hub and the
+     * auditor reach them. */
     for (uint64_t i = 0; i < e; i++) {
-        gs_error why = {0};
-        gs_rule_verdict v = {0};
-        int last = i + 1 == e;
-        gs_statement_clear(&st);
-        rc = gs_wire_open_entry(gs_bytes_of(ev->entries[i].p, ev->entries[i].n), &st, &why);
-        if (rc == GS_ENOMEM) {
-            rc = gs_error_set(err, GS_ENOMEM, "out of memory opening entry %" PRIu64, i);
-            goto out;
-        }
-        if (rc != 0) {
-            if (last) {
-                rc = 0; /* the log accepted what nobody signed */
-                goto out;
-            }
-            rc = gs_error_set(err, GS_EVERIFY,
-                              "entry %" PRIu64 " is already refused (%s); the evidence must end at "
-                              "the first offending entry, not at %" PRIu64,
-                              i, why.msg, e - 1);
-            goto out;
-        }
-        rctx.kind[i] = st.kind;
-        rc = gs_rules_apply(rs, &st, &rctx.leaf[i], i, &p, &v);
-        if (rc == 0) {
-            rctx.applied = i + 1;
+        bool last = i + 1 == e;
+        if (v[i].accepted)
             continue;
-        }
-        switch (v.reason) {
+        switch (v[i].reason) {
         case GS_RULE_BAD_ARGUMENT:
         case GS_RULE_OUT_OF_ORDER:
         case GS_RULE_ENTRY_UNAVAILABLE:
         case GS_RULE_NO_MEMORY:
             /* The replay failed; the rule book did not judge the entry. */
-            rc = gs_error_set(err, rc == GS_ENOMEM ? GS_ENOMEM : GS_EINVAL,
-                              "replaying entry %" PRIu64 " failed: %s", i, v.message);
+            rc = gs_error_set(err, v[i].reason == GS_RULE_NO_MEMORY ? GS_ENOMEM : GS_EINVAL,
+                              "replaying entry %" PRIu64 " failed: %s", i, v[i].message);
             goto out;
         default: break;
         }
         if (last) {
-            rc = 0;
+            rc = 0; /* the log accepted what the rule book refuses */
             goto out;
         }
-        rc = gs_error_set(err, GS_EVERIFY,
-                          "entry %" PRIu64 " is already refused by the rule book [%s]: %s; the "
-                          "evidence must end at the first offending entry, not at %" PRIu64,
-                          i, gs_rules_reason_name(v.reason), v.message, e - 1);
+        if (!v[i].opened)
+            rc = gs_error_set(err, GS_EVERIFY,
+                              "entry %" PRIu64 " is already refused (%s); the evidence must end "
+                              "at the first offending entry, not at %" PRIu64,
+                              i, v[i].message, e - 1);
+        else
+            rc = gs_error_set(err, GS_EVERIFY,
+                              "entry %" PRIu64 " is already refused by the rule book [%s]: %s; "
+                              "the evidence must end at the first offending entry, not at %" PRIu64,
+                              i, gs_rules_reason_name(v[i].reason), v[i].message, e - 1);
         goto out;
     }
     rc = gs_error_set(err, GS_EVERIFY,
@@ -445,16 +401,14 @@ static int verify_history(const gs_evidence *ev, const signed_cp *b, uint32_t fe
                       " entries, the last included: no rule is broken",
                       e);
 out:
-    gs_statement_clear(&st);
-    gs_rules_state_free(&rs);
-    free(rctx.leaf);
-    free(rctx.kind);
+    gs_ingest_free(&in);
+    free(entries);
+    free(v);
     return rc;
 }
 
 /* (d): an entry inside the signed log that breaks the rule book. */
-static int verify_rule_violation(const gs_evidence *ev, const gs_vkey *log_key,
-                                 uint32_t feedback_per_day, gs_error *err)
+static int verify_rule_violation(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
 {
     signed_cp b;
     int rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", log_key, ev->origin, &b, err);
@@ -467,7 +421,7 @@ static int verify_rule_violation(const gs_evidence *ev, const gs_vkey *log_key,
      * inclusion proof. Entry 0 of a one-entry tree needs neither proof: both
      * forms then coincide (its leaf hash is the root). */
     if (ev->first_index == 0 && ev->n_inclusion_proof == 0)
-        rc = verify_history(ev, &b, feedback_per_day, err);
+        rc = verify_history(ev, &b, err);
     else
         rc = verify_forged_entry(ev, &b, err);
 out:
@@ -475,8 +429,7 @@ out:
     return rc;
 }
 
-int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, uint32_t feedback_per_day,
-                       gs_error *err)
+int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
 {
     int rc;
     gs_vkey named;
@@ -508,8 +461,7 @@ int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, uint32_t f
     case GS_EVIDENCE_SPLIT_VIEW: return verify_split_view(ev, log_key, err);
     case GS_EVIDENCE_ROLLBACK: return verify_rollback(ev, log_key, err);
     case GS_EVIDENCE_BAD_ENTRIES: return verify_bad_entries(ev, log_key, err);
-    case GS_EVIDENCE_RULE_VIOLATION:
-        return verify_rule_violation(ev, log_key, feedback_per_day, err);
+    case GS_EVIDENCE_RULE_VIOLATION: return verify_rule_violation(ev, log_key, err);
     }
     return gs_error_set(err, GS_EINVAL, "unknown evidence kind %d", (int)ev->kind);
 }

@@ -65,10 +65,9 @@
 /* Returns 0 when ev proves what its kind claims against the log whose
  * trusted key is log_key (its name must be ev->origin, and ev->log_key must
  * name the same key). Otherwise GS_EVERIFY (or GS_EINVAL for a malformed
- * evidence) with a sentence saying which check failed. feedback_per_day is
- * the rule-book parameter for kind (d) replays (0: the default). */
-int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, uint32_t feedback_per_day,
-                       gs_error *err);
+ * evidence) with a sentence saying which check failed. Kind (d) replays the
+ * entries with the rule parameters the log itself declares (rules.h). */
+int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err) GS_MUST_USE;
 
 /* A one-line description for people: "split view: two checkpoints of size 12
  * with different roots", "rollback from 40 to 31", … out is NUL-terminated. */

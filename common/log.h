@@ -39,7 +39,8 @@ typedef struct gs_log gs_log;
  * refused while the store has a transaction open). Rebuilds the frontier
  * from the stored hashes and checks it against the stored root. Caller owns
  * the result. */
-int gs_log_open(gs_log **out, gs_store *store, const char *origin, bool create, gs_error *err);
+int gs_log_open(gs_log **out, gs_store *store, const char *origin, bool create,
+                gs_error *err) GS_MUST_USE;
 /* Closes *lp and sets it to NULL; safe on NULL. Entries it staged in an open
  * transaction stay staged (the store decides their fate). */
 void gs_log_close(gs_log **lp);

@@ -20,6 +20,7 @@
  */
 #include "merkle.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <string.h>
 
@@ -111,6 +112,8 @@ void gs_merkle_frontier_append(gs_merkle_frontier *f, const gs_hash *leaf, gs_me
     }
     f->h[f->n++] = cur;
     f->size = i + 1;
+    /* The frontier holds one subtree per bit set in its size. */
+    assert(f->n == (unsigned)__builtin_popcountll(f->size));
 }
 
 /* RFC 6962 §2.1: the right edge folds right to left — the smallest subtree is

@@ -76,12 +76,13 @@ int gs_merkle_prove_consistency(uint64_t old_size, uint64_t new_size, gs_merkle_
 /* RFC 9162 §2.1.3.2. Returns 0 when the proof shows leaf at index in the
  * tree of size with the given root; GS_EVERIFY (with the reason) otherwise. */
 int gs_merkle_verify_inclusion(const gs_hash *leaf, uint64_t index, uint64_t size,
-                               const gs_hash *proof, size_t n, const gs_hash *root, gs_error *err);
+                               const gs_hash *proof, size_t n, const gs_hash *root,
+                               gs_error *err) GS_MUST_USE;
 /* RFC 9162 §2.1.4.2. old_size == new_size needs an empty proof and equal
  * roots; old_size == 0 is refused (nothing to prove). */
 int gs_merkle_verify_consistency(uint64_t old_size, uint64_t new_size, const gs_hash *old_root,
                                  const gs_hash *new_root, const gs_hash *proof, size_t n,
-                                 gs_error *err);
+                                 gs_error *err) GS_MUST_USE;
 /* RFC 9162 §2.1.4.2 run without the roots to compare against: returns the
  * old and new roots the proof reconstructs (0 < old_size < new_size), so a
  * caller can check one of them against a signed root and compare the other

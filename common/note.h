@@ -94,7 +94,7 @@ typedef struct {
  * naming the keys looked for. results (nkeys entries) and nverified may be
  * NULL; they are filled whenever the note is accepted. */
 int gs_note_verify(const gs_note *n, const gs_vkey *keys, size_t nkeys, gs_note_result *results,
-                   size_t *nverified, gs_error *err);
+                   size_t *nverified, gs_error *err) GS_MUST_USE;
 
 /* Signs text (which must end in '\n') with an alg 0x01 key named key_name
  * and returns the whole note: text, "\n", one signature line. *out is
@@ -116,7 +116,8 @@ typedef struct {
  * zero, fits in 64 bits), a root that is not base64 of 32 bytes, an empty
  * extension line, and a body not ending in '\n'. On success *out owns memory;
  * on failure *out is left empty. */
-int gs_checkpoint_parse(const char *text, size_t len, gs_checkpoint *out, gs_error *err);
+int gs_checkpoint_parse(const char *text, size_t len, gs_checkpoint *out,
+                        gs_error *err) GS_MUST_USE;
 void gs_checkpoint_clear(gs_checkpoint *cp);
 
 /* "<origin>\n<size>\n<base64 root>\n", malloc'd and NUL-terminated. */
@@ -134,7 +135,8 @@ int gs_cosignature_sign(const char *text, size_t text_len, const char *name, con
 /* Finds the cosignature by vk (alg 0x04) in n and verifies it; returns its
  * timestamp. GS_ENOTFOUND when n carries no line from vk, GS_EVERIFY when
  * it does not verify. */
-int gs_cosignature_verify(const gs_note *n, const gs_vkey *vk, int64_t *timestamp, gs_error *err);
+int gs_cosignature_verify(const gs_note *n, const gs_vkey *vk, int64_t *timestamp,
+                          gs_error *err) GS_MUST_USE;
 /* The timestamp a cosignature/v1 line claims, WITHOUT verifying it (for
  * display and for choosing which line to verify). GS_EINVAL when the
  * signature is not 8-byte timestamp || 64-byte signature after the key ID,

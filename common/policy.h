@@ -97,6 +97,6 @@ void gs_policy_result_clear(gs_policy_result *r);
  * missing), GS_EINVAL when the note does not parse. res (may be NULL) is
  * filled as far as the check got; clear it with gs_policy_result_clear. */
 int gs_policy_verify_checkpoint(const gs_policy *p, const char *note, size_t len,
-                                gs_policy_result *res, gs_error *err);
+                                gs_policy_result *res, gs_error *err) GS_MUST_USE;
 
 #endif

@@ -76,9 +76,11 @@ struct gs_rules_state {
     char *origin;
     uint8_t hash_key[crypto_shorthash_KEYBYTES];
     uint64_t size;
-    gs_tier tier;    /* 0 before the Charter */
-    int32_t log_key; /* key record, NONE before the Charter */
-    int32_t head;    /* tenure of the head in office, NONE */
+    gs_tier tier;              /* 0 before the Charter */
+    gs_rule_parameters params; /* in force, every field set (rule 18) */
+    uint64_t params_index;     /* the entry that last set them */
+    int32_t log_key;           /* key record, NONE before the Charter */
+    int32_t head;              /* tenure of the head in office, NONE */
     key_rec *keys;
     size_t n_keys, cap_keys;
     table key_index;
@@ -128,6 +130,8 @@ const char *gs_rules_reason_name(gs_rule_reason r)
     case GS_RULE_RATE_LIMITED: return "rate-limited";
     case GS_RULE_ENTRY_UNAVAILABLE: return "entry-unavailable";
     case GS_RULE_NO_MEMORY: return "no-memory";
+    case GS_RULE_BAD_SIGNATURE: return "bad-signature";
+    case GS_RULE_BAD_PARAMETER: return "bad-parameter";
     }
     return "unknown";
 }
@@ -153,7 +157,8 @@ static int reason_code(gs_rule_reason r)
     case GS_RULE_TARGET_NOT_MEMBER:
     case GS_RULE_NO_SUCH_COMMITMENT:
     case GS_RULE_REFERENCE_NOT_FOUND: return GS_ENOTFOUND;
-    case GS_RULE_REFERENCE_MISMATCH: return GS_EVERIFY;
+    case GS_RULE_REFERENCE_MISMATCH:
+    case GS_RULE_BAD_SIGNATURE: return GS_EVERIFY;
     case GS_RULE_RATE_LIMITED: return GS_ETOOBIG;
     case GS_RULE_ENTRY_UNAVAILABLE: return GS_EIO;
     case GS_RULE_NO_MEMORY: return GS_ENOMEM;
@@ -344,6 +349,7 @@ int gs_rules_state_new(gs_rules_state **out, const char *origin, gs_error *err)
     randombytes_buf(s->hash_key, sizeof s->hash_key);
     s->log_key = NONE;
     s->head = NONE;
+    s->params.feedback_per_day = GS_RULES_FEEDBACK_PER_DAY;
     *out = s;
     return 0;
 }
@@ -532,6 +538,7 @@ static const char *body_word(gs_body_kind k)
     case GS_BODY_RESPONSE: return "response";
     case GS_BODY_OBSERVATION: return "observation";
     case GS_BODY_EVIDENCE: return "evidence";
+    case GS_BODY_PARAMETER_CHANGE: return "parameter change";
     }
     return "statement of an unknown kind";
 }
@@ -567,7 +574,7 @@ static gs_tier origin_tier(const char *origin)
 /* Rule 0. */
 static int check_shape(const gs_statement *st, gs_rule_verdict *v)
 {
-    if (st->kind < GS_BODY_CHARTER || st->kind > GS_BODY_EVIDENCE)
+    if (st->kind < GS_BODY_CHARTER || st->kind > GS_BODY_PARAMETER_CHANGE)
         return deny(v, GS_RULE_MALFORMED, "the statement carries no known body (kind %d)",
                     (int)st->kind);
     if (str_missing(st->origin) || str_longer(st->origin, GS_MAX_ORIGIN))
@@ -635,9 +642,35 @@ static int check_shape(const gs_statement *st, gs_rule_verdict *v)
         if (str_missing(st->u.observation.origin))
             return deny(v, GS_RULE_MALFORMED, "an observation needs the origin it observed");
         break;
+    case GS_BODY_PARAMETER_CHANGE:
+        if (!gs_rule_parameters_set(&st->u.parameter_change.parameters))
+            return deny(v, GS_RULE_MALFORMED, "a parameter change needs a parameter to change");
+        break;
     default: break;
     }
     return 0;
+}
+
+/* Rules 2 and 18: every value a Charter or a ParameterChange names is in
+ * range; 0 names no value. */
+static int check_parameters(const check_ctx *c, const gs_rule_parameters *p, const char *what)
+{
+    if (p->feedback_per_day > GS_RULES_FEEDBACK_MAX)
+        return deny(c->v, GS_RULE_BAD_PARAMETER,
+                    "%s sets feedback_per_day to %u; it must be 1 to %d (feedback statements per "
+                    "key per 24 hours)",
+                    what, p->feedback_per_day, GS_RULES_FEEDBACK_MAX);
+    return 0;
+}
+
+/* Rule 18. */
+static int check_parameter_change(const check_ctx *c)
+{
+    if (!c->is_log_key)
+        return deny(c->v, GS_RULE_ROLE_FORBIDS,
+                    "only the log key of %s may change its rule parameters; signer %s is not it",
+                    c->s->origin, kx(&c->st->signer).s);
+    return check_parameters(c, &c->st->u.parameter_change.parameters, "the parameter change");
 }
 
 /* Rule 2: the Charter's contents. */
@@ -655,7 +688,7 @@ static int check_charter(const check_ctx *c)
         if (st->u.charter.has_parent_key)
             return deny(c->v, GS_RULE_CHARTER_PARENT,
                         "the charter gives a parent log key but no parent origin");
-        return 0;
+        return check_parameters(c, &st->u.charter.parameters, "the charter");
     }
     gs_tier tier = st->u.charter.tier;
     if (tier == GS_TIER_CENTRAL || tier == GS_TIER_HUB)
@@ -673,7 +706,7 @@ static int check_charter(const check_ctx *c)
     if (!st->u.charter.has_parent_key)
         return deny(c->v, GS_RULE_CHARTER_PARENT,
                     "the charter names parent %.140s but not the parent's log key", po);
-    return 0;
+    return check_parameters(c, &st->u.charter.parameters, "the charter");
 }
 
 /* Rule 7: the signer's standing for an act of office. On success *t is the
@@ -979,9 +1012,12 @@ static uint32_t feedback_in_window(const key_rec *k, int64_t at)
     return n;
 }
 
-static uint32_t feedback_limit(const gs_rules_params *p)
+/* Rule 18: how a ParameterChange (or the Charter) overlays the values in
+ * force. */
+static void parameters_overlay(gs_rule_parameters *in_force, const gs_rule_parameters *named)
 {
-    return p->feedback_per_day ? p->feedback_per_day : GS_RULES_FEEDBACK_PER_DAY;
+    if (named->feedback_per_day != 0)
+        in_force->feedback_per_day = named->feedback_per_day;
 }
 
 static int check_body(const check_ctx *c)
@@ -1016,11 +1052,11 @@ static int check_body(const check_ctx *c)
                         kx(&st->signer).s);
         if (c->signer != NONE) {
             uint32_t n = feedback_in_window(&s->keys[c->signer], st->issued_at);
-            if (n >= feedback_limit(c->p))
+            if (n >= s->params.feedback_per_day)
                 return deny(c->v, GS_RULE_RATE_LIMITED,
                             "key %s already gave %u feedback statements in the 24 hours before "
                             "this one; the limit is %u a day, so try again later",
-                            kx(&st->signer).s, n, feedback_limit(c->p));
+                            kx(&st->signer).s, n, s->params.feedback_per_day);
         }
         if (st->u.feedback.has_about)
             return check_ref(c, &st->u.feedback.about, "feedback.about", 0, NULL);
@@ -1043,6 +1079,7 @@ static int check_body(const check_ctx *c)
                         st->kind == GS_BODY_OBSERVATION ? "observations" : "evidence", s->origin,
                         kx(&st->signer).s);
         return 0;
+    case GS_BODY_PARAMETER_CHANGE: return check_parameter_change(c);
     default: break;
     }
     return deny(c->v, GS_RULE_MALFORMED, "the statement carries no known body");
@@ -1058,11 +1095,8 @@ int gs_rules_check(const gs_rules_state *s, const gs_statement *st, const gs_has
     if (s == NULL || st == NULL || p == NULL)
         return deny(v, GS_RULE_BAD_ARGUMENT,
                     "gs_rules_check needs a state, a statement and parameters");
-    if (p->feedback_per_day > GS_RULES_FEEDBACK_MAX || p->max_skew < 0)
-        return deny(v, GS_RULE_BAD_ARGUMENT,
-                    "rule parameters out of range: feedback_per_day must be at most %d and "
-                    "max_skew not negative",
-                    GS_RULES_FEEDBACK_MAX);
+    if (p->max_skew < 0)
+        return deny(v, GS_RULE_BAD_ARGUMENT, "gs_rules_params.max_skew must not be negative");
 
     int rc = check_shape(st, v);
     if (rc != 0)
@@ -1253,6 +1287,12 @@ int gs_rules_apply(gs_rules_state *s, const gs_statement *st, const gs_hash *lea
     case GS_BODY_CHARTER:
         s->log_key = signer;
         s->tier = st->u.charter.tier;
+        parameters_overlay(&s->params, &st->u.charter.parameters);
+        s->params_index = index;
+        break;
+    case GS_BODY_PARAMETER_CHANGE:
+        parameters_overlay(&s->params, &st->u.parameter_change.parameters);
+        s->params_index = index;
         break;
     case GS_BODY_APPOINTMENT: {
         int32_t pk = key_find(s, &st->u.appointment.person);
@@ -1361,6 +1401,15 @@ int gs_rules_log_key(const gs_rules_state *s, gs_pubkey *out)
 gs_tier gs_rules_tier(const gs_rules_state *s)
 {
     return s != NULL ? s->tier : 0;
+}
+
+void gs_rules_parameters(const gs_rules_state *s, gs_rule_parameters *out, uint64_t *since_index)
+{
+    static const gs_rule_parameters defaults = {.feedback_per_day = GS_RULES_FEEDBACK_PER_DAY};
+    if (out != NULL)
+        *out = s != NULL ? s->params : defaults;
+    if (since_index != NULL)
+        *since_index = s != NULL ? s->params_index : 0;
 }
 
 void gs_rules_signer_state(const gs_rules_state *s, const gs_pubkey *key, uint64_t *next_seq,

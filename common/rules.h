@@ -5,6 +5,13 @@
  * the auditor while it replays; none of them re-implements a rule, so they
  * cannot disagree. Time comes in as a parameter, so tests never sleep.
  *
+ * Every limit a rule uses is read from the log itself (DESIGN §2.8): the
+ * Charter declares the rule parameters (gs_rule_parameters, defaults where it
+ * names none) and a ParameterChange of the log key changes them for every
+ * statement after it (rule 18). The state holds the parameters in force; no
+ * caller can pass another value, so no daemon's configuration can make two
+ * verifiers disagree.
+ *
  * A gs_rules_state describes one log (one origin). It holds what the log has
  * established so far and nothing per entry: the roster (every tenure — who
  * held which role, with which key, from when to when and how it ended), every
@@ -27,7 +34,8 @@
  * 0. Shape. The statement names a known body and carries its required
  *    fields: an origin, a charter's unit, tier and display name, an
  *    appointee's name and a known role, a commitment id and a known
- *    direction, a known severity, an observation's origin.  [malformed]
+ *    direction, a known severity, an observation's origin, a parameter
+ *    change's value (at least one).                          [malformed]
  *
  * 1. Address. The statement's origin is exactly the log's origin, so a
  *    statement signed for one log can never be replayed into another.
@@ -40,11 +48,13 @@
  *    hub [charter-mismatch]. A parent, when named, is a valid origin of a
  *    strictly higher node tier (commune < province < central) and comes with
  *    the parent's log key; a central or hub log names no parent, and a parent
- *    key never comes without a parent origin [charter-parent].
+ *    key never comes without a parent origin [charter-parent]. The rule
+ *    parameters it names are in range, as in rule 18 [bad-parameter]; those
+ *    it does not name take their defaults (GS_RULES_FEEDBACK_PER_DAY).
  *
  * 3. Log kind. A hub log holds only its Charter, Observations, Evidence and
- *    the hub key's own KeyRotations; a node log holds no Observation or
- *    Evidence.                                            [wrong-log-kind]
+ *    the hub key's own KeyRotations (so no ParameterChange); a node log holds
+ *    no Observation or Evidence.                          [wrong-log-kind]
  *
  * 4. Retired keys. A key that was rotated away signs nothing ever again, is
  *    never appointed, dismissed or rotated to again.        [key-rotated]
@@ -63,8 +73,8 @@
  *    [dismissed] except Feedback, as any citizen may; a key that never held
  *    office is [not-member]. The log key is the unit's machine key, not a
  *    person: it signs the Charter, Appointments, Dismissals, its own
- *    KeyRotations and, in hub logs, Observations and Evidence — nothing else
- *    [role-forbids].
+ *    KeyRotations, ParameterChanges and, in hub logs, Observations and
+ *    Evidence — nothing else [role-forbids].
  *
  * 8. Appointment. A head is appointed by the log key only; other roles by
  *    the log key or the head in office [role-forbids]. The appointee is a
@@ -111,10 +121,11 @@
  *
  * 15. Feedback. Any key that is not retired and is not the log key
  *    [role-forbids] — citizens need no appointment. At most
- *    feedback_per_day Feedback statements per key whose issued_at falls in
- *    the 24 hours before this one's issued_at (or after it), counted from
- *    the state, so a replay reaches the same verdict [rate-limited]. An
- *    `about` reference into this log is checked as in rule 12.
+ *    feedback_per_day (the parameter in force, rule 18) Feedback statements
+ *    per key whose issued_at falls in the 24 hours before this one's
+ *    issued_at (or after it), counted from the state, so a replay reaches
+ *    the same verdict [rate-limited]. An `about` reference into this log is
+ *    checked as in rule 12.
  *
  * 16. Response. Signed by an active member (rule 7). `to` points into this
  *    log [reference-other-log], to an existing entry with a matching leaf
@@ -123,10 +134,21 @@
  * 17. Observation and Evidence. Only in hub logs (rule 3), signed only by
  *    the hub's log key, as is a KeyRotation in a hub log [role-forbids].
  *
- * Caller errors have their own reasons: a NULL argument or a parameter out of
- * range [bad-argument], gs_rules_apply at an index other than the number of
- * statements held [out-of-order], an entry_at callback that is missing or
- * fails [entry-unavailable], memory exhausted in apply [no-memory].
+ * 18. ParameterChange. Node logs only (rule 3), signed by the log key only
+ *    [role-forbids]. Every value it names is in range — feedback_per_day
+ *    1..GS_RULES_FEEDBACK_MAX [bad-parameter]. The values it names replace
+ *    those in force for every statement after it (its own index is judged
+ *    before it takes effect); the values it does not name stay. Counts such
+ *    as rule 15's window include the statements before the change: lowering
+ *    a limit binds at once, raising it frees at once.
+ *
+ * Caller errors have their own reasons: a NULL argument or a caller
+ * parameter out of range [bad-argument], gs_rules_apply at an index other
+ * than the number of statements held [out-of-order], an entry_at callback
+ * that is missing or fails [entry-unavailable], memory exhausted in apply
+ * [no-memory]. [bad-signature] and [malformed] for bytes that do not decode
+ * are verdicts of the ingestion pipeline (common/ingest.h) that feeds the rule
+ * book: this module never sees signatures and never returns bad-signature.
  * ======================================================================
  */
 #ifndef GS_RULES_H
@@ -174,6 +196,8 @@ typedef enum {
     GS_RULE_RATE_LIMITED,
     GS_RULE_ENTRY_UNAVAILABLE,
     GS_RULE_NO_MEMORY,
+    GS_RULE_BAD_SIGNATURE, /* not returned here: see the end of the rule book */
+    GS_RULE_BAD_PARAMETER,
 } gs_rule_reason;
 
 /* A stable short name: "replayed-seq", "not-owner", …; "unknown" otherwise. */
@@ -198,16 +222,16 @@ typedef struct {
 typedef int (*gs_rules_entry_fn)(void *ctx, uint64_t index, gs_hash *leaf_hash, gs_body_kind *kind,
                                  gs_error *err);
 
-#define GS_RULES_FEEDBACK_PER_DAY 10 /* default limit (rule 15) */
+#define GS_RULES_FEEDBACK_PER_DAY 10 /* rule 15's limit when the Charter names none */
 #define GS_RULES_FEEDBACK_MAX 32     /* the largest limit a state can count */
 
+/* What the caller brings to a verdict: the clock and a way to read entries.
+ * Nothing here may change what is valid in a replay (rule parameters live in
+ * the log, rule 18). */
 typedef struct {
     int64_t now;      /* unix seconds */
     int64_t max_skew; /* seconds; 0: issued_at is not checked */
     bool replay;      /* hub/auditor replaying history: skew is not checked */
-    /* Rule 15's limit; 0 means GS_RULES_FEEDBACK_PER_DAY. Everyone judging
-     * one log must use the same value, or they will disagree. */
-    uint32_t feedback_per_day;
     /* Needed only for statements that reference an entry of this log
      * (Finding, Feedback with about, Response, Commitment parents are read
      * from the state). NULL: such statements are refused. */
@@ -230,11 +254,11 @@ void gs_rules_state_free(gs_rules_state **sp);
  * (may be NULL here; apply needs it). Returns 0, or the negative code also
  * put in v->code. */
 int gs_rules_check(const gs_rules_state *s, const gs_statement *st, const gs_hash *leaf_hash,
-                   const gs_rules_params *p, gs_rule_verdict *v);
+                   const gs_rules_params *p, gs_rule_verdict *v) GS_MUST_USE;
 /* gs_rules_check, then records the statement as entry `index`, which must be
  * the number of statements held. On any refusal s is unchanged. */
 int gs_rules_apply(gs_rules_state *s, const gs_statement *st, const gs_hash *leaf_hash,
-                   uint64_t index, const gs_rules_params *p, gs_rule_verdict *v);
+                   uint64_t index, const gs_rules_params *p, gs_rule_verdict *v) GS_MUST_USE;
 
 /* ------------------------------------------------------------- queries
  * Strings returned are borrowed from the state: valid until the next
@@ -246,6 +270,11 @@ uint64_t gs_rules_size(const gs_rules_state *s); /* statements applied */
 int gs_rules_log_key(const gs_rules_state *s, gs_pubkey *out);
 /* The Charter's tier; 0 before the Charter. */
 gs_tier gs_rules_tier(const gs_rules_state *s);
+/* The rule parameters in force for the next statement, every field at its
+ * effective value (defaults before the Charter). *since_index (may be NULL)
+ * is the entry that last set them: 0 for the Charter, else the latest
+ * ParameterChange. */
+void gs_rules_parameters(const gs_rules_state *s, gs_rule_parameters *out, uint64_t *since_index);
 
 /* For GetSignerState: the seq the key's next statement must at least carry
  * (1 for an unknown key), and whether the key may sign acts of office now

@@ -52,7 +52,7 @@ typedef struct gs_store gs_store;
 /* Opens the store at path, creating it (and its schema) when the file does
  * not exist, migrating an older schema, and checking every log's stored tree
  * state against its last entries (see above). Caller owns the result. */
-int gs_store_open(gs_store **out, const char *path, gs_error *err);
+int gs_store_open(gs_store **out, const char *path, gs_error *err) GS_MUST_USE;
 /* Closes *sp (rolling back an open transaction) and sets it to NULL; safe on
  * NULL. */
 void gs_store_close(gs_store **sp);

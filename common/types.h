@@ -8,6 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* On every function whose result decides trust (a verify, an open, the rule
+ * book's apply): the compiler refuses a caller that ignores the verdict
+ * (STYLE §13). */
+#define GS_MUST_USE __attribute__((warn_unused_result))
+
 typedef struct {
     uint8_t b[32];
 } gs_hash; /* SHA-256 */

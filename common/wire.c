@@ -34,8 +34,9 @@ static const char *const role_names[] = {NULL, "head", "deputy", "officer", "ins
 static const char *const direction_names[] = {NULL, "at-least", "at-most"};
 static const char *const severity_names[] = {NULL, "low", "medium", "high"};
 static const char *const body_names[] = {
-    "none",     "charter", "appointment", "resignation", "dismissal", "key-rotation", "commitment",
-    "progress", "outcome", "finding",     "feedback",    "response",  "observation",  "evidence"};
+    "none",         "charter",    "appointment", "resignation", "dismissal",
+    "key-rotation", "commitment", "progress",    "outcome",     "finding",
+    "feedback",     "response",   "observation", "evidence",    "parameter-change"};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -183,6 +184,32 @@ int gs_fixed_parse(const char *s, int64_t *out, gs_error *err)
     else
         *out = (int64_t)mag;
     return 0;
+}
+
+/* The proleptic Gregorian date of a day count since 1970-01-01, counted in
+ * 400-year eras of 146097 days. */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+void gs_time_format(int64_t t, char *out, size_t cap)
+{
+    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    int64_t rem = t - days * 86400;
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    snprintf(out, cap, "%04lld-%02u-%02uT%02u:%02u:%02uZ", (long long)y, m, d,
+             (unsigned)(rem / 3600), (unsigned)(rem / 60 % 60), (unsigned)(rem % 60));
 }
 
 void gs_fixed_format(int64_t v, char *out, size_t cap)
@@ -633,6 +660,28 @@ static int optional_hash(const ProtobufCBinaryData *b, bool *has, gs_hash *out, 
     return 0;
 }
 
+bool gs_rule_parameters_set(const gs_rule_parameters *p)
+{
+    return p != NULL && p->feedback_per_day != 0;
+}
+
+/* Copies the values as they are: ranges are the rule book's (rules 2, 18). */
+static int parameters_from_pb(const Giamsat__V1__RuleParameters *r, gs_rule_parameters *out,
+                              const char *field, gs_error *err)
+{
+    out->feedback_per_day = r->feedback_per_day;
+    if (!gs_rule_parameters_set(out))
+        return gs_error_set(err, GS_EINVAL,
+                            "%s: names no parameter (leave the message out instead)", field);
+    return 0;
+}
+
+static void parameters_to_pb(const gs_rule_parameters *p, Giamsat__V1__RuleParameters *pb)
+{
+    giamsat__v1__rule_parameters__init(pb);
+    pb->feedback_per_day = p->feedback_per_day;
+}
+
 static int charter_from_pb(const Giamsat__V1__Charter *c, gs_statement *st, gs_error *err)
 {
     int rc;
@@ -649,6 +698,9 @@ static int charter_from_pb(const Giamsat__V1__Charter *c, gs_statement *st, gs_e
                         "statement.charter.unit", err)) < 0 ||
         (rc = take_text(&st->u.charter.display_name, c->display_name, GS_MAX_NAME, TEXT_NAME, true,
                         "statement.charter.display_name", err)) < 0)
+        return rc;
+    if (c->parameters != NULL && (rc = parameters_from_pb(c->parameters, &st->u.charter.parameters,
+                                                          "statement.charter.parameters", err)) < 0)
         return rc;
     if (c->parent_origin[0] == '\0') {
         if (c->parent_log_key.len != 0)
@@ -858,6 +910,13 @@ static int body_from_pb(const Giamsat__V1__Statement *m, gs_statement *st, gs_er
     case GIAMSAT__V1__STATEMENT__BODY_EVIDENCE:
         st->kind = GS_BODY_EVIDENCE;
         return evidence_from_pb(m->evidence, &st->u.evidence, err);
+    case GIAMSAT__V1__STATEMENT__BODY_PARAMETER_CHANGE:
+        st->kind = GS_BODY_PARAMETER_CHANGE;
+        if (m->parameter_change->parameters == NULL)
+            return gs_error_set(err, GS_EINVAL, "statement.parameter_change.parameters: missing");
+        return parameters_from_pb(m->parameter_change->parameters,
+                                  &st->u.parameter_change.parameters,
+                                  "statement.parameter_change.parameters", err);
     default:
         return gs_error_set(err, GS_EINVAL,
                             "statement: has no body (charter, appointment, commitment, …)");
@@ -976,8 +1035,10 @@ typedef struct {
         Giamsat__V1__ResponseBody response;
         Giamsat__V1__Observation observation;
         Giamsat__V1__Evidence evidence;
+        Giamsat__V1__ParameterChange parameter_change;
     } b;
     Giamsat__V1__Reference ref;
+    Giamsat__V1__RuleParameters parameters;
     ProtobufCBinaryData *lists[4];
 } pb_statement;
 
@@ -1015,6 +1076,10 @@ static int statement_to_pb(const gs_statement *s, pb_statement *pb, gs_error *er
         pb->b.charter.parent_origin = str(s->u.charter.parent_origin);
         if (s->u.charter.has_parent_key)
             pb->b.charter.parent_log_key = bin(s->u.charter.parent_key.b, 32);
+        if (gs_rule_parameters_set(&s->u.charter.parameters)) {
+            parameters_to_pb(&s->u.charter.parameters, &pb->parameters);
+            pb->b.charter.parameters = &pb->parameters;
+        }
         m->body_case = GIAMSAT__V1__STATEMENT__BODY_CHARTER;
         m->charter = &pb->b.charter;
         break;
@@ -1165,6 +1230,15 @@ static int statement_to_pb(const gs_statement *s, pb_statement *pb, gs_error *er
         m->evidence = e;
         break;
     }
+    case GS_BODY_PARAMETER_CHANGE:
+        giamsat__v1__parameter_change__init(&pb->b.parameter_change);
+        /* Always present, even naming nothing: the decoder run after
+         * encoding then refuses it with the field's name. */
+        parameters_to_pb(&s->u.parameter_change.parameters, &pb->parameters);
+        pb->b.parameter_change.parameters = &pb->parameters;
+        m->body_case = GIAMSAT__V1__STATEMENT__BODY_PARAMETER_CHANGE;
+        m->parameter_change = &pb->b.parameter_change;
+        break;
     default: return gs_error_set(err, GS_EINVAL, "statement: has no body (kind %d)", (int)s->kind);
     }
     return 0;

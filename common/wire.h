@@ -83,6 +83,7 @@ typedef enum {
     GS_BODY_RESPONSE,
     GS_BODY_OBSERVATION,
     GS_BODY_EVIDENCE,
+    GS_BODY_PARAMETER_CHANGE,
 } gs_body_kind;
 
 /* Names as the CLI and reports spell them: "head", "at-least", "high",
@@ -103,6 +104,10 @@ int gs_severity_parse(const char *s);
 int gs_fixed_parse(const char *s, int64_t *out, gs_error *err);
 void gs_fixed_format(int64_t v, char *out, size_t cap); /* shortest exact form */
 
+/* Unix seconds as RFC 3339 in UTC, "2026-12-31T10:00:00Z", as every report
+ * and command prints times; out holds at least 32 bytes. */
+void gs_time_format(int64_t t, char *out, size_t cap);
+
 /* Origins: giamsat/<commune|province|central>/<unit> or giamsat/hub/<name>. */
 int gs_origin_valid(const char *origin, gs_error *err);
 /* [a-z0-9-]{1,64}; returns 0 or GS_EINVAL. */
@@ -113,6 +118,19 @@ typedef struct {
     uint64_t index;
     gs_hash leaf_hash;
 } gs_ref;
+
+/* The rule book's parameters as a log declares them (RuleParameters on the
+ * wire; DESIGN §2.8). A field 0 names no value: in a Charter the default
+ * applies, in a ParameterChange the value in force stays. The decoder refuses
+ * a RuleParameters that names no value (leave it out instead), so a meaning
+ * has one encoding; ranges are the rule book's to check (rules 2 and 18), so
+ * that every verifier refuses an out-of-range value with the same reason. */
+typedef struct {
+    uint32_t feedback_per_day; /* rule 15 */
+} gs_rule_parameters;
+
+/* True when p names at least one value. */
+bool gs_rule_parameters_set(const gs_rule_parameters *p);
 
 typedef enum {
     GS_EVIDENCE_SPLIT_VIEW = 1,
@@ -154,6 +172,7 @@ typedef struct {
             char *parent_origin; /* NULL when none */
             bool has_parent_key;
             gs_pubkey parent_key;
+            gs_rule_parameters parameters; /* all 0 when the Charter names none */
         } charter;
         struct {
             gs_pubkey person;
@@ -219,6 +238,9 @@ typedef struct {
             int64_t time;
         } observation;
         gs_evidence evidence;
+        struct {
+            gs_rule_parameters parameters; /* names at least one value */
+        } parameter_change;
     } u;
 } gs_statement;
 
@@ -242,7 +264,7 @@ int gs_wire_sign_statement(const gs_statement *st, const gs_keypair *kp, gs_buf 
 /* Decodes an entry, checks its signature over the bytes that arrived, and
  * decodes the statement inside. The one way the node, hub and auditor read
  * an entry. GS_EVERIFY for a bad signature. */
-int gs_wire_open_entry(gs_bytes entry, gs_statement *out, gs_error *err);
+int gs_wire_open_entry(gs_bytes entry, gs_statement *out, gs_error *err) GS_MUST_USE;
 
 /* Receipts. */
 typedef struct {
@@ -256,7 +278,8 @@ void gs_receipt_clear(gs_receipt *r);
 /* Encodes and signs under GS_DOMAIN_RECEIPT: out is a serialized SignedReceipt. */
 int gs_wire_sign_receipt(const gs_receipt *r, const gs_keypair *kp, gs_buf *out, gs_error *err);
 /* Decodes a SignedReceipt and verifies it against the node's key. */
-int gs_wire_open_receipt(gs_bytes in, const gs_pubkey *node_key, gs_receipt *out, gs_error *err);
+int gs_wire_open_receipt(gs_bytes in, const gs_pubkey *node_key, gs_receipt *out,
+                         gs_error *err) GS_MUST_USE;
 
 /* ------------------------------------------------------------ protocol */
 

@@ -176,7 +176,9 @@ wait_ready() {
     done
   done
   local left=("${socks[@]}")
-  for _ in $(seq 150); do
+  # Two minutes at most: a loaded machine starts daemons slowly.
+  local end=$(($(date +%s) + 120))
+  while [ "$(date +%s)" -lt "$end" ]; do
     for pidf in "$dir"/run/*.pid; do
       [ -f "$pidf" ] || continue
       if ! kill -0 "$(cat "$pidf")" 2>/dev/null; then
@@ -195,7 +197,7 @@ wait_ready() {
     left=("${still[@]}")
     sleep 0.2
   done
-  say "not answering after 30 s: ${left[*]}" >&2
+  say "not answering after 120 s: ${left[*]}" >&2
   return 1
 }
 
@@ -238,7 +240,9 @@ down() {
   for pidf in "$dir"/run/*.pid; do
     [ -f "$pidf" ] || continue
     local pid; pid=$(cat "$pidf")
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    # A clean stop within 30 s, or killed.
+    local end=$(($(date +%s) + 30))
+    while kill -0 "$pid" 2>/dev/null && [ "$(date +%s)" -lt "$end" ]; do sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
     rm -f "$pidf"
   done

@@ -58,7 +58,9 @@ static void fill(gs_statement *st, gs_body_kind kind, const gs_keypair *kp)
         st->u.charter.display_name = "Phường 1";
         st->u.charter.parent_origin = "giamsat/province/ha-noi";
         st->u.charter.has_parent_key = true;
+        st->u.charter.parameters.feedback_per_day = 20;
         break;
+    case GS_BODY_PARAMETER_CHANGE: st->u.parameter_change.parameters.feedback_per_day = 5; break;
     case GS_BODY_APPOINTMENT:
         st->u.appointment.name = "Nguyễn Văn A";
         st->u.appointment.role = GS_ROLE_HEAD;
@@ -146,7 +148,7 @@ int main(int argc, char **argv)
     memset(hashes, 0x22, sizeof hashes);
 
     int n = 0;
-    for (int k = GS_BODY_CHARTER; k <= GS_BODY_EVIDENCE; k++) {
+    for (int k = GS_BODY_CHARTER; k <= GS_BODY_PARAMETER_CHANGE; k++) {
         gs_statement st;
         fill(&st, (gs_body_kind)k, &kp);
         check(gs_wire_encode_statement(&st, &b, &err), &err, gs_body_name((gs_body_kind)k));

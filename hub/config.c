@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "rules.h"
 #include "wire.h"
 
 typedef struct {
@@ -119,9 +118,12 @@ static int hub_setting(loader *l, const char *section, const char *name, const c
             return fail(l, section, name, "expected a count from 0 to 64");
         c->verify_threads = (unsigned)v;
     } else if (strcmp(name, "feedback_per_day") == 0) {
-        if (gs_daemon_parse_int(value, 1, GS_RULES_FEEDBACK_MAX, &v) != 0)
-            return fail(l, section, name, "expected a count from 1 to 32");
-        c->feedback_per_day = (uint32_t)v;
+        /* DESIGN §2.8: validity comes from the log alone. */
+        return fail(l, section, name,
+                    "no longer read: every log declares its own rule parameters (in its Charter "
+                    "and its parameter changes) and the hub judges each log by them. Delete the "
+                    "line; a node's operator changes its limit with: giamsat parameters "
+                    "--feedback-per-day N --key NODE_DIR/node.key --connect NODE_ENDPOINT");
     } else if (strcmp(name, "log_level") == 0) {
         gs_daemon_log_level level;
         if (gs_daemon_parse_log_level(value, &level) != 0)
@@ -235,7 +237,6 @@ int gs_hub_config_load(const char *path, gs_hub_config *out, gs_error *err)
     out->max_message = GS_MAX_MESSAGE;
     out->verify_threads = 1;
     out->log_level = GS_HUB_LOG_INFO;
-    out->feedback_per_day = GS_RULES_FEEDBACK_PER_DAY;
     out->public_read = true;
 
     loader *l = calloc(1, sizeof *l);

@@ -17,7 +17,8 @@
  *   checkpoint_interval_ms = 1000      the hub's own log
  *   max_message = 4194304
  *   verify_threads = 1                 extra threads checking signatures
- *   feedback_per_day = 10              rule 15; the same for every judge
+ *   (feedback_per_day is refused: each log declares its rule parameters
+ *    itself, DESIGN §2.8, and the hub judges it by them)
  *   log_level = info                   debug, info, warn, error
  *   [access]
  *   public_read = true                 anyone may connect over tcp:// to read
@@ -91,7 +92,6 @@ typedef struct {
     size_t max_message;
     unsigned verify_threads;
     gs_hub_log_level log_level;
-    uint32_t feedback_per_day;
     bool public_read;
     gs_pubkey *writers;
     size_t n_writers;

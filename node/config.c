@@ -19,6 +19,8 @@ typedef struct {
     char dir[PATH_MAX];
     gs_error *err;
     int failed;
+    const char *moved; /* a rule parameter set here, which lives in the log now */
+    char moved_value[16];
 } loader;
 
 static int fail(loader *l, const char *section, const char *name, const char *why)
@@ -77,9 +79,11 @@ static int on_setting(void *user, const char *section, const char *name, const c
                 return fail(l, section, name, "expected seconds (0 disables the check)");
             c->max_clock_skew = v;
         } else if (strcmp(name, "feedback_per_day") == 0) {
-            if (gs_daemon_parse_int(value, 1, GS_RULES_FEEDBACK_MAX, &v) != 0)
-                return fail(l, section, name, "expected a count from 1 to 32");
-            c->feedback_per_day = (uint32_t)v;
+            /* Refused after the whole file is read, so that the message can
+             * spell the command with this node's key and endpoint. */
+            l->moved = "feedback_per_day";
+            snprintf(l->moved_value, sizeof l->moved_value, "%s",
+                     gs_daemon_parse_int(value, 1, GS_RULES_FEEDBACK_MAX, &v) == 0 ? value : "N");
         } else if (strcmp(name, "verify_threads") == 0) {
             if (gs_daemon_parse_int(value, 0, 64, &v) != 0)
                 return fail(l, section, name, "expected a count from 0 to 64");
@@ -139,13 +143,39 @@ static int on_setting(void *user, const char *section, const char *name, const c
     return 1;
 }
 
+/* A rule parameter in node.conf: whether a statement is valid may depend
+ * only on the log (DESIGN §2.8), so the value is declared in the Charter and
+ * changed by a ParameterChange the node key signs. The command names an
+ * ipc:// endpoint when there is one, since tcp:// also needs the node's
+ * verifier key. */
+static int refuse_moved(loader *l, const char *path, gs_error *err)
+{
+    gs_node_config *c = l->c;
+    const char *ep = c->listen[0];
+    for (size_t i = 0; i < c->n_listen; i++)
+        if (strncmp(c->listen[i], "ipc://", 6) == 0) {
+            ep = c->listen[i];
+            break;
+        }
+    bool tcp = strncmp(ep, "tcp://", 6) == 0;
+    gs_error_set(err, GS_EINVAL,
+                 "config %s: [node] %s is no longer read from node.conf: rule parameters live in "
+                 "the log, so every hub and auditor judges it alike. Delete the line; to change "
+                 "the limit, sign a parameter change with the node key while the node runs: "
+                 "giamsat parameters --feedback-per-day %s --key %s --connect %s%s%s%s%s%s",
+                 path, l->moved, l->moved_value, c->key_path, ep,
+                 tcp ? " --server-key \"$(giamsat key show " : "", tcp ? c->key_path : "",
+                 tcp ? " --name " : "", tcp ? c->origin : "", tcp ? ")\"" : "");
+    gs_node_config_clear(c);
+    return GS_EINVAL;
+}
+
 int gs_node_config_load(const char *path, gs_node_config *out, gs_error *err)
 {
     memset(out, 0, sizeof *out);
     out->checkpoint_interval_ms = 1000;
     out->max_message = GS_MAX_MESSAGE;
     out->max_clock_skew = 300;
-    out->feedback_per_day = 10;
     out->verify_threads = 1;
     out->max_batch = 4096;
     out->log_level = GS_NODE_LOG_INFO;
@@ -168,6 +198,8 @@ int gs_node_config_load(const char *path, gs_node_config *out, gs_error *err)
         gs_node_config_clear(out);
         return gs_error_set(err, GS_EINVAL, "config %s: %s is missing", path, missing);
     }
+    if (l.moved != NULL)
+        return refuse_moved(&l, path, err);
     return 0;
 }
 

@@ -33,7 +33,6 @@ typedef struct {
     int64_t checkpoint_interval_ms;
     size_t max_message;
     int64_t max_clock_skew;
-    uint32_t feedback_per_day;
     unsigned verify_threads;
     size_t max_batch;
     gs_node_log_level log_level;
@@ -48,7 +47,8 @@ typedef struct {
 } gs_node_config;
 
 /* Reads and checks path; a wrong or missing setting is an error naming the
- * setting. */
+ * setting. A rule parameter (feedback_per_day) is refused with the command
+ * that changes it: it lives in the log (DESIGN §2.8, rules.h rule 18). */
 int gs_node_config_load(const char *path, gs_node_config *out, gs_error *err);
 void gs_node_config_clear(gs_node_config *c);
 

@@ -4,12 +4,14 @@
  * One zmq_poll loop (STYLE §7). A turn of the loop:
  *   1. drains every request waiting on the sockets (up to max_batch); reads
  *      are answered at once, from committed data only;
- *   2. verifies the batch's submissions in parallel on the worker pool
- *      (decode + Ed25519: the one cost that would otherwise pin the loop's
- *      core), then judges them in arrival order with the rule book;
- *   3. stages the accepted ones and commits them in ONE transaction (group
- *      commit: everything that arrived while the previous commit was on disk
- *      is in this one);
+ *   2. hands the batch's submissions to the ingestion pipeline
+ *      (common/ingest.h) — the same one hubs and auditors replay logs with:
+ *      decode + Ed25519 in parallel on the worker pool (the one cost that
+ *      would otherwise pin the loop's core), the rule book in arrival order,
+ *      a statement able to reference one accepted earlier in the same batch;
+ *   3. the pipeline stages the accepted ones, and they are committed in ONE
+ *      transaction (group commit: everything that arrived while the previous
+ *      commit was on disk is in this one);
  *   4. only after the commit is durable, signs a receipt per statement (on
  *      the pool) and replies.
  * A request is never acknowledged before its entry is on disk; a failed
@@ -31,12 +33,14 @@
 #include "config.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "ingest.h"
 #include "log.h"
 #include "merkle.h"
 #include "net.h"
 #include "note.h"
 #include "pool.h"
 #include "rules.h"
+#include "serve.h"
 #include "store.h"
 #include "wire.h"
 #include "witness.h"
@@ -48,10 +52,9 @@ typedef struct {
     size_t identity_len;
     uint64_t request_id;
     gs_buf entry;
-    /* filled by verification */
+    /* filled by the pipeline */
     int code;
     char message[GS_ERROR_MSG_MAX + 64];
-    gs_statement st;
     gs_hash leaf;
     /* filled after the commit */
     uint64_t index;
@@ -65,7 +68,7 @@ typedef struct {
     void *zctx;
     gs_store *store;
     gs_log *log;
-    gs_rules_state *rules;
+    gs_ingest *ingest; /* the log's rule state: what it holds, judged */
     gs_net_server *server;
     gs_pool *pool;
     job *jobs;
@@ -81,7 +84,7 @@ typedef struct {
      * altered database): the node then serves what it holds, so witnesses
      * and auditors can record the evidence, and accepts nothing new. */
     bool quarantined;
-    char quarantine_reason[GS_ERROR_MSG_MAX + 64];
+    char quarantine_reason[2 * GS_ERROR_MSG_MAX + 128];
 } node;
 
 /* One line per event on stderr: time, level, text. Never a secret. */
@@ -121,84 +124,39 @@ static void send_status(node *n, unsigned socket, const uint8_t *identity, size_
 
 /* ------------------------------------------------------------ the rule book */
 
-/* entry_at for the rule book: leaf hash and body kind of a committed entry. */
-static int entry_at(void *ctx, uint64_t index, gs_hash *leaf, gs_body_kind *kind, gs_error *err)
-{
-    node *n = ctx;
-    gs_buf e = {0};
-    gs_statement st = {0};
-    int rc = gs_log_entry(n->log, index, &e, err);
-    if (rc != 0)
-        return rc;
-    gs_merkle_leaf_hash(gs_bytes_of(e.p, e.n), leaf);
-    rc = gs_wire_open_entry(gs_bytes_of(e.p, e.n), &st, err);
-    if (rc == 0)
-        *kind = st.kind;
-    gs_statement_clear(&st);
-    gs_buf_free(&e);
-    return rc;
-}
-
-static gs_rules_params params(node *n, bool replay)
-{
-    gs_rules_params p = {
-        .now = (int64_t)time(NULL),
-        .max_skew = n->cfg.max_clock_skew,
-        .replay = replay,
-        .feedback_per_day = n->cfg.feedback_per_day,
-        .entry_at = entry_at,
-        .entry_ctx = n,
-    };
-    return p;
-}
-
 /* Derives the rule state (roster, seqs, commitments) by replaying the log
- * from its Charter: it is never configured, and never trusted from a cache.
- * An entry that breaks the rule book (or whose signature fails) quarantines
- * the node instead of stopping it; a read failure is an error. */
+ * from its Charter through the pipeline: it is never configured, and never
+ * trusted from a cache; every signature is checked again. An entry that
+ * breaks the rule book (or whose signature fails, or whose bytes were
+ * altered on disk) quarantines the node instead of stopping it; a read
+ * failure is an error. */
 static int replay_log(node *n, gs_error *err)
 {
-    gs_rules_state_free(&n->rules);
-    int rc = gs_rules_state_new(&n->rules, n->cfg.origin, err);
+    gs_ingest_verdict bad;
+    int rc = gs_ingest_reset(n->ingest, err);
     if (rc != 0)
         return rc;
-    uint64_t size = gs_log_committed_size(n->log);
-    gs_rules_params p = params(n, true);
-    for (uint64_t i = 0; i < size; i++) {
-        gs_buf e = {0};
-        gs_statement st = {0};
-        gs_hash leaf;
-        gs_rule_verdict v;
-        rc = gs_log_entry(n->log, i, &e, err);
-        if (rc == GS_ECORRUPT) {
-            /* Bytes on disk that do not hash to their stored leaf: the node
-             * keeps serving everything else (and refuses this entry with the
-             * same sentence at every read), so a person sees which entry was
-             * altered while witnesses and auditors keep what is intact. */
-            n->quarantined = true;
-            snprintf(n->quarantine_reason, sizeof n->quarantine_reason,
-                     "entry %llu of this log is altered on disk (%s)", (unsigned long long)i,
-                     err->msg);
-            return 0;
-        }
-        if (rc != 0)
-            return gs_error_wrap(err, "reading entry %llu", (unsigned long long)i);
-        rc = gs_wire_open_entry(gs_bytes_of(e.p, e.n), &st, err);
-        if (rc == 0) {
-            gs_merkle_leaf_hash(gs_bytes_of(e.p, e.n), &leaf);
-            rc = gs_rules_apply(n->rules, &st, &leaf, i, &p, &v);
-            if (rc != 0)
-                gs_error_set(err, rc, "%s: %s", gs_rules_reason_name(v.reason), v.message);
-        }
-        gs_statement_clear(&st);
-        gs_buf_free(&e);
-        if (rc != 0) {
-            n->quarantined = true;
-            snprintf(n->quarantine_reason, sizeof n->quarantine_reason,
-                     "entry %llu of this log breaks the rule book (%s)", (unsigned long long)i,
-                     err->msg);
-            return 0;
-        }
+    gs_ingest_set_stage(n->ingest, NULL);
+    rc = gs_ingest_replay_log(n->ingest, n->log, gs_log_committed_size(n->log), false, &bad, err);
+    if (rc == GS_ECORRUPT) {
+        /* Bytes on disk that do not hash to their stored leaf: the node
+         * keeps serving everything else (and refuses this entry with the
+         * same sentence at every read), so a person sees which entry was
+         * altered while witnesses and auditors keep what is intact. */
+        n->quarantined = true;
+        snprintf(n->quarantine_reason, sizeof n->quarantine_reason,
+                 "an entry of this log is altered on disk (%s)", err->msg);
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
+    if (bad.judged) {
+        char why[GS_ERROR_MSG_MAX + 64];
+        gs_ingest_verdict_text(&bad, why, sizeof why);
+        n->quarantined = true;
+        snprintf(n->quarantine_reason, sizeof n->quarantine_reason,
+                 "entry %llu of this log breaks the rule book (%s)", (unsigned long long)bad.index,
+                 why);
     }
     return 0;
 }
@@ -215,167 +173,51 @@ static bool origin_ok(node *n, const gs_request *rq, gs_response *rs, char *msg,
     return false;
 }
 
-static void fail_with(gs_response *rs, const gs_error *err, char *msg, size_t cap)
-{
-    snprintf(msg, cap, "%s", err->msg);
-    rs->code = gs_status_from_error(err->code);
-    rs->message = msg;
-}
-
-static uint64_t checkpoint_size_or(node *n, uint64_t size)
-{
-    return size != 0 ? size : n->checkpoint_size;
-}
-
 static void serve_read(node *n, const gs_net_request *nrq, gs_request *rq)
 {
     gs_response rs = {.id = rq->id, .code = GS_STATUS_OK, .message = ""};
     char msg[GS_ERROR_MSG_MAX];
+    gs_serve_reply reply;
     gs_error err = {0};
-    gs_hash proof[GS_MERKLE_MAX_PROOF];
-    gs_buf *entries = NULL;
-    size_t n_entries = 0;
-    char *note = NULL;
-    uint64_t committed = gs_log_committed_size(n->log);
 
-    if (!origin_ok(n, rq, &rs, msg, sizeof msg))
-        goto reply;
-    switch (rq->op) {
-    case GS_OP_GET_CHECKPOINT:
-        if (gs_log_latest_checkpoint(n->log, &note, NULL, &err) != 0) {
-            fail_with(&rs, &err, msg, sizeof msg);
-            break;
-        }
-        rs.result = GS_RESULT_CHECKPOINT;
-        rs.u.checkpoint = note;
-        break;
-    case GS_OP_GET_ENTRIES: {
-        uint64_t start = rq->u.get_entries.start;
-        uint32_t count = rq->u.get_entries.count;
-        if (count == 0 || count > GS_MAX_ENTRIES)
-            count = GS_MAX_ENTRIES;
-        if (start >= committed) {
-            snprintf(msg, sizeof msg, "entry %llu is beyond the log's size %llu",
-                     (unsigned long long)start, (unsigned long long)committed);
-            rs.code = GS_STATUS_NOT_FOUND;
-            rs.message = msg;
-            break;
-        }
-        if (count > committed - start)
-            count = (uint32_t)(committed - start);
-        entries = calloc(count, sizeof *entries);
-        if (entries == NULL) {
-            rs.code = GS_STATUS_RESOURCE_EXHAUSTED;
-            rs.message = "out of memory";
-            break;
-        }
-        /* Stay well inside the frame limit: the reply must reach the client. */
-        size_t budget = n->cfg.max_message / 2, used = 0;
-        for (uint32_t i = 0; i < count; i++) {
-            if (gs_log_entry(n->log, start + i, &entries[n_entries], &err) != 0) {
-                logf_(n, GS_NODE_LOG_ERROR, "%s", err.msg);
-                fail_with(&rs, &err, msg, sizeof msg);
-                break;
-            }
-            used += entries[n_entries].n + 8;
-            n_entries++;
-            if (used >= budget)
-                break;
-        }
-        if (rs.code != GS_STATUS_OK)
-            break;
-        rs.result = GS_RESULT_ENTRIES;
-        rs.u.entries.start = start;
-        rs.u.entries.entries = entries;
-        rs.u.entries.n = n_entries;
-        break;
+    if (!origin_ok(n, rq, &rs, msg, sizeof msg)) {
+        send_response(n, nrq->socket, nrq->identity, nrq->identity_len, &rs);
+        return;
     }
-    case GS_OP_GET_INCLUSION_PROOF: {
-        uint64_t size = checkpoint_size_or(n, rq->u.get_inclusion_proof.size);
-        uint64_t index = rq->u.get_inclusion_proof.index;
-        size_t np = 0;
-        if (size > committed || index >= size) {
-            snprintf(msg, sizeof msg,
-                     "no inclusion proof of entry %llu in a tree of size %llu: "
-                     "the log holds %llu entries",
-                     (unsigned long long)index, (unsigned long long)size,
-                     (unsigned long long)committed);
-            rs.code = GS_STATUS_NOT_FOUND;
-            rs.message = msg;
-            break;
-        }
-        if (gs_log_prove_inclusion(n->log, index, size, proof, &np, &err) != 0) {
-            fail_with(&rs, &err, msg, sizeof msg);
-            break;
-        }
-        rs.result = GS_RESULT_PROOF;
-        rs.u.proof.index = index;
-        rs.u.proof.size = size;
-        rs.u.proof.hashes = proof;
-        rs.u.proof.n = np;
-        break;
+    if (gs_serve_is_read(rq->op)) {
+        char server[GS_MAX_ORIGIN + 8];
+        snprintf(server, sizeof server, "node %s", n->cfg.origin);
+        gs_serve_log src = {
+            .log = n->log,
+            .limit = gs_log_committed_size(n->log),
+            .default_size = n->checkpoint_size,
+            /* Stay well inside the frame limit: the reply must reach the client. */
+            .budget = n->cfg.max_message / 2,
+            .server = server,
+        };
+        if (gs_serve_read(&src, rq, &reply, &err) != 0)
+            logf_(n, GS_NODE_LOG_ERROR, "%s", err.msg);
+        send_response(n, nrq->socket, nrq->identity, nrq->identity_len, &reply.rs);
+        gs_serve_reply_clear(&reply);
+        return;
     }
-    case GS_OP_GET_CONSISTENCY_PROOF: {
-        uint64_t old_size = rq->u.get_consistency_proof.old_size;
-        uint64_t size = checkpoint_size_or(n, rq->u.get_consistency_proof.new_size);
-        size_t np = 0;
-        if (old_size == 0 || old_size > size || size > committed) {
-            snprintf(msg, sizeof msg,
-                     "no consistency proof from size %llu to %llu: the log "
-                     "holds %llu entries",
-                     (unsigned long long)old_size, (unsigned long long)size,
-                     (unsigned long long)committed);
-            rs.code =
-                old_size == 0 || old_size > size ? GS_STATUS_INVALID_ARGUMENT : GS_STATUS_NOT_FOUND;
-            rs.message = msg;
-            break;
-        }
-        if (gs_log_prove_consistency(n->log, old_size, size, proof, &np, &err) != 0) {
-            fail_with(&rs, &err, msg, sizeof msg);
-            break;
-        }
-        rs.result = GS_RESULT_PROOF;
-        rs.u.proof.index = old_size;
-        rs.u.proof.size = size;
-        rs.u.proof.hashes = proof;
-        rs.u.proof.n = np;
-        break;
-    }
-    case GS_OP_GET_SIGNER_STATE: {
+    if (rq->op == GS_OP_GET_SIGNER_STATE) {
         uint64_t next_seq = 1;
         bool active = false;
-        gs_rules_signer_state(n->rules, &rq->u.get_signer_state.signer, &next_seq, &active);
+        gs_rules_signer_state(gs_ingest_rules(n->ingest), &rq->u.get_signer_state.signer, &next_seq,
+                              &active);
         rs.result = GS_RESULT_SIGNER_STATE;
         rs.u.signer_state.next_seq = next_seq;
         rs.u.signer_state.active = active;
-        break;
-    }
-    default:
+    } else {
         snprintf(msg, sizeof msg, "a node does not serve this operation (hubs do)");
         rs.code = GS_STATUS_INVALID_ARGUMENT;
         rs.message = msg;
-        break;
     }
-reply:
     send_response(n, nrq->socket, nrq->identity, nrq->identity_len, &rs);
-    for (size_t i = 0; i < n_entries; i++)
-        gs_buf_free(&entries[i]);
-    free(entries);
-    free(note);
 }
 
 /* ------------------------------------------------------------ submissions */
-
-static void verify_job(void *ctx, size_t i)
-{
-    job *j = &((node *)ctx)->jobs[i];
-    gs_error err = {0};
-    j->code = gs_wire_open_entry(gs_bytes_of(j->entry.p, j->entry.n), &j->st, &err);
-    if (j->code != 0)
-        snprintf(j->message, sizeof j->message, "%s", err.msg);
-    else
-        gs_merkle_leaf_hash(gs_bytes_of(j->entry.p, j->entry.n), &j->leaf);
-}
 
 static void sign_receipt_job(void *ctx, size_t i)
 {
@@ -398,7 +240,6 @@ static void clear_jobs(node *n)
         job *j = &n->jobs[i];
         gs_buf_free(&j->entry);
         gs_buf_free(&j->receipt);
-        gs_statement_clear(&j->st);
     }
     n->n_jobs = 0;
 }
@@ -406,67 +247,67 @@ static void clear_jobs(node *n)
 static void process_batch(node *n)
 {
     gs_error err = {0};
-    gs_rules_params p = params(n, false);
-    uint64_t base = gs_log_committed_size(n->log);
     size_t accepted = 0;
-
-    gs_pool_run(n->pool, verify_job, n, n->n_jobs);
-
-    /* The rule book is a sequence: judge in arrival order. */
-    gs_bytes *staged = calloc(n->n_jobs ? n->n_jobs : 1, sizeof *staged);
-    if (staged == NULL) {
+    gs_bytes *batch = calloc(n->n_jobs, sizeof *batch);
+    gs_ingest_verdict *v = calloc(n->n_jobs, sizeof *v);
+    if (batch == NULL || v == NULL) {
+        free(batch);
+        free(v);
         for (size_t i = 0; i < n->n_jobs; i++)
             send_status(n, n->jobs[i].socket, n->jobs[i].identity, n->jobs[i].identity_len,
                         n->jobs[i].request_id, GS_STATUS_RESOURCE_EXHAUSTED, "out of memory");
+        clear_jobs(n);
         return;
     }
-    for (size_t i = 0; i < n->n_jobs; i++) {
+    for (size_t i = 0; i < n->n_jobs; i++)
+        batch[i] = gs_bytes_of(n->jobs[i].entry.p, n->jobs[i].entry.n);
+
+    /* Judged in arrival order and staged in one transaction: the group
+     * commit. */
+    int rc = gs_store_begin(n->store, &err);
+    if (rc == 0) {
+        gs_ingest_set_stage(n->ingest, n->log);
+        rc = gs_ingest_push(n->ingest, GS_INGEST_SUBMISSION, batch, n->n_jobs, (int64_t)time(NULL),
+                            v, &err);
+        gs_ingest_set_stage(n->ingest, NULL);
+    }
+    for (size_t i = 0; rc == 0 && i < n->n_jobs; i++) {
         job *j = &n->jobs[i];
-        if (j->code != 0)
-            continue;
-        gs_rule_verdict v;
-        if (gs_rules_apply(n->rules, &j->st, &j->leaf, base + accepted, &p, &v) != 0) {
+        j->leaf = v[i].leaf;
+        if (v[i].accepted) {
+            j->accepted = true;
+            j->index = v[i].index;
+            accepted++;
+        } else {
             /* The reason's stable name first, so scripts can tell rules
              * apart; then the sentence for the person. */
-            j->code = v.code;
-            snprintf(j->message, sizeof j->message, "%s: %s", gs_rules_reason_name(v.reason),
-                     v.message);
-            continue;
-        }
-        j->accepted = true;
-        j->index = base + accepted;
-        staged[accepted++] = gs_bytes_of(j->entry.p, j->entry.n);
-    }
-
-    if (accepted > 0) {
-        int rc = gs_store_begin(n->store, &err);
-        if (rc == 0)
-            rc = gs_log_stage(n->log, staged, accepted, NULL, &err);
-        if (rc == 0)
-            rc = gs_store_commit(n->store, &err);
-        else
-            gs_store_rollback(n->store);
-        if (rc != 0) {
-            /* Nothing of the batch is on disk: say so, and forget what the
-             * rule book learnt from it by replaying the durable log. */
-            logf_(n, GS_NODE_LOG_ERROR, "commit of %zu statements failed: %s", accepted, err.msg);
-            for (size_t i = 0; i < n->n_jobs; i++) {
-                job *j = &n->jobs[i];
-                if (j->accepted) {
-                    j->accepted = false;
-                    j->code = GS_EUNAVAIL;
-                    snprintf(j->message, sizeof j->message, "not stored, try again: %s", err.msg);
-                }
-            }
-            gs_error rerr;
-            if (replay_log(n, &rerr) != 0) {
-                logf_(n, GS_NODE_LOG_ERROR, "cannot rebuild the rule state: %s; stopping",
-                      rerr.msg);
-                gs_daemon_request_stop();
-            }
+            j->code = v[i].code;
+            gs_ingest_verdict_text(&v[i], j->message, sizeof j->message);
         }
     }
-    free(staged);
+    if (rc == 0 && accepted > 0)
+        rc = gs_store_commit(n->store, &err);
+    else
+        gs_store_rollback(n->store); /* nothing accepted, or the pipeline failed */
+    if (rc != 0) {
+        /* Nothing of the batch is on disk: say so, and forget what the
+         * rule book learnt from it by replaying the durable log. */
+        logf_(n, GS_NODE_LOG_ERROR, "commit of %zu statements failed: %s", n->n_jobs, err.msg);
+        for (size_t i = 0; i < n->n_jobs; i++) {
+            job *j = &n->jobs[i];
+            j->accepted = false;
+            j->code = GS_EUNAVAIL;
+            snprintf(j->message, sizeof j->message, "not stored, try again: %s", err.msg);
+        }
+        accepted = 0;
+        gs_error rerr;
+        if (replay_log(n, &rerr) != 0) {
+            logf_(n, GS_NODE_LOG_ERROR, "cannot rebuild the rule state: %s; stopping", rerr.msg);
+            gs_daemon_request_stop();
+        }
+    }
+    free(batch);
+    free(v);
 
     n->receipt_time = (int64_t)time(NULL);
     gs_pool_run(n->pool, sign_receipt_job, n, n->n_jobs);
@@ -499,14 +340,10 @@ static void process_batch(node *n)
 static bool take_request(node *n, const gs_net_request *nrq)
 {
     gs_request rq = {0};
-    gs_error err = {0};
-    char msg[2 * GS_ERROR_MSG_MAX];
-    if (gs_wire_decode_request(nrq->payload, n->cfg.max_message, &rq, &err) != 0) {
-        bool too_big = err.code == GS_ETOOBIG;
-        snprintf(msg, sizeof msg, "%s: %s", too_big ? "request too large" : "malformed request",
-                 err.msg);
-        send_status(n, nrq->socket, nrq->identity, nrq->identity_len, 0,
-                    too_big ? GS_STATUS_RESOURCE_EXHAUSTED : GS_STATUS_INVALID_ARGUMENT, msg);
+    gs_status_code status;
+    char msg[3 * GS_ERROR_MSG_MAX];
+    if (!gs_serve_decode(nrq->payload, n->cfg.max_message, &rq, &status, msg, sizeof msg)) {
+        send_status(n, nrq->socket, nrq->identity, nrq->identity_len, 0, status, msg);
         return false;
     }
     bool joined = false;
@@ -632,10 +469,20 @@ static int start(node *n, const char *config_path, gs_error *err)
     if ((rc = gs_daemon_open_log(&n->store, &n->log, n->cfg.database, n->cfg.origin, "node",
                                  err)) != 0)
         return rc;
+    if ((rc = gs_pool_new(&n->pool, n->cfg.verify_threads, err)) != 0)
+        return rc;
+    gs_ingest_config ic = {
+        .pool = n->pool,
+        .max_skew = n->cfg.max_clock_skew,
+        .entry_at = gs_ingest_log_entry_at,
+        .entry_ctx = n->log,
+    };
+    if ((rc = gs_ingest_new(&n->ingest, n->cfg.origin, &ic, err)) != 0)
+        return rc;
     if ((rc = replay_log(n, err)) != 0)
         return rc;
     gs_pubkey log_key;
-    if (gs_rules_log_key(n->rules, &log_key) != 0 ||
+    if (gs_rules_log_key(gs_ingest_rules(n->ingest), &log_key) != 0 ||
         sodium_memcmp(log_key.b, n->key.pub.b, sizeof log_key.b) != 0)
         return gs_error_set(err, GS_EPERM,
                             "key %s is not the log key of %s (the Charter's signer or its "
@@ -648,8 +495,6 @@ static int start(node *n, const char *config_path, gs_error *err)
     n->jobs = calloc(n->cfg.max_batch, sizeof *n->jobs);
     if (n->jobs == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
-    if ((rc = gs_pool_new(&n->pool, n->cfg.verify_threads, err)) != 0)
-        return rc;
     n->zctx = zmq_ctx_new();
     if (n->zctx == NULL)
         return gs_error_set(err, GS_EIO, "zmq context: %s", zmq_strerror(errno));
@@ -685,7 +530,7 @@ static void finish(node *n)
     if (n->zctx != NULL)
         zmq_ctx_term(n->zctx);
     gs_pool_free(&n->pool);
-    gs_rules_state_free(&n->rules);
+    gs_ingest_free(&n->ingest);
     gs_log_close(&n->log);
     gs_store_close(&n->store);
     gs_keypair_wipe(&n->key);

@@ -23,13 +23,27 @@ node_bin=$build/node/giamsat-node
 work=$(mktemp -d "${TMPDIR:-/tmp}/giamsat-it-audit-XXXXXX")
 node_pid=
 cleanup() {
-  [ -n "$node_pid" ] && kill -9 "$node_pid" 2>/dev/null || true
+  if [ -n "$node_pid" ]; then
+    kill -9 "$node_pid" 2>/dev/null || true
+    wait "$node_pid" 2>/dev/null || true
+  fi
   [ -n "${GS_IT_KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; [ -f "$work/node/node.log" ] && tail -20 "$work/node/node.log" >&2; exit 1; }
 pass() { echo "ok   $*"; }
+# wait_until SECONDS DESCRIPTION COMMAND...: polls until the command succeeds,
+# failing after SECONDS (a deadline, generous: a loaded machine is slow).
+wait_until() {
+  local secs=$1 what=$2 end=$(($(date +%s) + $1))
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$end" ] || fail "after $secs s: $what"
+    sleep 0.1
+  done
+}
+checkpoint_size_is() { [ "$("$gs" checkpoint --connect "$ipc" | sed -n 2p)" = "$1" ]; }
 
 # expect STATUS DESCRIPTION -- command...: runs the command, checks its exit status.
 expect() {
@@ -38,7 +52,10 @@ expect() {
   [ "$got" -eq "$want" ] || fail "$what: exit $got, want $want; stdout: $(head -c 2000 "$work/out"); stderr: $(cat "$work/err")"
   pass "$what"
 }
-json() { python3 -c "import json,sys; d=json.load(open('$work/out')); print($1)"; }
+# json FILTER: jq's raw output of FILTER over the last command's stdout.
+json() { jq -r "$1" "$work/out"; }
+# ago SECONDS: the time that many seconds before now, for --issued-at.
+ago() { date -u -d "@$(($(date +%s) - $1))" +%Y-%m-%dT%H:%M:%SZ; }
 
 origin=giamsat/commune/xa-an-binh
 ipc=ipc://$work/node/node.sock
@@ -51,43 +68,50 @@ expect 0 "node init" -- "$gs" node init --dir "$work/node" --tier commune --unit
 sed -i 's/^checkpoint_interval_ms = .*/checkpoint_interval_ms = 50/' "$work/node/node.conf"
 "$node_bin" --config "$work/node/node.conf" 2>"$work/node/node.log" &
 node_pid=$!
-for _ in $(seq 100); do
-  "$gs" checkpoint --connect "$ipc" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+wait_until 120 "the node answers" "$gs" checkpoint --connect "$ipc"
 export GIAMSAT_CONNECT=$ipc
 pub() { "$gs" key show "$work/$1.key"; }
 node_vkey=$("$gs" key show "$work/node/node.key" --name "$origin")
 
 # ---- the scenario
+# Nothing waits for a clock. The first head and the staff are appointed two
+# minutes back; then three commitments are dated 30 s back with a deadline
+# 10 s back (the rule book wants deadline > issued_at); what happens before
+# that deadline is dated 20 s back; everything after it is signed now. The
+# node accepts dated statements within its max_clock_skew (300 s): 270 s
+# more for the seven statements that use those dates.
 expect 0 "node key appoints the first head" -- "$gs" appoint --key "$work/node/node.key" \
-  --person "$(pub head1)" --name "Nguyen Van An" --role head --title "Chu tich" --json
-appoint_index=$(json 'd["index"]')
+  --person "$(pub head1)" --name "Nguyen Van An" --role head --title "Chu tich" --json \
+  --issued-at "$(ago 120)"
+appoint_index=$(json .index)
 expect 0 "head appoints an officer" -- "$gs" appoint --key "$work/head1.key" \
-  --person "$(pub officer)" --name "Tran Thi Binh" --role officer
+  --person "$(pub officer)" --name "Tran Thi Binh" --role officer --issued-at "$(ago 120)"
 expect 0 "head appoints an inspector" -- "$gs" appoint --key "$work/head1.key" \
-  --person "$(pub inspector)" --name "Le Van Cuong" --role inspector
+  --person "$(pub inspector)" --name "Le Van Cuong" --role inspector --issued-at "$(ago 120)"
 
-# Deadlines a few seconds ahead: the rule book wants deadline > issued_at at
-# signing; the scenario then waits until they have passed.
-soon=$(date -u -d "@$(( $(date +%s) + 6 ))" +%Y-%m-%dT%H:%M:%SZ)
-commit() { # KEY ID TITLE TARGET DIRECTION DEADLINE
-  expect 0 "$1 commits $2" -- "$gs" commit --key "$work/$1.key" --id "$2" --title "$3" \
-    --indicator "measured" --unit-of-measure km --target "$4" --direction "$5" --deadline "$6" --json
+committed=$(ago 30)
+deadline=$(ago 10)
+before_deadline=$(ago 20)
+commit() { # KEY ID TITLE TARGET DIRECTION DEADLINE [FLAGS...]
+  local key=$1 id=$2 title=$3 target=$4 dir=$5 dl=$6
+  shift 6
+  expect 0 "$key commits $id" -- "$gs" commit --key "$work/$key.key" --id "$id" --title "$title" \
+    --indicator "measured" --unit-of-measure km --target "$target" --direction "$dir" \
+    --deadline "$dl" --json "$@"
 }
-commit head1 road "Pave <script>alert(1)</script> the road" 100 at-least "$soon"
-road_index=$(json 'd["index"]')
-commit head1 school "Repair the school" 100 at-least "$soon"
-school_index=$(json 'd["index"]')
-commit officer drains "Clear the drains" 10 at-most "$soon"
-drains_index=$(json 'd["index"]')
+commit head1 road "Pave <script>alert(1)</script> the road" 100 at-least "$deadline" \
+  --issued-at "$committed"
+road_index=$(json .index)
+commit head1 school "Repair the school" 100 at-least "$deadline" --issued-at "$committed"
+school_index=$(json .index)
+commit officer drains "Clear the drains" 10 at-most "$deadline" --issued-at "$committed"
+drains_index=$(json .index)
 commit officer lights "Install street lights" 50 at-least 2030-12-31
 commit officer market "Open the market" 1 at-least 2030-06-30
 expect 0 "head reports the road delivered before the deadline" -- "$gs" outcome \
-  --key "$work/head1.key" --id road --value 120
-expect 0 "officer reports progress on the drains" -- "$gs" progress --key "$work/officer.key" \
-  --id drains --value 14
-sleep 7
+  --key "$work/head1.key" --id road --value 120 --issued-at "$before_deadline"
+expect 0 "officer reports progress on the drains before the deadline" -- "$gs" progress \
+  --key "$work/officer.key" --id drains --value 14 --issued-at "$before_deadline"
 expect 0 "head reports the school below target after the deadline" -- "$gs" outcome \
   --key "$work/head1.key" --id school --value 50.5
 expect 0 "the first head resigns" -- "$gs" resign --key "$work/head1.key" --reason "retired"
@@ -95,20 +119,17 @@ expect 0 "node key appoints the second head" -- "$gs" appoint --key "$work/node/
   --person "$(pub head2)" --name "Pham Thi Dung" --role head
 expect 0 "inspector files a finding about the drains" -- "$gs" finding --key "$work/inspector.key" \
   --about "$origin:$drains_index" --severity high --text "No report on the drains" --json
-finding_index=$(json 'd["index"]')
+finding_index=$(json .index)
 expect 0 "officer responds to the finding" -- "$gs" respond --key "$work/officer.key" \
   --to "$origin:$finding_index" --text "Work resumes next week"
 expect 0 "a citizen complains about the school" -- "$gs" feedback --key "$work/citizen.key" \
   --about "$origin:$school_index" --text "The roof still leaks" --json
-feedback_index=$(json 'd["index"]')
+feedback_index=$(json .index)
 
 # Wait for a checkpoint covering everything.
 expect 0 "entries" -- "$gs" entries --json
-size=$(json 'len(d)')
-for _ in $(seq 100); do
-  [ "$("$gs" checkpoint | sed -n 2p)" = "$size" ] && break
-  sleep 0.1
-done
+size=$(json length)
+wait_until 120 "a checkpoint of size $size" checkpoint_size_is "$size"
 
 printf 'log %s\nquorum none\n' "$node_vkey" >"$work/trust.policy"
 
@@ -186,8 +207,8 @@ other_vkey=$("$gs" key show "$work/other.key" --name "$origin")
 printf 'log %s\nquorum none\n' "$other_vkey" >"$work/wrongkey.policy"
 expect 1 "audit with the wrong log key fails" -- "$gs" audit --connect "$ipc" \
   --trust "$work/wrongkey.policy" --json
-json 'd["logs"][0]["status"]' | grep -qx skipped || fail "log not marked skipped"
-json 'd["logs"][0]["failures"][0]' | grep -q "not signed by the log key" || fail "wrong key reason"
+json '.logs[0].status' | grep -qx skipped || fail "log not marked skipped"
+json '.logs[0].failures[0]' | grep -q "not signed by the log key" || fail "wrong key reason"
 expect 2 "audit without --trust" -- "$gs" audit --connect "$ipc"
 expect 2 "audit with a bad --format" -- "$gs" audit --connect "$ipc" --trust "$work/trust.policy" --format pdf
 
@@ -213,19 +234,16 @@ grep -q "^VERIFIED" "$work/out" && grep -q "Nguyen Van An, head, Chu tich" "$wor
 expect 0 "export the first appointment (signed by the node key)" -- "$gs" export \
   --index "$appoint_index" --out "$work/appoint.bundle"
 expect 0 "verify it" -- "$gs" verify "$work/appoint.bundle" --trust "$work/trust.policy" --json
-[ "$(json 'd["signer"]["role"], d["signer"]["appointment_index"]')" = "log-key 0" ] || fail "node key signer"
+[ "$(json '"\(.signer.role) \(.signer.appointment_index)"')" = "log-key 0" ] || fail "node key signer"
 expect 0 "export the citizen's feedback" -- "$gs" export --index "$feedback_index" --out "$work/fb.bundle"
 expect 0 "verify it" -- "$gs" verify "$work/fb.bundle" --trust "$work/trust.policy" --json
-[ "$(json 'd["signer"]["role"], d["signer"]["appointment_index"]')" = "citizen None" ] || fail "citizen signer"
+[ "$(json '"\(.signer.role) \(.signer.appointment_index)"')" = "citizen null" ] || fail "citizen signer"
 expect 0 "export the charter" -- "$gs" export --index 0 --out "$work/charter.bundle"
 expect 0 "verify it" -- "$gs" verify "$work/charter.bundle" --trust "$work/trust.policy"
 
 # A newer checkpoint, for the proof-from-another-checkpoint case.
 expect 0 "more feedback" -- "$gs" feedback --key "$work/citizen.key" --text "Thanks for the lights"
-for _ in $(seq 100); do
-  [ "$("$gs" checkpoint | sed -n 2p)" = "$((size + 1))" ] && break
-  sleep 0.1
-done
+wait_until 120 "a checkpoint of size $((size + 1))" checkpoint_size_is "$((size + 1))"
 expect 0 "export the road commitment again, at the new size" -- "$gs" export \
   --index "$road_index" --out "$work/road2.bundle"
 
@@ -291,8 +309,8 @@ printf 'log %s\nquorum none\n' "$("$gs" key show "$work/other.key" --name giamsa
 
 reject() { # DESCRIPTION BUNDLE POLICY REASON
   expect 1 "verify rejects $1" -- "$gs" verify "$2" --trust "$3" --json
-  [ "$(json 'd["verified"]')" = False ] || fail "$1: verified is not false"
-  json 'd["failure"]' | grep -qF "$4" || fail "$1: reason \"$(json 'd["failure"]')\" lacks \"$4\""
+  [ "$(json .verified)" = false ] || fail "$1: verified is not false"
+  json .failure | grep -qF "$4" || fail "$1: reason \"$(json .failure)\" lacks \"$4\""
   expect 1 "verify (text) rejects $1" -- "$gs" verify "$2" --trust "$3"
   grep -qF "$4" "$work/err" || fail "$1: text reason \"$(cat "$work/err")\" lacks \"$4\""
 }

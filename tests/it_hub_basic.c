@@ -42,7 +42,7 @@
 #include "note.h"
 #include "store.h"
 
-#define WAIT_MS 20000
+#define WAIT_MS IT_WAIT_MS
 
 static const char *bin;
 static void *zctx;
@@ -316,7 +316,7 @@ static void check_evidence(const it_hub *h, const unit *u, size_t count, gs_evid
     CHECK(st.kind == GS_BODY_EVIDENCE && st.u.evidence.kind == kind,
           "evidence of kind %d, expected %d", (int)st.u.evidence.kind, (int)kind);
     CHECK(memcmp(st.signer.b, h->key.pub.b, 32) == 0, "evidence not signed by the hub");
-    CHECK(gs_evidence_verify(&st.u.evidence, &u->vkey, 0, &err) == 0,
+    CHECK(gs_evidence_verify(&st.u.evidence, &u->vkey, &err) == 0,
           "the hub's evidence does not verify: %s", err.msg);
     char what[300];
     gs_evidence_describe(&st.u.evidence, what, sizeof what);
@@ -462,9 +462,11 @@ int main(int argc, char **argv)
     gs_buf ev = {0};
     char topic[256];
     snprintf(topic, sizeof topic, "checkpoint/%s", a.n.origin);
-    CHECK(it_sub_wait(sub, topic, &ev, WAIT_MS) == 1, "no %s event", topic);
-    CHECK(it_checkpoint_size((char *)ev.p) == a.size, "the %s event is for size %llu", topic,
-          (unsigned long long)it_checkpoint_size((char *)ev.p));
+    /* The subscriber also holds step 1's event for the earlier size: wait
+     * for the one of this size. */
+    CHECK(it_sub_wait_checkpoint(sub, topic, a.size, &ev, WAIT_MS) == 1,
+          "no %s event for size %llu within %d ms; see %s", topic, (unsigned long long)a.size,
+          WAIT_MS, h.log);
     check_cosigned((char *)ev.p, &a, &h, a.size);
     gs_buf_free(&ev);
     printf("ok 3 - AddCheckpoint %llu -> %llu cosigned; CONFLICT, UNAUTHENTICATED, NOT_FOUND as "
@@ -500,7 +502,7 @@ int main(int argc, char **argv)
     alter_entry(&a, cosigned_a + 2, saved, &saved_len, saved_h, &saved_hlen, false);
     it_hub_start(&h, bin);
     it_hub_wait_ready(&h, zctx);
-    for (int i = 0; i < 200; i++) {
+    for (int64_t end = it_now_ms() + WAIT_MS; it_now_ms() < end;) {
         gs_buf *items = NULL;
         size_t n = 0;
         it_get_evidence(zctx, h.ipc, a.n.origin, &items, &n);
@@ -509,8 +511,7 @@ int main(int argc, char **argv)
         free(items);
         if (n > 0)
             break;
-        struct timespec ts = {0, 100 * 1000000};
-        nanosleep(&ts, NULL);
+        it_sleep_ms(100);
     }
     check_evidence(&h, &a, 1, GS_EVIDENCE_BAD_ENTRIES);
     note = it_get_checkpoint(zctx, h.ipc, a.n.origin, NULL);
@@ -521,17 +522,29 @@ int main(int argc, char **argv)
     printf("ok 5 - an altered entry served by the node: evidence (c), no cosignature\n");
 
     /* 6. With the hub running (and the subscriber connected to it): node b
-     *    cut to 3 entries and regrown past its cosigned 6 with other
+     *    cut to 3 entries and regrown past its cosigned size with other
      *    entries; node a (repaired) cut to 5 and regrown to 10, below its
      *    cosigned size. */
     /* A fresh subscriber on the running hub: a SUB reconnecting to a
-     * restarted PUB may miss events until its subscription gets there. */
+     * restarted PUB may miss events until its subscription gets there. It
+     * is known to be there once it receives an event published after it
+     * was opened: b's next cosigned checkpoint. */
     zmq_close(sub);
-    sub = it_sub_open(zctx, h.pub, NULL, "alert/");
-    struct timespec settle = {0, 500 * 1000000};
-    nanosleep(&settle, NULL);
+    sub = it_sub_open(zctx, h.pub, NULL, "");
+    snprintf(topic, sizeof topic, "checkpoint/%s", b.n.origin);
+    uint64_t cosigned_b = 0;
+    for (int64_t end = it_now_ms() + WAIT_MS; cosigned_b == 0 && it_now_ms() < end;) {
+        progress(&b, 1);
+        it_node_wait_checkpoint(&b.n, zctx, b.size);
+        if (it_sub_wait_checkpoint(sub, topic, b.size, &ev, 2000) == 1)
+            cosigned_b = b.size;
+        else /* published before the subscription arrived: try again */
+            free(it_hub_wait_cosigned(zctx, h.ipc, b.n.origin, b.size, WAIT_MS, h.log));
+    }
+    CHECK(cosigned_b > 0, "the subscriber never received an event of %s; see %s", h.pub, h.log);
+    gs_buf_free(&ev);
     it_node_stop(&b.n, SIGTERM);
-    rewrite(&b, 3, 9);
+    rewrite(&b, 3, cosigned_b + 3);
     it_node_start(&b.n, bin);
     it_node_wait_ready(&b.n, zctx);
     snprintf(topic, sizeof topic, "alert/%s", b.n.origin);
@@ -546,13 +559,13 @@ int main(int argc, char **argv)
     check_evidence(&h, &b, 1, GS_EVIDENCE_SPLIT_VIEW);
     /* Frozen: nothing further is cosigned, and pushing says why. */
     note = it_get_checkpoint(zctx, b.n.ipc, "", NULL);
-    gs_response rs = add_checkpoint(&h, 6, note, NULL, 0);
+    gs_response rs = add_checkpoint(&h, cosigned_b, note, NULL, 0);
     CHECK(rs.code == GS_STATUS_PERMISSION_DENIED && strstr(rs.message, "evidence") != NULL,
           "AddCheckpoint to a frozen origin: %s %s", gs_status_name(rs.code), rs.message);
     gs_response_clear(&rs);
     free(note);
     note = it_get_checkpoint(zctx, h.ipc, b.n.origin, NULL);
-    CHECK(it_checkpoint_size(note) == 6, "the hub cosigned past the rewrite");
+    CHECK(it_checkpoint_size(note) == cosigned_b, "the hub cosigned past the rewrite");
     free(note);
 
     it_node_stop(&a.n, SIGTERM);
@@ -608,7 +621,7 @@ int main(int argc, char **argv)
               gs_vkey_parse(central.cosigner_key, &central_cosigner, &err) == 0,
           "%s", err.msg);
     bool witnessed = false;
-    for (int i = 0; i < 200 && !witnessed; i++) {
+    for (int64_t end = it_now_ms() + WAIT_MS; !witnessed && it_now_ms() < end;) {
         own = it_get_checkpoint(zctx, h.ipc, "", NULL);
         gs_note *n = NULL;
         int64_t ts = 0;
@@ -618,10 +631,8 @@ int main(int argc, char **argv)
             witnessed = true;
         gs_note_free(&n);
         free(own);
-        if (!witnessed) {
-            struct timespec ts100 = {0, 100 * 1000000};
-            nanosleep(&ts100, NULL);
-        }
+        if (!witnessed)
+            it_sleep_ms(100);
     }
     CHECK(witnessed,
           "the province hub's checkpoint never carried the central cosignature; see %s "

@@ -80,9 +80,9 @@ stop_daemon() { # NAME: stop it cleanly (SIGTERM) and wait until it is gone
   [ -f "$pf" ] || fail "$1 is not running"
   local pid; pid=$(cat "$pf")
   kill -TERM "$pid" 2>/dev/null || true
-  local end; end=$(deadline 20)
+  local end; end=$(deadline 60)
   while kill -0 "$pid" 2>/dev/null; do
-    [ "$(date +%s)" -lt "$end" ] || fail "$1 did not stop within 20 s"
+    [ "$(date +%s)" -lt "$end" ] || fail "$1 did not stop within 60 s"
     sleep 0.1
   done
   rm -f "$pf"
@@ -106,8 +106,8 @@ restart_hub() { # NAME (hub-X)
   local h=${1#hub-} seen
   seen=$(wc -l <"$work/sub-$h.txt")
   start_daemon "$1"
-  wait_for 30 "$1 answers after its restart" answers "$(hub_ep "$h")"
-  wait_for 30 "the subscriber of $1 receives its events again" sub_lines_gt "$h" "$seen"
+  wait_for 120 "$1 answers after its restart" answers "$(hub_ep "$h")"
+  wait_for 120 "the subscriber of $1 receives its events again" sub_lines_gt "$h" "$seen"
 }
 sub_lines_gt() { [ "$(wc -l <"$work/sub-$1.txt")" -gt "$2" ]; }
 
@@ -143,17 +143,12 @@ cosigned() {
 # of one of KINDS (numbers, "1|2" for either).
 alerted() { grep -qxE "alert/$2 evidence-kind=($3)" "$work/sub-$1.txt"; }
 
-has_evidence() { # HUB ORIGIN KINDNAME
-  "$gs" evidence --connect "$(hub_ep "$1")" --origin "$2" --json 2>/dev/null |
-    python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if any(e['kind']=='$3' for e in d) else 1)"
-}
-
 # evidence_ok HUB ORIGIN KINDNAMES KINDNUMS: the alert went out, the hub holds
 # evidence of that kind, and every such file verifies offline. KINDNAMES and
 # KINDNUMS may list alternatives: "rollback|split-view" "2|1".
 evidence_ok() {
   local hub=$1 origin=$2 kname=$3 knum=$4
-  wait_for 60 "hub $hub publishes an alert of kind $kname about $origin" alerted "$hub" "$origin" "$knum"
+  wait_for 120 "hub $hub publishes an alert of kind $kname about $origin" alerted "$hub" "$origin" "$knum"
   pass "hub $hub published $(grep -xE "alert/$origin evidence-kind=($knum)" "$work/sub-$hub.txt" |
     head -1) ($kname)"
   local d=$work/evidence-$hub-${origin//\//_}
@@ -187,7 +182,7 @@ stmt() { # COMMUNE COMMAND ARGS...: one statement through the CLI, prints the in
   local c=$1; shift
   "$gs" "$@" --connect "$(node_ep "$c")" --json >"$work/receipt" 2>"$work/receipt.err" ||
     fail "giamsat $1 on $c: $(cat "$work/receipt.err")"
-  python3 -c "import json; print(json.load(open('$work/receipt'))['index'])"
+  jq -r .index "$work/receipt"
 }
 
 province_of() { case $1 in phuc-xa | ba-dinh) echo ha-noi ;; *) echo da-nang ;; esac; }
@@ -220,12 +215,12 @@ done
 pass "in each commune the node key appointed a head and the head committed"
 for c in "${communes[@]}"; do
   p=$(province_of "$c")
-  wait_for 90 "the checkpoint of $c at ${size[$c]} cosigned by $p and trung-uong" \
+  wait_for 120 "the checkpoint of $c at ${size[$c]} cosigned by $p and trung-uong" \
     cosigned "$(node_ep "$c")" "giamsat/commune/$c" "${size[$c]}" "$p" trung-uong
   pass "node $c serves its checkpoint at ${size[$c]} cosigned by hubs $p and trung-uong"
 done
 # Wait until the central hub's log settles and its checkpoint is witnessed.
-wait_for 90 "the central hub's checkpoint cosigned by both province hubs" \
+wait_for 120 "the central hub's checkpoint cosigned by both province hubs" \
   cosigned "$(hub_ep trung-uong)" giamsat/hub/trung-uong 1 ha-noi da-nang
 pass "the central hub's checkpoint is cosigned by hubs ha-noi and da-nang"
 
@@ -235,20 +230,10 @@ pass "the central hub's checkpoint is cosigned by hubs ha-noi and da-nang"
 filler=$(printf 'x%.0s' $(seq 160))
 
 # append_feedback COMMUNE DB N: N valid feedback entries appended on disk by
-# citizens (10 each: the rule book's daily limit per key).
-citizens=0
+# as many citizens (one process, one transaction: gs_tool append-feedbacks).
 append_feedback() {
-  local o=giamsat/commune/$1 db=$2 n=$3 k=0 cit=
-  while [ $k -lt "$n" ]; do
-    if [ $((k % 10)) = 0 ]; then
-      citizens=$((citizens + 1))
-      cit=$work/citizen-$citizens.key
-      "$gs" key new --out "$cit" >/dev/null
-    fi
-    "$tool" append-feedback "$db" "$o" "$cit" $((k % 10 + 1)) "gop-y-$k-$filler" >/dev/null ||
-      fail "gs_tool append-feedback to $db"
-    k=$((k + 1))
-  done
+  "$tool" append-feedbacks "$2" "giamsat/commune/$1" "$3" "gop-y-$filler" >/dev/null ||
+    fail "gs_tool append-feedbacks to $2"
 }
 
 # ------------------------------------------------------------ A1 phuc-xa
@@ -266,7 +251,7 @@ S=$((base + 67))
 bad=$((base + 1))
 "$tool" alter-entry "$db" $o $bad
 start_daemon node-$c
-wait_for 20 "node $c answers after its restart" answers "$(node_ep $c)"
+wait_for 120 "node $c answers after its restart" answers "$(node_ep $c)"
 set +e
 "$gs" entries --connect "$(node_ep $c)" --start $bad --count 1 >/dev/null 2>"$work/err"
 rc=$?
@@ -304,10 +289,10 @@ stop_daemon node-$c
 cp "$db" "$work/fork.db"
 for x in wal shm; do [ -f "$db-$x" ] && cp "$db-$x" "$work/fork.db-$x"; done
 start_daemon node-$c
-wait_for 20 "node $c answers after its restart" answers "$(node_ep $c)"
+wait_for 120 "node $c answers after its restart" answers "$(node_ep $c)"
 i=$(stmt $c progress --key "$work/head-$c.key" --id road-$c --value 1.5 --note "$filler")
 s=$((i + 1))
-wait_for 90 "the checkpoint of $c at $s cosigned by da-nang and trung-uong" \
+wait_for 120 "the checkpoint of $c at $s cosigned by da-nang and trung-uong" \
   cosigned "$(node_ep $c)" $o $s da-nang trung-uong
 true_root=$(cp_root "$(node_ep $c)" $o)
 "$tool" append-feedback "$work/fork.db" $o "$work/head-$c.key" 2 "another story" >/dev/null
@@ -335,7 +320,7 @@ for h in da-nang trung-uong; do
   ep=$(hub_ep $h)
   "$gs" entries --connect "$ep" --origin $o --log-key "$vk" --json >"$work/out" 2>"$work/err" ||
     fail "entries of the deleted $c from hub $h: $(cat "$work/err")"
-  n=$(python3 -c "import json; print(len(json.load(open('$work/out'))))")
+  n=$(jq length "$work/out")
   [ "$n" = $s ] || fail "hub $h serves $n entries of the deleted $c, not $s"
   "$gs" roster --connect "$ep" --origin $o --log-key "$vk" >"$work/out" 2>"$work/err" ||
     fail "roster of the deleted $c from hub $h: $(cat "$work/err")"
@@ -348,14 +333,18 @@ for h in da-nang trung-uong; do
 done
 
 # ------------------------------------------------------------ A4 thanh-khe
-c=thanh-khe o=giamsat/commune/thanh-khe
+# 70 statements the central hub has not seen, so the altered one is out of
+# the store's open check; appended on disk under a checkpoint signed with
+# the node key, which is what the node would have made of 70 submissions.
+c=thanh-khe o=giamsat/commune/thanh-khe db=$net/node-thanh-khe/node.db
 base=${size[$c]}
 stop_daemon hub-trung-uong
-for ((k = 0; k < 70; k++)); do
-  stmt $c progress --key "$work/head-$c.key" --id road-$c --value "$k.5" --note "$filler" >/dev/null
-done
+stop_daemon node-$c
+append_feedback $c "$db" 70
+"$tool" sign-checkpoint "$db" $o "$net/node-$c/node.key" >/dev/null
+start_daemon node-$c
 S=$((base + 70))
-wait_for 90 "the checkpoint of $c at $S cosigned by da-nang" cosigned "$(node_ep $c)" $o $S da-nang
+wait_for 120 "the checkpoint of $c at $S cosigned by da-nang" cosigned "$(node_ep $c)" $o $S da-nang
 stop_daemon node-$c
 stop_daemon hub-da-nang
 bad=$((base + 1)) # above the central hub's cosigned size, out of the open check
@@ -370,7 +359,7 @@ evidence_ok trung-uong $o bad-entries 3
 grep -q "hub-da-nang/hub.sock" "$work/out" || fail "the evidence does not name the province hub's replica"
 [ "$(cp_size "$(hub_ep trung-uong)" $o)" -lt $S ] || fail "the central hub cosigned the altered replica"
 start_daemon node-$c
-wait_for 90 "the central hub cosigns $c at $S from the node" \
+wait_for 120 "the central hub cosigns $c at $S from the node" \
   cosigned "$(hub_ep trung-uong)" $o $S trung-uong
 [ "$(cp_root "$(hub_ep trung-uong)" $o)" = "$(cp_root "$(node_ep $c)" $o)" ] ||
   fail "the central hub's root of $c differs from the node's"
@@ -406,7 +395,7 @@ stop_daemon node-ha-noi
 "$tool" append-forged "$db" $o "$net/node-ha-noi/node.key" >/dev/null
 "$tool" sign-checkpoint "$db" $o "$net/node-ha-noi/node.key" >/dev/null
 start_daemon node-ha-noi
-wait_for 20 "node ha-noi answers after its restart" answers "$(node_ep ha-noi)"
+wait_for 120 "node ha-noi answers after its restart" answers "$(node_ep ha-noi)"
 grep -q "QUARANTINED" "$net/logs/node-ha-noi.log" || fail "node ha-noi is not quarantined"
 for h in ha-noi trung-uong; do
   evidence_ok $h $o rule-violation 4

@@ -30,7 +30,19 @@ expect() {
   pass "$what"
 }
 
-json() { python3 -c "import json,sys; d=json.load(open('$work/out')); print($1)"; }
+# json FILTER: jq's raw output of FILTER over the last command's stdout.
+json() { jq -r "$1" "$work/out"; }
+# wait_until SECONDS DESCRIPTION COMMAND...: polls until the command succeeds,
+# failing after SECONDS (a deadline, generous: a loaded machine is slow).
+wait_until() {
+  local secs=$1 what=$2 end=$(($(date +%s) + $1))
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$end" ] || fail "after $secs s: $what"
+    sleep 0.1
+  done
+}
+checkpoint_size_is() { [ "$("$gs" checkpoint --connect "$ipc" | sed -n 2p)" = "$1" ]; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 ipc=ipc://$work/node/node.sock
@@ -52,10 +64,7 @@ sed -i 's/^checkpoint_interval_ms = .*/checkpoint_interval_ms = 50/' "$work/node
 
 "$node_bin" --config "$work/node/node.conf" 2>"$work/node/node.log" &
 node_pid=$!
-for _ in $(seq 100); do
-  "$gs" checkpoint --connect "$ipc" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+wait_until 120 "the node answers" "$gs" checkpoint --connect "$ipc"
 expect 0 "checkpoint of the new log (Charter only)" -- "$gs" checkpoint --connect "$ipc"
 head -2 "$work/out" | tail -1 | grep -qx 1 || fail "the new log's checkpoint is not at size 1"
 
@@ -65,14 +74,12 @@ export GIAMSAT_CONNECT=$ipc
 # ---- appointments
 expect 0 "node key appoints the head" -- "$gs" appoint --key "$work/node/node.key" \
   --person "$(pub head)" --name "Nguyen Van An" --role head --title "Chu tich" --decision "QD-01/2026" --json
-[ "$(json 'd["origin"]')" = "$origin" ] || fail "receipt origin"
-[ "$(json 'd["index"]')" = 1 ] || fail "receipt index of the first appointment"
-json 'd["leaf_hash_b64"], d["time"]' >/dev/null || fail "receipt fields"
-python3 - "$work/out" <<'EOF' || fail "receipt JSON has other fields than the contract"
-import json, sys
-d = json.load(open(sys.argv[1]))
-assert sorted(d) == ["index", "leaf_hash_b64", "origin", "time"], sorted(d)
-EOF
+[ "$(json .origin)" = "$origin" ] || fail "receipt origin"
+[ "$(json .index)" = 1 ] || fail "receipt index of the first appointment"
+jq -e '(.leaf_hash_b64 | type) == "string" and (.time | type) == "number"' "$work/out" >/dev/null ||
+  fail "receipt fields"
+jq -e 'keys == ["index", "leaf_hash_b64", "origin", "time"]' "$work/out" >/dev/null ||
+  fail "receipt JSON has other fields than the contract: $(jq -c keys "$work/out")"
 expect 0 "head appoints an officer" -- "$gs" appoint --key "$work/head.key" \
   --person "$(pub officer)" --name "Tran Thi Binh" --role officer --json
 expect 0 "head appoints an inspector" -- "$gs" appoint --key "$work/head.key" \
@@ -87,7 +94,7 @@ grep -q "role-forbids" "$work/err" || fail "the refusal does not give its reason
 expect 0 "officer commits" -- "$gs" commit --key "$work/officer.key" --id road-2026 \
   --title "Pave the village road" --indicator "road paved" --unit-of-measure km \
   --target 12.5 --direction at-least --deadline 2027-12-31 --json
-commit_index=$(json 'd["index"]')
+commit_index=$(json .index)
 expect 0 "officer reports progress" -- "$gs" progress --key "$work/officer.key" --id road-2026 \
   --value 4.25 --note "first section done"
 echo "survey report" >"$work/evidence.txt"
@@ -107,10 +114,10 @@ expect 2 "a bad number is a usage error" -- "$gs" progress --key "$work/officer.
 # ---- finding, feedback, response
 expect 0 "inspector files a finding" -- "$gs" finding --key "$work/inspector.key" \
   --about "$origin:$commit_index" --severity high --text "Road width below the standard" --json
-finding_index=$(json 'd["index"]')
+finding_index=$(json .index)
 expect 0 "a citizen gives feedback" -- "$gs" feedback --key "$work/citizen.key" \
   --about "$origin:$commit_index" --text "The road floods every rain" --json
-feedback_index=$(json 'd["index"]')
+feedback_index=$(json .index)
 expect 0 "the officer responds to the finding" -- "$gs" respond --key "$work/officer.key" \
   --to "$origin:$finding_index" --text "Widening is scheduled for March"
 expect 0 "the head responds to the feedback" -- "$gs" respond --key "$work/head.key" \
@@ -143,10 +150,9 @@ expect 0 "the new key signs" -- "$gs" commit --key "$work/officer2.key" --id bri
 expect 2 "tcp without --server-key is a usage error" -- "$gs" checkpoint --connect "$tcp"
 expect 0 "feedback over tcp with CURVE" -- "$gs" feedback --connect "$tcp" \
   --server-key "$node_vkey" --key "$work/citizen.key" --text "Thank you for the road" --json
-tcp_index=$(json 'd["index"]')
+tcp_index=$(json .index)
 
-# Give the node a moment to sign a checkpoint over everything.
-sleep 0.3
+wait_until 120 "a checkpoint over everything" checkpoint_size_is $((tcp_index + 1))
 expect 0 "checkpoint over tcp" -- "$gs" checkpoint --connect "$tcp" --server-key "$node_vkey"
 cp "$work/out" "$work/cp.txt"
 size=$(sed -n 2p "$work/cp.txt")
@@ -154,50 +160,52 @@ size=$(sed -n 2p "$work/cp.txt")
 
 # ---- proofs: the CLI verifies, and so does an independent verifier
 cat >"$work/verify.py" <<'EOF'
-# RFC 9162 §2.1.3.2 inclusion verification, independent of the C code.
+# RFC 9162 §2.1.3.2 inclusion verification, independent of the C code: one
+# run checks every proof file named after the checkpoint.
 import base64, hashlib, json, sys
-proof = json.load(open(sys.argv[1]))
-lines = open(sys.argv[2]).read().split("\n")
+lines = open(sys.argv[1]).read().split("\n")
 root = base64.b64decode(lines[2])
 def node(l, r): return hashlib.sha256(b"\x01" + l + r).digest()
-leaf = base64.b64decode(proof["leaf_b64"])
-h = hashlib.sha256(b"\x00" + leaf).digest()
-assert base64.b64encode(h).decode() == proof["leaf_hash_b64"], "leaf hash"
-fn, sn = proof["index"], proof["size"] - 1
-for p in map(base64.b64decode, proof["proof"]):
-    assert sn != 0, "proof too long"
-    if fn & 1 or fn == sn:
-        h = node(p, h)
-        if not fn & 1:
-            while fn & 1 == 0 and fn != 0:
-                fn >>= 1; sn >>= 1
-    else:
-        h = node(h, p)
-    fn >>= 1; sn >>= 1
-assert sn == 0 and h == root, "does not lead to the checkpoint root"
-assert proof["origin"] == lines[0] and proof["size"] == int(lines[1])
-assert sorted(proof) == ["index", "leaf_b64", "leaf_hash_b64", "origin", "proof", "size"]
+for path in sys.argv[2:]:
+    proof = json.load(open(path))
+    leaf = base64.b64decode(proof["leaf_b64"])
+    h = hashlib.sha256(b"\x00" + leaf).digest()
+    assert base64.b64encode(h).decode() == proof["leaf_hash_b64"], (path, "leaf hash")
+    fn, sn = proof["index"], proof["size"] - 1
+    for p in map(base64.b64decode, proof["proof"]):
+        assert sn != 0, (path, "proof too long")
+        if fn & 1 or fn == sn:
+            h = node(p, h)
+            if not fn & 1:
+                while fn & 1 == 0 and fn != 0:
+                    fn >>= 1; sn >>= 1
+        else:
+            h = node(h, p)
+        fn >>= 1; sn >>= 1
+    assert sn == 0 and h == root, (path, "does not lead to the checkpoint root")
+    assert proof["origin"] == lines[0] and proof["size"] == int(lines[1]), path
+    assert sorted(proof) == ["index", "leaf_b64", "leaf_hash_b64", "origin", "proof", "size"], path
 EOF
+checked=()
 for i in 0 1 "$commit_index" "$finding_index" "$tcp_index"; do
   expect 0 "proof inclusion of entry $i" -- "$gs" proof inclusion --index "$i" --json
-  python3 "$work/verify.py" "$work/out" "$work/cp.txt" || fail "independent check of entry $i"
-  pass "independent RFC 9162 check of entry $i"
+  cp "$work/out" "$work/proof-$i.json"
+  checked+=("$work/proof-$i.json")
 done
+python3 "$work/verify.py" "$work/cp.txt" "${checked[@]}" || fail "independent check of the proofs"
+pass "independent RFC 9162 check of entries 0 1 $commit_index $finding_index $tcp_index"
 expect 2 "inclusion proof for an index beyond the log (a usage error)" -- "$gs" proof inclusion --index 999 --json
 
 # Consistency: an old checkpoint saved, more entries, then the proof.
 "$gs" checkpoint >"$work/old.txt"
 old_size=$(sed -n 2p "$work/old.txt")
 expect 0 "one more feedback" -- "$gs" feedback --key "$work/citizen.key" --text "Lights are out"
-sleep 0.3
+wait_until 120 "a checkpoint of size $((old_size + 1))" checkpoint_size_is $((old_size + 1))
 expect 0 "consistency proof verified against the saved checkpoint" -- "$gs" proof consistency \
   --old "$old_size" --old-checkpoint "$work/old.txt" --json
-python3 - "$work/out" "$old_size" <<'EOF' || fail "consistency JSON shape"
-import json, sys
-d = json.load(open(sys.argv[1]))
-assert sorted(d) == ["new_size", "old_size", "origin", "proof"], sorted(d)
-assert d["old_size"] == int(sys.argv[2]) and d["new_size"] == d["old_size"] + 1
-EOF
+jq -e --argjson old "$old_size" 'keys == ["new_size", "old_size", "origin", "proof"] and
+  .old_size == $old and .new_size == $old + 1' "$work/out" >/dev/null ||
+  fail "consistency JSON shape: $(cat "$work/out")"
 # A tampered old checkpoint (another root) must not verify.
 python3 - "$work/old.txt" "$work/bad.txt" <<'EOF'
 import base64, sys

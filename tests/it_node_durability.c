@@ -2,8 +2,10 @@
  *
  * A real giamsat-node on ipc://; four client threads, each an appointed
  * officer, stream 10,000 signed statements between them while the main
- * thread kills the node with SIGKILL at random moments, several times, and
- * restarts it. A client whose call times out retries the same bytes; if the
+ * thread kills the node with SIGKILL at random points of the stream (a
+ * random count of statements into each fifth, so the kills land while the
+ * clients stream however fast the machine is), several times, and restarts
+ * it. A client whose call times out retries the same bytes; if the
  * node then says the seq was already used, the statement was committed but
  * its receipt lost, and the check at the end must find it in the log.
  *
@@ -49,22 +51,17 @@ typedef struct {
 } client;
 
 static atomic_int clients_done;
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
+static atomic_int statements_done; /* answered, by all clients */
 
 /* Submits until the node answers, riding out crashes. Returns the status. */
 static int submit_retrying(client *c, gs_net_client **conn, gs_bytes entry, gs_receipt *r,
                            char *msg, size_t cap)
 {
-    for (int attempt = 0; attempt < 600; attempt++) {
+    for (int64_t end = it_now_ms() + IT_WAIT_MS; it_now_ms() < end;) {
         gs_error err;
         if (*conn == NULL && gs_net_client_open(conn, c->zctx, c->node->ipc, NULL, NULL, 1000,
                                                 GS_MAX_MESSAGE, &err) != 0) {
-            sleep_ms(50);
+            it_sleep_ms(50);
             continue;
         }
         int code = it_submit(*conn, entry, &c->node->key.pub, r, msg, cap);
@@ -72,7 +69,7 @@ static int submit_retrying(client *c, gs_net_client **conn, gs_bytes entry, gs_r
             return code;
         /* Unavailable: the node is down or restarting. */
         gs_net_client_close(conn);
-        sleep_ms(20);
+        it_sleep_ms(20);
     }
     return -1;
 }
@@ -128,6 +125,7 @@ static void *client_main(void *arg)
             break;
         }
         gs_receipt_clear(&r);
+        atomic_fetch_add(&statements_done, 1);
     }
     gs_net_client_close(&conn);
     atomic_fetch_add(&clients_done, 1);
@@ -187,16 +185,21 @@ int main(int argc, char **argv)
     for (int i = 0; i < CLIENTS; i++)
         pthread_create(&threads[i], NULL, client_main, &clients[i]);
 
-    /* Kill the node at random moments while the clients stream. */
+    /* Kill the node at a random point of each of the first KILLS parts of
+     * the stream: counted in statements, not in time, so every kill lands
+     * while the clients stream on a fast machine as on a loaded one. */
     int kills = 0;
+    const int part = TOTAL / (KILLS + 1);
     while (kills < KILLS && atomic_load(&clients_done) < CLIENTS) {
-        sleep_ms(150 + rand() % 500);
+        int at = kills * part + part / 4 + rand() % (part / 2);
+        while (atomic_load(&statements_done) < at && atomic_load(&clients_done) < CLIENTS)
+            it_sleep_ms(2);
         if (atomic_load(&clients_done) == CLIENTS)
             break;
         it_node_stop(&node, SIGKILL);
         kills++;
         fprintf(stderr, "killed the node with SIGKILL (%d)\n", kills);
-        sleep_ms(rand() % 200);
+        it_sleep_ms(rand() % 200);
         it_node_start(&node, bin);
     }
     for (int i = 0; i < CLIENTS; i++)

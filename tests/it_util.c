@@ -20,7 +20,7 @@
 #include <sodium.h>
 #include <zmq.h>
 
-#define MAX_CHILDREN 64
+#define MAX_CHILDREN 128
 
 static char tmpdir[512];
 static pid_t children[MAX_CHILDREN];
@@ -135,8 +135,15 @@ pid_t it_spawn(char *const argv[], const char *log_path)
         fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
         _exit(127);
     }
-    if (n_children < MAX_CHILDREN)
-        children[n_children++] = pid;
+    /* Slots of reaped children are reused: a test may start hundreds. */
+    size_t slot = 0;
+    while (slot < n_children && children[slot] != 0)
+        slot++;
+    if (slot < MAX_CHILDREN) {
+        children[slot] = pid;
+        if (slot == n_children)
+            n_children++;
+    }
     return pid;
 }
 
@@ -150,6 +157,11 @@ int it_kill(pid_t pid, int sig)
         if (children[i] == pid)
             children[i] = 0;
     return status_of(st);
+}
+
+int it_wait(pid_t pid)
+{
+    return it_kill(pid, 0);
 }
 
 int it_free_port(void)
@@ -226,10 +238,23 @@ void it_node_start(it_node *n, const char *bin_dir)
     n->pid = it_spawn(argv, n->log);
 }
 
+int64_t it_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void it_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
 void it_node_wait_ready(it_node *n, void *zctx)
 {
     gs_error err;
-    for (int attempt = 0; attempt < 300; attempt++) {
+    for (int64_t end = it_now_ms() + IT_WAIT_MS; it_now_ms() < end;) {
         gs_net_client *c = NULL;
         if (gs_net_client_open(&c, zctx, n->ipc, NULL, NULL, 200, GS_MAX_MESSAGE, &err) == 0) {
             gs_request rq = {.version = 1, .op = GS_OP_GET_CHECKPOINT, .origin = ""};
@@ -245,10 +270,9 @@ void it_node_wait_ready(it_node *n, void *zctx)
         if (waitpid(n->pid, &st, WNOHANG) == n->pid)
             it_die("giamsat-node exited (status %d) before it was ready; see %s", status_of(st),
                    n->log);
-        struct timespec ts = {0, 50 * 1000000};
-        nanosleep(&ts, NULL);
+        it_sleep_ms(50);
     }
-    it_die("giamsat-node did not become ready; see %s", n->log);
+    it_die("giamsat-node did not become ready within %d ms; see %s", IT_WAIT_MS, n->log);
 }
 
 void it_node_stop(it_node *n, int sig)
@@ -425,7 +449,7 @@ void it_hub_start(it_hub *h, const char *bin_dir)
 
 void it_hub_wait_ready(it_hub *h, void *zctx)
 {
-    for (int attempt = 0; attempt < 300; attempt++) {
+    for (int64_t end = it_now_ms() + IT_WAIT_MS; it_now_ms() < end;) {
         int code = -1;
         char *note = it_get_checkpoint(zctx, h->ipc, "", &code);
         free(note);
@@ -435,10 +459,9 @@ void it_hub_wait_ready(it_hub *h, void *zctx)
         if (waitpid(h->pid, &st, WNOHANG) == h->pid)
             it_die("giamsat-hub exited (status %d) before it was ready; see %s", status_of(st),
                    h->log);
-        struct timespec ts = {0, 50 * 1000000};
-        nanosleep(&ts, NULL);
+        it_sleep_ms(50);
     }
-    it_die("giamsat-hub did not become ready; see %s", h->log);
+    it_die("giamsat-hub did not become ready within %d ms; see %s", IT_WAIT_MS, h->log);
 }
 
 void it_hub_stop(it_hub *h, int sig)
@@ -485,23 +508,17 @@ uint64_t it_checkpoint_size(const char *note)
     return nl != NULL ? strtoull(nl + 1, NULL, 10) : 0;
 }
 
-static void sleep_ms_(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-    nanosleep(&ts, NULL);
-}
-
 char *it_hub_wait_cosigned(void *zctx, const char *endpoint, const char *origin, uint64_t size,
                            int timeout_ms, const char *log_path)
 {
     uint64_t seen = 0;
-    for (int waited = 0; waited < timeout_ms; waited += 100) {
+    for (int64_t end = it_now_ms() + timeout_ms; it_now_ms() < end;) {
         char *note = it_get_checkpoint(zctx, endpoint, origin, NULL);
         seen = it_checkpoint_size(note);
         if (note != NULL && seen >= size)
             return note;
         free(note);
-        sleep_ms_(100);
+        it_sleep_ms(100);
     }
     it_die("the hub at %s did not cosign %s at size %llu within %d ms (it serves size %llu); "
            "see %s",
@@ -512,16 +529,16 @@ char *it_hub_wait_cosigned(void *zctx, const char *endpoint, const char *origin,
 void it_node_wait_checkpoint(it_node *n, void *zctx, uint64_t size)
 {
     uint64_t seen = 0;
-    for (int i = 0; i < 200; i++) {
+    for (int64_t end = it_now_ms() + IT_WAIT_MS; it_now_ms() < end;) {
         char *note = it_get_checkpoint(zctx, n->ipc, "", NULL);
         seen = it_checkpoint_size(note);
         free(note);
         if (seen == size)
             return;
-        sleep_ms_(50);
+        it_sleep_ms(50);
     }
-    it_die("node %s did not sign a checkpoint of size %llu (it serves %llu); see %s", n->origin,
-           (unsigned long long)size, (unsigned long long)seen, n->log);
+    it_die("node %s did not sign a checkpoint of size %llu within %d ms (it serves %llu); see %s",
+           n->origin, (unsigned long long)size, IT_WAIT_MS, (unsigned long long)seen, n->log);
 }
 
 int it_get_evidence(void *zctx, const char *endpoint, const char *origin, gs_buf **items, size_t *n)
@@ -606,16 +623,32 @@ int it_sub_recv(void *sub, char *topic, size_t cap, gs_buf *payload, int timeout
 
 int it_sub_wait(void *sub, const char *topic, gs_buf *payload, int timeout_ms)
 {
-    for (int waited = 0; waited < timeout_ms; waited += 100) {
+    for (int64_t end = it_now_ms() + timeout_ms, left; (left = end - it_now_ms()) > 0;) {
         char t[GS_MAX_ORIGIN + 64];
         gs_buf p = {0};
-        while (it_sub_recv(sub, t, sizeof t, &p, 100) == 1) {
-            if (strcmp(t, topic) == 0) {
-                *payload = p;
-                return 1;
-            }
-            gs_buf_free(&p);
+        if (it_sub_recv(sub, t, sizeof t, &p, (int)left) != 1)
+            return 0;
+        if (strcmp(t, topic) == 0) {
+            *payload = p;
+            return 1;
         }
+        gs_buf_free(&p);
+    }
+    return 0;
+}
+
+int it_sub_wait_checkpoint(void *sub, const char *topic, uint64_t size, gs_buf *payload,
+                           int timeout_ms)
+{
+    for (int64_t end = it_now_ms() + timeout_ms, left; (left = end - it_now_ms()) > 0;) {
+        gs_buf p = {0};
+        if (it_sub_wait(sub, topic, &p, (int)left) != 1)
+            return 0;
+        if (p.p != NULL && it_checkpoint_size((const char *)p.p) == size) {
+            *payload = p;
+            return 1;
+        }
+        gs_buf_free(&p); /* an earlier size: published before this step */
     }
     return 0;
 }

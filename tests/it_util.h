@@ -9,11 +9,23 @@
 #define GS_IT_UTIL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "crypto.h"
 #include "net.h"
 #include "wire.h"
+
+/* How long a wait on a condition may take before the test fails: long,
+ * because a loaded machine is slow, never wrong. Every wait below polls a
+ * condition against this deadline (monotonic clock); none sleeps a fixed
+ * time to let something happen. */
+#define IT_WAIT_MS 120000
+
+/* Milliseconds on the monotonic clock, for deadlines. */
+int64_t it_now_ms(void);
+/* Sleeps between two polls of a condition. */
+void it_sleep_ms(long ms);
 
 /* Stops the program with a message: integration steps that cannot go on. */
 void it_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -30,6 +42,8 @@ int it_run(char *const argv[], char *out, size_t cap);
 pid_t it_spawn(char *const argv[], const char *log_path);
 /* Sends sig and reaps; returns the exit status as it_run does. */
 int it_kill(pid_t pid, int sig);
+/* Waits for a child started by it_spawn to exit; returns its status. */
+int it_wait(pid_t pid);
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 int it_free_port(void);
 
@@ -126,11 +140,16 @@ int it_get_evidence(void *zctx, const char *endpoint, const char *origin, gs_buf
  * starting with prefix ("" for everything). server_key for tcp://. */
 void *it_sub_open(void *zctx, const char *endpoint, const gs_pubkey *server_key,
                   const char *prefix);
-/* Receives one event: 1 with topic (NUL-terminated) and *payload
- * (malloc'd) filled, 0 after timeout_ms without one. */
+/* Receives one event: 1 with topic and *payload (malloc'd) filled, both
+ * NUL-terminated; 0 after timeout_ms without one. */
 int it_sub_recv(void *sub, char *topic, size_t cap, gs_buf *payload, int timeout_ms);
 /* Receives events until one whose topic is exactly topic (others are
  * dropped); 1 when found within timeout_ms, 0 otherwise. */
 int it_sub_wait(void *sub, const char *topic, gs_buf *payload, int timeout_ms);
+/* Receives events until a checkpoint event on topic for exactly size;
+ * events of other topics and checkpoints of other sizes (published before
+ * the step that led to size) are dropped. 1 when found within timeout_ms. */
+int it_sub_wait_checkpoint(void *sub, const char *topic, uint64_t size, gs_buf *payload,
+                           int timeout_ms);
 
 #endif

@@ -334,14 +334,14 @@ static gs_evidence base(gs_evidence_kind kind)
 static void expect_ok(const gs_evidence *ev, const char *what)
 {
     gs_error err = {0};
-    if (gs_evidence_verify(ev, &log_vkey, 0, &err) != 0)
+    if (gs_evidence_verify(ev, &log_vkey, &err) != 0)
         fail_msg("%s: expected proof, got %s: %s", what, gs_error_name(err.code), err.msg);
 }
 
 static void expect_fail(const gs_evidence *ev, int code, const char *want, const char *what)
 {
     gs_error err = {0};
-    int rc = gs_evidence_verify(ev, &log_vkey, 0, &err);
+    int rc = gs_evidence_verify(ev, &log_vkey, &err);
     if (rc != code)
         fail_msg("%s: expected %s, got %s: %s", what, gs_error_name(code), gs_error_name(rc),
                  err.msg);
@@ -657,13 +657,13 @@ static void test_wrong_keys_and_origins(void **state)
     gs_vkey other;
     char other_str[GS_VKEY_STR_MAX];
     assert_int_equal(gs_vkey_make(&other, ORIGIN, GS_VKEY_ALG_ED25519, &other_kp.pub, &err), 0);
-    assert_int_equal(gs_evidence_verify(&ev, &other, 0, &err), GS_EVERIFY);
+    assert_int_equal(gs_evidence_verify(&ev, &other, &err), GS_EVERIFY);
     assert_non_null(strstr(err.msg, "not the trusted key"));
     /* Evidence naming the other key, checked against it: the checkpoints
      * were not signed by it. */
     assert_int_equal(gs_vkey_format(&other, other_str, sizeof other_str, &err), 0);
     ev.log_key = other_str;
-    assert_int_equal(gs_evidence_verify(&ev, &other, 0, &err), GS_EVERIFY);
+    assert_int_equal(gs_evidence_verify(&ev, &other, &err), GS_EVERIFY);
     assert_non_null(strstr(err.msg, "checkpoint a is not signed by the log key"));
     ev.log_key = log_vkey_str;
 
@@ -686,7 +686,7 @@ static void test_wrong_keys_and_origins(void **state)
      * note; no checkpoint. */
     gs_vkey cos;
     assert_int_equal(gs_vkey_make(&cos, ORIGIN, GS_VKEY_ALG_COSIGNATURE_V1, &node_kp.pub, &err), 0);
-    assert_int_equal(gs_evidence_verify(&ev, &cos, 0, &err), GS_EINVAL);
+    assert_int_equal(gs_evidence_verify(&ev, &cos, &err), GS_EINVAL);
     ev.log_key = (char *)"giamsat/commune/an-binh+00000000+AQ==";
     expect_fail(&ev, GS_EINVAL, "the evidence's log key", "garbled key");
     ev.log_key = log_vkey_str;
@@ -698,7 +698,7 @@ static void test_wrong_keys_and_origins(void **state)
     expect_fail(&ev, GS_EINVAL, "has no checkpoint b", "missing note");
     ev.kind = (gs_evidence_kind)9;
     expect_fail(&ev, GS_EINVAL, "unknown evidence kind", "unknown kind");
-    assert_int_equal(gs_evidence_verify(NULL, &log_vkey, 0, &err), GS_EINVAL);
+    assert_int_equal(gs_evidence_verify(NULL, &log_vkey, &err), GS_EINVAL);
     free(ev.checkpoint_a);
 }
 

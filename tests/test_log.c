@@ -435,6 +435,54 @@ static void test_group_commit_two_logs(void **state)
     gs_keypair_wipe(&kp);
 }
 
+/* A hub writes a replica's cosigned checkpoint and the Observation of it in
+ * its own log in one transaction: both are kept, or neither. */
+static void test_checkpoint_and_entry_one_transaction(void **state)
+{
+    (void)state;
+    char path[300];
+    gs_store *s = NULL;
+    gs_log *own = NULL, *replica = NULL;
+    gs_error err;
+    char *held = NULL;
+    db_path(path, sizeof path, "onetxn.db");
+    assert_int_equal(gs_store_open(&s, path, &err), 0);
+    assert_int_equal(gs_log_open(&own, s, "giamsat/hub/h", true, &err), 0);
+    assert_int_equal(gs_log_open(&replica, s, "giamsat/province/r", true, &err), 0);
+    append_seq(replica, 0, 8);
+    uint8_t buf[256];
+    gs_bytes obs = gs_bytes_of(buf, make_entry(100, buf, sizeof buf));
+    const char *note = "giamsat/province/r\n8\nAAAA\n\n— giamsat/province/r abcd\n";
+
+    /* Rolled back: neither the note nor the entry. */
+    assert_int_equal(gs_store_begin(s, &err), 0);
+    assert_int_equal(gs_log_put_checkpoint(replica, 8, note, NULL, &err), 0);
+    assert_int_equal(gs_log_stage(own, &obs, 1, NULL, &err), 0);
+    assert_true(gs_store_in_transaction(s));
+    gs_store_rollback(s);
+    assert_int_equal(gs_log_get_checkpoint(replica, 8, &held, &err), GS_ENOTFOUND);
+    assert_int_equal(gs_log_size(own), 0);
+
+    /* Committed: both, as a fresh open sees them. */
+    assert_int_equal(gs_store_begin(s, &err), 0);
+    assert_int_equal(gs_log_put_checkpoint(replica, 8, note, NULL, &err), 0);
+    assert_int_equal(gs_log_stage(own, &obs, 1, NULL, &err), 0);
+    assert_int_equal(gs_store_commit(s, &err), 0);
+    gs_log_close(&own);
+    gs_log_close(&replica);
+    gs_store_close(&s);
+    assert_int_equal(gs_store_open(&s, path, &err), 0);
+    assert_int_equal(gs_log_open(&own, s, "giamsat/hub/h", false, &err), 0);
+    assert_int_equal(gs_log_open(&replica, s, "giamsat/province/r", false, &err), 0);
+    assert_int_equal(gs_log_committed_size(own), 1);
+    assert_int_equal(gs_log_get_checkpoint(replica, 8, &held, &err), 0);
+    assert_string_equal(held, note);
+    free(held);
+    gs_log_close(&own);
+    gs_log_close(&replica);
+    gs_store_close(&s);
+}
+
 /* The checkpoint is a C2SP signed note over "<origin>\n<size>\n<b64 root>\n"
  * whose Ed25519 signature verifies under the log key; it is kept. */
 static void test_checkpoint_signed_and_stored(void **state)
@@ -733,6 +781,7 @@ int main(void)
         cmocka_unit_test(test_rfc6962_vectors),
         cmocka_unit_test(test_proofs_many_sizes),
         cmocka_unit_test(test_group_commit_two_logs),
+        cmocka_unit_test(test_checkpoint_and_entry_one_transaction),
         cmocka_unit_test(test_checkpoint_signed_and_stored),
         cmocka_unit_test(test_kill9_durability),
         cmocka_unit_test(test_disk_failure_keeps_nothing),

@@ -166,6 +166,20 @@ static void w_ref(pb *b, int f, const char *key)
     pb_msg(b, f, &r);
 }
 
+/* A RuleParameters naming feedback_per_day. OV_OMIT on key leaves the
+ * message out; OV_INT on "<key>.feedback_per_day" another value (0: an empty
+ * message). */
+static void w_params(pb *b, int f, const char *key, uint64_t feedback_per_day)
+{
+    char k[64];
+    pb r = {0};
+    if (is(key) && cur->kind == OV_OMIT)
+        return;
+    snprintf(k, sizeof k, "%s.feedback_per_day", key);
+    w_uint(&r, 1, k, feedback_per_day);
+    pb_msg(b, f, &r);
+}
+
 #define ORIGIN "giamsat/commune/phuong-1"
 #define DEADLINE 1767225600
 
@@ -178,6 +192,7 @@ static void body(pb *b, int kind)
         w_str(b, 3, "charter.display_name", "Phường 1");
         w_str(b, 4, "charter.parent_origin", "giamsat/province/ha-noi");
         w_bytes(b, 5, "charter.parent_log_key", 32);
+        w_params(b, 6, "charter.parameters", 20);
         break;
     case GS_BODY_APPOINTMENT:
         w_bytes(b, 1, "appointment.person", 32);
@@ -247,6 +262,7 @@ static void body(pb *b, int kind)
         w_str(b, 11, "evidence.reason", "two roots for size 2");
         w_uint(b, 12, "evidence.detected_at", 1700000200);
         break;
+    case GS_BODY_PARAMETER_CHANGE: w_params(b, 1, "parameter_change.parameters", 5); break;
     }
 }
 
@@ -286,7 +302,7 @@ static void filled(const uint8_t *b, size_t n, int field)
 static void test_statement_round_trip(void **state)
 {
     (void)state;
-    for (int kind = GS_BODY_CHARTER; kind <= GS_BODY_EVIDENCE; kind++) {
+    for (int kind = GS_BODY_CHARTER; kind <= GS_BODY_PARAMETER_CHANGE; kind++) {
         pb in = {0};
         gs_statement st;
         gs_buf again = {0};
@@ -308,6 +324,11 @@ static void test_statement_round_trip(void **state)
             assert_string_equal(st.u.charter.parent_origin, "giamsat/province/ha-noi");
             assert_true(st.u.charter.has_parent_key);
             filled(st.u.charter.parent_key.b, 32, 5);
+            assert_int_equal(st.u.charter.parameters.feedback_per_day, 20);
+            break;
+        case GS_BODY_PARAMETER_CHANGE:
+            assert_int_equal(st.u.parameter_change.parameters.feedback_per_day, 5);
+            assert_string_equal(gs_body_name(st.kind), "parameter-change");
             break;
         case GS_BODY_APPOINTMENT:
             filled(st.u.appointment.person.b, 32, 1);
@@ -431,6 +452,8 @@ static void test_statement_optional_absent(void **state)
         case GS_BODY_CHARTER:
             assert_null(st.u.charter.parent_origin);
             assert_false(st.u.charter.has_parent_key);
+            /* no parameters: the rule book's defaults */
+            assert_false(gs_rule_parameters_set(&st.u.charter.parameters));
             break;
         case GS_BODY_RESIGNATION: assert_string_equal(st.u.resignation.reason, ""); break;
         }
@@ -747,6 +770,22 @@ static const struct {
      {"evidence.log_key", OV_STR, "", 0, 0},
      GS_EINVAL,
      "statement.evidence.log_key: missing"},
+    /* An empty RuleParameters would be a second encoding of "no parameters". */
+    {"charter parameters naming nothing",
+     GS_BODY_CHARTER,
+     {"charter.parameters.feedback_per_day", OV_INT, 0, 0, 0},
+     GS_EINVAL,
+     "statement.charter.parameters: names no parameter"},
+    {"parameter change naming nothing",
+     GS_BODY_PARAMETER_CHANGE,
+     {"parameter_change.parameters.feedback_per_day", OV_INT, 0, 0, 0},
+     GS_EINVAL,
+     "statement.parameter_change.parameters: names no parameter"},
+    {"parameter change without parameters",
+     GS_BODY_PARAMETER_CHANGE,
+     {"parameter_change.parameters", OV_OMIT, 0, 0, 0},
+     GS_EINVAL,
+     "statement.parameter_change.parameters: missing"},
 };
 
 static void test_statement_refusals(void **state)
@@ -765,6 +804,33 @@ static void test_statement_refusals(void **state)
         assert_true(all_zero(&st, sizeof st));
         pb_free(&in);
     }
+}
+
+/* The wire carries any value a RuleParameters names: the range is the rule
+ * book's (rules 2 and 18), so every verifier refuses it with the same
+ * reason rather than some with a decode error. */
+static void test_parameters_range_is_the_rule_books(void **state)
+{
+    (void)state;
+    static const override big = {"parameter_change.parameters.feedback_per_day", OV_INT, 0, 0,
+                                 1000};
+    pb in = {0};
+    gs_statement st;
+    gs_buf again = {0};
+    gs_error err = {0};
+    statement_bytes(&in, GS_BODY_PARAMETER_CHANGE, &big);
+    assert_int_equal(gs_wire_decode_statement(gs_bytes_of(in.p, in.n), &st, &err), 0);
+    assert_int_equal(st.u.parameter_change.parameters.feedback_per_day, 1000);
+    assert_int_equal(gs_wire_encode_statement(&st, &again, &err), 0);
+    assert_memory_equal(again.p, in.p, in.n);
+    gs_buf_free(&again);
+    /* The encoder refuses what the decoder would: a change naming nothing. */
+    st.u.parameter_change.parameters.feedback_per_day = 0;
+    assert_int_equal(gs_wire_encode_statement(&st, &again, &err), GS_EINVAL);
+    assert_non_null(strstr(err.msg, "names no parameter"));
+    assert_null(again.p);
+    gs_statement_clear(&st);
+    pb_free(&in);
 }
 
 /* Bytes that are valid protobuf but not what a statement may be. */
@@ -1719,6 +1785,7 @@ int main(void)
         cmocka_unit_test(test_statement_optional_absent),
         cmocka_unit_test(test_statement_refusals),
         cmocka_unit_test(test_statement_not_canonical),
+        cmocka_unit_test(test_parameters_range_is_the_rule_books),
         cmocka_unit_test(test_truncated_random_oversize),
         cmocka_unit_test(test_wrong_message_type),
         cmocka_unit_test(test_open_entry),

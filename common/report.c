@@ -1,23 +1,15 @@
-/* report.c — the accountability report of `giamsat audit` (DESIGN §2
- * principle 1: personal, not collective).
+/* report.c — the accountability report of an audit (DESIGN §2 principle 1:
+ * personal, not collective). See report.h.
  *
- * The report learns from the replay, entry by entry, only what it must keep:
- * one record per commitment (with its outcome and parent), per finding and
- * feedback (with its first response), per cross-log reference, and at the
- * end of each log its roster (every tenure, from the rule state). Nothing
- * per Progress or per other entry is kept, so memory follows people and
- * commitments, not the size of the logs.
- *
- * Everything is judged "as of" one time: an Outcome or a Response issued
- * after it does not count yet, and a deadline after it has not passed.
- * The document is built once as JSON (its schema: docs/audit.md); the text
- * and HTML forms are drawn from that document. */
+ * The report learns from the replay, entry by entry, through its sink
+ * (gs_report_sink); it checks cross-log references and resolves who each
+ * finding is about in gs_report_finish, from the leaf record. */
 #define _POSIX_C_SOURCE 200809L
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
+#include "report.h"
 
 #define TEXT_KEEP 280 /* bytes of a finding's or feedback's text shown */
 
@@ -38,6 +30,9 @@ typedef struct {
     size_t first_tenure, n_tenures;
     size_t first_commit, n_commits;
     size_t first_item, n_items;
+    bool replayed;                 /* the parameters below were read from the log */
+    gs_rule_parameters parameters; /* in force at the end of the replay */
+    uint64_t parameters_since;     /* the entry that set them */
 } log_rec;
 
 typedef struct {
@@ -124,7 +119,7 @@ typedef struct {
         size_t n, cap;                                                                             \
     }
 
-struct cli_report {
+struct gs_report {
     int64_t as_of, response_days;
     char *hub;
     VEC(log_rec) logs;
@@ -219,6 +214,22 @@ static size_t keymap_get(const keymap *m, const gs_pubkey *k)
     return SIZE_MAX;
 }
 
+/* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
+ * "chrono-compatible low-level date algorithms"), so every int64_t a
+ * statement may carry prints, where gmtime may refuse. */
+/* Base64 of bytes as a JSON string. */
+static json_t *json_b64(const uint8_t *p, size_t n)
+{
+    size_t cap = gs_base64_encoded_len(n);
+    char *s = malloc(cap);
+    if (s == NULL)
+        return NULL;
+    gs_base64_encode(s, cap, gs_bytes_of(p, n));
+    json_t *v = json_string(s);
+    free(s);
+    return v;
+}
+
 static char *xstrdup(const char *s)
 {
     return strdup(s != NULL ? s : "");
@@ -241,9 +252,9 @@ static char *short_text(const char *s)
     return o;
 }
 
-int cli_report_new(cli_report **out, int64_t as_of, int64_t response_days, gs_error *err)
+int gs_report_new(gs_report **out, int64_t as_of, int64_t response_days, gs_error *err)
 {
-    cli_report *r = calloc(1, sizeof *r);
+    gs_report *r = calloc(1, sizeof *r);
     if (r == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
     r->as_of = as_of;
@@ -253,9 +264,9 @@ int cli_report_new(cli_report **out, int64_t as_of, int64_t response_days, gs_er
     return 0;
 }
 
-void cli_report_free(cli_report **rp)
+void gs_report_free(gs_report **rp)
 {
-    cli_report *r = *rp;
+    gs_report *r = *rp;
     if (r == NULL)
         return;
     for (size_t i = 0; i < r->logs.n; i++) {
@@ -299,13 +310,13 @@ void cli_report_free(cli_report **rp)
     *rp = NULL;
 }
 
-void cli_report_set_hub(cli_report *r, const char *origin)
+void gs_report_set_hub(gs_report *r, const char *origin)
 {
     free(r->hub);
     r->hub = origin != NULL ? strdup(origin) : NULL;
 }
 
-static size_t find_log(const cli_report *r, const char *origin)
+static size_t find_log(const gs_report *r, const char *origin)
 {
     for (size_t i = 0; i < r->logs.n; i++)
         if (strcmp(r->logs.v[i].origin, origin) == 0)
@@ -313,7 +324,7 @@ static size_t find_log(const cli_report *r, const char *origin)
     return SIZE_MAX;
 }
 
-static int add_log_rec(cli_report *r, const char *origin, size_t *at, gs_error *err)
+static int add_log_rec(gs_report *r, const char *origin, size_t *at, gs_error *err)
 {
     size_t i = find_log(r, origin);
     if (i != SIZE_MAX) {
@@ -332,8 +343,9 @@ static int add_log_rec(cli_report *r, const char *origin, size_t *at, gs_error *
     return 0;
 }
 
-int cli_report_begin_log(cli_report *r, const char *origin, gs_error *err)
+static int report_begin_log(void *ctx, const char *origin, gs_error *err)
 {
+    gs_report *r = ctx;
     int rc = add_log_rec(r, origin, &r->cur, err);
     if (rc == 0) {
         log_rec *l = &r->logs.v[r->cur];
@@ -344,7 +356,7 @@ int cli_report_begin_log(cli_report *r, const char *origin, gs_error *err)
 }
 
 /* The record of the commitment at entry index of the current log. */
-static commit_rec *commit_at(cli_report *r, uint64_t index)
+static commit_rec *commit_at(gs_report *r, uint64_t index)
 {
     log_rec *l = &r->logs.v[r->cur];
     size_t lo = l->first_commit, hi = r->commits.n;
@@ -358,7 +370,7 @@ static commit_rec *commit_at(cli_report *r, uint64_t index)
     return lo < r->commits.n && r->commits.v[lo].index == index ? &r->commits.v[lo] : NULL;
 }
 
-static item_rec *item_at(cli_report *r, size_t log, uint64_t index)
+static item_rec *item_at(gs_report *r, size_t log, uint64_t index)
 {
     log_rec *l = &r->logs.v[log];
     size_t lo = l->first_item, hi = l->first_item + l->n_items;
@@ -376,7 +388,7 @@ static item_rec *item_at(cli_report *r, size_t log, uint64_t index)
                : NULL;
 }
 
-static int add_xref(cli_report *r, uint64_t index, const char *field, const gs_ref *ref,
+static int add_xref(gs_report *r, uint64_t index, const char *field, const gs_ref *ref,
                     gs_body_kind want, gs_error *err)
 {
     const char *origin = r->logs.v[r->cur].origin;
@@ -396,10 +408,10 @@ static int add_xref(cli_report *r, uint64_t index, const char *field, const gs_r
     return 0;
 }
 
-int cli_report_on_entry(void *ctx, uint64_t index, const gs_statement *st, const gs_hash *leaf,
-                        const gs_rules_state *s, gs_error *err)
+static int report_on_entry(void *ctx, uint64_t index, const gs_statement *st, const gs_hash *leaf,
+                           const gs_rules_state *s, gs_error *err)
 {
-    cli_report *r = ctx;
+    gs_report *r = ctx;
     log_rec *l = &r->logs.v[r->cur];
     gs_rules_commitment rc_;
     commit_rec *c;
@@ -509,7 +521,7 @@ int cli_report_on_entry(void *ctx, uint64_t index, const gs_statement *st, const
     return 0;
 }
 
-static size_t person_for(cli_report *r, const gs_pubkey *k, const char *name, gs_error *err)
+static size_t person_for(gs_report *r, const gs_pubkey *k, const char *name, gs_error *err)
 {
     size_t p = keymap_get(&r->persons, k);
     if (p != SIZE_MAX)
@@ -525,12 +537,14 @@ static size_t person_for(cli_report *r, const gs_pubkey *k, const char *name, gs
     return r->people.n - 1;
 }
 
-int cli_report_end_log(cli_report *r, const gs_rules_state *s, gs_error *err)
+static int take_roster(gs_report *r, const gs_rules_state *s, gs_error *err)
 {
     log_rec *l = &r->logs.v[r->cur];
     l->first_tenure = r->tenures.n;
     l->n_commits = r->commits.n - l->first_commit;
     l->n_items = r->items.n - l->first_item;
+    l->replayed = true;
+    gs_rules_parameters(s, &l->parameters, &l->parameters_since);
     size_t nm = gs_rules_member_count(s);
     for (size_t i = 0; i < nm; i++) {
         gs_rules_member m;
@@ -573,8 +587,8 @@ int cli_report_end_log(cli_report *r, const gs_rules_state *s, gs_error *err)
     return 0;
 }
 
-int cli_report_add_log(cli_report *r, const cli_replay *rp, const cli_trusted *t,
-                       const char *skipped_reason, gs_error *err)
+static int add_log_outcome(gs_report *r, const gs_audit_replay *rp, const gs_audit_trusted *t,
+                           const char *skipped_reason, gs_error *err)
 {
     size_t at;
     int rc = add_log_rec(r, rp->origin, &at, err);
@@ -600,7 +614,7 @@ int cli_report_add_log(cli_report *r, const cli_replay *rp, const cli_trusted *t
         for (size_t i = 0; i < t->n_witnesses; i++) {
             char ts[32];
             json_t *w = json_object();
-            cli_format_time(t->witness_time[i], ts, sizeof ts);
+            gs_time_format(t->witness_time[i], ts, sizeof ts);
             json_object_set_new(w, "name", json_string(t->witness[i]));
             json_object_set_new(w, "time", json_string(ts));
             json_array_append_new(l->witnesses, w);
@@ -611,14 +625,34 @@ int cli_report_add_log(cli_report *r, const cli_replay *rp, const cli_trusted *t
     return 0;
 }
 
-bool cli_report_failed(const cli_report *r)
+/* The sink's end_log: the roster and commitments from the final state of a
+ * log that was replayed, then its verification outcome. */
+static int report_end_log(void *ctx, const gs_audit_replay *rp, const gs_audit_trusted *t,
+                          const char *skipped, gs_error *err)
+{
+    gs_report *r = ctx;
+    int rc;
+    if (rp->state != NULL && (rc = take_roster(r, rp->state, err)) != 0)
+        return rc;
+    return add_log_outcome(r, rp, t, skipped, err);
+}
+
+void gs_report_sink(gs_report *r, gs_audit_sink *out)
+{
+    out->ctx = r;
+    out->begin_log = report_begin_log;
+    out->on_entry = report_on_entry;
+    out->end_log = report_end_log;
+}
+
+bool gs_report_failed(const gs_report *r)
 {
     return r->failed;
 }
 
 /* ---------------------------------------------------------------- finish */
 
-static const char *commit_status(const cli_report *r, const commit_rec *c, bool *late)
+static const char *commit_status(const gs_report *r, const commit_rec *c, bool *late)
 {
     *late = false;
     if (c->has_outcome && c->outcome_time <= r->as_of) {
@@ -630,7 +664,7 @@ static const char *commit_status(const cli_report *r, const commit_rec *c, bool 
     return c->deadline < r->as_of ? "overdue" : "open";
 }
 
-static const char *item_status(const cli_report *r, const item_rec *it)
+static const char *item_status(const gs_report *r, const item_rec *it)
 {
     int64_t due = it->issued_at + r->response_days * 86400;
     if (it->responded && it->response_time <= r->as_of)
@@ -641,13 +675,13 @@ static const char *item_status(const cli_report *r, const item_rec *it)
 static json_t *jtime(int64_t t)
 {
     char s[32];
-    cli_format_time(t, s, sizeof s);
+    gs_time_format(t, s, sizeof s);
     return json_string(s);
 }
 
 static json_t *jkey(const gs_pubkey *k)
 {
-    return cli_json_b64(k->b, 32);
+    return json_b64(k->b, 32);
 }
 
 static json_t *jfixed(int64_t v)
@@ -657,7 +691,7 @@ static json_t *jfixed(int64_t v)
     return json_string(s);
 }
 
-static json_t *person_ref(cli_report *r, const gs_pubkey *k)
+static json_t *person_ref(gs_report *r, const gs_pubkey *k)
 {
     json_t *o = json_object();
     size_t p = keymap_get(&r->persons, k);
@@ -667,7 +701,7 @@ static json_t *person_ref(cli_report *r, const gs_pubkey *k)
 }
 
 /* The head of log at time t, or NULL. */
-static const tenure_rec *head_at(const cli_report *r, size_t log, int64_t t)
+static const tenure_rec *head_at(const gs_report *r, size_t log, int64_t t)
 {
     const log_rec *l = &r->logs.v[log];
     for (size_t i = l->first_tenure; i < l->first_tenure + l->n_tenures; i++) {
@@ -679,7 +713,7 @@ static const tenure_rec *head_at(const cli_report *r, size_t log, int64_t t)
     return NULL;
 }
 
-static json_t *commitment_json(cli_report *r, const commit_rec *c)
+static json_t *commitment_json(gs_report *r, const commit_rec *c)
 {
     json_t *o = json_object();
     bool late;
@@ -713,7 +747,7 @@ static json_t *commitment_json(cli_report *r, const commit_rec *c)
     return o;
 }
 
-static json_t *item_json(cli_report *r, const item_rec *it)
+static json_t *item_json(gs_report *r, const item_rec *it)
 {
     json_t *o = json_object();
     json_object_set_new(o, "kind", json_string(gs_body_name(it->kind)));
@@ -743,7 +777,7 @@ static json_t *item_json(cli_report *r, const item_rec *it)
     return o;
 }
 
-static size_t find_commit(const cli_report *r, size_t log, uint64_t index)
+static size_t find_commit(const gs_report *r, size_t log, uint64_t index)
 {
     const log_rec *l = &r->logs.v[log];
     size_t lo = l->first_commit, hi = l->first_commit + l->n_commits;
@@ -757,7 +791,7 @@ static size_t find_commit(const cli_report *r, size_t log, uint64_t index)
     return lo < l->first_commit + l->n_commits && r->commits.v[lo].index == index ? lo : SIZE_MAX;
 }
 
-static json_t *tree_json(cli_report *r, size_t ci, int depth)
+static json_t *tree_json(gs_report *r, size_t ci, int depth)
 {
     const commit_rec *c = &r->commits.v[ci];
     bool late;
@@ -778,7 +812,7 @@ static json_t *tree_json(cli_report *r, size_t ci, int depth)
     return o;
 }
 
-int cli_report_finish(cli_report *r, cli_leafdb *db, gs_error *err)
+int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
 {
     json_t *doc = json_object(), *logs = json_array(), *refs = json_object(),
            *ref_failed = json_array(), *ref_unchecked = json_array(), *people = json_array(),
@@ -795,7 +829,7 @@ int cli_report_finish(cli_report *r, cli_leafdb *db, gs_error *err)
         const xref_rec *x = &r->xrefs.v[i];
         char from[GS_MAX_ORIGIN + 32], to[GS_MAX_ORIGIN + 32];
         size_t log;
-        cli_leaf lf = {0};
+        gs_audit_leaf lf = {0};
         gs_error gerr = {0};
         snprintf(from, sizeof from, "%s:%llu", r->logs.v[x->log].origin,
                  (unsigned long long)x->index);
@@ -805,12 +839,12 @@ int cli_report_finish(cli_report *r, cli_leafdb *db, gs_error *err)
         json_object_set_new(o, "field", json_string(x->field));
         json_object_set_new(o, "to", json_string(to));
         const char *why = NULL;
-        if (cli_leafdb_find(db, x->origin, &log) != 0) {
+        if (gs_audit_leafdb_find(db, x->origin, &log) != 0) {
             json_object_set_new(o, "reason", json_string("that log was not audited"));
             json_array_append_new(ref_unchecked, o);
             continue;
         }
-        if (cli_leafdb_get(db, log, x->to_index, &lf, &gerr) != 0)
+        if (gs_audit_leafdb_get(db, log, x->to_index, &lf, &gerr) != 0)
             why = gerr.code == GS_ENOTFOUND ? "no such entry in the log as audited"
                                             : "the leaf record could not be read";
         else if (memcmp(lf.leaf.b, x->leaf.b, 32) != 0)
@@ -831,9 +865,9 @@ int cli_report_finish(cli_report *r, cli_leafdb *db, gs_error *err)
     for (size_t i = 0; i < r->items.n; i++) {
         item_rec *it = &r->items.v[i];
         size_t log;
-        cli_leaf lf = {0};
-        if (it->has_about && cli_leafdb_find(db, it->about_origin, &log) == 0 &&
-            cli_leafdb_get(db, log, it->about_index, &lf, NULL) == 0 &&
+        gs_audit_leaf lf = {0};
+        if (it->has_about && gs_audit_leafdb_find(db, it->about_origin, &log) == 0 &&
+            gs_audit_leafdb_get(db, log, it->about_index, &lf, NULL) == 0 &&
             memcmp(lf.leaf.b, it->about_leaf.b, 32) == 0 && lf.kind != GS_BODY_NONE) {
             it->has_addressee = true;
             it->addressee = lf.signer;
@@ -871,7 +905,7 @@ int cli_report_finish(cli_report *r, cli_leafdb *db, gs_error *err)
                                         : l->n_failures > 0 ? "failed"
                                                             : "verified"));
         json_object_set_new(cp, "size", json_integer((json_int_t)l->size));
-        json_object_set_new(cp, "root_b64", cli_json_b64(l->root.b, 32));
+        json_object_set_new(cp, "root_b64", json_b64(l->root.b, 32));
         json_object_set_new(cp, "witnesses",
                             l->witnesses ? json_incref(l->witnesses) : json_array());
         json_object_set_new(o, "checkpoint", l->skipped ? json_null() : cp);
@@ -881,6 +915,13 @@ int cli_report_finish(cli_report *r, cli_leafdb *db, gs_error *err)
         json_object_set_new(o, "entries_replayed", json_integer((json_int_t)l->entries_replayed));
         json_object_set_new(o, "failure_count", json_integer((json_int_t)l->n_failures));
         json_object_set_new(o, "failures", l->failures ? json_incref(l->failures) : json_array());
+        json_t *pm = NULL;
+        if (l->replayed && (pm = json_object()) != NULL) {
+            json_object_set_new(pm, "feedback_per_day",
+                                json_integer((json_int_t)l->parameters.feedback_per_day));
+            json_object_set_new(pm, "since_index", json_integer((json_int_t)l->parameters_since));
+        }
+        json_object_set_new(o, "parameters", pm != NULL ? pm : json_null());
         json_array_append_new(logs, o);
     }
     /* People. */
@@ -1028,7 +1069,7 @@ out:
     return rc;
 }
 
-json_t *cli_report_json(cli_report *r)
+json_t *gs_report_json(gs_report *r)
 {
     return r->doc;
 }
@@ -1389,16 +1430,16 @@ static void write_html(json_t *d, FILE *f)
     fputs("</ul>\n</body></html>\n", f);
 }
 
-int cli_report_write(cli_report *r, cli_format fmt, FILE *out, gs_error *err)
+int gs_report_write(gs_report *r, gs_report_format fmt, FILE *out, gs_error *err)
 {
     if (r->doc == NULL)
         return gs_error_set(err, GS_EINVAL, "the report is not finished");
     switch (fmt) {
-    case CLI_FORMAT_JSON:
+    case GS_REPORT_JSON:
         if (json_dumpf(r->doc, out, JSON_INDENT(2)) != 0 || fputc('\n', out) == EOF)
             return gs_error_set(err, GS_EIO, "cannot write the report");
         break;
-    case CLI_FORMAT_HTML: write_html(r->doc, out); break;
+    case GS_REPORT_HTML: write_html(r->doc, out); break;
     default: write_text(r->doc, out); break;
     }
     if (fflush(out) != 0 || ferror(out))

@@ -1,0 +1,812 @@
+/* audit.c — the audit engine: checkpoints judged against the trust file,
+ * logs read from an entry source page by page and replayed through the rule
+ * book, the leaf record on disk that lets later checks look entries up
+ * without keeping them in memory, and the audit of a whole hub. See
+ * audit.h. */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "ingest.h"
+#include "merkle.h"
+
+/* ------------------------------------------------------ trusted checkpoint */
+
+void gs_audit_trusted_clear(gs_audit_trusted *t)
+{
+    gs_note_free(&t->note);
+    gs_checkpoint_clear(&t->cp);
+    free(t->witness);
+    free(t->witness_time);
+    memset(t, 0, sizeof *t);
+}
+
+int gs_audit_trust_checkpoint(const gs_policy *pol, const char *origin, const char *note,
+                              size_t len, gs_audit_trusted *out, gs_error *err)
+{
+    gs_policy_result res = {0};
+    size_t body_len = 0;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if ((rc = gs_note_parse(note, len, &out->note, err)) != 0) {
+        gs_error_wrap(err, "the checkpoint is not a signed note");
+        rc = err->code = GS_EVERIFY;
+        goto out;
+    }
+    const char *body = gs_note_text(out->note, &body_len);
+    if ((rc = gs_checkpoint_parse(body, body_len, &out->cp, err)) != 0) {
+        gs_error_wrap(err, "the checkpoint");
+        rc = err->code = GS_EVERIFY;
+        goto out;
+    }
+    if (strcmp(out->cp.origin, origin) != 0) {
+        rc = gs_error_set(err, GS_EVERIFY, "the checkpoint is for %s, not %s", out->cp.origin,
+                          origin);
+        goto out;
+    }
+    if ((rc = gs_policy_log_key(pol, origin, &out->log_key, err)) != 0) {
+        rc = err->code = GS_EVERIFY;
+        goto out;
+    }
+    rc = gs_policy_verify_checkpoint(pol, note, len, &res, err);
+    if (rc != 0 && res.log_signed && !res.quorum_met) {
+        size_t have = 0;
+        for (size_t i = 0; i < res.n_witnesses; i++)
+            have += res.cosigned[i];
+        rc = gs_error_set(err, GS_EVERIFY,
+                          "checkpoint below quorum: %zu of %zu witnesses in the trust file "
+                          "cosigned %s at size %llu, and the quorum \"%s\" is not met",
+                          have, res.n_witnesses, origin, (unsigned long long)out->cp.size,
+                          gs_policy_quorum_name(pol));
+        goto out;
+    }
+    if (rc != 0) {
+        if (!res.log_signed && rc == GS_EVERIFY)
+            gs_error_set(err, GS_EVERIFY,
+                         "the checkpoint of %s is not signed by the log key the trust file lists "
+                         "for it (%s+%08x)",
+                         origin, out->log_key.name, out->log_key.key_hash);
+        rc = err->code = GS_EVERIFY;
+        goto out;
+    }
+    if ((out->witness = calloc(res.n_witnesses + 1, sizeof *out->witness)) == NULL ||
+        (out->witness_time = calloc(res.n_witnesses + 1, sizeof *out->witness_time)) == NULL) {
+        rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < res.n_witnesses; i++) {
+        const char *name = NULL;
+        if (!res.cosigned[i])
+            continue;
+        gs_policy_witness_at(pol, i, &name, NULL);
+        out->witness[out->n_witnesses] = name;
+        out->witness_time[out->n_witnesses++] = res.timestamps[i];
+    }
+    snprintf(out->quorum, sizeof out->quorum, "%s", gs_policy_quorum_name(pol));
+    rc = 0;
+out:
+    gs_policy_result_clear(&res);
+    if (rc != 0) {
+        gs_note_free(&out->note);
+        gs_checkpoint_clear(&out->cp);
+        free(out->witness);
+        free(out->witness_time);
+        out->witness = NULL;
+        out->witness_time = NULL;
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------ entry source */
+
+void gs_audit_entries_free(gs_buf *entries, size_t n)
+{
+    for (size_t i = 0; entries != NULL && i < n; i++)
+        gs_buf_free(&entries[i]);
+    free(entries);
+}
+
+/* ----------------------------------------------------------- leaf record */
+
+/* One record on disk: leaf hash, signer, kind. */
+#define REC_SIZE 65
+
+typedef struct {
+    char *origin;
+    uint64_t base; /* first record */
+    uint64_t size;
+} leaf_run;
+
+struct gs_audit_leafdb {
+    FILE *f;
+    int fd;
+    leaf_run *runs;
+    size_t n_runs, cap_runs;
+    uint64_t records;
+    /* Records not yet written, so the current page can be read back while
+     * it is being replayed. */
+    uint8_t *pend;
+    size_t n_pend, cap_pend;
+};
+
+int gs_audit_leafdb_open(gs_audit_leafdb **out, gs_error *err)
+{
+    gs_audit_leafdb *db = calloc(1, sizeof *db);
+    if (db == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    /* tmpfile() is unlinked already: nothing is left behind, whatever
+     * happens to this process. */
+    if ((db->f = tmpfile()) == NULL) {
+        free(db);
+        return gs_error_set(err, GS_EIO, "cannot create a temporary file for the leaf record: %s",
+                            strerror(errno));
+    }
+    db->fd = fileno(db->f);
+    *out = db;
+    return 0;
+}
+
+void gs_audit_leafdb_close(gs_audit_leafdb **dbp)
+{
+    gs_audit_leafdb *db = *dbp;
+    if (db == NULL)
+        return;
+    for (size_t i = 0; i < db->n_runs; i++)
+        free(db->runs[i].origin);
+    free(db->runs);
+    free(db->pend);
+    fclose(db->f);
+    free(db);
+    *dbp = NULL;
+}
+
+static int flush_pending(gs_audit_leafdb *db, gs_error *err)
+{
+    size_t done = 0;
+    uint64_t first = db->records - db->n_pend / REC_SIZE;
+    while (done < db->n_pend) {
+        ssize_t w =
+            pwrite(db->fd, db->pend + done, db->n_pend - done, (off_t)(first * REC_SIZE + done));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return gs_error_set(err, GS_EIO, "cannot write the leaf record (temporary file): %s",
+                                w < 0 ? strerror(errno) : "disk full");
+        done += (size_t)w;
+    }
+    db->n_pend = 0;
+    return 0;
+}
+
+int gs_audit_leafdb_begin(gs_audit_leafdb *db, const char *origin, size_t *log, gs_error *err)
+{
+    size_t dummy;
+    int rc;
+    if (gs_audit_leafdb_find(db, origin, &dummy) == 0)
+        return gs_error_set(err, GS_ECONFLICT, "%s was read twice", origin);
+    if ((rc = flush_pending(db, err)) != 0)
+        return rc;
+    if (db->n_runs == db->cap_runs) {
+        size_t cap = db->cap_runs ? db->cap_runs * 2 : 16;
+        leaf_run *v = realloc(db->runs, cap * sizeof *v);
+        if (v == NULL)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+        db->runs = v;
+        db->cap_runs = cap;
+    }
+    leaf_run *r = &db->runs[db->n_runs];
+    if ((r->origin = strdup(origin)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    r->base = db->records;
+    r->size = 0;
+    *log = db->n_runs++;
+    return 0;
+}
+
+int gs_audit_leafdb_append(gs_audit_leafdb *db, const gs_audit_leaf *v, size_t n, gs_error *err)
+{
+    int rc;
+    if (db->n_runs == 0)
+        return gs_error_set(err, GS_EINVAL, "leaf record: no log begun");
+    for (size_t i = 0; i < n; i++) {
+        if (db->n_pend + REC_SIZE > db->cap_pend) {
+            if (db->n_pend > 0 && (rc = flush_pending(db, err)) != 0)
+                return rc;
+            if (db->cap_pend == 0) {
+                db->cap_pend = REC_SIZE * 1024;
+                if ((db->pend = malloc(db->cap_pend)) == NULL)
+                    return gs_error_set(err, GS_ENOMEM, "out of memory");
+            }
+        }
+        uint8_t *p = db->pend + db->n_pend;
+        memcpy(p, v[i].leaf.b, 32);
+        memcpy(p + 32, v[i].signer.b, 32);
+        p[64] = (uint8_t)v[i].kind;
+        db->n_pend += REC_SIZE;
+        db->records++;
+        db->runs[db->n_runs - 1].size++;
+    }
+    return 0;
+}
+
+int gs_audit_leafdb_find(const gs_audit_leafdb *db, const char *origin, size_t *log)
+{
+    for (size_t i = 0; i < db->n_runs; i++)
+        if (strcmp(db->runs[i].origin, origin) == 0) {
+            *log = i;
+            return 0;
+        }
+    return GS_ENOTFOUND;
+}
+
+uint64_t gs_audit_leafdb_size(const gs_audit_leafdb *db, size_t log)
+{
+    return log < db->n_runs ? db->runs[log].size : 0;
+}
+
+const char *gs_audit_leafdb_origin(const gs_audit_leafdb *db, size_t log)
+{
+    return log < db->n_runs ? db->runs[log].origin : "";
+}
+
+int gs_audit_leafdb_get(gs_audit_leafdb *db, size_t log, uint64_t index, gs_audit_leaf *out,
+                        gs_error *err)
+{
+    uint8_t rec[REC_SIZE];
+    const uint8_t *p;
+    if (log >= db->n_runs || index >= db->runs[log].size)
+        return gs_error_set(err, GS_ENOTFOUND, "entry %llu of %s was not read",
+                            (unsigned long long)index, gs_audit_leafdb_origin(db, log));
+    uint64_t at = db->runs[log].base + index;
+    uint64_t pend_first = db->records - db->n_pend / REC_SIZE;
+    if (at >= pend_first) {
+        p = db->pend + (at - pend_first) * REC_SIZE;
+    } else {
+        ssize_t r;
+        do
+            r = pread(db->fd, rec, sizeof rec, (off_t)(at * REC_SIZE));
+        while (r < 0 && errno == EINTR);
+        if (r != (ssize_t)sizeof rec)
+            return gs_error_set(err, GS_EIO, "cannot read the leaf record (temporary file): %s",
+                                r < 0 ? strerror(errno) : "short read");
+        p = rec;
+    }
+    memcpy(out->leaf.b, p, 32);
+    memcpy(out->signer.b, p + 32, 32);
+    out->kind = (gs_body_kind)p[64];
+    return 0;
+}
+
+/* ------------------------------------------------------------- replay */
+
+void gs_audit_replay_fail(gs_audit_replay *r, const char *fmt, ...)
+{
+    r->n_failures++;
+    if (r->n_kept >= GS_AUDIT_MAX_FAILURES)
+        return;
+    char buf[GS_ERROR_MSG_MAX + 128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    char *s = strdup(buf);
+    if (s != NULL)
+        r->failures[r->n_kept++] = s;
+}
+
+void gs_audit_replay_clear(gs_audit_replay *r)
+{
+    gs_rules_state_free(&r->state);
+    for (size_t i = 0; i < r->n_kept; i++)
+        free(r->failures[i]);
+    r->n_kept = 0;
+}
+
+typedef struct {
+    gs_audit_leafdb *db;
+    size_t log;
+} entry_ctx;
+
+/* The rule book's entry_at: earlier entries of this log, from the record. */
+static int entry_at(void *ctx, uint64_t index, gs_hash *leaf_hash, gs_body_kind *kind,
+                    gs_error *err)
+{
+    entry_ctx *ec = ctx;
+    gs_audit_leaf l = {0};
+    int rc = gs_audit_leafdb_get(ec->db, ec->log, index, &l, err);
+    if (rc != 0)
+        return rc;
+    *leaf_hash = l.leaf;
+    *kind = l.kind;
+    return 0;
+}
+
+/* A page as the source served it (owned: gs_audit_entries_free). */
+typedef struct {
+    gs_buf *entries;
+    size_t n;
+} served;
+
+static void served_free(served *s)
+{
+    gs_audit_entries_free(s->entries, s->n);
+    s->entries = NULL;
+    s->n = 0;
+}
+
+static int fetch_page(const gs_audit_source *src, const char *origin, uint64_t start,
+                      uint32_t count, served *out, gs_error *err)
+{
+    out->entries = NULL;
+    out->n = 0;
+    int rc = src->read_page(src->ctx, origin, start, count, &out->entries, &out->n, err);
+    if (rc != 0)
+        return rc;
+    /* A page must hold at least one entry, or the loop would never end;
+     * more than asked is a broken source. */
+    if (out->n == 0 || out->n > count) {
+        served_free(out);
+        return gs_error_set(err, GS_ENOTFOUND, "the endpoint did not serve entry %llu of %s",
+                            (unsigned long long)start, origin);
+    }
+    return 0;
+}
+
+/* The next page is fetched by one helper thread while this one checks the
+ * current page, so the source serves while we verify. One thread for the
+ * whole replay (not one per page), so the allocator keeps one arena for it
+ * and memory stays flat. The source is used by one thread at a time, handed
+ * over under the mutex (the full memory barrier ZeroMQ asks for when a
+ * socket changes threads). */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool job, done, quit;
+    const gs_audit_source *src;
+    const char *origin;
+    uint64_t start;
+    uint32_t count;
+    served pg;
+    gs_error err;
+    int rc;
+} prefetch;
+
+static void *prefetch_run(void *arg)
+{
+    prefetch *f = arg;
+    pthread_mutex_lock(&f->mu);
+    for (;;) {
+        while (!f->job && !f->quit)
+            pthread_cond_wait(&f->cv, &f->mu);
+        if (f->quit)
+            break;
+        pthread_mutex_unlock(&f->mu);
+        int rc = fetch_page(f->src, f->origin, f->start, f->count, &f->pg, &f->err);
+        pthread_mutex_lock(&f->mu);
+        f->rc = rc;
+        f->job = false;
+        f->done = true;
+        pthread_cond_broadcast(&f->cv);
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+static void prefetch_start(prefetch *f, uint64_t start, uint32_t count)
+{
+    pthread_mutex_lock(&f->mu);
+    f->start = start;
+    f->count = count;
+    memset(&f->pg, 0, sizeof f->pg);
+    f->done = false;
+    f->job = true;
+    pthread_cond_broadcast(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+static void prefetch_wait(prefetch *f)
+{
+    pthread_mutex_lock(&f->mu);
+    while (f->job)
+        pthread_cond_wait(&f->cv, &f->mu);
+    pthread_mutex_unlock(&f->mu);
+}
+
+static uint32_t page_count(uint64_t at, uint64_t size)
+{
+    uint64_t left = size - at;
+    return (uint32_t)(left < GS_MAX_ENTRIES ? left : GS_MAX_ENTRIES);
+}
+
+/* What one replay carries from page to page. */
+typedef struct {
+    gs_ingest *in;         /* the one ingestion pipeline (common/ingest.h) */
+    gs_ingest_verdict *v;  /* the page's verdicts (GS_MAX_ENTRIES slots) */
+    gs_audit_leaf *leaves; /* its records for the leaf record */
+    entry_ctx ec;
+    size_t next_obs; /* the first observed root not yet reached */
+    gs_audit_replay *r;
+} replay_state;
+
+/* Called by the pipeline for each entry, in order, once judged and hashed
+ * into the frontier: the roots a hub observed at the size reached are
+ * compared, the log's failures recorded, accepted entries handed on. */
+static int on_entry(void *ctx, const gs_ingest *in, const gs_ingest_verdict *v,
+                    const gs_statement *st, gs_error *err)
+{
+    replay_state *rs = ctx;
+    gs_audit_replay *r = rs->r;
+    while (rs->next_obs < r->n_observed && r->observed[rs->next_obs].size == gs_ingest_size(in)) {
+        gs_audit_observed *o = &r->observed[rs->next_obs++];
+        gs_hash root;
+        gs_ingest_root(in, &root);
+        o->checked = true;
+        o->matched = memcmp(root.b, o->root.b, 32) == 0;
+        if (!o->matched)
+            gs_audit_replay_fail(r,
+                                 "the hub observed a root at size %llu that the entries "
+                                 "served do not give: the two checkpoints are not consistent",
+                                 (unsigned long long)o->size);
+    }
+    if (!v->opened) {
+        gs_audit_replay_fail(r, "entry %llu: %s [%s]", (unsigned long long)v->index,
+                             v->reason == GS_RULE_BAD_SIGNATURE
+                                 ? "its signature does not verify: the entry was altered"
+                                 : v->message,
+                             gs_rules_reason_name(v->reason));
+        if (!r->broken) {
+            r->broken = true;
+            gs_audit_replay_fail(r, "the replay stopped at entry %llu",
+                                 (unsigned long long)v->index);
+        }
+        return 0;
+    }
+    r->verified++;
+    if (!v->judged)
+        return 0; /* after the replay stopped */
+    if (!v->accepted) {
+        r->broken = true;
+        gs_audit_replay_fail(r, "entry %llu breaks the rule book: %s [%s]; the replay stopped",
+                             (unsigned long long)v->index, v->message,
+                             gs_rules_reason_name(v->reason));
+        return 0;
+    }
+    r->replayed++;
+    if (r->on_entry != NULL)
+        return r->on_entry(r->ctx, v->index, st, &v->leaf, gs_ingest_rules(in), err);
+    return 0;
+}
+
+/* THE INGESTION STEP of the audit: entries [at, at + n) of r->origin, as
+ * served, go through the one ingestion pipeline in history mode — every
+ * signature checked on the pool, the rule book applied in log order with
+ * references inside the page seen, the frontier advanced — the same code the
+ * node submits through and the hub syncs through. Then the page's leaves go
+ * into the leaf record, where later pages look them up. A failure of the log
+ * goes to r->failures (the first refusal stops the replay; signatures keep
+ * being checked); only what stops the reading (the leaf record, the entry
+ * callback) is returned. */
+static int ingest_page(gs_audit_replay *r, replay_state *rs, const gs_buf *entries, size_t n,
+                       uint64_t at, gs_error *err)
+{
+    gs_bytes b[GS_MAX_ENTRIES];
+    int rc;
+    (void)r;
+    if (n > GS_MAX_ENTRIES || gs_ingest_size(rs->in) != at)
+        return gs_error_set(err, GS_EINVAL, "page of %zu entries at %llu out of order", n,
+                            (unsigned long long)at);
+    for (size_t i = 0; i < n; i++)
+        b[i] = gs_bytes_of(entries[i].p, entries[i].n);
+    if ((rc = gs_ingest_push(rs->in, GS_INGEST_HISTORY, b, n, 0, rs->v, err)) != 0)
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        rs->leaves[i].leaf = rs->v[i].leaf;
+        rs->leaves[i].kind = rs->v[i].opened ? rs->v[i].kind : GS_BODY_NONE;
+        memset(rs->leaves[i].signer.b, 0, 32);
+        if (rs->v[i].opened)
+            rs->leaves[i].signer = rs->v[i].signer;
+    }
+    if (r->db != NULL && (rc = gs_audit_leafdb_append(r->db, rs->leaves, n, err)) != 0)
+        return rc;
+    return 0;
+}
+
+int gs_audit_replay_run(const gs_audit_source *src, gs_audit_replay *r, gs_error *err)
+{
+    pthread_t th;
+    bool threaded = false;
+    prefetch pf = {.src = src, .origin = r->origin};
+    served cur = {0};
+    replay_state rs = {0};
+    size_t cap = GS_MAX_ENTRIES;
+    int rc;
+
+    rs.ec.db = r->db;
+    rs.r = r;
+    gs_rules_state_free(&r->state);
+    if (r->db != NULL && (rc = gs_audit_leafdb_begin(r->db, r->origin, &rs.ec.log, err)) != 0)
+        return rc;
+    gs_ingest_config ic = {.pool = r->pool,
+                           .entry_at = r->db != NULL ? entry_at : NULL,
+                           .entry_ctx = &rs.ec,
+                           .on_entry = on_entry,
+                           .on_entry_ctx = &rs};
+    if ((rc = gs_ingest_new(&rs.in, r->origin, &ic, err)) != 0)
+        return rc;
+    if ((rs.v = calloc(cap, sizeof *rs.v)) == NULL ||
+        (rs.leaves = calloc(cap, sizeof *rs.leaves)) == NULL) {
+        rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* Observations at size 0 say nothing to check. */
+    while (rs.next_obs < r->n_observed && r->observed[rs.next_obs].size == 0)
+        rs.next_obs++;
+    if (r->size > 0 && (rc = fetch_page(src, r->origin, 0, page_count(0, r->size), &cur, err)) != 0)
+        goto out;
+    for (uint64_t at = 0; at < r->size;) {
+        uint64_t after = at + cur.n;
+        if (after < r->size) {
+            if (!threaded) {
+                pthread_mutex_init(&pf.mu, NULL);
+                pthread_cond_init(&pf.cv, NULL);
+                if (pthread_create(&th, NULL, prefetch_run, &pf) == 0) {
+                    threaded = true;
+                } else {
+                    pthread_mutex_destroy(&pf.mu);
+                    pthread_cond_destroy(&pf.cv);
+                }
+            }
+            if (threaded)
+                prefetch_start(&pf, after, page_count(after, r->size));
+            else
+                pf.rc =
+                    fetch_page(src, r->origin, after, page_count(after, r->size), &pf.pg, &pf.err);
+        }
+        if ((rc = ingest_page(r, &rs, cur.entries, cur.n, at, err)) != 0)
+            goto out;
+        at = after;
+        served_free(&cur);
+        if (at < r->size) {
+            if (threaded)
+                prefetch_wait(&pf);
+            if (pf.rc != 0) {
+                *err = pf.err;
+                rc = pf.rc;
+                goto out;
+            }
+            cur = pf.pg;
+            memset(&pf.pg, 0, sizeof pf.pg);
+        }
+    }
+    gs_ingest_root(rs.in, &r->root);
+    /* The caller keeps the final rule state. */
+    rc = gs_rules_state_clone(&r->state, gs_ingest_rules(rs.in), err);
+out:
+    if (threaded) {
+        prefetch_wait(&pf);
+        pthread_mutex_lock(&pf.mu);
+        pf.quit = true;
+        pthread_cond_broadcast(&pf.cv);
+        pthread_mutex_unlock(&pf.mu);
+        pthread_join(th, NULL);
+        pthread_mutex_destroy(&pf.mu);
+        pthread_cond_destroy(&pf.cv);
+    }
+    served_free(&pf.pg);
+    served_free(&cur);
+    gs_ingest_free(&rs.in);
+    free(rs.v);
+    free(rs.leaves);
+    return rc;
+}
+
+/* -------------------------------------------------------------- a whole hub */
+
+typedef struct {
+    char *origin;
+    gs_audit_observed o;
+} observation;
+
+typedef struct {
+    const gs_audit_sink *sink;
+    bool hub; /* keep the Observations */
+    observation *obs;
+    size_t n_obs, cap_obs;
+} log_ctx;
+
+static int sink_entry(const gs_audit_sink *sk, uint64_t index, const gs_statement *st,
+                      const gs_hash *leaf, const gs_rules_state *s, gs_error *err)
+{
+    return sk->on_entry != NULL ? sk->on_entry(sk->ctx, index, st, leaf, s, err) : 0;
+}
+
+/* Every log's entry callback: the sink's; in a hub's own log, every
+ * Observation is kept too. */
+static int log_entry(void *ctx, uint64_t index, const gs_statement *st, const gs_hash *leaf,
+                     const gs_rules_state *s, gs_error *err)
+{
+    log_ctx *c = ctx;
+    int rc = sink_entry(c->sink, index, st, leaf, s, err);
+    if (rc != 0 || !c->hub || st->kind != GS_BODY_OBSERVATION)
+        return rc;
+    if (c->n_obs == c->cap_obs) {
+        size_t cap = c->cap_obs ? c->cap_obs * 2 : 64;
+        observation *v = realloc(c->obs, cap * sizeof *v);
+        if (v == NULL)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+        c->obs = v;
+        c->cap_obs = cap;
+    }
+    observation *o = &c->obs[c->n_obs];
+    memset(o, 0, sizeof *o);
+    if ((o->origin = strdup(st->u.observation.origin)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    o->o.size = st->u.observation.size;
+    o->o.root = st->u.observation.root;
+    c->n_obs++;
+    return 0;
+}
+
+static int cmp_obs(const void *a, const void *b)
+{
+    const observation *x = a, *y = b;
+    int c = strcmp(x->origin, y->origin);
+    if (c != 0)
+        return c;
+    return x->o.size < y->o.size ? -1 : x->o.size > y->o.size;
+}
+
+static int sink_end(const gs_audit_sink *sk, const gs_audit_replay *rp, const gs_audit_trusted *t,
+                    const char *skipped, gs_error *err)
+{
+    return sk->end_log != NULL ? sk->end_log(sk->ctx, rp, t, skipped, err) : 0;
+}
+
+/* Audits one log: the checkpoint against the trust file, then the replay.
+ * Failures of the log go to the sink; only what stops the audit itself (the
+ * source, memory, the disk) is returned. own_text, when given, is the
+ * checkpoint already read. */
+static int audit_log(const gs_audit *a, const char *origin, gs_audit_observed *obs, size_t n_obs,
+                     gs_audit_entry_fn fn, void *fn_ctx, const char *own_text, gs_error *err)
+{
+    const gs_audit_sink *sk = a->sink;
+    char *text = NULL;
+    gs_audit_trusted t = {0};
+    gs_audit_replay rp = {0};
+    gs_error why = {0};
+    int rc;
+    rp.origin = origin;
+    if (own_text == NULL) {
+        rc = a->source->read_checkpoint(a->source->ctx, origin, &text, &why);
+        if (rc == GS_EUNAVAIL || rc == GS_ENOMEM) {
+            *err = why;
+            goto out;
+        }
+        if (rc != 0) {
+            rc = sink_end(sk, &rp, NULL, why.msg, err);
+            goto out;
+        }
+        own_text = text;
+    }
+    if (gs_audit_trust_checkpoint(a->policy, origin, own_text, strlen(own_text), &t, &why) != 0) {
+        rc = sink_end(sk, &rp, NULL, why.msg, err);
+        goto out;
+    }
+    rp.size = t.cp.size;
+    rp.pool = a->pool;
+    rp.db = a->db;
+    rp.observed = obs;
+    rp.n_observed = n_obs;
+    rp.on_entry = fn;
+    rp.ctx = fn_ctx;
+    if (sk->begin_log != NULL && (rc = sk->begin_log(sk->ctx, origin, err)) != 0)
+        goto out;
+    if ((rc = gs_audit_replay_run(a->source, &rp, err)) != 0) {
+        /* The source stopped serving the log: a failure of this log, and
+         * the audit goes on with the others unless the source is gone. */
+        if (rc == GS_EUNAVAIL || rc == GS_ENOMEM || rc == GS_EIO)
+            goto out;
+        gs_audit_replay_fail(&rp, "reading the log stopped: %s", err->msg);
+        gs_error_clear(err);
+    } else if (memcmp(rp.root.b, t.cp.root.b, 32) != 0) {
+        gs_audit_replay_fail(&rp,
+                             "the entries served do not give the root of the cosigned "
+                             "checkpoint at size %llu",
+                             (unsigned long long)t.cp.size);
+    }
+    for (size_t i = 0; i < n_obs; i++)
+        if (!obs[i].checked)
+            gs_audit_replay_fail(&rp,
+                                 "the hub observed size %llu but serves a checkpoint of size "
+                                 "%llu: the log it serves is smaller than one it cosigned",
+                                 (unsigned long long)obs[i].size, (unsigned long long)t.cp.size);
+    rc = sink_end(sk, &rp, &t, NULL, err);
+out:
+    gs_audit_replay_clear(&rp);
+    gs_audit_trusted_clear(&t);
+    free(text);
+    return rc;
+}
+
+int gs_audit_run(gs_audit *a, gs_error *err)
+{
+    log_ctx own = {.sink = a->sink}, other = {.sink = a->sink};
+    char *own_text = NULL;
+    gs_note *own_note = NULL;
+    gs_checkpoint own_cp = {0};
+    gs_audit_observed *ob = NULL;
+    const char *body = NULL;
+    size_t blen = 0;
+    int rc;
+
+    a->own_origin[0] = '\0';
+    a->hub = false;
+    /* The source's own log first: a hub's holds the Observations that list
+     * the logs it follows and the roots it cosigned for them. */
+    if ((rc = a->source->read_checkpoint(a->source->ctx, "", &own_text, err)) != 0)
+        goto out;
+    if (gs_note_parse(own_text, strlen(own_text), &own_note, err) != 0 ||
+        (body = gs_note_text(own_note, &blen)) == NULL ||
+        gs_checkpoint_parse(body, blen, &own_cp, err) != 0 ||
+        gs_origin_valid(own_cp.origin, err) != 0) {
+        gs_error_wrap(err, "the endpoint's own checkpoint");
+        rc = err->code = GS_EVERIFY;
+        goto out;
+    }
+    snprintf(a->own_origin, sizeof a->own_origin, "%s", own_cp.origin);
+    own.hub = a->hub = strncmp(own_cp.origin, "giamsat/hub/", 12) == 0;
+    if ((rc = audit_log(a, own_cp.origin, NULL, 0, log_entry, &own, own_text, err)) != 0)
+        goto out;
+    if (own.n_obs > 0)
+        qsort(own.obs, own.n_obs, sizeof *own.obs, cmp_obs);
+
+    /* Then every log observed (or asked for), each with its observations. */
+    for (size_t i = 0; i < own.n_obs || i < a->n_origins;) {
+        const char *origin;
+        if (a->n_origins > 0) {
+            if (i >= a->n_origins)
+                break;
+            origin = a->origins[i++];
+        } else {
+            origin = own.obs[i].origin;
+            while (i < own.n_obs && strcmp(own.obs[i].origin, origin) == 0)
+                i++;
+        }
+        if (strcmp(origin, own_cp.origin) == 0)
+            continue;
+        size_t lo = 0, n = 0;
+        while (lo < own.n_obs && strcmp(own.obs[lo].origin, origin) != 0)
+            lo++;
+        while (lo + n < own.n_obs && strcmp(own.obs[lo + n].origin, origin) == 0)
+            n++;
+        /* The replay wants plain gs_audit_observed, sorted by size. */
+        if (n > 0 && (ob = calloc(n, sizeof *ob)) == NULL) {
+            rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (size_t k = 0; k < n; k++)
+            ob[k] = own.obs[lo + k].o;
+        rc = audit_log(a, origin, ob, n, log_entry, &other, NULL, err);
+        free(ob);
+        ob = NULL;
+        if (rc != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    for (size_t i = 0; i < own.n_obs; i++)
+        free(own.obs[i].origin);
+    free(own.obs);
+    gs_checkpoint_clear(&own_cp);
+    gs_note_free(&own_note);
+    free(own_text);
+    return rc;
+}

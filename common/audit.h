@@ -1,0 +1,213 @@
+/* audit.h — the audit engine (DESIGN §5 flows 5–6): a log read from an
+ * entry source, every signature checked, every entry replayed through the
+ * rule book, the Merkle root recomputed against a checkpoint the trust file
+ * believes, and every root a hub observed for the log compared with the same
+ * leaves; then, for a whole hub, every log its own log observed.
+ *
+ * Nothing here knows where entries come from: a gs_audit_source reads
+ * checkpoints and pages of entries (the CLI's over ZeroMQ; a web view or a
+ * database-backed service may bring its own). Nothing here knows what is
+ * made of them either: a gs_audit_sink is told each log's entries and
+ * outcome (common/report.h builds the accountability report from them).
+ * The source and the sink are trusted by nobody: the engine believes an
+ * entry only as far as its signature, the rule book and the trust file's
+ * keys say.
+ *
+ * Memory does not grow with the number of entries: a log is read page by
+ * page (at most GS_MAX_ENTRIES at a time, the next page in flight while one
+ * is checked), each page's signatures are checked on the worker pool, its
+ * leaves go into the Merkle frontier and into the leaf record (an unlinked
+ * temporary file), its statements into the rule state. Only the rule
+ * states' rosters and commitments, what the sink keeps, and one page stay in
+ * memory.
+ *
+ * Every function that can fail returns 0 or a negative GS_E… code with err
+ * filled (STYLE §3). Call gs_crypto_init first.
+ */
+#ifndef GS_AUDIT_H
+#define GS_AUDIT_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "note.h"
+#include "policy.h"
+#include "pool.h"
+#include "rules.h"
+#include "wire.h"
+
+/* ------------------------------------------------------ trusted checkpoint */
+
+/* What a trusted checkpoint says, after the policy accepted it. Owns its
+ * parts (gs_audit_trusted_clear) and borrows the witness names from the
+ * policy it was checked against. */
+typedef struct {
+    gs_note *note;
+    gs_checkpoint cp;
+    gs_vkey log_key;      /* the trust file's key for the origin */
+    size_t n_witnesses;   /* cosignatures by listed witnesses that verified */
+    const char **witness; /* their names in the trust file */
+    int64_t *witness_time;
+    char quorum[GS_VKEY_NAME_MAX + 1];
+} gs_audit_trusted;
+
+/* Checks a cosigned checkpoint note of origin against the policy: a log line
+ * for origin, its signature, the witness quorum. GS_EVERIFY with the reason
+ * ("origin X is not a log in the trust file", "checkpoint below quorum: …").
+ * On failure *out holds nothing to clear. */
+int gs_audit_trust_checkpoint(const gs_policy *pol, const char *origin, const char *note,
+                              size_t len, gs_audit_trusted *out, gs_error *err)
+    __attribute__((warn_unused_result));
+void gs_audit_trusted_clear(gs_audit_trusted *t);
+
+/* ------------------------------------------------------------ entry source */
+
+/* Where the engine reads logs from. The engine calls it from the thread that
+ * runs the audit and from one helper thread (the page in flight), never from
+ * two threads at once, and hands it over between them under a mutex (a full
+ * memory barrier), so a ZeroMQ socket may sit behind it.
+ *
+ * Return codes: GS_EUNAVAIL or GS_ENOMEM when the source itself is gone (the
+ * audit stops); any other code is a failure of that one log, recorded, and
+ * the audit goes on with the next. */
+typedef struct {
+    void *ctx;
+    /* The latest (cosigned) checkpoint note of origin exactly as served,
+     * malloc'd and NUL-terminated; origin "" asks for the source's own log
+     * (a hub's log, or a node's one log). */
+    int (*read_checkpoint)(void *ctx, const char *origin, char **note, gs_error *err);
+    /* Entries [start, start + *n) of origin, 1 <= *n <= count: a malloc'd
+     * array of *n malloc'd buffers (gs_audit_entries_free). A short page is
+     * fine (the engine asks again from where it ends). */
+    int (*read_page)(void *ctx, const char *origin, uint64_t start, uint32_t count,
+                     gs_buf **entries, size_t *n, gs_error *err);
+} gs_audit_source;
+
+/* Frees what read_page returned; safe on NULL. */
+void gs_audit_entries_free(gs_buf *entries, size_t n);
+
+/* ------------------------------------------------------------ leaf record */
+
+/* Every leaf read, its hash, body kind and signer, by (log, index), in an
+ * unlinked temporary file: the rule book's entry_at, the cross-log reference
+ * checks and "who signed the entry this finding is about" read it. Logs are
+ * written one after another, each as one contiguous run. */
+typedef struct gs_audit_leafdb gs_audit_leafdb;
+
+typedef struct {
+    gs_hash leaf;
+    gs_body_kind kind; /* GS_BODY_NONE when the entry did not open */
+    gs_pubkey signer;
+} gs_audit_leaf;
+
+/* Caller owns *out (gs_audit_leafdb_close). Nothing is left on disk,
+ * whatever happens to the process. */
+int gs_audit_leafdb_open(gs_audit_leafdb **out, gs_error *err);
+/* Closes *dbp and sets it to NULL; safe on NULL. */
+void gs_audit_leafdb_close(gs_audit_leafdb **dbp);
+/* Starts the run of origin; returns its log number in *log. Refused when
+ * origin already has one. */
+int gs_audit_leafdb_begin(gs_audit_leafdb *db, const char *origin, size_t *log, gs_error *err);
+/* Appends the next leaves of the current run. */
+int gs_audit_leafdb_append(gs_audit_leafdb *db, const gs_audit_leaf *v, size_t n, gs_error *err);
+/* The log number of origin; GS_ENOTFOUND when it was not read. */
+int gs_audit_leafdb_find(const gs_audit_leafdb *db, const char *origin, size_t *log);
+uint64_t gs_audit_leafdb_size(const gs_audit_leafdb *db, size_t log);
+const char *gs_audit_leafdb_origin(const gs_audit_leafdb *db, size_t log);
+/* Leaf index of log; GS_ENOTFOUND beyond what was read. */
+int gs_audit_leafdb_get(gs_audit_leafdb *db, size_t log, uint64_t index, gs_audit_leaf *out,
+                        gs_error *err);
+
+/* ---------------------------------------------------------------- replay */
+
+/* One root a hub observed for the log (an Observation in its own log): the
+ * replay compares it with the root of the leaves read at that size. */
+typedef struct {
+    uint64_t size;
+    gs_hash root;
+    bool checked; /* set by the replay when the size was reached */
+    bool matched;
+} gs_audit_observed;
+
+/* Called for every entry the rule book accepted, in log order; s is the
+ * state after it. A non-zero return stops the replay with that code. */
+typedef int (*gs_audit_entry_fn)(void *ctx, uint64_t index, const gs_statement *st,
+                                 const gs_hash *leaf, const gs_rules_state *s, gs_error *err);
+
+#define GS_AUDIT_MAX_FAILURES 20 /* failures kept word for word per log */
+
+/* One log's replay: the caller fills "in", gs_audit_replay_run fills "out";
+ * gs_audit_replay_clear frees what it owns (the state and the failures). */
+typedef struct {
+    /* in */
+    const char *origin;
+    uint64_t size;               /* read entries [0, size) */
+    gs_pool *pool;               /* may be NULL: everything on this thread */
+    gs_audit_leafdb *db;         /* may be NULL: then nothing that references an
+                                    earlier entry of the log can be replayed */
+    gs_audit_observed *observed; /* sorted by size; may be NULL */
+    size_t n_observed;
+    gs_audit_entry_fn on_entry; /* may be NULL */
+    void *ctx;
+    /* out */
+    gs_rules_state *state; /* owned by the caller afterwards */
+    uint64_t verified;     /* entries whose signature verified */
+    uint64_t replayed;     /* entries the rule book accepted, from 0 on */
+    bool broken;           /* the rule book refused an entry: replay stopped */
+    gs_hash root;          /* of the leaves read */
+    uint64_t n_failures;   /* everything that failed */
+    char *failures[GS_AUDIT_MAX_FAILURES];
+    size_t n_kept;
+} gs_audit_replay;
+
+/* Reads the entries of r->origin from src page by page and replays them. A
+ * failure of the log (a signature, a rule, an observed root) is recorded in
+ * r->failures and the reading goes on; only an error that stops the reading
+ * (the source, memory, the disk) is returned, with err filled. */
+int gs_audit_replay_run(const gs_audit_source *src, gs_audit_replay *r, gs_error *err)
+    __attribute__((warn_unused_result));
+void gs_audit_replay_clear(gs_audit_replay *r);
+/* Records a failure of the log (printf-style, kept when there is room). */
+void gs_audit_replay_fail(gs_audit_replay *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* -------------------------------------------------------------- a whole hub */
+
+/* What the audit tells about each log it reads. ctx is the sink's. */
+typedef struct {
+    void *ctx;
+    /* Before a log's replay (only for logs whose checkpoint was trusted). */
+    int (*begin_log)(void *ctx, const char *origin, gs_error *err);
+    /* Each accepted entry of the log begun (may be NULL). */
+    gs_audit_entry_fn on_entry;
+    /* The log's outcome: rp->state is its final rule state (NULL when the
+     * log was skipped), t its trusted checkpoint (NULL when skipped), and
+     * skipped the reason it could not be read at all (else NULL). */
+    int (*end_log)(void *ctx, const gs_audit_replay *rp, const gs_audit_trusted *t,
+                   const char *skipped, gs_error *err);
+} gs_audit_sink;
+
+/* One audit of a source: its own log first (a hub's holds the Observations
+ * that list the logs it follows and the roots it cosigned for them), then
+ * every log observed, or only the origins asked for, each with the roots
+ * observed for it. */
+typedef struct {
+    /* in */
+    const gs_audit_source *source;
+    const gs_audit_sink *sink;
+    const gs_policy *policy;
+    gs_pool *pool;              /* may be NULL */
+    gs_audit_leafdb *db;        /* required: cross-log references read it */
+    const char *const *origins; /* n_origins > 0: audit only these */
+    size_t n_origins;
+    /* out */
+    char own_origin[GS_MAX_ORIGIN + 1]; /* the source's own log */
+    bool hub;                           /* it is a hub's log */
+} gs_audit;
+
+/* Runs the audit. Failures of a log go to the sink (end_log); only what
+ * stops the audit itself (the source, memory, the disk, an own checkpoint
+ * that does not parse) is returned. */
+int gs_audit_run(gs_audit *a, gs_error *err) __attribute__((warn_unused_result));
+
+#endif

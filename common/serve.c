@@ -1,0 +1,182 @@
+/* serve.c — the read path shared by giamsat-node and giamsat-hub. */
+#define _POSIX_C_SOURCE 200809L
+#include "serve.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool gs_serve_is_read(gs_op op)
+{
+    return op == GS_OP_GET_CHECKPOINT || op == GS_OP_GET_ENTRIES ||
+           op == GS_OP_GET_INCLUSION_PROOF || op == GS_OP_GET_CONSISTENCY_PROOF;
+}
+
+static void refuse(gs_serve_reply *out, gs_status_code code)
+{
+    out->rs.code = code;
+    out->rs.message = out->msg;
+}
+
+/* A store failure: the client is told what failed, the caller logs it. */
+static int store_failed(gs_serve_reply *out, const gs_error *e, gs_error *err)
+{
+    snprintf(out->msg, sizeof out->msg, "%s", e->msg);
+    refuse(out, gs_status_from_error(e->code));
+    if (err != NULL)
+        *err = *e;
+    return e->code < 0 ? e->code : GS_EIO;
+}
+
+static int get_checkpoint(const gs_serve_log *src, gs_serve_reply *out, gs_error *err)
+{
+    gs_error e = {0};
+    if (src->checkpoint != NULL) {
+        /* A copy, so the reply owns what it sends whatever the source. */
+        if ((out->note = strdup(src->checkpoint)) == NULL) {
+            snprintf(out->msg, sizeof out->msg, "out of memory");
+            refuse(out, GS_STATUS_RESOURCE_EXHAUSTED);
+            return 0;
+        }
+    } else if (gs_log_latest_checkpoint(src->log, &out->note, NULL, &e) != 0) {
+        if (e.code == GS_ENOTFOUND) {
+            snprintf(out->msg, sizeof out->msg, "%s", e.msg);
+            refuse(out, GS_STATUS_NOT_FOUND);
+            return 0;
+        }
+        return store_failed(out, &e, err);
+    }
+    out->rs.result = GS_RESULT_CHECKPOINT;
+    out->rs.u.checkpoint = out->note;
+    return 0;
+}
+
+static int get_entries(const gs_serve_log *src, const gs_request *rq, gs_serve_reply *out,
+                       gs_error *err)
+{
+    uint64_t start = rq->u.get_entries.start;
+    uint32_t count = rq->u.get_entries.count;
+    if (count == 0 || count > GS_MAX_ENTRIES)
+        count = GS_MAX_ENTRIES;
+    if (start >= src->limit) {
+        snprintf(out->msg, sizeof out->msg, "entry %llu is beyond the %llu entries %s serves of %s",
+                 (unsigned long long)start, (unsigned long long)src->limit, src->server,
+                 gs_log_origin(src->log));
+        refuse(out, GS_STATUS_NOT_FOUND);
+        return 0;
+    }
+    if (count > src->limit - start)
+        count = (uint32_t)(src->limit - start);
+    out->entries = calloc(count, sizeof *out->entries);
+    if (out->entries == NULL) {
+        snprintf(out->msg, sizeof out->msg, "out of memory");
+        refuse(out, GS_STATUS_RESOURCE_EXHAUSTED);
+        return 0;
+    }
+    size_t used = 0;
+    for (uint32_t i = 0; i < count && used < src->budget; i++) {
+        gs_error e = {0};
+        if (gs_log_entry(src->log, start + i, &out->entries[out->n_entries], &e) != 0)
+            return store_failed(out, &e, err);
+        used += out->entries[out->n_entries].n + 8;
+        out->n_entries++;
+    }
+    out->rs.result = GS_RESULT_ENTRIES;
+    out->rs.u.entries.start = start;
+    out->rs.u.entries.entries = out->entries;
+    out->rs.u.entries.n = out->n_entries;
+    return 0;
+}
+
+static int get_proof(const gs_serve_log *src, const gs_request *rq, gs_serve_reply *out,
+                     gs_error *err)
+{
+    bool inclusion = rq->op == GS_OP_GET_INCLUSION_PROOF;
+    /* For an inclusion proof `first` is the index, for a consistency proof
+     * the old size; both are answered in the proof's `index` field. */
+    uint64_t first =
+        inclusion ? rq->u.get_inclusion_proof.index : rq->u.get_consistency_proof.old_size;
+    uint64_t size =
+        inclusion ? rq->u.get_inclusion_proof.size : rq->u.get_consistency_proof.new_size;
+    if (size == 0)
+        size = src->default_size;
+    gs_error e = {0};
+    size_t np = 0;
+    int rc;
+    if (inclusion) {
+        if (size > src->limit || first >= size) {
+            snprintf(out->msg, sizeof out->msg,
+                     "no inclusion proof of entry %llu in a tree of size %llu: %s serves %llu "
+                     "entries of %s",
+                     (unsigned long long)first, (unsigned long long)size, src->server,
+                     (unsigned long long)src->limit, gs_log_origin(src->log));
+            refuse(out, GS_STATUS_NOT_FOUND);
+            return 0;
+        }
+        rc = gs_log_prove_inclusion(src->log, first, size, out->proof, &np, &e);
+    } else {
+        if (first == 0 || first > size || size > src->limit) {
+            snprintf(out->msg, sizeof out->msg,
+                     "no consistency proof from size %llu to %llu: %s serves %llu entries of %s",
+                     (unsigned long long)first, (unsigned long long)size, src->server,
+                     (unsigned long long)src->limit, gs_log_origin(src->log));
+            refuse(out,
+                   first == 0 || first > size ? GS_STATUS_INVALID_ARGUMENT : GS_STATUS_NOT_FOUND);
+            return 0;
+        }
+        rc = gs_log_prove_consistency(src->log, first, size, out->proof, &np, &e);
+    }
+    if (rc != 0)
+        return store_failed(out, &e, err);
+    out->rs.result = GS_RESULT_PROOF;
+    out->rs.u.proof.index = first;
+    out->rs.u.proof.size = size;
+    out->rs.u.proof.hashes = out->proof;
+    out->rs.u.proof.n = np;
+    return 0;
+}
+
+int gs_serve_read(const gs_serve_log *src, const gs_request *rq, gs_serve_reply *out, gs_error *err)
+{
+    memset(&out->rs, 0, sizeof out->rs);
+    out->rs.id = rq->id;
+    out->rs.code = GS_STATUS_OK;
+    out->rs.message = "";
+    out->msg[0] = '\0';
+    out->entries = NULL;
+    out->n_entries = 0;
+    out->note = NULL;
+    switch (rq->op) {
+    case GS_OP_GET_CHECKPOINT: return get_checkpoint(src, out, err);
+    case GS_OP_GET_ENTRIES: return get_entries(src, rq, out, err);
+    case GS_OP_GET_INCLUSION_PROOF:
+    case GS_OP_GET_CONSISTENCY_PROOF: return get_proof(src, rq, out, err);
+    default:
+        snprintf(out->msg, sizeof out->msg, "not a read operation");
+        refuse(out, GS_STATUS_INVALID_ARGUMENT);
+        return 0;
+    }
+}
+
+void gs_serve_reply_clear(gs_serve_reply *out)
+{
+    for (size_t i = 0; i < out->n_entries; i++)
+        gs_buf_free(&out->entries[i]);
+    free(out->entries);
+    free(out->note);
+    out->entries = NULL;
+    out->n_entries = 0;
+    out->note = NULL;
+}
+
+bool gs_serve_decode(gs_bytes payload, size_t max, gs_request *rq, gs_status_code *status,
+                     char *msg, size_t cap)
+{
+    gs_error err = {0};
+    if (gs_wire_decode_request(payload, max, rq, &err) == 0)
+        return true;
+    bool too_big = err.code == GS_ETOOBIG;
+    snprintf(msg, cap, "%s: %s", too_big ? "request too large" : "malformed request", err.msg);
+    *status = too_big ? GS_STATUS_RESOURCE_EXHAUSTED : GS_STATUS_INVALID_ARGUMENT;
+    return false;
+}

@@ -1,0 +1,296 @@
+/* fault.c — giamsat-hub's evidence: building the four kinds of
+ * common/evidence.h from what a sync or a poll found, and recording them
+ * (DESIGN §2 principle 6: evidence, not accusation).
+ *
+ * The hub proves what it claims: every evidence is checked with
+ * gs_evidence_verify, as any verifier will check it, before it is signed
+ * into the hub's own log. Evidence of kinds (a), (b) and (d) is signed by
+ * the log key itself and freezes the origin (the hub keeps serving what it
+ * holds and cosigns nothing further); kind (c) proves that a SOURCE served
+ * entries that are not the log, so only that source is dropped.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "hub.h"
+#include "merkle.h"
+
+static bool is_pow2(uint64_t x)
+{
+    return x != 0 && (x & (x - 1)) == 0;
+}
+
+/* The Evidence statement in the hub's log and the evidence table are
+ * written in one transaction: the hub never holds evidence its own log
+ * does not show, nor the reverse. */
+static int store_evidence(hub *h, followed *f, gs_evidence *ev, gs_buf *entry, gs_error *err)
+{
+    gs_statement st = {.kind = GS_BODY_EVIDENCE};
+    gs_ingest *trial = NULL;
+    st.u.evidence = *ev;
+    int rc = gs_store_begin(h->store, err);
+    if (rc != 0)
+        return rc;
+    if ((rc = hub_own_stage(h, &st, entry, &trial, err)) == 0 &&
+        (rc = gs_store_put_evidence(h->store, f->cfg->origin, gs_bytes_of(entry->p, entry->n), NULL,
+                                    err)) == 0 &&
+        (rc = gs_store_commit(h->store, err)) == 0)
+        hub_own_adopt(h, &trial);
+    gs_store_rollback(h->store);
+    gs_ingest_free(&trial);
+    return rc;
+}
+
+int hub_fault_record(hub *h, followed *f, gs_evidence *ev, int bad_source)
+{
+    gs_error err = {0};
+    char what[512];
+    gs_buf entry = {0};
+    ev->origin = f->cfg->origin;
+    ev->log_key = f->log_key_str;
+    ev->detected_at = (int64_t)time(NULL);
+    gs_evidence_describe(ev, what, sizeof what);
+    /* A failure here is a bug in the hub. */
+    if (gs_evidence_verify(ev, &f->cfg->log_key, &err) != 0)
+        hub_log(h, GS_HUB_LOG_ERROR, "BUG: evidence about %s does not verify: %s", f->cfg->origin,
+                err.msg);
+    int rc = store_evidence(h, f, ev, &entry, &err);
+    if (rc != 0) {
+        /* Too large for one entry (GS_MAX_ENTRY), or the disk failed: the
+         * misbehaviour is still refused and announced, without the proof. */
+        hub_log(h, GS_HUB_LOG_ERROR, "%s: %s — cannot record the evidence: %s", f->cfg->origin,
+                what, err.msg);
+        char text[1024];
+        int n = snprintf(text, sizeof text, "unrecorded evidence: %s: %s", what, err.msg);
+        hub_publish(h, "alert", f->cfg->origin, gs_bytes_of(text, (size_t)n));
+    } else {
+        h->evidence_total++;
+        hub_log(h, GS_HUB_LOG_ERROR, "EVIDENCE against %s: %s; recorded as entry %llu of %s",
+                f->cfg->origin, what, (unsigned long long)gs_log_committed_size(h->own) - 1,
+                h->cfg.origin);
+        hub_publish(h, "alert", f->cfg->origin, gs_bytes_of(entry.p, entry.n));
+    }
+    if (ev->kind == GS_EVIDENCE_BAD_ENTRIES) {
+        if (bad_source >= 0)
+            f->sources[bad_source].bad = true;
+    } else {
+        f->frozen = true;
+        snprintf(f->frozen_reason, sizeof f->frozen_reason, "%s", what);
+    }
+    gs_buf_free(&entry);
+    return rc;
+}
+
+bool hub_fault_split_view_proof(hub *h, followed *f, const char *note_m, uint64_t m,
+                                const gs_hash *root_m, const char *note_n, uint64_t n,
+                                const gs_hash *root_n, const gs_hash *proof, size_t np)
+{
+    /* For a power-of-two m the RFC proof does not carry the old root, so it
+     * cannot show another one. */
+    gs_hash old_root, new_root;
+    gs_error err;
+    if (is_pow2(m) || gs_merkle_consistency_roots(m, n, proof, np, &old_root, &new_root, &err) != 0)
+        return false;
+    if (memcmp(new_root.b, root_n->b, 32) != 0 || memcmp(old_root.b, root_m->b, 32) == 0)
+        return false;
+    gs_evidence ev = {.kind = GS_EVIDENCE_SPLIT_VIEW};
+    ev.checkpoint_a = (char *)note_m;
+    ev.checkpoint_b = (char *)note_n;
+    ev.consistency_proof = (gs_hash *)proof;
+    ev.n_consistency_proof = np;
+    ev.reason = "a consistency proof reaches the larger checkpoint's root from a root of the "
+                "smaller size other than the one the log signed: the log was rewritten";
+    hub_fault_record(h, f, &ev, -1);
+    return true;
+}
+
+void hub_fault_split_view(hub *h, followed *f, const char *a, const char *b, const char *seen)
+{
+    gs_evidence ev = {.kind = GS_EVIDENCE_SPLIT_VIEW};
+    char reason[512];
+    snprintf(reason, sizeof reason,
+             "two checkpoints of one size with different roots, both signed by the log key; "
+             "the second came from %s",
+             seen);
+    ev.checkpoint_a = (char *)a;
+    ev.checkpoint_b = (char *)b;
+    ev.reason = reason;
+    hub_fault_record(h, f, &ev, -1);
+}
+
+/* The proof comes from the replica, from size k to the cosigned size, with
+ * the size-k root prepended when k is a power of two (evidence.h). */
+void hub_fault_rollback(hub *h, followed *f, const char *small_note, uint64_t k, const char *seen)
+{
+    gs_hash proof[GS_MERKLE_MAX_PROOF + 1];
+    size_t np = 0;
+    gs_error err;
+    gs_hash root_k;
+    if (gs_log_root_at(f->replica, k, &root_k, &err) != 0 ||
+        gs_log_prove_consistency(f->replica, k, f->cosigned_size, proof + 1, &np, &err) != 0) {
+        hub_log(h, GS_HUB_LOG_ERROR, "%s: cannot prove a rollback to %llu: %s", f->cfg->origin,
+                (unsigned long long)k, err.msg);
+        return;
+    }
+    gs_hash *p = proof + 1;
+    if (is_pow2(k)) {
+        proof[0] = root_k;
+        p = proof;
+        np++;
+    }
+    char reason[512];
+    snprintf(reason, sizeof reason,
+             "the log signed a checkpoint of size %llu that is not a prefix of the size %llu "
+             "this hub cosigned; seen at %s",
+             (unsigned long long)k, (unsigned long long)f->cosigned_size, seen);
+    gs_evidence ev = {.kind = GS_EVIDENCE_ROLLBACK};
+    ev.checkpoint_a = f->cosigned_note;
+    ev.checkpoint_b = (char *)small_note;
+    ev.consistency_proof = p;
+    ev.n_consistency_proof = np;
+    ev.reason = reason;
+    hub_fault_record(h, f, &ev, -1);
+}
+
+/* Entries [first, first + count) of the replica, for an evidence. */
+static int read_entries(followed *f, uint64_t first, uint64_t count, gs_buf **out, size_t *n,
+                        gs_error *err)
+{
+    *n = 0;
+    *out = calloc(count ? count : 1, sizeof **out);
+    if (*out == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    for (uint64_t i = 0; i < count; i++, (*n)++) {
+        int rc = gs_log_entry(f->replica, first + i, &(*out)[i], err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void free_entries(gs_buf *entries, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        gs_buf_free(&entries[i]);
+    free(entries);
+}
+
+void hub_fault_rule_violation(hub *h, followed *f, const hub_target *t, uint64_t index,
+                              bool bad_sig, const char *reason)
+{
+    gs_error err = {0};
+    gs_evidence ev = {.kind = GS_EVIDENCE_RULE_VIOLATION};
+    gs_hash proof[GS_MERKLE_MAX_PROOF];
+    size_t np = 0;
+    gs_buf *entries = NULL;
+    size_t ne = 0;
+    int rc = 0;
+    ev.checkpoint_b = t->text;
+    ev.reason = (char *)reason;
+    if (bad_sig) {
+        /* The signature form: the entry and its inclusion proof. */
+        if ((rc = read_entries(f, index, 1, &entries, &ne, &err)) == 0)
+            rc = gs_log_prove_inclusion(f->replica, index, t->cp.size, proof, &np, &err);
+        ev.first_index = index;
+        ev.inclusion_proof = proof;
+        ev.n_inclusion_proof = np;
+    } else if (index + 1 > GS_MAX_EVIDENCE_ENTRIES) {
+        /* The rule form needs the whole prefix; above the cap it cannot be
+         * carried in one Evidence (a known limit: see docs/architecture.md). */
+        rc = gs_error_set(&err, GS_ETOOBIG,
+                          "the offending entry %llu is beyond the %d entries one evidence can "
+                          "carry",
+                          (unsigned long long)index, GS_MAX_EVIDENCE_ENTRIES);
+    } else {
+        /* The rule form: the prefix up to the entry, and a proof from there
+         * to the signed size. */
+        uint64_t e = index + 1;
+        if ((rc = read_entries(f, 0, e, &entries, &ne, &err)) == 0 && e < t->cp.size)
+            rc = gs_log_prove_consistency(f->replica, e, t->cp.size, proof, &np, &err);
+        ev.first_index = 0;
+        ev.consistency_proof = proof;
+        ev.n_consistency_proof = np;
+    }
+    ev.entries = entries;
+    ev.n_entries = ne;
+    if (rc == 0) {
+        hub_fault_record(h, f, &ev, -1);
+    } else {
+        hub_log(h, GS_HUB_LOG_ERROR,
+                "%s: entry %llu breaks the rule book (%s) but the evidence cannot be built: %s",
+                f->cfg->origin, (unsigned long long)index, reason, err.msg);
+        f->frozen = true;
+        snprintf(f->frozen_reason, sizeof f->frozen_reason, "entry %llu: %.400s",
+                 (unsigned long long)index, reason);
+    }
+    free_entries(entries, ne);
+}
+
+/* Stored subtree hashes of a log, for gs_merkle_frontier_load. */
+typedef struct {
+    gs_store *store;
+    int64_t log_id;
+} store_get;
+
+static int store_get_hash(void *ctx, unsigned level, uint64_t index, gs_hash *out, gs_error *err)
+{
+    store_get *g = ctx;
+    return gs_store_get_hash(g->store, g->log_id, level, index, out, err);
+}
+
+void hub_fault_bad_entries(hub *h, followed *f, int source, uint64_t start, const hub_target *t,
+                           char *reason)
+{
+    gs_error err = {0};
+    gs_evidence ev = {.kind = GS_EVIDENCE_BAD_ENTRIES};
+    gs_merkle_frontier fr;
+    gs_buf *entries = NULL;
+    size_t ne = 0;
+    uint64_t count = t->cp.size - start;
+    int rc = 0;
+    snprintf(reason, HUB_MSG_MAX,
+             "source %s served entries %llu..%llu of %s that do not hash to the root the log "
+             "signed at size %llu",
+             f->sources[source].cfg->endpoint, (unsigned long long)start,
+             (unsigned long long)t->cp.size - 1, f->cfg->origin, (unsigned long long)t->cp.size);
+    if (count > GS_MAX_EVIDENCE_ENTRIES) {
+        /* One Evidence carries at most GS_MAX_EVIDENCE_ENTRIES entries (and
+         * GS_MAX_ENTRY bytes): a larger bad range is refused and announced
+         * but not proven (a known limit: see docs/architecture.md). */
+        rc = gs_error_set(&err, GS_ETOOBIG, "%llu entries are more than one evidence carries",
+                          (unsigned long long)count);
+    } else {
+        rc = read_entries(f, start, count, &entries, &ne, &err);
+    }
+    if (rc == 0 && start > 0) {
+        /* The frontier of the cosigned tree (its perfect subtrees, largest
+         * first), from the replica's stored subtree hashes. */
+        store_get g = {h->store, 0};
+        gs_store_log_state ls;
+        if ((rc = gs_store_log_find(h->store, f->cfg->origin, false, &ls, &err)) == 0) {
+            g.log_id = ls.id;
+            rc = gs_merkle_frontier_load(&fr, start, store_get_hash, &g, &err);
+        }
+        ev.frontier = fr.h;
+        ev.n_frontier = fr.n;
+    }
+    if (rc == 0) {
+        ev.checkpoint_a = start > 0 ? f->cosigned_note : NULL;
+        ev.checkpoint_b = t->text;
+        ev.first_index = start;
+        ev.entries = entries;
+        ev.n_entries = ne;
+        ev.reason = reason;
+        hub_fault_record(h, f, &ev, source);
+    } else {
+        hub_log(h, GS_HUB_LOG_ERROR, "%s; the evidence cannot be built: %s", reason, err.msg);
+        char text[HUB_MSG_MAX + 64];
+        int n = snprintf(text, sizeof text, "unproven mismatch: %s", reason);
+        hub_publish(h, "alert", f->cfg->origin, gs_bytes_of(text, (size_t)n));
+        f->sources[source].bad = true;
+    }
+    free_entries(entries, ne);
+}

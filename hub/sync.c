@@ -1,0 +1,675 @@
+/* sync.c — giamsat-hub follows logs: checkpoints from polling and from
+ * AddCheckpoint, the sync state machine of hub.h, cosigning, and the
+ * AddCheckpoints waiting for a sync (DESIGN §5 flow 3).
+ *
+ * A sync of origin O toward a log-signed checkpoint C (size n, root r) from
+ * source S streams: GetEntries in batches (HUB_SYNC_WINDOW in flight, so
+ * the source reads the next batch while the hub verifies this one); each
+ * batch is signature-checked on the worker pool, appended durably to the
+ * replica, then judged in order by the rule book on a CLONE of O's rule
+ * state (sync_judge_batch). Memory stays flat whatever the log's size. At
+ * size n the replica's root is compared with r: equal and every entry
+ * accepted → the clone becomes the state and the hub cosigns (principle 5:
+ * cosigned means held and verified). Otherwise the hub builds evidence
+ * (fault.c), cuts the replica back to the cosigned size and tries the next
+ * source. Entries above the cosigned size are never served.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "hub.h"
+#include "merkle.h"
+
+static bool is_pow2(uint64_t x)
+{
+    return x != 0 && (x & (x - 1)) == 0;
+}
+
+/* A target that failed from every source is tried again after this long
+ * (a source may have been down for a while). */
+static int64_t retry_after_ms(const hub *h)
+{
+    int64_t t = h->cfg.poll_interval_ms * 5;
+    return t < 5000 ? 5000 : t;
+}
+
+void hub_target_clear(hub_target *t)
+{
+    free(t->text);
+    gs_checkpoint_clear(&t->cp);
+    memset(t, 0, sizeof *t);
+    t->source = -1;
+}
+
+/* ------------------------------------------------------------ checkpoints in */
+
+int hub_open_note(followed *f, const char *text, size_t len, gs_checkpoint *cp, gs_error *err)
+{
+    gs_note *n = NULL;
+    memset(cp, 0, sizeof *cp);
+    int rc = gs_note_parse(text, len, &n, err);
+    if (rc != 0)
+        return rc;
+    if ((rc = gs_note_verify(n, &f->cfg->log_key, 1, NULL, NULL, err)) != 0) {
+        rc = GS_EVERIFY;
+        goto out;
+    }
+    size_t tlen;
+    const char *body = gs_note_text(n, &tlen);
+    if ((rc = gs_checkpoint_parse(body, tlen, cp, err)) != 0)
+        goto out;
+    if (strcmp(cp->origin, f->cfg->origin) != 0) {
+        rc = gs_error_set(err, GS_EINVAL, "the checkpoint is for %s, not %s", cp->origin,
+                          f->cfg->origin);
+        gs_checkpoint_clear(cp);
+    }
+out:
+    gs_note_free(&n);
+    return rc;
+}
+
+/* ------------------------------------------------------------ the state machine */
+
+#ifndef NDEBUG
+/* The transitions of the table in hub.h: allowed[from][to]. */
+static const bool allowed[4][4] = {
+    [SYNC_IDLE] = {[SYNC_FETCHING] = true},
+    [SYNC_FETCHING] =
+        {[SYNC_FETCHING] = true, [SYNC_REJECTED] = true, [SYNC_PROVING] = true, [SYNC_IDLE] = true},
+    [SYNC_REJECTED] = {[SYNC_FETCHING] = true, [SYNC_PROVING] = true, [SYNC_IDLE] = true},
+    [SYNC_PROVING] = {[SYNC_FETCHING] = true, [SYNC_IDLE] = true},
+};
+
+/* The debug checker: the state f's sync is in is coherent. */
+static void sync_check(const followed *f)
+{
+    const hub_sync *y = &f->sync;
+    if (y->phase == SYNC_IDLE) {
+        assert(y->clone == NULL && y->t.text == NULL);
+        assert(y->in_flight == 0 && y->tried == 0);
+        return;
+    }
+    assert(y->t.text != NULL && y->clone != NULL);
+    assert(y->t.cp.size > y->start);
+    assert(y->source >= 0 && (size_t)y->source < f->n_sources);
+    assert(y->tried & (1u << y->source));
+    assert(y->start == f->cosigned_size);
+    assert(y->start <= y->next_apply && y->next_apply <= y->t.cp.size);
+    assert(y->next_req <= y->t.cp.size);
+    assert(y->in_flight <= HUB_SYNC_WINDOW);
+    /* Every batch judged is durable in the replica. */
+    assert(gs_log_committed_size(f->replica) >= y->next_apply);
+    switch (y->phase) {
+    case SYNC_FETCHING: assert(y->bad_reason[0] == '\0'); break;
+    case SYNC_REJECTED:
+        assert(y->bad_reason[0] != '\0');
+        assert(y->bad_index >= y->start && y->bad_index < y->t.cp.size);
+        break;
+    case SYNC_PROVING:
+        assert(y->next_apply == y->t.cp.size);
+        assert(y->start > 0 && !is_pow2(y->start));
+        break;
+    default: assert(!"unknown sync phase");
+    }
+}
+
+#else
+#define sync_check(f) ((void)(f))
+#endif
+
+/* Every change of phase goes through here. */
+static void sync_set(followed *f, hub_sync_phase to)
+{
+    assert(allowed[f->sync.phase][to]);
+    f->sync.phase = to;
+    sync_check(f);
+}
+
+static int pick_source(followed *f, int preferred)
+{
+    if (preferred >= 0 && (size_t)preferred < f->n_sources && !f->sources[preferred].bad &&
+        !(f->sync.tried & (1u << preferred)))
+        return preferred;
+    for (size_t i = 0; i < f->n_sources; i++)
+        if (!f->sources[i].bad && !(f->sync.tried & (1u << i)))
+            return (int)i;
+    return -1;
+}
+
+/* → IDLE: forgets the target and the clone. */
+void hub_sync_end(followed *f)
+{
+    hub_sync *y = &f->sync;
+    hub_sync_phase from = y->phase;
+    gs_ingest_free(&y->clone);
+    hub_target_clear(&y->t);
+    memset(y, 0, sizeof *y);
+    y->t.source = -1;
+    if (from != SYNC_IDLE) {
+        y->phase = from;
+        sync_set(f, SYNC_IDLE);
+    }
+}
+
+/* Cuts the replica back to the cosigned size: what a failed sync fetched is
+ * dropped and never served. */
+static void cut_back(hub *h, followed *f)
+{
+    gs_error err;
+    if (gs_log_committed_size(f->replica) > f->cosigned_size &&
+        gs_log_truncate(f->replica, f->cosigned_size, &err) != 0) {
+        hub_log(h, GS_HUB_LOG_ERROR, "%s: cannot cut the replica back to %llu: %s; stopping",
+                f->cfg->origin, (unsigned long long)f->cosigned_size, err.msg);
+        gs_daemon_request_stop();
+    }
+}
+
+/* The pipeline's callback during a sync: anything but the Observations of
+ * hubs witnessing this one is news worth an Observation of our own. */
+static int saw_entry(void *ctx, const gs_ingest *in, const gs_ingest_verdict *v,
+                     const gs_statement *st, gs_error *err)
+{
+    hub_sync *y = ctx;
+    (void)in;
+    (void)v;
+    (void)err;
+    if (st != NULL &&
+        (st->kind != GS_BODY_OBSERVATION || strcmp(st->u.observation.origin, y->own_origin) != 0))
+        y->news = true;
+    return 0;
+}
+
+/* → FETCHING from source s at the cosigned size, with a fresh clone of the
+ * rule state. Sends nothing: the pump does. */
+static int sync_begin(hub *h, followed *f, int s, gs_error *err)
+{
+    hub_sync *y = &f->sync;
+    gs_ingest_free(&y->clone);
+    int rc = gs_ingest_clone(&y->clone, f->ingest, err);
+    if (rc != 0)
+        return rc;
+    y->own_origin = h->cfg.origin;
+    gs_ingest_set_on_entry(y->clone, saw_entry, y);
+    y->source = s;
+    y->tried |= 1u << s;
+    y->start = f->cosigned_size;
+    y->next_req = y->next_apply = f->cosigned_size;
+    y->in_flight = 0;
+    y->gen = ++h->sync_gen;
+    y->news = false;
+    y->bad_sig = false;
+    y->bad_index = 0;
+    y->bad_reason[0] = '\0';
+    hub_log(h, GS_HUB_LOG_INFO, "sync %s from %llu to %llu from %s", f->cfg->origin,
+            (unsigned long long)f->cosigned_size, (unsigned long long)y->t.cp.size,
+            f->sources[s].cfg->endpoint);
+    sync_set(f, SYNC_FETCHING);
+    return 0;
+}
+
+/* The target failed from every source (or no source is usable): → IDLE,
+ * the waiters for its size told why, the target not retried for a while. */
+static void sync_give_up(hub *h, followed *f, gs_status_code code, const char *msg)
+{
+    hub_sync *y = &f->sync;
+    hub_waiters_fail(h, f, false, y->t.cp.size, code, msg);
+    f->failed_size = y->t.cp.size;
+    f->failed_root = y->t.cp.root;
+    f->failed_until_ms = gs_daemon_now_ms() + retry_after_ms(h);
+    hub_sync_end(f);
+}
+
+/* Starts a sync toward t (taken over) when none runs: IDLE → FETCHING, or
+ * stays IDLE when no source is usable. */
+static void sync_start(hub *h, followed *f, hub_target *t)
+{
+    gs_error err;
+    hub_sync *y = &f->sync;
+    if (y->phase != SYNC_IDLE || f->frozen) {
+        hub_target_clear(t);
+        return;
+    }
+    y->t = *t;
+    memset(t, 0, sizeof *t);
+    t->source = -1;
+    int s = pick_source(f, y->t.source);
+    if (s < 0 || sync_begin(h, f, s, &err) != 0) {
+        char msg[HUB_MSG_MAX];
+        snprintf(msg, sizeof msg, "no usable source to fetch %s from", f->cfg->origin);
+        hub_log(h, GS_HUB_LOG_WARN, "%s", msg);
+        sync_give_up(h, f, GS_STATUS_UNAVAILABLE, msg);
+    }
+}
+
+/* After a sync ended: the largest checkpoint seen meanwhile starts the
+ * next one; waiters for sizes nobody syncs toward any more are answered. */
+static void sync_take_next(hub *h, followed *f)
+{
+    if (f->next.text != NULL && f->next.cp.size > f->cosigned_size && !f->frozen) {
+        hub_target t = f->next;
+        memset(&f->next, 0, sizeof f->next);
+        f->next.source = -1;
+        sync_start(h, f, &t);
+    } else {
+        hub_target_clear(&f->next);
+    }
+    if (f->sync.phase == SYNC_IDLE)
+        hub_waiters_fail(h, f, true, 0, GS_STATUS_UNAVAILABLE,
+                         "the hub could not fetch and verify the entries of this checkpoint");
+}
+
+/* The sync cannot finish from the current source: cut back and → FETCHING
+ * from the next one; when none is left, give up on this target (→ IDLE)
+ * and take the next. Sends nothing. */
+static void sync_fail(hub *h, followed *f, const char *why)
+{
+    hub_sync *y = &f->sync;
+    hub_log(h, GS_HUB_LOG_WARN, "sync %s to %llu from %s failed: %s", f->cfg->origin,
+            (unsigned long long)y->t.cp.size, f->sources[y->source].cfg->endpoint, why);
+    cut_back(h, f);
+    if (gs_daemon_stopping()) {
+        /* The waiters are answered as the loop ends. */
+        hub_sync_end(f);
+        return;
+    }
+    int s = f->frozen ? -1 : pick_source(f, -1);
+    gs_error err;
+    if (s >= 0 && sync_begin(h, f, s, &err) == 0)
+        return;
+    char msg[HUB_MSG_MAX];
+    if (f->frozen) {
+        snprintf(msg, sizeof msg,
+                 "hub %s holds evidence against %s (%.300s) and cosigns nothing further for it",
+                 h->cfg.origin, f->cfg->origin, f->frozen_reason);
+        sync_give_up(h, f, GS_STATUS_PERMISSION_DENIED, msg);
+        hub_waiters_fail(h, f, true, 0, GS_STATUS_PERMISSION_DENIED, msg);
+        return;
+    }
+    snprintf(msg, sizeof msg, "no source could serve %s up to %llu verifiably; last: %.400s",
+             f->cfg->origin, (unsigned long long)y->t.cp.size, why);
+    sync_give_up(h, f, GS_STATUS_UNAVAILABLE, msg);
+    sync_take_next(h, f);
+}
+
+/* Fills the window of GetEntries requests. Non-zero (why filled) when a
+ * request cannot be sent. */
+static int send_entries_requests(hub *h, followed *f, char *why, size_t cap)
+{
+    hub_sync *y = &f->sync;
+    while (y->in_flight < HUB_SYNC_WINDOW && y->next_req < y->t.cp.size) {
+        uint64_t left = y->t.cp.size - y->next_req;
+        uint32_t count = left < h->cfg.batch_size ? (uint32_t)left : h->cfg.batch_size;
+        gs_request rq = {.version = 1, .op = GS_OP_GET_ENTRIES};
+        rq.origin = f->cfg->origin;
+        rq.u.get_entries.start = y->next_req;
+        rq.u.get_entries.count = count;
+        gs_error err;
+        if (gs_hub_peer_send(f->sources[y->source].peer, &rq, HUB_TAG(HUB_TAG_ENTRIES, y->gen),
+                             gs_daemon_now_ms() + HUB_REQUEST_TIMEOUT_MS, &err) != 0) {
+            snprintf(why, cap, "%s", err.msg);
+            return -1;
+        }
+        y->req_start[y->in_flight++] = y->next_req;
+        y->next_req += count;
+    }
+    return 0;
+}
+
+/* The one place requests of a sync are sent: what FETCHING and REJECTED
+ * need. A send that fails moves to the next source, which the loop then
+ * feeds; it ends because each failure uses up a source or the target. */
+static void sync_pump(hub *h, followed *f)
+{
+    char why[HUB_MSG_MAX];
+    while ((f->sync.phase == SYNC_FETCHING || f->sync.phase == SYNC_REJECTED) &&
+           send_entries_requests(h, f, why, sizeof why) != 0)
+        sync_fail(h, f, why);
+}
+
+void hub_sync_stop_if_frozen(hub *h, followed *f)
+{
+    if (f->frozen && f->sync.phase != SYNC_IDLE) {
+        sync_fail(h, f, "the origin is frozen by evidence");
+        sync_pump(h, f);
+    }
+}
+
+/* Remembers a checkpoint beyond the running sync's target, the largest
+ * one: takes *text and *cp over when it keeps them. */
+static void remember_next(followed *f, char **text, gs_checkpoint *cp, int source)
+{
+    if (f->next.text != NULL && f->next.cp.size >= cp->size)
+        return;
+    hub_target_clear(&f->next);
+    f->next.text = *text;
+    f->next.cp = *cp;
+    f->next.source = source;
+    *text = NULL;
+    memset(cp, 0, sizeof *cp);
+}
+
+/* ------------------------------------------------------------ ending a sync */
+
+/* The replica holds the target and every entry was accepted: the hub
+ * cosigns. The cosigned note and the Observation that records it in the
+ * hub's own log are written in ONE transaction, so no crash can leave a
+ * cosignature the hub's log does not show. → IDLE (then the next target). */
+static void cosign(hub *h, followed *f)
+{
+    hub_sync *y = &f->sync;
+    gs_error err = {0};
+    gs_note *n = NULL;
+    char *line = NULL, *merged = NULL;
+    gs_ingest *trial = NULL;
+    size_t tlen;
+    int rc = gs_note_parse(y->t.text, strlen(y->t.text), &n, &err);
+    if (rc == 0) {
+        const char *body = gs_note_text(n, &tlen);
+        rc = gs_cosignature_sign(body, tlen, h->cfg.origin, &h->key, (int64_t)time(NULL), &line,
+                                 &err);
+    }
+    if (rc == 0)
+        rc = gs_note_add_signature(n, line, strlen(line), &err);
+    if (rc == 0)
+        rc = gs_note_format(n, &merged, NULL, &err);
+    gs_note_free(&n);
+    free(line);
+    if (rc == 0)
+        rc = gs_store_begin(h->store, &err);
+    if (rc == 0)
+        rc = gs_log_put_checkpoint(f->replica, y->t.cp.size, merged, NULL, &err);
+    if (rc == 0 && y->news) {
+        /* The hub's log commits to what it vouched for (see hub_sync.news
+         * for why a range holding only observations of this hub is not
+         * recorded). */
+        gs_statement st = {.kind = GS_BODY_OBSERVATION};
+        st.u.observation.origin = f->cfg->origin;
+        st.u.observation.size = y->t.cp.size;
+        st.u.observation.root = y->t.cp.root;
+        st.u.observation.time = (int64_t)time(NULL);
+        rc = hub_own_stage(h, &st, NULL, &trial, &err);
+    }
+    if (rc == 0)
+        rc = gs_store_commit(h->store, &err);
+    gs_store_rollback(h->store); /* after a failure; a no-op after a commit */
+    if (rc != 0) {
+        hub_log(h, GS_HUB_LOG_ERROR, "cannot cosign %s at %llu: %s", f->cfg->origin,
+                (unsigned long long)y->t.cp.size, err.msg);
+        gs_ingest_free(&trial);
+        free(merged);
+        sync_fail(h, f, "the hub could not store its cosignature and observation");
+        return;
+    }
+    if (trial != NULL)
+        hub_own_adopt(h, &trial);
+    gs_ingest_free(&f->ingest);
+    f->ingest = y->clone;
+    y->clone = NULL;
+    f->cosigned_size = y->t.cp.size;
+    f->cosigned_root = y->t.cp.root;
+    free(f->cosigned_note);
+    f->cosigned_note = merged;
+    h->cosigned_total++;
+    hub_publish(h, "checkpoint", f->cfg->origin, gs_bytes_of(merged, strlen(merged)));
+    hub_log(h, GS_HUB_LOG_INFO, "cosigned %s size %llu", f->cfg->origin,
+            (unsigned long long)f->cosigned_size);
+    hub_sync_end(f);
+    hub_waiters_settle(h, f);
+    sync_take_next(h, f);
+}
+
+/* Root mismatch. With a cosigned prefix, first ask the source for a proof
+ * from the cosigned size (→ PROVING): if its proof reaches the signed root
+ * from another root at the cosigned size, the LOG rewrote itself (a);
+ * otherwise the entries served were not the log's (c), and the next source
+ * is tried. */
+static void sync_mismatch(hub *h, followed *f)
+{
+    hub_sync *y = &f->sync;
+    if (y->start > 0 && !is_pow2(y->start) && y->phase != SYNC_PROVING) {
+        gs_request rq = {.version = 1, .op = GS_OP_GET_CONSISTENCY_PROOF};
+        rq.origin = f->cfg->origin;
+        rq.u.get_consistency_proof.old_size = y->start;
+        rq.u.get_consistency_proof.new_size = y->t.cp.size;
+        gs_error err;
+        if (gs_hub_peer_send(f->sources[y->source].peer, &rq, HUB_TAG(HUB_TAG_PROOF, y->gen),
+                             gs_daemon_now_ms() + HUB_REQUEST_TIMEOUT_MS, &err) == 0) {
+            sync_set(f, SYNC_PROVING);
+            return;
+        }
+    }
+    char reason[HUB_MSG_MAX];
+    hub_fault_bad_entries(h, f, y->source, y->start, &y->t, reason);
+    sync_fail(h, f, reason);
+}
+
+/* The replica reached the target's size: cosign, or decide which evidence
+ * it is. */
+static void sync_reached(hub *h, followed *f)
+{
+    hub_sync *y = &f->sync;
+    gs_hash root;
+    gs_log_root(f->replica, &root);
+    bool match = memcmp(root.b, y->t.cp.root.b, 32) == 0;
+    if (f->frozen) {
+        sync_fail(h, f, "the origin is frozen by evidence");
+    } else if (match && y->phase == SYNC_FETCHING) {
+        cosign(h, f);
+    } else if (match) {
+        /* (d): the log signed a tree holding an entry that breaks the rules. */
+        hub_fault_rule_violation(h, f, &y->t, y->bad_index, y->bad_sig, y->bad_reason);
+        char why[HUB_MSG_MAX];
+        snprintf(why, sizeof why, "%s", y->bad_reason);
+        sync_fail(h, f, why);
+    } else {
+        sync_mismatch(h, f);
+    }
+}
+
+/* The source's answer to the consistency proof asked by sync_mismatch. */
+static void on_proof(hub *h, followed *f, gs_response *rs)
+{
+    hub_sync *y = &f->sync;
+    if (y->phase != SYNC_PROVING)
+        return;
+    if (rs->code == GS_STATUS_OK && rs->result == GS_RESULT_PROOF &&
+        rs->u.proof.index == y->start && rs->u.proof.size == y->t.cp.size &&
+        hub_fault_split_view_proof(h, f, f->cosigned_note, y->start, &f->cosigned_root, y->t.text,
+                                   y->t.cp.size, &y->t.cp.root, rs->u.proof.hashes,
+                                   rs->u.proof.n)) {
+        sync_fail(h, f, "the log rewrote its history");
+        return;
+    }
+    /* No proof of a rewrite: the entries served were not the log. */
+    sync_mismatch(h, f);
+}
+
+/* Judges one batch of f's sync: entries [next_apply, next_apply + n) of the
+ * log, appended durably to the replica (until the root matches nothing above
+ * the cosigned size is served; the root is compared over every entry
+ * served) and taken by the sync's copy of the ingestion pipeline — the same
+ * code the node submits through and the audit replays with: signatures on
+ * the worker pool, the rule book in order, references inside the batch seen.
+ * The first entry refused moves the sync to REJECTED; after that, entries
+ * are stored and hashed but not judged. Returns 0 with next_apply advanced by
+ * n, or a GS_E… code when the batch could not be stored (nothing of it
+ * kept). */
+static int sync_judge_batch(followed *f, const gs_buf *entries, size_t n, gs_error *err)
+{
+    hub_sync *y = &f->sync;
+    gs_bytes *batch = calloc(n ? n : 1, sizeof *batch);
+    gs_ingest_verdict *v = calloc(n ? n : 1, sizeof *v);
+    int rc = batch == NULL || v == NULL ? gs_error_set(err, GS_ENOMEM, "out of memory") : 0;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        batch[i] = gs_bytes_of(entries[i].p, entries[i].n);
+    if (rc == 0)
+        rc = gs_log_append(f->replica, batch, n, NULL, err);
+    if (rc == 0)
+        rc = gs_ingest_push(y->clone, GS_INGEST_HISTORY, batch, n, 0, v, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (y->phase != SYNC_FETCHING || !v[i].judged || v[i].accepted)
+            continue;
+        y->bad_sig = !v[i].opened;
+        y->bad_index = v[i].index;
+        if (y->bad_sig)
+            snprintf(y->bad_reason, sizeof y->bad_reason,
+                     "entry %llu of %s is not a validly signed statement: %s: %s",
+                     (unsigned long long)v[i].index, f->cfg->origin,
+                     gs_rules_reason_name(v[i].reason), v[i].message);
+        else
+            snprintf(y->bad_reason, sizeof y->bad_reason,
+                     "entry %llu of %s breaks the rule book: %s: %s",
+                     (unsigned long long)v[i].index, f->cfg->origin,
+                     gs_rules_reason_name(v[i].reason), v[i].message);
+        sync_set(f, SYNC_REJECTED);
+    }
+    free(batch);
+    free(v);
+    if (rc != 0)
+        return rc;
+    y->next_apply += n;
+    return 0;
+}
+
+/* A batch of entries for the running sync. */
+static void on_entries(hub *h, followed *f, gs_response *rs)
+{
+    hub_sync *y = &f->sync;
+    if (y->phase != SYNC_FETCHING && y->phase != SYNC_REJECTED)
+        return;
+    if (y->in_flight > 0) {
+        y->in_flight--;
+        memmove(&y->req_start[0], &y->req_start[1], y->in_flight * sizeof y->req_start[0]);
+    }
+    if (rs->code != GS_STATUS_OK || rs->result != GS_RESULT_ENTRIES || rs->u.entries.n == 0) {
+        char why[HUB_MSG_MAX];
+        snprintf(why, sizeof why, "GetEntries from %llu: %s: %s", (unsigned long long)y->next_apply,
+                 gs_status_name(rs->code),
+                 rs->message != NULL && rs->message[0] ? rs->message : "no entries");
+        sync_fail(h, f, why);
+        return;
+    }
+    /* An answer to a request made before a short batch is dropped; the pump
+     * asks for the gap again. */
+    if (rs->u.entries.start != y->next_apply)
+        return;
+    size_t n = rs->u.entries.n;
+    if (n > y->t.cp.size - y->next_apply)
+        n = (size_t)(y->t.cp.size - y->next_apply);
+    if (n > GS_MAX_ENTRIES)
+        n = GS_MAX_ENTRIES;
+    gs_error err = {0};
+    if (sync_judge_batch(f, rs->u.entries.entries, n, &err) != 0) {
+        hub_log(h, GS_HUB_LOG_ERROR, "%s: cannot store a batch: %s", f->cfg->origin, err.msg);
+        sync_fail(h, f, "the hub could not store the entries");
+        return;
+    }
+    if (y->next_apply == y->t.cp.size) {
+        sync_reached(h, f);
+        return;
+    }
+    /* A source may answer fewer entries than asked (its frame budget):
+     * then the requests still out start beyond a gap; ask from here. */
+    if (y->in_flight == 0 ? y->next_req != y->next_apply : y->req_start[0] != y->next_apply)
+        y->next_req = y->next_apply;
+}
+
+/* ------------------------------------------------------------ entry points */
+
+void hub_sync_consider(hub *h, followed *f, const char *text, size_t len, gs_checkpoint *cp,
+                       int source, const char *seen)
+{
+    hub_sync *y = &f->sync;
+    if (f->frozen || cp->size == 0) {
+        gs_checkpoint_clear(cp);
+        return;
+    }
+    char *copy = strndup(text, len);
+    if (copy == NULL) {
+        gs_checkpoint_clear(cp);
+        return;
+    }
+    if (cp->size == f->cosigned_size && f->cosigned_note != NULL) {
+        if (memcmp(cp->root.b, f->cosigned_root.b, 32) != 0) {
+            hub_fault_split_view(h, f, f->cosigned_note, copy, seen);
+            hub_sync_stop_if_frozen(h, f);
+        }
+    } else if (cp->size < f->cosigned_size) {
+        gs_hash at;
+        gs_error err;
+        if (cp->size > 0 && gs_log_root_at(f->replica, cp->size, &at, &err) == 0 &&
+            memcmp(at.b, cp->root.b, 32) != 0) {
+            hub_fault_rollback(h, f, copy, cp->size, seen);
+            hub_sync_stop_if_frozen(h, f);
+        }
+    } else if (y->phase != SYNC_IDLE) {
+        if (cp->size == y->t.cp.size && memcmp(cp->root.b, y->t.cp.root.b, 32) != 0) {
+            hub_fault_split_view(h, f, y->t.text, copy, seen);
+            hub_sync_stop_if_frozen(h, f);
+        } else if (cp->size > y->t.cp.size) {
+            remember_next(f, &copy, cp, source);
+        }
+    } else if (!(cp->size == f->failed_size && memcmp(cp->root.b, f->failed_root.b, 32) == 0 &&
+                 gs_daemon_now_ms() < f->failed_until_ms)) {
+        hub_target t = {.text = copy, .cp = *cp, .source = source};
+        memset(cp, 0, sizeof *cp);
+        copy = NULL;
+        sync_start(h, f, &t);
+        sync_pump(h, f);
+    }
+    free(copy);
+    gs_checkpoint_clear(cp);
+}
+
+static void on_poll(hub *h, followed *f, int s, gs_response *rs)
+{
+    if (rs->code == GS_STATUS_NOT_FOUND)
+        return; /* a hub that has not cosigned this log yet */
+    if (rs->code != GS_STATUS_OK || rs->result != GS_RESULT_CHECKPOINT) {
+        hub_log(h, GS_HUB_LOG_DEBUG, "%s: GetCheckpoint from %s: %s: %s", f->cfg->origin,
+                f->sources[s].cfg->endpoint, gs_status_name(rs->code),
+                rs->message != NULL ? rs->message : "");
+        return;
+    }
+    gs_checkpoint cp;
+    gs_error err;
+    size_t len = strlen(rs->u.checkpoint);
+    if (hub_open_note(f, rs->u.checkpoint, len, &cp, &err) != 0) {
+        /* Not signed by the log: whoever served it, it proves nothing about
+         * the log. */
+        hub_log(h, GS_HUB_LOG_WARN, "%s: source %s served a checkpoint the log did not sign: %s",
+                f->cfg->origin, f->sources[s].cfg->endpoint, err.msg);
+        return;
+    }
+    hub_sync_consider(h, f, rs->u.checkpoint, len, &cp, s, f->sources[s].cfg->endpoint);
+}
+
+void hub_sync_answer(hub *h, followed *f, int s, int tag, gs_response *rs)
+{
+    hub_sync *y = &f->sync;
+    bool for_sync =
+        y->phase != SYNC_IDLE && s == y->source && HUB_TAG_GEN(tag) == (y->gen & 0xffffff);
+    if (rs != NULL && tag == HUB_TAG_POLL) {
+        on_poll(h, f, s, rs);
+    } else if (!for_sync) {
+        return; /* an answer to an abandoned sync */
+    } else if (rs != NULL && HUB_TAG_KIND(tag) == HUB_TAG_ENTRIES) {
+        on_entries(h, f, rs);
+    } else if (rs != NULL && HUB_TAG_KIND(tag) == HUB_TAG_PROOF) {
+        on_proof(h, f, rs);
+    } else if (rs == NULL && HUB_TAG_KIND(tag) == HUB_TAG_PROOF) {
+        if (y->phase == SYNC_PROVING)
+            sync_mismatch(h, f); /* no proof of a rewrite: (c) */
+    } else if (rs == NULL && HUB_TAG_KIND(tag) == HUB_TAG_ENTRIES) {
+        char why[300];
+        snprintf(why, sizeof why, "%s did not answer within %d s", f->sources[s].cfg->endpoint,
+                 HUB_REQUEST_TIMEOUT_MS / 1000);
+        sync_fail(h, f, why);
+    }
+    sync_pump(h, f);
+}
