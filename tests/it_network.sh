@@ -38,9 +38,14 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/giamsat-it-net-XXXXXX")
 net=$work/net
 subs=()
+daemons=() # every daemon's pid, also kept here: cleanup works without $net/run
 cleanup() {
   for p in "${subs[@]}"; do kill "$p" 2>/dev/null || true; done
   GIAMSAT_BIN=$build "$top/deploy/network.sh" down "$net" >/dev/null 2>&1 || true
+  # Those still running (their command line names $net: never a reused pid).
+  for p in "${daemons[@]}"; do
+    grep -qF "$net/" "/proc/$p/cmdline" 2>/dev/null && kill -KILL "$p" 2>/dev/null || true
+  done
   [ -n "${GS_IT_KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -96,6 +101,7 @@ start_daemon() { # NAME: start a node-X or hub-X as deploy/network.sh does
   esac
   "$bin" --config "$conf" >>"$net/logs/$name.log" 2>&1 &
   echo $! >"$(pidfile "$name")"
+  daemons+=($!)
 }
 
 # A restarted hub's PUB socket is new: events it publishes before a
@@ -191,6 +197,7 @@ province_of() { case $1 in phuc-xa | ba-dinh) echo ha-noi ;; *) echo da-nang ;; 
 
 GIAMSAT_BIN=$build "$top/deploy/network.sh" up "$net" >"$work/up.out" 2>&1 ||
   fail "deploy/network.sh up: $(cat "$work/up.out")"
+for f in "$net"/run/*.pid; do daemons+=("$(cat "$f")"); done
 pass "deploy/network.sh brought the network up"
 for h in trung-uong ha-noi da-nang; do
   "$tool" subscribe "ipc://$net/hub-$h/hub.pub" 3600 >"$work/sub-$h.txt" 2>&1 &
