@@ -1411,7 +1411,8 @@ out:
 
 int gs_wire_sign_receipt(const gs_receipt *r, const gs_keypair *kp, gs_buf *out, gs_error *err)
 {
-    Giamsat__V1__Receipt m = GIAMSAT__V1__RECEIPT__INIT;
+    Giamsat__V1__Receipt m;
+    giamsat__v1__receipt__init(&m); /* the __INIT macro casts const away */
     Giamsat__V1__SignedReceipt sm = GIAMSAT__V1__SIGNED_RECEIPT__INIT;
     gs_receipt check = {0};
     gs_buf body = {0};
@@ -1797,8 +1798,10 @@ int gs_wire_decode_response(gs_bytes in, size_t max, gs_response *out, gs_error 
 
 int gs_wire_encode_response(const gs_response *rs, gs_buf *out, gs_error *err)
 {
-    Giamsat__V1__Response m = GIAMSAT__V1__RESPONSE__INIT;
-    Giamsat__V1__Status status = GIAMSAT__V1__STATUS__INIT;
+    Giamsat__V1__Response m;
+    giamsat__v1__response__init(&m); /* the __INIT macro casts const away */
+    Giamsat__V1__Status status;
+    giamsat__v1__status__init(&status); /* the __INIT macro casts const away */
     union {
         Giamsat__V1__CheckpointResult checkpoint;
         Giamsat__V1__EntriesResult entries;
@@ -1964,7 +1967,8 @@ int gs_wire_decode_bundle(gs_bytes in, gs_bundle *out, gs_error *err)
 
 int gs_wire_encode_bundle(const gs_bundle *b, gs_buf *out, gs_error *err)
 {
-    Giamsat__V1__Bundle m = GIAMSAT__V1__BUNDLE__INIT;
+    Giamsat__V1__Bundle m;
+    giamsat__v1__bundle__init(&m); /* the __INIT macro casts const away */
     ProtobufCBinaryData *proof = hash_list(b->inclusion_proof, b->n_inclusion_proof);
     ProtobufCBinaryData *signer_proof =
         hash_list(b->signer_inclusion_proof, b->n_signer_inclusion_proof);
