@@ -116,9 +116,9 @@ int gs_unit_valid(const char *unit);
 
 /* The owner's view of a const field it owns (see Ownership above):
  * gs_wire_take hands a string to a caller who will free() it, gs_wire_free
- * frees a string or hash list. They are the only place const comes off, and
- * without a cast. (A Proof result's and a gs_bundle's hash lists are not
- * const: a bundle is built from owned proofs, and tests alter decoded ones.) */
+ * frees a string or hash list. They take const off through a union, never a
+ * cast. (A Proof result's and a gs_bundle's hash lists are not const: a
+ * bundle is built from owned proofs, and tests alter decoded ones.) */
 char *gs_wire_take(const char *owned);
 void gs_wire_free(const void *owned);
 
