@@ -111,7 +111,7 @@ static gs_statement *next(builder *b, const gs_keypair *kp, uint64_t *seq, int64
     st->signer = kp->pub;
     st->seq = (*seq)++;
     st->issued_at = t;
-    st->origin = (char *)b->origin;
+    st->origin = b->origin;
     b->kp[b->n] = kp;
     b->n++;
     return st;
@@ -229,7 +229,7 @@ static long run_audit(const char *bin_dir, const it_node *n, const char *trust)
 {
     char gs[600];
     snprintf(gs, sizeof gs, "%s/cli/giamsat", bin_dir);
-    char *argv[] = {gs,         "audit", "--connect", (char *)n->ipc, "--trust", (char *)trust,
+    char *argv[] = {gs,         "audit", "--connect", it_arg(n->ipc), "--trust", it_arg(trust),
                     "--format", "json",  "--out",     "/dev/null",    NULL};
     pid_t pid = fork();
     if (pid < 0)

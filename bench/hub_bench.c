@@ -57,7 +57,7 @@ static void sign_one(void *ctx, size_t i)
     st.signer = s->officers[who].pub;
     st.seq = 2 + k / OFFICERS;
     st.issued_at = s->now;
-    st.origin = (char *)s->origin;
+    st.origin = s->origin;
     gs_error err;
     if (gs_wire_sign_statement(&st, &s->officers[who], &s->out[i], &err) != 0)
         it_die("sign: %s", err.msg);

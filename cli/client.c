@@ -281,13 +281,13 @@ static int get_checkpoint_text(cli_conn *cn, const char *origin, char **text, gs
     gs_request rq = {0};
     gs_response rs;
     rq.op = GS_OP_GET_CHECKPOINT;
-    rq.origin = (char *)origin;
+    rq.origin = origin;
     int rc = cli_call(cn, &rq, &rs, err);
     if (rc != 0)
         return rc;
     if ((rc = expect_result(&rs, GS_RESULT_CHECKPOINT, "GetCheckpoint", err)) != 0)
         return rc;
-    *text = rs.u.checkpoint;
+    *text = gs_wire_take(rs.u.checkpoint);
     rs.u.checkpoint = NULL;
     gs_response_clear(&rs);
     if (*text == NULL)
@@ -355,7 +355,7 @@ int cli_fetch_entries(cli_conn *cn, const char *origin, uint64_t start, uint64_t
         gs_response rs;
         uint64_t left = count - have;
         rq.op = GS_OP_GET_ENTRIES;
-        rq.origin = (char *)origin;
+        rq.origin = origin;
         rq.u.get_entries.start = start + have;
         rq.u.get_entries.count = (uint32_t)(left < GS_MAX_ENTRIES ? left : GS_MAX_ENTRIES);
         if ((rc = cli_call(cn, &rq, &rs, err)) != 0 ||

@@ -192,7 +192,7 @@ int cli_cmd_evidence(int argc, char **argv)
 
     gs_request rq = {0};
     rq.op = GS_OP_GET_EVIDENCE;
-    rq.origin = (char *)(cf.origin != NULL ? cf.origin : "");
+    rq.origin = (cf.origin != NULL ? cf.origin : "");
     if ((rc = cli_call(&cn, &rq, &rs, &err)) != 0)
         goto out;
     if (rs.result != GS_RESULT_EVIDENCE) {

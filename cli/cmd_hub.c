@@ -164,11 +164,11 @@ static int write_log(const cli_init_files *f, const char *name, const char *orig
     st.signer = kp->pub;
     st.seq = 1;
     st.issued_at = (int64_t)time(NULL);
-    st.origin = (char *)origin;
+    st.origin = origin;
     st.kind = GS_BODY_CHARTER;
-    st.u.charter.unit = (char *)name;
+    st.u.charter.unit = name;
     st.u.charter.tier = GS_TIER_HUB;
-    st.u.charter.display_name = (char *)name;
+    st.u.charter.display_name = name;
     int rc = cli_init_charter(&st, kp, &entry, err);
     if (rc == 0)
         rc = cli_init_write_log(f->db, origin, kp, &entry, err);

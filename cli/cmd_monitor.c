@@ -219,15 +219,15 @@ typedef struct {
     int64_t id;
     uint64_t size;
     gs_hash root;
-    char *note;
-    char *source;
+    const char *note; /* owned by a row from db_row, borrowed by another */
+    const char *source;
     bool quorum_met;
 } row;
 
 static void row_clear(row *r)
 {
-    free(r->note);
-    free(r->source);
+    gs_wire_free(r->note);
+    gs_wire_free(r->source);
     memset(r, 0, sizeof *r);
 }
 
@@ -598,13 +598,13 @@ static void report_split_view(monitor *m, const char *origin, const char *note_a
         return;
     }
     gs_evidence ev = {.kind = GS_EVIDENCE_SPLIT_VIEW};
-    ev.origin = (char *)origin;
+    ev.origin = origin;
     ev.log_key = key_str;
-    ev.checkpoint_a = (char *)note_a;
-    ev.checkpoint_b = (char *)note_b;
-    ev.consistency_proof = (gs_hash *)proof;
+    ev.checkpoint_a = note_a;
+    ev.checkpoint_b = note_b;
+    ev.consistency_proof = proof;
     ev.n_consistency_proof = np;
-    ev.reason = (char *)reason;
+    ev.reason = reason;
     ev.detected_at = (int64_t)time(NULL);
     gs_evidence_describe(&ev, what, sizeof what);
     /* The monitor proves what it claims: evidence that would not convince
@@ -626,7 +626,7 @@ static void report_split_view(monitor *m, const char *origin, const char *note_a
     st.signer = m->reporter.pub;
     st.seq = (uint64_t)seq;
     st.issued_at = ev.detected_at;
-    st.origin = (char *)origin;
+    st.origin = origin;
     st.u.evidence = ev;
     if (gs_wire_sign_statement(&st, &m->reporter, &entry, &err) != 0) {
         say("error", "EVIDENCE against %s: %s — but it cannot be signed: %s", origin, what,
@@ -972,7 +972,7 @@ static int observe(monitor *m, const char *note, size_t len, const char *source,
         rc = 0;
         goto out;
     }
-    row self = {.size = cp.size, .root = cp.root, .note = (char *)note, .source = (char *)source};
+    row self = {.size = cp.size, .root = cp.root, .note = note, .source = source};
     if (cp.size > 0) {
         rc = db_row(m,
                     ROW_COLUMNS "WHERE origin = ?1 AND size < ?2 AND size > 0 "
@@ -1007,7 +1007,7 @@ static void poll_source(monitor *m, polled *s)
     gs_error err = {0};
     for (size_t i = 0; i < gs_policy_log_count(m->pol); i++) {
         const gs_vkey *vk = gs_policy_log_at(m->pol, i, NULL);
-        gs_request rq = {.op = GS_OP_GET_CHECKPOINT, .origin = (char *)vk->name};
+        gs_request rq = {.op = GS_OP_GET_CHECKPOINT, .origin = vk->name};
         if (source_send(m, s, &rq, REQ_POLL, i, NULL, &err) != 0) {
             source_problem(s, "%s", err.msg);
             return;
@@ -1383,7 +1383,7 @@ static void serve(monitor *m, const gs_net_request *nrq)
                  "ask a node or a hub for logs, checkpoints and proofs");
     }
     rs.message = rs.code == GS_STATUS_OK ? "" : msg;
-    char *line = rs.result == GS_RESULT_COSIGNATURE ? rs.u.cosignature : NULL;
+    char *line = rs.result == GS_RESULT_COSIGNATURE ? gs_wire_take(rs.u.cosignature) : NULL;
     if (gs_wire_encode_response(&rs, &frame, &err) != 0 ||
         gs_net_server_reply(m->server, nrq->socket, nrq->identity, nrq->identity_len,
                             gs_bytes_of(frame.p, frame.n), &err) != 0)

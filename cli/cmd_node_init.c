@@ -155,12 +155,12 @@ static int make_charter(const init_flags *fl, gs_tier tier, const char *origin,
     st.signer = kp->pub;
     st.seq = 1;
     st.issued_at = (int64_t)time(NULL);
-    st.origin = (char *)origin;
+    st.origin = origin;
     st.kind = GS_BODY_CHARTER;
-    st.u.charter.unit = (char *)fl->unit;
+    st.u.charter.unit = fl->unit;
     st.u.charter.tier = tier;
-    st.u.charter.display_name = (char *)fl->name;
-    st.u.charter.parent_origin = (char *)fl->parent_origin;
+    st.u.charter.display_name = fl->name;
+    st.u.charter.parent_origin = fl->parent_origin;
     /* Named even when it is the default, so the log says it in words. */
     st.u.charter.parameters.feedback_per_day = fl->feedback_per_day;
     if (fl->parent_key != NULL) {

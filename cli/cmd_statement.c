@@ -373,25 +373,25 @@ static int fill_local(const command *cmd, const values *vs, gs_statement *st, gs
     case GS_BODY_APPOINTMENT:
         if ((r = cli_parse_pubkey(val(vs, F_PERSON), &st->u.appointment.person, err)) != 0)
             return gs_error_wrap(err, "--person");
-        st->u.appointment.name = (char *)val(vs, F_NAME);
+        st->u.appointment.name = val(vs, F_NAME);
         if ((r = gs_role_parse(val(vs, F_ROLE))) == 0)
             return gs_error_set(err, GS_EINVAL,
                                 "--role: expected head, deputy, officer or inspector, got \"%s\"",
                                 val(vs, F_ROLE));
         st->u.appointment.role = (gs_role)r;
         s = val(vs, F_TITLE);
-        st->u.appointment.title = (char *)(s != NULL ? s : "");
+        st->u.appointment.title = (s != NULL ? s : "");
         s = val(vs, F_DECISION);
-        st->u.appointment.decision = (char *)(s != NULL ? s : "");
+        st->u.appointment.decision = (s != NULL ? s : "");
         return 0;
     case GS_BODY_RESIGNATION:
         s = val(vs, F_REASON);
-        st->u.resignation.reason = (char *)(s != NULL ? s : "");
+        st->u.resignation.reason = (s != NULL ? s : "");
         return 0;
     case GS_BODY_DISMISSAL:
         if ((r = cli_parse_pubkey(val(vs, F_PERSON), &st->u.dismissal.person, err)) != 0)
             return gs_error_wrap(err, "--person");
-        st->u.dismissal.reason = (char *)val(vs, F_REASON);
+        st->u.dismissal.reason = val(vs, F_REASON);
         return 0;
     case GS_BODY_KEY_ROTATION:
         if (val(vs, F_NEW_PASS) != NULL) {
@@ -404,10 +404,10 @@ static int fill_local(const command *cmd, const values *vs, gs_statement *st, gs
         }
         return r != 0 ? gs_error_wrap(err, "--new-key") : 0;
     case GS_BODY_COMMITMENT:
-        st->u.commitment.id = (char *)val(vs, F_ID);
-        st->u.commitment.title = (char *)val(vs, F_TITLE);
-        st->u.commitment.indicator = (char *)val(vs, F_INDICATOR);
-        st->u.commitment.unit_of_measure = (char *)val(vs, F_UOM);
+        st->u.commitment.id = val(vs, F_ID);
+        st->u.commitment.title = val(vs, F_TITLE);
+        st->u.commitment.indicator = val(vs, F_INDICATOR);
+        st->u.commitment.unit_of_measure = val(vs, F_UOM);
         if ((r = gs_fixed_parse(val(vs, F_TARGET), &st->u.commitment.target, err)) != 0)
             return gs_error_wrap(err, "--target");
         if ((r = gs_direction_parse(val(vs, F_DIRECTION))) == 0)
@@ -419,11 +419,11 @@ static int fill_local(const command *cmd, const values *vs, gs_statement *st, gs
             return gs_error_wrap(err, "--deadline");
         return 0;
     case GS_BODY_PROGRESS:
-        st->u.progress.commitment_id = (char *)val(vs, F_ID);
+        st->u.progress.commitment_id = val(vs, F_ID);
         if ((r = gs_fixed_parse(val(vs, F_VALUE), &st->u.progress.value, err)) != 0)
             return gs_error_wrap(err, "--value");
         s = val(vs, F_NOTE);
-        st->u.progress.note = (char *)(s != NULL ? s : "");
+        st->u.progress.note = (s != NULL ? s : "");
         if (val(vs, F_EVIDENCE) != NULL) {
             if ((r = cli_hash_file(val(vs, F_EVIDENCE), &st->u.progress.evidence_hash, err)) != 0)
                 return r;
@@ -431,7 +431,7 @@ static int fill_local(const command *cmd, const values *vs, gs_statement *st, gs
         }
         return 0;
     case GS_BODY_OUTCOME:
-        st->u.outcome.commitment_id = (char *)val(vs, F_ID);
+        st->u.outcome.commitment_id = val(vs, F_ID);
         if ((r = gs_fixed_parse(val(vs, F_VALUE), &st->u.outcome.value, err)) != 0)
             return gs_error_wrap(err, "--value");
         if (val(vs, F_EVIDENCE) != NULL) {
@@ -446,15 +446,15 @@ static int fill_local(const command *cmd, const values *vs, gs_statement *st, gs
                                 "--severity: expected low, medium or high, got \"%s\"",
                                 val(vs, F_SEVERITY));
         st->u.finding.severity = (gs_severity)r;
-        st->u.finding.text = (char *)val(vs, F_TEXT);
+        st->u.finding.text = val(vs, F_TEXT);
         if (val(vs, F_EVIDENCE) != NULL) {
             if ((r = cli_hash_file(val(vs, F_EVIDENCE), &st->u.finding.evidence_hash, err)) != 0)
                 return r;
             st->u.finding.has_evidence = true;
         }
         return 0;
-    case GS_BODY_FEEDBACK: st->u.feedback.text = (char *)val(vs, F_TEXT); return 0;
-    case GS_BODY_RESPONSE: st->u.response.text = (char *)val(vs, F_TEXT); return 0;
+    case GS_BODY_FEEDBACK: st->u.feedback.text = val(vs, F_TEXT); return 0;
+    case GS_BODY_RESPONSE: st->u.response.text = val(vs, F_TEXT); return 0;
     case GS_BODY_PARAMETER_CHANGE: {
         uint64_t n;
         if (cli_parse_u64(val(vs, F_FEEDBACK_PER_DAY), "--feedback-per-day", &n, err) != 0 ||
@@ -507,10 +507,10 @@ static int fill_refs(const command *cmd, const values *vs, cli_conn *cn, gs_stat
 static void free_refs(gs_statement *st)
 {
     switch (st->kind) {
-    case GS_BODY_COMMITMENT: free(st->u.commitment.parent.origin); break;
-    case GS_BODY_FINDING: free(st->u.finding.about.origin); break;
-    case GS_BODY_FEEDBACK: free(st->u.feedback.about.origin); break;
-    case GS_BODY_RESPONSE: free(st->u.response.to.origin); break;
+    case GS_BODY_COMMITMENT: gs_wire_free(st->u.commitment.parent.origin); break;
+    case GS_BODY_FINDING: gs_wire_free(st->u.finding.about.origin); break;
+    case GS_BODY_FEEDBACK: gs_wire_free(st->u.feedback.about.origin); break;
+    case GS_BODY_RESPONSE: gs_wire_free(st->u.response.to.origin); break;
     default: break;
     }
 }

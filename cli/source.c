@@ -19,7 +19,7 @@ static int read_checkpoint(void *ctx, const char *origin, char **note, gs_error 
     gs_request rq = {0};
     gs_response rs;
     rq.op = GS_OP_GET_CHECKPOINT;
-    rq.origin = (char *)origin;
+    rq.origin = origin;
     int rc = cli_call(cn, &rq, &rs, err);
     if (rc != 0)
         return rc;
@@ -28,7 +28,7 @@ static int read_checkpoint(void *ctx, const char *origin, char **note, gs_error 
         return gs_error_set(err, GS_EVERIFY, "the endpoint answered GetCheckpoint(%s) without one",
                             origin[0] ? origin : "its own log");
     }
-    *note = rs.u.checkpoint;
+    *note = gs_wire_take(rs.u.checkpoint);
     rs.u.checkpoint = NULL;
     gs_response_clear(&rs);
     return 0;
@@ -41,7 +41,7 @@ static int read_page(void *ctx, const char *origin, uint64_t start, uint32_t cou
     gs_request rq = {0};
     gs_response rs = {0};
     rq.op = GS_OP_GET_ENTRIES;
-    rq.origin = (char *)origin;
+    rq.origin = origin;
     rq.u.get_entries.start = start;
     rq.u.get_entries.count = count;
     int rc = cli_call(cn, &rq, &rs, err);

@@ -29,6 +29,26 @@
 
 /* ------------------------------------------------------------- names */
 
+/* A decoded struct's strings were malloc'd here, so taking const off them
+ * is sound; a union does it without a cast that drops a qualifier. */
+char *gs_wire_take(const char *owned)
+{
+    union {
+        const char *c;
+        char *m;
+    } u = {.c = owned};
+    return u.m;
+}
+
+void gs_wire_free(const void *owned)
+{
+    union {
+        const void *c;
+        void *m;
+    } u = {.c = owned};
+    free(u.m);
+}
+
 static const char *const tier_names[] = {NULL, "commune", "province", "central", "hub"};
 static const char *const role_names[] = {NULL, "head", "deputy", "officer", "inspector"};
 static const char *const direction_names[] = {NULL, "at-least", "at-most"};
@@ -389,19 +409,20 @@ static int check_enum(int v, int max, const char *field, gs_error *err)
     return 0;
 }
 
-static int dup_str(char **out, const char *s, gs_error *err)
+static int dup_str(const char **out, const char *s, gs_error *err)
 {
     size_t n = strlen(s);
-    *out = malloc(n + 1);
-    if (*out == NULL)
+    char *m = malloc(n + 1);
+    if (m == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory copying %zu bytes", n + 1);
-    memcpy(*out, s, n + 1);
+    memcpy(m, s, n + 1);
+    *out = m;
     return 0;
 }
 
 /* Checks then copies a string; dst is left NULL on error. */
-static int take_text(char **dst, const char *s, size_t max, enum text_kind kind, bool required,
-                     const char *field, gs_error *err)
+static int take_text(const char **dst, const char *s, size_t max, enum text_kind kind,
+                     bool required, const char *field, gs_error *err)
 {
     int rc = check_text(s, max, kind, required, field, err);
     return rc < 0 ? rc : dup_str(dst, s, err);
@@ -430,13 +451,24 @@ static int take_hashes(gs_hash **out, size_t *n_out, const ProtobufCBinaryData *
                                 in[i].len);
     if (n == 0)
         return 0;
-    *out = calloc(n, sizeof **out);
-    if (*out == NULL)
+    gs_hash *h = calloc(n, sizeof *h);
+    if (h == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory for %zu hashes", n);
     for (size_t i = 0; i < n; i++)
-        memcpy((*out)[i].b, in[i].data, 32);
+        memcpy(h[i].b, in[i].data, 32);
+    *out = h;
     *n_out = n;
     return 0;
+}
+
+/* take_hashes into a const field (the lists a struct may borrow). */
+static int take_hashes_c(const gs_hash **out, size_t *n_out, const ProtobufCBinaryData *in,
+                         size_t n, size_t max, const char *field, gs_error *err)
+{
+    gs_hash *h = NULL;
+    int rc = take_hashes(&h, n_out, in, n, max, field, err);
+    *out = h;
+    return rc;
 }
 
 /* Copies a list of byte strings (entries) after checking count and sizes. */
@@ -611,15 +643,20 @@ static int pack(const ProtobufCMessage *m, gs_buf *out, gs_error *err)
 
 static ProtobufCBinaryData bin(const void *p, size_t n)
 {
-    ProtobufCBinaryData b = {n, (uint8_t *)(uintptr_t)p};
+    /* protobuf-c only reads the bytes it encodes; see gs_wire_take */
+    union {
+        const void *c;
+        uint8_t *m;
+    } u = {.c = p};
+    ProtobufCBinaryData b = {n, u.m};
     return b;
 }
 
-/* protobuf-c wants char *; our structs hold const-free char * that may be
- * NULL where a field is absent. */
+/* protobuf-c's structs hold char * even where they only read (encoding);
+ * ours hold const char * that may be NULL where a field is absent. */
 static char *str(const char *s)
 {
-    return s != NULL ? (char *)(uintptr_t)s : (char *)protobuf_c_empty_string;
+    return gs_wire_take(s != NULL ? s : protobuf_c_empty_string);
 }
 
 /* --------------------------------------------------------- statements */
@@ -787,14 +824,14 @@ static int evidence_from_pb(const Giamsat__V1__Evidence *e, gs_evidence *ev, gs_
         (rc = take_text(&ev->checkpoint_b, e->checkpoint_b, GS_MAX_NOTE, TEXT_BODY, true,
                         "statement.evidence.checkpoint_b", err)) < 0)
         return rc;
-    if ((rc = take_hashes(&ev->consistency_proof, &ev->n_consistency_proof, e->consistency_proof,
-                          e->n_consistency_proof, GS_MAX_PROOF,
-                          "statement.evidence.consistency_proof", err)) < 0 ||
-        (rc = take_hashes(&ev->inclusion_proof, &ev->n_inclusion_proof, e->inclusion_proof,
-                          e->n_inclusion_proof, GS_MAX_PROOF, "statement.evidence.inclusion_proof",
-                          err)) < 0 ||
-        (rc = take_hashes(&ev->frontier, &ev->n_frontier, e->frontier, e->n_frontier, 64,
-                          "statement.evidence.frontier", err)) < 0 ||
+    if ((rc = take_hashes_c(&ev->consistency_proof, &ev->n_consistency_proof, e->consistency_proof,
+                            e->n_consistency_proof, GS_MAX_PROOF,
+                            "statement.evidence.consistency_proof", err)) < 0 ||
+        (rc = take_hashes_c(&ev->inclusion_proof, &ev->n_inclusion_proof, e->inclusion_proof,
+                            e->n_inclusion_proof, GS_MAX_PROOF,
+                            "statement.evidence.inclusion_proof", err)) < 0 ||
+        (rc = take_hashes_c(&ev->frontier, &ev->n_frontier, e->frontier, e->n_frontier, 64,
+                            "statement.evidence.frontier", err)) < 0 ||
         (rc = take_bufs(&ev->entries, &ev->n_entries, e->entries, e->n_entries,
                         GS_MAX_EVIDENCE_ENTRIES, GS_MAX_ENTRY, "statement.evidence.entries", err)) <
             0)
@@ -925,65 +962,65 @@ static int body_from_pb(const Giamsat__V1__Statement *m, gs_statement *st, gs_er
 
 static void ref_clear(gs_ref *r)
 {
-    free(r->origin);
+    gs_wire_free(r->origin);
 }
 
 static void evidence_clear(gs_evidence *ev)
 {
-    free(ev->origin);
-    free(ev->log_key);
-    free(ev->checkpoint_a);
-    free(ev->checkpoint_b);
-    free(ev->consistency_proof);
+    gs_wire_free(ev->origin);
+    gs_wire_free(ev->log_key);
+    gs_wire_free(ev->checkpoint_a);
+    gs_wire_free(ev->checkpoint_b);
+    gs_wire_free(ev->consistency_proof);
     free_bufs(ev->entries, ev->n_entries);
-    free(ev->inclusion_proof);
-    free(ev->frontier);
-    free(ev->reason);
+    gs_wire_free(ev->inclusion_proof);
+    gs_wire_free(ev->frontier);
+    gs_wire_free(ev->reason);
 }
 
 void gs_statement_clear(gs_statement *st)
 {
     if (st == NULL)
         return;
-    free(st->origin);
+    gs_wire_free(st->origin);
     switch (st->kind) {
     case GS_BODY_CHARTER:
-        free(st->u.charter.unit);
-        free(st->u.charter.display_name);
-        free(st->u.charter.parent_origin);
+        gs_wire_free(st->u.charter.unit);
+        gs_wire_free(st->u.charter.display_name);
+        gs_wire_free(st->u.charter.parent_origin);
         break;
     case GS_BODY_APPOINTMENT:
-        free(st->u.appointment.name);
-        free(st->u.appointment.title);
-        free(st->u.appointment.decision);
+        gs_wire_free(st->u.appointment.name);
+        gs_wire_free(st->u.appointment.title);
+        gs_wire_free(st->u.appointment.decision);
         break;
-    case GS_BODY_RESIGNATION: free(st->u.resignation.reason); break;
-    case GS_BODY_DISMISSAL: free(st->u.dismissal.reason); break;
+    case GS_BODY_RESIGNATION: gs_wire_free(st->u.resignation.reason); break;
+    case GS_BODY_DISMISSAL: gs_wire_free(st->u.dismissal.reason); break;
     case GS_BODY_COMMITMENT:
-        free(st->u.commitment.id);
-        free(st->u.commitment.title);
-        free(st->u.commitment.indicator);
-        free(st->u.commitment.unit_of_measure);
+        gs_wire_free(st->u.commitment.id);
+        gs_wire_free(st->u.commitment.title);
+        gs_wire_free(st->u.commitment.indicator);
+        gs_wire_free(st->u.commitment.unit_of_measure);
         ref_clear(&st->u.commitment.parent);
         break;
     case GS_BODY_PROGRESS:
-        free(st->u.progress.commitment_id);
-        free(st->u.progress.note);
+        gs_wire_free(st->u.progress.commitment_id);
+        gs_wire_free(st->u.progress.note);
         break;
-    case GS_BODY_OUTCOME: free(st->u.outcome.commitment_id); break;
+    case GS_BODY_OUTCOME: gs_wire_free(st->u.outcome.commitment_id); break;
     case GS_BODY_FINDING:
         ref_clear(&st->u.finding.about);
-        free(st->u.finding.text);
+        gs_wire_free(st->u.finding.text);
         break;
     case GS_BODY_FEEDBACK:
         ref_clear(&st->u.feedback.about);
-        free(st->u.feedback.text);
+        gs_wire_free(st->u.feedback.text);
         break;
     case GS_BODY_RESPONSE:
         ref_clear(&st->u.response.to);
-        free(st->u.response.text);
+        gs_wire_free(st->u.response.text);
         break;
-    case GS_BODY_OBSERVATION: free(st->u.observation.origin); break;
+    case GS_BODY_OBSERVATION: gs_wire_free(st->u.observation.origin); break;
     case GS_BODY_EVIDENCE: evidence_clear(&st->u.evidence); break;
     default: break;
     }
@@ -1375,7 +1412,7 @@ void gs_receipt_clear(gs_receipt *r)
 {
     if (r == NULL)
         return;
-    free(r->origin);
+    gs_wire_free(r->origin);
     memset(r, 0, sizeof *r);
 }
 
@@ -1400,7 +1437,8 @@ out:
 
 int gs_wire_sign_receipt(const gs_receipt *r, const gs_keypair *kp, gs_buf *out, gs_error *err)
 {
-    Giamsat__V1__Receipt m = GIAMSAT__V1__RECEIPT__INIT;
+    Giamsat__V1__Receipt m;
+    giamsat__v1__receipt__init(&m); /* the __INIT macro casts const away */
     Giamsat__V1__SignedReceipt sm = GIAMSAT__V1__SIGNED_RECEIPT__INIT;
     gs_receipt check = {0};
     gs_buf body = {0};
@@ -1470,12 +1508,12 @@ void gs_request_clear(gs_request *rq)
 {
     if (rq == NULL)
         return;
-    free(rq->origin);
+    gs_wire_free(rq->origin);
     switch (rq->op) {
     case GS_OP_SUBMIT: gs_buf_free(&rq->u.submit.entry); break;
     case GS_OP_ADD_CHECKPOINT:
-        free(rq->u.add_checkpoint.proof);
-        free(rq->u.add_checkpoint.checkpoint);
+        gs_wire_free(rq->u.add_checkpoint.proof);
+        gs_wire_free(rq->u.add_checkpoint.checkpoint);
         break;
     default: break;
     }
@@ -1538,9 +1576,9 @@ static int request_from_pb(const Giamsat__V1__Request *m, gs_request *rq, gs_err
         const Giamsat__V1__AddCheckpoint *a = m->add_checkpoint;
         rq->op = GS_OP_ADD_CHECKPOINT;
         rq->u.add_checkpoint.old_size = a->old_size;
-        if ((rc = take_hashes(&rq->u.add_checkpoint.proof, &rq->u.add_checkpoint.n_proof,
-                              a->consistency_proof, a->n_consistency_proof, GS_MAX_PROOF,
-                              "request.add_checkpoint.consistency_proof", err)) < 0 ||
+        if ((rc = take_hashes_c(&rq->u.add_checkpoint.proof, &rq->u.add_checkpoint.n_proof,
+                                a->consistency_proof, a->n_consistency_proof, GS_MAX_PROOF,
+                                "request.add_checkpoint.consistency_proof", err)) < 0 ||
             (rc = take_text(&rq->u.add_checkpoint.checkpoint, a->checkpoint, GS_MAX_NOTE, TEXT_BODY,
                             true, "request.add_checkpoint.checkpoint", err)) < 0)
             return rc;
@@ -1689,13 +1727,13 @@ void gs_response_clear(gs_response *rs)
 {
     if (rs == NULL)
         return;
-    free(rs->message);
+    gs_wire_free(rs->message);
     switch (rs->result) {
     case GS_RESULT_RECEIPT: gs_buf_free(&rs->u.receipt); break;
-    case GS_RESULT_CHECKPOINT: free(rs->u.checkpoint); break;
+    case GS_RESULT_CHECKPOINT: gs_wire_free(rs->u.checkpoint); break;
     case GS_RESULT_ENTRIES: free_bufs(rs->u.entries.entries, rs->u.entries.n); break;
     case GS_RESULT_PROOF: free(rs->u.proof.hashes); break;
-    case GS_RESULT_COSIGNATURE: free(rs->u.cosignature); break;
+    case GS_RESULT_COSIGNATURE: gs_wire_free(rs->u.cosignature); break;
     case GS_RESULT_EVIDENCE: free_bufs(rs->u.evidence.items, rs->u.evidence.n); break;
     default: break;
     }
@@ -1786,8 +1824,10 @@ int gs_wire_decode_response(gs_bytes in, size_t max, gs_response *out, gs_error 
 
 int gs_wire_encode_response(const gs_response *rs, gs_buf *out, gs_error *err)
 {
-    Giamsat__V1__Response m = GIAMSAT__V1__RESPONSE__INIT;
-    Giamsat__V1__Status status = GIAMSAT__V1__STATUS__INIT;
+    Giamsat__V1__Response m;
+    giamsat__v1__response__init(&m); /* the __INIT macro casts const away */
+    Giamsat__V1__Status status;
+    giamsat__v1__status__init(&status); /* the __INIT macro casts const away */
     union {
         Giamsat__V1__CheckpointResult checkpoint;
         Giamsat__V1__EntriesResult entries;
@@ -1897,10 +1937,10 @@ void gs_bundle_clear(gs_bundle *b)
 {
     if (b == NULL)
         return;
-    free(b->origin);
+    gs_wire_free(b->origin);
     gs_buf_free(&b->entry);
     free(b->inclusion_proof);
-    free(b->checkpoint);
+    gs_wire_free(b->checkpoint);
     gs_buf_free(&b->signer_entry);
     free(b->signer_inclusion_proof);
     memset(b, 0, sizeof *b);
@@ -1953,7 +1993,8 @@ int gs_wire_decode_bundle(gs_bytes in, gs_bundle *out, gs_error *err)
 
 int gs_wire_encode_bundle(const gs_bundle *b, gs_buf *out, gs_error *err)
 {
-    Giamsat__V1__Bundle m = GIAMSAT__V1__BUNDLE__INIT;
+    Giamsat__V1__Bundle m;
+    giamsat__v1__bundle__init(&m); /* the __INIT macro casts const away */
     ProtobufCBinaryData *proof = hash_list(b->inclusion_proof, b->n_inclusion_proof);
     ProtobufCBinaryData *signer_proof =
         hash_list(b->signer_inclusion_proof, b->n_signer_inclusion_proof);

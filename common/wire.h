@@ -3,10 +3,15 @@
  * header. It decodes bytes into the plain C structs below, checking every
  * limit and required field first, and encodes them back.
  *
- * Ownership: a decoded struct owns its strings and byte arrays (malloc'd)
- * and is released with the matching gs_…_clear(), which also resets it to
- * all zeros; clear is safe on a zeroed struct. Where a struct holds gs_bytes
- * (borrowed), the comment says whose bytes they are.
+ * Ownership: the string fields (and the hash lists of evidence and
+ * AddCheckpoint) are const. A struct built for encoding borrows them (string
+ * literals, a caller's buffers) and nothing frees them. A decoded struct owns
+ * its strings and byte arrays (malloc'd) and is released with the matching
+ * gs_…_clear(), which also resets it to all zeros; clear is safe on a zeroed
+ * struct. Ownership passes only when a call succeeds: a decoder that fails
+ * leaves nothing to free, and a caller that takes a string out of a decoded
+ * struct (gs_wire_take) sets the field to NULL before the clear. Where a
+ * struct holds gs_bytes (borrowed), the comment says whose bytes they are.
  *
  * Strings from the wire are untrusted: decode refuses any that is not valid
  * UTF-8, contains a NUL or a control character other than '\n' and '\t', or
@@ -113,8 +118,16 @@ int gs_origin_valid(const char *origin, gs_error *err);
 /* [a-z0-9-]{1,64}; returns 0 or GS_EINVAL. */
 int gs_unit_valid(const char *unit);
 
+/* The owner's view of a const field it owns (see Ownership above):
+ * gs_wire_take hands a string to a caller who will free() it, gs_wire_free
+ * frees a string or hash list. They take const off through a union, never a
+ * cast. (A Proof result's and a gs_bundle's hash lists are not const: a
+ * bundle is built from owned proofs, and tests alter decoded ones.) */
+char *gs_wire_take(const char *owned);
+void gs_wire_free(const void *owned);
+
 typedef struct {
-    char *origin;
+    const char *origin;
     uint64_t index;
     gs_hash leaf_hash;
 } gs_ref;
@@ -141,20 +154,20 @@ typedef enum {
 
 typedef struct {
     gs_evidence_kind kind;
-    char *origin;
-    char *log_key;      /* verifier key string */
-    char *checkpoint_a; /* signed note texts; may be NULL when not used */
-    char *checkpoint_b;
-    gs_hash *consistency_proof;
+    const char *origin;
+    const char *log_key;      /* verifier key string */
+    const char *checkpoint_a; /* signed note texts; may be NULL when not used */
+    const char *checkpoint_b;
+    const gs_hash *consistency_proof;
     size_t n_consistency_proof;
     uint64_t first_index;
     gs_buf *entries;
     size_t n_entries;
-    gs_hash *inclusion_proof;
+    const gs_hash *inclusion_proof;
     size_t n_inclusion_proof;
-    gs_hash *frontier;
+    const gs_hash *frontier;
     size_t n_frontier;
-    char *reason;
+    const char *reason;
     int64_t detected_at;
 } gs_evidence;
 
@@ -162,40 +175,40 @@ typedef struct {
     gs_pubkey signer;
     uint64_t seq;
     int64_t issued_at;
-    char *origin;
+    const char *origin;
     gs_body_kind kind;
     union {
         struct {
-            char *unit;
+            const char *unit;
             gs_tier tier;
-            char *display_name;
-            char *parent_origin; /* NULL when none */
+            const char *display_name;
+            const char *parent_origin; /* NULL when none */
             bool has_parent_key;
             gs_pubkey parent_key;
             gs_rule_parameters parameters; /* all 0 when the Charter names none */
         } charter;
         struct {
             gs_pubkey person;
-            char *name;
+            const char *name;
             gs_role role;
-            char *title;    /* "" when absent */
-            char *decision; /* "" when absent */
+            const char *title;    /* "" when absent */
+            const char *decision; /* "" when absent */
         } appointment;
         struct {
-            char *reason;
+            const char *reason;
         } resignation;
         struct {
             gs_pubkey person;
-            char *reason;
+            const char *reason;
         } dismissal;
         struct {
             gs_pubkey new_key;
         } key_rotation;
         struct {
-            char *id;
-            char *title;
-            char *indicator;
-            char *unit_of_measure;
+            const char *id;
+            const char *title;
+            const char *indicator;
+            const char *unit_of_measure;
             int64_t target;
             gs_direction direction;
             int64_t deadline;
@@ -203,14 +216,14 @@ typedef struct {
             gs_ref parent;
         } commitment;
         struct {
-            char *commitment_id;
+            const char *commitment_id;
             int64_t value;
-            char *note;
+            const char *note;
             bool has_evidence;
             gs_hash evidence_hash;
         } progress;
         struct {
-            char *commitment_id;
+            const char *commitment_id;
             int64_t value;
             bool has_evidence;
             gs_hash evidence_hash;
@@ -218,21 +231,21 @@ typedef struct {
         struct {
             gs_ref about;
             gs_severity severity;
-            char *text;
+            const char *text;
             bool has_evidence;
             gs_hash evidence_hash;
         } finding;
         struct {
             bool has_about;
             gs_ref about;
-            char *text;
+            const char *text;
         } feedback;
         struct {
             gs_ref to;
-            char *text;
+            const char *text;
         } response;
         struct {
-            char *origin;
+            const char *origin;
             uint64_t size;
             gs_hash root;
             int64_t time;
@@ -268,7 +281,7 @@ int gs_wire_open_entry(gs_bytes entry, gs_statement *out, gs_error *err) GS_MUST
 
 /* Receipts. */
 typedef struct {
-    char *origin;
+    const char *origin;
     uint64_t index;
     gs_hash leaf_hash;
     int64_t time;
@@ -315,7 +328,7 @@ typedef struct {
     uint32_t version;
     uint64_t id;
     gs_op op;
-    char *origin; /* every op but SUBMIT and ADD_CHECKPOINT; "" when left out */
+    const char *origin; /* every op but SUBMIT and ADD_CHECKPOINT; "" when left out */
     union {
         struct {
             gs_buf entry; /* the SignedStatement bytes, as they arrived */
@@ -334,9 +347,9 @@ typedef struct {
         } get_consistency_proof;
         struct {
             uint64_t old_size;
-            gs_hash *proof;
+            const gs_hash *proof;
             size_t n_proof;
-            char *checkpoint;
+            const char *checkpoint;
         } add_checkpoint;
         struct {
             gs_pubkey signer;
@@ -359,11 +372,11 @@ typedef enum {
 typedef struct {
     uint64_t id;
     gs_status_code code;
-    char *message; /* "" on OK */
+    const char *message; /* "" on OK */
     gs_result_kind result;
     union {
-        gs_buf receipt;   /* serialized SignedReceipt */
-        char *checkpoint; /* note text */
+        gs_buf receipt;         /* serialized SignedReceipt */
+        const char *checkpoint; /* note text */
         struct {
             uint64_t start;
             gs_buf *entries;
@@ -375,7 +388,7 @@ typedef struct {
             gs_hash *hashes;
             size_t n;
         } proof;
-        char *cosignature; /* signature lines */
+        const char *cosignature; /* signature lines */
         uint64_t conflict_size;
         struct {
             gs_buf *items;
@@ -399,12 +412,12 @@ void gs_response_clear(gs_response *rs);
 /* ------------------------------------------------------------- bundles */
 
 typedef struct {
-    char *origin;
+    const char *origin;
     uint64_t index;
     gs_buf entry;
     gs_hash *inclusion_proof;
     size_t n_inclusion_proof;
-    char *checkpoint;
+    const char *checkpoint;
     uint64_t signer_index;
     gs_buf signer_entry;
     gs_hash *signer_inclusion_proof;

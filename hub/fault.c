@@ -97,9 +97,9 @@ bool hub_fault_split_view_proof(hub *h, followed *f, const char *note_m, uint64_
     if (memcmp(new_root.b, root_n->b, 32) != 0 || memcmp(old_root.b, root_m->b, 32) == 0)
         return false;
     gs_evidence ev = {.kind = GS_EVIDENCE_SPLIT_VIEW};
-    ev.checkpoint_a = (char *)note_m;
-    ev.checkpoint_b = (char *)note_n;
-    ev.consistency_proof = (gs_hash *)proof;
+    ev.checkpoint_a = note_m;
+    ev.checkpoint_b = note_n;
+    ev.consistency_proof = proof;
     ev.n_consistency_proof = np;
     ev.reason = "a consistency proof reaches the larger checkpoint's root from a root of the "
                 "smaller size other than the one the log signed: the log was rewritten";
@@ -115,8 +115,8 @@ void hub_fault_split_view(hub *h, followed *f, const char *a, const char *b, con
              "two checkpoints of one size with different roots, both signed by the log key; "
              "the second came from %s",
              seen);
-    ev.checkpoint_a = (char *)a;
-    ev.checkpoint_b = (char *)b;
+    ev.checkpoint_a = a;
+    ev.checkpoint_b = b;
     ev.reason = reason;
     hub_fault_record(h, f, &ev, -1);
 }
@@ -148,7 +148,7 @@ void hub_fault_rollback(hub *h, followed *f, const char *small_note, uint64_t k,
              (unsigned long long)k, (unsigned long long)f->cosigned_size, seen);
     gs_evidence ev = {.kind = GS_EVIDENCE_ROLLBACK};
     ev.checkpoint_a = f->cosigned_note;
-    ev.checkpoint_b = (char *)small_note;
+    ev.checkpoint_b = small_note;
     ev.consistency_proof = p;
     ev.n_consistency_proof = np;
     ev.reason = reason;
@@ -189,7 +189,7 @@ void hub_fault_rule_violation(hub *h, followed *f, const hub_target *t, uint64_t
     size_t ne = 0;
     int rc = 0;
     ev.checkpoint_b = t->text;
-    ev.reason = (char *)reason;
+    ev.reason = reason;
     if (bad_sig) {
         /* The signature form: the entry and its inclusion proof. */
         if ((rc = read_entries(f, index, 1, &entries, &ne, &err)) == 0)

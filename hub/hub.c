@@ -67,7 +67,7 @@ void hub_send_response(hub *h, unsigned socket, const uint8_t *identity, size_t 
 void hub_send_status(hub *h, unsigned socket, const uint8_t *identity, size_t identity_len,
                      uint64_t id, gs_status_code code, const char *message)
 {
-    gs_response rs = {.id = id, .code = code, .message = (char *)message};
+    gs_response rs = {.id = id, .code = code, .message = message};
     hub_send_response(h, socket, identity, identity_len, &rs);
 }
 

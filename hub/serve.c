@@ -101,7 +101,7 @@ void hub_waiters_fail(hub *h, followed *f, bool all, uint64_t size, gs_status_co
 {
     for (size_t i = 0; i < f->n_waiters;) {
         if (all || f->waiters[i].size == size) {
-            gs_response rs = {.code = code, .message = (char *)message};
+            gs_response rs = {.code = code, .message = message};
             answer_waiter(h, &f->waiters[i], &rs);
             remove_waiter(f, i);
         } else {
@@ -347,7 +347,7 @@ static void serve(hub *h, const gs_net_request *nrq, gs_request *rq)
         if (add_checkpoint(h, nrq, rq, &rs, msg, sizeof msg))
             return;
         if (rs.result == GS_RESULT_COSIGNATURE)
-            line = rs.u.cosignature;
+            line = gs_wire_take(rs.u.cosignature);
         break;
     case GS_OP_SUBMIT:
         rs.code = GS_STATUS_INVALID_ARGUMENT;

@@ -118,7 +118,7 @@ static void send_response(node *n, unsigned socket, const uint8_t *identity, siz
 static void send_status(node *n, unsigned socket, const uint8_t *identity, size_t identity_len,
                         uint64_t id, gs_status_code code, const char *message)
 {
-    gs_response rs = {.id = id, .code = code, .message = (char *)message};
+    gs_response rs = {.id = id, .code = code, .message = message};
     send_response(n, socket, identity, identity_len, &rs);
 }
 

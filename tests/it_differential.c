@@ -843,7 +843,7 @@ static gs_buf make_entry(render *r, size_t i)
     case GS_BODY_KEY_ROTATION: st.u.key_rotation.new_key = r->keys[p->person].pub; break;
     case GS_BODY_COMMITMENT:
         snprintf(title, sizeof title, "Promise %s", p->id);
-        st.u.commitment.id = (char *)p->id;
+        st.u.commitment.id = p->id;
         st.u.commitment.title = title;
         st.u.commitment.indicator = "count";
         st.u.commitment.unit_of_measure = "items";
@@ -856,12 +856,12 @@ static gs_buf make_entry(render *r, size_t i)
         }
         break;
     case GS_BODY_PROGRESS:
-        st.u.progress.commitment_id = (char *)p->id;
+        st.u.progress.commitment_id = p->id;
         st.u.progress.value = 4 * GS_FIXED_SCALE;
         st.u.progress.note = "on the way";
         break;
     case GS_BODY_OUTCOME:
-        st.u.outcome.commitment_id = (char *)p->id;
+        st.u.outcome.commitment_id = p->id;
         st.u.outcome.value = 11 * GS_FIXED_SCALE;
         break;
     case GS_BODY_FINDING:
@@ -1445,7 +1445,7 @@ static pid_t node_init_begin(it_node *n, const char *unit)
     snprintf(name, sizeof name, "Commune %s", unit);
     snprintf(init_log, sizeof init_log, "%s/%s.init.log", it_tmpdir(), unit);
     char *argv[] = {cli,      "node",       "init",   "--dir", n->dir,     "--tier", "commune",
-                    "--unit", (char *)unit, "--name", name,    "--listen", n->ipc,   NULL};
+                    "--unit", it_arg(unit), "--name", name,    "--listen", n->ipc,   NULL};
     return it_spawn(argv, init_log);
 }
 
@@ -1548,7 +1548,7 @@ static void hub_follow_all(const it_hub *h, run *runs, size_t nr)
         size_t m = nr - i < PARALLEL ? nr - i : PARALLEL;
         for (size_t k = 0; k < m; k++) {
             run *x = &runs[i + k];
-            char *argv[] = {cli,        "hub",       "follow",    "--config", (char *)h->conf,
+            char *argv[] = {cli,        "hub",       "follow",    "--config", it_arg(h->conf),
                             "--origin", x->n.origin, "--log-key", x->vkey,    "--source",
                             x->n.ipc,   NULL};
             pids[k] = it_spawn(argv, log_path);

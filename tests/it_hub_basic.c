@@ -163,7 +163,7 @@ static gs_response call(const char *ep, gs_request *rq)
 static void check_replica(const unit *u, const it_hub *h, const char *cosigned)
 {
     uint64_t size = it_checkpoint_size(cosigned);
-    gs_request rq = {.op = GS_OP_GET_ENTRIES, .origin = (char *)u->n.origin};
+    gs_request rq = {.op = GS_OP_GET_ENTRIES, .origin = u->n.origin};
     rq.u.get_entries.start = 0;
     rq.u.get_entries.count = 1000;
     gs_response a = call(h->ipc, &rq), b = call(u->n.ipc, &rq);
@@ -193,7 +193,7 @@ static void check_replica(const unit *u, const it_hub *h, const char *cosigned)
     const char *text = gs_note_text(n, &tl);
     CHECK(gs_checkpoint_parse(text, tl, &cp, &err) == 0, "%s", err.msg);
     gs_note_free(&n);
-    rq = (gs_request){.op = GS_OP_GET_INCLUSION_PROOF, .origin = (char *)u->n.origin};
+    rq = (gs_request){.op = GS_OP_GET_INCLUSION_PROOF, .origin = u->n.origin};
     rq.u.get_inclusion_proof.index = size - 2;
     rq.u.get_inclusion_proof.size = size;
     a = call(h->ipc, &rq);
@@ -202,7 +202,7 @@ static void check_replica(const unit *u, const it_hub *h, const char *cosigned)
                                      &err) == 0,
           "the hub's inclusion proof does not verify: %s", err.msg);
     gs_response_clear(&a);
-    rq = (gs_request){.op = GS_OP_GET_CONSISTENCY_PROOF, .origin = (char *)u->n.origin};
+    rq = (gs_request){.op = GS_OP_GET_CONSISTENCY_PROOF, .origin = u->n.origin};
     rq.u.get_consistency_proof.old_size = 3;
     rq.u.get_consistency_proof.new_size = size;
     a = call(h->ipc, &rq);
@@ -220,9 +220,9 @@ static gs_response add_checkpoint(const it_hub *h, uint64_t old, const char *not
 {
     gs_request rq = {.op = GS_OP_ADD_CHECKPOINT, .origin = ""};
     rq.u.add_checkpoint.old_size = old;
-    rq.u.add_checkpoint.proof = (gs_hash *)proof;
+    rq.u.add_checkpoint.proof = proof;
     rq.u.add_checkpoint.n_proof = np;
-    rq.u.add_checkpoint.checkpoint = (char *)note;
+    rq.u.add_checkpoint.checkpoint = note;
     return call(h->ipc, &rq);
 }
 

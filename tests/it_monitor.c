@@ -126,9 +126,9 @@ static int add_checkpoint(void *zctx, const char *ep, uint64_t old, const gs_has
         it_die("connect %s: %s", ep, err.msg);
     gs_request rq = {.version = 1, .op = GS_OP_ADD_CHECKPOINT, .origin = ""};
     rq.u.add_checkpoint.old_size = old;
-    rq.u.add_checkpoint.proof = (gs_hash *)proof;
+    rq.u.add_checkpoint.proof = proof;
     rq.u.add_checkpoint.n_proof = np;
-    rq.u.add_checkpoint.checkpoint = (char *)note;
+    rq.u.add_checkpoint.checkpoint = note;
     gs_response rs = {0};
     if (gs_net_client_call(c, &rq, &rs, &err) != 0)
         it_die("AddCheckpoint to %s: %s", ep, err.msg);
@@ -153,7 +153,7 @@ static void submit_feedback(void *zctx, it_node *n, const gs_keypair *citizen, c
         it_die("connect: %s", err.msg);
     uint64_t seq = it_next_seq(c, &citizen->pub);
     gs_statement st = {.kind = GS_BODY_FEEDBACK};
-    st.u.feedback.text = (char *)text;
+    st.u.feedback.text = text;
     gs_buf entry = it_sign(&st, citizen, n->origin, seq);
     gs_receipt receipt = {0};
     int code = it_submit(c, gs_bytes_of(entry.p, entry.n), &n->key.pub, &receipt, msg, sizeof msg);

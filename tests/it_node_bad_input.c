@@ -120,7 +120,7 @@ static gs_statement appointment(const gs_pubkey *person, const char *name, gs_ro
 {
     gs_statement st = {.kind = GS_BODY_APPOINTMENT};
     st.u.appointment.person = *person;
-    st.u.appointment.name = (char *)name;
+    st.u.appointment.name = name;
     st.u.appointment.role = role;
     st.u.appointment.title = "";
     st.u.appointment.decision = "";
@@ -130,7 +130,7 @@ static gs_statement appointment(const gs_pubkey *person, const char *name, gs_ro
 static gs_statement commitment(const char *id)
 {
     gs_statement st = {.kind = GS_BODY_COMMITMENT};
-    st.u.commitment.id = (char *)id;
+    st.u.commitment.id = id;
     st.u.commitment.title = "Clean water for every household";
     st.u.commitment.indicator = "households connected";
     st.u.commitment.unit_of_measure = "%";

@@ -38,9 +38,18 @@ void it_die(const char *fmt, ...)
     _exit(1);
 }
 
+char *it_arg(const char *s)
+{
+    union {
+        const char *c;
+        char *m;
+    } u = {.c = s};
+    return u.m;
+}
+
 static void remove_tree(const char *dir)
 {
-    char *argv[] = {"rm", "-rf", (char *)dir, NULL};
+    char *argv[] = {"rm", "-rf", it_arg(dir), NULL};
     it_run(argv, NULL, 0);
 }
 
@@ -202,7 +211,7 @@ void it_node_init(it_node *n, const char *bin_dir, const char *unit, bool tcp,
     argv[k++] = "--tier";
     argv[k++] = "commune";
     argv[k++] = "--unit";
-    argv[k++] = (char *)unit;
+    argv[k++] = it_arg(unit);
     argv[k++] = "--name";
     argv[k++] = name;
     argv[k++] = "--listen";
@@ -289,7 +298,7 @@ gs_buf it_sign(gs_statement *st, const gs_keypair *kp, const char *origin, uint6
     st->signer = kp->pub;
     st->seq = seq;
     st->issued_at = (int64_t)time(NULL);
-    st->origin = (char *)origin;
+    st->origin = origin;
     if (gs_wire_sign_statement(st, kp, &entry, &err) != 0)
         it_die("sign: %s", err.msg);
     st->origin = NULL;
@@ -299,12 +308,17 @@ gs_buf it_sign(gs_statement *st, const gs_keypair *kp, const char *origin, uint6
 int it_submit(gs_net_client *c, gs_bytes entry, const gs_pubkey *node_key, gs_receipt *receipt,
               char *message, size_t cap)
 {
+    /* A SUBMIT request holds its entry as a gs_buf: copy the borrowed bytes. */
     gs_request rq = {.version = 1, .op = GS_OP_SUBMIT, .origin = ""};
-    rq.u.submit.entry.p = (uint8_t *)entry.p;
+    rq.u.submit.entry.p = malloc(entry.n ? entry.n : 1);
+    if (rq.u.submit.entry.p == NULL)
+        it_die("out of memory");
+    memcpy(rq.u.submit.entry.p, entry.p, entry.n);
     rq.u.submit.entry.n = entry.n;
     gs_response rs = {0};
     gs_error err;
     int rc = gs_net_client_call(c, &rq, &rs, &err);
+    gs_buf_free(&rq.u.submit.entry);
     if (rc != 0) {
         if (message != NULL)
             snprintf(message, cap, "%s", err.msg);
@@ -381,7 +395,7 @@ void it_hub_init(it_hub *h, const char *bin_dir, const char *name, bool tcp, con
     argv[k++] = "--dir";
     argv[k++] = h->dir;
     argv[k++] = "--name";
-    argv[k++] = (char *)name;
+    argv[k++] = it_arg(name);
     argv[k++] = "--listen";
     argv[k++] = h->ipc;
     if (tcp) {
@@ -425,12 +439,12 @@ void it_hub_follow(it_hub *h, const char *bin_dir, const char *origin, const cha
     argv[k++] = "--config";
     argv[k++] = h->conf;
     argv[k++] = "--origin";
-    argv[k++] = (char *)origin;
+    argv[k++] = it_arg(origin);
     argv[k++] = "--log-key";
-    argv[k++] = (char *)log_key;
+    argv[k++] = it_arg(log_key);
     for (size_t i = 0; i < n_sources && k < 44; i++) {
         argv[k++] = "--source";
-        argv[k++] = (char *)sources[i];
+        argv[k++] = it_arg(sources[i]);
     }
     argv[k] = NULL;
     char out[4096];
@@ -489,7 +503,7 @@ char *it_get_checkpoint(void *zctx, const char *endpoint, const char *origin, in
         *code = -1;
     if (gs_net_client_open(&c, zctx, endpoint, NULL, NULL, 2000, GS_MAX_MESSAGE, &err) != 0)
         return NULL;
-    gs_request rq = {.version = 1, .op = GS_OP_GET_CHECKPOINT, .origin = (char *)origin};
+    gs_request rq = {.version = 1, .op = GS_OP_GET_CHECKPOINT, .origin = origin};
     gs_response rs = {0};
     if (gs_net_client_call(c, &rq, &rs, &err) == 0) {
         if (code != NULL)
@@ -549,7 +563,7 @@ int it_get_evidence(void *zctx, const char *endpoint, const char *origin, gs_buf
     *n = 0;
     if (gs_net_client_open(&c, zctx, endpoint, NULL, NULL, 5000, GS_MAX_MESSAGE, &err) != 0)
         it_die("%s", err.msg);
-    gs_request rq = {.version = 1, .op = GS_OP_GET_EVIDENCE, .origin = (char *)origin};
+    gs_request rq = {.version = 1, .op = GS_OP_GET_EVIDENCE, .origin = origin};
     gs_response rs = {0};
     if (gs_net_client_call(c, &rq, &rs, &err) != 0)
         it_die("GetEvidence: %s", err.msg);

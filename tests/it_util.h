@@ -35,6 +35,10 @@ void it_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn)
 const char *it_tmpdir(void);
 void it_cleanup(void);
 
+/* A const string as an argv element: exec takes char *const argv[] for
+ * history's sake and does not modify the strings (POSIX); a union passes
+ * them without a cast that drops const. */
+char *it_arg(const char *s);
 /* Runs argv to completion; returns its exit status (or 128+signal). Its
  * stdout is written to out (NUL-terminated, may be NULL) up to cap. */
 int it_run(char *const argv[], char *out, size_t cap);

@@ -63,7 +63,7 @@ static gs_statement base(const char *origin, uint64_t seq, int64_t at, gs_body_k
     gs_statement st = {0};
     st.seq = seq;
     st.issued_at = at;
-    st.origin = (char *)origin;
+    st.origin = origin;
     st.kind = kind;
     return st;
 }
@@ -71,9 +71,9 @@ static gs_statement base(const char *origin, uint64_t seq, int64_t at, gs_body_k
 static gs_buf charter(const char *origin, const char *unit, gs_tier tier, const gs_keypair *kp)
 {
     gs_statement st = base(origin, 1, T0, GS_BODY_CHARTER);
-    st.u.charter.unit = (char *)unit;
+    st.u.charter.unit = unit;
     st.u.charter.tier = tier;
-    st.u.charter.display_name = (char *)"Xa An Binh";
+    st.u.charter.display_name = "Xa An Binh";
     return sign(&st, kp);
 }
 
@@ -81,10 +81,10 @@ static gs_buf charter(const char *origin, const char *unit, gs_tier tier, const 
 static gs_buf commitment(const gs_keypair *kp, uint64_t seq, const char *id)
 {
     gs_statement st = base(NODE, seq, T0 + (int64_t)seq * 60, GS_BODY_COMMITMENT);
-    st.u.commitment.id = (char *)id;
-    st.u.commitment.title = (char *)"repair the school road";
-    st.u.commitment.indicator = (char *)"km repaired";
-    st.u.commitment.unit_of_measure = (char *)"km";
+    st.u.commitment.id = id;
+    st.u.commitment.title = "repair the school road";
+    st.u.commitment.indicator = "km repaired";
+    st.u.commitment.unit_of_measure = "km";
     st.u.commitment.target = 3000000;
     st.u.commitment.direction = GS_DIRECTION_AT_LEAST;
     st.u.commitment.deadline = T0 + 90 * 86400;
@@ -276,20 +276,20 @@ static int setup(void **state)
     node_entries[n++] = charter(NODE, "an-binh", GS_TIER_COMMUNE, &node_kp);
     gs_statement st = base(NODE, 2, T0 + 60, GS_BODY_APPOINTMENT);
     st.u.appointment.person = head_kp.pub;
-    st.u.appointment.name = (char *)"Nguyen Van A";
+    st.u.appointment.name = "Nguyen Van A";
     st.u.appointment.role = GS_ROLE_HEAD;
-    st.u.appointment.title = (char *)"";
-    st.u.appointment.decision = (char *)"";
+    st.u.appointment.title = "";
+    st.u.appointment.decision = "";
     node_entries[n++] = sign(&st, &node_kp);
     for (uint64_t i = 0; i < COMMITS; i++) {
         char id[16];
         snprintf(id, sizeof id, "c-%llu", (unsigned long long)i);
         node_entries[n++] = commitment(&head_kp, i + 1, id);
     }
-    gs_ref about = {.origin = (char *)NODE, .index = 2, .leaf_hash = leaf_of(&node_entries[2])};
+    gs_ref about = {.origin = NODE, .index = 2, .leaf_hash = leaf_of(&node_entries[2])};
     for (uint64_t seq = 1; n < N_NODE; seq++) {
         st = base(NODE, seq, T0 + (int64_t)seq * 86400, GS_BODY_FEEDBACK);
-        st.u.feedback.text = (char *)"the road is still broken";
+        st.u.feedback.text = "the road is still broken";
         st.u.feedback.has_about = true;
         st.u.feedback.about = about;
         node_entries[n++] = sign(&st, &citizen_kp);
@@ -333,7 +333,7 @@ static size_t hub_log(gs_buf *out, const uint64_t *sizes, size_t n, unsigned wro
     out[k++] = charter(HUB, "test", GS_TIER_HUB, &hub_kp);
     for (size_t i = 0; i < n; i++) {
         gs_statement st = base(HUB, i + 2, T0 + (int64_t)i * 60, GS_BODY_OBSERVATION);
-        st.u.observation.origin = (char *)NODE;
+        st.u.observation.origin = NODE;
         st.u.observation.size = sizes[i];
         st.u.observation.root = root_of(node_entries, sizes[i] < N_NODE ? sizes[i] : N_NODE);
         if (wrong & (1u << i))
@@ -451,8 +451,9 @@ static void test_replay_spoiled(void **state)
     assert_int_equal(rp.verified, N_NODE - 1);
     assert_int_equal(rp.replayed, 10);
     assert_int_equal(rp.n_failures, 2);
-    assert_string_equal(rp.failures[0],
-                        "entry 10: its signature does not verify: the entry was altered [bad-signature]");
+    assert_string_equal(
+        rp.failures[0],
+        "entry 10: its signature does not verify: the entry was altered [bad-signature]");
     assert_string_equal(rp.failures[1], "the replay stopped at entry 10");
     gs_hash want = root_of(node_entries, N_NODE);
     assert_memory_not_equal(rp.root.b, want.b, 32);

@@ -80,7 +80,7 @@ static gs_statement base(const char *origin, uint64_t seq, gs_body_kind kind)
     gs_statement st = {0};
     st.seq = seq;
     st.issued_at = T0 + (int64_t)seq * 3600;
-    st.origin = (char *)origin;
+    st.origin = origin;
     st.kind = kind;
     return st;
 }
@@ -88,9 +88,9 @@ static gs_statement base(const char *origin, uint64_t seq, gs_body_kind kind)
 static gs_buf charter(const char *origin, const char *unit, const gs_keypair *kp)
 {
     gs_statement st = base(origin, 1, GS_BODY_CHARTER);
-    st.u.charter.unit = (char *)unit;
+    st.u.charter.unit = unit;
     st.u.charter.tier = GS_TIER_COMMUNE;
-    st.u.charter.display_name = (char *)"Xa An Binh";
+    st.u.charter.display_name = "Xa An Binh";
     return sign(&st, kp);
 }
 
@@ -99,20 +99,20 @@ static gs_buf appointment(uint64_t seq, const gs_keypair *person, gs_role role, 
 {
     gs_statement st = base(ORIGIN, seq, GS_BODY_APPOINTMENT);
     st.u.appointment.person = person->pub;
-    st.u.appointment.name = (char *)name;
+    st.u.appointment.name = name;
     st.u.appointment.role = role;
-    st.u.appointment.title = (char *)title;
-    st.u.appointment.decision = (char *)"";
+    st.u.appointment.title = title;
+    st.u.appointment.decision = "";
     return sign(&st, &node_kp);
 }
 
 static gs_buf commitment(void)
 {
     gs_statement st = base(ORIGIN, 1, GS_BODY_COMMITMENT);
-    st.u.commitment.id = (char *)"road-1";
-    st.u.commitment.title = (char *)TITLE;
-    st.u.commitment.indicator = (char *)"km repaired";
-    st.u.commitment.unit_of_measure = (char *)"km";
+    st.u.commitment.id = "road-1";
+    st.u.commitment.title = TITLE;
+    st.u.commitment.indicator = "km repaired";
+    st.u.commitment.unit_of_measure = "km";
     st.u.commitment.target = 3000000;
     st.u.commitment.direction = GS_DIRECTION_AT_LEAST;
     st.u.commitment.deadline = T0 + 90 * 86400;
@@ -123,7 +123,7 @@ static gs_buf feedback(const char *origin, uint64_t seq, const char *text)
 {
     gs_statement st = base(origin, seq, GS_BODY_FEEDBACK);
     st.issued_at = T0 + (int64_t)seq * 86400;
-    st.u.feedback.text = (char *)text;
+    st.u.feedback.text = text;
     return sign(&st, &citizen_kp);
 }
 
@@ -137,9 +137,9 @@ static gs_buf key_rotation(void)
 static gs_buf progress(void)
 {
     gs_statement st = base(ORIGIN, 1, GS_BODY_PROGRESS);
-    st.u.progress.commitment_id = (char *)"road-1";
+    st.u.progress.commitment_id = "road-1";
     st.u.progress.value = 1000000;
-    st.u.progress.note = (char *)"";
+    st.u.progress.note = "";
     return sign(&st, &head2_kp);
 }
 
@@ -514,11 +514,11 @@ static void test_checkpoint_of_another_log(void **state)
     (void)state;
     gs_bundle b = build(3, 1);
     /* The other log's checkpoint, trusted for that log. */
-    free(b.checkpoint);
+    gs_wire_free(b.checkpoint);
     b.checkpoint = strdup(other_cosigned);
     expect_fail(&b, "the checkpoint is for " OTHER_ORIGIN ", not " ORIGIN, "other checkpoint");
     /* The bundle claims the other log: the statement says otherwise. */
-    free(b.origin);
+    gs_wire_free(b.origin);
     b.origin = strdup(OTHER_ORIGIN);
     b.index = 1;
     expect_fail(&b, "the statement is addressed to " ORIGIN ", not to the bundle's log",
@@ -527,16 +527,16 @@ static void test_checkpoint_of_another_log(void **state)
 
     /* This log's checkpoint, but signed by another log's key. */
     b = build(3, 1);
-    free(b.checkpoint);
+    gs_wire_free(b.checkpoint);
     b.checkpoint = checkpoint(&main_log, LOG_SIZE, ORIGIN, &other_kp, &witness_kp);
     expect_fail(&b, "not signed by the log key the trust file lists", "wrong log key");
     gs_bundle_clear(&b);
 
     /* A log the trust file does not list. */
     b = build(3, 1);
-    free(b.origin);
+    gs_wire_free(b.origin);
     b.origin = strdup("giamsat/commune/unknown");
-    free(b.checkpoint);
+    gs_wire_free(b.checkpoint);
     b.checkpoint =
         checkpoint(&main_log, LOG_SIZE, "giamsat/commune/unknown", &rogue_kp, &witness_kp);
     expect_fail(&b, "giamsat/commune/unknown", "unlisted log");
@@ -547,12 +547,12 @@ static void test_missing_quorum(void **state)
 {
     (void)state;
     gs_bundle b = build(3, 1);
-    free(b.checkpoint);
+    gs_wire_free(b.checkpoint);
     b.checkpoint = checkpoint(&main_log, LOG_SIZE, ORIGIN, &node_kp, NULL);
     expect_fail(&b, "checkpoint below quorum: 0 of 1 witnesses", "no cosignature");
     /* A cosignature under the witness's name by a key the trust file does
      * not list does not count. */
-    free(b.checkpoint);
+    gs_wire_free(b.checkpoint);
     b.checkpoint = checkpoint(&main_log, LOG_SIZE, ORIGIN, &node_kp, &rogue_kp);
     expect_fail(&b, "checkpoint below quorum", "a rogue cosigner");
     gs_bundle_clear(&b);
@@ -595,7 +595,7 @@ static void test_not_a_bundle(void **state)
 
     /* An entry beyond the checkpoint. */
     gs_bundle b = build(5, NO_SIGNER);
-    free(b.checkpoint);
+    gs_wire_free(b.checkpoint);
     b.checkpoint = checkpoint(&main_log, 4, ORIGIN, &node_kp, &witness_kp);
     expect_fail(&b, "entry 5 is beyond the checkpoint, which covers 4 entries", "beyond");
     gs_bundle_clear(&b);

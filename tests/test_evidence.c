@@ -73,11 +73,11 @@ static gs_buf charter(const char *origin, const char *unit)
     gs_statement st = {0};
     st.seq = 1;
     st.issued_at = T0;
-    st.origin = (char *)origin;
+    st.origin = origin;
     st.kind = GS_BODY_CHARTER;
-    st.u.charter.unit = (char *)unit;
+    st.u.charter.unit = unit;
     st.u.charter.tier = GS_TIER_COMMUNE;
-    st.u.charter.display_name = (char *)"Xa An Binh";
+    st.u.charter.display_name = "Xa An Binh";
     return sign(&st, &node_kp);
 }
 
@@ -87,13 +87,13 @@ static gs_buf appointment(const gs_keypair *by, uint64_t seq, const gs_keypair *
     gs_statement st = {0};
     st.seq = seq;
     st.issued_at = T0 + (int64_t)seq * 60;
-    st.origin = (char *)ORIGIN;
+    st.origin = ORIGIN;
     st.kind = GS_BODY_APPOINTMENT;
     st.u.appointment.person = person->pub;
-    st.u.appointment.name = (char *)name;
+    st.u.appointment.name = name;
     st.u.appointment.role = role;
-    st.u.appointment.title = (char *)"";
-    st.u.appointment.decision = (char *)"";
+    st.u.appointment.title = "";
+    st.u.appointment.decision = "";
     return sign(&st, by);
 }
 
@@ -103,9 +103,9 @@ static gs_buf feedback(uint64_t seq, const char *text)
     gs_statement st = {0};
     st.seq = seq;
     st.issued_at = T0 + (int64_t)seq * 86400;
-    st.origin = (char *)ORIGIN;
+    st.origin = ORIGIN;
     st.kind = GS_BODY_FEEDBACK;
-    st.u.feedback.text = (char *)text;
+    st.u.feedback.text = text;
     return sign(&st, &citizen_kp);
 }
 
@@ -324,9 +324,9 @@ static gs_evidence base(gs_evidence_kind kind)
     gs_evidence ev = {0};
     trusted_key();
     ev.kind = kind;
-    ev.origin = (char *)ORIGIN;
+    ev.origin = ORIGIN;
     ev.log_key = log_vkey_str;
-    ev.reason = (char *)"test";
+    ev.reason = "test";
     ev.detected_at = T0 + 100 * 86400;
     return ev;
 }
@@ -363,17 +363,17 @@ static void test_split_view_same_size(void **state)
     assert_string_equal(line, "split view: two checkpoints of size 12 with different roots");
 
     /* The same checkpoint twice (or two of the same tree) agree. */
-    free(ev.checkpoint_b);
+    gs_wire_free(ev.checkpoint_b);
     ev.checkpoint_b = checkpoint(&log_a, 12);
     expect_fail(&ev, GS_EVERIFY, "same root", "two equal checkpoints");
     /* Before the fork A and B are the same log. */
-    free(ev.checkpoint_a);
-    free(ev.checkpoint_b);
+    gs_wire_free(ev.checkpoint_a);
+    gs_wire_free(ev.checkpoint_b);
     ev.checkpoint_a = checkpoint(&log_a, FORK);
     ev.checkpoint_b = checkpoint(&log_b, FORK);
     expect_fail(&ev, GS_EVERIFY, "same root", "the shared prefix");
-    free(ev.checkpoint_a);
-    free(ev.checkpoint_b);
+    gs_wire_free(ev.checkpoint_a);
+    gs_wire_free(ev.checkpoint_b);
 }
 
 /* Different sizes: B's size-m checkpoint against A's size-n tree, the proof
@@ -397,16 +397,16 @@ static void test_split_view_rewritten_history(void **state)
         ev.checkpoint_b = checkpoint(&log_a, n);
         expect_ok(&ev, what);
         /* Either order. */
-        char *t = ev.checkpoint_a;
+        const char *t = ev.checkpoint_a;
         ev.checkpoint_a = ev.checkpoint_b;
         ev.checkpoint_b = t;
         expect_ok(&ev, what);
         /* A's own size-m checkpoint is consistent with A's size-n tree. */
-        free(ev.checkpoint_b);
+        gs_wire_free(ev.checkpoint_b);
         ev.checkpoint_b = checkpoint(&log_a, m);
         expect_fail(&ev, GS_EVERIFY, "consistent, no misbehaviour", what);
         /* A proof that does not reach the signed size-n root fixes nothing. */
-        free(ev.checkpoint_b);
+        gs_wire_free(ev.checkpoint_b);
         ev.checkpoint_b = checkpoint(&log_b, m);
         proof[ev.n_consistency_proof - 1].b[5] ^= 1;
         expect_fail(&ev, GS_EVERIFY, "does not reach the signed root", what);
@@ -414,8 +414,8 @@ static void test_split_view_rewritten_history(void **state)
         /* Without the prepended old root (powers of two) or a hash short. */
         ev.n_consistency_proof--;
         expect_fail(&ev, GS_EVERIFY, "hashes", what);
-        free(ev.checkpoint_a);
-        free(ev.checkpoint_b);
+        gs_wire_free(ev.checkpoint_a);
+        gs_wire_free(ev.checkpoint_b);
     }
     char line[256];
     gs_hash proof[GS_MERKLE_MAX_PROOF + 1];
@@ -427,8 +427,8 @@ static void test_split_view_rewritten_history(void **state)
     gs_evidence_describe(&ev, line, sizeof line);
     assert_string_equal(line, "split view: checkpoints of sizes 8 and 12 with different "
                               "histories (the log rewrote its first 8 entries)");
-    free(ev.checkpoint_a);
-    free(ev.checkpoint_b);
+    gs_wire_free(ev.checkpoint_a);
+    gs_wire_free(ev.checkpoint_b);
 }
 
 /* ---- (b) rollback -------------------------------------------------------- */
@@ -450,16 +450,16 @@ static void test_rollback(void **state)
             assert_string_equal(line, "rollback from 12 to 9");
         }
         /* An old checkpoint of the same history is not a rollback. */
-        free(ev.checkpoint_b);
+        gs_wire_free(ev.checkpoint_b);
         ev.checkpoint_b = checkpoint(&log_a, m);
         expect_fail(&ev, GS_EVERIFY, "an old checkpoint, not a rollback", "prefix rollback");
         /* a must be the larger one. */
-        char *t = ev.checkpoint_a;
+        const char *t = ev.checkpoint_a;
         ev.checkpoint_a = ev.checkpoint_b;
         ev.checkpoint_b = t;
         expect_fail(&ev, GS_EINVAL, "larger than checkpoint b", "rollback order");
-        free(ev.checkpoint_a);
-        free(ev.checkpoint_b);
+        gs_wire_free(ev.checkpoint_a);
+        gs_wire_free(ev.checkpoint_b);
     }
 }
 
@@ -504,8 +504,8 @@ static void test_bad_entries(void **state)
     ev.first_index = 5;
     ev.n_frontier = 1;
     expect_fail(&ev, GS_EINVAL, "subtree roots", "frontier length");
-    free(ev.checkpoint_a);
-    free(ev.checkpoint_b);
+    gs_wire_free(ev.checkpoint_a);
+    gs_wire_free(ev.checkpoint_b);
 
     /* From the empty tree (no checkpoint a), power-of-two size 8. */
     ev = base(GS_EVIDENCE_BAD_ENTRIES);
@@ -515,7 +515,7 @@ static void test_bad_entries(void **state)
     expect_ok(&ev, "bad entries from 0");
     ev.entries = log_a.entries;
     expect_fail(&ev, GS_EVERIFY, "the log's own entries", "correct entries from 0");
-    free(ev.checkpoint_b);
+    gs_wire_free(ev.checkpoint_b);
 
     /* From m = 8 (one subtree) to 11. */
     ev = base(GS_EVIDENCE_BAD_ENTRIES);
@@ -527,8 +527,8 @@ static void test_bad_entries(void **state)
     ev.entries = &log_b.entries[8];
     ev.n_entries = 3;
     expect_ok(&ev, "bad entries from 8");
-    free(ev.checkpoint_a);
-    free(ev.checkpoint_b);
+    gs_wire_free(ev.checkpoint_a);
+    gs_wire_free(ev.checkpoint_b);
 }
 
 /* ---- (d) rule violation ------------------------------------------------------- */
@@ -575,7 +575,7 @@ static void test_forged_entry(void **state)
     /* Two entries are not the forged form. */
     ev.n_entries = 2;
     expect_fail(&ev, GS_EINVAL, "exactly one entry", "two entries");
-    free(ev.checkpoint_b);
+    gs_wire_free(ev.checkpoint_b);
 }
 
 static void test_history_violation(void **state)
@@ -616,7 +616,7 @@ static void test_history_violation(void **state)
     ev.n_consistency_proof = n;
     expect_fail(&ev, GS_EVERIFY, "already refused by the rule book [role-forbids]",
                 "past the offender");
-    free(ev.checkpoint_b);
+    gs_wire_free(ev.checkpoint_b);
 
     /* e = size(b): the whole signed tree, no proof. */
     ev.checkpoint_b = checkpoint(&log_d, 3);
@@ -627,7 +627,7 @@ static void test_history_violation(void **state)
     /* A's honest history of the same origin does not hash to D's root. */
     ev.entries = log_a.entries;
     expect_fail(&ev, GS_EVERIFY, "do not hash to the signed root", "other entries");
-    free(ev.checkpoint_b);
+    gs_wire_free(ev.checkpoint_b);
 
     /* A forged entry inside a history (entry 6 of C) is proof too. */
     ev = base(GS_EVIDENCE_RULE_VIOLATION);
@@ -638,7 +638,7 @@ static void test_history_violation(void **state)
     ev.consistency_proof = proof;
     ev.n_consistency_proof = n;
     expect_ok(&ev, "history ending in a forged entry");
-    free(ev.checkpoint_b);
+    gs_wire_free(ev.checkpoint_b);
 }
 
 /* ---- keys, signers, origins ------------------------------------------------------ */
@@ -668,38 +668,38 @@ static void test_wrong_keys_and_origins(void **state)
     ev.log_key = log_vkey_str;
 
     /* One checkpoint signed by another key under the log's name. */
-    free(ev.checkpoint_b);
+    gs_wire_free(ev.checkpoint_b);
     ev.checkpoint_b = checkpoint_as(&log_b, 12, ORIGIN, ORIGIN, &other_kp);
     expect_fail(&ev, GS_EVERIFY, "checkpoint b is not signed by the log key", "foreign signer");
 
     /* A checkpoint of another origin, signed by the log key. */
-    free(ev.checkpoint_b);
+    gs_wire_free(ev.checkpoint_b);
     ev.checkpoint_b = checkpoint_as(&log_b, 12, OTHER_ORIGIN, ORIGIN, &node_kp);
     expect_fail(&ev, GS_EVERIFY, "not of the accused log", "mismatched checkpoint origin");
 
     /* Evidence about another origin than the trusted key's. */
-    ev.origin = (char *)OTHER_ORIGIN;
+    ev.origin = OTHER_ORIGIN;
     expect_fail(&ev, GS_EVERIFY, "but the evidence accuses", "mismatched evidence origin");
-    ev.origin = (char *)ORIGIN;
+    ev.origin = ORIGIN;
 
     /* A cosigner key is not a log key; a garbled key string; a garbled
      * note; no checkpoint. */
     gs_vkey cos;
     assert_int_equal(gs_vkey_make(&cos, ORIGIN, GS_VKEY_ALG_COSIGNATURE_V1, &node_kp.pub, &err), 0);
     assert_int_equal(gs_evidence_verify(&ev, &cos, &err), GS_EINVAL);
-    ev.log_key = (char *)"giamsat/commune/an-binh+00000000+AQ==";
+    ev.log_key = "giamsat/commune/an-binh+00000000+AQ==";
     expect_fail(&ev, GS_EINVAL, "the evidence's log key", "garbled key");
     ev.log_key = log_vkey_str;
-    free(ev.checkpoint_b);
+    gs_wire_free(ev.checkpoint_b);
     ev.checkpoint_b = strdup("not a note");
     expect_fail(&ev, GS_EINVAL, "checkpoint b", "garbled note");
-    free(ev.checkpoint_b);
+    gs_wire_free(ev.checkpoint_b);
     ev.checkpoint_b = NULL;
     expect_fail(&ev, GS_EINVAL, "has no checkpoint b", "missing note");
     ev.kind = (gs_evidence_kind)9;
     expect_fail(&ev, GS_EINVAL, "unknown evidence kind", "unknown kind");
     assert_int_equal(gs_evidence_verify(NULL, &log_vkey, &err), GS_EINVAL);
-    free(ev.checkpoint_a);
+    gs_wire_free(ev.checkpoint_a);
 }
 
 /* The path the hub and the CLI take: the evidence travels as the body of a
@@ -712,7 +712,7 @@ static void test_wire_round_trip(void **state)
     gs_statement st = {0}, back = {0};
     st.seq = 7;
     st.issued_at = T0 + 200 * 86400;
-    st.origin = (char *)HUB_ORIGIN;
+    st.origin = HUB_ORIGIN;
     st.kind = GS_BODY_EVIDENCE;
     st.u.evidence = base(GS_EVIDENCE_ROLLBACK);
     st.u.evidence.consistency_proof = proof;
@@ -725,8 +725,8 @@ static void test_wire_round_trip(void **state)
     assert_memory_equal(back.signer.b, hub_kp.pub.b, 32);
     expect_ok(&back.u.evidence, "decoded rollback");
     gs_statement_clear(&back);
-    free(st.u.evidence.checkpoint_a);
-    free(st.u.evidence.checkpoint_b);
+    gs_wire_free(st.u.evidence.checkpoint_a);
+    gs_wire_free(st.u.evidence.checkpoint_b);
     gs_buf_free(&entry);
 }
 

@@ -49,7 +49,7 @@ static gs_buf sign(gs_statement *st, const gs_keypair *kp, uint64_t seq)
     gs_error err = {0};
     st->signer = kp->pub;
     st->seq = seq;
-    st->origin = (char *)ORIGIN;
+    st->origin = ORIGIN;
     if (st->issued_at == 0)
         st->issued_at = T0 + (int64_t)seq * 60;
     if (gs_wire_sign_statement(st, kp, &out, &err) != 0)
@@ -60,9 +60,9 @@ static gs_buf sign(gs_statement *st, const gs_keypair *kp, uint64_t seq)
 static gs_buf charter(void)
 {
     gs_statement st = {.kind = GS_BODY_CHARTER};
-    st.u.charter.unit = (char *)"an-binh";
+    st.u.charter.unit = "an-binh";
     st.u.charter.tier = GS_TIER_COMMUNE;
-    st.u.charter.display_name = (char *)"Xa An Binh";
+    st.u.charter.display_name = "Xa An Binh";
     return sign(&st, &node_kp, 1);
 }
 
@@ -70,16 +70,16 @@ static gs_buf appoint(uint64_t seq, const gs_keypair *person, gs_role role, cons
 {
     gs_statement st = {.kind = GS_BODY_APPOINTMENT};
     st.u.appointment.person = person->pub;
-    st.u.appointment.name = (char *)name;
+    st.u.appointment.name = name;
     st.u.appointment.role = role;
-    st.u.appointment.title = (char *)"";
-    st.u.appointment.decision = (char *)"";
+    st.u.appointment.title = "";
+    st.u.appointment.decision = "";
     return sign(&st, &node_kp, seq);
 }
 
 static gs_ref ref_to(uint64_t index, const gs_buf *entry)
 {
-    gs_ref r = {.origin = (char *)ORIGIN, .index = index};
+    gs_ref r = {.origin = ORIGIN, .index = index};
     gs_merkle_leaf_hash(gs_bytes_of(entry->p, entry->n), &r.leaf_hash);
     return r;
 }
@@ -89,7 +89,7 @@ static gs_buf finding(uint64_t seq, gs_ref about)
     gs_statement st = {.kind = GS_BODY_FINDING};
     st.u.finding.about = about;
     st.u.finding.severity = GS_SEVERITY_HIGH;
-    st.u.finding.text = (char *)"the register was not kept";
+    st.u.finding.text = "the register was not kept";
     return sign(&st, &inspector_kp, seq);
 }
 
@@ -97,14 +97,14 @@ static gs_buf response(uint64_t seq, gs_ref to)
 {
     gs_statement st = {.kind = GS_BODY_RESPONSE};
     st.u.response.to = to;
-    st.u.response.text = (char *)"it is kept from today";
+    st.u.response.text = "it is kept from today";
     return sign(&st, &head_kp, seq);
 }
 
 static gs_buf feedback(uint64_t seq)
 {
     gs_statement st = {.kind = GS_BODY_FEEDBACK};
-    st.u.feedback.text = (char *)"the road is broken";
+    st.u.feedback.text = "the road is broken";
     return sign(&st, &citizen_kp, seq);
 }
 

@@ -129,7 +129,7 @@ static gs_rules_params params_for(world *w, unsigned flags)
 static void make_ref(const world *w, int ref, unsigned flags, gs_ref *out)
 {
     uint64_t i = ref > 0 ? (uint64_t)(ref - 1) : 0;
-    out->origin = (flags & F_REF_OTHER) ? "giamsat/province/tinh-b" : (char *)w->origin;
+    out->origin = (flags & F_REF_OTHER) ? "giamsat/province/tinh-b" : w->origin;
     out->index = (flags & F_REF_FUTURE) ? w->n + 5 : i;
     if (i < w->n)
         out->leaf_hash = w->leaf[i];
@@ -157,8 +157,8 @@ static void build(const world *w, const op *o, gs_statement *st)
         st->issued_at = NOW - 3600;
     if (o->flags & F_NEXT_DAY)
         st->issued_at = NOW + 86401;
-    st->origin = (o->flags & F_WRONG_ORIGIN) ? "giamsat/commune/xa-b" : (char *)w->origin;
-    char *id = (char *)(o->id != NULL ? o->id : "c1");
+    st->origin = (o->flags & F_WRONG_ORIGIN) ? "giamsat/commune/xa-b" : w->origin;
+    const char *id = o->id != NULL ? o->id : "c1";
     switch (o->op) {
     case OP_CHARTER:
         st->kind = GS_BODY_CHARTER;
