@@ -271,7 +271,8 @@ static void process_batch(node *n)
                             v, &err);
         gs_ingest_set_stage(n->ingest, NULL);
     }
-    for (size_t i = 0; rc == 0 && i < n->n_jobs; i++) {
+    bool judged = rc == 0; /* every job has its verdict */
+    for (size_t i = 0; judged && i < n->n_jobs; i++) {
         job *j = &n->jobs[i];
         j->leaf = v[i].leaf;
         if (v[i].accepted) {
@@ -292,9 +293,12 @@ static void process_batch(node *n)
     if (rc != 0) {
         /* Nothing of the batch is on disk: say so, and forget what the
          * rule book learnt from it by replaying the durable log. */
-        logf_(n, GS_NODE_LOG_ERROR, "commit of %zu statements failed: %s", n->n_jobs, err.msg);
+        logf_(n, GS_NODE_LOG_ERROR, "commit of %zu statements failed: %s",
+              judged ? accepted : n->n_jobs, err.msg);
         for (size_t i = 0; i < n->n_jobs; i++) {
             job *j = &n->jobs[i];
+            if (judged && !j->accepted)
+                continue; /* refused by the rule book: that stays its answer */
             j->accepted = false;
             j->code = GS_EUNAVAIL;
             snprintf(j->message, sizeof j->message, "not stored, try again: %s", err.msg);
