@@ -118,35 +118,47 @@ static void back_off(gs_witness_client *w, int64_t now_ms)
     w->backoff_ms = w->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : w->backoff_ms * 2;
 }
 
-/* Verifies the witness's cosignature line(s) over the note held at size and
- * stores the merged note. */
+/* Keeps, of the lines a witness answered, only its own cosignature over the
+ * note held at size, verified, and stores the note with it. Every other line
+ * — another witness's name, a forged line under a hub's name — is ignored,
+ * never merged (DESIGN principle 10): one witness cannot void another's
+ * cosignature by sending a conflicting line in its name. */
 static int merge_cosignature(gs_witness_client *w, gs_log *log, uint64_t size, const char *lines,
                              gs_error *err)
 {
     char *held = NULL, *merged = NULL;
-    gs_note *note = NULL;
+    gs_note *note = NULL, *trial = NULL;
+    bool found = false;
     int rc = gs_log_get_checkpoint(log, size, &held, err);
     if (rc != 0)
         goto out;
     if ((rc = gs_note_parse(held, strlen(held), &note, err)) != 0)
         goto out;
-    /* Add each line the witness sent; lines already held are no-ops. */
-    for (const char *p = lines; *p != '\0';) {
+    for (const char *p = lines; *p != '\0' && !found;) {
         const char *nl = strchr(p, '\n');
         size_t len = nl != NULL ? (size_t)(nl - p) : strlen(p);
-        if (len > 0 && (rc = gs_note_add_signature(note, p, len, err)) != 0)
-            goto out;
+        /* Each line alone on the held note: kept only when it is this
+         * witness's cosignature and verifies. */
+        int64_t ts;
+        gs_note_free(&trial);
+        if (len > 0 && gs_note_parse(held, strlen(held), &trial, NULL) == 0 &&
+            gs_note_add_signature(trial, p, len, NULL) == 0 &&
+            gs_cosignature_verify(trial, &w->witness, &ts, NULL) == 0 &&
+            gs_note_add_signature(note, p, len, NULL) == 0)
+            found = true;
         p += len + (nl != NULL);
     }
-    int64_t ts;
-    if ((rc = gs_cosignature_verify(note, &w->witness, &ts, err)) != 0) {
-        gs_error_wrap(err, "witness %s answered without a valid cosignature", w->witness.name);
+    if (!found) {
+        rc = gs_error_set(err, GS_EVERIFY,
+                          "witness %s answered without a valid cosignature of its own",
+                          w->witness.name);
         goto out;
     }
     if ((rc = gs_note_format(note, &merged, NULL, err)) != 0)
         goto out;
     rc = gs_log_put_checkpoint(log, size, merged, NULL, err);
 out:
+    gs_note_free(&trial);
     gs_note_free(&note);
     free(held);
     free(merged);

@@ -359,6 +359,46 @@ static void remember_next(followed *f, char **text, gs_checkpoint *cp, int sourc
  * cosigns. The cosigned note and the Observation that records it in the
  * hub's own log are written in ONE transaction, so no crash can leave a
  * cosignature the hub's log does not show. → IDLE (then the next target). */
+/* The note the hub keeps and serves for a checkpoint: its text and the
+ * log's own signature line(s) — the log key's name and key ID — and nothing
+ * else the sender attached. Lines by anyone else in a request are ignored,
+ * never merged (DESIGN principle 10), so nobody can plant a line under the
+ * hub's own name and make it refuse to cosign. */
+static int log_signed_only(const followed *f, const char *text, gs_note **out, gs_error *err)
+{
+    gs_note *n = NULL;
+    char *buf = NULL;
+    size_t tlen;
+    int rc = gs_note_parse(text, strlen(text), &n, err);
+    if (rc != 0)
+        return rc;
+    const char *body = gs_note_text(n, &tlen);
+    size_t cap = tlen + 2, used;
+    for (size_t i = 0; i < gs_note_sig_count(n); i++)
+        cap += gs_note_sig_at(n, i)->line_len + 1;
+    if ((buf = malloc(cap)) == NULL) {
+        rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(buf, body, tlen);
+    buf[tlen] = '\n';
+    used = tlen + 1;
+    for (size_t i = 0; i < gs_note_sig_count(n); i++) {
+        const gs_note_sig *s = gs_note_sig_at(n, i);
+        if (strcmp(s->name, f->cfg->log_key.name) != 0 || s->key_hash != f->cfg->log_key.key_hash)
+            continue;
+        memcpy(buf + used, s->line, s->line_len);
+        used += s->line_len;
+        buf[used++] = '\n';
+    }
+    buf[used] = '\0';
+    rc = gs_note_parse(buf, used, out, err);
+out:
+    free(buf);
+    gs_note_free(&n);
+    return rc;
+}
+
 static void cosign(hub *h, followed *f)
 {
     hub_sync *y = &f->sync;
@@ -367,7 +407,7 @@ static void cosign(hub *h, followed *f)
     char *line = NULL, *merged = NULL;
     gs_ingest *trial = NULL;
     size_t tlen;
-    int rc = gs_note_parse(y->t.text, strlen(y->t.text), &n, &err);
+    int rc = log_signed_only(f, y->t.text, &n, &err);
     if (rc == 0) {
         const char *body = gs_note_text(n, &tlen);
         rc = gs_cosignature_sign(body, tlen, h->cfg.origin, &h->key, (int64_t)time(NULL), &line,

@@ -245,9 +245,31 @@ static void check_add_checkpoint(unit *u, const it_hub *h, uint64_t cosigned)
           (unsigned long long)cosigned, gs_status_name(rs.code), rs.message);
     gs_response_clear(&rs);
 
-    rs = add_checkpoint(h, cosigned, note, pr.u.proof.hashes, pr.u.proof.n);
-    CHECK(rs.code == GS_STATUS_OK && rs.result == GS_RESULT_COSIGNATURE, "AddCheckpoint: %s: %s",
-          gs_status_name(rs.code), rs.message);
+    /* Sent with a line planted under the hub's own name and key ID (a
+     * spoiled signature), as any client could: the hub ignores every line
+     * but the log's (DESIGN principle 10) and still cosigns. */
+    gs_note *pn = NULL;
+    gs_error perr;
+    char *planted = NULL;
+    size_t plen;
+    CHECK(gs_note_parse(note, strlen(note), &pn, &perr) == 0, "%s", perr.msg);
+    const char *ptext = gs_note_text(pn, &plen);
+    CHECK(gs_cosignature_sign(ptext, plen, h->origin, &h->key, (int64_t)time(NULL), &planted,
+                              &perr) == 0,
+          "%s", perr.msg);
+    gs_note_free(&pn);
+    planted[strcspn(planted, "\n")] = '\0';
+    planted[strlen(planted) - 10] = planted[strlen(planted) - 10] == 'A' ? 'B' : 'A';
+    size_t poisoned_cap = strlen(note) + strlen(planted) + 2;
+    char *poisoned = malloc(poisoned_cap);
+    CHECK(poisoned != NULL, "out of memory");
+    snprintf(poisoned, poisoned_cap, "%s%s\n", note, planted);
+    free(planted);
+    rs = add_checkpoint(h, cosigned, poisoned, pr.u.proof.hashes, pr.u.proof.n);
+    free(poisoned);
+    CHECK(rs.code == GS_STATUS_OK && rs.result == GS_RESULT_COSIGNATURE,
+          "AddCheckpoint with a line planted under the hub's name: %s: %s", gs_status_name(rs.code),
+          rs.message);
     /* The line verifies as a cosignature/v1 over the node's checkpoint. */
     gs_note *n = NULL;
     gs_error err;
