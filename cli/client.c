@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "ingest.h"
+#include "report.h"
 #include "log.h"
 #include "rules.h"
 #include "store.h"
@@ -767,14 +768,7 @@ out:
 
 json_t *cli_json_b64(const uint8_t *p, size_t n)
 {
-    size_t cap = gs_base64_encoded_len(n);
-    char *s = malloc(cap);
-    if (s == NULL)
-        return NULL;
-    gs_base64_encode(s, cap, gs_bytes_of(p, n));
-    json_t *v = json_string(s);
-    free(s);
-    return v;
+    return gs_report_json_b64(p, n);
 }
 
 int cli_print_json(json_t *v, gs_error *err)

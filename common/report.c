@@ -214,11 +214,7 @@ static size_t keymap_get(const keymap *m, const gs_pubkey *k)
     return SIZE_MAX;
 }
 
-/* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
- * "chrono-compatible low-level date algorithms"), so every int64_t a
- * statement may carry prints, where gmtime may refuse. */
-/* Base64 of bytes as a JSON string. */
-static json_t *json_b64(const uint8_t *p, size_t n)
+json_t *gs_report_json_b64(const uint8_t *p, size_t n)
 {
     size_t cap = gs_base64_encoded_len(n);
     char *s = malloc(cap);
@@ -681,7 +677,7 @@ static json_t *jtime(int64_t t)
 
 static json_t *jkey(const gs_pubkey *k)
 {
-    return json_b64(k->b, 32);
+    return gs_report_json_b64(k->b, 32);
 }
 
 static json_t *jfixed(int64_t v)
@@ -905,7 +901,7 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
                                         : l->n_failures > 0 ? "failed"
                                                             : "verified"));
         json_object_set_new(cp, "size", json_integer((json_int_t)l->size));
-        json_object_set_new(cp, "root_b64", json_b64(l->root.b, 32));
+        json_object_set_new(cp, "root_b64", gs_report_json_b64(l->root.b, 32));
         json_object_set_new(cp, "witnesses",
                             l->witnesses ? json_incref(l->witnesses) : json_array());
         json_object_set_new(o, "checkpoint", l->skipped ? json_null() : cp);

@@ -54,4 +54,9 @@ json_t *gs_report_json(gs_report *r);
 /* Writes the document to out in fmt. */
 int gs_report_write(gs_report *r, gs_report_format fmt, FILE *out, gs_error *err);
 
+/* Bytes as a JSON string of their base64 (RFC 4648), as every JSON output
+ * of the project writes keys, hashes and signatures. NULL when out of
+ * memory. */
+json_t *gs_report_json_b64(const uint8_t *p, size_t n);
+
 #endif

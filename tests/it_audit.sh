@@ -33,16 +33,7 @@ trap cleanup EXIT
 
 fail() { echo "FAIL: $*" >&2; [ -f "$work/node/node.log" ] && tail -20 "$work/node/node.log" >&2; exit 1; }
 pass() { echo "ok   $*"; }
-# wait_until SECONDS DESCRIPTION COMMAND...: polls until the command succeeds,
-# failing after SECONDS (a deadline, generous: a loaded machine is slow).
-wait_until() {
-  local secs=$1 what=$2 end=$(($(date +%s) + $1))
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$end" ] || fail "after $secs s: $what"
-    sleep 0.1
-  done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 checkpoint_size_is() { [ "$("$gs" checkpoint --connect "$ipc" | sed -n 2p)" = "$1" ]; }
 
 # expect STATUS DESCRIPTION -- command...: runs the command, checks its exit status.

@@ -70,15 +70,7 @@ pidfile() { echo "$net/run/$1.pid"; }
 # The time left before a deadline set with deadline SECONDS.
 deadline() { echo $(($(date +%s) + $1)); }
 
-# wait_for SECONDS DESCRIPTION COMMAND...: polls until the command succeeds.
-wait_for() {
-  local secs=$1 what=$2; shift 2
-  local end; end=$(deadline "$secs")
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$end" ] || fail "after ${secs} s: $what"
-    sleep 0.2
-  done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 stop_daemon() { # NAME: stop it cleanly (SIGTERM) and wait until it is gone
   local pf; pf=$(pidfile "$1")
@@ -112,8 +104,8 @@ restart_hub() { # NAME (hub-X)
   local h=${1#hub-} seen
   seen=$(wc -l <"$work/sub-$h.txt")
   start_daemon "$1"
-  wait_for 120 "$1 answers after its restart" answers "$(hub_ep "$h")"
-  wait_for 120 "the subscriber of $1 receives its events again" sub_lines_gt "$h" "$seen"
+  wait_until 120 "$1 answers after its restart" answers "$(hub_ep "$h")"
+  wait_until 120 "the subscriber of $1 receives its events again" sub_lines_gt "$h" "$seen"
 }
 sub_lines_gt() { [ "$(wc -l <"$work/sub-$1.txt")" -gt "$2" ]; }
 
@@ -154,7 +146,7 @@ alerted() { grep -qxE "alert/$2 evidence-kind=($3)" "$work/sub-$1.txt"; }
 # KINDNUMS may list alternatives: "rollback|split-view" "2|1".
 evidence_ok() {
   local hub=$1 origin=$2 kname=$3 knum=$4
-  wait_for 120 "hub $hub publishes an alert of kind $kname about $origin" alerted "$hub" "$origin" "$knum"
+  wait_until 120 "hub $hub publishes an alert of kind $kname about $origin" alerted "$hub" "$origin" "$knum"
   pass "hub $hub published $(grep -xE "alert/$origin evidence-kind=($knum)" "$work/sub-$hub.txt" |
     head -1) ($kname)"
   local d=$work/evidence-$hub-${origin//\//_}
@@ -222,12 +214,12 @@ done
 pass "in each commune the node key appointed a head and the head committed"
 for c in "${communes[@]}"; do
   p=$(province_of "$c")
-  wait_for 120 "the checkpoint of $c at ${size[$c]} cosigned by $p and trung-uong" \
+  wait_until 120 "the checkpoint of $c at ${size[$c]} cosigned by $p and trung-uong" \
     cosigned "$(node_ep "$c")" "giamsat/commune/$c" "${size[$c]}" "$p" trung-uong
   pass "node $c serves its checkpoint at ${size[$c]} cosigned by hubs $p and trung-uong"
 done
 # Wait until the central hub's log settles and its checkpoint is witnessed.
-wait_for 120 "the central hub's checkpoint cosigned by both province hubs" \
+wait_until 120 "the central hub's checkpoint cosigned by both province hubs" \
   cosigned "$(hub_ep trung-uong)" giamsat/hub/trung-uong 1 ha-noi da-nang
 pass "the central hub's checkpoint is cosigned by hubs ha-noi and da-nang"
 
@@ -258,7 +250,7 @@ S=$((base + 67))
 bad=$((base + 1))
 "$tool" alter-entry "$db" $o $bad
 start_daemon node-$c
-wait_for 120 "node $c answers after its restart" answers "$(node_ep $c)"
+wait_until 120 "node $c answers after its restart" answers "$(node_ep $c)"
 set +e
 "$gs" entries --connect "$(node_ep $c)" --start $bad --count 1 >/dev/null 2>"$work/err"
 rc=$?
@@ -296,10 +288,10 @@ stop_daemon node-$c
 cp "$db" "$work/fork.db"
 for x in wal shm; do [ -f "$db-$x" ] && cp "$db-$x" "$work/fork.db-$x"; done
 start_daemon node-$c
-wait_for 120 "node $c answers after its restart" answers "$(node_ep $c)"
+wait_until 120 "node $c answers after its restart" answers "$(node_ep $c)"
 i=$(stmt $c progress --key "$work/head-$c.key" --id road-$c --value 1.5 --note "$filler")
 s=$((i + 1))
-wait_for 120 "the checkpoint of $c at $s cosigned by da-nang and trung-uong" \
+wait_until 120 "the checkpoint of $c at $s cosigned by da-nang and trung-uong" \
   cosigned "$(node_ep $c)" $o $s da-nang trung-uong
 true_root=$(cp_root "$(node_ep $c)" $o)
 "$tool" append-feedback "$work/fork.db" $o "$work/head-$c.key" 2 "another story" >/dev/null
@@ -351,7 +343,7 @@ append_feedback $c "$db" 70
 "$tool" sign-checkpoint "$db" $o "$net/node-$c/node.key" >/dev/null
 start_daemon node-$c
 S=$((base + 70))
-wait_for 120 "the checkpoint of $c at $S cosigned by da-nang" cosigned "$(node_ep $c)" $o $S da-nang
+wait_until 120 "the checkpoint of $c at $S cosigned by da-nang" cosigned "$(node_ep $c)" $o $S da-nang
 stop_daemon node-$c
 stop_daemon hub-da-nang
 bad=$((base + 1)) # above the central hub's cosigned size, out of the open check
@@ -366,7 +358,7 @@ evidence_ok trung-uong $o bad-entries 3
 grep -q "hub-da-nang/hub.sock" "$work/out" || fail "the evidence does not name the province hub's replica"
 [ "$(cp_size "$(hub_ep trung-uong)" $o)" -lt $S ] || fail "the central hub cosigned the altered replica"
 start_daemon node-$c
-wait_for 120 "the central hub cosigns $c at $S from the node" \
+wait_until 120 "the central hub cosigns $c at $S from the node" \
   cosigned "$(hub_ep trung-uong)" $o $S trung-uong
 [ "$(cp_root "$(hub_ep trung-uong)" $o)" = "$(cp_root "$(node_ep $c)" $o)" ] ||
   fail "the central hub's root of $c differs from the node's"
@@ -402,7 +394,7 @@ stop_daemon node-ha-noi
 "$tool" append-forged "$db" $o "$net/node-ha-noi/node.key" >/dev/null
 "$tool" sign-checkpoint "$db" $o "$net/node-ha-noi/node.key" >/dev/null
 start_daemon node-ha-noi
-wait_for 120 "node ha-noi answers after its restart" answers "$(node_ep ha-noi)"
+wait_until 120 "node ha-noi answers after its restart" answers "$(node_ep ha-noi)"
 grep -q "QUARANTINED" "$net/logs/node-ha-noi.log" || fail "node ha-noi is not quarantined"
 for h in ha-noi trung-uong; do
   evidence_ok $h $o rule-violation 4

@@ -32,16 +32,7 @@ expect() {
 
 # json FILTER: jq's raw output of FILTER over the last command's stdout.
 json() { jq -r "$1" "$work/out"; }
-# wait_until SECONDS DESCRIPTION COMMAND...: polls until the command succeeds,
-# failing after SECONDS (a deadline, generous: a loaded machine is slow).
-wait_until() {
-  local secs=$1 what=$2 end=$(($(date +%s) + $1))
-  shift 2
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$end" ] || fail "after $secs s: $what"
-    sleep 0.1
-  done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 checkpoint_size_is() { [ "$("$gs" checkpoint --connect "$ipc" | sed -n 2p)" = "$1" ]; }
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -50,15 +50,12 @@ expect() {
 }
 # said WORDS: the last command's stderr contains WORDS.
 said() { grep -qF -- "$1" "$work/err" || fail "expected \"$1\" in: $(cat "$work/err")"; }
-# until_true SECONDS DESCRIPTION -- command...: polls the command until it
-# succeeds, failing after SECONDS (a deadline, not a fixed wait).
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# until_true SECONDS DESCRIPTION -- command...: wait_until, then a pass line.
 until_true() {
-  local secs=$1 what=$2; shift 3
-  local end=$(( $(date +%s) + secs ))
-  until "$@" >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$end" ] || fail "$what: not within $secs s"
-    sleep 0.1
-  done
+  local secs=$1 what=$2
+  shift 3
+  wait_until "$secs" "$what" "$@"
   pass "$what"
 }
 
@@ -96,8 +93,8 @@ printf 'log %s\nlog %s\nquorum none\n' "$node_vkey" "$hub_vkey" >"$work/trust.po
 node_pid=$!
 "$hub_bin" --config "$work/hub/hub.conf" 2>"$work/hub/hub.log" &
 hub_pid=$!
-until_true 30 "the node serves" -- "$gs" checkpoint --connect "$node_ep"
-until_true 30 "the hub serves" -- "$gs" checkpoint --connect "$hub_ep"
+until_true 120 "the node serves" -- "$gs" checkpoint --connect "$node_ep"
+until_true 120 "the hub serves" -- "$gs" checkpoint --connect "$hub_ep"
 
 expect 0 "entries" -- "$gs" entries --json
 [ "$(jq '.[0].body.feedback_per_day' "$work/out")" = 20 ] ||
@@ -145,8 +142,8 @@ audited() {
 }
 
 size=21 # the Charter and 20 feedbacks
-until_true 30 "the node's checkpoint reaches size $size" -- test "$(node_size)" = "$size"
-until_true 60 "the hub cosigns size $size" -- hub_holds "$size"
+until_true 120 "the node's checkpoint reaches size $size" -- test "$(node_size)" = "$size"
+until_true 120 "the hub cosigns size $size" -- hub_holds "$size"
 no_evidence
 audited "$size" 20 0
 
@@ -185,8 +182,8 @@ grep -qF "rule parameters: feedback_per_day 2 (set at index $change_index)" "$wo
 pass "the roster names the parameters in force"
 
 size=$(( size + 4 )) # the head's appointment, the change, two feedbacks
-until_true 30 "the node's checkpoint reaches size $size" -- test "$(node_size)" = "$size"
-until_true 60 "the hub cosigns size $size" -- hub_holds "$size"
+until_true 120 "the node's checkpoint reaches size $size" -- test "$(node_size)" = "$size"
+until_true 120 "the hub cosigns size $size" -- hub_holds "$size"
 no_evidence
 audited "$size" 2 "$change_index"
 
