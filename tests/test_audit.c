@@ -193,7 +193,7 @@ static int mem_read_page(void *ctx, const char *origin, uint64_t start, uint32_t
 
 static gs_audit_source source_of(mem_source *m)
 {
-    gs_audit_source s = {m, mem_read_checkpoint, mem_read_page};
+    gs_audit_source s = {m, mem_read_checkpoint, mem_read_page, NULL};
     return s;
 }
 
@@ -510,7 +510,7 @@ static int empty_page(void *ctx, const char *origin, uint64_t start, uint32_t co
 static void test_replay_empty_page(void **state)
 {
     (void)state;
-    gs_audit_source src = {NULL, mem_read_checkpoint, empty_page};
+    gs_audit_source src = {NULL, mem_read_checkpoint, empty_page, NULL};
     gs_audit_replay rp = {.origin = NODE, .size = 3};
     gs_error err = {0};
     assert_int_equal(gs_audit_replay_run(&src, &rp, &err), GS_ENOTFOUND);
@@ -596,7 +596,7 @@ static void test_run(void **state)
         m.checkpoint_error = k->checkpoint_error;
         gs_audit_source src = source_of(&m);
         test_sink ts = {0};
-        gs_audit_sink sink = {&ts, sink_begin, sink_entry, sink_end};
+        gs_audit_sink sink = {&ts, sink_begin, sink_entry, sink_end, NULL};
         gs_audit_leafdb *db = NULL;
         gs_error err = {0};
         assert_int_equal(gs_audit_leafdb_open(&db, &err), 0);
@@ -639,7 +639,7 @@ static void test_run_origins(void **state)
     source_init(&m, hub, n_hub, &node_kp);
     gs_audit_source src = source_of(&m);
     test_sink ts = {0};
-    gs_audit_sink sink = {&ts, sink_begin, sink_entry, sink_end};
+    gs_audit_sink sink = {&ts, sink_begin, sink_entry, sink_end, NULL};
     gs_audit_leafdb *db = NULL;
     gs_error err = {0};
     const char *const origins[] = {"giamsat/commune/elsewhere"};
