@@ -541,7 +541,10 @@ int cli_monitor_evidence(const char *path, cli_monitor_evidence_fn fn, void *ctx
     sqlite3_busy_timeout(db, 5000);
     if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW) {
-        gs_error_set(err, GS_EIO, "%s is not a database: %s", path, sqlite3_errmsg(db));
+        gs_error_set(err, GS_EIO,
+                     "%s is not a monitor database (%s): give --monitor the monitor's --db "
+                     "file, or a folder of .evidence files",
+                     path, sqlite3_errmsg(db));
         goto out;
     }
     if (sqlite3_column_int64(st, 0) != MON_APPLICATION_ID) {
