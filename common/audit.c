@@ -682,8 +682,7 @@ static void judge_statement(const gs_policy *pol, const gs_statement *st, bool r
     const char *wname = NULL;
     if (w >= 0)
         gs_policy_witness_at(pol, (size_t)w, &wname, NULL);
-    snprintf(out->reporter_witness, sizeof out->reporter_witness, "%s",
-             wname != NULL ? wname : "");
+    snprintf(out->reporter_witness, sizeof out->reporter_witness, "%s", wname != NULL ? wname : "");
     out->reported_at = st->issued_at;
     out->kind = ev->kind;
     snprintf(out->origin, sizeof out->origin, "%s", ev->origin != NULL ? ev->origin : "");
@@ -827,8 +826,8 @@ static int hub_evidence(gs_audit *a, const char *origin, gs_error *why, gs_error
         return 0;
     gs_error_clear(why);
     for (size_t i = 0; i < n && rc == 0; i++)
-        rc = gs_audit_add_evidence(a, gs_bytes_of(items[i].p, items[i].n), GS_AUDIT_FROM_HUB,
-                                   NULL, err);
+        rc = gs_audit_add_evidence(a, gs_bytes_of(items[i].p, items[i].n), GS_AUDIT_FROM_HUB, NULL,
+                                   err);
     gs_audit_entries_free(items, n);
     return rc;
 }

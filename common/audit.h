@@ -86,8 +86,7 @@ typedef struct {
      * SignedStatement buffers (gs_audit_entries_free). Asked only of a hub.
      * What it serves is judged like any evidence (gs_audit_evidence_check):
      * the hub's word proves nothing. */
-    int (*read_evidence)(void *ctx, const char *origin, gs_buf **items, size_t *n,
-                         gs_error *err);
+    int (*read_evidence)(void *ctx, const char *origin, gs_buf **items, size_t *n, gs_error *err);
 } gs_audit_source;
 
 /* Frees what read_page returned; safe on NULL. */
@@ -199,38 +198,48 @@ void gs_audit_replay_fail(gs_audit_replay *r, const char *fmt, ...)
 /* One piece of evidence and the audit's verdict on it. Plain data: copy it
  * freely. Every string is the detector's (untrusted, never a format). */
 typedef struct {
-    gs_hash leaf;  /* RFC 6962 leaf hash of the SignedStatement bytes: the piece's
-                      identity, and its leaf when it is an entry of a hub's log */
-    unsigned from; /* GS_AUDIT_FROM_… bits */
-    uint64_t hub_log_index;                   /* with GS_AUDIT_FROM_HUB_LOG */
-    char monitor[GS_AUDIT_EVIDENCE_TEXT];     /* with GS_AUDIT_FROM_MONITOR: the record */
-    bool decoded;                             /* the bytes are an Evidence statement */
-    bool reporter_signed;                     /* the detector's signature verified */
-    gs_pubkey reporter;                       /* the detector's key (as claimed when not
-                                                 reporter_signed) */
-    char reporter_origin[GS_MAX_ORIGIN + 1];  /* its log (a hub), or the accused origin (a
-                                                 monitor, which keeps no log) */
-    char reporter_witness[GS_VKEY_NAME_MAX + 1]; /* its name in the trust file, or "" */
+    /* RFC 6962 leaf hash of the SignedStatement bytes: the piece's identity,
+     * and its leaf when it is an entry of a hub's log. */
+    gs_hash leaf;
+    /* Where it was found: GS_AUDIT_FROM_… bits, the entry of the hub's log
+     * (with GS_AUDIT_FROM_HUB_LOG), the monitor's record (with
+     * GS_AUDIT_FROM_MONITOR). */
+    unsigned from;
+    uint64_t hub_log_index;
+    char monitor[GS_AUDIT_EVIDENCE_TEXT];
+    /* What the bytes say. decoded: they are an Evidence statement (else only
+     * the detector, when it could be read, and why are set). The detector is
+     * the key that signed the statement (as claimed when its signature does
+     * not verify), its origin (a hub's log, or for a monitor, which keeps no
+     * log, the accused origin) and its name as a witness of the trust file
+     * ("" when it is none). */
+    bool decoded;
+    bool reporter_signed;
+    gs_pubkey reporter;
+    char reporter_origin[GS_MAX_ORIGIN + 1];
+    char reporter_witness[GS_VKEY_NAME_MAX + 1];
     int64_t reported_at;
     gs_evidence_kind kind;
     char origin[GS_MAX_ORIGIN + 1]; /* the accused log */
     char description[GS_AUDIT_EVIDENCE_TEXT];
     char reason[GS_AUDIT_EVIDENCE_TEXT]; /* the detector's words */
     int64_t detected_at;
-    /* The checkpoints involved, as their bodies say (signatures checked only
-     * when proof). */
+    /* The checkpoints involved, as their bodies say (their signatures are
+     * checked only as part of the verdict); first_index and n_entries for
+     * kinds (c) and (d). */
     bool has_a, has_b;
     uint64_t size_a, size_b;
     gs_hash root_a, root_b;
-    uint64_t first_index; /* kinds (c) and (d) */
+    uint64_t first_index;
     size_t n_entries;
-    /* The verdict. */
-    bool proof;       /* gs_evidence_verify accepted it */
-    bool against_log; /* proof of kind (a), (b) or (d): the log key signed what is
-                         proven, and the log is frozen (as a hub freezes the origin);
-                         a proof of kind (c) is against the source that served the
-                         entries, not the log */
-    char why[GS_ERROR_MSG_MAX + 128]; /* when not proof: the check that failed */
+    /* The verdict. proof: gs_evidence_verify accepted it. against_log: a
+     * proof of kind (a), (b) or (d), the log key signed what is proven and
+     * the log is frozen (as a hub freezes the origin); a proof of kind (c) is
+     * against the source that served the entries, not the log. why: when not
+     * proof, the check that failed. */
+    bool proof;
+    bool against_log;
+    char why[GS_ERROR_MSG_MAX + 128];
 } gs_audit_evidence;
 
 /* Judges data, a SignedStatement that should carry an Evidence: the

@@ -851,12 +851,13 @@ static json_t *evidence_json(const gs_audit_evidence *e, size_t n)
     json_t *o = json_object(), *det = json_object(), *cps = json_array(), *in = json_object();
     json_object_set_new(o, "n", json_integer((json_int_t)n));
     json_object_set_new(o, "verdict", json_string(e->proof ? "proof" : "unverifiable"));
-    json_object_set_new(o, "kind", e->decoded ? json_string(gs_audit_evidence_kind_name(e->kind))
-                                              : json_null());
+    json_object_set_new(
+        o, "kind", e->decoded ? json_string(gs_audit_evidence_kind_name(e->kind)) : json_null());
     json_object_set_new(o, "origin", e->decoded ? json_string(e->origin) : json_null());
-    json_object_set_new(o, "against", !e->proof        ? json_null()
-                                      : e->against_log ? json_string("log")
-                                                       : json_string("source"));
+    json_object_set_new(o, "against",
+                        !e->proof        ? json_null()
+                        : e->against_log ? json_string("log")
+                                         : json_string("source"));
     json_object_set_new(o, "description", json_string(e->decoded ? e->description : ""));
     json_object_set_new(o, "proves",
                         e->proof ? json_string(gs_audit_evidence_proves(e->kind)) : json_null());
@@ -866,9 +867,9 @@ static json_t *evidence_json(const gs_audit_evidence *e, size_t n)
     json_object_set_new(o, "detected_at_unix", json_integer(e->detected_at));
     json_object_set_new(det, "key", jkey(&e->reporter));
     json_object_set_new(det, "origin", json_string(e->reporter_origin));
-    json_object_set_new(det, "witness", e->reporter_witness[0] != '\0'
-                                            ? json_string(e->reporter_witness)
-                                            : json_null());
+    json_object_set_new(det, "witness",
+                        e->reporter_witness[0] != '\0' ? json_string(e->reporter_witness)
+                                                       : json_null());
     json_object_set_new(det, "signature_verified", json_boolean(e->reporter_signed));
     json_object_set_new(o, "detector", det);
     json_object_set_new(o, "reported_at", e->reported_at > 0 ? jtime(e->reported_at) : json_null());
@@ -880,9 +881,10 @@ static json_t *evidence_json(const gs_audit_evidence *e, size_t n)
     json_object_set_new(o, "first_index", json_integer((json_int_t)e->first_index));
     json_object_set_new(o, "entries", json_integer((json_int_t)e->n_entries));
     json_object_set_new(in, "hub", json_boolean((e->from & GS_AUDIT_FROM_HUB) != 0));
-    json_object_set_new(in, "hub_log_index", (e->from & GS_AUDIT_FROM_HUB_LOG)
-                                                 ? json_integer((json_int_t)e->hub_log_index)
-                                                 : json_null());
+    json_object_set_new(in, "hub_log_index",
+                        (e->from & GS_AUDIT_FROM_HUB_LOG)
+                            ? json_integer((json_int_t)e->hub_log_index)
+                            : json_null());
     json_object_set_new(in, "monitor",
                         (e->from & GS_AUDIT_FROM_MONITOR) ? json_string(e->monitor) : json_null());
     json_object_set_new(o, "found_in", in);
@@ -1003,8 +1005,8 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
         json_object_set_new(o, "origin", json_string(l->origin));
         json_object_set_new(o, "name", l->name ? json_string(l->name) : json_null());
         json_object_set_new(o, "status",
-                            json_string(frozen             ? "evidence"
-                                        : l->skipped       ? "skipped"
+                            json_string(frozen              ? "evidence"
+                                        : l->skipped        ? "skipped"
                                         : l->n_failures > 0 ? "failed"
                                                             : "verified"));
         json_object_set_new(o, "frozen_by_evidence", json_boolean(frozen));
@@ -1329,8 +1331,7 @@ static void write_text(json_t *d, FILE *f)
      * was met (gs_report_failed). */
     fprintf(f, "verification: %s\n\n",
             json_is_true(json_object_get(d, "verified")) ? "everything verified"
-            : ji(c, "proof") > 0
-                ? "FAILED: verified evidence of misbehaviour (see EVIDENCE above)"
+            : ji(c, "proof") > 0 ? "FAILED: verified evidence of misbehaviour (see EVIDENCE above)"
             : ji(c, "unverifiable") > 0
                 ? "FAILED: evidence that does not verify (see EVIDENCE above)"
                 : "FAILED (see below)");
@@ -1508,7 +1509,7 @@ static void write_evidence_html(json_t *d, FILE *f)
         fputs(proof ? "<td class=\"s-proof\">PROOF" : "<td class=\"s-unverifiable\">UNVERIFIABLE",
               f);
         fputs(proof ? (strcmp(js(v, "against"), "log") == 0 ? " against the log (frozen)"
-                                                             : " against a source, not the log")
+                                                            : " against a source, not the log")
                     : " (not proof)",
               f);
         fputs("</td>", f);
