@@ -11,7 +11,9 @@
  * outcome (common/report.h builds the accountability report from them).
  * The source and the sink are trusted by nobody: the engine believes an
  * entry only as far as its signature, the rule book and the trust file's
- * keys say.
+ * keys say, and a piece of evidence only as far as gs_evidence_verify says
+ * (the evidence a hub holds, in its log and through GetEvidence, and what a
+ * monitor recorded, are part of the audit: see "evidence" below).
  *
  * Memory does not grow with the number of entries: a log is read page by
  * page (at most GS_MAX_ENTRIES at a time, the next page in flight while one

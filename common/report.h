@@ -11,9 +11,11 @@
  * Everything is judged "as of" one time: an Outcome or a Response issued
  * after it does not count yet, and a deadline after it has not passed. The
  * document is built once as JSON (its schema is docs/audit.md, a contract);
- * the text and HTML forms are drawn from that document. Every string from a
- * statement is untrusted: never a format, flattened in text, escaped in
- * HTML (STYLE §9).
+ * the text and HTML forms are drawn from that document. Every form leads
+ * with the evidence the audit met (audit.h), proof or not, before anything
+ * else, and says "everything verified" only when nothing failed and no
+ * evidence was met. Every string from a statement or a detector is
+ * untrusted: never a format, flattened in text, escaped in HTML (STYLE §9).
  */
 #ifndef GS_REPORT_H
 #define GS_REPORT_H
