@@ -1345,6 +1345,16 @@ static void write_text(json_t *d, FILE *f)
         json_array_foreach(json_object_get(cp, "witnesses"), j, w)
             fprintf(f, "%s%s", j ? ", " : "", js(w, "name"));
         fputc('\n', f);
+        json_array_foreach(json_object_get(v, "evidence"), j, w)
+        {
+            json_t *e =
+                json_array_get(json_object_get(d, "evidence"), (size_t)json_integer_value(w) - 1);
+            fprintf(f, "      EVIDENCE [%lld]: %s %s by ", (long long)json_integer_value(w),
+                    strcmp(js(e, "verdict"), "proof") == 0 ? "proof of" : "unverifiable",
+                    js(e, "kind"));
+            put_flat(f, js(json_object_get(e, "detector"), "origin"));
+            fputc('\n', f);
+        }
         json_array_foreach(json_object_get(v, "failures"), j, w)
         {
             fprintf(f, "      FAILED: ");
@@ -1606,6 +1616,19 @@ static void write_html(json_t *d, FILE *f)
             html_put(f, js(w, "name"));
         }
         fputs("</td><td>", f);
+        json_array_foreach(json_object_get(v, "evidence"), j, w)
+        {
+            json_t *e =
+                json_array_get(json_object_get(d, "evidence"), (size_t)json_integer_value(w) - 1);
+            char tag[48];
+            snprintf(tag, sizeof tag, "evidence [%lld]: ", (long long)json_integer_value(w));
+            html_put(f, tag);
+            html_put(f, strcmp(js(e, "verdict"), "proof") == 0 ? "proof of " : "unverifiable ");
+            html_put(f, js(e, "kind"));
+            fputs(" by ", f);
+            html_put(f, js(json_object_get(e, "detector"), "origin"));
+            fputs("<br>", f);
+        }
         json_array_foreach(json_object_get(v, "failures"), j, w)
         {
             html_put(f, json_string_value(w));

@@ -147,6 +147,8 @@ grep -qF "detector: $hub_origin (key $("$gs" key show "$work/hub/hub.key"))" "$w
 grep -q "everything verified" "$work/audit.txt" && fail "'everything verified' printed with evidence"
 grep -q "^verification: FAILED: verified evidence of misbehaviour" "$work/audit.txt" || fail "verification line"
 grep -qE "^  $origin +evidence " "$work/audit.txt" || fail "the log's status is not evidence: $(cat "$work/audit.txt")"
+grep -qx "      EVIDENCE \[1\]: proof of split-view by $hub_origin" "$work/audit.txt" ||
+  fail "the log's line does not name its evidence: $(cat "$work/audit.txt")"
 grep -qF "the audit found evidence: 1 verified" "$work/err" || fail "stderr: $(cat "$work/err")"
 pass "text: the evidence leads, the log's status is evidence, no 'everything verified'"
 

@@ -937,6 +937,8 @@ static void test_report_evidence(void **state)
     assert_true(strstr(buf, "EVIDENCE:") < strstr(buf, "\nLOGS\n"));
     assert_non_null(strstr(buf, "[1] PROOF split-view against the log " NODE));
     assert_non_null(strstr(buf, "NOT proof, nothing is held against the log"));
+    assert_non_null(strstr(buf, "      EVIDENCE [1]: proof of split-view by " HUB "\n"));
+    assert_non_null(strstr(buf, "      EVIDENCE [3]: unverifiable split-view by " NODE "\n"));
     assert_null(strstr(buf, "everything verified"));
     free(buf);
     f = open_memstream(&buf, &len);
