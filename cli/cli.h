@@ -257,6 +257,12 @@ int cli_cmd_entries(int argc, char **argv);
 int cli_cmd_roster(int argc, char **argv);
 int cli_cmd_evidence(int argc, char **argv);
 int cli_cmd_verify_evidence(int argc, char **argv);
+/* Calls fn with each piece of evidence a monitor recorded in its database
+ * (`giamsat monitor --db FILE`), oldest first, and where it is kept
+ * ("FILE#ROW"); a file that is not a monitor's database is refused
+ * (cmd_monitor.c). */
+typedef int (*cli_monitor_evidence_fn)(void *ctx, gs_bytes data, const char *where, gs_error *err);
+int cli_monitor_evidence(const char *path, cli_monitor_evidence_fn fn, void *ctx, gs_error *err);
 /* Whether name is one of the statement commands (appoint, commit, …). */
 bool cli_is_statement_command(const char *name);
 

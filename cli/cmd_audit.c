@@ -15,11 +15,19 @@
  * one log.
  *
  * The hub is not trusted: a log it serves is believed only as far as the
- * trust file's keys and the Merkle root say. */
+ * trust file's keys and the Merkle root say.
+ *
+ * Evidence is part of the audit: what the hub holds (GetEvidence for every
+ * log audited, and the Evidence entries of its own log) and what monitors
+ * recorded (--monitor), each piece verified here (common/audit.h), leads the
+ * report and fails the audit. */
 #define _POSIX_C_SOURCE 200809L
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,13 +42,17 @@ enum {
     OPT_RESPONSE_DAYS,
     OPT_AUDIT_ORIGIN,
     OPT_THREADS,
+    OPT_MONITOR,
 };
 
 #define MAX_ORIGINS 4096
+#define MAX_MONITORS 64
+#define MAX_EVIDENCE_FILES 100000
 
 static const char help_audit[] =
     "usage: giamsat audit --connect HUB --trust FILE [--as-of DATE] [--origin O]...\n"
     "                     [--format text|json|html] [--out FILE] [--response-days N]\n"
+    "                     [--monitor PATH]...\n"
     "\n"
     "Pulls every log the hub holds (the origins its own log has Observations for, or\n"
     "those given with --origin) and verifies each: its cosigned checkpoint against the\n"
@@ -50,7 +62,15 @@ static const char help_audit[] =
     "the findings and feedback about what they signed and whether they answered in\n"
     "time; for every unit, the head in office at each deadline missed or passed without\n"
     "an outcome; and delegation chains as trees. Against a node, audits its one log.\n"
-    "Exit 1 when anything failed to verify.\n"
+    "\n"
+    "Evidence leads the report: every piece the hub holds about the logs audited\n"
+    "(GetEvidence, and the Evidence entries of its own log) and every piece a monitor\n"
+    "recorded (--monitor) is verified here against the trust file, never taken on the\n"
+    "detector's word. A verified piece against a log gives it the status \"evidence\"\n"
+    "(frozen, as the hub freezes it); a piece that does not verify is reported as\n"
+    "unverifiable, naming its detector, and is never held against the log.\n"
+    "\n"
+    "Exit 1 when anything failed to verify or any evidence was found (verified or not).\n"
     "\n"
     "  --trust FILE          the trust file (C2SP tlog-policy): log keys, witnesses, quorum\n"
     "  --as-of DATE          judge as of this time (YYYY-MM-DD or RFC 3339); default now\n"
@@ -61,10 +81,91 @@ static const char help_audit[] =
     "  --response-days N     days a finding or feedback may wait for a response (30)\n"
     "  --threads N           signature-checking threads besides this one (default: the\n"
     "                        processors there are, less one)\n"
+    "  --monitor PATH        repeatable: evidence a monitor recorded, judged like the\n"
+    "                        hub's: its database (`giamsat monitor --db FILE`), or a\n"
+    "                        folder of .evidence files (`giamsat monitor --out DIR`,\n"
+    "                        `giamsat evidence --out DIR`)\n"
     "\n"
     "Example:\n"
     "  giamsat audit --connect tcp://hub.gov.vn:7100 --server-key $HUB_VKEY \\\n"
     "      --trust giamsat.policy --as-of 2026-12-31 --format html --out audit.html\n";
+
+static int add_monitor_piece(void *ctx, gs_bytes data, const char *where, gs_error *err)
+{
+    return gs_audit_add_evidence(ctx, data, GS_AUDIT_FROM_MONITOR, where, err);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every .evidence file of dir (a monitor's --out, or `giamsat evidence
+ * --out`), in name order so the report reads the same each time. */
+static int add_evidence_folder(gs_audit *a, const char *dir, gs_error *err)
+{
+    DIR *d = opendir(dir);
+    char **names = NULL, *buf = NULL;
+    size_t n = 0, cap = 0, len = 0;
+    int rc = 0;
+    struct dirent *de;
+    if (d == NULL)
+        return gs_error_set(err, GS_EIO, "--monitor %s: %s", dir, strerror(errno));
+    while ((de = readdir(d)) != NULL) {
+        size_t nl = strlen(de->d_name);
+        if (nl <= 9 || strcmp(de->d_name + nl - 9, ".evidence") != 0)
+            continue;
+        if (n == MAX_EVIDENCE_FILES) {
+            rc = gs_error_set(err, GS_ETOOBIG, "--monitor %s: more than %d evidence files", dir,
+                              MAX_EVIDENCE_FILES);
+            goto out;
+        }
+        if (n == cap) {
+            size_t c = cap ? cap * 2 : 64;
+            char **v = realloc(names, c * sizeof *v);
+            if (v == NULL) {
+                rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+                goto out;
+            }
+            names = v;
+            cap = c;
+        }
+        if ((names[n] = malloc(strlen(dir) + nl + 2)) == NULL) {
+            rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+            goto out;
+        }
+        snprintf(names[n], strlen(dir) + nl + 2, "%s/%s", dir, de->d_name);
+        n++;
+    }
+    if (n > 0)
+        qsort(names, n, sizeof *names, cmp_names);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if ((rc = cli_read_file(names[i], GS_MAX_ENTRY, &buf, &len, err)) != 0) {
+            gs_error_wrap(err, "--monitor");
+            break;
+        }
+        rc = gs_audit_add_evidence(a, gs_bytes_of(buf, len), GS_AUDIT_FROM_MONITOR, names[i], err);
+        free(buf);
+        buf = NULL;
+    }
+out:
+    closedir(d);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+/* --monitor PATH: a folder of evidence files, or a monitor's database. */
+static int add_monitor(gs_audit *a, const char *path, gs_error *err)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return gs_error_set(err, GS_EIO, "--monitor %s: %s", path, strerror(errno));
+    if (S_ISDIR(sb.st_mode))
+        return add_evidence_folder(a, path, err);
+    return cli_monitor_evidence(path, add_monitor_piece, a, err);
+}
 
 int cli_cmd_audit(int argc, char **argv)
 {
@@ -83,6 +184,7 @@ int cli_cmd_audit(int argc, char **argv)
         {"out", required_argument, NULL, OPT_OUT},
         {"response-days", required_argument, NULL, OPT_RESPONSE_DAYS},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"monitor", required_argument, NULL, OPT_MONITOR},
         {NULL, 0, NULL, 0},
     };
     const char *cmd = "audit";
@@ -90,6 +192,8 @@ int cli_cmd_audit(int argc, char **argv)
     const char *trust = NULL, *as_of_s = NULL, *out_path = NULL;
     const char **origins = NULL;
     size_t n_origins = 0;
+    const char *monitors[MAX_MONITORS];
+    size_t n_monitors = 0;
     gs_report_format fmt = GS_REPORT_TEXT;
     uint64_t response_days = 30, threads;
     int64_t as_of = (int64_t)time(NULL);
@@ -136,6 +240,13 @@ int cli_cmd_audit(int argc, char **argv)
                 goto done;
             }
             origins[n_origins++] = optarg;
+            break;
+        case OPT_MONITOR:
+            if (n_monitors == MAX_MONITORS) {
+                rc = cli_usage_error(cmd, "at most %d --monitor", MAX_MONITORS);
+                goto done;
+            }
+            monitors[n_monitors++] = optarg;
             break;
         case OPT_TRUST: trust = optarg; break;
         case OPT_AS_OF: as_of_s = optarg; break;
@@ -212,6 +323,11 @@ int cli_cmd_audit(int argc, char **argv)
     a.db = db;
     a.origins = origins;
     a.n_origins = n_origins;
+    /* An unreadable record is an environment error (2), like an unreadable
+     * trust file: the audit would otherwise be silently incomplete. */
+    for (size_t i = 0; i < n_monitors; i++)
+        if ((rc = add_monitor(&a, monitors[i], &err)) != 0)
+            goto fail;
     if ((rc = gs_audit_run(&a, &err)) != 0)
         goto fail;
     if (a.hub)
@@ -241,7 +357,14 @@ int cli_cmd_audit(int argc, char **argv)
             goto fail;
         }
     }
-    if (gs_report_failed(report)) {
+    size_t n_proof, n_unverifiable;
+    gs_report_evidence_count(report, &n_proof, &n_unverifiable);
+    if (n_proof > 0 || n_unverifiable > 0) {
+        cli_errorf("the audit found evidence: %zu verified (proof of misbehaviour), %zu that "
+                   "does not verify; see the report's EVIDENCE",
+                   n_proof, n_unverifiable);
+        rc = CLI_EXIT_FAIL;
+    } else if (gs_report_failed(report)) {
         cli_errorf("the audit found failures: see the report's logs and references");
         rc = CLI_EXIT_FAIL;
     } else {
@@ -259,6 +382,7 @@ done:
     }
     free(tmp);
     gs_report_free(&report);
+    gs_audit_clear(&a);
     gs_audit_leafdb_close(&db);
     gs_pool_free(&pool);
     cli_disconnect(&cn);

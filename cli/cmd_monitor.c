@@ -525,6 +525,66 @@ static bool db_evidence_known(monitor *m, gs_bytes data)
     return known;
 }
 
+/* Where a monitor keeps what it found, for `giamsat audit --monitor`: the
+ * evidence table of its database, read-only, oldest first. The schema is
+ * known here only. */
+int cli_monitor_evidence(const char *path, cli_monitor_evidence_fn fn, void *ctx, gs_error *err)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = GS_EIO, step;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        gs_error_set(err, GS_EIO, "cannot open the monitor database %s: %s", path,
+                     db != NULL ? sqlite3_errmsg(db) : "out of memory");
+        goto out;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    if (sqlite3_prepare_v2(db, "PRAGMA application_id", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        gs_error_set(err, GS_EIO,
+                     "%s is not a monitor database (%s): give --monitor the monitor's --db "
+                     "file, or a folder of .evidence files",
+                     path, sqlite3_errmsg(db));
+        goto out;
+    }
+    if (sqlite3_column_int64(st, 0) != MON_APPLICATION_ID) {
+        rc = gs_error_set(err, GS_EINVAL,
+                          "%s is not a monitor database (give --monitor the monitor's --db "
+                          "file, or a folder of .evidence files)",
+                          path);
+        goto out;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT id, data FROM evidence ORDER BY id", -1, &st, NULL) !=
+        SQLITE_OK) {
+        gs_error_set(err, GS_EIO, "monitor database %s: %s", path, sqlite3_errmsg(db));
+        goto out;
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        char where[PATH_MAX + 32];
+        int n = sqlite3_column_bytes(st, 1);
+        const void *p = sqlite3_column_blob(st, 1);
+        if (n < 0 || (size_t)n > GS_MAX_ENTRY) {
+            rc = gs_error_set(err, GS_EINVAL, "monitor database %s: evidence row %lld is too large",
+                              path, (long long)sqlite3_column_int64(st, 0));
+            goto out;
+        }
+        snprintf(where, sizeof where, "%s#%lld", path, (long long)sqlite3_column_int64(st, 0));
+        if ((rc = fn(ctx, gs_bytes_of(p != NULL ? p : "", (size_t)n), where, err)) != 0)
+            goto out;
+    }
+    if (step != SQLITE_DONE) {
+        rc = gs_error_set(err, GS_EIO, "monitor database %s: %s", path, sqlite3_errmsg(db));
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}
+
 /* ------------------------------------------------------------ evidence */
 
 static const char *kind_name(gs_evidence_kind k)

@@ -62,9 +62,36 @@ static int read_page(void *ctx, const char *origin, uint64_t start, uint32_t cou
     return 0;
 }
 
+/* GetEvidence(origin): the bytes as the hub serves them; the audit engine
+ * judges each piece itself. */
+static int read_evidence(void *ctx, const char *origin, gs_buf **items, size_t *n, gs_error *err)
+{
+    cli_conn *cn = ctx;
+    gs_request rq = {0};
+    gs_response rs = {0};
+    rq.op = GS_OP_GET_EVIDENCE;
+    rq.origin = origin;
+    int rc = cli_call(cn, &rq, &rs, err);
+    if (rc != 0)
+        return rc;
+    if (rs.result != GS_RESULT_EVIDENCE) {
+        gs_response_clear(&rs);
+        return gs_error_set(err, GS_EINVAL,
+                            "the endpoint answered GetEvidence(%s) with another kind of result",
+                            origin);
+    }
+    *items = rs.u.evidence.items;
+    *n = rs.u.evidence.n;
+    rs.u.evidence.items = NULL;
+    rs.u.evidence.n = 0;
+    gs_response_clear(&rs);
+    return 0;
+}
+
 void cli_audit_source(cli_conn *cn, gs_audit_source *out)
 {
     out->ctx = cn;
     out->read_checkpoint = read_checkpoint;
     out->read_page = read_page;
+    out->read_evidence = read_evidence;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "evidence.h"
 #include "ingest.h"
 #include "merkle.h"
 
@@ -608,6 +609,229 @@ out:
     return rc;
 }
 
+/* --------------------------------------------------------------- evidence */
+
+const char *gs_audit_evidence_kind_name(gs_evidence_kind k)
+{
+    switch (k) {
+    case GS_EVIDENCE_SPLIT_VIEW: return "split-view";
+    case GS_EVIDENCE_ROLLBACK: return "rollback";
+    case GS_EVIDENCE_BAD_ENTRIES: return "bad-entries";
+    case GS_EVIDENCE_RULE_VIOLATION: return "rule-violation";
+    }
+    return "unknown";
+}
+
+const char *gs_audit_evidence_proves(gs_evidence_kind k)
+{
+    switch (k) {
+    case GS_EVIDENCE_SPLIT_VIEW:
+        return "the log signed two checkpoints that cannot both be true: it showed "
+               "different histories to different parties (a split view, or a rewritten "
+               "history)";
+    case GS_EVIDENCE_ROLLBACK:
+        return "the log signed a smaller tree that is not a prefix of a larger tree it "
+               "signed before: it rolled its history back and rewrote it";
+    case GS_EVIDENCE_BAD_ENTRIES:
+        return "entries served for the log's signed checkpoint do not hash to its root: "
+               "the source that served them (see the reason) served data that is not the "
+               "log";
+    case GS_EVIDENCE_RULE_VIOLATION:
+        return "the log signed a tree holding an entry the rule book refuses: it accepted "
+               "what it must not";
+    }
+    return "nothing known";
+}
+
+/* Size and root of a checkpoint note, as its body says (not verified). */
+static bool note_says(const char *note, uint64_t *size, gs_hash *root)
+{
+    gs_note *n = NULL;
+    gs_checkpoint cp = {0};
+    gs_error e = {0};
+    size_t len = 0;
+    bool ok = false;
+    if (note != NULL && gs_note_parse(note, strlen(note), &n, &e) == 0) {
+        const char *body = gs_note_text(n, &len);
+        if (body != NULL && gs_checkpoint_parse(body, len, &cp, &e) == 0) {
+            *size = cp.size;
+            *root = cp.root;
+            ok = true;
+        }
+    }
+    gs_checkpoint_clear(&cp);
+    gs_note_free(&n);
+    return ok;
+}
+
+/* The verdict on an Evidence statement whose detector signature is
+ * reporter_signed: what it says, then gs_evidence_verify against the trust
+ * file's key for the accused log. */
+static void judge_statement(const gs_policy *pol, const gs_statement *st, bool reporter_signed,
+                            gs_audit_evidence *out)
+{
+    const gs_evidence *ev = &st->u.evidence;
+    gs_vkey key;
+    gs_error why = {0};
+    out->decoded = true;
+    out->reporter_signed = reporter_signed;
+    out->reporter = st->signer;
+    snprintf(out->reporter_origin, sizeof out->reporter_origin, "%s",
+             st->origin != NULL ? st->origin : "");
+    int w = gs_policy_find_witness(pol, &st->signer);
+    const char *wname = NULL;
+    if (w >= 0)
+        gs_policy_witness_at(pol, (size_t)w, &wname, NULL);
+    snprintf(out->reporter_witness, sizeof out->reporter_witness, "%s", wname != NULL ? wname : "");
+    out->reported_at = st->issued_at;
+    out->kind = ev->kind;
+    snprintf(out->origin, sizeof out->origin, "%s", ev->origin != NULL ? ev->origin : "");
+    gs_evidence_describe(ev, out->description, sizeof out->description);
+    snprintf(out->reason, sizeof out->reason, "%s", ev->reason != NULL ? ev->reason : "");
+    out->detected_at = ev->detected_at;
+    out->has_a = note_says(ev->checkpoint_a, &out->size_a, &out->root_a);
+    out->has_b = note_says(ev->checkpoint_b, &out->size_b, &out->root_b);
+    out->first_index = ev->first_index;
+    out->n_entries = ev->n_entries;
+    /* The detector's signature names who reported it; it never makes a
+     * piece proof, and a piece whose detector signature fails is not
+     * judged at all: someone altered it after it was signed. */
+    if (!reporter_signed) {
+        snprintf(out->why, sizeof out->why,
+                 "the detector's signature does not verify: the evidence was altered after "
+                 "it was signed, or it is not by the key it names");
+        return;
+    }
+    if (gs_policy_log_key(pol, out->origin, &key, &why) != 0) {
+        snprintf(out->why, sizeof out->why,
+                 "origin %s is not a log in the trust file: its key is unknown, so nothing "
+                 "about it can be proven",
+                 out->origin);
+        return;
+    }
+    if (gs_evidence_verify(ev, &key, &why) != 0) {
+        snprintf(out->why, sizeof out->why, "%s", why.msg);
+        return;
+    }
+    out->proof = true;
+    out->against_log = ev->kind != GS_EVIDENCE_BAD_ENTRIES;
+}
+
+int gs_audit_evidence_check(const gs_policy *pol, gs_bytes data, gs_audit_evidence *out,
+                            gs_error *err)
+{
+    gs_statement st = {0};
+    gs_signed_statement ss;
+    gs_error why = {0};
+    bool reporter_signed = true;
+    memset(out, 0, sizeof *out);
+    gs_merkle_leaf_hash(data, &out->leaf);
+    int rc = gs_wire_open_entry(data, &st, &why);
+    if (rc == GS_ENOMEM)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    if (rc == GS_EVERIFY) {
+        /* Read what it claims anyway, to name the detector: an unverifiable
+         * piece is reported, never dropped. */
+        reporter_signed = false;
+        gs_statement_clear(&st);
+        memset(&st, 0, sizeof st);
+        rc = gs_wire_decode_signed_statement(data, &ss, &why);
+        if (rc == 0)
+            rc = gs_wire_decode_statement(ss.statement, &st, &why);
+        if (rc == GS_ENOMEM)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+    }
+    if (rc != 0) {
+        snprintf(out->why, sizeof out->why, "it is not a signed statement: %s", why.msg);
+        goto out;
+    }
+    if (st.kind != GS_BODY_EVIDENCE) {
+        snprintf(out->why, sizeof out->why, "it is a %s statement, not evidence",
+                 gs_body_name(st.kind));
+        out->reporter = st.signer;
+        out->reporter_signed = reporter_signed;
+        snprintf(out->reporter_origin, sizeof out->reporter_origin, "%s",
+                 st.origin != NULL ? st.origin : "");
+        goto out;
+    }
+    judge_statement(pol, &st, reporter_signed, out);
+out:
+    gs_statement_clear(&st);
+    return 0;
+}
+
+/* Adds a judged piece, or merges where it was found into the same piece
+ * met before. */
+static int evidence_put(gs_audit *a, const gs_audit_evidence *ev, gs_error *err)
+{
+    for (size_t i = 0; i < a->n_evidence; i++) {
+        gs_audit_evidence *e = &a->evidence[i];
+        if (memcmp(e->leaf.b, ev->leaf.b, 32) != 0)
+            continue;
+        if ((ev->from & GS_AUDIT_FROM_HUB_LOG) && !(e->from & GS_AUDIT_FROM_HUB_LOG))
+            e->hub_log_index = ev->hub_log_index;
+        if ((ev->from & GS_AUDIT_FROM_MONITOR) && !(e->from & GS_AUDIT_FROM_MONITOR))
+            memcpy(e->monitor, ev->monitor, sizeof e->monitor);
+        e->from |= ev->from;
+        return 0;
+    }
+    if (a->n_evidence == a->cap_evidence) {
+        size_t cap = a->cap_evidence ? a->cap_evidence * 2 : 8;
+        gs_audit_evidence *v = realloc(a->evidence, cap * sizeof *v);
+        if (v == NULL)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+        a->evidence = v;
+        a->cap_evidence = cap;
+    }
+    a->evidence[a->n_evidence++] = *ev;
+    return 0;
+}
+
+int gs_audit_add_evidence(gs_audit *a, gs_bytes data, unsigned from, const char *where,
+                          gs_error *err)
+{
+    gs_audit_evidence *ev = malloc(sizeof *ev);
+    if (ev == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    int rc = gs_audit_evidence_check(a->policy, data, ev, err);
+    if (rc == 0) {
+        ev->from = from;
+        if (from & GS_AUDIT_FROM_MONITOR)
+            snprintf(ev->monitor, sizeof ev->monitor, "%s", where != NULL ? where : "");
+        rc = evidence_put(a, ev, err);
+    }
+    free(ev);
+    return rc;
+}
+
+void gs_audit_clear(gs_audit *a)
+{
+    free(a->evidence);
+    a->evidence = NULL;
+    a->n_evidence = a->cap_evidence = 0;
+}
+
+/* Asks the hub for the evidence it holds about origin. A hub that cannot
+ * answer is a failure of that log (sentence in *why), not of the audit. */
+static int hub_evidence(gs_audit *a, const char *origin, gs_error *why, gs_error *err)
+{
+    gs_buf *items = NULL;
+    size_t n = 0;
+    int rc = a->source->read_evidence(a->source->ctx, origin, &items, &n, why);
+    if (rc == GS_EUNAVAIL || rc == GS_ENOMEM) {
+        *err = *why;
+        return rc;
+    }
+    if (rc != 0)
+        return 0;
+    gs_error_clear(why);
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = gs_audit_add_evidence(a, gs_bytes_of(items[i].p, items[i].n), GS_AUDIT_FROM_HUB, NULL,
+                                   err);
+    gs_audit_entries_free(items, n);
+    return rc;
+}
+
 /* -------------------------------------------------------------- a whole hub */
 
 typedef struct {
@@ -617,7 +841,8 @@ typedef struct {
 
 typedef struct {
     const gs_audit_sink *sink;
-    bool hub; /* keep the Observations */
+    gs_audit *audit;
+    bool hub; /* keep the Observations and the Evidence */
     observation *obs;
     size_t n_obs, cap_obs;
 } log_ctx;
@@ -635,8 +860,24 @@ static int log_entry(void *ctx, uint64_t index, const gs_statement *st, const gs
 {
     log_ctx *c = ctx;
     int rc = sink_entry(c->sink, index, st, leaf, s, err);
-    if (rc != 0 || !c->hub || st->kind != GS_BODY_OBSERVATION)
+    if (rc != 0 || !c->hub)
         return rc;
+    if (st->kind == GS_BODY_EVIDENCE) {
+        /* The hub's signature on it was checked by the replay; what it
+         * claims is judged like any evidence. */
+        gs_audit_evidence *ev = calloc(1, sizeof *ev);
+        if (ev == NULL)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+        judge_statement(c->audit->policy, st, true, ev);
+        ev->leaf = *leaf;
+        ev->from = GS_AUDIT_FROM_HUB_LOG;
+        ev->hub_log_index = index;
+        rc = evidence_put(c->audit, ev, err);
+        free(ev);
+        return rc;
+    }
+    if (st->kind != GS_BODY_OBSERVATION)
+        return 0;
     if (c->n_obs == c->cap_obs) {
         size_t cap = c->cap_obs ? c->cap_obs * 2 : 64;
         observation *v = realloc(c->obs, cap * sizeof *v);
@@ -674,7 +915,7 @@ static int sink_end(const gs_audit_sink *sk, const gs_audit_replay *rp, const gs
  * Failures of the log go to the sink; only what stops the audit itself (the
  * source, memory, the disk) is returned. own_text, when given, is the
  * checkpoint already read. */
-static int audit_log(const gs_audit *a, const char *origin, gs_audit_observed *obs, size_t n_obs,
+static int audit_log(gs_audit *a, const char *origin, gs_audit_observed *obs, size_t n_obs,
                      gs_audit_entry_fn fn, void *fn_ctx, const char *own_text, gs_error *err)
 {
     const gs_audit_sink *sk = a->sink;
@@ -684,6 +925,18 @@ static int audit_log(const gs_audit *a, const char *origin, gs_audit_observed *o
     gs_error why = {0};
     int rc;
     rp.origin = origin;
+    /* The evidence the hub holds about a log it follows is part of that
+     * log's audit (its own log's Evidence entries are read with it). */
+    if (a->hub && own_text == NULL && a->source->read_evidence != NULL) {
+        if ((rc = hub_evidence(a, origin, &why, err)) != 0)
+            goto out;
+        if (why.msg[0] != '\0')
+            gs_audit_replay_fail(&rp,
+                                 "the hub did not answer GetEvidence for this log, so the "
+                                 "evidence it holds could not be checked: %s",
+                                 why.msg);
+        gs_error_clear(&why);
+    }
     if (own_text == NULL) {
         rc = a->source->read_checkpoint(a->source->ctx, origin, &text, &why);
         if (rc == GS_EUNAVAIL || rc == GS_ENOMEM) {
@@ -736,9 +989,35 @@ out:
     return rc;
 }
 
+/* Whether origin was audited already: observed (own.obs is sorted), asked
+ * for, the source's own, or proven against by an earlier piece. */
+static bool audited_before(const gs_audit *a, const log_ctx *own, const char *origin, size_t piece)
+{
+    if (strcmp(origin, a->own_origin) == 0)
+        return true;
+    size_t lo = 0, hi = own->n_obs;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(own->obs[mid].origin, origin);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = 0; i < a->n_origins; i++)
+        if (strcmp(a->origins[i], origin) == 0)
+            return true;
+    for (size_t i = 0; i < piece; i++)
+        if (a->evidence[i].proof && strcmp(a->evidence[i].origin, origin) == 0)
+            return true;
+    return false;
+}
+
 int gs_audit_run(gs_audit *a, gs_error *err)
 {
-    log_ctx own = {.sink = a->sink}, other = {.sink = a->sink};
+    log_ctx own = {.sink = a->sink, .audit = a}, other = {.sink = a->sink, .audit = a};
     char *own_text = NULL;
     gs_note *own_note = NULL;
     gs_checkpoint own_cp = {0};
@@ -800,6 +1079,22 @@ int gs_audit_run(gs_audit *a, gs_error *err)
         if (rc != 0)
             goto out;
     }
+    /* A log proven to misbehave is audited even when the hub observed
+     * nothing for it (it may never have cosigned it): its status must say
+     * what the evidence proves. Auditing it may add evidence (the hub's
+     * answer for it), so the pieces are counted as they grow, and the
+     * origin copied out before. */
+    for (size_t i = 0; a->hub && a->n_origins == 0 && i < a->n_evidence; i++) {
+        char origin[GS_MAX_ORIGIN + 1];
+        if (!a->evidence[i].proof || audited_before(a, &own, a->evidence[i].origin, i))
+            continue;
+        snprintf(origin, sizeof origin, "%s", a->evidence[i].origin);
+        if ((rc = audit_log(a, origin, NULL, 0, log_entry, &other, NULL, err)) != 0)
+            goto out;
+    }
+    for (size_t i = 0; a->sink->on_evidence != NULL && i < a->n_evidence; i++)
+        if ((rc = a->sink->on_evidence(a->sink->ctx, &a->evidence[i], err)) != 0)
+            goto out;
     rc = 0;
 out:
     for (size_t i = 0; i < own.n_obs; i++)

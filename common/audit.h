@@ -11,7 +11,9 @@
  * outcome (common/report.h builds the accountability report from them).
  * The source and the sink are trusted by nobody: the engine believes an
  * entry only as far as its signature, the rule book and the trust file's
- * keys say.
+ * keys say, and a piece of evidence only as far as gs_evidence_verify says
+ * (the evidence a hub holds, in its log and through GetEvidence, and what a
+ * monitor recorded, are part of the audit: see "evidence" below).
  *
  * Memory does not grow with the number of entries: a log is read page by
  * page (at most GS_MAX_ENTRIES at a time, the next page in flight while one
@@ -81,6 +83,12 @@ typedef struct {
      * fine (the engine asks again from where it ends). */
     int (*read_page)(void *ctx, const char *origin, uint64_t start, uint32_t count,
                      gs_buf **entries, size_t *n, gs_error *err);
+    /* May be NULL (a source that holds no evidence). The evidence the source
+     * holds about origin, as served: a malloc'd array of *n malloc'd
+     * SignedStatement buffers (gs_audit_entries_free). Asked only of a hub.
+     * What it serves is judged like any evidence (gs_audit_evidence_check):
+     * the hub's word proves nothing. */
+    int (*read_evidence)(void *ctx, const char *origin, gs_buf **items, size_t *n, gs_error *err);
 } gs_audit_source;
 
 /* Frees what read_page returned; safe on NULL. */
@@ -171,6 +179,83 @@ void gs_audit_replay_clear(gs_audit_replay *r);
 void gs_audit_replay_fail(gs_audit_replay *r, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* --------------------------------------------------------------- evidence */
+
+/* Evidence is part of the audit (DESIGN §2.6; issue 9 part 4): what a hub
+ * holds (its answer to GetEvidence, and the Evidence entries of its own log)
+ * and what a monitor recorded. Every piece is verified here with
+ * gs_evidence_verify against the trust file's key for the accused log, as
+ * the hub and the monitor verified it: from the same bytes the audit reaches
+ * the same verdict, and the detector's word counts for nothing. A piece that
+ * does not verify is kept and reported as unverifiable, with the check that
+ * failed and the detector that signed it; it is never proof against the log. */
+
+/* Where a piece was found (bits of gs_audit_evidence.from). */
+#define GS_AUDIT_FROM_HUB 1u     /* the hub's answer to GetEvidence */
+#define GS_AUDIT_FROM_HUB_LOG 2u /* an Evidence entry of the hub's own log */
+#define GS_AUDIT_FROM_MONITOR 4u /* a monitor's record (giamsat audit --monitor) */
+
+#define GS_AUDIT_EVIDENCE_TEXT 512
+
+/* One piece of evidence and the audit's verdict on it. Plain data: copy it
+ * freely. Every string is the detector's (untrusted, never a format). */
+typedef struct {
+    /* RFC 6962 leaf hash of the SignedStatement bytes: the piece's identity,
+     * and its leaf when it is an entry of a hub's log. */
+    gs_hash leaf;
+    /* Where it was found: GS_AUDIT_FROM_… bits, the entry of the hub's log
+     * (with GS_AUDIT_FROM_HUB_LOG), the monitor's record (with
+     * GS_AUDIT_FROM_MONITOR). */
+    unsigned from;
+    uint64_t hub_log_index;
+    char monitor[GS_AUDIT_EVIDENCE_TEXT];
+    /* What the bytes say. decoded: they are an Evidence statement (else only
+     * the detector, when it could be read, and why are set). The detector is
+     * the key that signed the statement (as claimed when its signature does
+     * not verify), its origin (a hub's log, or for a monitor, which keeps no
+     * log, the accused origin) and its name as a witness of the trust file
+     * ("" when it is none). */
+    bool decoded;
+    bool reporter_signed;
+    gs_pubkey reporter;
+    char reporter_origin[GS_MAX_ORIGIN + 1];
+    char reporter_witness[GS_VKEY_NAME_MAX + 1];
+    int64_t reported_at;
+    gs_evidence_kind kind;
+    char origin[GS_MAX_ORIGIN + 1]; /* the accused log */
+    char description[GS_AUDIT_EVIDENCE_TEXT];
+    char reason[GS_AUDIT_EVIDENCE_TEXT]; /* the detector's words */
+    int64_t detected_at;
+    /* The checkpoints involved, as their bodies say (their signatures are
+     * checked only as part of the verdict); first_index and n_entries for
+     * kinds (c) and (d). */
+    bool has_a, has_b;
+    uint64_t size_a, size_b;
+    gs_hash root_a, root_b;
+    uint64_t first_index;
+    size_t n_entries;
+    /* The verdict. proof: gs_evidence_verify accepted it. against_log: a
+     * proof of kind (a), (b) or (d), the log key signed what is proven and
+     * the log is frozen (as a hub freezes the origin); a proof of kind (c) is
+     * against the source that served the entries, not the log. why: when not
+     * proof, the check that failed. */
+    bool proof;
+    bool against_log;
+    char why[GS_ERROR_MSG_MAX + 128];
+} gs_audit_evidence;
+
+/* Judges data, a SignedStatement that should carry an Evidence: the
+ * detector's signature, then gs_evidence_verify against pol's key for the
+ * accused origin. The verdict is in *out (always filled); only GS_ENOMEM is
+ * returned as an error. */
+int gs_audit_evidence_check(const gs_policy *pol, gs_bytes data, gs_audit_evidence *out,
+                            gs_error *err) __attribute__((warn_unused_result));
+/* "split-view", "rollback", "bad-entries", "rule-violation" (as `giamsat
+ * evidence` names them). */
+const char *gs_audit_evidence_kind_name(gs_evidence_kind k);
+/* What a proof of kind k proves, in plain words. */
+const char *gs_audit_evidence_proves(gs_evidence_kind k);
+
 /* -------------------------------------------------------------- a whole hub */
 
 /* What the audit tells about each log it reads. ctx is the sink's. */
@@ -185,6 +270,10 @@ typedef struct {
      * skipped the reason it could not be read at all (else NULL). */
     int (*end_log)(void *ctx, const gs_audit_replay *rp, const gs_audit_trusted *t,
                    const char *skipped, gs_error *err);
+    /* May be NULL. Each piece of evidence the audit met, once each (the same
+     * bytes found in several places are one piece), judged, after every log;
+     * ev is borrowed for the call. */
+    int (*on_evidence)(void *ctx, const gs_audit_evidence *ev, gs_error *err);
 } gs_audit_sink;
 
 /* One audit of a source: its own log first (a hub's holds the Observations
@@ -203,11 +292,23 @@ typedef struct {
     /* out */
     char own_origin[GS_MAX_ORIGIN + 1]; /* the source's own log */
     bool hub;                           /* it is a hub's log */
+    /* Every piece of evidence met, judged, each once (gs_audit_add_evidence
+     * adds before the run; the run adds the hub's). Owned: gs_audit_clear. */
+    gs_audit_evidence *evidence;
+    size_t n_evidence, cap_evidence;
 } gs_audit;
 
 /* Runs the audit. Failures of a log go to the sink (end_log); only what
  * stops the audit itself (the source, memory, the disk, an own checkpoint
  * that does not parse) is returned. */
 int gs_audit_run(gs_audit *a, gs_error *err) __attribute__((warn_unused_result));
+/* Adds evidence found elsewhere (a monitor's record: from, and where it was
+ * found, e.g. the file) to the audit, judged against a->policy; call before
+ * gs_audit_run. The same bytes found twice are one piece. A log proven to
+ * misbehave is audited even when the hub observed nothing for it. */
+int gs_audit_add_evidence(gs_audit *a, gs_bytes data, unsigned from, const char *where,
+                          gs_error *err) __attribute__((warn_unused_result));
+/* Frees what the audit owns (its evidence); safe twice. */
+void gs_audit_clear(gs_audit *a);
 
 #endif

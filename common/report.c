@@ -129,7 +129,8 @@ struct gs_report {
     VEC(item_rec) items;
     VEC(xref_rec) xrefs;
     keymap persons;
-    size_t cur; /* the log being replayed */
+    VEC(gs_audit_evidence) evidence; /* every piece the audit met, judged */
+    size_t cur;                      /* the log being replayed */
     bool failed;
     json_t *doc;
 };
@@ -298,6 +299,7 @@ void gs_report_free(gs_report **rp)
     free(r->commits.v);
     free(r->items.v);
     free(r->xrefs.v);
+    free(r->evidence.v);
     free(r->persons.k);
     free(r->persons.v);
     free(r->hub);
@@ -633,17 +635,44 @@ static int report_end_log(void *ctx, const gs_audit_replay *rp, const gs_audit_t
     return add_log_outcome(r, rp, t, skipped, err);
 }
 
+/* The sink's on_evidence: every piece is kept, proof or not. Any piece
+ * fails the audit (exit 1): a proof shows misbehaviour, and a piece that
+ * does not verify is a detector's claim the inspector must look at; only a
+ * proof of kind (a), (b) or (d) changes its log's status. */
+static int report_on_evidence(void *ctx, const gs_audit_evidence *ev, gs_error *err)
+{
+    gs_report *r = ctx;
+    int rc = PUSH(r->evidence, err);
+    if (rc != 0)
+        return rc;
+    r->evidence.v[r->evidence.n - 1] = *ev;
+    r->failed = true;
+    return 0;
+}
+
 void gs_report_sink(gs_report *r, gs_audit_sink *out)
 {
     out->ctx = r;
     out->begin_log = report_begin_log;
     out->on_entry = report_on_entry;
     out->end_log = report_end_log;
+    out->on_evidence = report_on_evidence;
 }
 
 bool gs_report_failed(const gs_report *r)
 {
     return r->failed;
+}
+
+void gs_report_evidence_count(const gs_report *r, size_t *proof, size_t *unverifiable)
+{
+    *proof = *unverifiable = 0;
+    for (size_t i = 0; i < r->evidence.n; i++) {
+        if (r->evidence.v[i].proof)
+            (*proof)++;
+        else
+            (*unverifiable)++;
+    }
 }
 
 /* ---------------------------------------------------------------- finish */
@@ -808,15 +837,72 @@ static json_t *tree_json(gs_report *r, size_t ci, int depth)
     return o;
 }
 
+static json_t *checkpoint_ref(uint64_t size, const gs_hash *root)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "size", json_integer((json_int_t)size));
+    json_object_set_new(o, "root_b64", gs_report_json_b64(root->b, 32));
+    return o;
+}
+
+/* One piece of evidence as the report shows it (docs/audit.md, EVIDENCE). */
+static json_t *evidence_json(const gs_audit_evidence *e, size_t n)
+{
+    json_t *o = json_object(), *det = json_object(), *cps = json_array(), *in = json_object();
+    json_object_set_new(o, "n", json_integer((json_int_t)n));
+    json_object_set_new(o, "verdict", json_string(e->proof ? "proof" : "unverifiable"));
+    json_object_set_new(
+        o, "kind", e->decoded ? json_string(gs_audit_evidence_kind_name(e->kind)) : json_null());
+    json_object_set_new(o, "origin", e->decoded ? json_string(e->origin) : json_null());
+    json_object_set_new(o, "against",
+                        !e->proof        ? json_null()
+                        : e->against_log ? json_string("log")
+                                         : json_string("source"));
+    json_object_set_new(o, "description", json_string(e->decoded ? e->description : ""));
+    json_object_set_new(o, "proves",
+                        e->proof ? json_string(gs_audit_evidence_proves(e->kind)) : json_null());
+    json_object_set_new(o, "error", e->proof ? json_null() : json_string(e->why));
+    json_object_set_new(o, "reason", json_string(e->reason));
+    json_object_set_new(o, "detected_at", e->detected_at > 0 ? jtime(e->detected_at) : json_null());
+    json_object_set_new(o, "detected_at_unix", json_integer(e->detected_at));
+    json_object_set_new(det, "key", jkey(&e->reporter));
+    json_object_set_new(det, "origin", json_string(e->reporter_origin));
+    json_object_set_new(det, "witness",
+                        e->reporter_witness[0] != '\0' ? json_string(e->reporter_witness)
+                                                       : json_null());
+    json_object_set_new(det, "signature_verified", json_boolean(e->reporter_signed));
+    json_object_set_new(o, "detector", det);
+    json_object_set_new(o, "reported_at", e->reported_at > 0 ? jtime(e->reported_at) : json_null());
+    if (e->has_a)
+        json_array_append_new(cps, checkpoint_ref(e->size_a, &e->root_a));
+    if (e->has_b)
+        json_array_append_new(cps, checkpoint_ref(e->size_b, &e->root_b));
+    json_object_set_new(o, "checkpoints", cps);
+    json_object_set_new(o, "first_index", json_integer((json_int_t)e->first_index));
+    json_object_set_new(o, "entries", json_integer((json_int_t)e->n_entries));
+    json_object_set_new(in, "hub", json_boolean((e->from & GS_AUDIT_FROM_HUB) != 0));
+    json_object_set_new(in, "hub_log_index",
+                        (e->from & GS_AUDIT_FROM_HUB_LOG)
+                            ? json_integer((json_int_t)e->hub_log_index)
+                            : json_null());
+    json_object_set_new(in, "monitor",
+                        (e->from & GS_AUDIT_FROM_MONITOR) ? json_string(e->monitor) : json_null());
+    json_object_set_new(o, "found_in", in);
+    json_object_set_new(o, "leaf_hash_b64", gs_report_json_b64(e->leaf.b, 32));
+    return o;
+}
+
 int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
 {
     json_t *doc = json_object(), *logs = json_array(), *refs = json_object(),
            *ref_failed = json_array(), *ref_unchecked = json_array(), *people = json_array(),
-           *units = json_array(), *trees = json_array();
-    uint64_t ref_ok = 0;
+           *units = json_array(), *trees = json_array(), *evidence = json_array(),
+           *ev_count = json_object();
+    uint64_t ref_ok = 0, n_proof = 0, n_unverifiable = 0;
     int rc = 0;
     if (doc == NULL || logs == NULL || refs == NULL || ref_failed == NULL ||
-        ref_unchecked == NULL || people == NULL || units == NULL || trees == NULL) {
+        ref_unchecked == NULL || people == NULL || units == NULL || trees == NULL ||
+        evidence == NULL || ev_count == NULL) {
         rc = gs_error_set(err, GS_ENOMEM, "out of memory");
         goto out;
     }
@@ -890,16 +976,41 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
         if (r->commits.v[i].parent == SIZE_MAX && r->commits.v[i].first_child != SIZE_MAX)
             json_array_append_new(trees, tree_json(r, i, 0));
 
-    /* Logs. */
+    /* Evidence first: the report leads with it. */
+    for (size_t i = 0; i < r->evidence.n; i++) {
+        json_t *e = evidence_json(&r->evidence.v[i], i + 1);
+        if (e == NULL || json_array_append_new(evidence, e) != 0) {
+            rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+            goto out;
+        }
+        if (r->evidence.v[i].proof)
+            n_proof++;
+        else
+            n_unverifiable++;
+    }
+    /* Logs. A proof against the log (kinds a, b, d) gives it the status
+     * "evidence", as the hub freezes the origin for it; a piece that does
+     * not verify is listed with the log, never held against it. */
     for (size_t i = 0; i < r->logs.n; i++) {
         log_rec *l = &r->logs.v[i];
-        json_t *o = json_object(), *cp = json_object();
+        json_t *o = json_object(), *cp = json_object(), *ev = json_array();
+        bool frozen = false;
+        for (size_t k = 0; k < r->evidence.n; k++) {
+            const gs_audit_evidence *e = &r->evidence.v[k];
+            if (!e->decoded || strcmp(e->origin, l->origin) != 0)
+                continue;
+            json_array_append_new(ev, json_integer((json_int_t)(k + 1)));
+            frozen |= e->proof && e->against_log;
+        }
         json_object_set_new(o, "origin", json_string(l->origin));
         json_object_set_new(o, "name", l->name ? json_string(l->name) : json_null());
         json_object_set_new(o, "status",
-                            json_string(l->skipped          ? "skipped"
+                            json_string(frozen              ? "evidence"
+                                        : l->skipped        ? "skipped"
                                         : l->n_failures > 0 ? "failed"
                                                             : "verified"));
+        json_object_set_new(o, "frozen_by_evidence", json_boolean(frozen));
+        json_object_set_new(o, "evidence", ev);
         json_object_set_new(cp, "size", json_integer((json_int_t)l->size));
         json_object_set_new(cp, "root_b64", gs_report_json_b64(l->root.b, 32));
         json_object_set_new(cp, "witnesses",
@@ -1044,6 +1155,11 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
     json_object_set_new(doc, "response_days", json_integer(r->response_days));
     json_object_set_new(doc, "hub", r->hub ? json_string(r->hub) : json_null());
     json_object_set_new(doc, "verified", json_boolean(!r->failed));
+    json_object_set_new(ev_count, "proof", json_integer((json_int_t)n_proof));
+    json_object_set_new(ev_count, "unverifiable", json_integer((json_int_t)n_unverifiable));
+    json_object_set_new(doc, "evidence_count", ev_count);
+    json_object_set_new(doc, "evidence", evidence);
+    ev_count = evidence = NULL;
     json_object_set_new(doc, "logs", logs);
     json_object_set_new(doc, "references", refs);
     json_object_set_new(doc, "people", people);
@@ -1062,6 +1178,8 @@ out:
     json_decref(people);
     json_decref(units);
     json_decref(trees);
+    json_decref(evidence);
+    json_decref(ev_count);
     return rc;
 }
 
@@ -1112,16 +1230,111 @@ static void write_tree_text(FILE *f, json_t *n, int depth)
     json_array_foreach(json_object_get(n, "children"), i, k) write_tree_text(f, k, depth + 1);
 }
 
+static void html_put(FILE *f, const char *s);
+
+/* Where a piece of evidence was found, for people. */
+static void put_found_in(FILE *f, json_t *in, bool html)
+{
+    void (*put)(FILE *, const char *) = html ? html_put : put_flat;
+    const char *sep = "";
+    if (json_is_true(json_object_get(in, "hub"))) {
+        fputs("the hub's GetEvidence", f);
+        sep = ", ";
+    }
+    if (json_is_integer(json_object_get(in, "hub_log_index"))) {
+        fprintf(f, "%sentry %lld of the hub's log", sep, ji(in, "hub_log_index"));
+        sep = ", ";
+    }
+    if (json_is_string(json_object_get(in, "monitor"))) {
+        fprintf(f, "%sthe monitor record ", sep);
+        put(f, js(in, "monitor"));
+    }
+}
+
+/* The evidence section, first in the text report. */
+static void write_evidence_text(json_t *d, FILE *f)
+{
+    size_t i, j;
+    json_t *v, *w, *c = json_object_get(d, "evidence_count");
+    if (json_array_size(json_object_get(d, "evidence")) == 0) {
+        fprintf(f, "EVIDENCE: none\n");
+        return;
+    }
+    fprintf(f, "EVIDENCE: %lld verified (proof), %lld unverifiable (not proof)\n", ji(c, "proof"),
+            ji(c, "unverifiable"));
+    json_array_foreach(json_object_get(d, "evidence"), i, v)
+    {
+        json_t *det = json_object_get(v, "detector");
+        bool proof = strcmp(js(v, "verdict"), "proof") == 0;
+        fprintf(f, "  [%lld] %s %s ", ji(v, "n"), proof ? "PROOF" : "UNVERIFIABLE", js(v, "kind"));
+        if (proof && strcmp(js(v, "against"), "log") == 0) {
+            fputs("against the log ", f);
+            put_flat(f, js(v, "origin"));
+            fputs(" (frozen by evidence)\n", f);
+        } else if (proof) {
+            fputs("against a source of the log ", f);
+            put_flat(f, js(v, "origin"));
+            fputs(" (see the reason), not against the log\n", f);
+        } else {
+            fputs("about ", f);
+            put_flat(f, js(v, "origin"));
+            fputs(": NOT proof, nothing is held against the log\n", f);
+        }
+        if (js(v, "description")[0] != '\0' && strcmp(js(v, "description"), "-") != 0) {
+            fputs("      what:     ", f);
+            put_flat(f, js(v, "description"));
+            fputc('\n', f);
+        }
+        if (proof) {
+            fprintf(f, "      proven:   %s\n", js(v, "proves"));
+        } else {
+            fputs("      why not:  ", f);
+            put_flat(f, js(v, "error"));
+            fputc('\n', f);
+        }
+        json_array_foreach(json_object_get(v, "checkpoints"), j, w)
+            fprintf(f, "      checkpoint: size %lld root %s%s\n", ji(w, "size"), js(w, "root_b64"),
+                    proof ? "" : " (as it says, unverified)");
+        fputs("      detector: ", f);
+        put_flat(f, js(det, "origin"));
+        fprintf(f, " (key %s)", js(det, "key"));
+        if (json_is_string(json_object_get(det, "witness"))) {
+            fputs(", the witness ", f);
+            put_flat(f, js(det, "witness"));
+            fputs(" of the trust file", f);
+        }
+        fputs(json_is_true(json_object_get(det, "signature_verified"))
+                  ? "; its signature verified\n"
+                  : "; its signature does NOT verify (named as the piece claims)\n",
+              f);
+        if (js(v, "reason")[0] != '\0' && strcmp(js(v, "reason"), "-") != 0) {
+            fputs("      it says:  ", f);
+            put_flat(f, js(v, "reason"));
+            fputc('\n', f);
+        }
+        fprintf(f, "      detected %s, reported %s; found in ", js(v, "detected_at"),
+                js(v, "reported_at"));
+        put_found_in(f, json_object_get(v, "found_in"), false);
+        fputc('\n', f);
+    }
+}
+
 static void write_text(json_t *d, FILE *f)
 {
     size_t i, j;
-    json_t *v, *w;
+    json_t *v, *w, *c = json_object_get(d, "evidence_count");
     fprintf(f, "giamsat audit as of %s%s%s\n", js(d, "as_of"),
             json_is_string(json_object_get(d, "hub")) ? " from hub " : "",
             json_is_string(json_object_get(d, "hub")) ? js(d, "hub") : "");
+    write_evidence_text(d, f);
+    /* "everything verified" only when nothing failed and no evidence at all
+     * was met (gs_report_failed). */
     fprintf(f, "verification: %s\n\n",
             json_is_true(json_object_get(d, "verified")) ? "everything verified"
-                                                         : "FAILED (see below)");
+            : ji(c, "proof") > 0 ? "FAILED: verified evidence of misbehaviour (see EVIDENCE above)"
+            : ji(c, "unverifiable") > 0
+                ? "FAILED: evidence that does not verify (see EVIDENCE above)"
+                : "FAILED (see below)");
     fprintf(f, "LOGS\n  %-40s %-9s %10s %10s %10s  %s\n", "origin", "status", "size", "verified",
             "replayed", "witnesses");
     json_array_foreach(json_object_get(d, "logs"), i, v)
@@ -1132,6 +1345,16 @@ static void write_text(json_t *d, FILE *f)
         json_array_foreach(json_object_get(cp, "witnesses"), j, w)
             fprintf(f, "%s%s", j ? ", " : "", js(w, "name"));
         fputc('\n', f);
+        json_array_foreach(json_object_get(v, "evidence"), j, w)
+        {
+            json_t *e =
+                json_array_get(json_object_get(d, "evidence"), (size_t)json_integer_value(w) - 1);
+            fprintf(f, "      EVIDENCE [%lld]: %s %s by ", (long long)json_integer_value(w),
+                    strcmp(js(e, "verdict"), "proof") == 0 ? "proof of" : "unverifiable",
+                    js(e, "kind"));
+            put_flat(f, js(json_object_get(e, "detector"), "origin"));
+            fputc('\n', f);
+        }
         json_array_foreach(json_object_get(v, "failures"), j, w)
         {
             fprintf(f, "      FAILED: ");
@@ -1268,6 +1491,77 @@ static void write_tree_html(FILE *f, json_t *n, int depth)
     fputs("</li>\n", f);
 }
 
+/* The evidence section, first in the HTML report. */
+static void write_evidence_html(json_t *d, FILE *f)
+{
+    size_t i, j;
+    json_t *v, *w, *c = json_object_get(d, "evidence_count");
+    char num[64];
+    if (json_array_size(json_object_get(d, "evidence")) == 0) {
+        fputs("<p>Evidence: none.</p>\n", f);
+        return;
+    }
+    snprintf(num, sizeof num, "%lld verified (proof), %lld unverifiable (not proof)",
+             ji(c, "proof"), ji(c, "unverifiable"));
+    fputs("<h2 class=\"s-evidence\">Evidence</h2>\n<p>", f);
+    html_put(f, num);
+    fputs(". Every piece was verified by this audit itself; a piece that does not verify is "
+          "never held against the log.</p>\n<table><tr><th>#</th><th>verdict</th><th>kind</th>"
+          "<th>log</th><th>what</th><th>checkpoints</th><th>detector</th><th>found in</th></tr>\n",
+          f);
+    json_array_foreach(json_object_get(d, "evidence"), i, v)
+    {
+        json_t *det = json_object_get(v, "detector");
+        bool proof = strcmp(js(v, "verdict"), "proof") == 0;
+        snprintf(num, sizeof num, "%lld", ji(v, "n"));
+        fputs("<tr>", f);
+        td(f, num);
+        fputs(proof ? "<td class=\"s-proof\">PROOF" : "<td class=\"s-unverifiable\">UNVERIFIABLE",
+              f);
+        fputs(proof ? (strcmp(js(v, "against"), "log") == 0 ? " against the log (frozen)"
+                                                            : " against a source, not the log")
+                    : " (not proof)",
+              f);
+        fputs("</td>", f);
+        td(f, js(v, "kind"));
+        td(f, js(v, "origin"));
+        fputs("<td>", f);
+        html_put(f, js(v, "description"));
+        fputs("<br>", f);
+        html_put(f, proof ? js(v, "proves") : js(v, "error"));
+        if (js(v, "reason")[0] != '\0' && strcmp(js(v, "reason"), "-") != 0) {
+            fputs("<br>It says: ", f);
+            html_put(f, js(v, "reason"));
+        }
+        fputs("</td><td>", f);
+        json_array_foreach(json_object_get(v, "checkpoints"), j, w)
+        {
+            snprintf(num, sizeof num, "size %lld root ", ji(w, "size"));
+            html_put(f, num);
+            fputs("<code>", f);
+            html_put(f, js(w, "root_b64"));
+            fputs("</code><br>", f);
+        }
+        fputs("</td><td>", f);
+        html_put(f, js(det, "origin"));
+        fputs(" <code>", f);
+        html_put(f, js(det, "key"));
+        fputs("</code>", f);
+        if (json_is_string(json_object_get(det, "witness"))) {
+            fputs(", witness ", f);
+            html_put(f, js(det, "witness"));
+        }
+        fputs(json_is_true(json_object_get(det, "signature_verified"))
+                  ? "; signature verified"
+                  : "; signature does NOT verify",
+              f);
+        fputs("</td><td>", f);
+        put_found_in(f, json_object_get(v, "found_in"), true);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n", f);
+}
+
 static void write_html(json_t *d, FILE *f)
 {
     size_t i, j;
@@ -1279,11 +1573,14 @@ static void write_html(json_t *d, FILE *f)
           "table{border-collapse:collapse;margin:0.5em 0 1.5em}\n"
           "td,th{border:1px solid #bbb;padding:0.25em 0.6em;text-align:left;vertical-align:top}\n"
           "th{background:#eee}\n.s-delivered,.s-verified,.s-responded{color:#176d2b}\n"
-          ".s-missed,.s-failed,.s-unanswered{color:#a11;font-weight:bold}\n"
+          ".s-missed,.s-failed,.s-unanswered,.s-evidence,.s-proof{color:#a11;font-weight:bold}\n"
+          ".s-unverifiable{color:#b35c00;font-weight:bold}\n"
           ".s-overdue,.s-responded-late,.s-skipped{color:#b35c00;font-weight:bold}\n"
           "code{font-size:0.85em}\n</style></head><body>\n",
           f);
-    fputs("<h1>giamsat audit</h1>\n<p>As of ", f);
+    fputs("<h1>giamsat audit</h1>\n", f);
+    write_evidence_html(d, f);
+    fputs("<p>As of ", f);
     html_put(f, js(d, "as_of"));
     if (json_is_string(json_object_get(d, "hub"))) {
         fputs(", from hub ", f);
@@ -1292,6 +1589,8 @@ static void write_html(json_t *d, FILE *f)
     fputs(". Verification: ", f);
     fputs(json_is_true(json_object_get(d, "verified"))
               ? "<span class=\"s-verified\">everything verified</span>"
+          : json_array_size(json_object_get(d, "evidence")) > 0
+              ? "<span class=\"s-failed\">FAILED: evidence (see above)</span>"
               : "<span class=\"s-failed\">FAILED</span>",
           f);
     fputs(".</p>\n<h2>Logs</h2>\n<table><tr><th>origin</th><th>status</th><th>size</th>"
@@ -1317,6 +1616,19 @@ static void write_html(json_t *d, FILE *f)
             html_put(f, js(w, "name"));
         }
         fputs("</td><td>", f);
+        json_array_foreach(json_object_get(v, "evidence"), j, w)
+        {
+            json_t *e =
+                json_array_get(json_object_get(d, "evidence"), (size_t)json_integer_value(w) - 1);
+            char tag[48];
+            snprintf(tag, sizeof tag, "evidence [%lld]: ", (long long)json_integer_value(w));
+            html_put(f, tag);
+            html_put(f, strcmp(js(e, "verdict"), "proof") == 0 ? "proof of " : "unverifiable ");
+            html_put(f, js(e, "kind"));
+            fputs(" by ", f);
+            html_put(f, js(json_object_get(e, "detector"), "origin"));
+            fputs("<br>", f);
+        }
         json_array_foreach(json_object_get(v, "failures"), j, w)
         {
             html_put(f, json_string_value(w));

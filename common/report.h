@@ -11,9 +11,11 @@
  * Everything is judged "as of" one time: an Outcome or a Response issued
  * after it does not count yet, and a deadline after it has not passed. The
  * document is built once as JSON (its schema is docs/audit.md, a contract);
- * the text and HTML forms are drawn from that document. Every string from a
- * statement is untrusted: never a format, flattened in text, escaped in
- * HTML (STYLE §9).
+ * the text and HTML forms are drawn from that document. Every form leads
+ * with the evidence the audit met (audit.h), proof or not, before anything
+ * else, and says "everything verified" only when nothing failed and no
+ * evidence was met. Every string from a statement or a detector is
+ * untrusted: never a format, flattened in text, escaped in HTML (STYLE §9).
  */
 #ifndef GS_REPORT_H
 #define GS_REPORT_H
@@ -47,8 +49,12 @@ void gs_report_set_hub(gs_report *r, const char *origin);
  * each finding and feedback is about, and builds the document. */
 int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err);
 /* True when any verification failed (a log skipped or failed, a reference
- * failed). */
+ * failed) or any evidence was met (a proof, or a piece that does not
+ * verify). */
 bool gs_report_failed(const gs_report *r);
+/* How many pieces of evidence the audit met: proofs, and pieces that do not
+ * verify. */
+void gs_report_evidence_count(const gs_report *r, size_t *proof, size_t *unverifiable);
 /* The JSON document (borrowed from r; NULL before gs_report_finish). */
 json_t *gs_report_json(gs_report *r);
 /* Writes the document to out in fmt. */

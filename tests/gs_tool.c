@@ -39,6 +39,11 @@
  *       cosignature/v1 line verifies (NAME is the witness's policy name);
  *       exit 0 when the log signature verifies, 1 otherwise (the quorum
  *       does not matter here: the caller checks the names it needs)
+ *   gs_tool false-evidence KEYFILE IN OUT
+ *       read an evidence file IN (a SignedStatement with an Evidence body),
+ *       make its claim false (checkpoint_b replaced by checkpoint_a: one
+ *       checkpoint twice proves nothing) and sign it anew with KEYFILE as a
+ *       monitor would (origin = the accused log): a lying detector
  *   gs_tool subscribe EP SECONDS
  *       subscribe to a hub's PUB endpoint (ipc://) and print one line per
  *       event: the topic, and for alerts the evidence kind when the payload
@@ -441,6 +446,42 @@ static int cmd_subscribe(char **a)
     return 0;
 }
 
+static int cmd_false_evidence(char **a)
+{
+    gs_error err;
+    gs_keypair kp;
+    size_t n = 0;
+    char *in = NULL;
+    FILE *f = fopen(a[1], "rb");
+    if (f == NULL)
+        die("cannot read ", a[1]);
+    in = malloc(GS_MAX_ENTRY + 1);
+    n = fread(in, 1, GS_MAX_ENTRY + 1, f);
+    fclose(f);
+    gs_statement st = {0};
+    check(gs_wire_open_entry(gs_bytes_of(in, n), &st, &err), &err);
+    if (st.kind != GS_BODY_EVIDENCE || st.u.evidence.checkpoint_a == NULL)
+        die("not evidence with a checkpoint_a: ", a[1]);
+    check(gs_keyfile_read(a[0], NULL, &kp, &err), &err);
+    const char *keep_origin = st.origin, *keep_b = st.u.evidence.checkpoint_b;
+    st.u.evidence.checkpoint_b = st.u.evidence.checkpoint_a;
+    st.origin = st.u.evidence.origin;
+    st.signer = kp.pub;
+    st.seq = (uint64_t)time(NULL) * 1000;
+    gs_buf out = {0};
+    check(gs_wire_sign_statement(&st, &kp, &out, &err), &err);
+    st.origin = keep_origin;
+    st.u.evidence.checkpoint_b = keep_b;
+    f = fopen(a[2], "wb");
+    if (f == NULL || fwrite(out.p, 1, out.n, f) != out.n || fclose(f) != 0)
+        die("cannot write ", a[2]);
+    gs_buf_free(&out);
+    gs_statement_clear(&st);
+    gs_keypair_wipe(&kp);
+    free(in);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     gs_error err;
@@ -470,6 +511,8 @@ int main(int argc, char **argv)
         return cmd_append_observation(a);
     if (strcmp(cmd, "verify-note") == 0 && n == 2)
         return cmd_verify_note(a);
+    if (strcmp(cmd, "false-evidence") == 0 && n == 3)
+        return cmd_false_evidence(a);
     if (strcmp(cmd, "subscribe") == 0 && n == 2)
         return cmd_subscribe(a);
     if (strcmp(cmd, "root") == 0 && n >= 2)

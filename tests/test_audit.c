@@ -40,6 +40,7 @@
 static gs_keypair node_kp, hub_kp, head_kp, citizen_kp, rogue_kp;
 static gs_buf node_entries[N_NODE];
 static gs_policy *policy;
+static char node_vkey[GS_VKEY_STR_MAX]; /* the node's verifier key string */
 
 static void seed_key(gs_keypair *kp, uint8_t tag)
 {
@@ -136,9 +137,11 @@ typedef struct {
 typedef struct {
     mem_log logs[2]; /* [0] is the source's own log */
     size_t n_logs;
-    uint32_t max_page;    /* entries per page at most */
-    uint64_t spoil;       /* the node entry served altered, or NONE */
-    int checkpoint_error; /* read_checkpoint(NODE) fails with it (0: no) */
+    uint32_t max_page;      /* entries per page at most */
+    uint64_t spoil;         /* the node entry served altered, or NONE */
+    int checkpoint_error;   /* read_checkpoint(NODE) fails with it (0: no) */
+    const gs_buf *evidence; /* what GetEvidence(NODE) answers */
+    size_t n_evidence;
 } mem_source;
 
 static const mem_log *find_log(const mem_source *m, const char *origin)
@@ -191,9 +194,28 @@ static int mem_read_page(void *ctx, const char *origin, uint64_t start, uint32_t
     return 0;
 }
 
+static int mem_read_evidence(void *ctx, const char *origin, gs_buf **items, size_t *n,
+                             gs_error *err)
+{
+    (void)err;
+    const mem_source *m = ctx;
+    size_t k = strcmp(origin, NODE) == 0 ? m->n_evidence : 0;
+    gs_buf *v = calloc(k + 1, sizeof *v);
+    assert_non_null(v);
+    for (size_t i = 0; i < k; i++) {
+        v[i].p = malloc(m->evidence[i].n);
+        assert_non_null(v[i].p);
+        memcpy(v[i].p, m->evidence[i].p, m->evidence[i].n);
+        v[i].n = m->evidence[i].n;
+    }
+    *items = v;
+    *n = k;
+    return 0;
+}
+
 static gs_audit_source source_of(mem_source *m)
 {
-    gs_audit_source s = {m, mem_read_checkpoint, mem_read_page};
+    gs_audit_source s = {m, mem_read_checkpoint, mem_read_page, mem_read_evidence};
     return s;
 }
 
@@ -302,6 +324,7 @@ static int setup(void **state)
         gs_vkey_make(&vb, HUB, GS_VKEY_ALG_ED25519, &hub_kp.pub, &err) != 0 ||
         gs_vkey_format(&vb, b, sizeof b, &err) != 0)
         return -1;
+    snprintf(node_vkey, sizeof node_vkey, "%s", a);
     snprintf(trust, sizeof trust, "log %s\nlog %s\nquorum none\n", a, b);
     if (gs_policy_parse(trust, strlen(trust), "test.policy", &policy, &err) != 0) {
         fprintf(stderr, "trust file: %s\n", err.msg);
@@ -510,7 +533,7 @@ static int empty_page(void *ctx, const char *origin, uint64_t start, uint32_t co
 static void test_replay_empty_page(void **state)
 {
     (void)state;
-    gs_audit_source src = {NULL, mem_read_checkpoint, empty_page};
+    gs_audit_source src = {NULL, mem_read_checkpoint, empty_page, NULL};
     gs_audit_replay rp = {.origin = NODE, .size = 3};
     gs_error err = {0};
     assert_int_equal(gs_audit_replay_run(&src, &rp, &err), GS_ENOTFOUND);
@@ -596,7 +619,7 @@ static void test_run(void **state)
         m.checkpoint_error = k->checkpoint_error;
         gs_audit_source src = source_of(&m);
         test_sink ts = {0};
-        gs_audit_sink sink = {&ts, sink_begin, sink_entry, sink_end};
+        gs_audit_sink sink = {&ts, sink_begin, sink_entry, sink_end, NULL};
         gs_audit_leafdb *db = NULL;
         gs_error err = {0};
         assert_int_equal(gs_audit_leafdb_open(&db, &err), 0);
@@ -639,7 +662,7 @@ static void test_run_origins(void **state)
     source_init(&m, hub, n_hub, &node_kp);
     gs_audit_source src = source_of(&m);
     test_sink ts = {0};
-    gs_audit_sink sink = {&ts, sink_begin, sink_entry, sink_end};
+    gs_audit_sink sink = {&ts, sink_begin, sink_entry, sink_end, NULL};
     gs_audit_leafdb *db = NULL;
     gs_error err = {0};
     const char *const origins[] = {"giamsat/commune/elsewhere"};
@@ -701,6 +724,283 @@ static void test_report(void **state)
     source_clear(&m, hub, n_hub);
 }
 
+/* ---- evidence ------------------------------------------------------------------------- */
+
+/* A note of origin at size with root, signed by kp. */
+static char *note_with_root(const char *origin, uint64_t size, const gs_hash *root,
+                            const gs_keypair *kp)
+{
+    char *body = NULL, *note = NULL;
+    gs_error err = {0};
+    if (gs_checkpoint_format(origin, size, root, &body, &err) != 0 ||
+        gs_note_sign(body, strlen(body), origin, kp, &note, &err) != 0)
+        fail_msg("note: %s", err.msg);
+    free(body);
+    return note;
+}
+
+/* How a piece of split-view evidence about NODE at size 5 is spoiled. */
+typedef enum {
+    EV_TRUE,           /* two log-signed checkpoints of size 5, two roots */
+    EV_SAME_TWICE,     /* one checkpoint twice: proves nothing */
+    EV_ROGUE_SIGNED,   /* the other checkpoint signed by another key */
+    EV_UNKNOWN_ORIGIN, /* about a log the trust file does not list */
+    EV_DETECTOR_SIG,   /* a byte of the detector's signature flipped */
+} ev_spoil;
+
+/* An Evidence statement, signed by detector, as a hub (origin HUB, seq) or
+ * as a monitor (origin = the accused log) would sign it. */
+static gs_buf split_view(ev_spoil how, const gs_keypair *detector, bool in_hub_log, uint64_t seq)
+{
+    gs_hash other = root_of(node_entries, 5);
+    other.b[0] ^= 0x55;
+    const char *origin = how == EV_UNKNOWN_ORIGIN ? "giamsat/commune/unknown" : NODE;
+    char *a = checkpoint(NODE, node_entries, 5, &node_kp);
+    char *b = note_with_root(NODE, 5, &other, how == EV_ROGUE_SIGNED ? &rogue_kp : &node_kp);
+    gs_statement st =
+        base(in_hub_log ? HUB : origin, seq, T0 + 1000 + (int64_t)seq, GS_BODY_EVIDENCE);
+    st.u.evidence.kind = GS_EVIDENCE_SPLIT_VIEW;
+    st.u.evidence.origin = origin;
+    st.u.evidence.log_key = node_vkey;
+    st.u.evidence.checkpoint_a = a;
+    st.u.evidence.checkpoint_b = how == EV_SAME_TWICE ? a : b;
+    st.u.evidence.reason = "two <b>roots</b> for one size";
+    st.u.evidence.detected_at = T0 + 1000;
+    gs_buf out = sign(&st, detector);
+    if (how == EV_DETECTOR_SIG)
+        out.p[out.n - 1] ^= 0x01; /* the signature is the last field */
+    free(a);
+    free(b);
+    return out;
+}
+
+static const struct {
+    const char *name;
+    ev_spoil how;
+    bool proof, decoded, reporter_signed;
+    const char *why; /* part of the reason when not proof */
+} evidence_cases[] = {
+    {"a true split view", EV_TRUE, true, true, true, NULL},
+    {"one checkpoint twice", EV_SAME_TWICE, false, true, true, ""},
+    {"a checkpoint the log did not sign", EV_ROGUE_SIGNED, false, true, true, ""},
+    {"a log the trust file does not list", EV_UNKNOWN_ORIGIN, false, true, true,
+     "is not a log in the trust file"},
+    {"an altered detector signature", EV_DETECTOR_SIG, false, true, false,
+     "the detector's signature does not verify"},
+};
+
+/* gs_audit_evidence_check: proof only when gs_evidence_verify says so; any
+ * other piece is kept, unverifiable, with its detector named. */
+static void test_evidence_check(void **state)
+{
+    (void)state;
+    for (size_t c = 0; c < sizeof evidence_cases / sizeof evidence_cases[0]; c++) {
+        gs_buf e = split_view(evidence_cases[c].how, &hub_kp, true, 7);
+        gs_audit_evidence ev;
+        gs_error err = {0};
+        assert_int_equal(gs_audit_evidence_check(policy, gs_bytes_of(e.p, e.n), &ev, &err), 0);
+        if (ev.proof != evidence_cases[c].proof)
+            fail_msg("%s: proof %d, expected %d (%s)", evidence_cases[c].name, ev.proof,
+                     evidence_cases[c].proof, ev.why);
+        assert_int_equal(ev.decoded, evidence_cases[c].decoded);
+        assert_int_equal(ev.reporter_signed, evidence_cases[c].reporter_signed);
+        assert_memory_equal(ev.reporter.b, hub_kp.pub.b, 32);
+        assert_string_equal(ev.reporter_origin, HUB);
+        assert_int_equal(ev.kind, GS_EVIDENCE_SPLIT_VIEW);
+        assert_true(ev.has_a && ev.has_b && ev.size_a == 5 && ev.size_b == 5);
+        gs_hash leaf = leaf_of(&e);
+        assert_memory_equal(ev.leaf.b, leaf.b, 32);
+        if (ev.proof) {
+            assert_true(ev.against_log);
+            assert_string_equal(ev.why, "");
+        } else {
+            assert_false(ev.against_log);
+            if (ev.why[0] == '\0' || strstr(ev.why, evidence_cases[c].why) == NULL)
+                fail_msg("%s: \"%s\" does not say \"%s\"", evidence_cases[c].name, ev.why,
+                         evidence_cases[c].why);
+        }
+        gs_buf_free(&e);
+    }
+    /* Not evidence at all, and not even a statement: kept, not proof. */
+    gs_audit_evidence ev;
+    gs_error err = {0};
+    assert_int_equal(gs_audit_evidence_check(
+                         policy, gs_bytes_of(node_entries[0].p, node_entries[0].n), &ev, &err),
+                     0);
+    assert_false(ev.proof);
+    assert_false(ev.decoded);
+    assert_non_null(strstr(ev.why, "not evidence"));
+    assert_int_equal(gs_audit_evidence_check(policy, gs_bytes_of("\xff\xff", 2), &ev, &err), 0);
+    assert_false(ev.proof);
+    assert_non_null(strstr(ev.why, "not a signed statement"));
+}
+
+/* A hub that holds evidence: in its own log (which observes nothing, so the
+ * accused log is audited because of it), in its GetEvidence answer (the
+ * same bytes, and a false piece), and a monitor's copy of the true piece
+ * with an altered one. Each piece once; the report leads with them; the log
+ * frozen by the proof; never "everything verified". */
+static void test_report_evidence(void **state)
+{
+    (void)state;
+    gs_buf hub[MAX_HUB], held[2], altered;
+    size_t n_hub = hub_log(hub, NULL, 0, 0);
+    hub[n_hub++] = split_view(EV_TRUE, &hub_kp, true, 2);
+    held[0] = split_view(EV_TRUE, &hub_kp, true, 2); /* the same bytes */
+    assert_memory_equal(held[0].p, hub[n_hub - 1].p, held[0].n);
+    held[1] = split_view(EV_SAME_TWICE, &rogue_kp, false, 9);
+    altered = split_view(EV_DETECTOR_SIG, &citizen_kp, false, 3);
+    mem_source m;
+    source_init(&m, hub, n_hub, &node_kp);
+    m.evidence = held;
+    m.n_evidence = 2;
+    gs_audit_source src = source_of(&m);
+    gs_audit_leafdb *db = NULL;
+    gs_report *r = NULL;
+    gs_audit_sink sink;
+    gs_error err = {0};
+    assert_int_equal(gs_audit_leafdb_open(&db, &err), 0);
+    assert_int_equal(gs_report_new(&r, T0 + 365 * 86400, 30, &err), 0);
+    gs_report_sink(r, &sink);
+    gs_audit a = {.source = &src, .sink = &sink, .policy = policy, .db = db};
+    assert_int_equal(gs_audit_add_evidence(&a, gs_bytes_of(held[0].p, held[0].n),
+                                           GS_AUDIT_FROM_MONITOR, "mon/1-split-view.evidence",
+                                           &err),
+                     0);
+    assert_int_equal(gs_audit_add_evidence(&a, gs_bytes_of(altered.p, altered.n),
+                                           GS_AUDIT_FROM_MONITOR, "mon/2-split-view.evidence",
+                                           &err),
+                     0);
+    assert_int_equal(gs_audit_run(&a, &err), 0);
+    assert_int_equal(a.n_evidence, 3);
+    assert_int_equal(a.evidence[0].from,
+                     GS_AUDIT_FROM_MONITOR | GS_AUDIT_FROM_HUB | GS_AUDIT_FROM_HUB_LOG);
+    assert_int_equal(a.evidence[0].hub_log_index, n_hub - 1);
+    gs_report_set_hub(r, a.own_origin);
+    assert_int_equal(gs_report_finish(r, db, &err), 0);
+    assert_true(gs_report_failed(r));
+    size_t proof, unverifiable;
+    gs_report_evidence_count(r, &proof, &unverifiable);
+    assert_int_equal(proof, 1);
+    assert_int_equal(unverifiable, 2);
+
+    json_t *d = gs_report_json(r);
+    assert_true(json_is_false(json_object_get(d, "verified")));
+    /* The document leads with the evidence: before the logs. */
+    const char *first = NULL;
+    const char *key;
+    json_t *v;
+    json_object_foreach(d, key, v)
+    {
+        if (strcmp(key, "evidence") == 0 || strcmp(key, "logs") == 0) {
+            first = key;
+            break;
+        }
+    }
+    assert_string_equal(first, "evidence");
+    json_t *ev = json_object_get(d, "evidence");
+    assert_int_equal(json_array_size(ev), 3);
+    json_t *e0 = json_array_get(ev, 0), *e1 = json_array_get(ev, 1), *e2 = json_array_get(ev, 2);
+    assert_string_equal(json_string_value(json_object_get(e0, "verdict")), "proof");
+    assert_string_equal(json_string_value(json_object_get(e0, "against")), "log");
+    assert_string_equal(json_string_value(json_object_get(e0, "kind")), "split-view");
+    json_t *in = json_object_get(e0, "found_in");
+    assert_true(json_is_true(json_object_get(in, "hub")));
+    assert_int_equal(json_integer_value(json_object_get(in, "hub_log_index")), n_hub - 1);
+    assert_string_equal(json_string_value(json_object_get(in, "monitor")),
+                        "mon/1-split-view.evidence");
+    assert_string_equal(json_string_value(json_object_get(e1, "verdict")), "unverifiable");
+    assert_true(
+        json_is_false(json_object_get(json_object_get(e1, "detector"), "signature_verified")));
+    assert_string_equal(json_string_value(json_object_get(e2, "verdict")), "unverifiable");
+    assert_true(json_is_null(json_object_get(e2, "against")));
+    assert_true(
+        json_is_true(json_object_get(json_object_get(e2, "detector"), "signature_verified")));
+    json_t *logs = json_object_get(d, "logs");
+    assert_int_equal(json_array_size(logs), 2);
+    json_t *node = json_array_get(logs, 1);
+    assert_string_equal(json_string_value(json_object_get(node, "origin")), NODE);
+    assert_string_equal(json_string_value(json_object_get(node, "status")), "evidence");
+    assert_true(json_is_true(json_object_get(node, "frozen_by_evidence")));
+    assert_int_equal(json_array_size(json_object_get(node, "evidence")), 3);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(logs, 0), "status")),
+                        "verified");
+
+    /* Text and HTML: the evidence first, untrusted words escaped, and never
+     * "everything verified". */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(gs_report_write(r, GS_REPORT_TEXT, f, &err), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "\nEVIDENCE: 1 verified (proof), 2 unverifiable (not proof)\n"));
+    assert_true(strstr(buf, "EVIDENCE:") < strstr(buf, "\nLOGS\n"));
+    assert_non_null(strstr(buf, "[1] PROOF split-view against the log " NODE));
+    assert_non_null(strstr(buf, "NOT proof, nothing is held against the log"));
+    assert_non_null(strstr(buf, "      EVIDENCE [1]: proof of split-view by " HUB "\n"));
+    assert_non_null(strstr(buf, "      EVIDENCE [3]: unverifiable split-view by " NODE "\n"));
+    assert_null(strstr(buf, "everything verified"));
+    free(buf);
+    f = open_memstream(&buf, &len);
+    assert_int_equal(gs_report_write(r, GS_REPORT_HTML, f, &err), 0);
+    fclose(f);
+    assert_non_null(strstr(buf, "<h2 class=\"s-evidence\">Evidence</h2>"));
+    assert_true(strstr(buf, "Evidence</h2>") < strstr(buf, "<p>As of"));
+    assert_non_null(strstr(buf, "two &lt;b&gt;roots&lt;/b&gt; for one size"));
+    assert_null(strstr(buf, "<b>roots</b>"));
+    assert_null(strstr(buf, "everything verified"));
+    free(buf);
+
+    gs_report_free(&r);
+    gs_audit_clear(&a);
+    assert_null(a.evidence);
+    gs_audit_leafdb_close(&db);
+    source_clear(&m, hub, n_hub);
+    gs_buf_free(&held[0]);
+    gs_buf_free(&held[1]);
+    gs_buf_free(&altered);
+}
+
+/* Only a piece that does not verify: listed first, the audit fails, but
+ * the log is not accused. */
+static void test_report_unverifiable_only(void **state)
+{
+    (void)state;
+    static const uint64_t sizes[] = {N_NODE};
+    gs_buf hub[MAX_HUB];
+    size_t n_hub = hub_log(hub, sizes, 1, 0);
+    gs_buf held = split_view(EV_ROGUE_SIGNED, &hub_kp, true, 3);
+    mem_source m;
+    source_init(&m, hub, n_hub, &node_kp);
+    m.evidence = &held;
+    m.n_evidence = 1;
+    gs_audit_source src = source_of(&m);
+    gs_audit_leafdb *db = NULL;
+    gs_report *r = NULL;
+    gs_audit_sink sink;
+    gs_error err = {0};
+    assert_int_equal(gs_audit_leafdb_open(&db, &err), 0);
+    assert_int_equal(gs_report_new(&r, T0 + 365 * 86400, 30, &err), 0);
+    gs_report_sink(r, &sink);
+    gs_audit a = {.source = &src, .sink = &sink, .policy = policy, .db = db};
+    assert_int_equal(gs_audit_run(&a, &err), 0);
+    assert_int_equal(gs_report_finish(r, db, &err), 0);
+    assert_true(gs_report_failed(r));
+    json_t *d = gs_report_json(r);
+    json_t *node = json_array_get(json_object_get(d, "logs"), 1);
+    assert_string_equal(json_string_value(json_object_get(node, "status")), "verified");
+    assert_true(json_is_false(json_object_get(node, "frozen_by_evidence")));
+    assert_int_equal(json_array_size(json_object_get(node, "evidence")), 1);
+    json_t *e = json_array_get(json_object_get(d, "evidence"), 0);
+    assert_string_equal(json_string_value(json_object_get(e, "verdict")), "unverifiable");
+    assert_true(json_is_string(json_object_get(e, "error")));
+    gs_report_free(&r);
+    gs_audit_clear(&a);
+    gs_audit_leafdb_close(&db);
+    source_clear(&m, hub, n_hub);
+    gs_buf_free(&held);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -711,6 +1011,9 @@ int main(void)
         cmocka_unit_test(test_run),
         cmocka_unit_test(test_run_origins),
         cmocka_unit_test(test_report),
+        cmocka_unit_test(test_evidence_check),
+        cmocka_unit_test(test_report_evidence),
+        cmocka_unit_test(test_report_unverifiable_only),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
