@@ -169,6 +169,14 @@ typedef struct {
     size_t n_frontier;
     const char *reason;
     int64_t detected_at;
+    /* The one-node forms (evidence.h): the node at (level, first_index). */
+    uint32_t level;
+    bool has_node_hash_b;
+    gs_hash node_hash_b;
+    bool has_node_hash_a;
+    gs_hash node_hash_a;
+    const gs_hash *inclusion_proof_a;
+    size_t n_inclusion_proof_a;
 } gs_evidence;
 
 typedef struct {
