@@ -294,3 +294,193 @@ void hub_fault_bad_entries(hub *h, followed *f, int source, uint64_t start, cons
     }
     free_entries(entries, ne);
 }
+
+/* ------------------------------------------------------------ bisection */
+
+struct hub_bisect {
+    store_get g; /* the replica's stored hashes */
+    gs_bisect *b;
+    uint64_t asked[2]; /* the last pair of leaves asked */
+    bool asked_any;
+};
+
+int hub_bisect_start(hub *h, followed *f, const hub_target *t, hub_bisect **out, gs_error *err)
+{
+    gs_store_log_state ls;
+    hub_bisect *hb = calloc(1, sizeof *hb);
+    int rc;
+    *out = NULL;
+    if (hb == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    hb->g.store = h->store;
+    if ((rc = gs_store_log_find(h->store, f->cfg->origin, false, &ls, err)) != 0 ||
+        (hb->g.log_id = ls.id,
+         rc = gs_bisect_new(&hb->b, t->cp.size, &t->cp.root, store_get_hash, &hb->g, err)) != 0) {
+        free(hb);
+        return rc;
+    }
+    *out = hb;
+    return 0;
+}
+
+size_t hub_bisect_to_ask(hub_bisect *b, uint64_t leaves[2])
+{
+    size_t n = gs_bisect_wanted(b->b, leaves);
+    /* Both proofs of a level are asked at once; a level is asked once. */
+    if (n != 2 || (b->asked_any && b->asked[0] == leaves[0] && b->asked[1] == leaves[1]))
+        return 0;
+    b->asked[0] = leaves[0];
+    b->asked[1] = leaves[1];
+    b->asked_any = true;
+    return 2;
+}
+
+bool hub_bisect_done(const hub_bisect *b)
+{
+    return gs_bisect_state_of(b->b) != GS_BISECT_ASKING;
+}
+
+void hub_bisect_give_up(hub_bisect *b, const char *why)
+{
+    gs_bisect_give_up(b->b, why);
+}
+
+void hub_bisect_answer(hub_bisect *b, uint64_t size, const gs_response *rs)
+{
+    char why[HUB_MSG_MAX];
+    gs_error err = {0};
+    if (rs->code != GS_STATUS_OK || rs->result != GS_RESULT_PROOF || rs->u.proof.size != size) {
+        snprintf(why, sizeof why, "the source answered an inclusion proof request with %s: %.400s",
+                 gs_status_name(rs->code),
+                 rs->message != NULL && rs->message[0] ? rs->message : "no proof of that size");
+        gs_bisect_give_up(b->b, why);
+        return;
+    }
+    if (gs_bisect_take(b->b, rs->u.proof.index, rs->u.proof.hashes, rs->u.proof.n, &err) != 0) {
+        snprintf(why, sizeof why, "the hub could not read its replica: %.400s", err.msg);
+        gs_bisect_give_up(b->b, why);
+    }
+}
+
+void hub_bisect_free(hub_bisect **bp)
+{
+    if (bp == NULL || *bp == NULL)
+        return;
+    gs_bisect_free(&(*bp)->b);
+    free(*bp);
+    *bp = NULL;
+}
+
+/* (a), one node: the log signed, for a node inside the prefix this hub
+ * cosigned, another hash in the target's tree. */
+static int record_split_node(hub *h, followed *f, int source, const hub_target *t, hub_bisect *hb,
+                             unsigned level, uint64_t first, const gs_hash *hash_b,
+                             const gs_hash *path_b, size_t np_b, char *reason, gs_error *err)
+{
+    gs_hash path_a[GS_MERKLE_MAX_PROOF];
+    size_t np_a = 0;
+    gs_evidence ev = {.kind = GS_EVIDENCE_SPLIT_VIEW};
+    int rc = gs_evidence_node_path(level, first, f->cosigned_size, store_get_hash, &hb->g,
+                                   &ev.node_hash_a, path_a, &np_a, err);
+    if (rc != 0)
+        return rc;
+    if (level == 0)
+        snprintf(reason, HUB_MSG_MAX,
+                 "the log signed at size %llu a history whose entry %llu differs from the one "
+                 "in the size %llu this hub cosigned: the log rewrote its history (found by "
+                 "bisection with inclusion proofs from %s)",
+                 (unsigned long long)t->cp.size, (unsigned long long)first,
+                 (unsigned long long)f->cosigned_size, f->sources[source].cfg->endpoint);
+    else
+        snprintf(reason, HUB_MSG_MAX,
+                 "the log signed at size %llu a history that differs inside entries "
+                 "[%llu, %llu) from the size %llu this hub cosigned: the log rewrote its history "
+                 "(the source's proofs went no deeper)",
+                 (unsigned long long)t->cp.size, (unsigned long long)first,
+                 (unsigned long long)(first + ((uint64_t)1 << level)),
+                 (unsigned long long)f->cosigned_size);
+    ev.has_node_hash_a = true;
+    ev.checkpoint_a = f->cosigned_note;
+    ev.inclusion_proof_a = path_a;
+    ev.n_inclusion_proof_a = np_a;
+    ev.checkpoint_b = t->text;
+    ev.level = level;
+    ev.first_index = first;
+    ev.has_node_hash_b = true;
+    ev.node_hash_b = *hash_b;
+    ev.inclusion_proof = path_b;
+    ev.n_inclusion_proof = np_b;
+    ev.reason = reason;
+    hub_fault_record(h, f, &ev, -1);
+    return 0;
+}
+
+/* (c), one node: the entries source served for the node are not the
+ * log's. */
+static int record_bad_node(hub *h, followed *f, int source, const hub_target *t, unsigned level,
+                           uint64_t first, uint64_t end, const gs_hash *hash_b,
+                           const gs_hash *path_b, size_t np_b, char *reason, gs_error *err)
+{
+    gs_buf *entries = NULL;
+    size_t ne = 0;
+    gs_evidence ev = {.kind = GS_EVIDENCE_BAD_ENTRIES};
+    int rc = read_entries(f, first, end - first, &entries, &ne, err);
+    if (rc == 0) {
+        snprintf(reason, HUB_MSG_MAX,
+                 "source %s served entries of %s that are not the log's: the tree the log signed "
+                 "at size %llu holds others at [%llu, %llu)",
+                 f->sources[source].cfg->endpoint, f->cfg->origin, (unsigned long long)t->cp.size,
+                 (unsigned long long)first, (unsigned long long)end);
+        ev.checkpoint_b = t->text;
+        ev.level = level;
+        ev.first_index = first;
+        ev.has_node_hash_b = true;
+        ev.node_hash_b = *hash_b;
+        ev.inclusion_proof = path_b;
+        ev.n_inclusion_proof = np_b;
+        ev.entries = entries;
+        ev.n_entries = ne;
+        ev.reason = reason;
+        hub_fault_record(h, f, &ev, source);
+    }
+    free_entries(entries, ne);
+    return rc;
+}
+
+void hub_fault_mismatch(hub *h, followed *f, int source, const hub_target *t, hub_bisect *hb,
+                        char *reason)
+{
+    uint64_t m = f->cosigned_size;
+    gs_error err = {0};
+    if (hb != NULL) {
+        unsigned level;
+        uint64_t first;
+        gs_hash hash, path[GS_MERKLE_MAX_PROOF];
+        size_t np;
+        const char *why;
+        gs_bisect_result(hb->b, &level, &first, &hash, path, &np, &why);
+        uint64_t span = (uint64_t)1 << level;
+        uint64_t end = t->cp.size - first > span ? first + span : t->cp.size;
+        if (why[0] != '\0')
+            hub_log(h, GS_HUB_LOG_WARN,
+                    "%s: the bisection stopped at entries [%llu, %llu) of %llu: %s", f->cfg->origin,
+                    (unsigned long long)first, (unsigned long long)end,
+                    (unsigned long long)t->cp.size, why);
+        if (m > 0 && first < m && m - first >= span && f->cosigned_note != NULL) {
+            if (record_split_node(h, f, source, t, hb, level, first, &hash, path, np, reason,
+                                  &err) == 0)
+                return;
+        } else if (end - first <= GS_MAX_EVIDENCE_ENTRIES && end - first <= t->cp.size - m) {
+            if (record_bad_node(h, f, source, t, level, first, end, &hash, path, np, reason,
+                                &err) == 0)
+                return;
+        } else {
+            err.msg[0] = '\0';
+        }
+        if (err.msg[0] != '\0')
+            hub_log(h, GS_HUB_LOG_ERROR, "%s: cannot build one-node evidence: %s", f->cfg->origin,
+                    err.msg);
+    }
+    /* No node small enough: the entries served since the cosigned size. */
+    hub_fault_bad_entries(h, f, source, m, t, reason);
+}
