@@ -813,7 +813,8 @@ out:
     return rc;
 }
 
-int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
+/* The checks every evidence starts with: the accused log and its key. */
+static int check_accused(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
 {
     int rc;
     gs_vkey named;
@@ -841,6 +842,20 @@ int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, gs_error *
                             "the evidence names the log key %s, which is not the trusted key "
                             "%s+%08" PRIx32 " of %s",
                             ev->log_key, log_key->name, log_key->key_hash, ev->origin);
+    return 0;
+}
+
+int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
+{
+    int rc = check_accused(ev, log_key, err);
+    if (rc != 0)
+        return rc;
+    if (ev->part != 0 || ev->parts != 0 || ev->has_previous_part)
+        return gs_error_set(err, GS_EINVAL,
+                            "this is part %" PRIu32 " of %" PRIu32
+                            " of a split rule-violation evidence: alone it proves nothing; "
+                            "verify all %" PRIu32 " parts together",
+                            ev->part, ev->parts, ev->parts);
     if ((ev->kind == GS_EVIDENCE_ROLLBACK || ev->kind == GS_EVIDENCE_RULE_VIOLATION) &&
         (ev->has_node_hash_a || ev->has_node_hash_b || ev->n_inclusion_proof_a != 0 ||
          ev->level != 0))
@@ -853,6 +868,151 @@ int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, gs_error *
     case GS_EVIDENCE_RULE_VIOLATION: return verify_rule_violation(ev, log_key, err);
     }
     return gs_error_set(err, GS_EINVAL, "unknown evidence kind %d", (int)ev->kind);
+}
+
+/* Part k (from 1) of n of one split evidence, chained to prev (NULL for
+ * the first), holding its entries from index `at`. */
+static int check_part(const gs_evidence *p, const gs_evidence *first, const gs_evidence *prev,
+                      size_t k, size_t n, uint64_t at, gs_error *err)
+{
+    int rc;
+    gs_hash h;
+    if (p->kind != GS_EVIDENCE_RULE_VIOLATION || p->part != k || p->parts != n)
+        return gs_error_set(err, GS_EINVAL,
+                            "item %zu is not part %zu of %zu of a rule-violation evidence (it "
+                            "says part %" PRIu32 " of %" PRIu32 ")",
+                            k, k, n, p->part, p->parts);
+    if (p->origin == NULL || p->log_key == NULL || strcmp(p->origin, first->origin) != 0 ||
+        strcmp(p->log_key, first->log_key) != 0)
+        return gs_error_set(err, GS_EINVAL, "part %zu accuses another log than part 1", k);
+    if (p->has_node_hash_a || p->has_node_hash_b || p->n_inclusion_proof_a != 0 ||
+        p->n_inclusion_proof != 0 || p->n_frontier != 0 || p->level != 0 || p->checkpoint_a != NULL)
+        return gs_error_set(err, GS_EINVAL,
+                            "part %zu carries fields a split rule-violation evidence has not", k);
+    if (p->n_entries == 0 || p->n_entries > GS_MAX_EVIDENCE_ENTRIES || p->entries == NULL)
+        return gs_error_set(err, GS_EINVAL, "part %zu carries %zu entries (1 to %d)", k,
+                            p->n_entries, GS_MAX_EVIDENCE_ENTRIES);
+    if (p->first_index != at)
+        return gs_error_set(err, GS_EINVAL,
+                            "part %zu starts at entry %" PRIu64
+                            "; the parts before it end at %" PRIu64,
+                            k, p->first_index, at);
+    if (prev == NULL) {
+        if (p->has_previous_part || p->checkpoint_b == NULL)
+            return gs_error_set(err, GS_EINVAL,
+                                "part 1 carries checkpoint b and names no previous part");
+        return 0;
+    }
+    if (p->checkpoint_b != NULL || p->n_consistency_proof != 0)
+        return gs_error_set(err, GS_EINVAL,
+                            "part %zu carries a checkpoint or proof: only part 1 does", k);
+    if ((rc = gs_wire_evidence_hash(prev, &h, err)) != 0)
+        return rc;
+    if (!p->has_previous_part || !hash_equal(&h, &p->previous_part))
+        return gs_error_set(err, GS_EINVAL,
+                            "part %zu does not name part %zu's hash as its previous part: they "
+                            "are not one chain",
+                            k, k - 1);
+    return 0;
+}
+
+int gs_evidence_verify_parts(const gs_evidence *const *parts, size_t n, const gs_vkey *log_key,
+                             gs_error *err)
+{
+    int rc;
+    uint64_t total = 0;
+    gs_buf *joined = NULL;
+    signed_cp b;
+    if (parts == NULL || n == 0)
+        return gs_error_set(err, GS_EINVAL, "no parts to verify");
+    if (n > GS_MAX_EVIDENCE_PARTS)
+        return gs_error_set(err, GS_ETOOBIG, "%zu parts, more than %d", n, GS_MAX_EVIDENCE_PARTS);
+    if ((rc = check_accused(parts[0], log_key, err)) != 0)
+        return rc;
+    for (size_t k = 0; k < n; k++) {
+        if ((rc = check_part(parts[k], parts[0], k > 0 ? parts[k - 1] : NULL, k + 1, n, total,
+                             err)) != 0)
+            return rc;
+        total += parts[k]->n_entries;
+    }
+    if ((joined = calloc((size_t)total, sizeof *joined)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory joining %" PRIu64 " entries", total);
+    for (size_t k = 0, at = 0; k < n; k++)
+        for (size_t i = 0; i < parts[k]->n_entries; i++)
+            joined[at++] = parts[k]->entries[i];
+    gs_evidence whole = *parts[0];
+    whole.part = whole.parts = 0;
+    whole.entries = joined;
+    whole.n_entries = (size_t)total;
+    if ((rc = open_checkpoint(whole.checkpoint_b, "checkpoint b", log_key, whole.origin, &b,
+                              err)) == 0) {
+        rc = verify_history(&whole, &b, err);
+        signed_cp_clear(&b);
+    }
+    free(joined);
+    return rc;
+}
+
+int gs_evidence_split(const gs_evidence *whole, gs_evidence **out, size_t *n, gs_error *err)
+{
+    size_t cap = 0, np = 0, used = 0;
+    gs_evidence *parts = NULL;
+    int rc;
+    *out = NULL;
+    *n = 0;
+    if (whole->kind != GS_EVIDENCE_RULE_VIOLATION || whole->first_index != 0 ||
+        whole->n_inclusion_proof != 0 || whole->n_entries == 0 || whole->parts != 0)
+        return gs_error_set(err, GS_EINVAL,
+                            "only the history form of rule-violation evidence is split");
+    /* Count first: entries in order, as many per part as fit. */
+    for (size_t i = 0; i < whole->n_entries; np++) {
+        size_t k = 0, bytes = 0;
+        while (i < whole->n_entries && k < GS_MAX_EVIDENCE_ENTRIES &&
+               (k == 0 || bytes + whole->entries[i].n <= GS_EVIDENCE_PART_BYTES)) {
+            bytes += whole->entries[i++].n;
+            k++;
+        }
+    }
+    if (np > GS_MAX_EVIDENCE_PARTS)
+        return gs_error_set(err, GS_ETOOBIG, "the evidence would take %zu parts, more than %d", np,
+                            GS_MAX_EVIDENCE_PARTS);
+    cap = np;
+    if ((parts = calloc(cap, sizeof *parts)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory splitting the evidence");
+    for (size_t k = 0; k < np; k++) {
+        gs_evidence *p = &parts[k];
+        size_t count = 0, bytes = 0;
+        while (used + count < whole->n_entries && count < GS_MAX_EVIDENCE_ENTRIES &&
+               (count == 0 || bytes + whole->entries[used + count].n <= GS_EVIDENCE_PART_BYTES))
+            bytes += whole->entries[used + count++].n;
+        p->kind = whole->kind;
+        p->origin = whole->origin;
+        p->log_key = whole->log_key;
+        p->detected_at = whole->detected_at;
+        p->first_index = used;
+        p->entries = whole->entries + used;
+        p->n_entries = count;
+        if (np > 1) {
+            p->part = (uint32_t)k + 1;
+            p->parts = (uint32_t)np;
+        }
+        if (k == 0) {
+            p->checkpoint_b = whole->checkpoint_b;
+            p->consistency_proof = whole->consistency_proof;
+            p->n_consistency_proof = whole->n_consistency_proof;
+            p->reason = whole->reason;
+        } else {
+            p->has_previous_part = true;
+            if ((rc = gs_wire_evidence_hash(&parts[k - 1], &p->previous_part, err)) != 0) {
+                free(parts);
+                return rc;
+            }
+        }
+        used += count;
+    }
+    *out = parts;
+    *n = np;
+    return 0;
 }
 
 /* The size a checkpoint note claims, unverified (for describing only);
@@ -934,7 +1094,14 @@ void gs_evidence_describe(const gs_evidence *ev, char *out, size_t cap)
                      ev->n_entries);
         return;
     case GS_EVIDENCE_RULE_VIOLATION:
-        if (ev->first_index == 0 && ev->n_inclusion_proof == 0 && ev->n_entries > 0)
+        if (ev->parts > 0)
+            snprintf(out, cap,
+                     "rule violation, part %" PRIu32 " of %" PRIu32 ": entries %" PRIu64
+                     "..%" PRIu64 " of the history up to the offending "
+                     "entry",
+                     ev->part, ev->parts, ev->first_index,
+                     ev->first_index + ev->n_entries - (ev->n_entries > 0));
+        else if (ev->first_index == 0 && ev->n_inclusion_proof == 0 && ev->n_entries > 0)
             snprintf(out, cap,
                      "rule violation: entry %zu breaks the rule book (history of %zu entries)",
                      ev->n_entries - 1, ev->n_entries);

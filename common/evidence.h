@@ -71,6 +71,23 @@
  *       (RFC 9162, from e to size(b); empty when e = size(b)). Replaying
  *       them through the rule book (replay mode) accepts every entry but the
  *       last, and refuses the last.
+ *     The history form cannot be made smaller: the rule book's verdict on
+ *     an entry depends on everything before it (who was appointed, who
+ *     resigned, which seqs a key used), and only the whole prefix lets a
+ *     verifier reach the verdict the node, the hub and the audit reach
+ *     (DESIGN principles 3 and 8); a subset with inclusion proofs could not
+ *     show that no omitted entry changes it. When it does not fit in one
+ *     entry it is SPLIT into parts, each its own Evidence (and its own
+ *     entry of the hub's log), made deterministically: part k of parts
+ *     (part and parts set, from 1) carries the next entries in order
+ *     (first_index = how many the earlier parts carry), as many as fit; part
+ *     1 carries checkpoint_b, consistency_proof and reason, the others only
+ *     origin, log_key, detected_at and their entries; part k > 1 carries
+ *     previous_part, the SHA-256 of part k-1's canonical Evidence encoding
+ *     (gs_wire_evidence_hash), so the parts form a hash chain that names
+ *     its own order. A part alone proves nothing and is refused by
+ *     gs_evidence_verify; gs_evidence_verify_parts checks the chain, joins
+ *     the parts and verifies the whole as above.
  *
  * NODE PATHS. For a level l, the nodes of a tree of size n at level l are
  * the blocks [k*2^l, min((k+1)*2^l, n)); RFC 6962 splits a tree at the
@@ -100,6 +117,30 @@
  * evidence) with a sentence saying which check failed. Kind (d) replays the
  * entries with the rule parameters the log itself declares (rules.h). */
 int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err) GS_MUST_USE;
+
+/* The most parts a split evidence may have (at most
+ * GS_MAX_EVIDENCE_ENTRIES entries each). */
+#define GS_MAX_EVIDENCE_PARTS 100000
+
+/* Verifies the parts of a split history form of kind (d), given in order
+ * (parts[k] is part k + 1): the chain, then the joined evidence as
+ * gs_evidence_verify does. GS_EINVAL when they are not the n parts of one
+ * split evidence, in order. */
+int gs_evidence_verify_parts(const gs_evidence *const *parts, size_t n, const gs_vkey *log_key,
+                             gs_error *err) GS_MUST_USE;
+
+/* Bytes of entries one part (or an unsplit history form) carries at most,
+ * so that with a checkpoint note, a proof and a reason it fits in one entry
+ * (GS_MAX_ENTRY); an entry larger than this travels alone in its part. */
+#define GS_EVIDENCE_PART_BYTES 40000
+
+/* Splits a history form of kind (d) into its parts (evidence.h, above),
+ * deterministically: entries in order, each part as many as fit in
+ * GS_EVIDENCE_PART_BYTES and GS_MAX_EVIDENCE_ENTRIES. whole's origin,
+ * log_key and detected_at must be set (the chain covers them). When it fits
+ * in one, *n = 1 and parts[0] is whole unsplit. *out (malloc'd; free() it)
+ * borrows whole's strings, proofs and entries. */
+int gs_evidence_split(const gs_evidence *whole, gs_evidence **out, size_t *n, gs_error *err);
 
 /* The path of the node (level, first) of the tree of size `size` (NODE
  * PATHS above), read through get: first must be a multiple of 2^level below

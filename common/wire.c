@@ -809,6 +809,13 @@ static int evidence_from_pb(const Giamsat__V1__Evidence *e, gs_evidence *ev, gs_
     ev->kind = (gs_evidence_kind)e->kind;
     ev->first_index = e->first_index;
     ev->detected_at = e->detected_at;
+    if ((e->part == 0) != (e->parts == 0) || e->part > e->parts)
+        return gs_error_set(err, GS_EINVAL,
+                            "statement.evidence.part: part %" PRIu32 " of %" PRIu32
+                            " (both 0, or 1 <= part <= parts)",
+                            e->part, e->parts);
+    ev->part = e->part;
+    ev->parts = e->parts;
     if (e->level > 63)
         return gs_error_set(err, GS_EINVAL, "statement.evidence.level: %" PRIu32 ", at most 63",
                             e->level);
@@ -843,6 +850,8 @@ static int evidence_from_pb(const Giamsat__V1__Evidence *e, gs_evidence *ev, gs_
                             "statement.evidence.node_hash_b", err)) < 0 ||
         (rc = optional_hash(&e->node_hash_a, &ev->has_node_hash_a, &ev->node_hash_a,
                             "statement.evidence.node_hash_a", err)) < 0 ||
+        (rc = optional_hash(&e->previous_part, &ev->has_previous_part, &ev->previous_part,
+                            "statement.evidence.previous_part", err)) < 0 ||
         (rc = take_bufs(&ev->entries, &ev->n_entries, e->entries, e->n_entries,
                         GS_MAX_EVIDENCE_ENTRIES, GS_MAX_ENTRY, "statement.evidence.entries", err)) <
             0)
@@ -1283,6 +1292,10 @@ static int statement_to_pb(const gs_statement *s, pb_statement *pb, gs_error *er
             e->node_hash_a = bin(ev->node_hash_a.b, 32);
         e->inclusion_proof_a = pb->lists[4];
         e->n_inclusion_proof_a = ev->n_inclusion_proof_a;
+        e->part = ev->part;
+        e->parts = ev->parts;
+        if (ev->has_previous_part)
+            e->previous_part = bin(ev->previous_part.b, 32);
         m->body_case = GIAMSAT__V1__STATEMENT__BODY_EVIDENCE;
         m->evidence = e;
         break;
@@ -1325,6 +1338,24 @@ int gs_wire_encode_statement(const gs_statement *st, gs_buf *out, gs_error *err)
         gs_buf_free(out);
     }
 out:
+    pb_statement_free(&pb);
+    return rc;
+}
+
+int gs_wire_evidence_hash(const gs_evidence *ev, gs_hash *out, gs_error *err)
+{
+    pb_statement pb;
+    gs_statement st = {.kind = GS_BODY_EVIDENCE};
+    gs_buf bytes = {0};
+    st.u.evidence = *ev;
+    int rc = statement_to_pb(&st, &pb, err);
+    if (rc >= 0)
+        rc = pack(&pb.b.evidence.base, &bytes, err);
+    if (rc >= 0) {
+        crypto_hash_sha256(out->b, bytes.p, bytes.n);
+        rc = 0;
+    }
+    gs_buf_free(&bytes);
     pb_statement_free(&pb);
     return rc;
 }

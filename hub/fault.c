@@ -178,6 +178,98 @@ static void free_entries(gs_buf *entries, size_t n)
     free(entries);
 }
 
+/* The parts of a split evidence, each an Evidence statement of the hub's
+ * log, all in one transaction (store_evidence's rule): the hub's rule
+ * state moves from part to part and is kept only if all commit. */
+static int store_parts(hub *h, followed *f, gs_evidence *parts, size_t n, gs_buf *entries,
+                       gs_error *err)
+{
+    gs_ingest *before = h->own_ingest, *trial = NULL;
+    int rc = gs_store_begin(h->store, err);
+    if (rc != 0)
+        return rc;
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        gs_statement st = {.kind = GS_BODY_EVIDENCE};
+        st.u.evidence = parts[k];
+        if ((rc = hub_own_stage(h, &st, &entries[k], &trial, err)) == 0 &&
+            (rc = gs_store_put_evidence(h->store, f->cfg->origin,
+                                        gs_bytes_of(entries[k].p, entries[k].n), NULL, err)) == 0) {
+            /* The next part is judged after this one. */
+            if (h->own_ingest != before)
+                gs_ingest_free(&h->own_ingest);
+            h->own_ingest = trial;
+            trial = NULL;
+        }
+    }
+    gs_ingest_free(&trial);
+    if (rc == 0)
+        rc = gs_store_commit(h->store, err);
+    gs_store_rollback(h->store);
+    if (rc != 0) {
+        if (h->own_ingest != before)
+            gs_ingest_free(&h->own_ingest);
+        h->own_ingest = before;
+    } else if (h->own_ingest != before) {
+        gs_ingest_free(&before);
+    }
+    return rc;
+}
+
+/* (d), history form: one evidence when it fits in one entry, else its
+ * parts (evidence.h), checked together as any verifier will. */
+static void record_history(hub *h, followed *f, gs_evidence *ev)
+{
+    gs_error err = {0};
+    gs_evidence *parts = NULL;
+    size_t n = 0;
+    char what[512];
+    ev->origin = f->cfg->origin;
+    ev->log_key = f->log_key_str;
+    ev->detected_at = (int64_t)time(NULL);
+    if (gs_evidence_split(ev, &parts, &n, &err) != 0 || n == 1) {
+        if (n != 1)
+            hub_log(h, GS_HUB_LOG_ERROR, "%s: cannot split the evidence: %s", f->cfg->origin,
+                    err.msg);
+        free(parts);
+        hub_fault_record(h, f, ev, -1);
+        return;
+    }
+    const gs_evidence **list = calloc(n, sizeof *list);
+    gs_buf *entries = calloc(n, sizeof *entries);
+    int rc = list == NULL || entries == NULL ? gs_error_set(&err, GS_ENOMEM, "out of memory") : 0;
+    for (size_t k = 0; rc == 0 && k < n; k++)
+        list[k] = &parts[k];
+    /* A failure here is a bug in the hub. */
+    if (rc == 0 && gs_evidence_verify_parts(list, n, &f->cfg->log_key, &err) != 0)
+        hub_log(h, GS_HUB_LOG_ERROR, "BUG: evidence about %s in %zu parts does not verify: %s",
+                f->cfg->origin, n, err.msg);
+    gs_evidence_describe(ev, what, sizeof what);
+    if (rc == 0)
+        rc = store_parts(h, f, parts, n, entries, &err);
+    if (rc != 0) {
+        hub_log(h, GS_HUB_LOG_ERROR, "%s: %s — cannot record the evidence in %zu parts: %s",
+                f->cfg->origin, what, n, err.msg);
+        char text[1024];
+        int len = snprintf(text, sizeof text, "unrecorded evidence: %s: %s", what, err.msg);
+        hub_publish(h, "alert", f->cfg->origin, gs_bytes_of(text, (size_t)len));
+    } else {
+        h->evidence_total++;
+        hub_log(h, GS_HUB_LOG_ERROR,
+                "EVIDENCE against %s: %s; recorded in %zu parts as entries %llu..%llu of %s",
+                f->cfg->origin, what, n, (unsigned long long)(gs_log_committed_size(h->own) - n),
+                (unsigned long long)gs_log_committed_size(h->own) - 1, h->cfg.origin);
+        for (size_t k = 0; k < n; k++)
+            hub_publish(h, "alert", f->cfg->origin, gs_bytes_of(entries[k].p, entries[k].n));
+    }
+    f->frozen = true;
+    snprintf(f->frozen_reason, sizeof f->frozen_reason, "%s", what);
+    for (size_t k = 0; entries != NULL && k < n; k++)
+        gs_buf_free(&entries[k]);
+    free(entries);
+    free(list);
+    free(parts);
+}
+
 void hub_fault_rule_violation(hub *h, followed *f, const hub_target *t, uint64_t index,
                               bool bad_sig, const char *reason)
 {
@@ -197,16 +289,10 @@ void hub_fault_rule_violation(hub *h, followed *f, const hub_target *t, uint64_t
         ev.first_index = index;
         ev.inclusion_proof = proof;
         ev.n_inclusion_proof = np;
-    } else if (index + 1 > GS_MAX_EVIDENCE_ENTRIES) {
-        /* The rule form needs the whole prefix; above the cap it cannot be
-         * carried in one Evidence (a known limit: see docs/architecture.md). */
-        rc = gs_error_set(&err, GS_ETOOBIG,
-                          "the offending entry %llu is beyond the %d entries one evidence can "
-                          "carry",
-                          (unsigned long long)index, GS_MAX_EVIDENCE_ENTRIES);
     } else {
         /* The rule form: the prefix up to the entry, and a proof from there
-         * to the signed size. */
+         * to the signed size; split into parts when it does not fit in one
+         * entry (evidence.h). */
         uint64_t e = index + 1;
         if ((rc = read_entries(f, 0, e, &entries, &ne, &err)) == 0 && e < t->cp.size)
             rc = gs_log_prove_consistency(f->replica, e, t->cp.size, proof, &np, &err);
@@ -216,7 +302,9 @@ void hub_fault_rule_violation(hub *h, followed *f, const hub_target *t, uint64_t
     }
     ev.entries = entries;
     ev.n_entries = ne;
-    if (rc == 0) {
+    if (rc == 0 && !bad_sig) {
+        record_history(h, f, &ev);
+    } else if (rc == 0) {
         hub_fault_record(h, f, &ev, -1);
     } else {
         hub_log(h, GS_HUB_LOG_ERROR,

@@ -582,6 +582,278 @@ static void test_node_paths(void **state)
     tlog_close(&t);
 }
 
+/* ---- (d) with a long history, split into parts ---------------------------------- */
+
+static gs_buf signed_statement(gs_statement *st, const gs_keypair *kp, uint64_t seq)
+{
+    gs_buf out = {0};
+    gs_error err = {0};
+    st->signer = kp->pub;
+    st->seq = seq;
+    st->issued_at = T0 + (int64_t)seq;
+    if (st->origin == NULL)
+        st->origin = ORIGIN;
+    if (gs_wire_sign_statement(st, kp, &out, &err) != 0)
+        fail_msg("signing: %s", err.msg);
+    return out;
+}
+
+static gs_buf appoint(const gs_keypair *by, uint64_t seq, const gs_pubkey *person, gs_role role)
+{
+    gs_statement st = {.kind = GS_BODY_APPOINTMENT};
+    st.u.appointment.person = *person;
+    st.u.appointment.name = "Le Van C";
+    st.u.appointment.role = role;
+    st.u.appointment.title = "thanh tra vien (inspector) of the commune, appointed by decision";
+    st.u.appointment.decision = "";
+    return signed_statement(&st, by, seq);
+}
+
+/* Entries of a log: the Charter, `inspectors` appointments by the node key,
+ * an officer, and (when violate) that officer appointing a head — which
+ * only the node key may do (rule 8) — then 6 more appointments. *offending
+ * gets the index of the officer's appointment of a head (where it is or
+ * would be). */
+static size_t history(tlog *t, size_t inspectors, bool violate, gs_keypair *officer,
+                      uint64_t *offending)
+{
+    gs_error err = {0};
+    size_t cap = inspectors + 16, n = 0;
+    gs_buf *e = calloc(cap, sizeof *e);
+    gs_bytes *b = calloc(cap, sizeof *b);
+    uint64_t seq = 1;
+    assert_non_null(e);
+    assert_non_null(b);
+    gs_statement st = {.kind = GS_BODY_CHARTER};
+    st.u.charter.unit = "an-binh";
+    st.u.charter.tier = GS_TIER_COMMUNE;
+    st.u.charter.display_name = "Xa An Binh";
+    e[n++] = signed_statement(&st, &node_kp, seq++);
+    for (size_t i = 0; i < inspectors; i++) {
+        gs_pubkey who;
+        memset(who.b, 0, sizeof who.b);
+        memcpy(who.b, &i, sizeof i);
+        who.b[31] = 0x55;
+        e[n++] = appoint(&node_kp, seq++, &who, GS_ROLE_INSPECTOR);
+    }
+    e[n++] = appoint(&node_kp, seq++, &officer->pub, GS_ROLE_OFFICER);
+    *offending = n;
+    if (violate)
+        e[n++] = appoint(officer, 1, &other_kp.pub, GS_ROLE_HEAD);
+    for (int i = 0; i < 6; i++) {
+        gs_pubkey who;
+        memset(who.b, 0x77, sizeof who.b);
+        who.b[0] = (uint8_t)i;
+        e[n++] = appoint(&node_kp, seq++, &who, GS_ROLE_INSPECTOR);
+    }
+    for (size_t i = 0; i < n; i++)
+        b[i] = gs_bytes_of(e[i].p, e[i].n);
+    if (gs_log_append(t->log, b, n, NULL, &err) != 0)
+        fail_msg("append: %s", err.msg);
+    for (size_t i = 0; i < n; i++)
+        gs_buf_free(&e[i]);
+    free(e);
+    free(b);
+    return n;
+}
+
+/* The history form up to and including entry `last` of t, in the tree of
+ * size `size`: entries into *entries and the note into *note (caller frees
+ * both). */
+static gs_evidence history_form(tlog *t, uint64_t last, uint64_t size, gs_buf **entries,
+                                gs_hash *proof, char **note)
+{
+    gs_error err = {0};
+    size_t np = 0;
+    uint64_t e = last + 1;
+    *entries = calloc((size_t)e, sizeof **entries);
+    assert_non_null(*entries);
+    for (uint64_t i = 0; i < e; i++)
+        if (gs_log_entry(t->log, i, &(*entries)[i], &err) != 0)
+            fail_msg("entry: %s", err.msg);
+    if (gs_log_prove_consistency(t->log, e, size, proof, &np, &err) != 0)
+        fail_msg("consistency: %s", err.msg);
+    *note = checkpoint_as(t, size, &node_kp);
+    gs_evidence ev = base(GS_EVIDENCE_RULE_VIOLATION);
+    ev.checkpoint_b = *note;
+    ev.entries = *entries;
+    ev.n_entries = (size_t)e;
+    ev.consistency_proof = proof;
+    ev.n_consistency_proof = np;
+    ev.reason = "an officer appointed a head";
+    return ev;
+}
+
+static int verify_list(gs_evidence *parts, size_t n, gs_error *err)
+{
+    const gs_evidence **l = calloc(n ? n : 1, sizeof *l);
+    assert_non_null(l);
+    for (size_t k = 0; k < n; k++)
+        l[k] = &parts[k];
+    int rc = gs_evidence_verify_parts(l, n, &log_vkey, err);
+    free(l);
+    return rc;
+}
+
+static void expect_parts_fail(gs_evidence *parts, size_t n, int code, const char *want,
+                              const char *what)
+{
+    gs_error err = {0};
+    int rc = verify_list(parts, n, &err);
+    if (rc != code)
+        fail_msg("%s: expected %s, got %s: %s", what, gs_error_name(code), gs_error_name(rc),
+                 err.msg);
+    if (strstr(err.msg, want) == NULL)
+        fail_msg("%s: message \"%s\" does not contain \"%s\"", what, err.msg, want);
+}
+
+static void rechain(gs_evidence *parts, size_t n)
+{
+    gs_error err = {0};
+    for (size_t k = 1; k < n; k++)
+        if (gs_wire_evidence_hash(&parts[k - 1], &parts[k].previous_part, &err) != 0)
+            fail_msg("hash: %s", err.msg);
+}
+
+static void free_history(gs_evidence *whole, gs_buf *entries, char *note)
+{
+    for (size_t i = 0; i < whole->n_entries; i++)
+        gs_buf_free(&entries[i]);
+    free(entries);
+    free(note);
+}
+
+static void test_split_history(void **state)
+{
+    (void)state;
+    tlog t;
+    gs_keypair officer;
+    uint64_t offending;
+    gs_buf *entries = NULL;
+    gs_hash proof[GS_MERKLE_MAX_PROOF];
+    char *note = NULL;
+    gs_error err = {0};
+    seed_key(&officer, 9);
+    tlog_open(&t);
+    size_t size = history(&t, 1500, true, &officer, &offending);
+    assert_int_equal(offending, 1502);
+    gs_evidence whole = history_form(&t, offending, size, &entries, proof, &note);
+
+    /* One evidence cannot carry it. */
+    expect_fail(&whole, GS_ETOOBIG, "more than 1000", "1,503 entries in one");
+
+    gs_evidence *parts = NULL;
+    size_t n = 0;
+    assert_int_equal(gs_evidence_split(&whole, &parts, &n, &err), 0);
+    assert_true(n >= 3);
+    size_t biggest = 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t sz = entry_size(&parts[k]);
+        assert_true(sz <= GS_MAX_ENTRY);
+        biggest = sz > biggest ? sz : biggest;
+        /* A part alone proves nothing. */
+        expect_fail(&parts[k], GS_EINVAL, "alone it proves nothing", "one part");
+    }
+    print_message("a history of 1,503 entries: %zu parts, the largest entry %zu bytes\n", n,
+                  biggest);
+    if (verify_list(parts, n, &err) != 0)
+        fail_msg("the parts do not verify: %s", err.msg);
+    char what[200];
+    gs_evidence_describe(&parts[1], what, sizeof what);
+    assert_non_null(strstr(what, "part 2 of"));
+
+    /* Deterministic: the same evidence splits the same way. */
+    gs_evidence *again = NULL;
+    size_t n2 = 0;
+    assert_int_equal(gs_evidence_split(&whole, &again, &n2, &err), 0);
+    assert_int_equal(n2, n);
+    for (size_t k = 0; k < n; k++) {
+        assert_int_equal(again[k].n_entries, parts[k].n_entries);
+        assert_memory_equal(&again[k].previous_part, &parts[k].previous_part, sizeof(gs_hash));
+    }
+    free(again);
+
+    /* Through the wire: each part a hub's entry, decoded again. */
+    gs_statement *back = calloc(n, sizeof *back);
+    gs_evidence *decoded = calloc(n, sizeof *decoded);
+    assert_non_null(back);
+    assert_non_null(decoded);
+    for (size_t k = 0; k < n; k++) {
+        gs_statement st = {.kind = GS_BODY_EVIDENCE};
+        st.origin = "giamsat/hub/ha-noi";
+        st.u.evidence = parts[k];
+        gs_buf bytes = signed_statement(&st, &hub_kp, k + 1);
+        if (gs_wire_open_entry(gs_bytes_of(bytes.p, bytes.n), &back[k], &err) != 0)
+            fail_msg("part %zu does not open: %s", k + 1, err.msg);
+        gs_buf_free(&bytes);
+        decoded[k] = back[k].u.evidence;
+    }
+    if (verify_list(decoded, n, &err) != 0)
+        fail_msg("the decoded parts do not verify: %s", err.msg);
+
+    /* Every way of spoiling them is refused. */
+    expect_parts_fail(parts, n - 1, GS_EINVAL, "not part", "a part missing");
+    expect_parts_fail(parts + 1, n - 1, GS_EINVAL, "not part 1", "the first part missing");
+    gs_evidence tmp = parts[0];
+    parts[0] = parts[1];
+    parts[1] = tmp;
+    expect_parts_fail(parts, n, GS_EINVAL, "not part 1", "two parts swapped");
+    parts[1] = parts[0];
+    parts[0] = tmp;
+    /* An entry changed in part 2: the chain breaks at part 3... */
+    gs_buf saved = parts[1].entries[5];
+    gs_buf changed = {malloc(saved.n), saved.n};
+    memcpy(changed.p, saved.p, saved.n);
+    changed.p[changed.n - 1] ^= 1;
+    parts[1].entries[5] = changed;
+    expect_parts_fail(parts, n, GS_EINVAL, "not one chain", "an entry changed in part 2");
+    /* ...and with the chain made again, the entries miss the signed root. */
+    rechain(parts, n);
+    expect_parts_fail(parts, n, GS_EVERIFY, "not proven to be the start",
+                      "an entry changed, the chain made again");
+    parts[1].entries[5] = saved;
+    gs_buf_free(&changed);
+    rechain(parts, n);
+    if (verify_list(parts, n, &err) != 0)
+        fail_msg("restored: %s", err.msg);
+    /* Part 1's reason changed: part 2 no longer names it. */
+    parts[0].reason = "something else";
+    expect_parts_fail(parts, n, GS_EINVAL, "not one chain", "part 1 changed");
+    parts[0].reason = whole.reason;
+    /* Part 2 claiming a checkpoint. */
+    parts[1].checkpoint_b = note;
+    expect_parts_fail(parts, n, GS_EINVAL, "only part 1", "a checkpoint in part 2");
+    parts[1].checkpoint_b = NULL;
+    /* Checkpoint b signed by another key, the chain made again. */
+    char *forged = checkpoint_as(&t, size, &other_kp);
+    parts[0].checkpoint_b = forged;
+    rechain(parts, n);
+    expect_parts_fail(parts, n, GS_EVERIFY, "not signed by the log key", "b by another key");
+    free(forged);
+    if (verify_list(decoded, n, &err) != 0)
+        fail_msg("the decoded parts no longer verify: %s", err.msg);
+
+    for (size_t k = 0; k < n; k++)
+        gs_statement_clear(&back[k]);
+    free(back);
+    free(decoded);
+    free(parts);
+    free_history(&whole, entries, note);
+    tlog_close(&t);
+
+    /* An honest history split the same way proves nothing. */
+    tlog_open(&t);
+    size = history(&t, 1500, false, &officer, &offending);
+    whole = history_form(&t, offending, size, &entries, proof, &note);
+    assert_int_equal(gs_evidence_split(&whole, &parts, &n, &err), 0);
+    assert_true(n >= 3);
+    expect_parts_fail(parts, n, GS_EVERIFY, "accepts every one", "an honest history");
+    free(parts);
+    free_history(&whole, entries, note);
+    tlog_close(&t);
+    gs_keypair_wipe(&officer);
+}
+
 /* ---- nothing to find ------------------------------------------------------------- */
 
 static void test_nothing_differs(void **state)
@@ -632,9 +904,10 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_long_rewrite), cmocka_unit_test(test_power_of_two),
-        cmocka_unit_test(test_bad_entry),    cmocka_unit_test(test_lying_source),
-        cmocka_unit_test(test_node_paths),   cmocka_unit_test(test_nothing_differs),
+        cmocka_unit_test(test_long_rewrite),  cmocka_unit_test(test_power_of_two),
+        cmocka_unit_test(test_bad_entry),     cmocka_unit_test(test_lying_source),
+        cmocka_unit_test(test_node_paths),    cmocka_unit_test(test_nothing_differs),
+        cmocka_unit_test(test_split_history),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
