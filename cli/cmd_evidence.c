@@ -396,7 +396,7 @@ int cli_cmd_verify_evidence(int argc, char **argv)
     if (w >= 0)
         gs_policy_witness_at(pol, (size_t)w, &wname, NULL);
     char desc[512], when[40], signer[45];
-    gs_evidence_describe(ev, desc, sizeof desc);
+    gs_evidence_describe_parts(parts, n_files, desc, sizeof desc);
     time_or_dash(ev->detected_at, when, sizeof when);
     cli_b64_32(st.signer.b, signer);
 

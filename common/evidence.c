@@ -1113,3 +1113,24 @@ void gs_evidence_describe(const gs_evidence *ev, char *out, size_t cap)
     }
     snprintf(out, cap, "unknown evidence kind %d", (int)ev->kind);
 }
+
+void gs_evidence_describe_parts(const gs_evidence *const *parts, size_t n, char *out, size_t cap)
+{
+    uint64_t total = 0;
+    if (out == NULL || cap == 0)
+        return;
+    if (parts == NULL || n == 0) {
+        snprintf(out, cap, "no evidence");
+        return;
+    }
+    if (n == 1) {
+        gs_evidence_describe(parts[0], out, cap);
+        return;
+    }
+    for (size_t k = 0; k < n; k++)
+        total += parts[k]->n_entries;
+    snprintf(out, cap,
+             "rule violation: entry %" PRIu64 " breaks the rule book (history of %" PRIu64
+             " entries, in %zu parts)",
+             total > 0 ? total - 1 : 0, total, n);
+}

@@ -203,5 +203,7 @@ void gs_bisect_result(const gs_bisect *b, unsigned *level, uint64_t *first, gs_h
 /* A one-line description for people: "split view: two checkpoints of size 12
  * with different roots", "rollback from 40 to 31", … out is NUL-terminated. */
 void gs_evidence_describe(const gs_evidence *ev, char *out, size_t cap);
+/* The same for the n parts of a split evidence, joined (unverified). */
+void gs_evidence_describe_parts(const gs_evidence *const *parts, size_t n, char *out, size_t cap);
 
 #endif
