@@ -8,6 +8,11 @@
  * the log key itself and freezes the origin (the hub keeps serving what it
  * holds and cosigns nothing further); kind (c) proves that a SOURCE served
  * entries that are not the log, so only that source is dropped.
+ *
+ * Every evidence fits in the hub's log: a root mismatch is narrowed down to
+ * one node by bisection (hub_bisect_*, over gs_bisect) and proven with the
+ * one-node forms of (a) and (c); the history form of (d), which must carry
+ * the whole prefix, is split into parts recorded in one transaction.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
