@@ -12,7 +12,6 @@
 #include "evidence.h"
 #include "ingest.h"
 
-#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,8 +278,16 @@ int gs_bisect_take(gs_bisect *b, uint64_t leaf, const gs_hash *proof, size_t n, 
             *into = proof[i];
             *have = true;
         }
-    /* Every child of a node is a sibling on its other child's paths. */
-    assert(*have);
+    /* Every child of a node is a sibling on its other child's paths, so
+     * this cannot happen; were it to, the search must end, not wait. */
+    if (!*have) {
+        snprintf(b->why, sizeof b->why,
+                 "internal: the path of leaf %" PRIu64 " does not pass by [%" PRIu64 ", %" PRIu64
+                 ")",
+                 leaf, want_lo, want_hi);
+        b->state = GS_BISECT_STUCK;
+        return 0;
+    }
     if (b->have_left && b->have_right)
         return bisect_descend(b, err);
     return 0;

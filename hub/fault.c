@@ -504,6 +504,12 @@ static int record_split_node(hub *h, followed *f, int source, const hub_target *
     ev.inclusion_proof = path_b;
     ev.n_inclusion_proof = np_b;
     ev.reason = reason;
+    /* Checked before anything is recorded or frozen: a replica whose stored
+     * hashes were damaged must not make a log look rewritten. */
+    ev.origin = f->cfg->origin;
+    ev.log_key = f->log_key_str;
+    if ((rc = gs_evidence_verify(&ev, &f->cfg->log_key, err)) != 0)
+        return rc;
     hub_fault_record(h, f, &ev, -1);
     return 0;
 }
@@ -534,7 +540,10 @@ static int record_bad_node(hub *h, followed *f, int source, const hub_target *t,
         ev.entries = entries;
         ev.n_entries = ne;
         ev.reason = reason;
-        hub_fault_record(h, f, &ev, source);
+        ev.origin = f->cfg->origin;
+        ev.log_key = f->log_key_str;
+        if ((rc = gs_evidence_verify(&ev, &f->cfg->log_key, err)) == 0)
+            hub_fault_record(h, f, &ev, source);
     }
     free_entries(entries, ne);
     return rc;
@@ -567,8 +576,6 @@ void hub_fault_mismatch(hub *h, followed *f, int source, const hub_target *t, hu
             if (record_bad_node(h, f, source, t, level, first, end, &hash, path, np, reason,
                                 &err) == 0)
                 return;
-        } else {
-            err.msg[0] = '\0';
         }
         if (err.msg[0] != '\0')
             hub_log(h, GS_HUB_LOG_ERROR, "%s: cannot build one-node evidence: %s", f->cfg->origin,
