@@ -95,7 +95,7 @@ static int node_place(unsigned level, uint64_t first, uint64_t size, uint64_t *e
 int gs_evidence_node_path(unsigned level, uint64_t first, uint64_t size, gs_merkle_get_fn get,
                           void *ctx, gs_hash *hash, gs_hash *path, size_t *n, gs_error *err)
 {
-    uint64_t end, k, layer, lo[64], hi[64];
+    uint64_t end = 0, k = 0, layer = 0, lo[64], hi[64];
     int rc = node_place(level, first, size, &end, &k, &layer, err);
     if (rc != 0)
         return rc;
@@ -115,7 +115,7 @@ int gs_evidence_node_path(unsigned level, uint64_t first, uint64_t size, gs_merk
 static int verify_node(const gs_hash *hash, unsigned level, uint64_t first, uint64_t size,
                        const gs_hash *path, size_t n, const gs_hash *root, gs_error *err)
 {
-    uint64_t end, k, layer;
+    uint64_t end = 0, k = 0, layer = 0;
     int rc = node_place(level, first, size, &end, &k, &layer, err);
     if (rc != 0)
         return rc;
@@ -527,7 +527,7 @@ static void entries_root(const gs_evidence *ev, gs_hash *root)
 static int verify_bad_node(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
 {
     signed_cp b;
-    uint64_t end, k, layer;
+    uint64_t end = 0, k = 0, layer = 0;
     gs_hash mth;
     int rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", log_key, ev->origin, &b, err);
     if (rc != 0)
