@@ -11,8 +11,15 @@
  * Neither form is treated specially here: evidence (a) and (c) are checked
  * by gs_evidence_verify only, then spoiled every way a forger could.
  *
- * Entries are plain bytes: (a) and (c) never open an entry, they only hash
- * it. */
+ * Entries are plain bytes there: (a) and (c) never open an entry, they only
+ * hash it.
+ *
+ * Then the history form of (d) that needs 1,503 signed statements (an
+ * officer appointing a head after 1,502 valid entries): refused whole, split
+ * into hash-chained parts that each fit in one entry, verified joined (also
+ * after a trip through the wire), and refused when a part is missing,
+ * swapped, changed, or part 1's checkpoint is signed by another key; an
+ * honest history split the same way proves nothing. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
