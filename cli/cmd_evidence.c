@@ -48,21 +48,24 @@ static const char help_evidence[] =
     "  giamsat evidence --connect ipc:///srv/giamsat/hub/hub.sock --out ./evidence\n";
 
 static const char help_verify[] =
-    "usage: giamsat verify-evidence FILE --trust FILE [--json]\n"
+    "usage: giamsat verify-evidence FILE... --trust FILE [--json]\n"
     "\n"
     "Checks offline that an evidence file (written by `giamsat evidence --out`) proves\n"
     "what it claims against the accused log, whose key is taken from the trust file (a\n"
     "C2SP tlog-policy file: `log <verifier key>` lines name the logs by origin). Every\n"
     "signature, proof and hash is checked here; the reporter is not trusted. Prints what\n"
     "the evidence proves in plain words and who reported it, and whether the reporter\n"
-    "is a witness listed in the trust file.\n"
+    "is a witness listed in the trust file. Rule-violation evidence too large for one\n"
+    "entry comes in parts (\"part k of n\"): name all n files, in any order, to check\n"
+    "them joined; a part alone is not proof.\n"
     "\n"
     "  --trust FILE          the trust file\n"
     "  --json                print {\"file\",\"proof\",\"kind\",\"origin\",\"description\",\n"
     "                        \"proves\",\"reason\",\"detected_at\",\"reporter\",\n"
     "                        \"reporter_origin\",\"reporter_witness\",\"error\"}\n"
     "                        (reporter_witness: its name in the trust file, or null;\n"
-    "                        error: why it is not proof, or null)\n"
+    "                        error: why it is not proof, or null; with several files\n"
+    "                        also \"parts\", their number, and file is the first)\n"
     "\n"
     "Exit status: 0 the evidence is proof, 1 it is not (or the origin is not a log in\n"
     "the trust file), 2 usage, or an unreadable file.\n"
@@ -295,10 +298,11 @@ int cli_cmd_verify_evidence(int argc, char **argv)
     const char *cmd = "verify-evidence";
     const char *trust = NULL, *file = NULL;
     bool json = false;
-    char *buf = NULL;
-    size_t len = 0;
+    char **bufs = NULL;
+    gs_statement *sts = NULL;
+    const gs_evidence **parts = NULL;
+    size_t n_files = 0;
     gs_policy *pol = NULL;
-    gs_statement st = {0};
     gs_error err = {0}, why = {0};
     gs_vkey log_key;
     int rc, c, exit_code = CLI_EXIT_USAGE;
@@ -314,36 +318,74 @@ int cli_cmd_verify_evidence(int argc, char **argv)
     }
     if (optind >= argc)
         return cli_usage_error(cmd, "name the evidence FILE to check");
-    file = argv[optind++];
-    if (optind < argc)
-        return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
+    n_files = (size_t)(argc - optind);
+    if (n_files > GS_MAX_EVIDENCE_PARTS)
+        return cli_usage_error(cmd, "%zu files: at most %d parts of one evidence", n_files,
+                               GS_MAX_EVIDENCE_PARTS);
+    file = argv[optind];
     if (trust == NULL)
         return cli_usage_error(cmd,
                                "--trust FILE is required: the accused log's key comes from it");
+    bufs = calloc(n_files, sizeof *bufs);
+    sts = calloc(n_files, sizeof *sts);
+    parts = calloc(n_files, sizeof *parts);
+    if (bufs == NULL || sts == NULL || parts == NULL) {
+        gs_error_set(&err, GS_ENOMEM, "out of memory");
+        goto fail;
+    }
 
     /* Unreadable input is a usage error (2); a signature that does not verify
-     * is a failed verification (1). */
-    if ((rc = cli_read_file(file, GS_MAX_ENTRY, &buf, &len, &err)) != 0) {
-        if (rc == GS_ETOOBIG)
-            gs_error_wrap(&err, "not an evidence file");
-        goto fail;
-    }
-    if ((rc = open_evidence(gs_bytes_of(buf, len), &st, &err)) != 0) {
-        gs_error_wrap(&err, "%s is not evidence a hub signed", file);
-        if (rc == GS_EVERIFY)
+     * is a failed verification (1). Several files are the parts of one split
+     * evidence, in any order: they are put in part order (the chain checks
+     * it). */
+    for (size_t k = 0; k < n_files; k++) {
+        const char *fk = argv[optind + (int)k];
+        size_t len = 0;
+        if ((rc = cli_read_file(fk, GS_MAX_ENTRY, &bufs[k], &len, &err)) != 0) {
+            if (rc == GS_ETOOBIG)
+                gs_error_wrap(&err, "not an evidence file");
+            goto fail;
+        }
+        if ((rc = open_evidence(gs_bytes_of(bufs[k], len), &sts[k], &err)) != 0) {
+            gs_error_wrap(&err, "%s is not evidence a hub signed", fk);
+            if (rc == GS_EVERIFY)
+                exit_code = CLI_EXIT_FAIL;
+            goto fail;
+        }
+        parts[k] = &sts[k].u.evidence;
+        if (n_files > 1 && (parts[k]->part == 0 || parts[k]->part > n_files)) {
+            gs_error_set(&err, GS_EINVAL,
+                         "%s is not part of a split evidence of %zu parts (it says part %u of %u)",
+                         fk, n_files, (unsigned)parts[k]->part, (unsigned)parts[k]->parts);
             exit_code = CLI_EXIT_FAIL;
-        goto fail;
+            goto fail;
+        }
     }
+    for (size_t k = 1; n_files > 1 && k < n_files; k++)
+        for (size_t j = k; j > 0 && parts[j - 1]->part > parts[j]->part; j--) {
+            const gs_evidence *t = parts[j];
+            parts[j] = parts[j - 1];
+            parts[j - 1] = t;
+        }
     if ((rc = gs_policy_load(trust, &pol, &err)) != 0)
         goto fail;
-    const gs_evidence *ev = &st.u.evidence;
+    const gs_evidence *ev = parts[0];
+    /* The reporter: the one who signed the first part. */
+    const gs_statement *st0 = &sts[0];
+    for (size_t k = 0; k < n_files; k++)
+        if (&sts[k].u.evidence == ev)
+            st0 = &sts[k];
+    const gs_statement st = *st0;
     if (gs_policy_log_key(pol, ev->origin, &log_key, &err) != 0) {
         gs_error_set(&err, GS_ENOTFOUND, "origin %s is not a log in trust file %s", ev->origin,
                      trust);
         exit_code = CLI_EXIT_FAIL;
         goto fail;
     }
-    rc = gs_evidence_verify(ev, &log_key, &why);
+    if (n_files > 1)
+        rc = gs_evidence_verify_parts(parts, n_files, &log_key, &why);
+    else
+        rc = gs_evidence_verify(ev, &log_key, &why);
     if (rc == GS_ENOMEM) {
         err = why;
         goto fail;
@@ -354,13 +396,15 @@ int cli_cmd_verify_evidence(int argc, char **argv)
     if (w >= 0)
         gs_policy_witness_at(pol, (size_t)w, &wname, NULL);
     char desc[512], when[40], signer[45];
-    gs_evidence_describe(ev, desc, sizeof desc);
+    gs_evidence_describe_parts(parts, n_files, desc, sizeof desc);
     time_or_dash(ev->detected_at, when, sizeof when);
     cli_b64_32(st.signer.b, signer);
 
     if (json) {
         json_t *o = json_object();
         json_object_set_new(o, "file", json_string(file));
+        if (n_files > 1)
+            json_object_set_new(o, "parts", json_integer((json_int_t)n_files));
         json_object_set_new(o, "proof", json_boolean(proof));
         json_object_set_new(o, "kind", json_string(kind_name(ev->kind)));
         json_object_set_new(o, "origin", json_string(ev->origin));
@@ -376,6 +420,8 @@ int cli_cmd_verify_evidence(int argc, char **argv)
         if ((rc = cli_print_json(o, &err)) != 0)
             goto fail;
     } else {
+        if (n_files > 1)
+            printf("%zu parts of one split evidence, joined:\n", n_files);
         if (proof)
             printf("PROOF: %s\n  %s.\n  Proven: %s.\n", ev->origin, desc, kind_proves(ev->kind));
         else
@@ -395,8 +441,15 @@ int cli_cmd_verify_evidence(int argc, char **argv)
 fail:
     cli_errorf("%s", err.msg);
 out:
-    gs_statement_clear(&st);
+    for (size_t k = 0; k < n_files; k++) {
+        if (sts != NULL)
+            gs_statement_clear(&sts[k]);
+        if (bufs != NULL)
+            free(bufs[k]);
+    }
+    free(sts);
+    free(bufs);
+    free(parts);
     gs_policy_free(&pol);
-    free(buf);
     return exit_code;
 }

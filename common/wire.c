@@ -809,6 +809,17 @@ static int evidence_from_pb(const Giamsat__V1__Evidence *e, gs_evidence *ev, gs_
     ev->kind = (gs_evidence_kind)e->kind;
     ev->first_index = e->first_index;
     ev->detected_at = e->detected_at;
+    if ((e->part == 0) != (e->parts == 0) || e->part > e->parts)
+        return gs_error_set(err, GS_EINVAL,
+                            "statement.evidence.part: part %" PRIu32 " of %" PRIu32
+                            " (both 0, or 1 <= part <= parts)",
+                            e->part, e->parts);
+    ev->part = e->part;
+    ev->parts = e->parts;
+    if (e->level > 63)
+        return gs_error_set(err, GS_EINVAL, "statement.evidence.level: %" PRIu32 ", at most 63",
+                            e->level);
+    ev->level = e->level;
     if ((rc = check_origin(e->origin, "statement.evidence.origin", err)) < 0 ||
         (rc = dup_str(&ev->origin, e->origin, err)) < 0 ||
         (rc = take_text(&ev->log_key, e->log_key, GS_VKEY_STR_MAX, TEXT_NAME, true,
@@ -832,6 +843,15 @@ static int evidence_from_pb(const Giamsat__V1__Evidence *e, gs_evidence *ev, gs_
                             "statement.evidence.inclusion_proof", err)) < 0 ||
         (rc = take_hashes_c(&ev->frontier, &ev->n_frontier, e->frontier, e->n_frontier, 64,
                             "statement.evidence.frontier", err)) < 0 ||
+        (rc = take_hashes_c(&ev->inclusion_proof_a, &ev->n_inclusion_proof_a, e->inclusion_proof_a,
+                            e->n_inclusion_proof_a, GS_MAX_PROOF,
+                            "statement.evidence.inclusion_proof_a", err)) < 0 ||
+        (rc = optional_hash(&e->node_hash_b, &ev->has_node_hash_b, &ev->node_hash_b,
+                            "statement.evidence.node_hash_b", err)) < 0 ||
+        (rc = optional_hash(&e->node_hash_a, &ev->has_node_hash_a, &ev->node_hash_a,
+                            "statement.evidence.node_hash_a", err)) < 0 ||
+        (rc = optional_hash(&e->previous_part, &ev->has_previous_part, &ev->previous_part,
+                            "statement.evidence.previous_part", err)) < 0 ||
         (rc = take_bufs(&ev->entries, &ev->n_entries, e->entries, e->n_entries,
                         GS_MAX_EVIDENCE_ENTRIES, GS_MAX_ENTRY, "statement.evidence.entries", err)) <
             0)
@@ -975,6 +995,7 @@ static void evidence_clear(gs_evidence *ev)
     free_bufs(ev->entries, ev->n_entries);
     gs_wire_free(ev->inclusion_proof);
     gs_wire_free(ev->frontier);
+    gs_wire_free(ev->inclusion_proof_a);
     gs_wire_free(ev->reason);
 }
 
@@ -1076,7 +1097,7 @@ typedef struct {
     } b;
     Giamsat__V1__Reference ref;
     Giamsat__V1__RuleParameters parameters;
-    ProtobufCBinaryData *lists[4];
+    ProtobufCBinaryData *lists[5];
 } pb_statement;
 
 static ProtobufCBinaryData *hash_list(const gs_hash *h, size_t n)
@@ -1252,7 +1273,8 @@ static int statement_to_pb(const gs_statement *s, pb_statement *pb, gs_error *er
         pb->lists[1] = buf_list(ev->entries, ev->n_entries);
         pb->lists[2] = hash_list(ev->inclusion_proof, ev->n_inclusion_proof);
         pb->lists[3] = hash_list(ev->frontier, ev->n_frontier);
-        for (int i = 0; i < 4; i++)
+        pb->lists[4] = hash_list(ev->inclusion_proof_a, ev->n_inclusion_proof_a);
+        for (int i = 0; i < 5; i++)
             if (pb->lists[i] == NULL)
                 return gs_error_set(err, GS_ENOMEM, "out of memory encoding evidence");
         e->consistency_proof = pb->lists[0];
@@ -1263,6 +1285,17 @@ static int statement_to_pb(const gs_statement *s, pb_statement *pb, gs_error *er
         e->n_inclusion_proof = ev->n_inclusion_proof;
         e->frontier = pb->lists[3];
         e->n_frontier = ev->n_frontier;
+        e->level = ev->level;
+        if (ev->has_node_hash_b)
+            e->node_hash_b = bin(ev->node_hash_b.b, 32);
+        if (ev->has_node_hash_a)
+            e->node_hash_a = bin(ev->node_hash_a.b, 32);
+        e->inclusion_proof_a = pb->lists[4];
+        e->n_inclusion_proof_a = ev->n_inclusion_proof_a;
+        e->part = ev->part;
+        e->parts = ev->parts;
+        if (ev->has_previous_part)
+            e->previous_part = bin(ev->previous_part.b, 32);
         m->body_case = GIAMSAT__V1__STATEMENT__BODY_EVIDENCE;
         m->evidence = e;
         break;
@@ -1283,7 +1316,7 @@ static int statement_to_pb(const gs_statement *s, pb_statement *pb, gs_error *er
 
 static void pb_statement_free(pb_statement *pb)
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         free(pb->lists[i]);
 }
 
@@ -1305,6 +1338,24 @@ int gs_wire_encode_statement(const gs_statement *st, gs_buf *out, gs_error *err)
         gs_buf_free(out);
     }
 out:
+    pb_statement_free(&pb);
+    return rc;
+}
+
+int gs_wire_evidence_hash(const gs_evidence *ev, gs_hash *out, gs_error *err)
+{
+    pb_statement pb;
+    gs_statement st = {.kind = GS_BODY_EVIDENCE};
+    gs_buf bytes = {0};
+    st.u.evidence = *ev;
+    int rc = statement_to_pb(&st, &pb, err);
+    if (rc >= 0)
+        rc = pack(&pb.b.evidence.base, &bytes, err);
+    if (rc >= 0) {
+        crypto_hash_sha256(out->b, bytes.p, bytes.n);
+        rc = 0;
+    }
+    gs_buf_free(&bytes);
     pb_statement_free(&pb);
     return rc;
 }

@@ -169,6 +169,20 @@ typedef struct {
     size_t n_frontier;
     const char *reason;
     int64_t detected_at;
+    /* The one-node forms (evidence.h): the node at (level, first_index). */
+    uint32_t level;
+    bool has_node_hash_b;
+    gs_hash node_hash_b;
+    bool has_node_hash_a;
+    gs_hash node_hash_a;
+    const gs_hash *inclusion_proof_a;
+    size_t n_inclusion_proof_a;
+    /* A split history form of kind d (evidence.h): part (from 1) of parts;
+     * both 0 when not split. */
+    uint32_t part;
+    uint32_t parts;
+    bool has_previous_part;
+    gs_hash previous_part;
 } gs_evidence;
 
 typedef struct {
@@ -268,6 +282,10 @@ int gs_wire_decode_signed_statement(gs_bytes in, gs_signed_statement *out, gs_er
 int gs_wire_decode_statement(gs_bytes in, gs_statement *out, gs_error *err);
 void gs_statement_clear(gs_statement *st);
 int gs_wire_encode_statement(const gs_statement *st, gs_buf *out, gs_error *err);
+/* SHA-256 of ev's Evidence message as gs_wire_encode_statement encodes it
+ * inside a statement (the one canonical encoding): what a split evidence's
+ * next part names as previous_part. */
+int gs_wire_evidence_hash(const gs_evidence *ev, gs_hash *out, gs_error *err);
 int gs_wire_encode_signed_statement(gs_bytes statement, const gs_sig *sig, gs_buf *out,
                                     gs_error *err);
 /* Encodes st, signs it with kp under GS_DOMAIN_STATEMENT and returns the

@@ -8,6 +8,11 @@
  * the log key itself and freezes the origin (the hub keeps serving what it
  * holds and cosigns nothing further); kind (c) proves that a SOURCE served
  * entries that are not the log, so only that source is dropped.
+ *
+ * Every evidence fits in the hub's log: a root mismatch is narrowed down to
+ * one node by bisection (hub_bisect_*, over gs_bisect) and proven with the
+ * one-node forms of (a) and (c); the history form of (d), which must carry
+ * the whole prefix, is split into parts recorded in one transaction.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -178,6 +183,98 @@ static void free_entries(gs_buf *entries, size_t n)
     free(entries);
 }
 
+/* The parts of a split evidence, each an Evidence statement of the hub's
+ * log, all in one transaction (store_evidence's rule): the hub's rule
+ * state moves from part to part and is kept only if all commit. */
+static int store_parts(hub *h, followed *f, gs_evidence *parts, size_t n, gs_buf *entries,
+                       gs_error *err)
+{
+    gs_ingest *before = h->own_ingest, *trial = NULL;
+    int rc = gs_store_begin(h->store, err);
+    if (rc != 0)
+        return rc;
+    for (size_t k = 0; rc == 0 && k < n; k++) {
+        gs_statement st = {.kind = GS_BODY_EVIDENCE};
+        st.u.evidence = parts[k];
+        if ((rc = hub_own_stage(h, &st, &entries[k], &trial, err)) == 0 &&
+            (rc = gs_store_put_evidence(h->store, f->cfg->origin,
+                                        gs_bytes_of(entries[k].p, entries[k].n), NULL, err)) == 0) {
+            /* The next part is judged after this one. */
+            if (h->own_ingest != before)
+                gs_ingest_free(&h->own_ingest);
+            h->own_ingest = trial;
+            trial = NULL;
+        }
+    }
+    gs_ingest_free(&trial);
+    if (rc == 0)
+        rc = gs_store_commit(h->store, err);
+    gs_store_rollback(h->store);
+    if (rc != 0) {
+        if (h->own_ingest != before)
+            gs_ingest_free(&h->own_ingest);
+        h->own_ingest = before;
+    } else if (h->own_ingest != before) {
+        gs_ingest_free(&before);
+    }
+    return rc;
+}
+
+/* (d), history form: one evidence when it fits in one entry, else its
+ * parts (evidence.h), checked together as any verifier will. */
+static void record_history(hub *h, followed *f, gs_evidence *ev)
+{
+    gs_error err = {0};
+    gs_evidence *parts = NULL;
+    size_t n = 0;
+    char what[512];
+    ev->origin = f->cfg->origin;
+    ev->log_key = f->log_key_str;
+    ev->detected_at = (int64_t)time(NULL);
+    if (gs_evidence_split(ev, &parts, &n, &err) != 0 || n == 1) {
+        if (n != 1)
+            hub_log(h, GS_HUB_LOG_ERROR, "%s: cannot split the evidence: %s", f->cfg->origin,
+                    err.msg);
+        free(parts);
+        hub_fault_record(h, f, ev, -1);
+        return;
+    }
+    const gs_evidence **list = calloc(n, sizeof *list);
+    gs_buf *entries = calloc(n, sizeof *entries);
+    int rc = list == NULL || entries == NULL ? gs_error_set(&err, GS_ENOMEM, "out of memory") : 0;
+    for (size_t k = 0; rc == 0 && k < n; k++)
+        list[k] = &parts[k];
+    /* A failure here is a bug in the hub. */
+    if (rc == 0 && gs_evidence_verify_parts(list, n, &f->cfg->log_key, &err) != 0)
+        hub_log(h, GS_HUB_LOG_ERROR, "BUG: evidence about %s in %zu parts does not verify: %s",
+                f->cfg->origin, n, err.msg);
+    gs_evidence_describe(ev, what, sizeof what);
+    if (rc == 0)
+        rc = store_parts(h, f, parts, n, entries, &err);
+    if (rc != 0) {
+        hub_log(h, GS_HUB_LOG_ERROR, "%s: %s — cannot record the evidence in %zu parts: %s",
+                f->cfg->origin, what, n, err.msg);
+        char text[1024];
+        int len = snprintf(text, sizeof text, "unrecorded evidence: %s: %s", what, err.msg);
+        hub_publish(h, "alert", f->cfg->origin, gs_bytes_of(text, (size_t)len));
+    } else {
+        h->evidence_total++;
+        hub_log(h, GS_HUB_LOG_ERROR,
+                "EVIDENCE against %s: %s; recorded in %zu parts as entries %llu..%llu of %s",
+                f->cfg->origin, what, n, (unsigned long long)(gs_log_committed_size(h->own) - n),
+                (unsigned long long)gs_log_committed_size(h->own) - 1, h->cfg.origin);
+        for (size_t k = 0; k < n; k++)
+            hub_publish(h, "alert", f->cfg->origin, gs_bytes_of(entries[k].p, entries[k].n));
+    }
+    f->frozen = true;
+    snprintf(f->frozen_reason, sizeof f->frozen_reason, "%s", what);
+    for (size_t k = 0; entries != NULL && k < n; k++)
+        gs_buf_free(&entries[k]);
+    free(entries);
+    free(list);
+    free(parts);
+}
+
 void hub_fault_rule_violation(hub *h, followed *f, const hub_target *t, uint64_t index,
                               bool bad_sig, const char *reason)
 {
@@ -197,16 +294,10 @@ void hub_fault_rule_violation(hub *h, followed *f, const hub_target *t, uint64_t
         ev.first_index = index;
         ev.inclusion_proof = proof;
         ev.n_inclusion_proof = np;
-    } else if (index + 1 > GS_MAX_EVIDENCE_ENTRIES) {
-        /* The rule form needs the whole prefix; above the cap it cannot be
-         * carried in one Evidence (a known limit: see docs/architecture.md). */
-        rc = gs_error_set(&err, GS_ETOOBIG,
-                          "the offending entry %llu is beyond the %d entries one evidence can "
-                          "carry",
-                          (unsigned long long)index, GS_MAX_EVIDENCE_ENTRIES);
     } else {
         /* The rule form: the prefix up to the entry, and a proof from there
-         * to the signed size. */
+         * to the signed size; split into parts when it does not fit in one
+         * entry (evidence.h). */
         uint64_t e = index + 1;
         if ((rc = read_entries(f, 0, e, &entries, &ne, &err)) == 0 && e < t->cp.size)
             rc = gs_log_prove_consistency(f->replica, e, t->cp.size, proof, &np, &err);
@@ -216,7 +307,9 @@ void hub_fault_rule_violation(hub *h, followed *f, const hub_target *t, uint64_t
     }
     ev.entries = entries;
     ev.n_entries = ne;
-    if (rc == 0) {
+    if (rc == 0 && !bad_sig) {
+        record_history(h, f, &ev);
+    } else if (rc == 0) {
         hub_fault_record(h, f, &ev, -1);
     } else {
         hub_log(h, GS_HUB_LOG_ERROR,
@@ -293,4 +386,201 @@ void hub_fault_bad_entries(hub *h, followed *f, int source, uint64_t start, cons
         f->sources[source].bad = true;
     }
     free_entries(entries, ne);
+}
+
+/* ------------------------------------------------------------ bisection */
+
+struct hub_bisect {
+    store_get g; /* the replica's stored hashes */
+    gs_bisect *b;
+    uint64_t asked[2]; /* the last pair of leaves asked */
+    bool asked_any;
+};
+
+int hub_bisect_start(hub *h, followed *f, const hub_target *t, hub_bisect **out, gs_error *err)
+{
+    gs_store_log_state ls;
+    hub_bisect *hb = calloc(1, sizeof *hb);
+    int rc;
+    *out = NULL;
+    if (hb == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    hb->g.store = h->store;
+    if ((rc = gs_store_log_find(h->store, f->cfg->origin, false, &ls, err)) != 0 ||
+        (hb->g.log_id = ls.id,
+         rc = gs_bisect_new(&hb->b, t->cp.size, &t->cp.root, store_get_hash, &hb->g, err)) != 0) {
+        free(hb);
+        return rc;
+    }
+    *out = hb;
+    return 0;
+}
+
+size_t hub_bisect_to_ask(hub_bisect *b, uint64_t leaves[2])
+{
+    size_t n = gs_bisect_wanted(b->b, leaves);
+    /* Both proofs of a level are asked at once; a level is asked once. */
+    if (n != 2 || (b->asked_any && b->asked[0] == leaves[0] && b->asked[1] == leaves[1]))
+        return 0;
+    b->asked[0] = leaves[0];
+    b->asked[1] = leaves[1];
+    b->asked_any = true;
+    return 2;
+}
+
+bool hub_bisect_done(const hub_bisect *b)
+{
+    return gs_bisect_state_of(b->b) != GS_BISECT_ASKING;
+}
+
+void hub_bisect_give_up(hub_bisect *b, const char *why)
+{
+    gs_bisect_give_up(b->b, why);
+}
+
+void hub_bisect_answer(hub_bisect *b, uint64_t size, const gs_response *rs)
+{
+    char why[HUB_MSG_MAX];
+    gs_error err = {0};
+    if (rs->code != GS_STATUS_OK || rs->result != GS_RESULT_PROOF || rs->u.proof.size != size) {
+        snprintf(why, sizeof why, "the source answered an inclusion proof request with %s: %.400s",
+                 gs_status_name(rs->code),
+                 rs->message != NULL && rs->message[0] ? rs->message : "no proof of that size");
+        gs_bisect_give_up(b->b, why);
+        return;
+    }
+    if (gs_bisect_take(b->b, rs->u.proof.index, rs->u.proof.hashes, rs->u.proof.n, &err) != 0) {
+        snprintf(why, sizeof why, "the hub could not read its replica: %.400s", err.msg);
+        gs_bisect_give_up(b->b, why);
+    }
+}
+
+void hub_bisect_free(hub_bisect **bp)
+{
+    if (bp == NULL || *bp == NULL)
+        return;
+    gs_bisect_free(&(*bp)->b);
+    free(*bp);
+    *bp = NULL;
+}
+
+/* (a), one node: the log signed, for a node inside the prefix this hub
+ * cosigned, another hash in the target's tree. */
+static int record_split_node(hub *h, followed *f, int source, const hub_target *t, hub_bisect *hb,
+                             unsigned level, uint64_t first, const gs_hash *hash_b,
+                             const gs_hash *path_b, size_t np_b, char *reason, gs_error *err)
+{
+    gs_hash path_a[GS_MERKLE_MAX_PROOF];
+    size_t np_a = 0;
+    gs_evidence ev = {.kind = GS_EVIDENCE_SPLIT_VIEW};
+    int rc = gs_evidence_node_path(level, first, f->cosigned_size, store_get_hash, &hb->g,
+                                   &ev.node_hash_a, path_a, &np_a, err);
+    if (rc != 0)
+        return rc;
+    if (level == 0)
+        snprintf(reason, HUB_MSG_MAX,
+                 "the log signed at size %llu a history whose entry %llu differs from the one "
+                 "in the size %llu this hub cosigned: the log rewrote its history (found by "
+                 "bisection with inclusion proofs from %s)",
+                 (unsigned long long)t->cp.size, (unsigned long long)first,
+                 (unsigned long long)f->cosigned_size, f->sources[source].cfg->endpoint);
+    else
+        snprintf(reason, HUB_MSG_MAX,
+                 "the log signed at size %llu a history that differs inside entries "
+                 "[%llu, %llu) from the size %llu this hub cosigned: the log rewrote its history "
+                 "(the source's proofs went no deeper)",
+                 (unsigned long long)t->cp.size, (unsigned long long)first,
+                 (unsigned long long)(first + ((uint64_t)1 << level)),
+                 (unsigned long long)f->cosigned_size);
+    ev.has_node_hash_a = true;
+    ev.checkpoint_a = f->cosigned_note;
+    ev.inclusion_proof_a = path_a;
+    ev.n_inclusion_proof_a = np_a;
+    ev.checkpoint_b = t->text;
+    ev.level = level;
+    ev.first_index = first;
+    ev.has_node_hash_b = true;
+    ev.node_hash_b = *hash_b;
+    ev.inclusion_proof = path_b;
+    ev.n_inclusion_proof = np_b;
+    ev.reason = reason;
+    /* Checked before anything is recorded or frozen: a replica whose stored
+     * hashes were damaged must not make a log look rewritten. */
+    ev.origin = f->cfg->origin;
+    ev.log_key = f->log_key_str;
+    if ((rc = gs_evidence_verify(&ev, &f->cfg->log_key, err)) != 0)
+        return rc;
+    hub_fault_record(h, f, &ev, -1);
+    return 0;
+}
+
+/* (c), one node: the entries source served for the node are not the
+ * log's. */
+static int record_bad_node(hub *h, followed *f, int source, const hub_target *t, unsigned level,
+                           uint64_t first, uint64_t end, const gs_hash *hash_b,
+                           const gs_hash *path_b, size_t np_b, char *reason, gs_error *err)
+{
+    gs_buf *entries = NULL;
+    size_t ne = 0;
+    gs_evidence ev = {.kind = GS_EVIDENCE_BAD_ENTRIES};
+    int rc = read_entries(f, first, end - first, &entries, &ne, err);
+    if (rc == 0) {
+        snprintf(reason, HUB_MSG_MAX,
+                 "source %s served entries of %s that are not the log's: the tree the log signed "
+                 "at size %llu holds others at [%llu, %llu)",
+                 f->sources[source].cfg->endpoint, f->cfg->origin, (unsigned long long)t->cp.size,
+                 (unsigned long long)first, (unsigned long long)end);
+        ev.checkpoint_b = t->text;
+        ev.level = level;
+        ev.first_index = first;
+        ev.has_node_hash_b = true;
+        ev.node_hash_b = *hash_b;
+        ev.inclusion_proof = path_b;
+        ev.n_inclusion_proof = np_b;
+        ev.entries = entries;
+        ev.n_entries = ne;
+        ev.reason = reason;
+        ev.origin = f->cfg->origin;
+        ev.log_key = f->log_key_str;
+        if ((rc = gs_evidence_verify(&ev, &f->cfg->log_key, err)) == 0)
+            hub_fault_record(h, f, &ev, source);
+    }
+    free_entries(entries, ne);
+    return rc;
+}
+
+void hub_fault_mismatch(hub *h, followed *f, int source, const hub_target *t, hub_bisect *hb,
+                        char *reason)
+{
+    uint64_t m = f->cosigned_size;
+    gs_error err = {0};
+    if (hb != NULL) {
+        unsigned level;
+        uint64_t first;
+        gs_hash hash, path[GS_MERKLE_MAX_PROOF];
+        size_t np;
+        const char *why;
+        gs_bisect_result(hb->b, &level, &first, &hash, path, &np, &why);
+        uint64_t span = (uint64_t)1 << level;
+        uint64_t end = t->cp.size - first > span ? first + span : t->cp.size;
+        if (why[0] != '\0')
+            hub_log(h, GS_HUB_LOG_WARN,
+                    "%s: the bisection stopped at entries [%llu, %llu) of %llu: %s", f->cfg->origin,
+                    (unsigned long long)first, (unsigned long long)end,
+                    (unsigned long long)t->cp.size, why);
+        if (m > 0 && first < m && m - first >= span && f->cosigned_note != NULL) {
+            if (record_split_node(h, f, source, t, hb, level, first, &hash, path, np, reason,
+                                  &err) == 0)
+                return;
+        } else if (end - first <= GS_MAX_EVIDENCE_ENTRIES && end - first <= t->cp.size - m) {
+            if (record_bad_node(h, f, source, t, level, first, end, &hash, path, np, reason,
+                                &err) == 0)
+                return;
+        }
+        if (err.msg[0] != '\0')
+            hub_log(h, GS_HUB_LOG_ERROR, "%s: cannot build one-node evidence: %s", f->cfg->origin,
+                    err.msg);
+    }
+    /* No node small enough: the entries served since the cosigned size. */
+    hub_fault_bad_entries(h, f, source, m, t, reason);
 }

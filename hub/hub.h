@@ -23,18 +23,22 @@
  *                  is still fetched and stored so the root can be compared:
  *                  only a matching root makes the failure the log's fault.
  *   SYNC_PROVING   the replica reached the target's size with another root;
- *                  waiting for the source's consistency proof from the
- *                  cosigned size, which tells a rewrite by the log (a) from
- *                  bad entries served by the source (c).
+ *                  narrowing the mismatch down to one node by bisection
+ *                  with the source's inclusion proofs (gs_bisect,
+ *                  evidence.h): a node inside the cosigned prefix is a
+ *                  rewrite by the log (a), one above it entries the source
+ *                  served that are not the log (c). Any cosigned size, a
+ *                  power of two included.
  *
  *   from        to          on
  *   IDLE        FETCHING    a checkpoint beyond the cosigned size, a usable source
  *   FETCHING    FETCHING    a source failed and the next one starts over
  *   FETCHING    REJECTED    an entry fails its signature or the rule book
- *   FETCHING    PROVING     root mismatch, cosigned prefix of non-power-of-two size
+ *   FETCHING    PROVING     root mismatch, the bisection started
  *   REJECTED    PROVING     the same
- *   REJECTED    FETCHING    root mismatch proven (c) at once: the next source
- *   PROVING     FETCHING    the proof (or its absence) decided; the next source
+ *   REJECTED    FETCHING    root mismatch, no bisection possible: (c); the next source
+ *   PROVING     FETCHING    the bisection ended (found, stuck or no answer): the
+ *                           evidence recorded; the next source
  *   FETCHING    IDLE        root matches: cosigned; or no source left
  *   REJECTED    IDLE        root matches: evidence (d), the origin frozen; or no source left
  *   PROVING     IDLE        no source left, or the origin frozen
@@ -120,6 +124,9 @@ typedef struct {
 
 typedef enum { SYNC_IDLE = 0, SYNC_FETCHING, SYNC_REJECTED, SYNC_PROVING } hub_sync_phase;
 
+/* A bisection over a replica (fault.c); set exactly in SYNC_PROVING. */
+typedef struct hub_bisect hub_bisect;
+
 /* One followed log's sync (see the table above). Every field but phase is
  * meaningful only outside SYNC_IDLE. */
 typedef struct {
@@ -145,6 +152,7 @@ typedef struct {
     bool bad_sig;
     uint64_t bad_index;
     char bad_reason[HUB_MSG_MAX];
+    hub_bisect *bisect; /* SYNC_PROVING: the search for the node that differs */
 } hub_sync;
 
 typedef struct {
@@ -277,6 +285,27 @@ void hub_fault_rollback(hub *h, followed *f, const char *small_note, uint64_t k,
  * when the evidence cannot be built. */
 void hub_fault_rule_violation(hub *h, followed *f, const hub_target *t, uint64_t index,
                               bool bad_sig, const char *reason);
+/* The bisection of a mismatch (SYNC_PROVING): the replica (at the target's
+ * size) against the target's signed root, with the source's inclusion
+ * proofs. */
+int hub_bisect_start(hub *h, followed *f, const hub_target *t, hub_bisect **out, gs_error *err);
+/* The leaves whose inclusion proofs are to be asked now (none when they are
+ * already asked or the search is over). */
+size_t hub_bisect_to_ask(hub_bisect *b, uint64_t leaves[2]);
+/* Whether the search is over (found, stuck or given up). */
+bool hub_bisect_done(const hub_bisect *b);
+/* A proof answer; anything but a proof for size `size` stops the search. */
+void hub_bisect_answer(hub_bisect *b, uint64_t size, const gs_response *rs);
+void hub_bisect_give_up(hub_bisect *b, const char *why);
+void hub_bisect_free(hub_bisect **bp);
+/* A root mismatch, after the bisection b (NULL when none could run): the
+ * one-node evidence (a) when the node found lies inside the cosigned
+ * prefix (the origin frozen), else (c) against source — one node's entries,
+ * or the entries [cosigned size, t.size) when that is smaller, or an
+ * unproven alert when too large. reason (at least HUB_MSG_MAX bytes) gets
+ * the sentence. */
+void hub_fault_mismatch(hub *h, followed *f, int source, const hub_target *t, hub_bisect *b,
+                        char *reason);
 /* (c): source served entries [start, t.size) that do not hash to t's root.
  * Marks the source bad even when the evidence cannot be built. reason (at
  * least HUB_MSG_MAX bytes) gets the sentence. */

@@ -25,11 +25,6 @@
 #include "hub.h"
 #include "merkle.h"
 
-static bool is_pow2(uint64_t x)
-{
-    return x != 0 && (x & (x - 1)) == 0;
-}
-
 /* A target that failed from every source is tried again after this long
  * (a source may have been down for a while). */
 static int64_t retry_after_ms(const hub *h)
@@ -89,6 +84,7 @@ static const bool allowed[4][4] = {
 static void sync_check(const followed *f)
 {
     const hub_sync *y = &f->sync;
+    assert((y->phase == SYNC_PROVING) == (y->bisect != NULL));
     if (y->phase == SYNC_IDLE) {
         assert(y->clone == NULL && y->t.text == NULL);
         assert(y->in_flight == 0 && y->tried == 0);
@@ -110,10 +106,7 @@ static void sync_check(const followed *f)
         assert(y->bad_reason[0] != '\0');
         assert(y->bad_index >= y->start && y->bad_index < y->t.cp.size);
         break;
-    case SYNC_PROVING:
-        assert(y->next_apply == y->t.cp.size);
-        assert(y->start > 0 && !is_pow2(y->start));
-        break;
+    case SYNC_PROVING: assert(y->next_apply == y->t.cp.size); break;
     default: assert(!"unknown sync phase");
     }
 }
@@ -146,6 +139,7 @@ void hub_sync_end(followed *f)
 {
     hub_sync *y = &f->sync;
     hub_sync_phase from = y->phase;
+    hub_bisect_free(&y->bisect);
     gs_ingest_free(&y->clone);
     hub_target_clear(&y->t);
     memset(y, 0, sizeof *y);
@@ -271,6 +265,7 @@ static void sync_fail(hub *h, followed *f, const char *why)
     hub_sync *y = &f->sync;
     hub_log(h, GS_HUB_LOG_WARN, "sync %s to %llu from %s failed: %s", f->cfg->origin,
             (unsigned long long)y->t.cp.size, f->sources[y->source].cfg->endpoint, why);
+    hub_bisect_free(&y->bisect);
     cut_back(h, f);
     if (gs_daemon_stopping()) {
         /* The waiters are answered as the loop ends. */
@@ -463,29 +458,54 @@ static void cosign(hub *h, followed *f)
     sync_take_next(h, f);
 }
 
-/* Root mismatch. With a cosigned prefix, first ask the source for a proof
- * from the cosigned size (→ PROVING): if its proof reaches the signed root
- * from another root at the cosigned size, the LOG rewrote itself (a);
- * otherwise the entries served were not the log's (c), and the next source
- * is tried. */
+/* The bisection is over (or could not run): the evidence it allows, then
+ * the next source. */
+static void sync_proven(hub *h, followed *f)
+{
+    hub_sync *y = &f->sync;
+    char reason[HUB_MSG_MAX];
+    hub_fault_mismatch(h, f, y->source, &y->t, y->bisect, reason);
+    sync_fail(h, f, reason);
+}
+
+/* Asks the source for the inclusion proofs the bisection wants next.
+ * False when the bisection is over (a failed send ends it too). */
+static bool bisect_ask(followed *f)
+{
+    hub_sync *y = &f->sync;
+    uint64_t leaves[2];
+    size_t n = hub_bisect_to_ask(y->bisect, leaves);
+    for (size_t k = 0; k < n; k++) {
+        gs_request rq = {.version = 1, .op = GS_OP_GET_INCLUSION_PROOF};
+        rq.origin = f->cfg->origin;
+        rq.u.get_inclusion_proof.index = leaves[k];
+        rq.u.get_inclusion_proof.size = y->t.cp.size;
+        gs_error err;
+        if (gs_hub_peer_send(f->sources[y->source].peer, &rq, HUB_TAG(HUB_TAG_PROOF, y->gen),
+                             gs_daemon_now_ms() + HUB_REQUEST_TIMEOUT_MS, &err) != 0)
+            hub_bisect_give_up(y->bisect, err.msg);
+    }
+    return !hub_bisect_done(y->bisect);
+}
+
+/* Root mismatch: narrow it down to one node of the signed tree by
+ * bisection with the source's inclusion proofs (→ PROVING; gs_bisect in
+ * evidence.h). A node inside the cosigned prefix proves the LOG rewrote
+ * itself (a), whatever the cosigned size; a node above it, that the source
+ * served entries that are not the log (c), and the next source is tried. */
 static void sync_mismatch(hub *h, followed *f)
 {
     hub_sync *y = &f->sync;
-    if (y->start > 0 && !is_pow2(y->start) && y->phase != SYNC_PROVING) {
-        gs_request rq = {.version = 1, .op = GS_OP_GET_CONSISTENCY_PROOF};
-        rq.origin = f->cfg->origin;
-        rq.u.get_consistency_proof.old_size = y->start;
-        rq.u.get_consistency_proof.new_size = y->t.cp.size;
-        gs_error err;
-        if (gs_hub_peer_send(f->sources[y->source].peer, &rq, HUB_TAG(HUB_TAG_PROOF, y->gen),
-                             gs_daemon_now_ms() + HUB_REQUEST_TIMEOUT_MS, &err) == 0) {
-            sync_set(f, SYNC_PROVING);
-            return;
-        }
+    gs_error err;
+    if (hub_bisect_start(h, f, &y->t, &y->bisect, &err) != 0) {
+        hub_log(h, GS_HUB_LOG_ERROR, "%s: cannot bisect the mismatch at %llu: %s", f->cfg->origin,
+                (unsigned long long)y->t.cp.size, err.msg);
+        sync_proven(h, f);
+        return;
     }
-    char reason[HUB_MSG_MAX];
-    hub_fault_bad_entries(h, f, y->source, y->start, &y->t, reason);
-    sync_fail(h, f, reason);
+    sync_set(f, SYNC_PROVING);
+    if (!bisect_ask(f))
+        sync_proven(h, f);
 }
 
 /* The replica reached the target's size: cosign, or decide which evidence
@@ -511,22 +531,15 @@ static void sync_reached(hub *h, followed *f)
     }
 }
 
-/* The source's answer to the consistency proof asked by sync_mismatch. */
+/* The source's answer to an inclusion proof the bisection asked. */
 static void on_proof(hub *h, followed *f, gs_response *rs)
 {
     hub_sync *y = &f->sync;
     if (y->phase != SYNC_PROVING)
         return;
-    if (rs->code == GS_STATUS_OK && rs->result == GS_RESULT_PROOF &&
-        rs->u.proof.index == y->start && rs->u.proof.size == y->t.cp.size &&
-        hub_fault_split_view_proof(h, f, f->cosigned_note, y->start, &f->cosigned_root, y->t.text,
-                                   y->t.cp.size, &y->t.cp.root, rs->u.proof.hashes,
-                                   rs->u.proof.n)) {
-        sync_fail(h, f, "the log rewrote its history");
-        return;
-    }
-    /* No proof of a rewrite: the entries served were not the log. */
-    sync_mismatch(h, f);
+    hub_bisect_answer(y->bisect, y->t.cp.size, rs);
+    if (!bisect_ask(f))
+        sync_proven(h, f);
 }
 
 /* Judges one batch of f's sync: entries [next_apply, next_apply + n) of the
@@ -703,8 +716,13 @@ void hub_sync_answer(hub *h, followed *f, int s, int tag, gs_response *rs)
     } else if (rs != NULL && HUB_TAG_KIND(tag) == HUB_TAG_PROOF) {
         on_proof(h, f, rs);
     } else if (rs == NULL && HUB_TAG_KIND(tag) == HUB_TAG_PROOF) {
-        if (y->phase == SYNC_PROVING)
-            sync_mismatch(h, f); /* no proof of a rewrite: (c) */
+        if (y->phase == SYNC_PROVING) {
+            char why[300];
+            snprintf(why, sizeof why, "%s did not answer an inclusion proof within %d s",
+                     f->sources[s].cfg->endpoint, HUB_REQUEST_TIMEOUT_MS / 1000);
+            hub_bisect_give_up(y->bisect, why);
+            sync_proven(h, f);
+        }
     } else if (rs == NULL && HUB_TAG_KIND(tag) == HUB_TAG_ENTRIES) {
         char why[300];
         snprintf(why, sizeof why, "%s did not answer within %d s", f->sources[s].cfg->endpoint,
