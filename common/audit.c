@@ -693,6 +693,15 @@ static void judge_statement(const gs_policy *pol, const gs_statement *st, bool r
     out->has_b = note_says(ev->checkpoint_b, &out->size_b, &out->root_b);
     out->first_index = ev->first_index;
     out->n_entries = ev->n_entries;
+    if (ev->parts > 1) {
+        out->part = ev->part;
+        out->parts = ev->parts;
+        out->previous_part = ev->previous_part;
+        if (gs_wire_evidence_hash(ev, &out->part_hash, &why) != 0) {
+            snprintf(out->why, sizeof out->why, "%s", why.msg);
+            return;
+        }
+    }
     /* The detector's signature names who reported it; it never makes a
      * piece proof, and a piece whose detector signature fails is not
      * judged at all: someone altered it after it was signed. */
@@ -761,8 +770,10 @@ out:
 }
 
 /* Adds a judged piece, or merges where it was found into the same piece
- * met before. */
-static int evidence_put(gs_audit *a, const gs_audit_evidence *ev, gs_error *err)
+ * met before. st: the piece's statement, kept when it is a part of a split
+ * evidence so that the parts can be joined (audit_join_parts). */
+static int evidence_put(gs_audit *a, const gs_audit_evidence *ev, const gs_statement *st,
+                        gs_error *err)
 {
     for (size_t i = 0; i < a->n_evidence; i++) {
         gs_audit_evidence *e = &a->evidence[i];
@@ -781,9 +792,109 @@ static int evidence_put(gs_audit *a, const gs_audit_evidence *ev, gs_error *err)
         if (v == NULL)
             return gs_error_set(err, GS_ENOMEM, "out of memory");
         a->evidence = v;
+        gs_buf *raw = realloc(a->part_statement, cap * sizeof *raw);
+        if (raw == NULL)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+        memset(raw + a->cap_evidence, 0, (cap - a->cap_evidence) * sizeof *raw);
+        a->part_statement = raw;
         a->cap_evidence = cap;
     }
+    if (ev->parts > 1 && ev->reporter_signed && st != NULL) {
+        int rc = gs_wire_encode_statement(st, &a->part_statement[a->n_evidence], err);
+        if (rc != 0)
+            return rc;
+    }
     a->evidence[a->n_evidence++] = *ev;
+    return 0;
+}
+
+/* The piece that is part `part` of the chain whose previous part hashes to
+ * prev (NULL for part 1 of the chain starting at first), or -1. */
+static long find_part(const gs_audit *a, size_t first, uint32_t part, const gs_hash *prev)
+{
+    if (prev == NULL)
+        return (long)first;
+    for (size_t i = 0; i < a->n_evidence; i++) {
+        const gs_audit_evidence *e = &a->evidence[i];
+        if (e->part == part && e->parts == a->evidence[first].parts && a->part_statement[i].n > 0 &&
+            memcmp(e->previous_part.b, prev->b, 32) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+/* Joins the parts of each split evidence the audit holds whole: part 1, then
+ * each next part found by the hash chain, verified together with
+ * gs_evidence_verify_parts against the trust file's key; every part then
+ * takes the whole's verdict. A chain with a part missing stays what each
+ * part alone is: not proof, and the report says which part is missing. */
+static int audit_join_parts(gs_audit *a, gs_error *err)
+{
+    for (size_t i = 0; i < a->n_evidence; i++) {
+        const gs_audit_evidence *head = &a->evidence[i];
+        if (head->part != 1 || head->parts < 2 || a->part_statement[i].n == 0)
+            continue;
+        uint32_t parts = head->parts;
+        long *at = calloc(parts, sizeof *at);
+        gs_statement *st = calloc(parts, sizeof *st);
+        const gs_evidence **ev = calloc(parts, sizeof *ev);
+        gs_error why = {0};
+        gs_vkey key;
+        int rc = 0;
+        uint32_t have = 0;
+        if (at == NULL || st == NULL || ev == NULL) {
+            rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+            goto next;
+        }
+        for (uint32_t k = 0; k < parts; k++) {
+            at[k] = find_part(a, i, k + 1, k == 0 ? NULL : &a->evidence[at[k - 1]].part_hash);
+            if (at[k] < 0)
+                break;
+            gs_buf *b = &a->part_statement[at[k]];
+            rc = gs_wire_decode_statement(gs_bytes_of(b->p, b->n), &st[k], &why);
+            if (rc == GS_ENOMEM) {
+                rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+                goto next;
+            }
+            if (rc != 0 || st[k].kind != GS_BODY_EVIDENCE)
+                break;
+            ev[k] = &st[k].u.evidence;
+            have = k + 1;
+        }
+        rc = 0;
+        if (have < parts) {
+            for (uint32_t k = 0; k < have; k++)
+                snprintf(a->evidence[at[k]].why, sizeof a->evidence[at[k]].why,
+                         "part %u of %u of a split evidence: part %u is not held, and a part "
+                         "alone proves nothing",
+                         (unsigned)(k + 1), (unsigned)parts, (unsigned)(have + 1));
+            goto next;
+        }
+        if (gs_policy_log_key(a->policy, head->origin, &key, &why) != 0)
+            goto next; /* each part already says the key is unknown */
+        bool proof = gs_evidence_verify_parts(ev, parts, &key, &why) == 0;
+        for (uint32_t k = 0; k < parts; k++) {
+            gs_audit_evidence *e = &a->evidence[at[k]];
+            e->proof = proof;
+            e->against_log = proof;
+            if (proof) {
+                e->why[0] = '\0';
+                if (k == 0)
+                    gs_evidence_describe_parts(ev, parts, e->description, sizeof e->description);
+            } else {
+                snprintf(e->why, sizeof e->why, "the %u parts verified together: %s",
+                         (unsigned)parts, why.msg);
+            }
+        }
+    next:
+        for (uint32_t k = 0; st != NULL && k < parts; k++)
+            gs_statement_clear(&st[k]);
+        free(st);
+        free(ev);
+        free(at);
+        if (rc != 0)
+            return rc;
+    }
     return 0;
 }
 
@@ -793,19 +904,32 @@ int gs_audit_add_evidence(gs_audit *a, gs_bytes data, unsigned from, const char 
     gs_audit_evidence *ev = malloc(sizeof *ev);
     if (ev == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
+    gs_statement st = {0};
+    gs_error why = {0};
     int rc = gs_audit_evidence_check(a->policy, data, ev, err);
     if (rc == 0) {
         ev->from = from;
         if (from & GS_AUDIT_FROM_MONITOR)
             snprintf(ev->monitor, sizeof ev->monitor, "%s", where != NULL ? where : "");
-        rc = evidence_put(a, ev, err);
+        /* A part is kept as its statement, to be joined with the others;
+         * its signature was checked just above (reporter_signed). */
+        if (ev->parts > 1 && ev->reporter_signed &&
+            gs_wire_open_entry(data, &st, &why) == GS_ENOMEM)
+            rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+        if (rc == 0)
+            rc = evidence_put(a, ev, st.kind == GS_BODY_EVIDENCE ? &st : NULL, err);
     }
+    gs_statement_clear(&st);
     free(ev);
     return rc;
 }
 
 void gs_audit_clear(gs_audit *a)
 {
+    for (size_t i = 0; a->part_statement != NULL && i < a->n_evidence; i++)
+        gs_buf_free(&a->part_statement[i]);
+    free(a->part_statement);
+    a->part_statement = NULL;
     free(a->evidence);
     a->evidence = NULL;
     a->n_evidence = a->cap_evidence = 0;
@@ -872,7 +996,7 @@ static int log_entry(void *ctx, uint64_t index, const gs_statement *st, const gs
         ev->leaf = *leaf;
         ev->from = GS_AUDIT_FROM_HUB_LOG;
         ev->hub_log_index = index;
-        rc = evidence_put(c->audit, ev, err);
+        rc = evidence_put(c->audit, ev, st, err);
         free(ev);
         return rc;
     }
@@ -1092,6 +1216,8 @@ int gs_audit_run(gs_audit *a, gs_error *err)
         if ((rc = audit_log(a, origin, NULL, 0, log_entry, &other, NULL, err)) != 0)
             goto out;
     }
+    if ((rc = audit_join_parts(a, err)) != 0)
+        goto out;
     for (size_t i = 0; a->sink->on_evidence != NULL && i < a->n_evidence; i++)
         if ((rc = a->sink->on_evidence(a->sink->ctx, &a->evidence[i], err)) != 0)
             goto out;

@@ -242,6 +242,14 @@ typedef struct {
     bool proof;
     bool against_log;
     char why[GS_ERROR_MSG_MAX + 128];
+    /* A split history form of kind (d) (evidence.h): part (from 1) of parts
+     * (both 0 when the piece is whole), this part's chain hash
+     * (gs_wire_evidence_hash) and the one it names as previous_part. A part
+     * alone is never proof; when the audit holds all the parts of one chain
+     * it verifies them together (gs_evidence_verify_parts) and every part
+     * takes the verdict of the whole. */
+    uint32_t part, parts;
+    gs_hash part_hash, previous_part;
 } gs_audit_evidence;
 
 /* Judges data, a SignedStatement that should carry an Evidence: the
@@ -296,6 +304,9 @@ typedef struct {
      * adds before the run; the run adds the hub's). Owned: gs_audit_clear. */
     gs_audit_evidence *evidence;
     size_t n_evidence, cap_evidence;
+    /* For each piece that is a part of a split evidence, its Statement's
+     * bytes (to join the parts); empty for whole pieces. */
+    gs_buf *part_statement;
 } gs_audit;
 
 /* Runs the audit. Failures of a log go to the sink (end_log); only what
