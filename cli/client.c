@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "daemon.h"
 #include "ingest.h"
 #include "report.h"
 #include "log.h"
@@ -832,6 +833,8 @@ void cli_init_undo(const cli_init_files *f)
         unlink(p);
         snprintf(p, sizeof p, "%s-shm", f->db);
         unlink(p);
+        snprintf(p, sizeof p, "%s.lock", f->db); /* gs_daemon_lock's */
+        unlink(p);
     }
     if (f->made_key)
         unlink(f->key);
@@ -869,7 +872,12 @@ int cli_init_write_log(const char *db, const char *origin, const gs_keypair *kp,
     gs_log *log = NULL;
     char *note = NULL;
     gs_bytes e = gs_bytes_of(entry->p, entry->n);
-    int rc;
+    int lock = -1;
+    /* The daemon's own lock (gs_daemon_lock): no daemon writes this database
+     * while init does. */
+    int rc = gs_daemon_lock(db, &lock, err);
+    if (rc != 0)
+        return rc;
     if ((rc = gs_store_open(&store, db, err)) != 0 ||
         (rc = gs_log_open(&log, store, origin, true, err)) != 0 ||
         (rc = gs_log_append(log, &e, 1, NULL, err)) != 0 ||
@@ -878,6 +886,7 @@ int cli_init_write_log(const char *db, const char *origin, const gs_keypair *kp,
     free(note);
     gs_log_close(&log);
     gs_store_close(&store);
+    gs_daemon_unlock(&lock);
     return rc;
 }
 
