@@ -709,30 +709,6 @@ int cli_hash_file(const char *path, gs_hash *out, gs_error *err)
     return rc;
 }
 
-int cli_write_fd(int fd, const char *path, gs_bytes data, gs_error *err)
-{
-    size_t off = 0;
-    while (off < data.n) {
-        ssize_t w = write(fd, data.p + off, data.n - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = errno;
-            close(fd);
-            return gs_error_set(err, GS_EIO, "cannot write %s: %s", path, strerror(e));
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
-        return gs_error_set(err, GS_EIO, "cannot write %s: %s", path, strerror(e));
-    }
-    if (close(fd) != 0)
-        return gs_error_set(err, GS_EIO, "cannot write %s: %s", path, strerror(errno));
-    return 0;
-}
-
 int cli_read_file(const char *path, size_t max, char **out, size_t *len, gs_error *err)
 {
     int rc = 0;
