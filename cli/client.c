@@ -826,10 +826,12 @@ int cli_init_charter(const gs_statement *st, const gs_keypair *kp, gs_buf *entry
     int rc = gs_wire_sign_statement(st, kp, entry, err);
     if (rc != 0)
         return rc;
-    /* The signed bytes, judged as the node will judge them at start-up. */
+    /* The signed bytes, judged as the node will judge them at start-up, and
+     * as a new statement (the rules that bind only new ones: texts, rule 0);
+     * no clock, since ic.max_skew is 0. */
     gs_bytes b = gs_bytes_of(entry->p, entry->n);
     if ((rc = gs_ingest_new(&in, st->origin, &ic, err)) != 0 ||
-        (rc = gs_ingest_push(in, GS_INGEST_HISTORY, &b, 1, st->issued_at, &v, err)) != 0)
+        (rc = gs_ingest_push(in, GS_INGEST_SUBMISSION, &b, 1, st->issued_at, &v, err)) != 0)
         goto out;
     if (!v.accepted)
         rc = gs_error_set(err, GS_EINVAL, "the Charter would be refused: %s [%s]", v.message,
