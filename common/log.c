@@ -314,8 +314,8 @@ int gs_log_truncate(gs_log *l, uint64_t size, gs_error *err)
  * root at open); for a past size, the root rebuilt from stored hashes only
  * once a consistency proof read from the same hashes leads from it to the
  * current root. An altered interior hash therefore shows here as
- * GS_ECORRUPT, never as a wrong root or a wrong proof (issue 9). Callers
- * hold a read snapshot. */
+ * GS_ECORRUPT, never as a wrong root or a wrong proof (issue 9). The
+ * proving callers hold a read snapshot, so all of it reads one state. */
 static int trusted_root(gs_log *l, uint64_t size, gs_hash *out, gs_error *err)
 {
     if (size == l->pending.size) {
