@@ -237,12 +237,12 @@ append_feedback() {
 
 # ------------------------------------------------------------ A1 phuc-xa
 # An entry altered on disk. It sits above the hubs' cosigned size and more
-# than GS_STORE_OPEN_CHECK_TREE (4096) entries below the end, where the
+# than GS_STORE_OPEN_CHECK_TREE (128) entries below the end, where the
 # store's open check (which rehashes the last 64 entries and checks the
-# interior hashes of the last 4096 rows) does not reach, so the node opens
-# the store; index base+1 = 4 is inside the perfect subtree [0,4096) of the
-# size-4103 tree, not one of its frontier roots.
-deep=4100
+# interior hashes of the last 128 rows) does not reach, so the node opens
+# the store; index base+1 = 4 is inside the perfect subtree [0,128) of the
+# size-134 tree, not one of its frontier roots.
+deep=131
 c=phuc-xa o=giamsat/commune/phuc-xa db=$net/node-phuc-xa/node.db
 base=${size[$c]}
 stop_daemon node-$c
