@@ -203,9 +203,7 @@ int cli_parse_u64(const char *s, const char *what, uint64_t *out, gs_error *err)
 int cli_hash_file(const char *path, gs_hash *out, gs_error *err);
 /* Reads a whole small file (at most max bytes); *out is NUL-terminated. */
 int cli_read_file(const char *path, size_t max, char **out, size_t *len, gs_error *err);
-/* Writes all of data to fd, makes it durable (fsync) and closes fd, on
- * failure too; path names the file in the error. */
-int cli_write_fd(int fd, const char *path, gs_bytes data, gs_error *err);
+/* Files given with --out are written with common/outfile.h. */
 
 /* Prints a JSON value on stdout (indented, then a newline) and frees it. */
 int cli_print_json(json_t *v, gs_error *err);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "daemon.h"
 #include "ingest.h"
 #include "report.h"
 #include "log.h"
@@ -708,30 +709,6 @@ int cli_hash_file(const char *path, gs_hash *out, gs_error *err)
     return rc;
 }
 
-int cli_write_fd(int fd, const char *path, gs_bytes data, gs_error *err)
-{
-    size_t off = 0;
-    while (off < data.n) {
-        ssize_t w = write(fd, data.p + off, data.n - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = errno;
-            close(fd);
-            return gs_error_set(err, GS_EIO, "cannot write %s: %s", path, strerror(e));
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
-        return gs_error_set(err, GS_EIO, "cannot write %s: %s", path, strerror(e));
-    }
-    if (close(fd) != 0)
-        return gs_error_set(err, GS_EIO, "cannot write %s: %s", path, strerror(errno));
-    return 0;
-}
-
 int cli_read_file(const char *path, size_t max, char **out, size_t *len, gs_error *err)
 {
     int rc = 0;
@@ -832,6 +809,8 @@ void cli_init_undo(const cli_init_files *f)
         unlink(p);
         snprintf(p, sizeof p, "%s-shm", f->db);
         unlink(p);
+        snprintf(p, sizeof p, "%s.lock", f->db); /* gs_daemon_lock's */
+        unlink(p);
     }
     if (f->made_key)
         unlink(f->key);
@@ -847,10 +826,12 @@ int cli_init_charter(const gs_statement *st, const gs_keypair *kp, gs_buf *entry
     int rc = gs_wire_sign_statement(st, kp, entry, err);
     if (rc != 0)
         return rc;
-    /* The signed bytes, judged as the node will judge them at start-up. */
+    /* The signed bytes, judged as the node will judge them at start-up, and
+     * as a new statement (the rules that bind only new ones: texts, rule 0);
+     * no clock, since ic.max_skew is 0. */
     gs_bytes b = gs_bytes_of(entry->p, entry->n);
     if ((rc = gs_ingest_new(&in, st->origin, &ic, err)) != 0 ||
-        (rc = gs_ingest_push(in, GS_INGEST_HISTORY, &b, 1, st->issued_at, &v, err)) != 0)
+        (rc = gs_ingest_push(in, GS_INGEST_SUBMISSION, &b, 1, st->issued_at, &v, err)) != 0)
         goto out;
     if (!v.accepted)
         rc = gs_error_set(err, GS_EINVAL, "the Charter would be refused: %s [%s]", v.message,
@@ -869,7 +850,12 @@ int cli_init_write_log(const char *db, const char *origin, const gs_keypair *kp,
     gs_log *log = NULL;
     char *note = NULL;
     gs_bytes e = gs_bytes_of(entry->p, entry->n);
-    int rc;
+    int lock = -1;
+    /* The daemon's own lock (gs_daemon_lock): no daemon writes this database
+     * while init does. */
+    int rc = gs_daemon_lock(db, &lock, err);
+    if (rc != 0)
+        return rc;
     if ((rc = gs_store_open(&store, db, err)) != 0 ||
         (rc = gs_log_open(&log, store, origin, true, err)) != 0 ||
         (rc = gs_log_append(log, &e, 1, NULL, err)) != 0 ||
@@ -878,6 +864,7 @@ int cli_init_write_log(const char *db, const char *origin, const gs_keypair *kp,
     free(note);
     gs_log_close(&log);
     gs_store_close(&store);
+    gs_daemon_unlock(&lock);
     return rc;
 }
 

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "inspect.h"
+#include "outfile.h"
 #include "report.h"
 
 enum {
@@ -207,8 +208,7 @@ int cli_cmd_audit(int argc, char **argv)
     gs_audit_leafdb *db = NULL;
     gs_report *report = NULL;
     gs_keypair kp = {0};
-    FILE *out = NULL;
-    char *tmp = NULL;
+    gs_outfile *out = NULL;
     int c, rc = 0;
 
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -335,28 +335,12 @@ int cli_cmd_audit(int argc, char **argv)
     if ((rc = gs_report_finish(report, db, &err)) != 0)
         goto fail;
 
-    if (out_path != NULL) {
-        size_t tl = strlen(out_path) + 8;
-        if ((tmp = malloc(tl)) == NULL) {
-            rc = gs_error_set(&err, GS_ENOMEM, "out of memory");
-            goto fail;
-        }
-        snprintf(tmp, tl, "%s.tmp", out_path);
-        if ((out = fopen(tmp, "w")) == NULL) {
-            rc = gs_error_set(&err, GS_EIO, "cannot write %s", tmp);
-            goto fail;
-        }
-    }
-    if ((rc = gs_report_write(report, fmt, out ? out : stdout, &err)) != 0)
+    if (out_path != NULL && (rc = gs_outfile_open(&out, out_path, &err)) != 0)
         goto fail;
-    if (out != NULL) {
-        int cr = fclose(out);
-        out = NULL;
-        if (cr != 0 || rename(tmp, out_path) != 0) {
-            rc = gs_error_set(&err, GS_EIO, "cannot write %s", out_path);
-            goto fail;
-        }
-    }
+    if ((rc = gs_report_write(report, fmt, out ? gs_outfile_stream(out) : stdout, &err)) != 0)
+        goto fail;
+    if (out != NULL && (rc = gs_outfile_commit(&out, true, &err)) != 0)
+        goto fail;
     size_t n_proof, n_unverifiable;
     gs_report_evidence_count(report, &n_proof, &n_unverifiable);
     if (n_proof > 0 || n_unverifiable > 0) {
@@ -376,11 +360,7 @@ fail:
     if (rc == CLI_EXIT_OK)
         rc = CLI_EXIT_USAGE;
 done:
-    if (out != NULL) {
-        fclose(out);
-        remove(tmp);
-    }
-    free(tmp);
+    gs_outfile_abort(&out);
     gs_report_free(&report);
     gs_audit_clear(&a);
     gs_audit_leafdb_close(&db);

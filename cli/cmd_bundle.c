@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "inspect.h"
+#include "outfile.h"
 #include "bundle.h"
 
 enum {
@@ -144,8 +145,6 @@ int cli_cmd_export(int argc, char **argv)
     gs_error err = {0};
     log_key_track lk = {0};
     uint64_t index;
-    FILE *f = NULL;
-    char *tmp = NULL;
     int rc = cli_parse_flags(cmd, help_export, own, argc, argv, &cf, vals, NULL);
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
@@ -242,28 +241,10 @@ int cli_cmd_export(int argc, char **argv)
     }
     if ((rc = gs_wire_encode_bundle(&b, &enc, &err)) != 0)
         goto out;
-    /* Written next to the target and renamed, so a reader never sees half a
+    /* Written whole and renamed into place: a reader never sees half a
      * bundle. */
-    size_t tl = strlen(out_path) + 8;
-    if ((tmp = malloc(tl)) == NULL) {
-        rc = gs_error_set(&err, GS_ENOMEM, "out of memory");
+    if ((rc = gs_outfile_write(out_path, gs_bytes_of(enc.p, enc.n), true, &err)) != 0)
         goto out;
-    }
-    snprintf(tmp, tl, "%s.tmp", out_path);
-    if ((f = fopen(tmp, "wb")) == NULL || fwrite(enc.p, 1, enc.n, f) != enc.n || fflush(f) != 0) {
-        rc = gs_error_set(&err, GS_EIO, "cannot write %s", tmp);
-        goto out;
-    }
-    if (fclose(f) != 0) {
-        f = NULL;
-        rc = gs_error_set(&err, GS_EIO, "cannot write %s", tmp);
-        goto out;
-    }
-    f = NULL;
-    if (rename(tmp, out_path) != 0) {
-        rc = gs_error_set(&err, GS_EIO, "cannot rename %s to %s", tmp, out_path);
-        goto out;
-    }
     if (cf.json) {
         json_t *o = json_object();
         if (o != NULL) {
@@ -285,11 +266,6 @@ int cli_cmd_export(int argc, char **argv)
             printf(" (citizen's feedback: no appointment)\n");
     }
 out:
-    if (f != NULL)
-        fclose(f);
-    if (rc != 0 && tmp != NULL)
-        remove(tmp);
-    free(tmp);
     gs_buf_free(&enc);
     gs_bundle_clear(&b);
     gs_statement_clear(&st);

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "evidence.h"
+#include "outfile.h"
 #include "policy.h"
 
 enum {
@@ -129,11 +130,11 @@ static int write_evidence_file(const char *dir, size_t n, const char *kind, gs_b
     int len = snprintf(path, cap, "%s/%zu-%s.evidence", dir, n, kind);
     if (len < 0 || (size_t)len >= cap)
         return gs_error_set(err, GS_EINVAL, "--out %s: the path is too long", dir);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
-    if (fd < 0)
-        return gs_error_set(err, GS_EIO, "cannot create %s: %s%s", path, strerror(errno),
-                            errno == EEXIST ? " (choose an empty --out folder)" : "");
-    return cli_write_fd(fd, path, data, err);
+    int rc = gs_outfile_write(path, data, false, err);
+    if (rc == GS_ECONFLICT)
+        return gs_error_set(err, GS_ECONFLICT, "%s already exists (choose an empty --out folder)",
+                            path);
+    return rc;
 }
 
 static void time_or_dash(int64_t t, char *out, size_t cap)

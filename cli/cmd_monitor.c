@@ -51,6 +51,7 @@
 #include "cli.h"
 #include "evidence.h"
 #include "cosign.h"
+#include "outfile.h"
 #include "policy.h"
 
 enum {
@@ -603,18 +604,18 @@ static const char *kind_name(gs_evidence_kind k)
 static int write_evidence_file(const char *dir, const char *kind, gs_bytes data, char *path,
                                size_t cap, gs_error *err)
 {
-    int fd = -1;
-    for (unsigned n = 1; n <= 1000000 && fd < 0; n++) {
+    struct stat st;
+    for (unsigned n = 1; n <= 1000000; n++) {
         int len = snprintf(path, cap, "%s/%u-%s.evidence", dir, n, kind);
         if (len < 0 || (size_t)len >= cap)
             return gs_error_set(err, GS_EINVAL, "--out %s: the path is too long", dir);
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
-        if (fd < 0 && errno != EEXIST)
-            return gs_error_set(err, GS_EIO, "cannot create %s: %s", path, strerror(errno));
+        if (lstat(path, &st) == 0)
+            continue; /* taken: no need to write the bytes to find out */
+        int rc = gs_outfile_write(path, data, false, err);
+        if (rc != GS_ECONFLICT) /* GS_ECONFLICT: taken meanwhile, try the next */
+            return rc;
     }
-    if (fd < 0)
-        return gs_error_set(err, GS_EIO, "--out %s holds a million evidence files already", dir);
-    return cli_write_fd(fd, path, data, err);
+    return gs_error_set(err, GS_EIO, "--out %s holds a million evidence files already", dir);
 }
 
 /* Saves evidence bytes (a SignedStatement) as a file and a database row, and

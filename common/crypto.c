@@ -257,13 +257,18 @@ void gs_hex(char *out, gs_bytes in)
 #define SEED_BYTES crypto_sign_SEEDBYTES
 #define BOX_BYTES (crypto_secretbox_MACBYTES + SEED_BYTES)
 #define SALT_BYTES crypto_pwhash_argon2id_SALTBYTES
-/* Bounds on the stored KDF cost: a hostile file must not make us allocate
- * gigabytes or spin for hours; an honest one can still raise the cost well
- * above the INTERACTIVE defaults written today. */
+/* Bounds on the stored KDF cost, checked before the KDF runs (its cost
+ * cannot be authenticated first: the MAC is keyed by its output). A tampered
+ * line must not make us allocate gigabytes or spin for minutes, so the
+ * ceiling is libsodium's SENSITIVE cost (4 passes over 1 GiB); an honest file
+ * may still raise the cost well above the INTERACTIVE defaults written today. */
 #define KDF_OPS_MIN crypto_pwhash_argon2id_OPSLIMIT_MIN
-#define KDF_OPS_MAX 64ULL
+#define KDF_OPS_MAX ((unsigned long long)crypto_pwhash_argon2id_OPSLIMIT_SENSITIVE)
 #define KDF_MEM_MIN crypto_pwhash_argon2id_MEMLIMIT_MIN
-#define KDF_MEM_MAX (4ULL << 30)
+#define KDF_MEM_MAX ((unsigned long long)crypto_pwhash_argon2id_MEMLIMIT_SENSITIVE)
+_Static_assert(crypto_pwhash_argon2id_OPSLIMIT_SENSITIVE == 4 &&
+                   crypto_pwhash_argon2id_MEMLIMIT_SENSITIVE == 1073741824,
+               "parse_kdf's messages name these bounds");
 
 typedef struct {
     bool encrypted;
@@ -590,11 +595,13 @@ static int parse_kdf(cursor *c, const char *v, size_t vlen, keyfile *kf)
     if (ntok != 4 || more)
         return malformed(c, "should read 'kdf argon2id13 <opslimit> <memlimit> <salt>'");
     if (!parse_decimal(tok[1], toklen[1], KDF_OPS_MIN, KDF_OPS_MAX, &kf->opslimit))
-        return malformed(c, "has an argon2id opslimit that is not a number between 1 and 64");
+        return malformed(c, "has an argon2id opslimit that is not a number between 1 and 4 "
+                            "(libsodium's SENSITIVE cost); refusing to run the KDF");
     if (!parse_decimal(tok[2], toklen[2], KDF_MEM_MIN, KDF_MEM_MAX, &kf->memlimit) ||
         kf->memlimit > SIZE_MAX)
         return malformed(c, "has an argon2id memlimit that is not a number between 8192 and "
-                            "4294967296 bytes");
+                            "1073741824 bytes (1 GiB, libsodium's SENSITIVE cost); refusing to "
+                            "allocate it");
     kf->encrypted = true;
     return field_b64(c, tok[3], toklen[3], kf->salt, sizeof kf->salt, "(the argon2id salt)");
 }
@@ -744,6 +751,22 @@ int gs_passphrase_read_file(const char *path, char *buf, size_t cap, gs_error *e
             return gs_error_set(err, GS_ENOTFOUND, "passphrase file %s does not exist", path);
         return gs_error_set(err, GS_EIO, "cannot open passphrase file %s: %s", path,
                             strerror(errno));
+    }
+    /* A passphrase others can read is as good as a key file others can read
+     * (keyfile_load). Pipes and terminals (<(…), /dev/stdin) are not files
+     * others keep, so only regular files are held to the mode. */
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        rc = gs_error_set(err, GS_EIO, "cannot stat passphrase file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    if (S_ISREG(st.st_mode) && (st.st_mode & 077) != 0) {
+        const char *what = (st.st_mode & 044)   ? "readable"
+                           : (st.st_mode & 022) ? "writable"
+                                                : "accessible";
+        rc = gs_error_set(err, GS_EPERM, "passphrase file %s is %s by others; chmod 600 it", path,
+                          what);
+        goto out;
     }
     size_t n = 0;
     bool eof = false;

@@ -34,7 +34,8 @@ void gs_keypair_wipe(gs_keypair *kp);
 /* Key files. Written with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600; refuses to
  * overwrite. passphrase may be NULL (unprotected file). Reading refuses a
  * file readable or writable by group or others, a truncated or malformed
- * file, and a wrong passphrase (GS_EPASS, "wrong passphrase for key file X").
+ * file, a KDF cost above libsodium's SENSITIVE one (before any allocation),
+ * and a wrong passphrase (GS_EPASS, "wrong passphrase for key file X").
  * The on-disk format is described in docs/formats.md. */
 int gs_keyfile_write(const char *path, const gs_keypair *kp, const char *passphrase, gs_error *err);
 int gs_keyfile_read(const char *path, const char *passphrase, gs_keypair *out, gs_error *err);
@@ -43,7 +44,9 @@ int gs_keyfile_read(const char *path, const char *passphrase, gs_keypair *out, g
  * is checked for shape but not decrypted. */
 int gs_keyfile_read_public(const char *path, gs_pubkey *out, gs_error *err);
 /* Reads a passphrase from the first line of a file (no trailing newline).
- * buf is wiped by the caller with sodium_memzero when done. */
+ * A regular file readable or writable by group or others is refused
+ * (GS_EPERM), as a key file is. buf is wiped by the caller with
+ * sodium_memzero when done. */
 int gs_passphrase_read_file(const char *path, char *buf, size_t cap, gs_error *err);
 
 /* SHA-256. */

@@ -3,11 +3,14 @@
 #include "daemon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <ini.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -127,6 +130,83 @@ int gs_daemon_read_key(const char *key_path, const char *passphrase_file, gs_key
     int rc = gs_keyfile_read(key_path, passphrase, out, err);
     sodium_memzero(pass, sizeof pass);
     return rc;
+}
+
+/* The pid a holder wrote in the lock file, or 0 when it has not yet. */
+static long lock_holder(int fd)
+{
+    char text[32] = {0};
+    ssize_t n = pread(fd, text, sizeof text - 1, 0);
+    if (n <= 0)
+        return 0;
+    char *end;
+    errno = 0;
+    long pid = strtol(text, &end, 10);
+    if (errno != 0 || end == text || pid <= 0)
+        return 0;
+    return pid;
+}
+
+int gs_daemon_lock(const char *database, int *fd_out, gs_error *err)
+{
+    int rc = GS_EIO;
+    char path[4096], dir[4096];
+    if (fd_out != NULL)
+        *fd_out = -1;
+    if ((size_t)snprintf(path, sizeof path, "%s.lock", database) >= sizeof path)
+        return gs_error_set(err, GS_EINVAL, "database path %s is too long", database);
+    if ((rc = gs_daemon_config_dir(database, dir, sizeof dir, err)) != 0)
+        return rc;
+    /* flock, not fcntl: an fcntl lock would vanish when SQLite closes any
+     * descriptor of this process, and would not conflict within one process. */
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+    if (fd < 0)
+        return gs_error_set(err, GS_EIO, "cannot open the lock file %s: %s", path,
+                            errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = gs_error_set(err, GS_EINVAL, "lock file %s is not a regular file", path);
+        goto out;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK) {
+            rc = gs_error_set(err, GS_EIO, "cannot lock %s: %s", path, strerror(errno));
+            goto out;
+        }
+        long pid = lock_holder(fd);
+        char who[48] = "another process";
+        if (pid > 0)
+            snprintf(who, sizeof who, "pid %ld", pid);
+        rc = gs_error_set(err, GS_ECONFLICT,
+                          "data folder %s is in use: %s holds %s (a daemon on the same "
+                          "database); stop it first, or give this daemon its own folder",
+                          dir, who, path);
+        goto out;
+    }
+    char text[32];
+    int n = snprintf(text, sizeof text, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)n, 0) != n) {
+        rc = gs_error_set(err, GS_EIO, "cannot write the lock file %s: %s", path, strerror(errno));
+        goto out;
+    }
+    /* Without fd_out the descriptor is kept open on purpose: the lock is the
+     * process's until it exits. */
+    if (fd_out != NULL)
+        *fd_out = fd;
+    fd = -1;
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+void gs_daemon_unlock(int *fd)
+{
+    if (*fd < 0)
+        return;
+    close(*fd); /* closing the only descriptor drops the flock */
+    *fd = -1;
 }
 
 int gs_daemon_open_log(gs_store **store, gs_log **log, const char *database, const char *origin,

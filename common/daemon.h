@@ -61,6 +61,18 @@ int gs_daemon_init(int argc, char **argv, const char *program, const char *usage
 int gs_daemon_read_key(const char *key_path, const char *passphrase_file, gs_keypair *out,
                        gs_error *err);
 
+/* One daemon per data folder: takes an exclusive flock(2) on
+ * "<database>.lock" (created 0600, never through a symbolic link) and writes
+ * this pid in it. Call it before the database or any socket is touched. When
+ * another process holds it, fails at once (GS_ECONFLICT) with a sentence
+ * naming the folder and the pid that holds it. With fd NULL the lock is held
+ * until the process exits (the kernel drops it, even after kill -9);
+ * otherwise *fd receives it for gs_daemon_unlock. */
+int gs_daemon_lock(const char *database, int *fd, gs_error *err) GS_MUST_USE;
+/* Releases a lock taken with an fd and sets *fd to -1; safe on -1. The lock
+ * file stays: removing it would race with a daemon taking it. */
+void gs_daemon_unlock(int *fd);
+
 /* Opens the store at database and the log of origin in it, which must hold
  * at least a Charter; kind ("node", "hub") names the `giamsat KIND init` that
  * makes one. On failure what was opened is left in *store and *log for the

@@ -21,6 +21,10 @@ struct gs_log {
     gs_hash committed_root;
     gs_hash pending_root;
     bool staged; /* entries of this log are in the store's open transaction */
+    /* The last past root trusted_root proved (0: none); stored hashes of a
+     * past size never change but by gs_log_truncate, which forgets it. */
+    uint64_t anchor_size;
+    gs_hash anchor_root;
 };
 
 static void txn_end(void *ctx, bool committed)
@@ -46,6 +50,54 @@ static int get_hash(void *ctx, unsigned level, uint64_t index, gs_hash *out, gs_
             err, GS_ENOTFOUND, "log %s of size %llu has no complete subtree (level %u, index %llu)",
             l->origin, (unsigned long long)l->pending.size, level, (unsigned long long)index);
     return gs_store_get_hash(l->store, l->id, level, index, out, err);
+}
+
+static int trusted_root(gs_log *l, uint64_t size, gs_hash *out, gs_error *err);
+
+/* At open: the latest checkpoint held is what was signed (or cosigned), so
+ * the stored hashes must give its root at its size (trusted_root: its
+ * frontier, proven consistent with the stored root). A checkpoint above the
+ * stored size is not judged here: that log is behind what it signed. */
+static int check_latest_checkpoint(gs_log *l, gs_error *err)
+{
+    char *text = NULL;
+    uint64_t size = 0;
+    gs_note *note = NULL;
+    gs_checkpoint cp = {0};
+    gs_hash root;
+    int rc = gs_store_latest_checkpoint(l->store, l->id, &text, &size, err);
+    if (rc == GS_ENOTFOUND) {
+        gs_error_clear(err);
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
+    if (size == 0 || size > l->committed.size)
+        goto out;
+    const char *body;
+    size_t len;
+    gs_error e = {0};
+    if (gs_note_parse(text, strlen(text), &note, &e) != 0 ||
+        (body = gs_note_text(note, &len), gs_checkpoint_parse(body, len, &cp, &e)) != 0) {
+        rc = gs_error_set(err, GS_ECORRUPT,
+                          "log %s: the checkpoint held at size %llu does not parse (%s): the "
+                          "database was altered; refusing to serve it",
+                          l->origin, (unsigned long long)size, e.msg);
+        goto out;
+    }
+    if ((rc = trusted_root(l, size, &root, err)) != 0)
+        goto out;
+    if (cp.size != size || memcmp(cp.root.b, root.b, 32) != 0)
+        rc = gs_error_set(err, GS_ECORRUPT,
+                          "log %s: the latest checkpoint held (size %llu) names a root the stored "
+                          "tree hashes do not give at that size: the database was altered; "
+                          "refusing to serve it",
+                          l->origin, (unsigned long long)size);
+out:
+    gs_checkpoint_clear(&cp);
+    gs_note_free(&note);
+    free(text);
+    return rc;
 }
 
 int gs_log_open(gs_log **out, gs_store *store, const char *origin, bool create, gs_error *err)
@@ -88,6 +140,8 @@ int gs_log_open(gs_log **out, gs_store *store, const char *origin, bool create, 
     }
     l->pending = l->committed;
     l->pending_root = l->committed_root;
+    if ((rc = check_latest_checkpoint(l, err)) != 0)
+        goto fail;
     *out = l;
     return 0;
 fail:
@@ -234,12 +288,72 @@ int gs_log_truncate(gs_log *l, uint64_t size, gs_error *err)
     int rc = gs_merkle_frontier_load(&f, size, get_hash, l, err);
     if (rc != 0)
         return gs_error_wrap(err, "truncating log %s", l->origin);
+    gs_hash root, want;
+    gs_merkle_frontier_root(&f, &root);
+    if (size > 0 && (rc = trusted_root(l, size, &want, err)) != 0)
+        return gs_error_wrap(err, "truncating log %s", l->origin);
+    if (size > 0 && memcmp(root.b, want.b, 32) != 0)
+        return gs_error_set(err, GS_ECORRUPT,
+                            "log %s: the stored frontier at size %llu does not give the root "
+                            "proven for that size: a stored hash was altered; refusing to "
+                            "truncate",
+                            l->origin, (unsigned long long)size);
     if ((rc = gs_store_truncate(l->store, l->id, size, err)) != 0)
         return rc;
+    l->anchor_size = 0;
     l->committed = f;
     gs_merkle_frontier_root(&f, &l->committed_root);
     l->pending = l->committed;
     l->pending_root = l->committed_root;
+    return 0;
+}
+
+/* The root of the tree at size (0 < size <= pending size), as the log holds
+ * it rather than as stored interior hashes say: the in-memory roots of the
+ * current sizes (the frontier the appends built, checked against the stored
+ * root at open); for a past size, the root rebuilt from stored hashes only
+ * once a consistency proof read from the same hashes leads from it to the
+ * current root. An altered interior hash therefore shows here as
+ * GS_ECORRUPT, never as a wrong root or a wrong proof (issue 9). The
+ * proving callers hold a read snapshot, so all of it reads one state. */
+static int trusted_root(gs_log *l, uint64_t size, gs_hash *out, gs_error *err)
+{
+    if (size == l->pending.size) {
+        *out = l->pending_root;
+        return 0;
+    }
+    if (size == l->committed.size) {
+        *out = l->committed_root;
+        return 0;
+    }
+    if (size == l->anchor_size) {
+        *out = l->anchor_root;
+        return 0;
+    }
+    /* Against the committed root when size is within it: staged entries
+     * decide nothing about the past. */
+    bool within = size < l->committed.size;
+    uint64_t to = within ? l->committed.size : l->pending.size;
+    const gs_hash *to_root = within ? &l->committed_root : &l->pending_root;
+    gs_hash root, proof[GS_MERKLE_MAX_PROOF];
+    size_t n = 0;
+    gs_error e = {0};
+    int rc = gs_merkle_root_at(size, get_hash, l, &root, err);
+    if (rc == 0)
+        rc = gs_merkle_prove_consistency(size, to, get_hash, l, proof, &n, err);
+    if (rc != 0)
+        return rc;
+    if (gs_merkle_verify_consistency(size, to, &root, to_root, proof, n, &e) != 0)
+        return gs_error_set(err, GS_ECORRUPT,
+                            "log %s: the stored tree hashes give a root at size %llu that is not "
+                            "consistent with the root at size %llu (%s): a stored interior hash "
+                            "was altered; refusing to use it",
+                            l->origin, (unsigned long long)size, (unsigned long long)to, e.msg);
+    if (within) {
+        l->anchor_size = size;
+        l->anchor_root = root;
+    }
+    *out = root;
     return 0;
 }
 
@@ -276,14 +390,14 @@ int gs_log_root_at(gs_log *l, uint64_t size, gs_hash *out, gs_error *err)
     int rc = check_size(l, size, err);
     if (rc != 0)
         return rc;
-    if (size == l->pending.size) {
-        *out = l->pending_root;
+    if (size == 0) {
+        gs_merkle_empty_root(out);
         return 0;
     }
     bool opened;
     if ((rc = gs_store_read_begin(l->store, &opened, err)) != 0)
         return rc;
-    rc = gs_merkle_root_at(size, get_hash, l, out, err);
+    rc = trusted_root(l, size, out, err);
     gs_store_read_end(l->store, opened);
     return rc;
 }
@@ -301,6 +415,18 @@ int gs_log_prove_inclusion(gs_log *l, uint64_t index, uint64_t size, gs_hash *pr
     if ((rc = gs_store_read_begin(l->store, &opened, err)) != 0)
         return rc;
     rc = gs_merkle_prove_inclusion(index, size, get_hash, l, proof, n, err);
+    /* Every proof is checked before it leaves: from the stored leaf hash to
+     * the root the log holds for size. */
+    gs_hash leaf, root;
+    gs_error e = {0};
+    if (rc == 0 && (rc = get_hash(l, 0, index, &leaf, err)) == 0 &&
+        (rc = trusted_root(l, size, &root, err)) == 0 &&
+        gs_merkle_verify_inclusion(&leaf, index, size, proof, *n, &root, &e) != 0)
+        rc = gs_error_set(err, GS_ECORRUPT,
+                          "log %s: the inclusion proof of entry %llu in the tree of size %llu "
+                          "read from the stored hashes does not lead to its root (%s): a stored "
+                          "interior hash was altered; refusing to serve it",
+                          l->origin, (unsigned long long)index, (unsigned long long)size, e.msg);
     gs_store_read_end(l->store, opened);
     return rc;
 }
@@ -320,6 +446,18 @@ int gs_log_prove_consistency(gs_log *l, uint64_t old_size, uint64_t new_size, gs
     if ((rc = gs_store_read_begin(l->store, &opened, err)) != 0)
         return rc;
     rc = gs_merkle_prove_consistency(old_size, new_size, get_hash, l, proof, n, err);
+    /* Checked before it leaves, between the roots the log holds. */
+    gs_hash old_root, new_root;
+    gs_error e = {0};
+    if (rc == 0 && (rc = trusted_root(l, old_size, &old_root, err)) == 0 &&
+        (rc = trusted_root(l, new_size, &new_root, err)) == 0 &&
+        gs_merkle_verify_consistency(old_size, new_size, &old_root, &new_root, proof, *n, &e) != 0)
+        rc = gs_error_set(err, GS_ECORRUPT,
+                          "log %s: the consistency proof from size %llu to %llu read from the "
+                          "stored hashes does not join their roots (%s): a stored interior hash "
+                          "was altered; refusing to serve it",
+                          l->origin, (unsigned long long)old_size, (unsigned long long)new_size,
+                          e.msg);
     gs_store_read_end(l->store, opened);
     return rc;
 }

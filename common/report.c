@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "rules.h"
 
 #define TEXT_KEEP 280 /* bytes of a finding's or feedback's text shown */
 
@@ -1209,18 +1210,30 @@ static const char *who(json_t *p)
 
 /* Text: untrusted strings are printed as they are, but never as a format,
  * and control characters never reach here (wire.h refuses them) except
- * newlines and tabs, which are flattened. */
+ * newlines and tabs, which are flattened. Bidi controls and zero-width
+ * characters, which older logs may hold (rules.h, rule 0), are shown as
+ * "<U+202E>" so they cannot reverse or hide a line. */
 static void put_flat(FILE *f, const char *s)
 {
-    for (; s != NULL && *s != '\0'; s++)
+    for (; s != NULL && *s != '\0'; s++) {
+        uint32_t cp;
+        size_t n = gs_rules_invisible(s, &cp);
+        if (n > 0) {
+            fprintf(f, "<U+%04X>", (unsigned)cp);
+            s += n - 1;
+            continue;
+        }
         fputc(*s == '\n' || *s == '\t' ? ' ' : *s, f);
+    }
 }
 
 static void write_tree_text(FILE *f, json_t *n, int depth)
 {
     fprintf(f, "  %*s- ", depth * 4, "");
     put_flat(f, js(n, "origin"));
-    fprintf(f, " %s \"", js(n, "id"));
+    fputc(' ', f);
+    put_flat(f, js(n, "id"));
+    fprintf(f, " \"");
     put_flat(f, js(n, "title"));
     fprintf(f, "\" owner ");
     put_flat(f, who(json_object_get(n, "owner")));
@@ -1367,11 +1380,17 @@ static void write_text(json_t *d, FILE *f)
             ji(refs, "checked"), json_array_size(json_object_get(refs, "failed")),
             json_array_size(json_object_get(refs, "unchecked")));
     json_array_foreach(json_object_get(refs, "failed"), i, v)
-        fprintf(f, "  FAILED %s %s -> %s: %s\n", js(v, "from"), js(v, "field"), js(v, "to"),
-                js(v, "reason"));
+    {
+        fprintf(f, "  FAILED %s %s -> %s: ", js(v, "from"), js(v, "field"), js(v, "to"));
+        put_flat(f, js(v, "reason"));
+        fputc('\n', f);
+    }
     json_array_foreach(json_object_get(refs, "unchecked"), i, v)
-        fprintf(f, "  unchecked %s %s -> %s: %s\n", js(v, "from"), js(v, "field"), js(v, "to"),
-                js(v, "reason"));
+    {
+        fprintf(f, "  unchecked %s %s -> %s: ", js(v, "from"), js(v, "field"), js(v, "to"));
+        put_flat(f, js(v, "reason"));
+        fputc('\n', f);
+    }
 
     fprintf(f, "\nPEOPLE\n");
     json_array_foreach(json_object_get(d, "people"), i, v)
@@ -1393,7 +1412,9 @@ static void write_text(json_t *d, FILE *f)
         }
         json_array_foreach(json_object_get(v, "commitments"), j, w)
         {
-            fprintf(f, "      %-9s %s %s \"", js(w, "status"), js(w, "origin"), js(w, "id"));
+            fprintf(f, "      %-9s %s ", js(w, "status"), js(w, "origin"));
+            put_flat(f, js(w, "id"));
+            fprintf(f, " \"");
             put_flat(f, js(w, "title"));
             fprintf(f, "\" %s %s, deadline %s, outcome %s\n", js(w, "direction"), js(w, "target"),
                     js(w, "deadline"), js(w, "outcome"));
@@ -1421,7 +1442,9 @@ static void write_text(json_t *d, FILE *f)
         json_array_foreach(json_object_get(v, "deadlines_failed"), j, w)
         {
             json_t *h = json_object_get(w, "head_at_deadline");
-            fprintf(f, "      %s %s \"", js(w, "status"), js(w, "id"));
+            fprintf(f, "      %s ", js(w, "status"));
+            put_flat(f, js(w, "id"));
+            fprintf(f, " \"");
             put_flat(f, js(w, "title"));
             fprintf(f, "\" deadline %s: head at the deadline ", js(w, "deadline"));
             put_flat(f, json_is_object(h) ? who(h) : "(none)");
@@ -1438,6 +1461,13 @@ static void write_text(json_t *d, FILE *f)
 static void html_put(FILE *f, const char *s)
 {
     for (; s != NULL && *s != '\0'; s++) {
+        uint32_t cp;
+        size_t n = gs_rules_invisible(s, &cp); /* shown, not obeyed: see put_flat */
+        if (n > 0) {
+            fprintf(f, "&lt;U+%04X&gt;", (unsigned)cp);
+            s += n - 1;
+            continue;
+        }
         switch (*s) {
         case '<': fputs("&lt;", f); break;
         case '>': fputs("&gt;", f); break;

@@ -651,6 +651,92 @@ static int check_shape(const gs_statement *st, gs_rule_verdict *v)
     return 0;
 }
 
+size_t gs_rules_invisible(const char *s, uint32_t *cp)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    uint32_t c;
+    size_t len;
+    /* Lead bytes only (0xd8, 0xe2, 0xef never continue a character), and
+     * each test stops at a NUL, so nothing past the string is read. */
+    if (p[0] == 0xd8 && p[1] == 0x9c)
+        return *cp = 0x061c, 2;
+    if (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+        return *cp = 0xfeff, 3;
+    if (p[0] != 0xe2 || (p[1] != 0x80 && p[1] != 0x81) || (p[2] & 0xc0) != 0x80)
+        return 0;
+    c = 0x2000 | ((uint32_t)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+    len = 3;
+    if ((c >= 0x200b && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) || c == 0x2060 ||
+        (c >= 0x2066 && c <= 0x2069))
+        return *cp = c, len;
+    return 0;
+}
+
+/* Rule 0, at submission: the first such character in s, as its code point
+ * and byte offset. They can reverse or hide text in an audit line (Trojan
+ * Source, CVE-2021-42574). */
+static bool invisible_at(const char *s, uint32_t *cp, size_t *at)
+{
+    for (size_t i = 0; s[i] != '\0'; i++)
+        if (gs_rules_invisible(s + i, cp) != 0) {
+            *at = i;
+            return true;
+        }
+    return false;
+}
+
+static int check_invisible(const gs_statement *st, gs_rule_verdict *v)
+{
+    const char *f[8] = {0};
+    const char *names[8] = {0};
+    size_t n = 0;
+#define FIELD(expr, name) (f[n] = (expr), names[n++] = (name))
+    switch (st->kind) {
+    case GS_BODY_CHARTER:
+        FIELD(st->u.charter.unit, "the charter's unit");
+        FIELD(st->u.charter.display_name, "the charter's display name");
+        break;
+    case GS_BODY_APPOINTMENT:
+        FIELD(st->u.appointment.name, "the appointee's name");
+        FIELD(st->u.appointment.title, "the appointment's title");
+        FIELD(st->u.appointment.decision, "the appointment's decision");
+        break;
+    case GS_BODY_RESIGNATION: FIELD(st->u.resignation.reason, "the resignation's reason"); break;
+    case GS_BODY_DISMISSAL: FIELD(st->u.dismissal.reason, "the dismissal's reason"); break;
+    case GS_BODY_COMMITMENT:
+        FIELD(st->u.commitment.id, "the commitment's id");
+        FIELD(st->u.commitment.title, "the commitment's title");
+        FIELD(st->u.commitment.indicator, "the commitment's indicator");
+        FIELD(st->u.commitment.unit_of_measure, "the commitment's unit of measure");
+        break;
+    case GS_BODY_PROGRESS:
+        FIELD(st->u.progress.commitment_id, "the commitment id");
+        FIELD(st->u.progress.note, "the progress note");
+        break;
+    case GS_BODY_OUTCOME: FIELD(st->u.outcome.commitment_id, "the commitment id"); break;
+    case GS_BODY_FINDING: FIELD(st->u.finding.text, "the finding's text"); break;
+    case GS_BODY_FEEDBACK: FIELD(st->u.feedback.text, "the feedback's text"); break;
+    case GS_BODY_RESPONSE: FIELD(st->u.response.text, "the response's text"); break;
+    default: break;
+    }
+#undef FIELD
+    for (size_t i = 0; i < n; i++) {
+        uint32_t cp;
+        size_t at;
+        if (f[i] != NULL && invisible_at(f[i], &cp, &at))
+            return deny(v, GS_RULE_MALFORMED,
+                        "%s contains the invisible %s character U+%04X at byte %zu; names and "
+                        "texts carry no bidi controls or zero-width characters (they can "
+                        "reverse or hide text in a report)",
+                        names[i],
+                        (cp >= 0x200b && cp <= 0x200d) || cp == 0x2060 || cp == 0xfeff
+                            ? "zero-width"
+                            : "bidi control",
+                        (unsigned)cp, at);
+    }
+    return 0;
+}
+
 /* Rules 2 and 18: every value a Charter or a ParameterChange names is in
  * range; 0 names no value. */
 static int check_parameters(const check_ctx *c, const gs_rule_parameters *p, const char *what)
@@ -1100,6 +1186,11 @@ int gs_rules_check(const gs_rules_state *s, const gs_statement *st, const gs_has
 
     int rc = check_shape(st, v);
     if (rc != 0)
+        return rc;
+    /* Rule 0, texts: at submission only, like rule 6; older logs may hold
+     * such characters, and history is judged by the rules it was written
+     * under (reports escape them: common/report.c). */
+    if (!p->replay && (rc = check_invisible(st, v)) != 0)
         return rc;
 
     /* Rule 1. */

@@ -36,6 +36,12 @@
  *    appointee's name and a known role, a commitment id and a known
  *    direction, a known severity, an observation's origin, a parameter
  *    change's value (at least one).                          [malformed]
+ *    At submission (params.replay false, as rule 6), names, ids and texts
+ *    (everything but Observation and Evidence) carry no bidi control
+ *    (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069) and no
+ *    zero-width character (U+200B–U+200D, U+2060, U+FEFF), which could
+ *    reverse or hide text in a report; replays accept them, since older
+ *    logs may hold them, and reports escape them.            [malformed]
  *
  * 1. Address. The statement's origin is exactly the log's origin, so a
  *    statement signed for one log can never be replayed into another.
@@ -199,6 +205,11 @@ typedef enum {
     GS_RULE_BAD_SIGNATURE, /* not returned here: see the end of the rule book */
     GS_RULE_BAD_PARAMETER,
 } gs_rule_reason;
+
+/* Rule 0's texts: when the UTF-8 string s starts with a bidi control or a
+ * zero-width character (the list in rule 0), its code point into *cp and its
+ * length in bytes; 0 otherwise. For printing older history safely too. */
+size_t gs_rules_invisible(const char *s, uint32_t *cp);
 
 /* A stable short name: "replayed-seq", "not-owner", …; "unknown" otherwise. */
 const char *gs_rules_reason_name(gs_rule_reason r);

@@ -18,13 +18,19 @@ static void refuse(gs_serve_reply *out, gs_status_code code)
     out->rs.message = out->msg;
 }
 
-/* A store failure: the client is told what failed, the caller logs it. */
+/* A store failure: the client is told what failed, the caller logs it. An
+ * altered database (GS_ECORRUPT: an entry or a proof that does not match the
+ * root the log holds, log.h) answers INTERNAL and nothing of the wrong
+ * bytes; the daemon's log line says so in capitals, for the operator. */
 static int store_failed(gs_serve_reply *out, const gs_error *e, gs_error *err)
 {
     snprintf(out->msg, sizeof out->msg, "%s", e->msg);
     refuse(out, gs_status_from_error(e->code));
-    if (err != NULL)
+    if (err != NULL) {
         *err = *e;
+        if (e->code == GS_ECORRUPT)
+            gs_error_wrap(err, "DATABASE CORRUPT, answer withheld");
+    }
     return e->code < 0 ? e->code : GS_EIO;
 }
 

@@ -1033,6 +1033,79 @@ typedef struct {
     gs_error *err;
 } check_ctx;
 
+/* The wider part of the check at open: in the last GS_STORE_OPEN_CHECK_TREE
+ * rows of a log, every stored interior hash is the node over its two
+ * children (RFC 6962 §2.1), read in one pass over the hash records (no entry
+ * data). The left child of (L, k) is (L-1, 2k), kept from the earlier row
+ * that closed it; only before the window's first rows is it looked up. */
+static int check_tree_window(gs_store *s, const char *origin, const gs_store_log_state *ls,
+                             gs_error *err)
+{
+    uint64_t first = ls->size > GS_STORE_OPEN_CHECK_TREE ? ls->size - GS_STORE_OPEN_CHECK_TREE : 0;
+    gs_hash even[INDEX_BITS + 1];
+    uint64_t even_at[INDEX_BITS + 1];
+    for (unsigned L = 0; L <= INDEX_BITS; L++)
+        even_at[L] = UINT64_MAX;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT id, hashes FROM entries WHERE id BETWEEN ?1 AND ?2 "
+                                "ORDER BY id",
+                                -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_error(s, err, rc, "checking a log's tree");
+    sqlite3_bind_int64(st, 1, entry_id(ls->id, first));
+    sqlite3_bind_int64(st, 2, entry_id(ls->id, ls->size - 1));
+    uint64_t want = first;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        uint64_t i = (uint64_t)sqlite3_column_int64(st, 0) & (GS_STORE_MAX_LOG_SIZE - 1);
+        const uint8_t *h = NULL;
+        unsigned n = 0;
+        if (i != want++) {
+            rc = gs_error_set(err, GS_ECORRUPT,
+                              "log %s in store %s is missing entry %llu: the database was "
+                              "altered; refusing to open it",
+                              origin, s->path, (unsigned long long)(want - 1));
+            goto out;
+        }
+        if ((rc = row_blob(s, st, 1, ls->id, i, &h, &n, "refusing to open it", err)) != 0)
+            goto out;
+        for (unsigned L = 1; L < n; L++) {
+            gs_hash left, right, calc;
+            uint64_t k = i >> L;
+            memcpy(right.b, h + 32 * (L - 1), 32);
+            if (even_at[L - 1] == 2 * k) {
+                left = even[L - 1];
+            } else {
+                gs_error e2;
+                if (gs_store_get_hash(s, ls->id, L - 1, 2 * k, &left, &e2) != 0) {
+                    rc = gs_error_set(err, GS_ECORRUPT,
+                                      "log %s in store %s: %s; refusing to open it", origin,
+                                      s->path, e2.msg);
+                    goto out;
+                }
+            }
+            gs_merkle_node_hash(&left, &right, &calc);
+            if (memcmp(calc.b, h + 32 * L, 32) != 0) {
+                rc = gs_error_set(err, GS_ECORRUPT,
+                                  "log %s in store %s: the stored hash of subtree (level %u, "
+                                  "index %llu) ending at entry %llu does not match its children: "
+                                  "the database was altered; refusing to open it",
+                                  origin, s->path, L, (unsigned long long)k, (unsigned long long)i);
+                goto out;
+            }
+        }
+        for (unsigned L = 0; L < n; L++)
+            if (((i >> L) & 1) == 0) {
+                memcpy(even[L].b, h + 32 * L, 32);
+                even_at[L] = i >> L;
+            }
+    }
+    rc = rc == SQLITE_DONE ? 0 : db_error(s, err, rc, "checking a log's tree");
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int check_log(void *ctx, const char *origin, const gs_store_log_state *ls)
 {
     check_ctx *c = ctx;
@@ -1063,6 +1136,9 @@ static int check_log(void *ctx, const char *origin, const gs_store_log_state *ls
                             "beyond it: the database was altered; refusing to open it",
                             origin, s->path, (unsigned long long)ls->size, (long long)last);
     }
+
+    if (ls->size > GS_STORE_OPEN_CHECK && (rc = check_tree_window(s, origin, ls, err)) != 0)
+        return rc;
 
     get_ctx g = {s, ls->id};
     gs_hash root;

@@ -15,7 +15,10 @@
  *   hash is one lookup and any proof O(log n) lookups;
  * - an entry is served only when SHA-256(0x00 || data) equals its stored leaf
  *   hash, and a store whose last entries or root disagree with its stored tree
- *   state is refused at open (GS_ECORRUPT) instead of serving a wrong root.
+ *   state is refused at open (GS_ECORRUPT) instead of serving a wrong root;
+ *   so is one whose interior hashes in its last GS_STORE_OPEN_CHECK_TREE rows
+ *   do not match their children (older ones are caught when a proof built
+ *   from them is checked before it is served: log.h).
  *
  * Writes happen inside a transaction: gs_store_begin, any number of appends
  * (to one or several logs), tree states, checkpoints, evidence, then
@@ -48,6 +51,13 @@ typedef struct gs_store gs_store;
 #define GS_STORE_MAX_ORIGIN 256
 /* How many of a log's last entries are rehashed when the store is opened. */
 #define GS_STORE_OPEN_CHECK 64
+/* How many of a log's last rows have their interior hashes checked against
+ * their children when the store is opened (hash records only: one pass).
+ * Older hashes are checked whenever a proof or a past root is built from
+ * them (log.h). Kept at 128 while a hub's evidence of bad entries must fit
+ * one entry: tests/it_network.sh alters a row just below this window and
+ * needs the hubs to prove the mismatch over the whole window. */
+#define GS_STORE_OPEN_CHECK_TREE 128
 
 /* Opens the store at path, creating it (and its schema) when the file does
  * not exist, migrating an older schema, and checking every log's stored tree

@@ -470,6 +470,9 @@ static int start(hub *h, const char *config_path, gs_error *err)
     int rc = gs_hub_config_load(config_path, &h->cfg, err);
     if (rc != 0)
         return rc;
+    /* One daemon per data folder, before its database or a socket is touched. */
+    if ((rc = gs_daemon_lock(h->cfg.database, NULL, err)) != 0)
+        return rc;
     if ((rc = gs_daemon_read_key(h->cfg.key_path, h->cfg.passphrase_file, &h->key, err)) != 0)
         return rc;
     if ((rc = gs_daemon_open_log(&h->store, &h->own, h->cfg.database, h->cfg.origin, "hub", err)) !=

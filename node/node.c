@@ -468,6 +468,9 @@ static int start(node *n, const char *config_path, gs_error *err)
     int rc = gs_node_config_load(config_path, &n->cfg, err);
     if (rc != 0)
         return rc;
+    /* One daemon per data folder, before its database or a socket is touched. */
+    if ((rc = gs_daemon_lock(n->cfg.database, NULL, err)) != 0)
+        return rc;
     if ((rc = gs_daemon_read_key(n->cfg.key_path, n->cfg.passphrase_file, &n->key, err)) != 0)
         return rc;
     if ((rc = gs_daemon_open_log(&n->store, &n->log, n->cfg.database, n->cfg.origin, "node",

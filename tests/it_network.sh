@@ -237,15 +237,17 @@ append_feedback() {
 
 # ------------------------------------------------------------ A1 phuc-xa
 # An entry altered on disk. It sits above the hubs' cosigned size and more
-# than GS_STORE_OPEN_CHECK (64) entries below the end, where the store's open
-# check (which rehashes the last 64 entries and their subtrees) does not
-# reach, so the node opens the store; index base+1 = 4 is inside the perfect
-# subtree [0,64) of the size-70 tree, not one of its frontier roots.
+# than GS_STORE_OPEN_CHECK_TREE (128) entries below the end, where the
+# store's open check (which rehashes the last 64 entries and checks the
+# interior hashes of the last 128 rows) does not reach, so the node opens
+# the store; index base+1 = 4 is inside the perfect subtree [0,128) of the
+# size-134 tree, not one of its frontier roots.
+deep=131
 c=phuc-xa o=giamsat/commune/phuc-xa db=$net/node-phuc-xa/node.db
 base=${size[$c]}
 stop_daemon node-$c
-append_feedback $c "$db" 67
-S=$((base + 67))
+append_feedback $c "$db" $deep
+S=$((base + deep))
 "$tool" sign-checkpoint "$db" $o "$net/node-$c/node.key" >/dev/null
 bad=$((base + 1))
 "$tool" alter-entry "$db" $o $bad
@@ -332,17 +334,17 @@ for h in da-nang trung-uong; do
 done
 
 # ------------------------------------------------------------ A4 thanh-khe
-# 70 statements the central hub has not seen, so the altered one is out of
-# the store's open check; appended on disk under a checkpoint signed with
-# the node key, which is what the node would have made of 70 submissions.
+# $deep statements the central hub has not seen, so the altered one is out
+# of the store's open check; appended on disk under a checkpoint signed with
+# the node key, which is what the node would have made of them submitted.
 c=thanh-khe o=giamsat/commune/thanh-khe db=$net/node-thanh-khe/node.db
 base=${size[$c]}
 stop_daemon hub-trung-uong
 stop_daemon node-$c
-append_feedback $c "$db" 70
+append_feedback $c "$db" $deep
 "$tool" sign-checkpoint "$db" $o "$net/node-$c/node.key" >/dev/null
 start_daemon node-$c
-S=$((base + 70))
+S=$((base + deep))
 wait_until 120 "the checkpoint of $c at $S cosigned by da-nang" cosigned "$(node_ep $c)" $o $S da-nang
 stop_daemon node-$c
 stop_daemon hub-da-nang

@@ -74,7 +74,9 @@ static gs_buf charter(const char *origin, const char *unit, gs_tier tier, const 
     gs_statement st = base(origin, 1, T0, GS_BODY_CHARTER);
     st.u.charter.unit = unit;
     st.u.charter.tier = tier;
-    st.u.charter.display_name = "Xa An Binh";
+    /* A bidi override, as an older log may hold (rules.h, rule 0): history
+     * accepts it, and the report shows it instead of obeying it. */
+    st.u.charter.display_name = "Xa \u202EAn Binh";
     return sign(&st, kp);
 }
 
@@ -83,7 +85,7 @@ static gs_buf commitment(const gs_keypair *kp, uint64_t seq, const char *id)
 {
     gs_statement st = base(NODE, seq, T0 + (int64_t)seq * 60, GS_BODY_COMMITMENT);
     st.u.commitment.id = id;
-    st.u.commitment.title = "repair the school road";
+    st.u.commitment.title = "repair the \u2066school\u2069 road\u200B";
     st.u.commitment.indicator = "km repaired";
     st.u.commitment.unit_of_measure = "km";
     st.u.commitment.target = 3000000;
@@ -718,6 +720,31 @@ static void test_report(void **state)
     json_t *sum = json_object_get(head, "summary");
     assert_int_equal(json_integer_value(json_object_get(sum, "overdue")), COMMITS);
     assert_int_equal(json_integer_value(json_object_get(sum, "unanswered")), N_NODE - 2 - COMMITS);
+    /* Text and HTML show bidi controls and zero-width characters as code
+     * points: none reaches the reader raw. */
+    static const struct {
+        gs_report_format fmt;
+        const char *name, *commitment;
+    } shown[] = {
+        {GS_REPORT_TEXT, "Xa <U+202E>An Binh", "repair the <U+2066>school<U+2069> road<U+200B>"},
+        {GS_REPORT_HTML, "Xa &lt;U+202E&gt;An Binh",
+         "repair the &lt;U+2066&gt;school&lt;U+2069&gt; road&lt;U+200B&gt;"},
+    };
+    for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        assert_non_null(f);
+        assert_int_equal(gs_report_write(r, shown[i].fmt, f, &err), 0);
+        assert_int_equal(fclose(f), 0);
+        if (strstr(text, shown[i].name) == NULL || strstr(text, shown[i].commitment) == NULL)
+            fail_msg("format %d does not show the characters:\n%s", (int)shown[i].fmt, text);
+        assert_null(strstr(text, "\u202E"));
+        assert_null(strstr(text, "\u2066"));
+        assert_null(strstr(text, "\u2069"));
+        assert_null(strstr(text, "\u200B"));
+        free(text);
+    }
     gs_report_free(&r);
     assert_null(r);
     gs_audit_leafdb_close(&db);

@@ -434,6 +434,16 @@ static void test_keyfile_malformed(void **state)
          "opslimit"},
         {"giamsat secret key v1\nkdf argon2id13 2 99999999999999 AAAAAAAAAAAAAAAAAAAAAA==\n",
          GS_EINVAL, "memlimit"},
+        /* Issue 9: a tampered cost above libsodium's SENSITIVE one is refused
+         * before the KDF allocates anything (4 GiB was accepted before). */
+        {"giamsat secret key v1\nkdf argon2id13 2 4294967296 AAAAAAAAAAAAAAAAAAAAAA==\n", GS_EINVAL,
+         "refusing to allocate"},
+        {"giamsat secret key v1\nkdf argon2id13 2 1073741825 AAAAAAAAAAAAAAAAAAAAAA==\n", GS_EINVAL,
+         "memlimit"},
+        {"giamsat secret key v1\nkdf argon2id13 5 67108864 AAAAAAAAAAAAAAAAAAAAAA==\n", GS_EINVAL,
+         "refusing to run the KDF"},
+        {"giamsat secret key v1\nkdf argon2id13 64 67108864 AAAAAAAAAAAAAAAAAAAAAA==\n", GS_EINVAL,
+         "opslimit"},
         {"giamsat secret key v1\nkdf argon2id13 2 67108864 AAAA\n", GS_EINVAL, "salt"},
         {"giamsat secret key v1\nkdf none\n", GS_EINVAL, "ends before the 'public' line"},
         {"giamsat secret key v1\nkdf none\npublic 11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n",
@@ -757,6 +767,29 @@ static void test_passphrase_file(void **state)
     }
     char buf[16];
     gs_error err;
+    /* Issue 9: a passphrase others can read is refused like a key file. */
+    static const struct {
+        mode_t mode;
+        const char *why;
+    } modes[] = {
+        {0644, "is readable by others; chmod 600 it"},
+        {0640, "is readable by others; chmod 600 it"},
+        {0620, "is writable by others; chmod 600 it"},
+        {0601, "is accessible by others; chmod 600 it"},
+    };
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        write_file(path, "hunter2\n", 8, modes[i].mode);
+        memset(buf, 'x', sizeof buf);
+        gs_error_clear(&err);
+        assert_int_equal(gs_passphrase_read_file(path, buf, sizeof buf, &err), GS_EPERM);
+        assert_non_null(strstr(err.msg, modes[i].why));
+        assert_non_null(strstr(err.msg, path));
+        for (size_t j = 0; j < sizeof buf; j++)
+            assert_int_equal(buf[j], 0);
+    }
+    write_file(path, "hunter2\n", 8, 0400);
+    assert_int_equal(gs_passphrase_read_file(path, buf, sizeof buf, &err), 0);
+    assert_string_equal(buf, "hunter2");
     unlink(path);
     assert_int_equal(gs_passphrase_read_file(path, buf, sizeof buf, &err), GS_ENOTFOUND);
 }

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,6 +26,7 @@
 #include <sodium.h>
 
 #include "log.h"
+#include "note.h"
 
 static char tmpdir[256];
 
@@ -452,7 +454,14 @@ static void test_checkpoint_and_entry_one_transaction(void **state)
     append_seq(replica, 0, 8);
     uint8_t buf[256];
     gs_bytes obs = gs_bytes_of(buf, make_entry(100, buf, sizeof buf));
-    const char *note = "giamsat/province/r\n8\nAAAA\n\n— giamsat/province/r abcd\n";
+    /* A note with the replica's true root: the log checks the latest one it
+     * holds against its stored tree when it opens. */
+    gs_hash root8;
+    char *body = NULL, note[512];
+    gs_log_root(replica, &root8);
+    assert_int_equal(gs_checkpoint_format("giamsat/province/r", 8, &root8, &body, &err), 0);
+    snprintf(note, sizeof note, "%s\n— giamsat/province/r AAAAAAAAAAAAAAAAAAAAAA==\n", body);
+    free(body);
 
     /* Rolled back: neither the note nor the entry. */
     assert_int_equal(gs_store_begin(s, &err), 0);
@@ -775,6 +784,156 @@ static void test_truncate(void **state)
     gs_store_close(&s);
 }
 
+/* Runs SQL on the file directly, as someone holding the disk could. */
+static void tamper_db(const char *name, const char *sql)
+{
+    char path[300];
+    sqlite3 *db = NULL;
+    db_path(path, sizeof path, name);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("tamper %s: %s", sql, msg);
+    assert_int_equal(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+}
+
+#define BIG 5000 /* more than GS_STORE_OPEN_CHECK_TREE rows */
+
+/* A log of BIG entries (log id 1 in its store) with a signed checkpoint. */
+static void make_big(const char *name)
+{
+    gs_store *s = NULL;
+    gs_log *l = NULL;
+    gs_error err;
+    char path[300];
+    db_path(path, sizeof path, name);
+    unlink(path);
+    open_log(name, &s, &l, "test/big");
+    for (uint64_t i = 0; i < BIG; i += 500)
+        append_seq(l, i, i + 500);
+    gs_keypair kp;
+    char *note = NULL;
+    gs_keypair_generate(&kp);
+    assert_int_equal(gs_log_sign_checkpoint(l, &kp, &note, &err), 0);
+    free(note);
+    gs_keypair_wipe(&kp);
+    gs_log_close(&l);
+    gs_store_close(&s);
+}
+
+/* Issue 9: an interior hash altered on disk is never served. In the last
+ * GS_STORE_OPEN_CHECK_TREE rows it stops the store from opening, naming the
+ * subtree; deeper, every proof built from it is checked against the root the
+ * log holds before it leaves, and refused (GS_ECORRUPT) instead. */
+static void test_altered_interior_hash(void **state)
+{
+    (void)state;
+    _Static_assert(BIG > GS_STORE_OPEN_CHECK_TREE + 16, "rows 0..15 are outside the window");
+    gs_store *s = NULL;
+    gs_log *l = NULL;
+    gs_error err;
+    char path[300];
+    db_path(path, sizeof path, "interior.db");
+
+    /* Recent: row 4991 (…1111111) closes levels 0..7; its level-5 hash. */
+    make_big("interior.db");
+    tamper_db("interior.db", "UPDATE entries SET hashes = substr(hashes, 1, 160) || zeroblob(32) "
+                             "|| substr(hashes, 193) WHERE id = (1 << 40) | 4991");
+    gs_error_clear(&err);
+    assert_int_equal(gs_store_open(&s, path, &err), GS_ECORRUPT);
+    assert_contains(err.msg, "the stored hash of subtree (level 5, index 155) ending at entry "
+                             "4991 does not match its children");
+
+    /* Deep: row 11 holds subtree (2, 2), a frontier root of size 12, and row
+     * 5 holds (1, 2), a sibling in proofs of leaves 6 and 7. */
+    make_big("interior.db");
+    tamper_db("interior.db", "UPDATE entries SET hashes = substr(hashes, 1, 64) || zeroblob(32) "
+                             "|| substr(hashes, 97) WHERE id = (1 << 40) | 11");
+    tamper_db("interior.db", "UPDATE entries SET hashes = substr(hashes, 1, 32) || zeroblob(32) "
+                             "WHERE id = (1 << 40) | 5");
+    if (gs_store_open(&s, path, &err) != 0)
+        fail_msg("the deep alteration is outside the open check: %s", err.msg);
+    assert_int_equal(gs_log_open(&l, s, "test/big", false, &err), 0);
+    gs_hash proof[GS_MERKLE_MAX_PROOF], root;
+    size_t np;
+    static const struct {
+        bool inclusion;
+        uint64_t a, b; /* index and size, or old and new size */
+        bool corrupt;
+    } cases[] = {
+        {true, 6, BIG, true},    {true, 7, 12, true},         {true, 13, BIG, true},
+        {true, 0, BIG, false},   {true, BIG - 1, BIG, false}, {true, 4, 16, false},
+        {false, 12, BIG, true},  {false, 12, 13, true},       {false, 7, 8, true},
+        {false, 16, BIG, false}, {false, 100, BIG, false},    {false, 4, 4, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gs_error_clear(&err);
+        int rc = cases[i].inclusion
+                     ? gs_log_prove_inclusion(l, cases[i].a, cases[i].b, proof, &np, &err)
+                     : gs_log_prove_consistency(l, cases[i].a, cases[i].b, proof, &np, &err);
+        if (rc != (cases[i].corrupt ? GS_ECORRUPT : 0))
+            fail_msg("case %zu: %s %llu %llu: %d %s", i,
+                     cases[i].inclusion ? "inclusion" : "consistency",
+                     (unsigned long long)cases[i].a, (unsigned long long)cases[i].b, rc, err.msg);
+        if (rc != 0)
+            assert_contains(err.msg, "a stored interior hash was altered");
+    }
+    /* A past root resting on the altered hash is an error, not a wrong root. */
+    assert_int_equal(gs_log_root_at(l, 12, &root, &err), GS_ECORRUPT);
+    assert_contains(err.msg, "root at size 12 that is not consistent with the root at size 5000");
+    assert_int_equal(gs_log_root_at(l, 16, &root, &err), 0);
+    uint8_t want[32];
+    mth(0, 16, want);
+    assert_memory_equal(root.b, want, 32);
+    gs_log_close(&l);
+    gs_store_close(&s);
+}
+
+/* Issue 9: the latest checkpoint held is checked at open against the root
+ * the stored hashes give at its size; one above the stored size is left to
+ * the daemon (a log behind what it signed). */
+static void test_latest_checkpoint_checked_at_open(void **state)
+{
+    (void)state;
+    gs_store *s = NULL;
+    gs_log *l = NULL;
+    gs_error err;
+    gs_hash wrong;
+    char *body = NULL, note[512];
+    memset(wrong.b, 0x42, sizeof wrong.b);
+    make_big("cp.db");
+    open_log("cp.db", &s, &l, "test/big");
+    assert_int_equal(gs_checkpoint_format("test/big", BIG + 10, &wrong, &body, &err), 0);
+    snprintf(note, sizeof note, "%s\n— test/big AAAAAAAAAAAAAAAAAAAAAA==\n", body);
+    free(body);
+    assert_int_equal(gs_log_put_checkpoint(l, BIG + 10, note, NULL, &err), 0);
+    gs_log_close(&l);
+    assert_int_equal(gs_log_open(&l, s, "test/big", false, &err), 0);
+    gs_log_close(&l);
+    gs_store_close(&s);
+
+    make_big("cp.db");
+    open_log("cp.db", &s, &l, "test/big");
+    assert_int_equal(gs_checkpoint_format("test/big", BIG, &wrong, &body, &err), 0);
+    snprintf(note, sizeof note, "%s\n— test/big AAAAAAAAAAAAAAAAAAAAAA==\n", body);
+    free(body);
+    char sql[1024];
+    snprintf(sql, sizeof sql, "UPDATE checkpoints SET note = '%s' WHERE size = %d", note, BIG);
+    gs_log_close(&l);
+    gs_store_close(&s);
+    tamper_db("cp.db", sql);
+    char path[300];
+    db_path(path, sizeof path, "cp.db");
+    assert_int_equal(gs_store_open(&s, path, &err), 0);
+    gs_error_clear(&err);
+    assert_int_equal(gs_log_open(&l, s, "test/big", false, &err), GS_ECORRUPT);
+    assert_null(l);
+    assert_contains(err.msg, "the latest checkpoint held (size 5000) names a root the stored tree "
+                             "hashes do not give");
+    gs_store_close(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -786,6 +945,8 @@ int main(void)
         cmocka_unit_test(test_kill9_durability),
         cmocka_unit_test(test_disk_failure_keeps_nothing),
         cmocka_unit_test(test_truncate),
+        cmocka_unit_test(test_altered_interior_hash),
+        cmocka_unit_test(test_latest_checkpoint_checked_at_open),
     };
     gs_error err;
     if (gs_crypto_init(&err) != 0)

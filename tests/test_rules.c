@@ -73,6 +73,9 @@ typedef struct {
     /* feedback_per_day named by OP_PARAMS (0: none) or OP_CHARTER (0:
      * FEEDBACK_LIMIT, NO_PARAMS: the Charter names no parameters). */
     int64_t value;
+    /* Replaces the body's first name or text (display name, name, reason,
+     * title, note, text) when not NULL. */
+    const char *text;
 } op;
 
 #define NO_PARAMS (-1)
@@ -263,6 +266,20 @@ static void build(const world *w, const op *o, gs_statement *st)
         st->u.evidence.detected_at = NOW;
         break;
     case OP_END: break;
+    }
+    if (o->text != NULL) {
+        switch (st->kind) {
+        case GS_BODY_CHARTER: st->u.charter.display_name = o->text; break;
+        case GS_BODY_APPOINTMENT: st->u.appointment.name = o->text; break;
+        case GS_BODY_RESIGNATION: st->u.resignation.reason = o->text; break;
+        case GS_BODY_DISMISSAL: st->u.dismissal.reason = o->text; break;
+        case GS_BODY_COMMITMENT: st->u.commitment.title = o->text; break;
+        case GS_BODY_PROGRESS: st->u.progress.note = o->text; break;
+        case GS_BODY_FINDING: st->u.finding.text = o->text; break;
+        case GS_BODY_FEEDBACK: st->u.feedback.text = o->text; break;
+        case GS_BODY_RESPONSE: st->u.response.text = o->text; break;
+        default: break;
+        }
     }
 }
 
@@ -663,6 +680,40 @@ static const rule_case cases[] = {
      FEEDBACK(K_CITIZEN), GS_ETOOBIG, GS_RULE_RATE_LIMITED, "the limit is 2 a day"},
     {"raised limit frees from the next entry", B_UNIT, {FEEDBACK(K_CITIZEN), FEEDBACK(K_CITIZEN), FEEDBACK(K_CITIZEN), PARAMS(K_LOG, 4)},
      FEEDBACK(K_CITIZEN), 0, GS_RULE_OK, NULL},
+    /* Rule 0, texts (issue 9): bidi controls and zero-width characters are
+     * refused at submission, accepted in a replay of older history. */
+    {"feedback with a right-to-left override", B_UNIT, {{0}},
+     {OP_FEEDBACK, .by = K_CITIZEN, .text = "paid \u202E0001 dong"}, GS_EINVAL, GS_RULE_MALFORMED,
+     "the feedback's text contains the invisible bidi control character U+202E at byte 5"},
+    {"appointee name with a zero-width space", B_UNIT, {DISMISS(K_LOG, K_OFFICER)},
+     {OP_APPOINT, .by = K_LOG, .who = K_OFFICER, .role = GS_ROLE_OFFICER, .text = "Nguy\u200Bễn"},
+     GS_EINVAL, GS_RULE_MALFORMED, "appointee's name contains the invisible zero-width character U+200B"},
+    {"charter display name with a first-strong isolate", B_EMPTY, {{0}},
+     {OP_CHARTER, .by = K_LOG, .text = "X\u2068ã A"}, GS_EINVAL, GS_RULE_MALFORMED, "U+2068"},
+    {"commitment id with a zero-width joiner", B_UNIT, {{0}},
+     {OP_COMMIT, .by = K_OFFICER, .id = "c\u200D1"}, GS_EINVAL, GS_RULE_MALFORMED,
+     "commitment's id contains the invisible zero-width character U+200D"},
+    {"commitment title with a word joiner", B_UNIT, {{0}},
+     {OP_COMMIT, .by = K_OFFICER, .text = "Roads\u2060"}, GS_EINVAL, GS_RULE_MALFORMED, "U+2060"},
+    {"progress note with a left-to-right mark", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     {OP_PROGRESS, .by = K_OFFICER, .text = "\u200Edone"}, GS_EINVAL, GS_RULE_MALFORMED, "U+200E at byte 0"},
+    {"finding with a byte order mark", B_UNIT, {{0}},
+     {OP_FINDING, .by = K_INSPECTOR, .text = "late\uFEFF"}, GS_EINVAL, GS_RULE_MALFORMED,
+     "zero-width character U+FEFF"},
+    {"response with an Arabic letter mark", B_UNIT, {FEEDBACK(K_CITIZEN)},
+     {OP_RESPONSE, .by = K_HEAD, .ref = R(5), .text = "ok\u061C"}, GS_EINVAL, GS_RULE_MALFORMED,
+     "bidi control character U+061C"},
+    {"resignation with a pop directional isolate", B_UNIT, {{0}},
+     {OP_RESIGN, .by = K_DEPUTY, .text = "health\u2069"}, GS_EINVAL, GS_RULE_MALFORMED, "U+2069"},
+    {"dismissal with a right-to-left mark", B_UNIT, {{0}},
+     {OP_DISMISS, .by = K_LOG, .who = K_DEPUTY, .text = "\u200Freassigned"}, GS_EINVAL,
+     GS_RULE_MALFORMED, "U+200F"},
+    {"replayed feedback with an override is history", B_UNIT, {{0}},
+     {OP_FEEDBACK, .by = K_CITIZEN, .flags = F_REPLAY, .text = "paid \u202E0001 dong"}, 0,
+     GS_RULE_OK, NULL},
+    {"neighbours of the refused characters pass", B_UNIT, {{0}},
+     {OP_FEEDBACK, .by = K_CITIZEN, .text = "Đường – 5‰ ⁰ \u2028 \u202F \u206A \uFEFE"}, 0,
+     GS_RULE_OK, NULL},
 };
 /* clang-format on */
 

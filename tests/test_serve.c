@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "serve.h"
 
@@ -225,12 +226,56 @@ static void test_not_a_read(void **state)
     }
 }
 
+/* Issue 9: a proof built from an interior hash altered on disk is checked
+ * before it is sent and withheld: INTERNAL for the client, GS_ECORRUPT with
+ * the sentence for the daemon's log. Runs last: it spoils the fixture. */
+static void test_corrupt_proof_withheld(void **state)
+{
+    fixture *fx = *state;
+    char path[128];
+    sqlite3 *db = NULL;
+    snprintf(path, sizeof path, "%s/serve.db", fx->dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    /* Row 1 holds subtree (1, 0), the sibling of leaves 2 and 3. */
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE entries SET hashes = substr(hashes, 1, 32) || "
+                                  "zeroblob(32) WHERE id = (1 << 40) | 1",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    gs_serve_log src = source(fx, 1 << 20);
+    gs_request rq = {.version = 1, .id = 7, .op = GS_OP_GET_INCLUSION_PROOF};
+    rq.u.get_inclusion_proof.index = 2;
+    rq.u.get_inclusion_proof.size = 5;
+    gs_serve_reply out;
+    gs_error err = {0};
+    assert_int_equal(gs_serve_read(&src, &rq, &out, &err), GS_ECORRUPT);
+    assert_int_equal(out.rs.code, GS_STATUS_INTERNAL);
+    assert_int_equal(out.rs.id, 7);
+    assert_int_not_equal(out.rs.result, GS_RESULT_PROOF);
+    assert_non_null(strstr(err.msg, "inclusion proof of entry 2 in the tree of size 5"));
+    assert_non_null(strstr(err.msg, "refusing to serve it"));
+    gs_serve_reply_clear(&out);
+    /* A proof that does not rest on it is still served. */
+    rq.u.get_inclusion_proof.index = 4;
+    assert_int_equal(gs_serve_read(&src, &rq, &out, &err), 0);
+    assert_int_equal(out.rs.code, GS_STATUS_OK);
+    gs_serve_reply_clear(&out);
+    rq.op = GS_OP_GET_CONSISTENCY_PROOF;
+    rq.u.get_consistency_proof.old_size = 3;
+    rq.u.get_consistency_proof.new_size = 7;
+    assert_int_equal(gs_serve_read(&src, &rq, &out, &err), GS_ECORRUPT);
+    assert_int_equal(out.rs.code, GS_STATUS_INTERNAL);
+    gs_serve_reply_clear(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_not_a_read),
+        cmocka_unit_test(test_corrupt_proof_withheld),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -423,6 +423,13 @@ static const struct {
      "WHERE id = (1 << 40) | 199",
      "the stored hash of subtree (level 1, index 99) ending at entry 199 does not match its "
      "children"},
+    /* Row 127 is older than the GS_STORE_OPEN_CHECK entries rehashed, but in
+     * the GS_STORE_OPEN_CHECK_TREE rows whose interior hashes are checked. */
+    {"interior hash below the rehashed entries",
+     "UPDATE entries SET hashes = substr(hashes, 1, 96) || zeroblob(32) || substr(hashes, 129) "
+     "WHERE id = (1 << 40) | 127",
+     "the stored hash of subtree (level 3, index 15) ending at entry 127 does not match its "
+     "children"},
     {"hash record cut short",
      "UPDATE entries SET hashes = substr(hashes, 1, 32) WHERE id = (1 << 40) | 199",
      "entry 199 of log test/a has a damaged tree hash record (32 bytes, expected 128)"},
