@@ -864,6 +864,9 @@ static json_t *evidence_json(const gs_audit_evidence *e, size_t n)
                         e->proof ? json_string(gs_audit_evidence_proves(e->kind)) : json_null());
     json_object_set_new(o, "error", e->proof ? json_null() : json_string(e->why));
     json_object_set_new(o, "reason", json_string(e->reason));
+    /* A part of a split (d): which, of how many (null for a whole piece). */
+    json_object_set_new(o, "part", e->parts > 1 ? json_integer(e->part) : json_null());
+    json_object_set_new(o, "parts", e->parts > 1 ? json_integer(e->parts) : json_null());
     json_object_set_new(o, "detected_at", e->detected_at > 0 ? jtime(e->detected_at) : json_null());
     json_object_set_new(o, "detected_at_unix", json_integer(e->detected_at));
     json_object_set_new(det, "key", jkey(&e->reporter));

@@ -31,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "evidence.h"
 #include "it_util.h"
 #include "log.h"
@@ -190,6 +192,56 @@ static size_t check_evidence(const it_hub *h, const unit *u)
     return size;
 }
 
+/* `giamsat audit` of the hub finds the parts in the hub's log and in its
+ * GetEvidence answer, joins them by their chain and reports each as proof
+ * against the log (a part alone is not), and exits 1. */
+static void check_audit_joins(const it_hub *h, const unit *d, size_t n_parts)
+{
+    char trust[700], cli[700];
+    snprintf(trust, sizeof trust, "%s/audit.policy", it_tmpdir());
+    FILE *tf = fopen(trust, "w");
+    CHECK(tf != NULL, "cannot write %s", trust);
+    fprintf(tf, "log %s\nlog %s\nwitness prov %s\nquorum none\n", d->log_key, h->log_key,
+            h->cosigner_key);
+    fclose(tf);
+    snprintf(cli, sizeof cli, "%s/cli/giamsat", bin);
+    char *argv_a[] = {
+        it_arg(cli), it_arg("audit"),    it_arg("--connect"), it_arg(h->ipc),   it_arg("--trust"),
+        trust,       it_arg("--origin"), it_arg(d->n.origin), it_arg("--json"), NULL};
+    size_t cap = 16 << 20;
+    char *out = malloc(cap);
+    CHECK(out != NULL, "out of memory");
+    int status = it_run(argv_a, out, cap);
+    json_error_t je;
+    json_t *doc = json_loads(out, 0, &je);
+    CHECK(doc != NULL, "giamsat audit --json (exit %d) is not JSON: %s", status, je.text);
+    CHECK(status == 1, "giamsat audit exited %d with proven evidence", status);
+    size_t i, proven = 0;
+    json_t *e;
+    uint64_t seen = 0;
+    json_array_foreach(json_object_get(doc, "evidence"), i, e)
+    {
+        const char *origin = json_string_value(json_object_get(e, "origin"));
+        const char *kind = json_string_value(json_object_get(e, "kind"));
+        if (origin == NULL || strcmp(origin, d->n.origin) != 0 || kind == NULL ||
+            strcmp(kind, "rule-violation") != 0)
+            continue;
+        json_int_t part = json_integer_value(json_object_get(e, "part"));
+        CHECK(strcmp(json_string_value(json_object_get(e, "verdict")), "proof") == 0,
+              "the audit did not join part %lld: %s", (long long)part,
+              json_string_value(json_object_get(e, "error")));
+        CHECK(json_integer_value(json_object_get(e, "parts")) == (json_int_t)n_parts && part >= 1 &&
+                  part <= (json_int_t)n_parts && part <= 64 && !(seen & (1ull << (part - 1))),
+              "the audit reports part %lld of %lld", (long long)part,
+              (long long)json_integer_value(json_object_get(e, "parts")));
+        seen |= 1ull << (part - 1);
+        proven++;
+    }
+    CHECK(proven == n_parts, "the audit reports %zu of the %zu parts as proof", proven, n_parts);
+    json_decref(doc);
+    free(out);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -345,6 +397,7 @@ int main(int argc, char **argv)
     status = it_run(one, out, sizeof out);
     CHECK(status == 1 && strstr(out, "NOT PROOF") != NULL,
           "giamsat verify-evidence with one part: exit %d: %s", status, out);
+    check_audit_joins(&h, &d, n_items);
     char *note = it_get_checkpoint(zctx, d.n.ipc, "", NULL);
     gs_request rq = {.op = GS_OP_ADD_CHECKPOINT, .origin = ""};
     rq.u.add_checkpoint.old_size = 0;
