@@ -73,6 +73,27 @@ void hub_send_status(hub *h, unsigned socket, const uint8_t *identity, size_t id
 
 /* ------------------------------------------------------------ the rule book */
 
+/* The own log's replay at start: the largest Observation of each followed
+ * log, what the hub vouched for (recover.c). */
+static int saw_own_entry(void *ctx, const gs_ingest *in, const gs_ingest_verdict *v,
+                         const gs_statement *st, gs_error *err)
+{
+    hub *h = ctx;
+    (void)in;
+    (void)err;
+    if (st == NULL || !v->accepted || st->kind != GS_BODY_OBSERVATION || h->observed == NULL)
+        return 0;
+    for (size_t i = 0; i < h->cfg.n_logs; i++)
+        if (strcmp(h->cfg.logs[i].origin, st->u.observation.origin) == 0) {
+            if (st->u.observation.size > h->observed[i].size) {
+                h->observed[i].size = st->u.observation.size;
+                h->observed[i].root = st->u.observation.root;
+            }
+            break;
+        }
+    return 0;
+}
+
 /* A pipeline for the log in l (its store holds the entries it looks up),
  * rebuilt from the first size entries. The entries were verified (signature
  * and rule book) before they were stored, and each is checked against its
@@ -83,10 +104,16 @@ static int replay(hub *h, gs_log *l, uint64_t size, gs_ingest **out, gs_error *e
 {
     gs_ingest_verdict bad;
     gs_ingest_config ic = {.pool = h->pool, .entry_at = gs_ingest_log_entry_at, .entry_ctx = l};
+    if (l == h->own) {
+        ic.on_entry = saw_own_entry;
+        ic.on_entry_ctx = h;
+    }
     gs_ingest_free(out);
     int rc = gs_ingest_new(out, gs_log_origin(l), &ic, err);
     if (rc == 0)
         rc = gs_ingest_replay_log(*out, l, size, true, &bad, err);
+    if (*out != NULL)
+        gs_ingest_set_on_entry(*out, NULL, NULL);
     if (rc == 0 && bad.judged) {
         char why[2 * GS_ERROR_MSG_MAX];
         gs_ingest_verdict_text(&bad, why, sizeof why);
@@ -234,6 +261,7 @@ static void read_sources(hub *h, int64_t now)
             while (gs_hub_peer_expire(src->peer, now, &tag) == 1)
                 hub_sync_answer(h, f, (int)s, tag, NULL);
         }
+        hub_recover_step(h, f, now);
         hub_waiters_expire(h, f, now);
     }
 }
@@ -344,16 +372,38 @@ static int run(hub *h)
 
 typedef struct {
     followed *f;
+    size_t bad; /* sources found bad */
 } ev_scan;
 
+/* Whether reason names endpoint as a whole word (not as the start of a
+ * longer endpoint: tcp://h:80 is not tcp://h:8080). */
+static bool names_endpoint(const char *reason, const char *endpoint)
+{
+    size_t n = strlen(endpoint);
+    for (const char *p = reason; (p = strstr(p, endpoint)) != NULL; p++)
+        if ((p == reason || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' ' || p[n] == ','))
+            return true;
+    return false;
+}
+
+/* The evidence held about f, at start: kinds (a), (b), (d) freeze the
+ * origin; kind (c) names the source that served entries that are not the
+ * log, which stays bad (derived from the evidence, the one record of it). */
 static int scan_evidence(void *ctx, int64_t id, const char *origin, gs_bytes data)
 {
     (void)origin;
     followed *f = ((ev_scan *)ctx)->f;
     gs_statement st = {0};
     gs_error err;
-    if (gs_wire_open_entry(data, &st, &err) == 0 && st.kind == GS_BODY_EVIDENCE &&
-        st.u.evidence.kind != GS_EVIDENCE_BAD_ENTRIES && !f->frozen) {
+    bool opened = gs_wire_open_entry(data, &st, &err) == 0 && st.kind == GS_BODY_EVIDENCE;
+    if (opened && st.u.evidence.kind == GS_EVIDENCE_BAD_ENTRIES && st.u.evidence.reason != NULL)
+        for (size_t s = 0; s < f->n_sources; s++)
+            if (names_endpoint(st.u.evidence.reason, f->sources[s].cfg->endpoint) &&
+                !f->sources[s].bad) {
+                f->sources[s].bad = true;
+                ((ev_scan *)ctx)->bad++;
+            }
+    if (opened && st.u.evidence.kind != GS_EVIDENCE_BAD_ENTRIES && !f->frozen) {
         f->frozen = true;
         char what[400];
         gs_evidence_describe(&st.u.evidence, what, sizeof what);
@@ -364,7 +414,7 @@ static int scan_evidence(void *ctx, int64_t id, const char *origin, gs_bytes dat
     return 0;
 }
 
-static int open_followed(hub *h, followed *f, gs_hub_followed *cfg, gs_error *err)
+static int open_followed(hub *h, followed *f, size_t index, gs_hub_followed *cfg, gs_error *err)
 {
     f->cfg = cfg;
     f->next.source = -1;
@@ -405,18 +455,18 @@ static int open_followed(hub *h, followed *f, gs_hub_followed *cfg, gs_error *er
         return rc;
     }
     /* A sync interrupted by a stop or a crash left entries above the
-     * cosigned size: they were never vouched for. */
-    if (gs_log_committed_size(f->replica) > f->cosigned_size) {
-        hub_log(h, GS_HUB_LOG_INFO, "%s: dropping %llu unverified entries of an interrupted sync",
+     * cosigned size. They are never served; the next sync builds on them
+     * only once a source proves them part of the log's signed tree and the
+     * rule book accepts them again (SYNC_RESUMING), else cuts them back. */
+    if (gs_log_committed_size(f->replica) > f->cosigned_size)
+        hub_log(h, GS_HUB_LOG_INFO,
+                "%s: keeping %llu entries of an interrupted sync (%llu..%llu), unserved until "
+                "proven",
                 cfg->origin,
-                (unsigned long long)(gs_log_committed_size(f->replica) - f->cosigned_size));
-        if ((rc = gs_log_truncate(f->replica, f->cosigned_size, err)) != 0)
-            return rc;
-    }
+                (unsigned long long)(gs_log_committed_size(f->replica) - f->cosigned_size),
+                (unsigned long long)f->cosigned_size,
+                (unsigned long long)gs_log_committed_size(f->replica) - 1);
     if ((rc = replay(h, f->replica, f->cosigned_size, &f->ingest, err)) != 0)
-        return rc;
-    ev_scan es = {f};
-    if ((rc = gs_store_list_evidence(h->store, cfg->origin, scan_evidence, &es, err)) != 0)
         return rc;
     int64_t now = gs_daemon_now_ms();
     f->n_sources = cfg->n_sources;
@@ -428,7 +478,16 @@ static int open_followed(hub *h, followed *f, gs_hub_followed *cfg, gs_error *er
                                    &h->key, h->cfg.max_message + GS_NET_FRAME_SLACK, err)) != 0)
             return gs_error_wrap(err, "[log %s] source", cfg->origin);
     }
-    return 0;
+    ev_scan es = {f, 0};
+    if ((rc = gs_store_list_evidence(h->store, cfg->origin, scan_evidence, &es, err)) != 0)
+        return rc;
+    for (size_t s = 0; s < f->n_sources; s++)
+        if (f->sources[s].bad)
+            hub_log(h, GS_HUB_LOG_WARN,
+                    "%s: source %s is not synced from: evidence held shows it served entries "
+                    "that are not the log",
+                    cfg->origin, f->sources[s].cfg->endpoint);
+    return hub_recover_open(h, f, index, err);
 }
 
 static int open_publishers(hub *h, gs_error *err)
@@ -478,6 +537,10 @@ static int start(hub *h, const char *config_path, gs_error *err)
     /* Before any pipeline is made: they check signatures on it. */
     if ((rc = gs_pool_new(&h->pool, h->cfg.verify_threads, err)) != 0)
         return rc;
+    if ((rc = hub_recover_init(h, err)) != 0)
+        return rc;
+    if (h->cfg.n_logs > 0 && (h->observed = calloc(h->cfg.n_logs, sizeof *h->observed)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
     if ((rc = replay(h, h->own, gs_log_committed_size(h->own), &h->own_ingest, err)) != 0)
         return rc;
     gs_pubkey log_key;
@@ -509,7 +572,7 @@ static int start(hub *h, const char *config_path, gs_error *err)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
     for (size_t i = 0; i < h->cfg.n_logs; i++) {
         h->n_logs++;
-        if ((rc = open_followed(h, &h->logs[i], &h->cfg.logs[i], err)) != 0)
+        if ((rc = open_followed(h, &h->logs[i], i, &h->cfg.logs[i], err)) != 0)
             return rc;
     }
     for (size_t i = 0; i < h->cfg.n_witnesses; i++) {
@@ -531,12 +594,15 @@ static void finish(hub *h)
         hub_target_clear(&f->next);
         free(f->waiters);
         free(f->cosigned_note);
+        free(f->floor_note);
         gs_ingest_free(&f->ingest);
         for (size_t s = 0; s < f->n_sources; s++)
             gs_hub_peer_close(&f->sources[s].peer);
         gs_log_close(&f->replica);
     }
     free(h->logs);
+    free(h->observed);
+    free(h->marker_dir);
     for (size_t i = 0; i < h->n_witnesses; i++)
         gs_witness_client_free(&h->witnesses[i]);
     for (size_t i = 0; i < h->n_pub; i++)
