@@ -22,6 +22,11 @@
  *    has grown, cosigns the honest log's new size; its replica holds the
  *    honest tree at 11, its own log holds no Observation of the fork, and
  *    no evidence was recorded against the honest node.
+ * 4. The whole folder restored (database and marker at 6) while the node,
+ *    whose witness the hub is, serves its note at 11 with the hub's line:
+ *    the hub learns from its own verified line that it cosigned 11, and the
+ *    fork at 11 served meanwhile is proven a split view of the log (two
+ *    notes the log signed) instead of being cosigned.
  *
  * usage: it_hub_recover BUILD_DIR */
 #define _POSIX_C_SOURCE 200809L
@@ -30,11 +35,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <zmq.h>
 
+#include "evidence.h"
 #include "it_util.h"
 #include "log.h"
 #include "merkle.h"
@@ -90,10 +97,10 @@ static void progress(unit *u, int count)
     }
 }
 
-static void make_unit(unit *u, const char *name)
+static void make_unit_conf(unit *u, const char *name, const char *extra_conf)
 {
     memset(u, 0, sizeof *u);
-    it_node_init(&u->n, bin, name, false, NULL);
+    it_node_init(&u->n, bin, name, false, extra_conf);
     it_vkey(u->log_key, u->n.origin, GS_VKEY_ALG_ED25519, &u->n.key.pub);
     gs_error err;
     CHECK(gs_vkey_parse(u->log_key, &u->vkey, &err) == 0, "%s", err.msg);
@@ -119,6 +126,11 @@ static void make_unit(unit *u, const char *name)
     st.u.commitment.direction = GS_DIRECTION_AT_LEAST;
     st.u.commitment.deadline = (int64_t)time(NULL) + 86400 * 365;
     submit(u, &st, &u->officer, &u->officer_seq);
+}
+
+static void make_unit(unit *u, const char *name)
+{
+    make_unit_conf(u, name, NULL);
 }
 
 /* ------------------------------------------------------------ files */
@@ -739,6 +751,132 @@ static void restored_from_backup(void)
     gs_keypair_wipe(&b.n.key);
 }
 
+/* ------------------------------------------------------------ 4 */
+
+static void copy_tree(const char *from, const char *to)
+{
+    char *rm[] = {"rm", "-rf", it_arg(to), NULL};
+    char *cp[] = {"cp", "-R", it_arg(from), it_arg(to), NULL};
+    CHECK(it_run(rm, NULL, 0) == 0 && it_run(cp, NULL, 0) == 0, "cp -R %s %s", from, to);
+}
+
+/* Waits until the node serves a checkpoint of size carrying h's verified
+ * cosignature (the node collects it as the hub's witness client). */
+static void wait_node_cosigned(unit *u, const it_hub *h, uint64_t size)
+{
+    gs_vkey cosigner;
+    gs_error err;
+    CHECK(gs_vkey_parse(h->cosigner_key, &cosigner, &err) == 0, "%s", err.msg);
+    for (int64_t end = it_now_ms() + WAIT_MS; it_now_ms() < end; it_sleep_ms(50)) {
+        char *note = it_get_checkpoint(zctx, u->n.ipc, "", NULL);
+        gs_note *n = NULL;
+        int64_t ts;
+        bool ok = note != NULL && it_checkpoint_size(note) == size &&
+                  gs_note_parse(note, strlen(note), &n, &err) == 0 &&
+                  gs_cosignature_verify(n, &cosigner, &ts, &err) == 0;
+        gs_note_free(&n);
+        free(note);
+        if (ok)
+            return;
+    }
+    it_die("node %s never served size %llu with %s's cosignature; see %s", u->n.origin,
+           (unsigned long long)size, h->origin, u->n.log);
+}
+
+static void restored_whole_folder(void)
+{
+    it_hub h;
+    it_hub_init(&h, bin, "hub4", false, "[hub]\npoll_interval_ms = 200\n");
+    char extra[1200];
+    snprintf(extra, sizeof extra, "[witness]\nwitness = %s,%s\n", h.ipc, h.cosigner_key);
+    unit c;
+    make_unit_conf(&c, "long-an", extra);
+    progress(&c, 3); /* 6 */
+    char fork_db[700], node_db[700], hub_db[700], marker[800], backup[700], path[900];
+    snprintf(node_db, sizeof node_db, "%s/node.db", c.n.dir);
+    snprintf(fork_db, sizeof fork_db, "%s/fork4.db", it_tmpdir());
+    snprintf(hub_db, sizeof hub_db, "%s/hub.db", h.dir);
+    snprintf(marker, sizeof marker, "%s/hub.db.cosigned", h.dir);
+    snprintf(backup, sizeof backup, "%s/hub4-backup", it_tmpdir());
+    fake_source x;
+    fake_start(&x, "hostile4", fork_db);
+    const char *src[] = {c.n.ipc, x.ep};
+    it_hub_follow(&h, bin, c.n.origin, c.log_key, src, 2);
+    start_hub(&h);
+    wait_node_cosigned(&c, &h, 6);
+
+    /* The whole folder's state at 6: database and marker. */
+    it_hub_stop(&h, SIGTERM);
+    CHECK(mkdir(backup, 0700) == 0, "mkdir %s", backup);
+    snprintf(path, sizeof path, "%s/hub.db", backup);
+    copy_db(hub_db, path);
+    snprintf(path, sizeof path, "%s/hub.db.cosigned", backup);
+    copy_tree(marker, path);
+    it_node_stop(&c.n, SIGTERM);
+    copy_db(node_db, fork_db);
+    it_node_start(&c.n, bin);
+    it_node_wait_ready(&c.n, zctx);
+    start_hub(&h);
+    progress(&c, 5); /* 11 */
+    wait_node_cosigned(&c, &h, 11);
+    char *honest = it_get_checkpoint(zctx, c.n.ipc, "", NULL);
+    uint64_t size;
+    gs_hash root11 = note_root(honest, &c.vkey, &size);
+    free(honest);
+    char *fork = fork_log(&c, fork_db, 11);
+    gs_hash fork_root = note_root(fork, &c.vkey, NULL);
+    free(fork);
+    fake_set(&x, true, UINT64_MAX, -1);
+
+    /* Everything back to the backup; the node keeps serving its note at 11
+     * with the hub's line on it. */
+    it_hub_stop(&h, SIGTERM);
+    snprintf(path, sizeof path, "%s/hub.db", backup);
+    copy_db(path, hub_db);
+    snprintf(path, sizeof path, "%s/hub.db.cosigned", backup);
+    copy_tree(path, marker);
+    long mark = log_mark(h.log);
+    start_hub(&h);
+    snprintf(path, sizeof path, "cosigned size 11 (its own cosignature on a note from %s)",
+             c.n.ipc);
+    wait_log(h.log, mark, path);
+    wait_log(h.log, mark, "cosigned state recovered");
+    /* The fork is refused: as a split view proven by two notes the log
+     * signed, the one recovered from the node and the fork. */
+    for (int64_t end = it_now_ms() + WAIT_MS; evidence_count(&h, c.n.origin) == 0;) {
+        CHECK(it_now_ms() < end, "no evidence of the fork; see %s", h.log);
+        it_sleep_ms(100);
+    }
+    gs_buf *items = NULL;
+    size_t n = 0;
+    gs_error err;
+    CHECK(it_get_evidence(zctx, h.ipc, c.n.origin, &items, &n) == GS_STATUS_OK && n == 1,
+          "%zu evidence items", n);
+    gs_statement st = {0};
+    CHECK(gs_wire_open_entry(gs_bytes_of(items[0].p, items[0].n), &st, &err) == 0 &&
+              st.kind == GS_BODY_EVIDENCE && st.u.evidence.kind == GS_EVIDENCE_SPLIT_VIEW,
+          "not a split view");
+    CHECK(gs_evidence_verify(&st.u.evidence, &c.vkey, &err) == 0,
+          "the evidence does not verify: %s", err.msg);
+    gs_statement_clear(&st);
+    gs_buf_free(&items[0]);
+    free(items);
+    char *held = it_get_checkpoint(zctx, h.ipc, c.n.origin, NULL);
+    gs_hash held_root = note_root(held, &c.vkey, &size);
+    CHECK(size == 6 || (size == 11 && memcmp(held_root.b, root11.b, 32) == 0),
+          "the restored hub serves size %llu%s", (unsigned long long)size,
+          memcmp(held_root.b, fork_root.b, 32) == 0 ? " (the fork)" : "");
+    free(held);
+    printf("ok 4 - a whole folder restored: the hub recovered size 11 from its own line on the "
+           "node's note and proved the fork a split view of the log instead of cosigning it\n");
+    it_hub_stop(&h, SIGTERM);
+    it_node_stop(&c.n, SIGTERM);
+    fake_stop(&x);
+    gs_keypair_wipe(&h.key);
+    gs_keypair_wipe(&c.officer);
+    gs_keypair_wipe(&c.n.key);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -758,6 +896,8 @@ int main(int argc, char **argv)
         bad_source_stays_bad();
     if (only == NULL || strcmp(only, "3") == 0)
         restored_from_backup();
+    if (only == NULL || strcmp(only, "4") == 0)
+        restored_whole_folder();
     zmq_ctx_term(zctx);
     return 0;
 }
