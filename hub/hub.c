@@ -375,13 +375,20 @@ typedef struct {
     size_t bad; /* sources found bad */
 } ev_scan;
 
-/* Whether reason names endpoint as a whole word (not as the start of a
- * longer endpoint: tcp://h:80 is not tcp://h:8080). */
+/* Whether reason names endpoint as a whole (not the start of a longer
+ * endpoint: tcp://h:80 is not tcp://h:8080), whatever punctuation the
+ * sentence puts around it. */
+static bool endpoint_char(const char *p)
+{
+    return (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+           (*p != '\0' && strchr("._/-", *p) != NULL) || (*p == ':' && p[1] >= '0' && p[1] <= '9');
+}
+
 static bool names_endpoint(const char *reason, const char *endpoint)
 {
     size_t n = strlen(endpoint);
     for (const char *p = reason; (p = strstr(p, endpoint)) != NULL; p++)
-        if ((p == reason || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' ' || p[n] == ','))
+        if ((p == reason || (!endpoint_char(p - 1) && p[-1] != ':')) && !endpoint_char(p + n))
             return true;
     return false;
 }

@@ -299,6 +299,9 @@ int hub_recover_init(hub *h, gs_error *err);
 /* At start, after the replica is open: the marker and the Observations
  * raise the floor; the log enters recovery when it has sources. */
 int hub_recover_open(hub *h, followed *f, size_t index, gs_error *err);
+/* An Observation of origin the own log took in after start-up (refilled
+ * from the hub's witnesses): the hub cosigned (size, root). */
+void hub_recover_observed(hub *h, const char *origin, uint64_t size, const gs_hash *root);
 /* Writes the marker for (size, root), durably, before a cosignature of it
  * is released. */
 int hub_marker_write(hub *h, followed *f, uint64_t size, const gs_hash *root, gs_error *err);

@@ -230,6 +230,13 @@ int hub_recover_open(hub *h, followed *f, size_t index, gs_error *err)
     return 0;
 }
 
+void hub_recover_observed(hub *h, const char *origin, uint64_t size, const gs_hash *root)
+{
+    for (size_t i = 0; i < h->n_logs; i++)
+        if (strcmp(h->logs[i].cfg->origin, origin) == 0)
+            floor_raise(h, &h->logs[i], size, root, NULL, "an Observation in its own log");
+}
+
 void hub_recover_note(hub *h, followed *f, const char *text, size_t len, const gs_checkpoint *cp,
                       const char *from)
 {
