@@ -218,7 +218,8 @@ int hub_recover_open(hub *h, followed *f, size_t index, gs_error *err)
     if (h->observed != NULL && h->observed[index].size > 0)
         floor_raise(h, f, h->observed[index].size, &h->observed[index].root, NULL,
                     "an Observation in its own log");
-    if (f->n_sources > 0) {
+    /* A frozen log is never polled nor cosigned: nothing to wait for. */
+    if (f->n_sources > 0 && !f->frozen) {
         f->recovering = true;
         f->recover_wait = f->n_sources >= 32 ? UINT32_MAX : (1u << f->n_sources) - 1;
         /* A source that never answers holds it back no longer than its
