@@ -198,6 +198,7 @@ typedef struct {
     gs_hash floor_root;
     char *floor_note; /* a log-signed note at floor_size, or NULL */
     char floor_from[HUB_MSG_MAX];
+    gs_hash floor_refused; /* the last root refused at floor_size, said once */
     /* Until every source answered its first poll (or the deadline passed),
      * the hub cosigns nothing for this log. */
     bool recovering;

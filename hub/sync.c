@@ -510,6 +510,8 @@ static void cosign(hub *h, followed *f)
             fork_of_floor_evidence(h, f);
         cut_back(h, f);
         sync_give_up(h, f, GS_STATUS_CONFLICT, why);
+        /* That tree never becomes acceptable: not fetched again. */
+        f->failed_until_ms = INT64_MAX;
         sync_take_next(h, f);
         return;
     }
@@ -813,8 +815,10 @@ void hub_sync_consider(hub *h, followed *f, const char *text, size_t len, gs_che
         if (f->floor_note != NULL) {
             hub_fault_split_view(h, f, f->floor_note, copy, seen);
             hub_sync_stop_if_frozen(h, f);
-        } else {
-            /* The hub's own word is no proof against the log. */
+        } else if (memcmp(cp->root.b, f->floor_refused.b, 32) != 0) {
+            /* The hub's own word is no proof against the log. Said once
+             * per fork, not at every poll. */
+            f->floor_refused = cp->root;
             hub_log(h, GS_HUB_LOG_WARN,
                     "%s: refusing the checkpoint of size %llu from %s: this hub cosigned that "
                     "size with another root (%s); no evidence recorded: the hub holds no note "
