@@ -27,6 +27,8 @@
  *    the hub learns from its own verified line that it cosigned 11, and the
  *    fork at 11 served meanwhile is proven a split view of the log (two
  *    notes the log signed) instead of being cosigned.
+ * 5. One record per fault: the same bad source named twice is caught twice,
+ *    and the second time the hub finds the evidence already recorded.
  *
  * usage: it_hub_recover BUILD_DIR */
 #define _POSIX_C_SOURCE 200809L
@@ -877,6 +879,40 @@ static void restored_whole_folder(void)
     gs_keypair_wipe(&c.n.key);
 }
 
+/* ------------------------------------------------------------ 5 */
+
+static void one_record_per_fault(void)
+{
+    unit d;
+    make_unit(&d, "ha-tinh");
+    progress(&d, 4); /* 7 */
+    it_node_wait_checkpoint(&d.n, zctx, d.size);
+    char node_db[700], src_db[700];
+    snprintf(node_db, sizeof node_db, "%s/node.db", d.n.dir);
+    snprintf(src_db, sizeof src_db, "%s/source5.db", it_tmpdir());
+    it_node_stop(&d.n, SIGTERM);
+    copy_db(node_db, src_db);
+    fake_source fs;
+    fake_start(&fs, "source5", src_db);
+    fake_set(&fs, true, UINT64_MAX, 4);
+    /* The same bad source named twice: the second detection of the same
+     * fault finds it recorded. */
+    it_hub h;
+    it_hub_init(&h, bin, "hub5", false, "[hub]\npoll_interval_ms = 200\n");
+    const char *src[] = {fs.ep, fs.ep};
+    it_hub_follow(&h, bin, d.n.origin, d.log_key, src, 2);
+    start_hub(&h);
+    wait_log(h.log, 0, "already recorded as evidence #");
+    CHECK(evidence_count(&h, d.n.origin) == 1, "%zu evidence records of one fault",
+          evidence_count(&h, d.n.origin));
+    printf("ok 5 - the same fault detected twice is recorded once\n");
+    it_hub_stop(&h, SIGTERM);
+    fake_stop(&fs);
+    gs_keypair_wipe(&h.key);
+    gs_keypair_wipe(&d.officer);
+    gs_keypair_wipe(&d.n.key);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -898,6 +934,8 @@ int main(int argc, char **argv)
         restored_from_backup();
     if (only == NULL || strcmp(only, "4") == 0)
         restored_whole_folder();
+    if (only == NULL || strcmp(only, "5") == 0)
+        one_record_per_fault();
     zmq_ctx_term(zctx);
     return 0;
 }
