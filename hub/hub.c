@@ -81,16 +81,13 @@ static int saw_own_entry(void *ctx, const gs_ingest *in, const gs_ingest_verdict
     hub *h = ctx;
     (void)in;
     (void)err;
-    if (st == NULL || !v->accepted || st->kind != GS_BODY_OBSERVATION || h->observed == NULL)
+    if (st == NULL || !v->accepted || st->kind != GS_BODY_OBSERVATION)
         return 0;
-    for (size_t i = 0; i < h->cfg.n_logs; i++)
-        if (strcmp(h->cfg.logs[i].origin, st->u.observation.origin) == 0) {
-            if (st->u.observation.size > h->observed[i].size) {
-                h->observed[i].size = st->u.observation.size;
-                h->observed[i].root = st->u.observation.root;
-            }
-            break;
-        }
+    struct hub_observed *o = hub_observed_find(h, st->u.observation.origin);
+    if (o != NULL && st->u.observation.size > o->size) {
+        o->size = st->u.observation.size;
+        o->root = st->u.observation.root;
+    }
     return 0;
 }
 
@@ -174,12 +171,30 @@ void hub_own_adopt(hub *h, gs_ingest **trial)
     *trial = NULL;
 }
 
+/* The hub's latest own checkpoint (as its witnesses cosigned it) again on
+ * PUB, every second when nothing new was published: a subscriber that
+ * (re)connected — to a restarted hub, whose PUB socket is new — knows it
+ * hears the hub again, without waiting for the hub's log to grow. */
+static void heartbeat(hub *h, int64_t now)
+{
+    if (now - h->last_publish_ms < 1000 || h->own_checkpoint_size == 0)
+        return;
+    h->last_publish_ms = now;
+    char *note = NULL;
+    if (gs_log_latest_checkpoint(h->own, &note, NULL, NULL) == 0)
+        hub_publish(h, "checkpoint", h->cfg.origin, gs_bytes_of(note, strlen(note)));
+    free(note);
+}
+
 static void maybe_checkpoint(hub *h, bool force)
 {
     uint64_t size = gs_log_committed_size(h->own);
     int64_t now = gs_daemon_now_ms();
-    if (size == h->own_checkpoint_size)
+    if (size == h->own_checkpoint_size) {
+        if (!force)
+            heartbeat(h, now);
         return;
+    }
     if (!force && now - h->last_checkpoint_ms < h->cfg.checkpoint_interval_ms)
         return;
     char *note = NULL;
@@ -192,6 +207,7 @@ static void maybe_checkpoint(hub *h, bool force)
     free(note);
     h->own_checkpoint_size = size;
     h->last_checkpoint_ms = now;
+    h->last_publish_ms = now;
     hub_log(h, GS_HUB_LOG_INFO, "checkpoint %s size %llu", h->cfg.origin, (unsigned long long)size);
 }
 
@@ -421,7 +437,7 @@ static int scan_evidence(void *ctx, int64_t id, const char *origin, gs_bytes dat
     return 0;
 }
 
-static int open_followed(hub *h, followed *f, size_t index, gs_hub_followed *cfg, gs_error *err)
+static int open_followed(hub *h, followed *f, gs_hub_followed *cfg, gs_error *err)
 {
     f->cfg = cfg;
     f->next.source = -1;
@@ -494,7 +510,7 @@ static int open_followed(hub *h, followed *f, size_t index, gs_hub_followed *cfg
                     "%s: source %s is not synced from: evidence held shows it served entries "
                     "that are not the log",
                     cfg->origin, f->sources[s].cfg->endpoint);
-    return hub_recover_open(h, f, index, err);
+    return hub_recover_open(h, f, err);
 }
 
 static int open_publishers(hub *h, gs_error *err)
@@ -548,6 +564,10 @@ static int start(hub *h, const char *config_path, gs_error *err)
         return rc;
     if (h->cfg.n_logs > 0 && (h->observed = calloc(h->cfg.n_logs, sizeof *h->observed)) == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < h->cfg.n_logs; i++)
+        h->observed[i].origin = h->cfg.logs[i].origin;
+    if (h->cfg.n_logs > 1)
+        qsort(h->observed, h->cfg.n_logs, sizeof *h->observed, hub_observed_cmp);
     if ((rc = replay(h, h->own, gs_log_committed_size(h->own), &h->own_ingest, err)) != 0)
         return rc;
     gs_pubkey log_key;
@@ -579,7 +599,7 @@ static int start(hub *h, const char *config_path, gs_error *err)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
     for (size_t i = 0; i < h->cfg.n_logs; i++) {
         h->n_logs++;
-        if ((rc = open_followed(h, &h->logs[i], i, &h->cfg.logs[i], err)) != 0)
+        if ((rc = open_followed(h, &h->logs[i], &h->cfg.logs[i], err)) != 0)
             return rc;
     }
     for (size_t i = 0; i < h->cfg.n_witnesses; i++) {

@@ -223,6 +223,7 @@ typedef struct {
     size_t n_witnesses;
     uint64_t own_checkpoint_size;
     int64_t last_checkpoint_ms;
+    int64_t last_publish_ms; /* of the own checkpoint (heartbeat, hub.c) */
     long witness_next_ms;
     zmq_pollitem_t *items;
     size_t cap_items;
@@ -232,8 +233,9 @@ typedef struct {
     gs_vkey cosigner; /* the hub's own cosigner key (alg 0x04), to find its lines */
     char *marker_dir; /* <database>.cosigned: one file per followed log */
     /* The largest Observation per followed log found in the own log at
-     * start (index as h->cfg.logs), for recover.c. */
+     * start, sorted by origin (hub_observed_find), for recover.c. */
     struct hub_observed {
+        const char *origin; /* borrowed from the configuration */
         uint64_t size;
         gs_hash root;
     } * observed;
@@ -299,7 +301,11 @@ void hub_sync_after_recovery(hub *h, followed *f);
 int hub_recover_init(hub *h, gs_error *err);
 /* At start, after the replica is open: the marker and the Observations
  * raise the floor; the log enters recovery when it has sources. */
-int hub_recover_open(hub *h, followed *f, size_t index, gs_error *err);
+int hub_recover_open(hub *h, followed *f, gs_error *err);
+/* The order h->observed is sorted in (by origin). */
+int hub_observed_cmp(const void *a, const void *b);
+/* The entry of h->observed for origin (NULL: not followed). */
+struct hub_observed *hub_observed_find(hub *h, const char *origin);
 /* An Observation of origin the own log took in after start-up (refilled
  * from the hub's witnesses): the hub cosigned (size, root). */
 void hub_recover_observed(hub *h, const char *origin, uint64_t size, const gs_hash *root);

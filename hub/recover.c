@@ -210,14 +210,28 @@ static int marker_read(hub *h, followed *f, gs_error *err)
     return 0;
 }
 
-int hub_recover_open(hub *h, followed *f, size_t index, gs_error *err)
+int hub_observed_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct hub_observed *)a)->origin,
+                  ((const struct hub_observed *)b)->origin);
+}
+
+struct hub_observed *hub_observed_find(hub *h, const char *origin)
+{
+    struct hub_observed key = {.origin = origin};
+    if (h->observed == NULL || origin == NULL)
+        return NULL;
+    return bsearch(&key, h->observed, h->cfg.n_logs, sizeof *h->observed, hub_observed_cmp);
+}
+
+int hub_recover_open(hub *h, followed *f, gs_error *err)
 {
     int rc = marker_read(h, f, err);
     if (rc != 0)
         return rc;
-    if (h->observed != NULL && h->observed[index].size > 0)
-        floor_raise(h, f, h->observed[index].size, &h->observed[index].root, NULL,
-                    "an Observation in its own log");
+    struct hub_observed *o = hub_observed_find(h, f->cfg->origin);
+    if (o != NULL && o->size > 0)
+        floor_raise(h, f, o->size, &o->root, NULL, "an Observation in its own log");
     /* A frozen log is never polled nor cosigned: nothing to wait for. */
     if (f->n_sources > 0 && !f->frozen) {
         f->recovering = true;
