@@ -25,7 +25,8 @@
  *      other replicas keep the notes the hub cosigned.
  * At start every followed log with sources is RECOVERING: nothing is
  * cosigned for it, and AddCheckpoint answers UNAVAILABLE (retry), until each
- * source answered its first poll or the poll expired. Then the largest
+ * source answered its first poll, or for at most a request's timeout (22 s)
+ * when some source is silent. Then the largest
  * checkpoint seen starts a sync as usual.
  *
  * With a floor (size F, root R) above the replica, the hub (sync.c,
@@ -236,11 +237,11 @@ int hub_recover_open(hub *h, followed *f, gs_error *err)
     if (f->n_sources > 0 && !f->frozen) {
         f->recovering = true;
         f->recover_wait = f->n_sources >= 32 ? UINT32_MAX : (1u << f->n_sources) - 1;
-        /* A source that never answers holds it back no longer than its
-         * first poll may take (hub.c, poll_sources), and a little more. */
-        int64_t t = h->cfg.poll_interval_ms * 5;
-        f->recover_until_ms =
-            gs_daemon_now_ms() + (t < HUB_REQUEST_TIMEOUT_MS ? HUB_REQUEST_TIMEOUT_MS : t) + 2000;
+        /* A source that never answers holds it back no longer than a
+         * request may take; what it says later still counts (its note is
+         * looked at whenever it shows one, and every cosignature is checked
+         * against the floor). */
+        f->recover_until_ms = gs_daemon_now_ms() + HUB_REQUEST_TIMEOUT_MS + 2000;
     }
     return 0;
 }
