@@ -49,6 +49,48 @@ static int store_evidence(hub *h, followed *f, gs_evidence *ev, gs_buf *entry, g
     return rc;
 }
 
+/* Two notes with the same signed text (their signature lines aside). */
+static bool same_body(const char *a, const char *b)
+{
+    if (a == NULL || b == NULL)
+        return a == b;
+    const char *ea = strstr(a, "\n\n"), *eb = strstr(b, "\n\n");
+    size_t na = ea != NULL ? (size_t)(ea - a) : strlen(a);
+    size_t nb = eb != NULL ? (size_t)(eb - b) : strlen(b);
+    return na == nb && memcmp(a, b, na) == 0;
+}
+
+/* One fault, one record: the same kind about the same checkpoints (in
+ * either order) and, for (c), the same source and range is recorded once,
+ * whatever restarts and detections happen. */
+typedef struct {
+    const gs_evidence *ev;
+    int64_t id;
+} known_scan;
+
+static int find_known(void *ctx, int64_t id, const char *origin, gs_bytes data)
+{
+    (void)origin;
+    known_scan *k = ctx;
+    const gs_evidence *ev = k->ev;
+    gs_statement st = {0};
+    gs_error err;
+    if (gs_wire_open_entry(data, &st, &err) == 0 && st.kind == GS_BODY_EVIDENCE) {
+        const gs_evidence *o = &st.u.evidence;
+        bool pair = (same_body(o->checkpoint_a, ev->checkpoint_a) &&
+                     same_body(o->checkpoint_b, ev->checkpoint_b)) ||
+                    (same_body(o->checkpoint_a, ev->checkpoint_b) &&
+                     same_body(o->checkpoint_b, ev->checkpoint_a));
+        if (o->kind == ev->kind && pair &&
+            (ev->kind != GS_EVIDENCE_BAD_ENTRIES ||
+             (o->first_index == ev->first_index && o->reason != NULL && ev->reason != NULL &&
+              strcmp(o->reason, ev->reason) == 0)))
+            k->id = id;
+    }
+    gs_statement_clear(&st);
+    return k->id != 0;
+}
+
 int hub_fault_record(hub *h, followed *f, gs_evidence *ev, int bad_source)
 {
     gs_error err = {0};
@@ -58,6 +100,19 @@ int hub_fault_record(hub *h, followed *f, gs_evidence *ev, int bad_source)
     ev->log_key = f->log_key_str;
     ev->detected_at = (int64_t)time(NULL);
     gs_evidence_describe(ev, what, sizeof what);
+    known_scan ks = {ev, 0};
+    if (gs_store_list_evidence(h->store, f->cfg->origin, find_known, &ks, &err) > 0 && ks.id > 0) {
+        hub_log(h, GS_HUB_LOG_WARN, "%s: %s — already recorded as evidence #%lld", f->cfg->origin,
+                what, (long long)ks.id);
+        if (ev->kind == GS_EVIDENCE_BAD_ENTRIES) {
+            if (bad_source >= 0)
+                f->sources[bad_source].bad = true;
+        } else {
+            f->frozen = true;
+            snprintf(f->frozen_reason, sizeof f->frozen_reason, "%s", what);
+        }
+        return 0;
+    }
     /* A failure here is a bug in the hub. */
     if (gs_evidence_verify(ev, &f->cfg->log_key, &err) != 0)
         hub_log(h, GS_HUB_LOG_ERROR, "BUG: evidence about %s does not verify: %s", f->cfg->origin,

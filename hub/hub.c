@@ -73,6 +73,24 @@ void hub_send_status(hub *h, unsigned socket, const uint8_t *identity, size_t id
 
 /* ------------------------------------------------------------ the rule book */
 
+/* The own log's replay at start: the largest Observation of each followed
+ * log, what the hub vouched for (recover.c). */
+static int saw_own_entry(void *ctx, const gs_ingest *in, const gs_ingest_verdict *v,
+                         const gs_statement *st, gs_error *err)
+{
+    hub *h = ctx;
+    (void)in;
+    (void)err;
+    if (st == NULL || !v->accepted || st->kind != GS_BODY_OBSERVATION)
+        return 0;
+    struct hub_observed *o = hub_observed_find(h, st->u.observation.origin);
+    if (o != NULL && st->u.observation.size > o->size) {
+        o->size = st->u.observation.size;
+        o->root = st->u.observation.root;
+    }
+    return 0;
+}
+
 /* A pipeline for the log in l (its store holds the entries it looks up),
  * rebuilt from the first size entries. The entries were verified (signature
  * and rule book) before they were stored, and each is checked against its
@@ -83,10 +101,16 @@ static int replay(hub *h, gs_log *l, uint64_t size, gs_ingest **out, gs_error *e
 {
     gs_ingest_verdict bad;
     gs_ingest_config ic = {.pool = h->pool, .entry_at = gs_ingest_log_entry_at, .entry_ctx = l};
+    if (l == h->own) {
+        ic.on_entry = saw_own_entry;
+        ic.on_entry_ctx = h;
+    }
     gs_ingest_free(out);
     int rc = gs_ingest_new(out, gs_log_origin(l), &ic, err);
     if (rc == 0)
         rc = gs_ingest_replay_log(*out, l, size, true, &bad, err);
+    if (*out != NULL)
+        gs_ingest_set_on_entry(*out, NULL, NULL);
     if (rc == 0 && bad.judged) {
         char why[2 * GS_ERROR_MSG_MAX];
         gs_ingest_verdict_text(&bad, why, sizeof why);
@@ -147,12 +171,30 @@ void hub_own_adopt(hub *h, gs_ingest **trial)
     *trial = NULL;
 }
 
+/* The hub's latest own checkpoint (as its witnesses cosigned it) again on
+ * PUB, every second when nothing new was published: a subscriber that
+ * (re)connected — to a restarted hub, whose PUB socket is new — knows it
+ * hears the hub again, without waiting for the hub's log to grow. */
+static void heartbeat(hub *h, int64_t now)
+{
+    if (now - h->last_publish_ms < 1000 || h->own_checkpoint_size == 0)
+        return;
+    h->last_publish_ms = now;
+    char *note = NULL;
+    if (gs_log_latest_checkpoint(h->own, &note, NULL, NULL) == 0)
+        hub_publish(h, "checkpoint", h->cfg.origin, gs_bytes_of(note, strlen(note)));
+    free(note);
+}
+
 static void maybe_checkpoint(hub *h, bool force)
 {
     uint64_t size = gs_log_committed_size(h->own);
     int64_t now = gs_daemon_now_ms();
-    if (size == h->own_checkpoint_size)
+    if (size == h->own_checkpoint_size) {
+        if (!force)
+            heartbeat(h, now);
         return;
+    }
     if (!force && now - h->last_checkpoint_ms < h->cfg.checkpoint_interval_ms)
         return;
     char *note = NULL;
@@ -165,6 +207,7 @@ static void maybe_checkpoint(hub *h, bool force)
     free(note);
     h->own_checkpoint_size = size;
     h->last_checkpoint_ms = now;
+    h->last_publish_ms = now;
     hub_log(h, GS_HUB_LOG_INFO, "checkpoint %s size %llu", h->cfg.origin, (unsigned long long)size);
 }
 
@@ -234,6 +277,7 @@ static void read_sources(hub *h, int64_t now)
             while (gs_hub_peer_expire(src->peer, now, &tag) == 1)
                 hub_sync_answer(h, f, (int)s, tag, NULL);
         }
+        hub_recover_step(h, f, now);
         hub_waiters_expire(h, f, now);
     }
 }
@@ -344,16 +388,45 @@ static int run(hub *h)
 
 typedef struct {
     followed *f;
+    size_t bad; /* sources found bad */
 } ev_scan;
 
+/* Whether reason names endpoint as a whole (not the start of a longer
+ * endpoint: tcp://h:80 is not tcp://h:8080), whatever punctuation the
+ * sentence puts around it. */
+static bool endpoint_char(const char *p)
+{
+    return (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+           (*p != '\0' && strchr("._/-", *p) != NULL) || (*p == ':' && p[1] >= '0' && p[1] <= '9');
+}
+
+static bool names_endpoint(const char *reason, const char *endpoint)
+{
+    size_t n = strlen(endpoint);
+    for (const char *p = reason; (p = strstr(p, endpoint)) != NULL; p++)
+        if ((p == reason || (!endpoint_char(p - 1) && p[-1] != ':')) && !endpoint_char(p + n))
+            return true;
+    return false;
+}
+
+/* The evidence held about f, at start: kinds (a), (b), (d) freeze the
+ * origin; kind (c) names the source that served entries that are not the
+ * log, which stays bad (derived from the evidence, the one record of it). */
 static int scan_evidence(void *ctx, int64_t id, const char *origin, gs_bytes data)
 {
     (void)origin;
     followed *f = ((ev_scan *)ctx)->f;
     gs_statement st = {0};
     gs_error err;
-    if (gs_wire_open_entry(data, &st, &err) == 0 && st.kind == GS_BODY_EVIDENCE &&
-        st.u.evidence.kind != GS_EVIDENCE_BAD_ENTRIES && !f->frozen) {
+    bool opened = gs_wire_open_entry(data, &st, &err) == 0 && st.kind == GS_BODY_EVIDENCE;
+    if (opened && st.u.evidence.kind == GS_EVIDENCE_BAD_ENTRIES && st.u.evidence.reason != NULL)
+        for (size_t s = 0; s < f->n_sources; s++)
+            if (names_endpoint(st.u.evidence.reason, f->sources[s].cfg->endpoint) &&
+                !f->sources[s].bad) {
+                f->sources[s].bad = true;
+                ((ev_scan *)ctx)->bad++;
+            }
+    if (opened && st.u.evidence.kind != GS_EVIDENCE_BAD_ENTRIES && !f->frozen) {
         f->frozen = true;
         char what[400];
         gs_evidence_describe(&st.u.evidence, what, sizeof what);
@@ -405,18 +478,18 @@ static int open_followed(hub *h, followed *f, gs_hub_followed *cfg, gs_error *er
         return rc;
     }
     /* A sync interrupted by a stop or a crash left entries above the
-     * cosigned size: they were never vouched for. */
-    if (gs_log_committed_size(f->replica) > f->cosigned_size) {
-        hub_log(h, GS_HUB_LOG_INFO, "%s: dropping %llu unverified entries of an interrupted sync",
+     * cosigned size. They are never served; the next sync builds on them
+     * only once a source proves them part of the log's signed tree and the
+     * rule book accepts them again (SYNC_RESUMING), else cuts them back. */
+    if (gs_log_committed_size(f->replica) > f->cosigned_size)
+        hub_log(h, GS_HUB_LOG_INFO,
+                "%s: keeping %llu entries of an interrupted sync (%llu..%llu), unserved until "
+                "proven",
                 cfg->origin,
-                (unsigned long long)(gs_log_committed_size(f->replica) - f->cosigned_size));
-        if ((rc = gs_log_truncate(f->replica, f->cosigned_size, err)) != 0)
-            return rc;
-    }
+                (unsigned long long)(gs_log_committed_size(f->replica) - f->cosigned_size),
+                (unsigned long long)f->cosigned_size,
+                (unsigned long long)gs_log_committed_size(f->replica) - 1);
     if ((rc = replay(h, f->replica, f->cosigned_size, &f->ingest, err)) != 0)
-        return rc;
-    ev_scan es = {f};
-    if ((rc = gs_store_list_evidence(h->store, cfg->origin, scan_evidence, &es, err)) != 0)
         return rc;
     int64_t now = gs_daemon_now_ms();
     f->n_sources = cfg->n_sources;
@@ -428,7 +501,16 @@ static int open_followed(hub *h, followed *f, gs_hub_followed *cfg, gs_error *er
                                    &h->key, h->cfg.max_message + GS_NET_FRAME_SLACK, err)) != 0)
             return gs_error_wrap(err, "[log %s] source", cfg->origin);
     }
-    return 0;
+    ev_scan es = {f, 0};
+    if ((rc = gs_store_list_evidence(h->store, cfg->origin, scan_evidence, &es, err)) != 0)
+        return rc;
+    for (size_t s = 0; s < f->n_sources; s++)
+        if (f->sources[s].bad)
+            hub_log(h, GS_HUB_LOG_WARN,
+                    "%s: source %s is not synced from: evidence held shows it served entries "
+                    "that are not the log",
+                    cfg->origin, f->sources[s].cfg->endpoint);
+    return hub_recover_open(h, f, err);
 }
 
 static int open_publishers(hub *h, gs_error *err)
@@ -481,6 +563,14 @@ static int start(hub *h, const char *config_path, gs_error *err)
     /* Before any pipeline is made: they check signatures on it. */
     if ((rc = gs_pool_new(&h->pool, h->cfg.verify_threads, err)) != 0)
         return rc;
+    if ((rc = hub_recover_init(h, err)) != 0)
+        return rc;
+    if (h->cfg.n_logs > 0 && (h->observed = calloc(h->cfg.n_logs, sizeof *h->observed)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < h->cfg.n_logs; i++)
+        h->observed[i].origin = h->cfg.logs[i].origin;
+    if (h->cfg.n_logs > 1)
+        qsort(h->observed, h->cfg.n_logs, sizeof *h->observed, hub_observed_cmp);
     if ((rc = replay(h, h->own, gs_log_committed_size(h->own), &h->own_ingest, err)) != 0)
         return rc;
     gs_pubkey log_key;
@@ -534,12 +624,15 @@ static void finish(hub *h)
         hub_target_clear(&f->next);
         free(f->waiters);
         free(f->cosigned_note);
+        free(f->floor_note);
         gs_ingest_free(&f->ingest);
         for (size_t s = 0; s < f->n_sources; s++)
             gs_hub_peer_close(&f->sources[s].peer);
         gs_log_close(&f->replica);
     }
     free(h->logs);
+    free(h->observed);
+    free(h->marker_dir);
     for (size_t i = 0; i < h->n_witnesses; i++)
         gs_witness_client_free(&h->witnesses[i]);
     for (size_t i = 0; i < h->n_pub; i++)

@@ -3,6 +3,8 @@
  *   sync.c   following logs: polling answers, the sync state machine,
  *            cosigning;
  *   fault.c  building and recording evidence (common/evidence.h);
+ *   recover.c what the hub cosigned, kept outside SQLite too, and got back
+ *            after a restore before it cosigns anything;
  *   serve.c  answering requests (the read path itself is common/serve),
  *            and the AddCheckpoints waiting for a sync (waiters).
  * Names shared between these files start with hub_; everything else is
@@ -29,6 +31,13 @@
  *                  rewrite by the log (a), one above it entries the source
  *                  served that are not the log (c). Any cosigned size, a
  *                  power of two included.
+ *   SYNC_RESUMING  the replica holds entries [cosigned, k) kept from an
+ *                  interrupted sync (a source that stopped answering, a
+ *                  restart): each passed its signature and the rule book,
+ *                  none is served. Waiting for the source's consistency
+ *                  proof from k to the target: only a proof that reaches
+ *                  the log-signed root from the replica's root at k lets
+ *                  the sync go on from k; anything else cuts them back.
  *
  *   from        to          on
  *   IDLE        FETCHING    a checkpoint beyond the cosigned size, a usable source
@@ -42,6 +51,13 @@
  *   FETCHING    IDLE        root matches: cosigned; or no source left
  *   REJECTED    IDLE        root matches: evidence (d), the origin frozen; or no source left
  *   PROVING     IDLE        no source left, or the origin frozen
+ *   IDLE        RESUMING    a target, entries kept from an interrupted sync
+ *   FETCHING    RESUMING    a source stopped answering: what it served is
+ *                           kept, the next source is asked for the proof
+ *   RESUMING    RESUMING    the source did not answer: the next one
+ *   RESUMING    FETCHING    the proof decided: from k, or from the cosigned
+ *                           size with what was kept cut back
+ *   RESUMING    IDLE        no source left
  *   any         IDLE        the hub is stopping
  *
  * When a sync ends, the largest checkpoint seen meanwhile (followed.next)
@@ -122,7 +138,13 @@ typedef struct {
     int source; /* the source that showed it, -1 for AddCheckpoint */
 } hub_target;
 
-typedef enum { SYNC_IDLE = 0, SYNC_FETCHING, SYNC_REJECTED, SYNC_PROVING } hub_sync_phase;
+typedef enum {
+    SYNC_IDLE = 0,
+    SYNC_FETCHING,
+    SYNC_REJECTED,
+    SYNC_PROVING,
+    SYNC_RESUMING
+} hub_sync_phase;
 
 /* A bisection over a replica (fault.c); set exactly in SYNC_PROVING. */
 typedef struct hub_bisect hub_bisect;
@@ -177,6 +199,19 @@ typedef struct {
     hub_waiter *waiters;
     size_t n_waiters;
     int64_t next_poll_ms;
+    /* What the hub knows it cosigned beyond what its replica holds (a
+     * restored database, a lost -wal file): floor_size > cosigned_size.
+     * recover.c says where it is learnt and what it forbids. */
+    uint64_t floor_size;
+    gs_hash floor_root;
+    char *floor_note; /* a log-signed note at floor_size, or NULL */
+    char floor_from[HUB_MSG_MAX];
+    gs_hash floor_refused; /* the last root refused at floor_size, said once */
+    /* Until every source answered its first poll (or the deadline passed),
+     * the hub cosigns nothing for this log. */
+    bool recovering;
+    uint32_t recover_wait; /* bit per source whose first answer is awaited */
+    int64_t recover_until_ms;
 } followed;
 
 typedef struct {
@@ -196,12 +231,22 @@ typedef struct {
     size_t n_witnesses;
     uint64_t own_checkpoint_size;
     int64_t last_checkpoint_ms;
+    int64_t last_publish_ms; /* of the own checkpoint (heartbeat, hub.c) */
     long witness_next_ms;
     zmq_pollitem_t *items;
     size_t cap_items;
     uint64_t cosigned_total;
     uint64_t evidence_total;
     unsigned sync_gen;
+    gs_vkey cosigner; /* the hub's own cosigner key (alg 0x04), to find its lines */
+    char *marker_dir; /* <database>.cosigned: one file per followed log */
+    /* The largest Observation per followed log found in the own log at
+     * start, sorted by origin (hub_observed_find), for recover.c. */
+    struct hub_observed {
+        const char *origin; /* borrowed from the configuration */
+        uint64_t size;
+        gs_hash root;
+    } * observed;
 } hub;
 
 /* ---- hub.c */
@@ -244,6 +289,57 @@ void hub_sync_stop_if_frozen(hub *h, followed *f);
 /* Abandons f's sync (at shutdown); safe when idle. */
 void hub_sync_end(followed *f);
 void hub_target_clear(hub_target *t);
+
+/* Ends a recovery: starts the sync toward the largest checkpoint seen. */
+void hub_sync_after_recovery(hub *h, followed *f);
+
+/* ---- recover.c
+ * The cosigned state of a followed log, and getting it back. A hub must
+ * never cosign two roots for one size, nor a tree that does not hold one it
+ * cosigned, even after its database went back in time. What it cosigned is
+ * known from: its database (the replica's cosigned note); the marker, a
+ * small file per log outside SQLite written and fsynced before any
+ * cosignature is released (survives a lost -wal and a database restored
+ * from a backup); the Observations of its own log (as refilled from its
+ * witnesses); and its own cosignature line, verified, on a note a source or
+ * an AddCheckpoint shows. The largest of these above the replica is the
+ * floor. */
+
+/* Opens the marker folder and derives the own log's key; at start. */
+int hub_recover_init(hub *h, gs_error *err);
+/* At start, after the replica is open: the marker and the Observations
+ * raise the floor; the log enters recovery when it has sources. */
+int hub_recover_open(hub *h, followed *f, gs_error *err);
+/* The order h->observed is sorted in (by origin). */
+int hub_observed_cmp(const void *a, const void *b);
+/* The entry of h->observed for origin (NULL: not followed). */
+struct hub_observed *hub_observed_find(hub *h, const char *origin);
+/* An Observation of origin the own log took in after start-up (refilled
+ * from the hub's witnesses): the hub cosigned (size, root). */
+void hub_recover_observed(hub *h, const char *origin, uint64_t size, const gs_hash *root);
+/* Writes the marker for (size, root), durably, before a cosignature of it
+ * is released. */
+int hub_marker_write(hub *h, followed *f, uint64_t size, const gs_hash *root, gs_error *err);
+/* A log-signed note from `from`: when it carries the hub's own cosignature
+ * (verified), the hub cosigned it, so it raises the floor. */
+void hub_recover_note(hub *h, followed *f, const char *text, size_t len, const gs_checkpoint *cp,
+                      const char *from);
+/* Source s answered its poll (or the poll expired). */
+void hub_recover_answered(hub *h, followed *f, int s);
+/* Ends the recovery once every source answered or the deadline passed. */
+void hub_recover_step(hub *h, followed *f, int64_t now);
+/* The size and root of the largest checkpoint the hub is known to have
+ * cosigned (the floor, or the replica's cosigned one). */
+uint64_t hub_known_size(const followed *f, gs_hash *root);
+/* The log-signed note the hub holds at exactly size among what it knows it
+ * cosigned (NULL: none). */
+const char *hub_known_note(const followed *f, uint64_t size);
+/* The last check before a cosignature for t is released, with the replica
+ * holding t's tree: false (why says so) when the hub cosigned size
+ * floor_size with a root t's tree does not have. */
+bool hub_floor_allows(hub *h, followed *f, const hub_target *t, char *why, size_t cap);
+/* After a cosignature: the floor is absorbed once the replica reaches it. */
+void hub_floor_settle(followed *f);
 
 /* ---- serve.c */
 

@@ -150,14 +150,14 @@ static bool witness_frozen(void *ctx, const char *origin, char *why, size_t cap)
     return true;
 }
 
+/* What the hub knows it cosigned: after a restore, more than its replica
+ * holds (recover.c), so a client is told that size. */
 static int witness_latest(void *ctx, const char *origin, uint64_t *size, gs_hash *root,
                           gs_error *err)
 {
     (void)err;
     followed *f = find_followed(ctx, origin);
-    *size = f != NULL && f->cosigned_note != NULL ? f->cosigned_size : 0;
-    if (*size != 0)
-        *root = f->cosigned_root;
+    *size = f != NULL ? hub_known_size(f, root) : 0;
     return 0;
 }
 
@@ -187,42 +187,85 @@ static bool add_checkpoint(hub *h, const gs_net_request *nrq, gs_request *rq, gs
                            .ctx = h,
                            .name = name};
     rs->message = msg;
-    if (gs_cosign_judge(&w, text, old, proof, np, &r, &err) != 0) {
-        snprintf(msg, cap, "%s", err.msg);
-        rs->code = GS_STATUS_INTERNAL;
-        goto out;
+    for (int pass = 0; pass < 2; pass++) {
+        gs_cosign_result_clear(&r);
+        if (gs_cosign_judge(&w, text, old, proof, np, &r, &err) != 0) {
+            snprintf(msg, cap, "%s", err.msg);
+            rs->code = GS_STATUS_INTERNAL;
+            goto out;
+        }
+        if (r.verdict == GS_COSIGN_BAD_REQUEST || r.verdict == GS_COSIGN_UNKNOWN_LOG ||
+            r.verdict == GS_COSIGN_BAD_SIGNATURE || r.verdict == GS_COSIGN_FROZEN)
+            break;
+        /* A note carrying the hub's own verified cosignature tells what the
+         * hub cosigned (recover.c); judged again when it says more. */
+        f = find_followed(h, r.cp.origin);
+        gs_hash known_root;
+        uint64_t known = hub_known_size(f, &known_root);
+        hub_recover_note(h, f, text, strlen(text), &r.cp, "an AddCheckpoint");
+        if (hub_known_size(f, &known_root) == known)
+            break;
     }
     rs->code = gs_cosign_status(r.verdict);
     snprintf(msg, cap, "%s", r.message);
     if (r.verdict != GS_COSIGN_BAD_REQUEST && r.verdict != GS_COSIGN_UNKNOWN_LOG)
         f = find_followed(h, r.cp.origin);
-    switch (r.verdict) {
-    case GS_COSIGN_SAME: {
-        /* The very checkpoint already cosigned (e.g. found by polling before
-         * it was pushed). */
-        char *line = NULL;
-        if (hub_own_cosignature(h, f->cosigned_note, &line, &err) != 0) {
-            snprintf(msg, cap, "%s", err.msg);
-            rs->code = GS_STATUS_INTERNAL;
-            goto out;
-        }
-        rs->message = "";
-        rs->result = GS_RESULT_COSIGNATURE;
-        rs->u.cosignature = line; /* freed by the caller */
+    if (f != NULL && f->recovering && r.verdict != GS_COSIGN_BAD_REQUEST &&
+        r.verdict != GS_COSIGN_BAD_SIGNATURE && r.verdict != GS_COSIGN_FROZEN) {
+        snprintf(msg, cap,
+                 "hub %s is recovering what it cosigned for %s after a start (asking its "
+                 "sources): retry in a few seconds",
+                 h->cfg.origin, f->cfg->origin);
+        rs->code = GS_STATUS_UNAVAILABLE;
         goto out;
     }
+    const char *known_note = NULL;
+    if (f != NULL && r.verdict != GS_COSIGN_BAD_REQUEST)
+        known_note = hub_known_note(f, r.latest_size);
+    switch (r.verdict) {
+    case GS_COSIGN_SAME:
+        if (f->cosigned_size < r.cp.size)
+            break; /* cosigned before, no longer held: synced again first */
+        {
+            /* The very checkpoint already cosigned (e.g. found by polling before
+             * it was pushed). */
+            char *line = NULL;
+            if (hub_own_cosignature(h, f->cosigned_note, &line, &err) != 0) {
+                snprintf(msg, cap, "%s", err.msg);
+                rs->code = GS_STATUS_INTERNAL;
+                goto out;
+            }
+            rs->message = "";
+            rs->result = GS_RESULT_COSIGNATURE;
+            rs->u.cosignature = line; /* freed by the caller */
+            goto out;
+        }
     case GS_COSIGN_CONFLICT:
         rs->result = GS_RESULT_CONFLICT;
         rs->u.conflict_size = r.latest_size;
         goto out;
     case GS_COSIGN_SPLIT_VIEW:
-        hub_fault_split_view(h, f, f->cosigned_note, text, "an AddCheckpoint");
+        if (known_note == NULL) {
+            /* Known from the hub's marker or own log only: its own word is
+             * no proof against the log. */
+            snprintf(msg, cap,
+                     "%s; no evidence recorded: hub %s holds no note the log signed at that size",
+                     r.message, h->cfg.origin);
+            goto out;
+        }
+        hub_fault_split_view(h, f, known_note, text, "an AddCheckpoint");
         hub_sync_stop_if_frozen(h, f);
         snprintf(msg, cap, "%s: recorded as evidence of a split view", r.message);
         goto out;
     case GS_COSIGN_REWRITE:
-        if (hub_fault_split_view_proof(h, f, f->cosigned_note, old, &f->cosigned_root, text,
-                                       r.cp.size, &r.cp.root, proof, np)) {
+        if (known_note == NULL) {
+            snprintf(msg, cap,
+                     "%s; no evidence recorded: hub %s holds no note the log signed at size %llu",
+                     r.message, h->cfg.origin, (unsigned long long)old);
+            goto out;
+        }
+        if (hub_fault_split_view_proof(h, f, known_note, old, &r.latest_root, text, r.cp.size,
+                                       &r.cp.root, proof, np)) {
             snprintf(msg, cap, "the log rewrote entries below size %llu: recorded as evidence",
                      (unsigned long long)old);
             hub_sync_stop_if_frozen(h, f);

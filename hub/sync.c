@@ -25,6 +25,13 @@
 #include "hub.h"
 #include "merkle.h"
 
+/* RFC 9162 consistency proofs omit the old root when the old size is a
+ * power of two; evidence (a) then carries it first (evidence.h). */
+static bool is_pow2(uint64_t x)
+{
+    return x != 0 && (x & (x - 1)) == 0;
+}
+
 /* A target that failed from every source is tried again after this long
  * (a source may have been down for a while). */
 static int64_t retry_after_ms(const hub *h)
@@ -72,12 +79,16 @@ out:
 
 #ifndef NDEBUG
 /* The transitions of the table in hub.h: allowed[from][to]. */
-static const bool allowed[4][4] = {
-    [SYNC_IDLE] = {[SYNC_FETCHING] = true},
-    [SYNC_FETCHING] =
-        {[SYNC_FETCHING] = true, [SYNC_REJECTED] = true, [SYNC_PROVING] = true, [SYNC_IDLE] = true},
+static const bool allowed[5][5] = {
+    [SYNC_IDLE] = {[SYNC_FETCHING] = true, [SYNC_RESUMING] = true},
+    [SYNC_FETCHING] = {[SYNC_FETCHING] = true,
+                       [SYNC_REJECTED] = true,
+                       [SYNC_PROVING] = true,
+                       [SYNC_RESUMING] = true,
+                       [SYNC_IDLE] = true},
     [SYNC_REJECTED] = {[SYNC_FETCHING] = true, [SYNC_PROVING] = true, [SYNC_IDLE] = true},
     [SYNC_PROVING] = {[SYNC_FETCHING] = true, [SYNC_IDLE] = true},
+    [SYNC_RESUMING] = {[SYNC_RESUMING] = true, [SYNC_FETCHING] = true, [SYNC_IDLE] = true},
 };
 
 /* The debug checker: the state f's sync is in is coherent. */
@@ -107,6 +118,13 @@ static void sync_check(const followed *f)
         assert(y->bad_index >= y->start && y->bad_index < y->t.cp.size);
         break;
     case SYNC_PROVING: assert(y->next_apply == y->t.cp.size); break;
+    case SYNC_RESUMING:
+        /* The kept entries are durable, none judged beyond them. */
+        assert(y->next_apply > y->start && y->next_apply < y->t.cp.size);
+        assert(gs_log_committed_size(f->replica) == y->next_apply);
+        assert(gs_ingest_size(y->clone) <= y->next_apply);
+        assert(y->in_flight == 0 && y->bad_reason[0] == '\0');
+        break;
     default: assert(!"unknown sync phase");
     }
 }
@@ -178,9 +196,8 @@ static int saw_entry(void *ctx, const gs_ingest *in, const gs_ingest_verdict *v,
     return 0;
 }
 
-/* → FETCHING from source s at the cosigned size, with a fresh clone of the
- * rule state. Sends nothing: the pump does. */
-static int sync_begin(hub *h, followed *f, int s, gs_error *err)
+/* A fresh clone of the rule state at the cosigned size. */
+static int fresh_clone(hub *h, followed *f, gs_error *err)
 {
     hub_sync *y = &f->sync;
     gs_ingest_free(&y->clone);
@@ -189,16 +206,68 @@ static int sync_begin(hub *h, followed *f, int s, gs_error *err)
         return rc;
     y->own_origin = h->cfg.origin;
     gs_ingest_set_on_entry(y->clone, saw_entry, y);
+    y->news = false;
+    return 0;
+}
+
+/* Asks source s for the proof that the kept entries [cosigned, k) are the
+ * log's: a consistency proof from k to the target. */
+static int ask_resume_proof(hub *h, followed *f, int s, uint64_t k, gs_error *err)
+{
+    hub_sync *y = &f->sync;
+    gs_request rq = {.version = 1, .op = GS_OP_GET_CONSISTENCY_PROOF};
+    rq.origin = f->cfg->origin;
+    rq.u.get_consistency_proof.old_size = k;
+    rq.u.get_consistency_proof.new_size = y->t.cp.size;
+    (void)h;
+    return gs_hub_peer_send(f->sources[s].peer, &rq, HUB_TAG(HUB_TAG_PROOF, y->gen),
+                            gs_daemon_now_ms() + HUB_REQUEST_TIMEOUT_MS, err);
+}
+
+/* → FETCHING from source s at the cosigned size; or → RESUMING when the
+ * replica holds entries kept from an interrupted sync below the target (the
+ * clone is kept when it already judged them, else rebuilt once they are
+ * proven). Sends nothing but the proof request: the pump sends the rest. */
+static int sync_begin(hub *h, followed *f, int s, gs_error *err)
+{
+    hub_sync *y = &f->sync;
+    uint64_t k = gs_log_committed_size(f->replica);
     y->source = s;
     y->tried |= 1u << s;
     y->start = f->cosigned_size;
-    y->next_req = y->next_apply = f->cosigned_size;
     y->in_flight = 0;
     y->gen = ++h->sync_gen;
-    y->news = false;
     y->bad_sig = false;
     y->bad_index = 0;
     y->bad_reason[0] = '\0';
+    if (k > f->cosigned_size && k < y->t.cp.size) {
+        if (y->clone == NULL || gs_ingest_size(y->clone) != k) {
+            int rc = fresh_clone(h, f, err);
+            if (rc != 0)
+                return rc;
+        }
+        y->next_req = y->next_apply = k;
+        if (ask_resume_proof(h, f, s, k, err) == 0) {
+            hub_log(h, GS_HUB_LOG_INFO,
+                    "sync %s to %llu: %llu entries kept from an interrupted sync; asking %s for "
+                    "a proof from %llu",
+                    f->cfg->origin, (unsigned long long)y->t.cp.size,
+                    (unsigned long long)(k - f->cosigned_size), f->sources[s].cfg->endpoint,
+                    (unsigned long long)k);
+            sync_set(f, SYNC_RESUMING);
+            return 0;
+        }
+        /* The proof cannot be asked for: start over. */
+    }
+    if (k > f->cosigned_size) {
+        hub_log(h, GS_HUB_LOG_INFO, "%s: dropping %llu unproven entries above the cosigned size",
+                f->cfg->origin, (unsigned long long)(k - f->cosigned_size));
+        cut_back(h, f);
+    }
+    int rc = fresh_clone(h, f, err);
+    if (rc != 0)
+        return rc;
+    y->next_req = y->next_apply = f->cosigned_size;
     hub_log(h, GS_HUB_LOG_INFO, "sync %s from %llu to %llu from %s", f->cfg->origin,
             (unsigned long long)f->cosigned_size, (unsigned long long)y->t.cp.size,
             f->sources[s].cfg->endpoint);
@@ -259,14 +328,18 @@ static void sync_take_next(hub *h, followed *f)
 
 /* The sync cannot finish from the current source: cut back and → FETCHING
  * from the next one; when none is left, give up on this target (→ IDLE)
- * and take the next. Sends nothing. */
-static void sync_fail(hub *h, followed *f, const char *why)
+ * and take the next. With keep (the source stopped answering, nothing was
+ * refused), what was fetched and judged so far stays in the replica, unserved,
+ * for the next source or the next start to resume from once proven
+ * (SYNC_RESUMING). Sends nothing but a proof request. */
+static void sync_fail(hub *h, followed *f, const char *why, bool keep)
 {
     hub_sync *y = &f->sync;
     hub_log(h, GS_HUB_LOG_WARN, "sync %s to %llu from %s failed: %s", f->cfg->origin,
             (unsigned long long)y->t.cp.size, f->sources[y->source].cfg->endpoint, why);
     hub_bisect_free(&y->bisect);
-    cut_back(h, f);
+    if (!keep || (y->phase != SYNC_FETCHING && y->phase != SYNC_RESUMING))
+        cut_back(h, f);
     if (gs_daemon_stopping()) {
         /* The waiters are answered as the loop ends. */
         hub_sync_end(f);
@@ -323,13 +396,13 @@ static void sync_pump(hub *h, followed *f)
     char why[HUB_MSG_MAX];
     while ((f->sync.phase == SYNC_FETCHING || f->sync.phase == SYNC_REJECTED) &&
            send_entries_requests(h, f, why, sizeof why) != 0)
-        sync_fail(h, f, why);
+        sync_fail(h, f, why, true);
 }
 
 void hub_sync_stop_if_frozen(hub *h, followed *f)
 {
     if (f->frozen && f->sync.phase != SYNC_IDLE) {
-        sync_fail(h, f, "the origin is frozen by evidence");
+        sync_fail(h, f, "the origin is frozen by evidence", false);
         sync_pump(h, f);
     }
 }
@@ -394,6 +467,33 @@ out:
     return rc;
 }
 
+/* (a) against the log: it signed floor_note (size m) and the target (size
+ * n > m), whose tree has another root at m. The proof comes from the
+ * replica, which holds the target's tree; for a power-of-two m the size-m
+ * root is prepended (evidence.h). */
+static void fork_of_floor_evidence(hub *h, followed *f)
+{
+    hub_sync *y = &f->sync;
+    uint64_t m = f->floor_size;
+    gs_hash proof[GS_MERKLE_MAX_PROOF + 1];
+    size_t np = 0;
+    gs_error err;
+    if (gs_log_root_at(f->replica, m, &proof[0], &err) != 0 ||
+        gs_log_prove_consistency(f->replica, m, y->t.cp.size, proof + 1, &np, &err) != 0) {
+        hub_log(h, GS_HUB_LOG_ERROR, "%s: cannot prove the fork at %llu: %s", f->cfg->origin,
+                (unsigned long long)m, err.msg);
+        return;
+    }
+    gs_evidence ev = {.kind = GS_EVIDENCE_SPLIT_VIEW};
+    ev.checkpoint_a = f->floor_note;
+    ev.checkpoint_b = y->t.text;
+    ev.consistency_proof = is_pow2(m) ? proof : proof + 1;
+    ev.n_consistency_proof = is_pow2(m) ? np + 1 : np;
+    ev.reason = "the log signed a checkpoint whose tree holds another root at the size of a "
+                "checkpoint it signed before";
+    hub_fault_record(h, f, &ev, -1);
+}
+
 static void cosign(hub *h, followed *f)
 {
     hub_sync *y = &f->sync;
@@ -402,6 +502,21 @@ static void cosign(hub *h, followed *f)
     char *line = NULL, *merged = NULL;
     gs_ingest *trial = NULL;
     size_t tlen;
+    char why[HUB_MSG_MAX];
+    if (!hub_floor_allows(h, f, &y->t, why, sizeof why)) {
+        /* Every source serves the same log-signed tree for this target:
+         * refused for good, the entries dropped. */
+        hub_log(h, GS_HUB_LOG_WARN, "%s: refusing to cosign size %llu: %s", f->cfg->origin,
+                (unsigned long long)y->t.cp.size, why);
+        if (f->floor_note != NULL && y->t.cp.size > f->floor_size)
+            fork_of_floor_evidence(h, f);
+        cut_back(h, f);
+        sync_give_up(h, f, GS_STATUS_CONFLICT, why);
+        /* That tree never becomes acceptable: not fetched again. */
+        f->failed_until_ms = INT64_MAX;
+        sync_take_next(h, f);
+        return;
+    }
     int rc = log_signed_only(f, y->t.text, &n, &err);
     if (rc == 0) {
         const char *body = gs_note_text(n, &tlen);
@@ -414,6 +529,10 @@ static void cosign(hub *h, followed *f)
         rc = gs_note_format(n, &merged, NULL, &err);
     gs_note_free(&n);
     free(line);
+    /* The marker first: once it is on disk, no restore of the database makes
+     * the hub forget this cosignature (recover.c). */
+    if (rc == 0)
+        rc = hub_marker_write(h, f, y->t.cp.size, &y->t.cp.root, &err);
     if (rc == 0)
         rc = gs_store_begin(h->store, &err);
     if (rc == 0)
@@ -437,7 +556,7 @@ static void cosign(hub *h, followed *f)
                 (unsigned long long)y->t.cp.size, err.msg);
         gs_ingest_free(&trial);
         free(merged);
-        sync_fail(h, f, "the hub could not store its cosignature and observation");
+        sync_fail(h, f, "the hub could not store its cosignature and observation", false);
         return;
     }
     if (trial != NULL)
@@ -449,6 +568,7 @@ static void cosign(hub *h, followed *f)
     f->cosigned_root = y->t.cp.root;
     free(f->cosigned_note);
     f->cosigned_note = merged;
+    hub_floor_settle(f);
     h->cosigned_total++;
     hub_publish(h, "checkpoint", f->cfg->origin, gs_bytes_of(merged, strlen(merged)));
     hub_log(h, GS_HUB_LOG_INFO, "cosigned %s size %llu", f->cfg->origin,
@@ -465,7 +585,7 @@ static void sync_proven(hub *h, followed *f)
     hub_sync *y = &f->sync;
     char reason[HUB_MSG_MAX];
     hub_fault_mismatch(h, f, y->source, &y->t, y->bisect, reason);
-    sync_fail(h, f, reason);
+    sync_fail(h, f, reason, false);
 }
 
 /* Asks the source for the inclusion proofs the bisection wants next.
@@ -517,7 +637,7 @@ static void sync_reached(hub *h, followed *f)
     gs_log_root(f->replica, &root);
     bool match = memcmp(root.b, y->t.cp.root.b, 32) == 0;
     if (f->frozen) {
-        sync_fail(h, f, "the origin is frozen by evidence");
+        sync_fail(h, f, "the origin is frozen by evidence", false);
     } else if (match && y->phase == SYNC_FETCHING) {
         cosign(h, f);
     } else if (match) {
@@ -525,16 +645,73 @@ static void sync_reached(hub *h, followed *f)
         hub_fault_rule_violation(h, f, &y->t, y->bad_index, y->bad_sig, y->bad_reason);
         char why[HUB_MSG_MAX];
         snprintf(why, sizeof why, "%s", y->bad_reason);
-        sync_fail(h, f, why);
+        sync_fail(h, f, why, false);
     } else {
         sync_mismatch(h, f);
     }
 }
 
-/* The source's answer to an inclusion proof the bisection asked. */
+/* RESUMING: the source's proof that the kept entries [start, k) are the
+ * log's. A proof from k that reaches the log-signed root from the replica's
+ * root at k fixes those k entries (RFC 9162 §2.1.4.2): they are judged again
+ * if this process did not judge them, and the sync goes on from k.
+ * Anything else: they are cut back and fetched again from the cosigned
+ * size. → FETCHING either way. */
+static void on_resume_proof(hub *h, followed *f, gs_response *rs)
+{
+    hub_sync *y = &f->sync;
+    uint64_t k = y->next_apply;
+    gs_hash root_k;
+    gs_error err = {0};
+    bool ok = rs->code == GS_STATUS_OK && rs->result == GS_RESULT_PROOF && rs->u.proof.index == k &&
+              rs->u.proof.size == y->t.cp.size &&
+              gs_log_root_at(f->replica, k, &root_k, &err) == 0 &&
+              gs_merkle_verify_consistency(k, y->t.cp.size, &root_k, &y->t.cp.root,
+                                           rs->u.proof.hashes, rs->u.proof.n, &err) == 0;
+    if (ok && gs_ingest_size(y->clone) < k) {
+        /* Judged in an earlier run: every signature and rule again. */
+        gs_ingest_verdict bad;
+        if (gs_ingest_replay_log(y->clone, f->replica, k, false, &bad, &err) != 0) {
+            ok = false;
+        } else if (bad.judged) {
+            ok = false;
+            snprintf(err.msg, sizeof err.msg, "kept entry %llu is refused",
+                     (unsigned long long)bad.index);
+        }
+    }
+    if (ok) {
+        hub_log(h, GS_HUB_LOG_INFO,
+                "sync %s: resuming at %llu: entries %llu..%llu of an interrupted sync kept, "
+                "proven by %s to be in the log's tree of size %llu",
+                f->cfg->origin, (unsigned long long)k, (unsigned long long)y->start,
+                (unsigned long long)k - 1, f->sources[y->source].cfg->endpoint,
+                (unsigned long long)y->t.cp.size);
+        y->next_req = k;
+        sync_set(f, SYNC_FETCHING);
+        return;
+    }
+    hub_log(h, GS_HUB_LOG_WARN,
+            "sync %s: the %llu kept entries are not proven (%s%s%s): fetching again from %llu",
+            f->cfg->origin, (unsigned long long)(k - y->start), gs_status_name(rs->code),
+            err.msg[0] ? ": " : "", err.msg, (unsigned long long)y->start);
+    cut_back(h, f);
+    if (fresh_clone(h, f, &err) != 0) {
+        sync_fail(h, f, err.msg, false);
+        return;
+    }
+    y->next_req = y->next_apply = y->start;
+    sync_set(f, SYNC_FETCHING);
+}
+
+/* The source's answer to an inclusion proof the bisection asked, or in
+ * RESUMING to the consistency proof of the kept entries. */
 static void on_proof(hub *h, followed *f, gs_response *rs)
 {
     hub_sync *y = &f->sync;
+    if (y->phase == SYNC_RESUMING) {
+        on_resume_proof(h, f, rs);
+        return;
+    }
     if (y->phase != SYNC_PROVING)
         return;
     hub_bisect_answer(y->bisect, y->t.cp.size, rs);
@@ -604,7 +781,7 @@ static void on_entries(hub *h, followed *f, gs_response *rs)
         snprintf(why, sizeof why, "GetEntries from %llu: %s: %s", (unsigned long long)y->next_apply,
                  gs_status_name(rs->code),
                  rs->message != NULL && rs->message[0] ? rs->message : "no entries");
-        sync_fail(h, f, why);
+        sync_fail(h, f, why, true);
         return;
     }
     /* An answer to a request made before a short batch is dropped; the pump
@@ -619,7 +796,7 @@ static void on_entries(hub *h, followed *f, gs_response *rs)
     gs_error err = {0};
     if (sync_judge_batch(f, rs->u.entries.entries, n, &err) != 0) {
         hub_log(h, GS_HUB_LOG_ERROR, "%s: cannot store a batch: %s", f->cfg->origin, err.msg);
-        sync_fail(h, f, "the hub could not store the entries");
+        sync_fail(h, f, "the hub could not store the entries", false);
         return;
     }
     if (y->next_apply == y->t.cp.size) {
@@ -647,7 +824,32 @@ void hub_sync_consider(hub *h, followed *f, const char *text, size_t len, gs_che
         gs_checkpoint_clear(cp);
         return;
     }
-    if (cp->size == f->cosigned_size && f->cosigned_note != NULL) {
+    hub_recover_note(h, f, copy, len, cp, seen);
+    bool owed = f->floor_size > f->cosigned_size;
+    if (owed && cp->size < f->floor_size && cp->size > f->cosigned_size) {
+        /* Smaller than what the hub cosigned: never cosigned again, and
+         * not checkable against entries the hub no longer holds. */
+        hub_log(h, GS_HUB_LOG_DEBUG, "%s: ignoring size %llu from %s: cosigned up to %llu before",
+                f->cfg->origin, (unsigned long long)cp->size, seen,
+                (unsigned long long)f->floor_size);
+    } else if (owed && cp->size == f->floor_size && memcmp(cp->root.b, f->floor_root.b, 32) != 0) {
+        if (f->floor_note != NULL) {
+            hub_fault_split_view(h, f, f->floor_note, copy, seen);
+            hub_sync_stop_if_frozen(h, f);
+        } else if (memcmp(cp->root.b, f->floor_refused.b, 32) != 0) {
+            /* The hub's own word is no proof against the log. Said once
+             * per fork, not at every poll. */
+            f->floor_refused = cp->root;
+            hub_log(h, GS_HUB_LOG_WARN,
+                    "%s: refusing the checkpoint of size %llu from %s: this hub cosigned that "
+                    "size with another root (%s); no evidence recorded: the hub holds no note "
+                    "the log signed for it",
+                    f->cfg->origin, (unsigned long long)cp->size, seen, f->floor_from);
+        }
+    } else if (f->recovering && cp->size > f->cosigned_size) {
+        /* Nothing is cosigned before every source said what it holds. */
+        remember_next(f, &copy, cp, source);
+    } else if (cp->size == f->cosigned_size && f->cosigned_note != NULL) {
         if (memcmp(cp->root.b, f->cosigned_root.b, 32) != 0) {
             hub_fault_split_view(h, f, f->cosigned_note, copy, seen);
             hub_sync_stop_if_frozen(h, f);
@@ -679,6 +881,18 @@ void hub_sync_consider(hub *h, followed *f, const char *text, size_t len, gs_che
     gs_checkpoint_clear(cp);
 }
 
+void hub_sync_after_recovery(hub *h, followed *f)
+{
+    if (f->next.text == NULL)
+        return;
+    hub_target t = f->next;
+    memset(&f->next, 0, sizeof f->next);
+    f->next.source = -1;
+    hub_sync_consider(h, f, t.text, strlen(t.text), &t.cp, t.source,
+                      t.source >= 0 ? f->sources[t.source].cfg->endpoint : "an AddCheckpoint");
+    free(t.text);
+}
+
 static void on_poll(hub *h, followed *f, int s, gs_response *rs)
 {
     if (rs->code == GS_STATUS_NOT_FOUND)
@@ -705,6 +919,16 @@ static void on_poll(hub *h, followed *f, int s, gs_response *rs)
 void hub_sync_answer(hub *h, followed *f, int s, int tag, gs_response *rs)
 {
     hub_sync *y = &f->sync;
+    if (tag == HUB_TAG_POLL && f->recovering) {
+        /* Its answer (taken below first) or its silence: either way this
+         * source has said what it holds. */
+        if (rs != NULL)
+            on_poll(h, f, s, rs);
+        hub_recover_answered(h, f, s);
+        hub_recover_step(h, f, gs_daemon_now_ms());
+        sync_pump(h, f);
+        return;
+    }
     bool for_sync =
         y->phase != SYNC_IDLE && s == y->source && HUB_TAG_GEN(tag) == (y->gen & 0xffffff);
     if (rs != NULL && tag == HUB_TAG_POLL) {
@@ -722,12 +946,14 @@ void hub_sync_answer(hub *h, followed *f, int s, int tag, gs_response *rs)
                      f->sources[s].cfg->endpoint, HUB_REQUEST_TIMEOUT_MS / 1000);
             hub_bisect_give_up(y->bisect, why);
             sync_proven(h, f);
+        } else if (y->phase == SYNC_RESUMING) {
+            sync_fail(h, f, "no answer to the proof of the kept entries", true);
         }
     } else if (rs == NULL && HUB_TAG_KIND(tag) == HUB_TAG_ENTRIES) {
         char why[300];
         snprintf(why, sizeof why, "%s did not answer within %d s", f->sources[s].cfg->endpoint,
                  HUB_REQUEST_TIMEOUT_MS / 1000);
-        sync_fail(h, f, why);
+        sync_fail(h, f, why, true);
     }
     sync_pump(h, f);
 }
