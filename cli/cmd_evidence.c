@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "evidence.h"
 #include "outfile.h"
@@ -73,39 +74,6 @@ static const char help_verify[] =
     "\n"
     "Example:\n"
     "  giamsat verify-evidence evidence/1-split-view.evidence --trust trust.policy\n";
-
-static const char *kind_name(gs_evidence_kind k)
-{
-    switch (k) {
-    case GS_EVIDENCE_SPLIT_VIEW: return "split-view";
-    case GS_EVIDENCE_ROLLBACK: return "rollback";
-    case GS_EVIDENCE_BAD_ENTRIES: return "bad-entries";
-    case GS_EVIDENCE_RULE_VIOLATION: return "rule-violation";
-    }
-    return "unknown";
-}
-
-/* What each kind proves, in plain words, once it has verified. */
-static const char *kind_proves(gs_evidence_kind k)
-{
-    switch (k) {
-    case GS_EVIDENCE_SPLIT_VIEW:
-        return "the log signed two checkpoints that cannot both be true: it showed "
-               "different histories to different parties (a split view, or a rewritten "
-               "history)";
-    case GS_EVIDENCE_ROLLBACK:
-        return "the log signed a smaller tree that is not a prefix of a larger tree it "
-               "signed before: it rolled its history back and rewrote it";
-    case GS_EVIDENCE_BAD_ENTRIES:
-        return "entries served for the log's signed checkpoint do not hash to its root: "
-               "the source that served them (see the reason) served data that is not the "
-               "log";
-    case GS_EVIDENCE_RULE_VIOLATION:
-        return "the log signed a tree holding an entry the rule book refuses: it accepted "
-               "what it must not";
-    }
-    return "nothing known";
-}
 
 /* Opens an evidence entry: the reporter's signature is checked over the
  * bytes, and the body must be an Evidence. */
@@ -227,8 +195,9 @@ int cli_cmd_evidence(int argc, char **argv)
         time_or_dash(ev->detected_at, when, sizeof when);
         time_or_dash(st.issued_at, reported, sizeof reported);
         cli_b64_32(st.signer.b, signer);
-        if (out_dir != NULL && (rc = write_evidence_file(out_dir, i + 1, kind_name(ev->kind), data,
-                                                         path, sizeof path, &err)) != 0) {
+        if (out_dir != NULL &&
+            (rc = write_evidence_file(out_dir, i + 1, gs_audit_evidence_kind_name(ev->kind), data,
+                                      path, sizeof path, &err)) != 0) {
             gs_statement_clear(&st);
             goto out;
         }
@@ -237,7 +206,7 @@ int cli_cmd_evidence(int argc, char **argv)
             gs_sha256(data, &h);
             json_t *o = json_object();
             json_object_set_new(o, "n", json_integer((json_int_t)(i + 1)));
-            json_object_set_new(o, "kind", json_string(kind_name(ev->kind)));
+            json_object_set_new(o, "kind", json_string(gs_audit_evidence_kind_name(ev->kind)));
             json_object_set_new(o, "origin", json_string(ev->origin));
             json_object_set_new(o, "log_key", json_string(ev->log_key));
             json_object_set_new(o, "description", json_string(desc));
@@ -253,7 +222,7 @@ int cli_cmd_evidence(int argc, char **argv)
                 json_object_set_new(o, "file", json_string(path));
             json_array_append_new(arr, o);
         } else {
-            printf("evidence %zu: %s\n", i + 1, kind_name(ev->kind));
+            printf("evidence %zu: %s\n", i + 1, gs_audit_evidence_kind_name(ev->kind));
             printf("  against:     %s\n", ev->origin);
             printf("  what:        %s\n", desc);
             if (ev->reason != NULL && ev->reason[0] != '\0')
@@ -407,10 +376,11 @@ int cli_cmd_verify_evidence(int argc, char **argv)
         if (n_files > 1)
             json_object_set_new(o, "parts", json_integer((json_int_t)n_files));
         json_object_set_new(o, "proof", json_boolean(proof));
-        json_object_set_new(o, "kind", json_string(kind_name(ev->kind)));
+        json_object_set_new(o, "kind", json_string(gs_audit_evidence_kind_name(ev->kind)));
         json_object_set_new(o, "origin", json_string(ev->origin));
         json_object_set_new(o, "description", json_string(desc));
-        json_object_set_new(o, "proves", proof ? json_string(kind_proves(ev->kind)) : json_null());
+        json_object_set_new(o, "proves",
+                            proof ? json_string(gs_audit_evidence_proves(ev->kind)) : json_null());
         json_object_set_new(o, "reason", json_string(ev->reason != NULL ? ev->reason : ""));
         json_object_set_new(o, "detected_at", json_string(when));
         json_object_set_new(o, "reporter", json_string(signer));
@@ -424,7 +394,8 @@ int cli_cmd_verify_evidence(int argc, char **argv)
         if (n_files > 1)
             printf("%zu parts of one split evidence, joined:\n", n_files);
         if (proof)
-            printf("PROOF: %s\n  %s.\n  Proven: %s.\n", ev->origin, desc, kind_proves(ev->kind));
+            printf("PROOF: %s\n  %s.\n  Proven: %s.\n", ev->origin, desc,
+                   gs_audit_evidence_proves(ev->kind));
         else
             printf("NOT PROOF: the evidence against %s (%s) does not hold:\n  %s\n", ev->origin,
                    desc, why.msg);
