@@ -25,7 +25,8 @@ struct gs_net_server {
     size_t n_writers;
     zmq_msg_t payload; /* the last request's payload, lent to the caller */
     bool payload_live;
-    unsigned next; /* round-robin start, so one busy socket cannot starve another */
+    unsigned next;    /* round-robin start, so one busy socket cannot starve another */
+    uint64_t dropped; /* answers not sent: the peer's queue was full or it left */
 };
 
 static bool endpoint_is_tcp(const char *ep)
@@ -33,18 +34,35 @@ static bool endpoint_is_tcp(const char *ep)
     return strncmp(ep, "tcp://", 6) == 0;
 }
 
+/* What one peer may make a daemon hold (DESIGN §5, issue 9): ZeroMQ counts
+ * its queues in messages, so the limits are derived from the frame limit.
+ * Inbound, a peer's queue holds at most GS_NET_PEER_QUEUE_BYTES of frames
+ * (and at least 8): beyond it the socket stops reading that connection and
+ * TCP pushes back on the peer, nothing is lost. Outbound, a peer that does
+ * not read its answers gets at most GS_NET_SEND_HWM of them queued; the rest
+ * are dropped and counted (ZMQ_ROUTER_MANDATORY makes the drop visible), so
+ * the loop never blocks on it. */
 static int set_common_options(void *sock, size_t max_message, gs_error *err)
 {
     /* The socket drops (and disconnects) only frames far above the limit;
      * the ones just above it reach the decoder, which answers
      * RESOURCE_EXHAUSTED, so a client learns why it was refused. */
     int64_t max = (int64_t)(max_message + GS_NET_FRAME_SLACK);
-    int linger = 2000;
-    int hwm = 100000;
+    /* A stopping daemon does not wait for peers that do not read. */
+    int linger = 0;
+    size_t per_frame = max_message + GS_NET_FRAME_SLACK;
+    int rcvhwm = (int)(GS_NET_PEER_QUEUE_BYTES / per_frame);
+    if (rcvhwm < 8)
+        rcvhwm = 8;
+    if (rcvhwm > GS_NET_SEND_HWM)
+        rcvhwm = GS_NET_SEND_HWM;
+    int sndhwm = GS_NET_SEND_HWM;
+    int one = 1;
     if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0 ||
         zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
-        zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0)
+        zmq_setsockopt(sock, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm) != 0 ||
+        zmq_setsockopt(sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) != 0 ||
+        zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0)
         return gs_error_set(err, GS_EIO, "zmq socket options: %s", zmq_strerror(errno));
     return 0;
 }
@@ -276,10 +294,25 @@ int gs_net_server_reply(gs_net_server *s, unsigned socket, const uint8_t *identi
     if (socket >= s->n)
         return gs_error_set(err, GS_EINVAL, "no socket %u", socket);
     void *sock = s->sockets[socket];
-    if (zmq_send(sock, identity, identity_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send(sock, payload.p, payload.n, ZMQ_DONTWAIT) < 0)
+    /* With ZMQ_ROUTER_MANDATORY a full or vanished peer fails the identity
+     * frame (EAGAIN, EHOSTUNREACH) and nothing of the answer is queued. */
+    if (zmq_send(sock, identity, identity_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        int e = errno;
+        s->dropped++;
+        if (e == EAGAIN || e == EHOSTUNREACH)
+            return 0; /* dropped by design: counted, see gs_net_server_dropped */
+        return gs_error_set(err, GS_EIO, "reply not sent: %s", zmq_strerror(e));
+    }
+    if (zmq_send(sock, payload.p, payload.n, ZMQ_DONTWAIT) < 0) {
+        s->dropped++;
         return gs_error_set(err, GS_EIO, "reply not sent: %s", zmq_strerror(errno));
+    }
     return 0;
+}
+
+uint64_t gs_net_server_dropped(const gs_net_server *s)
+{
+    return s->dropped;
 }
 
 int gs_net_server_respond(gs_net_server *s, unsigned socket, const uint8_t *identity,

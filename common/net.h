@@ -9,6 +9,13 @@
  * are public, and then only read. ipc:// endpoints rely on file permissions
  * and are treated as write-capable.
  *
+ * Every ROUTER socket bounds what one peer can make the daemon hold: at
+ * most GS_NET_SEND_HWM answers queued for a peer that does not read (the
+ * rest are dropped without blocking, and counted), at most about
+ * GS_NET_PEER_QUEUE_BYTES of frames queued from a peer (then TCP pushes
+ * back), and no linger at close, so a stopping daemon never waits for a
+ * peer.
+ *
  * Frames above max_message are refused by the decoder (the daemon answers
  * RESOURCE_EXHAUSTED); frames above max_message + GS_NET_FRAME_SLACK are
  * refused by the socket itself (ZMQ_MAXMSGSIZE: the peer is disconnected
@@ -27,6 +34,12 @@
 #define GS_NET_MAX_ENDPOINTS 16
 #define GS_NET_IDENTITY_MAX 256
 #define GS_NET_FRAME_SLACK 65536
+/* Bounds on what one peer may make a daemon hold (see set_common_options in
+ * net.c): answers queued for a peer that does not read them (beyond this
+ * they are dropped and counted), and the bytes of frames queued from one
+ * peer before the socket stops reading it. */
+#define GS_NET_SEND_HWM 64
+#define GS_NET_PEER_QUEUE_BYTES (32u << 20)
 
 typedef struct {
     const char *const *endpoints; /* ipc:// or tcp:// */
@@ -67,9 +80,14 @@ size_t gs_net_server_pollitems(gs_net_server *s, zmq_pollitem_t *items, size_t c
 int gs_net_server_recv(gs_net_server *s, gs_net_request *rq, gs_error *err);
 
 /* Sends payload to the peer that sent rq (the identity is copied, so rq may
- * have been recycled). */
+ * have been recycled). Never blocks: an answer to a peer whose queue is full
+ * (it does not read) or that has gone is dropped and counted, and that is
+ * not an error. */
 int gs_net_server_reply(gs_net_server *s, unsigned socket, const uint8_t *identity,
                         size_t identity_len, gs_bytes payload, gs_error *err);
+
+/* Answers dropped so far (peers that did not read, or had gone). */
+uint64_t gs_net_server_dropped(const gs_net_server *s);
 
 /* Encodes rs and sends it to that peer: the one way a daemon answers. An
  * encoding failure (a message the wire refuses) is reported, not sent. */

@@ -2,8 +2,10 @@
  * them durably to the unit's log, checkpoints, and serves entries and proofs.
  *
  * One zmq_poll loop (STYLE §7). A turn of the loop:
- *   1. drains every request waiting on the sockets (up to max_batch); reads
- *      are answered at once, from committed data only;
+ *   1. drains the requests waiting on the sockets, within the turn's bounds
+ *      (see drain: max_batch submissions, a few reads, a few MiB), so a
+ *      flood of reads cannot hold submissions back; reads are answered at
+ *      once, from committed data only;
  *   2. hands the batch's submissions to the ingestion pipeline
  *      (common/ingest.h) — the same one hubs and auditors replay logs with:
  *      decode + Ed25519 in parallel on the worker pool (the one cost that
@@ -78,6 +80,8 @@ typedef struct {
     int64_t receipt_time; /* one clock reading per batch */
     uint64_t accepted_total;
     uint64_t rejected_total;
+    uint64_t dropped_reported; /* answers dropped (peers not reading), last said */
+    int64_t dropped_reported_ms;
     gs_witness_client *witnesses[GS_NODE_MAX_WITNESSES];
     size_t n_witnesses;
     /* Set when the log on disk breaks the rule book (a compromised key, an
@@ -421,6 +425,54 @@ static long step_witnesses(node *n)
     return timeout;
 }
 
+/* What one turn of the loop takes off the sockets. Reads are answered at
+ * once, so without a bound a client that floods reads (and need not even
+ * read the answers) would keep the loop draining and no submission would
+ * ever be committed: a turn takes at most NODE_TURN_READS reads, spends at
+ * most NODE_TURN_READ_MS answering them, and holds at most NODE_TURN_BYTES
+ * of submitted entries (besides max_batch of them); then the batch is
+ * committed and answered, and the next turn goes on. ZeroMQ takes the
+ * requests of different peers in turn (fair queueing), so a submission
+ * waits behind at most a turn or two of a flood. */
+#define NODE_TURN_READS 64
+#define NODE_TURN_READ_MS 20
+#define NODE_TURN_BYTES (16u << 20)
+
+static void drain(node *n)
+{
+    size_t reads = 0, bytes = 0;
+    int64_t read_deadline = now_ms() + NODE_TURN_READ_MS;
+    while (n->n_jobs < n->cfg.max_batch && bytes < NODE_TURN_BYTES && reads < NODE_TURN_READS &&
+           !gs_daemon_stopping()) {
+        gs_net_request nrq;
+        gs_error err;
+        if (gs_net_server_recv(n->server, &nrq, &err) <= 0)
+            break;
+        bytes += nrq.payload.n;
+        if (take_request(n, &nrq))
+            continue;
+        reads++; /* answered at once: a read or a refusal */
+        if (now_ms() >= read_deadline)
+            break;
+    }
+}
+
+/* Answers dropped because a peer did not read them: said once in a while,
+ * not once per answer (a flood would flood the log too). */
+static void report_dropped(node *n)
+{
+    uint64_t dropped = gs_net_server_dropped(n->server);
+    int64_t now = now_ms();
+    if (dropped == n->dropped_reported || now - n->dropped_reported_ms < 10000)
+        return;
+    logf_(n, GS_NODE_LOG_WARN,
+          "%llu answers dropped in all (%llu since the last report): their clients did not read "
+          "them",
+          (unsigned long long)dropped, (unsigned long long)(dropped - n->dropped_reported));
+    n->dropped_reported = dropped;
+    n->dropped_reported_ms = now;
+}
+
 static int run(node *n)
 {
     zmq_pollitem_t items[GS_NET_MAX_ENDPOINTS + 1 + GS_NODE_MAX_WITNESSES];
@@ -444,18 +496,11 @@ static int run(node *n)
             logf_(n, GS_NODE_LOG_ERROR, "poll: %s", zmq_strerror(errno));
             return 1;
         }
-        /* Drain what is waiting: this is the group of the next commit. */
-        gs_net_request nrq;
-        gs_error err;
-        while (n->n_jobs < n->cfg.max_batch) {
-            int got = gs_net_server_recv(n->server, &nrq, &err);
-            if (got <= 0)
-                break;
-            take_request(n, &nrq);
-        }
+        drain(n);
         if (n->n_jobs > 0)
             process_batch(n);
         maybe_checkpoint(n, false);
+        report_dropped(n);
     }
     /* Everything taken off the sockets has been answered; sign what is
      * committed so the last checkpoint covers it. */
