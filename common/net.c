@@ -27,6 +27,11 @@ struct gs_net_server {
     bool payload_live;
     unsigned next;    /* round-robin start, so one busy socket cannot starve another */
     uint64_t dropped; /* answers not sent: the peer's queue was full or it left */
+    /* What a ROUTER socket is opened from again by gs_net_server_shed. */
+    void *ctx;
+    char *endpoints[GS_NET_MAX_ENDPOINTS];
+    size_t max_message;
+    uint8_t curve_sec[32]; /* secret: wiped at close */
 };
 
 static bool endpoint_is_tcp(const char *ep)
@@ -67,11 +72,73 @@ static int set_common_options(void *sock, size_t max_message, gs_error *err)
     return 0;
 }
 
+/* Opens, configures and binds the ROUTER socket of endpoint i. A tcp://
+ * endpoint just closed may still be held by the I/O thread for a moment
+ * (closing is asynchronous in ZeroMQ), so a bind that finds it in use is
+ * tried again for up to a second. */
+static int open_router(gs_net_server *s, size_t i, gs_error *err)
+{
+    const char *ep = s->endpoints[i];
+    void *sock = zmq_socket(s->ctx, ZMQ_ROUTER);
+    if (sock == NULL)
+        return gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
+    int rc = set_common_options(sock, s->max_message, err);
+    if (rc != 0)
+        goto out;
+    if (s->is_tcp[i]) {
+        int one = 1;
+        if (zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+            zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, s->curve_sec, 32) != 0 ||
+            zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen(ZAP_DOMAIN)) != 0) {
+            rc = gs_error_set(err, GS_EIO, "curve on %s: %s", ep, zmq_strerror(errno));
+            goto out;
+        }
+    } else if (strncmp(ep, "ipc://", 6) != 0 && strncmp(ep, "inproc://", 9) != 0) {
+        rc = gs_error_set(err, GS_EINVAL,
+                          "listen endpoint %s: only tcp://, ipc:// and inproc:// are served", ep);
+        goto out;
+    }
+    for (int tries = 0;; tries++) {
+        if (zmq_bind(sock, ep) == 0)
+            break;
+        if (errno != EADDRINUSE || tries == 50) {
+            rc = gs_error_set(err, GS_EIO, "cannot listen on %s: %s", ep, zmq_strerror(errno));
+            goto out;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 20 * 1000000L}, NULL);
+    }
+    s->sockets[i] = sock;
+    sock = NULL;
+out:
+    if (sock != NULL)
+        zmq_close(sock);
+    return rc;
+}
+
+int gs_net_server_shed(gs_net_server *s, gs_error *err)
+{
+    if (s->payload_live) {
+        zmq_msg_close(&s->payload);
+        s->payload_live = false;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->sockets[i] != NULL)
+            zmq_close(s->sockets[i]);
+        s->sockets[i] = NULL;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        int rc = open_router(s, i, err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
 int gs_net_server_open(gs_net_server **out, void *ctx, const gs_net_server_config *cfg,
                        gs_error *err)
 {
     int rc = GS_EIO;
-    uint8_t curve_pub[32], curve_sec[32];
+    uint8_t curve_pub[32];
     gs_net_server *s = calloc(1, sizeof *s);
     *out = NULL;
     if (s == NULL)
@@ -96,10 +163,12 @@ int gs_net_server_open(gs_net_server **out, void *ctx, const gs_net_server_confi
         }
         s->n_writers = cfg->n_writers;
     }
-    rc = gs_keypair_to_curve(cfg->key, curve_pub, curve_sec, err);
+    rc = gs_keypair_to_curve(cfg->key, curve_pub, s->curve_sec, err);
     if (rc != 0)
         goto out;
     rc = GS_EIO;
+    s->ctx = ctx;
+    s->max_message = cfg->max_message;
 
     /* The ZAP handler must be bound before any CURVE socket binds (RFC 27). */
     s->zap = zmq_socket(ctx, ZMQ_REP);
@@ -108,41 +177,19 @@ int gs_net_server_open(gs_net_server **out, void *ctx, const gs_net_server_confi
         goto out;
     }
     for (size_t i = 0; i < cfg->n_endpoints; i++) {
-        const char *ep = cfg->endpoints[i];
-        void *sock = zmq_socket(ctx, ZMQ_ROUTER);
-        if (sock == NULL) {
-            gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
+        if ((s->endpoints[i] = strdup(cfg->endpoints[i])) == NULL) {
+            rc = gs_error_set(err, GS_ENOMEM, "out of memory");
             goto out;
         }
-        s->sockets[s->n] = sock;
-        s->is_tcp[s->n] = endpoint_is_tcp(ep);
+        s->is_tcp[i] = endpoint_is_tcp(cfg->endpoints[i]);
         s->n++;
-        if (set_common_options(sock, cfg->max_message, err) != 0)
+        if ((rc = open_router(s, i, err)) != 0)
             goto out;
-        if (s->is_tcp[s->n - 1]) {
-            int one = 1;
-            if (zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
-                zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, curve_sec, 32) != 0 ||
-                zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen(ZAP_DOMAIN)) != 0) {
-                gs_error_set(err, GS_EIO, "curve on %s: %s", ep, zmq_strerror(errno));
-                goto out;
-            }
-        } else if (strncmp(ep, "ipc://", 6) != 0 && strncmp(ep, "inproc://", 9) != 0) {
-            rc = gs_error_set(err, GS_EINVAL,
-                              "listen endpoint %s: only tcp://, ipc:// and inproc:// are served",
-                              ep);
-            goto out;
-        }
-        if (zmq_bind(sock, ep) != 0) {
-            gs_error_set(err, GS_EIO, "cannot listen on %s: %s", ep, zmq_strerror(errno));
-            goto out;
-        }
     }
     *out = s;
     s = NULL;
     rc = 0;
 out:
-    sodium_memzero(curve_sec, sizeof curve_sec);
     gs_net_server_close(&s);
     return rc;
 }
@@ -154,10 +201,14 @@ void gs_net_server_close(gs_net_server **sp)
         return;
     if (s->payload_live)
         zmq_msg_close(&s->payload);
-    for (size_t i = 0; i < s->n; i++)
-        zmq_close(s->sockets[i]);
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->sockets[i] != NULL)
+            zmq_close(s->sockets[i]);
+        free(s->endpoints[i]);
+    }
     if (s->zap != NULL)
         zmq_close(s->zap);
+    sodium_memzero(s->curve_sec, sizeof s->curve_sec);
     free(s->writers);
     free(s);
     *sp = NULL;
@@ -169,7 +220,8 @@ size_t gs_net_server_pollitems(gs_net_server *s, zmq_pollitem_t *items, size_t c
     if (k < cap)
         items[k++] = (zmq_pollitem_t){.socket = s->zap, .events = ZMQ_POLLIN};
     for (size_t i = 0; i < s->n && k < cap; i++)
-        items[k++] = (zmq_pollitem_t){.socket = s->sockets[i], .events = ZMQ_POLLIN};
+        if (s->sockets[i] != NULL)
+            items[k++] = (zmq_pollitem_t){.socket = s->sockets[i], .events = ZMQ_POLLIN};
     return k;
 }
 
@@ -259,6 +311,8 @@ int gs_net_server_recv(gs_net_server *s, gs_net_request *rq, gs_error *err)
     }
     for (size_t k = 0; k < s->n; k++) {
         size_t i = (s->next + k) % s->n;
+        if (s->sockets[i] == NULL)
+            continue; /* a shed that could not bind it again */
         zmq_msg_t f[2];
         int n = recv_frames(s->sockets[i], f, 2, ZMQ_DONTWAIT);
         if (n < 0)
@@ -294,6 +348,10 @@ int gs_net_server_reply(gs_net_server *s, unsigned socket, const uint8_t *identi
     if (socket >= s->n)
         return gs_error_set(err, GS_EINVAL, "no socket %u", socket);
     void *sock = s->sockets[socket];
+    if (sock == NULL) {
+        s->dropped++;
+        return 0;
+    }
     /* With ZMQ_ROUTER_MANDATORY a full or vanished peer fails the identity
      * frame (EAGAIN, EHOSTUNREACH) and nothing of the answer is queued. */
     if (zmq_send(sock, identity, identity_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {

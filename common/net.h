@@ -86,6 +86,15 @@ int gs_net_server_recv(gs_net_server *s, gs_net_request *rq, gs_error *err);
 int gs_net_server_reply(gs_net_server *s, unsigned socket, const uint8_t *identity,
                         size_t identity_len, gs_bytes payload, gs_error *err);
 
+/* Sheds every connection: closes the ROUTER sockets and binds them again.
+ * What peers had queued is freed, answers owed to them are lost, and
+ * clients reconnect by themselves (ZeroMQ). The daemon's last resort when
+ * its memory passes its ceiling: ZeroMQ keeps an unfinished multipart
+ * message, or one made of many frames, whole in memory until its last frame
+ * arrives, and no socket option bounds that. The poll items change: take
+ * them again with gs_net_server_pollitems. */
+int gs_net_server_shed(gs_net_server *s, gs_error *err);
+
 /* Answers dropped so far (peers that did not read, or had gone). */
 uint64_t gs_net_server_dropped(const gs_net_server *s);
 

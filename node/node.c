@@ -22,6 +22,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,6 +83,7 @@ typedef struct {
     uint64_t rejected_total;
     uint64_t dropped_reported; /* answers dropped (peers not reading), last said */
     int64_t dropped_reported_ms;
+    int64_t memory_checked_ms;
     gs_witness_client *witnesses[GS_NODE_MAX_WITNESSES];
     size_t n_witnesses;
     /* Set when the log on disk breaks the rule book (a compromised key, an
@@ -473,6 +475,45 @@ static void report_dropped(node *n)
     n->dropped_reported_ms = now;
 }
 
+/* The node's memory ceiling. ZeroMQ holds an unfinished multipart message
+ * (or one of many frames) whole until its last frame arrives, whatever the
+ * high-water marks say, so a peer speaking raw ZMTP could grow the node
+ * without bound. The node's own memory does not grow with its log (DESIGN
+ * §6); so when its resident set passes this ceiling, what is above it is
+ * what peers queued: every connection is shed (gs_net_server_shed) and
+ * clients reconnect. Checked every NODE_MEMORY_CHECK_MS. */
+#if defined(__SANITIZE_ADDRESS__)
+/* AddressSanitizer keeps freed memory in quarantine and shadows all of it:
+ * the resident set says nothing about the node's own memory there. */
+#define NODE_MEMORY_CEILING_MIB 4096
+#else
+#define NODE_MEMORY_CEILING_MIB 192
+#endif
+#define NODE_MEMORY_CHECK_MS 100
+
+static bool over_memory_ceiling(node *n)
+{
+    int64_t now = now_ms();
+    if (now - n->memory_checked_ms < NODE_MEMORY_CHECK_MS)
+        return false;
+    n->memory_checked_ms = now;
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, resident = 0;
+    bool read = f != NULL && fscanf(f, "%llu %llu", &size, &resident) == 2;
+    if (f != NULL)
+        fclose(f);
+    if (!read)
+        return false;
+    unsigned long long mib = resident * (unsigned long long)sysconf(_SC_PAGESIZE) >> 20;
+    if (mib < NODE_MEMORY_CEILING_MIB)
+        return false;
+    logf_(n, GS_NODE_LOG_WARN,
+          "memory at %llu MiB, above the ceiling of %d MiB: shedding every connection (what "
+          "peers had queued is dropped; clients reconnect)",
+          mib, NODE_MEMORY_CEILING_MIB);
+    return true;
+}
+
 static int run(node *n)
 {
     zmq_pollitem_t items[GS_NET_MAX_ENDPOINTS + 1 + GS_NODE_MAX_WITNESSES];
@@ -501,6 +542,15 @@ static int run(node *n)
             process_batch(n);
         maybe_checkpoint(n, false);
         report_dropped(n);
+        if (over_memory_ceiling(n)) {
+            gs_error err;
+            if (gs_net_server_shed(n->server, &err) != 0) {
+                logf_(n, GS_NODE_LOG_ERROR, "cannot listen again after shedding: %s", err.msg);
+                return 1;
+            }
+            malloc_trim(0); /* give the freed queues back to the system */
+            gs_net_server_pollitems(n->server, items, first_witness);
+        }
     }
     /* Everything taken off the sockets has been answered; sign what is
      * committed so the last checkpoint covers it. */
