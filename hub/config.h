@@ -13,6 +13,9 @@
  *                                      and alert/<origin> (tcp:// uses CURVE)
  *   poll_interval_ms = 1000            GetCheckpoint to every source
  *   batch_size = 1000                  GetEntries count (1..1000)
+ *   max_growth = 1000000               entries a checkpoint may add to what the
+ *                                      hub cosigned of a log; one beyond is
+ *                                      refused, not fetched (0: no limit)
  *   unavailable_after_s = 300          silence before an availability alert
  *   checkpoint_interval_ms = 1000      the hub's own log
  *   max_message = 4194304
@@ -33,6 +36,10 @@
  */
 #ifndef GS_HUB_CONFIG_H
 #define GS_HUB_CONFIG_H
+
+/* max_growth's default: far above what an honest log adds between two
+ * checkpoints, far below what fills a disk. */
+#define GS_HUB_MAX_GROWTH 1000000
 
 #include <stdbool.h>
 
@@ -87,6 +94,7 @@ typedef struct {
     size_t n_publish;
     int64_t poll_interval_ms;
     uint32_t batch_size;
+    uint64_t max_growth; /* 0: no limit */
     int64_t unavailable_after_s;
     int64_t checkpoint_interval_ms;
     size_t max_message;

@@ -309,6 +309,9 @@ static long next_timeout(hub *h, int64_t now)
     return t < 0 ? 0 : t;
 }
 
+#define HUB_TURN_REQUESTS 256
+#define HUB_TURN_MS 20
+
 static int run(hub *h)
 {
     while (!gs_daemon_stopping()) {
@@ -318,12 +321,19 @@ static int run(hub *h)
             hub_log(h, GS_HUB_LOG_ERROR, "poll: %s", zmq_strerror(errno));
             return 1;
         }
+        /* A turn answers at most HUB_TURN_REQUESTS requests and spends at
+         * most HUB_TURN_MS on them, so a client flooding reads (or
+         * AddCheckpoints) cannot hold back the syncs the sources feed, the
+         * hub's own checkpoints, or a stop. */
         gs_net_request nrq;
         gs_error err;
-        for (int k = 0; k < 256; k++) {
+        int64_t turn_end = gs_daemon_now_ms() + HUB_TURN_MS;
+        for (int k = 0; k < HUB_TURN_REQUESTS && !gs_daemon_stopping(); k++) {
             if (gs_net_server_recv(h->server, &nrq, &err) <= 0)
                 break;
             hub_take_request(h, &nrq);
+            if (gs_daemon_now_ms() >= turn_end)
+                break;
         }
         int64_t now = gs_daemon_now_ms();
         read_sources(h, now);
@@ -446,7 +456,7 @@ static int open_publishers(hub *h, gs_error *err)
             break;
         }
         h->pub[h->n_pub++] = s;
-        int linger = 0, hwm = 10000;
+        int linger = 0, hwm = 1000; /* a subscriber that does not read loses messages */
         zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
         zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
         if (strncmp(ep, "tcp://", 6) == 0) {
