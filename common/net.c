@@ -47,6 +47,19 @@ static bool endpoint_is_tcp(const char *ep)
  * not read its answers gets at most GS_NET_SEND_HWM of them queued; the rest
  * are dropped and counted (ZMQ_ROUTER_MANDATORY makes the drop visible), so
  * the loop never blocks on it. */
+/* The receive high-water mark that holds about GS_NET_PEER_QUEUE_BYTES of
+ * frames of up to max_message (at least 8 frames). */
+static int peer_queue_hwm(size_t max_message)
+{
+    size_t per_frame = max_message + GS_NET_FRAME_SLACK;
+    int hwm = (int)(GS_NET_PEER_QUEUE_BYTES / per_frame);
+    if (hwm < 8)
+        hwm = 8;
+    if (hwm > GS_NET_SEND_HWM)
+        hwm = GS_NET_SEND_HWM;
+    return hwm;
+}
+
 static int set_common_options(void *sock, size_t max_message, gs_error *err)
 {
     /* The socket drops (and disconnects) only frames far above the limit;
@@ -55,12 +68,7 @@ static int set_common_options(void *sock, size_t max_message, gs_error *err)
     int64_t max = (int64_t)(max_message + GS_NET_FRAME_SLACK);
     /* A stopping daemon does not wait for peers that do not read. */
     int linger = 0;
-    size_t per_frame = max_message + GS_NET_FRAME_SLACK;
-    int rcvhwm = (int)(GS_NET_PEER_QUEUE_BYTES / per_frame);
-    if (rcvhwm < 8)
-        rcvhwm = 8;
-    if (rcvhwm > GS_NET_SEND_HWM)
-        rcvhwm = GS_NET_SEND_HWM;
+    int rcvhwm = peer_queue_hwm(max_message);
     int sndhwm = GS_NET_SEND_HWM;
     int one = 1;
     if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0 ||
@@ -411,8 +419,12 @@ int gs_net_dealer_open(void **out, void *ctx, const char *endpoint, const gs_net
         return gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
     int linger = 0;
     int64_t max = (int64_t)max_message;
+    /* A daemon that floods its client (a hostile witness or source) is
+     * pushed back once about GS_NET_PEER_QUEUE_BYTES wait to be read. */
+    int rcvhwm = peer_queue_hwm(max_message);
     if (zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0) {
+        zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0 ||
+        zmq_setsockopt(s, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) != 0) {
         rc = gs_error_set(err, GS_EIO, "zmq socket options: %s", zmq_strerror(errno));
         goto out;
     }

@@ -120,7 +120,8 @@ int gs_net_curve_client(gs_net_curve *out, const gs_pubkey *server_key,
                         const gs_keypair *client_key, gs_error *err);
 
 /* Opens a DEALER socket connected to endpoint: no linger, frames above
- * max_message refused by the socket, CURVE when curve is not NULL and
+ * max_message refused by the socket, about GS_NET_PEER_QUEUE_BYTES of
+ * answers queued before the daemon is pushed back, CURVE when curve is not NULL and
  * curve->on. The caller owns *out (zmq_close); NULL on failure. */
 int gs_net_dealer_open(void **out, void *ctx, const char *endpoint, const gs_net_curve *curve,
                        size_t max_message, gs_error *err);

@@ -84,6 +84,7 @@ typedef struct {
     uint64_t dropped_reported; /* answers dropped (peers not reading), last said */
     int64_t dropped_reported_ms;
     int64_t memory_checked_ms;
+    int64_t shed_at_ms; /* the last shed, 0 once its memory was given back */
     gs_witness_client *witnesses[GS_NODE_MAX_WITNESSES];
     size_t n_witnesses;
     /* Set when the log on disk breaks the rule book (a compromised key, an
@@ -431,13 +432,15 @@ static long step_witnesses(node *n)
  * once, so without a bound a client that floods reads (and need not even
  * read the answers) would keep the loop draining and no submission would
  * ever be committed: a turn takes at most NODE_TURN_READS reads, spends at
- * most NODE_TURN_READ_MS answering them, and holds at most NODE_TURN_BYTES
+ * most NODE_TURN_READ_MS answering them (NODE_TURN_READ_MS_WAITING once a
+ * submission is waiting in the batch), and holds at most NODE_TURN_BYTES
  * of submitted entries (besides max_batch of them); then the batch is
  * committed and answered, and the next turn goes on. ZeroMQ takes the
  * requests of different peers in turn (fair queueing), so a submission
  * waits behind at most a turn or two of a flood. */
 #define NODE_TURN_READS 64
 #define NODE_TURN_READ_MS 20
+#define NODE_TURN_READ_MS_WAITING 5
 #define NODE_TURN_BYTES (16u << 20)
 
 static void drain(node *n)
@@ -451,8 +454,14 @@ static void drain(node *n)
         if (gs_net_server_recv(n->server, &nrq, &err) <= 0)
             break;
         bytes += nrq.payload.n;
-        if (take_request(n, &nrq))
+        if (take_request(n, &nrq)) {
+            /* A submission waits for this turn's commit: from now on the
+             * reads get only NODE_TURN_READ_MS_WAITING more. */
+            int64_t soon = now_ms() + NODE_TURN_READ_MS_WAITING;
+            if (soon < read_deadline)
+                read_deadline = soon;
             continue;
+        }
         reads++; /* answered at once: a read or a refusal */
         if (now_ms() >= read_deadline)
             break;
@@ -490,6 +499,7 @@ static void report_dropped(node *n)
 #define NODE_MEMORY_CEILING_MIB 192
 #endif
 #define NODE_MEMORY_CHECK_MS 100
+#define NODE_MEMORY_SETTLE_MS 500
 
 static bool over_memory_ceiling(node *n)
 {
@@ -497,6 +507,15 @@ static bool over_memory_ceiling(node *n)
     if (now - n->memory_checked_ms < NODE_MEMORY_CHECK_MS)
         return false;
     n->memory_checked_ms = now;
+    if (n->shed_at_ms != 0) {
+        /* ZeroMQ frees what the shed connections held in its own threads,
+         * a moment after the close: only then can it go back to the
+         * system, and only then does the resident set say anything. */
+        if (now - n->shed_at_ms < NODE_MEMORY_SETTLE_MS)
+            return false;
+        malloc_trim(0);
+        n->shed_at_ms = 0;
+    }
     FILE *f = fopen("/proc/self/statm", "r");
     unsigned long long size = 0, resident = 0;
     bool read = f != NULL && fscanf(f, "%llu %llu", &size, &resident) == 2;
@@ -511,6 +530,7 @@ static bool over_memory_ceiling(node *n)
           "memory at %llu MiB, above the ceiling of %d MiB: shedding every connection (what "
           "peers had queued is dropped; clients reconnect)",
           mib, NODE_MEMORY_CEILING_MIB);
+    n->shed_at_ms = now;
     return true;
 }
 
@@ -548,7 +568,6 @@ static int run(node *n)
                 logf_(n, GS_NODE_LOG_ERROR, "cannot listen again after shedding: %s", err.msg);
                 return 1;
             }
-            malloc_trim(0); /* give the freed queues back to the system */
             gs_net_server_pollitems(n->server, items, first_witness);
         }
     }

@@ -762,12 +762,6 @@ static void flood_multipart(it_flood *f, int slot)
         it_die("flood: unfinished multipart messages are sent on ipc:// endpoints only");
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s", f->endpoint + 6);
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
-        it_die("flood: connect %s: %s", f->endpoint, strerror(errno));
-    pthread_mutex_lock(&f->lock);
-    f->fds[slot] = fd;
-    pthread_mutex_unlock(&f->lock);
     uint8_t hello[64 + 2 + 28] = {0xff, [9] = 0x7f, [10] = 3, [11] = 0};
     memcpy(hello + 12, "NULL", 4);
     uint8_t *r = hello + 64;
@@ -786,22 +780,36 @@ static void flood_multipart(it_flood *f, int slot)
     frame[0] = 0x03; /* MORE | LONG */
     for (int i = 0; i < 8; i++)
         frame[1 + i] = (uint8_t)((uint64_t)body >> (56 - 8 * i));
-    bool ok = write(fd, hello, sizeof hello) == (ssize_t)sizeof hello;
-    while (ok && !atomic_load(&f->stop)) {
-        size_t off = 0;
-        while (ok && off < 9 + body) {
-            ssize_t w = write(fd, frame + off, 9 + body - off);
-            ok = w > 0;
-            off += ok ? (size_t)w : 0;
+    /* When the daemon drops the connection, the peer comes back with a new
+     * one: it never stops on its own. */
+    while (!atomic_load(&f->stop)) {
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+            if (fd >= 0)
+                close(fd);
+            it_sleep_ms(10);
+            continue;
         }
-        if (ok)
-            atomic_fetch_add(&f->sent, 1);
+        pthread_mutex_lock(&f->lock);
+        f->fds[slot] = fd;
+        pthread_mutex_unlock(&f->lock);
+        bool ok = send(fd, hello, sizeof hello, MSG_NOSIGNAL) == (ssize_t)sizeof hello;
+        while (ok && !atomic_load(&f->stop)) {
+            size_t off = 0;
+            while (ok && off < 9 + body) {
+                ssize_t w = send(fd, frame + off, 9 + body - off, MSG_NOSIGNAL);
+                ok = w > 0;
+                off += ok ? (size_t)w : 0;
+            }
+            if (ok)
+                atomic_fetch_add(&f->sent, 1);
+        }
+        pthread_mutex_lock(&f->lock);
+        f->fds[slot] = -1;
+        pthread_mutex_unlock(&f->lock);
+        close(fd);
     }
     free(frame);
-    pthread_mutex_lock(&f->lock);
-    f->fds[slot] = -1;
-    pthread_mutex_unlock(&f->lock);
-    close(fd);
 }
 
 typedef struct {
