@@ -439,8 +439,8 @@ static long step_witnesses(node *n)
  * requests of different peers in turn (fair queueing), so a submission
  * waits behind at most a turn or two of a flood. */
 #define NODE_TURN_READS 64
-#define NODE_TURN_READ_MS 20
-#define NODE_TURN_READ_MS_WAITING 5
+#define NODE_TURN_READ_MS 10
+#define NODE_TURN_READ_MS_WAITING 1
 #define NODE_TURN_BYTES (16u << 20)
 
 static void drain(node *n)
