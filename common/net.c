@@ -3,7 +3,9 @@
 #include "net.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <sodium.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,8 @@ struct gs_net_server {
     char *endpoints[GS_NET_MAX_ENDPOINTS];
     size_t max_message;
     uint8_t curve_sec[32]; /* secret: wiped at close */
+    int64_t memory_checked_ms;
+    int64_t shed_at_ms; /* the last shed, 0 once its memory was given back */
 };
 
 static bool endpoint_is_tcp(const char *ep)
@@ -140,6 +144,48 @@ int gs_net_server_shed(gs_net_server *s, gs_error *err)
             return rc;
     }
     return 0;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define MEMORY_CHECK_MS 100
+#define MEMORY_SETTLE_MS 500
+
+int gs_net_server_guard_memory(gs_net_server *s, size_t ceiling_mib, size_t *rss_mib, gs_error *err)
+{
+    int64_t now = mono_ms();
+    if (ceiling_mib == 0 || now - s->memory_checked_ms < MEMORY_CHECK_MS)
+        return 0;
+    s->memory_checked_ms = now;
+    if (s->shed_at_ms != 0) {
+        /* ZeroMQ frees what the shed connections held in its own threads,
+         * a moment after the close: only then can it go back to the
+         * system, and only then does the resident set say anything. */
+        if (now - s->shed_at_ms < MEMORY_SETTLE_MS)
+            return 0;
+        malloc_trim(0);
+        s->shed_at_ms = 0;
+    }
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, resident = 0;
+    bool read = f != NULL && fscanf(f, "%llu %llu", &size, &resident) == 2;
+    if (f != NULL)
+        fclose(f);
+    if (!read)
+        return 0;
+    size_t mib = (size_t)(resident * (unsigned long long)sysconf(_SC_PAGESIZE) >> 20);
+    if (rss_mib != NULL)
+        *rss_mib = mib;
+    if (mib < ceiling_mib)
+        return 0;
+    s->shed_at_ms = now;
+    int rc = gs_net_server_shed(s, err);
+    return rc != 0 ? rc : 1;
 }
 
 int gs_net_server_open(gs_net_server **out, void *ctx, const gs_net_server_config *cfg,

@@ -95,6 +95,24 @@ int gs_net_server_reply(gs_net_server *s, unsigned socket, const uint8_t *identi
  * them again with gs_net_server_pollitems. */
 int gs_net_server_shed(gs_net_server *s, gs_error *err);
 
+/* The memory ceiling a daemon guards with gs_net_server_guard_memory by
+ * default. Under AddressSanitizer the resident set is mostly its quarantine
+ * and shadow, and says nothing about the daemon's own memory. */
+#if defined(__SANITIZE_ADDRESS__)
+#define GS_NET_MEMORY_CEILING_MIB 4096
+#else
+#define GS_NET_MEMORY_CEILING_MIB 192
+#endif
+
+/* Called once a loop turn: at most every 100 ms reads the process's
+ * resident set (into *rss_mib, may be NULL) and, when it is at or above
+ * ceiling_mib (0: never), sheds every connection (gs_net_server_shed; the
+ * next check waits until the freed queues have been given back to the
+ * system). Returns 1 after a shed (take the poll items again), 0 otherwise,
+ * or a negative code when a socket could not listen again. */
+int gs_net_server_guard_memory(gs_net_server *s, size_t ceiling_mib, size_t *rss_mib,
+                               gs_error *err);
+
 /* Answers dropped so far (peers that did not read, or had gone). */
 uint64_t gs_net_server_dropped(const gs_net_server *s);
 

@@ -335,6 +335,21 @@ static int run(hub *h)
             if (gs_daemon_now_ms() >= turn_end)
                 break;
         }
+        size_t mib = 0;
+        size_t ceiling = h->cfg.max_memory_mib;
+#if defined(__SANITIZE_ADDRESS__)
+        ceiling = ceiling == 0 ? 0 : GS_NET_MEMORY_CEILING_MIB; /* see net.h */
+#endif
+        int shed = gs_net_server_guard_memory(h->server, ceiling, &mib, &err);
+        if (shed < 0) {
+            hub_log(h, GS_HUB_LOG_ERROR, "cannot listen again after shedding: %s", err.msg);
+            return 1;
+        }
+        if (shed > 0)
+            hub_log(h, GS_HUB_LOG_WARN,
+                    "memory at %zu MiB, above max_memory_mib %zu: shed every client connection "
+                    "(what clients had queued is dropped; they reconnect)",
+                    mib, ceiling);
         int64_t now = gs_daemon_now_ms();
         read_sources(h, now);
         poll_sources(h, now);

@@ -23,7 +23,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <getopt.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -97,8 +96,6 @@ typedef struct {
     uint64_t rejected_total;
     uint64_t dropped_reported; /* answers dropped (peers not reading), last said */
     int64_t dropped_reported_ms;
-    int64_t memory_checked_ms;
-    int64_t shed_at_ms; /* the last shed, 0 once its memory was given back */
     gs_witness_client *witnesses[GS_NODE_MAX_WITNESSES];
     size_t n_witnesses;
     /* Set when the log on disk breaks the rule book (a compromised key, an
@@ -521,55 +518,10 @@ static void report_dropped(node *n)
     n->dropped_reported_ms = now;
 }
 
-/* The node's memory ceiling. ZeroMQ holds an unfinished multipart message
- * (or one of many frames) whole until its last frame arrives, whatever the
- * high-water marks say, so a peer speaking raw ZMTP could grow the node
- * without bound. The node's own memory does not grow with its log (DESIGN
- * §6); so when its resident set passes this ceiling, what is above it is
- * what peers queued: every connection is shed (gs_net_server_shed) and
- * clients reconnect. Checked every NODE_MEMORY_CHECK_MS. */
-#if defined(__SANITIZE_ADDRESS__)
-/* AddressSanitizer keeps freed memory in quarantine and shadows all of it:
- * the resident set says nothing about the node's own memory there. */
-#define NODE_MEMORY_CEILING_MIB 4096
-#else
-#define NODE_MEMORY_CEILING_MIB 192
-#endif
-#define NODE_MEMORY_CHECK_MS 100
-#define NODE_MEMORY_SETTLE_MS 500
-
-static bool over_memory_ceiling(node *n)
-{
-    int64_t now = now_ms();
-    if (now - n->memory_checked_ms < NODE_MEMORY_CHECK_MS)
-        return false;
-    n->memory_checked_ms = now;
-    if (n->shed_at_ms != 0) {
-        /* ZeroMQ frees what the shed connections held in its own threads,
-         * a moment after the close: only then can it go back to the
-         * system, and only then does the resident set say anything. */
-        if (now - n->shed_at_ms < NODE_MEMORY_SETTLE_MS)
-            return false;
-        malloc_trim(0);
-        n->shed_at_ms = 0;
-    }
-    FILE *f = fopen("/proc/self/statm", "r");
-    unsigned long long size = 0, resident = 0;
-    bool read = f != NULL && fscanf(f, "%llu %llu", &size, &resident) == 2;
-    if (f != NULL)
-        fclose(f);
-    if (!read)
-        return false;
-    unsigned long long mib = resident * (unsigned long long)sysconf(_SC_PAGESIZE) >> 20;
-    if (mib < NODE_MEMORY_CEILING_MIB)
-        return false;
-    logf_(n, GS_NODE_LOG_WARN,
-          "memory at %llu MiB, above the ceiling of %d MiB: shedding every connection (what "
-          "peers had queued is dropped; clients reconnect)",
-          mib, NODE_MEMORY_CEILING_MIB);
-    n->shed_at_ms = now;
-    return true;
-}
+/* The node's memory ceiling (see gs_net_server_guard_memory): its own
+ * memory does not grow with its log (DESIGN §6), so what is above it is what
+ * peers queued. */
+#define NODE_MEMORY_CEILING_MIB GS_NET_MEMORY_CEILING_MIB
 
 static int run(node *n)
 {
@@ -602,12 +554,18 @@ static int run(node *n)
         answer_reads(n, NODE_TURN_READ_MS);
         maybe_checkpoint(n, false);
         report_dropped(n);
-        if (over_memory_ceiling(n)) {
-            gs_error err;
-            if (gs_net_server_shed(n->server, &err) != 0) {
-                logf_(n, GS_NODE_LOG_ERROR, "cannot listen again after shedding: %s", err.msg);
-                return 1;
-            }
+        gs_error err;
+        size_t mib = 0;
+        int shed = gs_net_server_guard_memory(n->server, NODE_MEMORY_CEILING_MIB, &mib, &err);
+        if (shed < 0) {
+            logf_(n, GS_NODE_LOG_ERROR, "cannot listen again after shedding: %s", err.msg);
+            return 1;
+        }
+        if (shed > 0) {
+            logf_(n, GS_NODE_LOG_WARN,
+                  "memory at %zu MiB, above the ceiling of %d MiB: shed every connection (what "
+                  "peers had queued is dropped; clients reconnect)",
+                  mib, NODE_MEMORY_CEILING_MIB);
             gs_net_server_pollitems(n->server, items, first_witness);
         }
     }
