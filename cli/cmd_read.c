@@ -882,8 +882,11 @@ int cli_cmd_roster(int argc, char **argv)
                (unsigned long long)cp.cp.size, nm);
         printf("rule parameters: feedback_per_day %u (set at index %llu)\n", rp.feedback_per_day,
                (unsigned long long)since);
-        printf("rule parameters: open_feedback_per_day %u (set at index %llu)\n",
-               rp.open_feedback_per_day, (unsigned long long)since);
+        if (rp.open_feedback_per_day != 0)
+            printf("rule parameters: open_feedback_per_day %u (set at index %llu)\n",
+                   rp.open_feedback_per_day, (unsigned long long)since);
+        else
+            printf("rule parameters: open_feedback_per_day none (the log names no budget)\n");
     }
     for (size_t i = 0; i < nm; i++) {
         gs_rules_member m;

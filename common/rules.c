@@ -359,7 +359,7 @@ int gs_rules_state_new(gs_rules_state **out, const char *origin, gs_error *err)
     s->log_key = NONE;
     s->head = NONE;
     s->params.feedback_per_day = GS_RULES_FEEDBACK_PER_DAY;
-    s->params.open_feedback_per_day = GS_RULES_OPEN_FEEDBACK_PER_DAY;
+    s->params.open_feedback_per_day = 0; /* no budget unless the log names one */
     *out = s;
     return 0;
 }
@@ -1112,7 +1112,7 @@ static int check_body(const check_ctx *c)
                             "this one; the limit is %u a day, so try again later",
                             kx(&st->signer).s, n, s->params.feedback_per_day);
         }
-        if (is_open_signer(s, c->signer)) {
+        if (s->params.open_feedback_per_day != 0 && is_open_signer(s, c->signer)) {
             uint32_t n = open_count(s, open_day(s, st->issued_at));
             if (n >= s->params.open_feedback_per_day)
                 return deny(c->v, GS_RULE_OPEN_BUDGET,
@@ -1514,9 +1514,7 @@ gs_tier gs_rules_tier(const gs_rules_state *s)
 
 void gs_rules_parameters(const gs_rules_state *s, gs_rule_parameters *out, uint64_t *since_index)
 {
-    static const gs_rule_parameters defaults = {.feedback_per_day = GS_RULES_FEEDBACK_PER_DAY,
-                                                .open_feedback_per_day =
-                                                    GS_RULES_OPEN_FEEDBACK_PER_DAY};
+    static const gs_rule_parameters defaults = {.feedback_per_day = GS_RULES_FEEDBACK_PER_DAY};
     if (out != NULL)
         *out = s != NULL ? s->params : defaults;
     if (since_index != NULL)

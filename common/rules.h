@@ -50,8 +50,9 @@
  *    the parent's log key; a central or hub log names no parent, and a parent
  *    key never comes without a parent origin [charter-parent]. The rule
  *    parameters it names are in range, as in rule 18 [bad-parameter]; those
- *    it does not name take their defaults (GS_RULES_FEEDBACK_PER_DAY,
- *    GS_RULES_OPEN_FEEDBACK_PER_DAY).
+ *    it does not name take their defaults (GS_RULES_FEEDBACK_PER_DAY; no
+ *    open budget, so that logs made before open_feedback_per_day existed
+ *    keep their verdicts — `giamsat node init` always names it).
  *
  * 3. Log kind. A hub log holds only its Charter, Observations, Evidence and
  *    the hub key's own KeyRotations (so no ParameterChange); a node log holds
@@ -128,8 +129,9 @@
  *    the same verdict [rate-limited]. Feedback from a key outside the roster
  *    (never appointed in this log: an "open" submission) also counts
  *    against the log's budget open_feedback_per_day (the parameter in
- *    force, rule 18): at most that many open Feedback statements per UTC day
- *    of issued_at, for the whole log [open-budget]. So a client with fresh
+ *    force, rule 18; none when the Charter named none): at most that many
+ *    open Feedback statements per UTC day of issued_at, for the whole log
+ *    [open-budget]. So a client with fresh
  *    keys cannot flood a log, and the state needed stays bounded: the log's
  *    clock is the largest issued_at it holds, a Feedback dated two days or
  *    more before it counts for nothing any more (its per-key record is
@@ -237,7 +239,8 @@ typedef int (*gs_rules_entry_fn)(void *ctx, uint64_t index, gs_hash *leaf_hash, 
 #define GS_RULES_FEEDBACK_PER_DAY 10 /* rule 15's limit when the Charter names none */
 #define GS_RULES_FEEDBACK_MAX 32     /* the largest limit a state can count */
 /* rule 15's budget of open Feedback (keys outside the roster) per day for
- * the whole log, when the Charter names none, and its largest value */
+ * the whole log, as `giamsat node init` names it by default (a Charter that
+ * names none sets no budget: 0 in force), and its largest value */
 #define GS_RULES_OPEN_FEEDBACK_PER_DAY 1000
 #define GS_RULES_OPEN_FEEDBACK_MAX 1000000
 

@@ -687,6 +687,8 @@ static const rule_case cases[] = {
      FEEDBACK(K_X), 0, GS_RULE_OK, NULL},
     {"open budget above the maximum", B_UNIT, {{0}},
      OPEN_PARAMS(K_LOG, GS_RULES_OPEN_FEEDBACK_MAX + 1), GS_EINVAL, GS_RULE_BAD_PARAMETER, "open_feedback_per_day to 1000001"},
+    {"no open budget when the charter names none", B_UNIT, {FEEDBACK(K_CITIZEN), FEEDBACK(K_X), FEEDBACK(K_NEW1)},
+     FEEDBACK(K_NEW2), 0, GS_RULE_OK, NULL},
     {"open budget changed by another key", B_UNIT, {{0}},
      OPEN_PARAMS(K_HEAD, 5), GS_EPERM, GS_RULE_ROLE_FORBIDS, "only the log key"},
 };
@@ -1203,6 +1205,8 @@ static void test_feedback_state_is_bounded(void **state)
      * says, and (under ASan) every dropped record freed. */
     world_free(&w);
     world_init(&w, B_UNIT);
+    op budget = OPEN_PARAMS(K_LOG, GS_RULES_OPEN_FEEDBACK_PER_DAY);
+    assert_int_equal(apply_at(&w, &budget, NOW, &v), 0);
     gs_rules_params pp = params_for(&w, F_REPLAY);
     uint64_t seed = 1;
     for (int day = 0; day < 5; day++) {
