@@ -332,10 +332,23 @@ static void describe_value(const gs_statement *st, char *out, size_t cap)
         snprintf(out, cap, "responds to entry %llu: %s",
                  (unsigned long long)st->u.response.to.index, st->u.response.text);
         break;
-    case GS_BODY_PARAMETER_CHANGE:
-        snprintf(out, cap, "sets the rule parameter feedback_per_day to %u from the next entry on",
-                 st->u.parameter_change.parameters.feedback_per_day);
+    case GS_BODY_PARAMETER_CHANGE: {
+        const gs_rule_parameters *p = &st->u.parameter_change.parameters;
+        if (p->open_feedback_per_day == 0)
+            snprintf(out, cap,
+                     "sets the rule parameter feedback_per_day to %u from the next entry on",
+                     p->feedback_per_day);
+        else if (p->feedback_per_day == 0)
+            snprintf(out, cap,
+                     "sets the rule parameter open_feedback_per_day to %u from the next entry on",
+                     p->open_feedback_per_day);
+        else
+            snprintf(out, cap,
+                     "sets the rule parameters feedback_per_day to %u and open_feedback_per_day "
+                     "to %u from the next entry on",
+                     p->feedback_per_day, p->open_feedback_per_day);
         break;
+    }
     default: snprintf(out, cap, "a %s statement", gs_body_name(st->kind)); break;
     }
 }

@@ -136,6 +136,11 @@ static int write_conf(const cli_init_files *f, const char *name, const char *pas
     fprintf(out,
             "poll_interval_ms = 1000\n"
             "batch_size = 1000\n"
+            "# a checkpoint adding more entries than this to what the hub cosigned\n"
+            "# of a log is refused, not fetched (0: no limit)\n"
+            "max_growth = 1000000\n"
+            "# resident memory above which every client connection is shed (0: never)\n"
+            "max_memory_mib = 512\n"
             "unavailable_after_s = 300\n"
             "checkpoint_interval_ms = 1000\n"
             "max_message = %d\n"

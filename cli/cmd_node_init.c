@@ -28,13 +28,14 @@
 static const char help_node[] =
     "usage: giamsat node init --dir DIR --tier T --unit U --name TEXT\n"
     "                         [--parent-origin O --parent-key VKEY] [--listen EP]...\n"
-    "                         [--feedback-per-day N]\n"
+    "                         [--feedback-per-day N] [--open-feedback-per-day N]\n"
     "Run `giamsat node init --help` for details.\n";
 
 static const char help_init[] =
     "usage: giamsat node init --dir DIR --tier T --unit U --name TEXT\n"
     "                         [--parent-origin O --parent-key VKEY] [--listen EP]...\n"
-    "                         [--feedback-per-day N] [--passphrase-file F] [--json]\n"
+    "                         [--feedback-per-day N] [--open-feedback-per-day N]\n"
+    "                         [--passphrase-file F] [--json]\n"
     "\n"
     "Creates a node for one unit: DIR/node.key (the node's new key), DIR/node.db (its\n"
     "log, holding the signed Charter as entry 0 and a first signed checkpoint) and\n"
@@ -59,6 +60,10 @@ static const char help_init[] =
     "                        sign per 24 hours, 1 to 32 (default 10). It is written in\n"
     "                        the Charter, so every hub and auditor judges the log by\n"
     "                        it; change it later with `giamsat parameters`\n"
+    "  --open-feedback-per-day N\n"
+    "                        the log's rule parameter: Feedback statements the whole\n"
+    "                        log takes per day (UTC) from keys outside its roster,\n"
+    "                        1 to 1000000 (default 1000); in the Charter too\n"
     "  --passphrase-file F   protect node.key with the passphrase on F's first line;\n"
     "                        node.conf then names F as passphrase_file\n"
     "  --json                print {\"origin\",\"log_key\",\"config\",\"listen\":[...]}\n"
@@ -79,6 +84,7 @@ enum {
     OPT_PARENT_KEY,
     OPT_LISTEN,
     OPT_FEEDBACK_PER_DAY,
+    OPT_OPEN_FEEDBACK_PER_DAY,
 };
 
 typedef struct {
@@ -86,6 +92,7 @@ typedef struct {
     const char *listen[GS_NET_MAX_ENDPOINTS];
     size_t n_listen;
     uint32_t feedback_per_day;
+    uint32_t open_feedback_per_day;
     bool json;
 } init_flags;
 
@@ -163,6 +170,7 @@ static int make_charter(const init_flags *fl, gs_tier tier, const char *origin,
     st.u.charter.parent_origin = fl->parent_origin;
     /* Named even when it is the default, so the log says it in words. */
     st.u.charter.parameters.feedback_per_day = fl->feedback_per_day;
+    st.u.charter.parameters.open_feedback_per_day = fl->open_feedback_per_day;
     if (fl->parent_key != NULL) {
         gs_vkey pk;
         if ((rc = gs_vkey_parse(fl->parent_key, &pk, err)) != 0)
@@ -192,6 +200,7 @@ static int node_init(int argc, char **argv)
         {"parent-key", required_argument, NULL, OPT_PARENT_KEY},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"feedback-per-day", required_argument, NULL, OPT_FEEDBACK_PER_DAY},
+        {"open-feedback-per-day", required_argument, NULL, OPT_OPEN_FEEDBACK_PER_DAY},
         {"passphrase-file", required_argument, NULL, CLI_OPT_PASSPHRASE_FILE},
         {"json", no_argument, NULL, CLI_OPT_JSON},
         {"help", no_argument, NULL, CLI_OPT_HELP},
@@ -208,6 +217,7 @@ static int node_init(int argc, char **argv)
     gs_error err = {0};
     gs_vkey vk;
     uint64_t fpd = GS_RULES_FEEDBACK_PER_DAY;
+    uint64_t ofpd = GS_RULES_OPEN_FEEDBACK_PER_DAY;
     int c, rc;
 
     cli_getopt_reset();
@@ -230,6 +240,12 @@ static int node_init(int argc, char **argv)
                 return cli_usage_error(cmd, "--feedback-per-day: expected 1 to %d, got \"%s\"",
                                        GS_RULES_FEEDBACK_MAX, optarg);
             break;
+        case OPT_OPEN_FEEDBACK_PER_DAY:
+            if (cli_parse_u64(optarg, "--open-feedback-per-day", &ofpd, &err) != 0 || ofpd == 0 ||
+                ofpd > GS_RULES_OPEN_FEEDBACK_MAX)
+                return cli_usage_error(cmd, "--open-feedback-per-day: expected 1 to %d, got \"%s\"",
+                                       GS_RULES_OPEN_FEEDBACK_MAX, optarg);
+            break;
         case CLI_OPT_PASSPHRASE_FILE: fl.passfile = optarg; break;
         case CLI_OPT_JSON: fl.json = true; break;
         case CLI_OPT_HELP: fputs(help_init, stdout); return CLI_EXIT_OK;
@@ -239,6 +255,7 @@ static int node_init(int argc, char **argv)
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
     fl.feedback_per_day = (uint32_t)fpd;
+    fl.open_feedback_per_day = (uint32_t)ofpd;
     if (fl.dir == NULL || fl.tier_s == NULL || fl.unit == NULL || fl.name == NULL)
         return cli_usage_error(cmd, "--dir, --tier, --unit and --name are required");
     int tier = gs_tier_parse(fl.tier_s);

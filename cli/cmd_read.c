@@ -480,6 +480,9 @@ static void set_parameters(json_t *o, const gs_rule_parameters *p)
 {
     if (p->feedback_per_day != 0)
         json_object_set_new(o, "feedback_per_day", json_integer((json_int_t)p->feedback_per_day));
+    if (p->open_feedback_per_day != 0)
+        json_object_set_new(o, "open_feedback_per_day",
+                            json_integer((json_int_t)p->open_feedback_per_day));
 }
 
 static json_t *body_json(const gs_statement *st)
@@ -879,6 +882,11 @@ int cli_cmd_roster(int argc, char **argv)
                (unsigned long long)cp.cp.size, nm);
         printf("rule parameters: feedback_per_day %u (set at index %llu)\n", rp.feedback_per_day,
                (unsigned long long)since);
+        if (rp.open_feedback_per_day != 0)
+            printf("rule parameters: open_feedback_per_day %u (set at index %llu)\n",
+                   rp.open_feedback_per_day, (unsigned long long)since);
+        else
+            printf("rule parameters: open_feedback_per_day none (the log names no budget)\n");
     }
     for (size_t i = 0; i < nm; i++) {
         gs_rules_member m;

@@ -43,7 +43,8 @@ enum {
     F_TO = 1u << 21,
     F_FEEDBACK_PER_DAY = 1u << 22,
     F_ISSUED_AT = 1u << 23,
-    F_COUNT = 24,
+    F_OPEN_FEEDBACK_PER_DAY = 1u << 24,
+    F_COUNT = 25,
 };
 
 /* The flags every statement command takes. */
@@ -77,6 +78,7 @@ static const struct {
     {F_TO, "to"},
     {F_FEEDBACK_PER_DAY, "feedback-per-day"},
     {F_ISSUED_AT, "issued-at"},
+    {F_OPEN_FEEDBACK_PER_DAY, "open-feedback-per-day"},
 };
 
 static const char help_tail[] =
@@ -248,16 +250,20 @@ static const command commands[] = {
  * range is sent as typed: the node refuses it with its rule's reason, as
  * every verifier would. */
 static const command parameters_command = {
-    "parameters", GS_BODY_PARAMETER_CHANGE, F_FEEDBACK_PER_DAY, F_FEEDBACK_PER_DAY,
-    "usage: giamsat parameters --feedback-per-day N --key FILE\n"
+    "parameters", GS_BODY_PARAMETER_CHANGE, F_FEEDBACK_PER_DAY | F_OPEN_FEEDBACK_PER_DAY, 0,
+    "usage: giamsat parameters [--feedback-per-day N] [--open-feedback-per-day N] --key FILE\n"
     "\n"
     "Changes the log's rule parameters, which every node, hub, monitor and auditor reads\n"
     "from the log itself (they are not configuration). Signed with the node's key\n"
     "(node.key); the new values apply to every statement after this one. The Charter\n"
-    "holds the first values (`giamsat node init --feedback-per-day N`).\n"
+    "holds the first values (`giamsat node init --feedback-per-day N\n"
+    "--open-feedback-per-day N`). Give at least one of:\n"
     "\n"
     "  --feedback-per-day N  Feedback statements one key may sign in 24 hours, 1 to 32\n"
     "                        (the Charter's default is 10)\n"
+    "  --open-feedback-per-day N\n"
+    "                        Feedback statements the whole log takes per day (UTC) from\n"
+    "                        keys outside its roster, 1 to 1000000 (default 1000)\n"
     "\n"
     "Example:\n"
     "  giamsat parameters --key /srv/giamsat/an-binh/node.key --feedback-per-day 20 \\\n"
@@ -457,11 +463,26 @@ static int fill_local(const command *cmd, const values *vs, gs_statement *st, gs
     case GS_BODY_RESPONSE: st->u.response.text = val(vs, F_TEXT); return 0;
     case GS_BODY_PARAMETER_CHANGE: {
         uint64_t n;
-        if (cli_parse_u64(val(vs, F_FEEDBACK_PER_DAY), "--feedback-per-day", &n, err) != 0 ||
-            n == 0 || n > UINT32_MAX)
-            return gs_error_set(err, GS_EINVAL, "--feedback-per-day: expected 1 to %d, got \"%s\"",
-                                GS_RULES_FEEDBACK_MAX, val(vs, F_FEEDBACK_PER_DAY));
-        st->u.parameter_change.parameters.feedback_per_day = (uint32_t)n;
+        if (val(vs, F_FEEDBACK_PER_DAY) == NULL && val(vs, F_OPEN_FEEDBACK_PER_DAY) == NULL)
+            return gs_error_set(err, GS_EINVAL,
+                                "give --feedback-per-day N or --open-feedback-per-day N (or both)");
+        if (val(vs, F_FEEDBACK_PER_DAY) != NULL) {
+            if (cli_parse_u64(val(vs, F_FEEDBACK_PER_DAY), "--feedback-per-day", &n, err) != 0 ||
+                n == 0 || n > UINT32_MAX)
+                return gs_error_set(err, GS_EINVAL,
+                                    "--feedback-per-day: expected 1 to %d, got \"%s\"",
+                                    GS_RULES_FEEDBACK_MAX, val(vs, F_FEEDBACK_PER_DAY));
+            st->u.parameter_change.parameters.feedback_per_day = (uint32_t)n;
+        }
+        if (val(vs, F_OPEN_FEEDBACK_PER_DAY) != NULL) {
+            if (cli_parse_u64(val(vs, F_OPEN_FEEDBACK_PER_DAY), "--open-feedback-per-day", &n,
+                              err) != 0 ||
+                n == 0 || n > UINT32_MAX)
+                return gs_error_set(err, GS_EINVAL,
+                                    "--open-feedback-per-day: expected 1 to %d, got \"%s\"",
+                                    GS_RULES_OPEN_FEEDBACK_MAX, val(vs, F_OPEN_FEEDBACK_PER_DAY));
+            st->u.parameter_change.parameters.open_feedback_per_day = (uint32_t)n;
+        }
         return 0;
     }
     default: return gs_error_set(err, GS_EINVAL, "internal: unknown statement command");

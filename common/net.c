@@ -3,7 +3,9 @@
 #include "net.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <sodium.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +27,41 @@ struct gs_net_server {
     size_t n_writers;
     zmq_msg_t payload; /* the last request's payload, lent to the caller */
     bool payload_live;
-    unsigned next; /* round-robin start, so one busy socket cannot starve another */
+    unsigned next;    /* round-robin start, so one busy socket cannot starve another */
+    uint64_t dropped; /* answers not sent: the peer's queue was full or it left */
+    /* What a ROUTER socket is opened from again by gs_net_server_shed. */
+    void *ctx;
+    char *endpoints[GS_NET_MAX_ENDPOINTS];
+    size_t max_message;
+    uint8_t curve_sec[32]; /* secret: wiped at close */
+    int64_t memory_checked_ms;
+    int64_t shed_at_ms; /* the last shed, 0 once its memory was given back */
 };
 
 static bool endpoint_is_tcp(const char *ep)
 {
     return strncmp(ep, "tcp://", 6) == 0;
+}
+
+/* What one peer may make a daemon hold (DESIGN §5, issue 9): ZeroMQ counts
+ * its queues in messages, so the limits are derived from the frame limit.
+ * Inbound, a peer's queue holds at most GS_NET_PEER_QUEUE_BYTES of frames
+ * (and at least 8): beyond it the socket stops reading that connection and
+ * TCP pushes back on the peer, nothing is lost. Outbound, a peer that does
+ * not read its answers gets at most GS_NET_SEND_HWM of them queued; the rest
+ * are dropped and counted (ZMQ_ROUTER_MANDATORY makes the drop visible), so
+ * the loop never blocks on it. */
+/* The receive high-water mark that holds about GS_NET_PEER_QUEUE_BYTES of
+ * frames of up to max_message (at least 8 frames). */
+static int peer_queue_hwm(size_t max_message)
+{
+    size_t per_frame = max_message + GS_NET_FRAME_SLACK;
+    int hwm = (int)(GS_NET_PEER_QUEUE_BYTES / per_frame);
+    if (hwm < 8)
+        hwm = 8;
+    if (hwm > GS_NET_SEND_HWM)
+        hwm = GS_NET_SEND_HWM;
+    return hwm;
 }
 
 static int set_common_options(void *sock, size_t max_message, gs_error *err)
@@ -39,21 +70,129 @@ static int set_common_options(void *sock, size_t max_message, gs_error *err)
      * the ones just above it reach the decoder, which answers
      * RESOURCE_EXHAUSTED, so a client learns why it was refused. */
     int64_t max = (int64_t)(max_message + GS_NET_FRAME_SLACK);
-    int linger = 2000;
-    int hwm = 100000;
+    /* A stopping daemon does not wait for peers that do not read. */
+    int linger = 0;
+    int rcvhwm = peer_queue_hwm(max_message);
+    int sndhwm = GS_NET_SEND_HWM;
+    int one = 1;
     if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0 ||
         zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
-        zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0)
+        zmq_setsockopt(sock, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm) != 0 ||
+        zmq_setsockopt(sock, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) != 0 ||
+        zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one) != 0)
         return gs_error_set(err, GS_EIO, "zmq socket options: %s", zmq_strerror(errno));
     return 0;
+}
+
+/* Opens, configures and binds the ROUTER socket of endpoint i. A tcp://
+ * endpoint just closed may still be held by the I/O thread for a moment
+ * (closing is asynchronous in ZeroMQ), so a bind that finds it in use is
+ * tried again for up to a second. */
+static int open_router(gs_net_server *s, size_t i, gs_error *err)
+{
+    const char *ep = s->endpoints[i];
+    void *sock = zmq_socket(s->ctx, ZMQ_ROUTER);
+    if (sock == NULL)
+        return gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
+    int rc = set_common_options(sock, s->max_message, err);
+    if (rc != 0)
+        goto out;
+    if (s->is_tcp[i]) {
+        int one = 1;
+        if (zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+            zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, s->curve_sec, 32) != 0 ||
+            zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen(ZAP_DOMAIN)) != 0) {
+            rc = gs_error_set(err, GS_EIO, "curve on %s: %s", ep, zmq_strerror(errno));
+            goto out;
+        }
+    } else if (strncmp(ep, "ipc://", 6) != 0 && strncmp(ep, "inproc://", 9) != 0) {
+        rc = gs_error_set(err, GS_EINVAL,
+                          "listen endpoint %s: only tcp://, ipc:// and inproc:// are served", ep);
+        goto out;
+    }
+    for (int tries = 0;; tries++) {
+        if (zmq_bind(sock, ep) == 0)
+            break;
+        if (errno != EADDRINUSE || tries == 50) {
+            rc = gs_error_set(err, GS_EIO, "cannot listen on %s: %s", ep, zmq_strerror(errno));
+            goto out;
+        }
+        nanosleep(&(struct timespec){.tv_nsec = 20 * 1000000L}, NULL);
+    }
+    s->sockets[i] = sock;
+    sock = NULL;
+out:
+    if (sock != NULL)
+        zmq_close(sock);
+    return rc;
+}
+
+int gs_net_server_shed(gs_net_server *s, gs_error *err)
+{
+    if (s->payload_live) {
+        zmq_msg_close(&s->payload);
+        s->payload_live = false;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->sockets[i] != NULL)
+            zmq_close(s->sockets[i]);
+        s->sockets[i] = NULL;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        int rc = open_router(s, i, err);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define MEMORY_CHECK_MS 100
+#define MEMORY_SETTLE_MS 500
+
+int gs_net_server_guard_memory(gs_net_server *s, size_t ceiling_mib, size_t *rss_mib, gs_error *err)
+{
+    int64_t now = mono_ms();
+    if (ceiling_mib == 0 || now - s->memory_checked_ms < MEMORY_CHECK_MS)
+        return 0;
+    s->memory_checked_ms = now;
+    if (s->shed_at_ms != 0) {
+        /* ZeroMQ frees what the shed connections held in its own threads,
+         * a moment after the close: only then can it go back to the
+         * system, and only then does the resident set say anything. */
+        if (now - s->shed_at_ms < MEMORY_SETTLE_MS)
+            return 0;
+        malloc_trim(0);
+        s->shed_at_ms = 0;
+    }
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long size = 0, resident = 0;
+    bool read = f != NULL && fscanf(f, "%llu %llu", &size, &resident) == 2;
+    if (f != NULL)
+        fclose(f);
+    if (!read)
+        return 0;
+    size_t mib = (size_t)(resident * (unsigned long long)sysconf(_SC_PAGESIZE) >> 20);
+    if (rss_mib != NULL)
+        *rss_mib = mib;
+    if (mib < ceiling_mib)
+        return 0;
+    s->shed_at_ms = now;
+    int rc = gs_net_server_shed(s, err);
+    return rc != 0 ? rc : 1;
 }
 
 int gs_net_server_open(gs_net_server **out, void *ctx, const gs_net_server_config *cfg,
                        gs_error *err)
 {
     int rc = GS_EIO;
-    uint8_t curve_pub[32], curve_sec[32];
+    uint8_t curve_pub[32];
     gs_net_server *s = calloc(1, sizeof *s);
     *out = NULL;
     if (s == NULL)
@@ -78,10 +217,12 @@ int gs_net_server_open(gs_net_server **out, void *ctx, const gs_net_server_confi
         }
         s->n_writers = cfg->n_writers;
     }
-    rc = gs_keypair_to_curve(cfg->key, curve_pub, curve_sec, err);
+    rc = gs_keypair_to_curve(cfg->key, curve_pub, s->curve_sec, err);
     if (rc != 0)
         goto out;
     rc = GS_EIO;
+    s->ctx = ctx;
+    s->max_message = cfg->max_message;
 
     /* The ZAP handler must be bound before any CURVE socket binds (RFC 27). */
     s->zap = zmq_socket(ctx, ZMQ_REP);
@@ -90,41 +231,19 @@ int gs_net_server_open(gs_net_server **out, void *ctx, const gs_net_server_confi
         goto out;
     }
     for (size_t i = 0; i < cfg->n_endpoints; i++) {
-        const char *ep = cfg->endpoints[i];
-        void *sock = zmq_socket(ctx, ZMQ_ROUTER);
-        if (sock == NULL) {
-            gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
+        if ((s->endpoints[i] = strdup(cfg->endpoints[i])) == NULL) {
+            rc = gs_error_set(err, GS_ENOMEM, "out of memory");
             goto out;
         }
-        s->sockets[s->n] = sock;
-        s->is_tcp[s->n] = endpoint_is_tcp(ep);
+        s->is_tcp[i] = endpoint_is_tcp(cfg->endpoints[i]);
         s->n++;
-        if (set_common_options(sock, cfg->max_message, err) != 0)
+        if ((rc = open_router(s, i, err)) != 0)
             goto out;
-        if (s->is_tcp[s->n - 1]) {
-            int one = 1;
-            if (zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
-                zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, curve_sec, 32) != 0 ||
-                zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen(ZAP_DOMAIN)) != 0) {
-                gs_error_set(err, GS_EIO, "curve on %s: %s", ep, zmq_strerror(errno));
-                goto out;
-            }
-        } else if (strncmp(ep, "ipc://", 6) != 0 && strncmp(ep, "inproc://", 9) != 0) {
-            rc = gs_error_set(err, GS_EINVAL,
-                              "listen endpoint %s: only tcp://, ipc:// and inproc:// are served",
-                              ep);
-            goto out;
-        }
-        if (zmq_bind(sock, ep) != 0) {
-            gs_error_set(err, GS_EIO, "cannot listen on %s: %s", ep, zmq_strerror(errno));
-            goto out;
-        }
     }
     *out = s;
     s = NULL;
     rc = 0;
 out:
-    sodium_memzero(curve_sec, sizeof curve_sec);
     gs_net_server_close(&s);
     return rc;
 }
@@ -136,10 +255,14 @@ void gs_net_server_close(gs_net_server **sp)
         return;
     if (s->payload_live)
         zmq_msg_close(&s->payload);
-    for (size_t i = 0; i < s->n; i++)
-        zmq_close(s->sockets[i]);
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->sockets[i] != NULL)
+            zmq_close(s->sockets[i]);
+        free(s->endpoints[i]);
+    }
     if (s->zap != NULL)
         zmq_close(s->zap);
+    sodium_memzero(s->curve_sec, sizeof s->curve_sec);
     free(s->writers);
     free(s);
     *sp = NULL;
@@ -151,7 +274,8 @@ size_t gs_net_server_pollitems(gs_net_server *s, zmq_pollitem_t *items, size_t c
     if (k < cap)
         items[k++] = (zmq_pollitem_t){.socket = s->zap, .events = ZMQ_POLLIN};
     for (size_t i = 0; i < s->n && k < cap; i++)
-        items[k++] = (zmq_pollitem_t){.socket = s->sockets[i], .events = ZMQ_POLLIN};
+        if (s->sockets[i] != NULL)
+            items[k++] = (zmq_pollitem_t){.socket = s->sockets[i], .events = ZMQ_POLLIN};
     return k;
 }
 
@@ -241,6 +365,8 @@ int gs_net_server_recv(gs_net_server *s, gs_net_request *rq, gs_error *err)
     }
     for (size_t k = 0; k < s->n; k++) {
         size_t i = (s->next + k) % s->n;
+        if (s->sockets[i] == NULL)
+            continue; /* a shed that could not bind it again */
         zmq_msg_t f[2];
         int n = recv_frames(s->sockets[i], f, 2, ZMQ_DONTWAIT);
         if (n < 0)
@@ -276,10 +402,29 @@ int gs_net_server_reply(gs_net_server *s, unsigned socket, const uint8_t *identi
     if (socket >= s->n)
         return gs_error_set(err, GS_EINVAL, "no socket %u", socket);
     void *sock = s->sockets[socket];
-    if (zmq_send(sock, identity, identity_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send(sock, payload.p, payload.n, ZMQ_DONTWAIT) < 0)
+    if (sock == NULL) {
+        s->dropped++;
+        return 0;
+    }
+    /* With ZMQ_ROUTER_MANDATORY a full or vanished peer fails the identity
+     * frame (EAGAIN, EHOSTUNREACH) and nothing of the answer is queued. */
+    if (zmq_send(sock, identity, identity_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        int e = errno;
+        s->dropped++;
+        if (e == EAGAIN || e == EHOSTUNREACH)
+            return 0; /* dropped by design: counted, see gs_net_server_dropped */
+        return gs_error_set(err, GS_EIO, "reply not sent: %s", zmq_strerror(e));
+    }
+    if (zmq_send(sock, payload.p, payload.n, ZMQ_DONTWAIT) < 0) {
+        s->dropped++;
         return gs_error_set(err, GS_EIO, "reply not sent: %s", zmq_strerror(errno));
+    }
     return 0;
+}
+
+uint64_t gs_net_server_dropped(const gs_net_server *s)
+{
+    return s->dropped;
 }
 
 int gs_net_server_respond(gs_net_server *s, unsigned socket, const uint8_t *identity,
@@ -320,8 +465,12 @@ int gs_net_dealer_open(void **out, void *ctx, const char *endpoint, const gs_net
         return gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
     int linger = 0;
     int64_t max = (int64_t)max_message;
+    /* A daemon that floods its client (a hostile witness or source) is
+     * pushed back once about GS_NET_PEER_QUEUE_BYTES wait to be read. */
+    int rcvhwm = peer_queue_hwm(max_message);
     if (zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0) {
+        zmq_setsockopt(s, ZMQ_MAXMSGSIZE, &max, sizeof max) != 0 ||
+        zmq_setsockopt(s, ZMQ_RCVHWM, &rcvhwm, sizeof rcvhwm) != 0) {
         rc = gs_error_set(err, GS_EIO, "zmq socket options: %s", zmq_strerror(errno));
         goto out;
     }

@@ -9,6 +9,13 @@
  * are public, and then only read. ipc:// endpoints rely on file permissions
  * and are treated as write-capable.
  *
+ * Every ROUTER socket bounds what one peer can make the daemon hold: at
+ * most GS_NET_SEND_HWM answers queued for a peer that does not read (the
+ * rest are dropped without blocking, and counted), at most about
+ * GS_NET_PEER_QUEUE_BYTES of frames queued from a peer (then TCP pushes
+ * back), and no linger at close, so a stopping daemon never waits for a
+ * peer.
+ *
  * Frames above max_message are refused by the decoder (the daemon answers
  * RESOURCE_EXHAUSTED); frames above max_message + GS_NET_FRAME_SLACK are
  * refused by the socket itself (ZMQ_MAXMSGSIZE: the peer is disconnected
@@ -27,6 +34,12 @@
 #define GS_NET_MAX_ENDPOINTS 16
 #define GS_NET_IDENTITY_MAX 256
 #define GS_NET_FRAME_SLACK 65536
+/* Bounds on what one peer may make a daemon hold (see set_common_options in
+ * net.c): answers queued for a peer that does not read them (beyond this
+ * they are dropped and counted), and the bytes of frames queued from one
+ * peer before the socket stops reading it. */
+#define GS_NET_SEND_HWM 64
+#define GS_NET_PEER_QUEUE_BYTES (32u << 20)
 
 typedef struct {
     const char *const *endpoints; /* ipc:// or tcp:// */
@@ -67,9 +80,41 @@ size_t gs_net_server_pollitems(gs_net_server *s, zmq_pollitem_t *items, size_t c
 int gs_net_server_recv(gs_net_server *s, gs_net_request *rq, gs_error *err);
 
 /* Sends payload to the peer that sent rq (the identity is copied, so rq may
- * have been recycled). */
+ * have been recycled). Never blocks: an answer to a peer whose queue is full
+ * (it does not read) or that has gone is dropped and counted, and that is
+ * not an error. */
 int gs_net_server_reply(gs_net_server *s, unsigned socket, const uint8_t *identity,
                         size_t identity_len, gs_bytes payload, gs_error *err);
+
+/* Sheds every connection: closes the ROUTER sockets and binds them again.
+ * What peers had queued is freed, answers owed to them are lost, and
+ * clients reconnect by themselves (ZeroMQ). The daemon's last resort when
+ * its memory passes its ceiling: ZeroMQ keeps an unfinished multipart
+ * message, or one made of many frames, whole in memory until its last frame
+ * arrives, and no socket option bounds that. The poll items change: take
+ * them again with gs_net_server_pollitems. */
+int gs_net_server_shed(gs_net_server *s, gs_error *err);
+
+/* The memory ceiling a daemon guards with gs_net_server_guard_memory by
+ * default. Under AddressSanitizer the resident set is mostly its quarantine
+ * and shadow, and says nothing about the daemon's own memory. */
+#if defined(__SANITIZE_ADDRESS__)
+#define GS_NET_MEMORY_CEILING_MIB 4096
+#else
+#define GS_NET_MEMORY_CEILING_MIB 192
+#endif
+
+/* Called once a loop turn: at most every 100 ms reads the process's
+ * resident set (into *rss_mib, may be NULL) and, when it is at or above
+ * ceiling_mib (0: never), sheds every connection (gs_net_server_shed; the
+ * next check waits until the freed queues have been given back to the
+ * system). Returns 1 after a shed (take the poll items again), 0 otherwise,
+ * or a negative code when a socket could not listen again. */
+int gs_net_server_guard_memory(gs_net_server *s, size_t ceiling_mib, size_t *rss_mib,
+                               gs_error *err);
+
+/* Answers dropped so far (peers that did not read, or had gone). */
+uint64_t gs_net_server_dropped(const gs_net_server *s);
 
 /* Encodes rs and sends it to that peer: the one way a daemon answers. An
  * encoding failure (a message the wire refuses) is reported, not sent. */
@@ -93,7 +138,8 @@ int gs_net_curve_client(gs_net_curve *out, const gs_pubkey *server_key,
                         const gs_keypair *client_key, gs_error *err);
 
 /* Opens a DEALER socket connected to endpoint: no linger, frames above
- * max_message refused by the socket, CURVE when curve is not NULL and
+ * max_message refused by the socket, about GS_NET_PEER_QUEUE_BYTES of
+ * answers queued before the daemon is pushed back, CURVE when curve is not NULL and
  * curve->on. The caller owns *out (zmq_close); NULL on failure. */
 int gs_net_dealer_open(void **out, void *ctx, const char *endpoint, const gs_net_curve *curve,
                        size_t max_message, gs_error *err);

@@ -1030,6 +1030,8 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
         if (l->replayed && (pm = json_object()) != NULL) {
             json_object_set_new(pm, "feedback_per_day",
                                 json_integer((json_int_t)l->parameters.feedback_per_day));
+            json_object_set_new(pm, "open_feedback_per_day",
+                                json_integer((json_int_t)l->parameters.open_feedback_per_day));
             json_object_set_new(pm, "since_index", json_integer((json_int_t)l->parameters_since));
         }
         json_object_set_new(o, "parameters", pm != NULL ? pm : json_null());

@@ -89,6 +89,13 @@ struct gs_rules_state {
     commitment *commits;
     size_t n_commits, cap_commits;
     table commit_index;
+    /* Rule 15's clock: the largest issued_at the log holds (valid once the
+     * Charter is applied). Feedback counted in rule 15's windows and open
+     * budget reaches at most two days behind it, so what is older is
+     * dropped: the state for Feedback stays bounded by a day's traffic. */
+    int64_t horizon;
+    int64_t swept_day;    /* day of horizon at the last sweep of per-key rings */
+    uint32_t open_day[2]; /* open Feedback counted on day(horizon) - 1 and day(horizon) */
 };
 
 /* ------------------------------------------------------------ verdicts */
@@ -128,6 +135,7 @@ const char *gs_rules_reason_name(gs_rule_reason r)
     case GS_RULE_REFERENCE_WRONG_KIND: return "reference-wrong-kind";
     case GS_RULE_REFERENCE_OTHER_LOG: return "reference-other-log";
     case GS_RULE_RATE_LIMITED: return "rate-limited";
+    case GS_RULE_OPEN_BUDGET: return "open-budget";
     case GS_RULE_ENTRY_UNAVAILABLE: return "entry-unavailable";
     case GS_RULE_NO_MEMORY: return "no-memory";
     case GS_RULE_BAD_SIGNATURE: return "bad-signature";
@@ -159,7 +167,8 @@ static int reason_code(gs_rule_reason r)
     case GS_RULE_REFERENCE_NOT_FOUND: return GS_ENOTFOUND;
     case GS_RULE_REFERENCE_MISMATCH:
     case GS_RULE_BAD_SIGNATURE: return GS_EVERIFY;
-    case GS_RULE_RATE_LIMITED: return GS_ETOOBIG;
+    case GS_RULE_RATE_LIMITED:
+    case GS_RULE_OPEN_BUDGET: return GS_ETOOBIG;
     case GS_RULE_ENTRY_UNAVAILABLE: return GS_EIO;
     case GS_RULE_NO_MEMORY: return GS_ENOMEM;
     default: return GS_EINVAL;
@@ -350,6 +359,7 @@ int gs_rules_state_new(gs_rules_state **out, const char *origin, gs_error *err)
     s->log_key = NONE;
     s->head = NONE;
     s->params.feedback_per_day = GS_RULES_FEEDBACK_PER_DAY;
+    s->params.open_feedback_per_day = 0; /* no budget unless the log names one */
     *out = s;
     return 0;
 }
@@ -746,6 +756,11 @@ static int check_parameters(const check_ctx *c, const gs_rule_parameters *p, con
                     "%s sets feedback_per_day to %u; it must be 1 to %d (feedback statements per "
                     "key per 24 hours)",
                     what, p->feedback_per_day, GS_RULES_FEEDBACK_MAX);
+    if (p->open_feedback_per_day > GS_RULES_OPEN_FEEDBACK_MAX)
+        return deny(c->v, GS_RULE_BAD_PARAMETER,
+                    "%s sets open_feedback_per_day to %u; it must be 1 to %d (feedback "
+                    "statements from keys outside the roster per day, for the whole log)",
+                    what, p->open_feedback_per_day, GS_RULES_OPEN_FEEDBACK_MAX);
     return 0;
 }
 
@@ -1085,17 +1100,54 @@ static int check_report(const check_ctx *c)
     return 0;
 }
 
+/* Rule 15's days: UTC days since the epoch, rounded down for any time. */
+static int64_t day_of(int64_t t)
+{
+    return t >= 0 ? t / DAY : -((-(t + 1)) / DAY) - 1;
+}
+
+/* Rule 15: Feedback older than two days before the horizon is forgotten,
+ * whether or not its ring was swept yet (so the sweep's timing decides
+ * nothing). Computed without signed overflow. */
+static bool feedback_forgotten(const gs_rules_state *s, int64_t t)
+{
+    return t < s->horizon && (uint64_t)s->horizon - (uint64_t)t >= 2 * DAY;
+}
+
 /* Rule 15: Feedback statements of this key within a day of issued_at. */
-static uint32_t feedback_in_window(const key_rec *k, int64_t at)
+static uint32_t feedback_in_window(const gs_rules_state *s, const key_rec *k, int64_t at)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; k->feedback != NULL && i < k->feedback_n; i++) {
         int64_t t = k->feedback[i];
+        if (feedback_forgotten(s, t))
+            continue;
         /* t within (at - DAY, +inf), computed without signed overflow */
         if (t > at || (uint64_t)at - (uint64_t)t < DAY)
             n++;
     }
     return n;
+}
+
+/* Rule 15: a key outside the roster (never appointed in this log) gives
+ * open Feedback. */
+static bool is_open_signer(const gs_rules_state *s, int32_t signer)
+{
+    return signer == NONE || s->keys[signer].tenure == NONE;
+}
+
+/* Rule 15: the day an open Feedback is counted on — its own, or the day
+ * before the horizon's when it is older (older days are forgotten). */
+static int64_t open_day(const gs_rules_state *s, int64_t at)
+{
+    int64_t d = day_of(at), h = day_of(s->horizon);
+    return d < h - 1 ? h - 1 : d;
+}
+
+static uint32_t open_count(const gs_rules_state *s, int64_t day)
+{
+    int64_t h = day_of(s->horizon);
+    return day == h ? s->open_day[1] : day == h - 1 ? s->open_day[0] : 0;
 }
 
 /* Rule 18: how a ParameterChange (or the Charter) overlays the values in
@@ -1104,6 +1156,8 @@ static void parameters_overlay(gs_rule_parameters *in_force, const gs_rule_param
 {
     if (named->feedback_per_day != 0)
         in_force->feedback_per_day = named->feedback_per_day;
+    if (named->open_feedback_per_day != 0)
+        in_force->open_feedback_per_day = named->open_feedback_per_day;
 }
 
 static int check_body(const check_ctx *c)
@@ -1137,12 +1191,20 @@ static int check_body(const check_ctx *c)
                         "person's key",
                         kx(&st->signer).s);
         if (c->signer != NONE) {
-            uint32_t n = feedback_in_window(&s->keys[c->signer], st->issued_at);
+            uint32_t n = feedback_in_window(s, &s->keys[c->signer], st->issued_at);
             if (n >= s->params.feedback_per_day)
                 return deny(c->v, GS_RULE_RATE_LIMITED,
                             "key %s already gave %u feedback statements in the 24 hours before "
                             "this one; the limit is %u a day, so try again later",
                             kx(&st->signer).s, n, s->params.feedback_per_day);
+        }
+        if (s->params.open_feedback_per_day != 0 && is_open_signer(s, c->signer)) {
+            uint32_t n = open_count(s, open_day(s, st->issued_at));
+            if (n >= s->params.open_feedback_per_day)
+                return deny(c->v, GS_RULE_OPEN_BUDGET,
+                            "%s already holds %u feedback statements from keys outside its roster "
+                            "on this day (UTC); its limit is %u a day, so try again tomorrow",
+                            s->origin, n, s->params.open_feedback_per_day);
         }
         if (st->u.feedback.has_about)
             return check_ref(c, &st->u.feedback.about, "feedback.about", 0, NULL);
@@ -1313,6 +1375,42 @@ static void tenure_end(gs_rules_state *s, int32_t t, gs_tenure_end how, uint64_t
         s->head = NONE;
 }
 
+/* Rule 15's clock moves on: the open counters shift with the day, and once
+ * a day the per-key rings holding only forgotten Feedback are freed. */
+static void advance_horizon(gs_rules_state *s, int64_t at)
+{
+    if (s->size == 0) {
+        s->horizon = at;
+        s->swept_day = day_of(at);
+        s->open_day[0] = s->open_day[1] = 0;
+        return;
+    }
+    if (at <= s->horizon)
+        return;
+    int64_t from = day_of(s->horizon), to = day_of(at);
+    s->horizon = at;
+    if (to == from + 1) {
+        s->open_day[0] = s->open_day[1];
+        s->open_day[1] = 0;
+    } else if (to != from) {
+        s->open_day[0] = s->open_day[1] = 0;
+    }
+    if (to == s->swept_day)
+        return;
+    s->swept_day = to;
+    for (size_t i = 0; i < s->n_keys; i++) {
+        key_rec *k = &s->keys[i];
+        bool live = false;
+        for (uint32_t j = 0; k->feedback != NULL && j < k->feedback_n && !live; j++)
+            live = !feedback_forgotten(s, k->feedback[j]);
+        if (k->feedback != NULL && !live) {
+            free(k->feedback);
+            k->feedback = NULL;
+            k->feedback_n = k->feedback_next = 0;
+        }
+    }
+}
+
 int gs_rules_apply(gs_rules_state *s, const gs_statement *st, const gs_hash *leaf_hash,
                    uint64_t index, const gs_rules_params *p, gs_rule_verdict *v)
 {
@@ -1370,6 +1468,8 @@ int gs_rules_apply(gs_rules_state *s, const gs_statement *st, const gs_hash *lea
     }
 
     /* Phase 2: the update. */
+    bool open_feedback = st->kind == GS_BODY_FEEDBACK && is_open_signer(s, signer);
+    int64_t counted_on = s->size > 0 ? open_day(s, st->issued_at) : 0;
     if (signer == NONE)
         signer = key_add(s, &st->signer);
     key_rec *k = &s->keys[signer];
@@ -1456,6 +1556,15 @@ int gs_rules_apply(gs_rules_state *s, const gs_statement *st, const gs_hash *lea
             k->feedback_n++;
         break;
     default: break;
+    }
+    advance_horizon(s, st->issued_at);
+    if (open_feedback) {
+        /* counted_on is day(horizon) or the day before (see open_day). */
+        int64_t h = day_of(s->horizon);
+        if (counted_on == h)
+            s->open_day[1]++;
+        else if (counted_on == h - 1)
+            s->open_day[0]++;
     }
     s->size++;
     return 0;

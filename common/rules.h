@@ -56,7 +56,9 @@
  *    the parent's log key; a central or hub log names no parent, and a parent
  *    key never comes without a parent origin [charter-parent]. The rule
  *    parameters it names are in range, as in rule 18 [bad-parameter]; those
- *    it does not name take their defaults (GS_RULES_FEEDBACK_PER_DAY).
+ *    it does not name take their defaults (GS_RULES_FEEDBACK_PER_DAY; no
+ *    open budget, so that logs made before open_feedback_per_day existed
+ *    keep their verdicts — `giamsat node init` always names it).
  *
  * 3. Log kind. A hub log holds only its Charter, Observations, Evidence and
  *    the hub key's own KeyRotations (so no ParameterChange); a node log holds
@@ -130,8 +132,18 @@
  *    feedback_per_day (the parameter in force, rule 18) Feedback statements
  *    per key whose issued_at falls in the 24 hours before this one's
  *    issued_at (or after it), counted from the state, so a replay reaches
- *    the same verdict [rate-limited]. An `about` reference into this log is
- *    checked as in rule 12.
+ *    the same verdict [rate-limited]. Feedback from a key outside the roster
+ *    (never appointed in this log: an "open" submission) also counts
+ *    against the log's budget open_feedback_per_day (the parameter in
+ *    force, rule 18; none when the Charter named none): at most that many
+ *    open Feedback statements per UTC day of issued_at, for the whole log
+ *    [open-budget]. So a client with fresh
+ *    keys cannot flood a log, and the state needed stays bounded: the log's
+ *    clock is the largest issued_at it holds, a Feedback dated two days or
+ *    more before it counts for nothing any more (its per-key record is
+ *    dropped), and an open Feedback dated before yesterday (by that clock)
+ *    is counted on yesterday. A key's seq (rule 5) is kept forever. An
+ *    `about` reference into this log is checked as in rule 12.
  *
  * 16. Response. Signed by an active member (rule 7). `to` points into this
  *    log [reference-other-log], to an existing entry with a matching leaf
@@ -142,7 +154,8 @@
  *
  * 18. ParameterChange. Node logs only (rule 3), signed by the log key only
  *    [role-forbids]. Every value it names is in range — feedback_per_day
- *    1..GS_RULES_FEEDBACK_MAX [bad-parameter]. The values it names replace
+ *    1..GS_RULES_FEEDBACK_MAX, open_feedback_per_day
+ *    1..GS_RULES_OPEN_FEEDBACK_MAX [bad-parameter]. The values it names replace
  *    those in force for every statement after it (its own index is judged
  *    before it takes effect); the values it does not name stay. Counts such
  *    as rule 15's window include the statements before the change: lowering
@@ -204,6 +217,7 @@ typedef enum {
     GS_RULE_NO_MEMORY,
     GS_RULE_BAD_SIGNATURE, /* not returned here: see the end of the rule book */
     GS_RULE_BAD_PARAMETER,
+    GS_RULE_OPEN_BUDGET,
 } gs_rule_reason;
 
 /* Rule 0's texts: when the UTF-8 string s starts with a bidi control or a
@@ -218,7 +232,7 @@ const char *gs_rules_reason_name(gs_rule_reason r);
  * that refused, the GS_E… code the call returned (EINVAL for malformed or
  * misaddressed input, EPERM for authority, ECONFLICT for what contradicts
  * the log, ENOTFOUND for what it does not hold, EVERIFY for a hash that does
- * not match, ETOOBIG for the feedback limit) and a sentence a person can act
+ * not match, ETOOBIG for the feedback limits) and a sentence a person can act
  * on. */
 typedef struct {
     gs_rule_reason reason;
@@ -235,6 +249,11 @@ typedef int (*gs_rules_entry_fn)(void *ctx, uint64_t index, gs_hash *leaf_hash, 
 
 #define GS_RULES_FEEDBACK_PER_DAY 10 /* rule 15's limit when the Charter names none */
 #define GS_RULES_FEEDBACK_MAX 32     /* the largest limit a state can count */
+/* rule 15's budget of open Feedback (keys outside the roster) per day for
+ * the whole log, as `giamsat node init` names it by default (a Charter that
+ * names none sets no budget: 0 in force), and its largest value */
+#define GS_RULES_OPEN_FEEDBACK_PER_DAY 1000
+#define GS_RULES_OPEN_FEEDBACK_MAX 1000000
 
 /* What the caller brings to a verdict: the clock and a way to read entries.
  * Nothing here may change what is valid in a replay (rule parameters live in

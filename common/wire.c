@@ -699,7 +699,7 @@ static int optional_hash(const ProtobufCBinaryData *b, bool *has, gs_hash *out, 
 
 bool gs_rule_parameters_set(const gs_rule_parameters *p)
 {
-    return p != NULL && p->feedback_per_day != 0;
+    return p != NULL && (p->feedback_per_day != 0 || p->open_feedback_per_day != 0);
 }
 
 /* Copies the values as they are: ranges are the rule book's (rules 2, 18). */
@@ -707,6 +707,7 @@ static int parameters_from_pb(const Giamsat__V1__RuleParameters *r, gs_rule_para
                               const char *field, gs_error *err)
 {
     out->feedback_per_day = r->feedback_per_day;
+    out->open_feedback_per_day = r->open_feedback_per_day;
     if (!gs_rule_parameters_set(out))
         return gs_error_set(err, GS_EINVAL,
                             "%s: names no parameter (leave the message out instead)", field);
@@ -717,6 +718,7 @@ static void parameters_to_pb(const gs_rule_parameters *p, Giamsat__V1__RuleParam
 {
     giamsat__v1__rule_parameters__init(pb);
     pb->feedback_per_day = p->feedback_per_day;
+    pb->open_feedback_per_day = p->open_feedback_per_day;
 }
 
 static int charter_from_pb(const Giamsat__V1__Charter *c, gs_statement *st, gs_error *err)

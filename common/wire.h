@@ -139,7 +139,8 @@ typedef struct {
  * has one encoding; ranges are the rule book's to check (rules 2 and 18), so
  * that every verifier refuses an out-of-range value with the same reason. */
 typedef struct {
-    uint32_t feedback_per_day; /* rule 15 */
+    uint32_t feedback_per_day;      /* rule 15: per key per 24 hours */
+    uint32_t open_feedback_per_day; /* rule 15: keys outside the roster, per day, whole log */
 } gs_rule_parameters;
 
 /* True when p names at least one value. */

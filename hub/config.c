@@ -101,6 +101,15 @@ static int hub_setting(loader *l, const char *section, const char *name, const c
         if (gs_daemon_parse_int(value, 1, GS_MAX_ENTRIES, &v) != 0)
             return fail(l, section, name, "expected a count from 1 to 1000");
         c->batch_size = (uint32_t)v;
+    } else if (strcmp(name, "max_growth") == 0) {
+        if (gs_daemon_parse_int(value, 0, INT64_MAX, &v) != 0)
+            return fail(l, section, name,
+                        "expected a count of entries (0: no limit), e.g. 1000000");
+        c->max_growth = (uint64_t)v;
+    } else if (strcmp(name, "max_memory_mib") == 0) {
+        if (gs_daemon_parse_int(value, 0, 1 << 20, &v) != 0)
+            return fail(l, section, name, "expected MiB from 0 (never shed) to 1048576");
+        c->max_memory_mib = (size_t)v;
     } else if (strcmp(name, "unavailable_after_s") == 0) {
         if (gs_daemon_parse_int(value, 1, 86400 * 365, &v) != 0)
             return fail(l, section, name, "expected seconds from 1 to 31536000");
@@ -232,6 +241,8 @@ int gs_hub_config_load(const char *path, gs_hub_config *out, gs_error *err)
     memset(out, 0, sizeof *out);
     out->poll_interval_ms = 1000;
     out->batch_size = 1000;
+    out->max_growth = GS_HUB_MAX_GROWTH;
+    out->max_memory_mib = GS_HUB_MAX_MEMORY_MIB;
     out->unavailable_after_s = 300;
     out->checkpoint_interval_ms = 1000;
     out->max_message = GS_MAX_MESSAGE;

@@ -13,6 +13,11 @@
  *                                      and alert/<origin> (tcp:// uses CURVE)
  *   poll_interval_ms = 1000            GetCheckpoint to every source
  *   batch_size = 1000                  GetEntries count (1..1000)
+ *   max_growth = 1000000               entries a checkpoint may add to what the
+ *                                      hub cosigned of a log; one beyond is
+ *                                      refused, not fetched (0: no limit)
+ *   max_memory_mib = 512               resident memory above which every
+ *                                      client connection is shed (0: never)
  *   unavailable_after_s = 300          silence before an availability alert
  *   checkpoint_interval_ms = 1000      the hub's own log
  *   max_message = 4194304
@@ -33,6 +38,13 @@
  */
 #ifndef GS_HUB_CONFIG_H
 #define GS_HUB_CONFIG_H
+
+/* max_growth's default: far above what an honest log adds between two
+ * checkpoints, far below what fills a disk. */
+#define GS_HUB_MAX_GROWTH 1000000
+/* max_memory_mib's default: a hub's memory grows with the people of the logs
+ * it follows, not their entries; far above it is what clients queued. */
+#define GS_HUB_MAX_MEMORY_MIB 512
 
 #include <stdbool.h>
 
@@ -87,6 +99,8 @@ typedef struct {
     size_t n_publish;
     int64_t poll_interval_ms;
     uint32_t batch_size;
+    uint64_t max_growth;   /* 0: no limit */
+    size_t max_memory_mib; /* 0: never shed */
     int64_t unavailable_after_s;
     int64_t checkpoint_interval_ms;
     size_t max_message;

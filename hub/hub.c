@@ -353,6 +353,9 @@ static long next_timeout(hub *h, int64_t now)
     return t < 0 ? 0 : t;
 }
 
+#define HUB_TURN_REQUESTS 256
+#define HUB_TURN_MS 20
+
 static int run(hub *h)
 {
     while (!gs_daemon_stopping()) {
@@ -362,13 +365,35 @@ static int run(hub *h)
             hub_log(h, GS_HUB_LOG_ERROR, "poll: %s", zmq_strerror(errno));
             return 1;
         }
+        /* A turn answers at most HUB_TURN_REQUESTS requests and spends at
+         * most HUB_TURN_MS on them, so a client flooding reads (or
+         * AddCheckpoints) cannot hold back the syncs the sources feed, the
+         * hub's own checkpoints, or a stop. */
         gs_net_request nrq;
         gs_error err;
-        for (int k = 0; k < 256; k++) {
+        int64_t turn_end = gs_daemon_now_ms() + HUB_TURN_MS;
+        for (int k = 0; k < HUB_TURN_REQUESTS && !gs_daemon_stopping(); k++) {
             if (gs_net_server_recv(h->server, &nrq, &err) <= 0)
                 break;
             hub_take_request(h, &nrq);
+            if (gs_daemon_now_ms() >= turn_end)
+                break;
         }
+        size_t mib = 0;
+        size_t ceiling = h->cfg.max_memory_mib;
+#if defined(__SANITIZE_ADDRESS__)
+        ceiling = ceiling == 0 ? 0 : GS_NET_MEMORY_CEILING_MIB; /* see net.h */
+#endif
+        int shed = gs_net_server_guard_memory(h->server, ceiling, &mib, &err);
+        if (shed < 0) {
+            hub_log(h, GS_HUB_LOG_ERROR, "cannot listen again after shedding: %s", err.msg);
+            return 1;
+        }
+        if (shed > 0)
+            hub_log(h, GS_HUB_LOG_WARN,
+                    "memory at %zu MiB, above max_memory_mib %zu: shed every client connection "
+                    "(what clients had queued is dropped; they reconnect)",
+                    mib, ceiling);
         int64_t now = gs_daemon_now_ms();
         read_sources(h, now);
         poll_sources(h, now);
@@ -528,7 +553,7 @@ static int open_publishers(hub *h, gs_error *err)
             break;
         }
         h->pub[h->n_pub++] = s;
-        int linger = 0, hwm = 10000;
+        int linger = 0, hwm = 1000; /* a subscriber that does not read loses messages */
         zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
         zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
         if (strncmp(ep, "tcp://", 6) == 0) {

@@ -300,6 +300,24 @@ static void sync_start(hub *h, followed *f, hub_target *t)
     y->t = *t;
     memset(t, 0, sizeof *t);
     t->source = -1;
+    if (h->cfg.max_growth > 0 && y->t.cp.size - f->cosigned_size > h->cfg.max_growth) {
+        /* The growth quota: a log (or whoever holds its key) that signs a
+         * huge checkpoint must not make the hub fetch and store millions of
+         * entries before anything can be judged. Refused before any entry
+         * is asked for; the hub cannot cosign a size in between (no
+         * signature of the log's covers it), so the operator of an honest
+         * log that grew this much raises max_growth. */
+        char msg[HUB_MSG_MAX];
+        snprintf(msg, sizeof msg,
+                 "checkpoint of %s at size %llu adds %llu entries to the %llu this hub has "
+                 "cosigned, more than its max_growth of %llu (hub.conf): not fetched",
+                 f->cfg->origin, (unsigned long long)y->t.cp.size,
+                 (unsigned long long)(y->t.cp.size - f->cosigned_size),
+                 (unsigned long long)f->cosigned_size, (unsigned long long)h->cfg.max_growth);
+        hub_log(h, GS_HUB_LOG_WARN, "%s", msg);
+        sync_give_up(h, f, GS_STATUS_RESOURCE_EXHAUSTED, msg);
+        return;
+    }
     int s = pick_source(f, y->t.source);
     if (s < 0 || sync_begin(h, f, s, &err) != 0) {
         char msg[HUB_MSG_MAX];

@@ -2,8 +2,11 @@
  * them durably to the unit's log, checkpoints, and serves entries and proofs.
  *
  * One zmq_poll loop (STYLE §7). A turn of the loop:
- *   1. drains every request waiting on the sockets (up to max_batch); reads
- *      are answered at once, from committed data only;
+ *   1. drains the requests waiting on the sockets, within the turn's bounds
+ *      (see drain: max_batch submissions, a queue of reads, a few MiB);
+ *      reads are queued, and answered after step 4 for a bounded time, from
+ *      committed data only, so a flood of reads cannot hold submissions
+ *      back;
  *   2. hands the batch's submissions to the ingestion pipeline
  *      (common/ingest.h) — the same one hubs and auditors replay logs with:
  *      decode + Ed25519 in parallel on the worker pool (the one cost that
@@ -62,6 +65,15 @@ typedef struct {
     gs_buf receipt;
 } job;
 
+/* A read taken off the sockets and answered after the turn's commit (see
+ * drain). Decoded read requests are small: the queue holds no frame. */
+typedef struct {
+    gs_net_request from; /* socket and identity; the payload is not kept */
+    gs_request rq;       /* owned */
+} pending_read;
+
+#define NODE_READ_QUEUE 64
+
 typedef struct {
     gs_node_config cfg;
     gs_keypair key;
@@ -73,11 +85,17 @@ typedef struct {
     gs_pool *pool;
     job *jobs;
     size_t n_jobs;
+    pending_read reads[NODE_READ_QUEUE]; /* a ring: first at reads_head */
+    size_t reads_head, n_reads;
+    uint64_t reads_shed; /* reads answered "try again": the queue was full */
+    uint64_t shed_reported;
     int64_t last_checkpoint_ms;
     uint64_t checkpoint_size;
     int64_t receipt_time; /* one clock reading per batch */
     uint64_t accepted_total;
     uint64_t rejected_total;
+    uint64_t dropped_reported; /* answers dropped (peers not reading), last said */
+    int64_t dropped_reported_ms;
     gs_witness_client *witnesses[GS_NODE_MAX_WITNESSES];
     size_t n_witnesses;
     /* Set when the log on disk breaks the rule book (a compromised key, an
@@ -351,8 +369,20 @@ static bool take_request(node *n, const gs_net_request *nrq)
         return false;
     }
     bool joined = false;
-    if (rq.op != GS_OP_SUBMIT) {
-        serve_read(n, nrq, &rq);
+    if (rq.op != GS_OP_SUBMIT && n->n_reads < NODE_READ_QUEUE) {
+        pending_read *p = &n->reads[(n->reads_head + n->n_reads++) % NODE_READ_QUEUE];
+        p->from = *nrq;
+        p->from.payload = (gs_bytes){0};
+        p->rq = rq; /* taken over */
+        return false;
+    } else if (rq.op != GS_OP_SUBMIT) {
+        /* More reads wait than a turn answers: shed this one cheaply
+         * rather than stop taking requests (a submission may be next). */
+        n->reads_shed++;
+        send_status(n, nrq->socket, nrq->identity, nrq->identity_len, rq.id,
+                    GS_STATUS_RESOURCE_EXHAUSTED,
+                    "the node has more reads waiting than it answers at a time; try again in "
+                    "a moment");
     } else if (n->quarantined) {
         snprintf(msg, sizeof msg, "this node accepts nothing: %s; its operator must investigate",
                  n->quarantine_reason);
@@ -421,6 +451,78 @@ static long step_witnesses(node *n)
     return timeout;
 }
 
+/* What one turn of the loop takes off the sockets. Reads used to be
+ * answered as they were taken, so a client flooding reads (it need not even
+ * read the answers) kept the loop draining and starved every submission.
+ * Now a turn takes requests off the sockets without answering reads (each
+ * is decoded and queued, at most NODE_READ_QUEUE of them; a read beyond is
+ * answered RESOURCE_EXHAUSTED at once, as are refusals: they cost
+ * nothing, and the drain goes on to the submissions), at most max_batch
+ * submissions,
+ * NODE_TURN_BYTES of frames and NODE_TURN_TAKEN requests in all; then the
+ * batch is committed and receipted; then the queued reads are answered for
+ * at most NODE_TURN_READ_MS, the rest in the next turns. A submission thus
+ * waits for at most one turn's reads, whatever the flood, and reads keep
+ * their share: every turn answers some. */
+#define NODE_TURN_READ_MS 10
+#define NODE_TURN_BYTES (16u << 20)
+#define NODE_TURN_TAKEN 1024
+
+static void drain(node *n)
+{
+    size_t taken = 0, bytes = 0;
+    while (n->n_jobs < n->cfg.max_batch && bytes < NODE_TURN_BYTES && taken < NODE_TURN_TAKEN &&
+           !gs_daemon_stopping()) {
+        gs_net_request nrq;
+        gs_error err;
+        if (gs_net_server_recv(n->server, &nrq, &err) <= 0)
+            break;
+        bytes += nrq.payload.n;
+        taken++;
+        take_request(n, &nrq);
+    }
+}
+
+/* Answers queued reads, oldest first, for at most budget_ms (all of them
+ * when budget_ms < 0), from committed data. */
+static void answer_reads(node *n, long budget_ms)
+{
+    int64_t deadline = now_ms() + budget_ms;
+    while (n->n_reads > 0) {
+        pending_read *p = &n->reads[n->reads_head];
+        serve_read(n, &p->from, &p->rq);
+        gs_request_clear(&p->rq);
+        n->reads_head = (n->reads_head + 1) % NODE_READ_QUEUE;
+        n->n_reads--;
+        if (budget_ms >= 0 && (now_ms() >= deadline || gs_daemon_stopping()))
+            break;
+    }
+}
+
+/* Answers dropped because a peer did not read them: said once in a while,
+ * not once per answer (a flood would flood the log too). */
+static void report_dropped(node *n)
+{
+    uint64_t dropped = gs_net_server_dropped(n->server);
+    int64_t now = now_ms();
+    if ((dropped == n->dropped_reported && n->reads_shed == n->shed_reported) ||
+        now - n->dropped_reported_ms < 10000)
+        return;
+    logf_(n, GS_NODE_LOG_WARN,
+          "under a flood: %llu answers dropped in all (%llu since the last report; their clients "
+          "did not read them), %llu reads answered \"try again\" in all",
+          (unsigned long long)dropped, (unsigned long long)(dropped - n->dropped_reported),
+          (unsigned long long)n->reads_shed);
+    n->dropped_reported = dropped;
+    n->shed_reported = n->reads_shed;
+    n->dropped_reported_ms = now;
+}
+
+/* The node's memory ceiling (see gs_net_server_guard_memory): its own
+ * memory does not grow with its log (DESIGN §6), so what is above it is what
+ * peers queued. */
+#define NODE_MEMORY_CEILING_MIB GS_NET_MEMORY_CEILING_MIB
+
 static int run(node *n)
 {
     zmq_pollitem_t items[GS_NET_MAX_ENDPOINTS + 1 + GS_NODE_MAX_WITNESSES];
@@ -439,26 +541,37 @@ static int run(node *n)
         /* A witness client reopens its socket after a timeout. */
         for (size_t i = 0; i < n->n_witnesses; i++)
             items[first_witness + i].socket = gs_witness_client_socket(n->witnesses[i]);
+        if (n->n_reads > 0)
+            timeout = 0; /* reads wait in the queue: no sleeping */
         int r = zmq_poll(items, (int)n_items, timeout);
         if (r < 0 && errno != EINTR) {
             logf_(n, GS_NODE_LOG_ERROR, "poll: %s", zmq_strerror(errno));
             return 1;
         }
-        /* Drain what is waiting: this is the group of the next commit. */
-        gs_net_request nrq;
-        gs_error err;
-        while (n->n_jobs < n->cfg.max_batch) {
-            int got = gs_net_server_recv(n->server, &nrq, &err);
-            if (got <= 0)
-                break;
-            take_request(n, &nrq);
-        }
+        drain(n);
         if (n->n_jobs > 0)
             process_batch(n);
+        answer_reads(n, NODE_TURN_READ_MS);
         maybe_checkpoint(n, false);
+        report_dropped(n);
+        gs_error err;
+        size_t mib = 0;
+        int shed = gs_net_server_guard_memory(n->server, NODE_MEMORY_CEILING_MIB, &mib, &err);
+        if (shed < 0) {
+            logf_(n, GS_NODE_LOG_ERROR, "cannot listen again after shedding: %s", err.msg);
+            return 1;
+        }
+        if (shed > 0) {
+            logf_(n, GS_NODE_LOG_WARN,
+                  "memory at %zu MiB, above the ceiling of %d MiB: shed every connection (what "
+                  "peers had queued is dropped; clients reconnect)",
+                  mib, NODE_MEMORY_CEILING_MIB);
+            gs_net_server_pollitems(n->server, items, first_witness);
+        }
     }
-    /* Everything taken off the sockets has been answered; sign what is
-     * committed so the last checkpoint covers it. */
+    /* Everything taken off the sockets is answered (the queued reads are
+     * few); sign what is committed so the last checkpoint covers it. */
+    answer_reads(n, -1);
     maybe_checkpoint(n, true);
     return 0;
 }
@@ -530,6 +643,8 @@ static int start(node *n, const char *config_path, gs_error *err)
 static void finish(node *n)
 {
     clear_jobs(n);
+    for (; n->n_reads > 0; n->n_reads--, n->reads_head = (n->reads_head + 1) % NODE_READ_QUEUE)
+        gs_request_clear(&n->reads[n->reads_head].rq);
     free(n->jobs);
     for (size_t i = 0; i < n->n_witnesses; i++)
         gs_witness_client_free(&n->witnesses[i]);

@@ -6,13 +6,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -171,6 +174,26 @@ int it_kill(pid_t pid, int sig)
 int it_wait(pid_t pid)
 {
     return it_kill(pid, 0);
+}
+
+int it_wait_for(pid_t pid, int timeout_ms)
+{
+    int64_t end = it_now_ms() + timeout_ms;
+    for (;;) {
+        int st = 0;
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) {
+            for (size_t i = 0; i < n_children; i++)
+                if (children[i] == pid)
+                    children[i] = 0;
+            return status_of(st);
+        }
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (it_now_ms() >= end)
+            return -1;
+        it_sleep_ms(20);
+    }
 }
 
 int it_free_port(void)
@@ -665,4 +688,214 @@ int it_sub_wait_checkpoint(void *sub, const char *topic, uint64_t size, gs_buf *
         gs_buf_free(&p); /* an earlier size: published before this step */
     }
     return 0;
+}
+
+/* ------------------------------------------------------------------ floods */
+
+struct it_flood {
+    pthread_t *threads;
+    int n;
+    void *zctx;
+    char endpoint[600];
+    gs_pubkey key;
+    bool has_key;
+    it_flood_kind kind;
+    atomic_bool stop;
+    atomic_uint_fast64_t sent;
+    pthread_mutex_t lock; /* guards fds */
+    int *fds;             /* raw sockets of the multipart peers, -1 when closed */
+};
+
+/* A peer over ZeroMQ: requests (or big junk frames) as fast as the socket
+ * takes them, never a read. */
+static void flood_dealer(it_flood *f)
+{
+    gs_error err;
+    gs_net_curve curve = {0};
+    if (f->has_key && gs_net_curve_client(&curve, &f->key, NULL, &err) != 0)
+        it_die("flood: %s", err.msg);
+    void *s = NULL;
+    if (gs_net_dealer_open(&s, f->zctx, f->endpoint, f->has_key ? &curve : NULL, GS_MAX_MESSAGE,
+                           &err) != 0)
+        it_die("flood: %s", err.msg);
+    sodium_memzero(&curve, sizeof curve);
+    gs_buf frames[2] = {{0}, {0}};
+    size_t n_frames = 0;
+    if (f->kind == IT_FLOOD_READS) {
+        gs_request rq = {.version = 1, .id = 1, .op = GS_OP_GET_ENTRIES, .origin = ""};
+        rq.u.get_entries.start = 0;
+        rq.u.get_entries.count = GS_MAX_ENTRIES;
+        if (gs_wire_encode_request(&rq, &frames[n_frames++], &err) != 0)
+            it_die("flood: %s", err.msg);
+        rq = (gs_request){.version = 1, .id = 2, .op = GS_OP_GET_CHECKPOINT, .origin = ""};
+        if (gs_wire_encode_request(&rq, &frames[n_frames++], &err) != 0)
+            it_die("flood: %s", err.msg);
+    } else {
+        frames[0].n = 1u << 20;
+        frames[0].p = malloc(frames[0].n);
+        if (frames[0].p == NULL)
+            it_die("flood: out of memory");
+        memset(frames[0].p, 0xff, frames[0].n); /* decodes to nothing */
+        n_frames = 1;
+    }
+    for (uint64_t k = 0; !atomic_load(&f->stop); k++) {
+        const gs_buf *b = &frames[k % n_frames];
+        if (zmq_send(s, b->p, b->n, ZMQ_DONTWAIT) >= 0) {
+            atomic_fetch_add(&f->sent, 1);
+            continue;
+        }
+        zmq_pollitem_t item = {.socket = s, .events = ZMQ_POLLOUT};
+        zmq_poll(&item, 1, 10);
+    }
+    for (size_t i = 0; i < n_frames; i++)
+        gs_buf_free(&frames[i]);
+    zmq_close(s);
+}
+
+/* A peer speaking raw ZMTP 3.0 (NULL mechanism) on an ipc:// endpoint: a
+ * greeting, READY as a DEALER, then frames of one message that never ends
+ * (the MORE flag on every one). libzmq never sends such a message (it
+ * flushes a message only once it is whole), a hostile peer does. */
+static void flood_multipart(it_flood *f, int slot)
+{
+    if (strncmp(f->endpoint, "ipc://", 6) != 0)
+        it_die("flood: unfinished multipart messages are sent on ipc:// endpoints only");
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", f->endpoint + 6);
+    uint8_t hello[64 + 2 + 28] = {0xff, [9] = 0x7f, [10] = 3, [11] = 0};
+    memcpy(hello + 12, "NULL", 4);
+    uint8_t *r = hello + 64;
+    *r++ = 0x04; /* a short command */
+    *r++ = 28;
+    *r++ = 5;
+    memcpy(r, "READY", 5), r += 5;
+    *r++ = 11;
+    memcpy(r, "Socket-Type", 11), r += 11;
+    *r++ = 0, *r++ = 0, *r++ = 0, *r++ = 6;
+    memcpy(r, "DEALER", 6);
+    size_t body = 64 * 1024;
+    uint8_t *frame = calloc(1, 9 + body);
+    if (frame == NULL)
+        it_die("flood: out of memory");
+    frame[0] = 0x03; /* MORE | LONG */
+    for (int i = 0; i < 8; i++)
+        frame[1 + i] = (uint8_t)((uint64_t)body >> (56 - 8 * i));
+    /* When the daemon drops the connection, the peer comes back with a new
+     * one: it never stops on its own. */
+    while (!atomic_load(&f->stop)) {
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+            if (fd >= 0)
+                close(fd);
+            it_sleep_ms(10);
+            continue;
+        }
+        pthread_mutex_lock(&f->lock);
+        f->fds[slot] = fd;
+        pthread_mutex_unlock(&f->lock);
+        bool ok = send(fd, hello, sizeof hello, MSG_NOSIGNAL) == (ssize_t)sizeof hello;
+        while (ok && !atomic_load(&f->stop)) {
+            size_t off = 0;
+            while (ok && off < 9 + body) {
+                ssize_t w = send(fd, frame + off, 9 + body - off, MSG_NOSIGNAL);
+                ok = w > 0;
+                off += ok ? (size_t)w : 0;
+            }
+            if (ok)
+                atomic_fetch_add(&f->sent, 1);
+        }
+        pthread_mutex_lock(&f->lock);
+        f->fds[slot] = -1;
+        pthread_mutex_unlock(&f->lock);
+        close(fd);
+    }
+    free(frame);
+}
+
+typedef struct {
+    it_flood *f;
+    int slot;
+} flood_arg;
+
+static void *flood_thread(void *arg)
+{
+    flood_arg a = *(flood_arg *)arg;
+    free(arg);
+    if (a.f->kind == IT_FLOOD_MULTIPART)
+        flood_multipart(a.f, a.slot);
+    else
+        flood_dealer(a.f);
+    return NULL;
+}
+
+it_flood *it_flood_start(const char *endpoint, const gs_pubkey *server_key, it_flood_kind kind,
+                         int n_peers)
+{
+    it_flood *f = calloc(1, sizeof *f);
+    if (f == NULL || (f->threads = calloc((size_t)n_peers, sizeof *f->threads)) == NULL ||
+        (f->fds = calloc((size_t)n_peers, sizeof *f->fds)) == NULL)
+        it_die("flood: out of memory");
+    snprintf(f->endpoint, sizeof f->endpoint, "%s", endpoint);
+    if (server_key != NULL) {
+        f->key = *server_key;
+        f->has_key = true;
+    }
+    f->kind = kind;
+    atomic_init(&f->stop, false);
+    atomic_init(&f->sent, 0);
+    pthread_mutex_init(&f->lock, NULL);
+    if ((f->zctx = zmq_ctx_new()) == NULL)
+        it_die("flood: zmq context: %s", zmq_strerror(errno));
+    for (int i = 0; i < n_peers; i++) {
+        f->fds[i] = -1;
+        flood_arg *a = malloc(sizeof *a);
+        if (a == NULL)
+            it_die("flood: out of memory");
+        *a = (flood_arg){f, i};
+        if (pthread_create(&f->threads[i], NULL, flood_thread, a) != 0)
+            it_die("flood: cannot start a thread");
+        f->n++;
+    }
+    return f;
+}
+
+uint64_t it_flood_stop(it_flood **fp)
+{
+    it_flood *f = *fp;
+    if (f == NULL)
+        return 0;
+    atomic_store(&f->stop, true);
+    /* A raw peer may be blocked in write(): shutting its socket down ends
+     * the write. */
+    pthread_mutex_lock(&f->lock);
+    for (int i = 0; i < f->n; i++)
+        if (f->fds[i] >= 0)
+            shutdown(f->fds[i], SHUT_RDWR);
+    pthread_mutex_unlock(&f->lock);
+    for (int i = 0; i < f->n; i++)
+        pthread_join(f->threads[i], NULL);
+    uint64_t sent = atomic_load(&f->sent);
+    zmq_ctx_term(f->zctx);
+    pthread_mutex_destroy(&f->lock);
+    free(f->threads);
+    free(f->fds);
+    free(f);
+    *fp = NULL;
+    return sent;
+}
+
+double it_rss_mib(pid_t pid, bool peak)
+{
+    char path[64], line[256];
+    const char *field = peak ? "VmHWM:" : "VmRSS:";
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    double kib = -1;
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f) != NULL)
+        if (strncmp(line, field, strlen(field)) == 0)
+            kib = strtod(line + strlen(field), NULL);
+    fclose(f);
+    return kib < 0 ? -1 : kib / 1024.0;
 }

@@ -48,6 +48,10 @@ pid_t it_spawn(char *const argv[], const char *log_path);
 int it_kill(pid_t pid, int sig);
 /* Waits for a child started by it_spawn to exit; returns its status. */
 int it_wait(pid_t pid);
+/* Waits up to timeout_ms for a child started by it_spawn to exit: its
+ * status, or -1 when it is still running (it is then still killed by
+ * it_cleanup). */
+int it_wait_for(pid_t pid, int timeout_ms);
 /* A TCP port on 127.0.0.1 that was free a moment ago. */
 int it_free_port(void);
 
@@ -155,5 +159,29 @@ int it_sub_wait(void *sub, const char *topic, gs_buf *payload, int timeout_ms);
  * the step that led to size) are dropped. 1 when found within timeout_ms. */
 int it_sub_wait_checkpoint(void *sub, const char *topic, uint64_t size, gs_buf *payload,
                            int timeout_ms);
+
+/* ------------------------------------------------------------------ floods
+ * Hostile clients for the tests and benchmarks of issue 9 part 5: each peer
+ * is a thread with its own DEALER socket that sends as fast as the socket
+ * takes it and never reads an answer. */
+
+typedef enum {
+    IT_FLOOD_READS,     /* GetEntries(0, 1000) and GetCheckpoint, alternately */
+    IT_FLOOD_LARGE,     /* frames of about 1 MiB that decode to nothing */
+    IT_FLOOD_MULTIPART, /* one multipart message of 64 KiB frames, never finished */
+} it_flood_kind;
+
+typedef struct it_flood it_flood;
+
+/* Starts n_peers hostile peers against endpoint (server_key for tcp://: an
+ * ephemeral CURVE key is used, so the daemon must allow public reads). */
+it_flood *it_flood_start(const char *endpoint, const gs_pubkey *server_key, it_flood_kind kind,
+                         int n_peers);
+/* Stops and frees the peers; returns how many frames they sent. */
+uint64_t it_flood_stop(it_flood **fp);
+
+/* A process's resident set (VmRSS) or its peak (VmHWM), in MiB; -1 when it
+ * cannot be read. */
+double it_rss_mib(pid_t pid, bool peak);
 
 #endif

@@ -41,6 +41,7 @@ typedef enum {
     OP_OBSERVATION,
     OP_EVIDENCE,
     OP_PARAMS,
+    OP_OPEN_PARAMS, /* a ParameterChange naming open_feedback_per_day = value */
 } op_kind;
 
 /* Tweaks to one step. */
@@ -186,6 +187,10 @@ static void build(const world *w, const op *o, gs_statement *st)
     case OP_PARAMS:
         st->kind = GS_BODY_PARAMETER_CHANGE;
         st->u.parameter_change.parameters.feedback_per_day = (uint32_t)o->value;
+        break;
+    case OP_OPEN_PARAMS:
+        st->kind = GS_BODY_PARAMETER_CHANGE;
+        st->u.parameter_change.parameters.open_feedback_per_day = (uint32_t)o->value;
         break;
     case OP_APPOINT:
         st->kind = GS_BODY_APPOINTMENT;
@@ -421,6 +426,7 @@ typedef struct {
 #define OUTCOME(k) {OP_OUTCOME, .by = (k)}
 #define FEEDBACK(k) {OP_FEEDBACK, .by = (k)}
 #define PARAMS(k, limit) {OP_PARAMS, .by = (k), .value = (limit)}
+#define OPEN_PARAMS(k, limit) {OP_OPEN_PARAMS, .by = (k), .value = (limit)}
 /* clang-format on */
 
 /* In B_UNIT the next entry is 5. Layout: name, base, setup steps;
@@ -714,6 +720,28 @@ static const rule_case cases[] = {
     {"neighbours of the refused characters pass", B_UNIT, {{0}},
      {OP_FEEDBACK, .by = K_CITIZEN, .text = "Đường – 5‰ ⁰ \u2028 \u202F \u206A \uFEFE"}, 0,
      GS_RULE_OK, NULL},
+
+    /* Rule 15: the log's budget of open feedback (keys outside the roster). */
+    {"open feedback within the log's budget", B_UNIT, {OPEN_PARAMS(K_LOG, 2), FEEDBACK(K_CITIZEN)},
+     FEEDBACK(K_X), 0, GS_RULE_OK, NULL},
+    {"open feedback over the log's daily budget", B_UNIT, {OPEN_PARAMS(K_LOG, 2), FEEDBACK(K_CITIZEN), FEEDBACK(K_X)},
+     FEEDBACK(K_NEW1), GS_ETOOBIG, GS_RULE_OPEN_BUDGET, "its limit is 2 a day"},
+    {"the open budget is for the whole log, not per key", B_UNIT, {OPEN_PARAMS(K_LOG, 1), FEEDBACK(K_X)},
+     FEEDBACK(K_CITIZEN), GS_ETOOBIG, GS_RULE_OPEN_BUDGET, "outside its roster"},
+    {"members' feedback does not use the open budget", B_UNIT, {OPEN_PARAMS(K_LOG, 1), FEEDBACK(K_OFFICER), FEEDBACK(K_HEAD)},
+     FEEDBACK(K_CITIZEN), 0, GS_RULE_OK, NULL},
+    {"a former member is in the roster", B_UNIT, {OPEN_PARAMS(K_LOG, 1), FEEDBACK(K_CITIZEN), RESIGN(K_OFFICER)},
+     FEEDBACK(K_OFFICER), 0, GS_RULE_OK, NULL},
+    {"open budget rolls over the next day", B_UNIT, {OPEN_PARAMS(K_LOG, 1), FEEDBACK(K_CITIZEN)},
+     {OP_FEEDBACK, .by = K_X, .flags = F_NEXT_DAY}, 0, GS_RULE_OK, NULL},
+    {"raised open budget frees from the next entry", B_UNIT, {OPEN_PARAMS(K_LOG, 1), FEEDBACK(K_CITIZEN), OPEN_PARAMS(K_LOG, 2)},
+     FEEDBACK(K_X), 0, GS_RULE_OK, NULL},
+    {"open budget above the maximum", B_UNIT, {{0}},
+     OPEN_PARAMS(K_LOG, GS_RULES_OPEN_FEEDBACK_MAX + 1), GS_EINVAL, GS_RULE_BAD_PARAMETER, "open_feedback_per_day to 1000001"},
+    {"no open budget when the charter names none", B_UNIT, {FEEDBACK(K_CITIZEN), FEEDBACK(K_X), FEEDBACK(K_NEW1)},
+     FEEDBACK(K_NEW2), 0, GS_RULE_OK, NULL},
+    {"open budget changed by another key", B_UNIT, {{0}},
+     OPEN_PARAMS(K_HEAD, 5), GS_EPERM, GS_RULE_ROLE_FORBIDS, "only the log key"},
 };
 /* clang-format on */
 
@@ -1161,6 +1189,106 @@ static void test_parameters_from_the_log(void **state)
     world_free(&replay);
 }
 
+/* Applies o dated at (a replay: the clock is not checked). */
+static int apply_at(world *w, const op *o, int64_t at, gs_rule_verdict *v)
+{
+    gs_statement st;
+    gs_hash leaf;
+    build(w, o, &st);
+    st.issued_at = at;
+    leaf_for(w, w->n, &leaf);
+    gs_rules_params p = params_for(w, F_REPLAY);
+    int rc = gs_rules_apply(w->s, &st, &leaf, w->n, &p, v);
+    if (rc == 0) {
+        w->leaf[w->n] = leaf;
+        w->kind[w->n] = st.kind;
+        w->n++;
+        w->seq[o->by] = st.seq;
+    }
+    return rc;
+}
+
+/* Rule 15's state is bounded: once the log's clock (its largest issued_at)
+ * is two days past a Feedback, it counts for nothing and its per-key record
+ * is dropped; open Feedback dated before yesterday counts on yesterday. The
+ * verdicts say so, identically in a clone. */
+static void test_feedback_state_is_bounded(void **state)
+{
+    (void)state;
+    world w;
+    world_init(&w, B_UNIT);
+    gs_rule_verdict v;
+    op fb = FEEDBACK(K_CITIZEN), open1 = OPEN_PARAMS(K_LOG, 1);
+    for (int i = 0; i < FEEDBACK_LIMIT; i++)
+        assert_int_equal(apply_at(&w, &fb, NOW, &v), 0);
+    assert_int_equal(apply_at(&w, &fb, NOW, &v), GS_ETOOBIG);
+    assert_int_equal(v.reason, GS_RULE_RATE_LIMITED);
+    assert_int_equal(apply_at(&w, &open1, NOW, &v), 0);
+
+    /* The log's clock moves three days on (a member's statement). */
+    op progress = COMMIT_BY(K_OFFICER);
+    assert_int_equal(apply_at(&w, &progress, NOW + 3 * 86400, &v), 0);
+    /* The same key, dated in the same old window: its old feedback is
+     * forgotten, so it is not rate-limited; and the open budget counts it
+     * on yesterday (by the log's clock), which was empty. */
+    assert_int_equal(apply_at(&w, &fb, NOW, &v), 0);
+    gs_rules_state *copy = NULL;
+    gs_error err;
+    assert_int_equal(gs_rules_state_clone(&copy, w.s, &err), 0);
+    /* Yesterday's budget (1) is now used: another old-dated open feedback
+     * is refused, today's is not. */
+    op fx = FEEDBACK(K_X);
+    gs_statement st;
+    gs_hash leaf;
+    build(&w, &fx, &st);
+    st.issued_at = NOW + 86400;
+    leaf_for(&w, w.n, &leaf);
+    gs_rules_params p = params_for(&w, F_REPLAY);
+    assert_int_equal(gs_rules_check(w.s, &st, &leaf, &p, &v), GS_ETOOBIG);
+    assert_int_equal(v.reason, GS_RULE_OPEN_BUDGET);
+    assert_int_equal(gs_rules_check(copy, &st, &leaf, &p, &v), GS_ETOOBIG);
+    st.issued_at = NOW + 3 * 86400;
+    assert_int_equal(gs_rules_check(w.s, &st, &leaf, &p, &v), 0);
+    assert_int_equal(gs_rules_check(copy, &st, &leaf, &p, &v), 0);
+    gs_rules_state_free(&copy);
+
+    /* Thousands of fresh keys over many days: every verdict as the budget
+     * says, and (under ASan) every dropped record freed. */
+    world_free(&w);
+    world_init(&w, B_UNIT);
+    op budget = OPEN_PARAMS(K_LOG, GS_RULES_OPEN_FEEDBACK_PER_DAY);
+    assert_int_equal(apply_at(&w, &budget, NOW, &v), 0);
+    gs_rules_params pp = params_for(&w, F_REPLAY);
+    uint64_t seed = 1;
+    for (int day = 0; day < 5; day++) {
+        int accepted = 0;
+        for (int i = 0; i < GS_RULES_OPEN_FEEDBACK_PER_DAY + 20; i++) {
+            gs_keypair k;
+            uint8_t sd[32] = {0};
+            memcpy(sd, &seed, sizeof seed);
+            seed++;
+            gs_keypair_from_seed(&k, sd);
+            memset(&st, 0, sizeof st);
+            st.kind = GS_BODY_FEEDBACK;
+            st.signer = k.pub;
+            st.seq = 1;
+            st.issued_at = NOW + day * 86400 + i;
+            st.origin = w.origin;
+            st.u.feedback.text = "flood";
+            gs_merkle_leaf_hash(gs_bytes_of(sd, sizeof sd), &leaf);
+            int rc = gs_rules_apply(w.s, &st, &leaf, gs_rules_size(w.s), &pp, &v);
+            if (rc == 0)
+                accepted++;
+            else
+                assert_int_equal(v.reason, GS_RULE_OPEN_BUDGET);
+        }
+        assert_int_equal(accepted, GS_RULES_OPEN_FEEDBACK_PER_DAY);
+    }
+    /* world_free frees the state; w.n was not advanced past the base, which
+     * is all entry_at is asked about here. */
+    world_free(&w);
+}
+
 /* Many citizens and commitments: the hash indexes grow and still find
  * everything (and ASan sees every byte they touch). */
 static void test_many_people(void **state)
@@ -1226,6 +1354,7 @@ int main(void)
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_reason_names),
         cmocka_unit_test(test_parameters_from_the_log),
+        cmocka_unit_test(test_feedback_state_is_bounded),
         cmocka_unit_test(test_many_people),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
