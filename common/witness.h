@@ -46,6 +46,9 @@ typedef enum {
     GS_WITNESS_SENT,     /* an AddCheckpoint went out */
     GS_WITNESS_COSIGNED, /* a verified cosignature was merged; size in *size */
     GS_WITNESS_FAILED,   /* the witness refused or did not answer; why in err */
+    GS_WITNESS_AHEAD,    /* the witness holds a larger size of this log than the log
+                            has (answered CONFLICT with it): *size; the log went back
+                            and the daemon must refill (refill.h) before it goes on */
 } gs_witness_event;
 
 /* Does this turn's work for the log: reads a reply if one is waiting, and
@@ -61,5 +64,9 @@ gs_witness_event gs_witness_client_step(gs_witness_client *w, gs_log *log, uint6
 /* The witness's name (its verifier key name) and the size it last cosigned. */
 const char *gs_witness_client_name(const gs_witness_client *w);
 uint64_t gs_witness_client_cosigned_size(const gs_witness_client *w);
+/* True once the witness answered a request (a cosignature, CONFLICT, a
+ * refusal): what it holds of the log is then known. A daemon's start check
+ * waits for this (refill.h). */
+bool gs_witness_client_answered(const gs_witness_client *w);
 
 #endif
