@@ -25,7 +25,6 @@
 #define ASK_TIMEOUT_MS 10000
 /* A chunk: what is held in memory, verified, then stored in one
  * transaction. */
-#define CHUNK_ENTRIES 4096
 #define CHUNK_BYTES (16u * 1024u * 1024u)
 #define RETRY_MIN_MS 2000
 #define RETRY_MAX_MS 60000
@@ -294,6 +293,8 @@ int gs_refill_new(gs_refill **out, const gs_refill_config *cfg, gs_error *err)
     if (r == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
     r->cfg = *cfg;
+    if (r->cfg.chunk_entries == 0 || r->cfg.chunk_entries > GS_REFILL_CHUNK_ENTRIES)
+        r->cfg.chunk_entries = GS_REFILL_CHUNK_ENTRIES;
     r->cur = -1;
     r->backoff_ms = RETRY_MIN_MS;
     const char *origin = gs_log_origin(cfg->log);
@@ -493,7 +494,7 @@ static void on_checkpoint(gs_refill *r, source *s, const gs_response *rs)
 static int ask_entries(gs_refill *r, int64_t now, gs_error *err)
 {
     source *s = &r->src[r->cur];
-    uint64_t end = r->chunk_start + CHUNK_ENTRIES;
+    uint64_t end = r->chunk_start + r->cfg.chunk_entries;
     if (end > s->size)
         end = s->size;
     uint64_t want = end - r->next;
@@ -516,7 +517,7 @@ static int begin_chunk(gs_refill *r, int64_t now, gs_error *err)
         return gs_error_set(
             err, GS_EINVAL, "the daemon's pipeline holds %llu entries, its log %llu",
             (unsigned long long)gs_ingest_size(r->clone), (unsigned long long)r->chunk_start);
-    if ((r->chunk = calloc(CHUNK_ENTRIES, sizeof *r->chunk)) == NULL)
+    if ((r->chunk = calloc(r->cfg.chunk_entries, sizeof *r->chunk)) == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
     return ask_entries(r, now, err);
 }
@@ -645,8 +646,9 @@ static gs_refill_event on_entries(gs_refill *r, gs_response *rs, int64_t now, gs
                  gs_status_name(rs->code), rs->message != NULL ? rs->message : "");
         return source_failed(r, now, why, err);
     }
-    uint64_t end =
-        r->chunk_start + CHUNK_ENTRIES < s->size ? r->chunk_start + CHUNK_ENTRIES : s->size;
+    uint64_t end = r->chunk_start + r->cfg.chunk_entries < s->size
+                       ? r->chunk_start + r->cfg.chunk_entries
+                       : s->size;
     size_t n = rs->u.entries.n;
     if (rs->u.entries.start != r->next || n == 0 || n > end - r->next)
         return source_failed(r, now, "it answered other entries than asked", err);

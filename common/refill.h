@@ -93,7 +93,11 @@ typedef struct {
     size_t max_message;
     /* The marker file (gs_refill_marker_path); NULL: none is kept. */
     const char *marker_path;
+    /* Entries per chunk; 0: GS_REFILL_CHUNK_ENTRIES (tests use small ones). */
+    size_t chunk_entries;
 } gs_refill_config;
+
+#define GS_REFILL_CHUNK_ENTRIES 4096
 
 typedef struct gs_refill gs_refill;
 
