@@ -264,6 +264,8 @@ static void update_status(gs_refill *r)
 
 /* ------------------------------------------------------------ lifecycle */
 
+static int marker_size_unverified(const char *path, const char *origin, uint64_t *size);
+
 /* The marker says how far this log key signed. A folder without one (made
  * before markers existed) gets one from the latest checkpoint its store
  * holds. */
@@ -272,6 +274,13 @@ static int read_marker(gs_refill *r, gs_error *err)
     char *note = NULL;
     uint64_t size = 0;
     int rc = gs_refill_marker_read(r->cfg.marker_path, r->origin, r->cfg.log_key, &size, NULL, err);
+    if (rc == GS_ECORRUPT && marker_size_unverified(r->cfg.marker_path, r->origin, &size) == 0 &&
+        size <= local_size(r)) {
+        /* Signed by an earlier log key (rotated since), and the log holds
+         * all it names: nothing was lost; replaced below. */
+        size = 0;
+        rc = 0;
+    }
     if (rc != 0)
         return rc;
     r->marker_size = size;
@@ -809,22 +818,19 @@ char *gs_refill_marker_path(const char *database)
     return p;
 }
 
-int gs_refill_marker_read(const char *path, const char *origin, const gs_pubkey *log_key,
-                          uint64_t *size, char **note, gs_error *err)
+/* The marker's text into buf (NUL-terminated); *len 0 when there is no
+ * marker. */
+static int marker_text(const char *path, char *buf, size_t cap, size_t *len, gs_error *err)
 {
-    *size = 0;
-    if (note != NULL)
-        *note = NULL;
-    char buf[GS_NOTE_MAX + 1];
+    *len = 0;
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
             return 0;
         return gs_error_set(err, GS_EIO, "signed-checkpoint marker %s: %s", path, strerror(errno));
     }
-    size_t len = 0;
     for (;;) {
-        ssize_t got = read(fd, buf + len, sizeof buf - 1 - len);
+        ssize_t got = read(fd, buf + *len, cap - 1 - *len);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
@@ -832,23 +838,36 @@ int gs_refill_marker_read(const char *path, const char *origin, const gs_pubkey 
             return gs_error_set(err, GS_EIO, "signed-checkpoint marker %s: %s", path,
                                 strerror(errno));
         }
-        if (got == 0 || len + (size_t)got == sizeof buf - 1) {
-            len += (size_t)got;
+        *len += (size_t)got;
+        if (got == 0 || *len == cap - 1)
             break;
-        }
-        len += (size_t)got;
     }
     close(fd);
-    buf[len] = '\0';
+    buf[*len] = '\0';
+    if (*len == cap - 1)
+        return gs_error_set(err, GS_ECORRUPT, "signed-checkpoint marker %s is too large", path);
+    return 0;
+}
+
+int gs_refill_marker_read(const char *path, const char *origin, const gs_pubkey *log_key,
+                          uint64_t *size, char **note, gs_error *err)
+{
+    *size = 0;
+    if (note != NULL)
+        *note = NULL;
+    char buf[GS_NOTE_MAX + 2];
+    size_t len;
+    int rc = marker_text(path, buf, sizeof buf, &len, err);
+    if (rc != 0 || len == 0)
+        return rc;
     /* A gs_refill only to reuse own_note's check. */
     gs_refill r = {0};
     snprintf(r.origin, sizeof r.origin, "%s", origin);
-    int rc = gs_vkey_make(&r.log_vkey, origin, GS_VKEY_ALG_ED25519, log_key, err);
-    if (rc != 0)
+    if ((rc = gs_vkey_make(&r.log_vkey, origin, GS_VKEY_ALG_ED25519, log_key, err)) != 0)
         return rc;
     char *own = NULL;
     gs_hash root;
-    if (len == sizeof buf - 1 || own_note(&r, buf, &own, size, &root, err) != 0) {
+    if (own_note(&r, buf, &own, size, &root, err) != 0) {
         *size = 0;
         return gs_error_set(err, GS_ECORRUPT,
                             "signed-checkpoint marker %s does not hold a checkpoint signed by "
@@ -862,6 +881,30 @@ int gs_refill_marker_read(const char *path, const char *origin, const gs_pubkey 
     else
         free(own);
     return 0;
+}
+
+/* The size a marker names, signature unchecked: a marker signed before the
+ * log key was rotated (KeyRotation) no longer verifies with the new key. */
+static int marker_size_unverified(const char *path, const char *origin, uint64_t *size)
+{
+    char buf[GS_NOTE_MAX + 2];
+    size_t len, blen;
+    gs_note *n = NULL;
+    gs_checkpoint cp = {0};
+    int rc = marker_text(path, buf, sizeof buf, &len, NULL);
+    if (rc == 0)
+        rc = gs_note_parse(buf, len, &n, NULL);
+    if (rc == 0) {
+        const char *body = gs_note_text(n, &blen);
+        rc = gs_checkpoint_parse(body, blen, &cp, NULL);
+    }
+    if (rc == 0 && strcmp(cp.origin, origin) != 0)
+        rc = GS_EINVAL;
+    if (rc == 0)
+        *size = cp.size;
+    gs_checkpoint_clear(&cp);
+    gs_note_free(&n);
+    return rc;
 }
 
 int gs_refill_marker_write(const char *path, const char *note, gs_error *err)

@@ -387,6 +387,26 @@ static void test_bad_marker(void **state)
     snprintf(path, sizeof path, "%s/none.signed-checkpoint", tmpdir);
     assert_int_equal(gs_refill_marker_read(path, ORIGIN, &node_kp.pub, &size, NULL, &err), 0);
     assert_int_equal(size, 0);
+    /* A daemon whose marker names more than its log holds, but not under
+     * its key, does not start: it cannot tell what it signed. */
+    db local;
+    db_make(&local, "marker-local.db", LOCAL, false);
+    gs_ingest *in = NULL;
+    gs_ingest_config ic = {0};
+    assert_int_equal(gs_ingest_new(&in, ORIGIN, &ic, &err), 0);
+    snprintf(path, sizeof path, "%s/bad.signed-checkpoint", tmpdir);
+    gs_refill_config rc = {.zctx = zctx,
+                           .store = local.store,
+                           .log = local.log,
+                           .ingest = &in,
+                           .log_key = &node_kp.pub,
+                           .max_message = GS_MAX_MESSAGE,
+                           .marker_path = path};
+    gs_refill *r = NULL;
+    assert_int_equal(gs_refill_new(&r, &rc, &err), GS_ECORRUPT);
+    assert_null(r);
+    gs_ingest_free(&in);
+    db_close(&local);
     char *p = gs_refill_marker_path("/srv/x/node.db");
     assert_string_equal(p, "/srv/x/node.signed-checkpoint");
     free(p);
