@@ -339,6 +339,8 @@ static void push_witnesses(hub *h, int64_t now)
         if (next < h->witness_next_ms)
             h->witness_next_ms = next;
     }
+    if (h->start_check_until_ms != 0)
+        (void)own_hold(h); /* ends the start check once every witness answered */
 }
 
 static size_t build_items(hub *h)

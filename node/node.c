@@ -402,9 +402,6 @@ static bool take_request(node *n, const gs_net_request *nrq)
     const char *hold = NULL;
     if (rq.op != GS_OP_SUBMIT) {
         serve_read(n, nrq, &rq);
-    } else if ((hold = write_hold(n)) != NULL) {
-        send_status(n, nrq->socket, nrq->identity, nrq->identity_len, rq.id, GS_STATUS_UNAVAILABLE,
-                    hold);
     } else if (n->quarantined) {
         snprintf(msg, sizeof msg, "this node accepts nothing: %s; its operator must investigate",
                  n->quarantine_reason);
@@ -415,6 +412,9 @@ static bool take_request(node *n, const gs_net_request *nrq)
                     GS_STATUS_PERMISSION_DENIED,
                     "this client key may read but not submit: ask the node's operator to add "
                     "it as a writer");
+    } else if ((hold = write_hold(n)) != NULL) {
+        send_status(n, nrq->socket, nrq->identity, nrq->identity_len, rq.id, GS_STATUS_UNAVAILABLE,
+                    hold);
     } else {
         job *j = &n->jobs[n->n_jobs++];
         memset(j, 0, sizeof *j);
