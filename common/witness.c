@@ -28,6 +28,7 @@ struct gs_witness_client {
     size_t max_message;
 
     uint64_t cosigned_size; /* the witness's size, as last learnt */
+    bool size_known;        /* cosigned_size was learnt (not the initial guess) */
     uint64_t merged_size;   /* the size whose cosignature by it we hold */
     bool in_flight;
     uint64_t request_id;
@@ -202,6 +203,7 @@ static gs_witness_event read_reply(gs_witness_client *w, gs_log *log, int64_t no
             goto out;
         }
         w->cosigned_size = w->sent_size;
+        w->size_known = true;
         w->merged_size = w->sent_size;
         w->backoff_ms = BACKOFF_MIN_MS;
         w->next_attempt_ms = now_ms;
@@ -212,6 +214,7 @@ static gs_witness_event read_reply(gs_witness_client *w, gs_log *log, int64_t no
          * a proof from there, at once. */
         bool news = rs.u.conflict_size != w->sent_old_size;
         w->cosigned_size = rs.u.conflict_size;
+        w->size_known = true;
         if (rs.u.conflict_size > gs_log_committed_size(log)) {
             /* The witness holds more of this log than the log does: the log
              * went back (a restored backup, a lost WAL). The daemon must
@@ -269,15 +272,21 @@ static gs_witness_event send_latest(gs_witness_client *w, gs_log *log, int64_t n
         w->next_attempt_ms = now_ms + BACKOFF_MAX_MS;
         goto out;
     }
-    if (w->cosigned_size > 0 && w->cosigned_size < size &&
-        gs_log_prove_consistency(log, w->cosigned_size, size, proof, &np, err) != 0) {
+    /* Until the witness said what it holds, the first request names the
+     * log's own size as the old one: a witness answers that at once —
+     * SAME with its cosignature, or CONFLICT with its size, larger (the log
+     * went back) or smaller — instead of fetching entries first, so a
+     * daemon's start check (refill.h) learns what it holds in one round
+     * trip. */
+    uint64_t old = w->size_known ? w->cosigned_size : size;
+    if (old > 0 && old < size && gs_log_prove_consistency(log, old, size, proof, &np, err) != 0) {
         back_off(w, now_ms);
         ev = GS_WITNESS_FAILED;
         goto out;
     }
     gs_request rq = {.version = 1, .id = ++w->request_id, .op = GS_OP_ADD_CHECKPOINT};
     rq.origin = "";
-    rq.u.add_checkpoint.old_size = w->cosigned_size;
+    rq.u.add_checkpoint.old_size = old;
     rq.u.add_checkpoint.proof = proof;
     rq.u.add_checkpoint.n_proof = np;
     rq.u.add_checkpoint.checkpoint = note;
@@ -294,7 +303,7 @@ static gs_witness_event send_latest(gs_witness_client *w, gs_log *log, int64_t n
     }
     w->in_flight = true;
     w->sent_size = size;
-    w->sent_old_size = w->cosigned_size;
+    w->sent_old_size = old;
     w->deadline_ms = now_ms + REQUEST_TIMEOUT_MS;
     ev = GS_WITNESS_SENT;
 out:
