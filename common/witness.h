@@ -6,9 +6,12 @@
  * puts gs_witness_client_socket() in its zmq_poll and calls
  * gs_witness_client_step(). The client keeps at most one AddCheckpoint in
  * flight; it sends the log's latest checkpoint when the witness has not
- * cosigned it yet, starting from the size the witness last cosigned (0 the
- * first time) with a consistency proof from the log; on CONFLICT it learns
- * the witness's size and resends with a proof from there; on a timeout or an
+ * cosigned it yet, starting from the size the witness last cosigned with a
+ * consistency proof from the log (the first time, the log's own size: the
+ * witness answers at once, SAME or CONFLICT with what it holds); on CONFLICT
+ * it learns the witness's size and resends with a proof from there, and
+ * reports GS_WITNESS_AHEAD when that size is larger than the log (the log
+ * went back: refill.h); on a timeout or an
  * error it backs off exponentially (from 500 ms up to 60 s). A cosignature
  * is verified (cosignature/v1 with the witness key) before it is merged into
  * the stored checkpoint note, so the node serves every cosignature collected.
