@@ -9,6 +9,8 @@
 int cli_cmd_hub(int argc, char **argv);
 /* cmd_monitor.c */
 int cli_cmd_monitor(int argc, char **argv);
+/* cmd_backup.c: `node backup` and `hub backup`; daemon is "node" or "hub" */
+int cli_cmd_backup(const char *daemon, int argc, char **argv);
 
 static const char usage[] =
     "usage: giamsat COMMAND [FLAGS]\n"
@@ -19,6 +21,8 @@ static const char usage[] =
     "  node init        create a node's folder: key, configuration, log with its Charter\n"
     "  hub init         create a hub's folder: key, configuration, its own log\n"
     "  hub follow       make a hub follow one more log\n"
+    "  node backup      copy a running node's database, consistently (SQLite backup)\n"
+    "  hub backup       copy a running hub's database, consistently (SQLite backup)\n"
     "\n"
     "Signed statements (each prints the node's signed receipt):\n"
     "  appoint          appoint a person to a role (head, deputy, officer, inspector)\n"
@@ -73,6 +77,9 @@ int main(int argc, char **argv)
     argv++;
     if (strcmp(cmd, "key") == 0)
         return cli_cmd_key(argc, argv);
+    if ((strcmp(cmd, "node") == 0 || strcmp(cmd, "hub") == 0) && argc >= 2 &&
+        strcmp(argv[1], "backup") == 0)
+        return cli_cmd_backup(cmd, argc - 1, argv + 1);
     if (strcmp(cmd, "node") == 0)
         return cli_cmd_node(argc, argv);
     if (strcmp(cmd, "hub") == 0)

@@ -14,10 +14,14 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "merkle.h"
 
@@ -1317,4 +1321,131 @@ void gs_store_close(gs_store **sp)
 int gs_store_schema_version(const gs_store *s)
 {
     return s->version;
+}
+
+/* ---- backup --------------------------------------------------------------- */
+
+/* Copies the store at src into a new file at out with the SQLite online
+ * backup API: one step over every page (sqlite3_backup_step(-1)) reads one
+ * consistent snapshot, and in WAL mode the daemon keeps writing meanwhile
+ * (a reader never blocks the writer). The copy is made under a fresh name
+ * created with O_EXCL|O_NOFOLLOW next to out, checked, fsynced and linked
+ * into place (link refuses to replace a file that appeared meanwhile). */
+int gs_store_backup(const char *src_path, const char *out_path, gs_error *err)
+{
+    gs_store src = {0};
+    gs_store dst = {0};
+    sqlite3_backup *b = NULL;
+    char *tmp = NULL, *dir = NULL;
+    int rc = 0, fd = -1;
+    struct stat stt;
+    if (lstat(out_path, &stt) == 0)
+        return gs_error_set(err, GS_EINVAL, "%s already exists: choose a new name for the backup",
+                            out_path);
+    if (lstat(src_path, &stt) != 0)
+        return gs_error_set(err, GS_EIO, "store %s: %s", src_path, strerror(errno));
+    size_t n = strlen(out_path);
+    if ((tmp = malloc(n + 32)) == NULL || (dir = strdup(out_path)) == NULL ||
+        (src.path = strdup(src_path)) == NULL) {
+        rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+        goto out;
+    }
+    /* A name of this process's own; O_EXCL refuses anything already there. */
+    snprintf(tmp, n + 32, "%s.tmp-%ld", out_path, (long)getpid());
+    dst.path = tmp;
+    int r = sqlite3_open_v2(src_path, &src.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE, NULL);
+    if (r != SQLITE_OK) {
+        rc = db_error(&src, err, r, "opening it for a backup");
+        goto out;
+    }
+    sqlite3_busy_timeout(src.db, 5000);
+    int64_t app_id = 0;
+    if ((rc = pragma_int(&src, "PRAGMA application_id", &app_id, err)) != 0)
+        goto out;
+    if (app_id != GS_STORE_APP_ID) {
+        rc = gs_error_set(err, GS_EINVAL, "%s is not a giamsat store", src_path);
+        goto out;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = gs_error_set(err, GS_EIO, "cannot create %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    if ((r = sqlite3_open_v2(tmp, &dst.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_EXRESCODE, NULL)) !=
+        SQLITE_OK) {
+        rc = db_error(&dst, err, r, "creating the backup");
+        goto out;
+    }
+    if ((b = sqlite3_backup_init(dst.db, "main", src.db, "main")) == NULL) {
+        rc = db_error(&dst, err, sqlite3_errcode(dst.db), "starting the backup");
+        goto out;
+    }
+    /* The writer holds its lock only while it commits: a busy source is
+     * retried for a while. */
+    for (int tries = 0;; tries++) {
+        r = sqlite3_backup_step(b, -1);
+        if (r == SQLITE_DONE)
+            break;
+        if ((r == SQLITE_BUSY || r == SQLITE_LOCKED) && tries < 600) {
+            sqlite3_sleep(50);
+            continue;
+        }
+        rc = db_error(&dst, err, r, "copying pages");
+        goto out;
+    }
+    r = sqlite3_backup_finish(b);
+    b = NULL;
+    if (r != SQLITE_OK) {
+        rc = db_error(&dst, err, r, "finishing the backup");
+        goto out;
+    }
+    char *msg = NULL;
+    sqlite3_stmt *st = NULL;
+    if ((r = sqlite3_prepare_v2(dst.db, "PRAGMA quick_check", -1, &st, NULL)) == SQLITE_OK &&
+        (r = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *v = sqlite3_column_text(st, 0);
+        if (v == NULL || strcmp((const char *)v, "ok") != 0)
+            msg = strdup(v != NULL ? (const char *)v : "?");
+        r = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (r != SQLITE_OK || msg != NULL) {
+        rc = gs_error_set(err, GS_EIO, "the backup %s does not check: %s", tmp,
+                          msg != NULL ? msg : sqlite3_errmsg(dst.db));
+        free(msg);
+        goto out;
+    }
+    sqlite3_close(dst.db);
+    dst.db = NULL;
+    if (fsync(fd) != 0) {
+        rc = gs_error_set(err, GS_EIO, "cannot sync %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    if (link(tmp, out_path) != 0) {
+        rc = gs_error_set(err, GS_EIO, "cannot put the backup in place as %s: %s", out_path,
+                          strerror(errno));
+        goto out;
+    }
+    int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        if (fsync(dfd) != 0)
+            rc = gs_error_set(err, GS_EIO, "cannot sync the folder of %s: %s", out_path,
+                              strerror(errno));
+        close(dfd);
+    }
+out:
+    if (b != NULL)
+        sqlite3_backup_finish(b);
+    if (dst.db != NULL)
+        sqlite3_close(dst.db);
+    if (src.db != NULL)
+        sqlite3_close(src.db);
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    free(tmp);
+    free(dir);
+    free(src.path);
+    return rc;
 }

@@ -174,4 +174,13 @@ typedef int (*gs_store_evidence_fn)(void *ctx, int64_t id, const char *origin, g
 int gs_store_list_evidence(gs_store *s, const char *origin, gs_store_evidence_fn fn, void *ctx,
                            gs_error *err);
 
+/* ---- backup --------------------------------------------------------------- */
+
+/* Writes a consistent copy of the store file at src (which a daemon may be
+ * using: an online backup, one snapshot, the daemon keeps writing) to a new
+ * file out; refuses an out that exists. The copy is checked, fsynced and
+ * put in place only when whole. Restoring it is copying it back over the
+ * daemon's database while the daemon is stopped (docs/operations.md). */
+int gs_store_backup(const char *src, const char *out, gs_error *err) GS_MUST_USE;
+
 #endif

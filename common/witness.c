@@ -28,6 +28,7 @@ struct gs_witness_client {
     size_t max_message;
 
     uint64_t cosigned_size; /* the witness's size, as last learnt */
+    bool size_known;        /* cosigned_size was learnt (not the initial guess) */
     uint64_t merged_size;   /* the size whose cosignature by it we hold */
     bool in_flight;
     uint64_t request_id;
@@ -36,7 +37,8 @@ struct gs_witness_client {
     int64_t deadline_ms;
     int64_t next_attempt_ms;
     long backoff_ms;
-    bool ahead_reported; /* the witness knows a larger size than the log has */
+    uint64_t ahead_reported; /* the larger size the witness holds, once said */
+    bool answered;           /* it answered a request since the daemon started */
 };
 
 static int open_socket(gs_witness_client *w, gs_error *err)
@@ -110,6 +112,11 @@ const char *gs_witness_client_name(const gs_witness_client *w)
 uint64_t gs_witness_client_cosigned_size(const gs_witness_client *w)
 {
     return w->cosigned_size;
+}
+
+bool gs_witness_client_answered(const gs_witness_client *w)
+{
+    return w->answered;
 }
 
 static void back_off(gs_witness_client *w, int64_t now_ms)
@@ -188,6 +195,7 @@ static gs_witness_event read_reply(gs_witness_client *w, gs_log *log, int64_t no
     if (!w->in_flight || rs.id != w->request_id)
         goto out; /* a late answer to a request we gave up on */
     w->in_flight = false;
+    w->answered = true;
     if (rs.code == GS_STATUS_OK && rs.result == GS_RESULT_COSIGNATURE) {
         if (merge_cosignature(w, log, w->sent_size, rs.u.cosignature, err) != 0) {
             back_off(w, now_ms);
@@ -195,6 +203,7 @@ static gs_witness_event read_reply(gs_witness_client *w, gs_log *log, int64_t no
             goto out;
         }
         w->cosigned_size = w->sent_size;
+        w->size_known = true;
         w->merged_size = w->sent_size;
         w->backoff_ms = BACKOFF_MIN_MS;
         w->next_attempt_ms = now_ms;
@@ -205,7 +214,17 @@ static gs_witness_event read_reply(gs_witness_client *w, gs_log *log, int64_t no
          * a proof from there, at once. */
         bool news = rs.u.conflict_size != w->sent_old_size;
         w->cosigned_size = rs.u.conflict_size;
-        if (news) {
+        w->size_known = true;
+        if (rs.u.conflict_size > gs_log_committed_size(log)) {
+            /* The witness holds more of this log than the log does: the log
+             * went back (a restored backup, a lost WAL). The daemon must
+             * refill before it signs anything (common/refill.h); the
+             * checkpoint goes out again once it has. */
+            w->ahead_reported = rs.u.conflict_size;
+            w->next_attempt_ms = now_ms;
+            *size = rs.u.conflict_size;
+            ev = GS_WITNESS_AHEAD;
+        } else if (news) {
             w->next_attempt_ms = now_ms;
         } else {
             /* The witness refuses the very size it names: it is not
@@ -216,6 +235,7 @@ static gs_witness_event read_reply(gs_witness_client *w, gs_log *log, int64_t no
             ev = GS_WITNESS_FAILED;
         }
     } else {
+        w->answered = rs.code != GS_STATUS_UNAVAILABLE; /* "retry later" says nothing yet */
         gs_error_set(err, GS_EUNAVAIL, "witness %s refused checkpoint %llu: %s: %s",
                      w->witness.name, (unsigned long long)w->sent_size, gs_status_name(rs.code),
                      rs.message != NULL ? rs.message : "");
@@ -228,7 +248,7 @@ out:
 }
 
 static gs_witness_event send_latest(gs_witness_client *w, gs_log *log, int64_t now_ms,
-                                    gs_error *err)
+                                    uint64_t *ahead, gs_error *err)
 {
     char *note = NULL;
     uint64_t size = 0;
@@ -241,29 +261,32 @@ static gs_witness_event send_latest(gs_witness_client *w, gs_log *log, int64_t n
     /* Equal sizes are sent too: a witness that cosigned this checkpoint on
      * its own (by polling) answers with its line, which we do not hold yet. */
     if (size < w->cosigned_size || size == w->merged_size) {
-        if (size < w->cosigned_size && !w->ahead_reported) {
-            /* The witness cosigned more than this log holds: the log was
-             * rolled back, and the witness will say so. */
-            w->ahead_reported = true;
-            gs_error_set(err, GS_ECONFLICT,
-                         "witness %s has cosigned size %llu, beyond this log's latest "
-                         "checkpoint %llu",
-                         w->witness.name, (unsigned long long)w->cosigned_size,
-                         (unsigned long long)size);
-            ev = GS_WITNESS_FAILED;
+        if (size < w->cosigned_size && w->cosigned_size > gs_log_committed_size(log) &&
+            w->ahead_reported != w->cosigned_size) {
+            /* The witness cosigned more than this log holds: the log went
+             * back; the daemon refills (GS_WITNESS_AHEAD). */
+            w->ahead_reported = w->cosigned_size;
+            *ahead = w->cosigned_size;
+            ev = GS_WITNESS_AHEAD;
         }
         w->next_attempt_ms = now_ms + BACKOFF_MAX_MS;
         goto out;
     }
-    if (w->cosigned_size > 0 && w->cosigned_size < size &&
-        gs_log_prove_consistency(log, w->cosigned_size, size, proof, &np, err) != 0) {
+    /* Until the witness said what it holds, the first request names the
+     * log's own size as the old one: a witness answers that at once —
+     * SAME with its cosignature, or CONFLICT with its size, larger (the log
+     * went back) or smaller — instead of fetching entries first, so a
+     * daemon's start check (refill.h) learns what it holds in one round
+     * trip. */
+    uint64_t old = w->size_known ? w->cosigned_size : size;
+    if (old > 0 && old < size && gs_log_prove_consistency(log, old, size, proof, &np, err) != 0) {
         back_off(w, now_ms);
         ev = GS_WITNESS_FAILED;
         goto out;
     }
     gs_request rq = {.version = 1, .id = ++w->request_id, .op = GS_OP_ADD_CHECKPOINT};
     rq.origin = "";
-    rq.u.add_checkpoint.old_size = w->cosigned_size;
+    rq.u.add_checkpoint.old_size = old;
     rq.u.add_checkpoint.proof = proof;
     rq.u.add_checkpoint.n_proof = np;
     rq.u.add_checkpoint.checkpoint = note;
@@ -280,7 +303,7 @@ static gs_witness_event send_latest(gs_witness_client *w, gs_log *log, int64_t n
     }
     w->in_flight = true;
     w->sent_size = size;
-    w->sent_old_size = w->cosigned_size;
+    w->sent_old_size = old;
     w->deadline_ms = now_ms + REQUEST_TIMEOUT_MS;
     ev = GS_WITNESS_SENT;
 out:
@@ -320,7 +343,7 @@ gs_witness_event gs_witness_client_step(gs_witness_client *w, gs_log *log, uint6
     bool due = latest_size != w->merged_size;
     if (ev == GS_WITNESS_IDLE && due && !w->in_flight && w->sock != NULL &&
         now_ms >= w->next_attempt_ms)
-        ev = send_latest(w, log, now_ms, err);
+        ev = send_latest(w, log, now_ms, size, err);
     long wait = 1000;
     if (w->in_flight)
         wait = (long)(w->deadline_ms - now_ms);

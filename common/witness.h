@@ -6,9 +6,12 @@
  * puts gs_witness_client_socket() in its zmq_poll and calls
  * gs_witness_client_step(). The client keeps at most one AddCheckpoint in
  * flight; it sends the log's latest checkpoint when the witness has not
- * cosigned it yet, starting from the size the witness last cosigned (0 the
- * first time) with a consistency proof from the log; on CONFLICT it learns
- * the witness's size and resends with a proof from there; on a timeout or an
+ * cosigned it yet, starting from the size the witness last cosigned with a
+ * consistency proof from the log (the first time, the log's own size: the
+ * witness answers at once, SAME or CONFLICT with what it holds); on CONFLICT
+ * it learns the witness's size and resends with a proof from there, and
+ * reports GS_WITNESS_AHEAD when that size is larger than the log (the log
+ * went back: refill.h); on a timeout or an
  * error it backs off exponentially (from 500 ms up to 60 s). A cosignature
  * is verified (cosignature/v1 with the witness key) before it is merged into
  * the stored checkpoint note, so the node serves every cosignature collected.
@@ -46,6 +49,9 @@ typedef enum {
     GS_WITNESS_SENT,     /* an AddCheckpoint went out */
     GS_WITNESS_COSIGNED, /* a verified cosignature was merged; size in *size */
     GS_WITNESS_FAILED,   /* the witness refused or did not answer; why in err */
+    GS_WITNESS_AHEAD,    /* the witness holds a larger size of this log than the log
+                            has (answered CONFLICT with it): *size; the log went back
+                            and the daemon must refill (refill.h) before it goes on */
 } gs_witness_event;
 
 /* Does this turn's work for the log: reads a reply if one is waiting, and
@@ -61,5 +67,9 @@ gs_witness_event gs_witness_client_step(gs_witness_client *w, gs_log *log, uint6
 /* The witness's name (its verifier key name) and the size it last cosigned. */
 const char *gs_witness_client_name(const gs_witness_client *w);
 uint64_t gs_witness_client_cosigned_size(const gs_witness_client *w);
+/* True once the witness answered a request (a cosignature, CONFLICT, a
+ * refusal): what it holds of the log is then known. A daemon's start check
+ * waits for this (refill.h). */
+bool gs_witness_client_answered(const gs_witness_client *w);
 
 #endif

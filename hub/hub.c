@@ -14,6 +14,15 @@
  *      batches of entries for a sync, consistency proofs (sync.c);
  *   3. expires requests past their deadline, sends due polls, checkpoints
  *      its own log and pushes it to its witnesses.
+ *
+ * Never go back (DESIGN principle 9, common/refill.h), for the hub's own
+ * log: when it is smaller than what the hub key signed (the marker next to
+ * hub.db, or a witness answering CONFLICT with a larger size) nothing is
+ * staged in it — no Observation, so no cosignature; no Evidence — and it is
+ * neither checkpointed nor pushed until the refill brought it back from the
+ * hubs that witness it. At start it also waits (at most HUB_START_CHECK_MS)
+ * for every witness to say what it holds. The refill runs from this loop, so
+ * reads are served and SIGTERM is seen meanwhile.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -29,6 +38,10 @@
 #include "daemon.h"
 #include "hub.h"
 #include "merkle.h"
+
+/* How long, at most, the own log waits at start for its witnesses to say
+ * what they hold of it. */
+#define HUB_START_CHECK_MS 10000
 
 void hub_log(const hub *h, gs_hub_log_level level, const char *fmt, ...)
 {
@@ -122,6 +135,32 @@ static int replay(hub *h, gs_log *l, uint64_t size, gs_ingest **out, gs_error *e
 
 /* ------------------------------------------------------------ own log */
 
+/* Why the own log takes nothing now, or NULL: it refills, or the start
+ * check waits for a witness. */
+static const char *own_hold(hub *h)
+{
+    if (h->refill != NULL && gs_refill_holding(h->refill))
+        return gs_refill_status(h->refill);
+    if (h->start_check_until_ms == 0)
+        return NULL;
+    bool all = true;
+    for (size_t i = 0; i < h->n_witnesses && all; i++)
+        all = gs_witness_client_answered(h->witnesses[i]);
+    int64_t now = gs_daemon_now_ms();
+    if (all || now >= h->start_check_until_ms) {
+        if (!all)
+            hub_log(h, GS_HUB_LOG_WARN,
+                    "start check: not every witness of %s answered within %d s; going on",
+                    h->cfg.origin, HUB_START_CHECK_MS / 1000);
+        h->start_check_until_ms = 0;
+        return NULL;
+    }
+    snprintf(h->hold_status, sizeof h->hold_status,
+             "starting: waiting for the witnesses of %s to say what they hold of it",
+             h->cfg.origin);
+    return h->hold_status;
+}
+
 int hub_own_stage(hub *h, gs_statement *st, gs_buf *entry, gs_ingest **trial, gs_error *err)
 {
     gs_buf e = {0};
@@ -129,6 +168,9 @@ int hub_own_stage(hub *h, gs_statement *st, gs_buf *entry, gs_ingest **trial, gs
     bool active = false;
     gs_ingest_verdict v;
     *trial = NULL;
+    const char *hold = own_hold(h);
+    if (hold != NULL)
+        return gs_error_set(err, GS_EUNAVAIL, "the hub's own log takes nothing now: %s", hold);
     gs_rules_signer_state(gs_ingest_rules(h->own_ingest), &h->key.pub, &seq, &active);
     st->signer = h->key.pub;
     st->seq = seq;
@@ -190,6 +232,8 @@ static void maybe_checkpoint(hub *h, bool force)
 {
     uint64_t size = gs_log_committed_size(h->own);
     int64_t now = gs_daemon_now_ms();
+    if (gs_refill_holding(h->refill))
+        return; /* behind what it signed: nothing is signed until refilled */
     if (size == h->own_checkpoint_size) {
         if (!force)
             heartbeat(h, now);
@@ -203,6 +247,9 @@ static void maybe_checkpoint(hub *h, bool force)
         hub_log(h, GS_HUB_LOG_ERROR, "cannot sign a checkpoint of %s: %s", h->cfg.origin, err.msg);
         return;
     }
+    /* The marker records it before anyone can see it. */
+    if (gs_refill_signed(h->refill, note, size, &err) != 0)
+        hub_log(h, GS_HUB_LOG_ERROR, "%s", err.msg);
     hub_publish(h, "checkpoint", h->cfg.origin, gs_bytes_of(note, strlen(note)));
     free(note);
     h->own_checkpoint_size = size;
@@ -282,10 +329,38 @@ static void read_sources(hub *h, int64_t now)
     }
 }
 
+/* Drives the own log's refill one turn. */
+static long step_refill(hub *h, int64_t now)
+{
+    long next = 1000;
+    gs_error err = {0};
+    switch (gs_refill_step(h->refill, now, &next, &err)) {
+    case GS_REFILL_PROGRESS:
+        hub_log(h, GS_HUB_LOG_INFO, "refill: own log %s holds %llu entries of %llu signed",
+                h->cfg.origin, (unsigned long long)gs_log_committed_size(h->own),
+                (unsigned long long)gs_refill_signed_size(h->refill));
+        break;
+    case GS_REFILL_DONE: {
+        char *note = NULL;
+        if (gs_log_latest_checkpoint(h->own, &note, &h->own_checkpoint_size, NULL) != 0)
+            h->own_checkpoint_size = 0;
+        free(note);
+        hub_log(h, GS_HUB_LOG_INFO, "refill: own log %s holds %llu entries, everything it signed",
+                h->cfg.origin, (unsigned long long)gs_log_committed_size(h->own));
+        break;
+    }
+    case GS_REFILL_STUCK_EV: hub_log(h, GS_HUB_LOG_ERROR, "READ-ONLY: %s", err.msg); break;
+    case GS_REFILL_WARN: hub_log(h, GS_HUB_LOG_WARN, "%s", err.msg); break;
+    default: break;
+    }
+    return next;
+}
+
 static void push_witnesses(hub *h, int64_t now)
 {
-    h->witness_next_ms = 1000;
-    for (size_t i = 0; i < h->n_witnesses; i++) {
+    h->witness_next_ms = step_refill(h, now);
+    /* While the own log refills, nothing goes to its witnesses. */
+    for (size_t i = 0; i < h->n_witnesses && !gs_refill_holding(h->refill); i++) {
         uint64_t size = 0;
         long next = 1000;
         gs_error err = {0};
@@ -297,14 +372,26 @@ static void push_witnesses(hub *h, int64_t now)
                     (unsigned long long)size);
         else if (ev == GS_WITNESS_FAILED)
             hub_log(h, GS_HUB_LOG_WARN, "%s", err.msg);
+        else if (ev == GS_WITNESS_AHEAD) {
+            char why[GS_VKEY_NAME_MAX + 32];
+            snprintf(why, sizeof why, "witness %s", gs_witness_client_name(h->witnesses[i]));
+            hub_log(h, GS_HUB_LOG_WARN,
+                    "%s holds size %llu of %s, which holds %llu: the own log went back "
+                    "(restored backup or lost WAL?); refilling it before anything is cosigned",
+                    why, (unsigned long long)size, h->cfg.origin,
+                    (unsigned long long)gs_log_committed_size(h->own));
+            gs_refill_behind(h->refill, size, why, now);
+        }
         if (next < h->witness_next_ms)
             h->witness_next_ms = next;
     }
+    if (h->start_check_until_ms != 0)
+        (void)own_hold(h); /* ends the start check once every witness answered */
 }
 
 static size_t build_items(hub *h)
 {
-    size_t need = GS_NET_MAX_ENDPOINTS + 1 + h->n_witnesses;
+    size_t need = GS_NET_MAX_ENDPOINTS + 1 + 2 * h->n_witnesses;
     for (size_t i = 0; i < h->n_logs; i++)
         need += h->logs[i].n_sources;
     if (need > h->cap_items) {
@@ -321,11 +408,13 @@ static size_t build_items(hub *h)
             if (sock != NULL)
                 h->items[n++] = (zmq_pollitem_t){.socket = sock, .events = ZMQ_POLLIN};
         }
-    for (size_t i = 0; i < h->n_witnesses; i++) {
+    for (size_t i = 0; i < h->n_witnesses && !gs_refill_holding(h->refill); i++) {
         void *sock = gs_witness_client_socket(h->witnesses[i]);
         if (sock != NULL)
             h->items[n++] = (zmq_pollitem_t){.socket = sock, .events = ZMQ_POLLIN};
     }
+    if (n + h->n_witnesses <= h->cap_items)
+        n += gs_refill_pollitems(h->refill, h->items + n, h->n_witnesses);
     return n;
 }
 
@@ -348,8 +437,10 @@ static long next_timeout(hub *h, int64_t now)
         if (due < t)
             t = due;
     }
-    if (h->n_witnesses > 0 && h->witness_next_ms < t)
+    if (h->witness_next_ms < t)
         t = h->witness_next_ms;
+    if (h->start_check_until_ms != 0 && t > 100)
+        t = 100; /* the start check ends on a deadline too */
     return t < 0 ? 0 : t;
 }
 
@@ -635,8 +726,28 @@ static int start(hub *h, const char *config_path, gs_error *err)
                                         &h->cfg.witnesses[i].key, &h->key,
                                         h->cfg.max_message + GS_NET_FRAME_SLACK, err)) != 0)
             return gs_error_wrap(err, "[witness]");
+        h->refill_sources[i] = (gs_refill_source){.endpoint = h->cfg.witnesses[i].endpoint,
+                                                  .key = &h->cfg.witnesses[i].key};
         h->n_witnesses++;
     }
+    if ((h->marker_path = gs_refill_marker_path(h->cfg.database)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    gs_refill_config rc_cfg = {
+        .zctx = h->zctx,
+        .store = h->store,
+        .log = h->own,
+        .ingest = &h->own_ingest,
+        .log_key = &h->key.pub,
+        .client_key = &h->key,
+        .sources = h->refill_sources,
+        .n_sources = h->n_witnesses,
+        .max_message = h->cfg.max_message,
+        .marker_path = h->marker_path,
+    };
+    if ((rc = gs_refill_new(&h->refill, &rc_cfg, err)) != 0)
+        return rc;
+    if (h->n_witnesses > 0)
+        h->start_check_until_ms = gs_daemon_now_ms() + HUB_START_CHECK_MS;
     h->last_checkpoint_ms = gs_daemon_now_ms();
     return 0;
 }
@@ -658,6 +769,8 @@ static void finish(hub *h)
     free(h->logs);
     free(h->observed);
     free(h->marker_dir);
+    gs_refill_free(&h->refill);
+    free(h->marker_path);
     for (size_t i = 0; i < h->n_witnesses; i++)
         gs_witness_client_free(&h->witnesses[i]);
     for (size_t i = 0; i < h->n_pub; i++)
@@ -713,6 +826,8 @@ int main(int argc, char **argv)
             hub_log(&h, GS_HUB_LOG_INFO, "listening on %s", h.cfg.listen[i]);
         for (size_t i = 0; i < h.cfg.n_publish; i++)
             hub_log(&h, GS_HUB_LOG_INFO, "publishing on %s", h.cfg.publish[i]);
+        if (gs_refill_holding(h.refill))
+            hub_log(&h, GS_HUB_LOG_WARN, "%s", gs_refill_status(h.refill));
         status = run(&h);
         hub_log(&h, GS_HUB_LOG_INFO, "stopped: %llu cosigned, %llu evidence, own log size %llu",
                 (unsigned long long)h.cosigned_total, (unsigned long long)h.evidence_total,

@@ -87,6 +87,7 @@
 #include "peer.h"
 #include "pool.h"
 #include "ingest.h"
+#include "refill.h"
 #include "rules.h"
 #include "store.h"
 #include "wire.h"
@@ -229,6 +230,14 @@ typedef struct {
     size_t n_logs;
     gs_witness_client *witnesses[GS_HUB_MAX_WITNESSES];
     size_t n_witnesses;
+    /* Never go back (common/refill.h): the own log refilled from the hubs
+     * that witness it; nothing is staged in it (no cosignature, no
+     * evidence) while it refills or the start check waits (hub.c). */
+    gs_refill *refill;
+    gs_refill_source refill_sources[GS_HUB_MAX_WITNESSES];
+    char *marker_path;
+    int64_t start_check_until_ms; /* 0 once every witness answered */
+    char hold_status[256];
     uint64_t own_checkpoint_size;
     int64_t last_checkpoint_ms;
     int64_t last_publish_ms; /* of the own checkpoint (heartbeat, hub.c) */

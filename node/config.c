@@ -92,6 +92,10 @@ static int on_setting(void *user, const char *section, const char *name, const c
             if (gs_daemon_parse_int(value, 1, 100000, &v) != 0)
                 return fail(l, section, name, "expected a count from 1 to 100000");
             c->max_batch = (size_t)v;
+        } else if (strcmp(name, "start_check_ms") == 0) {
+            if (gs_daemon_parse_int(value, 0, 600000, &v) != 0)
+                return fail(l, section, name, "expected milliseconds from 0 to 600000");
+            c->start_check_ms = v;
         } else if (strcmp(name, "log_level") == 0) {
             gs_daemon_log_level level;
             if (gs_daemon_parse_log_level(value, &level) != 0)
@@ -179,6 +183,7 @@ int gs_node_config_load(const char *path, gs_node_config *out, gs_error *err)
     out->verify_threads = 1;
     out->max_batch = 4096;
     out->log_level = GS_NODE_LOG_INFO;
+    out->start_check_ms = 10000;
     out->public_read = true;
 
     loader l = {.c = out, .err = err};

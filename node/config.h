@@ -36,6 +36,10 @@ typedef struct {
     unsigned verify_threads;
     size_t max_batch;
     gs_node_log_level log_level;
+    /* At start, submissions wait (at most this long) until every witness
+     * said what it holds of the log: a restored node must not go back
+     * (common/refill.h). 0: do not wait. */
+    int64_t start_check_ms;
     bool open_submission;
     bool public_read;
     gs_pubkey *writers;

@@ -19,6 +19,17 @@
  *      the pool) and replies.
  * A request is never acknowledged before its entry is on disk; a failed
  * commit answers UNAVAILABLE and rebuilds the rule state from the log.
+ *
+ * Never go back (DESIGN principle 9, common/refill.h): a node whose log is
+ * smaller than what its key signed (its signed-checkpoint marker says so, or
+ * a witness answers CONFLICT with a larger size) accepts no submission,
+ * signs no checkpoint and sends none to its witnesses until it has refilled
+ * the missing entries from them, each checked; at start it also waits (at
+ * most start_check_ms) until every witness has said what it holds. The
+ * refill is driven from this loop rather than as a blocking step at start:
+ * the node keeps serving reads meanwhile (hubs polling it see a smaller,
+ * consistent checkpoint, not an outage), a witness can reveal at any time
+ * that the node went back, and SIGTERM is seen at the next turn.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -42,6 +53,7 @@
 #include "net.h"
 #include "note.h"
 #include "pool.h"
+#include "refill.h"
 #include "rules.h"
 #include "serve.h"
 #include "store.h"
@@ -98,6 +110,13 @@ typedef struct {
     int64_t dropped_reported_ms;
     gs_witness_client *witnesses[GS_NODE_MAX_WITNESSES];
     size_t n_witnesses;
+    /* Never go back: the refill, its sources (the witnesses), the marker,
+     * and the start check's deadline (0 once every witness answered). */
+    gs_refill *refill;
+    gs_refill_source sources[GS_NODE_MAX_WITNESSES];
+    char *marker_path;
+    int64_t start_check_until_ms;
+    char start_status[256];
     /* Set when the log on disk breaks the rule book (a compromised key, an
      * altered database): the node then serves what it holds, so witnesses
      * and auditors can record the evidence, and accepts nothing new. */
@@ -358,6 +377,35 @@ static void process_batch(node *n)
     clear_jobs(n);
 }
 
+/* Why submissions wait, or NULL when they may go on: the refill holds
+ * (the log is behind what its key signed), or the start check still waits
+ * for a witness to say what it holds. */
+static const char *write_hold(node *n)
+{
+    if (n->refill != NULL && gs_refill_holding(n->refill))
+        return gs_refill_status(n->refill);
+    if (n->start_check_until_ms == 0)
+        return NULL;
+    bool all = true;
+    for (size_t i = 0; i < n->n_witnesses && all; i++)
+        all = gs_witness_client_answered(n->witnesses[i]);
+    int64_t now = now_ms();
+    if (all || now >= n->start_check_until_ms) {
+        if (!all)
+            logf_(n, GS_NODE_LOG_WARN,
+                  "start check: not every witness answered within %lld ms; accepting "
+                  "submissions (a witness that later holds more of this log stops them again)",
+                  (long long)n->cfg.start_check_ms);
+        n->start_check_until_ms = 0;
+        return NULL;
+    }
+    snprintf(n->start_status, sizeof n->start_status,
+             "starting: waiting up to %lld s for its witnesses to say what they hold of this log "
+             "(a restored node must not go back); retry shortly",
+             (long long)(n->start_check_until_ms - now + 999) / 1000);
+    return n->start_status;
+}
+
 /* Takes one request off the sockets. Returns true when it joined the batch. */
 static bool take_request(node *n, const gs_net_request *nrq)
 {
@@ -369,6 +417,7 @@ static bool take_request(node *n, const gs_net_request *nrq)
         return false;
     }
     bool joined = false;
+    const char *hold = NULL;
     if (rq.op != GS_OP_SUBMIT && n->n_reads < NODE_READ_QUEUE) {
         pending_read *p = &n->reads[(n->reads_head + n->n_reads++) % NODE_READ_QUEUE];
         p->from = *nrq;
@@ -393,6 +442,9 @@ static bool take_request(node *n, const gs_net_request *nrq)
                     GS_STATUS_PERMISSION_DENIED,
                     "this client key may read but not submit: ask the node's operator to add "
                     "it as a writer");
+    } else if ((hold = write_hold(n)) != NULL) {
+        send_status(n, nrq->socket, nrq->identity, nrq->identity_len, rq.id, GS_STATUS_UNAVAILABLE,
+                    hold);
     } else {
         job *j = &n->jobs[n->n_jobs++];
         memset(j, 0, sizeof *j);
@@ -412,8 +464,8 @@ static void maybe_checkpoint(node *n, bool force)
 {
     uint64_t size = gs_log_committed_size(n->log);
     int64_t now = now_ms();
-    if (size == n->checkpoint_size)
-        return;
+    if (size == n->checkpoint_size || gs_refill_holding(n->refill))
+        return; /* behind what it signed: nothing is signed until refilled */
     if (!force && now - n->last_checkpoint_ms < n->cfg.checkpoint_interval_ms)
         return;
     char *note = NULL;
@@ -422,6 +474,9 @@ static void maybe_checkpoint(node *n, bool force)
         logf_(n, GS_NODE_LOG_ERROR, "cannot sign a checkpoint: %s", err.msg);
         return;
     }
+    /* The marker records it before anyone can see it. */
+    if (gs_refill_signed(n->refill, note, size, &err) != 0)
+        logf_(n, GS_NODE_LOG_ERROR, "%s", err.msg);
     free(note);
     n->checkpoint_size = size;
     n->last_checkpoint_ms = now;
@@ -434,7 +489,9 @@ static void maybe_checkpoint(node *n, bool force)
 static long step_witnesses(node *n)
 {
     long timeout = 1000;
-    for (size_t i = 0; i < n->n_witnesses; i++) {
+    /* While it refills, nothing goes to the witnesses: what they would be
+     * sent is older than what they hold. */
+    for (size_t i = 0; i < n->n_witnesses && !gs_refill_holding(n->refill); i++) {
         gs_error err = {0};
         uint64_t size = 0;
         long next = 1000;
@@ -445,6 +502,15 @@ static long step_witnesses(node *n)
                   gs_witness_client_name(n->witnesses[i]));
         else if (ev == GS_WITNESS_FAILED)
             logf_(n, GS_NODE_LOG_WARN, "%s", err.msg);
+        else if (ev == GS_WITNESS_AHEAD) {
+            char why[GS_VKEY_NAME_MAX + 32];
+            snprintf(why, sizeof why, "witness %s", gs_witness_client_name(n->witnesses[i]));
+            logf_(n, GS_NODE_LOG_WARN,
+                  "%s holds size %llu of this log, which holds %llu: the log went back "
+                  "(restored backup or lost WAL?); holding submissions and refilling",
+                  why, (unsigned long long)size, (unsigned long long)gs_log_committed_size(n->log));
+            gs_refill_behind(n->refill, size, why, now_ms());
+        }
         if (next < timeout)
             timeout = next;
     }
@@ -523,24 +589,60 @@ static void report_dropped(node *n)
  * peers queued. */
 #define NODE_MEMORY_CEILING_MIB GS_NET_MEMORY_CEILING_MIB
 
+/* Drives the refill (common/refill.h) one turn and says what happened. */
+static long step_refill(node *n)
+{
+    long next = 1000;
+    gs_error err = {0};
+    gs_refill_event ev = gs_refill_step(n->refill, now_ms(), &next, &err);
+    switch (ev) {
+    case GS_REFILL_PROGRESS:
+        logf_(n, GS_NODE_LOG_INFO, "refill: the log holds %llu entries of %llu signed",
+              (unsigned long long)gs_log_committed_size(n->log),
+              (unsigned long long)gs_refill_signed_size(n->refill));
+        break;
+    case GS_REFILL_DONE: {
+        char *note = NULL;
+        if (gs_log_latest_checkpoint(n->log, &note, &n->checkpoint_size, NULL) != 0)
+            n->checkpoint_size = 0;
+        free(note);
+        logf_(n, GS_NODE_LOG_INFO,
+              "refill: the log holds %llu entries, everything it signed; accepting submissions",
+              (unsigned long long)gs_log_committed_size(n->log));
+        break;
+    }
+    case GS_REFILL_STUCK_EV: logf_(n, GS_NODE_LOG_ERROR, "READ-ONLY: %s", err.msg); break;
+    case GS_REFILL_WARN: logf_(n, GS_NODE_LOG_WARN, "%s", err.msg); break;
+    default: break;
+    }
+    return next;
+}
+
 static int run(node *n)
 {
-    zmq_pollitem_t items[GS_NET_MAX_ENDPOINTS + 1 + GS_NODE_MAX_WITNESSES];
-    size_t n_items = gs_net_server_pollitems(n->server, items, GS_NET_MAX_ENDPOINTS + 1);
-    size_t first_witness = n_items;
-    for (size_t i = 0; i < n->n_witnesses; i++)
-        items[n_items++] = (zmq_pollitem_t){.socket = gs_witness_client_socket(n->witnesses[i]),
-                                            .events = ZMQ_POLLIN};
+    zmq_pollitem_t items[GS_NET_MAX_ENDPOINTS + 1 + 2 * GS_NODE_MAX_WITNESSES];
+    size_t n_base = gs_net_server_pollitems(n->server, items, GS_NET_MAX_ENDPOINTS + 1);
     while (!gs_daemon_stopping()) {
-        long timeout = step_witnesses(n);
-        if (gs_log_committed_size(n->log) != n->checkpoint_size) {
+        long timeout = step_refill(n);
+        long wt = step_witnesses(n);
+        if (wt < timeout)
+            timeout = wt;
+        if (n->start_check_until_ms != 0 && write_hold(n) != NULL && timeout > 100)
+            timeout = 100; /* the start check ends on a deadline too */
+        size_t n_items = n_base;
+        /* A witness client reopens its socket after a timeout; while the
+         * node refills its witnesses are not stepped, so not polled. */
+        for (size_t i = 0; i < n->n_witnesses && !gs_refill_holding(n->refill); i++) {
+            void *sock = gs_witness_client_socket(n->witnesses[i]);
+            if (sock != NULL)
+                items[n_items++] = (zmq_pollitem_t){.socket = sock, .events = ZMQ_POLLIN};
+        }
+        n_items += gs_refill_pollitems(n->refill, items + n_items, GS_NODE_MAX_WITNESSES);
+        if (gs_log_committed_size(n->log) != n->checkpoint_size && !gs_refill_holding(n->refill)) {
             int64_t due = n->last_checkpoint_ms + n->cfg.checkpoint_interval_ms - now_ms();
             if (due < timeout)
                 timeout = due < 0 ? 0 : (long)due;
         }
-        /* A witness client reopens its socket after a timeout. */
-        for (size_t i = 0; i < n->n_witnesses; i++)
-            items[first_witness + i].socket = gs_witness_client_socket(n->witnesses[i]);
         if (n->n_reads > 0)
             timeout = 0; /* reads wait in the queue: no sleeping */
         int r = zmq_poll(items, (int)n_items, timeout);
@@ -566,7 +668,7 @@ static int run(node *n)
                   "memory at %zu MiB, above the ceiling of %d MiB: shed every connection (what "
                   "peers had queued is dropped; clients reconnect)",
                   mib, NODE_MEMORY_CEILING_MIB);
-            gs_net_server_pollitems(n->server, items, first_witness);
+            n_base = gs_net_server_pollitems(n->server, items, GS_NET_MAX_ENDPOINTS + 1);
         }
     }
     /* Everything taken off the sockets is answered (the queued reads are
@@ -635,8 +737,28 @@ static int start(node *n, const char *config_path, gs_error *err)
                                    &n->cfg.witness_keys[i], &n->key, n->cfg.max_message, err);
         if (rc != 0)
             return gs_error_wrap(err, "[witness] %s", n->cfg.witness_endpoints[i]);
+        n->sources[i] = (gs_refill_source){.endpoint = n->cfg.witness_endpoints[i],
+                                           .key = &n->cfg.witness_keys[i]};
         n->n_witnesses++;
     }
+    if ((n->marker_path = gs_refill_marker_path(n->cfg.database)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    gs_refill_config rc_cfg = {
+        .zctx = n->zctx,
+        .store = n->store,
+        .log = n->log,
+        .ingest = &n->ingest,
+        .log_key = &n->key.pub,
+        .client_key = &n->key,
+        .sources = n->sources,
+        .n_sources = n->n_witnesses,
+        .max_message = n->cfg.max_message,
+        .marker_path = n->marker_path,
+    };
+    if ((rc = gs_refill_new(&n->refill, &rc_cfg, err)) != 0)
+        return rc;
+    if (n->n_witnesses > 0 && n->cfg.start_check_ms > 0)
+        n->start_check_until_ms = now_ms() + n->cfg.start_check_ms;
     return 0;
 }
 
@@ -646,6 +768,8 @@ static void finish(node *n)
     for (; n->n_reads > 0; n->n_reads--, n->reads_head = (n->reads_head + 1) % NODE_READ_QUEUE)
         gs_request_clear(&n->reads[n->reads_head].rq);
     free(n->jobs);
+    gs_refill_free(&n->refill);
+    free(n->marker_path);
     for (size_t i = 0; i < n->n_witnesses; i++)
         gs_witness_client_free(&n->witnesses[i]);
     gs_net_server_close(&n->server);
@@ -698,6 +822,8 @@ int main(int argc, char **argv)
         if (n.quarantined)
             logf_(&n, GS_NODE_LOG_ERROR, "QUARANTINED: %s; serving reads only",
                   n.quarantine_reason);
+        if (gs_refill_holding(n.refill))
+            logf_(&n, GS_NODE_LOG_WARN, "%s", gs_refill_status(n.refill));
         status = run(&n);
         logf_(&n, GS_NODE_LOG_INFO, "stopped: %llu accepted, %llu rejected, log size %llu",
               (unsigned long long)n.accepted_total, (unsigned long long)n.rejected_total,

@@ -20,6 +20,7 @@
 #                     hub against that source; the central hub keeps the truth
 #        A5 the central hub's own log rewritten → (b) at both province hubs
 #        A6 province ha-noi: a forged entry with a re-signed checkpoint → (d)
+#           (at ha-noi; the central hub is read-only since A5, refill.h)
 #   3. hai-chau's node deleted for good: its whole log is still served and
 #      verifiable from the province hub and the central hub.
 #
@@ -398,11 +399,16 @@ stop_daemon node-ha-noi
 start_daemon node-ha-noi
 wait_until 120 "node ha-noi answers after its restart" answers "$(node_ep ha-noi)"
 grep -q "QUARANTINED" "$net/logs/node-ha-noi.log" || fail "node ha-noi is not quarantined"
-for h in ha-noi trung-uong; do
-  evidence_ok $h $o rule-violation 4
-  no_cosign_past $h $o $((base + 1))
-done
-pass "A6 a forged entry in $o under a re-signed checkpoint: rule-violation at both hubs"
+evidence_ok ha-noi $o rule-violation 4
+no_cosign_past ha-noi $o $((base + 1))
+# Since A5 the central hub's own log is below what its key signed, and its
+# witnesses hold another history: it never goes back (DESIGN principle 9),
+# so it stays read-only, recording and cosigning nothing, until its
+# operator acts.
+wait_until 120 "the central hub says it is read-only" \
+  grep -q "READ-ONLY: .*behind its signed checkpoint" "$net/logs/hub-trung-uong.log"
+no_cosign_past trung-uong $o $((base + 1))
+pass "A6 a forged entry in $o under a re-signed checkpoint: rule-violation at ha-noi; the central hub, read-only since A5, cosigns nothing"
 
 # ------------------------------------------------------------ the end
 for f in "${faults[@]}"; do
