@@ -329,12 +329,39 @@ static void read_sources(hub *h, int64_t now)
     }
 }
 
+/* The Observations among own-log entries [from, to) that a refill brought
+ * back: each is what this hub cosigned before it lost them, so the floor of
+ * its log rises (hub/recover.c) before anything more is cosigned. The
+ * entries were verified by the refill (signatures, rule book, the root the
+ * hub's own key signed). */
+static void recover_refilled(hub *h, uint64_t from, uint64_t to)
+{
+    for (uint64_t i = from; i < to; i++) {
+        gs_buf e = {0};
+        gs_statement st = {0};
+        gs_signed_statement ss;
+        gs_error err;
+        if (gs_log_entry(h->own, i, &e, &err) == 0 &&
+            gs_wire_decode_signed_statement(gs_bytes_of(e.p, e.n), &ss, &err) == 0 &&
+            gs_wire_decode_statement(ss.statement, &st, &err) == 0 &&
+            st.kind == GS_BODY_OBSERVATION)
+            hub_recover_observed(h, st.u.observation.origin, st.u.observation.size,
+                                 &st.u.observation.root);
+        gs_statement_clear(&st);
+        gs_buf_free(&e);
+    }
+}
+
 /* Drives the own log's refill one turn. */
 static long step_refill(hub *h, int64_t now)
 {
     long next = 1000;
     gs_error err = {0};
-    switch (gs_refill_step(h->refill, now, &next, &err)) {
+    uint64_t before = gs_log_committed_size(h->own);
+    gs_refill_event ev = gs_refill_step(h->refill, now, &next, &err);
+    if (gs_log_committed_size(h->own) > before)
+        recover_refilled(h, before, gs_log_committed_size(h->own));
+    switch (ev) {
     case GS_REFILL_PROGRESS:
         hub_log(h, GS_HUB_LOG_INFO, "refill: own log %s holds %llu entries of %llu signed",
                 h->cfg.origin, (unsigned long long)gs_log_committed_size(h->own),
