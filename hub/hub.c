@@ -232,9 +232,10 @@ static void maybe_checkpoint(hub *h, bool force)
 {
     uint64_t size = gs_log_committed_size(h->own);
     int64_t now = gs_daemon_now_ms();
-    if (gs_refill_holding(h->refill))
-        return; /* behind what it signed: nothing is signed until refilled */
-    if (size == h->own_checkpoint_size) {
+    if (size == h->own_checkpoint_size || gs_refill_holding(h->refill)) {
+        /* Behind what it signed, nothing is signed until refilled; the
+         * latest checkpoint it holds is still a true prefix, and is
+         * published again like any other. */
         if (!force)
             heartbeat(h, now);
         return;

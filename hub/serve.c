@@ -210,8 +210,14 @@ static bool add_checkpoint(hub *h, const gs_net_request *nrq, gs_request *rq, gs
     snprintf(msg, cap, "%s", r.message);
     if (r.verdict != GS_COSIGN_BAD_REQUEST && r.verdict != GS_COSIGN_UNKNOWN_LOG)
         f = find_followed(h, r.cp.origin);
-    if (f != NULL && f->recovering && r.verdict != GS_COSIGN_BAD_REQUEST &&
-        r.verdict != GS_COSIGN_BAD_SIGNATURE && r.verdict != GS_COSIGN_FROZEN) {
+    /* Recovering, the hub signs nothing new (a PROCEED, or a SAME it no
+     * longer holds); what it knows already it says: a CONFLICT names the
+     * largest size it knows it cosigned (the floor included), which is what a
+     * node's start check asks (common/witness.h), and a proof of a split
+     * view or a rewrite needs no more than the log's own signatures. */
+    if (f != NULL && f->recovering &&
+        (r.verdict == GS_COSIGN_PROCEED ||
+         (r.verdict == GS_COSIGN_SAME && f->cosigned_size < r.cp.size))) {
         snprintf(msg, cap,
                  "hub %s is recovering what it cosigned for %s after a start (asking its "
                  "sources): retry in a few seconds",

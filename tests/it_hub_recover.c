@@ -22,6 +22,9 @@
  *    has grown, cosigns the honest log's new size; its replica holds the
  *    honest tree at 11, its own log holds no Observation of the fork, and
  *    no evidence was recorded against the honest node.
+ * (In 3 and 4 the marker of the hub's own log goes back too: a hub whose
+ * own log is behind what it signed, with no witness to refill it, stays
+ * read-only by design; it_hub_restore.sh shows that refill.)
  * 4. The whole folder restored (database and marker at 6) while the node,
  *    whose witness the hub is, serves its note at 11 with the hub's line:
  *    the hub learns from its own verified line that it cosigned 11, and the
@@ -623,11 +626,19 @@ static void restored_from_backup(void)
 
     /* The backup: the hub's database at 6 (hub stopped). The node's state
      * at 6, for the fork. */
-    char hub_db[700], backup[700], path[800];
+    char hub_db[700], backup[700], path[800], own_marker[700], own_backup[700];
     snprintf(hub_db, sizeof hub_db, "%s/hub.db", h.dir);
     snprintf(backup, sizeof backup, "%s/hub3-backup.db", it_tmpdir());
+    /* The marker of what the hub's key signed of its OWN log goes back
+     * with the database: this hub has no witness for its own log, and a hub
+     * whose own log is behind what it signed stays read-only until its
+     * witnesses refill it (it_hub_restore.sh). Here the point is what it
+     * cosigned of the logs it follows: the marker folder of those stays. */
+    snprintf(own_marker, sizeof own_marker, "%s/hub.signed-checkpoint", h.dir);
+    snprintf(own_backup, sizeof own_backup, "%s/hub3-backup.signed-checkpoint", it_tmpdir());
     it_hub_stop(&h, SIGTERM);
     copy_db(hub_db, backup);
+    copy_file(own_marker, own_backup);
     it_node_stop(&b.n, SIGTERM);
     copy_db(node_db, fork_db);
     it_node_start(&b.n, bin);
@@ -652,6 +663,7 @@ static void restored_from_backup(void)
     it_hub_stop(&h, SIGTERM);
     it_node_stop(&b.n, SIGTERM);
     copy_db(backup, hub_db);
+    copy_file(own_backup, own_marker);
     long mark = log_mark(h.log);
     it_hub_start(&h, bin);
     it_hub_wait_ready(&h, zctx);
@@ -794,7 +806,7 @@ static void restored_whole_folder(void)
     unit c;
     make_unit_conf(&c, "long-an", extra);
     progress(&c, 3); /* 6 */
-    char fork_db[700], node_db[700], hub_db[700], marker[800], backup[700], path[900];
+    char fork_db[700], node_db[700], hub_db[700], marker[800], backup[700], path[900], own[800];
     snprintf(node_db, sizeof node_db, "%s/node.db", c.n.dir);
     snprintf(fork_db, sizeof fork_db, "%s/fork4.db", it_tmpdir());
     snprintf(hub_db, sizeof hub_db, "%s/hub.db", h.dir);
@@ -814,6 +826,9 @@ static void restored_whole_folder(void)
     copy_db(hub_db, path);
     snprintf(path, sizeof path, "%s/hub.db.cosigned", backup);
     copy_tree(marker, path);
+    snprintf(path, sizeof path, "%s/hub.signed-checkpoint", backup);
+    snprintf(own, sizeof own, "%s/hub.signed-checkpoint", h.dir);
+    copy_file(own, path);
     it_node_stop(&c.n, SIGTERM);
     copy_db(node_db, fork_db);
     it_node_start(&c.n, bin);
@@ -837,6 +852,8 @@ static void restored_whole_folder(void)
     copy_db(path, hub_db);
     snprintf(path, sizeof path, "%s/hub.db.cosigned", backup);
     copy_tree(path, marker);
+    snprintf(path, sizeof path, "%s/hub.signed-checkpoint", backup);
+    copy_file(path, own);
     long mark = log_mark(h.log);
     start_hub(&h);
     snprintf(path, sizeof path, "cosigned size 11 (its own cosignature on a note from %s)",

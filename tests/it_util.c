@@ -340,7 +340,18 @@ int it_submit(gs_net_client *c, gs_bytes entry, const gs_pubkey *node_key, gs_re
     rq.u.submit.entry.n = entry.n;
     gs_response rs = {0};
     gs_error err;
-    int rc = gs_net_client_call(c, &rq, &rs, &err);
+    /* A node just started holds writes while its start check asks its
+     * witnesses what they hold (node.conf start_check_ms): "starting: …
+     * retry shortly" is waited out, on a deadline like every other wait. */
+    int rc;
+    for (int64_t end = it_now_ms() + IT_WAIT_MS;;) {
+        rc = gs_net_client_call(c, &rq, &rs, &err);
+        if (rc != 0 || rs.code != GS_STATUS_UNAVAILABLE || rs.message == NULL ||
+            strncmp(rs.message, "starting:", 9) != 0 || it_now_ms() >= end)
+            break;
+        gs_response_clear(&rs);
+        it_sleep_ms(50);
+    }
     gs_buf_free(&rq.u.submit.entry);
     if (rc != 0) {
         if (message != NULL)
