@@ -9,6 +9,7 @@
  * origin, and for the leaf hash of exactly the bytes sent. The receipt is the
  * node's promise (if the entry never appears it is evidence against the
  * node), so one that does not verify is a failure, not a warning. */
+#define _POSIX_C_SOURCE 200809L
 #include <sodium.h>
 #include <stdint.h>
 #include <string.h>
@@ -566,7 +567,23 @@ static int submit(cli_conn *cn, const gs_buf *entry, gs_receipt *rc_out, gs_erro
     rq.op = GS_OP_SUBMIT;
     rq.origin = cn->origin;
     rq.u.submit.entry = *entry; /* borrowed: rq is never cleared */
-    if ((rc = cli_call(cn, &rq, &rs, err)) != 0)
+    /* A node just started holds writes while its start check asks its
+     * witnesses what they hold of its log (at most its start_check_ms, on
+     * its own clock): that answer says "retry shortly", and nothing was
+     * stored, so the same bytes are sent again, for up to two minutes. */
+    struct timespec pause = {.tv_sec = 0, .tv_nsec = 100 * 1000 * 1000};
+    bool told = false;
+    for (int tries = 0;; tries++) {
+        rc = cli_call(cn, &rq, &rs, err);
+        if (rc != CLI_EREJECTED || strncmp(err->msg, "UNAVAILABLE: starting:", 22) != 0 ||
+            tries >= 1200)
+            break;
+        if (!told)
+            fprintf(stderr, "giamsat: the node is starting (%s); waiting\n", err->msg + 23);
+        told = true;
+        nanosleep(&pause, NULL);
+    }
+    if (rc != 0)
         return rc;
     if (rs.result != GS_RESULT_RECEIPT) {
         gs_response_clear(&rs);
