@@ -153,7 +153,7 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-#define MEMORY_CHECK_MS 100
+#define MEMORY_CHECK_MS GS_NET_MEMORY_CHECK_MS
 #define MEMORY_SETTLE_MS 500
 
 int gs_net_server_guard_memory(gs_net_server *s, size_t ceiling_mib, size_t *rss_mib, gs_error *err)

@@ -104,6 +104,10 @@ int gs_net_server_shed(gs_net_server *s, gs_error *err);
 #define GS_NET_MEMORY_CEILING_MIB 192
 #endif
 
+/* How often gs_net_server_guard_memory looks; a loop using it turns at
+ * least this often. */
+#define GS_NET_MEMORY_CHECK_MS 100
+
 /* Called once a loop turn: at most every 100 ms reads the process's
  * resident set (into *rss_mib, may be NULL) and, when it is at or above
  * ceiling_mib (0: never), sheds every connection (gs_net_server_shed; the

@@ -469,6 +469,11 @@ static long next_timeout(hub *h, int64_t now)
         t = h->witness_next_ms;
     if (h->start_check_until_ms != 0 && t > 100)
         t = 100; /* the start check ends on a deadline too */
+    /* The memory guard runs every turn, and ZeroMQ wakes the poll only for
+     * whole messages: an unfinished multipart message grows unseen, so the
+     * loop turns at least as often as the guard looks. */
+    if (h->cfg.max_memory_mib != 0 && t > GS_NET_MEMORY_CHECK_MS)
+        t = GS_NET_MEMORY_CHECK_MS;
     return t < 0 ? 0 : t;
 }
 

@@ -645,6 +645,11 @@ static int run(node *n)
         }
         if (n->n_reads > 0)
             timeout = 0; /* reads wait in the queue: no sleeping */
+        /* The memory guard runs every turn, and ZeroMQ wakes the poll only
+         * for whole messages: an unfinished multipart message grows unseen,
+         * so the loop turns at least as often as the guard looks. */
+        if (timeout > GS_NET_MEMORY_CHECK_MS)
+            timeout = GS_NET_MEMORY_CHECK_MS;
         int r = zmq_poll(items, (int)n_items, timeout);
         if (r < 0 && errno != EINTR) {
             logf_(n, GS_NODE_LOG_ERROR, "poll: %s", zmq_strerror(errno));
