@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "evidence.h"
 #include "cosign.h"
@@ -588,17 +589,6 @@ out:
 
 /* ------------------------------------------------------------ evidence */
 
-static const char *kind_name(gs_evidence_kind k)
-{
-    switch (k) {
-    case GS_EVIDENCE_SPLIT_VIEW: return "split-view";
-    case GS_EVIDENCE_ROLLBACK: return "rollback";
-    case GS_EVIDENCE_BAD_ENTRIES: return "bad-entries";
-    case GS_EVIDENCE_RULE_VIOLATION: return "rule-violation";
-    }
-    return "unknown";
-}
-
 /* Writes data to the first free DIR/<n>-<kind>.evidence (n from 1), never
  * overwriting or following a link. */
 static int write_evidence_file(const char *dir, const char *kind, gs_bytes data, char *path,
@@ -628,13 +618,15 @@ static void save_evidence(monitor *m, const gs_evidence *ev, gs_bytes entry, con
     bool dup = false;
     if (db_evidence_known(m, entry))
         return;
-    if (write_evidence_file(m->out_dir, kind_name(ev->kind), entry, path, sizeof path, &err) != 0) {
+    if (write_evidence_file(m->out_dir, gs_audit_evidence_kind_name(ev->kind), entry, path,
+                            sizeof path, &err) != 0) {
         say("error", "EVIDENCE against %s: %s — but it could not be saved: %s", ev->origin, what,
             err.msg);
         m->evidence_found++;
         return;
     }
-    if (db_put_evidence(m, ev->origin, kind_name(ev->kind), entry, path, reporter, &dup, &err) != 0)
+    if (db_put_evidence(m, ev->origin, gs_audit_evidence_kind_name(ev->kind), entry, path, reporter,
+                        &dup, &err) != 0)
         say("error", "%s", err.msg);
     m->evidence_found++;
     say("EVIDENCE",
