@@ -90,26 +90,24 @@ until_true 120 "the hub serves" -- "$gs" checkpoint --connect "$hub_ep"
 # receipts: one line "index leaf_hash_b64" per statement accepted.
 : >"$work/receipts"
 k=0
-# feedback_once K: true when feedback K is receipted; false (retry) while the
-# node's start check holds writes; fails the test on any other refusal.
-feedback_once() {
-  "$gs" feedback --key "$work/c$1.key" --text "feedback $1" --json >"$work/out" 2>"$work/err" &&
-    return 0
-  grep -q "UNAVAILABLE: starting:" "$work/err" && return 1
-  fail "feedback $1 refused: $(cat "$work/err")"
+# feedback_settled K: sends feedback K; true once the node has answered it
+# with anything but its start check's "starting: … retry shortly" (a node
+# just started holds writes while it asks its witnesses what they hold).
+# The answer is left in $work/out and $work/err, the exit status in
+# $work/status.
+feedback_settled() {
+  local st=0
+  "$gs" feedback --key "$work/c$1.key" --text "feedback $1" --json >"$work/out" 2>"$work/err" ||
+    st=$?
+  echo "$st" >"$work/status"
+  [ "$st" = 0 ] || ! grep -q "UNAVAILABLE: starting:" "$work/err"
 }
 submit() { # submit N: N feedbacks from fresh keys; each receipt recorded
   for _ in $(seq "$1"); do
     k=$((k + 1))
     "$gs" key new --out "$work/c$k.key" >/dev/null
-    # A node just started holds writes while its start check asks its
-    # witnesses what they hold (at most start_check_ms): that answer is
-    # "retry shortly", and the statement is sent again; anything else fails.
-    local end=$(($(date +%s) + 120))
-    until feedback_once "$k"; do
-      [ "$(date +%s)" -lt "$end" ] || fail "after 120 s the node still holds feedback $k"
-      sleep 0.1
-    done
+    wait_until 120 "the node answers feedback $k" feedback_settled "$k"
+    [ "$(cat "$work/status")" = 0 ] || fail "feedback $k refused: $(cat "$work/err")"
     jq -r '"\(.index) \(.leaf_hash_b64)"' "$work/out" >>"$work/receipts"
   done
 }
