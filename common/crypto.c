@@ -248,6 +248,11 @@ void gs_hex(char *out, gs_bytes in)
     sodium_bin2hex(out, 2 * in.n + 1, in.p, in.n);
 }
 
+void gs_key_fingerprint(const gs_pubkey *key, char out[GS_KEY_FINGERPRINT_LEN])
+{
+    gs_hex(out, gs_bytes_of(key->b, 8));
+}
+
 /* ---- key files ---------------------------------------------------------- */
 
 #define KEYFILE_MAGIC "giamsat secret key v1"

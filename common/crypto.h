@@ -101,4 +101,12 @@ int gs_vkey_parse(const char *s, gs_vkey *out, gs_error *err);
 /* Hex for logs and messages: out must hold 2*n+1. */
 void gs_hex(char *out, gs_bytes in);
 
+/* The one way a person's or a log's key is shown (issue 10): a short
+ * fingerprint, the first 8 bytes of the key in lowercase hex
+ * ("3f9a0c1d22e4b7a0"), in `entries`, errors, reports and the roster; the
+ * full key, when asked for, is its standard base64 (RFC 4648, padded), as
+ * every JSON output writes keys. out holds GS_KEY_FINGERPRINT_LEN bytes. */
+#define GS_KEY_FINGERPRINT_LEN 17
+void gs_key_fingerprint(const gs_pubkey *key, char out[GS_KEY_FINGERPRINT_LEN]);
+
 #endif

@@ -549,6 +549,7 @@ static const char *body_word(gs_body_kind k)
     case GS_BODY_OBSERVATION: return "observation";
     case GS_BODY_EVIDENCE: return "evidence";
     case GS_BODY_PARAMETER_CHANGE: return "parameter change";
+    case GS_BODY_REVISION: return "revision";
     }
     return "statement of an unknown kind";
 }

@@ -54,9 +54,15 @@ static const char *const role_names[] = {NULL, "head", "deputy", "officer", "ins
 static const char *const direction_names[] = {NULL, "at-least", "at-most"};
 static const char *const severity_names[] = {NULL, "low", "medium", "high"};
 static const char *const body_names[] = {
-    "none",         "charter",    "appointment", "resignation", "dismissal",
-    "key-rotation", "commitment", "progress",    "outcome",     "finding",
-    "feedback",     "response",   "observation", "evidence",    "parameter-change"};
+    "none",        "charter",  "appointment",      "resignation", "dismissal", "key-rotation",
+    "commitment",  "progress", "outcome",          "finding",     "feedback",  "response",
+    "observation", "evidence", "parameter-change", "revision"};
+static const char *const verdict_names[] = {"none", "confirms", "contests"};
+
+const char *gs_verdict_name(gs_verdict v)
+{
+    return (unsigned)v < 3 ? verdict_names[v] : "unknown";
+}
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -699,7 +705,8 @@ static int optional_hash(const ProtobufCBinaryData *b, bool *has, gs_hash *out, 
 
 bool gs_rule_parameters_set(const gs_rule_parameters *p)
 {
-    return p != NULL && (p->feedback_per_day != 0 || p->open_feedback_per_day != 0);
+    return p != NULL &&
+           (p->feedback_per_day != 0 || p->open_feedback_per_day != 0 || p->partial_percent != 0);
 }
 
 /* Copies the values as they are: ranges are the rule book's (rules 2, 18). */
@@ -708,6 +715,7 @@ static int parameters_from_pb(const Giamsat__V1__RuleParameters *r, gs_rule_para
 {
     out->feedback_per_day = r->feedback_per_day;
     out->open_feedback_per_day = r->open_feedback_per_day;
+    out->partial_percent = r->partial_percent;
     if (!gs_rule_parameters_set(out))
         return gs_error_set(err, GS_EINVAL,
                             "%s: names no parameter (leave the message out instead)", field);
@@ -719,6 +727,7 @@ static void parameters_to_pb(const gs_rule_parameters *p, Giamsat__V1__RuleParam
     giamsat__v1__rule_parameters__init(pb);
     pb->feedback_per_day = p->feedback_per_day;
     pb->open_feedback_per_day = p->open_feedback_per_day;
+    pb->partial_percent = p->partial_percent;
 }
 
 static int charter_from_pb(const Giamsat__V1__Charter *c, gs_statement *st, gs_error *err)
@@ -740,6 +749,11 @@ static int charter_from_pb(const Giamsat__V1__Charter *c, gs_statement *st, gs_e
         return rc;
     if (c->parameters != NULL && (rc = parameters_from_pb(c->parameters, &st->u.charter.parameters,
                                                           "statement.charter.parameters", err)) < 0)
+        return rc;
+    /* The zone's name only: whether this machine knows it is the
+     * report's concern (common/localtime.h), never a verdict. */
+    if ((rc = take_text(&st->u.charter.time_zone, c->time_zone, GS_MAX_TIME_ZONE, TEXT_NAME, false,
+                        "statement.charter.time_zone", err)) < 0)
         return rc;
     if (c->parent_origin[0] == '\0') {
         if (c->parent_log_key.len != 0)
@@ -930,12 +944,17 @@ static int body_from_pb(const Giamsat__V1__Statement *m, gs_statement *st, gs_er
                                 err)) < 0)
             return rc;
         st->u.finding.severity = (gs_severity)f->severity;
+        if (f->verdict != 0 && (rc = check_enum(f->verdict, GS_VERDICT_CONTESTS,
+                                                "statement.finding.verdict", err)) < 0)
+            return rc;
+        st->u.finding.verdict = (gs_verdict)f->verdict;
         return take_text(&st->u.finding.text, f->text, GS_MAX_TEXT, TEXT_BODY, true,
                          "statement.finding.text", err);
     }
     case GIAMSAT__V1__STATEMENT__BODY_FEEDBACK: {
         const Giamsat__V1__Feedback *f = m->feedback;
         st->kind = GS_BODY_FEEDBACK;
+        st->u.feedback.rating = f->rating; /* its range is rule 15's */
         if (f->about != NULL) {
             st->u.feedback.has_about = true;
             if ((rc = ref_from_pb(f->about, &st->u.feedback.about, "statement.feedback.about",
@@ -969,6 +988,23 @@ static int body_from_pb(const Giamsat__V1__Statement *m, gs_statement *st, gs_er
     case GIAMSAT__V1__STATEMENT__BODY_EVIDENCE:
         st->kind = GS_BODY_EVIDENCE;
         return evidence_from_pb(m->evidence, &st->u.evidence, err);
+    case GIAMSAT__V1__STATEMENT__BODY_REVISION: {
+        const Giamsat__V1__Revision *v = m->revision;
+        st->kind = GS_BODY_REVISION;
+        /* One encoding per meaning: a target without has_target would be
+         * a second way to say "unchanged". */
+        if (!v->has_target && v->target != 0)
+            return gs_error_set(err, GS_EINVAL,
+                                "statement.revision.target: set without has_target");
+        st->u.revision.has_target = v->has_target;
+        st->u.revision.target = v->target;
+        st->u.revision.deadline = v->deadline;
+        if ((rc = check_id(v->commitment_id, "statement.revision.commitment_id", err)) < 0 ||
+            (rc = dup_str(&st->u.revision.commitment_id, v->commitment_id, err)) < 0)
+            return rc;
+        return take_text(&st->u.revision.reason, v->reason, GS_MAX_TEXT, TEXT_BODY, true,
+                         "statement.revision.reason", err);
+    }
     case GIAMSAT__V1__STATEMENT__BODY_PARAMETER_CHANGE:
         st->kind = GS_BODY_PARAMETER_CHANGE;
         if (m->parameter_change->parameters == NULL)
@@ -1011,6 +1047,7 @@ void gs_statement_clear(gs_statement *st)
         gs_wire_free(st->u.charter.unit);
         gs_wire_free(st->u.charter.display_name);
         gs_wire_free(st->u.charter.parent_origin);
+        gs_wire_free(st->u.charter.time_zone);
         break;
     case GS_BODY_APPOINTMENT:
         gs_wire_free(st->u.appointment.name);
@@ -1045,6 +1082,10 @@ void gs_statement_clear(gs_statement *st)
         break;
     case GS_BODY_OBSERVATION: gs_wire_free(st->u.observation.origin); break;
     case GS_BODY_EVIDENCE: evidence_clear(&st->u.evidence); break;
+    case GS_BODY_REVISION:
+        gs_wire_free(st->u.revision.commitment_id);
+        gs_wire_free(st->u.revision.reason);
+        break;
     default: break;
     }
     memset(st, 0, sizeof *st);
@@ -1096,6 +1137,7 @@ typedef struct {
         Giamsat__V1__Observation observation;
         Giamsat__V1__Evidence evidence;
         Giamsat__V1__ParameterChange parameter_change;
+        Giamsat__V1__Revision revision;
     } b;
     Giamsat__V1__Reference ref;
     Giamsat__V1__RuleParameters parameters;
@@ -1140,6 +1182,7 @@ static int statement_to_pb(const gs_statement *s, pb_statement *pb, gs_error *er
             parameters_to_pb(&s->u.charter.parameters, &pb->parameters);
             pb->b.charter.parameters = &pb->parameters;
         }
+        pb->b.charter.time_zone = str(s->u.charter.time_zone);
         m->body_case = GIAMSAT__V1__STATEMENT__BODY_CHARTER;
         m->charter = &pb->b.charter;
         break;
@@ -1222,6 +1265,7 @@ static int statement_to_pb(const gs_statement *s, pb_statement *pb, gs_error *er
         f->text = str(s->u.finding.text);
         if (s->u.finding.has_evidence)
             f->evidence_hash = bin(s->u.finding.evidence_hash.b, 32);
+        f->verdict = (Giamsat__V1__Verdict)s->u.finding.verdict;
         m->body_case = GIAMSAT__V1__STATEMENT__BODY_FINDING;
         m->finding = f;
         break;
@@ -1234,6 +1278,7 @@ static int statement_to_pb(const gs_statement *s, pb_statement *pb, gs_error *er
             f->about = &pb->ref;
         }
         f->text = str(s->u.feedback.text);
+        f->rating = s->u.feedback.rating;
         m->body_case = GIAMSAT__V1__STATEMENT__BODY_FEEDBACK;
         m->feedback = f;
         break;
@@ -1310,6 +1355,16 @@ static int statement_to_pb(const gs_statement *s, pb_statement *pb, gs_error *er
         pb->b.parameter_change.parameters = &pb->parameters;
         m->body_case = GIAMSAT__V1__STATEMENT__BODY_PARAMETER_CHANGE;
         m->parameter_change = &pb->b.parameter_change;
+        break;
+    case GS_BODY_REVISION:
+        giamsat__v1__revision__init(&pb->b.revision);
+        pb->b.revision.commitment_id = str(s->u.revision.commitment_id);
+        pb->b.revision.has_target = s->u.revision.has_target;
+        pb->b.revision.target = s->u.revision.has_target ? s->u.revision.target : 0;
+        pb->b.revision.deadline = s->u.revision.deadline;
+        pb->b.revision.reason = str(s->u.revision.reason);
+        m->body_case = GIAMSAT__V1__STATEMENT__BODY_REVISION;
+        m->revision = &pb->b.revision;
         break;
     default: return gs_error_set(err, GS_EINVAL, "statement: has no body (kind %d)", (int)s->kind);
     }

@@ -41,6 +41,7 @@
 #define GS_MAX_ORIGIN 128      /* "giamsat/province/" + 64 */
 #define GS_MAX_UNIT 64         /* [a-z0-9-]{1,64} */
 #define GS_MAX_NAME 256        /* names, titles, decision refs, indicators */
+#define GS_MAX_TIME_ZONE 64    /* a Charter's IANA zone name */
 #define GS_MAX_ID 64           /* commitment ids: [A-Za-z0-9._-]{1,64} */
 #define GS_MAX_TEXT 8192       /* reasons, notes, findings, feedback */
 #define GS_MAX_NOTE 16384      /* a cosigned checkpoint note */
@@ -89,7 +90,18 @@ typedef enum {
     GS_BODY_OBSERVATION,
     GS_BODY_EVIDENCE,
     GS_BODY_PARAMETER_CHANGE,
+    GS_BODY_REVISION,
 } gs_body_kind;
+
+/* A Finding's judgement of the claim it is about (rule 14). */
+typedef enum {
+    GS_VERDICT_NONE = 0,
+    GS_VERDICT_CONFIRMS = 1,
+    GS_VERDICT_CONTESTS = 2,
+} gs_verdict;
+
+/* "none", "confirms", "contests". */
+const char *gs_verdict_name(gs_verdict v);
 
 /* Names as the CLI and reports spell them: "head", "at-least", "high",
  * "commune", "commitment", …; and back (returns 0 for an unknown name). */
@@ -141,6 +153,7 @@ typedef struct {
 typedef struct {
     uint32_t feedback_per_day;      /* rule 15: per key per 24 hours */
     uint32_t open_feedback_per_day; /* rule 15: keys outside the roster, per day, whole log */
+    uint32_t partial_percent;       /* the audit's partially_delivered threshold, 1..99 */
 } gs_rule_parameters;
 
 /* True when p names at least one value. */
@@ -201,6 +214,7 @@ typedef struct {
             bool has_parent_key;
             gs_pubkey parent_key;
             gs_rule_parameters parameters; /* all 0 when the Charter names none */
+            const char *time_zone;         /* "" when the Charter names none */
         } charter;
         struct {
             gs_pubkey person;
@@ -249,11 +263,13 @@ typedef struct {
             const char *text;
             bool has_evidence;
             gs_hash evidence_hash;
+            gs_verdict verdict;
         } finding;
         struct {
             bool has_about;
             gs_ref about;
             const char *text;
+            uint32_t rating; /* 0: none; the rule book wants 1..5 */
         } feedback;
         struct {
             gs_ref to;
@@ -269,6 +285,13 @@ typedef struct {
         struct {
             gs_rule_parameters parameters; /* names at least one value */
         } parameter_change;
+        struct {
+            const char *commitment_id;
+            bool has_target; /* target is the new target */
+            int64_t target;
+            int64_t deadline; /* 0: unchanged */
+            const char *reason;
+        } revision;
     } u;
 } gs_statement;
 
