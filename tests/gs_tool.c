@@ -48,6 +48,9 @@
  *       subscribe to a hub's PUB endpoint (ipc://) and print one line per
  *       event: the topic, and for alerts the evidence kind when the payload
  *       is an evidence entry; stops after SECONDS
+ *   gs_tool report-html JSON_FILE LANG OUT_FILE
+ *       draw the HTML report (common/report_html.h) of an audit's JSON
+ *       document in LANG (en or vi); exit 2 on a bad document or language
  */
 #define _POSIX_C_SOURCE 200809L
 #include <sodium.h>
@@ -63,6 +66,7 @@
 #include "net.h"
 #include "note.h"
 #include "policy.h"
+#include "report_html.h"
 #include "store.h"
 #include "wire.h"
 
@@ -482,6 +486,24 @@ static int cmd_false_evidence(char **a)
     return 0;
 }
 
+static int cmd_report_html(char **a)
+{
+    gs_error err;
+    json_error_t jerr;
+    json_t *doc = json_load_file(a[0], 0, &jerr);
+    if (doc == NULL)
+        die("cannot read the JSON document: ", jerr.text);
+    FILE *f = fopen(a[2], "w");
+    if (f == NULL)
+        die("cannot write ", a[2]);
+    int rc = gs_report_html_write(doc, a[1], f, &err);
+    if (fclose(f) != 0 && rc == 0)
+        die("cannot write ", a[2]);
+    json_decref(doc);
+    check(rc, &err);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     gs_error err;
@@ -517,5 +539,7 @@ int main(int argc, char **argv)
         return cmd_subscribe(a);
     if (strcmp(cmd, "root") == 0 && n >= 2)
         return cmd_root(a, n);
+    if (strcmp(cmd, "report-html") == 0 && n == 3)
+        return cmd_report_html(a);
     return die("unknown command or wrong arguments: ", cmd);
 }

@@ -13,6 +13,10 @@ cd "$top"
 packages=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
           libsodium-dev libzmq3-dev libsqlite3-dev libjansson-dev libinih-dev
           libcmocka-dev sqlite3 python3 jq)
+# The HTML report is checked in headless Chromium (tests/it_report_html.sh);
+# node and npm only when no node is installed some other way.
+packages+=(chromium)
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -29,6 +33,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo[@]}" apt-get update
   "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 fi
+
+# playwright-core, pinned by tests/browser/package-lock.json.
+[ -d tests/browser/node_modules ] || npm ci --prefix tests/browser --no-audit --no-fund
 
 build=${GIAMSAT_TEST_BUILD:-$top/build-test}
 rm -rf "$build"

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# it_report_html.sh — the audit's HTML report (common/report_html.h) opened in
+# headless Chromium (Debian's chromium, driven by playwright-core from
+# tests/browser, installed by tests/run.sh):
+#   - tests/data/report10_sample.json (every status, revisions, verdicts, at
+#     risk by projection and by silence, a roll-up, a head of two units in
+#     turn, ratings over two quarters, a proof and an unverifiable piece of
+#     evidence, a name with <script>alert(1)</script>, a name with U+202E) is
+#     drawn in Vietnamese and in English with `gs_tool report-html`;
+#   - the file refers to nothing outside itself (no script, link, src, url(),
+#     @import, http);
+#   - tests/browser/check_report.js checks from the rendered DOM: the summary
+#     counts equal the JSON's, every chart is present and drawn, the lang
+#     attribute and a known heading, no <script> element, the hostile names
+#     shown as text, no request leaves the file; it writes a desktop and a
+#     phone screenshot into BUILD_DIR/report-html/;
+#   - an unknown language is refused (exit 2, a sentence).
+#
+# usage: it_report_html.sh BUILD_DIR
+set -euo pipefail
+
+build=$(cd "$1" && pwd)
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+tool=$build/tests/gs_tool
+sample=$top/tests/data/report10_sample.json
+browser=$top/tests/browser
+out=$build/report-html
+chromium=${CHROMIUM:-/usr/bin/chromium}
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+[ -x "$chromium" ] || fail "no Chromium at $chromium: tests/run.sh installs Debian's chromium"
+command -v node >/dev/null || fail "no node: tests/run.sh installs nodejs and npm"
+[ -d "$browser/node_modules/playwright-core" ] ||
+  fail "tests/browser/node_modules is missing: run 'npm ci --prefix tests/browser' (tests/run.sh does)"
+
+rm -rf "$out"
+mkdir -p "$out"
+
+for lang in vi en; do
+  html=$out/report-$lang.html
+  "$tool" report-html "$sample" "$lang" "$html" || fail "gs_tool report-html $lang failed"
+  [ -s "$html" ] || fail "empty report for $lang"
+  # Self-contained: nothing that could fetch or run anything.
+  if grep -Eqi '<script|<link|<iframe|<img|<object|<embed| src=|url\(|@import|https?://' "$html"; then
+    grep -Eoi '.{0,40}(<script|<link|<iframe|<img|<object|<embed| src=|url\(|@import|https?://).{0,40}' \
+      "$html" | head -5 >&2
+    fail "the $lang report refers to something outside the file or carries markup from the document"
+  fi
+  grep -q "<html lang=\"$lang\">" "$html" || fail "the $lang report does not declare lang=\"$lang\""
+  CHROMIUM=$chromium node "$browser/check_report.js" "$html" "$sample" "$lang" \
+    "$out/report-$lang.png" "$out/report-$lang-mobile.png" ||
+    fail "the $lang report does not pass the browser check (above)"
+done
+
+# Vietnamese labels with their diacritics, from the one table.
+for want in "Tóm tắt" "Đã hoàn thành" "Hoàn thành muộn" "Hoàn thành một phần" "Không đạt" "Quá hạn" \
+  "Có nguy cơ" "Đang thực hiện" "Người đứng đầu chịu trách nhiệm" "Mức độ hài lòng" "Bằng chứng" \
+  "Kiểm chứng kỹ thuật"; do
+  grep -qF "$want" "$out/report-vi.html" || fail "the Vietnamese report lacks \"$want\""
+done
+
+# An unknown language is a usage error with a sentence.
+set +e
+msg=$("$tool" report-html "$sample" fr "$out/report-fr.html" 2>&1)
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "lang fr: exit $rc, expected 2"
+case $msg in
+*"unknown report language"*) ;;
+*) fail "lang fr: unexpected message: $msg" ;;
+esac
+
+echo "it_report_html: ok (screenshots in $out)"
