@@ -542,9 +542,11 @@ static const char css[] =
     "*{box-sizing:border-box}\n"
     "body{margin:0;background:#f3f4f6;color:#1c2430;font:16px/1.45 system-ui,-apple-system,"
     "'Segoe UI',Roboto,'Noto Sans',Arial,sans-serif}\n"
-    "header.top{background:#123a5c;color:#fff;padding:14px 16px}\n"
+    "header.top{background:#123a5c;color:#fff;padding:14px 0}\n"
     "header.top h1{margin:0;font-size:1.35em}header.top p{margin:4px 0 0}\n"
     "header.top code{background:rgba(255,255,255,.18);color:#fff}\n"
+    "header.top .wrap{max-width:980px;margin:0 auto;padding:0 12px}\n"
+    "th::first-letter{text-transform:uppercase}\n"
     "main{max-width:980px;margin:0 auto;padding:8px 12px 32px}\n"
     "h2{font-size:1.25em;margin:28px 0 8px;padding-bottom:4px;border-bottom:2px solid #123a5c}\n"
     "h3{font-size:1.08em;margin:0 0 6px}h4{font-size:.98em;margin:14px 0 6px}\n"
@@ -581,8 +583,8 @@ static const char css[] =
     "dl.facts{display:grid;grid-template-columns:1fr;gap:0 12px;margin:6px 0}\n"
     "dl.facts dt{color:#5b6570;font-size:.85em;margin-top:4px}dl.facts dd{margin:0}\n"
     "ul.roles{padding-left:1.1em;margin:4px 0}\n"
-    "svg.chart{display:block;width:100%;max-width:520px;height:auto;margin:6px 0}\n"
-    "svg.chart-summary{max-width:none;height:18px}\n"
+    "svg.chart{display:block;width:100%;max-width:480px;height:auto;margin:6px 0}\n"
+    "svg.chart-summary{max-width:none;height:18px;margin:6px 0 10px}\n"
     "svg text{font-family:inherit}\n"
     ".risk{background:#fff4e5;border-left:5px solid #e8830c;padding:6px 10px;margin:6px 0}\n"
     "ul.tree{padding-left:1.1em}ul.tree li{margin:3px 0}\n"
@@ -596,7 +598,8 @@ static const char css[] =
     "table.rt td{display:block;border:0;padding:1px 0}"
     "table.rt td[data-label]::before{content:attr(data-label) \": \";color:#5b6570;"
     "font-size:.85em}.tile{padding:5px 10px}.tile .n{font-size:1.55em}}\n"
-    "@media (min-width:700px){header.top{padding:18px 24px}main{padding:8px 24px 40px}"
+    "@media (min-width:700px){header.top{padding:18px 0}header.top .wrap,main{padding-left:24px;"
+    "padding-right:24px}"
     "dl.facts{grid-template-columns:max-content 1fr}dl.facts dt{font-size:1em;margin:0}}\n"
     "@media print{body{background:#fff;font-size:11pt}header.top{background:#fff;color:#000;"
     "border-bottom:2px solid #000}.card,.tile{box-shadow:none;border:1px solid #bbb}"
@@ -1126,7 +1129,7 @@ static void write_head(page *p)
     put(p, js(p->doc, "as_of"));
     raw(p, "</title>\n<style>\n");
     raw(p, css);
-    raw(p, "</style></head><body>\n<header class=\"top\"><h1>");
+    raw(p, "</style></head><body>\n<header class=\"top\"><div class=\"wrap\"><h1>");
     lab(p, L_TITLE);
     raw(p, "</h1><p>");
     lab(p, L_SUBTITLE);
@@ -1149,7 +1152,7 @@ static void write_head(page *p)
         raw(p, "bad\" data-verified=\"false\">✘ ");
         lab(p, json_array_size(jo(p->doc, "evidence")) > 0 ? L_NOT_VERIFIED_EV : L_NOT_VERIFIED);
     }
-    raw(p, "</span></p></header>\n<main>\n");
+    raw(p, "</span></p></div></header>\n<main>\n");
 }
 
 /* First of all: the evidence the audit met, if any. */

@@ -63,6 +63,22 @@ for want in "Tóm tắt" "Đã hoàn thành" "Hoàn thành muộn" "Hoàn thành
   grep -qF "$want" "$out/report-vi.html" || fail "the Vietnamese report lacks \"$want\""
 done
 
+# A document with nothing to show (no evidence, no logs, none of the issue-10
+# fields) still draws a page: no alert, "none" said plainly, zero counts.
+cat >"$out/empty.json" <<'EOF'
+{ "as_of": "2030-07-01T00:00:00Z", "as_of_unix": 1908748800, "response_days": 30, "hub": null,
+  "verified": true, "evidence_count": { "proof": 0, "unverifiable": 0 }, "evidence": [],
+  "logs": [], "references": { "checked": 0, "failed": [], "unchecked": [] },
+  "people": [], "units": [], "delegation": [] }
+EOF
+"$tool" report-html "$out/empty.json" en "$out/empty.html" || fail "an empty document does not draw"
+grep -q 'id="evidence-none"' "$out/empty.html" || fail "an empty document: no 'evidence: none' line"
+if grep -q 'id="evidence-alert"' "$out/empty.html"; then
+  fail "an empty document shows an evidence alert"
+fi
+grep -q 'data-status="total" data-count="0"' "$out/empty.html" || fail "an empty document: no zero total"
+grep -q 'data-verified="true"' "$out/empty.html" || fail "an empty document: not shown verified"
+
 # An unknown language is a usage error with a sentence.
 set +e
 msg=$("$tool" report-html "$sample" fr "$out/report-fr.html" 2>&1)
