@@ -874,6 +874,20 @@ static void chart_progress(page *p, json_t *c)
         vline(p, &g, p->as_of, "#5b6570", "1 2", L_NOW, NULL, fx(&g, p->as_of) > 230, g.y0 - 4);
     vline(p, &g, deadline, "#b3261e", "5 3", L_DEADLINE, local_or(c, "deadline_local", "deadline"),
           fx(&g, deadline) > 230, g.y1 - 8);
+    /* the silence that makes it at risk: from the last report to today */
+    size_t r;
+    json_t *reason;
+    json_array_foreach(jo(risk, "reasons"), r, reason)
+    {
+        int64_t since;
+        if (json_string_value(reason) != NULL &&
+            strcmp(json_string_value(reason), "silence") == 0 &&
+            parse_time(js(risk, "silent_since"), &since) && p->as_of > since)
+            fprintf(p->f,
+                    "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                    "fill=\"#e8830c\" fill-opacity=\"0.12\"/>",
+                    fx(&g, since), g.y1, fx(&g, p->as_of) - fx(&g, since), g.y0 - g.y1);
+    }
     /* the reported values */
     raw(p, "<polyline fill=\"none\" stroke=\"#3d6a99\" stroke-width=\"2\" points=\"");
     json_array_foreach(prog, i, pt)
