@@ -600,7 +600,8 @@ static const char css[] =
     "font-size:.85em}.tile{padding:5px 10px}.tile .n{font-size:1.55em}}\n"
     "@media (min-width:700px){header.top{padding:18px 0}header.top .wrap,main{padding-left:24px;"
     "padding-right:24px}"
-    "dl.facts{grid-template-columns:max-content 1fr}dl.facts dt{font-size:1em;margin:0}}\n"
+    "dl.facts{grid-template-columns:max-content 1fr}dl.facts dt{font-size:1em;margin:0}"
+    ".charts{display:grid;grid-template-columns:1fr 1fr;gap:16px;align-items:start}}\n"
     "@media print{body{background:#fff;font-size:11pt}header.top{background:#fff;color:#000;"
     "border-bottom:2px solid #000}.card,.tile{box-shadow:none;border:1px solid #bbb}"
     ".card,.unit-row,svg.chart{break-inside:avoid}h2{break-after:avoid}a{color:inherit;"
@@ -1860,8 +1861,11 @@ static void write_commitment(page *p, json_t *c)
         }
         raw(p, "</ul></div>\n");
     }
+    raw(p, "<div class=\"charts\"><div>");
     chart_target(p, c);
+    raw(p, "</div><div>");
     chart_progress(p, c);
+    raw(p, "</div></div>\n");
     if (json_array_size(jo(c, "revisions")) > 0) {
         raw(p, "<h4>");
         lab(p, L_REVISIONS);
