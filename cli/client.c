@@ -706,7 +706,7 @@ int cli_parse_deadline(cli_conn *cn, const char *s, int64_t *out, gs_error *err)
     /* A date alone: the end of that day where the unit is, so "2026-12-31"
      * does not end at 07:00 the next morning in Vietnam. */
     const char *tz;
-    unsigned y, mo, d;
+    unsigned y = 0, mo = 0, d = 0; /* cli_parse_date checked the digits */
     if ((rc = cli_unit_time_zone(cn, &tz, err)) != 0)
         return gs_error_wrap(err, "a date alone is the end of that day in the unit's time zone");
     digits_at(s, 4, &y);
