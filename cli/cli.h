@@ -137,7 +137,8 @@ typedef struct {
     gs_vkey log_key;
     bool has_charter_key; /* cached signer of entry 0 of origin */
     gs_pubkey charter_key;
-    char origin[GS_MAX_ORIGIN + 1]; /* the log this command works on */
+    char time_zone[GS_MAX_TIME_ZONE + 1]; /* cached with charter_key: its time zone */
+    char origin[GS_MAX_ORIGIN + 1];       /* the log this command works on */
 } cli_conn;
 
 /* Connects to flags->connect (or $GIAMSAT_CONNECT). client_key (may be NULL)
@@ -195,6 +196,14 @@ int cli_parse_ref(cli_conn *cn, const char *s, gs_ref *out, gs_error *err);
 void cli_format_ref(const gs_ref *r, char *out, size_t cap);
 /* YYYY-MM-DD (the end of that day, 23:59:59 UTC) or RFC 3339. */
 int cli_parse_date(const char *s, int64_t *out, gs_error *err);
+/* The time zone of cn->origin's unit: its Charter's (entry 0, fetched and
+ * its signature checked), GS_DEFAULT_TIME_ZONE when it names none. Borrowed
+ * from cn. */
+int cli_unit_time_zone(cli_conn *cn, const char **out, gs_error *err);
+/* A deadline: YYYY-MM-DD is the end of that day (23:59:59) in the time zone
+ * of cn->origin's unit (cli_unit_time_zone; refused when this machine does
+ * not know that zone); RFC 3339 is exactly that instant. */
+int cli_parse_deadline(cli_conn *cn, const char *s, int64_t *out, gs_error *err);
 /* RFC 3339 in UTC, "2026-12-31T10:00:00Z" (out at least 32 bytes). */
 void cli_format_time(int64_t t, char *out, size_t cap);
 /* A decimal number without sign, fitting in uint64_t. */

@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "daemon.h"
 #include "ingest.h"
+#include "localtime.h"
 #include "report.h"
 #include "log.h"
 #include "rules.h"
@@ -413,6 +414,10 @@ static int charter_key(cli_conn *cn, gs_pubkey *out, gs_error *err)
         goto out;
     }
     cn->charter_key = st.signer;
+    snprintf(cn->time_zone, sizeof cn->time_zone, "%s",
+             st.u.charter.time_zone != NULL && st.u.charter.time_zone[0] != '\0'
+                 ? st.u.charter.time_zone
+                 : GS_DEFAULT_TIME_ZONE);
     cn->has_charter_key = true;
     *out = st.signer;
 out:
@@ -681,6 +686,38 @@ bad:
                         "date \"%s\": expected YYYY-MM-DD (the end of that day, UTC) or RFC "
                         "3339, e.g. 2026-12-31T17:00:00+07:00",
                         s);
+}
+
+int cli_unit_time_zone(cli_conn *cn, const char **out, gs_error *err)
+{
+    gs_pubkey k;
+    int rc = charter_key(cn, &k, err);
+    if (rc != 0)
+        return rc;
+    *out = cn->time_zone;
+    return 0;
+}
+
+int cli_parse_deadline(cli_conn *cn, const char *s, int64_t *out, gs_error *err)
+{
+    int rc = cli_parse_date(s, out, err);
+    if (rc != 0 || strlen(s) != 10)
+        return rc;
+    /* A date alone: the end of that day where the unit is, so "2026-12-31"
+     * does not end at 07:00 the next morning in Vietnam. */
+    const char *tz;
+    unsigned y = 0, mo = 0, d = 0; /* cli_parse_date checked the digits */
+    if ((rc = cli_unit_time_zone(cn, &tz, err)) != 0)
+        return gs_error_wrap(err, "a date alone is the end of that day in the unit's time zone");
+    digits_at(s, 4, &y);
+    digits_at(s + 5, 2, &mo);
+    digits_at(s + 8, 2, &d);
+    if ((rc = gs_time_end_of_day((int)y, (int)mo, (int)d, tz, out, err)) != 0)
+        return gs_error_wrap(err,
+                             "the end of %s in the unit's time zone %s (or give an RFC 3339 "
+                             "time with its offset, e.g. %sT23:59:59+07:00)",
+                             s, tz, s);
+    return 0;
 }
 
 void cli_format_time(int64_t t, char *out, size_t cap)

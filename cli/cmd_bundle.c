@@ -333,22 +333,32 @@ static void describe_value(const gs_statement *st, char *out, size_t cap)
                  (unsigned long long)st->u.response.to.index, st->u.response.text);
         break;
     case GS_BODY_PARAMETER_CHANGE: {
+        /* Each value it names (0 names none), e.g. "feedback_per_day 20". */
         const gs_rule_parameters *p = &st->u.parameter_change.parameters;
-        if (p->open_feedback_per_day == 0)
-            snprintf(out, cap,
-                     "sets the rule parameter feedback_per_day to %u from the next entry on",
-                     p->feedback_per_day);
-        else if (p->feedback_per_day == 0)
-            snprintf(out, cap,
-                     "sets the rule parameter open_feedback_per_day to %u from the next entry on",
+        char named[3][48];
+        size_t n = 0;
+        if (p->feedback_per_day != 0)
+            snprintf(named[n++], sizeof named[0], "feedback_per_day to %u", p->feedback_per_day);
+        if (p->open_feedback_per_day != 0)
+            snprintf(named[n++], sizeof named[0], "open_feedback_per_day to %u",
                      p->open_feedback_per_day);
-        else
-            snprintf(out, cap,
-                     "sets the rule parameters feedback_per_day to %u and open_feedback_per_day "
-                     "to %u from the next entry on",
-                     p->feedback_per_day, p->open_feedback_per_day);
+        if (p->partial_percent != 0)
+            snprintf(named[n++], sizeof named[0], "partial_percent to %u", p->partial_percent);
+        snprintf(out, cap, "sets the rule parameter%s %s%s%s%s%s from the next entry on",
+                 n > 1 ? "s" : "", n > 0 ? named[0] : "", n > 1 ? (n > 2 ? ", " : " and ") : "",
+                 n > 1 ? named[1] : "", n > 2 ? " and " : "", n > 2 ? named[2] : "");
         break;
     }
+    case GS_BODY_REVISION:
+        if (st->u.revision.has_target)
+            gs_fixed_format(st->u.revision.target, a, sizeof a);
+        if (st->u.revision.deadline != 0)
+            cli_format_time(st->u.revision.deadline, d, sizeof d);
+        snprintf(out, cap, "revises %s:%s%s%s%s — %s", st->u.revision.commitment_id,
+                 st->u.revision.has_target ? " target " : "", st->u.revision.has_target ? a : "",
+                 st->u.revision.deadline != 0 ? " deadline " : "",
+                 st->u.revision.deadline != 0 ? d : "", st->u.revision.reason);
+        break;
     default: snprintf(out, cap, "a %s statement", gs_body_name(st->kind)); break;
     }
 }

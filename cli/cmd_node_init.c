@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "localtime.h"
 #include "log.h"
 #include "rules.h"
 #include "store.h"
@@ -29,12 +30,14 @@ static const char help_node[] =
     "usage: giamsat node init --dir DIR --tier T --unit U --name TEXT\n"
     "                         [--parent-origin O --parent-key VKEY] [--listen EP]...\n"
     "                         [--feedback-per-day N] [--open-feedback-per-day N]\n"
+    "                         [--partial-percent N] [--time-zone TZ]\n"
     "Run `giamsat node init --help` for details.\n";
 
 static const char help_init[] =
     "usage: giamsat node init --dir DIR --tier T --unit U --name TEXT\n"
     "                         [--parent-origin O --parent-key VKEY] [--listen EP]...\n"
     "                         [--feedback-per-day N] [--open-feedback-per-day N]\n"
+    "                         [--partial-percent N] [--time-zone TZ]\n"
     "                         [--passphrase-file F] [--json]\n"
     "\n"
     "Creates a node for one unit: DIR/node.key (the node's new key), DIR/node.db (its\n"
@@ -64,6 +67,13 @@ static const char help_init[] =
     "                        the log's rule parameter: Feedback statements the whole\n"
     "                        log takes per day (UTC) from keys outside its roster,\n"
     "                        1 to 1000000 (default 1000); in the Charter too\n"
+    "  --partial-percent N   the share of its target, 1 to 99 percent, an outcome must\n"
+    "                        reach for the audit to call a missed commitment partially\n"
+    "                        delivered (default 75); in the Charter too\n"
+    "  --time-zone TZ        the unit's IANA time zone, written in the Charter (default\n"
+    "                        Asia/Ho_Chi_Minh): a deadline given as a date alone ends\n"
+    "                        at 23:59:59 there, and reports show local times in it.\n"
+    "                        This machine must know the zone (tzdata)\n"
     "  --passphrase-file F   protect node.key with the passphrase on F's first line;\n"
     "                        node.conf then names F as passphrase_file\n"
     "  --json                print {\"origin\",\"log_key\",\"config\",\"listen\":[...]}\n"
@@ -85,6 +95,8 @@ enum {
     OPT_LISTEN,
     OPT_FEEDBACK_PER_DAY,
     OPT_OPEN_FEEDBACK_PER_DAY,
+    OPT_PARTIAL_PERCENT,
+    OPT_TIME_ZONE,
 };
 
 typedef struct {
@@ -93,6 +105,8 @@ typedef struct {
     size_t n_listen;
     uint32_t feedback_per_day;
     uint32_t open_feedback_per_day;
+    uint32_t partial_percent;
+    const char *time_zone;
     bool json;
 } init_flags;
 
@@ -171,6 +185,8 @@ static int make_charter(const init_flags *fl, gs_tier tier, const char *origin,
     /* Named even when it is the default, so the log says it in words. */
     st.u.charter.parameters.feedback_per_day = fl->feedback_per_day;
     st.u.charter.parameters.open_feedback_per_day = fl->open_feedback_per_day;
+    st.u.charter.parameters.partial_percent = fl->partial_percent;
+    st.u.charter.time_zone = fl->time_zone;
     if (fl->parent_key != NULL) {
         gs_vkey pk;
         if ((rc = gs_vkey_parse(fl->parent_key, &pk, err)) != 0)
@@ -201,6 +217,8 @@ static int node_init(int argc, char **argv)
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"feedback-per-day", required_argument, NULL, OPT_FEEDBACK_PER_DAY},
         {"open-feedback-per-day", required_argument, NULL, OPT_OPEN_FEEDBACK_PER_DAY},
+        {"partial-percent", required_argument, NULL, OPT_PARTIAL_PERCENT},
+        {"time-zone", required_argument, NULL, OPT_TIME_ZONE},
         {"passphrase-file", required_argument, NULL, CLI_OPT_PASSPHRASE_FILE},
         {"json", no_argument, NULL, CLI_OPT_JSON},
         {"help", no_argument, NULL, CLI_OPT_HELP},
@@ -218,6 +236,7 @@ static int node_init(int argc, char **argv)
     gs_vkey vk;
     uint64_t fpd = GS_RULES_FEEDBACK_PER_DAY;
     uint64_t ofpd = GS_RULES_OPEN_FEEDBACK_PER_DAY;
+    uint64_t partial = GS_RULES_PARTIAL_PERCENT;
     int c, rc;
 
     cli_getopt_reset();
@@ -246,6 +265,13 @@ static int node_init(int argc, char **argv)
                 return cli_usage_error(cmd, "--open-feedback-per-day: expected 1 to %d, got \"%s\"",
                                        GS_RULES_OPEN_FEEDBACK_MAX, optarg);
             break;
+        case OPT_PARTIAL_PERCENT:
+            if (cli_parse_u64(optarg, "--partial-percent", &partial, &err) != 0 || partial == 0 ||
+                partial > 99)
+                return cli_usage_error(cmd, "--partial-percent: expected 1 to 99, got \"%s\"",
+                                       optarg);
+            break;
+        case OPT_TIME_ZONE: fl.time_zone = optarg; break;
         case CLI_OPT_PASSPHRASE_FILE: fl.passfile = optarg; break;
         case CLI_OPT_JSON: fl.json = true; break;
         case CLI_OPT_HELP: fputs(help_init, stdout); return CLI_EXIT_OK;
@@ -256,6 +282,23 @@ static int node_init(int argc, char **argv)
         return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
     fl.feedback_per_day = (uint32_t)fpd;
     fl.open_feedback_per_day = (uint32_t)ofpd;
+    fl.partial_percent = (uint32_t)partial;
+    /* Named even when it is the default, so the log says it in words. */
+    if (fl.time_zone == NULL)
+        fl.time_zone = GS_DEFAULT_TIME_ZONE;
+    if (!gs_tz_name_valid(fl.time_zone))
+        return cli_usage_error(cmd,
+                               "--time-zone \"%s\": expected an IANA zone name such as "
+                               "Asia/Ho_Chi_Minh or UTC",
+                               fl.time_zone);
+    gs_local_time lt;
+    gs_time_local(0, fl.time_zone, &lt);
+    if (!lt.known)
+        return cli_usage_error(cmd,
+                               "--time-zone %s: this machine does not know that zone (its "
+                               "tzdata has no such zone); check the spelling, e.g. "
+                               "Asia/Ho_Chi_Minh, or install tzdata",
+                               fl.time_zone);
     if (fl.dir == NULL || fl.tier_s == NULL || fl.unit == NULL || fl.name == NULL)
         return cli_usage_error(cmd, "--dir, --tier, --unit and --name are required");
     int tier = gs_tier_parse(fl.tier_s);

@@ -85,7 +85,8 @@ static const char help_entries[] =
     "\n"
     "Lists entries, each decoded and its signature checked (exit 1 if one fails).\n"
     "Signers are shown by name when an Appointment in the listing names them, as\n"
-    "\"node\" for the log key, else by the first 8 bytes of their key in hex.\n"
+    "\"node\" for the log key, else by their key's fingerprint (its first 8 bytes in\n"
+    "hex; --json gives the full key).\n"
     "\n"
     "  --start S             the first entry (default 0)\n"
     "  --count C             how many (default: up to the latest checkpoint)\n"
@@ -98,8 +99,11 @@ static const char help_entries[] =
     "                        RFC 3339 plus *_unix, references as\n"
     "                        \"ORIGIN:INDEX:LEAFHASH\", evidence as evidence_sha256_b64:\n"
     "                          charter: unit, tier, display_name, parent_origin, parent_key,\n"
-    "                            feedback_per_day (when the charter names it)\n"
-    "                          parameter-change: feedback_per_day (when it names it)\n"
+    "                            feedback_per_day, open_feedback_per_day, partial_percent\n"
+    "                            (each when the charter names it), time_zone (when\n"
+    "                            named; Asia/Ho_Chi_Minh otherwise)\n"
+    "                          parameter-change: feedback_per_day, open_feedback_per_day,\n"
+    "                            partial_percent (each when it names it)\n"
     "                          appointment: person, name, role, title, decision\n"
     "                          resignation: reason          dismissal: person, reason\n"
     "                          key_rotation: new_key\n"
@@ -107,8 +111,12 @@ static const char help_entries[] =
     "                            direction, deadline, deadline_unix, parent\n"
     "                          progress: commitment_id, value, note, evidence_sha256_b64\n"
     "                          outcome: commitment_id, value, evidence_sha256_b64\n"
-    "                          finding: about, severity, text, evidence_sha256_b64\n"
-    "                          feedback: about, text        response: to, text\n"
+    "                          revision: commitment_id, target (when revised), deadline,\n"
+    "                            deadline_unix (when revised), reason\n"
+    "                          finding: about, severity, verdict (confirms or contests,\n"
+    "                            when given), text, evidence_sha256_b64\n"
+    "                          feedback: about, rating (1 to 5, when given), text\n"
+    "                          response: to, text\n"
     "                          observation: origin, size, root_b64, time, time_unix\n"
     "                          evidence: kind, origin, reason, detected_at\n"
     "  --key FILE            optional: your key as the CURVE identity on tcp://\n"
@@ -130,7 +138,8 @@ static const char help_roster[] =
     "                          since_index, since_time (RFC 3339), status (active,\n"
     "                          resigned, dismissed, rotated), until_index, until_time\n"
     "                          (when ended), successor (when rotated), predecessor\n"
-    "                          (when it began by a rotation), appointed_by, ended_by\n"
+    "                          (when it began by a rotation), appointed_by, ended_by,\n"
+    "                          fingerprint (the key's short form, as entries show it)\n"
     "  --key FILE            optional: your key as the CURVE identity on tcp://\n"
     "\n"
     "Example:\n"
@@ -483,6 +492,8 @@ static void set_parameters(json_t *o, const gs_rule_parameters *p)
     if (p->open_feedback_per_day != 0)
         json_object_set_new(o, "open_feedback_per_day",
                             json_integer((json_int_t)p->open_feedback_per_day));
+    if (p->partial_percent != 0)
+        json_object_set_new(o, "partial_percent", json_integer((json_int_t)p->partial_percent));
 }
 
 static json_t *body_json(const gs_statement *st)
@@ -500,6 +511,8 @@ static json_t *body_json(const gs_statement *st)
         if (st->u.charter.has_parent_key)
             set_key(b, "parent_key", &st->u.charter.parent_key);
         set_parameters(b, &st->u.charter.parameters);
+        if (st->u.charter.time_zone != NULL && st->u.charter.time_zone[0] != '\0')
+            set_str(b, "time_zone", st->u.charter.time_zone);
         break;
     case GS_BODY_APPOINTMENT:
         set_key(b, "person", &st->u.appointment.person);
@@ -539,13 +552,25 @@ static json_t *body_json(const gs_statement *st)
     case GS_BODY_FINDING:
         set_ref(b, "about", &st->u.finding.about);
         set_str(b, "severity", gs_severity_name(st->u.finding.severity));
+        if (st->u.finding.verdict != GS_VERDICT_NONE)
+            set_str(b, "verdict", gs_verdict_name(st->u.finding.verdict));
         set_str(b, "text", st->u.finding.text);
         set_evidence(b, st->u.finding.has_evidence, &st->u.finding.evidence_hash);
         break;
     case GS_BODY_FEEDBACK:
         if (st->u.feedback.has_about)
             set_ref(b, "about", &st->u.feedback.about);
+        if (st->u.feedback.rating != 0)
+            json_object_set_new(b, "rating", json_integer((json_int_t)st->u.feedback.rating));
         set_str(b, "text", st->u.feedback.text);
+        break;
+    case GS_BODY_REVISION:
+        set_str(b, "commitment_id", st->u.revision.commitment_id);
+        if (st->u.revision.has_target)
+            set_fixed(b, "target", st->u.revision.target);
+        if (st->u.revision.deadline != 0)
+            set_time(b, "deadline", st->u.revision.deadline);
+        set_str(b, "reason", st->u.revision.reason);
         break;
     case GS_BODY_RESPONSE:
         set_ref(b, "to", &st->u.response.to);
@@ -652,13 +677,14 @@ static void print_entry_text(json_t *o, const char *signer_name)
 {
     const char *k;
     json_t *v, *body = json_object_get(o, "body");
-    char who[32];
+    char who[GS_KEY_FINGERPRINT_LEN];
     if (signer_name == NULL) {
-        uint8_t key[33];
+        gs_pubkey key;
         size_t n = 0;
         const char *s = json_string_value(json_object_get(o, "signer"));
-        if (s != NULL && gs_base64_decode(key, sizeof key, &n, s, strlen(s), NULL) == 0 && n == 32)
-            gs_hex(who, gs_bytes_of(key, 8));
+        if (s != NULL && gs_base64_decode(key.b, sizeof key.b, &n, s, strlen(s), NULL) == 0 &&
+            n == 32)
+            gs_key_fingerprint(&key, who);
         else
             snprintf(who, sizeof who, "?");
         signer_name = who;
@@ -774,6 +800,9 @@ static json_t *tenure_json(const gs_rules_member *m)
     set_str(o, "title", m->title);
     set_str(o, "decision", m->decision);
     set_key(o, "key", &m->key);
+    char fp[GS_KEY_FINGERPRINT_LEN];
+    gs_key_fingerprint(&m->key, fp);
+    set_str(o, "fingerprint", fp);
     json_object_set_new(o, "since_index", json_integer((json_int_t)m->since_index));
     cli_format_time(m->since_time, t, sizeof t);
     set_str(o, "since_time", t);
@@ -794,14 +823,17 @@ static json_t *tenure_json(const gs_rules_member *m)
 
 static void print_tenure(const gs_rules_member *m)
 {
-    char k[45], t[32];
+    char k[45], t[32], fp[GS_KEY_FINGERPRINT_LEN];
     cli_b64_32(m->key.b, k);
+    gs_key_fingerprint(&m->key, fp);
     cli_format_time(m->since_time, t, sizeof t);
     printf("%-9s %s", gs_role_name(m->role), m->name);
     if (m->title[0] != '\0')
         printf(" (%s)", m->title);
-    printf("\n    key   %s\n    since #%llu %s%s\n", k, (unsigned long long)m->since_index, t,
-           m->has_predecessor ? " (by key rotation)" : "");
+    /* The fingerprint, as entries, errors and reports show the key, then
+     * the full key. */
+    printf("\n    key   %s %s\n    since #%llu %s%s\n", fp, k, (unsigned long long)m->since_index,
+           t, m->has_predecessor ? " (by key rotation)" : "");
     if (m->ended == GS_TENURE_ACTIVE) {
         printf("    active\n");
         return;
@@ -810,8 +842,9 @@ static void print_tenure(const gs_rules_member *m)
     printf("    until #%llu %s: %s", (unsigned long long)m->until_index, t,
            gs_tenure_end_name(m->ended));
     if (m->has_successor) {
+        gs_key_fingerprint(&m->successor, fp);
         cli_b64_32(m->successor.b, k);
-        printf(" -> %s", k);
+        printf(" -> %s %s", fp, k);
     }
     putchar('\n');
 }
@@ -887,6 +920,8 @@ int cli_cmd_roster(int argc, char **argv)
                    rp.open_feedback_per_day, (unsigned long long)since);
         else
             printf("rule parameters: open_feedback_per_day none (the log names no budget)\n");
+        printf("rule parameters: partial_percent %u (set at index %llu)\n", rp.partial_percent,
+               (unsigned long long)since);
     }
     for (size_t i = 0; i < nm; i++) {
         gs_rules_member m;

@@ -1,6 +1,6 @@
 /* cmd_statement.c — the commands that sign a statement and submit it:
- * appoint, resign, dismiss, rotate-key, commit, progress, outcome, finding,
- * feedback, respond, parameters (DESIGN §4, §7).
+ * appoint, resign, dismiss, rotate-key, commit, revise, progress, outcome,
+ * finding, feedback, respond, parameters (DESIGN §4, §7).
  *
  * Flow (DESIGN §5, flow 1): load the signer's key, connect (the key is the
  * CURVE identity, so write allowlists apply), find the origin, ask the node
@@ -45,8 +45,15 @@ enum {
     F_FEEDBACK_PER_DAY = 1u << 22,
     F_ISSUED_AT = 1u << 23,
     F_OPEN_FEEDBACK_PER_DAY = 1u << 24,
-    F_COUNT = 25,
+    F_RATING = 1u << 25,
+    F_CONFIRMS = 1u << 26, /* no value */
+    F_CONTESTS = 1u << 27, /* no value */
+    F_PARTIAL_PERCENT = 1u << 28,
+    F_COUNT = 29,
 };
+
+/* The flags that take no value. */
+#define F_SWITCHES (F_CONFIRMS | F_CONTESTS)
 
 /* The flags every statement command takes. */
 #define F_EVERY F_ISSUED_AT
@@ -80,6 +87,10 @@ static const struct {
     {F_FEEDBACK_PER_DAY, "feedback-per-day"},
     {F_ISSUED_AT, "issued-at"},
     {F_OPEN_FEEDBACK_PER_DAY, "open-feedback-per-day"},
+    {F_RATING, "rating"},
+    {F_CONFIRMS, "confirms"},
+    {F_CONTESTS, "contests"},
+    {F_PARTIAL_PERCENT, "partial-percent"},
 };
 
 static const char help_tail[] =
@@ -176,8 +187,10 @@ static const command commands[] = {
      "  --unit-of-measure U   its unit, e.g. km, %, households\n"
      "  --target NUM          the target, a decimal with up to 6 places, e.g. 12.5\n"
      "  --direction D         at-least or at-most\n"
-     "  --deadline DATE       YYYY-MM-DD, meaning the end of that day (23:59:59 UTC), or\n"
-     "                        RFC 3339, e.g. 2026-12-31T17:00:00+07:00\n"
+     "  --deadline DATE       YYYY-MM-DD, meaning the end of that day (23:59:59) in the\n"
+     "                        unit's time zone (its Charter's; Asia/Ho_Chi_Minh when it\n"
+     "                        names none), or RFC 3339 with its offset, meaning exactly\n"
+     "                        that instant, e.g. 2026-12-31T17:00:00+07:00\n"
      "  --parent REF          the commitment this one delivers part of (e.g. a\n"
      "                        province commitment)\n"
      "\n"
@@ -185,6 +198,25 @@ static const command commands[] = {
      "  giamsat commit --key me.key --id road-2026 --title \"Pave the village road\" \\\n"
      "      --indicator \"road paved\" --unit-of-measure km --target 12.5 \\\n"
      "      --direction at-least --deadline 2026-12-31\n"},
+    {"revise", GS_BODY_REVISION, F_ID | F_TARGET | F_DEADLINE | F_REASON, F_ID | F_REASON,
+     "usage: giamsat revise --id ID [--target NUM] [--deadline DATE] --reason T --key FILE\n"
+     "\n"
+     "Revises a commitment's target and/or deadline, with the reason (by its owner, or\n"
+     "the head if the owner left). The revision is a dated entry of its own: the original\n"
+     "commitment stays as the baseline and reports show every revision. It must be\n"
+     "signed before the deadline in force passes: a missed deadline stands.\n"
+     "Give at least one of --target and --deadline.\n"
+     "\n"
+     "  --id ID               the commitment\n"
+     "  --target NUM          the new target, a decimal with up to 6 places, e.g. 10\n"
+     "  --deadline DATE       the new deadline: YYYY-MM-DD, meaning the end of that day\n"
+     "                        (23:59:59) in the unit's time zone, or RFC 3339 with its\n"
+     "                        offset, e.g. 2027-03-31T17:00:00+07:00\n"
+     "  --reason T            why, e.g. the decision that changed the plan\n"
+     "\n"
+     "Example:\n"
+     "  giamsat revise --key me.key --id road-2026 --deadline 2027-03-31 \\\n"
+     "      --reason \"province budget decision 45/QD: second section moved to 2027\"\n"},
     {"progress", GS_BODY_PROGRESS, F_ID | F_VALUE | F_NOTE | F_EVIDENCE, F_ID | F_VALUE,
      "usage: giamsat progress --id ID --value NUM [--note T] [--evidence FILE] --key FILE\n"
      "\n"
@@ -208,28 +240,34 @@ static const command commands[] = {
      "\n"
      "Example:\n"
      "  giamsat outcome --key me.key --id road-2026 --value 12.8 --evidence acceptance.pdf\n"},
-    {"finding", GS_BODY_FINDING, F_ABOUT | F_SEVERITY | F_TEXT | F_EVIDENCE,
+    {"finding", GS_BODY_FINDING, F_ABOUT | F_SEVERITY | F_TEXT | F_EVIDENCE | F_SWITCHES,
      F_ABOUT | F_SEVERITY | F_TEXT,
      "usage: giamsat finding --about REF --severity low|medium|high --text T\n"
-     "                       [--evidence FILE] --key FILE\n"
+     "                       [--confirms | --contests] [--evidence FILE] --key FILE\n"
      "\n"
      "An inspector's finding about an entry.\n"
      "\n"
      "  --about REF           the entry it is about\n"
      "  --severity S          low, medium or high\n"
      "  --text T              the finding\n"
+     "  --confirms            the finding confirms the claim it is about (a progress\n"
+     "                        report or an outcome)\n"
+     "  --contests            the finding contests that claim; the commitment's evidence\n"
+     "                        status is then contested until a later finding confirms it\n"
      "  --evidence FILE       a document backing it; its SHA-256 is signed\n"
      "\n"
      "Example:\n"
      "  giamsat finding --key inspector.key --about giamsat/commune/xa-an-binh:7 \\\n"
      "      --severity high --text \"the road is 3 km, not 12.8\"\n"},
-    {"feedback", GS_BODY_FEEDBACK, F_TEXT | F_ABOUT, F_TEXT,
-     "usage: giamsat feedback --text T [--about REF] --key FILE\n"
+    {"feedback", GS_BODY_FEEDBACK, F_TEXT | F_ABOUT | F_RATING, F_TEXT,
+     "usage: giamsat feedback --text T [--about REF] [--rating N] --key FILE\n"
      "\n"
      "A citizen's feedback; any key may send it (a few a day per key).\n"
      "\n"
      "  --text T              the feedback\n"
      "  --about REF           the entry it is about\n"
+     "  --rating N            satisfaction with the unit, 1 (worst) to 5 (best); the\n"
+     "                        audit reports the mean per quarter\n"
      "\n"
      "Example:\n"
      "  giamsat feedback --key me.key --about giamsat/commune/xa-an-binh:7 \\\n"
@@ -251,8 +289,10 @@ static const command commands[] = {
  * range is sent as typed: the node refuses it with its rule's reason, as
  * every verifier would. */
 static const command parameters_command = {
-    "parameters", GS_BODY_PARAMETER_CHANGE, F_FEEDBACK_PER_DAY | F_OPEN_FEEDBACK_PER_DAY, 0,
-    "usage: giamsat parameters [--feedback-per-day N] [--open-feedback-per-day N] --key FILE\n"
+    "parameters", GS_BODY_PARAMETER_CHANGE,
+    F_FEEDBACK_PER_DAY | F_OPEN_FEEDBACK_PER_DAY | F_PARTIAL_PERCENT, 0,
+    "usage: giamsat parameters [--feedback-per-day N] [--open-feedback-per-day N]\n"
+    "                          [--partial-percent N] --key FILE\n"
     "\n"
     "Changes the log's rule parameters, which every node, hub, monitor and auditor reads\n"
     "from the log itself (they are not configuration). Signed with the node's key\n"
@@ -265,6 +305,9 @@ static const command parameters_command = {
     "  --open-feedback-per-day N\n"
     "                        Feedback statements the whole log takes per day (UTC) from\n"
     "                        keys outside its roster, 1 to 1000000 (default 1000)\n"
+    "  --partial-percent N   the share of its target, 1 to 99 percent, an outcome must\n"
+    "                        reach for the audit to call a missed commitment partially\n"
+    "                        delivered (default 75)\n"
     "\n"
     "Example:\n"
     "  giamsat parameters --key /srv/giamsat/an-binh/node.key --feedback-per-day 20 \\\n"
@@ -311,8 +354,9 @@ static int parse_args(const command *cmd, int argc, char **argv, cli_common *cf,
     while (opts[n].name != NULL)
         n++;
     for (size_t i = 0; i < F_COUNT; i++)
-        opts[n++] = (struct option){flag_names[i].name, required_argument, NULL,
-                                    CLI_OPT_FIRST_OWN + bit_index(flag_names[i].bit)};
+        opts[n++] = (struct option){
+            flag_names[i].name, (flag_names[i].bit & F_SWITCHES) ? no_argument : required_argument,
+            NULL, CLI_OPT_FIRST_OWN + bit_index(flag_names[i].bit)};
     opts[n] = (struct option){NULL, 0, NULL, 0};
 
     int c;
@@ -334,7 +378,7 @@ static int parse_args(const command *cmd, int argc, char **argv, cli_common *cf,
             if (!((cmd->allowed | F_EVERY) & bit))
                 return cli_usage_error(cmd->name, "%s does not take --%s", cmd->name,
                                        flag_names[c - CLI_OPT_FIRST_OWN].name);
-            vs->v[c - CLI_OPT_FIRST_OWN] = optarg;
+            vs->v[c - CLI_OPT_FIRST_OWN] = optarg != NULL ? optarg : "";
             vs->given |= bit;
             continue;
         }
@@ -342,6 +386,11 @@ static int parse_args(const command *cmd, int argc, char **argv, cli_common *cf,
     }
     if (optind < argc)
         return cli_usage_error(cmd->name, "unexpected argument \"%s\"", argv[optind]);
+    if ((vs->given & F_SWITCHES) == F_SWITCHES)
+        return cli_usage_error(cmd->name, "--confirms and --contests exclude each other");
+    if (cmd->kind == GS_BODY_REVISION && !(vs->given & (F_TARGET | F_DEADLINE)))
+        return cli_usage_error(cmd->name, "give --target NUM and/or --deadline DATE: a "
+                                          "revision changes at least one of them");
     for (size_t i = 0; i < F_COUNT; i++)
         if ((cmd->required & flag_names[i].bit) && !(vs->given & flag_names[i].bit))
             return cli_usage_error(cmd->name, "--%s is required", flag_names[i].name);
@@ -422,7 +471,21 @@ static int fill_local(const command *cmd, const values *vs, gs_statement *st, gs
                                 "--direction: expected at-least or at-most, got \"%s\"",
                                 val(vs, F_DIRECTION));
         st->u.commitment.direction = (gs_direction)r;
+        /* Checked here, before any key is read; a date alone is resolved
+         * in the unit's time zone once connected (fill_remote). */
         if ((r = cli_parse_date(val(vs, F_DEADLINE), &st->u.commitment.deadline, err)) != 0)
+            return gs_error_wrap(err, "--deadline");
+        return 0;
+    case GS_BODY_REVISION:
+        st->u.revision.commitment_id = val(vs, F_ID);
+        st->u.revision.reason = val(vs, F_REASON);
+        if (val(vs, F_TARGET) != NULL) {
+            if ((r = gs_fixed_parse(val(vs, F_TARGET), &st->u.revision.target, err)) != 0)
+                return gs_error_wrap(err, "--target");
+            st->u.revision.has_target = true;
+        }
+        if (val(vs, F_DEADLINE) != NULL &&
+            (r = cli_parse_date(val(vs, F_DEADLINE), &st->u.revision.deadline, err)) != 0)
             return gs_error_wrap(err, "--deadline");
         return 0;
     case GS_BODY_PROGRESS:
@@ -454,19 +517,46 @@ static int fill_local(const command *cmd, const values *vs, gs_statement *st, gs
                                 val(vs, F_SEVERITY));
         st->u.finding.severity = (gs_severity)r;
         st->u.finding.text = val(vs, F_TEXT);
+        if (vs->given & F_CONFIRMS)
+            st->u.finding.verdict = GS_VERDICT_CONFIRMS;
+        if (vs->given & F_CONTESTS)
+            st->u.finding.verdict = GS_VERDICT_CONTESTS;
         if (val(vs, F_EVIDENCE) != NULL) {
             if ((r = cli_hash_file(val(vs, F_EVIDENCE), &st->u.finding.evidence_hash, err)) != 0)
                 return r;
             st->u.finding.has_evidence = true;
         }
         return 0;
-    case GS_BODY_FEEDBACK: st->u.feedback.text = val(vs, F_TEXT); return 0;
+    case GS_BODY_FEEDBACK: {
+        uint64_t n;
+        st->u.feedback.text = val(vs, F_TEXT);
+        /* Refused here, before anything is signed: the rule book would
+         * refuse it too (rule 15, bad-rating). */
+        if (val(vs, F_RATING) != NULL) {
+            if (cli_parse_u64(val(vs, F_RATING), "--rating", &n, err) != 0 || n < 1 || n > 5)
+                return gs_error_set(err, GS_EINVAL,
+                                    "--rating: expected 1 (worst) to 5 (best), got \"%s\"",
+                                    val(vs, F_RATING));
+            st->u.feedback.rating = (uint32_t)n;
+        }
+        return 0;
+    }
     case GS_BODY_RESPONSE: st->u.response.text = val(vs, F_TEXT); return 0;
     case GS_BODY_PARAMETER_CHANGE: {
         uint64_t n;
-        if (val(vs, F_FEEDBACK_PER_DAY) == NULL && val(vs, F_OPEN_FEEDBACK_PER_DAY) == NULL)
+        if (val(vs, F_FEEDBACK_PER_DAY) == NULL && val(vs, F_OPEN_FEEDBACK_PER_DAY) == NULL &&
+            val(vs, F_PARTIAL_PERCENT) == NULL)
             return gs_error_set(err, GS_EINVAL,
-                                "give --feedback-per-day N or --open-feedback-per-day N (or both)");
+                                "give at least one of --feedback-per-day N, "
+                                "--open-feedback-per-day N and --partial-percent N");
+        if (val(vs, F_PARTIAL_PERCENT) != NULL) {
+            if (cli_parse_u64(val(vs, F_PARTIAL_PERCENT), "--partial-percent", &n, err) != 0 ||
+                n == 0 || n > UINT32_MAX)
+                return gs_error_set(err, GS_EINVAL,
+                                    "--partial-percent: expected 1 to 99, got \"%s\"",
+                                    val(vs, F_PARTIAL_PERCENT));
+            st->u.parameter_change.parameters.partial_percent = (uint32_t)n;
+        }
         if (val(vs, F_FEEDBACK_PER_DAY) != NULL) {
             if (cli_parse_u64(val(vs, F_FEEDBACK_PER_DAY), "--feedback-per-day", &n, err) != 0 ||
                 n == 0 || n > UINT32_MAX)
@@ -490,14 +580,26 @@ static int fill_local(const command *cmd, const values *vs, gs_statement *st, gs
     }
 }
 
-/* The references, which may need the entry fetched to hash it. Each
- * parsed ref's origin is malloc'd: free_refs releases them. */
-static int fill_refs(const command *cmd, const values *vs, cli_conn *cn, gs_statement *st,
-                     gs_error *err)
+/* What needs the endpoint: references, whose entry may be fetched to hash
+ * it, and a deadline given as a date alone, which ends in the unit's time
+ * zone (its Charter's). Each parsed ref's origin is malloc'd: free_refs
+ * releases them. */
+static int fill_remote(const command *cmd, const values *vs, cli_conn *cn, gs_statement *st,
+                       gs_error *err)
 {
     int rc = 0;
     switch (cmd->kind) {
+    case GS_BODY_REVISION:
+        if (val(vs, F_DEADLINE) != NULL &&
+            (rc = cli_parse_deadline(cn, val(vs, F_DEADLINE), &st->u.revision.deadline, err)) != 0)
+            gs_error_wrap(err, "--deadline");
+        break;
     case GS_BODY_COMMITMENT:
+        if ((rc = cli_parse_deadline(cn, val(vs, F_DEADLINE), &st->u.commitment.deadline, err)) !=
+            0) {
+            gs_error_wrap(err, "--deadline");
+            break;
+        }
         if (val(vs, F_PARENT) != NULL) {
             rc = cli_parse_ref(cn, val(vs, F_PARENT), &st->u.commitment.parent, err);
             st->u.commitment.has_parent = rc == 0;
@@ -656,7 +758,7 @@ int cli_cmd_statement(const char *name, int argc, char **argv)
     if ((rc = cli_load_key(cf.key_file, cf.passphrase_file, &kp, &err)) != 0)
         goto out;
     if ((rc = cli_connect(&cn, &cf, &kp, &err)) != 0 || (rc = cli_find_origin(&cn, &err)) != 0 ||
-        (rc = fill_refs(cmd, &vs, &cn, &st, &err)) != 0)
+        (rc = fill_remote(cmd, &vs, &cn, &st, &err)) != 0)
         goto out;
     st.signer = kp.pub;
     st.origin = cn.origin;

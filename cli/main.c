@@ -30,6 +30,7 @@ static const char usage[] =
     "  dismiss          end a member's tenure\n"
     "  rotate-key       move to a new key; the old one signs nothing after\n"
     "  commit           make a commitment: a target for an indicator by a deadline\n"
+    "  revise           revise a commitment's target or deadline, with the reason\n"
     "  progress         report progress on a commitment\n"
     "  outcome          report the final value of a commitment and close it\n"
     "  finding          an inspector's finding about an entry\n"

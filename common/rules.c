@@ -12,6 +12,9 @@
 #define _POSIX_C_SOURCE 200809L /* strdup, strnlen */
 #include "rules.h"
 
+#include "crypto.h"
+#include "localtime.h"
+
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,10 +54,13 @@ typedef struct {
 
 typedef struct {
     char *id;
-    int32_t owner; /* key record of the signer of the Commitment */
-    int64_t target;
+    int32_t owner;  /* key record of the signer of the Commitment */
+    int64_t target; /* in force: the last Revision's, else the Commitment's */
     gs_direction direction;
-    int64_t deadline;
+    int64_t deadline; /* in force, as target */
+    int64_t baseline_target;
+    int64_t baseline_deadline;
+    uint64_t revision_count;
     int64_t issued_at;
     uint64_t index;
     gs_hash leaf_hash;
@@ -140,6 +146,10 @@ const char *gs_rules_reason_name(gs_rule_reason r)
     case GS_RULE_NO_MEMORY: return "no-memory";
     case GS_RULE_BAD_SIGNATURE: return "bad-signature";
     case GS_RULE_BAD_PARAMETER: return "bad-parameter";
+    case GS_RULE_REVISION_AFTER_DEADLINE: return "revision-after-deadline";
+    case GS_RULE_BAD_REVISION: return "bad-revision";
+    case GS_RULE_BAD_RATING: return "bad-rating";
+    case GS_RULE_BAD_TIME_ZONE: return "bad-time-zone";
     }
     return "unknown";
 }
@@ -161,7 +171,8 @@ static int reason_code(gs_rule_reason r)
     case GS_RULE_ALREADY_MEMBER:
     case GS_RULE_HEAD_IN_OFFICE:
     case GS_RULE_DUPLICATE_COMMITMENT:
-    case GS_RULE_COMMITMENT_CLOSED: return GS_ECONFLICT;
+    case GS_RULE_COMMITMENT_CLOSED:
+    case GS_RULE_REVISION_AFTER_DEADLINE: return GS_ECONFLICT;
     case GS_RULE_TARGET_NOT_MEMBER:
     case GS_RULE_NO_SUCH_COMMITMENT:
     case GS_RULE_REFERENCE_NOT_FOUND: return GS_ENOTFOUND;
@@ -191,29 +202,32 @@ static int deny_code(gs_rule_verdict *v, gs_rule_reason r, int code, const char 
 
 #define deny(v, r, ...) deny_code((v), (r), reason_code(r), __VA_ARGS__)
 
-/* A key as messages show it: its first 4 bytes in hex and an ellipsis, enough
- * for a person to tell keys apart and find the full one in the roster. C11
- * §6.2.4: the array lives until the end of the full expression using it. */
+/* A hash as messages show it: its first 4 bytes in hex and an ellipsis,
+ * enough to tell entries apart. C11 §6.2.4: the array lives until the end of
+ * the full expression using it. */
 typedef struct {
     char s[16];
-} short_key;
+} short_hash;
 
-static short_key short_hex(const uint8_t *b)
+static short_hash hx(const gs_hash *h)
 {
-    short_key h;
-    sodium_bin2hex(h.s, 9, b, 4);
-    memcpy(h.s + 8, "\xe2\x80\xa6", 4); /* U+2026 and the NUL */
-    return h;
+    short_hash x;
+    sodium_bin2hex(x.s, 9, h->b, 4);
+    memcpy(x.s + 8, "\xe2\x80\xa6", 4); /* U+2026 and the NUL */
+    return x;
 }
+
+/* A key as messages show it: gs_key_fingerprint, the one short key display
+ * of entries, reports and the roster, so a person finds it there. */
+typedef struct {
+    char s[GS_KEY_FINGERPRINT_LEN];
+} short_key;
 
 static short_key kx(const gs_pubkey *k)
 {
-    return short_hex(k->b);
-}
-
-static short_key hx(const gs_hash *h)
-{
-    return short_hex(h->b);
+    short_key x;
+    gs_key_fingerprint(k, x.s);
+    return x;
 }
 
 #define U64(x) ((unsigned long long)(x))
@@ -360,6 +374,7 @@ int gs_rules_state_new(gs_rules_state **out, const char *origin, gs_error *err)
     s->head = NONE;
     s->params.feedback_per_day = GS_RULES_FEEDBACK_PER_DAY;
     s->params.open_feedback_per_day = 0; /* no budget unless the log names one */
+    s->params.partial_percent = GS_RULES_PARTIAL_PERCENT;
     *out = s;
     return 0;
 }
@@ -585,7 +600,7 @@ static gs_tier origin_tier(const char *origin)
 /* Rule 0. */
 static int check_shape(const gs_statement *st, gs_rule_verdict *v)
 {
-    if (st->kind < GS_BODY_CHARTER || st->kind > GS_BODY_PARAMETER_CHANGE)
+    if (st->kind < GS_BODY_CHARTER || st->kind > GS_BODY_REVISION)
         return deny(v, GS_RULE_MALFORMED, "the statement carries no known body (kind %d)",
                     (int)st->kind);
     if (str_missing(st->origin) || str_longer(st->origin, GS_MAX_ORIGIN))
@@ -638,6 +653,12 @@ static int check_shape(const gs_statement *st, gs_rule_verdict *v)
         if (st->u.finding.severity < GS_SEVERITY_LOW || st->u.finding.severity > GS_SEVERITY_HIGH)
             return deny(v, GS_RULE_MALFORMED, "finding severity %d is not low, medium or high",
                         (int)st->u.finding.severity);
+        if (st->u.finding.verdict != GS_VERDICT_NONE &&
+            st->u.finding.verdict != GS_VERDICT_CONFIRMS &&
+            st->u.finding.verdict != GS_VERDICT_CONTESTS)
+            return deny(v, GS_RULE_MALFORMED,
+                        "finding verdict %d is not none, confirms or contests",
+                        (int)st->u.finding.verdict);
         if (str_missing(st->u.finding.about.origin))
             return deny(v, GS_RULE_MALFORMED, "a finding needs the reference it is about");
         break;
@@ -656,6 +677,16 @@ static int check_shape(const gs_statement *st, gs_rule_verdict *v)
     case GS_BODY_PARAMETER_CHANGE:
         if (!gs_rule_parameters_set(&st->u.parameter_change.parameters))
             return deny(v, GS_RULE_MALFORMED, "a parameter change needs a parameter to change");
+        break;
+    case GS_BODY_REVISION:
+        if (str_missing(st->u.revision.commitment_id) ||
+            str_longer(st->u.revision.commitment_id, GS_MAX_ID))
+            return deny(v, GS_RULE_MALFORMED, "a revision needs a commitment id of 1 to %d bytes",
+                        GS_MAX_ID);
+        if (str_missing(st->u.revision.reason) || str_longer(st->u.revision.reason, GS_MAX_TEXT))
+            return deny(v, GS_RULE_MALFORMED,
+                        "revision of %s: a revision needs a reason (at most %d bytes)",
+                        st->u.revision.commitment_id, GS_MAX_TEXT);
         break;
     default: break;
     }
@@ -728,6 +759,10 @@ static int check_invisible(const gs_statement *st, gs_rule_verdict *v)
     case GS_BODY_FINDING: FIELD(st->u.finding.text, "the finding's text"); break;
     case GS_BODY_FEEDBACK: FIELD(st->u.feedback.text, "the feedback's text"); break;
     case GS_BODY_RESPONSE: FIELD(st->u.response.text, "the response's text"); break;
+    case GS_BODY_REVISION:
+        FIELD(st->u.revision.commitment_id, "the commitment id");
+        FIELD(st->u.revision.reason, "the revision's reason");
+        break;
     default: break;
     }
 #undef FIELD
@@ -762,6 +797,11 @@ static int check_parameters(const check_ctx *c, const gs_rule_parameters *p, con
                     "%s sets open_feedback_per_day to %u; it must be 1 to %d (feedback "
                     "statements from keys outside the roster per day, for the whole log)",
                     what, p->open_feedback_per_day, GS_RULES_OPEN_FEEDBACK_MAX);
+    if (p->partial_percent > 99)
+        return deny(c->v, GS_RULE_BAD_PARAMETER,
+                    "%s sets partial_percent to %u; it must be 1 to 99 (the share of a "
+                    "commitment's target an outcome must reach to count as partially delivered)",
+                    what, p->partial_percent);
     return 0;
 }
 
@@ -773,6 +813,25 @@ static int check_parameter_change(const check_ctx *c)
                     "only the log key of %s may change its rule parameters; signer %s is not it",
                     c->s->origin, kx(&c->st->signer).s);
     return check_parameters(c, &c->st->u.parameter_change.parameters, "the parameter change");
+}
+
+/* Rule 2: the values a Charter declares for the log: its rule parameters
+ * and its time zone's name (shape only: whether a machine knows the zone is
+ * its reports' concern, never a verdict). */
+static int check_charter_values(const check_ctx *c)
+{
+    const gs_statement *st = c->st;
+    int rc = check_parameters(c, &st->u.charter.parameters, "the charter");
+    if (rc != 0)
+        return rc;
+    const char *tz = st->u.charter.time_zone;
+    if (!str_missing(tz) && !gs_tz_name_valid(tz))
+        return deny(c->v, GS_RULE_BAD_TIME_ZONE,
+                    "the charter's time zone \"%.*s\" is not an IANA zone name such as "
+                    "Asia/Ho_Chi_Minh or UTC (letters, digits, _+- in parts separated by /, at "
+                    "most %d bytes); leave it empty for %s",
+                    GS_MAX_TIME_ZONE + 1, tz, GS_MAX_TIME_ZONE, GS_DEFAULT_TIME_ZONE);
+    return 0;
 }
 
 /* Rule 2: the Charter's contents. */
@@ -790,7 +849,7 @@ static int check_charter(const check_ctx *c)
         if (st->u.charter.has_parent_key)
             return deny(c->v, GS_RULE_CHARTER_PARENT,
                         "the charter gives a parent log key but no parent origin");
-        return check_parameters(c, &st->u.charter.parameters, "the charter");
+        return check_charter_values(c);
     }
     gs_tier tier = st->u.charter.tier;
     if (tier == GS_TIER_CENTRAL || tier == GS_TIER_HUB)
@@ -808,7 +867,7 @@ static int check_charter(const check_ctx *c)
     if (!st->u.charter.has_parent_key)
         return deny(c->v, GS_RULE_CHARTER_PARENT,
                     "the charter names parent %.140s but not the parent's log key", po);
-    return check_parameters(c, &st->u.charter.parameters, "the charter");
+    return check_charter_values(c);
 }
 
 /* Rule 7: the signer's standing for an act of office. On success *t is the
@@ -1058,22 +1117,18 @@ static int32_t current_key(const gs_rules_state *s, int32_t k)
     return k;
 }
 
-/* Rule 13. */
-static int check_report(const check_ctx *c)
+/* Rules 13 and 19: the commitment id names an open commitment that the
+ * signer (active tenure t) answers for — its owner through any rotations
+ * while in office, else the head in office. On success *ci is it. */
+static int need_answerable(const check_ctx *c, int32_t t, const char *id, const char *verb,
+                           int32_t *ci)
 {
     const gs_rules_state *s = c->s;
-    const gs_statement *st = c->st;
-    int32_t t = NONE;
-    int rc = need_member(c, &t);
-    if (rc != 0)
-        return rc;
-    const char *id =
-        st->kind == GS_BODY_PROGRESS ? st->u.progress.commitment_id : st->u.outcome.commitment_id;
-    int32_t ci = commit_find(s, id);
-    if (ci == NONE)
+    int32_t i = commit_find(s, id);
+    if (i == NONE)
         return deny(c->v, GS_RULE_NO_SUCH_COMMITMENT,
                     "there is no commitment %s in %s; check the id", id, s->origin);
-    const commitment *cm = &s->commits[ci];
+    const commitment *cm = &s->commits[i];
     if (!cm->open)
         return deny(c->v, GS_RULE_COMMITMENT_CLOSED,
                     "commitment %s was closed by its outcome at index %llu; nothing follows an "
@@ -1084,8 +1139,9 @@ static int check_report(const check_ctx *c)
         if (owner != c->signer)
             return deny(c->v, GS_RULE_NOT_OWNER,
                         "commitment %s belongs to %s, who is still in office; only they may "
-                        "report on it",
-                        id, kx(&s->keys[owner].key).s);
+                        "%s it",
+                        id, kx(&s->keys[owner].key).s, verb);
+        *ci = i;
         return 0;
     }
     if (s->head == NONE)
@@ -1098,6 +1154,52 @@ static int check_report(const check_ctx *c)
                     "the owner of commitment %s (%s) has left office; the head in office (%s) "
                     "answers for it",
                     id, kx(&s->keys[owner].key).s, kx(&s->keys[s->tenures[s->head].key].key).s);
+    *ci = i;
+    return 0;
+}
+
+/* Rule 13. */
+static int check_report(const check_ctx *c)
+{
+    const gs_statement *st = c->st;
+    int32_t t = NONE, ci = NONE;
+    int rc = need_member(c, &t);
+    if (rc != 0)
+        return rc;
+    const char *id =
+        st->kind == GS_BODY_PROGRESS ? st->u.progress.commitment_id : st->u.outcome.commitment_id;
+    return need_answerable(c, t, id, "report on", &ci);
+}
+
+/* Rule 19. The deadline in force is checked before the contents, so that a
+ * late revision is always named for what it is: the miss stands. */
+static int check_revision(const check_ctx *c)
+{
+    const gs_statement *st = c->st;
+    int32_t t = NONE, ci = NONE;
+    int rc = need_member(c, &t);
+    if (rc != 0)
+        return rc;
+    const char *id = st->u.revision.commitment_id;
+    if ((rc = need_answerable(c, t, id, "revise", &ci)) != 0)
+        return rc;
+    const commitment *cm = &c->s->commits[ci];
+    if (st->issued_at > cm->deadline)
+        return deny(c->v, GS_RULE_REVISION_AFTER_DEADLINE,
+                    "commitment %s: its deadline in force (%lld) passed before this revision "
+                    "(issued at %lld); a missed deadline stands and cannot be revised",
+                    id, I64(cm->deadline), I64(st->issued_at));
+    bool new_target = st->u.revision.has_target && st->u.revision.target != cm->target;
+    bool new_deadline = st->u.revision.deadline != 0 && st->u.revision.deadline != cm->deadline;
+    if (!new_target && !new_deadline)
+        return deny(c->v, GS_RULE_BAD_REVISION,
+                    "revision of %s changes nothing: it needs a new target and/or a new "
+                    "deadline, different from those in force",
+                    id);
+    if (st->u.revision.deadline != 0 && st->u.revision.deadline <= st->issued_at)
+        return deny(c->v, GS_RULE_BAD_REVISION,
+                    "revision of %s: the new deadline %lld is not after its issue time %lld", id,
+                    I64(st->u.revision.deadline), I64(st->issued_at));
     return 0;
 }
 
@@ -1159,6 +1261,8 @@ static void parameters_overlay(gs_rule_parameters *in_force, const gs_rule_param
         in_force->feedback_per_day = named->feedback_per_day;
     if (named->open_feedback_per_day != 0)
         in_force->open_feedback_per_day = named->open_feedback_per_day;
+    if (named->partial_percent != 0)
+        in_force->partial_percent = named->partial_percent;
 }
 
 static int check_body(const check_ctx *c)
@@ -1184,6 +1288,11 @@ static int check_body(const check_ctx *c)
                         "only an inspector of this log may sign a finding; signer %s is %s %s",
                         kx(&st->signer).s, article(role_word(s->tenures[t].role)),
                         role_word(s->tenures[t].role));
+        /* A verdict judges a claim: a Progress or an Outcome. */
+        if (st->u.finding.verdict != GS_VERDICT_NONE)
+            return check_ref(c, &st->u.finding.about, "finding.about (with a verdict)",
+                             (1u << GS_BODY_PROGRESS) | (1u << GS_BODY_OUTCOME),
+                             "progress report or outcome");
         return check_ref(c, &st->u.finding.about, "finding.about", 0, NULL);
     case GS_BODY_FEEDBACK:
         if (c->is_log_key)
@@ -1191,6 +1300,11 @@ static int check_body(const check_ctx *c)
                         "the log key %s is the unit's machine key; feedback comes from a "
                         "person's key",
                         kx(&st->signer).s);
+        if (st->u.feedback.rating > 5)
+            return deny(c->v, GS_RULE_BAD_RATING,
+                        "feedback rating %u is out of range: give 1 (worst) to 5 (best), or no "
+                        "rating",
+                        st->u.feedback.rating);
         if (c->signer != NONE) {
             uint32_t n = feedback_in_window(s, &s->keys[c->signer], st->issued_at);
             if (n >= s->params.feedback_per_day)
@@ -1229,6 +1343,7 @@ static int check_body(const check_ctx *c)
                         kx(&st->signer).s);
         return 0;
     case GS_BODY_PARAMETER_CHANGE: return check_parameter_change(c);
+    case GS_BODY_REVISION: return check_revision(c);
     default: break;
     }
     return deny(c->v, GS_RULE_MALFORMED, "the statement carries no known body");
@@ -1529,6 +1644,8 @@ int gs_rules_apply(gs_rules_state *s, const gs_statement *st, const gs_hash *lea
         cm->target = st->u.commitment.target;
         cm->direction = st->u.commitment.direction;
         cm->deadline = st->u.commitment.deadline;
+        cm->baseline_target = cm->target;
+        cm->baseline_deadline = cm->deadline;
         cm->issued_at = st->issued_at;
         cm->index = index;
         cm->leaf_hash = *leaf_hash;
@@ -1546,6 +1663,15 @@ int gs_rules_apply(gs_rules_state *s, const gs_statement *st, const gs_hash *lea
         cm->outcome_value = st->u.outcome.value;
         cm->outcome_index = index;
         cm->outcome_by = signer;
+        break;
+    }
+    case GS_BODY_REVISION: {
+        commitment *cm = &s->commits[commit_find(s, st->u.revision.commitment_id)];
+        if (st->u.revision.has_target)
+            cm->target = st->u.revision.target;
+        if (st->u.revision.deadline != 0)
+            cm->deadline = st->u.revision.deadline;
+        cm->revision_count++;
         break;
     }
     case GS_BODY_FEEDBACK:
@@ -1606,7 +1732,8 @@ gs_tier gs_rules_tier(const gs_rules_state *s)
 
 void gs_rules_parameters(const gs_rules_state *s, gs_rule_parameters *out, uint64_t *since_index)
 {
-    static const gs_rule_parameters defaults = {.feedback_per_day = GS_RULES_FEEDBACK_PER_DAY};
+    static const gs_rule_parameters defaults = {.feedback_per_day = GS_RULES_FEEDBACK_PER_DAY,
+                                                .partial_percent = GS_RULES_PARTIAL_PERCENT};
     if (out != NULL)
         *out = s != NULL ? s->params : defaults;
     if (since_index != NULL)
@@ -1713,6 +1840,9 @@ static void commitment_fill(const gs_rules_state *s, int32_t i, gs_rules_commitm
     out->target = c->target;
     out->direction = c->direction;
     out->deadline = c->deadline;
+    out->baseline_target = c->baseline_target;
+    out->baseline_deadline = c->baseline_deadline;
+    out->revision_count = c->revision_count;
     out->issued_at = c->issued_at;
     out->index = c->index;
     out->leaf_hash = c->leaf_hash;

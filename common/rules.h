@@ -16,7 +16,8 @@
  * established so far and nothing per entry: the roster (every tenure — who
  * held which role, with which key, from when to when and how it ended), every
  * key seen with its last seq and its rotation, the log key, the commitments
- * (id, owner, status, deadline, target, index, leaf hash) and the number of
+ * (id, owner, status, the target and deadline in force and the original
+ * ones, revisions, index, leaf hash) and the number of
  * statements. Memory grows with people and commitments, not with entries.
  * References to other entries of the log are checked through the caller's
  * entry_at callback (see gs_rules_params), which reads its store.
@@ -34,8 +35,9 @@
  * 0. Shape. The statement names a known body and carries its required
  *    fields: an origin, a charter's unit, tier and display name, an
  *    appointee's name and a known role, a commitment id and a known
- *    direction, a known severity, an observation's origin, a parameter
- *    change's value (at least one).                          [malformed]
+ *    direction, a known severity and verdict (none, confirms, contests), an
+ *    observation's origin, a parameter change's value (at least one), a
+ *    revision's commitment id and reason.                    [malformed]
  *    At submission (params.replay false, as rule 6), names, ids and texts
  *    (everything but Observation and Evidence) carry no bidi control
  *    (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069) and no
@@ -58,11 +60,15 @@
  *    parameters it names are in range, as in rule 18 [bad-parameter]; those
  *    it does not name take their defaults (GS_RULES_FEEDBACK_PER_DAY; no
  *    open budget, so that logs made before open_feedback_per_day existed
- *    keep their verdicts — `giamsat node init` always names it).
+ *    keep their verdicts — `giamsat node init` always names it;
+ *    GS_RULES_PARTIAL_PERCENT). Its time zone, when named, has the shape of
+ *    an IANA name (gs_tz_name_valid: shape only, never whether a machine
+ *    knows the zone, so no verifier's tzdata decides a verdict); an empty
+ *    one means GS_DEFAULT_TIME_ZONE.                        [bad-time-zone]
  *
  * 3. Log kind. A hub log holds only its Charter, Observations, Evidence and
- *    the hub key's own KeyRotations (so no ParameterChange); a node log holds
- *    no Observation or Evidence.                          [wrong-log-kind]
+ *    the hub key's own KeyRotations (so no ParameterChange and no Revision);
+ *    a node log holds no Observation or Evidence.         [wrong-log-kind]
  *
  * 4. Retired keys. A key that was rotated away signs nothing ever again, is
  *    never appointed, dismissed or rotated to again.        [key-rotated]
@@ -76,7 +82,7 @@
  *                                                            [clock-skew]
  *
  * 7. Standing. Acts of office (resign, rotate, commit, progress, outcome,
- *    finding, response) need the signer to be an active member. A member
+ *    revision, finding, response) need the signer to be an active member. A member
  *    who resigned or was dismissed signs nothing after [resigned]
  *    [dismissed] except Feedback, as any citizen may; a key that never held
  *    office is [not-member]. The log key is the unit's machine key, not a
@@ -125,10 +131,14 @@
  *
  * 14. Finding. Signed by an active inspector of this log [role-forbids].
  *    An `about` reference into this log must exist and match (rule 12's
- *    reference checks); one into another log is the auditor's to check.
+ *    reference checks, read through entry_at); one into another log is the
+ *    auditor's to check. A finding with a verdict (confirms or contests)
+ *    judges a claim: its `about` names a Progress or an Outcome
+ *    [reference-wrong-kind]; without a verdict it may name any entry.
  *
  * 15. Feedback. Any key that is not retired and is not the log key
- *    [role-forbids] — citizens need no appointment. At most
+ *    [role-forbids] — citizens need no appointment. Its rating is 0 (none)
+ *    or 1 (worst) to 5 (best) [bad-rating]. At most
  *    feedback_per_day (the parameter in force, rule 18) Feedback statements
  *    per key whose issued_at falls in the 24 hours before this one's
  *    issued_at (or after it), counted from the state, so a replay reaches
@@ -155,11 +165,28 @@
  * 18. ParameterChange. Node logs only (rule 3), signed by the log key only
  *    [role-forbids]. Every value it names is in range — feedback_per_day
  *    1..GS_RULES_FEEDBACK_MAX, open_feedback_per_day
- *    1..GS_RULES_OPEN_FEEDBACK_MAX [bad-parameter]. The values it names replace
+ *    1..GS_RULES_OPEN_FEEDBACK_MAX, partial_percent 1..99 (the share of a
+ *    target an outcome must reach to count as partially delivered; the
+ *    audit's threshold, no rule here uses it) [bad-parameter]. The values it names replace
  *    those in force for every statement after it (its own index is judged
  *    before it takes effect); the values it does not name stay. Counts such
  *    as rule 15's window include the statements before the change: lowering
  *    a limit binds at once, raising it frees at once.
+ *
+ * 19. Revision. A dated change of a commitment's target and/or deadline
+ *    with a reason; the original stays as the baseline (the state keeps it)
+ *    and every revision stays in the log. Signed as rule 13 (rule 7's
+ *    standing, then): the commitment exists [no-such-commitment] and is
+ *    open [commitment-closed]; the signer is its owner (through rotations)
+ *    while the owner is in office, else the head in office [not-owner].
+ *    Its issued_at is not after the deadline in force — the Commitment's,
+ *    or the last accepted Revision's: a missed deadline stands
+ *    [revision-after-deadline]. It changes something: a new target
+ *    (has_target) and/or a new deadline (non-zero), at least one of them
+ *    different from the one in force; a new deadline is after its
+ *    issued_at [bad-revision]. From the next entry on, the target and
+ *    deadline in force are the revised ones (rules 13 and 19 judge against
+ *    them); the direction never changes.
  *
  * Caller errors have their own reasons: a NULL argument or a caller
  * parameter out of range [bad-argument], gs_rules_apply at an index other
@@ -218,6 +245,11 @@ typedef enum {
     GS_RULE_BAD_SIGNATURE, /* not returned here: see the end of the rule book */
     GS_RULE_BAD_PARAMETER,
     GS_RULE_OPEN_BUDGET,
+    /* issue 10 */
+    GS_RULE_REVISION_AFTER_DEADLINE,
+    GS_RULE_BAD_REVISION,
+    GS_RULE_BAD_RATING,
+    GS_RULE_BAD_TIME_ZONE,
 } gs_rule_reason;
 
 /* Rule 0's texts: when the UTF-8 string s starts with a bidi control or a
@@ -254,6 +286,9 @@ typedef int (*gs_rules_entry_fn)(void *ctx, uint64_t index, gs_hash *leaf_hash, 
  * names none sets no budget: 0 in force), and its largest value */
 #define GS_RULES_OPEN_FEEDBACK_PER_DAY 1000
 #define GS_RULES_OPEN_FEEDBACK_MAX 1000000
+/* the audit's partially_delivered threshold (percent of the target) when the
+ * Charter names none */
+#define GS_RULES_PARTIAL_PERCENT 75
 
 /* What the caller brings to a verdict: the clock and a way to read entries.
  * Nothing here may change what is valid in a replay (rule parameters live in
@@ -355,9 +390,12 @@ typedef struct {
     gs_pubkey owner;         /* the key that signed the Commitment */
     gs_pubkey owner_current; /* the owner's key after any rotations */
     bool open;               /* false once its Outcome is applied */
-    int64_t target;
+    int64_t target;          /* in force: the last Revision's, else the Commitment's */
     gs_direction direction;
-    int64_t deadline;
+    int64_t deadline;          /* in force, as target */
+    int64_t baseline_target;   /* the Commitment's own */
+    int64_t baseline_deadline; /* the Commitment's own */
+    uint64_t revision_count;   /* Revisions accepted */
     int64_t issued_at;
     uint64_t index;
     gs_hash leaf_hash;

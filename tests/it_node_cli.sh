@@ -253,3 +253,108 @@ wait "$node_pid" || fail "the node did not stop cleanly"
 node_pid=
 pass "the node stops cleanly on SIGTERM"
 echo "ok: all CLI cases passed"
+
+# ---- issue 10: the unit's time zone, revisions, ratings, verdicts
+# A second node whose clock check is off (max_clock_skew = 0), so that
+# statements can be dated in the past with --issued-at.
+expect 2 "node init refuses a time zone that is not an IANA name" -- "$gs" node init \
+  --dir "$work/badtz" --tier commune --unit xa-bad --name "Xa Bad" --time-zone "Ho Chi Minh"
+grep -q "IANA zone name" "$work/err" || fail "bad time zone without its reason: $(cat "$work/err")"
+expect 2 "node init refuses a zone this machine does not know" -- "$gs" node init \
+  --dir "$work/badtz" --tier commune --unit xa-bad --name "Xa Bad" --time-zone Mars/Olympus_Mons
+grep -q "does not know that zone" "$work/err" || fail "unknown zone without its reason: $(cat "$work/err")"
+expect 2 "node init refuses --partial-percent 100" -- "$gs" node init \
+  --dir "$work/badtz" --tier commune --unit xa-bad --name "Xa Bad" --partial-percent 100
+[ ! -e "$work/badtz/node.key" ] || fail "a refused node init left a key behind"
+ipc2=ipc://$work/node2/node.sock
+expect 0 "node init with --partial-percent (default time zone)" -- "$gs" node init \
+  --dir "$work/node2" --tier commune --unit xa-phu-my --name "Xa Phu My" --listen "$ipc2" \
+  --partial-percent 80
+sed -i 's/^max_clock_skew = .*/max_clock_skew = 0/; s/^checkpoint_interval_ms = .*/checkpoint_interval_ms = 50/' \
+  "$work/node2/node.conf"
+"$node_bin" --config "$work/node2/node.conf" 2>"$work/node2/node.log" &
+node_pid=$!
+export GIAMSAT_CONNECT=$ipc2
+wait_until 120 "the second node answers" "$gs" checkpoint
+expect 0 "node 2: the head" -- "$gs" appoint --key "$work/node2/node.key" --person "$(pub head)" \
+  --name "Vo Van Hai" --role head --issued-at 2026-01-01
+expect 0 "node 2: an officer" -- "$gs" appoint --key "$work/node2/node.key" \
+  --person "$(pub deputy)" --name "Dang Thi Ba" --role officer --issued-at 2026-01-01
+expect 0 "node 2: an inspector" -- "$gs" appoint --key "$work/node2/node.key" \
+  --person "$(pub citizen)" --name "Bui Van Tu" --role inspector --issued-at 2026-01-01
+expect 0 "a date-only deadline ends in the unit's time zone" -- "$gs" commit --key "$work/deputy.key" \
+  --id canal-2026 --title "Dredge the canal" --indicator "canal dredged" --unit-of-measure km \
+  --target 8 --direction at-least --deadline 2026-03-31 --issued-at 2026-01-02 --json
+canal_index=$(json .index)
+expect 0 "progress on the canal" -- "$gs" progress --key "$work/deputy.key" --id canal-2026 \
+  --value 2 --issued-at 2026-01-20 --json
+progress_index=$(json .index)
+expect 2 "revise needs --target or --deadline" -- "$gs" revise --key "$work/deputy.key" \
+  --id canal-2026 --reason "nothing"
+expect 0 "the owner revises the target before the deadline" -- "$gs" revise --key "$work/deputy.key" \
+  --id canal-2026 --target 6.5 --reason "dry season came early" --issued-at 2026-02-01
+expect 0 "the owner revises the deadline before it passes" -- "$gs" revise --key "$work/deputy.key" \
+  --id canal-2026 --deadline 2026-06-30 --reason "decision 45/QD moved the budget" \
+  --issued-at 2026-03-01 --json
+revision_index=$(json .index)
+expect 1 "a revision after the deadline in force is refused" -- "$gs" revise --key "$work/deputy.key" \
+  --id canal-2026 --deadline 2026-12-31 --reason "too late" --issued-at 2026-07-01
+grep -q "revision-after-deadline" "$work/err" || fail "late revision without its reason: $(cat "$work/err")"
+expect 1 "someone else may not revise" -- "$gs" revise --key "$work/head.key" \
+  --id canal-2026 --target 5 --reason "not mine" --issued-at 2026-03-02
+grep -q "not-owner" "$work/err" || fail "revision by another without its reason"
+expect 2 "a rating of 6 is refused before signing" -- "$gs" feedback --key "$work/officer2.key" \
+  --text "great" --rating 6
+grep -q "1 (worst) to 5 (best)" "$work/err" || fail "rating 6 without its reason: $(cat "$work/err")"
+expect 2 "a rating of 0 is refused before signing" -- "$gs" feedback --key "$work/officer2.key" \
+  --text "great" --rating 0
+expect 0 "a citizen rates the unit" -- "$gs" feedback --key "$work/officer2.key" --text "good work" \
+  --rating 4 --issued-at 2026-02-10 --json
+rated_index=$(json .index)
+expect 2 "--confirms and --contests exclude each other" -- "$gs" finding --key "$work/citizen.key" \
+  --about "xa:1" --severity low --text x --confirms --contests
+expect 0 "the inspector contests a progress report" -- "$gs" finding --key "$work/citizen.key" \
+  --about "giamsat/commune/xa-phu-my:$progress_index" --severity medium --text "only 1 km" \
+  --contests --issued-at 2026-01-25
+expect 1 "a verdict about a feedback is refused" -- "$gs" finding --key "$work/citizen.key" \
+  --about "giamsat/commune/xa-phu-my:$rated_index" --severity low --text "x" --confirms \
+  --issued-at 2026-02-11
+grep -q "reference-wrong-kind" "$work/err" || fail "verdict about a feedback without its reason"
+expect 1 "partial_percent 100 is refused by the rule book" -- "$gs" parameters \
+  --key "$work/node2/node.key" --partial-percent 100
+grep -q "bad-parameter" "$work/err" || fail "partial_percent 100 without its reason"
+expect 0 "partial_percent changed to 60" -- "$gs" parameters --key "$work/node2/node.key" \
+  --partial-percent 60
+
+expect 0 "entries --json of node 2" -- "$gs" entries --json --count 1000
+python3 - "$work/out" "$canal_index" "$revision_index" "$rated_index" <<'EOF' || fail "entries of node 2"
+import json, sys
+d = json.load(open(sys.argv[1]))
+canal, revision, rated = map(int, sys.argv[2:5])
+charter = d[0]["body"]
+assert charter["time_zone"] == "Asia/Ho_Chi_Minh" and charter["partial_percent"] == 80, charter
+c = d[canal]["body"]
+# 2026-03-31T23:59:59+07:00
+assert c["deadline_unix"] == 1774976399, c
+r = d[revision]
+assert r["kind"] == "revision" and r["body"]["deadline_unix"] == 1782838799, r
+assert "target" not in r["body"] and r["body"]["reason"] == "decision 45/QD moved the budget", r
+t = d[revision - 1]["body"]
+assert t["target"] == "6.5" and "deadline" not in t, t
+assert d[rated]["body"]["rating"] == 4, d[rated]
+findings = [e["body"] for e in d if e["kind"] == "finding"]
+assert [f["verdict"] for f in findings] == ["contests"], findings
+EOF
+pass "entries show the charter's zone, the revisions, the rating and the verdict"
+expect 0 "entries (human) of node 2" -- "$gs" entries
+grep -q "reason: decision 45/QD moved the budget" "$work/out" || fail "entries do not show the revision"
+rater_fp=$(python3 -c 'import base64,sys; print(base64.b64decode(sys.argv[1])[:8].hex())' "$(pub officer2)")
+grep -q "feedback by $rater_fp " "$work/out" || fail "entries do not show the signer's fingerprint $rater_fp"
+expect 0 "roster of node 2" -- "$gs" roster
+grep -q "rule parameters: partial_percent 60" "$work/out" || fail "roster: $(cat "$work/out")"
+pass "the roster names partial_percent in force"
+
+kill -TERM "$node_pid"
+wait "$node_pid" || fail "the second node did not stop cleanly"
+node_pid=
+echo "ok: issue 10 CLI cases passed"

@@ -42,6 +42,7 @@ typedef enum {
     OP_EVIDENCE,
     OP_PARAMS,
     OP_OPEN_PARAMS, /* a ParameterChange naming open_feedback_per_day = value */
+    OP_REVISE,      /* a Revision of commitment id; what it names: F_REV_* */
 } op_kind;
 
 /* Tweaks to one step. */
@@ -62,6 +63,13 @@ typedef enum {
 #define F_NO_ENTRY_FN (1u << 14)  /* params without entry_at */
 #define F_NEXT_DAY (1u << 15)     /* issued_at a day and a second later (replay) */
 #define F_LATE_NOW (1u << 16)     /* the judge's clock is ten years on */
+/* Revisions (rule 19); the commitment's deadline is issued_at + 90 days. */
+#define F_REV_TARGET (1u << 17)       /* new target 10 (in force: 12) */
+#define F_REV_SAME_TARGET (1u << 18)  /* "new" target 12, the one in force */
+#define F_REV_DEADLINE (1u << 19)     /* new deadline issued_at + 30 days */
+#define F_REV_DEADLINE_NOW (1u << 20) /* new deadline == issued_at */
+#define F_AFTER_DEADLINE (1u << 21)   /* issued_at 91 days on (replay) */
+#define F_AFTER_REVISED (1u << 22)    /* issued_at 31 days on (replay) */
 
 typedef struct {
     op_kind op;
@@ -77,6 +85,8 @@ typedef struct {
     /* Replaces the body's first name or text (display name, name, reason,
      * title, note, text) when not NULL. */
     const char *text;
+    const char *tz;   /* OP_CHARTER: its time zone (NULL: none) */
+    uint32_t partial; /* OP_CHARTER, OP_PARAMS: partial_percent named (0: none) */
 } op;
 
 #define NO_PARAMS (-1)
@@ -124,7 +134,7 @@ static gs_rules_params params_for(world *w, unsigned flags)
     memset(&p, 0, sizeof p);
     p.now = (flags & F_LATE_NOW) ? NOW + 10 * 365 * 86400LL : NOW;
     p.max_skew = SKEW;
-    p.replay = (flags & (F_REPLAY | F_NEXT_DAY)) != 0;
+    p.replay = (flags & (F_REPLAY | F_NEXT_DAY | F_AFTER_DEADLINE | F_AFTER_REVISED)) != 0;
     p.entry_at = (flags & F_NO_ENTRY_FN) ? NULL : entry_at;
     p.entry_ctx = w;
     return p;
@@ -161,6 +171,10 @@ static void build(const world *w, const op *o, gs_statement *st)
         st->issued_at = NOW - 3600;
     if (o->flags & F_NEXT_DAY)
         st->issued_at = NOW + 86401;
+    if (o->flags & F_AFTER_DEADLINE)
+        st->issued_at = NOW + 91 * 86400;
+    if (o->flags & F_AFTER_REVISED)
+        st->issued_at = NOW + 31 * 86400;
     st->origin = (o->flags & F_WRONG_ORIGIN) ? "giamsat/commune/xa-b" : w->origin;
     const char *id = o->id != NULL ? o->id : "c1";
     switch (o->op) {
@@ -183,10 +197,27 @@ static void build(const world *w, const op *o, gs_statement *st)
         if (o->value != NO_PARAMS)
             st->u.charter.parameters.feedback_per_day =
                 (uint32_t)(o->value != 0 ? o->value : FEEDBACK_LIMIT);
+        st->u.charter.parameters.partial_percent = o->partial;
+        st->u.charter.time_zone = o->tz != NULL ? o->tz : "";
         break;
     case OP_PARAMS:
         st->kind = GS_BODY_PARAMETER_CHANGE;
         st->u.parameter_change.parameters.feedback_per_day = (uint32_t)o->value;
+        st->u.parameter_change.parameters.partial_percent = o->partial;
+        break;
+    case OP_REVISE:
+        st->kind = GS_BODY_REVISION;
+        st->u.revision.commitment_id = id;
+        st->u.revision.has_target = (o->flags & (F_REV_TARGET | F_REV_SAME_TARGET)) != 0;
+        if (o->flags & F_REV_TARGET)
+            st->u.revision.target = 10 * GS_FIXED_SCALE;
+        if (o->flags & F_REV_SAME_TARGET)
+            st->u.revision.target = 12 * GS_FIXED_SCALE;
+        if (o->flags & F_REV_DEADLINE)
+            st->u.revision.deadline = st->issued_at + 30 * 86400;
+        if (o->flags & F_REV_DEADLINE_NOW)
+            st->u.revision.deadline = st->issued_at;
+        st->u.revision.reason = "the budget was cut by the province";
         break;
     case OP_OPEN_PARAMS:
         st->kind = GS_BODY_PARAMETER_CHANGE;
@@ -244,6 +275,7 @@ static void build(const world *w, const op *o, gs_statement *st)
         make_ref(w, o->ref ? o->ref : R(0), o->flags, &st->u.finding.about);
         st->u.finding.severity = GS_SEVERITY_MEDIUM;
         st->u.finding.text = "report late";
+        st->u.finding.verdict = (gs_verdict)o->value;
         break;
     case OP_FEEDBACK:
         st->kind = GS_BODY_FEEDBACK;
@@ -251,6 +283,7 @@ static void build(const world *w, const op *o, gs_statement *st)
         if (o->ref)
             make_ref(w, o->ref, o->flags, &st->u.feedback.about);
         st->u.feedback.text = "the road is not paved";
+        st->u.feedback.rating = (uint32_t)o->value;
         break;
     case OP_RESPONSE:
         st->kind = GS_BODY_RESPONSE;
@@ -283,6 +316,7 @@ static void build(const world *w, const op *o, gs_statement *st)
         case GS_BODY_FINDING: st->u.finding.text = o->text; break;
         case GS_BODY_FEEDBACK: st->u.feedback.text = o->text; break;
         case GS_BODY_RESPONSE: st->u.response.text = o->text; break;
+        case GS_BODY_REVISION: st->u.revision.reason = o->text; break;
         default: break;
         }
     }
@@ -372,7 +406,8 @@ static void fingerprint(const world *w, const gs_rules_state *s, char *out, size
     gs_rule_parameters rp;
     uint64_t since;
     gs_rules_parameters(s, &rp, &since);
-    PUT("feedback_per_day %u since %llu\n", rp.feedback_per_day, (unsigned long long)since);
+    PUT("feedback_per_day %u open %u partial %u since %llu\n", rp.feedback_per_day,
+        rp.open_feedback_per_day, rp.partial_percent, (unsigned long long)since);
     if (gs_rules_log_key(s, &lk) == 0) {
         gs_hex(hex, gs_bytes_of(lk.b, 32));
         PUT("log %s\n", hex);
@@ -390,9 +425,12 @@ static void fingerprint(const world *w, const gs_rules_state *s, char *out, size
         gs_rules_commitment c;
         assert_int_equal(gs_rules_commitment_at(s, i, &c), 0);
         gs_hex(hex, gs_bytes_of(c.owner_current.b, 32));
-        PUT("commitment %s %s open %d at %llu progress %llu outcome %lld\n", c.id, hex, c.open,
-            (unsigned long long)c.index, (unsigned long long)c.progress_count,
-            (long long)c.outcome_value);
+        PUT("commitment %s %s open %d at %llu progress %llu outcome %lld target %lld/%lld "
+            "deadline %lld/%lld revisions %llu\n",
+            c.id, hex, c.open, (unsigned long long)c.index, (unsigned long long)c.progress_count,
+            (long long)c.outcome_value, (long long)c.target, (long long)c.baseline_target,
+            (long long)c.deadline, (long long)c.baseline_deadline,
+            (unsigned long long)c.revision_count);
     }
     for (int i = 0; i < N_KEYS; i++) {
         uint64_t next;
@@ -427,6 +465,10 @@ typedef struct {
 #define FEEDBACK(k) {OP_FEEDBACK, .by = (k)}
 #define PARAMS(k, limit) {OP_PARAMS, .by = (k), .value = (limit)}
 #define OPEN_PARAMS(k, limit) {OP_OPEN_PARAMS, .by = (k), .value = (limit)}
+#define REVISE(k, what) {OP_REVISE, .by = (k), .flags = (what)}
+#define RATING(k, n) {OP_FEEDBACK, .by = (k), .value = (n)}
+#define VERDICT(about, v) {OP_FINDING, .by = K_INSPECTOR, .ref = (about), .value = (v)}
+#define PARTIAL(k, pct) {OP_PARAMS, .by = (k), .partial = (pct)}
 /* clang-format on */
 
 /* In B_UNIT the next entry is 5. Layout: name, base, setup steps;
@@ -742,6 +784,124 @@ static const rule_case cases[] = {
      FEEDBACK(K_NEW2), 0, GS_RULE_OK, NULL},
     {"open budget changed by another key", B_UNIT, {{0}},
      OPEN_PARAMS(K_HEAD, 5), GS_EPERM, GS_RULE_ROLE_FORBIDS, "only the log key"},
+
+    /* Rule 19: revision (issue 10). c1 is entry 5, deadline 90 days on. */
+    {"owner revises the target", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     REVISE(K_OFFICER, F_REV_TARGET), 0, GS_RULE_OK, NULL},
+    {"owner revises the deadline", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     REVISE(K_OFFICER, F_REV_DEADLINE), 0, GS_RULE_OK, NULL},
+    {"owner revises target and deadline", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     REVISE(K_OFFICER, F_REV_TARGET | F_REV_DEADLINE), 0, GS_RULE_OK, NULL},
+    {"owner revises twice", B_UNIT, {COMMIT_BY(K_OFFICER), REVISE(K_OFFICER, F_REV_TARGET)},
+     REVISE(K_OFFICER, F_REV_DEADLINE), 0, GS_RULE_OK, NULL},
+    {"head revises for an owner who resigned", B_UNIT, {COMMIT_BY(K_OFFICER), RESIGN(K_OFFICER)},
+     REVISE(K_HEAD, F_REV_TARGET), 0, GS_RULE_OK, NULL},
+    {"owner's new key revises after rotation", B_UNIT, {COMMIT_BY(K_OFFICER), ROTATE(K_OFFICER, K_NEW1)},
+     REVISE(K_NEW1, F_REV_DEADLINE), 0, GS_RULE_OK, NULL},
+    {"revision a month on, before the deadline", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     REVISE(K_OFFICER, F_REV_TARGET | F_AFTER_REVISED), 0, GS_RULE_OK, NULL},
+    {"progress after a revision", B_UNIT, {COMMIT_BY(K_OFFICER), REVISE(K_OFFICER, F_REV_TARGET)},
+     PROGRESS(K_OFFICER), 0, GS_RULE_OK, NULL},
+    {"outcome after a revision", B_UNIT, {COMMIT_BY(K_OFFICER), REVISE(K_OFFICER, F_REV_DEADLINE)},
+     OUTCOME(K_OFFICER), 0, GS_RULE_OK, NULL},
+    {"someone else revises", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     REVISE(K_DEPUTY, F_REV_TARGET), GS_EPERM, GS_RULE_NOT_OWNER, "only they may revise it"},
+    {"head revises for an owner in office", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     REVISE(K_HEAD, F_REV_TARGET), GS_EPERM, GS_RULE_NOT_OWNER, "still in office"},
+    {"deputy revises for an owner who resigned", B_UNIT, {COMMIT_BY(K_OFFICER), RESIGN(K_OFFICER)},
+     REVISE(K_DEPUTY, F_REV_TARGET), GS_EPERM, GS_RULE_NOT_OWNER, "head in office"},
+    {"citizen revises", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     REVISE(K_CITIZEN, F_REV_TARGET), GS_EPERM, GS_RULE_NOT_MEMBER, NULL},
+    {"log key revises", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     REVISE(K_LOG, F_REV_TARGET), GS_EPERM, GS_RULE_ROLE_FORBIDS, "machine key"},
+    {"resigned owner revises", B_UNIT, {COMMIT_BY(K_OFFICER), RESIGN(K_OFFICER)},
+     REVISE(K_OFFICER, F_REV_TARGET), GS_EPERM, GS_RULE_RESIGNED, NULL},
+    {"revision after the deadline", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     REVISE(K_OFFICER, F_REV_TARGET | F_AFTER_DEADLINE), GS_ECONFLICT, GS_RULE_REVISION_AFTER_DEADLINE,
+     "a missed deadline stands"},
+    {"revision after the revised deadline", B_UNIT, {COMMIT_BY(K_OFFICER), REVISE(K_OFFICER, F_REV_DEADLINE)},
+     REVISE(K_OFFICER, F_REV_TARGET | F_AFTER_REVISED), GS_ECONFLICT, GS_RULE_REVISION_AFTER_DEADLINE,
+     "deadline in force"},
+    {"late revision that would move the deadline", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     REVISE(K_OFFICER, F_REV_DEADLINE | F_AFTER_DEADLINE), GS_ECONFLICT,
+     GS_RULE_REVISION_AFTER_DEADLINE, NULL},
+    {"revision of a closed commitment", B_UNIT, {COMMIT_BY(K_OFFICER), OUTCOME(K_OFFICER)},
+     REVISE(K_OFFICER, F_REV_TARGET), GS_ECONFLICT, GS_RULE_COMMITMENT_CLOSED, "closed by its outcome"},
+    {"revision of an unknown commitment", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     {OP_REVISE, .by = K_OFFICER, .id = "c9", .flags = F_REV_TARGET}, GS_ENOTFOUND,
+     GS_RULE_NO_SUCH_COMMITMENT, "c9"},
+    {"revision changing nothing", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     REVISE(K_OFFICER, 0), GS_EINVAL, GS_RULE_BAD_REVISION, "changes nothing"},
+    {"revision to the target in force", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     REVISE(K_OFFICER, F_REV_SAME_TARGET), GS_EINVAL, GS_RULE_BAD_REVISION, "changes nothing"},
+    {"revision to the deadline in force", B_UNIT, {COMMIT_BY(K_OFFICER), REVISE(K_OFFICER, F_REV_DEADLINE)},
+     REVISE(K_OFFICER, F_REV_DEADLINE), GS_EINVAL, GS_RULE_BAD_REVISION, "changes nothing"},
+    {"revised deadline not after the issue time", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     REVISE(K_OFFICER, F_REV_TARGET | F_REV_DEADLINE_NOW), GS_EINVAL, GS_RULE_BAD_REVISION,
+     "is not after its issue time"},
+    {"revision without a reason", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     {OP_REVISE, .by = K_OFFICER, .flags = F_REV_TARGET, .text = ""}, GS_EINVAL, GS_RULE_MALFORMED,
+     "needs a reason"},
+    {"revision reason with a right-to-left override", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     {OP_REVISE, .by = K_OFFICER, .flags = F_REV_TARGET, .text = "cut \u202Etegdub"}, GS_EINVAL,
+     GS_RULE_MALFORMED, "the revision's reason contains the invisible bidi control character U+202E"},
+    {"revision in a hub log", B_HUB, {{0}},
+     REVISE(K_LOG, F_REV_TARGET), GS_EINVAL, GS_RULE_WRONG_LOG_KIND, "hub log"},
+
+    /* Rule 15: the rating of a feedback (issue 10). */
+    {"feedback rated 1", B_UNIT, {{0}}, RATING(K_CITIZEN, 1), 0, GS_RULE_OK, NULL},
+    {"feedback rated 5", B_UNIT, {{0}}, RATING(K_CITIZEN, 5), 0, GS_RULE_OK, NULL},
+    {"feedback without a rating", B_UNIT, {{0}}, RATING(K_CITIZEN, 0), 0, GS_RULE_OK, NULL},
+    {"feedback rated 6", B_UNIT, {{0}},
+     RATING(K_CITIZEN, 6), GS_EINVAL, GS_RULE_BAD_RATING, "rating 6 is out of range"},
+    {"feedback rated 6 by a former member", B_UNIT, {RESIGN(K_OFFICER)},
+     RATING(K_OFFICER, 6), GS_EINVAL, GS_RULE_BAD_RATING, NULL},
+
+    /* Rule 14: the verdict of a finding (issue 10). Entry 6 is c1's progress. */
+    {"finding confirms a progress report", B_UNIT, {COMMIT_BY(K_OFFICER), PROGRESS(K_OFFICER)},
+     VERDICT(R(6), GS_VERDICT_CONFIRMS), 0, GS_RULE_OK, NULL},
+    {"finding contests an outcome", B_UNIT, {COMMIT_BY(K_OFFICER), OUTCOME(K_OFFICER)},
+     VERDICT(R(6), GS_VERDICT_CONTESTS), 0, GS_RULE_OK, NULL},
+    {"finding contests a feedback", B_UNIT, {FEEDBACK(K_CITIZEN)},
+     VERDICT(R(5), GS_VERDICT_CONTESTS), GS_EINVAL, GS_RULE_REFERENCE_WRONG_KIND,
+     "entry 5 is a feedback, not a progress report or outcome"},
+    {"finding confirms a commitment", B_UNIT, {COMMIT_BY(K_OFFICER)},
+     VERDICT(R(5), GS_VERDICT_CONFIRMS), GS_EINVAL, GS_RULE_REFERENCE_WRONG_KIND, NULL},
+    {"finding without a verdict about a feedback", B_UNIT, {FEEDBACK(K_CITIZEN)},
+     VERDICT(R(5), GS_VERDICT_NONE), 0, GS_RULE_OK, NULL},
+    {"verdict about another log is the auditor's", B_UNIT, {{0}},
+     {OP_FINDING, .by = K_INSPECTOR, .ref = R(40), .value = GS_VERDICT_CONTESTS, .flags = F_REF_OTHER | F_NO_ENTRY_FN},
+     0, GS_RULE_OK, NULL},
+    {"finding with an unknown verdict", B_UNIT, {COMMIT_BY(K_OFFICER), PROGRESS(K_OFFICER)},
+     VERDICT(R(6), 3), GS_EINVAL, GS_RULE_MALFORMED, "verdict 3"},
+
+    /* Rule 2: the unit's time zone (issue 10). */
+    {"charter in Asia/Ho_Chi_Minh", B_EMPTY, {{0}},
+     {OP_CHARTER, .by = K_LOG, .tz = "Asia/Ho_Chi_Minh"}, 0, GS_RULE_OK, NULL},
+    {"charter in Etc/GMT+7", B_EMPTY, {{0}},
+     {OP_CHARTER, .by = K_LOG, .tz = "Etc/GMT+7"}, 0, GS_RULE_OK, NULL},
+    {"charter in a zone no machine knows has a valid shape", B_EMPTY, {{0}},
+     {OP_CHARTER, .by = K_LOG, .tz = "Mars/Olympus_Mons"}, 0, GS_RULE_OK, NULL},
+    {"charter with a space in its time zone", B_EMPTY, {{0}},
+     {OP_CHARTER, .by = K_LOG, .tz = "Ho Chi Minh"}, GS_EINVAL, GS_RULE_BAD_TIME_ZONE,
+     "is not an IANA zone name"},
+    {"charter with a dot-dot time zone", B_EMPTY, {{0}},
+     {OP_CHARTER, .by = K_LOG, .tz = "Asia/../etc"}, GS_EINVAL, GS_RULE_BAD_TIME_ZONE, NULL},
+    {"charter with an absolute time zone path", B_EMPTY, {{0}},
+     {OP_CHARTER, .by = K_LOG, .tz = "/etc/localtime"}, GS_EINVAL, GS_RULE_BAD_TIME_ZONE, NULL},
+
+    /* Rules 2 and 18: partial_percent (issue 10). */
+    {"charter with partial_percent 99", B_EMPTY, {{0}},
+     {OP_CHARTER, .by = K_LOG, .partial = 99}, 0, GS_RULE_OK, NULL},
+    {"charter with partial_percent 100", B_EMPTY, {{0}},
+     {OP_CHARTER, .by = K_LOG, .partial = 100}, GS_EINVAL, GS_RULE_BAD_PARAMETER,
+     "partial_percent to 100; it must be 1 to 99"},
+    {"log key sets partial_percent 1", B_UNIT, {{0}},
+     PARTIAL(K_LOG, 1), 0, GS_RULE_OK, NULL},
+    {"log key sets partial_percent 100", B_UNIT, {{0}},
+     PARTIAL(K_LOG, 100), GS_EINVAL, GS_RULE_BAD_PARAMETER, "partial_percent to 100"},
+    {"head sets partial_percent", B_UNIT, {{0}},
+     PARTIAL(K_HEAD, 50), GS_EPERM, GS_RULE_ROLE_FORBIDS, "only the log key"},
 };
 /* clang-format on */
 
@@ -1114,6 +1274,14 @@ static void test_reason_names(void **state)
     assert_string_equal(gs_rules_reason_name(GS_RULE_NOT_OWNER), "not-owner");
     assert_string_equal(gs_rules_reason_name(GS_RULE_BAD_SIGNATURE), "bad-signature");
     assert_string_equal(gs_rules_reason_name(GS_RULE_BAD_PARAMETER), "bad-parameter");
+    /* Issue 10's, appended: the values before them did not move. */
+    assert_int_equal(GS_RULE_OPEN_BUDGET, 36);
+    assert_int_equal(GS_RULE_REVISION_AFTER_DEADLINE, 37);
+    assert_string_equal(gs_rules_reason_name(GS_RULE_REVISION_AFTER_DEADLINE),
+                        "revision-after-deadline");
+    assert_string_equal(gs_rules_reason_name(GS_RULE_BAD_REVISION), "bad-revision");
+    assert_string_equal(gs_rules_reason_name(GS_RULE_BAD_RATING), "bad-rating");
+    assert_string_equal(gs_rules_reason_name(GS_RULE_BAD_TIME_ZONE), "bad-time-zone");
     assert_string_equal(gs_rules_reason_name((gs_rule_reason)999), "unknown");
     /* Every reason up to the last has its own name. */
     int last = GS_RULE_OK;
@@ -1187,6 +1355,75 @@ static void test_parameters_from_the_log(void **state)
     gs_rules_state_free(&copy);
     world_free(&live);
     world_free(&replay);
+}
+
+/* Rule 19: a Revision changes the target and deadline in force and keeps
+ * the Commitment's as the baseline; later revisions are judged against the
+ * deadline in force; a clone carries all of it. Rules 2 and 18: the
+ * partial_percent in force defaults to 75, and a ParameterChange that does
+ * not name it (0) leaves it as it was. */
+static void test_revision_state(void **state)
+{
+    (void)state;
+    world w;
+    world_init(&w, B_UNIT);
+    gs_rule_parameters rp;
+    gs_rules_parameters(w.s, &rp, NULL);
+    assert_int_equal(rp.partial_percent, GS_RULES_PARTIAL_PERCENT);
+    gs_rules_parameters(NULL, &rp, NULL);
+    assert_int_equal(rp.partial_percent, GS_RULES_PARTIAL_PERCENT);
+    op partial = PARTIAL(K_LOG, 60);
+    op other = PARAMS(K_LOG, 5); /* names feedback_per_day only */
+    world_must(&w, &partial, "partial 60");
+    world_must(&w, &other, "feedback limit 5");
+    gs_rules_parameters(w.s, &rp, NULL);
+    assert_int_equal(rp.partial_percent, 60);
+    assert_int_equal(rp.feedback_per_day, 5);
+
+    op commit = COMMIT_BY(K_OFFICER);
+    op target = REVISE(K_OFFICER, F_REV_TARGET);
+    op deadline = REVISE(K_OFFICER, F_REV_DEADLINE);
+    world_must(&w, &commit, "commit");
+    gs_rules_commitment c;
+    assert_int_equal(gs_rules_commitment_get(w.s, "c1", &c), 0);
+    assert_int_equal(c.revision_count, 0);
+    assert_int_equal(c.target, c.baseline_target);
+    assert_int_equal(c.deadline, c.baseline_deadline);
+    world_must(&w, &target, "revise the target");
+    world_must(&w, &deadline, "revise the deadline");
+    assert_int_equal(gs_rules_commitment_get(w.s, "c1", &c), 0);
+    assert_int_equal(c.revision_count, 2);
+    assert_int_equal(c.baseline_target, 12 * GS_FIXED_SCALE);
+    assert_int_equal(c.baseline_deadline, NOW + 90 * 86400);
+    assert_int_equal(c.target, 10 * GS_FIXED_SCALE);
+    assert_int_equal(c.deadline, NOW + 30 * 86400);
+    assert_true(c.open);
+
+    gs_rules_state *copy = NULL;
+    gs_error err;
+    assert_int_equal(gs_rules_state_clone(&copy, w.s, &err), 0);
+    gs_rules_commitment cc;
+    assert_int_equal(gs_rules_commitment_get(copy, "c1", &cc), 0);
+    assert_int_equal(cc.revision_count, 2);
+    assert_int_equal(cc.baseline_target, c.baseline_target);
+    assert_int_equal(cc.baseline_deadline, c.baseline_deadline);
+    assert_int_equal(cc.target, c.target);
+    assert_int_equal(cc.deadline, c.deadline);
+    gs_rules_parameters(copy, &rp, NULL);
+    assert_int_equal(rp.partial_percent, 60);
+    static char a[16384], b[16384];
+    fingerprint(&w, w.s, a, sizeof a);
+    fingerprint(&w, copy, b, sizeof b);
+    assert_string_equal(a, b);
+    gs_rules_state_free(&copy);
+
+    /* 31 days on, past the revised deadline but before the original: the
+     * deadline in force decides, so the miss stands. */
+    op late = REVISE(K_OFFICER, F_REV_TARGET | F_AFTER_REVISED);
+    gs_rule_verdict v;
+    assert_int_equal(world_apply(&w, &late, &v), GS_ECONFLICT);
+    assert_int_equal(v.reason, GS_RULE_REVISION_AFTER_DEADLINE);
+    world_free(&w);
 }
 
 /* Applies o dated at (a replay: the clock is not checked). */
@@ -1356,6 +1593,7 @@ int main(void)
         cmocka_unit_test(test_parameters_from_the_log),
         cmocka_unit_test(test_feedback_state_is_bounded),
         cmocka_unit_test(test_many_people),
+        cmocka_unit_test(test_revision_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -177,6 +177,8 @@ static void w_params(pb *b, int f, const char *key, uint64_t feedback_per_day)
         return;
     snprintf(k, sizeof k, "%s.feedback_per_day", key);
     w_uint(&r, 1, k, feedback_per_day);
+    snprintf(k, sizeof k, "%s.partial_percent", key); /* 0 unless overridden */
+    w_uint(&r, 3, k, 0);
     pb_msg(b, f, &r);
 }
 
@@ -193,6 +195,7 @@ static void body(pb *b, int kind)
         w_str(b, 4, "charter.parent_origin", "giamsat/province/ha-noi");
         w_bytes(b, 5, "charter.parent_log_key", 32);
         w_params(b, 6, "charter.parameters", 20);
+        w_str(b, 7, "charter.time_zone", ""); /* none unless overridden */
         break;
     case GS_BODY_APPOINTMENT:
         w_bytes(b, 1, "appointment.person", 32);
@@ -233,10 +236,12 @@ static void body(pb *b, int kind)
         w_uint(b, 2, "finding.severity", 3);
         w_str(b, 3, "finding.text", "funds moved");
         w_bytes(b, 4, "finding.evidence_hash", 32);
+        w_uint(b, 5, "finding.verdict", 0); /* none unless overridden */
         break;
     case GS_BODY_FEEDBACK:
         w_ref(b, 1, "feedback.about");
         w_str(b, 2, "feedback.text", "the road is still mud");
+        w_uint(b, 3, "feedback.rating", 0); /* none unless overridden */
         break;
     case GS_BODY_RESPONSE:
         w_ref(b, 1, "response.to");
@@ -263,10 +268,18 @@ static void body(pb *b, int kind)
         w_uint(b, 12, "evidence.detected_at", 1700000200);
         break;
     case GS_BODY_PARAMETER_CHANGE: w_params(b, 1, "parameter_change.parameters", 5); break;
+    case GS_BODY_REVISION:
+        w_str(b, 1, "revision.commitment_id", "road-2026.1_a");
+        w_uint(b, 2, "revision.has_target", 1);
+        w_sint(b, 3, "revision.target", -10000000);
+        w_uint(b, 4, "revision.deadline", DEADLINE + 86400);
+        w_str(b, 5, "revision.reason", "budget cut by the province");
+        break;
     }
 }
 
-/* Statement bytes: signer, seq, issued_at, origin, then body field 9+kind. */
+/* Statement bytes: signer, seq, issued_at, origin, then body field 9+kind
+ * (Revision, kind 15, is field 24). */
 static void statement_bytes(pb *out, int kind, const override *ov)
 {
     pb bd = {0};
@@ -302,7 +315,7 @@ static void filled(const uint8_t *b, size_t n, int field)
 static void test_statement_round_trip(void **state)
 {
     (void)state;
-    for (int kind = GS_BODY_CHARTER; kind <= GS_BODY_PARAMETER_CHANGE; kind++) {
+    for (int kind = GS_BODY_CHARTER; kind <= GS_BODY_REVISION; kind++) {
         pb in = {0};
         gs_statement st;
         gs_buf again = {0};
@@ -325,6 +338,16 @@ static void test_statement_round_trip(void **state)
             assert_true(st.u.charter.has_parent_key);
             filled(st.u.charter.parent_key.b, 32, 5);
             assert_int_equal(st.u.charter.parameters.feedback_per_day, 20);
+            assert_int_equal(st.u.charter.parameters.partial_percent, 0);
+            assert_string_equal(st.u.charter.time_zone, "");
+            break;
+        case GS_BODY_REVISION:
+            assert_string_equal(st.u.revision.commitment_id, "road-2026.1_a");
+            assert_true(st.u.revision.has_target);
+            assert_int_equal(st.u.revision.target, -10000000);
+            assert_int_equal(st.u.revision.deadline, DEADLINE + 86400);
+            assert_string_equal(st.u.revision.reason, "budget cut by the province");
+            assert_string_equal(gs_body_name(st.kind), "revision");
             break;
         case GS_BODY_PARAMETER_CHANGE:
             assert_int_equal(st.u.parameter_change.parameters.feedback_per_day, 5);
@@ -373,10 +396,12 @@ static void test_statement_round_trip(void **state)
             assert_int_equal(st.u.finding.severity, GS_SEVERITY_HIGH);
             assert_string_equal(st.u.finding.text, "funds moved");
             assert_int_equal(st.u.finding.about.index, 42);
+            assert_int_equal(st.u.finding.verdict, GS_VERDICT_NONE);
             break;
         case GS_BODY_FEEDBACK:
             assert_true(st.u.feedback.has_about);
             assert_string_equal(st.u.feedback.text, "the road is still mud");
+            assert_int_equal(st.u.feedback.rating, 0);
             break;
         case GS_BODY_RESPONSE:
             assert_string_equal(st.u.response.to.origin, "giamsat/province/ha-noi");
@@ -411,6 +436,87 @@ static void test_statement_round_trip(void **state)
         gs_statement_clear(&st); /* safe on a zeroed struct */
         pb_free(&in);
     }
+}
+
+/* Issue 10's fields, each set on its own: they decode to what was written
+ * and encode back to the same bytes. */
+static void test_issue10_fields(void **state)
+{
+    (void)state;
+    static const struct {
+        int kind;
+        override ov;
+    } cases[] = {
+        {GS_BODY_CHARTER, {"charter.time_zone", OV_STR, "Asia/Ho_Chi_Minh", 0, 0}},
+        {GS_BODY_CHARTER, {"charter.parameters.partial_percent", OV_INT, NULL, 0, 80}},
+        {GS_BODY_PARAMETER_CHANGE,
+         {"parameter_change.parameters.partial_percent", OV_INT, NULL, 0, 60}},
+        {GS_BODY_FINDING, {"finding.verdict", OV_INT, NULL, 0, GS_VERDICT_CONFIRMS}},
+        {GS_BODY_FINDING, {"finding.verdict", OV_INT, NULL, 0, GS_VERDICT_CONTESTS}},
+        {GS_BODY_FEEDBACK, {"feedback.rating", OV_INT, NULL, 0, 5}},
+        /* out of range for the rule book (rule 15), not for the wire */
+        {GS_BODY_FEEDBACK, {"feedback.rating", OV_INT, NULL, 0, 9}},
+        {GS_BODY_REVISION, {"revision.deadline", OV_INT, NULL, 0, 0}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pb in = {0};
+        gs_statement st;
+        gs_buf again = {0};
+        gs_error err = {0};
+        const override *o = &cases[i].ov;
+        statement_bytes(&in, cases[i].kind, o);
+        if (gs_wire_decode_statement(gs_bytes_of(in.p, in.n), &st, &err) != 0)
+            fail_msg("%s: %s", o->key, err.msg);
+        switch (i) {
+        case 0: assert_string_equal(st.u.charter.time_zone, "Asia/Ho_Chi_Minh"); break;
+        case 1: assert_int_equal(st.u.charter.parameters.partial_percent, 80); break;
+        case 2:
+            assert_int_equal(st.u.parameter_change.parameters.partial_percent, 60);
+            assert_int_equal(st.u.parameter_change.parameters.feedback_per_day, 5);
+            break;
+        case 3: assert_int_equal(st.u.finding.verdict, GS_VERDICT_CONFIRMS); break;
+        case 4: assert_int_equal(st.u.finding.verdict, GS_VERDICT_CONTESTS); break;
+        case 5: assert_int_equal(st.u.feedback.rating, 5); break;
+        case 6: assert_int_equal(st.u.feedback.rating, 9); break;
+        case 7:
+            assert_int_equal(st.u.revision.deadline, 0);
+            assert_true(st.u.revision.has_target);
+            break;
+        }
+        assert_int_equal(gs_wire_encode_statement(&st, &again, &err), 0);
+        assert_int_equal(again.n, in.n);
+        assert_memory_equal(again.p, in.p, in.n);
+        gs_buf_free(&again);
+        gs_statement_clear(&st);
+        pb_free(&in);
+    }
+
+    /* A revision of the deadline only: no target on the wire, and the
+     * encoder writes none even when the struct holds a stale one. */
+    gs_statement st;
+    memset(&st, 0, sizeof st);
+    memset(st.signer.b, 0x41, sizeof st.signer.b);
+    st.seq = 7;
+    st.issued_at = 1700000000;
+    st.origin = ORIGIN;
+    st.kind = GS_BODY_REVISION;
+    st.u.revision.commitment_id = "road-2026.1_a";
+    st.u.revision.has_target = false;
+    st.u.revision.target = 123;
+    st.u.revision.deadline = DEADLINE;
+    st.u.revision.reason = "rain";
+    gs_buf out = {0};
+    gs_error err = {0};
+    gs_statement back;
+    assert_int_equal(gs_wire_encode_statement(&st, &out, &err), 0);
+    assert_int_equal(gs_wire_decode_statement(gs_bytes_of(out.p, out.n), &back, &err), 0);
+    assert_int_equal(back.kind, GS_BODY_REVISION);
+    assert_false(back.u.revision.has_target);
+    assert_int_equal(back.u.revision.target, 0);
+    assert_int_equal(back.u.revision.deadline, DEADLINE);
+    assert_string_equal(back.u.revision.reason, "rain");
+    gs_statement_clear(&back);
+    gs_buf_free(&out);
 }
 
 /* Optional parts left out decode as absent and encode back the same. */
@@ -786,6 +892,32 @@ static const struct {
      {"parameter_change.parameters", OV_OMIT, 0, 0, 0},
      GS_EINVAL,
      "statement.parameter_change.parameters: missing"},
+    /* Issue 10. */
+    {"revision target without has_target",
+     GS_BODY_REVISION,
+     {"revision.has_target", OV_INT, 0, 0, 0},
+     GS_EINVAL,
+     "statement.revision.target: set without has_target"},
+    {"revision without a reason",
+     GS_BODY_REVISION,
+     {"revision.reason", OV_STR, "", 0, 0},
+     GS_EINVAL,
+     "statement.revision.reason"},
+    {"revision without a commitment id",
+     GS_BODY_REVISION,
+     {"revision.commitment_id", OV_STR, "", 0, 0},
+     GS_EINVAL,
+     "statement.revision.commitment_id"},
+    {"finding with an unknown verdict",
+     GS_BODY_FINDING,
+     {"finding.verdict", OV_INT, 0, 0, 3},
+     GS_EINVAL,
+     "statement.finding.verdict: unknown value 3"},
+    {"charter time zone too long",
+     GS_BODY_CHARTER,
+     {"charter.time_zone", OV_STR, long_str, GS_MAX_TIME_ZONE + 1, 0},
+     GS_EINVAL,
+     "statement.charter.time_zone"},
 };
 
 static void test_statement_refusals(void **state)
@@ -1783,6 +1915,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_statement_round_trip),
         cmocka_unit_test(test_statement_optional_absent),
+        cmocka_unit_test(test_issue10_fields),
         cmocka_unit_test(test_statement_refusals),
         cmocka_unit_test(test_statement_not_canonical),
         cmocka_unit_test(test_parameters_range_is_the_rule_books),
