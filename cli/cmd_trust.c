@@ -293,6 +293,13 @@ static int item_ok(const char *sub, const char *flag, const char *s, size_t max)
     return 0;
 }
 
+/* A bare public key as `giamsat key show FILE` prints it: base64 of 32 bytes
+ * (44 characters, one '=' of padding). A verifier key never ends in '='. */
+static bool bare_key(const char *s)
+{
+    return strlen(s) == 44 && s[43] == '=';
+}
+
 static void fingerprint(const gs_pubkey *k, char out[GS_KEY_FINGERPRINT_LEN])
 {
     gs_key_fingerprint(k, out);
@@ -383,7 +390,7 @@ static int trust_add_log(int argc, char **argv)
         return rc;
     if (origin != NULL && gs_origin_valid(origin, &err) != 0)
         return cli_usage_error(sub, "--origin: %s", err.msg);
-    if (key != NULL && strchr(key, '+') != NULL) {
+    if (key != NULL && !bare_key(key)) {
         /* A verifier key: its name is the origin it signs for. */
         if (gs_vkey_parse(key, &vk, &err) != 0)
             return cli_usage_error(sub, "--key is not a verifier key: %s", err.msg);
@@ -510,7 +517,7 @@ static int trust_add_witness(int argc, char **argv)
         if (key_name != NULL)
             return cli_usage_error(sub, "--key-name goes with --key-file; a verifier key "
                                         "carries its name");
-        if (strchr(key, '+') == NULL)
+        if (bare_key(key))
             return cli_usage_error(sub, "--key must be a verifier key NAME+HASH+KEY: a "
                                         "cosignature is checked under the name it was made "
                                         "with (`giamsat key show FILE --name NAME --cosigner`)");
