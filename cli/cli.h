@@ -264,6 +264,8 @@ int cli_cmd_entries(int argc, char **argv);
 int cli_cmd_roster(int argc, char **argv);
 int cli_cmd_evidence(int argc, char **argv);
 int cli_cmd_verify_evidence(int argc, char **argv);
+/* `giamsat trust`: trust files from keys (cmd_trust.c). */
+int cli_cmd_trust(int argc, char **argv);
 /* Calls fn with each piece of evidence a monitor recorded in its database
  * (`giamsat monitor --db FILE`), oldest first, and where it is kept
  * ("FILE#ROW"); a file that is not a monitor's database is refused

@@ -107,6 +107,8 @@ int main(int argc, char **argv)
         return cli_cmd_verify_evidence(argc, argv);
     if (strcmp(cmd, "monitor") == 0)
         return cli_cmd_monitor(argc, argv);
+    if (strcmp(cmd, "trust") == 0)
+        return cli_cmd_trust(argc, argv);
     cli_errorf("unknown command \"%s\"; run `giamsat --help` for the list", cmd);
     return CLI_EXIT_USAGE;
 }

@@ -30,8 +30,11 @@ void gs_audit_trusted_clear(gs_audit_trusted *t)
     memset(t, 0, sizeof *t);
 }
 
-int gs_audit_trust_checkpoint(const gs_policy *pol, const char *origin, const char *note,
-                              size_t len, gs_audit_trusted *out, gs_error *err)
+/* own_hub: the checkpoint is the hub's own log, read from that hub: a
+ * witness wrapping the hub's log key counts for it (docs/trust.md,
+ * gs_policy_verify_own_checkpoint). Never set for any other log. */
+static int trust_checkpoint(const gs_policy *pol, const char *origin, const char *note, size_t len,
+                            bool own_hub, gs_audit_trusted *out, gs_error *err)
 {
     gs_policy_result res = {0};
     size_t body_len = 0;
@@ -57,16 +60,24 @@ int gs_audit_trust_checkpoint(const gs_policy *pol, const char *origin, const ch
         rc = err->code = GS_EVERIFY;
         goto out;
     }
-    rc = gs_policy_verify_checkpoint(pol, note, len, &res, err);
+    rc = own_hub ? gs_policy_verify_own_checkpoint(pol, note, len, &res, err)
+                 : gs_policy_verify_checkpoint(pol, note, len, &res, err);
     if (rc != 0 && res.log_signed && !res.quorum_met) {
         size_t have = 0;
         for (size_t i = 0; i < res.n_witnesses; i++)
             have += res.cosigned[i];
+        /* A lone hub's log is cosigned by nobody: say how its trust file
+         * lets the hub stand for itself. */
         rc = gs_error_set(err, GS_EVERIFY,
                           "checkpoint below quorum: %zu of %zu witnesses in the trust file "
-                          "cosigned %s at size %llu, and the quorum \"%s\" is not met",
+                          "cosigned %s at size %llu, and the quorum \"%s\" is not met%s",
                           have, res.n_witnesses, origin, (unsigned long long)out->cp.size,
-                          gs_policy_quorum_name(pol));
+                          gs_policy_quorum_name(pol),
+                          own_hub && !res.self_counted
+                              ? " (the hub's own log: list the hub's cosigner key as a witness, "
+                                "`giamsat trust add-witness`, and it counts for its own log; "
+                                "docs/trust.md)"
+                              : "");
         goto out;
     }
     if (rc != 0) {
@@ -104,6 +115,12 @@ out:
         out->witness_time = NULL;
     }
     return rc;
+}
+
+int gs_audit_trust_checkpoint(const gs_policy *pol, const char *origin, const char *note,
+                              size_t len, gs_audit_trusted *out, gs_error *err)
+{
+    return trust_checkpoint(pol, origin, note, len, false, out, err);
 }
 
 /* ------------------------------------------------------------ entry source */
@@ -1048,6 +1065,10 @@ static int audit_log(gs_audit *a, const char *origin, gs_audit_observed *obs, si
     gs_audit_replay rp = {0};
     gs_error why = {0};
     int rc;
+    /* The source's own log, when the source is a hub: judged with the hub
+     * counted as a witness of itself (trust_checkpoint); every log it
+     * follows, node or hub, by cosignatures alone. */
+    bool own_hub = own_text != NULL && a->hub;
     rp.origin = origin;
     /* The evidence the hub holds about a log it follows is part of that
      * log's audit (its own log's Evidence entries are read with it). */
@@ -1073,7 +1094,7 @@ static int audit_log(gs_audit *a, const char *origin, gs_audit_observed *obs, si
         }
         own_text = text;
     }
-    if (gs_audit_trust_checkpoint(a->policy, origin, own_text, strlen(own_text), &t, &why) != 0) {
+    if (trust_checkpoint(a->policy, origin, own_text, strlen(own_text), own_hub, &t, &why) != 0) {
         rc = sink_end(sk, &rp, NULL, why.msg, err);
         goto out;
     }

@@ -517,6 +517,13 @@ const char *gs_policy_quorum_name(const gs_policy *p)
     return p->quorum_none ? "none" : member_name(p, p->quorum);
 }
 
+/* Whether witness i counts toward the quorum: a valid cosignature, or the
+ * log's own key on its own checkpoint. */
+static bool witnessed(const gs_policy_result *r, size_t i)
+{
+    return r->cosigned[i] || (r->self_counted && r->self_witness == i);
+}
+
 void gs_policy_result_clear(gs_policy_result *r)
 {
     if (r == NULL)
@@ -527,8 +534,42 @@ void gs_policy_result_clear(gs_policy_result *r)
     memset(r, 0, sizeof *r);
 }
 
-int gs_policy_verify_checkpoint(const gs_policy *p, const char *note, size_t len,
-                                gs_policy_result *res, gs_error *err)
+size_t gs_policy_group_count(const gs_policy *p)
+{
+    return p != NULL ? p->n_groups : 0;
+}
+
+const char *gs_policy_group_at(const gs_policy *p, size_t i, size_t *k, size_t *n)
+{
+    if (p == NULL || i >= p->n_groups)
+        return NULL;
+    if (k != NULL)
+        *k = p->groups[i].k;
+    if (n != NULL)
+        *n = p->groups[i].n;
+    return p->groups[i].name;
+}
+
+const char *gs_policy_group_member(const gs_policy *p, size_t i, size_t j, bool *is_group)
+{
+    if (p == NULL || i >= p->n_groups || j >= p->groups[i].n)
+        return NULL;
+    int m = p->groups[i].members[j];
+    if (is_group != NULL)
+        *is_group = m < 0;
+    return member_name(p, m);
+}
+
+bool gs_policy_name_defined(const gs_policy *p, const char *name)
+{
+    int m;
+    unsigned line;
+    return p != NULL && name != NULL && find_name(p, name, &m, &line);
+}
+
+/* own: the log is the hub's own, as its hub serves it (see policy.h). */
+static int verify_checkpoint(const gs_policy *p, const char *note, size_t len, bool own,
+                             gs_policy_result *res, gs_error *err)
 {
     int rc;
     gs_note *n = NULL;
@@ -568,6 +609,15 @@ int gs_policy_verify_checkpoint(const gs_policy *p, const char *note, size_t len
         goto out;
     }
     r->log_signed = true;
+    /* The log's own key among the witnesses: its signature on the
+     * checkpoint says what its cosignature would (policy.h). */
+    if (own) {
+        int w = gs_policy_find_witness(p, &log_key.key);
+        if (w >= 0) {
+            r->self_counted = true;
+            r->self_witness = (size_t)w;
+        }
+    }
     for (size_t i = 0; i < p->n_witnesses; i++) {
         gs_error why = {0};
         int64_t ts = 0;
@@ -589,22 +639,22 @@ int gs_policy_verify_checkpoint(const gs_policy *p, const char *note, size_t len
         size_t have = 0;
         for (size_t i = 0; i < p->groups[g].n; i++) {
             int m = p->groups[g].members[i];
-            have += m >= 0 ? r->cosigned[m] : group_ok[-1 - m];
+            have += m >= 0 ? witnessed(r, (size_t)m) : group_ok[-1 - m];
         }
         group_ok[g] = have >= p->groups[g].k;
     }
     if (p->quorum_none)
         r->quorum_met = true;
     else
-        r->quorum_met = p->quorum >= 0 ? r->cosigned[p->quorum] : group_ok[-1 - p->quorum];
+        r->quorum_met = p->quorum >= 0 ? witnessed(r, (size_t)p->quorum) : group_ok[-1 - p->quorum];
     if (!r->quorum_met) {
         char who[256] = "";
         size_t off = 0;
         for (size_t i = 0; i < p->n_witnesses && off < sizeof who; i++) {
-            if (!r->cosigned[i])
+            if (!witnessed(r, i))
                 continue;
-            int w = snprintf(who + off, sizeof who - off, "%s%s", off ? ", " : "",
-                             p->witnesses[i].name);
+            int w = snprintf(who + off, sizeof who - off, "%s%s%s", off ? ", " : "",
+                             p->witnesses[i].name, r->cosigned[i] ? "" : " (its own log)");
             if (w < 0 || (size_t)w >= sizeof who - off)
                 break;
             off += (size_t)w;
@@ -622,4 +672,16 @@ out:
     gs_note_free(&n);
     gs_policy_result_clear(&local);
     return rc;
+}
+
+int gs_policy_verify_checkpoint(const gs_policy *p, const char *note, size_t len,
+                                gs_policy_result *res, gs_error *err)
+{
+    return verify_checkpoint(p, note, len, false, res, err);
+}
+
+int gs_policy_verify_own_checkpoint(const gs_policy *p, const char *note, size_t len,
+                                    gs_policy_result *res, gs_error *err)
+{
+    return verify_checkpoint(p, note, len, true, res, err);
 }

@@ -22,7 +22,13 @@
  *
  * A checkpoint is trusted when a listed log signed it (the key whose name is
  * its origin) AND witnesses listed here met the quorum with valid
- * cosignature/v1 lines.
+ * cosignature/v1 lines. The one exception, for the log a hub keeps itself
+ * (gs_policy_verify_own_checkpoint): a witness whose key is that log's own
+ * key counts as having witnessed the checkpoint the key signed.
+ *
+ * c2sp.org/tlog-policy has one quorum per file and no per-log quorum; this
+ * parser keeps to it, so a trust file written for giamsat is read the same
+ * by any other tlog-policy verifier (docs/trust.md).
  *
  * Every function returns 0 or a negative GS_E… code with err filled. Call
  * gs_crypto_init first.
@@ -73,6 +79,16 @@ bool gs_policy_quorum_none(const gs_policy *p);
 /* The quorum's name ("none", a witness or a group). */
 const char *gs_policy_quorum_name(const gs_policy *p);
 
+/* The groups, in file order: name, threshold k and member count n (any is
+ * k = 1, all is k = n). NULL past the end. */
+size_t gs_policy_group_count(const gs_policy *p);
+const char *gs_policy_group_at(const gs_policy *p, size_t i, size_t *k, size_t *n);
+/* The name of member j of group i (a witness or an earlier group), and
+ * whether it is a group; NULL past the end. */
+const char *gs_policy_group_member(const gs_policy *p, size_t i, size_t j, bool *is_group);
+/* Whether name is a witness or a group of the policy ("none" is neither). */
+bool gs_policy_name_defined(const gs_policy *p, const char *name);
+
 /* What checking one checkpoint found, for the caller to print. */
 typedef struct {
     char origin[GS_VKEY_NAME_MAX + 1]; /* of the checkpoint ("" if unparsed) */
@@ -84,6 +100,10 @@ typedef struct {
     bool *cosigned;      /* per witness: a valid cosignature/v1 line */
     int64_t *timestamps; /* per witness: its cosignature time when cosigned */
     bool *bad;           /* per witness: a line by its key did not verify */
+    /* gs_policy_verify_own_checkpoint: the witness whose key is the log's
+     * own key, counted by the log's signature (cosigned[] stays false) */
+    bool self_counted;
+    size_t self_witness;
 } gs_policy_result;
 
 void gs_policy_result_clear(gs_policy_result *r);
@@ -98,5 +118,18 @@ void gs_policy_result_clear(gs_policy_result *r);
  * filled as far as the check got; clear it with gs_policy_result_clear. */
 int gs_policy_verify_checkpoint(const gs_policy *p, const char *note, size_t len,
                                 gs_policy_result *res, gs_error *err) GS_MUST_USE;
+
+/* The same check for the log a hub keeps itself, as the audit reads it from
+ * that hub: when a listed witness wraps the very key the log signs with (the
+ * hub's cosigner key is its log key under alg 0x04), that witness counts
+ * toward the quorum once the log's signature verified (res->self_counted).
+ * That key could add a cosignature line to its own checkpoint whenever it
+ * liked, so asking for one proves nothing more; it is what lets a lone hub,
+ * whose log nobody else cosigns, be judged by the file's quorum when that
+ * quorum is the hub itself. Every other witness counts only by a valid
+ * cosignature line, and nothing changes for a log whose key is no witness.
+ * Never use it for a node's log. */
+int gs_policy_verify_own_checkpoint(const gs_policy *p, const char *note, size_t len,
+                                    gs_policy_result *res, gs_error *err) GS_MUST_USE;
 
 #endif

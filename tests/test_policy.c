@@ -3,7 +3,9 @@
  * line refused with its line number, and quorum evaluation (all, any, k of n,
  * nested groups, a single witness, none) on real checkpoints signed and
  * cosigned in the test. The expected verdicts are worked out by hand from the
- * spec's rules, in the comments next to each case. */
+ * spec's rules, in the comments next to each case. Then the hub's own log
+ * (gs_policy_verify_own_checkpoint): the witness holding the log's own key
+ * counts for it and for nothing else, and the group accessors. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
@@ -453,12 +455,156 @@ static void test_load(void **state)
     assert_non_null(strstr(err.msg, path));
 }
 
+/* The hub's own log (gs_policy_verify_own_checkpoint): the witness holding
+ * the log's own key counts for a checkpoint that key signed, and only that
+ * witness, only for that log; for any other check nothing changes. "self" is
+ * the log key under its cosigner algorithm, "hub" another key (a hub that
+ * cosigns a node's log). Verdicts by hand from the quorum and policy.h. */
+static void test_own_log(void **state)
+{
+    (void)state;
+    char self_vk[GS_VKEY_STR_MAX], hub_vk[GS_VKEY_STR_MAX];
+    key_string(&log_kp, ORIGIN, GS_VKEY_ALG_COSIGNATURE_V1, self_vk);
+    key_string(&other_kp, "giamsat/hub/tinh", GS_VKEY_ALG_COSIGNATURE_V1, hub_vk);
+    static const struct {
+        bool self_listed; /* a witness "self" wraps the log's own key */
+        const char *rules;
+        unsigned mask; /* cosignatures by X1.. (bit i) */
+        bool plain, own;
+    } cases[] = {
+        /* A lone hub: the quorum is the hub, nobody cosigns its log. */
+        {true, "quorum self\n", 0, false, true},
+        /* The hub and another witness both needed: the other still is. */
+        {true, "group g all self X1\nquorum g\n", 0, false, false},
+        {true, "group g all self X1\nquorum g\n", 1, false, true},
+        /* Any of the hubs: the hub itself is one. */
+        {true, "group g any self X1 X2\nquorum g\n", 0, false, true},
+        /* 2 of 3 with the hub: one other is needed. */
+        {true, "group g 2 self X1 X2\nquorum g\n", 0, false, false},
+        {true, "group g 2 self X1 X2\nquorum g\n", 2, false, true},
+        /* A quorum the hub is no part of: its own signature is no help. */
+        {true, "quorum X1\n", 0, false, false},
+        {true, "group g any X1 X2\nquorum g\n", 0, false, false},
+        /* A log whose key is no witness (a node's log): the same verdicts. */
+        {false, "quorum X1\n", 0, false, false},
+        {false, "quorum X1\n", 1, true, true},
+        {false, "quorum hub\n", 0, false, false},
+        {false, "group g any hub X1\nquorum g\n", 0, false, false},
+        {false, "group g any hub X1\nquorum g\n", 1, true, true},
+        {false, "quorum none\n", 0, true, true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[8192];
+        size_t o = (size_t)snprintf(text, sizeof text, "log %s\nwitness hub %s\n", log_vk, hub_vk);
+        if (cases[i].self_listed)
+            o += (size_t)snprintf(text + o, sizeof text - o, "witness self %s\n", self_vk);
+        for (int k = 0; k < NW; k++)
+            o += (size_t)snprintf(text + o, sizeof text - o, "witness %s %s\n", wit_names[k],
+                                  wit_vk[k]);
+        snprintf(text + o, sizeof text - o, "%s", cases[i].rules);
+        gs_policy *p = parse_ok(text);
+        gs_policy_result res = {0};
+        gs_error err = {0};
+        char *note = cosigned(&log_kp, ORIGIN, cases[i].mask);
+        int plain = gs_policy_verify_checkpoint(p, note, strlen(note), &res, &err);
+        assert_false(res.self_counted);
+        gs_policy_result_clear(&res);
+        int own = gs_policy_verify_own_checkpoint(p, note, strlen(note), &res, &err);
+        if ((plain == 0) != cases[i].plain || (own == 0) != cases[i].own)
+            fail_msg("case %zu (%s, mask %u): plain %d, own %d (%s)", i, cases[i].rules,
+                     cases[i].mask, plain, own, err.msg);
+        /* Counted, never shown as a cosignature it does not carry. */
+        assert_int_equal(res.self_counted, cases[i].self_listed);
+        if (res.self_counted) {
+            const char *name = NULL;
+            gs_policy_witness_at(p, res.self_witness, &name, NULL);
+            assert_string_equal(name, "self");
+            assert_false(res.cosigned[res.self_witness]);
+        }
+        gs_policy_result_clear(&res);
+        free(note);
+        gs_policy_free(&p);
+    }
+}
+
+/* Why counting the log's own key weakens nothing: the key can add that
+ * cosignature line itself, and the plain check then accepts the checkpoint;
+ * a checkpoint whose log signature fails is refused by both checks. */
+static void test_own_log_equivalence(void **state)
+{
+    (void)state;
+    char self_vk[GS_VKEY_STR_MAX], text[4096], *line = NULL, *out = NULL;
+    gs_error err = {0};
+    gs_note *n = NULL;
+    size_t blen = 0;
+    key_string(&log_kp, ORIGIN, GS_VKEY_ALG_COSIGNATURE_V1, self_vk);
+    snprintf(text, sizeof text, "log %s\nwitness self %s\nquorum self\n", log_vk, self_vk);
+    gs_policy *p = parse_ok(text);
+    char *note = cosigned(&log_kp, ORIGIN, 0);
+    assert_int_equal(gs_policy_verify_checkpoint(p, note, strlen(note), NULL, &err), GS_EVERIFY);
+    assert_int_equal(gs_policy_verify_own_checkpoint(p, note, strlen(note), NULL, &err), 0);
+    assert_int_equal(gs_note_parse(note, strlen(note), &n, &err), 0);
+    const char *body = gs_note_text(n, &blen);
+    assert_int_equal(gs_cosignature_sign(body, blen, ORIGIN, &log_kp, 1000, &line, &err), 0);
+    assert_int_equal(gs_note_add_signature(n, line, strlen(line), &err), 0);
+    assert_int_equal(gs_note_format(n, &out, NULL, &err), 0);
+    assert_int_equal(gs_policy_verify_checkpoint(p, out, strlen(out), NULL, &err), 0);
+    free(note);
+    /* Signed by another key under the log's name: refused either way. */
+    note = cosigned(&other_kp, ORIGIN, 0);
+    assert_int_equal(gs_policy_verify_checkpoint(p, note, strlen(note), NULL, &err), GS_EVERIFY);
+    assert_int_equal(gs_policy_verify_own_checkpoint(p, note, strlen(note), NULL, &err),
+                     GS_EVERIFY);
+    free(note);
+    free(out);
+    free(line);
+    gs_note_free(&n);
+    gs_policy_free(&p);
+}
+
+/* The group accessors `giamsat trust show` reads. */
+static void test_groups_read_back(void **state)
+{
+    (void)state;
+    char text[8192];
+    size_t o = 0, k = 0, n = 0;
+    bool grp = true;
+    for (int i = 0; i < 3; i++)
+        o +=
+            (size_t)snprintf(text + o, sizeof text - o, "witness %s %s\n", wit_names[i], wit_vk[i]);
+    snprintf(text + o, sizeof text - o, "group a all X1 X2\ngroup c any a X3\nquorum c\n");
+    gs_policy *p = parse_ok(text);
+    assert_int_equal(gs_policy_group_count(p), 2);
+    assert_string_equal(gs_policy_group_at(p, 0, &k, &n), "a");
+    assert_true(k == 2 && n == 2);
+    assert_string_equal(gs_policy_group_at(p, 1, &k, &n), "c");
+    assert_true(k == 1 && n == 2);
+    assert_string_equal(gs_policy_group_member(p, 1, 0, &grp), "a");
+    assert_true(grp);
+    assert_string_equal(gs_policy_group_member(p, 1, 1, &grp), "X3");
+    assert_false(grp);
+    assert_null(gs_policy_group_member(p, 1, 2, NULL));
+    assert_null(gs_policy_group_at(p, 2, NULL, NULL));
+    assert_true(gs_policy_name_defined(p, "a"));
+    assert_true(gs_policy_name_defined(p, "X2"));
+    assert_false(gs_policy_name_defined(p, "none"));
+    assert_false(gs_policy_name_defined(p, "Y1"));
+    assert_string_equal(gs_policy_quorum_name(p), "c");
+    gs_policy_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_spec_example),        cmocka_unit_test(test_quorum_shapes),
-        cmocka_unit_test(test_cosignature_details), cmocka_unit_test(test_layout),
-        cmocka_unit_test(test_malformed),           cmocka_unit_test(test_load),
+        cmocka_unit_test(test_spec_example),
+        cmocka_unit_test(test_quorum_shapes),
+        cmocka_unit_test(test_cosignature_details),
+        cmocka_unit_test(test_layout),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_load),
+        cmocka_unit_test(test_own_log),
+        cmocka_unit_test(test_own_log_equivalence),
+        cmocka_unit_test(test_groups_read_back),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
