@@ -1403,6 +1403,7 @@ static json_t *evidence_json(const gs_audit_evidence *e, size_t n)
     json_object_set_new(o, "detected_at", e->detected_at > 0 ? jtime(e->detected_at) : json_null());
     json_object_set_new(o, "detected_at_unix", json_integer(e->detected_at));
     json_object_set_new(det, "key", jkey(&e->reporter));
+    json_object_set_new(det, "fingerprint", jfingerprint(&e->reporter));
     json_object_set_new(det, "origin", json_string(e->reporter_origin));
     json_object_set_new(det, "witness",
                         e->reporter_witness[0] != '\0' ? json_string(e->reporter_witness)
@@ -1926,10 +1927,83 @@ static long long ji(json_t *o, const char *k)
     return (long long)json_integer_value(json_object_get(o, k));
 }
 
+static void put_flat(FILE *f, const char *s);
+
+/* A person for people: their name, else their key's fingerprint. */
 static const char *who(json_t *p)
 {
     const char *n = json_string_value(json_object_get(p, "name"));
-    return n != NULL ? n : json_string_value(json_object_get(p, "key"));
+    return n != NULL ? n : js(p, "fingerprint");
+}
+
+/* The SUMMARY block of the text: counts by status and by evidence status,
+ * one per line, then the heads who answer for failed deadlines. */
+static void write_summary_text(json_t *d, FILE *f)
+{
+    json_t *sum = json_object_get(d, "summary"), *by = json_object_get(sum, "by_status"), *v;
+    size_t i, j;
+    for (int k = 0; k < GS_JUDGED_COUNT; k++)
+        fprintf(f, "STATUS %s %lld\n", gs_judged_name((gs_judged)k),
+                ji(by, gs_judged_name((gs_judged)k)));
+    fprintf(f, "STATUS total %lld\n", ji(by, "total"));
+    by = json_object_get(sum, "evidence_status");
+    for (int k = 0; k < EV_COUNT; k++)
+        fprintf(f, "EVIDENCE-STATUS %s %lld\n", evidence_names[k], ji(by, evidence_names[k]));
+    json_array_foreach(json_object_get(sum, "heads_answering"), i, v)
+    {
+        json_t *u;
+        fputs("HEAD-ANSWERING ", f);
+        put_flat(f, js(v, "name"));
+        fprintf(f, " (%s) failed %lld in ", js(v, "fingerprint"), ji(v, "failed"));
+        json_array_foreach(json_object_get(v, "units"), j, u)
+        {
+            fputs(j ? ", " : "", f);
+            put_flat(f, json_string_value(u));
+        }
+        fputc('\n', f);
+    }
+}
+
+/* A commitment's judgement after its line: percent, revisions, evidence,
+ * each at-risk reason and the roll-up, one fact per line. */
+static void write_commitment_text(FILE *f, json_t *w)
+{
+    json_t *risk = json_object_get(w, "at_risk"), *ru = json_object_get(w, "rollup"), *x;
+    size_t k;
+    fprintf(f, "        percent %s, progress %s, revisions %lld, evidence %s",
+            js(w, "percent_of_target"), js(w, "progress_percent"), ji(w, "revision_count"),
+            js(w, "evidence_status"));
+    if (json_is_boolean(json_object_get(w, "contest_answered")))
+        fprintf(f, " (contest %s)",
+                json_is_true(json_object_get(w, "contest_answered")) ? "answered" : "unanswered");
+    fputc('\n', f);
+    json_array_foreach(json_object_get(risk, "reasons"), k, x)
+    {
+        if (strcmp(json_string_value(x), "projection") == 0)
+            fprintf(f, "        at risk: projection (projected %s)\n", js(risk, "projected"));
+        else
+            fprintf(f, "        at risk: silence (silent since %s, %lld days)\n",
+                    js(risk, "silent_since"), ji(risk, "silent_days"));
+    }
+    json_array_foreach(json_object_get(w, "revisions"), k, x)
+    {
+        fprintf(f, "        revision %s:%lld at %s: target %s, deadline %s: ", js(w, "origin"),
+                ji(x, "index"), js(x, "issued_at"), js(x, "target"), js(x, "deadline"));
+        put_flat(f, js(x, "reason"));
+        fputc('\n', f);
+    }
+    if (json_is_object(ru)) {
+        json_t *by = json_object_get(ru, "by_status");
+        fprintf(f, "        rollup %lld children, sum %s ", ji(ru, "children"), js(ru, "sum"));
+        put_flat(f, js(ru, "unit_of_measure"));
+        fprintf(f, " of %s (%s%%), summed %lld;", js(w, "target"), js(ru, "percent_of_target"),
+                ji(ru, "summed"));
+        for (int s = 0; s < GS_JUDGED_COUNT; s++)
+            if (ji(by, gs_judged_name((gs_judged)s)) > 0)
+                fprintf(f, " %s %lld", gs_judged_name((gs_judged)s),
+                        ji(by, gs_judged_name((gs_judged)s)));
+        fputc('\n', f);
+    }
 }
 
 /* Text: untrusted strings are printed as they are, but never as a format,
@@ -2066,12 +2140,14 @@ static void write_text(json_t *d, FILE *f)
     write_evidence_text(d, f);
     /* "everything verified" only when nothing failed and no evidence at all
      * was met (gs_report_failed). */
-    fprintf(f, "verification: %s\n\n",
+    fprintf(f, "verification: %s\n",
             json_is_true(json_object_get(d, "verified")) ? "everything verified"
             : ji(c, "proof") > 0 ? "FAILED: verified evidence of misbehaviour (see EVIDENCE above)"
             : ji(c, "unverifiable") > 0
                 ? "FAILED: evidence that does not verify (see EVIDENCE above)"
                 : "FAILED (see below)");
+    write_summary_text(d, f);
+    fputc('\n', f);
     fprintf(f, "LOGS\n  %-40s %-9s %10s %10s %10s  %s\n", "origin", "status", "size", "verified",
             "replayed", "witnesses");
     json_array_foreach(json_object_get(d, "logs"), i, v)
@@ -2125,8 +2201,32 @@ static void write_text(json_t *d, FILE *f)
         fprintf(f,
                 " (%s): %lld delivered, %lld missed, %lld overdue, %lld open, %lld "
                 "unanswered\n",
-                js(v, "key"), ji(s, "delivered"), ji(s, "missed"), ji(s, "overdue"), ji(s, "open"),
-                ji(s, "unanswered"));
+                js(v, "fingerprint"), ji(s, "delivered"), ji(s, "missed"), ji(s, "overdue"),
+                ji(s, "open"), ji(s, "unanswered"));
+        json_t *card = json_object_get(v, "scorecard"), *own = json_object_get(card, "own"),
+               *adr = json_object_get(card, "addressed");
+        fputs("  SCORECARD ", f);
+        put_flat(f, js(v, "name"));
+        fprintf(f, " (%s): own", js(v, "fingerprint"));
+        for (int k = 0; k < GS_JUDGED_COUNT; k++)
+            fprintf(f, " %s %lld,", gs_judged_name((gs_judged)k),
+                    ji(own, gs_judged_name((gs_judged)k)));
+        fprintf(f,
+                " total %lld; failed as head %zu; addressed %lld: %lld answered in time, %lld "
+                "late, %lld unanswered, %lld pending",
+                ji(own, "total"), json_array_size(json_object_get(card, "failed_as_head")),
+                ji(adr, "total"), ji(adr, "answered_in_time"), ji(adr, "answered_late"),
+                ji(adr, "unanswered"), ji(adr, "pending"));
+        json_array_foreach(json_object_get(card, "satisfaction"), j, w)
+            fprintf(f, "; satisfaction %s count %lld mean %s", js(w, "quarter"), ji(w, "count"),
+                    js(w, "mean"));
+        fputc('\n', f);
+        json_array_foreach(json_object_get(card, "failed_as_head"), j, w)
+        {
+            fprintf(f, "      failed as head: %s %s ", js(w, "status"), js(w, "origin"));
+            put_flat(f, js(w, "id"));
+            fprintf(f, " (deadline %s)\n", js(w, "deadline"));
+        }
         json_array_foreach(json_object_get(v, "roles"), j, w)
         {
             fprintf(f, "      %-9s %s  %s .. %s (%s)", js(w, "role"), js(w, "origin"),
@@ -2140,8 +2240,9 @@ static void write_text(json_t *d, FILE *f)
             put_flat(f, js(w, "id"));
             fprintf(f, " \"");
             put_flat(f, js(w, "title"));
-            fprintf(f, "\" %s %s, deadline %s, outcome %s\n", js(w, "direction"), js(w, "target"),
-                    js(w, "deadline"), js(w, "outcome"));
+            fprintf(f, "\" %s %s, deadline %s (%s), outcome %s\n", js(w, "direction"),
+                    js(w, "target"), js(w, "deadline"), js(w, "deadline_local"), js(w, "outcome"));
+            write_commitment_text(f, w);
         }
         json_array_foreach(json_object_get(v, "addressed"), j, w)
         {
@@ -2155,7 +2256,15 @@ static void write_text(json_t *d, FILE *f)
     {
         fprintf(f, "  %s (", js(v, "origin"));
         put_flat(f, js(v, "name"));
-        fprintf(f, ")\n");
+        fprintf(f, ")\n      time zone %s\n      summary:", js(v, "time_zone"));
+        json_t *us = json_object_get(v, "summary");
+        for (int k = 0; k < GS_JUDGED_COUNT; k++)
+            fprintf(f, " %s %lld,", gs_judged_name((gs_judged)k),
+                    ji(us, gs_judged_name((gs_judged)k)));
+        fprintf(f, " total %lld\n", ji(us, "total"));
+        json_array_foreach(json_object_get(v, "satisfaction"), j, w)
+            fprintf(f, "      SATISFACTION %s %s count %lld sum %lld mean %s\n", js(v, "origin"),
+                    js(w, "quarter"), ji(w, "count"), ji(w, "sum"), js(w, "mean"));
         json_array_foreach(json_object_get(v, "heads"), j, w)
         {
             fprintf(f, "      head ");
