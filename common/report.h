@@ -3,10 +3,13 @@
  * tells its sink.
  *
  * The report keeps only what it must: one record per commitment (with its
- * outcome and parent), per finding and feedback (with its first response),
- * per cross-log reference, and at the end of each log its roster (every
- * tenure, from the rule state). Nothing per Progress or per other entry is
- * kept, so memory follows people and commitments, not the size of the logs.
+ * outcome, parent, a sample of at most GS_REPORT_SAMPLE_MAX progress points
+ * and its latest revisions), per finding and feedback (with its first
+ * response, rating and verdict), per cross-log reference, and at the end of
+ * each log its roster (every tenure, from the rule state). Nothing per
+ * Progress or per other entry is kept — which commitment a verdict judges is
+ * read back from the leaf record (gs_audit_leaf.commitment) — so memory
+ * follows people and commitments, not the size of the logs.
  *
  * Everything is judged "as of" one time: an Outcome or a Response issued
  * after it does not count yet, and a deadline after it has not passed. The
