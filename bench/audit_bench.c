@@ -14,7 +14,10 @@
  *
  * Figures: audit_statements_per_s (all statements / the audits' wall time),
  * peak_rss_mib (the largest peak RSS, VmHWM, of an auditing process: it
- * must not grow with the log, compare --quick), build_statements_per_s.
+ * must not grow with the log, compare --quick), build_statements_per_s,
+ * and html_report_ms: gs_report_write(GS_REPORT_HTML) of a report of
+ * HTML_COMMITMENTS commitments (with Progress, Outcomes, a delegation and
+ * rated Feedback), built in this process through the report's sink.
  *
  * usage: audit_bench BUILD_DIR [--quick]
  */
@@ -31,12 +34,15 @@
 #include "it_util.h"
 #include "log.h"
 #include "pool.h"
+#include "report.h"
 #include "rules.h"
 #include "store.h"
 
 #define OFFICERS 8
 #define COMMITMENTS_PER_OFFICER 4
 #define BATCH 1000
+#define HTML_COMMITMENTS 1000
+#define HTML_PROGRESS 8 /* per commitment */
 
 typedef struct {
     gs_statement *st;
@@ -224,6 +230,141 @@ static void build_log(it_node *n, gs_pool *pool, uint64_t total)
         gs_keypair_wipe(&off[o]);
 }
 
+/* Applies st as the next entry of s and tells the report's sink. */
+static void html_feed(const gs_audit_sink *sink, gs_rules_state *s, gs_statement *st)
+{
+    gs_rules_params p = {.replay = true};
+    gs_rule_verdict v;
+    gs_hash leaf = {{0}};
+    gs_error err;
+    uint64_t at = gs_rules_size(s);
+    memcpy(leaf.b, &at, sizeof at); /* distinct; nothing checks leaves here */
+    if (gs_rules_apply(s, st, &leaf, at, &p, &v) != 0)
+        it_die("html bench: the rule book refuses a statement: %s", v.message);
+    if (sink->on_entry(sink->ctx, at, st, &leaf, s, &err) != 0)
+        die_err("html bench", &err);
+}
+
+/* html_report_ms: a report of HTML_COMMITMENTS commitments written as HTML.
+ * Statements go through the rule book (no signatures: the report never
+ * sees them) into the sink, as the audit would hand them. */
+static double html_report_ms(void)
+{
+    const char *origin = "giamsat/commune/html-bench";
+    gs_keypair node, head, citizen;
+    gs_rules_state *s = NULL;
+    gs_report *r = NULL;
+    gs_audit_leafdb *db = NULL;
+    gs_audit_sink sink;
+    gs_error err;
+    uint64_t node_seq = 1, head_seq = 1, cit_seq = 1;
+    int64_t t0 = 1767225600; /* 2026-01-01 */
+    static char id[HTML_COMMITMENTS][16];
+    gs_keypair_generate(&node);
+    gs_keypair_generate(&head);
+    gs_keypair_generate(&citizen);
+    if (gs_rules_state_new(&s, origin, &err) != 0 || gs_audit_leafdb_open(&db, &err) != 0 ||
+        gs_report_new(&r, t0 + 200 * 86400, 30, &err) != 0)
+        die_err("html bench", &err);
+    gs_report_sink(r, &sink);
+    if (sink.begin_log(sink.ctx, origin, &err) != 0)
+        die_err("html bench", &err);
+    gs_statement st = {.signer = node.pub,
+                       .seq = node_seq++,
+                       .issued_at = t0,
+                       .origin = origin,
+                       .kind = GS_BODY_CHARTER};
+    st.u.charter.unit = "html-bench";
+    st.u.charter.tier = GS_TIER_COMMUNE;
+    st.u.charter.display_name = "Xã Bench";
+    st.u.charter.time_zone = "";
+    html_feed(&sink, s, &st);
+    st = (gs_statement){.signer = node.pub,
+                        .seq = node_seq++,
+                        .issued_at = t0,
+                        .origin = origin,
+                        .kind = GS_BODY_APPOINTMENT};
+    st.u.appointment.person = head.pub;
+    st.u.appointment.name = "Nguyễn Văn Bench";
+    st.u.appointment.role = GS_ROLE_HEAD;
+    st.u.appointment.title = "";
+    st.u.appointment.decision = "";
+    html_feed(&sink, s, &st);
+    for (int i = 0; i < HTML_COMMITMENTS; i++) {
+        snprintf(id[i], sizeof id[i], "h%d", i);
+        st = (gs_statement){.signer = head.pub,
+                            .seq = head_seq++,
+                            .issued_at = t0 + 86400,
+                            .origin = origin,
+                            .kind = GS_BODY_COMMITMENT};
+        st.u.commitment.id = id[i];
+        st.u.commitment.title = "Làm đường giao thông nông thôn";
+        st.u.commitment.indicator = "road paved";
+        st.u.commitment.unit_of_measure = "km";
+        st.u.commitment.target = 100 * GS_FIXED_SCALE;
+        st.u.commitment.direction = GS_DIRECTION_AT_LEAST;
+        st.u.commitment.deadline = t0 + (int64_t)(30 + i % 300) * 86400;
+        if (i > 0 && i % 10 != 0) { /* tens of children under every tenth */
+            gs_rules_commitment pc;
+            if (gs_rules_commitment_get(s, id[i - i % 10], &pc) != 0)
+                it_die("html bench: no parent");
+            st.u.commitment.has_parent = true;
+            st.u.commitment.parent = (gs_ref){origin, pc.index, pc.leaf_hash};
+        }
+        html_feed(&sink, s, &st);
+    }
+    for (int k = 0; k < HTML_PROGRESS; k++)
+        for (int i = 0; i < HTML_COMMITMENTS; i++) {
+            st = (gs_statement){.signer = head.pub,
+                                .seq = head_seq++,
+                                .issued_at = t0 + (int64_t)(10 + k * 20) * 86400,
+                                .origin = origin,
+                                .kind = GS_BODY_PROGRESS};
+            st.u.progress.commitment_id = id[i];
+            st.u.progress.value = (int64_t)(k * 10 + i % 7) * GS_FIXED_SCALE;
+            st.u.progress.note = "";
+            html_feed(&sink, s, &st);
+        }
+    for (int i = 0; i < HTML_COMMITMENTS; i += 2) {
+        st = (gs_statement){.signer = head.pub,
+                            .seq = head_seq++,
+                            .issued_at = t0 + 170 * 86400,
+                            .origin = origin,
+                            .kind = GS_BODY_OUTCOME};
+        st.u.outcome.commitment_id = id[i];
+        st.u.outcome.value = (int64_t)(60 + i % 50) * GS_FIXED_SCALE;
+        html_feed(&sink, s, &st);
+    }
+    for (int d = 0; d < 180; d++) {
+        st = (gs_statement){.signer = citizen.pub,
+                            .seq = cit_seq++,
+                            .issued_at = t0 + (int64_t)d * 86400,
+                            .origin = origin,
+                            .kind = GS_BODY_FEEDBACK};
+        st.u.feedback.text = "Đường đẹp";
+        st.u.feedback.rating = (uint32_t)(1 + d % 5);
+        html_feed(&sink, s, &st);
+    }
+    gs_audit_replay rp = {.origin = origin, .state = s};
+    if (sink.end_log(sink.ctx, &rp, NULL, NULL, &err) != 0 || gs_report_finish(r, db, &err) != 0)
+        die_err("html bench", &err);
+    FILE *f = fopen("/dev/null", "w");
+    if (f == NULL)
+        it_die("cannot open /dev/null");
+    double t = gs_bench_now();
+    if (gs_report_write(r, GS_REPORT_HTML, f, &err) != 0)
+        die_err("html bench", &err);
+    double ms = (gs_bench_now() - t) * 1000.0;
+    fclose(f);
+    gs_report_free(&r);
+    gs_audit_leafdb_close(&db);
+    gs_rules_state_free(&s);
+    gs_keypair_wipe(&node);
+    gs_keypair_wipe(&head);
+    gs_keypair_wipe(&citizen);
+    return ms;
+}
+
 /* Runs `giamsat audit` against one node; returns its peak RSS in KiB. */
 static long run_audit(const char *bin_dir, const it_node *n, const char *trust)
 {
@@ -327,6 +468,7 @@ int main(int argc, char **argv)
     gs_bench_figure("build_statements_per_s", (double)total / built, "statements/s");
     gs_bench_figure("audit_statements_per_s", (double)total / took, "statements/s");
     gs_bench_figure("peak_rss_mib", (double)peak / 1024.0, "MiB");
+    gs_bench_figure("html_report_ms", html_report_ms(), "ms");
     zmq_ctx_term(zctx);
     it_cleanup();
     return 0;

@@ -134,8 +134,9 @@ void gs_audit_entries_free(gs_buf *entries, size_t n)
 
 /* ----------------------------------------------------------- leaf record */
 
-/* One record on disk: leaf hash, signer, kind. */
-#define REC_SIZE 65
+/* One record on disk: leaf hash (32), signer (32), kind (1), the
+ * commitment's entry index (8, little-endian; UINT64_MAX for none). */
+#define REC_SIZE 73
 
 typedef struct {
     char *origin;
@@ -248,6 +249,8 @@ int gs_audit_leafdb_append(gs_audit_leafdb *db, const gs_audit_leaf *v, size_t n
         memcpy(p, v[i].leaf.b, 32);
         memcpy(p + 32, v[i].signer.b, 32);
         p[64] = (uint8_t)v[i].kind;
+        for (int b = 0; b < 8; b++)
+            p[65 + b] = (uint8_t)(v[i].commitment >> (8 * b));
         db->n_pend += REC_SIZE;
         db->records++;
         db->runs[db->n_runs - 1].size++;
@@ -300,6 +303,9 @@ int gs_audit_leafdb_get(gs_audit_leafdb *db, size_t log, uint64_t index, gs_audi
     memcpy(out->leaf.b, p, 32);
     memcpy(out->signer.b, p + 32, 32);
     out->kind = (gs_body_kind)p[64];
+    out->commitment = 0;
+    for (int b = 0; b < 8; b++)
+        out->commitment |= (uint64_t)p[65 + b] << (8 * b);
     return 0;
 }
 
@@ -450,9 +456,26 @@ typedef struct {
     gs_ingest_verdict *v;  /* the page's verdicts (GS_MAX_ENTRIES slots) */
     gs_audit_leaf *leaves; /* its records for the leaf record */
     entry_ctx ec;
-    size_t next_obs; /* the first observed root not yet reached */
+    uint64_t page_at; /* the index of leaves[0] */
+    size_t next_obs;  /* the first observed root not yet reached */
     gs_audit_replay *r;
 } replay_state;
+
+/* The entry index of the commitment an accepted Progress, Outcome or
+ * Revision is about (the rule book found it, so it exists), for the leaf
+ * record: a Finding's verdict about the entry is resolved to its commitment
+ * from there, without the report keeping a record per Progress. */
+static uint64_t about_commitment(const gs_statement *st, const gs_rules_state *s)
+{
+    const char *id = st->kind == GS_BODY_PROGRESS   ? st->u.progress.commitment_id
+                     : st->kind == GS_BODY_OUTCOME  ? st->u.outcome.commitment_id
+                     : st->kind == GS_BODY_REVISION ? st->u.revision.commitment_id
+                                                    : NULL;
+    gs_rules_commitment c;
+    if (id == NULL || gs_rules_commitment_get(s, id, &c) != 0)
+        return UINT64_MAX;
+    return c.index;
+}
 
 /* Called by the pipeline for each entry, in order, once judged and hashed
  * into the frontier: the roots a hub observed at the size reached are
@@ -498,6 +521,8 @@ static int on_entry(void *ctx, const gs_ingest *in, const gs_ingest_verdict *v,
         return 0;
     }
     r->replayed++;
+    if (v->index >= rs->page_at && v->index - rs->page_at < GS_MAX_ENTRIES)
+        rs->leaves[v->index - rs->page_at].commitment = about_commitment(st, gs_ingest_rules(in));
     if (r->on_entry != NULL)
         return r->on_entry(r->ctx, v->index, st, &v->leaf, gs_ingest_rules(in), err);
     return 0;
@@ -521,8 +546,11 @@ static int ingest_page(gs_audit_replay *r, replay_state *rs, const gs_buf *entri
     if (n > GS_MAX_ENTRIES || gs_ingest_size(rs->in) != at)
         return gs_error_set(err, GS_EINVAL, "page of %zu entries at %llu out of order", n,
                             (unsigned long long)at);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         b[i] = gs_bytes_of(entries[i].p, entries[i].n);
+        rs->leaves[i].commitment = UINT64_MAX; /* on_entry sets it when accepted */
+    }
+    rs->page_at = at;
     if ((rc = gs_ingest_push(rs->in, GS_INGEST_HISTORY, b, n, 0, rs->v, err)) != 0)
         return rc;
     for (size_t i = 0; i < n; i++) {

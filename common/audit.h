@@ -96,16 +96,22 @@ void gs_audit_entries_free(gs_buf *entries, size_t n);
 
 /* ------------------------------------------------------------ leaf record */
 
-/* Every leaf read, its hash, body kind and signer, by (log, index), in an
+/* Every leaf read, its hash, body kind, signer and (for a Progress, an
+ * Outcome or a Revision) the commitment it is about, by (log, index), in an
  * unlinked temporary file: the rule book's entry_at, the cross-log reference
- * checks and "who signed the entry this finding is about" read it. Logs are
- * written one after another, each as one contiguous run. */
+ * checks, "who signed the entry this finding is about" and "which
+ * commitment this verdict judges" read it. Logs are written one after
+ * another, each as one contiguous run of fixed-size records. */
 typedef struct gs_audit_leafdb gs_audit_leafdb;
 
 typedef struct {
     gs_hash leaf;
     gs_body_kind kind; /* GS_BODY_NONE when the entry did not open */
     gs_pubkey signer;
+    /* The entry index, in the same log, of the Commitment a Progress,
+     * Outcome or Revision the rule book accepted is about; UINT64_MAX for
+     * every other entry. */
+    uint64_t commitment;
 } gs_audit_leaf;
 
 /* Caller owns *out (gs_audit_leafdb_close). Nothing is left on disk,

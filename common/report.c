@@ -9,10 +9,148 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto.h"
+#include "localtime.h"
 #include "report.h"
 #include "rules.h"
 
-#define TEXT_KEEP 280 /* bytes of a finding's or feedback's text shown */
+#define TEXT_KEEP 280     /* bytes of a finding's or feedback's text shown */
+#define REVISIONS_KEPT 32 /* the latest revisions listed per commitment */
+#define TREE_DEPTH 64     /* delegation depth followed (links cannot loop: a guard) */
+
+/* -------------------------------------------------------------- judgement */
+
+static const char *const status_names[GS_JUDGED_COUNT] = {
+    "delivered", "delivered_late", "partially_delivered", "missed", "overdue", "at_risk", "open",
+};
+
+const char *gs_judged_name(gs_judged s)
+{
+    return (unsigned)s < GS_JUDGED_COUNT ? status_names[s] : "open";
+}
+
+bool gs_judged_failed(gs_judged s)
+{
+    return s == GS_JUDGED_MISSED || s == GS_JUDGED_OVERDUE || s == GS_JUDGED_DELIVERED_LATE ||
+           s == GS_JUDGED_PARTIALLY_DELIVERED;
+}
+
+static int64_t clamp128(__int128 v)
+{
+    return v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : (int64_t)v;
+}
+
+bool gs_judge_percent(int64_t value, int64_t target, gs_direction dir, int64_t *tenths)
+{
+    /* Fixed point over fixed point: the scale cancels; 128 bits cannot
+     * overflow, and C division truncates toward zero. */
+    if (dir == GS_DIRECTION_AT_MOST) {
+        if (value <= target) {
+            *tenths = 1000;
+            return true;
+        }
+        if (value <= 0)
+            return false;
+        *tenths = clamp128((__int128)target * 1000 / value);
+        return true;
+    }
+    if (target <= 0)
+        return false;
+    *tenths = clamp128((__int128)value * 1000 / target);
+    return true;
+}
+
+/* The early warnings of an open commitment whose deadline has not passed. */
+static void judge_risk(const gs_judge_in *in, int64_t as_of, gs_judgement *out)
+{
+    /* Projection: the line through the first and the last report, or for a
+     * single at-least report the line from (issued_at, 0) through it,
+     * extended to the deadline. */
+    if (in->n_progress >= 1 && in->first_time != in->last_time) {
+        __int128 p = (__int128)in->first_value + ((__int128)in->last_value - in->first_value) *
+                                                     ((__int128)in->deadline - in->first_time) /
+                                                     ((__int128)in->last_time - in->first_time);
+        out->has_projected = true;
+        out->projected = clamp128(p);
+    } else if (in->n_progress >= 1 && in->dir == GS_DIRECTION_AT_LEAST &&
+               in->last_time > in->issued_at) {
+        __int128 p = (__int128)in->last_value * ((__int128)in->deadline - in->issued_at) /
+                     ((__int128)in->last_time - in->issued_at);
+        out->has_projected = true;
+        out->projected = clamp128(p);
+    }
+    if (out->has_projected)
+        out->projection = in->dir == GS_DIRECTION_AT_MOST ? out->projected > in->target
+                                                          : out->projected < in->target;
+    /* Silence: nothing reported for more than a third of the time given. */
+    out->silent_since = in->n_progress > 0 ? in->last_time : in->issued_at;
+    out->silent_for = as_of - out->silent_since;
+    out->silence =
+        (__int128)as_of - out->silent_since > ((__int128)in->deadline - in->issued_at) / 3;
+}
+
+void gs_judge(const gs_judge_in *in, int64_t as_of, gs_judgement *out)
+{
+    memset(out, 0, sizeof *out);
+    if (in->has_outcome) {
+        bool met = in->dir == GS_DIRECTION_AT_MOST ? in->outcome_value <= in->target
+                                                   : in->outcome_value >= in->target;
+        uint32_t partial = in->partial_percent ? in->partial_percent : GS_REPORT_PARTIAL_PERCENT;
+        out->has_percent = gs_judge_percent(in->outcome_value, in->target, in->dir, &out->percent);
+        if (met)
+            out->status =
+                in->outcome_time > in->deadline ? GS_JUDGED_DELIVERED_LATE : GS_JUDGED_DELIVERED;
+        else if (out->has_percent && out->percent >= (int64_t)partial * 10)
+            out->status = GS_JUDGED_PARTIALLY_DELIVERED;
+        else
+            out->status = GS_JUDGED_MISSED;
+        return;
+    }
+    if (in->n_progress > 0)
+        out->has_progress_percent =
+            gs_judge_percent(in->last_value, in->target, in->dir, &out->progress_percent);
+    if (in->deadline < as_of) {
+        out->status = GS_JUDGED_OVERDUE;
+        return;
+    }
+    judge_risk(in, as_of, out);
+    out->status = out->projection || out->silence ? GS_JUDGED_AT_RISK : GS_JUDGED_OPEN;
+}
+
+void gs_percent_format(int64_t tenths, char *out, size_t cap)
+{
+    uint64_t m = tenths < 0 ? (uint64_t)0 - (uint64_t)tenths : (uint64_t)tenths;
+    snprintf(out, cap, "%s%llu.%llu", tenths < 0 ? "-" : "", (unsigned long long)(m / 10),
+             (unsigned long long)(m % 10));
+}
+
+void gs_mean_format(uint64_t sum, uint64_t count, char *out, size_t cap)
+{
+    if (count == 0) {
+        snprintf(out, cap, "0.00");
+        return;
+    }
+    /* hundredths, half up: (200 sum + count) / (2 count) */
+    unsigned __int128 h = ((unsigned __int128)sum * 200 + count) / ((unsigned __int128)count * 2);
+    unsigned long long v = h > UINT64_MAX ? UINT64_MAX : (unsigned long long)h;
+    snprintf(out, cap, "%llu.%02llu", v / 100, v % 100);
+}
+
+void gs_sample_add(gs_sample *s, int64_t time, int64_t value)
+{
+    if (s->n == GS_REPORT_SAMPLE_MAX) {
+        /* Keep the even points (the first among them); the new point is
+         * the last. */
+        size_t k = 0;
+        for (size_t i = 0; i < s->n; i += 2)
+            s->p[k++] = s->p[i];
+        s->n = k;
+    }
+    s->p[s->n].time = time;
+    s->p[s->n].value = value;
+    s->n++;
+    s->seen++;
+}
 
 typedef struct {
     char *origin;
@@ -31,6 +169,7 @@ typedef struct {
     size_t first_tenure, n_tenures;
     size_t first_commit, n_commits;
     size_t first_item, n_items;
+    char *time_zone;               /* the Charter's ("" or NULL: the default) */
     bool replayed;                 /* the parameters below were read from the log */
     gs_rule_parameters parameters; /* in force at the end of the replay */
     uint64_t parameters_since;     /* the entry that set them */
@@ -53,28 +192,54 @@ typedef struct {
 } person_rec;
 
 typedef struct {
+    uint64_t index;
+    int64_t issued_at;
+    gs_pubkey by;
+    bool has_target;
+    int64_t target;
+    int64_t deadline; /* 0: unchanged */
+    char *reason;
+} revision_rec;
+
+typedef struct {
     size_t log;
     uint64_t index;
     gs_hash leaf;
     char *id, *title, *indicator, *uom;
-    int64_t target, deadline, issued_at;
+    int64_t target, deadline, issued_at; /* target and deadline in force */
+    int64_t base_target, base_deadline;  /* the Commitment's own: the baseline */
     gs_direction dir;
     gs_pubkey owner;
+    uint64_t revision_count; /* Revisions at or before as_of */
+    revision_rec *revs;      /* the latest REVISIONS_KEPT of them, in log order */
+    size_t n_revs;
+    gs_sample *sample; /* Progress at or before as_of; NULL before the first */
     bool has_outcome;
     int64_t outcome_value, outcome_time;
     uint64_t outcome_index;
     uint64_t progress_count;
-    bool has_progress;
-    int64_t last_progress;
     bool has_parent;
     char *parent_origin;
     uint64_t parent_index;
     gs_hash parent_leaf;
     /* computed in finish */
-    const char *status;
-    size_t parent; /* SIZE_MAX: none */
+    gs_judgement j;
+    int evidence;         /* EV_… */
+    int contest_answered; /* -1: no contesting finding counted; else 0 or 1 */
+    size_t first_verdict; /* items with a verdict about it, in order; SIZE_MAX: none */
+    size_t parent;        /* SIZE_MAX: none */
     size_t first_child, next_sibling;
+    bool rollup_done;
+    size_t n_children;
+    uint64_t rollup_by[GS_JUDGED_COUNT];
+    bool has_rollup_sum;
+    int64_t rollup_sum;
+    uint64_t rollup_summed;
 } commit_rec;
+
+enum { EV_NONE = 0, EV_SELF, EV_CONFIRMED, EV_CONTESTED, EV_COUNT };
+static const char *const evidence_names[EV_COUNT] = {"no_evidence", "self_reported", "confirmed",
+                                                     "contested"};
 
 typedef struct {
     size_t log;
@@ -83,6 +248,8 @@ typedef struct {
     gs_pubkey signer;
     int64_t issued_at;
     gs_severity severity;
+    gs_verdict verdict; /* a Finding's */
+    uint32_t rating;    /* a Feedback's, 0: none */
     char *text;
     bool has_about;
     char *about_origin;
@@ -95,6 +262,9 @@ typedef struct {
     /* computed */
     bool has_addressee;
     gs_pubkey addressee;
+    size_t commit;       /* the commitment a verdict judges; SIZE_MAX: none */
+    bool about_outcome;  /* …through its Outcome (else a Progress) */
+    size_t next_verdict; /* the next verdict about the same commitment */
 } item_rec;
 
 typedef struct {
@@ -123,6 +293,7 @@ typedef struct {
 struct gs_report {
     int64_t as_of, response_days;
     char *hub;
+    char lang[4];
     VEC(log_rec) logs;
     VEC(tenure_rec) tenures;
     VEC(person_rec) people;
@@ -258,6 +429,7 @@ int gs_report_new(gs_report **out, int64_t as_of, int64_t response_days, gs_erro
     r->as_of = as_of;
     r->response_days = response_days;
     r->cur = SIZE_MAX;
+    memcpy(r->lang, "en", 3);
     *out = r;
     return 0;
 }
@@ -273,6 +445,7 @@ void gs_report_free(gs_report **rp)
         free(l->name);
         free(l->parent);
         free(l->skipped);
+        free(l->time_zone);
         json_decref(l->failures);
         json_decref(l->witnesses);
     }
@@ -287,6 +460,10 @@ void gs_report_free(gs_report **rp)
         free(c->indicator);
         free(c->uom);
         free(c->parent_origin);
+        for (size_t k = 0; k < c->n_revs; k++)
+            free(c->revs[k].reason);
+        free(c->revs);
+        free(c->sample);
     }
     for (size_t i = 0; i < r->items.n; i++) {
         free(r->items.v[i].text);
@@ -307,6 +484,11 @@ void gs_report_free(gs_report **rp)
     json_decref(r->doc);
     free(r);
     *rp = NULL;
+}
+
+void gs_report_set_lang(gs_report *r, const char *lang)
+{
+    memcpy(r->lang, lang != NULL && strcmp(lang, "vi") == 0 ? "vi" : "en", 3);
 }
 
 void gs_report_set_hub(gs_report *r, const char *origin)
@@ -407,6 +589,40 @@ static int add_xref(gs_report *r, uint64_t index, const char *field, const gs_re
     return 0;
 }
 
+/* A Revision of c (entry index): counted, and in force, only when issued at
+ * or before as_of; the latest REVISIONS_KEPT are listed. */
+static int add_revision(gs_report *r, commit_rec *c, uint64_t index, const gs_statement *st,
+                        gs_error *err)
+{
+    if (st->issued_at > r->as_of)
+        return 0;
+    c->revision_count++;
+    if (st->u.revision.has_target)
+        c->target = st->u.revision.target;
+    if (st->u.revision.deadline != 0)
+        c->deadline = st->u.revision.deadline;
+    if (c->revs == NULL && (c->revs = calloc(REVISIONS_KEPT, sizeof *c->revs)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    if (c->n_revs == REVISIONS_KEPT) {
+        free(c->revs[0].reason);
+        memmove(&c->revs[0], &c->revs[1], (REVISIONS_KEPT - 1) * sizeof *c->revs);
+        c->n_revs--;
+    }
+    revision_rec *v = &c->revs[c->n_revs];
+    memset(v, 0, sizeof *v);
+    v->index = index;
+    v->issued_at = st->issued_at;
+    v->by = st->signer;
+    v->has_target = st->u.revision.has_target;
+    v->target = st->u.revision.target;
+    v->deadline = st->u.revision.deadline;
+    if ((v->reason = short_text(st->u.revision.reason != NULL ? st->u.revision.reason : "")) ==
+        NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    c->n_revs++;
+    return 0;
+}
+
 static int report_on_entry(void *ctx, uint64_t index, const gs_statement *st, const gs_hash *leaf,
                            const gs_rules_state *s, gs_error *err)
 {
@@ -421,7 +637,9 @@ static int report_on_entry(void *ctx, uint64_t index, const gs_statement *st, co
         l->name = xstrdup(st->u.charter.display_name);
         l->tier = st->u.charter.tier;
         l->parent = st->u.charter.parent_origin ? strdup(st->u.charter.parent_origin) : NULL;
-        if (l->name == NULL)
+        free(l->time_zone);
+        l->time_zone = xstrdup(st->u.charter.time_zone);
+        if (l->name == NULL || l->time_zone == NULL)
             return gs_error_set(err, GS_ENOMEM, "out of memory");
         break;
     case GS_BODY_COMMITMENT:
@@ -431,13 +649,13 @@ static int report_on_entry(void *ctx, uint64_t index, const gs_statement *st, co
         c->log = r->cur;
         c->index = index;
         c->leaf = *leaf;
-        c->target = st->u.commitment.target;
-        c->deadline = st->u.commitment.deadline;
+        c->target = c->base_target = st->u.commitment.target;
+        c->deadline = c->base_deadline = st->u.commitment.deadline;
         c->issued_at = st->issued_at;
         c->dir = st->u.commitment.direction;
         c->owner = st->signer;
         c->parent = SIZE_MAX;
-        c->first_child = c->next_sibling = SIZE_MAX;
+        c->first_child = c->next_sibling = c->first_verdict = SIZE_MAX;
         if ((c->id = xstrdup(st->u.commitment.id)) == NULL ||
             (c->title = xstrdup(st->u.commitment.title)) == NULL ||
             (c->indicator = xstrdup(st->u.commitment.indicator)) == NULL ||
@@ -454,15 +672,22 @@ static int report_on_entry(void *ctx, uint64_t index, const gs_statement *st, co
         }
         break;
     case GS_BODY_PROGRESS:
-    case GS_BODY_OUTCOME: {
-        const char *id = st->kind == GS_BODY_PROGRESS ? st->u.progress.commitment_id
-                                                      : st->u.outcome.commitment_id;
+    case GS_BODY_OUTCOME:
+    case GS_BODY_REVISION: {
+        const char *id = st->kind == GS_BODY_PROGRESS  ? st->u.progress.commitment_id
+                         : st->kind == GS_BODY_OUTCOME ? st->u.outcome.commitment_id
+                                                       : st->u.revision.commitment_id;
         if (gs_rules_commitment_get(s, id, &rc_) != 0 || (c = commit_at(r, rc_.index)) == NULL)
             break; /* the rule book accepted it, so it exists: nothing to add */
+        if (st->kind == GS_BODY_REVISION)
+            return add_revision(r, c, index, st, err);
         if (st->kind == GS_BODY_PROGRESS) {
             c->progress_count++;
-            c->has_progress = true;
-            c->last_progress = st->u.progress.value;
+            if (st->issued_at > r->as_of)
+                break; /* not yet reported as of the report */
+            if (c->sample == NULL && (c->sample = calloc(1, sizeof *c->sample)) == NULL)
+                return gs_error_set(err, GS_ENOMEM, "out of memory");
+            gs_sample_add(c->sample, st->issued_at, st->u.progress.value);
         } else {
             c->has_outcome = true;
             c->outcome_value = st->u.outcome.value;
@@ -482,12 +707,15 @@ static int report_on_entry(void *ctx, uint64_t index, const gs_statement *st, co
         it->kind = st->kind;
         it->signer = st->signer;
         it->issued_at = st->issued_at;
+        it->commit = it->next_verdict = SIZE_MAX;
         if (st->kind == GS_BODY_FINDING) {
             it->severity = st->u.finding.severity;
+            it->verdict = st->u.finding.verdict;
             it->text = short_text(st->u.finding.text);
             about = &st->u.finding.about;
         } else {
             it->text = short_text(st->u.feedback.text);
+            it->rating = st->u.feedback.rating;
             if (st->u.feedback.has_about)
                 about = &st->u.feedback.about;
         }
@@ -678,18 +906,6 @@ void gs_report_evidence_count(const gs_report *r, size_t *proof, size_t *unverif
 
 /* ---------------------------------------------------------------- finish */
 
-static const char *commit_status(const gs_report *r, const commit_rec *c, bool *late)
-{
-    *late = false;
-    if (c->has_outcome && c->outcome_time <= r->as_of) {
-        bool met = c->dir == GS_DIRECTION_AT_MOST ? c->outcome_value <= c->target
-                                                  : c->outcome_value >= c->target;
-        *late = c->outcome_time > c->deadline;
-        return met ? "delivered" : "missed";
-    }
-    return c->deadline < r->as_of ? "overdue" : "open";
-}
-
 static const char *item_status(const gs_report *r, const item_rec *it)
 {
     int64_t due = it->issued_at + r->response_days * 86400;
@@ -705,9 +921,30 @@ static json_t *jtime(int64_t t)
     return json_string(s);
 }
 
+/* t in the zone of log (its Charter's; the default when it names none). */
+static json_t *jlocal(const gs_report *r, size_t log, int64_t t)
+{
+    char s[48];
+    gs_time_format_local(t, log < r->logs.n ? r->logs.v[log].time_zone : NULL, s, sizeof s);
+    return json_string(s);
+}
+
+static const char *log_zone(const gs_report *r, size_t log)
+{
+    const char *tz = r->logs.v[log].time_zone;
+    return tz != NULL && tz[0] != '\0' ? tz : GS_DEFAULT_TIME_ZONE;
+}
+
 static json_t *jkey(const gs_pubkey *k)
 {
     return gs_report_json_b64(k->b, 32);
+}
+
+static json_t *jfingerprint(const gs_pubkey *k)
+{
+    char fp[GS_KEY_FINGERPRINT_LEN];
+    gs_key_fingerprint(k, fp);
+    return json_string(fp);
 }
 
 static json_t *jfixed(int64_t v)
@@ -717,12 +954,35 @@ static json_t *jfixed(int64_t v)
     return json_string(s);
 }
 
+static json_t *jpercent(bool has, int64_t tenths)
+{
+    char s[32];
+    if (!has)
+        return json_null();
+    gs_percent_format(tenths, s, sizeof s);
+    return json_string(s);
+}
+
+/* STATUS_COUNTS (docs/audit.md): every status, always, and the total. */
+static json_t *status_counts(const uint64_t by[GS_JUDGED_COUNT])
+{
+    json_t *o = json_object();
+    uint64_t total = 0;
+    for (int s = 0; s < GS_JUDGED_COUNT; s++) {
+        json_object_set_new(o, gs_judged_name((gs_judged)s), json_integer((json_int_t)by[s]));
+        total += by[s];
+    }
+    json_object_set_new(o, "total", json_integer((json_int_t)total));
+    return o;
+}
+
 static json_t *person_ref(gs_report *r, const gs_pubkey *k)
 {
     json_t *o = json_object();
     size_t p = keymap_get(&r->persons, k);
     json_object_set_new(o, "name", p != SIZE_MAX ? json_string(r->people.v[p].name) : json_null());
     json_object_set_new(o, "key", jkey(k));
+    json_object_set_new(o, "fingerprint", jfingerprint(k));
     return o;
 }
 
@@ -739,11 +999,177 @@ static const tenure_rec *head_at(const gs_report *r, size_t log, int64_t t)
     return NULL;
 }
 
+static bool outcome_counted(const gs_report *r, const commit_rec *c)
+{
+    return c->has_outcome && c->outcome_time <= r->as_of;
+}
+
+/* The judgement of c as of r->as_of (gs_judge), with its log's threshold. */
+static void judge_commit(const gs_report *r, commit_rec *c)
+{
+    const log_rec *l = &r->logs.v[c->log];
+    gs_judge_in in = {
+        .issued_at = c->issued_at,
+        .target = c->target,
+        .deadline = c->deadline,
+        .dir = c->dir,
+        .has_outcome = outcome_counted(r, c),
+        .outcome_value = c->outcome_value,
+        .outcome_time = c->outcome_time,
+        .partial_percent = l->replayed ? l->parameters.partial_percent : 0,
+    };
+    if (c->sample != NULL && c->sample->n > 0) {
+        in.n_progress = c->sample->seen;
+        in.first_time = c->sample->p[0].time;
+        in.first_value = c->sample->p[0].value;
+        in.last_time = c->sample->p[c->sample->n - 1].time;
+        in.last_value = c->sample->p[c->sample->n - 1].value;
+    }
+    gs_judge(&in, r->as_of, &c->j);
+}
+
+/* A verdict counts over another when issued later, then later in log order. */
+static bool item_later(const item_rec *a, const item_rec *b)
+{
+    if (a->issued_at != b->issued_at)
+        return a->issued_at > b->issued_at;
+    if (a->log != b->log)
+        return a->log > b->log;
+    return a->index > b->index;
+}
+
+/* Evidence status: the latest verdict about the Outcome, else about any
+ * Progress; a contesting finding counted says whether it was answered. */
+static void judge_evidence(const gs_report *r, commit_rec *c)
+{
+    const item_rec *best[2] = {NULL, NULL}, *contest[2] = {NULL, NULL};
+    bool outcome = outcome_counted(r, c);
+    c->contest_answered = -1;
+    if (!outcome && (c->sample == NULL || c->sample->n == 0)) {
+        c->evidence = EV_NONE;
+        return;
+    }
+    for (size_t k = c->first_verdict; k != SIZE_MAX; k = r->items.v[k].next_verdict) {
+        const item_rec *it = &r->items.v[k];
+        if (it->about_outcome && !outcome)
+            continue; /* about an Outcome issued after as_of */
+        int tier = it->about_outcome ? 0 : 1;
+        if (best[tier] == NULL || item_later(it, best[tier]))
+            best[tier] = it;
+        if (it->verdict == GS_VERDICT_CONTESTS &&
+            (contest[tier] == NULL || item_later(it, contest[tier])))
+            contest[tier] = it;
+    }
+    int tier = best[0] != NULL ? 0 : 1;
+    if (best[tier] == NULL) {
+        c->evidence = EV_SELF;
+        return;
+    }
+    c->evidence = best[tier]->verdict == GS_VERDICT_CONTESTS ? EV_CONTESTED : EV_CONFIRMED;
+    if (contest[tier] != NULL)
+        c->contest_answered = contest[tier]->responded && contest[tier]->response_time <= r->as_of;
+}
+
+/* The value a child brings to its parent's roll-up: its Outcome, else its
+ * latest Progress, else its own roll-up sum. */
+static bool child_value(const gs_report *r, const commit_rec *c, int64_t *v)
+{
+    if (outcome_counted(r, c))
+        *v = c->outcome_value;
+    else if (c->sample != NULL && c->sample->n > 0)
+        *v = c->sample->p[c->sample->n - 1].value;
+    else if (c->has_rollup_sum)
+        *v = c->rollup_sum;
+    else
+        return false;
+    return true;
+}
+
+/* The roll-up of commitment ci over its delegated children, theirs first;
+ * rollup_done guards against a loop, depth against a deep chain. */
+static void rollup(gs_report *r, size_t ci, int depth)
+{
+    commit_rec *c = &r->commits.v[ci];
+    if (c->rollup_done)
+        return;
+    c->rollup_done = true;
+    for (size_t k = c->first_child; k != SIZE_MAX; k = r->commits.v[k].next_sibling) {
+        if (depth < TREE_DEPTH)
+            rollup(r, k, depth + 1);
+        const commit_rec *ch = &r->commits.v[k];
+        int64_t v, sum;
+        c = &r->commits.v[ci];
+        c->n_children++;
+        c->rollup_by[ch->j.status]++;
+        if (strcmp(ch->uom, c->uom) != 0 || !child_value(r, ch, &v))
+            continue;
+        if (__builtin_add_overflow(c->rollup_sum, v, &sum))
+            continue; /* beyond any measure: not summed */
+        c->rollup_sum = sum;
+        c->has_rollup_sum = true;
+        c->rollup_summed++;
+    }
+}
+
+static json_t *rollup_json(const commit_rec *c)
+{
+    if (c->n_children == 0)
+        return json_null();
+    json_t *o = json_object();
+    int64_t pct = 0;
+    bool has_pct = c->has_rollup_sum && gs_judge_percent(c->rollup_sum, c->target, c->dir, &pct);
+    json_object_set_new(o, "children", json_integer((json_int_t)c->n_children));
+    json_object_set_new(o, "by_status", status_counts(c->rollup_by));
+    json_object_set_new(o, "unit_of_measure", json_string(c->uom));
+    json_object_set_new(o, "sum", c->has_rollup_sum ? jfixed(c->rollup_sum) : json_null());
+    json_object_set_new(o, "summed", json_integer((json_int_t)c->rollup_summed));
+    json_object_set_new(o, "percent_of_target", jpercent(has_pct, pct));
+    return o;
+}
+
+static json_t *at_risk_json(const commit_rec *c)
+{
+    if (c->j.status != GS_JUDGED_AT_RISK)
+        return json_null();
+    json_t *o = json_object(), *why = json_array();
+    if (c->j.projection)
+        json_array_append_new(why, json_string("projection"));
+    if (c->j.silence)
+        json_array_append_new(why, json_string("silence"));
+    json_object_set_new(o, "reasons", why);
+    json_object_set_new(o, "projected", c->j.has_projected ? jfixed(c->j.projected) : json_null());
+    json_object_set_new(o, "silent_since", jtime(c->j.silent_since));
+    json_object_set_new(o, "silent_days", json_integer((json_int_t)(c->j.silent_for / 86400)));
+    return o;
+}
+
+static json_t *verdicts_json(gs_report *r, const commit_rec *c)
+{
+    json_t *a = json_array();
+    for (size_t k = c->first_verdict; k != SIZE_MAX; k = r->items.v[k].next_verdict) {
+        const item_rec *it = &r->items.v[k];
+        char ref[GS_MAX_ORIGIN + 32];
+        json_t *o = json_object();
+        snprintf(ref, sizeof ref, "%s:%llu", it->about_origin, (unsigned long long)it->about_index);
+        json_object_set_new(o, "origin", json_string(r->logs.v[it->log].origin));
+        json_object_set_new(o, "index", json_integer((json_int_t)it->index));
+        json_object_set_new(o, "verdict", json_string(gs_verdict_name(it->verdict)));
+        json_object_set_new(o, "about", json_string(ref));
+        json_object_set_new(o, "about_kind",
+                            json_string(it->about_outcome ? "outcome" : "progress"));
+        json_object_set_new(o, "by", person_ref(r, &it->signer));
+        json_object_set_new(o, "issued_at", jtime(it->issued_at));
+        json_object_set_new(o, "responded",
+                            json_boolean(it->responded && it->response_time <= r->as_of));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
 static json_t *commitment_json(gs_report *r, const commit_rec *c)
 {
-    json_t *o = json_object();
-    bool late;
-    const char *status = commit_status(r, c, &late);
+    json_t *o = json_object(), *base = json_object(), *revs = json_array(), *prog = json_array();
+    size_t lg = c->log;
     json_object_set_new(o, "origin", json_string(r->logs.v[c->log].origin));
     json_object_set_new(o, "index", json_integer((json_int_t)c->index));
     json_object_set_new(o, "id", json_string(c->id));
@@ -753,15 +1179,20 @@ static json_t *commitment_json(gs_report *r, const commit_rec *c)
     json_object_set_new(o, "target", jfixed(c->target));
     json_object_set_new(o, "direction", json_string(gs_direction_name(c->dir)));
     json_object_set_new(o, "deadline", jtime(c->deadline));
-    json_object_set_new(o, "status", json_string(status));
+    json_object_set_new(o, "deadline_local", jlocal(r, lg, c->deadline));
+    json_object_set_new(o, "status", json_string(gs_judged_name(c->j.status)));
     json_object_set_new(o, "owner", person_ref(r, &c->owner));
-    if (c->has_outcome && c->outcome_time <= r->as_of) {
+    if (outcome_counted(r, c)) {
         json_object_set_new(o, "outcome", jfixed(c->outcome_value));
         json_object_set_new(o, "outcome_time", jtime(c->outcome_time));
-        json_object_set_new(o, "late", json_boolean(late));
+        json_object_set_new(o, "outcome_time_local", jlocal(r, lg, c->outcome_time));
+        json_object_set_new(o, "late", json_boolean(c->outcome_time > c->deadline));
     } else {
         json_object_set_new(o, "outcome", json_null());
     }
+    json_object_set_new(o, "percent_of_target", jpercent(c->j.has_percent, c->j.percent));
+    json_object_set_new(o, "progress_percent",
+                        jpercent(c->j.has_progress_percent, c->j.progress_percent));
     json_object_set_new(o, "progress_reports", json_integer((json_int_t)c->progress_count));
     if (c->has_parent) {
         char ref[GS_MAX_ORIGIN + 32];
@@ -770,6 +1201,43 @@ static json_t *commitment_json(gs_report *r, const commit_rec *c)
     } else {
         json_object_set_new(o, "parent", json_null());
     }
+    json_object_set_new(base, "target", jfixed(c->base_target));
+    json_object_set_new(base, "deadline", jtime(c->base_deadline));
+    json_object_set_new(base, "deadline_local", jlocal(r, lg, c->base_deadline));
+    json_object_set_new(o, "baseline", base);
+    for (size_t k = 0; k < c->n_revs; k++) {
+        const revision_rec *v = &c->revs[k];
+        json_t *x = json_object();
+        json_object_set_new(x, "index", json_integer((json_int_t)v->index));
+        json_object_set_new(x, "issued_at", jtime(v->issued_at));
+        json_object_set_new(x, "issued_at_local", jlocal(r, lg, v->issued_at));
+        json_object_set_new(x, "by", person_ref(r, &v->by));
+        json_object_set_new(x, "target", v->has_target ? jfixed(v->target) : json_null());
+        json_object_set_new(x, "deadline", v->deadline != 0 ? jtime(v->deadline) : json_null());
+        json_object_set_new(x, "deadline_local",
+                            v->deadline != 0 ? jlocal(r, lg, v->deadline) : json_null());
+        json_object_set_new(x, "reason", json_string(v->reason));
+        json_array_append_new(revs, x);
+    }
+    json_object_set_new(o, "revisions", revs);
+    json_object_set_new(o, "revision_count", json_integer((json_int_t)c->revision_count));
+    json_object_set_new(o, "evidence_status", json_string(evidence_names[c->evidence]));
+    json_object_set_new(o, "contest_answered",
+                        c->contest_answered < 0 ? json_null()
+                                                : json_boolean(c->contest_answered != 0));
+    json_object_set_new(o, "verdicts", verdicts_json(r, c));
+    json_object_set_new(o, "at_risk", at_risk_json(c));
+    for (size_t k = 0; c->sample != NULL && k < c->sample->n; k++) {
+        json_t *x = json_object();
+        json_object_set_new(x, "time", jtime(c->sample->p[k].time));
+        json_object_set_new(x, "time_local", jlocal(r, lg, c->sample->p[k].time));
+        json_object_set_new(x, "value", jfixed(c->sample->p[k].value));
+        json_array_append_new(prog, x);
+    }
+    json_object_set_new(o, "progress", prog);
+    json_object_set_new(o, "progress_sampled",
+                        json_boolean(c->sample != NULL && c->sample->seen > c->sample->n));
+    json_object_set_new(o, "rollup", rollup_json(c));
     return o;
 }
 
@@ -780,6 +1248,7 @@ static json_t *item_json(gs_report *r, const item_rec *it)
     json_object_set_new(o, "origin", json_string(r->logs.v[it->log].origin));
     json_object_set_new(o, "index", json_integer((json_int_t)it->index));
     json_object_set_new(o, "issued_at", jtime(it->issued_at));
+    json_object_set_new(o, "issued_at_local", jlocal(r, it->log, it->issued_at));
     json_object_set_new(o, "by", person_ref(r, &it->signer));
     if (it->kind == GS_BODY_FINDING)
         json_object_set_new(o, "severity", json_string(gs_severity_name(it->severity)));
@@ -791,6 +1260,14 @@ static json_t *item_json(gs_report *r, const item_rec *it)
     } else {
         json_object_set_new(o, "about", json_null());
     }
+    json_object_set_new(o, "rating",
+                        it->kind == GS_BODY_FEEDBACK && it->rating >= 1 && it->rating <= 5
+                            ? json_integer(it->rating)
+                            : json_null());
+    json_object_set_new(o, "verdict",
+                        it->kind == GS_BODY_FINDING && it->verdict != GS_VERDICT_NONE
+                            ? json_string(gs_verdict_name(it->verdict))
+                            : json_null());
     json_object_set_new(o, "addressed_to",
                         it->has_addressee ? person_ref(r, &it->addressee) : json_null());
     json_object_set_new(o, "response_due", jtime(it->issued_at + r->response_days * 86400));
@@ -820,21 +1297,77 @@ static size_t find_commit(const gs_report *r, size_t log, uint64_t index)
 static json_t *tree_json(gs_report *r, size_t ci, int depth)
 {
     const commit_rec *c = &r->commits.v[ci];
-    bool late;
     json_t *o = json_object(), *kids = json_array();
     json_object_set_new(o, "origin", json_string(r->logs.v[c->log].origin));
     json_object_set_new(o, "index", json_integer((json_int_t)c->index));
     json_object_set_new(o, "id", json_string(c->id));
     json_object_set_new(o, "title", json_string(c->title));
     json_object_set_new(o, "owner", person_ref(r, &c->owner));
-    json_object_set_new(o, "status", json_string(commit_status(r, c, &late)));
+    json_object_set_new(o, "status", json_string(gs_judged_name(c->j.status)));
     json_object_set_new(o, "deadline", jtime(c->deadline));
+    json_object_set_new(o, "rollup", rollup_json(c));
     /* Links need a matching leaf hash into an earlier entry, so they cannot
      * loop; the depth bound is a second guard. */
-    if (depth < 64)
+    if (depth < TREE_DEPTH)
         for (size_t k = c->first_child; k != SIZE_MAX; k = r->commits.v[k].next_sibling)
             json_array_append_new(kids, tree_json(r, k, depth + 1));
     json_object_set_new(o, "children", kids);
+    return o;
+}
+
+/* Ratings per quarter ("2026-Q4"), sorted by quarter: a unit's, or a
+ * head's over their tenures. */
+typedef struct {
+    char quarter[8];
+    uint64_t count, sum;
+} quarter_rec;
+
+typedef VEC(quarter_rec) quarter_vec;
+
+static int quarter_add(quarter_vec *v, const char *quarter, uint32_t rating, gs_error *err)
+{
+    size_t i = 0;
+    while (i < v->n && strcmp(v->v[i].quarter, quarter) < 0)
+        i++;
+    if (i == v->n || strcmp(v->v[i].quarter, quarter) != 0) {
+        if (PUSH(*v, err) != 0)
+            return GS_ENOMEM;
+        memmove(&v->v[i + 1], &v->v[i], (v->n - 1 - i) * sizeof *v->v);
+        memset(&v->v[i], 0, sizeof *v->v);
+        snprintf(v->v[i].quarter, sizeof v->v[i].quarter, "%s", quarter);
+    }
+    v->v[i].count++;
+    v->v[i].sum += rating;
+    return 0;
+}
+
+static json_t *quarters_json(const quarter_vec *v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < v->n; i++) {
+        char mean[32];
+        json_t *o = json_object();
+        gs_mean_format(v->v[i].sum, v->v[i].count, mean, sizeof mean);
+        json_object_set_new(o, "quarter", json_string(v->v[i].quarter));
+        json_object_set_new(o, "count", json_integer((json_int_t)v->v[i].count));
+        json_object_set_new(o, "sum", json_integer((json_int_t)v->v[i].sum));
+        json_object_set_new(o, "mean", json_string(mean));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+/* { "index", "id", "status", "deadline" } of a failed deadline, with its
+ * origin when asked. */
+static json_t *failed_ref(gs_report *r, const commit_rec *c, bool origin)
+{
+    json_t *o = json_object();
+    if (origin)
+        json_object_set_new(o, "origin", json_string(r->logs.v[c->log].origin));
+    json_object_set_new(o, "index", json_integer((json_int_t)c->index));
+    json_object_set_new(o, "id", json_string(c->id));
+    json_object_set_new(o, "status", json_string(gs_judged_name(c->j.status)));
+    json_object_set_new(o, "deadline", jtime(c->deadline));
     return o;
 }
 
@@ -870,6 +1403,7 @@ static json_t *evidence_json(const gs_audit_evidence *e, size_t n)
     json_object_set_new(o, "detected_at", e->detected_at > 0 ? jtime(e->detected_at) : json_null());
     json_object_set_new(o, "detected_at_unix", json_integer(e->detected_at));
     json_object_set_new(det, "key", jkey(&e->reporter));
+    json_object_set_new(det, "fingerprint", jfingerprint(&e->reporter));
     json_object_set_new(det, "origin", json_string(e->reporter_origin));
     json_object_set_new(det, "witness",
                         e->reporter_witness[0] != '\0' ? json_string(e->reporter_witness)
@@ -896,13 +1430,29 @@ static json_t *evidence_json(const gs_audit_evidence *e, size_t n)
     return o;
 }
 
+/* What finish counts per person and per unit. */
+typedef struct {
+    uint64_t own[GS_JUDGED_COUNT];
+    json_t *failed; /* failed_as_head */
+    json_t *units;  /* where */
+    quarter_vec q;  /* ratings to their unit during their tenure as head */
+} person_card;
+
+typedef struct {
+    uint64_t by[GS_JUDGED_COUNT];
+    quarter_vec q;
+} unit_card;
+
 int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
 {
     json_t *doc = json_object(), *logs = json_array(), *refs = json_object(),
            *ref_failed = json_array(), *ref_unchecked = json_array(), *people = json_array(),
            *units = json_array(), *trees = json_array(), *evidence = json_array(),
-           *ev_count = json_object();
+           *ev_count = json_object(), *summary = json_object();
     uint64_t ref_ok = 0, n_proof = 0, n_unverifiable = 0;
+    uint64_t all_by[GS_JUDGED_COUNT] = {0}, ev_by[EV_COUNT] = {0};
+    person_card *pc = NULL;
+    unit_card *uc = NULL;
     int rc = 0;
     if (doc == NULL || logs == NULL || refs == NULL || ref_failed == NULL ||
         ref_unchecked == NULL || people == NULL || units == NULL || trees == NULL ||
@@ -957,7 +1507,29 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
             memcmp(lf.leaf.b, it->about_leaf.b, 32) == 0 && lf.kind != GS_BODY_NONE) {
             it->has_addressee = true;
             it->addressee = lf.signer;
+            /* A verdict judges the commitment of the Progress or Outcome
+             * it is about, as the leaf record has it. */
+            size_t lg = find_log(r, it->about_origin);
+            if (it->kind == GS_BODY_FINDING && it->verdict != GS_VERDICT_NONE &&
+                it->issued_at <= r->as_of &&
+                (lf.kind == GS_BODY_PROGRESS || lf.kind == GS_BODY_OUTCOME) &&
+                lf.commitment != UINT64_MAX && lg != SIZE_MAX) {
+                it->commit = find_commit(r, lg, lf.commitment);
+                it->about_outcome = lf.kind == GS_BODY_OUTCOME;
+            }
         }
+    }
+    /* Each commitment's verdicts in report order: link from the last. */
+    for (size_t i = r->items.n; i-- > 0;) {
+        item_rec *it = &r->items.v[i];
+        if (it->commit == SIZE_MAX)
+            continue;
+        it->next_verdict = r->commits.v[it->commit].first_verdict;
+        r->commits.v[it->commit].first_verdict = i;
+    }
+    for (size_t i = 0; i < r->commits.n; i++) {
+        judge_commit(r, &r->commits.v[i]);
+        judge_evidence(r, &r->commits.v[i]);
     }
     /* Delegation links: a parent that is a commitment with the same leaf. */
     for (size_t i = 0; i < r->commits.n; i++) {
@@ -976,6 +1548,8 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
         c->next_sibling = r->commits.v[c->parent].first_child;
         r->commits.v[c->parent].first_child = i;
     }
+    for (size_t i = 0; i < r->commits.n; i++)
+        rollup(r, i, 0);
     for (size_t i = 0; i < r->commits.n; i++)
         if (r->commits.v[i].parent == SIZE_MAX && r->commits.v[i].first_child != SIZE_MAX)
             json_array_append_new(trees, tree_json(r, i, 0));
@@ -1032,18 +1606,73 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
                                 json_integer((json_int_t)l->parameters.feedback_per_day));
             json_object_set_new(pm, "open_feedback_per_day",
                                 json_integer((json_int_t)l->parameters.open_feedback_per_day));
+            json_object_set_new(pm, "partial_percent",
+                                json_integer(l->parameters.partial_percent
+                                                 ? (json_int_t)l->parameters.partial_percent
+                                                 : GS_REPORT_PARTIAL_PERCENT));
             json_object_set_new(pm, "since_index", json_integer((json_int_t)l->parameters_since));
         }
+        json_object_set_new(o, "time_zone",
+                            l->name != NULL ? json_string(log_zone(r, i)) : json_null());
         json_object_set_new(o, "parameters", pm != NULL ? pm : json_null());
         json_array_append_new(logs, o);
+    }
+    /* What the scorecards, the units and the summary count, in one pass
+     * over the commitments and one over the items. */
+    if ((pc = calloc(r->people.n + 1, sizeof *pc)) == NULL ||
+        (uc = calloc(r->logs.n + 1, sizeof *uc)) == NULL) {
+        rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < r->commits.n; i++) {
+        const commit_rec *c = &r->commits.v[i];
+        size_t owner = keymap_get(&r->persons, &c->owner);
+        all_by[c->j.status]++;
+        ev_by[c->evidence]++;
+        uc[c->log].by[c->j.status]++;
+        if (owner != SIZE_MAX)
+            pc[owner].own[c->j.status]++;
+        const tenure_rec *h =
+            gs_judged_failed(c->j.status) ? head_at(r, c->log, c->deadline) : NULL;
+        if (h == NULL)
+            continue;
+        person_card *hp = &pc[h->person];
+        if (hp->failed == NULL && (hp->failed = json_array()) == NULL) {
+            rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+            goto out;
+        }
+        json_array_append_new(hp->failed, failed_ref(r, c, true));
+        if (hp->units == NULL)
+            hp->units = json_array();
+        bool listed = false;
+        for (size_t k = 0; k < json_array_size(hp->units); k++)
+            listed |= strcmp(json_string_value(json_array_get(hp->units, k)),
+                             r->logs.v[c->log].origin) == 0;
+        if (!listed)
+            json_array_append_new(hp->units, json_string(r->logs.v[c->log].origin));
+    }
+    for (size_t i = 0; i < r->items.n; i++) {
+        const item_rec *it = &r->items.v[i];
+        char q[8];
+        if (it->kind != GS_BODY_FEEDBACK || it->rating < 1 || it->rating > 5 ||
+            it->issued_at > r->as_of)
+            continue;
+        gs_time_quarter(it->issued_at, r->logs.v[it->log].time_zone, q, sizeof q);
+        if ((rc = quarter_add(&uc[it->log].q, q, it->rating, err)) != 0)
+            goto out;
+        const tenure_rec *h = head_at(r, it->log, it->issued_at);
+        if (h != NULL && (rc = quarter_add(&pc[h->person].q, q, it->rating, err)) != 0)
+            goto out;
     }
     /* People. */
     for (size_t p = 0; p < r->people.n; p++) {
         json_t *o = json_object(), *roles = json_array(), *cs = json_array(), *ad = json_array(),
-               *keys = json_array(), *sum = json_object();
-        uint64_t n_del = 0, n_mis = 0, n_ovd = 0, n_open = 0, n_unans = 0;
+               *keys = json_array(), *sum = json_object(), *card = json_object(),
+               *adc = json_object();
+        uint64_t n_unans = 0, n_in_time = 0, n_late = 0, n_pending = 0, n_total = 0;
         json_object_set_new(o, "name", json_string(r->people.v[p].name));
         json_object_set_new(o, "key", jkey(&r->people.v[p].key));
+        json_object_set_new(o, "fingerprint", jfingerprint(&r->people.v[p].key));
         for (size_t i = 0; i < r->tenures.n; i++) {
             const tenure_rec *t = &r->tenures.v[i];
             if (t->person != p)
@@ -1053,10 +1682,15 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
             json_object_set_new(x, "role", json_string(gs_role_name(t->role)));
             json_object_set_new(x, "title", json_string(t->title));
             json_object_set_new(x, "key", jkey(&t->key));
+            json_object_set_new(x, "fingerprint", jfingerprint(&t->key));
             json_object_set_new(x, "since", jtime(t->since));
+            json_object_set_new(x, "since_local", jlocal(r, t->log, t->since));
             json_object_set_new(x, "since_index", json_integer((json_int_t)t->since_index));
             json_object_set_new(x, "until",
                                 t->ended == GS_TENURE_ACTIVE ? json_null() : jtime(t->until));
+            json_object_set_new(x, "until_local",
+                                t->ended == GS_TENURE_ACTIVE ? json_null()
+                                                             : jlocal(r, t->log, t->until));
             json_object_set_new(x, "ended", json_string(gs_tenure_end_name(t->ended)));
             json_array_append_new(roles, x);
             bool seen = false;
@@ -1072,44 +1706,57 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
             const commit_rec *c = &r->commits.v[i];
             if (keymap_get(&r->persons, &c->owner) != p)
                 continue;
-            bool late;
-            const char *s = commit_status(r, c, &late);
-            n_del += strcmp(s, "delivered") == 0;
-            n_mis += strcmp(s, "missed") == 0;
-            n_ovd += strcmp(s, "overdue") == 0;
-            n_open += strcmp(s, "open") == 0;
             json_array_append_new(cs, commitment_json(r, c));
         }
         for (size_t i = 0; i < r->items.n; i++) {
             const item_rec *it = &r->items.v[i];
             if (!it->has_addressee || keymap_get(&r->persons, &it->addressee) != p)
                 continue;
-            n_unans += strcmp(item_status(r, it), "unanswered") == 0;
+            const char *st = item_status(r, it);
+            n_total++;
+            n_unans += strcmp(st, "unanswered") == 0;
+            n_in_time += strcmp(st, "responded") == 0;
+            n_late += strcmp(st, "responded-late") == 0;
+            n_pending += strcmp(st, "pending") == 0;
             json_array_append_new(ad, item_json(r, it));
         }
-        json_object_set_new(sum, "delivered", json_integer((json_int_t)n_del));
-        json_object_set_new(sum, "missed", json_integer((json_int_t)n_mis));
-        json_object_set_new(sum, "overdue", json_integer((json_int_t)n_ovd));
-        json_object_set_new(sum, "open", json_integer((json_int_t)n_open));
+        for (int k = 0; k < GS_JUDGED_COUNT; k++)
+            json_object_set_new(sum, gs_judged_name((gs_judged)k),
+                                json_integer((json_int_t)pc[p].own[k]));
         json_object_set_new(sum, "unanswered", json_integer((json_int_t)n_unans));
+        json_object_set_new(adc, "total", json_integer((json_int_t)n_total));
+        json_object_set_new(adc, "answered_in_time", json_integer((json_int_t)n_in_time));
+        json_object_set_new(adc, "answered_late", json_integer((json_int_t)n_late));
+        json_object_set_new(adc, "unanswered", json_integer((json_int_t)n_unans));
+        json_object_set_new(adc, "pending", json_integer((json_int_t)n_pending));
+        json_object_set_new(card, "own", status_counts(pc[p].own));
+        json_object_set_new(card, "failed_as_head",
+                            pc[p].failed != NULL ? json_incref(pc[p].failed) : json_array());
+        json_object_set_new(card, "addressed", adc);
+        json_object_set_new(card, "satisfaction", quarters_json(&pc[p].q));
         json_object_set_new(o, "keys", keys);
         json_object_set_new(o, "roles", roles);
         json_object_set_new(o, "commitments", cs);
         json_object_set_new(o, "addressed", ad);
         json_object_set_new(o, "summary", sum);
+        json_object_set_new(o, "scorecard", card);
         json_array_append_new(people, o);
     }
-    /* Units: heads over time, and who was head at each deadline missed or
-     * passed without an outcome. */
+    /* Units: heads over time, and who was head at each deadline failed
+     * (missed, overdue, delivered late or in part). */
     for (size_t i = 0; i < r->logs.n; i++) {
         const log_rec *l = &r->logs.v[i];
         if (l->name == NULL || l->tier == GS_TIER_HUB)
             continue; /* not replayed, or a hub: hubs hold no offices */
-        json_t *o = json_object(), *heads = json_array(), *dl = json_array(), *its = json_array();
+        json_t *o = json_object(), *heads = json_array(), *dl = json_array(), *its = json_array(),
+               *line = json_array();
         json_object_set_new(o, "origin", json_string(l->origin));
         json_object_set_new(o, "name", json_string(l->name));
         json_object_set_new(o, "tier", json_string(gs_tier_name(l->tier)));
         json_object_set_new(o, "parent", l->parent ? json_string(l->parent) : json_null());
+        json_object_set_new(o, "time_zone", json_string(log_zone(r, i)));
+        json_object_set_new(o, "summary", status_counts(uc[i].by));
+        json_object_set_new(o, "satisfaction", quarters_json(&uc[i].q));
         for (size_t k = l->first_tenure; k < l->first_tenure + l->n_tenures; k++) {
             const tenure_rec *t = &r->tenures.v[k];
             if (t->role != GS_ROLE_HEAD)
@@ -1120,12 +1767,26 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
                                 t->ended == GS_TENURE_ACTIVE ? json_null() : jtime(t->until));
             json_object_set_new(h, "ended", json_string(gs_tenure_end_name(t->ended)));
             json_array_append_new(heads, h);
+            /* The timeline: each tenure with the deadlines failed in it. */
+            json_t *tl = person_ref(r, &t->key), *failed = json_array();
+            json_object_set_new(tl, "since", jtime(t->since));
+            json_object_set_new(tl, "until",
+                                t->ended == GS_TENURE_ACTIVE ? json_null() : jtime(t->until));
+            json_object_set_new(tl, "since_local", jlocal(r, i, t->since));
+            json_object_set_new(tl, "until_local",
+                                t->ended == GS_TENURE_ACTIVE ? json_null()
+                                                             : jlocal(r, i, t->until));
+            for (size_t m = l->first_commit; m < l->first_commit + l->n_commits; m++) {
+                const commit_rec *c = &r->commits.v[m];
+                if (gs_judged_failed(c->j.status) && head_at(r, i, c->deadline) == t)
+                    json_array_append_new(failed, failed_ref(r, c, false));
+            }
+            json_object_set_new(tl, "failed", failed);
+            json_array_append_new(line, tl);
         }
         for (size_t k = l->first_commit; k < l->first_commit + l->n_commits; k++) {
             const commit_rec *c = &r->commits.v[k];
-            bool late;
-            const char *s = commit_status(r, c, &late);
-            if (strcmp(s, "missed") != 0 && strcmp(s, "overdue") != 0)
+            if (!gs_judged_failed(c->j.status))
                 continue;
             json_t *d = json_object();
             const tenure_rec *h = head_at(r, i, c->deadline);
@@ -1133,7 +1794,8 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
             json_object_set_new(d, "id", json_string(c->id));
             json_object_set_new(d, "title", json_string(c->title));
             json_object_set_new(d, "deadline", jtime(c->deadline));
-            json_object_set_new(d, "status", json_string(s));
+            json_object_set_new(d, "deadline_local", jlocal(r, i, c->deadline));
+            json_object_set_new(d, "status", json_string(gs_judged_name(c->j.status)));
             json_object_set_new(d, "owner", person_ref(r, &c->owner));
             if (h != NULL) {
                 json_t *hj = person_ref(r, &h->key);
@@ -1148,9 +1810,55 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
         for (size_t k = l->first_item; k < l->first_item + l->n_items; k++)
             json_array_append_new(its, item_json(r, &r->items.v[k]));
         json_object_set_new(o, "heads", heads);
+        json_object_set_new(o, "head_timeline", line);
         json_object_set_new(o, "deadlines_failed", dl);
         json_object_set_new(o, "findings_and_feedback", its);
         json_array_append_new(units, o);
+    }
+    /* The summary: counts first, then the heads who answer for failures,
+     * most failures first. */
+    {
+        json_t *evc = json_object(), *ha = json_array();
+        size_t *order = malloc((r->people.n + 1) * sizeof *order), n_order = 0;
+        if (summary == NULL || evc == NULL || ha == NULL || order == NULL) {
+            json_decref(evc);
+            json_decref(ha);
+            free(order);
+            rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (int k = 0; k < EV_COUNT; k++)
+            json_object_set_new(evc, evidence_names[k], json_integer((json_int_t)ev_by[k]));
+        for (size_t p = 0; p < r->people.n; p++)
+            if (pc[p].failed != NULL && json_array_size(pc[p].failed) > 0) {
+                /* insertion by failed desc, then name */
+                size_t nf = json_array_size(pc[p].failed), at = n_order;
+                while (at > 0) {
+                    size_t q = order[at - 1], qf = json_array_size(pc[q].failed);
+                    if (qf > nf ||
+                        (qf == nf && strcmp(r->people.v[q].name, r->people.v[p].name) <= 0))
+                        break;
+                    order[at] = q;
+                    at--;
+                }
+                order[at] = p;
+                n_order++;
+            }
+        for (size_t k = 0; k < n_order; k++) {
+            size_t p = order[k];
+            json_t *h = json_object();
+            json_object_set_new(h, "name", json_string(r->people.v[p].name));
+            json_object_set_new(h, "key", jkey(&r->people.v[p].key));
+            json_object_set_new(h, "fingerprint", jfingerprint(&r->people.v[p].key));
+            json_object_set_new(h, "failed",
+                                json_integer((json_int_t)json_array_size(pc[p].failed)));
+            json_object_set_new(h, "units", json_incref(pc[p].units));
+            json_array_append_new(ha, h);
+        }
+        free(order);
+        json_object_set_new(summary, "by_status", status_counts(all_by));
+        json_object_set_new(summary, "evidence_status", evc);
+        json_object_set_new(summary, "heads_answering", ha);
     }
     json_object_set_new(refs, "checked", json_integer((json_int_t)ref_ok));
     json_object_set_new(refs, "failed", ref_failed);
@@ -1161,6 +1869,8 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
     json_object_set_new(doc, "response_days", json_integer(r->response_days));
     json_object_set_new(doc, "hub", r->hub ? json_string(r->hub) : json_null());
     json_object_set_new(doc, "verified", json_boolean(!r->failed));
+    json_object_set_new(doc, "summary", summary);
+    summary = NULL;
     json_object_set_new(ev_count, "proof", json_integer((json_int_t)n_proof));
     json_object_set_new(ev_count, "unverifiable", json_integer((json_int_t)n_unverifiable));
     json_object_set_new(doc, "evidence_count", ev_count);
@@ -1186,6 +1896,16 @@ out:
     json_decref(trees);
     json_decref(evidence);
     json_decref(ev_count);
+    json_decref(summary);
+    for (size_t p = 0; pc != NULL && p < r->people.n; p++) {
+        json_decref(pc[p].failed);
+        json_decref(pc[p].units);
+        free(pc[p].q.v);
+    }
+    for (size_t i = 0; uc != NULL && i < r->logs.n; i++)
+        free(uc[i].q.v);
+    free(pc);
+    free(uc);
     return rc;
 }
 
@@ -1207,10 +1927,83 @@ static long long ji(json_t *o, const char *k)
     return (long long)json_integer_value(json_object_get(o, k));
 }
 
+static void put_flat(FILE *f, const char *s);
+
+/* A person for people: their name, else their key's fingerprint. */
 static const char *who(json_t *p)
 {
     const char *n = json_string_value(json_object_get(p, "name"));
-    return n != NULL ? n : json_string_value(json_object_get(p, "key"));
+    return n != NULL ? n : js(p, "fingerprint");
+}
+
+/* The SUMMARY block of the text: counts by status and by evidence status,
+ * one per line, then the heads who answer for failed deadlines. */
+static void write_summary_text(json_t *d, FILE *f)
+{
+    json_t *sum = json_object_get(d, "summary"), *by = json_object_get(sum, "by_status"), *v;
+    size_t i, j;
+    for (int k = 0; k < GS_JUDGED_COUNT; k++)
+        fprintf(f, "STATUS %s %lld\n", gs_judged_name((gs_judged)k),
+                ji(by, gs_judged_name((gs_judged)k)));
+    fprintf(f, "STATUS total %lld\n", ji(by, "total"));
+    by = json_object_get(sum, "evidence_status");
+    for (int k = 0; k < EV_COUNT; k++)
+        fprintf(f, "EVIDENCE-STATUS %s %lld\n", evidence_names[k], ji(by, evidence_names[k]));
+    json_array_foreach(json_object_get(sum, "heads_answering"), i, v)
+    {
+        json_t *u;
+        fputs("HEAD-ANSWERING ", f);
+        put_flat(f, js(v, "name"));
+        fprintf(f, " (%s) failed %lld in ", js(v, "fingerprint"), ji(v, "failed"));
+        json_array_foreach(json_object_get(v, "units"), j, u)
+        {
+            fputs(j ? ", " : "", f);
+            put_flat(f, json_string_value(u));
+        }
+        fputc('\n', f);
+    }
+}
+
+/* A commitment's judgement after its line: percent, revisions, evidence,
+ * each at-risk reason and the roll-up, one fact per line. */
+static void write_commitment_text(FILE *f, json_t *w)
+{
+    json_t *risk = json_object_get(w, "at_risk"), *ru = json_object_get(w, "rollup"), *x;
+    size_t k;
+    fprintf(f, "        percent %s, progress %s, revisions %lld, evidence %s",
+            js(w, "percent_of_target"), js(w, "progress_percent"), ji(w, "revision_count"),
+            js(w, "evidence_status"));
+    if (json_is_boolean(json_object_get(w, "contest_answered")))
+        fprintf(f, " (contest %s)",
+                json_is_true(json_object_get(w, "contest_answered")) ? "answered" : "unanswered");
+    fputc('\n', f);
+    json_array_foreach(json_object_get(risk, "reasons"), k, x)
+    {
+        if (strcmp(json_string_value(x), "projection") == 0)
+            fprintf(f, "        at risk: projection (projected %s)\n", js(risk, "projected"));
+        else
+            fprintf(f, "        at risk: silence (silent since %s, %lld days)\n",
+                    js(risk, "silent_since"), ji(risk, "silent_days"));
+    }
+    json_array_foreach(json_object_get(w, "revisions"), k, x)
+    {
+        fprintf(f, "        revision %s:%lld at %s: target %s, deadline %s: ", js(w, "origin"),
+                ji(x, "index"), js(x, "issued_at"), js(x, "target"), js(x, "deadline"));
+        put_flat(f, js(x, "reason"));
+        fputc('\n', f);
+    }
+    if (json_is_object(ru)) {
+        json_t *by = json_object_get(ru, "by_status");
+        fprintf(f, "        rollup %lld children, sum %s ", ji(ru, "children"), js(ru, "sum"));
+        put_flat(f, js(ru, "unit_of_measure"));
+        fprintf(f, " of %s (%s%%), summed %lld;", js(w, "target"), js(ru, "percent_of_target"),
+                ji(ru, "summed"));
+        for (int s = 0; s < GS_JUDGED_COUNT; s++)
+            if (ji(by, gs_judged_name((gs_judged)s)) > 0)
+                fprintf(f, " %s %lld", gs_judged_name((gs_judged)s),
+                        ji(by, gs_judged_name((gs_judged)s)));
+        fputc('\n', f);
+    }
 }
 
 /* Text: untrusted strings are printed as they are, but never as a format,
@@ -1347,12 +2140,14 @@ static void write_text(json_t *d, FILE *f)
     write_evidence_text(d, f);
     /* "everything verified" only when nothing failed and no evidence at all
      * was met (gs_report_failed). */
-    fprintf(f, "verification: %s\n\n",
+    fprintf(f, "verification: %s\n",
             json_is_true(json_object_get(d, "verified")) ? "everything verified"
             : ji(c, "proof") > 0 ? "FAILED: verified evidence of misbehaviour (see EVIDENCE above)"
             : ji(c, "unverifiable") > 0
                 ? "FAILED: evidence that does not verify (see EVIDENCE above)"
                 : "FAILED (see below)");
+    write_summary_text(d, f);
+    fputc('\n', f);
     fprintf(f, "LOGS\n  %-40s %-9s %10s %10s %10s  %s\n", "origin", "status", "size", "verified",
             "replayed", "witnesses");
     json_array_foreach(json_object_get(d, "logs"), i, v)
@@ -1406,8 +2201,32 @@ static void write_text(json_t *d, FILE *f)
         fprintf(f,
                 " (%s): %lld delivered, %lld missed, %lld overdue, %lld open, %lld "
                 "unanswered\n",
-                js(v, "key"), ji(s, "delivered"), ji(s, "missed"), ji(s, "overdue"), ji(s, "open"),
-                ji(s, "unanswered"));
+                js(v, "fingerprint"), ji(s, "delivered"), ji(s, "missed"), ji(s, "overdue"),
+                ji(s, "open"), ji(s, "unanswered"));
+        json_t *card = json_object_get(v, "scorecard"), *own = json_object_get(card, "own"),
+               *adr = json_object_get(card, "addressed");
+        fputs("  SCORECARD ", f);
+        put_flat(f, js(v, "name"));
+        fprintf(f, " (%s): own", js(v, "fingerprint"));
+        for (int k = 0; k < GS_JUDGED_COUNT; k++)
+            fprintf(f, " %s %lld,", gs_judged_name((gs_judged)k),
+                    ji(own, gs_judged_name((gs_judged)k)));
+        fprintf(f,
+                " total %lld; failed as head %zu; addressed %lld: %lld answered in time, %lld "
+                "late, %lld unanswered, %lld pending",
+                ji(own, "total"), json_array_size(json_object_get(card, "failed_as_head")),
+                ji(adr, "total"), ji(adr, "answered_in_time"), ji(adr, "answered_late"),
+                ji(adr, "unanswered"), ji(adr, "pending"));
+        json_array_foreach(json_object_get(card, "satisfaction"), j, w)
+            fprintf(f, "; satisfaction %s count %lld mean %s", js(w, "quarter"), ji(w, "count"),
+                    js(w, "mean"));
+        fputc('\n', f);
+        json_array_foreach(json_object_get(card, "failed_as_head"), j, w)
+        {
+            fprintf(f, "      failed as head: %s %s ", js(w, "status"), js(w, "origin"));
+            put_flat(f, js(w, "id"));
+            fprintf(f, " (deadline %s)\n", js(w, "deadline"));
+        }
         json_array_foreach(json_object_get(v, "roles"), j, w)
         {
             fprintf(f, "      %-9s %s  %s .. %s (%s)", js(w, "role"), js(w, "origin"),
@@ -1421,8 +2240,9 @@ static void write_text(json_t *d, FILE *f)
             put_flat(f, js(w, "id"));
             fprintf(f, " \"");
             put_flat(f, js(w, "title"));
-            fprintf(f, "\" %s %s, deadline %s, outcome %s\n", js(w, "direction"), js(w, "target"),
-                    js(w, "deadline"), js(w, "outcome"));
+            fprintf(f, "\" %s %s, deadline %s (%s), outcome %s\n", js(w, "direction"),
+                    js(w, "target"), js(w, "deadline"), js(w, "deadline_local"), js(w, "outcome"));
+            write_commitment_text(f, w);
         }
         json_array_foreach(json_object_get(v, "addressed"), j, w)
         {
@@ -1436,7 +2256,15 @@ static void write_text(json_t *d, FILE *f)
     {
         fprintf(f, "  %s (", js(v, "origin"));
         put_flat(f, js(v, "name"));
-        fprintf(f, ")\n");
+        fprintf(f, ")\n      time zone %s\n      summary:", js(v, "time_zone"));
+        json_t *us = json_object_get(v, "summary");
+        for (int k = 0; k < GS_JUDGED_COUNT; k++)
+            fprintf(f, " %s %lld,", gs_judged_name((gs_judged)k),
+                    ji(us, gs_judged_name((gs_judged)k)));
+        fprintf(f, " total %lld\n", ji(us, "total"));
+        json_array_foreach(json_object_get(v, "satisfaction"), j, w)
+            fprintf(f, "      SATISFACTION %s %s count %lld sum %lld mean %s\n", js(v, "origin"),
+                    js(w, "quarter"), ji(w, "count"), ji(w, "sum"), js(w, "mean"));
         json_array_foreach(json_object_get(v, "heads"), j, w)
         {
             fprintf(f, "      head ");

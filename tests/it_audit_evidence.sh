@@ -156,7 +156,7 @@ pass "text: the evidence leads, the log's status is evidence, no 'everything ver
 expect 1 "audit (json) exits 1 on the hub's evidence" -- audit --format json
 cp "$work/out" "$work/audit.json"
 python3 - "$work/audit.json" "$origin" "$hub_origin" "$("$gs" key show "$work/hub/hub.key")" "$forged_root" "$size" <<'EOF' || fail "audit JSON with evidence"
-import json, sys
+import base64, json, sys
 d = json.load(open(sys.argv[1]))
 origin, hub_origin, hub_key, forged_root, size = sys.argv[2:6] + [int(sys.argv[6])]
 keys = list(d.keys())
@@ -168,6 +168,7 @@ assert e["n"] == 1 and e["verdict"] == "proof" and e["kind"] == "split-view", e
 assert e["origin"] == origin and e["against"] == "log" and e["error"] is None, e
 assert e["proves"] and "split view" in e["description"], e
 det = e["detector"]
+assert det.pop("fingerprint") == base64.b64decode(hub_key)[:8].hex(), det
 assert det == {"key": hub_key, "origin": hub_origin, "witness": "tinh", "signature_verified": True}, det
 sizes = [c["size"] for c in e["checkpoints"]]
 roots = [c["root_b64"] for c in e["checkpoints"]]
@@ -219,7 +220,7 @@ done
 expect 1 "audit of the node with tampered evidence exits 1" -- "$gs" audit --connect "$node_ep" \
   --trust "$work/trust.policy" --monitor "$work/tampered" --json
 python3 - "$work/out" "$origin" "$hub_origin" "$("$gs" key show "$work/hub/hub.key")" "$("$gs" key show "$work/liar.key")" "$work/tampered" <<'EOF' || fail "audit JSON with tampered evidence"
-import json, sys
+import base64, json, sys
 d = json.load(open(sys.argv[1]))
 origin, hub_origin, hub_key, liar_key, folder = sys.argv[2:7]
 assert d["verified"] is False
@@ -229,6 +230,7 @@ for e in (a, b):
     assert e["verdict"] == "unverifiable" and e["against"] is None and e["proves"] is None, e
     assert e["origin"] == origin and e["kind"] == "split-view" and e["error"], e
 # the altered piece: its detector named as it claims, its signature refused
+assert a["detector"].pop("fingerprint") == base64.b64decode(hub_key)[:8].hex(), a["detector"]
 assert a["detector"] == {"key": hub_key, "origin": hub_origin, "witness": "tinh",
                          "signature_verified": False}, a["detector"]
 assert "signature does not verify" in a["error"], a["error"]

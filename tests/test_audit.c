@@ -1028,6 +1028,654 @@ static void test_report_unverifiable_only(void **state)
     gs_buf_free(&held);
 }
 
+/* ---- the judgement (docs/audit.md, "Judgements") --------------------------------------- */
+
+#define DAY 86400
+#define FX(x) ((int64_t)(x)*GS_FIXED_SCALE)
+
+static gs_judge_in judge_in(int64_t target, gs_direction dir, int64_t deadline)
+{
+    gs_judge_in in = {.issued_at = T0, .target = target, .deadline = deadline, .dir = dir};
+    return in;
+}
+
+static void with_outcome(gs_judge_in *in, int64_t value, int64_t at)
+{
+    in->has_outcome = true;
+    in->outcome_value = value;
+    in->outcome_time = at;
+}
+
+static void with_progress(gs_judge_in *in, uint64_t n, int64_t t1, int64_t v1, int64_t t2,
+                          int64_t v2)
+{
+    in->n_progress = n;
+    in->first_time = t1;
+    in->first_value = v1;
+    in->last_time = t2;
+    in->last_value = v2;
+}
+
+static const char *percent_str(int64_t tenths)
+{
+    static char s[32];
+    gs_percent_format(tenths, s, sizeof s);
+    return s;
+}
+
+/* Every status with an Outcome, the threshold and percent_of_target. */
+static void test_judge_outcome(void **state)
+{
+    (void)state;
+    int64_t as_of = T0 + 100 * DAY, dl = T0 + 30 * DAY;
+    gs_judgement j;
+    gs_judge_in in = judge_in(FX(100), GS_DIRECTION_AT_LEAST, dl);
+    with_outcome(&in, FX(100), dl); /* at the deadline is in time */
+    gs_judge(&in, as_of, &j);
+    assert_int_equal(j.status, GS_JUDGED_DELIVERED);
+    assert_true(j.has_percent);
+    assert_string_equal(percent_str(j.percent), "100.0");
+    with_outcome(&in, FX(120), dl + 1);
+    gs_judge(&in, as_of, &j);
+    assert_int_equal(j.status, GS_JUDGED_DELIVERED_LATE);
+    assert_string_equal(percent_str(j.percent), "120.0");
+    with_outcome(&in, FX(75), dl); /* exactly the default 75% */
+    gs_judge(&in, as_of, &j);
+    assert_int_equal(j.status, GS_JUDGED_PARTIALLY_DELIVERED);
+    assert_string_equal(percent_str(j.percent), "75.0");
+    with_outcome(&in, 74999999, dl); /* 74.99999…%: truncated to 74.9 */
+    gs_judge(&in, as_of, &j);
+    assert_int_equal(j.status, GS_JUDGED_MISSED);
+    assert_string_equal(percent_str(j.percent), "74.9");
+    in.partial_percent = 70; /* the log's threshold */
+    gs_judge(&in, as_of, &j);
+    assert_int_equal(j.status, GS_JUDGED_PARTIALLY_DELIVERED);
+    in.partial_percent = 0;
+    /* A late miss is judged by the measure, not the date. */
+    with_outcome(&in, FX(80), dl + DAY);
+    gs_judge(&in, as_of, &j);
+    assert_int_equal(j.status, GS_JUDGED_PARTIALLY_DELIVERED);
+    /* An Outcome is judged as it is, whatever the projection said. */
+    assert_false(j.projection || j.silence || j.has_progress_percent);
+    /* at-most: at or under is 100%; over is target/value. */
+    in = judge_in(FX(10), GS_DIRECTION_AT_MOST, dl);
+    with_outcome(&in, FX(4), dl);
+    gs_judge(&in, as_of, &j);
+    assert_int_equal(j.status, GS_JUDGED_DELIVERED);
+    assert_string_equal(percent_str(j.percent), "100.0");
+    with_outcome(&in, FX(12), dl);
+    gs_judge(&in, as_of, &j);
+    assert_int_equal(j.status, GS_JUDGED_PARTIALLY_DELIVERED);
+    assert_string_equal(percent_str(j.percent), "83.3");
+    with_outcome(&in, FX(14), dl);
+    gs_judge(&in, as_of, &j);
+    assert_int_equal(j.status, GS_JUDGED_MISSED);
+    assert_string_equal(percent_str(j.percent), "71.4");
+    /* No percent where it means nothing: at-least with target <= 0. */
+    in = judge_in(0, GS_DIRECTION_AT_LEAST, dl);
+    with_outcome(&in, -1, dl);
+    gs_judge(&in, as_of, &j);
+    assert_int_equal(j.status, GS_JUDGED_MISSED);
+    assert_false(j.has_percent);
+    int64_t t;
+    assert_false(gs_judge_percent(-5, -10, GS_DIRECTION_AT_MOST, &t));
+    assert_true(gs_judge_percent(FX(-1), FX(200), GS_DIRECTION_AT_LEAST, &t));
+    assert_string_equal(percent_str(t), "-0.5");
+    assert_true(gs_judge_percent(INT64_MAX, 1, GS_DIRECTION_AT_LEAST, &t));
+    assert_int_equal(t, INT64_MAX); /* clamped, never wrapped */
+}
+
+/* Without an Outcome: overdue, at risk by projection or silence, open. */
+static void test_judge_open(void **state)
+{
+    (void)state;
+    int64_t dl = T0 + 300 * DAY;
+    gs_judgement j;
+    gs_judge_in in = judge_in(FX(100), GS_DIRECTION_AT_LEAST, dl);
+    /* Overdue: the deadline before as_of; at the deadline it is not. */
+    gs_judge(&in, dl + 1, &j);
+    assert_int_equal(j.status, GS_JUDGED_OVERDUE);
+    /* Silence: 100 days of 300 is not more than a third; 100 days and a
+     * second is. */
+    gs_judge(&in, T0 + 100 * DAY, &j);
+    assert_int_equal(j.status, GS_JUDGED_OPEN);
+    gs_judge(&in, T0 + 100 * DAY + 1, &j);
+    assert_int_equal(j.status, GS_JUDGED_AT_RISK);
+    assert_true(j.silence);
+    assert_false(j.projection || j.has_projected);
+    assert_int_equal(j.silent_since, T0);
+    assert_int_equal(j.silent_for, 100 * DAY + 1);
+    /* Two reports: 10 at day 100, 20 at day 190 → 32.222222 at day 300. */
+    with_progress(&in, 2, T0 + 100 * DAY, FX(10), T0 + 190 * DAY, FX(20));
+    gs_judge(&in, T0 + 200 * DAY, &j);
+    assert_int_equal(j.status, GS_JUDGED_AT_RISK);
+    assert_true(j.projection);
+    assert_false(j.silence);
+    assert_true(j.has_projected);
+    assert_int_equal(j.projected, 32222222);
+    assert_true(j.has_progress_percent);
+    assert_string_equal(percent_str(j.progress_percent), "20.0");
+    assert_int_equal(j.silent_since, T0 + 190 * DAY);
+    /* Both warnings. */
+    gs_judge(&in, T0 + 291 * DAY, &j);
+    assert_true(j.projection && j.silence);
+    /* On track: 30 at day 100, 70 at day 190 → 118.888888. */
+    with_progress(&in, 5, T0 + 100 * DAY, FX(30), T0 + 190 * DAY, FX(70));
+    gs_judge(&in, T0 + 200 * DAY, &j);
+    assert_int_equal(j.status, GS_JUDGED_OPEN);
+    assert_int_equal(j.projected, 118888888);
+    /* One report, at-least: the line from (issued_at, 0): 25 at day 100 →
+     * 75 at day 300, short. */
+    with_progress(&in, 1, T0 + 100 * DAY, FX(25), T0 + 100 * DAY, FX(25));
+    gs_judge(&in, T0 + 120 * DAY, &j);
+    assert_int_equal(j.status, GS_JUDGED_AT_RISK);
+    assert_true(j.projection);
+    assert_int_equal(j.projected, FX(75));
+    /* One report, at-most: no projection is made. */
+    in = judge_in(FX(10), GS_DIRECTION_AT_MOST, dl);
+    with_progress(&in, 1, T0 + 100 * DAY, FX(25), T0 + 100 * DAY, FX(25));
+    gs_judge(&in, T0 + 120 * DAY, &j);
+    assert_int_equal(j.status, GS_JUDGED_OPEN);
+    assert_false(j.has_projected);
+    /* at-most, falling too slowly: 30 → 20 over 100 days, 0 by day 300?
+     * 20 - 10 * 100/100 = 10 at day 300: on target; 30 → 25 is short. */
+    with_progress(&in, 2, T0 + 100 * DAY, FX(30), T0 + 200 * DAY, FX(20));
+    gs_judge(&in, T0 + 210 * DAY, &j);
+    assert_int_equal(j.projected, FX(10));
+    assert_int_equal(j.status, GS_JUDGED_OPEN);
+    with_progress(&in, 2, T0 + 100 * DAY, FX(30), T0 + 200 * DAY, FX(25));
+    gs_judge(&in, T0 + 210 * DAY, &j);
+    assert_int_equal(j.projected, FX(20));
+    assert_int_equal(j.status, GS_JUDGED_AT_RISK);
+    assert_true(j.projection);
+}
+
+/* At most 48 points; the first and the latest always kept. */
+static void test_sample(void **state)
+{
+    (void)state;
+    gs_sample s = {0};
+    for (int64_t i = 0; i < 48; i++)
+        gs_sample_add(&s, i, i);
+    assert_int_equal(s.n, 48);
+    gs_sample_add(&s, 48, 48); /* full: 0, 2, …, 46, then 48 */
+    assert_int_equal(s.n, 25);
+    assert_int_equal(s.p[1].time, 2);
+    assert_int_equal(s.p[24].time, 48);
+    for (int64_t i = 49; i < 1000; i++) {
+        gs_sample_add(&s, i, i);
+        assert_true(s.n <= GS_REPORT_SAMPLE_MAX);
+        assert_int_equal(s.p[0].time, 0);
+        assert_int_equal(s.p[s.n - 1].time, i);
+        for (size_t k = 1; k < s.n; k++)
+            assert_true(s.p[k].time > s.p[k - 1].time);
+    }
+    assert_int_equal(s.seen, 1000);
+}
+
+static void test_mean(void **state)
+{
+    (void)state;
+    char m[32];
+    gs_mean_format(13, 3, m, sizeof m);
+    assert_string_equal(m, "4.33");
+    gs_mean_format(11, 3, m, sizeof m);
+    assert_string_equal(m, "3.67");
+    gs_mean_format(9, 8, m, sizeof m); /* 1.125: half up */
+    assert_string_equal(m, "1.13");
+    gs_mean_format(5, 1, m, sizeof m);
+    assert_string_equal(m, "5.00");
+    gs_mean_format(0, 0, m, sizeof m);
+    assert_string_equal(m, "0.00");
+}
+
+/* ---- the judgement in a report ----------------------------------------------------------- */
+
+#define JLOG "giamsat/commune/judge"
+#define J_ENTRIES 64
+
+static gs_keypair head2_kp, insp_kp;
+
+typedef struct {
+    gs_buf e[J_ENTRIES];
+    size_t n;
+    const gs_keypair *who[8];
+    uint64_t seq[8];
+} jlog;
+
+static uint64_t jput(jlog *l, gs_statement *st, const gs_keypair *kp)
+{
+    size_t k = 0;
+    while (k < 8 && l->who[k] != NULL && l->who[k] != kp)
+        k++;
+    assert_true(k < 8);
+    l->who[k] = kp;
+    st->seq = ++l->seq[k];
+    st->origin = JLOG;
+    assert_true(l->n < J_ENTRIES);
+    l->e[l->n] = sign(st, kp);
+    return l->n++;
+}
+
+static uint64_t jappoint(jlog *l, int64_t at, const gs_keypair *who, const char *name, gs_role role)
+{
+    gs_statement st = base(JLOG, 0, at, GS_BODY_APPOINTMENT);
+    st.u.appointment.person = who->pub;
+    st.u.appointment.name = name;
+    st.u.appointment.role = role;
+    st.u.appointment.title = "";
+    st.u.appointment.decision = "";
+    return jput(l, &st, &node_kp);
+}
+
+static uint64_t jcommit(jlog *l, const char *id, const char *uom, int64_t target, int64_t deadline,
+                        int64_t parent)
+{
+    gs_statement st = base(JLOG, 0, T0 + DAY, GS_BODY_COMMITMENT);
+    st.u.commitment.id = id;
+    st.u.commitment.title = id;
+    st.u.commitment.indicator = "measure";
+    st.u.commitment.unit_of_measure = uom;
+    st.u.commitment.target = target;
+    st.u.commitment.direction = GS_DIRECTION_AT_LEAST;
+    st.u.commitment.deadline = deadline;
+    if (parent >= 0) {
+        st.u.commitment.has_parent = true;
+        st.u.commitment.parent.origin = JLOG;
+        st.u.commitment.parent.index = (uint64_t)parent;
+        st.u.commitment.parent.leaf_hash = leaf_of(&l->e[parent]);
+    }
+    return jput(l, &st, &head_kp);
+}
+
+static uint64_t jreport(jlog *l, gs_body_kind kind, const char *id, int64_t value, int64_t at,
+                        const gs_keypair *kp)
+{
+    gs_statement st = base(JLOG, 0, at, kind);
+    if (kind == GS_BODY_PROGRESS) {
+        st.u.progress.commitment_id = id;
+        st.u.progress.value = value;
+        st.u.progress.note = "";
+    } else {
+        st.u.outcome.commitment_id = id;
+        st.u.outcome.value = value;
+    }
+    return jput(l, &st, kp);
+}
+
+static uint64_t jfinding(jlog *l, uint64_t about, gs_verdict v, int64_t at)
+{
+    gs_statement st = base(JLOG, 0, at, GS_BODY_FINDING);
+    st.u.finding.about.origin = JLOG;
+    st.u.finding.about.index = about;
+    st.u.finding.about.leaf_hash = leaf_of(&l->e[about]);
+    st.u.finding.severity = GS_SEVERITY_MEDIUM;
+    st.u.finding.text = "checked on site";
+    st.u.finding.verdict = v;
+    return jput(l, &st, &insp_kp);
+}
+
+static void jrate(jlog *l, uint32_t rating, int64_t at)
+{
+    gs_statement st = base(JLOG, 0, at, GS_BODY_FEEDBACK);
+    st.u.feedback.text = "rating";
+    st.u.feedback.rating = rating;
+    jput(l, &st, &citizen_kp);
+}
+
+static json_t *jfind(json_t *arr, const char *key, const char *value)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        const char *s = json_string_value(json_object_get(v, key));
+        if (s != NULL && strcmp(s, value) == 0)
+            return v;
+    }
+    fail_msg("no %s = %s", key, value);
+    return NULL;
+}
+
+static const char *jstr(json_t *o, const char *path)
+{
+    /* "a.b.c" */
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", path);
+    json_t *v = o;
+    for (char *save = NULL, *k = strtok_r(buf, ".", &save); k != NULL;
+         k = strtok_r(NULL, ".", &save))
+        v = json_object_get(v, k);
+    if (json_is_null(v))
+        return "null";
+    if (json_is_true(v))
+        return "true";
+    if (json_is_false(v))
+        return "false";
+    static char num[32];
+    if (json_is_integer(v)) {
+        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+        return num;
+    }
+    if (!json_is_string(v))
+        fail_msg("%s is not a value", path);
+    return json_string_value(v);
+}
+
+static long long jint(json_t *o, const char *path)
+{
+    return strtoll(jstr(o, path), NULL, 10);
+}
+
+/* One log that holds every status, verdicts, a two-tier roll-up, two heads
+ * in turn and ratings over two quarters, replayed through the real rule
+ * book and leaf record into the report's sink; the Revisions the rule book
+ * does not accept yet are handed to the sink directly. */
+static void test_report_judgement(void **state)
+{
+    (void)state;
+    jlog l = {0};
+    seed_key(&head2_kp, 21);
+    seed_key(&insp_kp, 22);
+    int64_t as_of = T0 + 200 * DAY;
+    gs_statement st = base(JLOG, 0, T0, GS_BODY_CHARTER);
+    st.u.charter.unit = "judge";
+    st.u.charter.tier = GS_TIER_COMMUNE;
+    st.u.charter.display_name = "Xa Judge";
+    st.u.charter.time_zone = "";
+    jput(&l, &st, &node_kp);
+    jappoint(&l, T0, &head_kp, "Head One", GS_ROLE_HEAD);
+    jappoint(&l, T0, &insp_kp, "Inspector", GS_ROLE_INSPECTOR);
+    jcommit(&l, "del", "x", FX(100), T0 + 10 * DAY, -1);
+    jcommit(&l, "late", "x", FX(100), T0 + 10 * DAY, -1);
+    jcommit(&l, "part", "x", FX(100), T0 + 20 * DAY, -1);
+    jcommit(&l, "miss", "x", FX(100), T0 + 20 * DAY, -1);
+    jcommit(&l, "over", "x", FX(100), T0 + 30 * DAY, -1);
+    jcommit(&l, "proj", "x", FX(100), T0 + 400 * DAY, -1);
+    jcommit(&l, "quiet", "x", FX(100), T0 + 400 * DAY, -1);
+    jcommit(&l, "open1", "x", FX(100), T0 + 400 * DAY, -1);
+    int64_t road = (int64_t)jcommit(&l, "road", "km", FX(10), T0 + 400 * DAY, -1);
+    jcommit(&l, "road-a", "km", FX(5), T0 + 150 * DAY, road);
+    int64_t road_b = (int64_t)jcommit(&l, "road-b", "km", FX(5), T0 + 400 * DAY, road);
+    jcommit(&l, "road-b1", "km", FX(2), T0 + 150 * DAY, road_b);
+    jcommit(&l, "road-c", "m", FX(500), T0 + 150 * DAY, road);
+    uint64_t o_del = jreport(&l, GS_BODY_OUTCOME, "del", FX(100), T0 + 5 * DAY, &head_kp);
+    jrate(&l, 5, T0 + 10 * DAY);
+    jrate(&l, 4, T0 + 11 * DAY);
+    jrate(&l, 4, T0 + 12 * DAY);
+    uint64_t o_late = jreport(&l, GS_BODY_OUTCOME, "late", FX(120), T0 + 12 * DAY, &head_kp);
+    jreport(&l, GS_BODY_OUTCOME, "part", FX(80), T0 + 15 * DAY, &head_kp);
+    jreport(&l, GS_BODY_OUTCOME, "miss", 74999999, T0 + 15 * DAY, &head_kp);
+    jfinding(&l, o_del, GS_VERDICT_CONFIRMS, T0 + 6 * DAY);
+    uint64_t f_late = jfinding(&l, o_late, GS_VERDICT_CONTESTS, T0 + 13 * DAY);
+    st = base(JLOG, 0, T0 + 14 * DAY, GS_BODY_RESPONSE);
+    st.u.response.to.origin = JLOG;
+    st.u.response.to.index = f_late;
+    st.u.response.to.leaf_hash = leaf_of(&l.e[f_late]);
+    st.u.response.text = "the count was redone";
+    jput(&l, &st, &head_kp);
+    /* The first head leaves; the second comes. */
+    st = base(JLOG, 0, T0 + 25 * DAY, GS_BODY_RESIGNATION);
+    st.u.resignation.reason = "moved";
+    jput(&l, &st, &head_kp);
+    jappoint(&l, T0 + 25 * DAY + 3600, &head2_kp, "Head Two", GS_ROLE_HEAD);
+    /* 2026-03-31T23:00:00Z is 2026-04-01 06:00 in Ho Chi Minh City: Q2. */
+    jrate(&l, 3, T0 + 89 * DAY + 23 * 3600);
+    jrate(&l, 4, T0 + 100 * DAY);
+    jrate(&l, 4, T0 + 101 * DAY);
+    jrate(&l, 1, as_of + DAY); /* after as_of: not counted */
+    uint64_t p1 = jreport(&l, GS_BODY_PROGRESS, "proj", FX(10), T0 + 100 * DAY, &head2_kp);
+    jreport(&l, GS_BODY_PROGRESS, "proj", FX(20), T0 + 190 * DAY, &head2_kp);
+    jfinding(&l, p1, GS_VERDICT_CONTESTS, T0 + 110 * DAY);
+    jfinding(&l, p1, GS_VERDICT_CONFIRMS, T0 + 120 * DAY);
+    jreport(&l, GS_BODY_PROGRESS, "open1", FX(60), T0 + 150 * DAY, &head2_kp);
+    jreport(&l, GS_BODY_PROGRESS, "open1", FX(99), as_of + DAY, &head2_kp); /* after */
+    jreport(&l, GS_BODY_OUTCOME, "road-a", FX(4), T0 + 100 * DAY, &head2_kp);
+    jreport(&l, GS_BODY_OUTCOME, "road-b1", FX(2), T0 + 100 * DAY, &head2_kp);
+    jreport(&l, GS_BODY_OUTCOME, "road-c", FX(500), T0 + 100 * DAY, &head2_kp);
+
+    /* The replay, into the report's sink. */
+    mem_source m = {.n_logs = 1, .max_page = 5, .spoil = NONE};
+    m.logs[0] = (mem_log){.origin = JLOG, .entries = l.e, .n = l.n};
+    gs_audit_source src = source_of(&m);
+    gs_audit_leafdb *db = NULL;
+    gs_report *r = NULL;
+    gs_audit_sink sink;
+    gs_error err = {0};
+    assert_int_equal(gs_audit_leafdb_open(&db, &err), 0);
+    assert_int_equal(gs_report_new(&r, as_of, 30, &err), 0);
+    gs_report_sink(r, &sink);
+    gs_audit_replay rp = {
+        .origin = JLOG, .size = l.n, .db = db, .on_entry = sink.on_entry, .ctx = sink.ctx};
+    assert_int_equal(sink.begin_log(sink.ctx, JLOG, &err), 0);
+    assert_int_equal(gs_audit_replay_run(&src, &rp, &err), 0);
+    if (rp.n_failures > 0)
+        fail_msg("the log does not replay: %s", rp.failures[0]);
+    assert_int_equal(rp.replayed, l.n);
+    /* The leaf record names the commitment of a Progress and an Outcome. */
+    size_t lg;
+    gs_audit_leaf lf;
+    assert_int_equal(gs_audit_leafdb_find(db, JLOG, &lg), 0);
+    assert_int_equal(gs_audit_leafdb_get(db, lg, p1, &lf, &err), 0);
+    assert_int_equal(lf.kind, GS_BODY_PROGRESS);
+    assert_int_equal(lf.commitment, 8); /* proj */
+    assert_int_equal(gs_audit_leafdb_get(db, lg, o_del, &lf, &err), 0);
+    assert_int_equal(lf.commitment, 3); /* del */
+    assert_int_equal(gs_audit_leafdb_get(db, lg, f_late, &lf, &err), 0);
+    assert_int_equal(lf.commitment, UINT64_MAX);
+    /* Revisions of open1, as the rule book will hand them: one before
+     * as_of (in force), one after (not counted). */
+    gs_statement rv = base(JLOG, 99, T0 + 160 * DAY, GS_BODY_REVISION);
+    rv.signer = head2_kp.pub;
+    rv.u.revision.commitment_id = "open1";
+    rv.u.revision.has_target = true;
+    rv.u.revision.target = FX(50);
+    rv.u.revision.deadline = T0 + 300 * DAY;
+    rv.u.revision.reason = "budget cut";
+    gs_hash h0 = {{0}};
+    assert_int_equal(sink.on_entry(sink.ctx, l.n, &rv, &h0, rp.state, &err), 0);
+    rv.issued_at = as_of + 10;
+    rv.u.revision.target = FX(1);
+    assert_int_equal(sink.on_entry(sink.ctx, l.n + 1, &rv, &h0, rp.state, &err), 0);
+    assert_int_equal(sink.end_log(sink.ctx, &rp, NULL, NULL, &err), 0);
+    gs_audit_replay_clear(&rp);
+    assert_int_equal(gs_report_finish(r, db, &err), 0);
+    json_t *d = gs_report_json(r);
+
+    json_t *head1 = jfind(json_object_get(d, "people"), "name", "Head One");
+    json_t *cs = json_object_get(head1, "commitments");
+    static const struct {
+        const char *id, *status, *percent, *progress_percent, *evidence, *answered;
+    } want[] = {
+        {"del", "delivered", "100.0", "null", "confirmed", "null"},
+        {"late", "delivered_late", "120.0", "null", "contested", "true"},
+        {"part", "partially_delivered", "80.0", "null", "self_reported", "null"},
+        {"miss", "missed", "74.9", "null", "self_reported", "null"},
+        {"over", "overdue", "null", "null", "no_evidence", "null"},
+        {"proj", "at_risk", "null", "20.0", "confirmed", "false"},
+        {"quiet", "at_risk", "null", "null", "no_evidence", "null"},
+        {"open1", "open", "null", "120.0", "self_reported", "null"},
+        {"road", "at_risk", "null", "null", "no_evidence", "null"},
+        {"road-a", "partially_delivered", "80.0", "null", "self_reported", "null"},
+        {"road-b", "at_risk", "null", "null", "no_evidence", "null"},
+        {"road-b1", "delivered", "100.0", "null", "self_reported", "null"},
+        {"road-c", "delivered", "100.0", "null", "self_reported", "null"},
+    };
+    assert_int_equal(json_array_size(cs), sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        json_t *c = jfind(cs, "id", want[i].id);
+        if (strcmp(jstr(c, "status"), want[i].status) != 0 ||
+            strcmp(jstr(c, "percent_of_target"), want[i].percent) != 0 ||
+            strcmp(jstr(c, "progress_percent"), want[i].progress_percent) != 0 ||
+            strcmp(jstr(c, "evidence_status"), want[i].evidence) != 0 ||
+            strcmp(jstr(c, "contest_answered"), want[i].answered) != 0)
+            fail_msg("%s: %s %s %s %s %s", want[i].id, jstr(c, "status"),
+                     jstr(c, "percent_of_target"), jstr(c, "progress_percent"),
+                     jstr(c, "evidence_status"), jstr(c, "contest_answered"));
+    }
+    /* Local times in the default zone. */
+    json_t *c = jfind(cs, "id", "del");
+    assert_string_equal(jstr(c, "deadline_local"), "2026-01-11T07:00:00+07:00");
+    assert_int_equal(json_array_size(json_object_get(c, "verdicts")), 1);
+    assert_string_equal(jstr(json_array_get(json_object_get(c, "verdicts"), 0), "verdict"),
+                        "confirms");
+    /* The projection and the silence, with their figures. */
+    c = jfind(cs, "id", "proj");
+    assert_string_equal(jstr(c, "at_risk.projected"), "43.333333");
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(json_object_get(c, "at_risk"), "reasons"), 0)),
+                        "projection");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(c, "at_risk"), "reasons")), 1);
+    assert_int_equal(json_array_size(json_object_get(c, "progress")), 2);
+    assert_string_equal(jstr(json_array_get(json_object_get(c, "progress"), 1), "value"), "20");
+    assert_int_equal(json_array_size(json_object_get(c, "verdicts")), 2);
+    c = jfind(cs, "id", "quiet");
+    assert_string_equal(jstr(c, "at_risk.projected"), "null");
+    assert_string_equal(json_string_value(json_array_get(
+                            json_object_get(json_object_get(c, "at_risk"), "reasons"), 0)),
+                        "silence");
+    assert_int_equal(jint(c, "at_risk.silent_days"), 199);
+    assert_string_equal(jstr(c, "at_risk.silent_since"), "2026-01-02T00:00:00Z");
+    /* The revision in force, the baseline kept; the one after as_of does
+     * not count; the Progress after as_of neither. */
+    c = jfind(cs, "id", "open1");
+    assert_string_equal(jstr(c, "target"), "50");
+    assert_string_equal(jstr(c, "deadline"), "2026-10-28T00:00:00Z");
+    assert_string_equal(jstr(c, "baseline.target"), "100");
+    assert_string_equal(jstr(c, "baseline.deadline"), "2027-02-05T00:00:00Z");
+    assert_int_equal(jint(c, "revision_count"), 1);
+    json_t *rev = json_array_get(json_object_get(c, "revisions"), 0);
+    assert_string_equal(jstr(rev, "target"), "50");
+    assert_string_equal(jstr(rev, "reason"), "budget cut");
+    assert_string_equal(jstr(rev, "by.name"), "Head Two");
+    assert_int_equal(json_array_size(json_object_get(c, "progress")), 1);
+    assert_string_equal(jstr(c, "at_risk"), "null");
+    /* The roll-up over two tiers: road-a's Outcome 4 and road-b's own
+     * roll-up 2 (road-b1's Outcome) are summed; road-c is in metres. */
+    c = jfind(cs, "id", "road");
+    assert_int_equal(jint(c, "rollup.children"), 3);
+    assert_string_equal(jstr(c, "rollup.sum"), "6");
+    assert_int_equal(jint(c, "rollup.summed"), 2);
+    assert_string_equal(jstr(c, "rollup.percent_of_target"), "60.0");
+    assert_int_equal(jint(c, "rollup.by_status.partially_delivered"), 1);
+    assert_int_equal(jint(c, "rollup.by_status.at_risk"), 1);
+    assert_int_equal(jint(c, "rollup.by_status.delivered"), 1);
+    assert_int_equal(jint(c, "rollup.by_status.total"), 3);
+    c = jfind(cs, "id", "road-b");
+    assert_string_equal(jstr(c, "rollup.sum"), "2");
+    assert_string_equal(jstr(c, "rollup.percent_of_target"), "40.0");
+    assert_string_equal(jstr(jfind(cs, "id", "del"), "rollup"), "null");
+
+    /* The summary. */
+    static const struct {
+        const char *k;
+        long long n;
+    } by[] = {{"delivered", 3}, {"delivered_late", 1}, {"partially_delivered", 2},
+              {"missed", 1},    {"overdue", 1},        {"at_risk", 4},
+              {"open", 1},      {"total", 13}};
+    for (size_t i = 0; i < sizeof by / sizeof by[0]; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "summary.by_status.%s", by[i].k);
+        if (jint(d, path) != by[i].n)
+            fail_msg("%s = %lld, want %lld", path, jint(d, path), by[i].n);
+    }
+    assert_int_equal(jint(d, "summary.evidence_status.confirmed"), 2);
+    assert_int_equal(jint(d, "summary.evidence_status.contested"), 1);
+    assert_int_equal(jint(d, "summary.evidence_status.no_evidence"), 4);
+    assert_int_equal(jint(d, "summary.evidence_status.self_reported"), 6);
+    /* Heads who answer: the first for late, part, miss and road-a (its
+     * deadline fell under the second? no: day 150 is under the second). */
+    json_t *ha = json_object_get(json_object_get(d, "summary"), "heads_answering");
+    assert_int_equal(json_array_size(ha), 2);
+    assert_string_equal(jstr(json_array_get(ha, 0), "name"), "Head One");
+    assert_int_equal(jint(json_array_get(ha, 0), "failed"), 3);
+    assert_string_equal(jstr(json_array_get(ha, 1), "name"), "Head Two");
+    assert_int_equal(jint(json_array_get(ha, 1), "failed"), 2); /* over, road-a */
+    assert_int_equal(strlen(jstr(json_array_get(ha, 0), "fingerprint")), 16);
+
+    /* The unit: its zone, counts, satisfaction per quarter, timeline. */
+    json_t *u = json_array_get(json_object_get(d, "units"), 0);
+    assert_string_equal(jstr(u, "time_zone"), "Asia/Ho_Chi_Minh");
+    assert_int_equal(jint(u, "summary.total"), 13);
+    json_t *sat = json_object_get(u, "satisfaction");
+    assert_int_equal(json_array_size(sat), 2);
+    assert_string_equal(jstr(json_array_get(sat, 0), "quarter"), "2026-Q1");
+    assert_int_equal(jint(json_array_get(sat, 0), "count"), 3);
+    assert_int_equal(jint(json_array_get(sat, 0), "sum"), 13);
+    assert_string_equal(jstr(json_array_get(sat, 0), "mean"), "4.33");
+    assert_string_equal(jstr(json_array_get(sat, 1), "quarter"), "2026-Q2");
+    assert_int_equal(jint(json_array_get(sat, 1), "count"), 3);
+    assert_string_equal(jstr(json_array_get(sat, 1), "mean"), "3.67");
+    json_t *tl = json_object_get(u, "head_timeline");
+    assert_int_equal(json_array_size(tl), 2);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(tl, 0), "failed")), 3);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(tl, 1), "failed")), 2);
+    assert_string_equal(jstr(json_array_get(tl, 1), "until"), "null");
+    assert_string_equal(jstr(json_array_get(tl, 0), "until_local"), "2026-01-26T07:00:00+07:00");
+    assert_int_equal(json_array_size(json_object_get(u, "deadlines_failed")), 5);
+
+    /* The scorecards. */
+    assert_int_equal(jint(head1, "scorecard.own.total"), 13);
+    assert_int_equal(jint(head1, "scorecard.own.at_risk"), 4);
+    assert_int_equal(
+        json_array_size(json_object_get(json_object_get(head1, "scorecard"), "failed_as_head")), 3);
+    json_t *s1 = json_object_get(json_object_get(head1, "scorecard"), "satisfaction");
+    assert_int_equal(json_array_size(s1), 1);
+    assert_string_equal(jstr(json_array_get(s1, 0), "quarter"), "2026-Q1");
+    assert_string_equal(jstr(json_array_get(s1, 0), "mean"), "4.33");
+    /* Findings addressed to the first head: about del's and late's
+     * Outcomes; the one about late was answered in time. */
+    assert_int_equal(jint(head1, "scorecard.addressed.total"), 2);
+    assert_int_equal(jint(head1, "scorecard.addressed.answered_in_time"), 1);
+    assert_int_equal(jint(head1, "scorecard.addressed.unanswered"), 1);
+    json_t *head2 = jfind(json_object_get(d, "people"), "name", "Head Two");
+    assert_int_equal(jint(head2, "scorecard.own.total"), 0);
+    json_t *s2 = json_object_get(json_object_get(head2, "scorecard"), "satisfaction");
+    assert_int_equal(json_array_size(s2), 1);
+    assert_string_equal(jstr(json_array_get(s2, 0), "quarter"), "2026-Q2");
+    assert_int_equal(jint(json_array_get(s2, 0), "sum"), 11);
+    /* Items carry their rating and verdict. */
+    json_t *its = json_object_get(u, "findings_and_feedback");
+    assert_int_equal(jint(json_array_get(its, 0), "rating"), 5);
+    assert_string_equal(jstr(json_array_get(its, 0), "verdict"), "null");
+
+    /* The text: one fact per line, grep-friendly. */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    assert_int_equal(gs_report_write(r, GS_REPORT_TEXT, f, &err), 0);
+    assert_int_equal(fclose(f), 0);
+    static const char *lines[] = {
+        "STATUS delivered 3\n",
+        "STATUS at_risk 4\n",
+        "STATUS total 13\n",
+        "EVIDENCE-STATUS contested 1\n",
+        "HEAD-ANSWERING Head One (",
+        " failed 3 in " JLOG "\n",
+        " proj \"proj\" at-least 100, deadline 2027-02-05T00:00:00Z "
+        "(2027-02-05T07:00:00+07:00), outcome -\n",
+        "at risk: projection (projected 43.333333)",
+        "at risk: silence (silent since 2026-01-02T00:00:00Z, 199 days)",
+        "partially_delivered " JLOG " part \"part\"",
+        "percent 80.0",
+        "revisions 1",
+        "evidence self_reported",
+        "SATISFACTION " JLOG " 2026-Q1 count 3 sum 13 mean 4.33\n",
+        "SATISFACTION " JLOG " 2026-Q2 count 3 sum 11 mean 3.67\n",
+        "SCORECARD Head One (",
+        "rollup 3 children, sum 6 km of 10 (60.0%), summed 2",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        if (strstr(text, lines[i]) == NULL)
+            fail_msg("the text lacks \"%s\":\n%s", lines[i], text);
+    free(text);
+    gs_report_free(&r);
+    gs_audit_leafdb_close(&db);
+    for (size_t i = 0; i < l.n; i++)
+        gs_buf_free(&l.e[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1041,6 +1689,11 @@ int main(void)
         cmocka_unit_test(test_evidence_check),
         cmocka_unit_test(test_report_evidence),
         cmocka_unit_test(test_report_unverifiable_only),
+        cmocka_unit_test(test_judge_outcome),
+        cmocka_unit_test(test_judge_open),
+        cmocka_unit_test(test_sample),
+        cmocka_unit_test(test_mean),
+        cmocka_unit_test(test_report_judgement),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
