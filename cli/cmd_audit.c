@@ -44,6 +44,7 @@ enum {
     OPT_AUDIT_ORIGIN,
     OPT_THREADS,
     OPT_MONITOR,
+    OPT_LANG,
 };
 
 #define MAX_ORIGINS 4096
@@ -53,13 +54,16 @@ enum {
 static const char help_audit[] =
     "usage: giamsat audit --connect HUB --trust FILE [--as-of DATE] [--origin O]...\n"
     "                     [--format text|json|html] [--out FILE] [--response-days N]\n"
-    "                     [--monitor PATH]...\n"
+    "                     [--monitor PATH]... [--lang vi|en]\n"
     "\n"
     "Pulls every log the hub holds (the origins its own log has Observations for, or\n"
     "those given with --origin) and verifies each: its cosigned checkpoint against the\n"
     "trust file, every signature, a replay through the rule book, the Merkle root, every\n"
     "checkpoint the hub observed for it, and every cross-log reference. Then reports,\n"
-    "as of DATE, every person's roles, commitments (delivered, missed, overdue, open),\n"
+    "as of DATE, every person's roles and commitments (delivered, delivered_late,\n"
+    "partially_delivered, missed, overdue, at_risk, open; revisions; whether inspectors\n"
+    "confirmed or contested the claims), a scorecard per person, satisfaction ratings per\n"
+    "quarter,\n"
     "the findings and feedback about what they signed and whether they answered in\n"
     "time; for every unit, the head in office at each deadline missed or passed without\n"
     "an outcome; and delegation chains as trees. Against a node, audits its one log.\n"
@@ -81,7 +85,9 @@ static const char help_audit[] =
     "  --as-of DATE          judge as of this time (YYYY-MM-DD or RFC 3339); default now\n"
     "  --origin O            audit this log (repeatable); default every log observed\n"
     "  --format F            text (default), json (schema: docs/audit.md) or html (one\n"
-    "                        self-contained file)\n"
+    "                        self-contained file, summary first, with charts)\n"
+    "  --lang L              the HTML report's language: vi (Vietnamese) or en (default);\n"
+    "                        text is always English, JSON has no language\n"
     "  --out FILE            write the report here instead of standard output\n"
     "  --response-days N     days a finding or feedback may wait for a response (30)\n"
     "  --threads N           signature-checking threads besides this one (default: the\n"
@@ -190,11 +196,12 @@ int cli_cmd_audit(int argc, char **argv)
         {"response-days", required_argument, NULL, OPT_RESPONSE_DAYS},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"monitor", required_argument, NULL, OPT_MONITOR},
+        {"lang", required_argument, NULL, OPT_LANG},
         {NULL, 0, NULL, 0},
     };
     const char *cmd = "audit";
     cli_common cf;
-    const char *trust = NULL, *as_of_s = NULL, *out_path = NULL;
+    const char *trust = NULL, *as_of_s = NULL, *out_path = NULL, *lang = "en";
     const char **origins = NULL;
     size_t n_origins = 0;
     const char *monitors[MAX_MONITORS];
@@ -253,6 +260,13 @@ int cli_cmd_audit(int argc, char **argv)
             monitors[n_monitors++] = optarg;
             break;
         case OPT_TRUST: trust = optarg; break;
+        case OPT_LANG:
+            if (strcmp(optarg, "vi") != 0 && strcmp(optarg, "en") != 0) {
+                rc = cli_usage_error(cmd, "--lang: expected vi or en, got \"%s\"", optarg);
+                goto done;
+            }
+            lang = optarg;
+            break;
         case OPT_AS_OF: as_of_s = optarg; break;
         case OPT_OUT: out_path = optarg; break;
         case OPT_FORMAT:
@@ -319,6 +333,7 @@ int cli_cmd_audit(int argc, char **argv)
         (rc = gs_report_new(&report, as_of, (int64_t)response_days, &err)) != 0)
         goto fail;
     cli_audit_source(&cn, &src);
+    gs_report_set_lang(report, lang);
     gs_report_sink(report, &sink);
     a.source = &src;
     a.sink = &sink;

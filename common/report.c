@@ -12,6 +12,7 @@
 #include "crypto.h"
 #include "localtime.h"
 #include "report.h"
+#include "report_html.h"
 #include "rules.h"
 
 #define TEXT_KEEP 280     /* bytes of a finding's or feedback's text shown */
@@ -2041,12 +2042,9 @@ static void write_tree_text(FILE *f, json_t *n, int depth)
     json_array_foreach(json_object_get(n, "children"), i, k) write_tree_text(f, k, depth + 1);
 }
 
-static void html_put(FILE *f, const char *s);
-
 /* Where a piece of evidence was found, for people. */
-static void put_found_in(FILE *f, json_t *in, bool html)
+static void put_found_in(FILE *f, json_t *in)
 {
-    void (*put)(FILE *, const char *) = html ? html_put : put_flat;
     const char *sep = "";
     if (json_is_true(json_object_get(in, "hub"))) {
         fputs("the hub's GetEvidence", f);
@@ -2058,7 +2056,7 @@ static void put_found_in(FILE *f, json_t *in, bool html)
     }
     if (json_is_string(json_object_get(in, "monitor"))) {
         fprintf(f, "%sthe monitor record ", sep);
-        put(f, js(in, "monitor"));
+        put_flat(f, js(in, "monitor"));
     }
 }
 
@@ -2125,7 +2123,7 @@ static void write_evidence_text(json_t *d, FILE *f)
         }
         fprintf(f, "      detected %s, reported %s; found in ", js(v, "detected_at"),
                 js(v, "reported_at"));
-        put_found_in(f, json_object_get(v, "found_in"), false);
+        put_found_in(f, json_object_get(v, "found_in"));
         fputc('\n', f);
     }
 }
@@ -2291,316 +2289,6 @@ static void write_text(json_t *d, FILE *f)
 }
 
 /* HTML: every string goes through html_put, statements are untrusted. */
-static void html_put(FILE *f, const char *s)
-{
-    for (; s != NULL && *s != '\0'; s++) {
-        uint32_t cp;
-        size_t n = gs_rules_invisible(s, &cp); /* shown, not obeyed: see put_flat */
-        if (n > 0) {
-            fprintf(f, "&lt;U+%04X&gt;", (unsigned)cp);
-            s += n - 1;
-            continue;
-        }
-        switch (*s) {
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '&': fputs("&amp;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
-static void td(FILE *f, const char *s)
-{
-    fputs("<td>", f);
-    html_put(f, s);
-    fputs("</td>", f);
-}
-
-static void td_status(FILE *f, const char *s)
-{
-    fputs("<td class=\"s-", f);
-    html_put(f, s);
-    fputs("\">", f);
-    html_put(f, s);
-    fputs("</td>", f);
-}
-
-static void write_tree_html(FILE *f, json_t *n, int depth)
-{
-    fputs("<li>", f);
-    html_put(f, js(n, "origin"));
-    fputs(" <b>", f);
-    html_put(f, js(n, "id"));
-    fputs("</b> ", f);
-    html_put(f, js(n, "title"));
-    fputs(" — ", f);
-    html_put(f, who(json_object_get(n, "owner")));
-    fputs(": <span class=\"s-", f);
-    html_put(f, js(n, "status"));
-    fputs("\">", f);
-    html_put(f, js(n, "status"));
-    fputs("</span>", f);
-    json_t *kids = json_object_get(n, "children");
-    if (json_array_size(kids) > 0 && depth < 64) {
-        size_t i;
-        json_t *k;
-        fputs("<ul>", f);
-        json_array_foreach(kids, i, k) write_tree_html(f, k, depth + 1);
-        fputs("</ul>", f);
-    }
-    fputs("</li>\n", f);
-}
-
-/* The evidence section, first in the HTML report. */
-static void write_evidence_html(json_t *d, FILE *f)
-{
-    size_t i, j;
-    json_t *v, *w, *c = json_object_get(d, "evidence_count");
-    char num[64];
-    if (json_array_size(json_object_get(d, "evidence")) == 0) {
-        fputs("<p>Evidence: none.</p>\n", f);
-        return;
-    }
-    snprintf(num, sizeof num, "%lld verified (proof), %lld unverifiable (not proof)",
-             ji(c, "proof"), ji(c, "unverifiable"));
-    fputs("<h2 class=\"s-evidence\">Evidence</h2>\n<p>", f);
-    html_put(f, num);
-    fputs(". Every piece was verified by this audit itself; a piece that does not verify is "
-          "never held against the log.</p>\n<table><tr><th>#</th><th>verdict</th><th>kind</th>"
-          "<th>log</th><th>what</th><th>checkpoints</th><th>detector</th><th>found in</th></tr>\n",
-          f);
-    json_array_foreach(json_object_get(d, "evidence"), i, v)
-    {
-        json_t *det = json_object_get(v, "detector");
-        bool proof = strcmp(js(v, "verdict"), "proof") == 0;
-        snprintf(num, sizeof num, "%lld", ji(v, "n"));
-        fputs("<tr>", f);
-        td(f, num);
-        fputs(proof ? "<td class=\"s-proof\">PROOF" : "<td class=\"s-unverifiable\">UNVERIFIABLE",
-              f);
-        fputs(proof ? (strcmp(js(v, "against"), "log") == 0 ? " against the log (frozen)"
-                                                            : " against a source, not the log")
-                    : " (not proof)",
-              f);
-        fputs("</td>", f);
-        td(f, js(v, "kind"));
-        td(f, js(v, "origin"));
-        fputs("<td>", f);
-        html_put(f, js(v, "description"));
-        fputs("<br>", f);
-        html_put(f, proof ? js(v, "proves") : js(v, "error"));
-        if (js(v, "reason")[0] != '\0' && strcmp(js(v, "reason"), "-") != 0) {
-            fputs("<br>It says: ", f);
-            html_put(f, js(v, "reason"));
-        }
-        fputs("</td><td>", f);
-        json_array_foreach(json_object_get(v, "checkpoints"), j, w)
-        {
-            snprintf(num, sizeof num, "size %lld root ", ji(w, "size"));
-            html_put(f, num);
-            fputs("<code>", f);
-            html_put(f, js(w, "root_b64"));
-            fputs("</code><br>", f);
-        }
-        fputs("</td><td>", f);
-        html_put(f, js(det, "origin"));
-        fputs(" <code>", f);
-        html_put(f, js(det, "key"));
-        fputs("</code>", f);
-        if (json_is_string(json_object_get(det, "witness"))) {
-            fputs(", witness ", f);
-            html_put(f, js(det, "witness"));
-        }
-        fputs(json_is_true(json_object_get(det, "signature_verified"))
-                  ? "; signature verified"
-                  : "; signature does NOT verify",
-              f);
-        fputs("</td><td>", f);
-        put_found_in(f, json_object_get(v, "found_in"), true);
-        fputs("</td></tr>\n", f);
-    }
-    fputs("</table>\n", f);
-}
-
-static void write_html(json_t *d, FILE *f)
-{
-    size_t i, j;
-    json_t *v, *w;
-    char num[32];
-    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-          "<title>giamsat audit</title>\n<style>\n"
-          "body{font-family:sans-serif;margin:2em;color:#222}\n"
-          "table{border-collapse:collapse;margin:0.5em 0 1.5em}\n"
-          "td,th{border:1px solid #bbb;padding:0.25em 0.6em;text-align:left;vertical-align:top}\n"
-          "th{background:#eee}\n.s-delivered,.s-verified,.s-responded{color:#176d2b}\n"
-          ".s-missed,.s-failed,.s-unanswered,.s-evidence,.s-proof{color:#a11;font-weight:bold}\n"
-          ".s-unverifiable{color:#b35c00;font-weight:bold}\n"
-          ".s-overdue,.s-responded-late,.s-skipped{color:#b35c00;font-weight:bold}\n"
-          "code{font-size:0.85em}\n</style></head><body>\n",
-          f);
-    fputs("<h1>giamsat audit</h1>\n", f);
-    write_evidence_html(d, f);
-    fputs("<p>As of ", f);
-    html_put(f, js(d, "as_of"));
-    if (json_is_string(json_object_get(d, "hub"))) {
-        fputs(", from hub ", f);
-        html_put(f, js(d, "hub"));
-    }
-    fputs(". Verification: ", f);
-    fputs(json_is_true(json_object_get(d, "verified"))
-              ? "<span class=\"s-verified\">everything verified</span>"
-          : json_array_size(json_object_get(d, "evidence")) > 0
-              ? "<span class=\"s-failed\">FAILED: evidence (see above)</span>"
-              : "<span class=\"s-failed\">FAILED</span>",
-          f);
-    fputs(".</p>\n<h2>Logs</h2>\n<table><tr><th>origin</th><th>status</th><th>size</th>"
-          "<th>entries verified</th><th>replayed</th><th>witnesses</th><th>failures</th></tr>\n",
-          f);
-    json_array_foreach(json_object_get(d, "logs"), i, v)
-    {
-        json_t *cp = json_object_get(v, "checkpoint");
-        fputs("<tr>", f);
-        td(f, js(v, "origin"));
-        td_status(f, js(v, "status"));
-        snprintf(num, sizeof num, "%lld", cp ? ji(cp, "size") : 0LL);
-        td(f, num);
-        snprintf(num, sizeof num, "%lld", ji(v, "entries_verified"));
-        td(f, num);
-        snprintf(num, sizeof num, "%lld", ji(v, "entries_replayed"));
-        td(f, num);
-        fputs("<td>", f);
-        json_array_foreach(json_object_get(cp, "witnesses"), j, w)
-        {
-            if (j)
-                fputs(", ", f);
-            html_put(f, js(w, "name"));
-        }
-        fputs("</td><td>", f);
-        json_array_foreach(json_object_get(v, "evidence"), j, w)
-        {
-            json_t *e =
-                json_array_get(json_object_get(d, "evidence"), (size_t)json_integer_value(w) - 1);
-            char tag[48];
-            snprintf(tag, sizeof tag, "evidence [%lld]: ", (long long)json_integer_value(w));
-            html_put(f, tag);
-            html_put(f, strcmp(js(e, "verdict"), "proof") == 0 ? "proof of " : "unverifiable ");
-            html_put(f, js(e, "kind"));
-            fputs(" by ", f);
-            html_put(f, js(json_object_get(e, "detector"), "origin"));
-            fputs("<br>", f);
-        }
-        json_array_foreach(json_object_get(v, "failures"), j, w)
-        {
-            html_put(f, json_string_value(w));
-            fputs("<br>", f);
-        }
-        fputs("</td></tr>\n", f);
-    }
-    fputs("</table>\n<h2>People</h2>\n", f);
-    json_array_foreach(json_object_get(d, "people"), i, v)
-    {
-        fputs("<h3>", f);
-        html_put(f, js(v, "name"));
-        fputs("</h3>\n<p><code>", f);
-        html_put(f, js(v, "key"));
-        fputs("</code></p>\n<table><tr><th>role</th><th>log</th><th>title</th><th>since</th>"
-              "<th>until</th><th>ended</th></tr>\n",
-              f);
-        json_array_foreach(json_object_get(v, "roles"), j, w)
-        {
-            fputs("<tr>", f);
-            td(f, js(w, "role"));
-            td(f, js(w, "origin"));
-            td(f, js(w, "title"));
-            td(f, js(w, "since"));
-            td(f, json_is_null(json_object_get(w, "until")) ? "" : js(w, "until"));
-            td(f, js(w, "ended"));
-            fputs("</tr>\n", f);
-        }
-        fputs("</table>\n", f);
-        if (json_array_size(json_object_get(v, "commitments")) > 0) {
-            fputs("<table><tr><th>commitment</th><th>title</th><th>target</th><th>deadline</th>"
-                  "<th>outcome</th><th>status</th></tr>\n",
-                  f);
-            json_array_foreach(json_object_get(v, "commitments"), j, w)
-            {
-                char tg[160];
-                fputs("<tr>", f);
-                td(f, js(w, "id"));
-                td(f, js(w, "title"));
-                snprintf(tg, sizeof tg, "%s %s", js(w, "direction"), js(w, "target"));
-                fputs("<td>", f);
-                html_put(f, tg);
-                fputs(" ", f);
-                html_put(f, js(w, "unit_of_measure"));
-                fputs("</td>", f);
-                td(f, js(w, "deadline"));
-                td(f, js(w, "outcome"));
-                td_status(f, js(w, "status"));
-                fputs("</tr>\n", f);
-            }
-            fputs("</table>\n", f);
-        }
-        if (json_array_size(json_object_get(v, "addressed")) > 0) {
-            fputs("<table><tr><th>addressed to them</th><th>by</th><th>text</th><th>due</th>"
-                  "<th>status</th></tr>\n",
-                  f);
-            json_array_foreach(json_object_get(v, "addressed"), j, w)
-            {
-                fputs("<tr>", f);
-                td(f, js(w, "kind"));
-                td(f, who(json_object_get(w, "by")));
-                td(f, js(w, "text"));
-                td(f, js(w, "response_due"));
-                td_status(f, js(w, "status"));
-                fputs("</tr>\n", f);
-            }
-            fputs("</table>\n", f);
-        }
-    }
-    fputs("<h2>Units</h2>\n", f);
-    json_array_foreach(json_object_get(d, "units"), i, v)
-    {
-        fputs("<h3>", f);
-        html_put(f, js(v, "name"));
-        fputs(" <small>", f);
-        html_put(f, js(v, "origin"));
-        fputs("</small></h3>\n<table><tr><th>head</th><th>since</th><th>until</th></tr>\n", f);
-        json_array_foreach(json_object_get(v, "heads"), j, w)
-        {
-            fputs("<tr>", f);
-            td(f, who(w));
-            td(f, js(w, "since"));
-            td(f, json_is_null(json_object_get(w, "until")) ? "" : js(w, "until"));
-            fputs("</tr>\n", f);
-        }
-        fputs("</table>\n", f);
-        if (json_array_size(json_object_get(v, "deadlines_failed")) > 0) {
-            fputs("<table><tr><th>commitment</th><th>title</th><th>deadline</th><th>status</th>"
-                  "<th>head at the deadline</th></tr>\n",
-                  f);
-            json_array_foreach(json_object_get(v, "deadlines_failed"), j, w)
-            {
-                json_t *h = json_object_get(w, "head_at_deadline");
-                fputs("<tr>", f);
-                td(f, js(w, "id"));
-                td(f, js(w, "title"));
-                td(f, js(w, "deadline"));
-                td_status(f, js(w, "status"));
-                td(f, json_is_object(h) ? who(h) : "(none)");
-                fputs("</tr>\n", f);
-            }
-            fputs("</table>\n", f);
-        }
-    }
-    fputs("<h2>Delegation</h2>\n<ul>\n", f);
-    json_array_foreach(json_object_get(d, "delegation"), i, v) write_tree_html(f, v, 0);
-    fputs("</ul>\n</body></html>\n", f);
-}
-
 int gs_report_write(gs_report *r, gs_report_format fmt, FILE *out, gs_error *err)
 {
     if (r->doc == NULL)
@@ -2610,7 +2298,7 @@ int gs_report_write(gs_report *r, gs_report_format fmt, FILE *out, gs_error *err
         if (json_dumpf(r->doc, out, JSON_INDENT(2)) != 0 || fputc('\n', out) == EOF)
             return gs_error_set(err, GS_EIO, "cannot write the report");
         break;
-    case GS_REPORT_HTML: write_html(r->doc, out); break;
+    case GS_REPORT_HTML: return gs_report_html_write(r->doc, r->lang, out, err);
     default: write_text(r->doc, out); break;
     }
     if (fflush(out) != 0 || ferror(out))

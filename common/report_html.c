@@ -1791,7 +1791,7 @@ static void write_commitment(page *p, json_t *c)
             raw(p, ")");
         }
         raw(p, ", ");
-        put_time(p, js(c, "outcome_time"));
+        put_time(p, local_or(c, "outcome_time_local", "outcome_time"));
         raw(p, "</dd>");
     } else if (has_str(c, "progress_percent")) {
         raw(p, "<dt>");
