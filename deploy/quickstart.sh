@@ -170,21 +170,24 @@ echo "  phuc-xa delivered before the deadline: 104 of 100 households"
 submit thanh-khe "$(person ct-thanhkhe)" progress --id tk-2027 --value 20 \
   --note "on schedule" >/dev/null
 echo "  thanh-khe reports progress: 20 of 60 (deadline next year)"
+submit thanh-khe "$(person ct-thanhkhe)" revise --id tk-2027 --target 50 \
+  --reason "Two hamlets merged into the neighbouring commune" >/dev/null
+echo "  thanh-khe revises its target to 50 before the deadline (the original 60 is kept)"
 
 step "citizens speak, and an inspector looks"
 px_commit_index=$(index_of phuc-xa commitment)
 complaint=$(submit phuc-xa "$(person citizen-an)" feedback \
   --about "giamsat/commune/phuc-xa:$px_commit_index" \
-  --text "The new road to the village floods every rain")
+  --text "The new road to the village floods every rain" --rating 2)
 submit phuc-xa "$(person ct-phucxa)" respond \
   --to "giamsat/commune/phuc-xa:$(printf '%s' "$complaint" | field index)" \
   --text "Drainage is added to the plan for next month" >/dev/null
-echo "  phuc-xa: a complaint, answered by the head"
+echo "  phuc-xa: a complaint rated 2 of 5, answered by the head"
 hc_commit_index=$(index_of hai-chau commitment)
 submit hai-chau "$(person citizen-binh)" feedback \
   --about "giamsat/commune/hai-chau:$hc_commit_index" \
-  --text "Nobody from the commune has visited our hamlet" >/dev/null
-echo "  hai-chau: a complaint, left unanswered"
+  --text "Nobody from the commune has visited our hamlet" --rating 1 >/dev/null
+echo "  hai-chau: a complaint rated 1 of 5, left unanswered"
 bd_commit_index=$(index_of ba-dinh commitment)
 submit ba-dinh "$(person tt-badinh)" finding --about "giamsat/commune/ba-dinh:$bd_commit_index" \
   --severity high --text "Beneficiary list includes households that do not exist" >/dev/null
@@ -222,7 +225,7 @@ done
 step "the central inspectors' audit"
 "$gs" audit --connect "$central_hub" --trust "$dir/trust.policy" --format json \
   --out "$dir/audit.json" || { echo "the audit failed to verify something" >&2; exit 1; }
-"$gs" audit --connect "$central_hub" --trust "$dir/trust.policy" --format html \
+"$gs" audit --connect "$central_hub" --trust "$dir/trust.policy" --format html --lang vi \
   --out "$dir/audit.html"
 "$gs" audit --connect "$central_hub" --trust "$dir/trust.policy" --format text
 
@@ -233,5 +236,6 @@ bd_outcome_index=$(index_of ba-dinh outcome)
 "$gs" verify "$dir/ba-dinh-outcome.bundle" --trust "$dir/trust.policy"
 
 step "done"
-echo "  audit: $dir/audit.json, $dir/audit.html; trust file: $dir/trust.policy"
+echo "  audit: $dir/audit.json, $dir/audit.html (in Vietnamese; --lang en for English);"
+echo "  trust file: $dir/trust.policy"
 echo "  network logs: $dir/logs"

@@ -65,6 +65,11 @@ for (name, cid), st in want.items():
         fail("%s %s: %s, want %s" % (name, cid, got, st))
 print("ok   every commitment has its owner and status")
 
+tk = [c for c in people["Bui Thi Mai"]["commitments"] if c["id"] == "tk-2027"][0]
+if tk["revision_count"] != 1 or tk["target"] != "50" or tk["baseline"]["target"] != "60":
+    fail("thanh-khe's revision: %s" % {k: tk.get(k) for k in ("revision_count", "target", "baseline")})
+print("ok   the revision is in force and the original target is kept")
+
 # The successor reported the outcome, but owns nothing and answers for nothing.
 if people["Trinh Van Khoa"]["summary"]["missed"] != 0 or people["Trinh Van Khoa"]["commitments"]:
     fail("the successor head is charged with the missed commitment")
@@ -95,6 +100,12 @@ if len(minh) != 1 or minh[0]["severity"] != "high":
     fail("ba-dinh's finding: %s" % minh)
 print("ok   the finding, the answered and the unanswered complaint are attributed")
 
+for unit, rating in (("giamsat/commune/phuc-xa", 2), ("giamsat/commune/hai-chau", 1)):
+    sat = units[unit]["satisfaction"]
+    if len(sat) != 1 or sat[0]["count"] != 1 or sat[0]["sum"] != rating:
+        fail("%s's satisfaction: %s" % (unit, sat))
+print("ok   the citizens' ratings are counted per unit")
+
 # The delegation tree: national -> provinces -> communes.
 def find(tree, cid):
     for n in tree:
@@ -119,4 +130,5 @@ grep -q "^VERIFIED" "$work/out" || { echo "FAIL: the exported bundle did not ver
 grep -q "who: *Trinh Van Khoa, head" "$work/out" || { echo "FAIL: verify does not name the signer's role" >&2; exit 1; }
 echo "ok   the exported bundle verifies offline and names its signer and role"
 [ -s "$work/net/audit.html" ] || { echo "FAIL: no HTML report" >&2; exit 1; }
+grep -q '<html lang="vi"' "$work/net/audit.html" || { echo "FAIL: the HTML report is not in Vietnamese" >&2; exit 1; }
 echo "ok: quickstart scenario"
