@@ -187,13 +187,17 @@ pass "json: evidence before logs, the proof with its kind, detector and checkpoi
 # ---- HTML
 expect 1 "audit (html) exits 1 on the hub's evidence" -- audit --format html --out "$work/audit.html"
 grep -q "everything verified" "$work/audit.html" && fail "html says everything verified"
-ev_line=$(grep -n '<h2 class="s-evidence">Evidence</h2>' "$work/audit.html" | cut -d: -f1)
-asof_line=$(grep -n '^<p>As of' "$work/audit.html" | cut -d: -f1)
-logs_line=$(grep -n '<h2>Logs</h2>' "$work/audit.html" | cut -d: -f1)
-[ -n "$ev_line" ] && [ -n "$asof_line" ] && [ "$ev_line" -lt "$asof_line" ] && [ "$ev_line" -lt "$logs_line" ] ||
-  fail "html does not lead with the evidence (evidence $ev_line, as-of $asof_line, logs $logs_line)"
+# The page leads with the evidence alert, before the summary, the units and
+# the technical verification (where the log's status is).
+ev_line=$(grep -n 'id="evidence-alert"' "$work/audit.html" | head -1 | cut -d: -f1)
+summary_line=$(grep -n 'id="summary"' "$work/audit.html" | head -1 | cut -d: -f1)
+logs_line=$(grep -n 'id="verification"' "$work/audit.html" | head -1 | cut -d: -f1)
+[ -n "$ev_line" ] && [ -n "$summary_line" ] && [ -n "$logs_line" ] &&
+  [ "$ev_line" -lt "$summary_line" ] && [ "$ev_line" -lt "$logs_line" ] ||
+  fail "html does not lead with the evidence (alert $ev_line, summary $summary_line, verification $logs_line)"
 grep -q 'PROOF against the log (frozen)' "$work/audit.html" || fail "html lacks the proof"
-grep -q '<td class="s-evidence">evidence</td>' "$work/audit.html" || fail "html log status"
+grep -q '<td data-label="Status"><span class="badge"[^>]*>evidence</span></td>' "$work/audit.html" ||
+  fail "html log status"
 pass "html: the evidence section comes first"
 
 # ---- the same verdict from the same bytes: verify-evidence agrees

@@ -971,8 +971,10 @@ static void test_report_evidence(void **state)
     f = open_memstream(&buf, &len);
     assert_int_equal(gs_report_write(r, GS_REPORT_HTML, f, &err), 0);
     fclose(f);
-    assert_non_null(strstr(buf, "<h2 class=\"s-evidence\">Evidence</h2>"));
-    assert_true(strstr(buf, "Evidence</h2>") < strstr(buf, "<p>As of"));
+    /* The page leads with the evidence alert, before the summary. */
+    assert_non_null(strstr(buf, "id=\"evidence-alert\""));
+    assert_non_null(strstr(buf, "id=\"summary\""));
+    assert_true(strstr(buf, "id=\"evidence-alert\"") < strstr(buf, "id=\"summary\""));
     assert_non_null(strstr(buf, "two &lt;b&gt;roots&lt;/b&gt; for one size"));
     assert_null(strstr(buf, "<b>roots</b>"));
     assert_null(strstr(buf, "everything verified"));
