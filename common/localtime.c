@@ -79,11 +79,22 @@ static void zone_set(const char *tz)
     memcpy(tz_current, want, sizeof want);
 }
 
+/* Years 0001 to 9999 with a day to spare: what RFC 3339 can write and the C
+ * library converts. A statement may carry any int64 time (a replay accepts
+ * it), and such a time is shown in UTC by gs_time_format instead. */
+static bool in_range(int64_t t)
+{
+    return t >= -62135596800LL + 86400 && t <= 253402300799LL - 86400;
+}
+
 static void fill_utc(int64_t t, int offset, bool known, gs_local_time *out)
 {
     struct tm tm;
     time_t tt = (time_t)(t + offset);
-    gmtime_r(&tt, &tm);
+    if (gmtime_r(&tt, &tm) == NULL) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
     out->year = tm.tm_year + 1900;
     out->month = tm.tm_mon + 1;
     out->day = tm.tm_mday;
@@ -98,6 +109,8 @@ void gs_time_local(int64_t t, const char *tz, gs_local_time *out)
 {
     tz = zone_or_default(tz);
     memset(out, 0, sizeof *out);
+    if (!in_range(t))
+        return; /* known false, every field 0: callers print UTC instead */
     if (!zone_known(tz)) {
         if (strcmp(tz, GS_DEFAULT_TIME_ZONE) == 0)
             fill_utc(t, DEFAULT_OFFSET, true, out);
@@ -135,6 +148,10 @@ void gs_time_format_local(int64_t t, const char *tz, char *out, size_t cap)
 {
     gs_local_time lt;
     char off[8];
+    if (!in_range(t)) {
+        gs_time_format(t, out, cap);
+        return;
+    }
     gs_time_local(t, tz, &lt);
     if (!lt.known || (lt.offset == 0 && strcmp(zone_or_default(tz), "UTC") == 0))
         snprintf(off, sizeof off, "Z");
@@ -147,6 +164,10 @@ void gs_time_format_local(int64_t t, const char *tz, char *out, size_t cap)
 void gs_time_quarter(int64_t t, const char *tz, char *out, size_t cap)
 {
     gs_local_time lt;
+    if (!in_range(t)) {
+        snprintf(out, cap, "none");
+        return;
+    }
     gs_time_local(t, tz, &lt);
     snprintf(out, cap, "%04d-Q%d", lt.year % 10000, (lt.month - 1) / 3 + 1);
 }

@@ -38,14 +38,17 @@ typedef struct {
     bool known; /* false: the zone is unknown here and this is UTC */
 } gs_local_time;
 
-/* t in zone tz ("" or NULL: the default zone). */
+/* t in zone tz ("" or NULL: the default zone). Outside the years
+ * 0001–9999 every field is 0 and known is false. */
 void gs_time_local(int64_t t, const char *tz, gs_local_time *out);
 /* RFC 3339 with the zone's offset, "2026-12-31T23:59:59+07:00" ("Z" when
- * the zone is unknown here); out holds at least 32 bytes. */
+ * the zone is unknown here, and gs_time_format's UTC form outside the years
+ * 0001–9999); out holds at least 32 bytes. */
 void gs_time_format_local(int64_t t, const char *tz, char *out, size_t cap);
 /* The offset as "+07:00". out holds at least 8 bytes. */
 void gs_time_offset_format(int offset, char *out, size_t cap);
-/* "2026-Q4": the calendar quarter of t in zone tz. out holds 8 bytes. */
+/* "2026-Q4": the calendar quarter of t in zone tz ("none" for a time
+ * outside the years 0001–9999). out holds 8 bytes. */
 void gs_time_quarter(int64_t t, const char *tz, char *out, size_t cap);
 
 /* The end (23:59:59) of the day year-month-day in zone tz, as unix
