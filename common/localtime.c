@@ -87,6 +87,18 @@ static bool in_range(int64_t t)
     return t >= -62135596800LL + 86400 && t <= 253402300799LL - 86400;
 }
 
+static void fill_tm(const struct tm *tm, int offset, bool known, gs_local_time *out)
+{
+    out->year = tm->tm_year + 1900;
+    out->month = tm->tm_mon + 1;
+    out->day = tm->tm_mday;
+    out->hour = tm->tm_hour;
+    out->minute = tm->tm_min;
+    out->second = tm->tm_sec;
+    out->offset = offset;
+    out->known = known;
+}
+
 static void fill_utc(int64_t t, int offset, bool known, gs_local_time *out)
 {
     struct tm tm;
@@ -95,14 +107,7 @@ static void fill_utc(int64_t t, int offset, bool known, gs_local_time *out)
         memset(out, 0, sizeof *out);
         return;
     }
-    out->year = tm.tm_year + 1900;
-    out->month = tm.tm_mon + 1;
-    out->day = tm.tm_mday;
-    out->hour = tm.tm_hour;
-    out->minute = tm.tm_min;
-    out->second = tm.tm_sec;
-    out->offset = offset;
-    out->known = known;
+    fill_tm(&tm, offset, known, out);
 }
 
 void gs_time_local(int64_t t, const char *tz, gs_local_time *out)
@@ -128,14 +133,7 @@ void gs_time_local(int64_t t, const char *tz, gs_local_time *out)
         fill_utc(t, 0, false, out);
         return;
     }
-    out->year = tm.tm_year + 1900;
-    out->month = tm.tm_mon + 1;
-    out->day = tm.tm_mday;
-    out->hour = tm.tm_hour;
-    out->minute = tm.tm_min;
-    out->second = tm.tm_sec;
-    out->offset = (int)tm.tm_gmtoff;
-    out->known = true;
+    fill_tm(&tm, (int)tm.tm_gmtoff, true, out);
 }
 
 void gs_time_offset_format(int offset, char *out, size_t cap)
