@@ -114,9 +114,81 @@ static void note_sig_free(note_sig *s)
     s->mem = NULL;
 }
 
+/* Go's unicode.IsSpace, which "Unicode spaces" in signed-note key names
+ * means: the ASCII and Latin-1 spaces plus the Unicode White_Space
+ * characters (the same list as crypto.c's key-name check). */
+static int is_unicode_space(uint32_t cp)
+{
+    return (cp >= 0x09 && cp <= 0x0d) || cp == 0x20 || cp == 0x85 || cp == 0xa0 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 || cp == 0x202f ||
+           cp == 0x205f || cp == 0x3000;
+}
+
+/* c2sp.org/signed-note: "Key names MUST be non-empty and MUST NOT contain
+ * any Unicode spaces or plus (U+002B) characters." Nothing else: a name
+ * with U+007F or longer than any verifier key's name is well-formed, it
+ * just names no key a verifier can hold. s is valid UTF-8 (checked with
+ * the whole line). */
+static int spec_name_ok(const char *s, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    if (len == 0)
+        return 0;
+    for (size_t i = 0; i < len;) {
+        uint32_t cp = p[i];
+        size_t n = 1;
+        if (cp >= 0xf0)
+            n = 4, cp &= 0x07;
+        else if (cp >= 0xe0)
+            n = 3, cp &= 0x0f;
+        else if (cp >= 0xc0)
+            n = 2, cp &= 0x1f;
+        for (size_t k = 1; k < n && i + k < len; k++)
+            cp = cp << 6 | (p[i + k] & 0x3f);
+        if (cp == '+' || is_unicode_space(cp))
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
+/* Decodes padded base64 as Go's base64.StdEncoding does: a last character
+ * whose unused low bits are not zero (RFC 4648 §3.5, a second spelling of
+ * the same bytes) is decoded as if they were zero and *noncanonical is
+ * set. Anything else that is not padded standard base64 is refused. */
+static int decode_b64(const char *b64, size_t len, uint8_t *dec, size_t cap, size_t *dec_len,
+                      int *noncanonical, gs_error *err)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    *noncanonical = 0;
+    size_t pad = 0;
+    if (len >= 4 && len % 4 == 0)
+        pad = b64[len - 1] != '=' ? 0 : b64[len - 2] != '=' ? 1 : 2;
+    const char *last =
+        pad > 0 && b64[len - pad - 1] != '\0' ? strchr(alphabet, b64[len - pad - 1]) : NULL;
+    unsigned mask = pad == 1 ? 0x03 : 0x0f;
+    if (last == NULL || ((unsigned)(last - alphabet) & mask) == 0)
+        return gs_base64_decode(dec, cap, dec_len, b64, len, err);
+    char *copy = malloc(len);
+    if (copy == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory decoding base64");
+    memcpy(copy, b64, len);
+    copy[len - pad - 1] = alphabet[(unsigned)(last - alphabet) & ~mask];
+    int rc = gs_base64_decode(dec, cap, dec_len, copy, len, err);
+    free(copy);
+    *noncanonical = rc == 0;
+    return rc;
+}
+
 /* Splits "— <name> <base64>" (no final newline) into a note_sig. lineno is
- * 1-based, for messages; 0 when the line came alone. */
-static int parse_sig_line(const char *line, size_t len, size_t lineno, note_sig *out, gs_error *err)
+ * 1-based, for messages; 0 when the line came alone. strict (a line added
+ * to a note by gs_note_add_signature) also requires what a verifier key's
+ * line has: a gs_vkey_name_valid name and canonical base64. Otherwise the
+ * line only has to follow c2sp.org/signed-note, which a verifier must
+ * accept even from keys it does not know. */
+static int parse_sig_line(const char *line, size_t len, size_t lineno, int strict, note_sig *out,
+                          gs_error *err)
 {
     char where[48];
     if (lineno > 0)
@@ -138,27 +210,39 @@ static int parse_sig_line(const char *line, size_t len, size_t lineno, note_sig 
     size_t name_len = (size_t)(sp - name);
     if (name_len == 0)
         return gs_error_set(err, GS_EINVAL, "%s has an empty key name", where);
-    if (name_len > GS_VKEY_NAME_MAX)
-        return gs_error_set(err, GS_EINVAL, "%s has a key name of %zu bytes; the limit is %d",
-                            where, name_len, GS_VKEY_NAME_MAX);
-    memcpy(out->pub.name, name, name_len);
-    out->pub.name[name_len] = '\0';
-    if (gs_vkey_name_valid(out->pub.name) != 0)
+    if (!spec_name_ok(name, name_len))
         return gs_error_set(err, GS_EINVAL,
                             "%s: key name \"%.*s\" is not valid (it must be non-empty, without "
                             "spaces or '+')",
-                            where, QUOTE_MAX, out->pub.name);
+                            where, (int)(name_len < QUOTE_MAX ? name_len : QUOTE_MAX), name);
+    if (name_len > GS_VKEY_NAME_MAX) {
+        if (strict)
+            return gs_error_set(err, GS_EINVAL, "%s has a key name of %zu bytes; the limit is %d",
+                                where, name_len, GS_VKEY_NAME_MAX);
+        /* No verifier key has such a name: the line is carried, and its
+         * empty name matches no key. */
+        out->pub.name[0] = '\0';
+    } else {
+        memcpy(out->pub.name, name, name_len);
+        out->pub.name[name_len] = '\0';
+        if (strict && gs_vkey_name_valid(out->pub.name) != 0)
+            return gs_error_set(err, GS_EINVAL,
+                                "%s: key name \"%.*s\" is not valid for a key (it must be 1 to %d "
+                                "bytes, without spaces, '+' or control characters)",
+                                where, QUOTE_MAX, out->pub.name, GS_VKEY_NAME_MAX);
+    }
+    const char *shown = out->pub.name[0] != '\0' ? out->pub.name : "with a long name";
 
     const char *b64 = sp + 1;
     size_t b64_len = (size_t)(end - b64);
     if (b64_len == 0)
         return gs_error_set(err, GS_EINVAL, "%s (key %s) has no signature after the key name",
-                            where, out->pub.name);
+                            where, shown);
     if (memchr(b64, ' ', b64_len) != NULL)
         return gs_error_set(err, GS_EINVAL,
                             "%s (key %s) has a space inside its signature; a line is \"— <key "
                             "name> <base64>\"",
-                            where, out->pub.name);
+                            where, shown);
 
     /* One block holds the line (NUL-terminated) and the decoded bytes, whose
      * length is bounded by the base64 length (≤ GS_NOTE_MAX). */
@@ -168,19 +252,24 @@ static int parse_sig_line(const char *line, size_t len, size_t lineno, note_sig 
         return gs_error_set(err, GS_ENOMEM, "out of memory parsing %s", where);
     uint8_t *dec = out->mem + len + 1;
     size_t dec_len = 0;
+    int noncanonical = 0;
     gs_error inner;
     gs_error_clear(&inner);
-    if (gs_base64_decode(dec, dec_cap, &dec_len, b64, b64_len, &inner) != 0) {
+    int rc = strict ? gs_base64_decode(dec, dec_cap, &dec_len, b64, b64_len, &inner)
+                    : decode_b64(b64, b64_len, dec, dec_cap, &dec_len, &noncanonical, &inner);
+    if (rc != 0) {
         note_sig_free(out);
+        if (rc == GS_ENOMEM)
+            return gs_error_set(err, GS_ENOMEM, "out of memory parsing %s", where);
         return gs_error_set(err, GS_EINVAL, "%s (key %s): signature is not valid base64: %s", where,
-                            out->pub.name, inner.msg);
+                            shown, inner.msg);
     }
     if (dec_len < 5) {
         note_sig_free(out);
         return gs_error_set(err, GS_EINVAL,
                             "%s (key %s): signature is %zu bytes, too short for a 4-byte key ID "
                             "and a signature",
-                            where, out->pub.name, dec_len);
+                            where, shown, dec_len);
     }
     memcpy(out->mem, line, len);
     out->mem[len] = '\0';
@@ -189,28 +278,15 @@ static int parse_sig_line(const char *line, size_t len, size_t lineno, note_sig 
     out->pub.key_hash = get_be32(dec);
     out->pub.sig = dec + 4;
     out->pub.sig_len = dec_len - 4;
+    out->pub.noncanonical = noncanonical;
     return 0;
 }
 
-/* Appends a parsed line, enforcing the note invariants. Takes ownership of
- * s->mem whatever happens. The identical line already held is a no-op. */
-static int note_append(gs_note *n, note_sig *s, gs_error *err)
+/* Stores a parsed line at the end, within the note's limits. Takes
+ * ownership of s->mem whatever happens. */
+static int note_push(gs_note *n, note_sig *s, gs_error *err)
 {
     int rc;
-    for (size_t i = 0; i < n->nsigs; i++) {
-        const gs_note_sig *o = &n->sigs[i].pub;
-        if (strcmp(o->name, s->pub.name) != 0 || o->key_hash != s->pub.key_hash)
-            continue;
-        if (o->line_len == s->pub.line_len && memcmp(o->line, s->pub.line, o->line_len) == 0) {
-            rc = 0;
-        } else {
-            rc = gs_error_set(err, GS_ECONFLICT,
-                              "note carries two different signatures by key %s+%08" PRIx32
-                              "; a key signs a note once",
-                              s->pub.name, s->pub.key_hash);
-        }
-        goto out;
-    }
     if (n->nsigs >= GS_NOTE_MAX_SIGS) {
         rc = gs_error_set(err, GS_ETOOBIG, "note has more than %d signatures", GS_NOTE_MAX_SIGS);
         goto out;
@@ -238,6 +314,27 @@ static int note_append(gs_note *n, note_sig *s, gs_error *err)
 out:
     note_sig_free(s);
     return rc;
+}
+
+/* Adds a line to a held note (gs_note_add_signature): the identical line
+ * already held is a no-op, another line by the same key a conflict. Takes
+ * ownership of s->mem whatever happens. */
+static int note_append(gs_note *n, note_sig *s, gs_error *err)
+{
+    for (size_t i = 0; i < n->nsigs; i++) {
+        const gs_note_sig *o = &n->sigs[i].pub;
+        if (strcmp(o->name, s->pub.name) != 0 || o->key_hash != s->pub.key_hash)
+            continue;
+        int rc = 0;
+        if (o->line_len != s->pub.line_len || memcmp(o->line, s->pub.line, o->line_len) != 0)
+            rc = gs_error_set(err, GS_ECONFLICT,
+                              "note carries two different signatures by key %s+%08" PRIx32
+                              "; a key signs a note once",
+                              s->pub.name, s->pub.key_hash);
+        note_sig_free(s);
+        return rc;
+    }
+    return note_push(n, s, err);
 }
 
 static gs_note *note_new(const char *text, size_t text_len)
@@ -301,22 +398,13 @@ int gs_note_parse(const char *msg, size_t len, gs_note **out, gs_error *err)
             goto out;
         }
         note_sig s;
-        if ((rc = parse_sig_line(p, (size_t)(nl - p), lineno, &s, err)) != 0)
+        if ((rc = parse_sig_line(p, (size_t)(nl - p), lineno, 0, &s, err)) != 0)
             goto out;
-        /* A key signs a note once (golang.org/x/mod/sumdb/note refuses a
-         * repeated known key too); a repeat is malformed, not a conflict. */
-        for (size_t i = 0; i < n->nsigs; i++) {
-            const gs_note_sig *o = &n->sigs[i].pub;
-            if (o->key_hash == s.pub.key_hash && strcmp(o->name, s.pub.name) == 0) {
-                rc = gs_error_set(err, GS_EINVAL,
-                                  "note has two signatures by key %s+%08" PRIx32
-                                  " (signature lines %zu and %zu)",
-                                  o->name, o->key_hash, i + 1, lineno);
-                note_sig_free(&s);
-                goto out;
-            }
-        }
-        if ((rc = note_append(n, &s, err)) != 0)
+        /* Every line is kept as it arrived, repeats included, so the note
+         * formats back byte for byte. A verifier reads only the first line
+         * of a (name, key ID): later ones are dropped unverified, as
+         * golang.org/x/mod/sumdb/note's Open does (gs_note_verify). */
+        if ((rc = note_push(n, &s, err)) != 0)
             goto out;
         p = nl + 1;
     }
@@ -393,7 +481,7 @@ int gs_note_add_signature(gs_note *n, const char *line, size_t len, gs_error *er
     if ((rc = check_text("signature line", line, len, err)) != 0)
         return rc;
     note_sig s;
-    if ((rc = parse_sig_line(line, len, 0, &s, err)) != 0)
+    if ((rc = parse_sig_line(line, len, 0, 1, &s, err)) != 0)
         return rc;
     return note_append(n, &s, err);
 }
@@ -438,6 +526,14 @@ static int verify_one(const gs_note *n, const gs_note_sig *s, const gs_vkey *vk,
     size_t msg_len = 0;
     gs_sig sig;
     *timestamp = 0;
+    /* Go would decode it and verify the bytes, but a known key's line in a
+     * second spelling is refused, as this parser always did. */
+    if (s->noncanonical)
+        return gs_error_set(err, GS_EVERIFY,
+                            "signature by key %s+%08" PRIx32
+                            " is not canonical base64 (the character before the padding carries "
+                            "bits that must be zero)",
+                            vk->name, vk->key_hash);
     if (vk->alg == GS_VKEY_ALG_ED25519) {
         if (s->sig_len != ED25519_SIG_LEN) {
             rc = gs_error_set(err, GS_EVERIFY,
@@ -491,6 +587,10 @@ out:
     return rc;
 }
 
+/* The first line by vk (name and key ID): a repeat is dropped unverified,
+ * as golang.org/x/mod/sumdb/note's Open drops repeated signatures by one
+ * verifier. A line whose name is longer than any key's has the empty name
+ * and matches nothing. */
 static const gs_note_sig *find_sig(const gs_note *n, const gs_vkey *vk)
 {
     for (size_t i = 0; i < n->nsigs; i++)
@@ -735,6 +835,15 @@ int gs_checkpoint_parse(const char *text, size_t len, gs_checkpoint *out, gs_err
     if (root_len != sizeof cp.root.b)
         return gs_error_set(err, GS_EINVAL, "checkpoint root hash is %zu bytes; want 32", root_len);
     memcpy(cp.root.b, root, sizeof cp.root.b);
+    /* RFC 6962 §2.1: the empty tree has one root, MTH({}) = SHA-256(""). */
+    if (cp.size == 0) {
+        gs_hash empty;
+        gs_sha256(gs_bytes_of("", 0), &empty);
+        if (memcmp(cp.root.b, empty.b, sizeof empty.b) != 0)
+            return gs_error_set(err, GS_EINVAL,
+                                "checkpoint of size 0 has a root other than the empty tree's, "
+                                "SHA-256(\"\")");
+    }
 
     size_t n_ext = 0;
     for (const char *q = p; q < end; q++)

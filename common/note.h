@@ -17,9 +17,19 @@
  * - the whole serialized note is at most GS_NOTE_MAX bytes and carries at
  *   least one and at most GS_NOTE_MAX_SIGS signature lines;
  * - it is valid UTF-8 without ASCII control characters other than '\n';
- * - no two signature lines share a (key name, key ID) pair;
- * - signature lines keep the bytes they arrived with, in arrival order, so
- *   gs_note_format of a parsed note gives back the input byte for byte.
+ * - signature lines keep the bytes they arrived with, in arrival order,
+ *   repeats included, so gs_note_format of a parsed note gives back the
+ *   input byte for byte.
+ *
+ * What a verifier must accept (c2sp.org/signed-note, and what
+ * golang.org/x/mod/sumdb/note's Open accepts): a line from a key it does
+ * not know is ignored — even repeated, even two different lines with the
+ * same unknown name and key ID, even when the name is one no verifier key
+ * can have (U+007F, longer than GS_VKEY_NAME_MAX) or the base64 is a
+ * non-canonical spelling. Only the FIRST line of a (name, key ID) is ever
+ * verified; later lines with that pair are dropped unverified, as Go does.
+ * A known key's line that does not verify (wrong length, bad signature,
+ * non-canonical base64) still rejects the whole note.
  *
  * Parsing checks syntax only; nothing in a note may be trusted before
  * gs_note_verify has accepted it against keys the caller trusts.
@@ -33,7 +43,13 @@
 #include "error.h"
 #include "types.h"
 
-#define GS_NOTE_MAX (16 * 1024)
+/* c2sp.org/signed-note: a verifier "MUST accept at least up to 16
+ * signatures", and post-quantum ones approach 5 kB. 24 KiB carries seven
+ * ML-DSA-44 cosignature lines (2432 bytes, 3244 in base64) besides a
+ * checkpoint, or a hundred Ed25519 lines; two notes still fit in one
+ * Evidence entry (GS_MAX_ENTRY, 64 KiB). wire.h's GS_MAX_NOTE is the same
+ * number. GS_NOTE_MAX_SIGS is Go's limit (Open refuses a 101st line). */
+#define GS_NOTE_MAX (24 * 1024)
 #define GS_NOTE_MAX_SIGS 100
 /* c2sp.org/tlog-cosignature: the signed message of an Ed25519 cosignature
  * starts with this header line. */
@@ -42,21 +58,30 @@
 /* One signature line. All pointers borrow from the gs_note that holds it and
  * are valid until gs_note_free. */
 typedef struct {
-    char name[GS_VKEY_NAME_MAX + 1]; /* key name */
-    uint32_t key_hash;               /* key ID, the first 4 signature bytes */
-    const uint8_t *sig;              /* the signature bytes after the key ID */
+    /* key name; "" when it is longer than GS_VKEY_NAME_MAX bytes (no
+     * verifier key has such a name, so the line matches nothing) */
+    char name[GS_VKEY_NAME_MAX + 1];
+    uint32_t key_hash;  /* key ID, the first 4 signature bytes */
+    const uint8_t *sig; /* the signature bytes after the key ID */
     size_t sig_len;
     const char *line; /* the line as it arrived, from the em dash, without '\n' */
     size_t line_len;
+    /* 1 when the base64 is a second spelling (non-zero unused bits before
+     * the padding, which Go's decoder accepts): carried, but a known key's
+     * line in this form does not verify. */
+    int noncanonical;
 } gs_note_sig;
 
 typedef struct gs_note gs_note;
 
 /* Parses a serialized note. Refuses (GS_ETOOBIG) more than GS_NOTE_MAX bytes
- * or GS_NOTE_MAX_SIGS signatures, and (GS_EINVAL) invalid UTF-8, control
+ * or GS_NOTE_MAX_SIGS signature lines, and (GS_EINVAL) invalid UTF-8, control
  * characters, a note not ending in '\n', a missing blank line or no signature
- * line, a line without "— ", a bad key name, bad base64, a signature shorter
- * than key ID + 1 byte, and two signatures with the same name and key ID.
+ * line, a line without "— ", an empty key name or one with a Unicode space
+ * or '+', a signature that is not padded standard base64 (a non-canonical
+ * last character is accepted and flagged), and a signature shorter than key
+ * ID + 1 byte: what signed-note makes malformed for every verifier.
+ * Repeated lines and lines sharing a (name, key ID) are accepted and kept.
  * Caller owns *out (gs_note_free). */
 int gs_note_parse(const char *msg, size_t len, gs_note **out, gs_error *err);
 /* Frees *np and sets it to NULL; safe on NULL. */
@@ -74,7 +99,10 @@ int gs_note_format(const gs_note *n, char **out, size_t *out_len, gs_error *err)
 
 /* Adds one signature line (with or without its final '\n') at the end.
  * The line exactly equal to one already held is a no-op; another line with
- * the same key name and ID is GS_ECONFLICT. Does not verify the signature. */
+ * the same key name and ID is GS_ECONFLICT. Stricter than parsing: the name
+ * must be a valid key name (gs_vkey_name_valid) and the base64 canonical,
+ * as any line a key of ours or a witness makes is. Does not verify the
+ * signature. */
 int gs_note_add_signature(gs_note *n, const char *line, size_t len, gs_error *err);
 /* Adds every signature of src to dst, in src's order, with the rules of
  * gs_note_add_signature. The texts must be identical (GS_ECONFLICT if not).
@@ -89,7 +117,8 @@ typedef struct {
 
 /* Verifies n against trusted keys (alg 0x01 and 0x04). A signature line
  * matches a key when both name and key ID match (c2sp.org/signed-note);
- * other lines are ignored. A matching signature that does not verify is
+ * other lines are ignored, and so are later lines repeating a matched
+ * (name, key ID). A first matching signature that does not verify is
  * GS_EVERIFY naming the key; no matching signature at all is GS_EVERIFY
  * naming the keys looked for. results (nkeys entries) and nverified may be
  * NULL; they are filled whenever the note is accepted. */
@@ -113,7 +142,8 @@ typedef struct {
 
 /* Parses a checkpoint body (a note text). Refuses fewer than three lines, an
  * empty origin, a size that is not canonical decimal (no sign, no leading
- * zero, fits in 64 bits), a root that is not base64 of 32 bytes, an empty
+ * zero, fits in 64 bits), a root that is not base64 of 32 bytes, size 0
+ * with a root other than the empty tree's (SHA-256 of ""), an empty
  * extension line, and a body not ending in '\n'. On success *out owns memory;
  * on failure *out is left empty. */
 int gs_checkpoint_parse(const char *text, size_t len, gs_checkpoint *out,

@@ -44,7 +44,7 @@
 #define GS_MAX_TIME_ZONE 64    /* a Charter's IANA zone name */
 #define GS_MAX_ID 64           /* commitment ids: [A-Za-z0-9._-]{1,64} */
 #define GS_MAX_TEXT 8192       /* reasons, notes, findings, feedback */
-#define GS_MAX_NOTE 16384      /* a cosigned checkpoint note */
+#define GS_MAX_NOTE 24576      /* a cosigned checkpoint note (note.h GS_NOTE_MAX) */
 #define GS_MAX_ENTRIES 1000    /* entries in one GetEntries reply */
 #define GS_MAX_PROOF 128       /* hashes in one proof */
 #define GS_MAX_EVIDENCE_ENTRIES 1000

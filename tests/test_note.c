@@ -13,6 +13,10 @@
 #include <string.h>
 
 #include "note.h"
+#include "wire.h"
+
+/* A note the parser accepts is a note the wire carries. */
+_Static_assert(GS_NOTE_MAX == GS_MAX_NOTE, "note.h GS_NOTE_MAX and wire.h GS_MAX_NOTE differ");
 
 #define EM "\xe2\x80\x94"
 
@@ -706,7 +710,21 @@ static const struct {
     {"empty key name", "text\n\n" EM "  " SIG_B64 "\n", GS_EINVAL, "empty key name"},
     {"two spaces", "text\n\n" EM " PeterNeumann " SIG_B64 " x\n", GS_EINVAL, "space inside"},
     {"plus in key name", "text\n\n" EM " a+b " SIG_B64 "\n", GS_EINVAL, "not valid"},
-    {"duplicate signatures", "text\n\n" GOOD_LINE GOOD_LINE, GS_EINVAL, "two signatures by key"},
+    /* c2sp.org/signed-note makes these malformed for every verifier, known
+     * key or not (Go's Open refuses them too). */
+    {"no-break space in key name",
+     "text\n\n" EM " a\xc2\xa0"
+     "b " SIG_B64 "\n",
+     GS_EINVAL, "not valid"},
+    {"ideographic space in key name",
+     "text\n\n" EM " a\xe3\x80\x80"
+     "b " SIG_B64 "\n",
+     GS_EINVAL, "not valid"},
+    {"next line in key name", "text\n\n" EM " a\xc2\x85 " SIG_B64 "\n", GS_EINVAL, "not valid"},
+    {"bad base64 on an unknown line", "text\n\n" GOOD_LINE EM " unknown AAAAAAA*\n", GS_EINVAL,
+     "signature line 2 (key unknown): signature is not valid base64"},
+    {"padding inside base64", "text\n\n" EM " k AA=AAAAA\n", GS_EINVAL, "not valid base64"},
+    {"non-canonical and short", "text\n\n" EM " k AAAAAB==\n", GS_EINVAL, "too short"},
     {"bad line after good", "text\n\n" GOOD_LINE "garbage\n", GS_EINVAL,
      "signature line 2 does not start"},
     {"invalid UTF-8", "te\xffxt\n\n" GOOD_LINE, GS_EINVAL, "not valid UTF-8"},
@@ -785,9 +803,324 @@ static void test_add_signature_refuses(void **state)
     gs_note_free(&n);
 }
 
+/* ---- what other ecosystems send (c2sp.org/signed-note, Go's note.Open) ---- */
+
+static char *dup_str(const char *s)
+{
+    char *d = malloc(strlen(s) + 1);
+    assert_non_null(d);
+    return strcpy(d, s);
+}
+
+/* "— <name> <base64(id || n bytes)>\n", the bytes filled with fill. */
+static char *unknown_line(const char *name, uint32_t id, size_t n, uint8_t fill)
+{
+    uint8_t *raw = malloc(4 + n);
+    assert_non_null(raw);
+    raw[0] = (uint8_t)(id >> 24), raw[1] = (uint8_t)(id >> 16), raw[2] = (uint8_t)(id >> 8);
+    raw[3] = (uint8_t)id;
+    memset(raw + 4, fill, n);
+    size_t cap = strlen(name) + gs_base64_encoded_len(4 + n) + 8;
+    char *line = malloc(cap);
+    assert_non_null(line);
+    int w = snprintf(line, cap, EM " %s ", name);
+    assert_int_equal(gs_base64_encode(line + w, cap - (size_t)w, gs_bytes_of(raw, 4 + n)), 0);
+    strcat(line, "\n");
+    free(raw);
+    return line;
+}
+
+/* The same line with the last base64 character before the padding given a
+ * non-zero unused bit: a second spelling of the same bytes. */
+static void make_noncanonical(char *line)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t k = strlen(line) - 1; /* the '\n' */
+    assert_true(line[k - 1] == '=');
+    while (line[k - 1] == '=')
+        k--;
+    const char *c = strchr(alphabet, line[k - 1]);
+    assert_non_null(c);
+    line[k - 1] = alphabet[(size_t)(c - alphabet) ^ 1];
+}
+
+/* note + extra lines, malloc'd. */
+static char *with_lines(const char *note, char *const *lines, size_t n)
+{
+    size_t len = strlen(note) + 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(lines[i]);
+    char *out = malloc(len);
+    assert_non_null(out);
+    strcpy(out, note);
+    for (size_t i = 0; i < n; i++)
+        strcat(out, lines[i]);
+    return out;
+}
+
+#define MLDSA44_COSIG 2432 /* timestamp (8) || ML-DSA-44 signature (2420) ... plus key ID */
+#define MAX_EXTRA 24
+
+static void test_accepts_what_verifiers_must(void **state)
+{
+    (void)state;
+    world w;
+    world_init(&w, 77, 0x55);
+    char *log_line = strstr(w.signed_note, "\n\n" EM) + 2;
+    char long_name[301];
+    memset(long_name, 'n', 300);
+    long_name[300] = '\0';
+    char *ln[MAX_EXTRA + 1];
+    struct {
+        const char *name;
+        size_t n; /* lines added after the log's signature */
+    } cases[] = {
+        {"a repeated line from an unknown key", 2},
+        {"two lines with the same unknown name and key ID", 2},
+        {"an unknown key name with U+007F", 1},
+        {"an unknown key name of 300 bytes", 1},
+        {"an unknown key name of 300 bytes sharing the log name's first 256", 1},
+        {"non-canonical base64 on an unknown line", 1},
+        {"five ML-DSA-44-sized cosignatures", 5},
+        {"seven ML-DSA-44-sized cosignatures", 7},
+        {"sixteen Ed25519-sized cosignatures, eight of them twice", 24},
+        {"the log's line repeated identically", 1},
+        {"a second, bad line with the log's name and key ID", 1},
+        {"a non-canonical line with the log's name, other key ID", 1},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        size_t n = cases[c].n > MAX_EXTRA ? MAX_EXTRA : cases[c].n;
+        memset(ln, 0, sizeof ln);
+        switch (c) {
+        case 0:
+            ln[0] = unknown_line("other.example/w", 0x01020304, 72, 1);
+            ln[1] = dup_str(ln[0]);
+            break;
+        case 1:
+            ln[0] = unknown_line("other.example/w", 0x01020304, 72, 1);
+            ln[1] = unknown_line("other.example/w", 0x01020304, 72, 2);
+            break;
+        case 2: ln[0] = unknown_line("del\x7fname", 0x01020304, 64, 3); break;
+        case 3: ln[0] = unknown_line(long_name, 0x01020304, 64, 4); break;
+        case 4: {
+            /* Truncated to 256 bytes it would be the log key's name. */
+            char nm[400];
+            snprintf(nm, sizeof nm, "%s%0*d", origin, 300 - (int)strlen(origin), 0);
+            ln[0] = unknown_line(nm, w.keys[0].key_hash, 64, 5);
+            break;
+        }
+        case 5:
+            ln[0] = unknown_line("other.example/w", 0x01020304, 64, 6); /* 68 bytes: one '=' */
+            make_noncanonical(ln[0]);
+            break;
+        case 6:
+        case 7:
+            for (size_t i = 0; i < n; i++) {
+                char nm[64];
+                snprintf(nm, sizeof nm, "pq.example/witness-%zu", i);
+                ln[i] = unknown_line(nm, 0x06000000u + (uint32_t)i, MLDSA44_COSIG, (uint8_t)i);
+            }
+            break;
+        case 8:
+            /* 16 cosignatures by 16 unknown witnesses, 8 of them twice. */
+            n = 24;
+            for (size_t i = 0; i < 16; i++) {
+                char nm[64];
+                snprintf(nm, sizeof nm, "w%zu.example", i);
+                ln[i] = unknown_line(nm, (uint32_t)i, 72, (uint8_t)i);
+            }
+            for (size_t i = 16; i < 24; i++)
+                ln[i] = dup_str(ln[i - 16]);
+            break;
+        case 9: ln[0] = dup_str(log_line); break;
+        case 10: ln[0] = unknown_line(origin, w.keys[0].key_hash, 64, 0xee); break;
+        case 11:
+            ln[0] = unknown_line(origin, w.keys[0].key_hash ^ 1, 64, 7);
+            make_noncanonical(ln[0]);
+            break;
+        }
+        char *msg = with_lines(w.signed_note, ln, n);
+        gs_note *note = NULL;
+        gs_error err;
+        gs_error_clear(&err);
+        if (gs_note_parse(msg, strlen(msg), &note, &err) != 0)
+            fail_msg("%s (%zu bytes): parse refused: %s", cases[c].name, strlen(msg), err.msg);
+        assert_int_equal(gs_note_sig_count(note), 1 + n);
+        /* Kept as it arrived. */
+        char *out = NULL;
+        size_t out_len = 0;
+        assert_int_equal(gs_note_format(note, &out, &out_len, &err), 0);
+        assert_int_equal(out_len, strlen(msg));
+        assert_memory_equal(out, msg, out_len);
+        free(out);
+        /* The log's key verifies; every other line is ignored. */
+        gs_note_result res[3];
+        size_t nv = 0;
+        if (gs_note_verify(note, w.keys, 3, res, &nv, &err) != 0)
+            fail_msg("%s: verify refused: %s", cases[c].name, err.msg);
+        assert_int_equal(nv, 1);
+        assert_true(res[0].verified);
+        gs_note_free(&note);
+        free(msg);
+        for (size_t i = 0; i < n; i++)
+            free(ln[i]);
+    }
+    world_free(&w);
+}
+
+/* A known key's line stays as strict as ever: the first line of a known
+ * (name, key ID) is verified and its failure rejects the note. */
+static void test_known_key_stays_strict(void **state)
+{
+    (void)state;
+    world w;
+    gs_error err;
+    world_init(&w, 78, 0x66);
+    char *cosig = cosign(&w, &w.w1, "hub.example/w1", 1700000000);
+    char *bad = unknown_line(origin, w.keys[0].key_hash, 64, 0xee);
+    const char *log_line = strstr(w.signed_note, "\n\n" EM) + 2;
+    char *noncanon_log = dup_str(log_line);
+    make_noncanonical(noncanon_log);
+    char *noncanon_cosig = dup_str(cosig); /* 4 + 72 bytes: "==" */
+    make_noncanonical(noncanon_cosig);
+
+    /* A bad line from the log key BEFORE its good one: Go verifies the
+     * first line by a key, and so does this parser. */
+    size_t tlen = strlen(w.body);
+    char *msg = malloc(strlen(w.signed_note) + strlen(bad) + 1);
+    assert_non_null(msg);
+    memcpy(msg, w.body, tlen);
+    msg[tlen] = '\n';
+    strcpy(msg + tlen + 1, bad);
+    strcat(msg, log_line);
+    gs_note *n = parse_ok(msg, strlen(msg));
+    assert_int_equal(gs_note_verify(n, w.keys, 1, NULL, NULL, &err), GS_EVERIFY);
+    assert_non_null(strstr(err.msg, "does not verify"));
+    gs_note_free(&n);
+    free(msg);
+
+    /* A line whose 300-byte name starts with the log key's name, with the
+     * log's key ID, before the log's line: it names no key (a truncated
+     * name must not match), so the log's line is the one verified. */
+    char long_log[400];
+    snprintf(long_log, sizeof long_log, "%s%0*d", origin, 300 - (int)strlen(origin), 0);
+    char *pre = unknown_line(long_log, w.keys[0].key_hash, 64, 0xee);
+    msg = malloc(strlen(w.signed_note) + strlen(pre) + 1);
+    assert_non_null(msg);
+    memcpy(msg, w.body, tlen);
+    msg[tlen] = '\n';
+    strcpy(msg + tlen + 1, pre);
+    strcat(msg, log_line);
+    n = parse_ok(msg, strlen(msg));
+    assert_string_equal(gs_note_sig_at(n, 0)->name, "");
+    assert_int_equal(gs_note_verify(n, w.keys, 1, NULL, NULL, &err), 0);
+    gs_note_free(&n);
+    free(msg);
+    free(pre);
+
+    /* The log's own line in a second spelling: Go would verify the same
+     * bytes; a known key's line is refused here, as it always was. */
+    char *lines[1] = {NULL};
+    size_t cut = (size_t)(log_line - w.signed_note);
+    msg = malloc(cut + strlen(noncanon_log) + 1);
+    assert_non_null(msg);
+    memcpy(msg, w.signed_note, cut);
+    strcpy(msg + cut, noncanon_log);
+    n = parse_ok(msg, strlen(msg));
+    assert_true(gs_note_sig_at(n, 0)->noncanonical);
+    assert_int_equal(gs_note_verify(n, w.keys, 1, NULL, NULL, &err), GS_EVERIFY);
+    assert_non_null(strstr(err.msg, "not canonical base64"));
+    gs_note_free(&n);
+    free(msg);
+
+    /* A witness's cosignature in a second spelling: not counted. */
+    lines[0] = noncanon_cosig;
+    msg = with_lines(w.signed_note, lines, 1);
+    n = parse_ok(msg, strlen(msg));
+    int64_t ts = 0;
+    assert_int_equal(gs_cosignature_verify(n, &w.keys[1], &ts, &err), GS_EVERIFY);
+    assert_non_null(strstr(err.msg, "not canonical base64"));
+    assert_int_equal(gs_note_verify(n, w.keys, 2, NULL, NULL, &err), GS_EVERIFY);
+    gs_note_free(&n);
+    free(msg);
+
+    /* The good cosignature first, then another line by the same witness:
+     * the repeat is dropped unverified, the cosignature counts. */
+    char *both[2] = {cosig, bad};
+    char *wbad = unknown_line("hub.example/w1", w.keys[1].key_hash, 72, 0xee);
+    both[1] = wbad;
+    msg = with_lines(w.signed_note, both, 2);
+    n = parse_ok(msg, strlen(msg));
+    assert_int_equal(gs_cosignature_verify(n, &w.keys[1], &ts, &err), 0);
+    assert_int_equal(ts, 1700000000);
+    gs_note_free(&n);
+    free(msg);
+    /* ... and the other way round, the bad one first: refused. */
+    both[0] = wbad;
+    both[1] = cosig;
+    msg = with_lines(w.signed_note, both, 2);
+    n = parse_ok(msg, strlen(msg));
+    assert_int_equal(gs_cosignature_verify(n, &w.keys[1], &ts, &err), GS_EVERIFY);
+    gs_note_free(&n);
+    free(msg);
+
+    /* Adding lines stays strict: what a key of ours or a witness makes. */
+    n = parse_ok(w.signed_note, strlen(w.signed_note));
+    assert_int_equal(gs_note_add_signature(n, noncanon_cosig, strlen(noncanon_cosig), &err),
+                     GS_EINVAL);
+    assert_non_null(strstr(err.msg, "not canonical"));
+    char *del = unknown_line("del\x7fname", 1, 64, 1);
+    assert_int_equal(gs_note_add_signature(n, del, strlen(del), &err), GS_EINVAL);
+    char long_name[301];
+    memset(long_name, 'n', 300);
+    long_name[300] = '\0';
+    char *lng = unknown_line(long_name, 1, 64, 1);
+    assert_int_equal(gs_note_add_signature(n, lng, strlen(lng), &err), GS_EINVAL);
+    assert_non_null(strstr(err.msg, "the limit is 256"));
+    assert_int_equal(gs_note_sig_count(n), 1);
+    gs_note_free(&n);
+
+    free(del);
+    free(lng);
+    free(wbad);
+    free(cosig);
+    free(bad);
+    free(noncanon_log);
+    free(noncanon_cosig);
+    world_free(&w);
+}
+
+/* Eight ML-DSA-44-sized cosignatures do not fit GS_NOTE_MAX: refused as
+ * too big, not as malformed. */
+static void test_size_limit_with_pq_lines(void **state)
+{
+    (void)state;
+    world w;
+    world_init(&w, 79, 0x77);
+    char *ln[8];
+    for (size_t i = 0; i < 8; i++) {
+        char nm[64];
+        snprintf(nm, sizeof nm, "pq.example/witness-%zu", i);
+        ln[i] = unknown_line(nm, (uint32_t)i, MLDSA44_COSIG, (uint8_t)i);
+    }
+    char *msg = with_lines(w.signed_note, ln, 8);
+    assert_true(strlen(msg) > GS_NOTE_MAX);
+    gs_note *n = NULL;
+    gs_error err;
+    assert_int_equal(gs_note_parse(msg, strlen(msg), &n, &err), GS_ETOOBIG);
+    assert_null(n);
+    free(msg);
+    for (size_t i = 0; i < 8; i++)
+        free(ln[i]);
+    world_free(&w);
+}
+
 /* ---- checkpoints ---- */
 
 #define ROOT0 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+/* base64(SHA-256("")), the root of the empty tree. */
+#define EMPTY_ROOT "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
 static const struct {
     const char *name;
@@ -814,6 +1147,10 @@ static const struct {
     {"no final newline", "o\n7\n" ROOT0, "does not end with a newline"},
     {"no final newline after extension", "o\n7\n" ROOT0 "\next", "does not end with a newline"},
     {"control character", "o\t\n7\n" ROOT0 "\n", "control character"},
+    /* RFC 6962 §2.1 (c2sp.org/tlog-checkpoint's root hash): one empty tree. */
+    {"size 0, zero root", "o\n0\n" ROOT0 "\n", "size 0 has a root other than the empty tree"},
+    {"size 0, root of size 1", "o\n0\nbjQLnP+zepicpUTmu3gKLHiQHT+zNzh2hRGjBhevoB0=\n",
+     "size 0 has a root other than the empty tree"},
 };
 
 static void test_malformed_checkpoints(void **state)
@@ -845,7 +1182,7 @@ static void test_checkpoint_edges_and_extensions(void **state)
     assert_true(cp.size == UINT64_MAX);
     gs_checkpoint_clear(&cp);
 
-    const char *zero = "o\n0\n" ROOT0 "\n";
+    const char *zero = "o\n0\n" EMPTY_ROOT "\n";
     assert_int_equal(gs_checkpoint_parse(zero, strlen(zero), &cp, &err), 0);
     assert_int_equal(cp.size, 0);
     assert_int_equal(gs_checkpoint_format(cp.origin, cp.size, &cp.root, &out, &err), 0);
@@ -899,6 +1236,9 @@ int main(void)
         cmocka_unit_test(test_malformed_notes),
         cmocka_unit_test(test_note_limits),
         cmocka_unit_test(test_add_signature_refuses),
+        cmocka_unit_test(test_accepts_what_verifiers_must),
+        cmocka_unit_test(test_known_key_stays_strict),
+        cmocka_unit_test(test_size_limit_with_pq_lines),
         cmocka_unit_test(test_malformed_checkpoints),
         cmocka_unit_test(test_checkpoint_edges_and_extensions),
     };
