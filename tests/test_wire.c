@@ -1427,7 +1427,7 @@ static const struct {
      15,
      {"add_checkpoint.checkpoint", OV_STR, long_str, GS_MAX_NOTE + 1, 0},
      GS_EINVAL,
-     "request.add_checkpoint.checkpoint: longer than 16384 bytes"},
+     "request.add_checkpoint.checkpoint: longer than 24576 bytes"},
     {"checkpoint control",
      15,
      {"add_checkpoint.checkpoint", OV_STR, "a\rb", 0, 0},
