@@ -446,10 +446,13 @@ static void remember_next(followed *f, char **text, gs_checkpoint *cp, int sourc
  * hub's own log are written in ONE transaction, so no crash can leave a
  * cosignature the hub's log does not show. → IDLE (then the next target). */
 /* The note the hub keeps and serves for a checkpoint: its text and the
- * log's own signature line(s) — the log key's name and key ID — and nothing
- * else the sender attached. Lines by anyone else in a request are ignored,
- * never merged (DESIGN principle 10), so nobody can plant a line under the
- * hub's own name and make it refuse to cosign. */
+ * log's own signature line — the FIRST line with the log key's name and key
+ * ID, the one gs_note_verify checked (note.h: later lines with that pair are
+ * dropped unverified, as Go's note.Open does) — and nothing else the sender
+ * attached. Lines by anyone else in a request are ignored, never merged
+ * (DESIGN principle 10), so nobody can plant a line under the hub's own name
+ * and make it refuse to cosign, nor a second, unverified line under the
+ * log's name that the hub would then serve. */
 static int log_signed_only(const followed *f, const char *text, gs_note **out, gs_error *err)
 {
     gs_note *n = NULL;
@@ -476,6 +479,7 @@ static int log_signed_only(const followed *f, const char *text, gs_note **out, g
         memcpy(buf + used, s->line, s->line_len);
         used += s->line_len;
         buf[used++] = '\n';
+        break;
     }
     buf[used] = '\0';
     rc = gs_note_parse(buf, used, out, err);

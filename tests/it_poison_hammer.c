@@ -80,7 +80,10 @@ static void submit(gs_statement *st, const gs_keypair *kp, uint64_t *seq)
 }
 
 /* The node's note with a line under the hub's name and key ID whose
- * signature is spoiled (one base64 character changed). */
+ * signature is spoiled (one base64 character changed), and a second line
+ * under the node's own name and key ID, spoiled the same way: signed-note
+ * verifiers check only the first line of a key and drop the repeat (issue
+ * 11), so the note still verifies, and the hub must not keep the repeat. */
 static char *poison(const char *note)
 {
     gs_note *n = NULL;
@@ -96,11 +99,22 @@ static char *poison(const char *note)
     line[strcspn(line, "\n")] = '\0';
     char *c = &line[strlen(line) - 10];
     *c = *c == 'A' ? 'B' : 'A';
-    size_t cap = strlen(note) + strlen(line) + 2;
+    char needle[GS_MAX_ORIGIN + 8];
+    snprintf(needle, sizeof needle, "\n\xe2\x80\x94 %s ", node.origin);
+    const char *own = strstr(note, needle);
+    CHECK(own != NULL, "the node's note has no line of its own:\n%s", note);
+    own++;
+    size_t own_len = strcspn(own, "\n");
+    char *dup = strndup(own, own_len);
+    CHECK(dup != NULL, "out of memory");
+    c = &dup[own_len - 10];
+    *c = *c == 'A' ? 'B' : 'A';
+    size_t cap = strlen(note) + strlen(line) + own_len + 3;
     char *out = malloc(cap);
     CHECK(out != NULL, "out of memory");
-    snprintf(out, cap, "%s%s\n", note, line);
+    snprintf(out, cap, "%s%s\n%s\n", note, line, dup);
     free(line);
+    free(dup);
     return out;
 }
 
@@ -175,6 +189,11 @@ static void check_note(const char *note, uint64_t want)
     const char *first = strstr(note, needle);
     CHECK(first != NULL && strstr(first + 1, needle) == NULL,
           "the hub serves %s lines under its own name:\n%s", first == NULL ? "no" : "two", note);
+    /* And one under the node's: the planted repeat is not served. */
+    snprintf(needle, sizeof needle, "\xe2\x80\x94 %s ", node.origin);
+    first = strstr(note, needle);
+    CHECK(first != NULL && strstr(first + 1, needle) == NULL,
+          "the hub serves %s lines under the node's name:\n%s", first == NULL ? "no" : "two", note);
 }
 
 int main(int argc, char **argv)
