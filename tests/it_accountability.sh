@@ -49,13 +49,6 @@ fail() {
 pass() { echo "ok   $*"; }
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# expect STATUS DESCRIPTION -- command...: runs the command, checks its exit status.
-expect() {
-  local want=$1 what=$2; shift 3
-  set +e; "$@" >"$work/out" 2>"$work/err"; local got=$?; set -e
-  [ "$got" -eq "$want" ] || fail "$what: exit $got, want $want; stdout: $(head -c 3000 "$work/out"); stderr: $(cat "$work/err")"
-  pass "$what"
-}
 json() { jq -r "$1" "$work/out"; }
 
 P=giamsat/province/binh-duong

@@ -36,13 +36,6 @@ pass() { echo "ok   $*"; }
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 checkpoint_size_is() { [ "$("$gs" checkpoint --connect "$ipc" | sed -n 2p)" = "$1" ]; }
 
-# expect STATUS DESCRIPTION -- command...: runs the command, checks its exit status.
-expect() {
-  local want=$1 what=$2; shift 3
-  set +e; "$@" >"$work/out" 2>"$work/err"; local got=$?; set -e
-  [ "$got" -eq "$want" ] || fail "$what: exit $got, want $want; stdout: $(head -c 2000 "$work/out"); stderr: $(cat "$work/err")"
-  pass "$what"
-}
 # json FILTER: jq's raw output of FILTER over the last command's stdout.
 json() { jq -r "$1" "$work/out"; }
 # ago SECONDS: the time that many seconds before now, for --issued-at.

@@ -37,12 +37,6 @@ fail() {
   exit 1
 }
 pass() { echo "ok   $*"; }
-expect() {
-  local want=$1 what=$2; shift 3
-  set +e; "$@" >"$work/out" 2>"$work/err"; local got=$?; set -e
-  [ "$got" -eq "$want" ] || fail "$what: exit $got, want $want; stdout: $(head -c 2000 "$work/out"); stderr: $(cat "$work/err")"
-  pass "$what"
-}
 said() { grep -qF -- "$1" "$work/err" || fail "expected \"$1\" in: $(cat "$work/err")"; }
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 

@@ -25,13 +25,6 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok   $*"; }
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# expect STATUS DESCRIPTION -- command...: runs the command, checks its exit status.
-expect() {
-  local want=$1 what=$2; shift 3
-  set +e; "$@" >"$work/out" 2>"$work/err"; local got=$?; set -e
-  [ "$got" -eq "$want" ] || fail "$what: exit $got, want $want; stderr: $(cat "$work/err")"
-  pass "$what"
-}
 err_has() { grep -qF -- "$1" "$work/err" || fail "stderr lacks \"$1\": $(cat "$work/err")"; }
 
 ipc=ipc://$work/node/node.sock

@@ -22,13 +22,6 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; [ -f "$work/node/node.log" ] && tail -20 "$work/node/node.log" >&2; exit 1; }
 pass() { echo "ok   $*"; }
 
-# expect STATUS DESCRIPTION -- command...: runs the command, checks its exit status.
-expect() {
-  local want=$1 what=$2; shift 3
-  set +e; "$@" >"$work/out" 2>"$work/err"; local got=$?; set -e
-  [ "$got" -eq "$want" ] || fail "$what: exit $got, want $want; stderr: $(cat "$work/err")"
-  pass "$what"
-}
 
 # json FILTER: jq's raw output of FILTER over the last command's stdout.
 json() { jq -r "$1" "$work/out"; }

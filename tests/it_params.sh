@@ -41,13 +41,6 @@ fail() {
 }
 pass() { echo "ok   $*"; }
 
-# expect STATUS DESCRIPTION -- command...: runs the command, checks its exit status.
-expect() {
-  local want=$1 what=$2; shift 3
-  set +e; "$@" >"$work/out" 2>"$work/err"; local got=$?; set -e
-  [ "$got" -eq "$want" ] || fail "$what: exit $got, want $want; stdout: $(head -c 2000 "$work/out"); stderr: $(cat "$work/err")"
-  pass "$what"
-}
 # said WORDS: the last command's stderr contains WORDS.
 said() { grep -qF -- "$1" "$work/err" || fail "expected \"$1\" in: $(cat "$work/err")"; }
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

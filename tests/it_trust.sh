@@ -54,13 +54,6 @@ fail() {
 pass() { echo "ok   $*"; }
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# expect STATUS DESCRIPTION -- command...: runs the command, checks its exit status.
-expect() {
-  local want=$1 what=$2; shift 3
-  set +e; "$@" >"$work/out" 2>"$work/err"; local got=$?; set -e
-  [ "$got" -eq "$want" ] || fail "$what: exit $got, want $want; stdout: $(head -c 2000 "$work/out"); stderr: $(cat "$work/err")"
-  pass "$what"
-}
 # said TEXT: the last command's stderr holds TEXT.
 said() { grep -qF -- "$1" "$work/err" || fail "stderr lacks \"$1\": $(cat "$work/err")"; }
 json() { jq -r "$1" "$work/out"; }

@@ -1,5 +1,6 @@
 # tests/lib.sh — what the shell integration tests share. Sourced, not run.
-# The sourcing script defines fail MESSAGE (print, clean up, exit 1).
+# The sourcing script defines fail MESSAGE (print, clean up, exit 1), pass
+# MESSAGE (report a check that held) and, for expect, the folder $work.
 
 # wait_until SECONDS DESCRIPTION COMMAND...: polls COMMAND until it succeeds
 # and fails the test after SECONDS. The condition is what the test waits
@@ -12,4 +13,20 @@ wait_until() {
     [ "$(date +%s)" -lt "$end" ] || fail "after $secs s: $what"
     sleep 0.1
   done
+}
+
+# expect STATUS DESCRIPTION -- COMMAND...: runs COMMAND with its standard
+# output in $work/out and its errors in $work/err, and fails the test
+# (showing both) unless it exits with STATUS; then reports DESCRIPTION with
+# the sourcing script's pass.
+expect() {
+  local want=$1 what=$2
+  shift 3
+  set +e
+  "$@" >"$work/out" 2>"$work/err"
+  local got=$?
+  set -e
+  [ "$got" -eq "$want" ] ||
+    fail "$what: exit $got, want $want; stdout: $(head -c 3000 "$work/out"); stderr: $(cat "$work/err")"
+  pass "$what"
 }
