@@ -30,9 +30,9 @@ void gs_audit_trusted_clear(gs_audit_trusted *t)
     memset(t, 0, sizeof *t);
 }
 
-/* own_hub: the checkpoint is the hub's own log, read from that hub: a
- * witness wrapping the hub's log key counts for it (docs/trust.md,
- * gs_policy_verify_own_checkpoint). Never set for any other log. */
+/* own_hub: the checkpoint is the hub's own log, read from that hub; it only
+ * adds a hint to a quorum failure (the check is gs_policy_verify_checkpoint
+ * for every log, docs/trust.md). */
 static int trust_checkpoint(const gs_policy *pol, const char *origin, const char *note, size_t len,
                             bool own_hub, gs_audit_trusted *out, gs_error *err)
 {
@@ -60,8 +60,7 @@ static int trust_checkpoint(const gs_policy *pol, const char *origin, const char
         rc = err->code = GS_EVERIFY;
         goto out;
     }
-    rc = own_hub ? gs_policy_verify_own_checkpoint(pol, note, len, &res, err)
-                 : gs_policy_verify_checkpoint(pol, note, len, &res, err);
+    rc = gs_policy_verify_checkpoint(pol, note, len, &res, err);
     if (rc != 0 && res.log_signed && !res.quorum_met) {
         size_t have = 0;
         for (size_t i = 0; i < res.n_witnesses; i++)

@@ -567,9 +567,8 @@ bool gs_policy_name_defined(const gs_policy *p, const char *name)
     return p != NULL && name != NULL && find_name(p, name, &m, &line);
 }
 
-/* own: the log is the hub's own, as its hub serves it (see policy.h). */
-static int verify_checkpoint(const gs_policy *p, const char *note, size_t len, bool own,
-                             gs_policy_result *res, gs_error *err)
+int gs_policy_verify_checkpoint(const gs_policy *p, const char *note, size_t len,
+                                gs_policy_result *res, gs_error *err)
 {
     int rc;
     gs_note *n = NULL;
@@ -609,14 +608,13 @@ static int verify_checkpoint(const gs_policy *p, const char *note, size_t len, b
         goto out;
     }
     r->log_signed = true;
-    /* The log's own key among the witnesses: its signature on the
-     * checkpoint says what its cosignature would (policy.h). */
-    if (own) {
-        int w = gs_policy_find_witness(p, &log_key.key);
-        if (w >= 0) {
-            r->self_counted = true;
-            r->self_witness = (size_t)w;
-        }
+    /* The log's own key among the witnesses (a hub's own log): its
+     * signature on the checkpoint says what its cosignature would
+     * (policy.h). */
+    int self = gs_policy_find_witness(p, &log_key.key);
+    if (self >= 0) {
+        r->self_counted = true;
+        r->self_witness = (size_t)self;
     }
     for (size_t i = 0; i < p->n_witnesses; i++) {
         gs_error why = {0};
@@ -672,16 +670,4 @@ out:
     gs_note_free(&n);
     gs_policy_result_clear(&local);
     return rc;
-}
-
-int gs_policy_verify_checkpoint(const gs_policy *p, const char *note, size_t len,
-                                gs_policy_result *res, gs_error *err)
-{
-    return verify_checkpoint(p, note, len, false, res, err);
-}
-
-int gs_policy_verify_own_checkpoint(const gs_policy *p, const char *note, size_t len,
-                                    gs_policy_result *res, gs_error *err)
-{
-    return verify_checkpoint(p, note, len, true, res, err);
 }

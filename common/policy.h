@@ -22,9 +22,10 @@
  *
  * A checkpoint is trusted when a listed log signed it (the key whose name is
  * its origin) AND witnesses listed here met the quorum with valid
- * cosignature/v1 lines. The one exception, for the log a hub keeps itself
- * (gs_policy_verify_own_checkpoint): a witness whose key is that log's own
- * key counts as having witnessed the checkpoint the key signed.
+ * cosignature/v1 lines. A witness whose key is the log's own key (a hub's
+ * own log: the hub's cosigner key is its log key under alg 0x04) counts as
+ * having witnessed the checkpoint that key signed (gs_policy_verify_checkpoint
+ * says why this weakens nothing).
  *
  * c2sp.org/tlog-policy has one quorum per file and no per-log quorum; this
  * parser keeps to it, so a trust file written for giamsat is read the same
@@ -100,8 +101,8 @@ typedef struct {
     bool *cosigned;      /* per witness: a valid cosignature/v1 line */
     int64_t *timestamps; /* per witness: its cosignature time when cosigned */
     bool *bad;           /* per witness: a line by its key did not verify */
-    /* gs_policy_verify_own_checkpoint: the witness whose key is the log's
-     * own key, counted by the log's signature (cosigned[] stays false) */
+    /* the witness whose key is the log's own key, counted by the log's
+     * signature (cosigned[] stays false) */
     bool self_counted;
     size_t self_witness;
 } gs_policy_result;
@@ -115,21 +116,20 @@ void gs_policy_result_clear(gs_policy_result *r);
  * origin is not a listed log, GS_EVERIFY when the log signature or the
  * quorum fails (the sentence says which witnesses cosigned and what was
  * missing), GS_EINVAL when the note does not parse. res (may be NULL) is
- * filled as far as the check got; clear it with gs_policy_result_clear. */
-int gs_policy_verify_checkpoint(const gs_policy *p, const char *note, size_t len,
-                                gs_policy_result *res, gs_error *err) GS_MUST_USE;
-
-/* The same check for the log a hub keeps itself, as the audit reads it from
- * that hub: when a listed witness wraps the very key the log signs with (the
- * hub's cosigner key is its log key under alg 0x04), that witness counts
+ * filled as far as the check got; clear it with gs_policy_result_clear.
+ *
+ * When a listed witness wraps the very key the log signs with (a hub's own
+ * log: its cosigner key is its log key under alg 0x04), that witness counts
  * toward the quorum once the log's signature verified (res->self_counted).
  * That key could add a cosignature line to its own checkpoint whenever it
- * liked, so asking for one proves nothing more; it is what lets a lone hub,
- * whose log nobody else cosigns, be judged by the file's quorum when that
- * quorum is the hub itself. Every other witness counts only by a valid
- * cosignature line, and nothing changes for a log whose key is no witness.
- * Never use it for a node's log. */
-int gs_policy_verify_own_checkpoint(const gs_policy *p, const char *note, size_t len,
-                                    gs_policy_result *res, gs_error *err) GS_MUST_USE;
+ * liked, and this check would then accept it, so asking for the line proves
+ * nothing more; it is what lets a lone hub, whose log nobody else cosigns,
+ * be judged by the file's quorum when that quorum is the hub itself. Every
+ * other witness counts only by a valid cosignature line, and nothing changes
+ * for a log whose key is no witness (a node's log). One check for every
+ * verifier — the audit, `verify`, `verify-evidence`, the monitor — so they
+ * reach the same verdict from the same note and trust file. */
+int gs_policy_verify_checkpoint(const gs_policy *p, const char *note, size_t len,
+                                gs_policy_result *res, gs_error *err) GS_MUST_USE;
 
 #endif

@@ -4,7 +4,7 @@
  * nested groups, a single witness, none) on real checkpoints signed and
  * cosigned in the test. The expected verdicts are worked out by hand from the
  * spec's rules, in the comments next to each case. Then the hub's own log
- * (gs_policy_verify_own_checkpoint): the witness holding the log's own key
+ * (gs_policy_verify_checkpoint): the witness holding the log's own key
  * counts for it and for nothing else, and the group accessors. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
@@ -455,11 +455,11 @@ static void test_load(void **state)
     assert_non_null(strstr(err.msg, path));
 }
 
-/* The hub's own log (gs_policy_verify_own_checkpoint): the witness holding
- * the log's own key counts for a checkpoint that key signed, and only that
- * witness, only for that log; for any other check nothing changes. "self" is
- * the log key under its cosigner algorithm, "hub" another key (a hub that
- * cosigns a node's log). Verdicts by hand from the quorum and policy.h. */
+/* The hub's own log: the witness holding the log's own key counts for a
+ * checkpoint that key signed, and only that witness; for a log whose key is
+ * no witness nothing changes. "self" is the log key under its cosigner
+ * algorithm, "hub" another key (a hub that cosigns a node's log). Verdicts
+ * by hand from the quorum and policy.h. */
 static void test_own_log(void **state)
 {
     (void)state;
@@ -470,28 +470,28 @@ static void test_own_log(void **state)
         bool self_listed; /* a witness "self" wraps the log's own key */
         const char *rules;
         unsigned mask; /* cosignatures by X1.. (bit i) */
-        bool plain, own;
+        bool trusted;
     } cases[] = {
         /* A lone hub: the quorum is the hub, nobody cosigns its log. */
-        {true, "quorum self\n", 0, false, true},
+        {true, "quorum self\n", 0, true},
         /* The hub and another witness both needed: the other still is. */
-        {true, "group g all self X1\nquorum g\n", 0, false, false},
-        {true, "group g all self X1\nquorum g\n", 1, false, true},
+        {true, "group g all self X1\nquorum g\n", 0, false},
+        {true, "group g all self X1\nquorum g\n", 1, true},
         /* Any of the hubs: the hub itself is one. */
-        {true, "group g any self X1 X2\nquorum g\n", 0, false, true},
+        {true, "group g any self X1 X2\nquorum g\n", 0, true},
         /* 2 of 3 with the hub: one other is needed. */
-        {true, "group g 2 self X1 X2\nquorum g\n", 0, false, false},
-        {true, "group g 2 self X1 X2\nquorum g\n", 2, false, true},
+        {true, "group g 2 self X1 X2\nquorum g\n", 0, false},
+        {true, "group g 2 self X1 X2\nquorum g\n", 2, true},
         /* A quorum the hub is no part of: its own signature is no help. */
-        {true, "quorum X1\n", 0, false, false},
-        {true, "group g any X1 X2\nquorum g\n", 0, false, false},
-        /* A log whose key is no witness (a node's log): the same verdicts. */
-        {false, "quorum X1\n", 0, false, false},
-        {false, "quorum X1\n", 1, true, true},
-        {false, "quorum hub\n", 0, false, false},
-        {false, "group g any hub X1\nquorum g\n", 0, false, false},
-        {false, "group g any hub X1\nquorum g\n", 1, true, true},
-        {false, "quorum none\n", 0, true, true},
+        {true, "quorum X1\n", 0, false},
+        {true, "group g any X1 X2\nquorum g\n", 0, false},
+        /* A log whose key is no witness (a node's log): cosignatures only. */
+        {false, "quorum X1\n", 0, false},
+        {false, "quorum X1\n", 1, true},
+        {false, "quorum hub\n", 0, false},
+        {false, "group g any hub X1\nquorum g\n", 0, false},
+        {false, "group g any hub X1\nquorum g\n", 1, true},
+        {false, "quorum none\n", 0, true},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[8192];
@@ -506,13 +506,10 @@ static void test_own_log(void **state)
         gs_policy_result res = {0};
         gs_error err = {0};
         char *note = cosigned(&log_kp, ORIGIN, cases[i].mask);
-        int plain = gs_policy_verify_checkpoint(p, note, strlen(note), &res, &err);
-        assert_false(res.self_counted);
-        gs_policy_result_clear(&res);
-        int own = gs_policy_verify_own_checkpoint(p, note, strlen(note), &res, &err);
-        if ((plain == 0) != cases[i].plain || (own == 0) != cases[i].own)
-            fail_msg("case %zu (%s, mask %u): plain %d, own %d (%s)", i, cases[i].rules,
-                     cases[i].mask, plain, own, err.msg);
+        int rc = gs_policy_verify_checkpoint(p, note, strlen(note), &res, &err);
+        if ((rc == 0) != cases[i].trusted)
+            fail_msg("case %zu (%s, mask %u): %d (%s)", i, cases[i].rules, cases[i].mask, rc,
+                     err.msg);
         /* Counted, never shown as a cosignature it does not carry. */
         assert_int_equal(res.self_counted, cases[i].self_listed);
         if (res.self_counted) {
@@ -528,8 +525,9 @@ static void test_own_log(void **state)
 }
 
 /* Why counting the log's own key weakens nothing: the key can add that
- * cosignature line itself, and the plain check then accepts the checkpoint;
- * a checkpoint whose log signature fails is refused by both checks. */
+ * cosignature line itself, and a check that counted only cosignature lines
+ * would then accept the checkpoint: with the line or without it, the same
+ * verdict. A checkpoint whose log signature fails is refused either way. */
 static void test_own_log_equivalence(void **state)
 {
     (void)state;
@@ -541,20 +539,22 @@ static void test_own_log_equivalence(void **state)
     snprintf(text, sizeof text, "log %s\nwitness self %s\nquorum self\n", log_vk, self_vk);
     gs_policy *p = parse_ok(text);
     char *note = cosigned(&log_kp, ORIGIN, 0);
-    assert_int_equal(gs_policy_verify_checkpoint(p, note, strlen(note), NULL, &err), GS_EVERIFY);
-    assert_int_equal(gs_policy_verify_own_checkpoint(p, note, strlen(note), NULL, &err), 0);
+    gs_policy_result res = {0};
+    assert_int_equal(gs_policy_verify_checkpoint(p, note, strlen(note), &res, &err), 0);
+    assert_true(res.self_counted);
+    gs_policy_result_clear(&res);
     assert_int_equal(gs_note_parse(note, strlen(note), &n, &err), 0);
     const char *body = gs_note_text(n, &blen);
     assert_int_equal(gs_cosignature_sign(body, blen, ORIGIN, &log_kp, 1000, &line, &err), 0);
     assert_int_equal(gs_note_add_signature(n, line, strlen(line), &err), 0);
     assert_int_equal(gs_note_format(n, &out, NULL, &err), 0);
-    assert_int_equal(gs_policy_verify_checkpoint(p, out, strlen(out), NULL, &err), 0);
+    assert_int_equal(gs_policy_verify_checkpoint(p, out, strlen(out), &res, &err), 0);
+    assert_true(res.cosigned[res.self_witness]);
+    gs_policy_result_clear(&res);
     free(note);
     /* Signed by another key under the log's name: refused either way. */
     note = cosigned(&other_kp, ORIGIN, 0);
     assert_int_equal(gs_policy_verify_checkpoint(p, note, strlen(note), NULL, &err), GS_EVERIFY);
-    assert_int_equal(gs_policy_verify_own_checkpoint(p, note, strlen(note), NULL, &err),
-                     GS_EVERIFY);
     free(note);
     free(out);
     free(line);
