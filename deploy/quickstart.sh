@@ -45,7 +45,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 if [ -z "${GIAMSAT_BIN:-}" ]; then
   packages=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
-            libsodium-dev libzmq3-dev libsqlite3-dev libjansson-dev libinih-dev
+            libsodium-dev libzmq3-dev libsqlite3-dev libjansson-dev libinih-dev libmicrohttpd-dev
             libcmocka-dev jq tzdata)
   missing=()
   for p in "${packages[@]}"; do

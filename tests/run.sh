@@ -12,7 +12,7 @@ cd "$top"
 # Debian packages the build and the tests need.
 packages=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
           libsodium-dev libzmq3-dev libsqlite3-dev libjansson-dev libinih-dev
-          libcmocka-dev sqlite3 python3 jq tzdata)
+          libcmocka-dev sqlite3 python3 jq tzdata libmicrohttpd-dev curl libxml2-utils)
 # The HTML report is checked in headless Chromium (tests/it_report_html.sh);
 # node and npm only when no node is installed some other way.
 packages+=(chromium)
