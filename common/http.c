@@ -602,6 +602,13 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen
     return 0;
 }
 
+int gs_http_listen_check(const char *listen, gs_error *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl;
+    return parse_listen(listen, &ss, &sl, err);
+}
+
 int gs_http_start(gs_http **out, const gs_http_config *cfg, gs_error *err)
 {
     int rc = GS_ENOMEM;
