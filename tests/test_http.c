@@ -84,6 +84,18 @@ static int h_defer(void *ctx, const gs_http_request *rq, gs_http_response *rs)
     return GS_HTTP_DEFER;
 }
 
+/* Defers, then answers at once from inside the handler (a waiter that
+ * settles before the handler returns). */
+static int h_defer_now(void *ctx, const gs_http_request *rq, gs_http_response *rs)
+{
+    (void)ctx;
+    (void)rs;
+    gs_http_response now;
+    gs_http_text(&now, 201, "at once\n");
+    gs_http_answer(rq->handle, &now);
+    return GS_HTTP_DEFER;
+}
+
 static bool health(void *ctx, char *why, size_t cap)
 {
     fixture *fx = ctx;
@@ -120,7 +132,8 @@ static int setup(void **state)
         gs_http_route(fx->h, "GET", "/a/b/", false, "b", h_name, &tag_b, &err) ||
         gs_http_route(fx->h, NULL, "/x", true, "x", h_name, &tag_x, &err) ||
         gs_http_route(fx->h, "POST", "/post", true, "post", h_name, &tag_post, &err) ||
-        gs_http_route(fx->h, NULL, "/defer", true, "defer", h_defer, fx, &err))
+        gs_http_route(fx->h, NULL, "/defer", true, "defer", h_defer, fx, &err) ||
+        gs_http_route(fx->h, "GET", "/now", true, "now", h_defer_now, fx, &err))
         return -1;
     gs_http_set_health(fx->h, health, fx);
     gs_http_set_metrics(fx->h, daemon_metrics, fx);
@@ -447,6 +460,11 @@ static void test_defer(void **state)
     /* The connection serves the next request. */
     request(fx, fd, "GET /x HTTP/1.1\r\nHost: t\r\n\r\n", false, &r);
     assert_int_equal(r.status, 200);
+    response_clear(&r);
+    /* Answered from inside the handler that defers: sent at once. */
+    request(fx, fd, "GET /now HTTP/1.1\r\nHost: t\r\n\r\n", false, &r);
+    assert_int_equal(r.status, 201);
+    assert_string_equal(r.body, "at once\n");
     response_clear(&r);
     close(fd);
 }
