@@ -107,14 +107,14 @@ static void cache_drop(gs_tiles *ts, tile *t)
     tile_release(t);
 }
 
-/* Takes over the caller's reference; a tile larger than the whole cache is
+/* Keeps t (with a reference of the cache's own), evicting the least
+ * recently used tiles to make room; a tile larger than the whole cache is
  * not kept. */
 static void cache_put(gs_tiles *ts, tile *t)
 {
-    if (tile_cost(t) > ts->cfg.cache_bytes) {
-        tile_release(t);
+    if (tile_cost(t) > ts->cfg.cache_bytes)
         return;
-    }
+    __atomic_add_fetch(&t->refs, 1, __ATOMIC_ACQ_REL);
     while (ts->bytes + tile_cost(t) > ts->cfg.cache_bytes && ts->tail != NULL)
         cache_drop(ts, ts->tail);
     size_t b = bucket_of(ts, t->log_id, t->level, t->n);
@@ -392,7 +392,6 @@ static int serve_tile(gs_tiles *ts, const char *origin, const gs_tiles_log *lg,
         /* The reference read_tile returned is the response's. */
         if (full) {
             ts->stats.misses++;
-            t->refs++; /* the cache's own */
             cache_put(ts, t);
         } else {
             ts->stats.reads++;
