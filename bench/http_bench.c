@@ -272,6 +272,7 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress lines show as they come */
     const char *bin = argv[1];
     bool quick = gs_bench_quick(argc, argv);
     long entries = quick ? 20000 : 70000;
