@@ -92,10 +92,12 @@ pids+=($!)
 
 # http_size URL ORIGIN: the size line of the checkpoint served over HTTP.
 http_size() { curl -sf "$1/$2/checkpoint" | sed -n 2p; }
+# serves_at URL ORIGIN SIZE: the checkpoint served over HTTP has that size.
+serves_at() { [ "$(http_size "$1" "$2")" = "$3" ]; }
 until_true 120 "the node serves its checkpoint of size $size over HTTP" -- \
-  test "$(http_size "$node_url" "$origin")" = "$size"
+  serves_at "$node_url" "$origin" "$size"
 until_true 120 "the hub serves the replica cosigned at $size over HTTP" -- \
-  test "$(http_size "$hub_url" "$origin")" = "$size"
+  serves_at "$hub_url" "$origin" "$size"
 # own_settled: the hub's own log, as served over HTTP, ends with its
 # Observation of the replica at $size (nothing more is recorded after it:
 # the node's log does not grow), so both protocols serve the same note.
