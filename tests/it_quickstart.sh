@@ -18,7 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! GIAMSAT_BIN=$build "$top/deploy/quickstart.sh" --dir "$work/net" >"$work/out" 2>&1; then
+if ! GIAMSAT_HTTP_PORT=28470 GIAMSAT_BIN=$build "$top/deploy/quickstart.sh" --dir "$work/net" >"$work/out" 2>&1; then
   tail -40 "$work/out" >&2
   for f in "$work"/net/logs/*.log; do echo "== $f" >&2; tail -5 "$f" >&2; done
   echo "FAIL: the quickstart did not complete" >&2
