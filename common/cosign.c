@@ -221,19 +221,21 @@ int gs_cosign_parse_body(const char *body, size_t len, uint64_t *old, gs_hash *p
     const char *digits = line + 4;
     size_t nd = ll - 4;
     uint64_t v = 0;
+    if (nd > 20)
+        return gs_error_set(err, GS_EINVAL, "old size has %zu characters: not a 64-bit size", nd);
     for (size_t i = 0; i < nd; i++) {
         if (digits[i] < '0' || digits[i] > '9')
-            return gs_error_set(err, GS_EINVAL, "old size \"%.*s\" is not a decimal number",
-                                (int)(nd < 32 ? nd : 32), digits);
+            return gs_error_set(err, GS_EINVAL,
+                                "old size is not a decimal number (byte 0x%02x at position %zu)",
+                                (unsigned char)digits[i], i + 1);
         unsigned d = (unsigned)(digits[i] - '0');
         if (v > (UINT64_MAX - d) / 10)
-            return gs_error_set(err, GS_EINVAL, "old size \"%.*s\" does not fit in 64 bits",
-                                (int)(nd < 32 ? nd : 32), digits);
+            return gs_error_set(err, GS_EINVAL, "old size %.*s does not fit in 64 bits", (int)nd,
+                                digits);
         v = v * 10 + d;
     }
     if (nd > 1 && digits[0] == '0')
-        return gs_error_set(err, GS_EINVAL, "old size \"%.*s\" has a leading zero",
-                            (int)(nd < 32 ? nd : 32), digits);
+        return gs_error_set(err, GS_EINVAL, "old size %.*s has a leading zero", (int)nd, digits);
     for (;;) {
         if (!next_line(&p, end, &line, &ll))
             return gs_error_set(err, GS_EINVAL,
