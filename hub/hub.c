@@ -864,6 +864,8 @@ static int start_http(hub *h, gs_error *err)
     gs_http_set_metrics(h->http, hub_metrics, h);
     gs_http_set_health(h->http, hub_health, h);
     /* HTTP routes (docs/http.md) */
+    if ((rc = hub_witness_http_route(h, h->http, err)) != 0)
+        return rc;
     return rc;
 }
 
