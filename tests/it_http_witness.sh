@@ -69,22 +69,11 @@ node_ep=ipc://$work/node/node.sock
 hub_ep=ipc://$work/hub/hub.sock
 export GIAMSAT_CONNECT=$node_ep
 
-# A free loopback port (the hub binds it; a clash fails loudly at start).
-port=
-for _ in $(seq 50); do
-  p=$((20000 + RANDOM % 30000))
-  if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-    port=$p
-    break
-  fi
-done
-[ -n "$port" ] || fail "no free port found"
-url=http://127.0.0.1:$port/add-checkpoint
 
 "$gs" node init --dir "$work/node" --tier commune --unit xa-an-binh --name "Xa An Binh" \
   --listen "$node_ep" >/dev/null || fail "node init"
 sed -i 's/^checkpoint_interval_ms = .*/checkpoint_interval_ms = 50/' "$work/node/node.conf"
-"$gs" hub init --dir "$work/hub" --name tinh --listen "$hub_ep" --http "127.0.0.1:$port" \
+"$gs" hub init --dir "$work/hub" --name tinh --listen "$hub_ep" --http 127.0.0.1:0 \
   >/dev/null || fail "hub init"
 # One poll at start, then none within the test: what the hub learns next
 # comes from the requests below.
@@ -101,9 +90,14 @@ trust=$work/trust.policy
 
 "$node_bin" --config "$work/node/node.conf" 2>>"$work/node.log" &
 node_pid=$!
+wait_until 120 "the node serves" "$gs" checkpoint --connect "$node_ep"
+# The hub's one poll at start must find the node's checkpoint.
 "$hub_bin" --config "$work/hub/hub.conf" 2>>"$work/hub.log" &
 hub_pid=$!
-wait_until 120 "the node serves" "$gs" checkpoint --connect "$node_ep"
+# Port 0: the hub picks a free port and says which.
+wait_until 120 "the hub serves HTTP" grep -q "HTTP on 127.0.0.1:0 (port [0-9]*)" "$work/hub.log"
+port=$(sed -n 's/.*HTTP on 127\.0\.0\.1:0 (port \([0-9]*\)).*/\1/p' "$work/hub.log" | head -n 1)
+url=http://127.0.0.1:$port/add-checkpoint
 hub_cosigned() { "$gs" checkpoint --connect "$hub_ep" --origin "$origin" >"$work/hub.note"; }
 wait_until 120 "the hub cosigns the node at start" hub_cosigned
 n0=$(sed -n 2p "$work/hub.note")
