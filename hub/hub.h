@@ -257,6 +257,15 @@ typedef struct {
     /* The HTTP face (docs/http.md): NULL when hub.conf has no http. Its
      * routes are registered in one place, hub.c start_http. */
     gs_http *http;
+    /* The POST /add-checkpoint being judged (witness_http.c): its waiter
+     * can be answered before the handler returns (a sync refused at once),
+     * when common/http cannot take a deferred answer yet; the handler then
+     * answers with early. */
+    struct {
+        gs_http_conn *conn;
+        bool answered;
+        gs_http_response early;
+    } http_judging;
     /* The last write to the store that failed ("" once one succeeded
      * since): /healthz says 503 meanwhile. */
     char store_error[HUB_MSG_MAX];
@@ -395,10 +404,9 @@ int hub_own_cosignature(hub *h, const char *note_text, char **line, gs_error *er
 
 /* Registers POST /add-checkpoint (c2sp.org/tlog-witness) on http. */
 int hub_witness_http_route(hub *h, gs_http *http, gs_error *err);
-/* Answers an HTTP AddCheckpoint with the tlog-witness status of rs (a
- * deferred one: the check said PROCEED; immediate ones pass their
- * verdict). */
-void hub_witness_http_answer(gs_http_conn *c, const gs_response *rs, gs_cosign_verdict verdict);
+/* Answers a deferred HTTP AddCheckpoint (the check said PROCEED) with the
+ * tlog-witness status of rs. */
+void hub_witness_http_answer(hub *h, gs_http_conn *c, const gs_response *rs);
 
 /* ---- fault.c */
 

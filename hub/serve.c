@@ -29,7 +29,7 @@ static followed *find_followed(hub *h, const char *origin)
 void hub_waiter_answer(hub *h, const hub_waiter *w, gs_response *rs)
 {
     if (w->http != NULL) {
-        hub_witness_http_answer(w->http, rs, GS_COSIGN_PROCEED);
+        hub_witness_http_answer(h, w->http, rs);
         return;
     }
     rs->id = w->request_id;

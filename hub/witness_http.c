@@ -95,10 +95,17 @@ static int fill(gs_http_response *out, const gs_response *rs, gs_cosign_verdict 
                                                               : gs_status_name(rs->code));
 }
 
-void hub_witness_http_answer(gs_http_conn *c, const gs_response *rs, gs_cosign_verdict verdict)
+void hub_witness_http_answer(hub *h, gs_http_conn *c, const gs_response *rs)
 {
+    if (c == h->http_judging.conn) {
+        /* Still inside the handler (see add_checkpoint). */
+        if (!h->http_judging.answered)
+            fill(&h->http_judging.early, rs, GS_COSIGN_PROCEED);
+        h->http_judging.answered = true;
+        return;
+    }
     gs_http_response out = {0};
-    fill(&out, rs, verdict);
+    fill(&out, rs, GS_COSIGN_PROCEED);
     gs_http_answer(c, &out);
 }
 
@@ -129,11 +136,24 @@ static int add_checkpoint(void *ctx, const gs_http_request *rq, gs_http_response
     gs_cosign_verdict verdict;
     char msg[HUB_MSG_MAX];
     int ret = GS_HTTP_DEFER;
-    if (!hub_add_checkpoint(h, &from, text, old, proof, np, &rs, &verdict, msg, sizeof msg)) {
+    /* A deferred request's waiter may be answered before this returns (the
+     * sync it starts is refused at once: max_growth, no usable source);
+     * common/http takes a deferred answer only once the handler returned
+     * GS_HTTP_DEFER, so that answer is kept and given here. */
+    h->http_judging.conn = rq->handle;
+    h->http_judging.answered = false;
+    bool deferred =
+        hub_add_checkpoint(h, &from, text, old, proof, np, &rs, &verdict, msg, sizeof msg);
+    h->http_judging.conn = NULL;
+    if (!deferred) {
         ret = fill(out, &rs, verdict);
         if (rs.result == GS_RESULT_COSIGNATURE)
             free(gs_wire_take(rs.u.cosignature));
+    } else if (h->http_judging.answered) {
+        *out = h->http_judging.early;
+        ret = GS_HTTP_DONE;
     }
+    memset(&h->http_judging, 0, sizeof h->http_judging);
     free(text);
     return ret;
 }

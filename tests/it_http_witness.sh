@@ -18,6 +18,8 @@
 #     another key, or the log's line with a spoiled signature: 403;
 #   - malformed bodies: 400 each; a body above the tlog-witness bound and
 #     one above the server's body limit: 413;
+#   - a checkpoint beyond max_growth: 503 (its sync refused while the
+#     request was being deferred);
 #   - a root for the cosigned size that the node's key signed too (a split
 #     view): 422 and evidence; then the log is frozen: 403;
 #   - every request that can be said over ZeroMQ too (gs_tool
@@ -77,7 +79,9 @@ sed -i 's/^checkpoint_interval_ms = .*/checkpoint_interval_ms = 50/' "$work/node
   >/dev/null || fail "hub init"
 # One poll at start, then none within the test: what the hub learns next
 # comes from the requests below.
-sed -i "s/^poll_interval_ms = .*/poll_interval_ms = 3600000/" "$work/hub/hub.conf"
+# max_growth 6: the growths below (3, then 2) pass, the one of 7 does not.
+sed -i "s/^poll_interval_ms = .*/poll_interval_ms = 3600000/; s/^max_growth = .*/max_growth = 6/" \
+  "$work/hub/hub.conf"
 node_vkey=$("$gs" key show "$work/node/node.key" --name "$origin")
 hub_cos=$("$gs" key show "$work/hub/hub.key" --name "$hub_origin" --cosigner)
 "$gs" hub follow --config "$work/hub/hub.conf" --origin "$origin" --log-key "$node_vkey" \
@@ -320,6 +324,18 @@ pass "no evidence against the honest node"
 "$tool" witness-body "$work/node/node.db" "$n1" "$work/n2.note" >"$work/b200c"
 post c200c "$work/b200c"
 want c200c 200 "the hub still cosigns $n2 after the refusals"
+
+# ------------------------------------------------------------ 503, answered while deferring
+
+# A checkpoint growing the log by more than max_growth: the request is
+# deferred and its sync refused at once, before the handler returned.
+submit 7
+n3=$((n2 + 7))
+wait_until 120 "the node signs size $n3" node_at "$n3" "$work/n3.note"
+"$tool" witness-body "$work/node/node.db" "$n2" "$work/n3.note" >"$work/b503"
+post c503 "$work/b503"
+want c503 503 "a checkpoint adding more than max_growth entries"
+grep -q "max_growth" "$work/c503.body" || fail "the 503 does not say why: $(cat "$work/c503.body")"
 
 # ------------------------------------------------------------ a split view, then frozen
 
