@@ -866,6 +866,8 @@ static int start_http(hub *h, gs_error *err)
     /* HTTP routes (docs/http.md) */
     if ((rc = hub_tiles_start(h, err)) != 0)
         return rc;
+    if ((rc = hub_witness_http_route(h, h->http, err)) != 0)
+        return rc;
     return rc;
 }
 
