@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# it_http_feeds.sh — the hub's data and feeds over HTTP (docs/http.md "Data
+# and feeds"), end to end: a commune node with a season of statements
+# (appointments, a commitment, progress, a finding about the progress, a
+# citizen's feedback about the commitment with text XML must escape, the
+# head's response, an outcome, a resignation), a hub with HTTP following it
+# and rebuilding its data every second (web_refresh = 1). Then:
+#   - /data/status.json says what was built; the test waits (wait_until)
+#     for the build that holds the last statement;
+#   - /data/events/... for the unit, the head, the citizen and the
+#     commitment list exactly what was submitted, newest first, with the
+#     indices and leaf hashes the node's receipts gave;
+#   - every Atom feed is well-formed (xmllint --noout) and has the required
+#     elements of RFC 4287 (xmllint --xpath in the Atom namespace): feed
+#     id, title, updated, author, self and alternate links; each entry's id,
+#     title, updated, link to /web/#/statement/<origin>/<index>; the
+#     feedback's text arrives intact through the escaping;
+#   - /data/trust.txt is a policy `giamsat audit` accepts, and
+#     /data/report.json says what that audit says;
+#   - unknown or malformed subjects are 404, with the content types right.
+#
+# usage: it_http_feeds.sh BUILD_DIR
+set -euo pipefail
+
+build=$(cd "$1" && pwd)
+gs=$build/cli/giamsat
+node_bin=$build/node/giamsat-node
+hub_bin=$build/hub/giamsat-hub
+work=$(mktemp -d "${TMPDIR:-/tmp}/giamsat-it-http-feeds-XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do
+    kill -9 "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  [ -n "${GS_IT_KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  for f in "$work/c/node.log" "$work/hub/hub.log"; do
+    [ -f "$f" ] && { echo "== $f" >&2; tail -30 "$f" >&2; }
+  done
+  exit 1
+}
+pass() { echo "ok   $*"; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+for tool in curl jq xmllint; do
+  command -v $tool >/dev/null || fail "no $tool: tests/run.sh installs curl, jq and libxml2-utils"
+done
+
+json() { jq -r "$1" "$work/out"; }
+
+C=giamsat/commune/xa-an-phu
+H=giamsat/hub/tinh
+c_ep=ipc://$work/c/node.sock
+hub_ep=ipc://$work/hub/hub.sock
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base=http://127.0.0.1:$port
+A='http://www.w3.org/2005/Atom'
+
+for who in head insp cit; do
+  "$gs" key new --out "$work/$who.key" >/dev/null
+done
+pub() { "$gs" key show "$work/$1.key"; }
+url_key() { pub "$1" | tr '+/' '-_' | tr -d '='; }
+
+# ---- the network
+expect 0 "node init" -- "$gs" node init --dir "$work/c" --tier commune --unit xa-an-phu \
+  --name "Xã An Phú" --listen "$c_ep"
+c_vkey=$("$gs" key show "$work/c/node.key" --name "$C")
+sed -i 's/^checkpoint_interval_ms = .*/checkpoint_interval_ms = 50/' "$work/c/node.conf"
+if grep -q '^max_clock_skew' "$work/c/node.conf"; then
+  sed -i 's/^max_clock_skew = .*/max_clock_skew = 0/' "$work/c/node.conf"
+else
+  printf 'max_clock_skew = 0\n' >>"$work/c/node.conf"
+fi
+expect 0 "hub init with --http" -- "$gs" hub init --dir "$work/hub" --name tinh --listen "$hub_ep" \
+  --http "127.0.0.1:$port"
+sed -i 's/^poll_interval_ms = .*/poll_interval_ms = 100/; s/^checkpoint_interval_ms = .*/checkpoint_interval_ms = 50/' \
+  "$work/hub/hub.conf"
+sed -i 's/^\[hub\]$/[hub]\nweb_refresh = 1/' "$work/hub/hub.conf"
+grep -q '^web_refresh = 1' "$work/hub/hub.conf" || fail "could not set web_refresh"
+hub_cosigner=$("$gs" key show "$work/hub/hub.key" --name "$H" --cosigner)
+expect 0 "hub follows the commune" -- "$gs" hub follow --config "$work/hub/hub.conf" \
+  --origin "$C" --log-key "$c_vkey" --source "$c_ep"
+"$node_bin" --config "$work/c/node.conf" 2>"$work/c/node.log" &
+pids+=($!)
+"$hub_bin" --config "$work/hub/hub.conf" 2>"$work/hub/hub.log" &
+pids+=($!)
+wait_until 120 "the node serves" "$gs" checkpoint --connect "$c_ep"
+wait_until 120 "the hub serves HTTP" curl -sf "$base/data/status.json"
+
+# st KEY COMMAND FLAGS...: a statement signed by KEY, --json in $work/out.
+st() {
+  local key=$1 cmd=$2
+  shift 2
+  expect 0 "$key: $cmd" -- "$gs" "$cmd" --connect "$c_ep" --key "$work/$key.key" --json "$@"
+}
+NASTY=$'Đường <b>hỏng</b> & "sâu" \'lắm\'\n]]> </feed> <!-- x -->'
+st c/node appoint --person "$(pub head)" --name "Nguyễn Văn A" --role head \
+  --issued-at 2026-01-05T02:00:00Z
+i_head=$(json .index)
+st c/node appoint --person "$(pub insp)" --name "Trần Thị B" --role inspector \
+  --issued-at 2026-01-05T03:00:00Z
+i_insp=$(json .index)
+st head commit --id C-12 --title "Sửa đường <liên xã> & cầu" --indicator "road repaired" \
+  --unit-of-measure km --target 100 --direction at-least --deadline 2026-12-31 \
+  --issued-at 2026-01-10T02:00:00Z
+i_commit=$(json .index)
+leaf_commit=$(json .leaf_hash_b64)
+st head progress --id C-12 --value 40 --issued-at 2026-02-10T02:00:00Z
+i_progress=$(json .index)
+st insp finding --about "$C:$i_progress" --severity high --text "only 30 km seen" \
+  --issued-at 2026-02-12T02:00:00Z
+i_finding=$(json .index)
+st cit feedback --about "$C:$i_commit" --text "$NASTY" --rating 2 --issued-at 2026-02-13T02:00:00Z
+i_feedback=$(json .index)
+st head respond --to "$C:$i_feedback" --text "we will fix it" --issued-at 2026-02-14T02:00:00Z
+i_response=$(json .index)
+st head outcome --id C-12 --value 90 --issued-at 2026-03-01T02:00:00Z
+i_outcome=$(json .index)
+leaf_outcome=$(json .leaf_hash_b64)
+st insp resign --reason "moved" --issued-at 2026-03-02T02:00:00Z
+i_resign=$(json .index)
+size=$((i_resign + 1))
+
+# ---- wait for the build that holds the last statement
+built() {
+  curl -sf "$base/data/status.json" |
+    jq -e --arg c "$C" --argjson n "$size" \
+      '.built_at != null and .error == null and ([.logs[] | select(.origin == $c and .size == $n)] | length == 1)'
+}
+wait_until 180 "the web data holds $C at size $size" built
+pass "status.json: built, $C at size $size"
+
+get() { # PATH [WANT_STATUS]: body in $work/out, content type in $work/ctype
+  local want=${2:-200} code
+  code=$(curl -s -o "$work/out" -w '%{http_code} %{content_type}' "$base$1") || fail "curl $1"
+  echo "${code#* }" >"$work/ctype"
+  [ "${code%% *}" = "$want" ] || fail "GET $1: status ${code%% *}, want $want: $(head -c 400 "$work/out")"
+}
+ctype() { grep -qi "^$1" "$work/ctype" || fail "content type $(cat "$work/ctype"), want $1"; }
+
+# ---- events JSON
+get "/data/events/unit/$C.json"
+ctype "application/json; charset=utf-8"
+jq -e --arg c "$C" '.feed == "unit" and .subject == $c and (.title | startswith("Xã An Phú"))' \
+  "$work/out" >/dev/null || fail "unit events: header $(head -c 300 "$work/out")"
+# Every entry of the node is news, newest first.
+got=$(jq -c '[.events[].index]' "$work/out")
+want=$(seq $((size - 1)) -1 0 | jq -cs .)
+[ "$got" = "$want" ] || fail "unit events: indices $got, want $want"
+jq -e '[.events[].kind] == ["resignation","outcome","response","feedback","finding","progress","commitment","appointment","appointment","charter"]' \
+  "$work/out" >/dev/null || fail "unit events: kinds $(jq -c '[.events[].kind]' "$work/out")"
+jq -e --arg l "$leaf_outcome" --argjson i "$i_outcome" \
+  '.events[] | select(.index == $i) | .leaf_hash_b64 == $l and .issued_at == "2026-03-01T02:00:00Z"
+   and .issued_at_local == "2026-03-01T09:00:00+07:00" and .signer_name == "Nguyễn Văn A"
+   and .summary == "outcome 90 of 100 km on C-12" and .commitment.id == "C-12"' \
+  "$work/out" >/dev/null || fail "unit events: the outcome is not what was submitted"
+pass "unit events: every statement, newest first, as submitted"
+
+get "/data/events/commitment/$C/$i_commit.json"
+jq -e --arg s "$C/$i_commit" '.feed == "commitment" and .subject == $s and .title == "C-12: Sửa đường <liên xã> & cầu"' \
+  "$work/out" >/dev/null || fail "commitment events: header"
+got=$(jq -c '[.events[].index]' "$work/out")
+want="[$i_outcome,$i_response,$i_feedback,$i_finding,$i_progress,$i_commit]"
+[ "$got" = "$want" ] || fail "commitment events: $got, want $want"
+jq -e --arg t "$NASTY" --argjson i "$i_feedback" \
+  '.events[] | select(.index == $i) | .text == $t and .signer_name == null and .summary == "feedback rated 2 of 5 about '"$C#$i_commit"'"' \
+  "$work/out" >/dev/null || fail "commitment events: the feedback's text or summary differs"
+jq -e --arg l "$leaf_commit" '.events[-1].leaf_hash_b64 == $l' "$work/out" >/dev/null ||
+  fail "commitment events: the commitment's leaf hash differs from the receipt's"
+pass "commitment events: commitment, progress, finding, feedback, response, outcome"
+
+get "/data/events/person/$(url_key head).json"
+jq -e '.title == "Nguyễn Văn A"' "$work/out" >/dev/null || fail "head: title"
+got=$(jq -c '[.events[].index]' "$work/out")
+# Their appointment, what they signed, and the finding and the feedback about
+# what they signed.
+want="[$i_outcome,$i_response,$i_feedback,$i_finding,$i_progress,$i_commit,$i_head]"
+[ "$got" = "$want" ] || fail "head events: $got, want $want"
+get "/data/events/person/$(url_key cit).json"
+got=$(jq -c '[.events[].index]' "$work/out")
+[ "$got" = "[$i_response,$i_feedback]" ] || fail "citizen events: $got (their feedback and the response to it)"
+get "/data/events/person/$(url_key insp).json"
+got=$(jq -c '[.events[].index]' "$work/out")
+[ "$got" = "[$i_resign,$i_finding,$i_insp]" ] || fail "inspector events: $got"
+pass "person events: the head, the citizen (answered), the inspector"
+
+# ---- Atom
+xp() { xmllint --xpath "$1" "$work/out" 2>/dev/null; }
+atom_ok() { # PATH ENTRIES ALTERNATE
+  local path=$1 n=$2 alt=$3
+  get "$path"
+  ctype "application/atom+xml; charset=utf-8"
+  xmllint --noout "$work/out" 2>"$work/err" || fail "$path is not well-formed XML: $(cat "$work/err")"
+  local e="*[local-name()='entry' and namespace-uri()='$A']"
+  local f="/*[local-name()='feed' and namespace-uri()='$A']"
+  [ "$(xp "count($f)")" = 1 ] || fail "$path: the root is not an Atom feed"
+  for req in id title updated; do
+    [ "$(xp "count($f/*[local-name()='$req' and namespace-uri()='$A'])")" = 1 ] ||
+      fail "$path: the feed has no single <$req>"
+  done
+  [ "$(xp "count($f/*[local-name()='author']/*[local-name()='name'])")" = 1 ] ||
+    fail "$path: the feed has no author"
+  [ "$(xp "string($f/*[local-name()='link' and @rel='self']/@href)")" = "$base$path" ] ||
+    fail "$path: rel=self is not $base$path"
+  [ "$(xp "string($f/*[local-name()='link' and @rel='alternate']/@href)")" = "$base$alt" ] ||
+    fail "$path: rel=alternate is not $base$alt"
+  xp "string($f/*[local-name()='id'])" | grep -Eq '^urn:uuid:[0-9a-f-]{36}$' || fail "$path: feed id"
+  xp "string($f/*[local-name()='updated'])" | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$' ||
+    fail "$path: feed updated is not RFC 3339"
+  [ "$(xp "count($f/$e)")" = "$n" ] || fail "$path: $(xp "count($f/$e)") entries, want $n"
+  local bad="$f/$e[not(*[local-name()='id']) or not(*[local-name()='title']) or not(*[local-name()='updated'])
+    or not(*[local-name()='published']) or not(*[local-name()='summary'])
+    or not(*[local-name()='content' and @type='text'])
+    or not(*[local-name()='link' and starts-with(@href, '$base/web/#/statement/$C/')])]"
+  [ "$(xp "count($bad)")" = 0 ] || fail "$path: an entry lacks a required element"
+}
+atom_ok "/feeds/unit/$C.atom" "$size" "/web/#/unit/$C"
+atom_ok "/feeds/commitment/$C/$i_commit.atom" 6 "/web/#/commitment/$C/$i_commit"
+# The newest entry links to its statement page; the feedback's text comes
+# back intact from the escaping.
+[ "$(xp "string(//*[local-name()='entry'][1]/*[local-name()='link']/@href)")" = \
+  "$base/web/#/statement/$C/$i_outcome" ] || fail "commitment feed: the first entry is not the outcome"
+xp "string(//*[local-name()='entry'][3]/*[local-name()='content'])" >"$work/content"
+grep -qF "$(printf '%s' "$NASTY" | head -1)" "$work/content" || fail "the feedback's text did not survive: $(cat "$work/content")"
+grep -qF ']]> </feed> <!-- x -->' "$work/content" || fail "the feedback's last line did not survive"
+[ "$(xp "string(//*[local-name()='entry'][1]/*[local-name()='title'])")" = "Kết quả: outcome 90 of 100 km on C-12" ] ||
+  fail "Vietnamese titles by default: $(xp "string(//*[local-name()='entry'][1]/*[local-name()='title'])")"
+atom_ok "/feeds/person/$(url_key cit).atom" 2 "/web/#/person/$(url_key cit)"
+get "/feeds/commitment/$C/$i_commit.atom?lang=en"
+[ "$(xp "string(//*[local-name()='entry'][1]/*[local-name()='title'])")" = "Outcome: outcome 90 of 100 km on C-12" ] ||
+  fail "?lang=en: English titles"
+pass "Atom: well-formed, every required element, links to the statement pages"
+
+# ---- trust.txt and report.json say what `giamsat audit` says
+get /data/trust.txt
+ctype "text/plain; charset=utf-8"
+cp "$work/out" "$work/trust.policy"
+grep -qxF "log $c_vkey" "$work/trust.policy" || fail "trust.txt lacks the commune's log line"
+grep -qxF "witness tinh $hub_cosigner" "$work/trust.policy" || fail "trust.txt lacks the hub as witness"
+grep -qxF "quorum tinh" "$work/trust.policy" || fail "trust.txt lacks the quorum"
+expect 0 "giamsat audit with the hub's trust.txt" -- "$gs" audit --connect "$hub_ep" \
+  --trust "$work/trust.policy" --json
+cp "$work/out" "$work/audit.json"
+get /data/report.json
+ctype "application/json"
+jq -e '.verified == true' "$work/out" >/dev/null || fail "report.json is not verified"
+[ "$(jq -c '[.logs[] | {origin, status}]' "$work/out")" = "$(jq -c '[.logs[] | {origin, status}]' "$work/audit.json")" ] ||
+  fail "report.json and giamsat audit disagree on the logs"
+[ "$(jq -c '[.people[] | .name] | sort' "$work/out")" = "$(jq -c '[.people[] | .name] | sort' "$work/audit.json")" ] ||
+  fail "report.json and giamsat audit disagree on the people"
+pass "trust.txt works with giamsat audit; report.json agrees with it"
+
+# ---- what is not there
+get "/data/events/unit/giamsat/commune/nope.json" 404
+get "/data/events/commitment/$C/$i_progress.json" 404
+get "/data/events/person/$(printf 'A%.0s' $(seq 43)).json" 404
+get "/data/events/person/short.json" 404
+get "/data/events/planet/x.json" 404
+get "/data/events/unit/$C" 404
+get "/data/nothing.json" 404
+get "/feeds/unit/giamsat/commune/nope.atom" 404
+get "/feeds/unit/..%2F..%2Fetc.atom" 404
+get "/feeds/commitment/$C/01.atom" 404
+get "/feeds/commitment/$C/99999999999999999999.atom" 404
+get "/feeds/person/$(url_key head).json" 404
+pass "unknown or malformed subjects: 404"
+
+echo "it_http_feeds: ok"
