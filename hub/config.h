@@ -30,6 +30,7 @@
  *   public_url = <http(s)://host[:port]>  the hub's address as readers see it,
  *                                      for the links in feeds (default: the
  *                                      request's Host)
+ *   http = <ADDR:PORT>                 the HTTP face (docs/http.md); off when absent
  *   [access]
  *   public_read = true                 anyone may connect over tcp:// to read
  *   writer = <key>                     repeatable
@@ -111,6 +112,7 @@ typedef struct {
     size_t max_message;
     unsigned verify_threads;
     gs_hub_log_level log_level;
+    char *http; /* "ADDR:PORT" of the HTTP face (docs/http.md), NULL: off */
     bool public_read;
     gs_pubkey *writers;
     size_t n_writers;
