@@ -17,7 +17,8 @@
 #     feedback's text arrives intact through the escaping;
 #   - /data/trust.txt is a policy `giamsat audit` accepts, and
 #     /data/report.json says what that audit says;
-#   - unknown or malformed subjects are 404, with the content types right.
+#   - unknown or malformed subjects are 404, with the content types right;
+#   - the hub stops cleanly (exit 0, no sanitizer report) with its thread.
 #
 # usage: it_http_feeds.sh BUILD_DIR
 set -euo pipefail
@@ -149,11 +150,12 @@ get "/data/events/unit/$C.json"
 ctype "application/json; charset=utf-8"
 jq -e --arg c "$C" '.feed == "unit" and .subject == $c and (.title | startswith("Xã An Phú"))' \
   "$work/out" >/dev/null || fail "unit events: header $(head -c 300 "$work/out")"
-# Every entry of the node is news, newest first.
+# Every entry of the node is news, newest first by issued_at: the Charter
+# (signed at node init, today) before the history dated in 2026.
 got=$(jq -c '[.events[].index]' "$work/out")
-want=$(seq $((size - 1)) -1 0 | jq -cs .)
+want=$( (echo 0; seq $((size - 1)) -1 1) | jq -cs .)
 [ "$got" = "$want" ] || fail "unit events: indices $got, want $want"
-jq -e '[.events[].kind] == ["resignation","outcome","response","feedback","finding","progress","commitment","appointment","appointment","charter"]' \
+jq -e '[.events[].kind] == ["charter","resignation","outcome","response","feedback","finding","progress","commitment","appointment","appointment"]' \
   "$work/out" >/dev/null || fail "unit events: kinds $(jq -c '[.events[].kind]' "$work/out")"
 jq -e --arg l "$leaf_outcome" --argjson i "$i_outcome" \
   '.events[] | select(.index == $i) | .leaf_hash_b64 == $l and .issued_at == "2026-03-01T02:00:00Z"
@@ -270,5 +272,18 @@ get "/feeds/commitment/$C/01.atom" 404
 get "/feeds/commitment/$C/99999999999999999999.atom" 404
 get "/feeds/person/$(url_key head).json" 404
 pass "unknown or malformed subjects: 404"
+
+# ---- a clean stop: the data thread joins, nothing leaks (ASan builds)
+kill -TERM "${pids[1]}"
+set +e
+wait "${pids[1]}"
+rc=$?
+set -e
+pids=("${pids[0]}")
+[ "$rc" -eq 0 ] || fail "the hub stopped with exit $rc"
+if grep -q "Sanitizer" "$work/hub/hub.log"; then
+  fail "the hub's log shows a sanitizer report"
+fi
+pass "the hub stops cleanly with its data thread"
 
 echo "it_http_feeds: ok"
