@@ -503,7 +503,9 @@ void hub_webdata_step(hub *h, int64_t now)
             w->cur = r;
         }
     }
-    if (busy || (w->handed && now - w->handed_ms < h->cfg.web_refresh_s * 1000))
+    /* Nothing to audit before the hub signed its own first checkpoint. */
+    if (busy || h->own_checkpoint_size == 0 ||
+        (w->handed && now - w->handed_ms < h->cfg.web_refresh_s * 1000))
         return;
     /* Rebuilt only when a served size changed. */
     bool changed = !w->handed || h->own_checkpoint_size != w->sizes[0];
