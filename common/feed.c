@@ -57,7 +57,9 @@ typedef struct {
     uint64_t c_index;
     char *c_id; /* NULL when unknown */
     char *summary;
-    char *text; /* the statement's own words, cut; NULL when none */
+    char *text;     /* the statement's own words, cut; NULL when none */
+    char local[48]; /* issued_at in the unit's time zone (made on the audit's thread:
+                       the conversion takes a process-wide lock) */
 } event;
 
 typedef struct {
@@ -81,6 +83,7 @@ struct gs_feed {
     subject **tab; /* open addressing, a power of two */
     size_t cap_tab, n_subjects;
     size_t n_events; /* live events */
+    bool finished;   /* every feed sorted newest first (gs_feed_finish) */
 };
 
 /* ------------------------------------------------------------- helpers */
@@ -737,6 +740,7 @@ static int feed_on_entry(void *ctx, uint64_t index, const gs_statement *st, cons
     e->kind = st->kind;
     e->issued_at = st->issued_at;
     e->signer = st->signer;
+    gs_time_format_local(e->issued_at, f->logs[f->cur].time_zone, e->local, sizeof e->local);
     const char *name = member_name(rs, &st->signer);
     if (name != NULL && (e->signer_name = cut(name, GS_MAX_NAME)) == NULL)
         goto nomem;
@@ -861,6 +865,28 @@ void gs_feed_sink(gs_feed *f, const gs_audit_sink *next, gs_audit_sink *out)
     out->on_evidence = feed_on_evidence;
 }
 
+void gs_feed_finish(gs_feed *f)
+{
+    if (f->finished)
+        return;
+    /* Heapsort in place: the min-heap gives up its oldest event to the end
+     * of the array, again and again, leaving it newest first. */
+    for (size_t i = 0; i < f->cap_tab; i++) {
+        subject *s = f->tab[i];
+        if (s == NULL)
+            continue;
+        size_t n = s->n;
+        while (s->n > 1) {
+            event *t = s->heap[0];
+            s->heap[0] = s->heap[s->n - 1];
+            s->heap[--s->n] = t;
+            sift_down(f, s, 0);
+        }
+        s->n = n;
+    }
+    f->finished = true;
+}
+
 /* ----------------------------------------------------------- rendering */
 
 /* The subject's events, newest first (malloc'd copy of the pointers). */
@@ -870,6 +896,10 @@ static int sorted(const gs_feed *f, const subject *s, event ***out)
     if (v == NULL)
         return GS_ENOMEM;
     memcpy(v, s->heap, s->n * sizeof *v);
+    if (f->finished) {
+        *out = v;
+        return 0;
+    }
     /* Insertion sort: at most GS_FEED_MAX_EVENTS, and no global context. */
     for (size_t i = 1; i < s->n; i++) {
         event *e = v[i];
@@ -913,19 +943,18 @@ static json_t *jstr_or_null(const char *s)
 
 static json_t *event_json(const gs_feed *f, const event *e)
 {
-    char fp[GS_KEY_FINGERPRINT_LEN], loc[48];
+    char fp[GS_KEY_FINGERPRINT_LEN];
     json_t *o = json_object();
     if (o == NULL)
         return NULL;
     gs_key_fingerprint(&e->signer, fp);
-    gs_time_format_local(e->issued_at, f->logs[e->log].time_zone, loc, sizeof loc);
     int bad = 0;
     bad |= json_object_set_new(o, "origin", json_string(f->logs[e->log].origin));
     bad |= json_object_set_new(o, "index", json_integer((json_int_t)e->index));
     bad |= json_object_set_new(o, "leaf_hash_b64", jb64(e->leaf.b, 32));
     bad |= json_object_set_new(o, "kind", json_string(gs_body_name(e->kind)));
     bad |= json_object_set_new(o, "issued_at", jtime(e->issued_at));
-    bad |= json_object_set_new(o, "issued_at_local", json_string(loc));
+    bad |= json_object_set_new(o, "issued_at_local", json_string(e->local));
     bad |= json_object_set_new(o, "signer_b64", jb64(e->signer.b, 32));
     bad |= json_object_set_new(o, "signer_fingerprint", json_string(fp));
     bad |= json_object_set_new(o, "signer_name", jstr_or_null(e->signer_name));
@@ -988,24 +1017,40 @@ out:
  * become U+FFFD. */
 static void xml(FILE *o, const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    /* Plain bytes go out in runs (a character at a time takes the stream's
+     * lock each time). */
+#define FLUSH()                                                                                    \
+    do {                                                                                           \
+        if (p > run)                                                                               \
+            fwrite(run, 1, (size_t)(p - run), o);                                                  \
+    } while (0)
+    for (; *p; p++) {
+        const char *rep = NULL;
+        size_t skip = 0;
         switch (*p) {
-        case '&': fputs("&amp;", o); break;
-        case '<': fputs("&lt;", o); break;
-        case '>': fputs("&gt;", o); break;
-        case '"': fputs("&quot;", o); break;
-        case '\'': fputs("&apos;", o); break;
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&apos;"; break;
         default:
-            if ((*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f) {
-                fputs("\xEF\xBF\xBD", o);
-            } else if (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF)) {
-                fputs("\xEF\xBF\xBD", o);
-                p += 2;
-            } else {
-                fputc(*p, o);
+            if ((*p < 0x20 && *p != '\t' && *p != '\n') || *p == 0x7f)
+                rep = "\xEF\xBF\xBD";
+            else if (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF)) {
+                rep = "\xEF\xBF\xBD";
+                skip = 2;
             }
         }
+        if (rep == NULL)
+            continue;
+        FLUSH();
+        fputs(rep, o);
+        p += skip;
+        run = p + 1;
     }
+    FLUSH();
+#undef FLUSH
 }
 
 /* A stable IRI for a name: urn:uuid of the first 16 bytes of its SHA-256,

@@ -109,6 +109,19 @@ static void result_free(web_result **rp)
     *rp = NULL;
 }
 
+/* Rendered events and feeds of the current result, so a feed polled by
+ * many readers is drawn once per build, not once per request on the loop.
+ * Bounded in entries and bytes; the least recently used goes first; emptied
+ * when a new result comes in. */
+#define CACHE_ENTRIES 256
+#define CACHE_BYTES (32u << 20)
+
+typedef struct {
+    char *key; /* NULL: free slot */
+    blob *b;
+    uint64_t used;
+} cache_ent;
+
 struct hub_webdata {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -132,7 +145,73 @@ struct hub_webdata {
     bool handed;
     int64_t handed_ms;
     blob *trust;
+    cache_ent cache[CACHE_ENTRIES];
+    size_t cache_bytes;
+    uint64_t cache_clock;
 };
+
+static void cache_drop(hub_webdata *w, cache_ent *c)
+{
+    if (c->key == NULL)
+        return;
+    w->cache_bytes -= c->b->len;
+    free(c->key);
+    blob_unref(c->b);
+    c->key = NULL;
+    c->b = NULL;
+}
+
+static void cache_clear(hub_webdata *w)
+{
+    for (size_t i = 0; i < CACHE_ENTRIES; i++)
+        cache_drop(w, &w->cache[i]);
+}
+
+static blob *cache_get(hub_webdata *w, const char *key)
+{
+    for (size_t i = 0; i < CACHE_ENTRIES; i++)
+        if (w->cache[i].key != NULL && strcmp(w->cache[i].key, key) == 0) {
+            w->cache[i].used = ++w->cache_clock;
+            return w->cache[i].b;
+        }
+    return NULL;
+}
+
+/* Keeps b under key, taking the caller's reference (released at once when
+ * b is too large to keep or memory runs out). */
+static void cache_put(hub_webdata *w, const char *key, blob *b)
+{
+    if (b->len > CACHE_BYTES / 4) {
+        blob_unref(b);
+        return;
+    }
+    cache_ent *victim = &w->cache[0];
+    for (size_t i = 0; i < CACHE_ENTRIES; i++) {
+        if (w->cache[i].key == NULL) {
+            victim = &w->cache[i];
+            break;
+        }
+        if (w->cache[i].used < victim->used)
+            victim = &w->cache[i];
+    }
+    cache_drop(w, victim);
+    while (w->cache_bytes + b->len > CACHE_BYTES) {
+        cache_ent *old = NULL;
+        for (size_t i = 0; i < CACHE_ENTRIES; i++)
+            if (w->cache[i].key != NULL && (old == NULL || w->cache[i].used < old->used))
+                old = &w->cache[i];
+        if (old == NULL)
+            break;
+        cache_drop(w, old);
+    }
+    if ((victim->key = strdup(key)) == NULL) {
+        blob_unref(b);
+        return;
+    }
+    victim->b = b;
+    victim->used = ++w->cache_clock;
+    w->cache_bytes += b->len;
+}
 
 /* ------------------------------------------------- the audit's source */
 
@@ -287,6 +366,7 @@ static int build(hub_webdata *w, gs_store **store, const web_log *logs, size_t n
         gs_report_set_hub(rep, a.own_origin);
     if ((rc = gs_report_finish(rep, db, err)) != 0)
         goto out;
+    gs_feed_finish(r->feed);
     if ((json = json_dumps(gs_report_json(rep), JSON_COMPACT)) == NULL ||
         (r->report = blob_new(json, strlen(json))) == NULL) {
         rc = gs_error_set(err, GS_ENOMEM, "out of memory");
@@ -427,6 +507,7 @@ void hub_webdata_stop(hub *h)
         pthread_join(w->th, NULL);
     }
     logs_free(w->todo, w->n_todo);
+    cache_clear(w);
     result_free(&w->done);
     result_free(&w->cur);
     blob_unref(w->trust);
@@ -499,6 +580,7 @@ void hub_webdata_step(hub *h, int64_t now)
                     (long long)r->took_ms, r->n_logs, gs_feed_subject_count(r->feed),
                     gs_feed_event_count(r->feed));
             w->last_error[0] = '\0';
+            cache_clear(w);
             result_free(&w->cur);
             w->cur = r;
         }
@@ -552,6 +634,20 @@ static int send_blob(gs_http_response *rs, const char *type, blob *b)
     rs->free_body = blob_unref;
     rs->free_cls = b;
     return GS_HTTP_DONE;
+}
+
+/* Serves what was just rendered (malloc'd out) and keeps it for the next
+ * request of the same key. */
+static int serve_rendered(hub_webdata *w, const char *key, const char *type, char *out, size_t len,
+                          gs_http_response *rs)
+{
+    blob *b = blob_new(out, len);
+    free(out);
+    if (b == NULL)
+        return gs_http_text(rs, 503, "out of memory\n");
+    int r = send_blob(rs, type, b);
+    cache_put(w, key, b);
+    return r;
 }
 
 static int not_ready(hub_webdata *w, gs_http_response *rs)
@@ -684,6 +780,9 @@ static int on_data(void *ctx, const gs_http_request *rq, gs_http_response *rs)
         return gs_http_text(rs, 404,
                             "expected /data/events/unit/<origin>.json, /data/events/person/<key>"
                             ".json or /data/events/commitment/<origin>/<index>.json\n");
+    blob *hit = cache_get(w, rq->path);
+    if (hit != NULL)
+        return send_blob(rs, JSON_TYPE, hit);
     char *out = NULL;
     size_t len = 0;
     gs_error err = {0};
@@ -692,7 +791,7 @@ static int on_data(void *ctx, const gs_http_request *rq, gs_http_response *rs)
         return gs_http_text(rs, 404, "%s\n", err.msg);
     if (rc != 0)
         return gs_http_text(rs, 500, "events: %s\n", err.msg);
-    return gs_http_take(rs, 200, JSON_TYPE, DATA_CACHE, out, len);
+    return serve_rendered(w, rq->path, JSON_TYPE, out, len, rs);
 }
 
 /* Where links in a feed point: the configured public_url, else the Host
@@ -740,6 +839,13 @@ static int on_feeds(void *ctx, const gs_http_request *rq, gs_http_response *rs)
                            .lang = query_lang(rq->query),
                            .hub = h->cfg.origin,
                            .built_at = w->cur->built_at};
+    /* The same path in another language or at another address is another
+     * document. */
+    char key[GS_HTTP_MAX_PATH + 320];
+    snprintf(key, sizeof key, "%s\n%s\n%s", rq->path, o.lang, base);
+    blob *hit = cache_get(w, key);
+    if (hit != NULL)
+        return send_blob(rs, ATOM_TYPE, hit);
     char *out = NULL;
     size_t len = 0;
     gs_error err = {0};
@@ -748,7 +854,7 @@ static int on_feeds(void *ctx, const gs_http_request *rq, gs_http_response *rs)
         return gs_http_text(rs, 404, "%s\n", err.msg);
     if (rc != 0)
         return gs_http_text(rs, 500, "feed: %s\n", err.msg);
-    return gs_http_take(rs, 200, ATOM_TYPE, DATA_CACHE, out, len);
+    return serve_rendered(w, key, ATOM_TYPE, out, len, rs);
 }
 
 int hub_webdata_routes(hub *h, gs_http *http, gs_error *err)

@@ -273,6 +273,19 @@ get "/feeds/commitment/$C/99999999999999999999.atom" 404
 get "/feeds/person/$(url_key head).json" 404
 pass "unknown or malformed subjects: 404"
 
+# ---- a new statement reaches the data at the next build (the rendered
+# feeds of the last build are not served any more)
+get "/feeds/unit/$C.atom"
+st cit feedback --text "thank you" --rating 5 --issued-at 2026-12-01T02:00:00Z
+i_thanks=$(json .index)
+has_thanks() {
+  curl -sf "$base/data/events/unit/$C.json" | jq -e --argjson i "$i_thanks" '[.events[].index] | index($i) != null'
+}
+wait_until 180 "the new feedback in the unit's events" has_thanks
+get "/feeds/unit/$C.atom"
+[ "$(xp "count(//*[local-name()='entry'])")" = $((size + 1)) ] || fail "the unit's feed did not grow"
+pass "a new statement is in the events and the feed after the next build"
+
 # ---- a clean stop: the data thread joins, nothing leaks (ASan builds)
 kill -TERM "${pids[1]}"
 set +e
