@@ -58,6 +58,7 @@ typedef struct {
     char *c_id; /* NULL when unknown */
     char *summary;
     char *text;     /* the statement's own words, cut; NULL when none */
+    char *json;     /* the event's JSON, made by gs_feed_finish; NULL before */
     char local[48]; /* issued_at in the unit's time zone (made on the audit's thread:
                        the conversion takes a process-wide lock) */
 } event;
@@ -242,6 +243,7 @@ static void event_free(event *e)
     free(e->c_id);
     free(e->summary);
     free(e->text);
+    free(e->json);
     free(e);
 }
 
@@ -865,10 +867,12 @@ void gs_feed_sink(gs_feed *f, const gs_audit_sink *next, gs_audit_sink *out)
     out->on_evidence = feed_on_evidence;
 }
 
-void gs_feed_finish(gs_feed *f)
+static json_t *event_json(const gs_feed *f, const event *e);
+
+int gs_feed_finish(gs_feed *f, gs_error *err)
 {
     if (f->finished)
-        return;
+        return 0;
     /* Heapsort in place: the min-heap gives up its oldest event to the end
      * of the array, again and again, leaving it newest first. */
     for (size_t i = 0; i < f->cap_tab; i++) {
@@ -883,8 +887,21 @@ void gs_feed_finish(gs_feed *f)
             sift_down(f, s, 0);
         }
         s->n = n;
+        /* Each event's JSON once, on the audit's thread: a request then
+         * only joins them. */
+        for (size_t j = 0; j < n; j++) {
+            event *e = s->heap[j];
+            if (e->json != NULL)
+                continue;
+            json_t *o = event_json(f, e);
+            e->json = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
+            json_decref(o);
+            if (e->json == NULL)
+                return gs_error_set(err, GS_ENOMEM, "out of memory");
+        }
     }
     f->finished = true;
+    return 0;
 }
 
 /* ----------------------------------------------------------- rendering */
@@ -984,6 +1001,7 @@ int gs_feed_events_json(const gs_feed *f, gs_feed_kind k, const char *subject_s,
     const subject *s = subject_of(f, k, subject_s, err);
     event **v = NULL;
     json_t *doc = NULL, *arr = NULL;
+    char *head = NULL;
     int rc = GS_ENOMEM;
     if (s == NULL)
         return GS_ENOTFOUND;
@@ -994,16 +1012,44 @@ int gs_feed_events_json(const gs_feed *f, gs_feed_kind k, const char *subject_s,
     bad |= json_object_set_new(doc, "subject", json_string(s->key + 2));
     bad |= json_object_set_new(doc, "title", json_string(s->title));
     bad |= json_object_set_new(doc, "updated", jtime(s->n > 0 ? v[0]->issued_at : built_at));
-    for (size_t i = 0; i < s->n && !bad; i++)
+    for (size_t i = 0; i < s->n && !bad && !f->finished; i++)
         bad |= json_array_append_new(arr, event_json(f, v[i]));
     bad |= json_object_set(doc, "events", arr);
-    if (bad)
+    if (bad || (head = json_dumps(doc, JSON_COMPACT)) == NULL)
         goto out;
-    if ((*out = json_dumps(doc, JSON_COMPACT)) == NULL)
+    size_t hl = strlen(head);
+    if (!f->finished) {
+        *out = head;
+        *len = hl;
+        head = NULL;
+        rc = 0;
         goto out;
-    *len = strlen(*out);
+    }
+    /* "events" is the document's last member, written "[]}": the events'
+     * JSON made by gs_feed_finish goes between the brackets. */
+    if (hl < 3 || strcmp(head + hl - 3, "[]}") != 0)
+        goto out;
+    size_t total = hl;
+    for (size_t i = 0; i < s->n; i++)
+        total += strlen(v[i]->json) + 1;
+    char *d = malloc(total + 1), *p;
+    if (d == NULL)
+        goto out;
+    memcpy(d, head, hl - 2);
+    p = d + hl - 2;
+    for (size_t i = 0; i < s->n; i++) {
+        size_t el = strlen(v[i]->json);
+        if (i > 0)
+            *p++ = ',';
+        memcpy(p, v[i]->json, el);
+        p += el;
+    }
+    memcpy(p, "]}", 3);
+    *out = d;
+    *len = (size_t)(p + 2 - d);
     rc = 0;
 out:
+    free(head);
     if (rc != 0)
         gs_error_set(err, GS_ENOMEM, "out of memory");
     json_decref(arr);

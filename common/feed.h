@@ -66,10 +66,11 @@ void gs_feed_free(gs_feed **fp);
  * its functions may be NULL) after the feed took what it needs. */
 void gs_feed_sink(gs_feed *f, const gs_audit_sink *next, gs_audit_sink *out);
 
-/* After the audit: sorts every feed once, newest first, so rendering
- * does not (the feed takes no more events). Rendering works without it,
- * sorting each time. */
-void gs_feed_finish(gs_feed *f);
+/* After the audit, on its thread: sorts every feed once, newest first,
+ * and writes each event's JSON once, so rendering only joins them (the
+ * feed takes no more events). Rendering works without it, doing that work
+ * each time. */
+int gs_feed_finish(gs_feed *f, gs_error *err);
 
 /* "unit", "person", "commitment"; and back (-1 for anything else). */
 const char *gs_feed_kind_name(gs_feed_kind k);

@@ -366,7 +366,8 @@ static int build(hub_webdata *w, gs_store **store, const web_log *logs, size_t n
         gs_report_set_hub(rep, a.own_origin);
     if ((rc = gs_report_finish(rep, db, err)) != 0)
         goto out;
-    gs_feed_finish(r->feed);
+    if ((rc = gs_feed_finish(r->feed, err)) != 0)
+        goto out;
     if ((json = json_dumps(gs_report_json(rep), JSON_COMPACT)) == NULL ||
         (r->report = blob_new(json, strlen(json))) == NULL) {
         rc = gs_error_set(err, GS_ENOMEM, "out of memory");
