@@ -84,6 +84,15 @@ sed -i 's/^poll_interval_ms = .*/poll_interval_ms = 100/; s/^checkpoint_interval
   "$work/hub/hub.conf"
 sed -i 's/^\[hub\]$/[hub]\nweb_refresh = 1/' "$work/hub/hub.conf"
 grep -q '^web_refresh = 1' "$work/hub/hub.conf" || fail "could not set web_refresh"
+# Bad values of the two settings stop the hub before it starts, with a
+# sentence naming them.
+for bad in "web_refresh = 0" "web_refresh = soon" "public_url = ftp://x" \
+  "public_url = https://x/path" 'public_url = http://a"b'; do
+  sed "s|^\[hub\]\$|[hub]\n$bad|" "$work/hub/hub.conf" >"$work/hub/bad.conf"
+  expect 2 "hub.conf '$bad' is refused" -- "$hub_bin" --config "$work/hub/bad.conf"
+  grep -q "${bad%% *}" "$work/err" || fail "'$bad': the error does not name the setting: $(cat "$work/err")"
+done
+rm -f "$work/hub/bad.conf"
 hub_cosigner=$("$gs" key show "$work/hub/hub.key" --name "$H" --cosigner)
 expect 0 "hub follows the commune" -- "$gs" hub follow --config "$work/hub/hub.conf" \
   --origin "$C" --log-key "$c_vkey" --source "$c_ep"
@@ -135,6 +144,8 @@ built() {
       '.built_at != null and .error == null and ([.logs[] | select(.origin == $c and .size == $n)] | length == 1)'
 }
 wait_until 180 "the web data holds $C at size $size" built
+curl -sf "$base/data/status.json" | jq -e '(.building | type) == "boolean" and (.built_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$"))' \
+  >/dev/null || fail "status.json: building or built_at malformed"
 pass "status.json: built, $C at size $size"
 
 get() { # PATH [WANT_STATUS]: body in $work/out, content type in $work/ctype
@@ -237,6 +248,15 @@ atom_ok "/feeds/person/$(url_key cit).atom" 2 "/web/#/person/$(url_key cit)"
 get "/feeds/commitment/$C/$i_commit.atom?lang=en"
 [ "$(xp "string(//*[local-name()='entry'][1]/*[local-name()='title'])")" = "Outcome: outcome 90 of 100 km on C-12" ] ||
   fail "?lang=en: English titles"
+# Links follow the Host asked, and only when it looks like a host name.
+self_link() {
+  curl -sf -H "Host: $1" "$base/feeds/unit/$C.atom" >"$work/out" || fail "Host $1: no feed"
+  xp "string(/*/*[local-name()='link' and @rel='self']/@href)"
+}
+[ "$(self_link news.example:8443)" = "http://news.example:8443/feeds/unit/$C.atom" ] ||
+  fail "Host news.example:8443: self link $(self_link news.example:8443)"
+[ "$(self_link 'x"><script>')" = "http://localhost/feeds/unit/$C.atom" ] ||
+  fail "a hostile Host reached the links: $(self_link 'x"><script>')"
 pass "Atom: well-formed, every required element, links to the statement pages"
 
 # ---- trust.txt and report.json say what `giamsat audit` says
