@@ -59,8 +59,8 @@ typedef struct {
     char *summary;
     char *text;     /* the statement's own words, cut; NULL when none */
     char *json;     /* the event's JSON, made by gs_feed_finish; NULL before */
-    char local[48]; /* issued_at in the unit's time zone (made on the audit's thread:
-                       the conversion takes a process-wide lock) */
+    char local[48]; /* issued_at in the unit's time zone, made by gs_feed_finish
+                       for the events kept only (a conversion reads tzdata) */
 } event;
 
 typedef struct {
@@ -71,6 +71,7 @@ typedef struct {
     char *measure; /* commitments: unit of measure */
     int64_t target;
     event **heap; /* a min-heap by age: heap[0] is the oldest kept */
+    size_t cap;   /* grows to GS_FEED_MAX_EVENTS: most people sign a few */
     size_t n;
 } subject;
 
@@ -220,8 +221,7 @@ static subject *get_subject(gs_feed *f, gs_feed_kind k, const char *subj, const 
         goto fail;
     s->kind = k;
     s->key = key;
-    if ((s->title = cut(title != NULL ? title : subj, GS_MAX_NAME)) == NULL ||
-        (s->heap = malloc(GS_FEED_MAX_EVENTS * sizeof *s->heap)) == NULL) {
+    if ((s->title = cut(title != NULL ? title : subj, GS_MAX_NAME)) == NULL) {
         free(s->title);
         free(s);
         goto fail;
@@ -285,13 +285,21 @@ static void sift_down(const gs_feed *f, subject *s, size_t i)
     }
 }
 
-/* Keeps e in s when it is among the GS_FEED_MAX_EVENTS newest. */
-static void add_event(gs_feed *f, subject *s, event *e)
+/* Keeps e in s when it is among the GS_FEED_MAX_EVENTS newest. An event
+ * is added once to a subject (the targets are distinct). */
+static int add_event(gs_feed *f, subject *s, event *e)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (s->heap[i] == e)
-            return; /* the same subject twice (a signer about themself) */
     if (s->n < GS_FEED_MAX_EVENTS) {
+        if (s->n == s->cap) {
+            size_t c = s->cap ? s->cap * 2 : 4;
+            if (c > GS_FEED_MAX_EVENTS)
+                c = GS_FEED_MAX_EVENTS;
+            event **v = realloc(s->heap, c * sizeof *v);
+            if (v == NULL)
+                return GS_ENOMEM;
+            s->heap = v;
+            s->cap = c;
+        }
         size_t i = s->n++;
         s->heap[i] = e;
         while (i > 0 && newer(f, s->heap[(i - 1) / 2], s->heap[i])) {
@@ -305,9 +313,10 @@ static void add_event(gs_feed *f, subject *s, event *e)
         s->heap[0] = e;
         sift_down(f, s, 0);
     } else {
-        return;
+        return 0;
     }
     e->refs++;
+    return 0;
 }
 
 int gs_feed_new(gs_feed **out, gs_audit_leafdb *db, gs_error *err)
@@ -364,6 +373,10 @@ size_t gs_feed_event_count(const gs_feed *f)
 
 static int log_of(gs_feed *f, const char *origin, size_t *at)
 {
+    if (f->cur != SIZE_MAX && strcmp(f->logs[f->cur].origin, origin) == 0) {
+        *at = f->cur; /* nearly always: most references stay in their log */
+        return 0;
+    }
     for (size_t i = 0; i < f->n_logs; i++)
         if (strcmp(f->logs[i].origin, origin) == 0) {
             *at = i;
@@ -424,9 +437,12 @@ static bool resolve(gs_feed *f, const gs_ref *ref, ring_rec *out)
     out->signer = lf.signer;
     out->commitment = lf.kind == GS_BODY_COMMITMENT ? ref->index : lf.commitment;
     if (lf.kind == GS_BODY_FINDING || lf.kind == GS_BODY_FEEDBACK) {
-        size_t fl;
-        for (fl = 0; fl < f->n_logs && strcmp(f->logs[fl].origin, ref->origin) != 0; fl++)
-            ;
+        size_t fl = f->n_logs;
+        if (f->cur != SIZE_MAX && strcmp(f->logs[f->cur].origin, ref->origin) == 0)
+            fl = f->cur;
+        for (size_t i = 0; i < f->n_logs && fl == f->n_logs; i++)
+            if (strcmp(f->logs[i].origin, ref->origin) == 0)
+                fl = i;
         if (fl < f->n_logs) {
             const log_rec *l = &f->logs[fl];
             size_t lo = 0, hi = l->n_about;
@@ -742,7 +758,6 @@ static int feed_on_entry(void *ctx, uint64_t index, const gs_statement *st, cons
     e->kind = st->kind;
     e->issued_at = st->issued_at;
     e->signer = st->signer;
-    gs_time_format_local(e->issued_at, f->logs[f->cur].time_zone, e->local, sizeof e->local);
     const char *name = member_name(rs, &st->signer);
     if (name != NULL && (e->signer_name = cut(name, GS_MAX_NAME)) == NULL)
         goto nomem;
@@ -799,7 +814,10 @@ static int feed_on_entry(void *ctx, uint64_t index, const gs_statement *st, cons
     if (t.failed)
         goto nomem;
     for (size_t i = 0; i < t.n; i++)
-        add_event(f, t.s[i], e);
+        if (add_event(f, t.s[i], e) != 0)
+            t.failed = true;
+    if (t.failed)
+        goto nomem;
     if (e->refs == 0) {
         event_free(e);
         f->n_events--;
@@ -807,9 +825,8 @@ static int feed_on_entry(void *ctx, uint64_t index, const gs_statement *st, cons
 next:
     return f->next.on_entry != NULL ? f->next.on_entry(f->next.ctx, index, st, leaf, rs, err) : 0;
 nomem:
+    /* Whatever feeds took e hold a reference; freed with the feed. */
     if (e != NULL) {
-        for (size_t i = 0; i < t.n; i++)
-            add_event(f, t.s[i], e); /* keeps what is consistent; freed with the feed */
         if (e->refs == 0) {
             event_free(e);
             f->n_events--;
@@ -893,6 +910,8 @@ int gs_feed_finish(gs_feed *f, gs_error *err)
             event *e = s->heap[j];
             if (e->json != NULL)
                 continue;
+            gs_time_format_local(e->issued_at, f->logs[e->log].time_zone, e->local,
+                                 sizeof e->local);
             json_t *o = event_json(f, e);
             e->json = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
             json_decref(o);
@@ -960,18 +979,22 @@ static json_t *jstr_or_null(const char *s)
 
 static json_t *event_json(const gs_feed *f, const event *e)
 {
-    char fp[GS_KEY_FINGERPRINT_LEN];
+    char fp[GS_KEY_FINGERPRINT_LEN], local[48];
     json_t *o = json_object();
     if (o == NULL)
         return NULL;
     gs_key_fingerprint(&e->signer, fp);
+    if (e->local[0] != '\0')
+        memcpy(local, e->local, sizeof local);
+    else
+        gs_time_format_local(e->issued_at, f->logs[e->log].time_zone, local, sizeof local);
     int bad = 0;
     bad |= json_object_set_new(o, "origin", json_string(f->logs[e->log].origin));
     bad |= json_object_set_new(o, "index", json_integer((json_int_t)e->index));
     bad |= json_object_set_new(o, "leaf_hash_b64", jb64(e->leaf.b, 32));
     bad |= json_object_set_new(o, "kind", json_string(gs_body_name(e->kind)));
     bad |= json_object_set_new(o, "issued_at", jtime(e->issued_at));
-    bad |= json_object_set_new(o, "issued_at_local", json_string(e->local));
+    bad |= json_object_set_new(o, "issued_at_local", json_string(local));
     bad |= json_object_set_new(o, "signer_b64", jb64(e->signer.b, 32));
     bad |= json_object_set_new(o, "signer_fingerprint", json_string(fp));
     bad |= json_object_set_new(o, "signer_name", jstr_or_null(e->signer_name));
