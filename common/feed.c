@@ -75,6 +75,18 @@ typedef struct {
     size_t n;
 } subject;
 
+/* A reference into a log not read yet (a finding or feedback about an
+ * entry of another log, read later in the same audit): resolved by
+ * gs_feed_finish. Holds a reference on its event. */
+typedef struct {
+    event *e;
+    size_t log; /* in the feed's logs */
+    uint64_t index;
+    gs_hash leaf;
+} pending_ref;
+
+#define MAX_PENDING 100000 /* beyond: not resolved (the report checks them all) */
+
 struct gs_feed {
     gs_audit_leafdb *db;
     gs_audit_sink next;
@@ -86,6 +98,8 @@ struct gs_feed {
     size_t cap_tab, n_subjects;
     size_t n_events; /* live events */
     bool finished;   /* every feed sorted newest first (gs_feed_finish) */
+    pending_ref *pending;
+    size_t n_pending, cap_pending;
 };
 
 /* ------------------------------------------------------------- helpers */
@@ -335,6 +349,9 @@ void gs_feed_free(gs_feed **fp)
     gs_feed *f = fp != NULL ? *fp : NULL;
     if (f == NULL)
         return;
+    for (size_t i = 0; i < f->n_pending; i++)
+        release(f, f->pending[i].e);
+    free(f->pending);
     for (size_t i = 0; i < f->cap_tab; i++) {
         subject *s = f->tab[i];
         if (s == NULL)
@@ -798,7 +815,9 @@ static int feed_on_entry(void *ctx, uint64_t index, const gs_statement *st, cons
         break;
     default: break;
     }
-    if (ref != NULL && resolve(f, ref, &about)) {
+    bool resolved = ref != NULL && resolve(f, ref, &about);
+    bool later = ref != NULL && !resolved && strcmp(ref->origin, origin) != 0;
+    if (resolved) {
         /* The person it is about: who signed what it names. */
         const char *an = strcmp(ref->origin, origin) == 0 ? member_name(rs, &about.signer) : NULL;
         target_person(f, &t, &about.signer, an);
@@ -816,6 +835,24 @@ static int feed_on_entry(void *ctx, uint64_t index, const gs_statement *st, cons
     for (size_t i = 0; i < t.n; i++)
         if (add_event(f, t.s[i], e) != 0)
             t.failed = true;
+    if (later && !t.failed && f->n_pending < MAX_PENDING) {
+        if (f->n_pending == f->cap_pending) {
+            size_t c = f->cap_pending ? f->cap_pending * 2 : 64;
+            pending_ref *v = realloc(f->pending, c * sizeof *v);
+            if (v == NULL)
+                goto nomem;
+            f->pending = v;
+            f->cap_pending = c;
+        }
+        pending_ref *pr = &f->pending[f->n_pending];
+        if (log_of(f, ref->origin, &pr->log) != 0)
+            goto nomem;
+        pr->e = e;
+        pr->index = ref->index;
+        pr->leaf = ref->leaf_hash;
+        e->refs++;
+        f->n_pending++;
+    }
     if (t.failed)
         goto nomem;
     if (e->refs == 0) {
@@ -890,6 +927,34 @@ int gs_feed_finish(gs_feed *f, gs_error *err)
 {
     if (f->finished)
         return 0;
+    /* References into logs read after the entry that made them: every log
+     * is in the leaf record now. */
+    f->cur = SIZE_MAX;
+    for (size_t i = 0; i < f->n_pending; i++) {
+        pending_ref *pr = &f->pending[i];
+        gs_ref ref = {.origin = f->logs[pr->log].origin, .index = pr->index, .leaf_hash = pr->leaf};
+        ring_rec about;
+        targets t = {0};
+        if (resolve(f, &ref, &about)) {
+            target_person(f, &t, &about.signer, NULL);
+            if (about.commitment != UINT64_MAX)
+                target_commitment(f, &t, pr->e, ref.origin, about.commitment, NULL);
+            for (size_t j = 0; j < t.n && !t.failed; j++) {
+                bool held = false; /* the signer may also be who it is about */
+                for (size_t k = 0; k < t.s[j]->n && !held; k++)
+                    held = t.s[j]->heap[k] == pr->e;
+                if (!held && add_event(f, t.s[j], pr->e) != 0)
+                    t.failed = true;
+            }
+        }
+        if (t.failed)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < f->n_pending; i++)
+        release(f, f->pending[i].e);
+    free(f->pending);
+    f->pending = NULL;
+    f->n_pending = f->cap_pending = 0;
     /* Heapsort in place: the min-heap gives up its oldest event to the end
      * of the array, again and again, leaving it newest first. */
     for (size_t i = 0; i < f->cap_tab; i++) {

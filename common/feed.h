@@ -17,8 +17,8 @@
  * of the commitment a progress, outcome, revision, finding or feedback
  * concerns) and that commitment. References are resolved through the audit's
  * leaf record (and, for the current page, through the last entries of the
- * log being read); a reference to a log read later is not resolved (the
- * event is still in its unit's and its signer's feeds).
+ * log being read); a reference into a log read later is resolved by
+ * gs_feed_finish (at most 100,000 of them per audit).
  *
  * Memory is bounded by design: a feed keeps at most GS_FEED_MAX_EVENTS
  * events (the newest, a heap that drops the oldest), an event is stored

@@ -3,8 +3,11 @@
 # and feeds"), end to end: a commune node with a season of statements
 # (appointments, a commitment, progress, a finding about the progress, a
 # citizen's feedback about the commitment with text XML must escape, the
-# head's response, an outcome, a resignation), a hub with HTTP following it
-# and rebuilding its data every second (web_refresh = 1). Then:
+# head's response, an outcome, a resignation), a province and a central
+# node whose inspectors judge the commune's progress (references into
+# another log, one read before and one after it), and a hub with HTTP
+# following all three and rebuilding its data every second
+# (web_refresh = 1). Then:
 #   - /data/status.json says what was built; the test waits (wait_until)
 #     for the build that holds the last statement;
 #   - /data/events/... for the unit, the head, the citizen and the
@@ -40,7 +43,7 @@ trap cleanup EXIT
 
 fail() {
   echo "FAIL: $*" >&2
-  for f in "$work/c/node.log" "$work/hub/hub.log"; do
+  for f in "$work/c/node.log" "$work/p/node.log" "$work/z/node.log" "$work/hub/hub.log"; do
     [ -f "$f" ] && { echo "== $f" >&2; tail -30 "$f" >&2; }
   done
   exit 1
@@ -55,6 +58,10 @@ done
 json() { jq -r "$1" "$work/out"; }
 
 C=giamsat/commune/xa-an-phu
+P=giamsat/province/an-giang
+p_ep=ipc://$work/p/node.sock
+Z=giamsat/central/bo-xay-dung
+z_ep=ipc://$work/z/node.sock
 H=giamsat/hub/tinh
 c_ep=ipc://$work/c/node.sock
 hub_ep=ipc://$work/hub/hub.sock
@@ -62,7 +69,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 base=http://127.0.0.1:$port
 A='http://www.w3.org/2005/Atom'
 
-for who in head insp cit; do
+for who in head insp cit insp_p insp_z; do
   "$gs" key new --out "$work/$who.key" >/dev/null
 done
 pub() { "$gs" key show "$work/$1.key"; }
@@ -72,12 +79,20 @@ url_key() { pub "$1" | tr '+/' '-_' | tr -d '='; }
 expect 0 "node init" -- "$gs" node init --dir "$work/c" --tier commune --unit xa-an-phu \
   --name "Xã An Phú" --listen "$c_ep"
 c_vkey=$("$gs" key show "$work/c/node.key" --name "$C")
-sed -i 's/^checkpoint_interval_ms = .*/checkpoint_interval_ms = 50/' "$work/c/node.conf"
-if grep -q '^max_clock_skew' "$work/c/node.conf"; then
-  sed -i 's/^max_clock_skew = .*/max_clock_skew = 0/' "$work/c/node.conf"
-else
-  printf 'max_clock_skew = 0\n' >>"$work/c/node.conf"
-fi
+expect 0 "province node init" -- "$gs" node init --dir "$work/p" --tier province --unit an-giang \
+  --name "Tỉnh An Giang" --listen "$p_ep"
+p_vkey=$("$gs" key show "$work/p/node.key" --name "$P")
+expect 0 "central node init" -- "$gs" node init --dir "$work/z" --tier central --unit bo-xay-dung \
+  --name "Bộ Xây dựng" --listen "$z_ep"
+z_vkey=$("$gs" key show "$work/z/node.key" --name "$Z")
+for d in c p z; do
+  sed -i 's/^checkpoint_interval_ms = .*/checkpoint_interval_ms = 50/' "$work/$d/node.conf"
+  if grep -q '^max_clock_skew' "$work/$d/node.conf"; then
+    sed -i 's/^max_clock_skew = .*/max_clock_skew = 0/' "$work/$d/node.conf"
+  else
+    printf 'max_clock_skew = 0\n' >>"$work/$d/node.conf"
+  fi
+done
 expect 0 "hub init with --http" -- "$gs" hub init --dir "$work/hub" --name tinh --listen "$hub_ep" \
   --http "127.0.0.1:$port"
 sed -i 's/^poll_interval_ms = .*/poll_interval_ms = 100/; s/^checkpoint_interval_ms = .*/checkpoint_interval_ms = 50/' \
@@ -96,11 +111,22 @@ rm -f "$work/hub/bad.conf"
 hub_cosigner=$("$gs" key show "$work/hub/hub.key" --name "$H" --cosigner)
 expect 0 "hub follows the commune" -- "$gs" hub follow --config "$work/hub/hub.conf" \
   --origin "$C" --log-key "$c_vkey" --source "$c_ep"
+expect 0 "hub follows the province" -- "$gs" hub follow --config "$work/hub/hub.conf" \
+  --origin "$P" --log-key "$p_vkey" --source "$p_ep"
 "$node_bin" --config "$work/c/node.conf" 2>"$work/c/node.log" &
 pids+=($!)
-"$hub_bin" --config "$work/hub/hub.conf" 2>"$work/hub/hub.log" &
+expect 0 "hub follows the central unit" -- "$gs" hub follow --config "$work/hub/hub.conf" \
+  --origin "$Z" --log-key "$z_vkey" --source "$z_ep"
+"$node_bin" --config "$work/p/node.conf" 2>"$work/p/node.log" &
 pids+=($!)
+"$node_bin" --config "$work/z/node.conf" 2>"$work/z/node.log" &
+pids+=($!)
+"$hub_bin" --config "$work/hub/hub.conf" 2>"$work/hub/hub.log" &
+hub_pid=$!
+pids+=($hub_pid)
 wait_until 120 "the node serves" "$gs" checkpoint --connect "$c_ep"
+wait_until 120 "the province node serves" "$gs" checkpoint --connect "$p_ep"
+wait_until 120 "the central node serves" "$gs" checkpoint --connect "$z_ep"
 wait_until 120 "the hub serves HTTP" curl -sf "$base/data/status.json"
 
 # st KEY COMMAND FLAGS...: a statement signed by KEY, --json in $work/out.
@@ -123,6 +149,25 @@ i_commit=$(json .index)
 leaf_commit=$(json .leaf_hash_b64)
 st head progress --id C-12 --value 40 --issued-at 2026-02-10T02:00:00Z
 i_progress=$(json .index)
+leaf_progress=$(json .leaf_hash_b64)
+# The province's and the central unit's inspectors judge the commune's
+# progress: references into another log. The audit reads logs in origin
+# order (central < commune < province), so one is resolved as it is read
+# and the other only once the commune's log is (gs_feed_finish).
+expect 0 "province appoints its inspector" -- "$gs" appoint --connect "$p_ep" --key "$work/p/node.key" \
+  --json --person "$(pub insp_p)" --name "Lê Văn C" --role inspector --issued-at 2026-01-06T02:00:00Z
+expect 0 "insp_p: finding about the commune's progress" -- "$gs" finding --connect "$p_ep" \
+  --key "$work/insp_p.key" --json --about "$C:$i_progress:$leaf_progress" --severity medium \
+  --text "seen from the province" --issued-at 2026-02-11T02:00:00Z
+p_finding=$(json .index)
+p_size=$((p_finding + 1))
+expect 0 "central appoints its inspector" -- "$gs" appoint --connect "$z_ep" --key "$work/z/node.key" \
+  --json --person "$(pub insp_z)" --name "Phạm Thị D" --role inspector --issued-at 2026-01-06T02:00:00Z
+expect 0 "insp_z: finding about the commune's progress" -- "$gs" finding --connect "$z_ep" \
+  --key "$work/insp_z.key" --json --about "$C:$i_progress:$leaf_progress" --severity low \
+  --text "seen from the ministry" --issued-at 2026-02-11T03:00:00Z
+z_finding=$(json .index)
+z_size=$((z_finding + 1))
 st insp finding --about "$C:$i_progress" --severity high --text "only 30 km seen" \
   --issued-at 2026-02-12T02:00:00Z
 i_finding=$(json .index)
@@ -140,8 +185,10 @@ size=$((i_resign + 1))
 # ---- wait for the build that holds the last statement
 built() {
   curl -sf "$base/data/status.json" |
-    jq -e --arg c "$C" --argjson n "$size" \
-      '.built_at != null and .error == null and ([.logs[] | select(.origin == $c and .size == $n)] | length == 1)'
+    jq -e --arg c "$C" --argjson n "$size" --arg p "$P" --argjson pn "$p_size" \
+      '.built_at != null and .error == null and ([.logs[] | select(.origin == $c and .size == $n)] | length == 1)
+       and ([.logs[] | select(.origin == $p and .size == $pn)] | length == 1)
+       and ([.logs[] | select(.origin == "'"$Z"'" and .size == '"$z_size"')] | length == 1)'
 }
 wait_until 180 "the web data holds $C at size $size" built
 curl -sf "$base/data/status.json" | jq -e '(.building | type) == "boolean" and (.built_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$"))' \
@@ -178,22 +225,27 @@ pass "unit events: every statement, newest first, as submitted"
 get "/data/events/commitment/$C/$i_commit.json"
 jq -e --arg s "$C/$i_commit" '.feed == "commitment" and .subject == $s and .title == "C-12: Sửa đường <liên xã> & cầu"' \
   "$work/out" >/dev/null || fail "commitment events: header"
-got=$(jq -c '[.events[].index]' "$work/out")
-want="[$i_outcome,$i_response,$i_feedback,$i_finding,$i_progress,$i_commit]"
+ids() { jq -c '[.events[] | "\(.origin)#\(.index)"]' "$work/out"; }
+got=$(ids)
+want=$(printf '"%s",' "$C#$i_outcome" "$C#$i_response" "$C#$i_feedback" "$C#$i_finding" \
+  "$Z#$z_finding" "$P#$p_finding" "$C#$i_progress" "$C#$i_commit")
+want="[${want%,}]"
 [ "$got" = "$want" ] || fail "commitment events: $got, want $want"
 jq -e --arg t "$NASTY" --argjson i "$i_feedback" \
   '.events[] | select(.index == $i) | .text == $t and .signer_name == null and .summary == "feedback rated 2 of 5 about '"$C#$i_commit"'"' \
   "$work/out" >/dev/null || fail "commitment events: the feedback's text or summary differs"
 jq -e --arg l "$leaf_commit" '.events[-1].leaf_hash_b64 == $l' "$work/out" >/dev/null ||
   fail "commitment events: the commitment's leaf hash differs from the receipt's"
-pass "commitment events: commitment, progress, finding, feedback, response, outcome"
+pass "commitment events: commitment, progress, findings (two from other logs, read before and after), feedback, response, outcome"
 
 get "/data/events/person/$(url_key head).json"
 jq -e '.title == "Nguyễn Văn A"' "$work/out" >/dev/null || fail "head: title"
-got=$(jq -c '[.events[].index]' "$work/out")
-# Their appointment, what they signed, and the finding and the feedback about
-# what they signed.
-want="[$i_outcome,$i_response,$i_feedback,$i_finding,$i_progress,$i_commit,$i_head]"
+got=$(ids)
+# Their appointment, what they signed, and the findings (one from the
+# province's log) and the feedback about what they signed.
+want=$(printf '"%s",' "$C#$i_outcome" "$C#$i_response" "$C#$i_feedback" "$C#$i_finding" \
+  "$Z#$z_finding" "$P#$p_finding" "$C#$i_progress" "$C#$i_commit" "$C#$i_head")
+want="[${want%,}]"
 [ "$got" = "$want" ] || fail "head events: $got, want $want"
 get "/data/events/person/$(url_key cit).json"
 got=$(jq -c '[.events[].index]' "$work/out")
@@ -230,11 +282,11 @@ atom_ok() { # PATH ENTRIES ALTERNATE
   local bad="$f/$e[not(*[local-name()='id']) or not(*[local-name()='title']) or not(*[local-name()='updated'])
     or not(*[local-name()='published']) or not(*[local-name()='summary'])
     or not(*[local-name()='content' and @type='text'])
-    or not(*[local-name()='link' and starts-with(@href, '$base/web/#/statement/$C/')])]"
+    or not(*[local-name()='link' and starts-with(@href, '$base/web/#/statement/giamsat/')])]"
   [ "$(xp "count($bad)")" = 0 ] || fail "$path: an entry lacks a required element"
 }
 atom_ok "/feeds/unit/$C.atom" "$size" "/web/#/unit/$C"
-atom_ok "/feeds/commitment/$C/$i_commit.atom" 6 "/web/#/commitment/$C/$i_commit"
+atom_ok "/feeds/commitment/$C/$i_commit.atom" 8 "/web/#/commitment/$C/$i_commit"
 # The newest entry links to its statement page; the feedback's text comes
 # back intact from the escaping.
 [ "$(xp "string(//*[local-name()='entry'][1]/*[local-name()='link']/@href)")" = \
@@ -264,6 +316,8 @@ get /data/trust.txt
 ctype "text/plain; charset=utf-8"
 cp "$work/out" "$work/trust.policy"
 grep -qxF "log $c_vkey" "$work/trust.policy" || fail "trust.txt lacks the commune's log line"
+grep -qxF "log $p_vkey" "$work/trust.policy" || fail "trust.txt lacks the province's log line"
+grep -qxF "log $z_vkey" "$work/trust.policy" || fail "trust.txt lacks the central unit's log line"
 grep -qxF "witness tinh $hub_cosigner" "$work/trust.policy" || fail "trust.txt lacks the hub as witness"
 grep -qxF "quorum tinh" "$work/trust.policy" || fail "trust.txt lacks the quorum"
 expect 0 "giamsat audit with the hub's trust.txt" -- "$gs" audit --connect "$hub_ep" \
@@ -307,12 +361,12 @@ get "/feeds/unit/$C.atom"
 pass "a new statement is in the events and the feed after the next build"
 
 # ---- a clean stop: the data thread joins, nothing leaks (ASan builds)
-kill -TERM "${pids[1]}"
+kill -TERM "$hub_pid"
 set +e
-wait "${pids[1]}"
+wait "$hub_pid"
 rc=$?
 set -e
-pids=("${pids[0]}")
+pids=("${pids[0]}" "${pids[1]}" "${pids[2]}")
 [ "$rc" -eq 0 ] || fail "the hub stopped with exit $rc"
 if grep -q "Sanitizer" "$work/hub/hub.log"; then
   fail "the hub's log shows a sanitizer report"
