@@ -281,6 +281,7 @@ typedef struct {
         uint64_t size;
         gs_hash root;
     } * observed;
+    struct hub_webdata *web; /* webdata.c; NULL when HTTP is off */
 } hub;
 
 /* ---- hub.c */
@@ -470,5 +471,23 @@ void hub_fault_mismatch(hub *h, followed *f, int source, const hub_target *t, hu
  * least HUB_MSG_MAX bytes) gets the sentence. */
 void hub_fault_bad_entries(hub *h, followed *f, int source, uint64_t start, const hub_target *t,
                            char *reason);
+
+/* ---- webdata.c
+ * The data behind the web view and the feeds (docs/http.md "Data and
+ * feeds"): a thread with its own store handle audits what the hub serves,
+ * up to the cosigned sizes, into the report JSON and the feeds. */
+
+typedef struct hub_webdata hub_webdata;
+
+/* With HTTP on (http not NULL): starts the thread and routes /data/ and
+ * /feeds/ to it. */
+int hub_webdata_routes(hub *h, gs_http *http, gs_error *err);
+/* Starts the thread (hub_webdata_routes does). */
+int hub_webdata_start(hub *h, gs_error *err);
+/* Every turn of the loop: takes a finished build, and hands over a new
+ * snapshot when a served size changed and web_refresh seconds passed. */
+void hub_webdata_step(hub *h, int64_t now);
+/* Stops the thread and frees everything; safe when never started. */
+void hub_webdata_stop(hub *h);
 
 #endif
