@@ -18,9 +18,13 @@
  * tiles_per_s (full tiles answered per second), requests_per_s (with the
  * checkpoints), tile_p50_ms, tile_p99_ms, checkpoint_p99_ms (from the
  * request written to the whole answer read), rss_before_mib and
- * rss_after_mib (the daemon's VmRSS before the warm-up and after the load),
- * and the load average as a line: on a machine others use too, the
- * latencies say more about the scheduler than about the daemon.
+ * rss_warm_mib and rss_after_mib (the daemon's VmRSS before the warm-up,
+ * after it: the tile cache filled, and after the load),
+ * daemon_cpu_us_per_request and client_cpu_us_per_request (CPU time per
+ * answer during the load, from /proc: what an answer costs whoever else
+ * uses the machine), and the load average as a line: on a machine others
+ * use too, rates and latencies say as much about the scheduler as about
+ * the daemon.
  *
  * Target (issue 11): >= 20,000 tile requests/s with p99 < 10 ms on the
  * 2-core machine. Run it on a Release build.
@@ -69,6 +73,27 @@ static double vm_rss_mib(pid_t pid)
         }
     fclose(f);
     return kib < 0 ? -1 : kib / 1024.0;
+}
+
+/* CPU seconds (user + system) the process has used so far. */
+static double cpu_seconds(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* Fields after the command name (which may hold spaces): state is
+     * field 3, utime and stime fields 14 and 15. */
+    const char *p = strrchr(buf, ')');
+    unsigned long long ut = 0, st = 0;
+    if (p == NULL ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* ---- the node --------------------------------------------------------------- */
@@ -315,10 +340,13 @@ static void measure(const char *prefix, pid_t pid, int port, const char *origin,
         it_die("%llu answers were not 200 during the warm-up; see %s",
                (unsigned long long)ld.errors, log_path);
 
+    double rss_warm = vm_rss_mib(pid);
     ld.record = true;
+    double cpu0 = cpu_seconds(pid), self0 = cpu_seconds(getpid());
     t0 = gs_bench_now();
     run(&ld, cs, ep, secs, false);
     double elapsed = gs_bench_now() - t0;
+    double cpu = cpu_seconds(pid) - cpu0, self = cpu_seconds(getpid()) - self0;
     double rss_after = vm_rss_mib(pid);
     if (ld.errors != 0)
         it_die("%llu answers were not 200; see %s", (unsigned long long)ld.errors, log_path);
@@ -342,7 +370,15 @@ static void measure(const char *prefix, pid_t pid, int port, const char *origin,
     }
     if (ld.n_cp > 0)
         FIGURE("checkpoint_p99_ms", ld.cp_ms[ld.n_cp * 99 / 100], "ms");
+    /* What each answer costs the daemon's one thread, whoever else uses
+     * the machine: 1e6 / this is what one free core would serve. */
+    size_t answers = ld.n_tile + ld.n_cp;
+    if (answers > 0 && cpu >= 0)
+        FIGURE("daemon_cpu_us_per_request", cpu * 1e6 / (double)answers, "us");
+    if (answers > 0 && self >= 0)
+        FIGURE("client_cpu_us_per_request", self * 1e6 / (double)answers, "us");
     FIGURE("rss_before_mib", rss_before, "MiB");
+    FIGURE("rss_warm_mib", rss_warm, "MiB");
     FIGURE("rss_after_mib", rss_after, "MiB");
 #undef FIGURE
     char la[128] = "";

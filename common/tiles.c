@@ -15,19 +15,25 @@ static const char CT_OCTETS[] = "application/octet-stream";
 static const char CT_TEXT[] = "text/plain; charset=utf-8";
 static const char CT_JSON[] = "application/json";
 
-/* One cached full tile (or bundle). refs counts the cache's own reference
- * (while it is in the table) and one per response still being sent; the
- * last release frees it. */
+/* One cached tile or bundle, full or partial: a partial tile of width W
+ * never changes either (it is the first W hashes of its full tile), it
+ * only stops being served once the size moves on, and then ages out. refs
+ * counts the cache's own reference (while it is in the table) and one per
+ * response still being sent; the last release frees it. */
 typedef struct tile {
     struct tile *prev, *next; /* LRU list, most recent first */
     struct tile *hnext;       /* hash chain */
     int64_t log_id;
-    unsigned level;
+    unsigned kind; /* KIND(level, width) */
     uint64_t n;
     unsigned refs;
     size_t len;
     uint8_t data[];
 } tile;
+
+/* The level (0..63, or GS_TILES_ENTRIES) and the width (1..256) of a tile
+ * in one key. */
+#define KIND(level, width) ((unsigned)(level) | (unsigned)(width) << 7)
 
 struct gs_tiles {
     gs_tiles_config cfg;
@@ -50,10 +56,10 @@ static size_t tile_cost(const tile *t)
     return sizeof *t + t->len;
 }
 
-static size_t bucket_of(const gs_tiles *ts, int64_t log_id, unsigned level, uint64_t n)
+static size_t bucket_of(const gs_tiles *ts, int64_t log_id, unsigned kind, uint64_t n)
 {
     uint64_t h = (uint64_t)log_id * UINT64_C(0x9E3779B97F4A7C15);
-    h ^= (n + ((uint64_t)level << 56)) * UINT64_C(0xC2B2AE3D27D4EB4F);
+    h ^= (n ^ ((uint64_t)kind << 40)) * UINT64_C(0xC2B2AE3D27D4EB4F);
     h ^= h >> 29;
     return (size_t)h & (ts->n_buckets - 1);
 }
@@ -82,10 +88,10 @@ static void lru_push(gs_tiles *ts, tile *t)
         ts->tail = t;
 }
 
-static tile *cache_find(gs_tiles *ts, int64_t log_id, unsigned level, uint64_t n)
+static tile *cache_find(gs_tiles *ts, int64_t log_id, unsigned kind, uint64_t n)
 {
-    for (tile *t = ts->buckets[bucket_of(ts, log_id, level, n)]; t != NULL; t = t->hnext)
-        if (t->log_id == log_id && t->level == level && t->n == n) {
+    for (tile *t = ts->buckets[bucket_of(ts, log_id, kind, n)]; t != NULL; t = t->hnext)
+        if (t->log_id == log_id && t->kind == kind && t->n == n) {
             if (ts->head != t) {
                 lru_unlink(ts, t);
                 lru_push(ts, t);
@@ -97,7 +103,7 @@ static tile *cache_find(gs_tiles *ts, int64_t log_id, unsigned level, uint64_t n
 
 static void cache_drop(gs_tiles *ts, tile *t)
 {
-    tile **pp = &ts->buckets[bucket_of(ts, t->log_id, t->level, t->n)];
+    tile **pp = &ts->buckets[bucket_of(ts, t->log_id, t->kind, t->n)];
     while (*pp != t)
         pp = &(*pp)->hnext;
     *pp = t->hnext;
@@ -117,7 +123,7 @@ static void cache_put(gs_tiles *ts, tile *t)
     __atomic_add_fetch(&t->refs, 1, __ATOMIC_ACQ_REL);
     while (ts->bytes + tile_cost(t) > ts->cfg.cache_bytes && ts->tail != NULL)
         cache_drop(ts, ts->tail);
-    size_t b = bucket_of(ts, t->log_id, t->level, t->n);
+    size_t b = bucket_of(ts, t->log_id, t->kind, t->n);
     t->hnext = ts->buckets[b];
     ts->buckets[b] = t;
     lru_push(ts, t);
@@ -290,7 +296,8 @@ static tile *tile_alloc(const gs_tiles_path *p, int64_t log_id, size_t len)
     tile *t = malloc(sizeof *t + len);
     if (t == NULL)
         return NULL;
-    *t = (tile){.log_id = log_id, .level = p->level, .n = p->n, .refs = 1, .len = len};
+    *t = (tile){
+        .log_id = log_id, .kind = KIND(p->level, p->width), .n = p->n, .refs = 1, .len = len};
     return t;
 }
 
@@ -378,7 +385,7 @@ static int serve_tile(gs_tiles *ts, const char *origin, const gs_tiles_log *lg,
                            "inside the size, and the partial ones of that size only)\n",
                            origin, (unsigned long long)lg->size);
     bool full = p->width == GS_TILES_WIDTH;
-    tile *t = full ? cache_find(ts, lg->log_id, p->level, p->n) : NULL;
+    tile *t = cache_find(ts, lg->log_id, KIND(p->level, p->width), p->n);
     if (t != NULL) {
         ts->stats.hits++;
         __atomic_add_fetch(&t->refs, 1, __ATOMIC_ACQ_REL); /* the response's */
@@ -390,12 +397,8 @@ static int serve_tile(gs_tiles *ts, const char *origin, const gs_tiles_log *lg,
             return answer_text(rs, 500, "%s: cannot read this tile: %s\n", origin, err.msg);
         }
         /* The reference read_tile returned is the response's. */
-        if (full) {
-            ts->stats.misses++;
-            cache_put(ts, t);
-        } else {
-            ts->stats.reads++;
-        }
+        ts->stats.misses++;
+        cache_put(ts, t);
     }
     return answer(rs, 200, CT_OCTETS, full ? GS_TILES_CACHE_FULL : GS_TILES_CACHE_PARTIAL, t->data,
                   t->len, tile_release, t);

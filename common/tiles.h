@@ -23,12 +23,16 @@
  * So nothing above the served size (a hub: the cosigned size) is ever
  * reachable, whatever the store holds above it.
  *
- * Full tiles never change once inside s (a store only cuts a log back above
- * what its daemon serves), so they are sent immutable and kept in an LRU
- * cache of bounded bytes; a cached body is refcounted and released through
+ * A tile never changes once served: a full tile lies inside s, which a
+ * store only cuts back above, and a partial tile of width W is the first W
+ * hashes of its full tile. So every tile read is kept in an LRU cache of
+ * bounded bytes, keyed by (log, level, N, width): repeated tiles cost no
+ * store read. A cached body is refcounted and released through
  * gs_http_response.free_body, so an evicted tile still being sent lives
- * until it is sent. Partial tiles and the checkpoint are read each time and
- * cached by HTTP caches for a few seconds only.
+ * until it is sent. Full tiles are sent immutable; partial tiles and the
+ * checkpoint are for HTTP caches to keep a few seconds only (a partial
+ * tile stops being served once the size moves on). The checkpoint is read
+ * from the daemon (or the store) each time.
  *
  * The handlers run on the daemon's loop thread (http.h) and read the
  * daemon's store there, one read snapshot per tile. A gs_tiles is used by
@@ -79,7 +83,7 @@ typedef struct {
     gs_tiles_lookup_fn lookup;
     gs_tiles_origin_fn origin_at;
     void *ctx;
-    size_t cache_bytes; /* the full-tile cache's bound; 0: GS_TILES_CACHE_DEFAULT */
+    size_t cache_bytes; /* the tile cache's bound; 0: GS_TILES_CACHE_DEFAULT */
 } gs_tiles_config;
 
 #define GS_TILES_CACHE_DEFAULT (64u * 1024u * 1024u)
@@ -101,9 +105,8 @@ int gs_tiles_handle_logs(void *ctx, const gs_http_request *rq, gs_http_response 
 
 /* Counters, for the daemon's /metrics and the tests. */
 typedef struct {
-    uint64_t hits;      /* full tiles answered from the cache */
-    uint64_t misses;    /* full tiles read from the store */
-    uint64_t reads;     /* partial tiles read from the store */
+    uint64_t hits;      /* tiles answered from the cache */
+    uint64_t misses;    /* tiles read from the store */
     size_t cache_bytes; /* bytes held by the cache now */
     size_t cache_tiles;
 } gs_tiles_stats;

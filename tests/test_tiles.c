@@ -493,8 +493,8 @@ static void test_checkpoint(void **state)
     gs_tiles_free(&t);
 }
 
-/* Repeated full tiles cost no store reads; the cache stays within its
- * bound; a body evicted while being sent stays valid until released. */
+/* Repeated tiles cost no store reads; the cache stays within its bound; a
+ * body evicted while being sent stays valid until released. */
 static void test_cache(void **state)
 {
     (void)state;
@@ -532,7 +532,7 @@ static void test_cache(void **state)
     assert_memory_equal(c.body, want.b, 32);
     release(&c);
     release(&b);
-    /* Partial tiles are read each time, never cached. */
+    /* Partial tiles are cached too (keyed by their width). */
     t = new_tiles(0);
     for (int i = 0; i < 3; i++) {
         gs_http_response p = get(t, "/giamsat/hub/big/tile/0/x001/000.p/3");
@@ -540,13 +540,24 @@ static void test_cache(void **state)
         release(&p);
         p = get(t, "/giamsat/hub/big/tile/0/256.p/3");
         assert_int_equal(p.status, 200);
+        assert_string_equal(p.cache_control, GS_TILES_CACHE_PARTIAL);
         release(&p);
     }
     gs_tiles_get_stats(t, &st);
-    assert_int_equal(st.reads, 3);
-    assert_int_equal(st.cache_tiles, 0);
-    /* A bound smaller than one bundle keeps none, and still answers. */
+    assert_int_equal(st.misses, 1);
+    assert_int_equal(st.hits, 2);
+    assert_int_equal(st.cache_tiles, 1);
+    /* Once the size moved on, the cached partial tile is not served; the
+     * one of the new width is read. */
+    logs[BIG].served = 65536 + 2;
+    expect_status(t, 404, "/giamsat/hub/big/tile/0/256.p/3");
+    expect_status(t, 200, "/giamsat/hub/big/tile/0/256.p/2");
+    logs[BIG].served = 65536 + 3;
+    gs_tiles_get_stats(t, &st);
+    assert_int_equal(st.misses, 2);
+    assert_int_equal(st.cache_tiles, 2);
     gs_tiles_free(&t);
+    /* A bound smaller than one bundle keeps none, and still answers. */
     t = new_tiles(1024);
     gs_http_response e = get(t, "/giamsat/hub/big/tile/entries/000");
     assert_int_equal(e.status, 200);
