@@ -1461,10 +1461,10 @@ int gs_wire_encode_signed_statement(gs_bytes statement, const gs_sig *sig, gs_bu
         return gs_error_set(err, GS_EINVAL, "signed_statement.statement: missing");
     m.statement = bin(statement.p, statement.n);
     m.signature = bin(sig->b, 64);
-    if (protobuf_c_message_get_packed_size(&m.base) > GS_MAX_ENTRY)
+    if (protobuf_c_message_get_packed_size(&m.base) > GS_MAX_NEW_ENTRY)
         return gs_error_set(err, GS_ETOOBIG,
                             "signed_statement: %zu bytes, above the entry limit of %d bytes",
-                            protobuf_c_message_get_packed_size(&m.base), GS_MAX_ENTRY);
+                            protobuf_c_message_get_packed_size(&m.base), GS_MAX_NEW_ENTRY);
     return pack(&m.base, out, err);
 }
 

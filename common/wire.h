@@ -37,6 +37,12 @@
 /* Limits. Everything from the network or a file is checked against these
  * before it is used. */
 #define GS_MAX_ENTRY 65536     /* one SignedStatement (a log entry) */
+/* The largest entry made or accepted from now on: a C2SP tlog-tiles entry
+ * bundle prefixes each entry with a 16-bit length (docs/http.md). Entries of
+ * exactly GS_MAX_ENTRY bytes already in a log still decode and verify (a
+ * replica or an audit must not refuse an honest log for them); the
+ * encoder and a node's Submit door refuse new ones. */
+#define GS_MAX_NEW_ENTRY 65535
 #define GS_MAX_MESSAGE 4194304 /* one Request or Response frame (default) */
 #define GS_MAX_ORIGIN 128      /* "giamsat/province/" + 64 */
 #define GS_MAX_UNIT 64         /* [a-z0-9-]{1,64} */

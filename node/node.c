@@ -500,6 +500,15 @@ static bool take_request(node *n, const gs_net_request *nrq)
                     GS_STATUS_PERMISSION_DENIED,
                     "this client key may read but not submit: ask the node's operator to add "
                     "it as a writer");
+    } else if (rq.u.submit.entry.n > GS_MAX_NEW_ENTRY) {
+        /* The one size the decoder takes that no tlog-tiles entry bundle
+         * can carry (wire.h). */
+        snprintf(msg, sizeof msg,
+                 "statement of %zu bytes: above the entry limit of %d bytes (a tlog-tiles "
+                 "entry bundle carries no larger entry)",
+                 rq.u.submit.entry.n, GS_MAX_NEW_ENTRY);
+        send_status(n, nrq->socket, nrq->identity, nrq->identity_len, rq.id,
+                    GS_STATUS_INVALID_ARGUMENT, msg);
     } else if ((hold = write_hold(n)) != NULL) {
         send_status(n, nrq->socket, nrq->identity, nrq->identity_len, rq.id, GS_STATUS_UNAVAILABLE,
                     hold);

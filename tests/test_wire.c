@@ -1905,6 +1905,51 @@ static void test_names_and_origins(void **state)
     assert_int_equal(gs_unit_valid("a.b"), GS_EINVAL);
 }
 
+/* The entry limit a signer meets is 65535 bytes (a tlog-tiles entry bundle
+ * prefixes entries with 16 bits), while an entry of 65536 bytes already in
+ * a log still decodes: an honest log holding one is not refused. */
+static void test_new_entry_limit(void **state)
+{
+    (void)state;
+    gs_error err = {0};
+    gs_sig sig;
+    memset(&sig, 7, sizeof sig);
+    /* A SignedStatement is 1 + 3 (length) + n + 66 (the signature) bytes
+     * once n >= 16384. */
+    size_t n = GS_MAX_NEW_ENTRY - 70;
+    uint8_t *st = calloc(1, n + 1);
+    assert_non_null(st);
+    gs_buf out = {0};
+    assert_int_equal(gs_wire_encode_signed_statement(gs_bytes_of(st, n), &sig, &out, &err), 0);
+    assert_int_equal(out.n, GS_MAX_NEW_ENTRY);
+    gs_buf_free(&out);
+    assert_int_equal(gs_wire_encode_signed_statement(gs_bytes_of(st, n + 1), &sig, &out, &err),
+                     GS_ETOOBIG);
+    assert_non_null(strstr(err.msg, "65536 bytes, above the entry limit of 65535 bytes"));
+
+    /* The same 65536 bytes, made by hand, still decode. */
+    uint8_t *big = malloc(GS_MAX_ENTRY);
+    assert_non_null(big);
+    size_t k = 0;
+    big[k++] = 0x0a; /* field 1, length-delimited */
+    size_t len = n + 1;
+    big[k++] = (uint8_t)(0x80 | (len & 0x7f));
+    big[k++] = (uint8_t)(0x80 | ((len >> 7) & 0x7f));
+    big[k++] = (uint8_t)(len >> 14);
+    memset(big + k, 0, len);
+    k += len;
+    big[k++] = 0x12; /* field 2, the signature */
+    big[k++] = 64;
+    memset(big + k, 7, 64);
+    k += 64;
+    assert_int_equal(k, GS_MAX_ENTRY);
+    gs_signed_statement ss;
+    assert_int_equal(gs_wire_decode_signed_statement(gs_bytes_of(big, k), &ss, &err), 0);
+    assert_int_equal(ss.statement.n, n + 1);
+    free(big);
+    free(st);
+}
+
 int main(void)
 {
     gs_error err;
@@ -1914,6 +1959,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_statement_round_trip),
+        cmocka_unit_test(test_new_entry_limit),
         cmocka_unit_test(test_statement_optional_absent),
         cmocka_unit_test(test_issue10_fields),
         cmocka_unit_test(test_statement_refusals),
