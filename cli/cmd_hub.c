@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "http.h"
 #include "log.h"
 #include "store.h"
 
@@ -29,13 +30,14 @@
 
 static const char help_hub[] =
     "usage: giamsat hub init --dir DIR --name N [--listen EP]... [--publish EP]...\n"
+    "                        [--http ADDR:PORT]\n"
     "       giamsat hub follow --config DIR/hub.conf --origin O --log-key VKEY\n"
     "                          --source EP[,VKEY] [--source EP[,VKEY]]...\n"
     "Run `giamsat hub init --help` or `giamsat hub follow --help` for details.\n";
 
 static const char help_init[] =
     "usage: giamsat hub init --dir DIR --name N [--listen EP]... [--publish EP]...\n"
-    "                        [--passphrase-file F] [--json]\n"
+    "                        [--http ADDR:PORT] [--passphrase-file F] [--json]\n"
     "\n"
     "Creates a hub: DIR/hub.key (the hub's new key), DIR/hub.db (the hub's own log,\n"
     "origin giamsat/hub/<N>, holding its signed Charter and a first checkpoint) and\n"
@@ -52,8 +54,13 @@ static const char help_init[] =
     "  --publish EP          an endpoint for checkpoint/<origin> and alert/<origin>\n"
     "                        events (ZeroMQ PUB); repeatable.\n"
     "                        default: ipc://<absolute DIR>/hub.pub\n"
+    "  --http ADDR:PORT      also serve plain HTTP there (IPv4, or [IPv6]:PORT): the\n"
+    "                        logs as C2SP tiles, POST /add-checkpoint, the web view,\n"
+    "                        /metrics and /healthz (docs/http.md); written as `http =`\n"
+    "                        in hub.conf. default: no HTTP\n"
     "  --passphrase-file F   protect hub.key with the passphrase on F's first line\n"
     "  --json                print {\"origin\",\"log_key\",\"cosigner_key\",\"config\"}\n"
+    "                        (and \"http\" with --http)\n"
     "\n"
     "Example:\n"
     "  giamsat hub init --dir /srv/giamsat/hub-binh-duong --name binh-duong \\\n"
@@ -90,6 +97,7 @@ enum {
     OPT_NAME,
     OPT_LISTEN,
     OPT_PUBLISH,
+    OPT_HTTP,
     OPT_CONFIG,
     OPT_SOURCE,
 };
@@ -113,7 +121,7 @@ static int check_endpoint(const char *ep, const char *what, gs_error *err)
 
 static int write_conf(const cli_init_files *f, const char *name, const char *passfile_abs,
                       const char *const *listen, size_t n_listen, const char *const *publish,
-                      size_t n_publish, gs_error *err)
+                      size_t n_publish, const char *http, gs_error *err)
 {
     FILE *out;
     int rc = cli_init_conf_open(f->conf, &out, err);
@@ -133,6 +141,11 @@ static int write_conf(const cli_init_files *f, const char *name, const char *pas
         fprintf(out, "listen = %s\n", listen[i]);
     for (size_t i = 0; i < n_publish; i++)
         fprintf(out, "publish = %s\n", publish[i]);
+    if (http != NULL)
+        fprintf(out, "http = %s\n", http);
+    else
+        fprintf(out, "# http = 127.0.0.1:8080   (HTTP: tiles, witness, web view, /metrics; "
+                     "docs/http.md)\n");
     fprintf(out,
             "poll_interval_ms = 1000\n"
             "batch_size = 1000\n"
@@ -188,13 +201,14 @@ static int hub_init(int argc, char **argv)
         {"name", required_argument, NULL, OPT_NAME},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"publish", required_argument, NULL, OPT_PUBLISH},
+        {"http", required_argument, NULL, OPT_HTTP},
         {"passphrase-file", required_argument, NULL, CLI_OPT_PASSPHRASE_FILE},
         {"json", no_argument, NULL, CLI_OPT_JSON},
         {"help", no_argument, NULL, CLI_OPT_HELP},
         {NULL, 0, NULL, 0},
     };
     const char *cmd = "hub init";
-    const char *dir = NULL, *name = NULL, *passfile = NULL;
+    const char *dir = NULL, *name = NULL, *passfile = NULL, *http = NULL;
     const char *listen[GS_NET_MAX_ENDPOINTS], *publish[GS_NET_MAX_ENDPOINTS];
     size_t n_listen = 0, n_publish = 0;
     bool json = false;
@@ -222,6 +236,7 @@ static int hub_init(int argc, char **argv)
             eps[(*n)++] = optarg;
             break;
         }
+        case OPT_HTTP: http = optarg; break;
         case CLI_OPT_PASSPHRASE_FILE: passfile = optarg; break;
         case CLI_OPT_JSON: json = true; break;
         case CLI_OPT_HELP: fputs(help_init, stdout); return CLI_EXIT_OK;
@@ -240,6 +255,8 @@ static int hub_init(int argc, char **argv)
     for (size_t i = 0; i < n_publish; i++)
         if (check_endpoint(publish[i], "--publish", &err) != 0)
             return cli_fail(&err);
+    if (http != NULL && gs_http_listen_check(http, &err) != 0)
+        return cli_usage_error(cmd, "--http: %s", err.msg);
     snprintf(origin, sizeof origin, "giamsat/hub/%s", name);
     if (passfile != NULL && realpath(passfile, passfile_abs) == NULL) {
         cli_errorf("cannot read passphrase file %s: %s", passfile, strerror(errno));
@@ -272,7 +289,7 @@ static int hub_init(int argc, char **argv)
     if ((rc = write_log(&files, name, origin, &kp, &err)) != 0)
         goto out;
     if ((rc = write_conf(&files, name, passfile != NULL ? passfile_abs : NULL, listen, n_listen,
-                         publish, n_publish, &err)) != 0)
+                         publish, n_publish, http, &err)) != 0)
         goto out;
     files.made_key = files.made_db = false;
     files.dir = NULL;
@@ -288,12 +305,16 @@ static int hub_init(int argc, char **argv)
         json_object_set_new(o, "log_key", json_string(log_key));
         json_object_set_new(o, "cosigner_key", json_string(cosigner_key));
         json_object_set_new(o, "config", json_string(files.conf));
+        if (http != NULL)
+            json_object_set_new(o, "http", json_string(http));
         rc = cli_print_json(o, &err);
     } else {
         printf("origin:       %s\n", origin);
         printf("log key:      %s\n", log_key);
         printf("cosigner key: %s\n", cosigner_key);
         printf("config:       %s\n", files.conf);
+        if (http != NULL)
+            printf("http:         %s (/metrics, /healthz)\n", http);
         printf("follow:       giamsat hub follow --config %s --origin O --log-key VKEY "
                "--source EP\n",
                files.conf);

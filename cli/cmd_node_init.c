@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "localtime.h"
+#include "http.h"
 #include "log.h"
 #include "rules.h"
 #include "store.h"
@@ -30,14 +31,14 @@ static const char help_node[] =
     "usage: giamsat node init --dir DIR --tier T --unit U --name TEXT\n"
     "                         [--parent-origin O --parent-key VKEY] [--listen EP]...\n"
     "                         [--feedback-per-day N] [--open-feedback-per-day N]\n"
-    "                         [--partial-percent N] [--time-zone TZ]\n"
+    "                         [--partial-percent N] [--time-zone TZ] [--http ADDR:PORT]\n"
     "Run `giamsat node init --help` for details.\n";
 
 static const char help_init[] =
     "usage: giamsat node init --dir DIR --tier T --unit U --name TEXT\n"
     "                         [--parent-origin O --parent-key VKEY] [--listen EP]...\n"
     "                         [--feedback-per-day N] [--open-feedback-per-day N]\n"
-    "                         [--partial-percent N] [--time-zone TZ]\n"
+    "                         [--partial-percent N] [--time-zone TZ] [--http ADDR:PORT]\n"
     "                         [--passphrase-file F] [--json]\n"
     "\n"
     "Creates a node for one unit: DIR/node.key (the node's new key), DIR/node.db (its\n"
@@ -59,6 +60,9 @@ static const char help_init[] =
     "  --listen EP           an endpoint to serve on; repeatable (at most 16).\n"
     "                        default: ipc://<absolute DIR>/node.sock. tcp:// endpoints\n"
     "                        use CURVE with the node key\n"
+    "  --http ADDR:PORT      also serve plain HTTP there (IPv4, or [IPv6]:PORT): the\n"
+    "                        log as C2SP tiles, /metrics and /healthz (docs/http.md);\n"
+    "                        written as `http =` in node.conf. default: no HTTP\n"
     "  --feedback-per-day N  the log's rule parameter: Feedback statements one key may\n"
     "                        sign per 24 hours, 1 to 32 (default 10). It is written in\n"
     "                        the Charter, so every hub and auditor judges the log by\n"
@@ -77,6 +81,7 @@ static const char help_init[] =
     "  --passphrase-file F   protect node.key with the passphrase on F's first line;\n"
     "                        node.conf then names F as passphrase_file\n"
     "  --json                print {\"origin\",\"log_key\",\"config\",\"listen\":[...]}\n"
+    "                        (and \"http\" with --http)\n"
     "\n"
     "Example:\n"
     "  giamsat node init --dir /srv/giamsat/an-binh --tier commune --unit xa-an-binh \\\n"
@@ -97,6 +102,7 @@ enum {
     OPT_OPEN_FEEDBACK_PER_DAY,
     OPT_PARTIAL_PERCENT,
     OPT_TIME_ZONE,
+    OPT_HTTP,
 };
 
 typedef struct {
@@ -107,6 +113,7 @@ typedef struct {
     uint32_t open_feedback_per_day;
     uint32_t partial_percent;
     const char *time_zone;
+    const char *http;
     bool json;
 } init_flags;
 
@@ -147,8 +154,13 @@ static int write_conf(const cli_init_files *f, const char *origin, const init_fl
         fprintf(out, "listen = %s\n", default_listen);
     for (size_t i = 0; i < fl->n_listen; i++)
         fprintf(out, "listen = %s\n", fl->listen[i]);
+    fprintf(out, "# listen = tcp://127.0.0.1:7400     (repeat `listen` for more endpoints)\n");
+    if (fl->http != NULL)
+        fprintf(out, "http = %s\n", fl->http);
+    else
+        fprintf(out, "# http = 127.0.0.1:8080            (HTTP: tiles, /metrics, /healthz; "
+                     "docs/http.md)\n");
     fprintf(out,
-            "# listen = tcp://127.0.0.1:7400     (repeat `listen` for more endpoints)\n"
             "checkpoint_interval_ms = 1000\n"
             "max_message = %d\n"
             "max_clock_skew = 300\n"
@@ -219,6 +231,7 @@ static int node_init(int argc, char **argv)
         {"open-feedback-per-day", required_argument, NULL, OPT_OPEN_FEEDBACK_PER_DAY},
         {"partial-percent", required_argument, NULL, OPT_PARTIAL_PERCENT},
         {"time-zone", required_argument, NULL, OPT_TIME_ZONE},
+        {"http", required_argument, NULL, OPT_HTTP},
         {"passphrase-file", required_argument, NULL, CLI_OPT_PASSPHRASE_FILE},
         {"json", no_argument, NULL, CLI_OPT_JSON},
         {"help", no_argument, NULL, CLI_OPT_HELP},
@@ -272,6 +285,7 @@ static int node_init(int argc, char **argv)
                                        optarg);
             break;
         case OPT_TIME_ZONE: fl.time_zone = optarg; break;
+        case OPT_HTTP: fl.http = optarg; break;
         case CLI_OPT_PASSPHRASE_FILE: fl.passfile = optarg; break;
         case CLI_OPT_JSON: fl.json = true; break;
         case CLI_OPT_HELP: fputs(help_init, stdout); return CLI_EXIT_OK;
@@ -319,6 +333,8 @@ static int node_init(int argc, char **argv)
     for (size_t i = 0; i < fl.n_listen; i++)
         if (check_endpoint(fl.listen[i], &err) != 0)
             return cli_fail(&err);
+    if (fl.http != NULL && gs_http_listen_check(fl.http, &err) != 0)
+        return cli_usage_error(cmd, "--http: %s", err.msg);
     snprintf(origin, sizeof origin, "giamsat/%s/%s", gs_tier_name((gs_tier)tier), fl.unit);
     if (fl.passfile != NULL && realpath(fl.passfile, passfile_abs) == NULL) {
         cli_errorf("cannot read passphrase file %s: %s", fl.passfile, strerror(errno));
@@ -367,11 +383,15 @@ static int node_init(int argc, char **argv)
         for (size_t i = 0; i < fl.n_listen; i++)
             json_array_append_new(l, json_string(fl.listen[i]));
         json_object_set_new(o, "listen", l);
+        if (fl.http != NULL)
+            json_object_set_new(o, "http", json_string(fl.http));
         rc = cli_print_json(o, &err);
     } else {
         printf("origin:  %s\n", origin);
         printf("log key: %s\n", vkey_s);
         printf("config:  %s\n", files.conf);
+        if (fl.http != NULL)
+            printf("http:    %s (/metrics, /healthz)\n", fl.http);
         printf("start:   giamsat-node --config %s\n", files.conf);
     }
 out:

@@ -95,6 +95,9 @@ typedef void (*gs_http_metrics_fn)(void *ctx, FILE *out);
  * what is wrong or what it is doing. */
 typedef bool (*gs_http_health_fn)(void *ctx, char *why, size_t cap);
 
+/* Checks a listen address ("ADDR:PORT", "[IPv6]:PORT") as gs_http_start
+ * would, without binding: for configuration files. */
+int gs_http_listen_check(const char *listen, gs_error *err) GS_MUST_USE;
 /* Starts listening. Caller owns *out (gs_http_free). */
 int gs_http_start(gs_http **out, const gs_http_config *cfg, gs_error *err) GS_MUST_USE;
 /* Answers every deferred request still waiting with 503, closes every

@@ -21,6 +21,12 @@
 #                                                  hub and the central hub
 #   press monitor witnesses the central hub's own log, watches all hubs
 #
+# The three hubs also serve HTTP on 127.0.0.1 (docs/http.md): tiles of every
+# log they hold, the web view that verifies in the browser, Atom feeds,
+# /metrics. Their ports are the first free ones from GIAMSAT_HTTP_PORT
+# (default 8470) on, chosen when the network is made; DIR/web.url names the
+# central hub's web view.
+#
 # The central hub fetches every commune log from the province hub's replica
 # AND from the node itself, so a province hub that altered a replica, or a
 # node that showed two hubs different checkpoints, is caught.
@@ -61,6 +67,16 @@ add_witness() { # CONF ENDPOINT VKEY  — adds a line to the [witness] section
   sed -i "/^\[witness\]\$/a witness = $2,$3" "$1"
 }
 
+# The first port from $1 on that nothing on 127.0.0.1 answers.
+free_port() {
+  local p
+  for ((p = $1; p < $1 + 200; p++)); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
+  done
+  say "no free port in $1..$(($1 + 199)) for HTTP: set GIAMSAT_HTTP_PORT" >&2
+  return 1
+}
+
 make_network() {
   mkdir -p "$dir"
   dir=$(cd "$dir" && pwd)
@@ -74,7 +90,10 @@ make_network() {
   local central_origin=giamsat/central/chinh-phu
   local central_vkey; central_vkey=$(vkey_of "$dir/node-chinh-phu/node.key" $central_origin)
 
-  "$gs" hub init --dir "$dir/hub-trung-uong" --name trung-uong >/dev/null
+  local http_port; http_port=$(free_port "${GIAMSAT_HTTP_PORT:-8470}")
+  "$gs" hub init --dir "$dir/hub-trung-uong" --name trung-uong \
+    --http "127.0.0.1:$http_port" >/dev/null
+  echo "http://127.0.0.1:$http_port/web/" >"$dir/web.url"
   local chub_origin=giamsat/hub/trung-uong
   local chub_vkey chub_cos
   chub_vkey=$(vkey_of "$dir/hub-trung-uong/hub.key" $chub_origin)
@@ -92,7 +111,8 @@ make_network() {
     sed -i "$fast" "$dir/node-$p/node.conf"
     local pvkey; pvkey=$(vkey_of "$dir/node-$p/node.key" "$porigin")
 
-    "$gs" hub init --dir "$dir/hub-$p" --name "$p" >/dev/null
+    http_port=$(free_port $((http_port + 1)))
+    "$gs" hub init --dir "$dir/hub-$p" --name "$p" --http "127.0.0.1:$http_port" >/dev/null
     local phub_origin=giamsat/hub/$p
     local phub_vkey phub_cos
     phub_vkey=$(vkey_of "$dir/hub-$p/hub.key" "$phub_origin")
@@ -263,6 +283,11 @@ status() {
     local sigs; sigs=$(printf '%s\n' "$cp" | grep -c '^— ' || true)
     say "$(printf '%s' "$cp" | sed -n 1p) size $(printf '%s' "$cp" | sed -n 2p), $sigs signature(s)"
   done
+  for conf in "$dir"/hub-*/hub.conf; do
+    local ep; ep=$(sed -n 's/^http *= *//p' "$conf")
+    [ -n "$ep" ] && say "web      $(basename "$(dirname "$conf")")  http://$ep/web/"
+  done
+  return 0
 }
 
 case $cmd in

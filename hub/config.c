@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "http.h"
 #include "wire.h"
 
 typedef struct {
@@ -138,6 +139,12 @@ static int hub_setting(loader *l, const char *section, const char *name, const c
         if (gs_daemon_parse_log_level(value, &level) != 0)
             return fail(l, section, name, "expected debug, info, warn or error");
         c->log_level = (gs_hub_log_level)level;
+    } else if (strcmp(name, "http") == 0) {
+        gs_error e;
+        if (gs_http_listen_check(value, &e) != 0)
+            return fail(l, section, name, e.msg);
+        free(c->http);
+        c->http = strdup(value);
     } else {
         return fail(l, section, name, "unknown setting");
     }
@@ -314,6 +321,7 @@ void gs_hub_config_clear(gs_hub_config *c)
     free(c->origin);
     free(c->key_path);
     free(c->passphrase_file);
+    free(c->http);
     free(c->database);
     for (size_t i = 0; i < c->n_listen; i++)
         free(c->listen[i]);

@@ -25,6 +25,7 @@
  *   (feedback_per_day is refused: each log declares its rule parameters
  *    itself, DESIGN §2.8, and the hub judges it by them)
  *   log_level = info                   debug, info, warn, error
+ *   http = <ADDR:PORT>                 the HTTP face (docs/http.md); off when absent
  *   [access]
  *   public_read = true                 anyone may connect over tcp:// to read
  *   writer = <key>                     repeatable
@@ -106,6 +107,7 @@ typedef struct {
     size_t max_message;
     unsigned verify_threads;
     gs_hub_log_level log_level;
+    char *http; /* "ADDR:PORT" of the HTTP face (docs/http.md), NULL: off */
     bool public_read;
     gs_pubkey *writers;
     size_t n_writers;

@@ -246,8 +246,10 @@ static void maybe_checkpoint(hub *h, bool force)
     gs_error err;
     if (gs_log_sign_checkpoint(h->own, &h->key, &note, &err) != 0) {
         hub_log(h, GS_HUB_LOG_ERROR, "cannot sign a checkpoint of %s: %s", h->cfg.origin, err.msg);
+        snprintf(h->store_error, sizeof h->store_error, "cannot store a checkpoint: %s", err.msg);
         return;
     }
+    h->store_error[0] = '\0';
     /* The marker records it before anyone can see it. */
     if (gs_refill_signed(h->refill, note, size, &err) != 0)
         hub_log(h, GS_HUB_LOG_ERROR, "%s", err.msg);
@@ -419,7 +421,7 @@ static void push_witnesses(hub *h, int64_t now)
 
 static size_t build_items(hub *h)
 {
-    size_t need = GS_NET_MAX_ENDPOINTS + 1 + 2 * h->n_witnesses;
+    size_t need = GS_NET_MAX_ENDPOINTS + 1 + 2 * h->n_witnesses + 1;
     for (size_t i = 0; i < h->n_logs; i++)
         need += h->logs[i].n_sources;
     if (need > h->cap_items) {
@@ -443,6 +445,8 @@ static size_t build_items(hub *h)
     }
     if (n + h->n_witnesses <= h->cap_items)
         n += gs_refill_pollitems(h->refill, h->items + n, h->n_witnesses);
+    if (h->http != NULL && n < h->cap_items)
+        h->items[n++] = (zmq_pollitem_t){.fd = gs_http_fd(h->http), .events = ZMQ_POLLIN};
     return n;
 }
 
@@ -474,6 +478,11 @@ static long next_timeout(hub *h, int64_t now)
      * loop turns at least as often as the guard looks. */
     if (h->cfg.max_memory_mib != 0 && t > GS_NET_MEMORY_CHECK_MS)
         t = GS_NET_MEMORY_CHECK_MS;
+    if (h->http != NULL) {
+        long ht = gs_http_timeout_ms(h->http);
+        if (ht >= 0 && ht < t)
+            t = ht;
+    }
     return t < 0 ? 0 : t;
 }
 
@@ -503,6 +512,8 @@ static int run(hub *h)
             if (gs_daemon_now_ms() >= turn_end)
                 break;
         }
+        if (h->http != NULL)
+            gs_http_run(h->http);
         size_t mib = 0;
         size_t ceiling = h->cfg.max_memory_mib;
 #if defined(__SANITIZE_ADDRESS__)
@@ -696,6 +707,166 @@ static int open_publishers(hub *h, gs_error *err)
     return rc;
 }
 
+/* ------------------------------------------------------------ HTTP */
+
+/* The largest size of f the hub has seen signed by the log (polled from a
+ * source, pushed by AddCheckpoint, or known cosigned before a restore):
+ * what it would cosign if it held and had verified everything up to it. */
+static uint64_t seen_size(const followed *f)
+{
+    uint64_t s = f->cosigned_size;
+    if (f->sync.phase != SYNC_IDLE && f->sync.t.cp.size > s)
+        s = f->sync.t.cp.size;
+    if (f->next.text != NULL && f->next.cp.size > s)
+        s = f->next.cp.size;
+    if (f->failed_size > s)
+        s = f->failed_size;
+    if (f->floor_size > s)
+        s = f->floor_size;
+    return s;
+}
+
+/* One gauge per followed log; origins need no escaping in a label. */
+static void per_log(FILE *out, const hub *h, const char *name, const char *help,
+                    uint64_t (*value)(const followed *f))
+{
+    fprintf(out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+    for (size_t i = 0; i < h->n_logs; i++)
+        fprintf(out, "%s{origin=\"%s\"} %llu\n", name, h->logs[i].cfg->origin,
+                (unsigned long long)value(&h->logs[i]));
+}
+
+static uint64_t log_cosigned(const followed *f)
+{
+    return f->cosigned_size;
+}
+
+static uint64_t log_lag(const followed *f)
+{
+    return seen_size(f) - f->cosigned_size;
+}
+
+static uint64_t log_frozen(const followed *f)
+{
+    return f->frozen ? 1 : 0;
+}
+
+/* The hub's lines of /metrics (docs/http.md "Metrics and health"). */
+static void hub_metrics(void *ctx, FILE *out)
+{
+    hub *h = ctx;
+    size_t frozen = 0, recovering = 0, syncing = 0, waiters = 0;
+    for (size_t i = 0; i < h->n_logs; i++) {
+        frozen += h->logs[i].frozen;
+        recovering += h->logs[i].recovering;
+        syncing += h->logs[i].sync.phase != SYNC_IDLE;
+        waiters += h->logs[i].n_waiters;
+    }
+    fprintf(out,
+            "# HELP giamsat_hub_own_entries Entries in the hub's own log.\n"
+            "# TYPE giamsat_hub_own_entries gauge\n"
+            "giamsat_hub_own_entries{origin=\"%s\"} %llu\n"
+            "# HELP giamsat_hub_own_checkpoint_size Size of the latest checkpoint of the hub's "
+            "own log.\n"
+            "# TYPE giamsat_hub_own_checkpoint_size gauge\n"
+            "giamsat_hub_own_checkpoint_size{origin=\"%s\"} %llu\n",
+            h->cfg.origin, (unsigned long long)gs_log_committed_size(h->own), h->cfg.origin,
+            (unsigned long long)h->own_checkpoint_size);
+    per_log(out, h, "giamsat_hub_log_entries",
+            "Entries of a followed log the hub verified and cosigned (and serves).", log_cosigned);
+    per_log(out, h, "giamsat_hub_sync_lag",
+            "Largest size the log was seen to sign minus the size the hub cosigned.", log_lag);
+    per_log(out, h, "giamsat_hub_log_frozen",
+            "1 when evidence against the log is held (the hub cosigns nothing more of it).",
+            log_frozen);
+    fprintf(out,
+            "# HELP giamsat_hub_cosignatures_given_total Checkpoints of followed logs the hub "
+            "cosigned since the start.\n"
+            "# TYPE giamsat_hub_cosignatures_given_total counter\n"
+            "giamsat_hub_cosignatures_given_total %llu\n"
+            "# HELP giamsat_hub_evidence Evidence items held in the hub's store.\n"
+            "# TYPE giamsat_hub_evidence gauge\n"
+            "giamsat_hub_evidence %llu\n"
+            "# HELP giamsat_hub_evidence_recorded_total Evidence items recorded since the start.\n"
+            "# TYPE giamsat_hub_evidence_recorded_total counter\n"
+            "giamsat_hub_evidence_recorded_total %llu\n"
+            "# HELP giamsat_hub_logs Followed logs, by state.\n"
+            "# TYPE giamsat_hub_logs gauge\n"
+            "giamsat_hub_logs{state=\"followed\"} %zu\n"
+            "giamsat_hub_logs{state=\"frozen\"} %zu\n"
+            "giamsat_hub_logs{state=\"recovering\"} %zu\n"
+            "giamsat_hub_logs{state=\"syncing\"} %zu\n"
+            "# HELP giamsat_hub_waiters AddCheckpoint requests waiting for a sync.\n"
+            "# TYPE giamsat_hub_waiters gauge\n"
+            "giamsat_hub_waiters %zu\n"
+            "# HELP giamsat_hub_answers_dropped_total Answers dropped: their clients did not "
+            "read.\n"
+            "# TYPE giamsat_hub_answers_dropped_total counter\n"
+            "giamsat_hub_answers_dropped_total %llu\n"
+            "# HELP giamsat_hub_holding 1 while the own log is behind what the hub key signed "
+            "(refilling; nothing cosigned).\n"
+            "# TYPE giamsat_hub_holding gauge\n"
+            "giamsat_hub_holding %d\n",
+            (unsigned long long)h->cosigned_total,
+            (unsigned long long)(h->evidence_held + h->evidence_total),
+            (unsigned long long)h->evidence_total, h->n_logs, frozen, recovering, syncing, waiters,
+            (unsigned long long)gs_net_server_dropped(h->server),
+            gs_refill_holding(h->refill) ? 1 : 0);
+}
+
+/* /healthz: 503 while the hub cannot do its work for a reason its operator
+ * must see to (a failed write, its own log behind what its key signed);
+ * 200 otherwise, naming logs in recovery or frozen by evidence: a hub that
+ * holds evidence is doing its job, and one that recovers serves reads. */
+static bool hub_health(void *ctx, char *why, size_t cap)
+{
+    hub *h = ctx;
+    if (h->store_error[0] != '\0') {
+        snprintf(why, cap, "cannot write its store: %s", h->store_error);
+        return false;
+    }
+    if (gs_refill_holding(h->refill)) {
+        snprintf(why, cap, "cosigning nothing: %s", gs_refill_status(h->refill));
+        return false;
+    }
+    size_t frozen = 0, recovering = 0;
+    for (size_t i = 0; i < h->n_logs; i++) {
+        frozen += h->logs[i].frozen;
+        recovering += h->logs[i].recovering;
+    }
+    if (recovering > 0 || frozen > 0)
+        snprintf(why, cap,
+                 "%zu of %zu logs recovering (cosigning nothing until their sources "
+                 "answered), %zu frozen by evidence",
+                 recovering, h->n_logs, frozen);
+    return true;
+}
+
+static int count_evidence(void *ctx, int64_t id, const char *origin, gs_bytes data)
+{
+    (void)id;
+    (void)origin;
+    (void)data;
+    (*(uint64_t *)ctx)++;
+    return 0;
+}
+
+static int start_http(hub *h, gs_error *err)
+{
+    if (h->cfg.http == NULL)
+        return 0;
+    int rc = gs_store_list_evidence(h->store, NULL, count_evidence, &h->evidence_held, err);
+    if (rc != 0)
+        return rc;
+    gs_http_config hc = {.listen = h->cfg.http, .name = "giamsat-hub"};
+    if ((rc = gs_http_start(&h->http, &hc, err)) != 0)
+        return gs_error_wrap(err, "[hub] http");
+    gs_http_set_metrics(h->http, hub_metrics, h);
+    gs_http_set_health(h->http, hub_health, h);
+    /* HTTP routes (docs/http.md) */
+    return rc;
+}
+
 static int start(hub *h, const char *config_path, gs_error *err)
 {
     int rc = gs_hub_config_load(config_path, &h->cfg, err);
@@ -782,11 +953,12 @@ static int start(hub *h, const char *config_path, gs_error *err)
     if (h->n_witnesses > 0)
         h->start_check_until_ms = gs_daemon_now_ms() + HUB_START_CHECK_MS;
     h->last_checkpoint_ms = gs_daemon_now_ms();
-    return 0;
+    return start_http(h, err);
 }
 
 static void finish(hub *h)
 {
+    gs_http_free(&h->http);
     for (size_t i = 0; i < h->n_logs; i++) {
         followed *f = &h->logs[i];
         hub_sync_end(f);
@@ -859,6 +1031,8 @@ int main(int argc, char **argv)
             hub_log(&h, GS_HUB_LOG_INFO, "listening on %s", h.cfg.listen[i]);
         for (size_t i = 0; i < h.cfg.n_publish; i++)
             hub_log(&h, GS_HUB_LOG_INFO, "publishing on %s", h.cfg.publish[i]);
+        if (h.http != NULL)
+            hub_log(&h, GS_HUB_LOG_INFO, "HTTP on %s (port %u)", h.cfg.http, gs_http_port(h.http));
         if (gs_refill_holding(h.refill))
             hub_log(&h, GS_HUB_LOG_WARN, "%s", gs_refill_status(h.refill));
         status = run(&h);

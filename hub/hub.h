@@ -81,6 +81,7 @@
 #include "crypto.h"
 #include "error.h"
 #include "evidence.h"
+#include "http.h"
 #include "log.h"
 #include "net.h"
 #include "note.h"
@@ -246,6 +247,13 @@ typedef struct {
     size_t cap_items;
     uint64_t cosigned_total;
     uint64_t evidence_total;
+    uint64_t evidence_held; /* in the store at start (evidence_total: recorded since) */
+    /* The HTTP face (docs/http.md): NULL when hub.conf has no http. Its
+     * routes are registered in one place, hub.c start_http. */
+    gs_http *http;
+    /* The last write to the store that failed ("" once one succeeded
+     * since): /healthz says 503 meanwhile. */
+    char store_error[HUB_MSG_MAX];
     unsigned sync_gen;
     gs_vkey cosigner; /* the hub's own cosigner key (alg 0x04), to find its lines */
     char *marker_dir; /* <database>.cosigned: one file per followed log */

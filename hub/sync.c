@@ -576,6 +576,9 @@ static void cosign(hub *h, followed *f)
     if (rc != 0) {
         hub_log(h, GS_HUB_LOG_ERROR, "cannot cosign %s at %llu: %s", f->cfg->origin,
                 (unsigned long long)y->t.cp.size, err.msg);
+        if (rc == GS_EIO)
+            snprintf(h->store_error, sizeof h->store_error, "cannot store a cosignature: %s",
+                     err.msg);
         gs_ingest_free(&trial);
         free(merged);
         sync_fail(h, f, "the hub could not store its cosignature and observation", false);
@@ -592,6 +595,7 @@ static void cosign(hub *h, followed *f)
     f->cosigned_note = merged;
     hub_floor_settle(f);
     h->cosigned_total++;
+    h->store_error[0] = '\0';
     hub_publish(h, "checkpoint", f->cfg->origin, gs_bytes_of(merged, strlen(merged)));
     hub_log(h, GS_HUB_LOG_INFO, "cosigned %s size %llu", f->cfg->origin,
             (unsigned long long)f->cosigned_size);

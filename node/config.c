@@ -12,6 +12,7 @@
 
 #include "crypto.h"
 #include "daemon.h"
+#include "http.h"
 #include "rules.h"
 
 typedef struct {
@@ -101,6 +102,12 @@ static int on_setting(void *user, const char *section, const char *name, const c
             if (gs_daemon_parse_log_level(value, &level) != 0)
                 return fail(l, section, name, "expected debug, info, warn or error");
             c->log_level = (gs_node_log_level)level;
+        } else if (strcmp(name, "http") == 0) {
+            gs_error e;
+            if (gs_http_listen_check(value, &e) != 0)
+                return fail(l, section, name, e.msg);
+            free(c->http);
+            c->http = strdup(value);
         } else {
             return fail(l, section, name, "unknown setting");
         }
@@ -214,6 +221,7 @@ void gs_node_config_clear(gs_node_config *c)
     free(c->key_path);
     free(c->passphrase_file);
     free(c->database);
+    free(c->http);
     for (size_t i = 0; i < c->n_listen; i++)
         free(c->listen[i]);
     free(c->writers);

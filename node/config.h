@@ -36,6 +36,7 @@ typedef struct {
     unsigned verify_threads;
     size_t max_batch;
     gs_node_log_level log_level;
+    char *http; /* "ADDR:PORT" of the HTTP face (docs/http.md), NULL: off */
     /* At start, submissions wait (at most this long) until every witness
      * said what it holds of the log: a restored node must not go back
      * (common/refill.h). 0: do not wait. */

@@ -47,6 +47,7 @@
 #include "config.h"
 #include "crypto.h"
 #include "daemon.h"
+#include "http.h"
 #include "ingest.h"
 #include "log.h"
 #include "merkle.h"
@@ -122,6 +123,14 @@ typedef struct {
      * and auditors can record the evidence, and accepts nothing new. */
     bool quarantined;
     char quarantine_reason[2 * GS_ERROR_MSG_MAX + 128];
+    /* The HTTP face (docs/http.md): NULL when node.conf has no http. */
+    gs_http *http;
+    uint64_t checkpoints_signed;     /* since start, for /metrics */
+    uint64_t cosignatures_collected; /* since start, for /metrics */
+    size_t last_batch;               /* statements judged in the last group commit */
+    /* The last write to the store that failed ("" once one succeeded
+     * since): /healthz says 503 meanwhile. */
+    char store_error[GS_ERROR_MSG_MAX + 64];
 } node;
 
 /* One line per event on stderr: time, level, text. Never a secret. */
@@ -298,6 +307,7 @@ static void process_batch(node *n)
     }
     for (size_t i = 0; i < n->n_jobs; i++)
         batch[i] = gs_bytes_of(n->jobs[i].entry.p, n->jobs[i].entry.n);
+    n->last_batch = n->n_jobs;
 
     /* Judged in arrival order and staged in one transaction: the group
      * commit. */
@@ -332,6 +342,7 @@ static void process_batch(node *n)
          * rule book learnt from it by replaying the durable log. */
         logf_(n, GS_NODE_LOG_ERROR, "commit of %zu statements failed: %s",
               judged ? accepted : n->n_jobs, err.msg);
+        snprintf(n->store_error, sizeof n->store_error, "a commit failed: %s", err.msg);
         for (size_t i = 0; i < n->n_jobs; i++) {
             job *j = &n->jobs[i];
             if (judged && !j->accepted)
@@ -371,6 +382,8 @@ static void process_batch(node *n)
         }
         send_response(n, j->socket, j->identity, j->identity_len, &rs);
     }
+    if (accepted > 0)
+        n->store_error[0] = '\0';
     if (accepted > 0)
         logf_(n, GS_NODE_LOG_DEBUG, "committed %zu statements, log size %llu", accepted,
               (unsigned long long)gs_log_committed_size(n->log));
@@ -472,8 +485,11 @@ static void maybe_checkpoint(node *n, bool force)
     gs_error err;
     if (gs_log_sign_checkpoint(n->log, &n->key, &note, &err) != 0) {
         logf_(n, GS_NODE_LOG_ERROR, "cannot sign a checkpoint: %s", err.msg);
+        snprintf(n->store_error, sizeof n->store_error, "cannot store a checkpoint: %s", err.msg);
         return;
     }
+    n->store_error[0] = '\0';
+    n->checkpoints_signed++;
     /* The marker records it before anyone can see it. */
     if (gs_refill_signed(n->refill, note, size, &err) != 0)
         logf_(n, GS_NODE_LOG_ERROR, "%s", err.msg);
@@ -497,10 +513,11 @@ static long step_witnesses(node *n)
         long next = 1000;
         gs_witness_event ev = gs_witness_client_step(n->witnesses[i], n->log, n->checkpoint_size,
                                                      now_ms(), &size, &next, &err);
-        if (ev == GS_WITNESS_COSIGNED)
+        if (ev == GS_WITNESS_COSIGNED) {
+            n->cosignatures_collected++;
             logf_(n, GS_NODE_LOG_INFO, "checkpoint %llu cosigned by %s", (unsigned long long)size,
                   gs_witness_client_name(n->witnesses[i]));
-        else if (ev == GS_WITNESS_FAILED)
+        } else if (ev == GS_WITNESS_FAILED)
             logf_(n, GS_NODE_LOG_WARN, "%s", err.msg);
         else if (ev == GS_WITNESS_AHEAD) {
             char why[GS_VKEY_NAME_MAX + 32];
@@ -620,7 +637,7 @@ static long step_refill(node *n)
 
 static int run(node *n)
 {
-    zmq_pollitem_t items[GS_NET_MAX_ENDPOINTS + 1 + 2 * GS_NODE_MAX_WITNESSES];
+    zmq_pollitem_t items[GS_NET_MAX_ENDPOINTS + 1 + 2 * GS_NODE_MAX_WITNESSES + 1];
     size_t n_base = gs_net_server_pollitems(n->server, items, GS_NET_MAX_ENDPOINTS + 1);
     while (!gs_daemon_stopping()) {
         long timeout = step_refill(n);
@@ -650,6 +667,12 @@ static int run(node *n)
          * so the loop turns at least as often as the guard looks. */
         if (timeout > GS_NET_MEMORY_CHECK_MS)
             timeout = GS_NET_MEMORY_CHECK_MS;
+        if (n->http != NULL) {
+            items[n_items++] = (zmq_pollitem_t){.fd = gs_http_fd(n->http), .events = ZMQ_POLLIN};
+            long ht = gs_http_timeout_ms(n->http);
+            if (ht >= 0 && ht < timeout)
+                timeout = ht;
+        }
         int r = zmq_poll(items, (int)n_items, timeout);
         if (r < 0 && errno != EINTR) {
             logf_(n, GS_NODE_LOG_ERROR, "poll: %s", zmq_strerror(errno));
@@ -659,6 +682,8 @@ static int run(node *n)
         if (n->n_jobs > 0)
             process_batch(n);
         answer_reads(n, NODE_TURN_READ_MS);
+        if (n->http != NULL)
+            gs_http_run(n->http);
         maybe_checkpoint(n, false);
         report_dropped(n);
         gs_error err;
@@ -681,6 +706,99 @@ static int run(node *n)
     answer_reads(n, -1);
     maybe_checkpoint(n, true);
     return 0;
+}
+
+/* ------------------------------------------------------------ HTTP */
+
+/* The node's lines of /metrics (docs/http.md "Metrics and health"). Origins
+ * need no escaping in a label: they are [a-z0-9/-]. */
+static void node_metrics(void *ctx, FILE *out)
+{
+    node *n = ctx;
+    const char *o = n->cfg.origin;
+    fprintf(out,
+            "# HELP giamsat_node_entries Entries committed to the node's log.\n"
+            "# TYPE giamsat_node_entries gauge\n"
+            "giamsat_node_entries{origin=\"%s\"} %llu\n"
+            "# HELP giamsat_node_checkpoint_size Size of the latest checkpoint the node signed.\n"
+            "# TYPE giamsat_node_checkpoint_size gauge\n"
+            "giamsat_node_checkpoint_size{origin=\"%s\"} %llu\n"
+            "# HELP giamsat_node_checkpoints_signed_total Checkpoints signed since the start.\n"
+            "# TYPE giamsat_node_checkpoints_signed_total counter\n"
+            "giamsat_node_checkpoints_signed_total %llu\n"
+            "# HELP giamsat_node_cosignatures_collected_total Cosignatures the witnesses returned "
+            "since the start.\n"
+            "# TYPE giamsat_node_cosignatures_collected_total counter\n"
+            "giamsat_node_cosignatures_collected_total %llu\n"
+            "# HELP giamsat_node_statements_total Submissions answered since the start, by "
+            "result.\n"
+            "# TYPE giamsat_node_statements_total counter\n"
+            "giamsat_node_statements_total{result=\"accepted\"} %llu\n"
+            "giamsat_node_statements_total{result=\"rejected\"} %llu\n"
+            "# HELP giamsat_node_last_batch Statements judged in the last group commit.\n"
+            "# TYPE giamsat_node_last_batch gauge\n"
+            "giamsat_node_last_batch %zu\n"
+            "# HELP giamsat_node_read_queue Reads waiting to be answered.\n"
+            "# TYPE giamsat_node_read_queue gauge\n"
+            "giamsat_node_read_queue %zu\n"
+            "# HELP giamsat_node_reads_shed_total Reads answered \"try again\" (queue full).\n"
+            "# TYPE giamsat_node_reads_shed_total counter\n"
+            "giamsat_node_reads_shed_total %llu\n"
+            "# HELP giamsat_node_answers_dropped_total Answers dropped: their clients did not "
+            "read.\n"
+            "# TYPE giamsat_node_answers_dropped_total counter\n"
+            "giamsat_node_answers_dropped_total %llu\n"
+            "# HELP giamsat_node_quarantined 1 when the log breaks the rule book or was altered "
+            "on disk (the node accepts nothing).\n"
+            "# TYPE giamsat_node_quarantined gauge\n"
+            "giamsat_node_quarantined %d\n"
+            "# HELP giamsat_node_holding 1 while the log is behind what its key signed "
+            "(refilling; submissions held).\n"
+            "# TYPE giamsat_node_holding gauge\n"
+            "giamsat_node_holding %d\n",
+            o, (unsigned long long)gs_log_committed_size(n->log), o,
+            (unsigned long long)n->checkpoint_size, (unsigned long long)n->checkpoints_signed,
+            (unsigned long long)n->cosignatures_collected, (unsigned long long)n->accepted_total,
+            (unsigned long long)n->rejected_total, n->last_batch, n->n_reads,
+            (unsigned long long)n->reads_shed, (unsigned long long)gs_net_server_dropped(n->server),
+            n->quarantined ? 1 : 0, gs_refill_holding(n->refill) ? 1 : 0);
+}
+
+/* /healthz: 503 while the node cannot take submissions for a reason its
+ * operator must see to (a failed write, a quarantine, a log behind what its
+ * key signed); 200 otherwise, saying so while the start check waits. */
+static bool node_health(void *ctx, char *why, size_t cap)
+{
+    node *n = ctx;
+    if (n->store_error[0] != '\0') {
+        snprintf(why, cap, "cannot write its store: %s", n->store_error);
+        return false;
+    }
+    if (n->quarantined) {
+        snprintf(why, cap, "quarantined: %s", n->quarantine_reason);
+        return false;
+    }
+    if (gs_refill_holding(n->refill)) {
+        snprintf(why, cap, "holding submissions: %s", gs_refill_status(n->refill));
+        return false;
+    }
+    if (n->start_check_until_ms != 0)
+        snprintf(why, cap, "starting: waiting for its witnesses to say what they hold");
+    return true;
+}
+
+static int start_http(node *n, gs_error *err)
+{
+    if (n->cfg.http == NULL)
+        return 0;
+    gs_http_config hc = {.listen = n->cfg.http, .name = "giamsat-node"};
+    int rc = gs_http_start(&n->http, &hc, err);
+    if (rc != 0)
+        return gs_error_wrap(err, "[node] http");
+    gs_http_set_metrics(n->http, node_metrics, n);
+    gs_http_set_health(n->http, node_health, n);
+    /* HTTP routes (docs/http.md) */
+    return rc;
 }
 
 static int start(node *n, const char *config_path, gs_error *err)
@@ -764,11 +882,12 @@ static int start(node *n, const char *config_path, gs_error *err)
         return rc;
     if (n->n_witnesses > 0 && n->cfg.start_check_ms > 0)
         n->start_check_until_ms = now_ms() + n->cfg.start_check_ms;
-    return 0;
+    return start_http(n, err);
 }
 
 static void finish(node *n)
 {
+    gs_http_free(&n->http);
     clear_jobs(n);
     for (; n->n_reads > 0; n->n_reads--, n->reads_head = (n->reads_head + 1) % NODE_READ_QUEUE)
         gs_request_clear(&n->reads[n->reads_head].rq);
@@ -821,6 +940,8 @@ int main(int argc, char **argv)
               n.cfg.open_submission ? ", open submission" : "");
         for (size_t i = 0; i < n.cfg.n_listen; i++)
             logf_(&n, GS_NODE_LOG_INFO, "listening on %s", n.cfg.listen[i]);
+        if (n.http != NULL)
+            logf_(&n, GS_NODE_LOG_INFO, "HTTP on %s (port %u)", n.cfg.http, gs_http_port(n.http));
         for (size_t i = 0; i < n.n_witnesses; i++)
             logf_(&n, GS_NODE_LOG_INFO, "witness %s at %s", gs_witness_client_name(n.witnesses[i]),
                   n.cfg.witness_endpoints[i]);
