@@ -38,6 +38,7 @@
 #include "daemon.h"
 #include "hub.h"
 #include "merkle.h"
+#include "webui.h"
 
 /* How long, at most, the own log waits at start for its witnesses to say
  * what they hold of it. */
@@ -864,6 +865,8 @@ static int start_http(hub *h, gs_error *err)
     gs_http_set_metrics(h->http, hub_metrics, h);
     gs_http_set_health(h->http, hub_health, h);
     /* HTTP routes (docs/http.md) */
+    if ((rc = hub_webui_routes(h->http, err)) != 0)
+        return rc;
     return rc;
 }
 

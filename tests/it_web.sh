@@ -7,9 +7,11 @@
 #      appointments, a commitment, a progress report) and one hub that
 #      follows and cosigns it; the trust file the hub suggests (both logs,
 #      the hub as witness, quorum the hub).
-#   2. The web view served over HTTP: the hub itself (giamsat-hub with
-#      http = …: /web/ from the binary, tiles, /data/…), or, in a build
-#      whose hub has no tiles or web data yet, tests/browser/serve_web.mjs
+#   2. The hub (http = …) serves the files of web/ compiled into it, as
+#      written, with their content types: / and /web redirect to /web/,
+#      /web/ is index.html, anything else under /web/ is 404. The pages are
+#      then read from the hub itself (tiles, /data/…), or, in a build whose
+#      hub has no tiles or web data yet, from tests/browser/serve_web.mjs
 #      serving web/ with the tiles and data made from what the real CLI
 #      fetched from the hub over ZeroMQ (checkpoint, entries, audit).
 #   3. check_web.js full: the pages (units by tier, people, a scorecard, the
@@ -73,11 +75,11 @@ command -v node >/dev/null || fail "no node: tests/run.sh installs nodejs and np
 rm -rf "$out"
 mkdir -p "$out"
 
-# The hub serves the web view itself once it has HTTP, tiles and web data.
-hub_http=
-if "$gs" hub init --help 2>&1 | grep -q -- '--http' && [ -f "$top/common/tiles.c" ] &&
-  [ -f "$top/hub/webdata.c" ]; then
-  hub_http=1
+# The hub serves the web view's files (hub/webui.c); the pages' tiles and
+# data too once this build has them (common/tiles.c, hub/webdata.c).
+hub_full=
+if [ -f "$top/common/tiles.c" ] && [ -f "$top/hub/webdata.c" ]; then
+  hub_full=1
 fi
 
 origin=giamsat/commune/xa-an-binh
@@ -90,15 +92,12 @@ trust=$work/trust.policy
 
 expect 0 "node init" -- "$gs" node init --dir "$work/node" --tier commune --unit xa-an-binh \
   --name "Xã An Bình" --listen "$node_ep"
-if [ -n "$hub_http" ]; then
-  # A port free now (the system's choice), for the hub's configuration.
-  port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => {
-    console.log(s.address().port); s.close(); });')
-  expect 0 "hub init --http" -- "$gs" hub init --dir "$work/hub" --name tinh --listen "$hub_ep" \
-    --http "127.0.0.1:$port"
-else
-  expect 0 "hub init" -- "$gs" hub init --dir "$work/hub" --name tinh --listen "$hub_ep"
-fi
+# A port free now (the system's choice), for the hub's configuration.
+port=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => {
+  console.log(s.address().port); s.close(); });')
+hub_base=http://127.0.0.1:$port
+expect 0 "hub init --http" -- "$gs" hub init --dir "$work/hub" --name tinh --listen "$hub_ep" \
+  --http "127.0.0.1:$port"
 node_vkey=$("$gs" key show "$work/node/node.key" --name "$origin")
 hub_vkey=$("$gs" key show "$work/hub/hub.key" --name "$hub_origin")
 hub_cos=$("$gs" key show "$work/hub/hub.key" --name "$hub_origin" --cosigner)
@@ -217,8 +216,24 @@ stop_srv() {
   srv_pid=
 }
 
-if [ -n "$hub_http" ]; then
-  base=http://127.0.0.1:$port
+# The files, compiled into the hub, served as written with their types.
+code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$hub_base/")
+[ "$code" = "302 $hub_base/web/" ] || fail "/ answers $code, not a redirect to /web/"
+for f in index.html:text/html app.js:text/javascript verify.js:text/javascript style.css:text/css; do
+  name=${f%%:*}
+  got=$(curl -s -o "$work/served-$name" -w '%{http_code} %{content_type}' "$hub_base/web/$name")
+  [ "$got" = "200 ${f#*:}; charset=utf-8" ] || fail "/web/$name answers $got"
+  cmp -s "$work/served-$name" "$top/web/$name" || fail "/web/$name differs from web/$name"
+done
+curl -s "$hub_base/web/" | cmp -s - "$top/web/index.html" || fail "/web/ is not index.html"
+for p in /web/nope.js /web/../hub.conf /web/a/app.js /web/%61pp.js; do
+  got=$(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$hub_base$p")
+  [ "$got" = 404 ] || fail "$p answers $got, not 404"
+done
+pass "the hub serves web/ as written: / and /web redirect, content types, 404 for anything else"
+
+if [ -n "$hub_full" ]; then
+  base=$hub_base
   wait_until 120 "the hub's web data covers the node's log" \
     sh -c "curl -sf '$base/data/report.json' | jq -e '.units | length > 0'"
   pass "the hub serves the web view at $base"
@@ -228,13 +243,6 @@ else
   serve "$work/fix"
   pass "the web view served by serve_web.mjs at $base (this build's hub has no tiles or web data)"
 fi
-code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$base/")
-[ "$code" = "302 $base/web/" ] || fail "/ answers $code, not a redirect to /web/"
-for f in index.html app.js verify.js style.css; do
-  curl -sf "$base/web/$f" -o "$work/served-$f" || fail "/web/$f is not served"
-  cmp -s "$work/served-$f" "$top/web/$f" || fail "/web/$f differs from web/$f"
-done
-pass "/ redirects to /web/; index.html, app.js, verify.js and style.css are served as written"
 if grep -Eqi 'https?://|//[a-z0-9.-]+\.[a-z]{2,}/|@import|url\(' "$top"/web/*.html "$top"/web/*.css; then
   fail "a web file refers to something outside the hub"
 fi
@@ -252,7 +260,7 @@ wait "$hub_pid" 2>/dev/null || true
 hub_pid=
 "$tool" alter-entry "$work/hub/hub.db" "$origin" $altered --fix-leaf || fail "gs_tool alter-entry"
 start_hub
-if [ -z "$hub_http" ]; then
+if [ -z "$hub_full" ]; then
   stop_srv
   # Over ZeroMQ the hub now refuses to serve a proof through the altered
   # leaf ("DATABASE CORRUPT, answer withheld"); its tiles would serve the
