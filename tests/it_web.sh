@@ -75,12 +75,6 @@ command -v node >/dev/null || fail "no node: tests/run.sh installs nodejs and np
 rm -rf "$out"
 mkdir -p "$out"
 
-# The hub serves the web view's files (hub/webui.c); the pages' tiles and
-# data too once this build has them (common/tiles.c, hub/webdata.c).
-hub_full=
-if [ -f "$top/common/tiles.c" ] && [ -f "$top/hub/webdata.c" ]; then
-  hub_full=1
-fi
 
 origin=giamsat/commune/xa-an-binh
 hub_origin=giamsat/hub/tinh
@@ -232,6 +226,14 @@ for p in /web/nope.js /web/../hub.conf /web/a/app.js /web/%61pp.js; do
 done
 pass "the hub serves web/ as written: / and /web redirect, content types, 404 for anything else"
 
+# The pages' tiles and data come from the hub once it routes them (a build
+# with common/tiles.c and hub/webdata.c registered: not 404); then it must
+# serve them right.
+hub_full=
+if [ "$(curl -s -o /dev/null -w '%{http_code}' "$hub_base/logs.json")" != 404 ] &&
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "$hub_base/data/status.json")" != 404 ]; then
+  hub_full=1
+fi
 if [ -n "$hub_full" ]; then
   base=$hub_base
   wait_until 120 "the hub's web data covers the node's log" \

@@ -62,6 +62,7 @@ const WORDS = {
   deadline: ['Deadline', 'Hạn chót'],
   outcome: ['Outcome', 'Kết quả'],
   progress: ['Latest progress', 'Tiến độ mới nhất'],
+  progress_reports: ['progress report(s)', 'báo cáo tiến độ'],
   baseline: ['Original promise', 'Cam kết ban đầu'],
   revisions: ['Revisions', 'Điều chỉnh'],
   verdicts: ['Inspectors\' verdicts', 'Kết luận của thanh tra'],
@@ -471,7 +472,7 @@ async function viewCommitment(main, origin, index) {
     fact(t('deadline'), fmtTime(c.deadline), c.deadline_local ? el('span', { class: 'sub' }, ` ${c.deadline_local}`) : null);
     if (c.outcome !== null && c.outcome !== undefined)
       fact(t('outcome'), `${c.outcome} ${c.unit_of_measure || ''}`, c.percent_of_target ? ` (${c.percent_of_target}% ${t('of_target')})` : '', c.outcome_time ? ` · ${fmtTime(c.outcome_time)}` : '');
-    else if (c.progress_percent) fact(t('progress'), `${c.progress_percent}% (${c.progress_reports})`);
+    else if (c.progress_percent) fact(t('progress'), `${c.progress_percent}% · ${c.progress_reports} ${t('progress_reports')}`);
     if (c.baseline && (c.revisions || []).length) fact(t('baseline'), `${c.baseline.target} · ${fmtDate(c.baseline.deadline)}`);
     main.append(dl);
     if ((c.revisions || []).length)
