@@ -148,6 +148,23 @@ async function full(base, origin, index, witnesses, of, out, otherPolicy, commit
     await page.screenshot({ path: path.join(out, 'statement-verified-en.png'), fullPage: true });
     ok(`the statement is verified by ${v.witnesses} of ${v.of} witnesses`);
 
+    // On a phone: the verdict without sideways scrolling.
+    const mctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    await mctx.route('**/*', (route) => {
+      const u = route.request().url();
+      if (u.startsWith(base) || u.startsWith('data:') || u.startsWith('about:')) return route.fallback();
+      watch.outside.push(u);
+      return route.abort();
+    });
+    const mpage = watchPage(await mctx.newPage(), watch);
+    v = await verdictOf(mpage, base, origin, index, 'vi');
+    if (v.verdict !== 'verified') fail(`on a phone the statement is ${v.verdict}`);
+    const overflow = await mpage.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    if (overflow > 1) fail(`the statement page is ${overflow}px wider than a phone screen`);
+    await mpage.screenshot({ path: path.join(out, 'statement-verified-vi-mobile.png'), fullPage: true });
+    await mctx.close();
+    ok('on a phone: verified, no sideways scrolling');
+
     // The entry bundle altered by one byte on its way.
     const tctx = await context(browser, base, watch);
     let altered = 0;
