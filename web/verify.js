@@ -449,16 +449,44 @@ export class TileReader {
     return this.tiles.get(path);
   }
 
+  // Tile n of level (a number, or "entries") holding width items at this
+  // size: the partial tile, or when the server no longer has it (the tile
+  // filled up since: c2sp.org/tlog-tiles lets a log drop partial tiles) the
+  // full one. Resolves to {bytes, path, full}; a failed fetch is a
+  // VerifyError of kind "fetch".
+  async tileAt(level, n, width) {
+    const path = tilePath(level, n, width);
+    try {
+      return { bytes: await this.tile(path), path, full: width === TILE_WIDTH };
+    } catch (e) {
+      if (width < TILE_WIDTH) {
+        const fullPath = tilePath(level, n);
+        try {
+          return { bytes: await this.tile(fullPath), path: fullPath, full: true };
+        } catch (e2) {
+          /* neither: the partial tile's error says what was asked */
+        }
+      }
+      throw new VerifyError('fetch', `${path}: ${e.message}`);
+    }
+  }
+
   // The entry at index (from its bundle).
   async entry(index) {
     if (index >= this.size) throw new VerifyError('entry', `index ${index} is beyond the tree size ${this.size}`);
     const n = Math.floor(index / TILE_WIDTH);
     const width = Math.min(TILE_WIDTH, this.size - n * TILE_WIDTH);
-    const path = tilePath('entries', n, width);
-    const entries = parseEntryBundle(await this.tile(path));
-    if (entries.length !== width)
-      throw new VerifyError('entry', `the entry bundle ${path} holds ${entries.length} entries, not ${width}`);
-    return { entry: entries[index % TILE_WIDTH], path };
+    const got = await this.tileAt('entries', n, width);
+    let entries;
+    try {
+      entries = parseEntryBundle(got.bytes);
+    } catch (e) {
+      throw new VerifyError('entry', `the entry bundle ${got.path}: ${e.message}`);
+    }
+    const want = got.full ? TILE_WIDTH : width;
+    if (entries.length !== want)
+      throw new VerifyError('entry', `the entry bundle ${got.path} holds ${entries.length} entries, not ${want}`);
+    return { entry: entries[index % TILE_WIDTH], path: got.path };
   }
 
   // The hash of the complete subtree (level, index): 2^level leaves from
@@ -473,10 +501,11 @@ export class TileReader {
     const width = Math.min(TILE_WIDTH, atLevel - t * TILE_WIDTH);
     const pos = first % TILE_WIDTH;
     if (width <= 0 || pos + 2 ** r > width) throw new Error(`subtree ${level}/${index} is not complete at size ${this.size}`);
-    const path = tilePath(L, t, width);
-    const bytes = await this.tile(path);
-    if (bytes.length !== width * 32)
-      throw new VerifyError('inclusion', `hash tile ${path} is ${bytes.length} bytes, not ${width * 32}`);
+    const got = await this.tileAt(L, t, width);
+    const want = (got.full ? TILE_WIDTH : width) * 32;
+    if (got.bytes.length !== want)
+      throw new VerifyError('inclusion', `hash tile ${got.path} is ${got.bytes.length} bytes, not ${want}`);
+    const bytes = got.bytes;
     let hashes = [];
     for (let i = 0; i < 2 ** r; i++) hashes.push(bytes.slice((pos + i) * 32, (pos + i + 1) * 32));
     while (hashes.length > 1) {
@@ -490,8 +519,12 @@ export class TileReader {
   // MTH(D[start:end]) for a range that RFC 6962's tree splits at powers of two.
   async range(start, end) {
     const n = end - start;
-    if ((n & (n - 1)) === 0 && start % n === 0) return this.subtree(Math.log2(n), start / n);
     const k = largestPow2Below(n);
+    // Sizes beyond 2^31: no bitwise operators here.
+    if (2 * k === n || n === 1) {
+      if (start % n !== 0) throw new Error(`range ${start}..${end} is not a subtree`);
+      return this.subtree(Math.log2(n), start / n);
+    }
     return nodeHash(await this.range(start, start + k), await this.range(start + k, end));
   }
 
@@ -682,7 +715,22 @@ export const STATEMENT_CONTEXT = 'giamsat/statement/v1\n';
 // text. fetchText/fetchBytes(url) resolve or throw. step(id, ok, detail) is
 // called as each check ends (ok: true, false, or null for information).
 // Resolves to {verified, reason, kind, witnesses, of, statement, steps}.
-export async function verifyStatement({ origin, index, base, policyText, fetchText, fetchBytes, step = () => {} }) {
+// A tile the checkpoint needs can be gone when the log moved on between the
+// two fetches (a partial tile replaced by a wider one): then the whole check
+// runs again from a fresh checkpoint, at most twice more; step("restart")
+// tells the caller to forget the steps shown.
+export async function verifyStatement(args) {
+  let res;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (attempt > 0) (args.step || (() => {}))('restart', null, { attempt });
+    res = await verifyOnce(args);
+    const retry = res.problems.length === 1 && res.problems[0].kind === 'fetch' && res.checkpoint && res.checkpoint.size !== null;
+    if (!retry) break;
+  }
+  return res;
+}
+
+async function verifyOnce({ origin, index, base, policyText, fetchText, fetchBytes, step = () => {} }) {
   const steps = [];
   const note = (id, ok, detail) => {
     steps.push({ id, ok, detail });
@@ -730,7 +778,8 @@ export async function verifyStatement({ origin, index, base, policyText, fetchTe
     try {
       got = await tiles.entry(index);
     } catch (e) {
-      fail('entry', e instanceof VerifyError ? e.message : `the entry bundle could not be read: ${e.message}`);
+      if (e instanceof VerifyError) throw e;
+      fail('entry', `the entry bundle could not be read: ${e.message}`);
     }
     const leaf = await leafHash(got.entry);
     note('entry', true, { path: got.path, bytes: got.entry.length, leaf_hash: toBase64(leaf) });
@@ -740,7 +789,8 @@ export async function verifyStatement({ origin, index, base, policyText, fetchTe
     try {
       proof = await tiles.inclusionProof(index);
     } catch (e) {
-      fail('inclusion', e instanceof VerifyError ? e.message : `the hash tiles could not be read: ${e.message}`);
+      if (e instanceof VerifyError) throw e;
+      fail('inclusion', `the hash tiles could not be read: ${e.message}`);
     }
     const root = await rootFromInclusion(index, cp.size, leaf, proof);
     const included = root !== null && equal(root, cp.root);

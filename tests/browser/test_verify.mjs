@@ -160,6 +160,24 @@ for (const n of [255, 256, 257, 1000, 5000]) {
   }
 }
 
+// A server that dropped its partial tiles once they filled up: the reader
+// takes the full tile's first W items. And the whole check against a
+// stand-in log whose partial tiles vanish after the checkpoint was read
+// (the log moved on): it starts again from the new checkpoint.
+{
+  const entries = [];
+  for (let i = 0; i < 300; i++) entries.push(V.utf8(`entry ${i}`));
+  const files = await tileServer(entries);
+  const tr = new V.TileReader(async (p) => {
+    if (p.includes('.p/')) throw new Error('404 ' + p);
+    if (!files.has(p)) throw new Error('404 ' + p);
+    return files.get(p);
+  }, 200);
+  const lh = await Promise.all(entries.slice(0, 200).map((e) => V.leafHash(e)));
+  ok(V.equal(await tr.root(), await mth(lh)), 'the root of 200 from the full tile when the partial one is gone');
+  ok(V.equal((await tr.entry(150)).entry, entries[150]), 'entry 150 from the full bundle when the partial one is gone');
+}
+
 // ---------------------------------------------------------------- tile paths
 
 ok(V.encodeTileIndex(0) === '000', 'tile index 0');
@@ -337,6 +355,70 @@ async function cosign(kp, name, body, t) {
     "the statement's signature verifies");
   await throwsAsync(() => V.decodeSignedStatement(entry.slice(0, entry.length - 3)), 'a truncated entry is refused');
   await throwsAsync(() => V.readFields(Uint8Array.of(0x08, 0x80)), 'a truncated varint is refused');
+}
+
+// ---------------------------------------------------------------- the whole check
+
+{
+  const varint = (v) => {
+    v = BigInt.asUintN(64, BigInt(v));
+    const out = [];
+    do {
+      let b = Number(v & 0x7fn);
+      v >>= 7n;
+      if (v) b |= 0x80;
+      out.push(b);
+    } while (v);
+    return Uint8Array.from(out);
+  };
+  const field = (n, type, v) =>
+    type === 0 ? V.concat(varint((n << 3) | 0), varint(v)) : V.concat(varint((n << 3) | 2), varint(v.length), v);
+  const origin = 'giamsat/commune/xa-test';
+  const log = keypair();
+  const hub = keypair();
+  const person = keypair();
+  const entries = [];
+  for (let i = 0; i < 5; i++) {
+    const body = field(2, 2, V.utf8(`feedback ${i}`));
+    const st = V.concat(field(1, 2, person.pub), field(2, 0, i + 1), field(3, 0, 1900000000), field(4, 2, V.utf8(origin)), field(19, 2, body));
+    entries.push(V.concat(field(1, 2, st), field(2, 2, person.sign(V.concat(V.utf8(V.STATEMENT_CONTEXT), st)))));
+  }
+  const lh = await Promise.all(entries.map((e) => V.leafHash(e)));
+  const note = async (n) => {
+    const body = `${origin}\n${n}\n${V.toBase64(await mth(lh.slice(0, n)))}\n`;
+    return `${body}\n${await sigLine(origin, 1, log.pub, log.sign(V.utf8(body)))}${await cosign(hub, 'giamsat/hub/h', body, 1900000001)}`;
+  };
+  const policyText = `log ${await vkey(origin, 1, log.pub)}\nwitness h ${await vkey('giamsat/hub/h', 4, hub.pub)}\nquorum h\n`;
+  const serve = async (list, n) => {
+    const files = await tileServer(list.slice(0, n));
+    return async (u) => {
+      const p = u.replace(`/${origin}/`, '');
+      if (!files.has(p)) throw new Error('HTTP 404');
+      return files.get(p);
+    };
+  };
+  const cp5 = await note(5);
+  const run = async (o) => V.verifyStatement({ origin, index: 3, base: `/${origin}/`, policyText,
+    fetchText: async () => cp5, fetchBytes: await serve(entries, 5), ...o });
+  let r = await run({});
+  ok(r.verified && r.witnesses === 1 && r.of === 1 && r.statement.kind === 'feedback', `a statement verified by 1 of 1: ${r.reason}`);
+  const bad = entries.slice();
+  bad[3] = bad[3].slice();
+  bad[3][20] ^= 1;
+  r = await run({ fetchBytes: await serve(bad, 5) });
+  ok(!r.verified && r.kind === 'inclusion' && r.problems.some((p) => p.kind === 'signature'), `an altered entry: ${r.reason}`);
+  r = await run({ policyText: policyText.replace('quorum h', `witness other ${await vkey('w/o', 4, keypair().pub)}\nquorum other`) });
+  ok(!r.verified && r.kind === 'quorum' && r.witnesses === 1 && r.of === 2, `a quorum the hub is not: ${r.reason}`);
+  r = await run({ index: 7 });
+  ok(!r.verified && r.kind === 'entry', 'an index beyond the checkpoint');
+  // The log moved on from 4 to 5 between the checkpoint and the tiles.
+  const cp4 = await note(4);
+  let calls = 0;
+  let restarts = 0;
+  r = await run({ fetchText: async () => (calls++ === 0 ? cp4 : cp5), step: (id) => (restarts += id === 'restart') });
+  ok(r.verified && restarts === 1 && calls === 2, `checked again from the new checkpoint: ${r.reason} (${restarts} restarts)`);
+  r = await run({ fetchText: async () => cp4 });
+  ok(!r.verified && r.kind === 'fetch', 'a tile that never comes: not verified (fetch), after the retries');
 }
 
 console.log(`test_verify: ${checks} checks ok`);
