@@ -41,9 +41,10 @@ static int serve(void *ctx, const gs_http_request *rq, gs_http_response *rs)
 
 int hub_webui_routes(gs_http *http, gs_error *err)
 {
-    int rc = gs_http_route(http, "GET", "/", true, "web", redirect, NULL, err);
+    /* One name per route: each is its own series in /metrics. */
+    int rc = gs_http_route(http, "GET", "/", true, "root", redirect, NULL, err);
     if (rc == 0)
-        rc = gs_http_route(http, "GET", "/web", true, "web", redirect, NULL, err);
+        rc = gs_http_route(http, "GET", "/web", true, "web_redirect", redirect, NULL, err);
     if (rc == 0)
         rc = gs_http_route(http, "GET", "/web/", false, "web", serve, NULL, err);
     return rc;

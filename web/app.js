@@ -50,6 +50,9 @@ const WORDS = {
   since: ['since', 'từ'],
   none: ['(none)', '(không có)'],
   log_status: ['Log', 'Sổ'],
+  logs: ['Logs checked by the hub\'s audit', 'Các sổ được trạm kiểm toán'],
+  size: ['Entries', 'Số mục'],
+  witnesses: ['Cosigned by', 'Đồng ký bởi'],
   verified: ['verified', 'đã kiểm chứng'],
   failed: ['failed', 'thất bại'],
   skipped: ['skipped', 'bỏ qua'],
@@ -361,6 +364,21 @@ async function viewHome(main) {
             el('td', {}, counts(u.summary)));
         })))));
   }
+  main.append(logsSection(doc) || '');
+}
+
+// Every log the hub's audit read, the hub's own included: its status, the
+// size checked and who cosigned it.
+function logsSection(doc) {
+  const logs = doc.logs || [];
+  if (!logs.length) return null;
+  return section(t('logs'), el('table', { class: 'list', id: 'logs' },
+    el('thead', {}, el('tr', {}, [t('origin'), t('status'), t('size'), t('witnesses')].map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, logs.map((l) => el('tr', { 'data-log': l.origin, 'data-status': l.status },
+      el('td', {}, link(unitHref(l.origin), l.name || l.origin), l.name ? [el('br'), el('code', {}, l.origin)] : null),
+      el('td', {}, el('span', { class: `log-${l.status}` }, t(l.status))),
+      el('td', {}, l.checkpoint ? String(l.checkpoint.size) : '-'),
+      el('td', {}, l.checkpoint ? (l.checkpoint.witnesses || []).map((w) => w.name).join(', ') || t('none') : '-'))))));
 }
 
 async function viewPeople(main) {

@@ -93,6 +93,8 @@ async function full(base, origin, index, witnesses, of, out, otherPolicy, commit
     if (tier !== 'commune') fail(`the unit is listed under the tier "${tier}", not commune`);
     const headings = await page.$$eval('h1,h2', (hs) => hs.map((h) => h.innerText));
     if (!headings.some((h) => h.includes('Xã'))) fail(`no Vietnamese tier heading: ${headings.join(' | ')}`);
+    if (!(await page.$(`#logs tr[data-log="${origin}"][data-status="verified"]`)))
+      fail(`the home page does not list the log ${origin} as verified by the hub's audit`);
     await page.screenshot({ path: path.join(out, 'home-vi.png'), fullPage: true });
     ok('home: the unit under its tier, in Vietnamese');
 
