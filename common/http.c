@@ -17,6 +17,8 @@
  *                                 +--GS_HTTP_DEFER--> DEFERRED (suspended)
  *                                          --gs_http_answer--> ANSWERED
  *                                          --resumed, queued--> completed
+ *   BODY --gs_http_answer inside the handler--> ANSWERED, queued when the
+ *                                               handler returns
  *
  * A DEFERRED request whose connection libmicrohttpd drops anyway becomes an
  * orphan: it stays off the free list until its owner answers it, because the
@@ -514,7 +516,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
     };
     gs_http_response rs;
     memset(&rs, 0, sizeof rs);
-    if (r->fn(r->ctx, &rq, &rs) == GS_HTTP_DEFER) {
+    int how = r->fn(r->ctx, &rq, &rs);
+    if (c->state == CONN_ANSWERED) {
+        /* The handler answered its own request with gs_http_answer before
+         * returning (a waiter settled at once): that answer stands. */
+        if (how != GS_HTTP_DEFER)
+            release_body(&rs);
+        rs = c->pending;
+        memset(&c->pending, 0, sizeof c->pending);
+        return queue(c, &rs, NULL);
+    }
+    if (how == GS_HTTP_DEFER) {
         c->state = CONN_DEFERRED;
         c->prev = NULL;
         c->next = h->deferred;
@@ -534,6 +546,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 void gs_http_answer(gs_http_conn *c, const gs_http_response *rs)
 {
     gs_http *h = c->h;
+    if (c->state == CONN_BODY) {
+        /* From inside the request's own handler, before it returned: kept
+         * for on_request to queue. */
+        c->pending = *rs;
+        if (c->pending.status < 100 || c->pending.status > 599)
+            c->pending.status = 500;
+        c->state = CONN_ANSWERED;
+        return;
+    }
     if (c->state != CONN_DEFERRED) {
         release_body(rs); /* answered twice: a bug in the caller; keep the first */
         return;

@@ -12,8 +12,9 @@
  * prefix wins). A handler answers at once, or defers (GS_HTTP_DEFER): it
  * keeps rq->handle and answers later with gs_http_answer() from the loop's
  * thread (hub: a POST /add-checkpoint waiting for its sync). A deferred
- * request must be answered exactly once; gs_http_free() answers the ones
- * still waiting with 503.
+ * request must be answered exactly once (possibly already inside the
+ * handler, before it returns GS_HTTP_DEFER); gs_http_free() answers the
+ * ones still waiting with 503.
  *
  * Bounded (docs/http.md): a connection limit, a per-connection idle
  * timeout, a body limit (413 beyond it, before the handler is called), only

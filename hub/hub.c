@@ -865,6 +865,8 @@ static int start_http(hub *h, gs_error *err)
     gs_http_set_metrics(h->http, hub_metrics, h);
     gs_http_set_health(h->http, hub_health, h);
     /* HTTP routes (docs/http.md) */
+    if ((rc = hub_tiles_start(h, err)) != 0)
+        return rc;
     if ((rc = hub_webui_routes(h->http, err)) != 0)
         return rc;
     return rc;
@@ -989,6 +991,7 @@ static void finish(hub *h)
     free(h->items);
     gs_pool_free(&h->pool);
     gs_ingest_free(&h->own_ingest);
+    hub_tiles_stop(h); /* after the HTTP face: no handler runs any more */
     gs_log_close(&h->own);
     gs_store_close(&h->store);
     gs_keypair_wipe(&h->key);

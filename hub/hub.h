@@ -227,6 +227,8 @@ typedef struct {
     void *pub[GS_NET_MAX_ENDPOINTS];
     size_t n_pub;
     gs_pool *pool;
+    /* Its logs as tlog-tiles over HTTP (tiles_http.c); NULL without HTTP. */
+    struct hub_tiles *tiles;
     followed *logs;
     size_t n_logs;
     gs_witness_client *witnesses[GS_HUB_MAX_WITNESSES];
@@ -372,6 +374,15 @@ void hub_waiters_fail(hub *h, followed *f, bool all, uint64_t size, gs_status_co
 void hub_waiters_expire(hub *h, followed *f, int64_t now);
 /* The hub's own cosignature line on a stored note (malloc'd; free()). */
 int hub_own_cosignature(hub *h, const char *note_text, char **line, gs_error *err);
+
+/* ---- tiles_http.c */
+
+typedef struct hub_tiles hub_tiles;
+/* With HTTP on: serves the own log and the replicas as tlog-tiles (routes
+ * on h->http). After every log is open. */
+int hub_tiles_start(hub *h, gs_error *err);
+/* After h->http is freed; safe when never started. */
+void hub_tiles_stop(hub *h);
 
 /* ---- fault.c */
 

@@ -58,6 +58,7 @@
 #include "rules.h"
 #include "serve.h"
 #include "store.h"
+#include "tiles.h"
 #include "wire.h"
 #include "witness.h"
 
@@ -94,6 +95,10 @@ typedef struct {
     gs_store *store;
     gs_log *log;
     gs_ingest *ingest; /* the log's rule state: what it holds, judged */
+    /* The log as tlog-tiles over HTTP (common/tiles.h); NULL without HTTP. */
+    gs_tiles *tiles;
+    int64_t tiles_log_id;
+    char tiles_key[GS_VKEY_STR_MAX]; /* the log's verifier key, for /logs.json */
     gs_net_server *server;
     gs_pool *pool;
     job *jobs;
@@ -261,6 +266,46 @@ static void serve_read(node *n, const gs_net_request *nrq, gs_request *rq)
         rs.message = msg;
     }
     send_response(n, nrq->socket, nrq->identity, nrq->identity_len, &rs);
+}
+
+/* The node's log over HTTP as tlog-tiles (docs/http.md "Tiles"): at the
+ * size of its latest signed checkpoint, with the store's note of that size
+ * (the one with the cosignatures its witnesses returned). */
+static bool tiles_lookup(void *ctx, const char *origin, gs_tiles_log *out)
+{
+    node *n = ctx;
+    if (strcmp(origin, n->cfg.origin) != 0)
+        return false;
+    *out = (gs_tiles_log){
+        .log_id = n->tiles_log_id, .size = n->checkpoint_size, .log_key = n->tiles_key};
+    return true;
+}
+
+static const char *tiles_origin_at(void *ctx, size_t i)
+{
+    node *n = ctx;
+    return i == 0 ? n->cfg.origin : NULL;
+}
+
+static int tiles_start(node *n, gs_http *http, gs_error *err)
+{
+    gs_store_log_state st;
+    gs_vkey vk;
+    int rc;
+    if ((rc = gs_store_log_find(n->store, n->cfg.origin, false, &st, err)) != 0 ||
+        (rc = gs_vkey_make(&vk, n->cfg.origin, GS_VKEY_ALG_ED25519, &n->key.pub, err)) != 0 ||
+        (rc = gs_vkey_format(&vk, n->tiles_key, sizeof n->tiles_key, err)) != 0)
+        return rc;
+    n->tiles_log_id = st.id;
+    gs_tiles_config tc = {
+        .store = n->store, .lookup = tiles_lookup, .origin_at = tiles_origin_at, .ctx = n};
+    if ((rc = gs_tiles_new(&n->tiles, &tc, err)) != 0)
+        return rc;
+    if ((rc = gs_http_route(http, "GET", GS_TILES_PREFIX, false, "tiles", gs_tiles_handle, n->tiles,
+                            err)) != 0)
+        return rc;
+    return gs_http_route(http, "GET", GS_TILES_LOGS_PATH, true, "logs", gs_tiles_handle_logs,
+                         n->tiles, err);
 }
 
 /* ------------------------------------------------------------ submissions */
@@ -798,6 +843,8 @@ static int start_http(node *n, gs_error *err)
     gs_http_set_metrics(n->http, node_metrics, n);
     gs_http_set_health(n->http, node_health, n);
     /* HTTP routes (docs/http.md) */
+    if ((rc = tiles_start(n, n->http, err)) != 0)
+        return rc;
     return rc;
 }
 
@@ -901,6 +948,7 @@ static void finish(node *n)
         zmq_ctx_term(n->zctx);
     gs_pool_free(&n->pool);
     gs_ingest_free(&n->ingest);
+    gs_tiles_free(&n->tiles); /* after the HTTP face: no handler runs any more */
     gs_log_close(&n->log);
     gs_store_close(&n->store);
     gs_keypair_wipe(&n->key);

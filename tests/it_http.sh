@@ -10,7 +10,10 @@
 #      several requests; the request counters count what was asked;
 #   4. a hub with `hub init --http` following the node: /healthz, its
 #      /metrics parse, its entries and sync lag per log reach the node's log;
-#   5. both daemons stop cleanly on SIGTERM with HTTP on.
+#   5. both daemons stop cleanly on SIGTERM with HTTP on;
+#   6. a node whose log holds an entry with a forged signature (appended on
+#      disk) starts quarantined: /healthz says 503 and why, /metrics says
+#      giamsat_node_quarantined 1, and reads are still served.
 #
 # usage: it_http.sh BUILD_DIR
 set -euo pipefail
@@ -19,7 +22,8 @@ build=$(cd "$1" && pwd)
 gs=$build/cli/giamsat
 node_bin=$build/node/giamsat-node
 hub_bin=$build/hub/giamsat-hub
-for b in "$gs" "$node_bin" "$hub_bin"; do
+tool=$build/tests/gs_tool
+for b in "$gs" "$node_bin" "$hub_bin" "$tool"; do
   [ -x "$b" ] || { echo "FAIL: $b is not built" >&2; exit 1; }
 done
 command -v curl >/dev/null || { echo "FAIL: curl is not installed" >&2; exit 1; }
@@ -286,4 +290,25 @@ wait "$node_pid" || rc=$?
 node_pid=
 [ "$rc" = 0 ] || fail "the node exited $rc on SIGTERM"
 pass "both daemons stop cleanly with HTTP on"
+
+# ------------------------------------------------------------ 6. quarantined node: 503
+
+expect 0 "a forged entry appended on disk" -- "$tool" append-forged "$work/node/node.db" "$origin" \
+  "$work/p1.key"
+"$node_bin" --config "$work/node/node.conf" 2>"$work/node.log" &
+node_pid=$!
+wait_until 120 "the restarted node answers /healthz" \
+  sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' '$node_url/healthz')\" != 000 ]"
+want_status 503 "a quarantined node's /healthz" GET "$node_url/healthz"
+grep -q '^unhealthy: quarantined: ' "$work/body" || fail "/healthz does not say why: $(cat "$work/body")"
+curl -sf "$node_url/metrics" >"$work/node.metrics3" || fail "/metrics of the quarantined node"
+[ "$(metric "$work/node.metrics3" giamsat_node_quarantined)" = 1 ] ||
+  fail "giamsat_node_quarantined: $(grep quarantined "$work/node.metrics3")"
+check_metrics "$work/node.metrics3" || fail "the quarantined node's /metrics"
+pass "a quarantined node: /healthz 503 with the reason, giamsat_node_quarantined 1"
+kill -TERM "$node_pid"
+rc=0
+wait "$node_pid" || rc=$?
+node_pid=
+[ "$rc" = 0 ] || fail "the quarantined node exited $rc on SIGTERM"
 echo "it_http: all checks passed"

@@ -84,6 +84,18 @@ static int h_defer(void *ctx, const gs_http_request *rq, gs_http_response *rs)
     return GS_HTTP_DEFER;
 }
 
+/* Defers, then answers at once from inside the handler (a waiter that
+ * settles before the handler returns). */
+static int h_defer_now(void *ctx, const gs_http_request *rq, gs_http_response *rs)
+{
+    (void)ctx;
+    (void)rs;
+    gs_http_response now;
+    gs_http_text(&now, 201, "at once\n");
+    gs_http_answer(rq->handle, &now);
+    return GS_HTTP_DEFER;
+}
+
 static bool health(void *ctx, char *why, size_t cap)
 {
     fixture *fx = ctx;
@@ -120,7 +132,8 @@ static int setup(void **state)
         gs_http_route(fx->h, "GET", "/a/b/", false, "b", h_name, &tag_b, &err) ||
         gs_http_route(fx->h, NULL, "/x", true, "x", h_name, &tag_x, &err) ||
         gs_http_route(fx->h, "POST", "/post", true, "post", h_name, &tag_post, &err) ||
-        gs_http_route(fx->h, NULL, "/defer", true, "defer", h_defer, fx, &err))
+        gs_http_route(fx->h, NULL, "/defer", true, "defer", h_defer, fx, &err) ||
+        gs_http_route(fx->h, "GET", "/now", true, "now", h_defer_now, fx, &err))
         return -1;
     gs_http_set_health(fx->h, health, fx);
     gs_http_set_metrics(fx->h, daemon_metrics, fx);
@@ -448,6 +461,11 @@ static void test_defer(void **state)
     request(fx, fd, "GET /x HTTP/1.1\r\nHost: t\r\n\r\n", false, &r);
     assert_int_equal(r.status, 200);
     response_clear(&r);
+    /* Answered from inside the handler that defers: sent at once. */
+    request(fx, fd, "GET /now HTTP/1.1\r\nHost: t\r\n\r\n", false, &r);
+    assert_int_equal(r.status, 201);
+    assert_string_equal(r.body, "at once\n");
+    response_clear(&r);
     close(fd);
 }
 
@@ -556,6 +574,67 @@ static void test_metrics_and_health(void **state)
     response_clear(&r);
 }
 
+/* At max_connections libmicrohttpd accepts no more: a new connection waits
+ * in the kernel's backlog until a slot is free (a client leaves, or an idle
+ * connection times out), and is answered then. */
+static void test_connection_limit(void **state)
+{
+    (void)state;
+    fixture fx = {.healthy = true};
+    gs_error err;
+    gs_http_config cfg = {.listen = "127.0.0.1:0", .max_connections = 4};
+    assert_int_equal(gs_http_start(&fx.h, &cfg, &err), 0);
+    const char *req = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+    int fds[4];
+    response r;
+    for (int i = 0; i < 4; i++) {
+        fds[i] = connect_to(&fx);
+        request(&fx, fds[i], req, false, &r);
+        assert_int_equal(r.status, 200);
+        assert_false(has_header(&r, "\r\nConnection: close"));
+        response_clear(&r);
+    }
+    int fifth = connect_to(&fx);
+    send_all(&fx, fifth, req, strlen(req));
+    for (int i = 0; i < 10; i++)
+        turn(&fx, fifth);
+    char b;
+    assert_true(recv(fifth, &b, 1, 0) < 0 && errno == EAGAIN);
+    close(fds[0]);
+    read_response(&fx, fifth, false, &r);
+    assert_false(r.closed);
+    assert_int_equal(r.status, 200);
+    response_clear(&r);
+    close(fifth);
+    for (int i = 1; i < 4; i++)
+        close(fds[i]);
+    gs_http_free(&fx.h);
+}
+
+/* A request line beyond libmicrohttpd's per-connection memory is refused by
+ * libmicrohttpd itself, and the server goes on. */
+static void test_huge_request_line(void **state)
+{
+    fixture *fx = *state;
+    size_t n = 40000;
+    char *req = malloc(n + 64);
+    assert_non_null(req);
+    memcpy(req, "GET /a/", 7);
+    memset(req + 7, 'h', n);
+    strcpy(req + 7 + n, " HTTP/1.1\r\nHost: t\r\n\r\n");
+    response r;
+    int fd = connect_to(fx);
+    send_all(fx, fd, req, strlen(req));
+    read_response(fx, fd, false, &r);
+    assert_true(r.closed || (r.status >= 400 && r.status < 500));
+    response_clear(&r);
+    close(fd);
+    free(req);
+    get1(fx, "GET /x HTTP/1.1\r\nHost: t\r\n\r\n", &r);
+    assert_int_equal(r.status, 200);
+    response_clear(&r);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -593,6 +672,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_defer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_answers_503, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_and_health, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_huge_request_line, setup, teardown),
+        cmocka_unit_test(test_connection_limit),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
