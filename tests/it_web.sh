@@ -10,10 +10,12 @@
 #   2. The hub (http = …) serves the files of web/ compiled into it, as
 #      written, with their content types: / and /web redirect to /web/,
 #      /web/ is index.html, anything else under /web/ is 404. The pages are
-#      then read from the hub itself (tiles, /data/…), or, in a build whose
-#      hub has no tiles or web data yet, from tests/browser/serve_web.mjs
-#      serving web/ with the tiles and data made from what the real CLI
-#      fetched from the hub over ZeroMQ (checkpoint, entries, audit).
+#      then read from the hub itself (tiles, /data/…); in a build whose hub
+#      has no web data yet, tests/browser/serve_web.mjs serves web/ and the
+#      data made with the real CLI (audit, entries) and relays the rest to
+#      the hub's tiles; in one without tiles either, it also serves tiles
+#      made from what the CLI fetched from the hub over ZeroMQ (checkpoint,
+#      entries).
 #   3. check_web.js full: the pages (units by tier, people, a scorecard, the
 #      unit, the commitment, the trust page) in Vietnamese and English; the
 #      commitment's statement page says "verified by 1 of 1 witnesses"
@@ -196,10 +198,10 @@ fixture_data() {
           commitment: {origin: $o, index: $c, id: "road"}, summary: .kind}))}' \
     "$work/entries.json" >"$d/data/events/commitment/$origin/$commitment.json"
 }
-# serve DIR: starts serve_web.mjs on DIR; sets base.
+# serve DIR [UPSTREAM]: starts serve_web.mjs on DIR; sets base.
 serve() {
   rm -f "$work/port"
-  node "$browser/serve_web.mjs" "$top/web" "$1" "$work/port" 2>>"$work/srv.log" &
+  node "$browser/serve_web.mjs" "$top/web" "$1" "$work/port" ${2:+"$2"} 2>>"$work/srv.log" &
   srv_pid=$!
   wait_until 60 "serve_web.mjs listens" test -s "$work/port"
   base=http://127.0.0.1:$(cat "$work/port")
@@ -226,19 +228,25 @@ for p in /web/nope.js /web/../hub.conf /web/a/app.js /web/%61pp.js; do
 done
 pass "the hub serves web/ as written: / and /web redirect, content types, 404 for anything else"
 
-# The pages' tiles and data come from the hub once it routes them (a build
-# with common/tiles.c and hub/webdata.c registered: not 404); then it must
-# serve them right.
+# The pages' tiles and data come from the hub once it routes them (not
+# 404); then it must serve them right.
+hub_tiles=
 hub_full=
-if [ "$(curl -s -o /dev/null -w '%{http_code}' "$hub_base/logs.json")" != 404 ] &&
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "$hub_base/data/status.json")" != 404 ]; then
-  hub_full=1
+if [ "$(curl -s -o /dev/null -w '%{http_code}' "$hub_base/logs.json")" != 404 ]; then
+  hub_tiles=1
+  if [ "$(curl -s -o /dev/null -w '%{http_code}' "$hub_base/data/status.json")" != 404 ]; then
+    hub_full=1
+  fi
 fi
 if [ -n "$hub_full" ]; then
   base=$hub_base
   wait_until 120 "the hub's web data covers the node's log" \
     sh -c "curl -sf '$base/data/report.json' | jq -e '.units | length > 0'"
   pass "the hub serves the web view at $base"
+elif [ -n "$hub_tiles" ]; then
+  fixture_data "$work/fix"
+  serve "$work/fix" "$hub_base"
+  pass "the web view at $base: the hub's tiles, the data made by the CLI (this build's hub has no web data)"
 else
   fixture_log "$work/fix"
   fixture_data "$work/fix"
@@ -262,7 +270,7 @@ wait "$hub_pid" 2>/dev/null || true
 hub_pid=
 "$tool" alter-entry "$work/hub/hub.db" "$origin" $altered --fix-leaf || fail "gs_tool alter-entry"
 start_hub
-if [ -z "$hub_full" ]; then
+if [ -z "$hub_tiles" ]; then
   stop_srv
   # Over ZeroMQ the hub now refuses to serve a proof through the altered
   # leaf ("DATABASE CORRUPT, answer withheld"); its tiles would serve the

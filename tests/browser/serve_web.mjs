@@ -5,7 +5,11 @@
 // web/verify.js). tests/it_web.sh uses it where the hub's own HTTP face
 // (tiles, data) is not built.
 //
-//   node serve_web.mjs WEB_DIR FIXTURE_DIR PORT_FILE
+//   node serve_web.mjs WEB_DIR FIXTURE_DIR PORT_FILE [UPSTREAM]
+//
+// With UPSTREAM (a hub's base URL, e.g. http://127.0.0.1:8080), everything
+// but / , /web/… and /data/… is fetched from it and relayed as it answered
+// (a hub that serves its tiles but not yet its web data).
 //
 // FIXTURE_DIR/data/...           served as /data/...
 // FIXTURE_DIR/logs/<origin>/checkpoint, .../entries (one base64 entry a line)
@@ -17,9 +21,9 @@ import http from 'node:http';
 import path from 'node:path';
 import crypto from 'node:crypto';
 
-const [webDir, fixDir, portFile] = process.argv.slice(2);
+const [webDir, fixDir, portFile, upstream] = process.argv.slice(2);
 if (!webDir || !fixDir || !portFile) {
-  console.error('usage: serve_web.mjs WEB_DIR FIXTURE_DIR PORT_FILE');
+  console.error('usage: serve_web.mjs WEB_DIR FIXTURE_DIR PORT_FILE [UPSTREAM]');
   process.exit(2);
 }
 
@@ -84,6 +88,19 @@ function staticFile(root, rel) {
   return { type: TYPES[path.extname(p)] || 'application/octet-stream', body: fs.readFileSync(p) };
 }
 
+async function relay(req, res) {
+  try {
+    const r = await fetch(upstream + req.url, { method: req.method });
+    const body = Buffer.from(await r.arrayBuffer());
+    res.writeHead(r.status, { 'Content-Type': r.headers.get('content-type') || 'application/octet-stream',
+      'Cache-Control': r.headers.get('cache-control') || 'no-cache' });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  } catch (e) {
+    res.writeHead(502, { 'Content-Type': 'text/plain' });
+    res.end(`upstream: ${e.message}\n`);
+  }
+}
+
 const server = http.createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
   const p = url.pathname;
@@ -95,6 +112,7 @@ const server = http.createServer((req, res) => {
   if (p === '/web/') f = staticFile(webDir, '/index.html');
   else if (p.startsWith('/web/')) f = staticFile(webDir, p.slice(4));
   else if (p.startsWith('/data/')) f = staticFile(path.join(fixDir, 'data'), p.slice(5));
+  else if (upstream) return relay(req, res);
   else f = files.get(p) || null;
   if (!f) {
     res.writeHead(404, { 'Content-Type': 'text/plain' });
