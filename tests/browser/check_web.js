@@ -54,6 +54,11 @@ async function context(browser, base, watch) {
 }
 function watchPage(page, watch) {
   page.on('pageerror', (e) => watch.errors.push(String(e)));
+  // A refusal by the page's Content-Security-Policy is an error of the page
+  // (something it tried to load or run that is not the hub's own).
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) watch.errors.push(m.text());
+  });
   page.on('dialog', (d) => {
     watch.errors.push('a dialog opened: ' + d.message());
     d.dismiss().catch(() => {});
