@@ -56,7 +56,7 @@ static void judge_consistency(const gs_cosign_witness *w, uint64_t old, const gs
             (unsigned long long)cp->size, w->name, (unsigned long long)old, cp->origin);
         return;
     }
-    say(r, GS_COSIGN_BAD_REQUEST, "the consistency proof from %llu to %llu does not verify: %s",
+    say(r, GS_COSIGN_BAD_PROOF, "the consistency proof from %llu to %llu does not verify: %s",
         (unsigned long long)old, (unsigned long long)cp->size, err.msg);
 }
 
@@ -133,7 +133,12 @@ int gs_cosign_judge(const gs_cosign_witness *w, const char *text, uint64_t old,
     }
     /* 9-10. */
     r->verdict = GS_COSIGN_PROCEED;
-    if (r->latest_size != 0)
+    if (old == 0 && n_proof != 0)
+        say(r, GS_COSIGN_BAD_PROOF,
+            "old size 0 needs no consistency proof (the empty tree is consistent with any "
+            "tree), but %zu hash%s were sent",
+            n_proof, n_proof == 1 ? "" : "es");
+    else if (r->latest_size != 0)
         judge_consistency(w, old, proof, n_proof, r);
     if (r->verdict != GS_COSIGN_PROCEED)
         return 0;
@@ -161,6 +166,7 @@ gs_status_code gs_cosign_status(gs_cosign_verdict v)
     case GS_COSIGN_CONFLICT:
     case GS_COSIGN_SPLIT_VIEW:
     case GS_COSIGN_REWRITE: return GS_STATUS_CONFLICT;
+    case GS_COSIGN_BAD_PROOF:
     case GS_COSIGN_BAD_REQUEST: break;
     }
     return GS_STATUS_INVALID_ARGUMENT;
@@ -178,6 +184,88 @@ const char *gs_cosign_verdict_name(gs_cosign_verdict v)
     case GS_COSIGN_CONFLICT: return "conflict";
     case GS_COSIGN_SPLIT_VIEW: return "split-view";
     case GS_COSIGN_REWRITE: return "rewrite";
+    case GS_COSIGN_BAD_PROOF: return "bad-proof";
     }
     return "unknown";
+}
+
+/* One line of body from *p, without its newline; false when no newline is
+ * left. */
+static bool next_line(const char **p, const char *end, const char **line, size_t *len)
+{
+    const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+    if (nl == NULL)
+        return false;
+    *line = *p;
+    *len = (size_t)(nl - *p);
+    *p = nl + 1;
+    return true;
+}
+
+int gs_cosign_parse_body(const char *body, size_t len, uint64_t *old, gs_hash *proof,
+                         size_t *n_proof, const char **note, size_t *note_len, gs_error *err)
+{
+    const char *p = body, *end = body + len, *line;
+    size_t ll;
+    *old = 0;
+    *n_proof = 0;
+    *note = NULL;
+    *note_len = 0;
+    if (len > GS_COSIGN_MAX_BODY)
+        return gs_error_set(err, GS_ETOOBIG, "the request body is %zu bytes; the limit is %d", len,
+                            GS_COSIGN_MAX_BODY);
+    if (!next_line(&p, end, &line, &ll) || ll < 5 || memcmp(line, "old ", 4) != 0)
+        return gs_error_set(err, GS_EINVAL,
+                            "the body does not start with an \"old <size>\" line ending in a "
+                            "newline");
+    const char *digits = line + 4;
+    size_t nd = ll - 4;
+    uint64_t v = 0;
+    if (nd > 20)
+        return gs_error_set(err, GS_EINVAL, "old size has %zu characters: not a 64-bit size", nd);
+    for (size_t i = 0; i < nd; i++) {
+        if (digits[i] < '0' || digits[i] > '9')
+            return gs_error_set(err, GS_EINVAL,
+                                "old size is not a decimal number (byte 0x%02x at position %zu)",
+                                (unsigned char)digits[i], i + 1);
+        unsigned d = (unsigned)(digits[i] - '0');
+        if (v > (UINT64_MAX - d) / 10)
+            return gs_error_set(err, GS_EINVAL, "old size %.*s does not fit in 64 bits", (int)nd,
+                                digits);
+        v = v * 10 + d;
+    }
+    if (nd > 1 && digits[0] == '0')
+        return gs_error_set(err, GS_EINVAL, "old size %.*s has a leading zero", (int)nd, digits);
+    for (;;) {
+        if (!next_line(&p, end, &line, &ll))
+            return gs_error_set(err, GS_EINVAL,
+                                "the body has no empty line between the proof and the checkpoint");
+        if (ll == 0)
+            break;
+        if (*n_proof == GS_COSIGN_MAX_PROOF_LINES)
+            return gs_error_set(err, GS_EINVAL, "the body has more than %d consistency proof lines",
+                                GS_COSIGN_MAX_PROOF_LINES);
+        size_t n = 0;
+        uint8_t h[33];
+        gs_error why = {0};
+        if (gs_base64_decode(h, sizeof h, &n, line, ll, &why) != 0 || n != 32)
+            return gs_error_set(
+                err, GS_EINVAL,
+                "consistency proof line %zu is not the base64 of a 32-byte hash%s%s", *n_proof + 1,
+                why.msg[0] ? ": " : "", why.msg);
+        memcpy(proof[*n_proof].b, h, 32);
+        (*n_proof)++;
+    }
+    size_t nl = (size_t)(end - p);
+    if (nl == 0)
+        return gs_error_set(err, GS_EINVAL, "the body holds no checkpoint after the empty line");
+    if (nl > GS_NOTE_MAX)
+        return gs_error_set(err, GS_EINVAL, "the checkpoint is %zu bytes; the limit is %d", nl,
+                            GS_NOTE_MAX);
+    if (memchr(p, '\0', nl) != NULL)
+        return gs_error_set(err, GS_EINVAL, "the checkpoint holds a NUL byte");
+    *old = v;
+    *note = p;
+    *note_len = nl;
+    return 0;
 }

@@ -20,7 +20,8 @@
  *  10. from a non-zero old size, the consistency proof verifies from the
  *      witness's root to the new one; when it reaches the new signed root
  *      from ANOTHER old root, the log rewrote its history [REWRITE];
- *      otherwise a failing proof is [BAD_REQUEST];
+ *      otherwise a failing proof is [BAD_PROOF]; from old size 0 the proof
+ *      is empty (the empty tree is consistent with any tree) [BAD_PROOF];
  *  11. an empty log holds nothing to cosign [BAD_REQUEST];
  * then [PROCEED]: the caller holds what it must (a hub replicates and
  * verifies every entry first; DESIGN principle 5) and cosigns.
@@ -46,6 +47,9 @@ typedef enum {
     GS_COSIGN_CONFLICT,
     GS_COSIGN_SPLIT_VIEW,
     GS_COSIGN_REWRITE,
+    /* A consistency proof that does not verify (tlog-witness answers 422;
+     * over ZeroMQ it is INVALID_ARGUMENT like BAD_REQUEST). */
+    GS_COSIGN_BAD_PROOF,
 } gs_cosign_verdict;
 
 /* What the check asks of the witness. Every callback gets ctx. */
@@ -83,8 +87,28 @@ void gs_cosign_result_clear(gs_cosign_result *r);
 
 /* The status a verdict is answered with (tlog-witness: 400, 404, 403, 409
  * map to INVALID_ARGUMENT, NOT_FOUND, UNAUTHENTICATED/PERMISSION_DENIED,
- * CONFLICT). */
+ * CONFLICT; its 422 is INVALID_ARGUMENT too, told apart by the verdict). */
 gs_status_code gs_cosign_status(gs_cosign_verdict v);
 const char *gs_cosign_verdict_name(gs_cosign_verdict v);
+
+/* The c2sp.org/tlog-witness add-checkpoint request body:
+ *   "old <size>\n", at most GS_COSIGN_MAX_PROOF_LINES lines of one base64
+ *   hash each, "\n", then the checkpoint note (the rest of the body).
+ * The size is decimal without leading zeroes ("0" for zero); each hash is
+ * canonical padded base64 of exactly 32 bytes. The note is only located
+ * here (gs_cosign_judge parses it), but must be non-empty, at most
+ * GS_NOTE_MAX bytes and hold no NUL byte. */
+#define GS_COSIGN_MAX_PROOF_LINES 63
+/* The largest body that can be well formed: the old line (4 + 20 digits +
+ * newline), 63 proof lines of 44 characters and a newline, the empty line
+ * and the note. */
+#define GS_COSIGN_MAX_BODY (25 + GS_COSIGN_MAX_PROOF_LINES * 45 + 1 + GS_NOTE_MAX)
+/* Parses body. proof must hold GS_COSIGN_MAX_PROOF_LINES hashes. On success
+ * *note points into body (*note_len bytes). GS_EINVAL with a sentence that
+ * names what is wrong when the body is malformed, GS_ETOOBIG when it is
+ * larger than GS_COSIGN_MAX_BODY. */
+int gs_cosign_parse_body(const char *body, size_t len, uint64_t *old, gs_hash *proof,
+                         size_t *n_proof, const char **note, size_t *note_len, gs_error *err)
+    __attribute__((warn_unused_result));
 
 #endif

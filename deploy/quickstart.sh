@@ -18,6 +18,9 @@
 #   - the central hub's audit names who promised what, who delivered, and
 #     which head was in office at each missed deadline;
 #   - one signed statement is exported as a bundle and verified offline.
+#   - the same logs are read over plain HTTP, as press and citizens read them:
+#     a checkpoint through tlog-tiles, a unit's Atom feed, and the address of
+#     the web view that verifies each statement in the browser.
 #
 # Then it stops the network, or leaves it running with --keep.
 # GIAMSAT_BIN=<build dir> skips installing and building (the tests use it).
@@ -46,7 +49,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 if [ -z "${GIAMSAT_BIN:-}" ]; then
   packages=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
             libsodium-dev libzmq3-dev libsqlite3-dev libjansson-dev libinih-dev libmicrohttpd-dev
-            libcmocka-dev jq tzdata)
+            libcmocka-dev jq tzdata curl)
   missing=()
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -235,7 +238,28 @@ bd_outcome_index=$(index_of ba-dinh outcome)
   --index "$bd_outcome_index" --out "$dir/ba-dinh-outcome.bundle"
 "$gs" verify "$dir/ba-dinh-outcome.bundle" --trust "$dir/trust.policy"
 
+step "press and citizens read the same logs over plain HTTP"
+web=$(cat "$dir/web.url")
+base=${web%/web/}
+echo "  Ba Dinh's log as the central hub holds it, read as any tlog-tiles client reads it:"
+curl -fsS "$base/giamsat/commune/ba-dinh/checkpoint" | sed 's/^/    /'
+# The hub builds its web data from what it cosigned, a few seconds behind.
+bd_size=$("$gs" checkpoint --connect "$central_hub" --origin giamsat/commune/ba-dinh | sed -n 2p)
+end=$(($(date +%s) + 120))
+until curl -fsS "$base/data/status.json" 2>/dev/null |
+  jq -e --argjson n "$bd_size" '[.logs[]? | select(.origin == "giamsat/commune/ba-dinh" and .size >= $n)] | length > 0' >/dev/null; do
+  if [ "$(date +%s)" -ge "$end" ]; then
+    echo "the central hub's web data does not cover Ba Dinh's log after 120 s; see $dir/logs" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
+feed=$base/feeds/unit/giamsat/commune/ba-dinh.atom
+echo "  Atom feed of Ba Dinh ($(curl -fsS "$feed" | grep -c '<entry>') entries): $feed"
+echo "  web view, which verifies every statement in your browser: $web"
+
 step "done"
 echo "  audit: $dir/audit.json, $dir/audit.html (in Vietnamese; --lang en for English);"
 echo "  trust file: $dir/trust.policy"
 echo "  network logs: $dir/logs"
+echo "  web view: $web (with --keep it stays up; deploy/network.sh status $dir lists every hub's)"

@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -67,6 +68,21 @@ int gs_hub_parse_source(const char *value, char **endpoint, gs_vkey *key, bool *
     return 0;
 }
 
+/* Links in feeds start with it: a scheme and a host, nothing XML or a URL
+ * would need to escape. */
+static bool public_url_ok(const char *s)
+{
+    const char *h = strncmp(s, "https://", 8) == 0  ? s + 8
+                    : strncmp(s, "http://", 7) == 0 ? s + 7
+                                                    : NULL;
+    if (h == NULL || *h == '\0' || strlen(s) > 256)
+        return false;
+    for (; *h; h++)
+        if (!isalnum((unsigned char)*h) && strchr(".-:[]", *h) == NULL)
+            return false;
+    return true;
+}
+
 static int hub_setting(loader *l, const char *section, const char *name, const char *value)
 {
     gs_hub_config *c = l->c;
@@ -127,6 +143,17 @@ static int hub_setting(loader *l, const char *section, const char *name, const c
         if (gs_daemon_parse_int(value, 0, 64, &v) != 0)
             return fail(l, section, name, "expected a count from 0 to 64");
         c->verify_threads = (unsigned)v;
+    } else if (strcmp(name, "web_refresh") == 0) {
+        if (gs_daemon_parse_int(value, 1, 86400, &v) != 0)
+            return fail(l, section, name, "expected seconds from 1 to 86400");
+        c->web_refresh_s = v;
+    } else if (strcmp(name, "public_url") == 0) {
+        if (!public_url_ok(value))
+            return fail(l, section, name,
+                        "expected http://HOST[:PORT] or https://HOST[:PORT] with no path, e.g. "
+                        "https://giamsat.example.vn");
+        free(c->public_url);
+        c->public_url = strdup(value);
     } else if (strcmp(name, "feedback_per_day") == 0) {
         /* DESIGN §2.8: validity comes from the log alone. */
         return fail(l, section, name,
@@ -256,6 +283,7 @@ int gs_hub_config_load(const char *path, gs_hub_config *out, gs_error *err)
     out->verify_threads = 1;
     out->log_level = GS_HUB_LOG_INFO;
     out->public_read = true;
+    out->web_refresh_s = 10;
 
     loader *l = calloc(1, sizeof *l);
     if (l == NULL)
@@ -323,6 +351,7 @@ void gs_hub_config_clear(gs_hub_config *c)
     free(c->passphrase_file);
     free(c->http);
     free(c->database);
+    free(c->public_url);
     for (size_t i = 0; i < c->n_listen; i++)
         free(c->listen[i]);
     for (size_t i = 0; i < c->n_publish; i++)

@@ -25,6 +25,11 @@
  *   (feedback_per_day is refused: each log declares its rule parameters
  *    itself, DESIGN §2.8, and the hub judges it by them)
  *   log_level = info                   debug, info, warn, error
+ *   web_refresh = 10                   seconds at least between two builds of the
+ *                                      web data (report, events, feeds)
+ *   public_url = <http(s)://host[:port]>  the hub's address as readers see it,
+ *                                      for the links in feeds (default: the
+ *                                      request's Host)
  *   http = <ADDR:PORT>                 the HTTP face (docs/http.md); off when absent
  *   [access]
  *   public_read = true                 anyone may connect over tcp:// to read
@@ -115,6 +120,8 @@ typedef struct {
     size_t n_logs;
     gs_hub_witness witnesses[GS_HUB_MAX_WITNESSES];
     size_t n_witnesses;
+    int64_t web_refresh_s; /* docs/http.md "Data and feeds" */
+    char *public_url;      /* NULL: the request's Host */
 } gs_hub_config;
 
 /* Reads and checks path; a wrong or missing setting is an error naming the

@@ -535,6 +535,7 @@ static int run(hub *h)
         poll_sources(h, now);
         maybe_checkpoint(h, false);
         push_witnesses(h, now);
+        hub_webdata_step(h, now);
     }
     /* Batches are committed as they arrive; what a running sync fetched
      * above the cosigned size is cut back at the next start. The last
@@ -867,6 +868,10 @@ static int start_http(hub *h, gs_error *err)
     /* HTTP routes (docs/http.md) */
     if ((rc = hub_tiles_start(h, err)) != 0)
         return rc;
+    if ((rc = hub_witness_http_route(h, h->http, err)) != 0)
+        return rc;
+    if ((rc = hub_webdata_routes(h, h->http, err)) != 0)
+        return rc;
     if ((rc = hub_webui_routes(h->http, err)) != 0)
         return rc;
     return rc;
@@ -964,6 +969,7 @@ static int start(hub *h, const char *config_path, gs_error *err)
 static void finish(hub *h)
 {
     gs_http_free(&h->http);
+    hub_webdata_stop(h); /* after the routes that read it; its thread reads the store */
     for (size_t i = 0; i < h->n_logs; i++) {
         followed *f = &h->logs[i];
         hub_sync_end(f);

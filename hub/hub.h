@@ -6,7 +6,9 @@
  *   recover.c what the hub cosigned, kept outside SQLite too, and got back
  *            after a restore before it cosigns anything;
  *   serve.c  answering requests (the read path itself is common/serve),
- *            and the AddCheckpoints waiting for a sync (waiters).
+ *            and the AddCheckpoints waiting for a sync (waiters);
+ *   witness_http.c  the same AddCheckpoint over HTTP (c2sp.org/tlog-witness
+ *            POST /add-checkpoint): a waiter may be an HTTP request.
  * Names shared between these files start with hub_; everything else is
  * static in its file. Nothing here is used outside hub/.
  *
@@ -78,6 +80,7 @@
 #include <zmq.h>
 
 #include "config.h"
+#include "cosign.h"
 #include "crypto.h"
 #include "error.h"
 #include "evidence.h"
@@ -122,12 +125,15 @@ typedef struct {
     bool bad;           /* served entries that are not the log: not synced from */
 } hub_source;
 
-/* A deferred AddCheckpoint. */
+/* A deferred AddCheckpoint, and whom to answer (hub_waiter_answer): the
+ * ZeroMQ peer (socket, identity, request_id), or when http is not NULL the
+ * HTTP request of a POST /add-checkpoint (witness_http.c). */
 typedef struct {
     unsigned socket;
     uint8_t identity[GS_NET_IDENTITY_MAX];
     size_t identity_len;
     uint64_t request_id;
+    gs_http_conn *http;
     uint64_t size;
     gs_hash root;
     int64_t deadline_ms;
@@ -253,6 +259,15 @@ typedef struct {
     /* The HTTP face (docs/http.md): NULL when hub.conf has no http. Its
      * routes are registered in one place, hub.c start_http. */
     gs_http *http;
+    /* The POST /add-checkpoint being judged (witness_http.c): its waiter
+     * can be answered before the handler returns (a sync refused at once),
+     * when common/http cannot take a deferred answer yet; the handler then
+     * answers with early. */
+    struct {
+        gs_http_conn *conn;
+        bool answered;
+        gs_http_response early;
+    } http_judging;
     /* The last write to the store that failed ("" once one succeeded
      * since): /healthz says 503 meanwhile. */
     char store_error[HUB_MSG_MAX];
@@ -266,6 +281,7 @@ typedef struct {
         uint64_t size;
         gs_hash root;
     } * observed;
+    struct hub_webdata *web; /* webdata.c; NULL when HTTP is off */
 } hub;
 
 /* ---- hub.c */
@@ -364,6 +380,18 @@ void hub_floor_settle(followed *f);
 
 /* Decodes and answers one request from the ROUTER sockets. */
 void hub_take_request(hub *h, const gs_net_request *nrq);
+/* An AddCheckpoint from either door (ZeroMQ in serve.c, POST
+ * /add-checkpoint in witness_http.c): the one witness check (cosign.h) and
+ * the hub's part. When the request must wait for a sync, a waiter is made
+ * from `from` (whom to answer; its size, root and deadline are set here)
+ * and true is returned. Otherwise *rs is the answer (rs->message may point
+ * into msg; a cosignature in rs->u.cosignature is malloc'd and the caller
+ * frees it) and *verdict the check's verdict. */
+bool hub_add_checkpoint(hub *h, const hub_waiter *from, const char *text, uint64_t old,
+                        const gs_hash *proof, size_t np, gs_response *rs,
+                        gs_cosign_verdict *verdict, char *msg, size_t cap);
+/* Answers a waiter through its door. */
+void hub_waiter_answer(hub *h, const hub_waiter *w, gs_response *rs);
 /* Answers every waiter of f whose checkpoint is now settled by the
  * cosigned size: the cosignature, or CONFLICT with the hub's size. */
 void hub_waiters_settle(hub *h, followed *f);
@@ -383,6 +411,14 @@ typedef struct hub_tiles hub_tiles;
 int hub_tiles_start(hub *h, gs_error *err);
 /* After h->http is freed; safe when never started. */
 void hub_tiles_stop(hub *h);
+
+/* ---- witness_http.c */
+
+/* Registers POST /add-checkpoint (c2sp.org/tlog-witness) on http. */
+int hub_witness_http_route(hub *h, gs_http *http, gs_error *err);
+/* Answers a deferred HTTP AddCheckpoint (the check said PROCEED) with the
+ * tlog-witness status of rs. */
+void hub_witness_http_answer(hub *h, gs_http_conn *c, const gs_response *rs);
 
 /* ---- fault.c */
 
@@ -435,5 +471,23 @@ void hub_fault_mismatch(hub *h, followed *f, int source, const hub_target *t, hu
  * least HUB_MSG_MAX bytes) gets the sentence. */
 void hub_fault_bad_entries(hub *h, followed *f, int source, uint64_t start, const hub_target *t,
                            char *reason);
+
+/* ---- webdata.c
+ * The data behind the web view and the feeds (docs/http.md "Data and
+ * feeds"): a thread with its own store handle audits what the hub serves,
+ * up to the cosigned sizes, into the report JSON and the feeds. */
+
+typedef struct hub_webdata hub_webdata;
+
+/* With HTTP on (http not NULL): starts the thread and routes /data/ and
+ * /feeds/ to it. */
+int hub_webdata_routes(hub *h, gs_http *http, gs_error *err);
+/* Starts the thread (hub_webdata_routes does). */
+int hub_webdata_start(hub *h, gs_error *err);
+/* Every turn of the loop: takes a finished build, and hands over a new
+ * snapshot when a served size changed and web_refresh seconds passed. */
+void hub_webdata_step(hub *h, int64_t now);
+/* Stops the thread and frees everything; safe when never started. */
+void hub_webdata_stop(hub *h);
 
 #endif

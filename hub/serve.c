@@ -1,8 +1,9 @@
 /* serve.c — giamsat-hub answers requests: AddCheckpoint with C2SP
- * tlog-witness semantics, GetEvidence, and the read path for its own log
- * and its replicas (common/serve: the same code as the node's). A replica is
- * served up to the size the hub cosigned, never what a running sync fetched
- * above it.
+ * tlog-witness semantics (hub_add_checkpoint, also behind the HTTP POST
+ * /add-checkpoint of witness_http.c), GetEvidence, and the read path for
+ * its own log and its replicas (common/serve: the same code as the node's).
+ * A replica is served up to the size the hub cosigned, never what a running
+ * sync fetched above it.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -25,8 +26,12 @@ static followed *find_followed(hub *h, const char *origin)
 
 /* ------------------------------------------------------------ waiters */
 
-static void answer_waiter(hub *h, const hub_waiter *w, gs_response *rs)
+void hub_waiter_answer(hub *h, const hub_waiter *w, gs_response *rs)
 {
+    if (w->http != NULL) {
+        hub_witness_http_answer(h, w->http, rs);
+        return;
+    }
     rs->id = w->request_id;
     hub_send_response(h, w->socket, w->identity, w->identity_len, rs);
 }
@@ -90,7 +95,7 @@ void hub_waiters_settle(hub *h, followed *f)
             rs.result = GS_RESULT_CONFLICT;
             rs.u.conflict_size = f->cosigned_size;
         }
-        answer_waiter(h, w, &rs);
+        hub_waiter_answer(h, w, &rs);
         remove_waiter(f, i);
     }
     free(line);
@@ -102,7 +107,7 @@ void hub_waiters_fail(hub *h, followed *f, bool all, uint64_t size, gs_status_co
     for (size_t i = 0; i < f->n_waiters;) {
         if (all || f->waiters[i].size == size) {
             gs_response rs = {.code = code, .message = message};
-            answer_waiter(h, &f->waiters[i], &rs);
+            hub_waiter_answer(h, &f->waiters[i], &rs);
             remove_waiter(f, i);
         } else {
             i++;
@@ -115,9 +120,10 @@ void hub_waiters_expire(hub *h, followed *f, int64_t now)
     for (size_t k = 0; k < f->n_waiters;) {
         hub_waiter *w = &f->waiters[k];
         if (w->deadline_ms <= now) {
-            hub_send_status(h, w->socket, w->identity, w->identity_len, w->request_id,
-                            GS_STATUS_UNAVAILABLE,
-                            "the hub is still fetching and verifying the entries: retry later");
+            gs_response rs = {
+                .code = GS_STATUS_UNAVAILABLE,
+                .message = "the hub is still fetching and verifying the entries: retry later"};
+            hub_waiter_answer(h, w, &rs);
             remove_waiter(f, k);
         } else {
             k++;
@@ -125,8 +131,6 @@ void hub_waiters_expire(hub *h, followed *f, int64_t now)
     }
 }
 
-/* AddCheckpoint with C2SP tlog-witness semantics. Returns true when the
- * reply is deferred until a sync ends. */
 /* The hub as a witness, for cosign.h's check. */
 static int witness_log_key(void *ctx, const char *origin, gs_vkey *key, gs_error *err)
 {
@@ -161,19 +165,15 @@ static int witness_latest(void *ctx, const char *origin, uint64_t *size, gs_hash
     return 0;
 }
 
-/* AddCheckpoint: the one witness-side check (common/cosign.h, shared with
- * the monitor), then the hub's part — evidence for a split view or a
- * rewrite, and for a consistent checkpoint a deferred answer once the
- * entries are held and verified (DESIGN principle 5). Returns true when the
- * request waits. */
-static bool add_checkpoint(hub *h, const gs_net_request *nrq, gs_request *rq, gs_response *rs,
-                           char *msg, size_t cap)
+/* AddCheckpoint, from either door: the one witness-side check
+ * (common/cosign.h, shared with the monitor), then the hub's part —
+ * evidence for a split view or a rewrite, and for a consistent checkpoint a
+ * deferred answer once the entries are held and verified (DESIGN principle
+ * 5). Returns true when the request waits. */
+bool hub_add_checkpoint(hub *h, const hub_waiter *from, const char *text, uint64_t old,
+                        const gs_hash *proof, size_t np, gs_response *rs,
+                        gs_cosign_verdict *verdict, char *msg, size_t cap)
 {
-    const char *text =
-        rq->u.add_checkpoint.checkpoint != NULL ? rq->u.add_checkpoint.checkpoint : "";
-    uint64_t old = rq->u.add_checkpoint.old_size;
-    const gs_hash *proof = rq->u.add_checkpoint.proof;
-    size_t np = rq->u.add_checkpoint.n_proof;
     char name[GS_MAX_ORIGIN + 8];
     gs_cosign_result r = {0};
     gs_error err = {0};
@@ -187,6 +187,7 @@ static bool add_checkpoint(hub *h, const gs_net_request *nrq, gs_request *rq, gs
                            .ctx = h,
                            .name = name};
     rs->message = msg;
+    *verdict = GS_COSIGN_BAD_REQUEST;
     for (int pass = 0; pass < 2; pass++) {
         gs_cosign_result_clear(&r);
         if (gs_cosign_judge(&w, text, old, proof, np, &r, &err) != 0) {
@@ -207,6 +208,7 @@ static bool add_checkpoint(hub *h, const gs_net_request *nrq, gs_request *rq, gs
             break;
     }
     rs->code = gs_cosign_status(r.verdict);
+    *verdict = r.verdict;
     snprintf(msg, cap, "%s", r.message);
     if (r.verdict != GS_COSIGN_BAD_REQUEST && r.verdict != GS_COSIGN_UNKNOWN_LOG)
         f = find_followed(h, r.cp.origin);
@@ -297,10 +299,7 @@ static bool add_checkpoint(hub *h, const gs_net_request *nrq, gs_request *rq, gs
     }
     f->waiters = ws;
     hub_waiter *wt = &f->waiters[f->n_waiters++];
-    wt->socket = nrq->socket;
-    memcpy(wt->identity, nrq->identity, nrq->identity_len);
-    wt->identity_len = nrq->identity_len;
-    wt->request_id = rq->id;
+    *wt = *from;
     wt->size = r.cp.size;
     wt->root = r.cp.root;
     wt->deadline_ms = gs_daemon_now_ms() + HUB_WAITER_TIMEOUT_MS;
@@ -392,12 +391,21 @@ static void serve(hub *h, const gs_net_request *nrq, gs_request *rq)
         return;
     }
     switch (rq->op) {
-    case GS_OP_ADD_CHECKPOINT:
-        if (add_checkpoint(h, nrq, rq, &rs, msg, sizeof msg))
+    case GS_OP_ADD_CHECKPOINT: {
+        hub_waiter from = {
+            .socket = nrq->socket, .identity_len = nrq->identity_len, .request_id = rq->id};
+        memcpy(from.identity, nrq->identity, nrq->identity_len);
+        const char *text =
+            rq->u.add_checkpoint.checkpoint != NULL ? rq->u.add_checkpoint.checkpoint : "";
+        gs_cosign_verdict verdict;
+        if (hub_add_checkpoint(h, &from, text, rq->u.add_checkpoint.old_size,
+                               rq->u.add_checkpoint.proof, rq->u.add_checkpoint.n_proof, &rs,
+                               &verdict, msg, sizeof msg))
             return;
         if (rs.result == GS_RESULT_COSIGNATURE)
             line = gs_wire_take(rs.u.cosignature);
         break;
+    }
     case GS_OP_SUBMIT:
         rs.code = GS_STATUS_INVALID_ARGUMENT;
         rs.message = "hubs do not take statements: submit to the unit's node";

@@ -51,6 +51,16 @@
  *   gs_tool report-html JSON_FILE LANG OUT_FILE
  *       draw the HTML report (common/report_html.h) of an audit's JSON
  *       document in LANG (en or vi); exit 2 on a bad document or language
+ *   gs_tool witness-body DB OLD_SIZE NOTEFILE
+ *       print the c2sp.org/tlog-witness add-checkpoint body for the note:
+ *       "old OLD_SIZE", the consistency proof from OLD_SIZE to the note's
+ *       size made from DB's log for the note's origin (none from 0), an
+ *       empty line, the note
+ *   gs_tool add-checkpoint-body EP SERVER_VKEY|- BODYFILE
+ *       send the request a tlog-witness body says (gs_cosign_parse_body)
+ *       as a ZeroMQ AddCheckpoint; print the status name on one line, then
+ *       what the HTTP door would put in its body: the cosignature line, the
+ *       size of a CONFLICT, or the message; exit 0 on OK, 1 otherwise
  */
 #define _POSIX_C_SOURCE 200809L
 #include <sodium.h>
@@ -60,6 +70,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cosign.h"
 #include "crypto.h"
 #include "log.h"
 #include "merkle.h"
@@ -504,6 +515,80 @@ static int cmd_report_html(char **a)
     return 0;
 }
 
+static int cmd_witness_body(char **a)
+{
+    gs_error err;
+    char *note = read_file(a[2]);
+    uint64_t old = strtoull(a[1], NULL, 10);
+    gs_hash proof[GS_MERKLE_MAX_PROOF];
+    size_t np = 0;
+    gs_note *n = NULL;
+    gs_checkpoint cp = {0};
+    size_t tl;
+    check(gs_note_parse(note, strlen(note), &n, &err), &err);
+    const char *text = gs_note_text(n, &tl);
+    check(gs_checkpoint_parse(text, tl, &cp, &err), &err);
+    if (old > 0 && old < cp.size) {
+        gs_store *st = NULL;
+        gs_log *log = NULL;
+        open_log(a[0], cp.origin, &st, &log);
+        check(gs_log_prove_consistency(log, old, cp.size, proof, &np, &err), &err);
+        gs_log_close(&log);
+        gs_store_close(&st);
+    }
+    printf("old %llu\n", (unsigned long long)old);
+    for (size_t i = 0; i < np; i++) {
+        char b64[64];
+        gs_base64_encode(b64, sizeof b64, gs_bytes_of(proof[i].b, 32));
+        printf("%s\n", b64);
+    }
+    printf("\n%s", note);
+    gs_checkpoint_clear(&cp);
+    gs_note_free(&n);
+    free(note);
+    return 0;
+}
+
+static int cmd_add_checkpoint_body(char **a)
+{
+    gs_error err;
+    char *body = read_file(a[2]);
+    uint64_t old;
+    gs_hash proof[GS_COSIGN_MAX_PROOF_LINES];
+    size_t np, nl;
+    const char *note;
+    check(gs_cosign_parse_body(body, strlen(body), &old, proof, &np, &note, &nl, &err), &err);
+    gs_vkey vk;
+    const gs_pubkey *server = NULL;
+    if (strcmp(a[1], "-") != 0) {
+        check(gs_vkey_parse(a[1], &vk, &err), &err);
+        server = &vk.key;
+    }
+    void *ctx = zmq_ctx_new();
+    gs_net_client *c = NULL;
+    check(gs_net_client_open(&c, ctx, a[0], server, NULL, 30000, GS_MAX_MESSAGE, &err), &err);
+    gs_request rq = {.version = 1, .op = GS_OP_ADD_CHECKPOINT, .origin = ""};
+    rq.u.add_checkpoint.old_size = old;
+    rq.u.add_checkpoint.proof = proof;
+    rq.u.add_checkpoint.n_proof = np;
+    rq.u.add_checkpoint.checkpoint = note; /* the rest of the body */
+    gs_response rs = {0};
+    check(gs_net_client_call(c, &rq, &rs, &err), &err);
+    printf("%s\n", gs_status_name(rs.code));
+    if (rs.result == GS_RESULT_COSIGNATURE && rs.u.cosignature != NULL)
+        fputs(rs.u.cosignature, stdout);
+    else if (rs.result == GS_RESULT_CONFLICT)
+        printf("%llu\n", (unsigned long long)rs.u.conflict_size);
+    else
+        printf("%s\n", rs.message != NULL ? rs.message : "");
+    int status = rs.code == GS_STATUS_OK ? 0 : 1;
+    gs_response_clear(&rs);
+    gs_net_client_close(&c);
+    zmq_ctx_term(ctx);
+    free(body);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     gs_error err;
@@ -541,5 +626,9 @@ int main(int argc, char **argv)
         return cmd_root(a, n);
     if (strcmp(cmd, "report-html") == 0 && n == 3)
         return cmd_report_html(a);
+    if (strcmp(cmd, "witness-body") == 0 && n == 3)
+        return cmd_witness_body(a);
+    if (strcmp(cmd, "add-checkpoint-body") == 0 && n == 3)
+        return cmd_add_checkpoint_body(a);
     return die("unknown command or wrong arguments: ", cmd);
 }

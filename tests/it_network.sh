@@ -188,7 +188,7 @@ province_of() { case $1 in phuc-xa | ba-dinh) echo ha-noi ;; *) echo da-nang ;; 
 
 # ------------------------------------------------------------ 1. the network
 
-GIAMSAT_BIN=$build "$top/deploy/network.sh" up "$net" >"$work/up.out" 2>&1 ||
+GIAMSAT_HTTP_PORT=18470 GIAMSAT_BIN=$build "$top/deploy/network.sh" up "$net" >"$work/up.out" 2>&1 ||
   fail "deploy/network.sh up: $(cat "$work/up.out")"
 for f in "$net"/run/*.pid; do daemons+=("$(cat "$f")"); done
 pass "deploy/network.sh brought the network up"

@@ -18,7 +18,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! GIAMSAT_BIN=$build "$top/deploy/quickstart.sh" --dir "$work/net" >"$work/out" 2>&1; then
+if ! GIAMSAT_HTTP_PORT=28470 GIAMSAT_BIN=$build "$top/deploy/quickstart.sh" --dir "$work/net" >"$work/out" 2>&1; then
   tail -40 "$work/out" >&2
   for f in "$work"/net/logs/*.log; do echo "== $f" >&2; tail -5 "$f" >&2; done
   echo "FAIL: the quickstart did not complete" >&2
@@ -131,4 +131,11 @@ grep -q "who: *Trinh Van Khoa, head" "$work/out" || { echo "FAIL: verify does no
 echo "ok   the exported bundle verifies offline and names its signer and role"
 [ -s "$work/net/audit.html" ] || { echo "FAIL: no HTML report" >&2; exit 1; }
 grep -q '<html lang="vi"' "$work/net/audit.html" || { echo "FAIL: the HTML report is not in Vietnamese" >&2; exit 1; }
+grep -q "^    giamsat/commune/ba-dinh$" "$work/out" ||
+  { echo "FAIL: the quickstart did not read Ba Dinh's checkpoint over HTTP" >&2; exit 1; }
+grep -Eq "Atom feed of Ba Dinh \([1-9][0-9]* entries\)" "$work/out" ||
+  { echo "FAIL: Ba Dinh's Atom feed has no entries" >&2; exit 1; }
+grep -q "web view, which verifies every statement in your browser: http://127.0.0.1:[0-9]*/web/" "$work/out" ||
+  { echo "FAIL: the quickstart does not show the web view's address" >&2; exit 1; }
+echo "ok   the logs are read over plain HTTP: a checkpoint, a feed, the web view's address"
 echo "ok: quickstart scenario"

@@ -166,8 +166,17 @@ static void test_verdicts(void **state)
 
     /* A proof that is not a proof (one hash flipped). */
     p[0].b[0] ^= 1;
-    assert_int_equal(judge(&f, cp8, 5, p, np, &r), GS_COSIGN_BAD_REQUEST);
+    assert_int_equal(judge(&f, cp8, 5, p, np, &r), GS_COSIGN_BAD_PROOF);
     assert_non_null(strstr(r.message, "does not verify"));
+    assert_int_equal(gs_cosign_status(r.verdict), GS_STATUS_INVALID_ARGUMENT);
+    gs_cosign_result_clear(&r);
+
+    /* From old size 0 the proof must be empty (tlog-witness). */
+    f.size = 0;
+    assert_int_equal(judge(&f, cp8, 0, p, 1, &r), GS_COSIGN_BAD_PROOF);
+    assert_non_null(strstr(r.message, "needs no consistency proof"));
+    gs_cosign_result_clear(&r);
+    assert_int_equal(judge(&f, cp8, 0, NULL, 0, &r), GS_COSIGN_PROCEED);
     gs_cosign_result_clear(&r);
 
     free(cp5);
@@ -245,7 +254,7 @@ static void test_split_view_and_rewrite(void **state)
     fake_witness g = {.follows = true, .size = 4};
     root_at(log_a, 4, &g.root);
     np = proof(log_b, 4, 8, p);
-    assert_int_equal(judge(&g, b8, 4, p, np, &r), GS_COSIGN_BAD_REQUEST);
+    assert_int_equal(judge(&g, b8, 4, p, np, &r), GS_COSIGN_BAD_PROOF);
     gs_cosign_result_clear(&r);
 
     free(b5);
@@ -295,12 +304,114 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* The tlog-witness request body: what parses, and each malformed shape
+ * refused with a sentence. */
+static void test_parse_body(void **state)
+{
+    (void)state;
+    gs_hash proof[GS_COSIGN_MAX_PROOF_LINES];
+    size_t np;
+    uint64_t old;
+    const char *note;
+    size_t nl;
+    gs_error err;
+    static const char note_text[] =
+        "o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n\u2014 o AAAA\n";
+    char *b = NULL;
+    size_t bl = 0;
+
+#define PARSE(s) gs_cosign_parse_body((s), strlen(s), &old, proof, &np, &note, &nl, &err)
+    const char *good = "old 20852014\n"
+                       "PlRNCrwHpqhGrupue0L7gxbjbMiKA9temvuZZDDpkaw=\n"
+                       "jrJZDmY8Y7SyJE0MWLpLozkIVMSMZcD5kvuKxPC3swk=\n"
+                       "\n"
+                       "example.com/behind-the-sofa\n20852163\n";
+    assert_int_equal(PARSE(good), 0);
+    assert_int_equal(old, 20852014);
+    assert_int_equal(np, 2);
+    assert_int_equal(proof[0].b[0], 0x3e);
+    assert_string_equal(note, "example.com/behind-the-sofa\n20852163\n");
+    assert_int_equal(PARSE("old 0\n\nx\n"), 0);
+    assert_int_equal(old, 0);
+    assert_int_equal(np, 0);
+
+    static const struct {
+        const char *body, *why;
+    } bad[] = {
+        {"", "\"old <size>\""},
+        {"old 5", "\"old <size>\""},
+        {"old \n\nx", "\"old <size>\""},
+        {"Old 5\n\nx", "\"old <size>\""},
+        {"old 05\n\nx", "leading zero"},
+        {"old -1\n\nx", "not a decimal"},
+        {"old 5 \n\nx", "not a decimal"},
+        {"old 5\r\n\r\nx", "byte 0x0d at position 2"},
+        {"old 99999999999999999999\n\nx", "64 bits"},
+        {"old 100000000000000000000\n\nx", "21 characters"},
+        {"old 5\nx", "no empty line"},
+        {"old 5\n", "no empty line"},
+        {"old 5\n\n", "no checkpoint"},
+        {"old 5\nnot base64\n\nx", "line 1 is not the base64"},
+        {"old 5\nAAAA\n\nx", "line 1 is not the base64"},
+        {"old 5\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB=\n\nx", "line 1"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        gs_error_clear(&err);
+        if (PARSE(bad[i].body) != GS_EINVAL || strstr(err.msg, bad[i].why) == NULL)
+            fail_msg("body %zu (%s): want \"%s\", got \"%s\"", i, bad[i].body, bad[i].why, err.msg);
+    }
+    /* A NUL inside the note. */
+    assert_int_equal(
+        gs_cosign_parse_body("old 0\n\na\0b\n", 10, &old, proof, &np, &note, &nl, &err), GS_EINVAL);
+    assert_non_null(strstr(err.msg, "NUL"));
+
+    /* 63 proof lines parse, 64 do not. */
+    FILE *m = open_memstream(&b, &bl);
+    assert_non_null(m);
+    fputs("old 7\n", m);
+    for (int i = 0; i < GS_COSIGN_MAX_PROOF_LINES; i++)
+        fputs("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", m);
+    fputs("\n", m);
+    fputs(note_text, m);
+    fclose(m);
+    assert_int_equal(PARSE(b), 0);
+    assert_int_equal(np, GS_COSIGN_MAX_PROOF_LINES);
+    free(b);
+    m = open_memstream(&b, &bl);
+    assert_non_null(m);
+    fputs("old 7\n", m);
+    for (int i = 0; i <= GS_COSIGN_MAX_PROOF_LINES; i++)
+        fputs("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", m);
+    fputs("\n", m);
+    fputs(note_text, m);
+    fclose(m);
+    assert_int_equal(PARSE(b), GS_EINVAL);
+    assert_non_null(strstr(err.msg, "more than 63"));
+    free(b);
+
+    /* A note beyond GS_NOTE_MAX, and a body beyond GS_COSIGN_MAX_BODY. */
+    size_t big = GS_COSIGN_MAX_BODY + 1;
+    b = malloc(big + 1);
+    assert_non_null(b);
+    memcpy(b, "old 0\n\n", 7);
+    memset(b + 7, 'a', big - 7);
+    b[GS_NOTE_MAX + 8] = '\0';
+    assert_int_equal(PARSE(b), GS_EINVAL);
+    assert_non_null(strstr(err.msg, "limit"));
+    b[GS_NOTE_MAX + 8] = 'a';
+    b[big] = '\0';
+    assert_int_equal(PARSE(b), GS_ETOOBIG);
+    free(b);
+#undef PARSE
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_verdicts),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_split_view_and_rewrite),
+        cmocka_unit_test(test_parse_body),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
