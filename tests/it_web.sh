@@ -5,17 +5,13 @@
 #
 #   1. One node (a Charter, 140 citizens' feedback appended on disk, two
 #      appointments, a commitment, a progress report) and one hub that
-#      follows and cosigns it; the trust file the hub suggests (both logs,
-#      the hub as witness, quorum the hub).
+#      follows and cosigns it. The pages verify against the policy the hub
+#      suggests (/data/trust.txt: both logs, the hub as witness, quorum the
+#      hub).
 #   2. The hub (http = …) serves the files of web/ compiled into it, as
 #      written, with their content types: / and /web redirect to /web/,
-#      /web/ is index.html, anything else under /web/ is 404. The pages are
-#      then read from the hub itself (tiles, /data/…); in a build whose hub
-#      has no web data yet, tests/browser/serve_web.mjs serves web/ and the
-#      data made with the real CLI (audit, entries) and relays the rest to
-#      the hub's tiles; in one without tiles either, it also serves tiles
-#      made from what the CLI fetched from the hub over ZeroMQ (checkpoint,
-#      entries).
+#      /web/ is index.html, anything else under /web/ is 404; and the pages'
+#      data (/data/…) and the log's tiles.
 #   3. check_web.js full: the pages (units by tier, people, a scorecard, the
 #      unit, the commitment, the trust page) in Vietnamese and English; the
 #      commitment's statement page says "verified by 1 of 1 witnesses"
@@ -26,9 +22,10 @@
 #      witness never cosigned says NOT verified, reason quorum; back to the
 #      hub's policy, verified.
 #   4. A hub whose stored copy of an entry was altered on disk, leaf hash
-#      included, so it serves the altered bytes (gs_tool alter-entry
-#      --fix-leaf; the hub stopped and started again): the statement page
-#      says NOT verified, reason inclusion.
+#      included, so its tiles serve the altered bytes (gs_tool alter-entry
+#      --fix-leaf; the hub stopped and started again; the bundle it serves
+#      differs from before): the statement page says NOT verified, reason
+#      inclusion.
 # Screenshots of every page in BUILD_DIR/web/.
 #
 # usage: it_web.sh BUILD_DIR      (GS_IT_KEEP=1 keeps the folder)
@@ -49,9 +46,8 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/giamsat-it-web-XXXXXX")
 node_pid=
 hub_pid=
-srv_pid=
 cleanup() {
-  for p in "$node_pid" "$hub_pid" "$srv_pid"; do
+  for p in "$node_pid" "$hub_pid"; do
     [ -n "$p" ] || continue
     kill -9 "$p" 2>/dev/null || true
     wait "$p" 2>/dev/null || true
@@ -61,7 +57,7 @@ cleanup() {
 trap cleanup EXIT
 fail() {
   echo "FAIL: $*" >&2
-  for f in "$work/node.log" "$work/hub.log" "$work/srv.log"; do
+  for f in "$work/node.log" "$work/hub.log"; do
     [ -f "$f" ] && { echo "---- $(basename "$f")" >&2; tail -n 15 "$f" >&2; }
   done
   exit 1
@@ -82,7 +78,6 @@ origin=giamsat/commune/xa-an-binh
 hub_origin=giamsat/hub/tinh
 node_ep=ipc://$work/node/node.sock
 hub_ep=ipc://$work/hub/hub.sock
-trust=$work/trust.policy
 
 # ------------------------------------------------------------ 1. the network
 
@@ -97,11 +92,6 @@ expect 0 "hub init --http" -- "$gs" hub init --dir "$work/hub" --name tinh --lis
 node_vkey=$("$gs" key show "$work/node/node.key" --name "$origin")
 hub_vkey=$("$gs" key show "$work/hub/hub.key" --name "$hub_origin")
 hub_cos=$("$gs" key show "$work/hub/hub.key" --name "$hub_origin" --cosigner)
-expect 0 "trust new" -- "$gs" trust new --file "$trust"
-expect 0 "trust add-log node" -- "$gs" trust add-log --file "$trust" --key "$node_vkey"
-expect 0 "trust add-log hub" -- "$gs" trust add-log --file "$trust" --key "$hub_vkey"
-expect 0 "trust add-witness hub" -- "$gs" trust add-witness --file "$trust" --name tinh --key "$hub_cos"
-expect 0 "trust quorum hub" -- "$gs" trust quorum --file "$trust" --witness tinh
 
 # A policy with the same logs whose one witness (a press key) never cosigned.
 "$gs" key new --out "$work/press.key" >/dev/null
@@ -158,60 +148,6 @@ pass "the hub cosigned the node's log at size $size"
 
 # ------------------------------------------------------------ 2. the web view over HTTP
 
-# fixture_log DIR: the node's log as the hub serves it over ZeroMQ, for
-# serve_web.mjs: its checkpoint and every entry's bytes. `proof inclusion`
-# exits 1 when the proof does not lead to the root (a hub serving an altered
-# entry) but still prints the entry it was served: that is what is kept.
-fixture_log() {
-  local d=$1 cpsize i
-  mkdir -p "$d/logs/$origin"
-  "$gs" checkpoint --connect "$hub_ep" --origin "$origin" >"$d/logs/$origin/checkpoint" ||
-    fail "giamsat checkpoint from the hub"
-  cpsize=$(sed -n 2p "$d/logs/$origin/checkpoint")
-  : >"$d/logs/$origin/entries"
-  for ((i = 0; i < cpsize; i++)); do
-    "$gs" proof inclusion --connect "$hub_ep" --origin "$origin" --index "$i" --size "$cpsize" \
-      --json >"$work/proof" 2>/dev/null || true
-    jq -er .leaf_b64 "$work/proof" >>"$d/logs/$origin/entries" || fail "giamsat proof inclusion $i"
-  done
-}
-# fixture_data DIR: the hub's data files (docs/http.md) made with the CLI:
-# the trust file, the audit's JSON, the events of the unit and the commitment.
-fixture_data() {
-  local d=$1
-  mkdir -p "$d/data/events/unit/giamsat/commune" "$d/data/events/commitment/$origin"
-  cp "$trust" "$d/data/trust.txt"
-  "$gs" audit --connect "$hub_ep" --trust "$trust" --format json >"$d/data/report.json" ||
-    fail "giamsat audit: $(head -c 2000 "$d/data/report.json")"
-  "$gs" entries --connect "$hub_ep" --origin "$origin" --json >"$work/entries.json" ||
-    fail "giamsat entries"
-  # The events JSON of docs/http.md, newest first.
-  jq --arg o "$origin" '{feed: "unit", subject: $o, title: $o, updated: (.[-1].issued_at),
-      events: (reverse | map({origin, index, leaf_hash_b64, kind, issued_at, signer_b64: .signer,
-        signer_name, commitment: null,
-        summary: (.kind + " " + ((.body.id // .body.commitment_id // .body.name // "") | tostring))}))}' \
-    "$work/entries.json" >"$d/data/events/unit/$origin.json"
-  jq --arg o "$origin" --argjson c "$commitment" '{feed: "commitment", subject: "\($o)/\($c)", title: "road",
-      updated: (.[-1].issued_at),
-      events: ([.[] | select(.body.id == "road" or .body.commitment_id == "road")] | reverse |
-        map({origin, index, leaf_hash_b64, kind, issued_at, signer_b64: .signer, signer_name,
-          commitment: {origin: $o, index: $c, id: "road"}, summary: .kind}))}' \
-    "$work/entries.json" >"$d/data/events/commitment/$origin/$commitment.json"
-}
-# serve DIR [UPSTREAM]: starts serve_web.mjs on DIR; sets base.
-serve() {
-  rm -f "$work/port"
-  node "$browser/serve_web.mjs" "$top/web" "$1" "$work/port" ${2:+"$2"} 2>>"$work/srv.log" &
-  srv_pid=$!
-  wait_until 60 "serve_web.mjs listens" test -s "$work/port"
-  base=http://127.0.0.1:$(cat "$work/port")
-}
-stop_srv() {
-  kill "$srv_pid" 2>/dev/null || true
-  wait "$srv_pid" 2>/dev/null || true
-  srv_pid=
-}
-
 # The files, compiled into the hub, served as written with their types.
 code=$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$hub_base/")
 [ "$code" = "302 $hub_base/web/" ] || fail "/ answers $code, not a redirect to /web/"
@@ -228,31 +164,14 @@ for p in /web/nope.js /web/../hub.conf /web/a/app.js /web/%61pp.js; do
 done
 pass "the hub serves web/ as written: / and /web redirect, content types, 404 for anything else"
 
-# The pages' tiles and data come from the hub once it routes them (not
-# 404); then it must serve them right.
-hub_tiles=
-hub_full=
-if [ "$(curl -s -o /dev/null -w '%{http_code}' "$hub_base/logs.json")" != 404 ]; then
-  hub_tiles=1
-  if [ "$(curl -s -o /dev/null -w '%{http_code}' "$hub_base/data/status.json")" != 404 ]; then
-    hub_full=1
-  fi
-fi
-if [ -n "$hub_full" ]; then
-  base=$hub_base
-  wait_until 120 "the hub's web data covers the node's log" \
-    sh -c "curl -sf '$base/data/report.json' | jq -e '.units | length > 0'"
-  pass "the hub serves the web view at $base"
-elif [ -n "$hub_tiles" ]; then
-  fixture_data "$work/fix"
-  serve "$work/fix" "$hub_base"
-  pass "the web view at $base: the hub's tiles, the data made by the CLI (this build's hub has no web data)"
-else
-  fixture_log "$work/fix"
-  fixture_data "$work/fix"
-  serve "$work/fix"
-  pass "the web view served by serve_web.mjs at $base (this build's hub has no tiles or web data)"
-fi
+base=$hub_base
+wait_until 120 "the hub's web data covers the node's log" \
+  sh -c "curl -sf '$base/data/report.json' | jq -e '.units | length > 0'"
+cpsize=$(curl -sf "$base/$origin/checkpoint" | sed -n 2p)
+[ "$cpsize" -ge "$size" ] || fail "the hub's tiles serve $origin at size '$cpsize'"
+bundle=$origin/tile/entries/000.p/$cpsize
+curl -sf "$base/$bundle" -o "$work/bundle-before" || fail "the hub does not serve $bundle"
+pass "the hub serves the web view, its data and tiles at $base"
 if grep -Eqi 'https?://|//[a-z0-9.-]+\.[a-z]{2,}/|@import|url\(' "$top"/web/*.html "$top"/web/*.css; then
   fail "a web file refers to something outside the hub"
 fi
@@ -270,30 +189,11 @@ wait "$hub_pid" 2>/dev/null || true
 hub_pid=
 "$tool" alter-entry "$work/hub/hub.db" "$origin" $altered --fix-leaf || fail "gs_tool alter-entry"
 start_hub
-if [ -z "$hub_tiles" ]; then
-  stop_srv
-  # Over ZeroMQ the hub now refuses to serve a proof through the altered
-  # leaf ("DATABASE CORRUPT, answer withheld"); its tiles would serve the
-  # stored bytes and hashes as they are (the store checks an entry only
-  # against its stored leaf hash, which --fix-leaf rewrote). So the stand-in
-  # serves the store's bytes of that entry, read with sqlite3, beside the
-  # checkpoint the hub serves now.
-  mkdir -p "$work/fix2/logs/$origin"
-  "$gs" checkpoint --connect "$hub_ep" --origin "$origin" >"$work/fix2/logs/$origin/checkpoint" ||
-    fail "giamsat checkpoint from the restarted hub"
-  cmp -s "$work/fix/logs/$origin/checkpoint" "$work/fix2/logs/$origin/checkpoint" ||
-    sed -n 2p "$work/fix2/logs/$origin/checkpoint" | grep -qx "$(sed -n 2p "$work/fix/logs/$origin/checkpoint")" ||
-    fail "the restarted hub serves another tree size"
-  log_id=$(sqlite3 "$work/hub/hub.db" "SELECT id FROM logs WHERE origin = '$origin'")
-  stored=$(sqlite3 "$work/hub/hub.db" "SELECT hex(data) FROM entries WHERE id = ($log_id << 40) | $altered")
-  stored_b64=$(node -e 'process.stdout.write(Buffer.from(process.argv[1], "hex").toString("base64"))' "$stored")
-  awk -v n=$((altered + 1)) -v e="$stored_b64" 'NR == n { print e; next } { print }' \
-    "$work/fix/logs/$origin/entries" >"$work/fix2/logs/$origin/entries"
-  cmp -s "$work/fix/logs/$origin/entries" "$work/fix2/logs/$origin/entries" &&
-    fail "the hub's store holds the same entry after the alteration"
-  cp -r "$work/fix/data" "$work/fix2/data"
-  serve "$work/fix2"
-fi
+# The hub's tiles serve the stored bytes as they are now (the store checks
+# an entry only against its stored leaf hash, which --fix-leaf rewrote).
+curl -sf "$base/$bundle" -o "$work/bundle-after" || fail "the restarted hub does not serve $bundle"
+cmp -s "$work/bundle-before" "$work/bundle-after" && fail "the hub serves the same bundle after the alteration"
+pass "the restarted hub serves the altered entry in $bundle"
 CHROMIUM=$chromium node "$browser/check_web.js" tampered "$base" "$origin" $altered "$out" inclusion ||
   fail "the browser check of the altered hub (above)"
 pass "Chromium: the entry the hub altered on disk is NOT verified (inclusion)"
