@@ -38,6 +38,7 @@
 #include "daemon.h"
 #include "hub.h"
 #include "merkle.h"
+#include "webui.h"
 
 /* How long, at most, the own log waits at start for its witnesses to say
  * what they hold of it. */
@@ -870,6 +871,8 @@ static int start_http(hub *h, gs_error *err)
     if ((rc = hub_witness_http_route(h, h->http, err)) != 0)
         return rc;
     if ((rc = hub_webdata_routes(h, h->http, err)) != 0)
+        return rc;
+    if ((rc = hub_webui_routes(h->http, err)) != 0)
         return rc;
     return rc;
 }
