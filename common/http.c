@@ -784,6 +784,12 @@ int gs_http_route(gs_http *h, const char *method, const char *prefix, bool exact
     if (h->n_routes == GS_HTTP_MAX_ROUTES)
         return gs_error_set(err, GS_ETOOBIG, "http: route %s: more than %d routes", prefix,
                             GS_HTTP_MAX_ROUTES);
+    /* The name labels the route's histogram in /metrics: two routes under
+     * one name would make it unparseable. */
+    for (size_t i = 0; i < h->n_routes; i++)
+        if (strcmp(h->routes[i].name, name) == 0)
+            return gs_error_set(err, GS_EINVAL, "http: route %s: the name %s is taken by %s",
+                                prefix, name, h->routes[i].prefix);
     route *r = &h->routes[h->n_routes];
     memset(r, 0, sizeof *r);
     r->method = method ? strdup(method) : NULL;

@@ -110,7 +110,8 @@ unsigned gs_http_port(const gs_http *h);
 
 /* Routes method ("GET", "POST", or NULL for both) and paths starting with
  * prefix (exact: the path must equal prefix) to fn. name labels the route in
- * /metrics (e.g. "tile", "checkpoint", "add_checkpoint"). */
+ * /metrics (e.g. "tile", "checkpoint", "add_checkpoint"); one name per route,
+ * a name used twice is refused. */
 int gs_http_route(gs_http *h, const char *method, const char *prefix, bool exact, const char *name,
                   gs_http_handler fn, void *ctx, gs_error *err) GS_MUST_USE;
 void gs_http_set_metrics(gs_http *h, gs_http_metrics_fn fn, void *ctx);

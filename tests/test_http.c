@@ -658,6 +658,10 @@ static void test_bad_config(void **state)
     cfg.listen = listen;
     assert_int_equal(gs_http_start(&b, &cfg, &err), GS_EIO);
     assert_non_null(strstr(err.msg, "bind"));
+    /* A route name labels a histogram in /metrics: one name, one route. */
+    assert_int_equal(gs_http_route(a, "GET", "/one", true, "same", h_name, NULL, &err), 0);
+    assert_int_equal(gs_http_route(a, "GET", "/two", true, "same", h_name, NULL, &err), GS_EINVAL);
+    assert_non_null(strstr(err.msg, "the name same is taken by /one"));
     gs_http_free(&a);
     gs_http_free(&b);
 }
