@@ -28,6 +28,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <errno.h>
+#include <malloc.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -420,6 +421,10 @@ static void *thread_main(void *arg)
             logs = NULL;
         }
         logs_free(logs, n);
+        /* A build allocates in proportion to the logs and frees it all but
+         * the result; glibc keeps what this thread freed in its arena, so
+         * the hub's memory would stay at the build's peak. Given back. */
+        malloc_trim(0);
 
         pthread_mutex_lock(&w->mu);
         w->building = false;
