@@ -66,7 +66,7 @@ struct gs_http_conn {
     int slot;          /* counter slot: 0 other, 1 + route index */
     bool uri_too_long; /* path or query beyond its limit: 414 */
     bool orphan;       /* deferred, but libmicrohttpd dropped the connection */
-    bool draining;     /* answered by gs_http_free */
+    bool draining;     /* a deferred request answered, not yet sent */
     int64_t t0_ns;     /* when the request line arrived */
     const char *query; /* into uri, or NULL */
     uint8_t *body;     /* kept across requests; capacity body_cap */
@@ -105,7 +105,7 @@ struct gs_http {
     gs_http_conn *free_conns;
     gs_http_conn *deferred; /* doubly linked */
     bool kick;              /* a deferred request was answered: run again at once */
-    unsigned draining;      /* answers of gs_http_free not yet completed */
+    unsigned draining;      /* deferred answers not yet completed */
     gs_http_metrics_fn metrics_fn;
     void *metrics_ctx;
     gs_http_health_fn health_fn;
@@ -569,6 +569,10 @@ void gs_http_answer(gs_http_conn *c, const gs_http_response *rs)
     if (c->pending.status < 100 || c->pending.status > 599)
         c->pending.status = 500;
     c->state = CONN_ANSWERED;
+    /* Counted until sent, so that a stop lets it reach the client (the hub
+     * answers its waiters just before it frees the server). */
+    c->draining = true;
+    h->draining++;
     MHD_resume_connection(c->mc);
     h->kick = true;
 }
@@ -724,13 +728,10 @@ void gs_http_free(gs_http **hp)
             gs_http_conn *c = h->deferred;
             gs_http_response rs;
             gs_http_static(&rs, 503, NULL, "no-store", bye, sizeof bye - 1);
-            if (!c->orphan) {
-                c->draining = true;
-                h->draining++;
-            }
             gs_http_answer(c, &rs);
         }
-        /* Let those 503s reach their clients before the connections close;
+        /* Let those 503s, and every deferred answer given just before, reach
+         * their clients before the connections close;
          * bounded, as a client that does not read must not hold the stop. */
         int fd = gs_http_fd(h);
         for (int i = 0; i < 200 && h->draining > 0; i++) {

@@ -497,6 +497,39 @@ static void test_free_answers_503(void **state)
     close(fd);
 }
 
+/* An answer the owner gave just before the stop (the hub answering its
+ * waiters as it stops) still reaches the client. */
+static void test_answer_then_free(void **state)
+{
+    fixture *fx = *state;
+    int fd = connect_to(fx);
+    send_all(fx, fd, "GET /defer HTTP/1.1\r\nHost: t\r\n\r\n",
+             strlen("GET /defer HTTP/1.1\r\nHost: t\r\n\r\n"));
+    int64_t end = now_ms() + DEADLINE_S * 1000;
+    while (fx->defer_calls == 0) {
+        assert_true(now_ms() < end);
+        turn(fx, fd);
+    }
+    gs_http_response rs;
+    gs_http_text(&rs, 503, "the hub is stopping\n");
+    gs_http_answer(fx->held, &rs);
+    gs_http_free(&fx->h);
+    char buf[4096];
+    size_t len = 0;
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        assert_true(poll(&p, 1, DEADLINE_S * 1000) == 1);
+        ssize_t n = recv(fd, buf + len, sizeof buf - 1 - len, 0);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+    assert_true(strncmp(buf, "HTTP/1.1 503 ", 13) == 0);
+    assert_non_null(strstr(buf, "the hub is stopping"));
+    close(fd);
+}
+
 static bool metric_value(const char *text, const char *series, double *v)
 {
     size_t sl = strlen(series);
@@ -675,6 +708,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_head_and_keepalive, setup, teardown),
         cmocka_unit_test_setup_teardown(test_defer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_answers_503, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_answer_then_free, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_and_health, setup, teardown),
         cmocka_unit_test_setup_teardown(test_huge_request_line, setup, teardown),
         cmocka_unit_test(test_connection_limit),
