@@ -303,8 +303,8 @@ static void get_once(int port, const char *path, char *buf, size_t cap)
 {
     int fd = connect_to(port);
     char rq[512];
-    int n = snprintf(rq, sizeof rq, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                     path);
+    int n = snprintf(rq, sizeof rq,
+                     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
     if (write(fd, rq, (size_t)n) != n)
         it_die("write: %s", strerror(errno));
     size_t got = 0;

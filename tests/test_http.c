@@ -469,6 +469,21 @@ static void test_defer(void **state)
     close(fd);
 }
 
+/* Everything the server sends until it closes the connection. */
+static void read_to_close(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    for (;;) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        assert_true(poll(&p, 1, DEADLINE_S * 1000) == 1);
+        ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    buf[len] = '\0';
+}
+
 static void test_free_answers_503(void **state)
 {
     fixture *fx = *state;
@@ -483,16 +498,7 @@ static void test_free_answers_503(void **state)
     gs_http_free(&fx->h);
     assert_null(fx->h);
     char buf[4096];
-    size_t len = 0;
-    for (;;) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        assert_true(poll(&p, 1, DEADLINE_S * 1000) == 1);
-        ssize_t n = recv(fd, buf + len, sizeof buf - 1 - len, 0);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    buf[len] = '\0';
+    read_to_close(fd, buf, sizeof buf);
     assert_true(strncmp(buf, "HTTP/1.1 503 ", 13) == 0);
     close(fd);
 }
@@ -515,16 +521,7 @@ static void test_answer_then_free(void **state)
     gs_http_answer(fx->held, &rs);
     gs_http_free(&fx->h);
     char buf[4096];
-    size_t len = 0;
-    for (;;) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        assert_true(poll(&p, 1, DEADLINE_S * 1000) == 1);
-        ssize_t n = recv(fd, buf + len, sizeof buf - 1 - len, 0);
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    buf[len] = '\0';
+    read_to_close(fd, buf, sizeof buf);
     assert_true(strncmp(buf, "HTTP/1.1 503 ", 13) == 0);
     assert_non_null(strstr(buf, "the hub is stopping"));
     close(fd);
