@@ -55,7 +55,8 @@ static const char usage[] =
     "  verify-evidence  check offline that an evidence file proves what it claims\n"
     "  monitor          watch logs for split views from many sources; act as a witness\n"
     "\n"
-    "Run `giamsat COMMAND --help` for a command's flags and an example.\n"
+    "Run `giamsat COMMAND --help` for a command's flags and an example;\n"
+    "`giamsat --version` prints the version.\n"
     "Exit status: 0 success, 1 rejected or verification failed, 2 usage or environment\n"
     "error (bad flag, unreachable endpoint, unreadable file).\n";
 
@@ -67,6 +68,10 @@ int main(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0) {
+        printf("giamsat %s\n", GS_VERSION);
+        return CLI_EXIT_OK;
+    }
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage, stdout);
         return CLI_EXIT_OK;

@@ -92,6 +92,7 @@ int gs_daemon_init(int argc, char **argv, const char *program, const char *usage
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     *config = NULL;
@@ -100,6 +101,7 @@ int gs_daemon_init(int argc, char **argv, const char *program, const char *usage
         switch (c) {
         case 'c': *config = optarg; break;
         case 'h': fputs(usage, stdout); return 0;
+        case 'V': printf("%s %s\n", program, GS_VERSION); return 0;
         default: fputs(usage, stderr); return 2;
         }
     }

@@ -47,7 +47,8 @@ bool gs_daemon_stopping(void);
 /* Asks the loop to stop, as a signal would. */
 void gs_daemon_request_stop(void);
 
-/* The start of a daemon's main: reads "--config FILE" (and "--help") from
+/* The start of a daemon's main: reads "--config FILE" (and "--help",
+ * "--version": "<program> <version>" on stdout, exit 0) from
  * the command line, initialises libsodium (a failure is logged as program)
  * and catches the signals (gs_daemon_catch_signals). Returns -1 with
  * *config set when the daemon should start; otherwise the exit status (0

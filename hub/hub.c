@@ -1015,6 +1015,7 @@ static const char usage[] =
     "  --config FILE   the hub's configuration, as written by `giamsat hub init`\n"
     "                  and extended by `giamsat hub follow`\n"
     "  --help          this text\n"
+    "  --version       the program's version\n"
     "\n"
     "Stops cleanly on SIGTERM or SIGINT. Exit status: 0 clean stop, 1 runtime\n"
     "failure, 2 bad configuration or environment.\n";

@@ -973,6 +973,7 @@ static const char usage[] =
     "  --config FILE   the node's configuration, as written by `giamsat node init`\n"
     "                  (e.g. giamsat-node --config /srv/giamsat/xa-an-binh/node.conf)\n"
     "  --help          this text\n"
+    "  --version       the program's version\n"
     "\n"
     "Stops cleanly on SIGTERM or SIGINT: what was received is answered and\n"
     "committed first. Exit status: 0 clean stop, 1 runtime failure, 2 bad\n"

@@ -350,4 +350,14 @@ pass "the roster names partial_percent in force"
 kill -TERM "$node_pid"
 wait "$node_pid" || fail "the second node did not stop cleanly"
 node_pid=
+# --version: every program names itself and the project's version, as
+# CMakeLists.txt's project() declares it.
+want_version=$(sed -n 's/^project(giamsat VERSION \([0-9.]*\) .*/\1/p' "$(dirname "${BASH_SOURCE[0]}")/../CMakeLists.txt")
+[ -n "$want_version" ] || fail "no version in CMakeLists.txt"
+for prog in "$gs:giamsat" "$build/node/giamsat-node:giamsat-node" "$build/hub/giamsat-hub:giamsat-hub"; do
+  expect 0 "${prog##*:} --version" -- "${prog%%:*}" --version
+  [ "$(cat "$work/out")" = "${prog##*:} $want_version" ] ||
+    fail "${prog##*:} --version says '$(cat "$work/out")', not '${prog##*:} $want_version'"
+done
+pass "giamsat, giamsat-node and giamsat-hub --version name version $want_version"
 echo "ok: issue 10 CLI cases passed"

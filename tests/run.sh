@@ -39,7 +39,7 @@ fi
 
 build=${GIAMSAT_TEST_BUILD:-$top/build-test}
 rm -rf "$build"
-cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DGIAMSAT_SANITIZE=ON
+cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DGIAMSAT_SANITIZE=ON -DGIAMSAT_WERROR=ON
 cmake --build "$build" -j "$(nproc)"
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
