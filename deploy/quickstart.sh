@@ -106,6 +106,16 @@ ref_of() { # UNIT RECEIPT_JSON -> ORIGIN:INDEX:LEAFHASH
   local origin; origin=$(printf '%s' "$2" | field origin)
   echo "$origin:$(printf '%s' "$2" | field index):$(printf '%s' "$2" | field leaf_hash_b64)"
 }
+# wait_for CMD...: runs CMD until it succeeds, for at most two minutes (a
+# loaded machine is slow, never wrong); it waits on the condition, and 0.2 s
+# is only how often it asks. Returns 1 when the time is up.
+wait_for() {
+  local end=$(($(date +%s) + 120))
+  until "$@"; do
+    [ "$(date +%s)" -lt "$end" ] || return 1
+    sleep 0.2
+  done
+}
 # ago SECONDS: the time that many seconds before now, for --issued-at.
 ago() { date -u -d "@$(($(date +%s) - $1))" +%Y-%m-%dT%H:%M:%SZ; }
 appoint() { # UNIT WHO NAME ROLE [TITLE [SUBMIT FLAGS...]]
@@ -205,22 +215,20 @@ echo "  ba-dinh: the head resigned after the deadline; the successor reports 55 
 echo "  hai-chau: no outcome"
 
 step "waiting for the hubs to replicate, verify and cosign everything"
-# Polls until the central hub holds each log at the node's size, for at most
-# two minutes (a loaded machine is slow, never wrong).
+# The central hub holds origin ($1) at the size unit ($2)'s node has; sets
+# size and held.
+central_holds() {
+  size=$("$gs" checkpoint --connect "$(ipc_node "$2")" | sed -n 2p)
+  held=$("$gs" checkpoint --connect "$central_hub" --origin "$1" 2>/dev/null | sed -n 2p || true)
+  [ -n "$held" ] && [ "$held" = "$size" ]
+}
 for unit in chinh-phu ha-noi da-nang phuc-xa ba-dinh hai-chau thanh-khe; do
   origin=$("$gs" checkpoint --connect "$(ipc_node "$unit")" | sed -n 1p)
-  end=$(($(date +%s) + 120))
-  while :; do
-    size=$("$gs" checkpoint --connect "$(ipc_node "$unit")" | sed -n 2p)
-    held=$("$gs" checkpoint --connect "$central_hub" --origin "$origin" 2>/dev/null | sed -n 2p || true)
-    [ -n "$held" ] && [ "$held" = "$size" ] && break
-    if [ "$(date +%s)" -ge "$end" ]; then
-      echo "the central hub holds $origin at ${held:-nothing}, not $size, after 120 s;" \
-        "see $dir/logs" >&2
-      exit 1
-    fi
-    sleep 0.2
-  done
+  wait_for central_holds "$origin" "$unit" || {
+    echo "the central hub holds $origin at ${held:-nothing}, not $size, after 120 s;" \
+      "see $dir/logs" >&2
+    exit 1
+  }
   sigs=$("$gs" checkpoint --connect "$(ipc_node "$unit")" | grep -c '^— ' || true)
   echo "  $origin: size $size, held by the central hub at $held, node's note carries $sigs signatures"
 done
@@ -245,15 +253,14 @@ echo "  Ba Dinh's log as the central hub holds it, read as any tlog-tiles client
 curl -fsS "$base/giamsat/commune/ba-dinh/checkpoint" | sed 's/^/    /'
 # The hub builds its web data from what it cosigned, a few seconds behind.
 bd_size=$("$gs" checkpoint --connect "$central_hub" --origin giamsat/commune/ba-dinh | sed -n 2p)
-end=$(($(date +%s) + 120))
-until curl -fsS "$base/data/status.json" 2>/dev/null |
-  jq -e --argjson n "$bd_size" '[.logs[]? | select(.origin == "giamsat/commune/ba-dinh" and .size >= $n)] | length > 0' >/dev/null; do
-  if [ "$(date +%s)" -ge "$end" ]; then
-    echo "the central hub's web data does not cover Ba Dinh's log after 120 s; see $dir/logs" >&2
-    exit 1
-  fi
-  sleep 0.2
-done
+web_data_covers() { # ORIGIN SIZE
+  curl -fsS "$base/data/status.json" 2>/dev/null |
+    jq -e --arg o "$1" --argjson n "$2" '[.logs[]? | select(.origin == $o and .size >= $n)] | length > 0' >/dev/null
+}
+wait_for web_data_covers giamsat/commune/ba-dinh "$bd_size" || {
+  echo "the central hub's web data does not cover Ba Dinh's log after 120 s; see $dir/logs" >&2
+  exit 1
+}
 feed=$base/feeds/unit/giamsat/commune/ba-dinh.atom
 echo "  Atom feed of Ba Dinh ($(curl -fsS "$feed" | grep -c '<entry>') entries): $feed"
 echo "  web view, which verifies every statement in your browser: $web"

@@ -428,9 +428,9 @@ static void test_head_and_keepalive(void **state)
     close(fd);
 }
 
-static void test_defer(void **state)
+/* A connection whose GET /defer the handler has deferred (fx->held). */
+static int deferred_request(fixture *fx)
 {
-    fixture *fx = *state;
     int fd = connect_to(fx);
     send_all(fx, fd, "GET /defer HTTP/1.1\r\nHost: t\r\n\r\n",
              strlen("GET /defer HTTP/1.1\r\nHost: t\r\n\r\n"));
@@ -439,6 +439,13 @@ static void test_defer(void **state)
         assert_true(now_ms() < end);
         turn(fx, fd);
     }
+    return fd;
+}
+
+static void test_defer(void **state)
+{
+    fixture *fx = *state;
+    int fd = deferred_request(fx);
     assert_non_null(fx->held);
     /* Nothing is sent while the request waits. */
     for (int i = 0; i < 5; i++)
@@ -487,14 +494,7 @@ static void read_to_close(int fd, char *buf, size_t cap)
 static void test_free_answers_503(void **state)
 {
     fixture *fx = *state;
-    int fd = connect_to(fx);
-    send_all(fx, fd, "GET /defer HTTP/1.1\r\nHost: t\r\n\r\n",
-             strlen("GET /defer HTTP/1.1\r\nHost: t\r\n\r\n"));
-    int64_t end = now_ms() + DEADLINE_S * 1000;
-    while (fx->defer_calls == 0) {
-        assert_true(now_ms() < end);
-        turn(fx, fd);
-    }
+    int fd = deferred_request(fx);
     gs_http_free(&fx->h);
     assert_null(fx->h);
     char buf[4096];
@@ -508,14 +508,7 @@ static void test_free_answers_503(void **state)
 static void test_answer_then_free(void **state)
 {
     fixture *fx = *state;
-    int fd = connect_to(fx);
-    send_all(fx, fd, "GET /defer HTTP/1.1\r\nHost: t\r\n\r\n",
-             strlen("GET /defer HTTP/1.1\r\nHost: t\r\n\r\n"));
-    int64_t end = now_ms() + DEADLINE_S * 1000;
-    while (fx->defer_calls == 0) {
-        assert_true(now_ms() < end);
-        turn(fx, fd);
-    }
+    int fd = deferred_request(fx);
     gs_http_response rs;
     gs_http_text(&rs, 503, "the hub is stopping\n");
     gs_http_answer(fx->held, &rs);
