@@ -6,7 +6,9 @@
 #      WATCHDOG=1 again and again, STOPPING=1 at SIGTERM, exit 0;
 #   2. $JOURNAL_STREAM naming their stderr: every line starts with its
 #      syslog priority (<6> info, <3> error) and carries no time of its own;
-#      naming another stream: the usual timestamped lines.
+#      naming another stream: the usual timestamped lines;
+#   3. a protected key and no passphrase_file: the passphrase is the
+#      credential "passphrase" in $CREDENTIALS_DIRECTORY (LoadCredential=).
 #
 # usage: it_service.sh BUILD_DIR
 set -euo pipefail
@@ -143,4 +145,34 @@ set -e
 grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z error giamsat-node: cannot start' "$work/other.log" ||
   fail "stderr not the journal, yet no timestamped line: $(cat "$work/other.log")"
 pass "stderr elsewhere: timestamped lines, no priority"
+# ---- 3. the passphrase as a systemd credential
+printf 'correct horse battery staple\n' >"$work/pass"
+chmod 600 "$work/pass"
+expect 0 "node init with a protected key" -- "$gs" node init --dir "$work/locked" --tier commune \
+  --unit phuc-xa --name "Phuc Xa" --listen "ipc://$work/locked/node.sock" --passphrase-file "$work/pass"
+grep -q '^passphrase_file' "$work/locked/node.conf" || fail "node init wrote no passphrase_file"
+sed -i '/^passphrase_file/d' "$work/locked/node.conf"
+expect 2 "without passphrase_file nor credential the key does not open" -- \
+  "$node_bin" --config "$work/locked/node.conf"
+mkdir "$work/creds"
+cp "$work/pass" "$work/creds/passphrase"
+chmod 400 "$work/creds/passphrase" # as systemd writes credentials
+CREDENTIALS_DIRECTORY=$work/creds "$node_bin" --config "$work/locked/node.conf" 2>"$work/locked.log" &
+pid=$!
+pids+=($pid)
+wait_until 120 "the node with its passphrase as a credential serves" \
+  "$gs" checkpoint --connect "ipc://$work/locked/node.sock"
+kill -TERM "$pid"
+wait "$pid" || fail "node with a credential exited $? after SIGTERM"
+pass "passphrase from \$CREDENTIALS_DIRECTORY/passphrase"
+printf 'wrong\n' >"$work/creds/wrong"
+rm -f "$work/creds/passphrase"
+cp "$work/creds/wrong" "$work/creds/passphrase"
+chmod 400 "$work/creds/passphrase"
+set +e
+CREDENTIALS_DIRECTORY=$work/creds "$node_bin" --config "$work/locked/node.conf" 2>"$work/locked.log"
+status=$?
+set -e
+[ "$status" = 2 ] || fail "a wrong credential passphrase: exit $status, want 2"
+pass "a wrong credential passphrase is refused (exit 2)"
 echo "PASS it_service"
