@@ -9,7 +9,7 @@
 #     subcommands and flags;
 #   - `systemd-analyze verify` accepts the installed units, and
 #     `systemd-analyze security --offline=true` rates each at most 2.5;
-# and the package is removed again at the end, whatever happens (trap).
+# and the package is purged again at the end, whatever happens (trap).
 # It changes the machine (installs into /usr): root or passwordless sudo;
 # skipped (77) without either, or when giamsat is already installed (an
 # operator's package is not this test's to remove).
@@ -27,14 +27,14 @@ if [ "$(id -u)" -ne 0 ]; then
   sudo=(sudo -n)
 fi
 cleanup() {
-  [ -z "$installed" ] || "${sudo[@]}" dpkg --remove giamsat >/dev/null || echo "could not remove giamsat" >&2
+  [ -z "$installed" ] || "${sudo[@]}" dpkg --purge giamsat >/dev/null || echo "could not remove giamsat" >&2
   [ -n "${GS_IT_KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok   $*"; }
 
-if dpkg-query -W -f='${Status}' giamsat 2>/dev/null | grep -q installed; then
+if [ "$(dpkg-query -W -f='${Status}' giamsat 2>/dev/null || true)" = "install ok installed" ]; then
   echo "SKIP: a giamsat package is already installed on this machine"
   exit 77
 fi
@@ -51,7 +51,8 @@ for lib in libsodium libzmq libsqlite3 libsystemd0 systemd; do
   grep -q "$lib" <<<"$depends" || fail "Depends lacks $lib: $depends"
 done
 pass "built $(basename "$deb"), Depends: $depends"
-dpkg-deb -c "$deb" | grep -q '/usr/local' && fail "the package puts files under /usr/local"
+contents=$(dpkg-deb -c "$deb")
+! grep -q '/usr/local' <<<"$contents" || fail "the package puts files under /usr/local"
 
 # ---- install (the lock: two runs of the suite on one machine take turns)
 exec 9>"${TMPDIR:-/tmp}/giamsat-it-package.lock"
@@ -78,7 +79,8 @@ for p in giamsat giamsat-node giamsat-hub; do
   [ "$(/usr/bin/$p --version)" = "$p $version" ] || fail "$p --version: $(/usr/bin/$p --version)"
 done
 pass "--version of the three programs is $version"
-ldd /usr/bin/giamsat-node | grep -q libasan && fail "the package's programs are built with sanitizers"
+libs=$(ldd /usr/bin/giamsat-node)
+! grep -q libasan <<<"$libs" || fail "the package's programs are built with sanitizers"
 
 # ---- man pages
 for page in "1 giamsat" "8 giamsat-node" "8 giamsat-hub" "5 giamsat.conf"; do
@@ -88,7 +90,7 @@ for page in "1 giamsat" "8 giamsat-node" "8 giamsat-hub" "5 giamsat.conf"; do
   [ ! -s "$work/man.err" ] || fail "man $1 $2 warns: $(cat "$work/man.err")"
   grep -q "^NAME" "$work/man.txt" && grep -q "$2" "$work/man.txt" || fail "man $1 $2 renders no NAME"
 done
-man 8 giamsat-node | grep -q "LoadCredential" || fail "giamsat-node(8) does not say how the passphrase is passed"
+grep -q "LoadCredential" <<<"$(man 8 giamsat-node)" || fail "giamsat-node(8) does not say how the passphrase is passed"
 pass "man giamsat, giamsat-node, giamsat-hub, giamsat.conf"
 
 # ---- completion, through bash-completion's loader when it is there
@@ -99,13 +101,19 @@ complete_words() { # the words bash offers for the command line "$*"
     case ${COMP_WORDS[0]} in giamsat) _giamsat ;; *) _giamsat_daemon ;; esac
     printf "%s\n" "${COMPREPLY[@]}"' _ "$@"
 }
-complete_words giamsat ver | grep -qx verify || fail "completion of 'giamsat ver': $(complete_words giamsat ver)"
-complete_words giamsat ver | grep -qx verify-evidence || fail "completion lacks verify-evidence"
-complete_words giamsat key "" | grep -qx new || fail "completion of 'giamsat key ': $(complete_words giamsat key '')"
-complete_words giamsat proof c | grep -qx consistency || fail "completion of 'giamsat proof c'"
-complete_words giamsat appoint --ro | grep -qx -- --role || fail "completion of 'giamsat appoint --ro'"
-complete_words giamsat appoint --role "" | grep -qx inspector || fail "completion of --role's value"
-complete_words giamsat-node --con | grep -qx -- --config || fail "completion of 'giamsat-node --con'"
+offers() { # WORD COMMAND-LINE...: bash offers WORD for the command line
+  local want=$1 got
+  shift
+  got=$(complete_words "$@")
+  grep -qx -- "$want" <<<"$got" || fail "completion of '$*' offers no $want: $(echo $got)"
+}
+offers verify giamsat ver
+offers verify-evidence giamsat ver
+offers new giamsat key ""
+offers consistency giamsat proof c
+offers --role giamsat appoint --ro
+offers inspector giamsat appoint --role ""
+offers --config giamsat-node --con
 pass "bash completion: commands, subcommands, flags, values"
 
 # ---- the installed units: verify, then the exposure score of each
@@ -128,9 +136,9 @@ for unit in giamsat-node@ giamsat-hub@; do
 done
 
 # ---- removal leaves no program behind
-"${sudo[@]}" dpkg --remove giamsat >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; fail "dpkg --remove"; }
+"${sudo[@]}" dpkg --purge giamsat >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log" >&2; fail "dpkg --purge"; }
 installed=
-[ ! -e /usr/bin/giamsat-node ] || fail "giamsat-node still there after dpkg --remove"
-[ ! -e /usr/lib/systemd/system/giamsat-node@.service ] || fail "unit still there after dpkg --remove"
-pass "dpkg --remove"
+[ ! -e /usr/bin/giamsat-node ] || fail "giamsat-node still there after dpkg --purge"
+[ ! -e /usr/lib/systemd/system/giamsat-node@.service ] || fail "unit still there after dpkg --purge"
+pass "dpkg --purge (the giamsat user stays, as Debian does)"
 echo "PASS it_package"
