@@ -84,11 +84,13 @@ libs=$(ldd /usr/bin/giamsat-node)
 
 # ---- man pages
 for page in "1 giamsat" "8 giamsat-node" "8 giamsat-hub" "5 giamsat.conf"; do
-  set -- $page
-  [ "$(man -w "$1" "$2")" = "/usr/share/man/man$1/$2.$1.gz" ] || fail "man -w $1 $2: $(man -w "$1" "$2" 2>&1)"
-  MANWIDTH=80 man "$1" "$2" >"$work/man.txt" 2>"$work/man.err"
-  [ ! -s "$work/man.err" ] || fail "man $1 $2 warns: $(cat "$work/man.err")"
-  grep -q "^NAME" "$work/man.txt" && grep -q "$2" "$work/man.txt" || fail "man $1 $2 renders no NAME"
+  read -r sec name <<<"$page"
+  [ "$(man -w "$sec" "$name")" = "/usr/share/man/man$sec/$name.$sec.gz" ] ||
+    fail "man -w $sec $name: $(man -w "$sec" "$name" 2>&1)"
+  MANWIDTH=80 man "$sec" "$name" >"$work/man.txt" 2>"$work/man.err"
+  [ ! -s "$work/man.err" ] || fail "man $sec $name warns: $(cat "$work/man.err")"
+  grep -q "^NAME" "$work/man.txt" || fail "man $sec $name renders no NAME"
+  grep -q "^ *$name - " "$work/man.txt" || fail "man $sec $name has no '$name - ...' line"
 done
 grep -q "LoadCredential" <<<"$(man 8 giamsat-node)" || fail "giamsat-node(8) does not say how the passphrase is passed"
 pass "man giamsat, giamsat-node, giamsat-hub, giamsat.conf"
@@ -105,7 +107,7 @@ offers() { # WORD COMMAND-LINE...: bash offers WORD for the command line
   local want=$1 got
   shift
   got=$(complete_words "$@")
-  grep -qx -- "$want" <<<"$got" || fail "completion of '$*' offers no $want: $(echo $got)"
+  grep -qx -- "$want" <<<"$got" || fail "completion of '$*' offers no $want: $(tr '\n' ' ' <<<"$got")"
 }
 offers verify giamsat ver
 offers verify-evidence giamsat ver

@@ -45,7 +45,7 @@ with open(sys.argv[2], "a") as out:
         out.write(s.recv(4096).decode().replace("\n", " ").strip() + "\n")
         out.flush()
 PY
-  pids+=($!)
+  pids+=("$!")
   wait_until 120 "the $1 notification socket exists" test -S "$work/$1.sock"
 }
 count() { grep -cx "$1" "$work/$2.log" || true; }
@@ -68,7 +68,7 @@ notify_run() { # NAME BINARY CONFIG ENDPOINT READ-COMMAND...
   NOTIFY_SOCKET=$work/$name.sock WATCHDOG_USEC=1000000 "$bin" --config "$config" \
     2>"$work/$name-daemon.log" &
   local pid=$!
-  pids+=($pid)
+  pids+=("$pid")
   wait_until 120 "$name says READY=1" at_least READY=1 "$name" 1
   # Ready means serving: the first request after READY=1 is answered.
   expect 0 "$name answers as soon as it said READY=1" -- "$@"
@@ -97,7 +97,7 @@ notify_run hub "$hub_bin" "$work/hub/hub.conf" "$gs" checkpoint --connect "$hub_
 notify_listen plain
 NOTIFY_SOCKET=$work/plain.sock "$node_bin" --config "$work/node/node.conf" 2>"$work/plain-daemon.log" &
 pid=$!
-pids+=($pid)
+pids+=("$pid")
 wait_until 120 "node without a watchdog says READY=1" at_least READY=1 plain 1
 expect 0 "a request after READY=1 (one loop turn at least)" -- "$gs" checkpoint --connect "$node_ep"
 kill -TERM "$pid"
@@ -110,7 +110,7 @@ pass "no WATCHDOG=1 without WATCHDOG_USEC"
 stream=$(stat -c %d:%i "$work/journal.log")
 JOURNAL_STREAM=$stream "$node_bin" --config "$work/node/node.conf" 2>>"$work/journal.log" &
 pid=$!
-pids+=($pid)
+pids+=("$pid")
 wait_until 120 "the node logs that it serves" grep -q "serving giamsat/commune/xa-an-binh" "$work/journal.log"
 kill -TERM "$pid"
 wait "$pid" || fail "node on the journal exited $? after SIGTERM"
@@ -159,7 +159,7 @@ cp "$work/pass" "$work/creds/passphrase"
 chmod 400 "$work/creds/passphrase" # as systemd writes credentials
 CREDENTIALS_DIRECTORY=$work/creds "$node_bin" --config "$work/locked/node.conf" 2>"$work/locked.log" &
 pid=$!
-pids+=($pid)
+pids+=("$pid")
 wait_until 120 "the node with its passphrase as a credential serves" \
   "$gs" checkpoint --connect "ipc://$work/locked/node.sock"
 kill -TERM "$pid"
