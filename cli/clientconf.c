@@ -244,10 +244,7 @@ static int conf_load(const char *path, cli_clientconf **out, gs_error *err)
         snprintf(cc->dir, sizeof cc->dir, "%.*s", (int)(slash - path), path);
     if ((rc = gs_daemon_config_parse(path, on_setting, &l, &l.failed, err)) != 0)
         goto out;
-    if ((rc = check_whole(cc, err)) != 0) {
-        gs_error_wrap(err, "config %s", path);
-        goto out;
-    }
+    /* The view first: check_whole looks endpoints up through it. */
     for (size_t i = 0; i < cc->n; i++)
         cc->view[i] = (cli_endpoint){.name = cc->ep[i].name,
                                      .connect = cc->ep[i].connect,
@@ -256,6 +253,10 @@ static int conf_load(const char *path, cli_clientconf **out, gs_error *err)
                                      .origin = cc->ep[i].origin,
                                      .key = cc->ep[i].key,
                                      .passphrase_file = cc->ep[i].passphrase_file};
+    if ((rc = check_whole(cc, err)) != 0) {
+        gs_error_wrap(err, "config %s", path);
+        goto out;
+    }
     *out = cc;
     cc = NULL;
 out:
