@@ -230,7 +230,13 @@ static void start_exec(const cli_monitor_event *e, const char *message, const ch
     own[1] = env_pair("GIAMSAT_ALERT_KIND", e->kind);
     own[2] = env_pair("GIAMSAT_ORIGIN", e->origin);
     own[3] = env_pair("GIAMSAT_EVIDENCE_FILE", e->evidence_file);
-    own[4] = env_pair("GIAMSAT_SUMMARY", message);
+    /* The text line's level word is part of its sentence ("EVIDENCE
+     * against ..."): the summary reads as that line does. */
+    char *summary = NULL;
+    if (strcmp(e->level, "EVIDENCE") == 0 && (summary = env_pair("EVIDENCE", message)) != NULL)
+        summary[strlen("EVIDENCE")] = ' ';
+    own[4] = env_pair("GIAMSAT_SUMMARY", summary != NULL ? summary : message);
+    free(summary);
     own[5] = env_pair("GIAMSAT_SOURCE", e->source);
     own[6] = env_pair("GIAMSAT_REPORTER", e->reporter);
     own[7] = env_pair("GIAMSAT_EVENT_JSON", json_line);
