@@ -12,7 +12,9 @@
 #   2. Flags win over the file, and the environment over the file: --key
 #      signs with another key, a wrong --server-key fails the receipt check
 #      (exit 1), --connect NAME and $GIAMSAT_CONNECT=NAME pick another
-#      endpoint (a dead one: exit 2), --connect EP uses that endpoint.
+#      endpoint (a dead one: exit 2), --connect EP uses that endpoint; an
+#      endpoint's protected key signs with its passphrase_file, and a --key
+#      given on the command line is not offered the file's passphrase.
 #   3. A broken file is a clear error with exit 2, whatever the flags: a line
 #      that is not INI, an unknown setting or section, a bad key, a tcp://
 #      endpoint without server_key, a [defaults] endpoint naming nothing, an
@@ -138,6 +140,25 @@ expect 0 "--connect wins over \$GIAMSAT_CONNECT" -- \
   env GIAMSAT_CONNECT=dead "$gs" checkpoint --connect commune
 expect 0 "--connect EP (not a name) works beside the file" -- \
   "$gs" checkpoint --connect "$node_ep"
+
+# A protected key with its passphrase file, for one endpoint only; a --key
+# given on the command line never gets the file's passphrase.
+printf 'a long passphrase for the officer\n' >"$HOME/officer.pass"
+chmod 600 "$HOME/officer.pass"
+"$gs" key new --out "$HOME/officer.key" --passphrase-file "$HOME/officer.pass" >/dev/null
+officer_b64=$("$gs" key show "$HOME/officer.key")
+cp "$conf" "$work/plain.conf"
+printf '[endpoint as-officer]\nconnect = %s\nserver_key = %s\nkey = ~/officer.key\npassphrase_file = ~/officer.pass\n' \
+  "$node_ep" "$node_vkey" >>"$conf"
+expect 0 "an endpoint's protected key signs with its passphrase file" -- \
+  "$gs" feedback --connect as-officer --text "signed by the officer's key"
+expect 0 "entries" -- "$gs" entries --json
+jq -e --arg k "$officer_b64" '[.[] | select(.body.text == "signed by the officer'"'"'s key")]
+       | length == 1 and .[0].signer == $k' "$work/out" >/dev/null ||
+  fail "the feedback was not signed with the endpoint's key: $(cat "$work/out")"
+expect 2 "--key on the command line does not take the file's passphrase" -- \
+  "$gs" feedback --connect as-officer --key "$HOME/officer.key" --text "no passphrase given"
+cp "$work/plain.conf" "$conf"
 
 # ------------------------------------------------------ 3. broken files
 
