@@ -18,6 +18,11 @@ struct gs_progress {
     int64_t start_ms, drawn_ms;
 };
 
+/* The terminal has one line to redraw, as the process has one stderr: the
+ * progress that holds it draws, any other started meanwhile (a hub syncing
+ * two logs far behind) waits for it to end and draws nothing before. */
+static gs_progress *on_screen;
+
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -37,6 +42,10 @@ static void format_duration(int64_t s, char *out, size_t cap)
 
 static void draw(gs_progress *p, int64_t now, bool last)
 {
+    if (on_screen == NULL)
+        on_screen = p;
+    if (on_screen != p)
+        return;
     char rate_s[48] = "", left_s[48] = "";
     double secs = (double)(now - p->start_ms) / 1000.0;
     uint64_t moved = p->done > p->first ? p->done - p->first : 0;
@@ -60,6 +69,8 @@ static void draw(gs_progress *p, int64_t now, bool last)
             last ? "\n" : "");
     fflush(stderr);
     p->drawn_ms = now;
+    if (last)
+        on_screen = NULL;
 }
 
 gs_progress *gs_progress_start(const char *label, const char *unit, uint64_t first, uint64_t total)
@@ -97,7 +108,8 @@ void gs_progress_end(gs_progress **pp)
     gs_progress *p = *pp;
     if (p == NULL)
         return;
-    draw(p, mono_ms(), true);
+    if (on_screen == p)
+        draw(p, mono_ms(), true);
     free(p);
     *pp = NULL;
 }

@@ -5,8 +5,9 @@
  * exactly what they saw before.
  *
  * Used by `giamsat audit` (per log) and by giamsat-hub for the sync of a
- * log far behind. One gs_progress is one line; it is not thread-safe (its
- * callers update it from one thread at a time). */
+ * log far behind. One line at a time: a progress started while another is
+ * on the terminal stays silent until that one ends. Not thread-safe (its
+ * callers update progress from one thread at a time). */
 #ifndef GS_PROGRESS_H
 #define GS_PROGRESS_H
 
