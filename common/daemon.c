@@ -20,6 +20,8 @@ static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 /* The one mutable global of a daemon: set from the signal handler. */
 static volatile sig_atomic_t stop_requested;
+/* Set by SIGHUP, consumed by gs_daemon_reload_requested. */
+static volatile sig_atomic_t reload_requested;
 
 void gs_daemon_logv(const char *program, gs_daemon_log_level level, const char *fmt, va_list ap)
 {
@@ -63,8 +65,10 @@ int64_t gs_daemon_now_ms(void)
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig == SIGHUP)
+        reload_requested = 1;
+    else
+        stop_requested = 1;
 }
 
 void gs_daemon_catch_signals(void)
@@ -73,6 +77,7 @@ void gs_daemon_catch_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 
@@ -84,6 +89,14 @@ bool gs_daemon_stopping(void)
 void gs_daemon_request_stop(void)
 {
     stop_requested = 1;
+}
+
+bool gs_daemon_reload_requested(void)
+{
+    if (reload_requested == 0)
+        return false;
+    reload_requested = 0;
+    return true;
 }
 
 int gs_daemon_init(int argc, char **argv, const char *program, const char *usage,
@@ -200,6 +213,32 @@ int gs_daemon_lock(const char *database, int *fd_out, gs_error *err)
 out:
     if (fd >= 0)
         close(fd);
+    return rc;
+}
+
+int gs_daemon_lock_holder(const char *database, long *pid, gs_error *err)
+{
+    char path[4096];
+    *pid = 0;
+    if ((size_t)snprintf(path, sizeof path, "%s.lock", database) >= sizeof path)
+        return gs_error_set(err, GS_EINVAL, "database path %s is too long", database);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0; /* no daemon ever ran on this folder */
+        return gs_error_set(err, GS_EIO, "cannot open the lock file %s: %s", path, strerror(errno));
+    }
+    int rc = 0;
+    /* A shared lock we can take means nobody holds the exclusive one: the
+     * pid in the file is then a daemon that stopped. */
+    if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+        flock(fd, LOCK_UN);
+    else if (errno != EWOULDBLOCK)
+        rc = gs_error_set(err, GS_EIO, "cannot test the lock %s: %s", path, strerror(errno));
+    else if ((*pid = lock_holder(fd)) == 0)
+        rc = gs_error_set(err, GS_EUNAVAIL,
+                          "%s is held but names no pid yet (a daemon starting?); try again", path);
+    close(fd);
     return rc;
 }
 

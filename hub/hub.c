@@ -493,6 +493,8 @@ static long next_timeout(hub *h, int64_t now)
 static int run(hub *h)
 {
     while (!gs_daemon_stopping()) {
+        if (gs_daemon_reload_requested())
+            hub_reload(h);
         size_t n_items = build_items(h);
         int r = zmq_poll(h->items, (int)n_items, next_timeout(h, gs_daemon_now_ms()));
         if (r < 0 && errno != EINTR) {
@@ -673,6 +675,24 @@ static int open_followed(hub *h, followed *f, gs_hub_followed *cfg, gs_error *er
                     "that are not the log",
                     cfg->origin, f->sources[s].cfg->endpoint);
     return hub_recover_open(h, f, err);
+}
+
+int hub_follow_open(hub *h, followed *f, gs_hub_followed *cfg, gs_error *err)
+{
+    return open_followed(h, f, cfg, err);
+}
+
+void hub_follow_close(followed *f)
+{
+    hub_sync_end(f);
+    hub_target_clear(&f->next);
+    free(f->waiters);
+    free(f->cosigned_note);
+    free(f->floor_note);
+    gs_ingest_free(&f->ingest);
+    for (size_t s = 0; s < f->n_sources; s++)
+        gs_hub_peer_close(&f->sources[s].peer);
+    gs_log_close(&f->replica);
 }
 
 static int open_publishers(hub *h, gs_error *err)
@@ -879,6 +899,7 @@ static int start_http(hub *h, gs_error *err)
 
 static int start(hub *h, const char *config_path, gs_error *err)
 {
+    h->config_path = config_path;
     int rc = gs_hub_config_load(config_path, &h->cfg, err);
     if (rc != 0)
         return rc;
@@ -970,18 +991,8 @@ static void finish(hub *h)
 {
     gs_http_free(&h->http);
     hub_webdata_stop(h); /* after the routes that read it; its thread reads the store */
-    for (size_t i = 0; i < h->n_logs; i++) {
-        followed *f = &h->logs[i];
-        hub_sync_end(f);
-        hub_target_clear(&f->next);
-        free(f->waiters);
-        free(f->cosigned_note);
-        free(f->floor_note);
-        gs_ingest_free(&f->ingest);
-        for (size_t s = 0; s < f->n_sources; s++)
-            gs_hub_peer_close(&f->sources[s].peer);
-        gs_log_close(&f->replica);
-    }
+    for (size_t i = 0; i < h->n_logs; i++)
+        hub_follow_close(&h->logs[i]);
     free(h->logs);
     free(h->observed);
     free(h->marker_dir);
