@@ -425,7 +425,7 @@ static int follow_edit(cli_conf *cf, bool update, const char *origin, const char
     if (log_key != NULL &&
         (gs_vkey_parse(have, &a, NULL) != 0 || gs_vkey_parse(log_key, &b, NULL) != 0 ||
          a.alg != b.alg || memcmp(a.key.b, b.key.b, sizeof a.key.b) != 0))
-        return gs_error_set(err, GS_EINVAL,
+        return gs_error_set(err, GS_ECONFLICT,
                             "--log-key is not the key %s follows %s with (%s): a log's key "
                             "stays the one the hub was given, and a rotation of it is followed "
                             "from the log itself; to follow %s under another key, unfollow it "

@@ -173,9 +173,8 @@ int cli_cmd_node_witness(int argc, char **argv)
         m.print = !json;
         m.list = json ? json_array() : NULL;
         each_witness(&cf, on_match, &m);
-        if (json && cli_print_json(m.list, &err) != 0)
+        if (json && cli_print_json(m.list, &err) != 0) /* frees the list */
             status = cli_fail(&err);
-        json_decref(m.list);
         cli_conf_free(&cf);
         return status;
     }
