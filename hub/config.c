@@ -471,7 +471,12 @@ static unsigned diff_logs(const gs_hub_config *r, const gs_hub_config *n,
                  b->origin);
             changed |= GS_HUB_CHANGED_REFUSED;
         }
+        /* Compared as gs_hub_config_keep will adopt it: with the key it
+         * runs with, also on its sources without a key of their own. */
         gs_hub_followed same_key = *b;
+        for (size_t s = 0; s < same_key.n_sources; s++)
+            if (same_vkey(&same_key.sources[s].key, &b->log_key))
+                same_key.sources[s].key = a->log_key;
         same_key.log_key = a->log_key;
         if (!gs_hub_followed_same(a, &same_key)) {
             sayf(say, ctx, "%s: sources changed (%zu -> %zu source%s)", b->origin, a->n_sources,
