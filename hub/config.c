@@ -487,11 +487,11 @@ static unsigned diff_logs(const gs_hub_config *r, const gs_hub_config *n,
     return changed;
 }
 
-#define LIVE_INT(field, unit)                                                                      \
+#define LIVE_INT(field, setting)                                                                   \
     do {                                                                                           \
         if (r->field != n->field) {                                                                \
-            sayf(say, ctx, "[hub] " #field " %lld -> %lld%s", (long long)r->field,                 \
-                 (long long)n->field, unit);                                                       \
+            sayf(say, ctx, "[hub] %s %lld -> %lld", setting, (long long)r->field,                  \
+                 (long long)n->field);                                                             \
             changed |= GS_HUB_CHANGED_LIVE;                                                        \
         }                                                                                          \
     } while (0)
@@ -516,13 +516,13 @@ unsigned gs_hub_config_diff(const gs_hub_config *r, const gs_hub_config *n,
              level_name(n->log_level));
         changed |= GS_HUB_CHANGED_LIVE;
     }
-    LIVE_INT(poll_interval_ms, "");
-    LIVE_INT(batch_size, "");
-    LIVE_INT(max_growth, "");
-    LIVE_INT(max_memory_mib, "");
-    LIVE_INT(unavailable_after_s, "");
-    LIVE_INT(checkpoint_interval_ms, "");
-    LIVE_INT(web_refresh_s, "");
+    LIVE_INT(poll_interval_ms, "poll_interval_ms");
+    LIVE_INT(batch_size, "batch_size");
+    LIVE_INT(max_growth, "max_growth");
+    LIVE_INT(max_memory_mib, "max_memory_mib");
+    LIVE_INT(unavailable_after_s, "unavailable_after_s");
+    LIVE_INT(checkpoint_interval_ms, "checkpoint_interval_ms");
+    LIVE_INT(web_refresh_s, "web_refresh");
     if (str_differ(r->public_url, n->public_url)) {
         sayf(say, ctx, "[hub] public_url %s -> %s", r->public_url ? r->public_url : "(none)",
              n->public_url ? n->public_url : "(none)");

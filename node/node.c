@@ -813,6 +813,11 @@ static void reload(node *n)
     gs_node_config_keep(&n->cfg, &next, keep_witnesses);
     gs_node_config_clear(&n->cfg);
     n->cfg = next;
+    /* The refill reads its sources through n->sources: they name what is
+     * in n->cfg now, not the local copy read above. */
+    for (size_t i = 0; i < n->n_witnesses; i++)
+        n->sources[i] = (gs_refill_source){.endpoint = n->cfg.witness_endpoints[i],
+                                           .key = &n->cfg.witness_keys[i]};
 }
 
 static int run(node *n)
