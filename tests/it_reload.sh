@@ -65,7 +65,10 @@ done
 sed -i "s|^listen = .*|&\nlisten = $b_ep2|" "$work/b/node.conf"
 a_vkey=$("$gs" key show "$work/a/node.key" --name "$a_origin")
 b_vkey=$("$gs" key show "$work/b/node.key" --name "$b_origin")
-expect 0 "hub init" -- "$gs" hub init --dir "$work/hub" --name tinh --listen "$hub_ep"
+hub_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+hub_url=http://127.0.0.1:$hub_port
+expect 0 "hub init" -- "$gs" hub init --dir "$work/hub" --name tinh --listen "$hub_ep" \
+  --http "127.0.0.1:$hub_port"
 sed -i 's/^poll_interval_ms = .*/poll_interval_ms = 100/; s/^checkpoint_interval_ms = .*/checkpoint_interval_ms = 50/' \
   "$work/hub/hub.conf"
 hub_cosigner=$("$gs" key show "$work/hub/hub.key" --name "$hub_origin" --cosigner)
@@ -122,6 +125,11 @@ grep -q "asked giamsat-hub (pid $hub_pid)" "$work/out" || fail "--reload did not
 wait_until 120 "the hub says it follows b" hub_log_has "reload: following $b_origin (1 source)"
 wait_until 120 "the hub cosigns b without a restart" hub_cosigned "$b_origin" "$b_size"
 pass "the running hub follows b after SIGHUP and cosigns it at size $b_size"
+curl -sf "$hub_url/$b_origin/checkpoint" | grep -q "^— $hub_origin " ||
+  fail "the hub's HTTP face does not serve b's cosigned checkpoint"
+trust_has_b() { curl -sf "$hub_url/data/trust.txt" | grep -qxF "log $b_vkey"; }
+wait_until 120 "the hub's suggested trust policy names b" trust_has_b
+pass "over HTTP too: b's tiles and the suggested trust policy"
 wait_until 120 "the monitor (connected before the reload) sees b through the hub" monitor_saw "$b_origin"
 kill -0 "$mon_pid" || fail "the monitor stopped"
 pass "the monitor's connection, opened before the reload, keeps working"
@@ -184,6 +192,9 @@ wait_until 120 "the hub says it no longer follows b" hub_log_has "reload: $b_ori
 b_gone() { ! "$gs" checkpoint --connect "$hub_ep" --origin "$b_origin" >/dev/null 2>&1; }
 wait_until 120 "the hub no longer serves b" b_gone
 "$gs" checkpoint --connect "$hub_ep" --origin "$b_origin" >/dev/null 2>"$work/err" && fail "b still served"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$hub_url/$b_origin/checkpoint")" = 404 ] ||
+  fail "b's checkpoint is still served over HTTP"
+trust_has_b && fail "the suggested trust policy still names b"
 pass "unfollow: the running hub stops following and serving b"
 expect 1 "unfollow of a log not followed" -- "$gs" hub unfollow --config "$work/hub/hub.conf" \
   --origin "$b_origin"
