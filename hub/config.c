@@ -424,15 +424,33 @@ bool gs_hub_followed_same(const gs_hub_followed *a, const gs_hub_followed *b)
     return true;
 }
 
-static bool same_witnesses(const gs_hub_config *a, const gs_hub_config *b)
+/* Whether witness i of a is in b (same endpoint, same key). */
+static bool has_witness(const gs_hub_config *b, const gs_hub_witness *w)
 {
-    if (a->n_witnesses != b->n_witnesses)
-        return false;
-    for (size_t i = 0; i < a->n_witnesses; i++)
-        if (strcmp(a->witnesses[i].endpoint, b->witnesses[i].endpoint) != 0 ||
-            !same_vkey(&a->witnesses[i].key, &b->witnesses[i].key))
-            return false;
-    return true;
+    for (size_t j = 0; j < b->n_witnesses; j++)
+        if (strcmp(b->witnesses[j].endpoint, w->endpoint) == 0 &&
+            same_vkey(&b->witnesses[j].key, &w->key))
+            return true;
+    return false;
+}
+
+static unsigned diff_witnesses(const gs_hub_config *r, const gs_hub_config *n,
+                               void (*say)(void *, const char *), void *ctx)
+{
+    unsigned changed = 0;
+    for (size_t i = 0; i < r->n_witnesses; i++)
+        if (!has_witness(n, &r->witnesses[i])) {
+            sayf(say, ctx, "witness %s at %s removed", r->witnesses[i].key.name,
+                 r->witnesses[i].endpoint);
+            changed |= GS_HUB_CHANGED_WITNESSES;
+        }
+    for (size_t i = 0; i < n->n_witnesses; i++)
+        if (!has_witness(r, &n->witnesses[i])) {
+            sayf(say, ctx, "witness %s at %s added", n->witnesses[i].key.name,
+                 n->witnesses[i].endpoint);
+            changed |= GS_HUB_CHANGED_WITNESSES;
+        }
+    return changed;
 }
 
 static const char *level_name(gs_hub_log_level l)
@@ -499,7 +517,7 @@ static unsigned diff_logs(const gs_hub_config *r, const gs_hub_config *n,
 unsigned gs_hub_config_diff(const gs_hub_config *r, const gs_hub_config *n,
                             void (*say)(void *ctx, const char *line), void *ctx)
 {
-    unsigned changed = diff_logs(r, n, say, ctx);
+    unsigned changed = diff_logs(r, n, say, ctx) | diff_witnesses(r, n, say, ctx);
     if (r->public_read != n->public_read) {
         sayf(say, ctx, "[access] public_read %s -> %s (for connections made from now on)",
              r->public_read ? "true" : "false", n->public_read ? "true" : "false");
@@ -528,8 +546,7 @@ unsigned gs_hub_config_diff(const gs_hub_config *r, const gs_hub_config *n,
              n->public_url ? n->public_url : "(none)");
         changed |= GS_HUB_CHANGED_LIVE;
     }
-    /* Read at start only: the identity, the store, the sockets, the pool,
-     * and the own log's witnesses (its refill is built on them). */
+    /* Read at start only: the identity, the store, the sockets, the pool. */
     const char *restart[10];
     size_t k = 0;
     if (str_differ(r->name, n->name))
@@ -550,8 +567,6 @@ unsigned gs_hub_config_diff(const gs_hub_config *r, const gs_hub_config *n,
         restart[k++] = "[hub] max_message";
     if (r->verify_threads != n->verify_threads)
         restart[k++] = "[hub] verify_threads";
-    if (!same_witnesses(r, n))
-        restart[k++] = "[witness]";
     for (size_t i = 0; i < k; i++)
         sayf(say, ctx, "%s changed; it takes effect at the next restart", restart[i]);
     if (k > 0)
@@ -566,7 +581,7 @@ unsigned gs_hub_config_diff(const gs_hub_config *r, const gs_hub_config *n,
         (b) = tmp_;                                                                                \
     } while (0)
 
-void gs_hub_config_keep(gs_hub_config *r, gs_hub_config *n)
+void gs_hub_config_keep(gs_hub_config *r, gs_hub_config *n, bool keep_witnesses)
 {
     SWAP(r->name, n->name);
     SWAP(r->origin, n->origin);
@@ -582,9 +597,11 @@ void gs_hub_config_keep(gs_hub_config *r, gs_hub_config *n)
     SWAP(r->n_publish, n->n_publish);
     SWAP(r->max_message, n->max_message);
     SWAP(r->verify_threads, n->verify_threads);
-    for (size_t i = 0; i < GS_HUB_MAX_WITNESSES; i++)
-        SWAP(r->witnesses[i], n->witnesses[i]);
-    SWAP(r->n_witnesses, n->n_witnesses);
+    if (keep_witnesses) {
+        for (size_t i = 0; i < GS_HUB_MAX_WITNESSES; i++)
+            SWAP(r->witnesses[i], n->witnesses[i]);
+        SWAP(r->n_witnesses, n->n_witnesses);
+    }
     for (size_t i = 0; i < n->n_logs; i++) {
         const gs_hub_followed *a = gs_hub_config_log(r, n->logs[i].origin);
         if (a != NULL) {

@@ -133,17 +133,18 @@ void gs_hub_config_clear(gs_hub_config *c);
  * On SIGHUP the hub reads hub.conf again (docs/operations.md "Changing the
  * configuration"): followed logs added, removed or given other sources,
  * [access], log_level and the intervals and limits are applied while it
- * runs; the rest (name, key, passphrase_file, database, listen, publish,
- * http, max_message, verify_threads, [witness]) takes effect at the next
- * restart. A log's log_key is its anchor (what the hub was given; a
- * rotation is followed from the log itself): a changed one is refused. */
+ * runs, and so are the [witness] lines of its own log; the rest (name,
+ * key, passphrase_file, database, listen, publish, http, max_message,
+ * verify_threads) takes effect at the next restart. A log's log_key is its anchor (what the hub was
+ * given; a rotation is followed from the log itself): a changed one is refused. */
 
 enum {
-    GS_HUB_CHANGED_LOGS = 1u << 0,    /* a [log] added, removed, or its sources changed */
-    GS_HUB_CHANGED_ACCESS = 1u << 1,  /* public_read, writer */
-    GS_HUB_CHANGED_LIVE = 1u << 2,    /* log_level, intervals, limits, web_refresh, public_url */
-    GS_HUB_CHANGED_RESTART = 1u << 3, /* a setting read at start only */
-    GS_HUB_CHANGED_REFUSED = 1u << 4, /* a [log] log_key changed: kept as it runs */
+    GS_HUB_CHANGED_LOGS = 1u << 0,      /* a [log] added, removed, or its sources changed */
+    GS_HUB_CHANGED_ACCESS = 1u << 1,    /* public_read, writer */
+    GS_HUB_CHANGED_LIVE = 1u << 2,      /* log_level, intervals, limits, web_refresh, public_url */
+    GS_HUB_CHANGED_RESTART = 1u << 3,   /* a setting read at start only */
+    GS_HUB_CHANGED_REFUSED = 1u << 4,   /* a [log] log_key changed: kept as it runs */
+    GS_HUB_CHANGED_WITNESSES = 1u << 5, /* the [witness] lines of the own log */
 };
 
 /* The [log origin] section of c, or NULL. */
@@ -160,9 +161,11 @@ unsigned gs_hub_config_diff(const gs_hub_config *running, const gs_hub_config *n
                             void (*say)(void *ctx, const char *line), void *ctx);
 
 /* Makes next describe what will run once adopted: the settings read at
- * start only are swapped with running's, and a log whose log_key changed
- * keeps running's key. running is then cleared by the caller. */
-void gs_hub_config_keep(gs_hub_config *running, gs_hub_config *next);
+ * start only are swapped with running's, a log whose log_key changed keeps
+ * running's key, and with keep_witnesses the [witness] lines are running's
+ * too (a reload that cannot change them now). running is then cleared by
+ * the caller. */
+void gs_hub_config_keep(gs_hub_config *running, gs_hub_config *next, bool keep_witnesses);
 
 /* "<endpoint>[,<vkey>]" as a source line: the endpoint must be ipc:// or
  * tcp://; the key, when given, must parse. has_key says whether it was

@@ -17,6 +17,8 @@
  *   - a [log] with other sources: closed and opened again, the same way:
  *     what a sync fetched above the cosigned size is kept and proven again
  *     (SYNC_RESUMING) from the new sources;
+ *   - the [witness] lines of the own log: a witness kept keeps its client,
+ *     the refill is made anew on the list (not while it refills);
  *   - [access], log_level, the intervals and limits: taken as they are.
  * A file that does not load changes nothing. The HTTP face follows: tiles
  * are served for the new set of logs, and the web data (its suggested
@@ -206,6 +208,76 @@ static void release_logs(hub *h, const gs_hub_config *next)
     }
 }
 
+/* Whether witness i of a and witness j of b are the same. */
+static bool same_witness(const gs_hub_witness *a, const gs_hub_witness *b)
+{
+    return strcmp(a->endpoint, b->endpoint) == 0 && a->key.alg == b->key.alg &&
+           strcmp(a->key.name, b->key.name) == 0 &&
+           memcmp(a->key.key.b, b->key.key.b, sizeof a->key.key.b) == 0;
+}
+
+/* The witnesses of the own log from next's [witness] lines: a witness that
+ * stays keeps its client (what it cosigned, its backoff), the refill is
+ * made anew on the new list (its sources are h->refill_sources). On failure
+ * nothing changes. */
+static int reload_witnesses(hub *h, gs_hub_config *next, gs_error *err)
+{
+    gs_witness_client *w[GS_HUB_MAX_WITNESSES] = {0};
+    bool taken[GS_HUB_MAX_WITNESSES] = {0};
+    gs_refill_source saved[GS_HUB_MAX_WITNESSES];
+    gs_refill *refill = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < next->n_witnesses && rc == 0; i++) {
+        for (size_t j = 0; j < h->n_witnesses && w[i] == NULL; j++)
+            if (!taken[j] && same_witness(&h->cfg.witnesses[j], &next->witnesses[i])) {
+                w[i] = h->witnesses[j];
+                taken[j] = true;
+            }
+        if (w[i] == NULL &&
+            (rc = gs_witness_client_new(&w[i], h->zctx, next->witnesses[i].endpoint,
+                                        &next->witnesses[i].key, &h->key,
+                                        h->cfg.max_message + GS_NET_FRAME_SLACK, err)) != 0)
+            gs_error_wrap(err, "[witness] %s", next->witnesses[i].endpoint);
+    }
+    memcpy(saved, h->refill_sources, sizeof saved);
+    for (size_t i = 0; i < next->n_witnesses; i++)
+        h->refill_sources[i] = (gs_refill_source){.endpoint = next->witnesses[i].endpoint,
+                                                  .key = &next->witnesses[i].key};
+    gs_refill_config rc_cfg = {
+        .zctx = h->zctx,
+        .store = h->store,
+        .log = h->own,
+        .ingest = &h->own_ingest,
+        .log_key = &h->key.pub,
+        .client_key = &h->key,
+        .sources = h->refill_sources,
+        .n_sources = next->n_witnesses,
+        .max_message = h->cfg.max_message,
+        .marker_path = h->marker_path,
+    };
+    if (rc == 0)
+        rc = gs_refill_new(&refill, &rc_cfg, err);
+    if (rc != 0) {
+        memcpy(h->refill_sources, saved, sizeof saved);
+        for (size_t i = 0; i < next->n_witnesses; i++) {
+            bool kept = false;
+            for (size_t j = 0; j < h->n_witnesses && !kept; j++)
+                kept = w[i] == h->witnesses[j];
+            if (!kept)
+                gs_witness_client_free(&w[i]);
+        }
+        return rc;
+    }
+    for (size_t j = 0; j < h->n_witnesses; j++)
+        if (!taken[j])
+            gs_witness_client_free(&h->witnesses[j]);
+    gs_refill_free(&h->refill);
+    memcpy(h->witnesses, w, sizeof w);
+    h->n_witnesses = next->n_witnesses;
+    h->refill = refill;
+    return 0;
+}
+
 void hub_reload(hub *h)
 {
     gs_hub_config next;
@@ -218,7 +290,6 @@ void hub_reload(hub *h)
     unsigned changed = gs_hub_config_diff(&h->cfg, &next, say_reload, h);
     if (changed == 0)
         hub_log(h, GS_HUB_LOG_INFO, "reload: %s: nothing changed", h->config_path);
-    gs_hub_config_keep(&h->cfg, &next);
     struct hub_observed *obs = NULL;
     if ((changed & GS_HUB_CHANGED_LOGS) && observed_for(h, &next, &obs, &err) != 0) {
         hub_log(h, GS_HUB_LOG_ERROR, "reload refused, the running configuration is kept: %s",
@@ -226,6 +297,20 @@ void hub_reload(hub *h)
         gs_hub_config_clear(&next);
         return;
     }
+    bool keep_witnesses = false;
+    if ((changed & GS_HUB_CHANGED_WITNESSES) && gs_refill_holding(h->refill)) {
+        /* The refill is asking them for what the own log lacks: it is not
+         * cut off halfway. */
+        hub_log(h, GS_HUB_LOG_WARN,
+                "reload: the witnesses are not changed while the own log refills from them "
+                "(%s); send SIGHUP again once it is done",
+                gs_refill_status(h->refill));
+        keep_witnesses = true;
+    } else if ((changed & GS_HUB_CHANGED_WITNESSES) && reload_witnesses(h, &next, &err) != 0) {
+        hub_log(h, GS_HUB_LOG_ERROR, "reload: the witnesses are not changed: %s", err.msg);
+        keep_witnesses = true;
+    }
+    gs_hub_config_keep(&h->cfg, &next, keep_witnesses);
     if ((changed & GS_HUB_CHANGED_ACCESS) &&
         gs_net_server_set_access(h->server, next.public_read, false, next.writers, next.n_writers,
                                  &err) != 0) {
@@ -260,6 +345,11 @@ void hub_reload(hub *h)
             h->observed[i].origin = gs_hub_config_log(&h->cfg, h->observed[i].origin)->origin;
     }
     gs_hub_config_clear(&old);
+    /* The refill reads its sources through h->refill_sources: they name
+     * what is in h->cfg now, not the local copy read above. */
+    for (size_t i = 0; i < h->n_witnesses; i++)
+        h->refill_sources[i] = (gs_refill_source){.endpoint = h->cfg.witnesses[i].endpoint,
+                                                  .key = &h->cfg.witnesses[i].key};
     if ((changed & GS_HUB_CHANGED_LOGS) && h->http != NULL) {
         if (hub_tiles_relist(h, &err) != 0)
             hub_log(h, GS_HUB_LOG_ERROR, "reload: tiles: %s", err.msg);

@@ -14,6 +14,8 @@
 #     read at start only is said to wait for a restart;
 #   - `giamsat node witness add --reload` gives the running node a witness
 #     that cosigns its next checkpoint; `remove --reload` takes it away;
+#   - a [witness] added to hub.conf by hand cosigns the hub's own log after
+#     SIGHUP;
 #   - the commands refuse what their daemon would refuse, and leave the file
 #     as it was.
 #
@@ -29,8 +31,9 @@ a_pid=
 b_pid=
 hub_pid=
 mon_pid=
+w_pid=
 cleanup() {
-  for p in "$a_pid" "$b_pid" "$hub_pid" "$mon_pid"; do
+  for p in "$a_pid" "$b_pid" "$hub_pid" "$mon_pid" "$w_pid"; do
     [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
   done
   [ -n "${GS_IT_KEEP:-}" ] || rm -rf "$work"
@@ -39,7 +42,7 @@ trap cleanup EXIT
 
 fail() {
   echo "FAIL: $*" >&2
-  for f in "$work/a/node.log" "$work/b/node.log" "$work/hub/hub.log" "$work/monitor.out"; do
+  for f in "$work/a/node.log" "$work/b/node.log" "$work/hub/hub.log" "$work/w/hub.log" "$work/monitor.out"; do
     [ -f "$f" ] && { echo "== $f" >&2; tail -25 "$f" >&2; }
   done
   exit 1
@@ -235,6 +238,26 @@ wait_until 120 "node a says the witness went" node_log_has "reload: witness $hub
 expect 1 "node witness remove of one not there" -- "$gs" node witness remove --config "$work/a/node.conf" "$hub_ep"
 pass "node witness remove --reload: the node drops the witness"
 
+# ---- a witness for the hub's own log, by a hand edit and SIGHUP: a second
+# hub following it cosigns it once the first one reloads.
+hub_vkey=$("$gs" key show "$work/hub/hub.key" --name "$hub_origin")
+w_ep=ipc://$work/w/hub.sock
+expect 0 "hub w init" -- "$gs" hub init --dir "$work/w" --name w --listen "$w_ep"
+sed -i 's/^poll_interval_ms = .*/poll_interval_ms = 100/' "$work/w/hub.conf"
+expect 0 "hub w follows the hub's own log" -- "$gs" hub follow --config "$work/w/hub.conf" \
+  --origin "$hub_origin" --log-key "$hub_vkey" --source "$hub_ep"
+w_cosigner=$("$gs" key show "$work/w/hub.key" --name giamsat/hub/w --cosigner)
+"$hub_bin" --config "$work/w/hub.conf" 2>"$work/w/hub.log" &
+w_pid=$!
+wait_until 120 "hub w serves" "$gs" checkpoint --connect "$w_ep"
+printf '\n[witness]\nwitness = %s,%s\n' "$w_ep" "$w_cosigner" >>"$work/hub/hub.conf"
+kill -HUP "$hub_pid"
+wait_until 120 "the hub says it has a witness" hub_log_has "reload: witness giamsat/hub/w at $w_ep added"
+feedback "$a_ep"
+wait_until 120 "hub w cosigns the hub's own log without a restart" \
+  hub_log_has "witness giamsat/hub/w cosigned $hub_origin size"
+pass "a [witness] added to hub.conf cosigns the hub's own log after SIGHUP"
+
 # ---- nobody was restarted, and no evidence anywhere
 for p in "$a_pid" "$b_pid" "$hub_pid" "$mon_pid"; do
   kill -0 "$p" || fail "process $p is gone"
@@ -249,14 +272,15 @@ pass "the node and the hub ran all along, and no evidence was recorded"
 
 # A clean stop: what the reloads opened and closed is all freed (the
 # sanitizers of a test build report a leak or a use after free at exit).
-for v in a_pid b_pid hub_pid mon_pid; do
+for v in a_pid b_pid hub_pid mon_pid w_pid; do
   kill -TERM "${!v}"
   st=0
   wait "${!v}" || st=$?
   [ "$st" -eq 0 ] || fail "$v exited $st at SIGTERM"
   eval "$v="
 done
-grep -l "Sanitizer" "$work/a/node.log" "$work/b/node.log" "$work/hub/hub.log" "$work/monitor.out" &&
+grep -l "Sanitizer" "$work/a/node.log" "$work/b/node.log" "$work/hub/hub.log" "$work/w/hub.log" \
+  "$work/monitor.out" &&
   fail "a sanitizer report"
 pass "every process stops cleanly, with no sanitizer report"
 echo "PASS it_reload"

@@ -220,7 +220,7 @@ static void test_hub_logs(void **state)
     said[0] = '\0';
     unsigned bits = gs_hub_config_diff(&a, &b, say, NULL);
     assert_int_equal(bits, GS_HUB_CHANGED_LOGS | GS_HUB_CHANGED_LIVE | GS_HUB_CHANGED_RESTART |
-                               GS_HUB_CHANGED_REFUSED);
+                               GS_HUB_CHANGED_REFUSED | GS_HUB_CHANGED_WITNESSES);
     assert_non_null(strstr(said, "giamsat/commune/b no longer followed"));
     assert_non_null(strstr(said, "following giamsat/commune/d (1 source)\n"));
     assert_non_null(strstr(said, "giamsat/commune/a: sources changed (1 -> 2 sources)\n"));
@@ -229,16 +229,17 @@ static void test_hub_logs(void **state)
     assert_null(strstr(said, "giamsat/commune/c: sources changed"));
     assert_non_null(strstr(said, "[hub] poll_interval_ms 1000 -> 250\n"));
     assert_non_null(strstr(said, "[hub] publish changed; it takes effect at the next restart\n"));
-    assert_non_null(strstr(said, "[witness] changed; it takes effect at the next restart\n"));
+    assert_non_null(strstr(said, "witness giamsat/hub/w at ipc:///tmp/w added\n"));
+    assert_null(strstr(said, "[witness] changed"));
 
-    gs_hub_config_keep(&a, &b);
+    gs_hub_config_keep(&a, &b, false);
     /* c keeps the key it was followed with, and its keyless source too. */
     const gs_hub_followed *c_new = gs_hub_config_log(&b, "giamsat/commune/c");
     const gs_hub_followed *c_old = gs_hub_config_log(&a, "giamsat/commune/c");
     assert_non_null(c_new);
     assert_true(gs_hub_followed_same(c_new, c_old));
     assert_int_equal(b.n_publish, 0);
-    assert_int_equal(b.n_witnesses, 0);
+    assert_int_equal(b.n_witnesses, 1); /* applied live */
     assert_int_equal(b.poll_interval_ms, 250);
     assert_string_equal(b.origin, "giamsat/hub/tinh");
     gs_hub_config_clear(&a);
