@@ -1028,8 +1028,10 @@ static const char usage[] =
     "  --help          this text\n"
     "  --version       the program's version\n"
     "\n"
-    "Stops cleanly on SIGTERM or SIGINT. Exit status: 0 clean stop, 1 runtime\n"
-    "failure, 2 bad configuration or environment.\n";
+    "Stops cleanly on SIGTERM or SIGINT. On SIGHUP reads its configuration again\n"
+    "and applies it while it runs (followed logs, witnesses, access, levels), one\n"
+    "log line per change. Exit status: 0 clean stop, 1 runtime failure, 2 bad\n"
+    "configuration or environment.\n";
 
 int main(int argc, char **argv)
 {

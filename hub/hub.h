@@ -9,6 +9,7 @@
  *            and the AddCheckpoints waiting for a sync (waiters);
  *   witness_http.c  the same AddCheckpoint over HTTP (c2sp.org/tlog-witness
  *            POST /add-checkpoint): a waiter may be an HTTP request.
+ *   reload.c hub.conf read again on SIGHUP and applied while it runs.
  * Names shared between these files start with hub_; everything else is
  * static in its file. Nothing here is used outside hub/.
  *

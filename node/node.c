@@ -1110,8 +1110,9 @@ static const char usage[] =
     "  --version       the program's version\n"
     "\n"
     "Stops cleanly on SIGTERM or SIGINT: what was received is answered and\n"
-    "committed first. Exit status: 0 clean stop, 1 runtime failure, 2 bad\n"
-    "configuration or environment.\n";
+    "committed first. On SIGHUP reads node.conf again and applies it while it\n"
+    "runs (witnesses, access, levels), one log line per change. Exit status: 0\n"
+    "clean stop, 1 runtime failure, 2 bad configuration or environment.\n";
 
 int main(int argc, char **argv)
 {
