@@ -225,7 +225,10 @@ int cli_conf_reload(const char *conf, const char *program, gs_error *err)
     }
     long pid = 0;
     if ((rc = gs_daemon_lock_holder(database, &pid, err)) != 0)
-        return rc;
+        return gs_error_wrap(err,
+                             "cannot tell whether %s runs (run this as the daemon's user, "
+                             "or `systemctl reload` its service)",
+                             program);
     if (pid == 0) {
         printf("no %s runs on %s: it reads the change when it starts\n", program, database);
         return 0;
