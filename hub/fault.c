@@ -144,29 +144,6 @@ int hub_fault_record(hub *h, followed *f, gs_evidence *ev, int bad_source)
     return rc;
 }
 
-bool hub_fault_split_view_proof(hub *h, followed *f, const char *note_m, uint64_t m,
-                                const gs_hash *root_m, const char *note_n, uint64_t n,
-                                const gs_hash *root_n, const gs_hash *proof, size_t np)
-{
-    /* For a power-of-two m the RFC proof does not carry the old root, so it
-     * cannot show another one. */
-    gs_hash old_root, new_root;
-    gs_error err;
-    if (is_pow2(m) || gs_merkle_consistency_roots(m, n, proof, np, &old_root, &new_root, &err) != 0)
-        return false;
-    if (memcmp(new_root.b, root_n->b, 32) != 0 || memcmp(old_root.b, root_m->b, 32) == 0)
-        return false;
-    gs_evidence ev = {.kind = GS_EVIDENCE_SPLIT_VIEW};
-    ev.checkpoint_a = note_m;
-    ev.checkpoint_b = note_n;
-    ev.consistency_proof = proof;
-    ev.n_consistency_proof = np;
-    ev.reason = "a consistency proof reaches the larger checkpoint's root from a root of the "
-                "smaller size other than the one the log signed: the log was rewritten";
-    hub_fault_record(h, f, &ev, -1);
-    return true;
-}
-
 void hub_fault_split_view(hub *h, followed *f, const char *a, const char *b, const char *seen)
 {
     gs_evidence ev = {.kind = GS_EVIDENCE_SPLIT_VIEW};

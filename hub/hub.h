@@ -91,6 +91,7 @@
 #include "peer.h"
 #include "pool.h"
 #include "ingest.h"
+#include "keychain.h"
 #include "refill.h"
 #include "rules.h"
 #include "store.h"
@@ -183,11 +184,26 @@ typedef struct {
     uint64_t bad_index;
     char bad_reason[HUB_MSG_MAX];
     hub_bisect *bisect; /* SYNC_PROVING: the search for the node that differs */
+    /* The log's keys as the entries of this sync show them: f->keychain fed
+     * with every entry the clone took in (kc.next_index is the clone's
+     * size). The target's signature is only provisional until the sync
+     * reaches its size: a rotation in [start, size) may have made the key
+     * that signed it, or retired the one it was signed with (hub_open_note).
+     * So the target is verified again with kc before anything is cosigned
+     * or recorded as evidence, and a note of the target's size with another
+     * root (a split view if both are the log's) waits here until then. */
+    gs_keychain kc;
+    char *conflict;
+    char conflict_seen[HUB_MSG_MAX];
 } hub_sync;
 
 typedef struct {
     gs_hub_followed *cfg;
-    char log_key_str[GS_VKEY_STR_MAX];
+    char log_key_str[GS_VKEY_STR_MAX]; /* the anchor, hub.conf's log_key */
+    /* The log's keys from the anchor, fed by every entry of the replica up
+     * to the cosigned size (the replay at start, then each cosigned sync):
+     * next_index == cosigned_size. */
+    gs_keychain keychain;
     gs_log *replica;
     gs_ingest *ingest; /* the replica judged, at the cosigned size */
     uint64_t cosigned_size;
@@ -308,9 +324,27 @@ void hub_own_adopt(hub *h, gs_ingest **trial);
 
 /* ---- sync.c */
 
-/* Parses a note and checks its log signature with f's key and its body.
- * GS_EVERIFY when the log did not sign it. */
-int hub_open_note(followed *f, const char *text, size_t len, gs_checkpoint *cp, gs_error *err);
+/* Parses a note and checks its log signature and its body, with the key
+ * f's chain gives for the note's size. For a size the chain has observed
+ * (up to the cosigned size) the answer is final. Above it, a note signed by
+ * the newest key the chain knows, or by a key it does not know (a rotation
+ * in the entries not seen yet may have made it), passes provisionally:
+ * *provisional (may be NULL) is set, and only a sync that fetched the
+ * entries up to its size can settle it (hub_sync.kc). GS_EVERIFY when the
+ * log did not sign it: a bad signature, a retired key, a key the chain
+ * knows only for other sizes. */
+int hub_open_note(followed *f, const char *text, size_t len, gs_checkpoint *cp, bool *provisional,
+                  gs_error *err);
+/* The same for a parsed note n of tree size `size`. */
+int hub_verify_note(const followed *f, const gs_note *n, uint64_t size, bool *provisional,
+                    gs_error *err);
+/* Whether note b is signed by a key of f's chain that signs note a, a note
+ * the hub verified in full when it cosigned it (the floor): then that key
+ * is the log key for a's size, and b of the same size is the log's word. */
+bool hub_same_signer(const followed *f, const char *a, const char *b, gs_error *err);
+/* Verifies a note with chain kc at its size, only when kc observed every
+ * entry below that size (GS_EVERIFY otherwise): the settled answer. */
+int hub_verify_settled(const gs_keychain *kc, const char *text, uint64_t size, gs_error *err);
 /* An answer (or an expired request, rs NULL) from source s of f. */
 void hub_sync_answer(hub *h, followed *f, int s, int tag, gs_response *rs);
 /* A checkpoint seen from a source (poll) or pushed (AddCheckpoint),
@@ -428,13 +462,6 @@ void hub_witness_http_answer(hub *h, gs_http_conn *c, const gs_response *rs);
  * proven) or, for kind (c), bad_source marked bad (a SOURCE served entries
  * that are not the log; it may be another hub, not the log's node). */
 int hub_fault_record(hub *h, followed *f, gs_evidence *ev, int bad_source);
-/* (a) from a proof: note_m (size m, log-signed, m not a power of two) and
- * note_n (size n > m), and a proof that reaches note_n's root from another
- * size-m root. Returns true when the proof does that (and then records the
- * evidence). */
-bool hub_fault_split_view_proof(hub *h, followed *f, const char *note_m, uint64_t m,
-                                const gs_hash *root_m, const char *note_n, uint64_t n,
-                                const gs_hash *root_n, const gs_hash *proof, size_t np);
 /* (a): two log-signed checkpoints of one size with different roots. */
 void hub_fault_split_view(hub *h, followed *f, const char *a, const char *b, const char *seen);
 /* (b): a signed checkpoint of size k smaller than the cosigned one, and not a
