@@ -114,8 +114,8 @@ static int saw_replica_entry(void *ctx, const gs_ingest *in, const gs_ingest_ver
     if (st != NULL)
         return gs_keychain_observe(kc, v->index, st, err) < 0 ? -1 : 0;
     if (v->index != kc->next_index)
-        return gs_error_set(err, GS_EINVAL, "key chain of %s: entry %llu out of order",
-                            kc->origin, (unsigned long long)v->index);
+        return gs_error_set(err, GS_EINVAL, "key chain of %s: entry %llu out of order", kc->origin,
+                            (unsigned long long)v->index);
     kc->next_index++; /* an entry that does not open is no rotation */
     return 0;
 }
@@ -126,8 +126,7 @@ static int saw_replica_entry(void *ctx, const gs_ingest *in, const gs_ingest_ver
  * stored leaf hash as it is read; so they are decoded without checking their
  * signatures again, which keeps a restart of a hub holding millions of
  * entries to a replay of the rule book. */
-static int replay(hub *h, gs_log *l, uint64_t size, gs_keychain *kc, gs_ingest **out,
-                  gs_error *err)
+static int replay(hub *h, gs_log *l, uint64_t size, gs_keychain *kc, gs_ingest **out, gs_error *err)
 {
     gs_ingest_verdict bad;
     gs_ingest_config ic = {.pool = h->pool, .entry_at = gs_ingest_log_entry_at, .entry_ctx = l};
@@ -1014,6 +1013,7 @@ static void finish(hub *h)
         free(f->waiters);
         free(f->cosigned_note);
         free(f->floor_note);
+        free(f->refused_note);
         gs_ingest_free(&f->ingest);
         gs_keychain_clear(&f->keychain);
         for (size_t s = 0; s < f->n_sources; s++)

@@ -215,6 +215,11 @@ typedef struct {
     char frozen_reason[HUB_MSG_MAX];
     hub_sync sync;
     hub_target next; /* the largest checkpoint seen beyond the sync's target */
+    /* The last note refused after its entries were fetched: not signed by
+     * the key they make the log key for its size (sync.c,
+     * sync_refuse_target). The same note shown again (a node still signing
+     * with a retired key, polled) is not fetched again. */
+    char *refused_note;
     /* A target that failed from every source: not retried until another
      * checkpoint shows up. */
     uint64_t failed_size;

@@ -220,11 +220,21 @@ bool hub_add_checkpoint(hub *h, const hub_waiter *from, const char *text, uint64
         if (hub_known_size(f, &known_root) == known)
             break;
     }
+    if (r.verdict != GS_COSIGN_BAD_REQUEST && r.verdict != GS_COSIGN_UNKNOWN_LOG)
+        f = find_followed(h, r.cp.origin);
+    /* A note by a key the chain has not seen passed the signature step only
+     * because a rotation in the entries above the hub's size may have made
+     * it; one that comes with a proof that does not hold is nothing the log
+     * is known to have said: refused as unsigned, as before a rotation. */
+    if (f != NULL && (r.verdict == GS_COSIGN_BAD_PROOF || r.verdict == GS_COSIGN_REWRITE) &&
+        gs_keychain_verify_note(&f->keychain, r.note, r.cp.size, &err) != 0) {
+        r.verdict = GS_COSIGN_BAD_SIGNATURE;
+        snprintf(r.message, sizeof r.message, "the checkpoint is not signed by the log key: %.400s",
+                 err.msg);
+    }
     rs->code = gs_cosign_status(r.verdict);
     *verdict = r.verdict;
     snprintf(msg, cap, "%s", r.message);
-    if (r.verdict != GS_COSIGN_BAD_REQUEST && r.verdict != GS_COSIGN_UNKNOWN_LOG)
-        f = find_followed(h, r.cp.origin);
     /* Recovering, the hub signs nothing new (a PROCEED, or a SAME it no
      * longer holds); what it knows already it says: a CONFLICT names the
      * largest size it knows it cosigned (the floor included), which is what a

@@ -517,7 +517,7 @@ static void remember_next(followed *f, char **text, gs_checkpoint *cp, int sourc
  * (DESIGN principle 10), so nobody can plant a line under the hub's own name
  * and make it refuse to cosign, nor a second, unverified line under the
  * log's name that the hub would then serve. */
-static int log_signed_only(const followed *f, const char *text, gs_note **out, gs_error *err)
+static int log_signed_only(const gs_vkey *log_key, const char *text, gs_note **out, gs_error *err)
 {
     gs_note *n = NULL;
     char *buf = NULL;
@@ -538,7 +538,7 @@ static int log_signed_only(const followed *f, const char *text, gs_note **out, g
     used = tlen + 1;
     for (size_t i = 0; i < gs_note_sig_count(n); i++) {
         const gs_note_sig *s = gs_note_sig_at(n, i);
-        if (strcmp(s->name, f->cfg->log_key.name) != 0 || s->key_hash != f->cfg->log_key.key_hash)
+        if (strcmp(s->name, log_key->name) != 0 || s->key_hash != log_key->key_hash)
             continue;
         memcpy(buf + used, s->line, s->line_len);
         used += s->line_len;
@@ -603,7 +603,12 @@ static void cosign(hub *h, followed *f)
         sync_take_next(h, f);
         return;
     }
-    int rc = log_signed_only(f, y->t.text, &n, &err);
+    /* The key for the target's size, as the sync's chain says (the target
+     * was settled with it in sync_reached). */
+    gs_vkey log_key;
+    int rc = gs_keychain_vkey_for_size(&y->kc, y->t.cp.size, &log_key, &err);
+    if (rc == 0)
+        rc = log_signed_only(&log_key, y->t.text, &n, &err);
     if (rc == 0) {
         const char *body = gs_note_text(n, &tlen);
         rc = gs_cosignature_sign(body, tlen, h->cfg.origin, &h->key, (int64_t)time(NULL), &line,
@@ -734,8 +739,12 @@ static void sync_refuse_target(hub *h, followed *f, const char *why)
              f->cfg->origin, (unsigned long long)y->t.cp.size, why);
     hub_log(h, GS_HUB_LOG_WARN, "%s", msg);
     cut_back(h, f);
+    free(f->refused_note);
+    f->refused_note = strdup(y->t.text); /* NULL (no memory): fetched again if shown again */
     sync_give_up(h, f, GS_STATUS_UNAUTHENTICATED, msg);
-    f->failed_until_ms = INT64_MAX;
+    /* The tree is not at fault: the log's own note for it is welcome. */
+    f->failed_size = 0;
+    f->failed_until_ms = 0;
     sync_take_next(h, f);
 }
 
@@ -1001,6 +1010,13 @@ void hub_sync_consider(hub *h, followed *f, const char *text, size_t len, gs_che
         return;
     }
     hub_recover_note(h, f, copy, len, cp, seen);
+    if (f->refused_note != NULL && strcmp(copy, f->refused_note) == 0) {
+        hub_log(h, GS_HUB_LOG_DEBUG, "%s: size %llu from %s: the note refused before",
+                f->cfg->origin, (unsigned long long)cp->size, seen);
+        free(copy);
+        gs_checkpoint_clear(cp);
+        return;
+    }
     bool owed = f->floor_size > f->cosigned_size;
     if (owed && cp->size < f->floor_size && cp->size > f->cosigned_size) {
         /* Smaller than what the hub cosigned: never cosigned again, and
