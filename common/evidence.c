@@ -858,7 +858,59 @@ static int check_accused(const gs_evidence *ev, const gs_vkey *log_key, gs_error
 static int evidence_chain(const gs_evidence *ev, const gs_vkey *log_key, gs_keychain *kc,
                           gs_error *err)
 {
-    return gs_keychain_init(kc, ev->origin, &log_key->key, err);
+    int rc = gs_keychain_init(kc, ev->origin, &log_key->key, err);
+    if (rc != 0 || ev->n_log_key_chain == 0)
+        return rc;
+    gs_keychain_proof *proofs = calloc(ev->n_log_key_chain, sizeof *proofs);
+    if (proofs == NULL) {
+        gs_keychain_clear(kc);
+        return gs_error_set(err, GS_ENOMEM, "out of memory for the evidence's key chain");
+    }
+    for (size_t k = 0; k < ev->n_log_key_chain; k++) {
+        const struct gs_key_link *l = &ev->log_key_chain[k];
+        proofs[k] = (gs_keychain_proof){.index = l->index,
+                                        .entry = gs_bytes_of(l->entry.p, l->entry.n),
+                                        .proof = l->proof,
+                                        .n_proof = l->n_proof};
+    }
+    /* The links are proven in the tree of one of the checkpoints, which the
+     * key they lead to for its size must have signed: that checkpoint's root
+     * is then the log's, and so are the links. */
+    const char *cand[2] = {ev->checkpoint_b, ev->checkpoint_a};
+    rc = gs_error_set(err, GS_EVERIFY, "the evidence carries a key chain but no checkpoint");
+    for (int c = 0; c < 2 && rc != 0; c++) {
+        gs_note *n = NULL;
+        gs_checkpoint cp;
+        gs_keychain t;
+        size_t tl;
+        memset(&cp, 0, sizeof cp);
+        if (cand[c] == NULL || gs_note_parse(cand[c], strlen(cand[c]), &n, err) != 0)
+            continue;
+        const char *body = gs_note_text(n, &tl);
+        if (gs_checkpoint_parse(body, tl, &cp, err) == 0 &&
+            gs_keychain_init(&t, ev->origin, &log_key->key, err) == 0) {
+            if (gs_keychain_add_proven(&t, proofs, ev->n_log_key_chain, cp.size, &cp.root, err) ==
+                    0 &&
+                gs_keychain_verify_note(&t, n, cp.size, err) == 0) {
+                gs_keychain_clear(kc);
+                *kc = t;
+                rc = 0;
+            } else {
+                gs_keychain_clear(&t);
+            }
+        }
+        gs_checkpoint_clear(&cp);
+        gs_note_free(&n);
+    }
+    free(proofs);
+    if (rc != 0) {
+        gs_keychain_clear(kc);
+        gs_error_wrap(err, "the log key chain the evidence carries");
+        rc = GS_EVERIFY;
+        if (err != NULL)
+            err->code = GS_EVERIFY;
+    }
+    return rc;
 }
 
 static int verify_one(const gs_evidence *ev, const gs_keychain *kc, gs_error *err)
@@ -1027,6 +1079,8 @@ int gs_evidence_split(const gs_evidence *whole, gs_evidence **out, size_t *n, gs
         }
         if (k == 0) {
             p->checkpoint_b = whole->checkpoint_b;
+            p->log_key_chain = whole->log_key_chain;
+            p->n_log_key_chain = whole->n_log_key_chain;
             p->consistency_proof = whole->consistency_proof;
             p->n_consistency_proof = whole->n_consistency_proof;
             p->reason = whole->reason;

@@ -22,6 +22,7 @@
 
 #include "hub.h"
 #include "merkle.h"
+#include "serve.h"
 
 static bool is_pow2(uint64_t x)
 {
@@ -91,7 +92,75 @@ static int find_known(void *ctx, int64_t id, const char *origin, gs_bytes data)
     return k->id != 0;
 }
 
+/* The rotations of f's log key that a verifier given hub.conf's log_key
+ * (the anchor) needs for ev (docs/formats.md "Key chains"): proven in the
+ * tree of one of ev's checkpoints that the replica holds, by the chain that
+ * followed the entries below its size (the cosigned chain, or the running
+ * sync's). ev borrows them until detach_key_chain. */
+static void attach_key_chain(hub *h, followed *f, gs_evidence *ev)
+{
+    const char *cand[2] = {ev->checkpoint_b, ev->checkpoint_a};
+    bool sync = f->sync.phase != SYNC_IDLE;
+    ev->log_key_chain = NULL;
+    ev->n_log_key_chain = 0;
+    if (f->keychain.n == 1 && !(sync && f->sync.kc.n > 1))
+        return; /* never rotated */
+    gs_error err = {0};
+    for (int c = 0; c < 2; c++) {
+        gs_note *n = NULL;
+        gs_checkpoint cp;
+        gs_hash at;
+        size_t tl;
+        memset(&cp, 0, sizeof cp);
+        if (cand[c] == NULL || gs_note_parse(cand[c], strlen(cand[c]), &n, &err) != 0)
+            continue;
+        const char *body = gs_note_text(n, &tl);
+        const gs_keychain *kc = NULL;
+        if (gs_checkpoint_parse(body, tl, &cp, &err) == 0 && cp.size > 0 &&
+            cp.size <= gs_log_committed_size(f->replica) &&
+            gs_log_root_at(f->replica, cp.size, &at, &err) == 0 && memcmp(at.b, cp.root.b, 32) == 0)
+            kc = cp.size <= f->keychain.next_index          ? &f->keychain
+                 : sync && f->sync.kc.next_index >= cp.size ? &f->sync.kc
+                                                            : NULL;
+        if (kc != NULL && gs_serve_key_links(f->replica, kc, cp.size, &ev->log_key_chain,
+                                             &ev->n_log_key_chain, &err) != 0)
+            hub_log(h, GS_HUB_LOG_ERROR, "%s: the key chain for evidence: %s", f->cfg->origin,
+                    err.msg);
+        gs_checkpoint_clear(&cp);
+        gs_note_free(&n);
+        if (kc != NULL)
+            return;
+    }
+}
+
+static int fault_record(hub *h, followed *f, gs_evidence *ev, int bad_source);
+
+static void detach_key_chain(gs_evidence *ev)
+{
+    gs_key_links_free(ev->log_key_chain, ev->n_log_key_chain);
+    ev->log_key_chain = NULL;
+    ev->n_log_key_chain = 0;
+}
+
+/* gs_evidence_verify as a verifier given hub.conf's log_key will run it,
+ * the key chain attached. */
+static int verify_as_reader(hub *h, followed *f, gs_evidence *ev, gs_error *err)
+{
+    attach_key_chain(h, f, ev);
+    int rc = gs_evidence_verify(ev, &f->cfg->log_key, err);
+    detach_key_chain(ev);
+    return rc;
+}
+
 int hub_fault_record(hub *h, followed *f, gs_evidence *ev, int bad_source)
+{
+    attach_key_chain(h, f, ev);
+    int rc = fault_record(h, f, ev, bad_source);
+    detach_key_chain(ev);
+    return rc;
+}
+
+static int fault_record(hub *h, followed *f, gs_evidence *ev, int bad_source)
 {
     gs_error err = {0};
     char what[512];
@@ -263,12 +332,14 @@ static void record_history(hub *h, followed *f, gs_evidence *ev)
     ev->origin = f->cfg->origin;
     ev->log_key = f->log_key_str;
     ev->detected_at = (int64_t)time(NULL);
+    attach_key_chain(h, f, ev);
     if (gs_evidence_split(ev, &parts, &n, &err) != 0 || n == 1) {
         if (n != 1)
             hub_log(h, GS_HUB_LOG_ERROR, "%s: cannot split the evidence: %s", f->cfg->origin,
                     err.msg);
         free(parts);
-        hub_fault_record(h, f, ev, -1);
+        fault_record(h, f, ev, -1);
+        detach_key_chain(ev);
         return;
     }
     const gs_evidence **list = calloc(n, sizeof *list);
@@ -305,6 +376,7 @@ static void record_history(hub *h, followed *f, gs_evidence *ev)
     free(entries);
     free(list);
     free(parts);
+    detach_key_chain(ev);
 }
 
 void hub_fault_rule_violation(hub *h, followed *f, const hub_target *t, uint64_t index,
@@ -540,7 +612,7 @@ static int record_split_node(hub *h, followed *f, int source, const hub_target *
      * hashes were damaged must not make a log look rewritten. */
     ev.origin = f->cfg->origin;
     ev.log_key = f->log_key_str;
-    if ((rc = gs_evidence_verify(&ev, &f->cfg->log_key, err)) != 0)
+    if ((rc = verify_as_reader(h, f, &ev, err)) != 0)
         return rc;
     hub_fault_record(h, f, &ev, -1);
     return 0;
@@ -574,7 +646,7 @@ static int record_bad_node(hub *h, followed *f, int source, const hub_target *t,
         ev.reason = reason;
         ev.origin = f->cfg->origin;
         ev.log_key = f->log_key_str;
-        if ((rc = gs_evidence_verify(&ev, &f->cfg->log_key, err)) == 0)
+        if ((rc = verify_as_reader(h, f, &ev, err)) == 0)
             hub_fault_record(h, f, &ev, source);
     }
     free_entries(entries, ne);

@@ -461,8 +461,50 @@ int main(int argc, char **argv)
     CHECK(rs.code != GS_STATUS_OK, "a split view by the new key was cosigned");
     gs_response_clear(&rs);
     free(split_b);
-    CHECK(evidence_count(&h, &u) == 1, "a split view by the new key is not evidence");
-    printf("ok 7 - no evidence against the honest log; a split view by the new key is evidence\n");
+    gs_buf *items = NULL;
+    size_t ni = 0;
+    CHECK(it_get_evidence(zctx, h.ipc, u.n.origin, &items, &ni) == GS_STATUS_OK && ni == 1,
+          "a split view by the new key is not evidence (%zu items)", ni);
+    gs_statement evst = {0};
+    CHECK(gs_wire_open_entry(gs_bytes_of(items[0].p, items[0].n), &evst, &err) == 0, "%s", err.msg);
+    CHECK(evst.kind == GS_BODY_EVIDENCE && evst.u.evidence.kind == GS_EVIDENCE_SPLIT_VIEW,
+          "the evidence is not a split view");
+    CHECK(evst.u.evidence.n_log_key_chain == 1 && evst.u.evidence.log_key_chain[0].index == r,
+          "the evidence carries %zu key chain links, not the rotation at %llu",
+          evst.u.evidence.n_log_key_chain, (unsigned long long)r);
+    gs_vkey anchor;
+    CHECK(gs_vkey_parse(u.log_key, &anchor, &err) == 0, "%s", err.msg);
+    CHECK(gs_evidence_verify(&evst.u.evidence, &anchor, &err) == 0,
+          "the evidence does not verify from the original key: %s", err.msg);
+    /* Without its chain it proves nothing against the original key. */
+    size_t keep = evst.u.evidence.n_log_key_chain;
+    evst.u.evidence.n_log_key_chain = 0;
+    CHECK(gs_evidence_verify(&evst.u.evidence, &anchor, &err) != 0,
+          "the evidence verifies from the original key without its chain");
+    evst.u.evidence.n_log_key_chain = keep;
+    gs_statement_clear(&evst);
+    char ev_path[700], trust_path[700], out[4096];
+    snprintf(ev_path, sizeof ev_path, "%s/split.evidence", it_tmpdir());
+    snprintf(trust_path, sizeof trust_path, "%s/trust.policy", it_tmpdir());
+    FILE *ef = fopen(ev_path, "w");
+    CHECK(ef != NULL && fwrite(items[0].p, 1, items[0].n, ef) == items[0].n && fclose(ef) == 0,
+          "%s", ev_path);
+    FILE *tf = fopen(trust_path, "w");
+    CHECK(tf != NULL, "%s", trust_path);
+    fprintf(tf, "log %s\nquorum none\n", u.log_key);
+    fclose(tf);
+    char gs[600];
+    snprintf(gs, sizeof gs, "%s/cli/giamsat", bin);
+    char *const argv_v[] = {it_arg(gs),        it_arg("verify-evidence"), it_arg(ev_path),
+                            it_arg("--trust"), it_arg(trust_path),        NULL};
+    int vst = it_run(argv_v, out, sizeof out);
+    CHECK(vst == 0, "giamsat verify-evidence with the original key: exit %d: %s", vst, out);
+    gs_buf_free(&items[0]);
+    free(items);
+    CHECK(!log_has(h.log, "BUG"), "the hub logged a BUG; see %s", h.log);
+    printf("ok 7 - no evidence against the honest log; a split view by the new key is evidence "
+           "that carries the rotation and verifies from the original key (giamsat "
+           "verify-evidence)\n");
 
     free(old_note);
     free(new_note);
