@@ -617,6 +617,19 @@ static int scan_evidence(void *ctx, int64_t id, const char *origin, gs_bytes dat
     return 0;
 }
 
+void hub_keychain_changed(hub *h, followed *f)
+{
+    gs_vkey vk;
+    gs_error err;
+    f->current_key_str[0] = '\0';
+    if (f->keychain.n > 1 &&
+        (gs_keychain_vkey_for_size(&f->keychain, f->cosigned_size, &vk, &err) != 0 ||
+         gs_vkey_format(&vk, f->current_key_str, sizeof f->current_key_str, &err) != 0)) {
+        f->current_key_str[0] = '\0';
+        hub_log(h, GS_HUB_LOG_ERROR, "%s: the current log key: %s", f->cfg->origin, err.msg);
+    }
+}
+
 static int open_followed(hub *h, followed *f, gs_hub_followed *cfg, gs_error *err)
 {
     f->cfg = cfg;
@@ -680,6 +693,7 @@ static int open_followed(hub *h, followed *f, gs_hub_followed *cfg, gs_error *er
         (rc = hub_verify_settled(&f->keychain, f->cosigned_note, f->cosigned_size, err)) != 0)
         return gs_error_wrap(err, "the cosigned checkpoint of %s held in %s", cfg->origin,
                              h->cfg.database);
+    hub_keychain_changed(h, f);
     if (f->keychain.n > 1) {
         char fp[GS_KEY_FINGERPRINT_LEN];
         gs_key_fingerprint(gs_keychain_current(&f->keychain), fp);

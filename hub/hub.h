@@ -204,6 +204,9 @@ typedef struct {
      * to the cosigned size (the replay at start, then each cosigned sync):
      * next_index == cosigned_size. */
     gs_keychain keychain;
+    /* The key of the cosigned size as a vkey string when a rotation
+     * replaced the anchor ("" otherwise), for /logs.json (hub_keychain_changed). */
+    char current_key_str[GS_VKEY_STR_MAX];
     gs_log *replica;
     gs_ingest *ingest; /* the replica judged, at the cosigned size */
     uint64_t cosigned_size;
@@ -326,6 +329,9 @@ void hub_send_status(hub *h, unsigned socket, const uint8_t *identity, size_t id
  * records. */
 int hub_own_stage(hub *h, gs_statement *st, gs_buf *entry, gs_ingest **trial, gs_error *err);
 void hub_own_adopt(hub *h, gs_ingest **trial);
+
+/* After f's chain changed (start, a cosign): current_key_str. */
+void hub_keychain_changed(hub *h, followed *f);
 
 /* ---- sync.c */
 

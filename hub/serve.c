@@ -403,6 +403,7 @@ static void serve_read(hub *h, const gs_net_request *nrq, const gs_request *rq)
         src.limit = f->cosigned_size;
         src.default_size = f->cosigned_size;
         src.checkpoint = f->cosigned_note;
+        src.keychain = &f->keychain; /* followed up to the cosigned size */
     }
     gs_serve_reply reply;
     gs_error err = {0};

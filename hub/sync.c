@@ -658,11 +658,20 @@ static void cosign(hub *h, followed *f)
     gs_ingest_free(&f->ingest);
     f->ingest = y->clone;
     y->clone = NULL;
+    size_t keys_before = f->keychain.n;
     gs_keychain_clear(&f->keychain);
     f->keychain = y->kc;
     memset(&y->kc, 0, sizeof y->kc);
+    if (f->keychain.n != keys_before) {
+        char fp[GS_KEY_FINGERPRINT_LEN];
+        gs_key_fingerprint(gs_keychain_current(&f->keychain), fp);
+        hub_log(h, GS_HUB_LOG_INFO, "%s: the log key is now %s (rotation at index %llu)",
+                f->cfg->origin, fp,
+                (unsigned long long)(f->keychain.links[f->keychain.n - 1].from_size - 1));
+    }
     f->cosigned_size = y->t.cp.size;
     f->cosigned_root = y->t.cp.root;
+    hub_keychain_changed(h, f);
     free(f->cosigned_note);
     f->cosigned_note = merged;
     hub_floor_settle(f);

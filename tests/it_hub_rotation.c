@@ -426,6 +426,30 @@ int main(int argc, char **argv)
           "the 200 does not carry a cosignature line: %s", answer);
     gs_response_clear(&pr);
     check_served(&h, &u, s2, &k2, &u.n.key);
+    /* /logs.json keeps the original key (the anchor readers are given) and
+     * names the key in force. */
+    {
+        char k2_vkey[GS_VKEY_STR_MAX], want[GS_VKEY_STR_MAX + 64];
+        it_vkey(k2_vkey, u.n.origin, GS_VKEY_ALG_ED25519, &k2.pub);
+        int s = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        CHECK(s >= 0 && connect(s, (struct sockaddr *)&a, sizeof a) == 0, "connect");
+        const char *get = "GET /logs.json HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        CHECK(write(s, get, strlen(get)) == (ssize_t)strlen(get), "write");
+        size_t got = 0;
+        ssize_t rd;
+        while (got + 1 < sizeof answer && (rd = read(s, answer + got, sizeof answer - 1 - got)) > 0)
+            got += (size_t)rd;
+        answer[got] = '\0';
+        close(s);
+        snprintf(want, sizeof want, "\"log_key\": \"%s\"", u.log_key);
+        CHECK(strstr(answer, want) != NULL, "/logs.json does not name the original key: %s",
+              answer);
+        snprintf(want, sizeof want, "\"current_log_key\": \"%s\"", k2_vkey);
+        CHECK(strstr(answer, want) != NULL, "/logs.json does not name the key in force: %s",
+              answer);
+    }
     printf("ok 5 - the note by the new key at %llu is cosigned over HTTP\n",
            (unsigned long long)s2);
 
@@ -449,6 +473,14 @@ int main(int argc, char **argv)
     gs_response_clear(&rs);
     gs_response_clear(&pr);
     check_served(&h, &u, s3, &k2, &u.n.key);
+    /* The replica's key chain is served (GetKeyChain), for readers that do
+     * not replay the log. */
+    gs_request kq = {.op = GS_OP_GET_KEY_CHAIN, .origin = u.n.origin};
+    rs = call(h.ipc, &kq);
+    CHECK(rs.code == GS_STATUS_OK && rs.result == GS_RESULT_KEY_CHAIN && rs.u.key_chain.n == 1 &&
+              rs.u.key_chain.links[0].index == r && rs.u.key_chain.size == s3,
+          "GetKeyChain from the hub: %s %s", gs_status_name(rs.code), rs.message);
+    gs_response_clear(&rs);
     printf("ok 6 - after a restart the hub replays the chain and cosigns %llu\n",
            (unsigned long long)s3);
 
