@@ -286,7 +286,7 @@ bool hub_add_checkpoint(hub *h, const hub_waiter *from, const char *text, uint64
         }
         if (r.cp.size > f->keychain.next_index && !hub_same_signer(f, known_note, text, &err)) {
             /* Above the entries the hub followed: the signer may be a key
-             * a rotation retired (docs/architecture.md "Key rotation"). */
+             * a rotation retired (docs/architecture.md, "Following the log key"). */
             snprintf(msg, cap, "%s; not evidence: %s (%s)", r.message,
                      "the note is not signed by the key that signed the one the hub cosigned",
                      err.msg);

@@ -735,7 +735,7 @@ static void sync_mismatch(hub *h, followed *f)
         sync_proven(h, f);
 }
 
-/* The target is not the log's (D4 of docs/architecture.md "Key rotation"):
+/* The target is not the log's (docs/architecture.md, the hub, "Following the log key"):
  * its tree is the one fetched, and the key that tree makes the log key for
  * its size did not sign it (a retired key, possibly leaked; a key no
  * rotation made). Nothing is cosigned and nothing is evidence; the target is
