@@ -235,6 +235,10 @@ bool hub_add_checkpoint(hub *h, const hub_waiter *from, const char *text, uint64
     rs->code = gs_cosign_status(r.verdict);
     *verdict = r.verdict;
     snprintf(msg, cap, "%s", r.message);
+    if (r.verdict == GS_COSIGN_BAD_SIGNATURE && f != NULL && f->keychain.n > 1)
+        /* After a rotation a refused signature may be the retired key at
+         * work, which the operator must hear of (D4: never evidence). */
+        hub_log(h, GS_HUB_LOG_WARN, "%s: refused an AddCheckpoint: %s", f->cfg->origin, r.message);
     /* Recovering, the hub signs nothing new (a PROCEED, or a SAME it no
      * longer holds); what it knows already it says: a CONFLICT names the
      * largest size it knows it cosigned (the floor included), which is what a

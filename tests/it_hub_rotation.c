@@ -17,6 +17,7 @@
  * 3. The note by K2 of the same size and root: the hub fetches, follows the
  *    chain, cosigns (ZeroMQ AddCheckpoint); the note it serves is K2's.
  * 4. Once the hub holds the rotation: a K1 note above it is refused at once,
+ *    a note by a key no rotation made is fetched as a trial and refused,
  *    and two K1 notes of one size with different roots (a split view by the
  *    retired key, which may have leaked) are no evidence.
  * 5. A K2 note over HTTP POST /add-checkpoint: cosigned (200, one
@@ -402,6 +403,17 @@ int main(int argc, char **argv)
           "a note by the retired key once the rotation is held: %s: %s", gs_status_name(rs.code),
           rs.message);
     gs_response_clear(&rs);
+    /* A key no rotation made, above the size the hub holds: fetched as a
+     * trial, then refused. */
+    gs_keypair stranger;
+    gs_keypair_generate(&stranger);
+    char *strange = sign_note(&u, &stranger, s2, &root2);
+    rs = add_checkpoint(&h, s1, strange, &pr);
+    CHECK(rs.code == GS_STATUS_UNAUTHENTICATED,
+          "a note by a key no rotation made: expected UNAUTHENTICATED, got %s: %s",
+          gs_status_name(rs.code), rs.message);
+    gs_response_clear(&rs);
+    free(strange);
     gs_hash fake = root1;
     fake.b[0] ^= 1;
     char *split_a = sign_note(&u, &u.n.key, s1, &fake);
@@ -412,6 +424,8 @@ int main(int argc, char **argv)
     gs_response_clear(&rs);
     free(split_a);
     CHECK(evidence_count(&h, &u) == 0, "evidence after a split view by the retired key");
+    CHECK(log_has(h.log, "refused an AddCheckpoint") && log_has(h.log, "not evidence"),
+          "the refusals of the retired key are not logged; see %s", h.log);
     printf("ok 4 - the retired key above the rotation and its split view: refused, no evidence\n");
 
     /* 5. */
