@@ -90,6 +90,7 @@
 #include "note.h"
 #include "peer.h"
 #include "pool.h"
+#include "progress.h"
 #include "ingest.h"
 #include "keychain.h"
 #include "refill.h"
@@ -183,7 +184,8 @@ typedef struct {
     bool bad_sig;
     uint64_t bad_index;
     char bad_reason[HUB_MSG_MAX];
-    hub_bisect *bisect; /* SYNC_PROVING: the search for the node that differs */
+    hub_bisect *bisect;    /* SYNC_PROVING: the search for the node that differs */
+    gs_progress *progress; /* a sync far behind, on a terminal (progress.h) */
     /* The log's keys as the entries of this sync show them: f->keychain fed
      * with every entry the clone took in (kc.next_index is the clone's
      * size). The target's signature is only provisional until the sync

@@ -211,6 +211,7 @@ void hub_sync_end(followed *f)
     gs_keychain_clear(&y->kc);
     free(y->conflict);
     hub_target_clear(&y->t);
+    gs_progress_end(&y->progress);
     memset(y, 0, sizeof *y);
     y->t.source = -1;
     if (from != SYNC_IDLE) {
@@ -938,6 +939,20 @@ static int sync_judge_batch(followed *f, const gs_buf *entries, size_t n, gs_err
     return 0;
 }
 
+/* A person who starts a hub by hand sees a log far behind being caught up
+ * (progress.h: on a terminal only, so a service's journal sees nothing). */
+#define HUB_PROGRESS_MIN 10000
+static void sync_show_progress(followed *f)
+{
+    hub_sync *y = &f->sync;
+    if (y->progress == NULL && y->t.cp.size - y->next_apply >= HUB_PROGRESS_MIN) {
+        char label[GS_MAX_ORIGIN + 16];
+        snprintf(label, sizeof label, "sync %s", f->cfg->origin);
+        y->progress = gs_progress_start(label, "entries", y->next_apply, y->t.cp.size);
+    }
+    gs_progress_update(y->progress, y->next_apply, y->t.cp.size);
+}
+
 /* A batch of entries for the running sync. */
 static void on_entries(hub *h, followed *f, gs_response *rs)
 {
@@ -971,6 +986,7 @@ static void on_entries(hub *h, followed *f, gs_response *rs)
         sync_fail(h, f, "the hub could not store the entries", false);
         return;
     }
+    sync_show_progress(f);
     if (y->next_apply == y->t.cp.size) {
         sync_reached(h, f);
         return;
