@@ -528,6 +528,11 @@ int main(int argc, char **argv)
     CHECK(gs_evidence_verify(&evst.u.evidence, &anchor, &err) != 0,
           "the evidence verifies from the original key without its chain");
     evst.u.evidence.n_log_key_chain = keep;
+    /* Nor with a link that is not where it says. */
+    evst.u.evidence.log_key_chain[0].index++;
+    CHECK(gs_evidence_verify(&evst.u.evidence, &anchor, &err) != 0,
+          "the evidence verifies with a link at the wrong index");
+    evst.u.evidence.log_key_chain[0].index--;
     gs_statement_clear(&evst);
     char ev_path[700], trust_path[700], out[4096];
     snprintf(ev_path, sizeof ev_path, "%s/split.evidence", it_tmpdir());
