@@ -233,3 +233,19 @@ int gs_keychain_add_proven(gs_keychain *kc, const gs_keychain_proof *links, size
     }
     return rc;
 }
+
+int gs_keychain_add_links(gs_keychain *kc, const gs_key_link *links, size_t n, uint64_t size,
+                          const gs_hash *root, gs_error *err)
+{
+    gs_keychain_proof *p = calloc(n ? n : 1, sizeof *p);
+    if (p == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory for the key chain of %s", kc->origin);
+    for (size_t k = 0; k < n; k++)
+        p[k] = (gs_keychain_proof){.index = links[k].index,
+                                   .entry = gs_bytes_of(links[k].entry.p, links[k].entry.n),
+                                   .proof = links[k].proof,
+                                   .n_proof = links[k].n_proof};
+    int rc = gs_keychain_add_proven(kc, p, n, size, root, err);
+    free(p);
+    return rc;
+}
