@@ -388,6 +388,14 @@ const char *gs_refill_status(const gs_refill *r)
     return r->status;
 }
 
+void gs_refill_set_log_key(gs_refill *r, const gs_pubkey *key)
+{
+    gs_vkey vk;
+    r->cfg.log_key = key;
+    if (gs_vkey_make(&vk, r->origin, GS_VKEY_ALG_ED25519, key, NULL) == 0)
+        r->log_vkey = vk;
+}
+
 int gs_refill_signed(gs_refill *r, const char *note, uint64_t size, gs_error *err)
 {
     if (r->cfg.marker_path == NULL || size <= r->marker_size)

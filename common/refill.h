@@ -120,6 +120,10 @@ typedef enum {
 int gs_refill_new(gs_refill **out, const gs_refill_config *cfg, gs_error *err) GS_MUST_USE;
 void gs_refill_free(gs_refill **rp);
 
+/* The log key changed (a KeyRotation of it was committed): checkpoints of
+ * this log are verified with key from now on (the pointer is kept). */
+void gs_refill_set_log_key(gs_refill *r, const gs_pubkey *key);
+
 /* This log's key signed a checkpoint of `size` (the marker says so, or a
  * witness holds it): when the log is smaller, writes are held and the
  * sources are asked (now, or after a running ask). `why` names who said so,

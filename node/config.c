@@ -58,6 +58,23 @@ static int on_setting(void *user, const char *section, const char *name, const c
         } else if (strcmp(name, "passphrase_file") == 0) {
             free(c->passphrase_file);
             c->passphrase_file = resolve(l, value);
+        } else if (strcmp(name, "signing_key") == 0) {
+            if (c->n_signing_keys == GS_NODE_MAX_SIGNING_KEYS)
+                return fail(l, section, name, "too many signing keys");
+            const char *comma = strchr(value, ',');
+            if (value[0] == '\0' || comma == value || (comma != NULL && comma[1] == '\0'))
+                return fail(l, section, name,
+                            "expected FILE or FILE,PASSPHRASE_FILE, e.g. log-2027.key");
+            char *file = comma != NULL ? strndup(value, (size_t)(comma - value)) : strdup(value);
+            if (file == NULL)
+                return fail(l, section, name, "out of memory");
+            size_t i = c->n_signing_keys;
+            c->signing_keys[i] = resolve(l, file);
+            c->signing_passphrases[i] = comma != NULL ? resolve(l, comma + 1) : NULL;
+            free(file);
+            c->n_signing_keys++;
+            if (c->signing_keys[i] == NULL || (comma != NULL && c->signing_passphrases[i] == NULL))
+                return fail(l, section, name, "out of memory");
         } else if (strcmp(name, "database") == 0) {
             free(c->database);
             c->database = resolve(l, value);
@@ -225,6 +242,10 @@ void gs_node_config_clear(gs_node_config *c)
     for (size_t i = 0; i < c->n_listen; i++)
         free(c->listen[i]);
     free(c->writers);
+    for (size_t i = 0; i < c->n_signing_keys; i++) {
+        free(c->signing_keys[i]);
+        free(c->signing_passphrases[i]);
+    }
     for (size_t i = 0; i < c->n_witnesses; i++)
         free(c->witness_endpoints[i]);
     memset(c, 0, sizeof *c);

@@ -15,6 +15,7 @@
 #include "wire.h"
 
 #define GS_NODE_MAX_WITNESSES 16
+#define GS_NODE_MAX_SIGNING_KEYS 16
 
 typedef enum {
     GS_NODE_LOG_DEBUG = GS_DAEMON_LOG_DEBUG,
@@ -27,6 +28,14 @@ typedef struct {
     char *origin;
     char *key_path;
     char *passphrase_file; /* NULL when the key is not protected */
+    /* [node] signing_key = FILE[,PASSPHRASE_FILE] (repeatable): more secret
+     * keys the node may sign its log with. `key` stays the node's transport
+     * identity (CURVE, receipts); the log key starts as that same key and
+     * follows the log's KeyRotations, and the node signs with whichever of
+     * key and these is the log key in force (docs/architecture.md). */
+    char *signing_keys[GS_NODE_MAX_SIGNING_KEYS];
+    char *signing_passphrases[GS_NODE_MAX_SIGNING_KEYS]; /* NULL: not protected */
+    size_t n_signing_keys;
     char *database;
     char *listen[GS_NET_MAX_ENDPOINTS];
     size_t n_listen;

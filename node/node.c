@@ -30,6 +30,16 @@
  * the node keeps serving reads meanwhile (hubs polling it see a smaller,
  * consistent checkpoint, not an outage), a witness can reveal at any time
  * that the node went back, and SIGTERM is seen at the next turn.
+ *
+ * Transport identity and log key (D1 of issue 12, docs/architecture.md):
+ * `key` of node.conf is the node's CURVE identity and signs its receipts;
+ * it never changes. The log key signs checkpoints: it starts as the Charter's
+ * signer and follows the log's KeyRotations (rules.h rule 11). The node holds
+ * the secrets of `key` and of the `signing_key` lines it needs, and signs
+ * with the log key in force: it refuses to start when it holds none, takes a
+ * KeyRotation of the log key only when it holds the new key's secret, and
+ * switches keys when the rotation commits, before any checkpoint of a larger
+ * size is signed.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -89,9 +99,32 @@ typedef struct {
 
 #define NODE_READ_QUEUE 64
 
+/* How often node.conf is read again while the log key's secret is missing. */
+#define NODE_KEY_RETRY_MS 5000
+
+/* Rotations of the log key one batch may carry (each new key may sign the
+ * next): more wait for the next turn. */
+#define NODE_BATCH_ROTATIONS 4
+
 typedef struct {
     gs_node_config cfg;
-    gs_keypair key;
+    const char *config_path; /* re-read for signing_key lines at a rotation */
+    gs_keypair key;          /* the transport identity: CURVE, receipts */
+    /* The secrets the node holds for its log: held[0] is key's; the others
+     * come from signing_key lines, loaded when they are (or are about to
+     * become) the log key. log_key is the one that is the log key in force
+     * (log_pub, from the rule state); NULL when the node holds none, and then
+     * log_key_missing says so and nothing is signed or accepted. */
+    gs_keypair held[GS_NODE_MAX_SIGNING_KEYS + 1];
+    size_t n_held;
+    const gs_keypair *log_key;
+    gs_pubkey log_pub;
+    char log_key_missing[GS_ERROR_MSG_MAX + 512];
+    int64_t log_key_retry_ms;
+    /* Keys that may be the log key once the batch being taken is applied:
+     * the log key in force and the new keys of the rotations it joined. */
+    gs_pubkey batch_keys[NODE_BATCH_ROTATIONS + 1];
+    size_t n_batch_keys;
     void *zctx;
     gs_store *store;
     gs_log *log;
@@ -214,6 +247,266 @@ static int replay_log(node *n, gs_error *err)
                  why);
     }
     return 0;
+}
+
+/* ------------------------------------------------------------ the log key */
+
+static bool same_key(const gs_pubkey *a, const gs_pubkey *b)
+{
+    return sodium_memcmp(a->b, b->b, sizeof a->b) == 0;
+}
+
+/* "3f9a0c1d22e4b7a0 (base64 …)": how a key is named to the operator. */
+static void describe_key(const gs_pubkey *k, char *out, size_t cap)
+{
+    char fp[GS_KEY_FINGERPRINT_LEN], b64[45];
+    gs_key_fingerprint(k, fp);
+    gs_base64_encode(b64, sizeof b64, gs_bytes_of(k->b, sizeof k->b));
+    snprintf(out, cap, "%s (base64 %s)", fp, b64);
+}
+
+static const gs_keypair *held_secret(const node *n, const gs_pubkey *key)
+{
+    for (size_t i = 0; i < n->n_held; i++)
+        if (same_key(&n->held[i].pub, key))
+            return &n->held[i];
+    return NULL;
+}
+
+/* The secret of key: held already, or read from the signing_key line of cfg
+ * whose file holds it (public parts are read first, so only that line's
+ * passphrase is used). NULL when none does: err then says why when a line
+ * could not be read, and *named is set when the line naming key did not
+ * open (a wrong passphrase). */
+static const gs_keypair *load_secret(node *n, const gs_node_config *cfg, const gs_pubkey *key,
+                                     bool *named, gs_error *err)
+{
+    *named = false;
+    const gs_keypair *kp = held_secret(n, key);
+    if (kp != NULL)
+        return kp;
+    for (size_t i = 0; i < cfg->n_signing_keys; i++) {
+        gs_pubkey pub;
+        gs_error e;
+        if (gs_keyfile_read_public(cfg->signing_keys[i], &pub, &e) != 0) {
+            gs_error_set(err, e.code, "[node] signing_key %s: %s", cfg->signing_keys[i], e.msg);
+            continue;
+        }
+        if (!same_key(&pub, key))
+            continue;
+        *named = true;
+        if (n->n_held == sizeof n->held / sizeof n->held[0]) {
+            gs_error_set(err, GS_ETOOBIG, "the node holds %zu keys already; restart it", n->n_held);
+            return NULL;
+        }
+        if (gs_daemon_read_key(cfg->signing_keys[i], cfg->signing_passphrases[i],
+                               &n->held[n->n_held], &e) != 0) {
+            gs_error_set(err, e.code, "[node] signing_key %s: %s", cfg->signing_keys[i], e.msg);
+            return NULL;
+        }
+        *named = false;
+        return &n->held[n->n_held++];
+    }
+    return NULL;
+}
+
+/* The same, reading node.conf again: a signing_key line added while the node
+ * runs is used without a restart. */
+static const gs_keypair *reload_secret(node *n, const gs_pubkey *key, gs_error *err)
+{
+    const gs_keypair *kp = held_secret(n, key);
+    if (kp != NULL)
+        return kp;
+    gs_node_config cfg;
+    bool named;
+    if (gs_node_config_load(n->config_path, &cfg, err) != 0)
+        return NULL;
+    kp = load_secret(n, &cfg, key, &named, err);
+    gs_node_config_clear(&cfg);
+    return kp;
+}
+
+/* The entry whose KeyRotation made key the log key, looked for from the end
+ * (a rare path: a switch, a refusal to start); false when none did (the
+ * Charter's signer). */
+static bool rotation_index(node *n, const gs_pubkey *key, uint64_t *index)
+{
+    for (uint64_t i = gs_log_committed_size(n->log); i-- > 1;) {
+        gs_buf e = {0};
+        gs_signed_statement ss;
+        gs_statement st = {0};
+        bool found = false;
+        if (gs_log_entry(n->log, i, &e, NULL) == 0 &&
+            gs_wire_decode_signed_statement(gs_bytes_of(e.p, e.n), &ss, NULL) == 0 &&
+            gs_wire_decode_statement(ss.statement, &st, NULL) == 0)
+            found = st.kind == GS_BODY_KEY_ROTATION && same_key(&st.u.key_rotation.new_key, key);
+        gs_statement_clear(&st);
+        gs_buf_free(&e);
+        if (found) {
+            *index = i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* "made by the KeyRotation at entry 42" or "the Charter's signer". */
+static void key_origin_text(node *n, const gs_pubkey *key, char *out, size_t cap)
+{
+    uint64_t at;
+    if (rotation_index(n, key, &at))
+        snprintf(out, cap, "made the log key by the KeyRotation at entry %llu",
+                 (unsigned long long)at);
+    else
+        snprintf(out, cap, "the Charter's signer");
+}
+
+/* Follows the log key of the rule state: called after every change to the
+ * log (a commit, a replay, a refill) and before a checkpoint is signed, so
+ * that no checkpoint of a size above a rotation is signed with the key it
+ * retired. */
+static void follow_log_key(node *n)
+{
+    gs_pubkey k;
+    if (gs_rules_log_key(gs_ingest_rules(n->ingest), &k) != 0 || same_key(&k, &n->log_pub))
+        return;
+    gs_error err = {0};
+    const gs_keypair *kp = reload_secret(n, &k, &err);
+    char name[128], how[96];
+    describe_key(&k, name, sizeof name);
+    key_origin_text(n, &k, how, sizeof how);
+    n->log_pub = k;
+    n->log_key = kp;
+    n->batch_keys[0] = k;
+    n->n_batch_keys = 1;
+    if (n->refill != NULL)
+        gs_refill_set_log_key(n->refill, &n->log_pub);
+    if (kp != NULL) {
+        n->log_key_missing[0] = '\0';
+        logf_(n, GS_NODE_LOG_INFO,
+              "the log key of %s is now key %s, %s: checkpoints are signed with it from now on",
+              n->cfg.origin, name, how);
+        return;
+    }
+    snprintf(n->log_key_missing, sizeof n->log_key_missing,
+             "the log key of %s is now key %s, %s, and this node holds no secret for it%s%s%s: "
+             "add `signing_key = FILE` naming its key file to [node] of %s (read again every "
+             "%d s)",
+             n->cfg.origin, name, how, err.msg[0] != '\0' ? " (" : "", err.msg,
+             err.msg[0] != '\0' ? ")" : "", n->config_path, NODE_KEY_RETRY_MS / 1000);
+    n->log_key_retry_ms = now_ms() + NODE_KEY_RETRY_MS;
+    logf_(n, GS_NODE_LOG_ERROR, "%s; signing nothing and accepting nothing meanwhile",
+          n->log_key_missing);
+}
+
+/* While the node holds no secret for the log key in force, node.conf is read
+ * again now and then: a signing_key line added brings it back without a
+ * restart. */
+static void retry_log_key(node *n)
+{
+    if (n->log_key != NULL || now_ms() < n->log_key_retry_ms)
+        return;
+    gs_error err = {0};
+    n->log_key_retry_ms = now_ms() + NODE_KEY_RETRY_MS;
+    if ((n->log_key = reload_secret(n, &n->log_pub, &err)) == NULL)
+        return;
+    char name[128];
+    describe_key(&n->log_pub, name, sizeof name);
+    n->log_key_missing[0] = '\0';
+    logf_(n, GS_NODE_LOG_INFO, "the log key %s of %s is held now (a signing_key line): signing",
+          name, n->cfg.origin);
+}
+
+/* At start: the log key in force, and its secret, or a refusal that names
+ * the key the node needs. */
+static int choose_log_key(node *n, gs_error *err)
+{
+    gs_pubkey k;
+    if (gs_rules_log_key(gs_ingest_rules(n->ingest), &k) != 0)
+        return gs_error_set(err, GS_EPERM, "the log of %s holds no Charter", n->cfg.origin);
+    n->held[0] = n->key;
+    n->n_held = 1;
+    /* A line that names nothing readable is said, not fatal: it may name a
+     * retired key whose file was destroyed. */
+    for (size_t i = 0; i < n->cfg.n_signing_keys; i++) {
+        gs_pubkey pub;
+        gs_error e;
+        if (gs_keyfile_read_public(n->cfg.signing_keys[i], &pub, &e) != 0)
+            logf_(n, GS_NODE_LOG_WARN, "[node] signing_key %s: %s", n->cfg.signing_keys[i], e.msg);
+    }
+    gs_error lerr = {0};
+    bool named;
+    const gs_keypair *kp = load_secret(n, &n->cfg, &k, &named, &lerr);
+    if (kp == NULL && named) /* the line naming the key in force did not open */
+        return gs_error_set(err, lerr.code, "%s", lerr.msg);
+    if (kp == NULL) {
+        char name[128], how[96];
+        describe_key(&k, name, sizeof name);
+        key_origin_text(n, &k, how, sizeof how);
+        return gs_error_set(err, GS_EPERM,
+                            "the log key of %s is key %s, %s; this node holds no secret for it "
+                            "(neither key = %s nor any of its %zu signing_key lines): add "
+                            "`signing_key = FILE` naming that key's file to [node] of %s and "
+                            "start again",
+                            n->cfg.origin, name, how, n->cfg.key_path, n->cfg.n_signing_keys,
+                            n->config_path);
+    }
+    n->log_pub = k;
+    n->log_key = kp;
+    n->batch_keys[0] = k;
+    n->n_batch_keys = 1;
+    if (kp != &n->held[0]) {
+        char name[128];
+        describe_key(&k, name, sizeof name);
+        logf_(n, GS_NODE_LOG_INFO, "signing %s with log key %s (a signing_key line)", n->cfg.origin,
+              name);
+    }
+    return 0;
+}
+
+/* The door of a KeyRotation of the log key (signed by the log key in force,
+ * or by the key an earlier rotation of the same batch makes it): taken only
+ * when the node holds the new key's secret, read from node.conf now if need
+ * be. Otherwise the node would commit a rotation to a key it cannot sign with
+ * and stop. Anything else passes (the rule book judges it). */
+static gs_status_code door_rotation(node *n, const gs_buf *entry, char *msg, size_t cap)
+{
+    gs_signed_statement ss;
+    gs_statement st = {0};
+    gs_status_code code = GS_STATUS_OK;
+    if (gs_wire_decode_signed_statement(gs_bytes_of(entry->p, entry->n), &ss, NULL) != 0 ||
+        gs_wire_decode_statement(ss.statement, &st, NULL) != 0)
+        goto out; /* the pipeline says why */
+    if (st.kind != GS_BODY_KEY_ROTATION)
+        goto out;
+    bool by_log_key = false;
+    for (size_t i = 0; i < n->n_batch_keys && !by_log_key; i++)
+        by_log_key = same_key(&st.signer, &n->batch_keys[i]);
+    if (!by_log_key)
+        goto out; /* a member's rotation */
+    const gs_pubkey *nk = &st.u.key_rotation.new_key;
+    gs_error err = {0};
+    if (reload_secret(n, nk, &err) == NULL) {
+        char name[128];
+        describe_key(nk, name, sizeof name);
+        code = GS_STATUS_UNAVAILABLE;
+        snprintf(msg, cap,
+                 "this KeyRotation makes key %s the log key of %s, and this node holds no secret "
+                 "for it%s%s%s: add `signing_key = FILE` naming the new key's file to [node] of "
+                 "%s first, then submit it again (`giamsat node rotate-key` does both)",
+                 name, n->cfg.origin, err.msg[0] != '\0' ? " (" : "", err.msg,
+                 err.msg[0] != '\0' ? ")" : "", n->config_path);
+        goto out;
+    }
+    if (n->n_batch_keys == sizeof n->batch_keys / sizeof n->batch_keys[0]) {
+        code = GS_STATUS_UNAVAILABLE;
+        snprintf(msg, cap, "too many rotations of the log key at once; retry shortly");
+        goto out;
+    }
+    n->batch_keys[n->n_batch_keys++] = *nk;
+out:
+    gs_statement_clear(&st);
+    return code;
 }
 
 /* ------------------------------------------------------------ reads */
@@ -374,6 +667,8 @@ static void clear_jobs(node *n)
         gs_buf_free(&j->receipt);
     }
     n->n_jobs = 0;
+    n->batch_keys[0] = n->log_pub;
+    n->n_batch_keys = 1;
 }
 
 static void process_batch(node *n)
@@ -444,6 +739,9 @@ static void process_batch(node *n)
             gs_daemon_request_stop();
         }
     }
+    /* A rotation of the log key committed in this batch: the new key signs
+     * the next checkpoint, whose size is above it. */
+    follow_log_key(n);
     free(batch);
     free(v);
 
@@ -481,6 +779,8 @@ static void process_batch(node *n)
  * for a witness to say what it holds. */
 static const char *write_hold(node *n)
 {
+    if (n->log_key_missing[0] != '\0')
+        return n->log_key_missing;
     if (n->refill != NULL && gs_refill_holding(n->refill))
         return gs_refill_status(n->refill);
     if (n->start_check_until_ms == 0)
@@ -553,6 +853,9 @@ static bool take_request(node *n, const gs_net_request *nrq)
     } else if ((hold = write_hold(n)) != NULL) {
         send_status(n, nrq->socket, nrq->identity, nrq->identity_len, rq.id, GS_STATUS_UNAVAILABLE,
                     hold);
+    } else if ((status = door_rotation(n, &rq.u.submit.entry, msg, sizeof msg)) != GS_STATUS_OK) {
+        logf_(n, GS_NODE_LOG_WARN, "refused a rotation of the log key: %s", msg);
+        send_status(n, nrq->socket, nrq->identity, nrq->identity_len, rq.id, status, msg);
     } else {
         job *j = &n->jobs[n->n_jobs++];
         memset(j, 0, sizeof *j);
@@ -576,9 +879,15 @@ static void maybe_checkpoint(node *n, bool force)
         return; /* behind what it signed: nothing is signed until refilled */
     if (!force && now - n->last_checkpoint_ms < n->cfg.checkpoint_interval_ms)
         return;
+    /* Signed with the key for this size, never one a rotation below it
+     * retired; none when the node holds no secret for it. */
+    follow_log_key(n);
+    retry_log_key(n);
+    if (n->log_key == NULL)
+        return;
     char *note = NULL;
     gs_error err;
-    if (gs_log_sign_checkpoint(n->log, &n->key, &note, &err) != 0) {
+    if (gs_log_sign_checkpoint(n->log, n->log_key, &note, &err) != 0) {
         logf_(n, GS_NODE_LOG_ERROR, "cannot sign a checkpoint: %s", err.msg);
         snprintf(n->store_error, sizeof n->store_error, "cannot store a checkpoint: %s", err.msg);
         return;
@@ -709,6 +1018,7 @@ static long step_refill(node *n)
     gs_refill_event ev = gs_refill_step(n->refill, now_ms(), &next, &err);
     switch (ev) {
     case GS_REFILL_PROGRESS:
+        follow_log_key(n); /* the refilled entries may rotate the log key */
         logf_(n, GS_NODE_LOG_INFO, "refill: the log holds %llu entries of %llu signed",
               (unsigned long long)gs_log_committed_size(n->log),
               (unsigned long long)gs_refill_signed_size(n->refill));
@@ -750,7 +1060,8 @@ static int run(node *n)
                 items[n_items++] = (zmq_pollitem_t){.socket = sock, .events = ZMQ_POLLIN};
         }
         n_items += gs_refill_pollitems(n->refill, items + n_items, GS_NODE_MAX_WITNESSES);
-        if (gs_log_committed_size(n->log) != n->checkpoint_size && !gs_refill_holding(n->refill)) {
+        if (gs_log_committed_size(n->log) != n->checkpoint_size && !gs_refill_holding(n->refill) &&
+            n->log_key != NULL) {
             int64_t due = n->last_checkpoint_ms + n->cfg.checkpoint_interval_ms - now_ms();
             if (due < timeout)
                 timeout = due < 0 ? 0 : (long)due;
@@ -873,6 +1184,10 @@ static bool node_health(void *ctx, char *why, size_t cap)
         snprintf(why, cap, "quarantined: %s", n->quarantine_reason);
         return false;
     }
+    if (n->log_key_missing[0] != '\0') {
+        snprintf(why, cap, "%s", n->log_key_missing);
+        return false;
+    }
     if (gs_refill_holding(n->refill)) {
         snprintf(why, cap, "holding submissions: %s", gs_refill_status(n->refill));
         return false;
@@ -900,6 +1215,7 @@ static int start_http(node *n, gs_error *err)
 
 static int start(node *n, const char *config_path, gs_error *err)
 {
+    n->config_path = config_path;
     int rc = gs_node_config_load(config_path, &n->cfg, err);
     if (rc != 0)
         return rc;
@@ -923,13 +1239,8 @@ static int start(node *n, const char *config_path, gs_error *err)
         return rc;
     if ((rc = replay_log(n, err)) != 0)
         return rc;
-    gs_pubkey log_key;
-    if (gs_rules_log_key(gs_ingest_rules(n->ingest), &log_key) != 0 ||
-        sodium_memcmp(log_key.b, n->key.pub.b, sizeof log_key.b) != 0)
-        return gs_error_set(err, GS_EPERM,
-                            "key %s is not the log key of %s (the Charter's signer or its "
-                            "rotation)",
-                            n->cfg.key_path, n->cfg.origin);
+    if ((rc = choose_log_key(n, err)) != 0)
+        return rc;
     char *note = NULL;
     if (gs_log_latest_checkpoint(n->log, &note, &n->checkpoint_size, NULL) != 0)
         n->checkpoint_size = 0;
@@ -972,7 +1283,7 @@ static int start(node *n, const char *config_path, gs_error *err)
         .store = n->store,
         .log = n->log,
         .ingest = &n->ingest,
-        .log_key = &n->key.pub,
+        .log_key = &n->log_pub,
         .client_key = &n->key,
         .sources = n->sources,
         .n_sources = n->n_witnesses,
@@ -1007,6 +1318,8 @@ static void finish(node *n)
     gs_log_close(&n->log);
     gs_store_close(&n->store);
     gs_keypair_wipe(&n->key);
+    for (size_t i = 0; i < n->n_held; i++)
+        gs_keypair_wipe(&n->held[i]);
     gs_node_config_clear(&n->cfg);
 }
 
