@@ -166,6 +166,13 @@ int gs_keychain_verify_note(const gs_keychain *kc, const gs_note *n, uint64_t si
                 ") that no rotation in the %" PRIu64
                 " entries seen made the log key; entries %" PRIu64 "..%" PRIu64 " may hold one",
                 kc->origin, size, s->key_hash, kc->next_index, kc->next_index, size - 1);
+        if (k < 0)
+            return gs_error_set(err, GS_EVERIFY,
+                                "checkpoint of %s at size %" PRIu64
+                                " is signed by a key (ID %08" PRIx32
+                                ") that no rotation of the log key below that size made the log "
+                                "key; the key for this size is %s",
+                                kc->origin, size, s->key_hash, fp);
     }
     return gs_error_set(err, GS_EVERIFY, "checkpoint of %s at size %" PRIu64 ": %s", kc->origin,
                         size, why.msg);
