@@ -689,6 +689,15 @@ static void save_evidence(monitor *m, const gs_evidence *ev, gs_bytes entry, con
               ev->origin, what, path, path);
 }
 
+/* The policy's index of origin's log (it is one: its key was found). */
+static size_t log_index(monitor *m, const char *origin)
+{
+    for (size_t i = 0; i < gs_policy_log_count(m->pol); i++)
+        if (strcmp(gs_policy_log_at(m->pol, i, NULL)->name, origin) == 0)
+            return i;
+    return 0;
+}
+
 /* Evidence kind (a) found by this monitor: checked as any verifier will
  * check it, signed by the reporter key and saved. */
 static void report_split_view(monitor *m, const char *origin, const char *note_a,
@@ -717,6 +726,20 @@ static void report_split_view(monitor *m, const char *origin, const char *note_a
     /* The monitor proves what it claims: evidence that would not convince
      * a verifier is a bug here, never something to publish. */
     if (gs_evidence_verify(&ev, &log_key, &err) != 0) {
+        const gs_keychain *kc = &m->chains[log_index(m, origin)];
+        if (kc->n > 1) {
+            /* Both notes verified through the log's proven key chain, so
+             * this is a split view; but the file must carry the chain for a
+             * verifier given the original key, and this monitor does not
+             * attach it yet. */
+            say("error",
+                "SPLIT VIEW of %s (%s), signed by a key the log's rotations made its log key: "
+                "no evidence file written (this monitor cannot attach the key chain to it); "
+                "keep both notes: %s",
+                origin, what, err.msg);
+            m->evidence_found++;
+            return;
+        }
         say("error", "BUG: the evidence against %s (%s) does not verify: %s", origin, what,
             err.msg);
         return;
@@ -988,15 +1011,6 @@ static int source_index(monitor *m, const char *label)
         if (strcmp(m->src[i].endpoint, label) == 0)
             return (int)i;
     return -1;
-}
-
-/* The policy's index of origin's log (it is one: its key was found). */
-static size_t log_index(monitor *m, const char *origin)
-{
-    for (size_t i = 0; i < gs_policy_log_count(m->pol); i++)
-        if (strcmp(gs_policy_log_at(m->pol, i, NULL)->name, origin) == 0)
-            return i;
-    return 0;
 }
 
 /* The log's signature on checkpoint n, by the key for its size: the trust
