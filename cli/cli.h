@@ -178,17 +178,24 @@ int cli_log_key(cli_conn *cn, gs_pubkey *out, gs_error *err);
 int cli_node_key(cli_conn *cn, gs_pubkey *out, gs_error *err);
 
 /* A checkpoint fetched from the endpoint and verified against cli_log_key.
- * text is the note exactly as served. */
+ * text is the note exactly as served. When the log key rotated, the note is
+ * signed by a later key: links are then the rotations (GetKeyChain) that
+ * lead from cli_log_key to it, proven in the checkpoint's tree. */
 typedef struct {
     char *text;
     size_t len;
     gs_note *note;
     gs_checkpoint cp;
+    gs_key_link *links;
+    size_t n_links;
 } cli_checkpoint;
 
 /* Fetches the latest checkpoint of cn->origin ("" when empty: then
- * cn->origin is set from it) and verifies its log signature. A signature
- * that does not verify is GS_EVERIFY. */
+ * cn->origin is set from it) and verifies its log signature: by
+ * cli_log_key, or else by the key the log's rotations of its key, proven by
+ * the endpoint (GetKeyChain, docs/formats.md "Key chains"), made the log key
+ * for the checkpoint's size. A signature that does not verify is
+ * GS_EVERIFY. */
 int cli_fetch_checkpoint(cli_conn *cn, cli_checkpoint *out, gs_error *err);
 /* Parses a saved note and verifies it as above, against origin's key. */
 int cli_open_checkpoint(cli_conn *cn, const char *text, size_t len, cli_checkpoint *out,

@@ -17,6 +17,7 @@
 #include "clientconf.h"
 #include "daemon.h"
 #include "ingest.h"
+#include "keychain.h"
 #include "localtime.h"
 #include "report.h"
 #include "log.h"
@@ -466,10 +467,49 @@ int cli_node_key(cli_conn *cn, gs_pubkey *out, gs_error *err)
 
 void cli_checkpoint_clear(cli_checkpoint *c)
 {
+    gs_key_links_free(c->links, c->n_links);
     free(c->text);
     gs_note_free(&c->note);
     gs_checkpoint_clear(&c->cp);
     memset(c, 0, sizeof *c);
+}
+
+/* Asks the endpoint for the rotations of cn->origin's key below c's size,
+ * checks them from the anchor in c's tree and c's signature by the key they
+ * lead to (keychain.h); c keeps the links (a bundle carries them). */
+static int follow_key_chain(cli_conn *cn, cli_checkpoint *c, const gs_pubkey *anchor, gs_error *err)
+{
+    gs_request rq = {.op = GS_OP_GET_KEY_CHAIN, .origin = cn->origin};
+    gs_response rs = {0};
+    gs_keychain kc = {0};
+    int rc;
+    rq.u.get_key_chain.size = c->cp.size;
+    if ((rc = cli_call(cn, &rq, &rs, err)) != 0)
+        return gs_error_wrap(err, "asking for the key chain of %s", cn->origin);
+    if (rs.result != GS_RESULT_KEY_CHAIN || rs.u.key_chain.size != c->cp.size) {
+        rc = gs_error_set(err, GS_EVERIFY,
+                          "the endpoint answered GetKeyChain for size %llu with something else",
+                          (unsigned long long)c->cp.size);
+        goto out;
+    }
+    if ((rc = gs_keychain_init(&kc, cn->origin, anchor, err)) != 0)
+        goto out;
+    if ((rc = gs_keychain_add_links(&kc, rs.u.key_chain.links, rs.u.key_chain.n, c->cp.size,
+                                    &c->cp.root, err)) != 0 ||
+        (rc = gs_keychain_verify_note(&kc, c->note, c->cp.size, err)) != 0) {
+        if (rc != GS_ENOMEM)
+            rc = err->code = GS_EVERIFY;
+        goto out;
+    }
+    gs_key_links_free(c->links, c->n_links);
+    c->links = rs.u.key_chain.links;
+    c->n_links = rs.u.key_chain.n;
+    rs.u.key_chain.links = NULL;
+    rs.u.key_chain.n = 0;
+out:
+    gs_keychain_clear(&kc);
+    gs_response_clear(&rs);
+    return rc;
 }
 
 static int verify_checkpoint(cli_conn *cn, cli_checkpoint *c, gs_error *err)
@@ -496,11 +536,21 @@ static int verify_checkpoint(cli_conn *cn, cli_checkpoint *c, gs_error *err)
     /* c2sp.org/tlog-checkpoint: the log's key name is its origin. */
     if ((rc = gs_vkey_make(&vk, cn->origin, GS_VKEY_ALG_ED25519, &key, err)) != 0)
         return rc;
-    if ((rc = gs_note_verify(c->note, &vk, 1, NULL, NULL, err)) != 0) {
-        gs_error_wrap(err, "the checkpoint of %s does not carry a valid signature by its log key",
-                      cn->origin);
-        err->code = GS_EVERIFY;
-        return GS_EVERIFY;
+    gs_error why = {0};
+    if (gs_note_verify(c->note, &vk, 1, NULL, NULL, &why) == 0)
+        return 0;
+    /* Not by the key this command was given: the log may have rotated its
+     * key since. The endpoint proves the rotations in the checkpoint's own
+     * tree; the key they lead to must have signed it. */
+    if ((rc = follow_key_chain(cn, c, &key, err)) != 0) {
+        if (rc == GS_EVERIFY || rc == CLI_EREJECTED) {
+            gs_error_wrap(err,
+                          "the checkpoint of %s does not carry a valid signature by its log key "
+                          "(%s)",
+                          cn->origin, why.msg);
+            rc = err->code = GS_EVERIFY;
+        }
+        return rc;
     }
     return 0;
 }

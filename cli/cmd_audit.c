@@ -243,6 +243,13 @@ static int progress_evidence(void *ctx, const char *origin, gs_buf **items, size
     return ap->inner->read_evidence(ap->inner->ctx, origin, items, n, err);
 }
 
+static int progress_key_chain(void *ctx, const char *origin, uint64_t size, gs_key_link **links,
+                              size_t *n, gs_error *err)
+{
+    audit_progress *ap = ctx;
+    return ap->inner->read_key_chain(ap->inner->ctx, origin, size, links, n, err);
+}
+
 static void progress_source(audit_progress *ap, const gs_audit_source *inner, gs_audit_source *out)
 {
     memset(ap, 0, sizeof *ap);
@@ -251,6 +258,7 @@ static void progress_source(audit_progress *ap, const gs_audit_source *inner, gs
     out->read_checkpoint = progress_checkpoint;
     out->read_page = progress_page;
     out->read_evidence = inner->read_evidence != NULL ? progress_evidence : NULL;
+    out->read_key_chain = inner->read_key_chain != NULL ? progress_key_chain : NULL;
 }
 
 int cli_cmd_audit(int argc, char **argv)

@@ -219,6 +219,14 @@ int cli_cmd_export(int argc, char **argv)
         rc = gs_error_set(&err, GS_ENOMEM, "out of memory");
         goto out;
     }
+    /* The rotations of the log key that lead from the key the checkpoint
+     * was checked against to the key that signed it, proven in its tree
+     * (none when that key signed it): a trust file naming the log's
+     * original key verifies the bundle (docs/formats.md "Key chains"). */
+    b.log_key_chain = cp.links;
+    b.n_log_key_chain = cp.n_links;
+    cp.links = NULL;
+    cp.n_links = 0;
     b.index = index;
     b.entry = e[0];
     e[0].p = NULL;
@@ -254,6 +262,8 @@ int cli_cmd_export(int argc, char **argv)
             json_object_set_new(o, "signer_index",
                                 has_signer ? json_integer((json_int_t)signer_index) : json_null());
             json_object_set_new(o, "out", json_string(out_path));
+            json_object_set_new(o, "log_key_rotations",
+                                json_integer((json_int_t)b.n_log_key_chain));
         }
         rc = cli_print_json(o, &err);
     } else {

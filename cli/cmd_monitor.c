@@ -52,6 +52,7 @@
 #include "cli.h"
 #include "clientconf.h"
 #include "evidence.h"
+#include "keychain.h"
 #include "cosign.h"
 #include "outfile.h"
 #include "monitor_events.h"
@@ -183,14 +184,15 @@ struct check {
     size_t tried; /* sources asked so far */
 };
 
-enum { REQ_POLL = 1, REQ_PROOF };
+enum { REQ_POLL = 1, REQ_PROOF, REQ_CHAIN };
 
 typedef struct {
     uint64_t id;
     int kind;
-    size_t log; /* REQ_POLL: the policy's log index */
+    size_t log; /* REQ_POLL, REQ_CHAIN: the policy's log index */
     check *chk; /* REQ_PROOF */
     int64_t deadline_ms;
+    char *note, *from; /* REQ_CHAIN: the checkpoint waiting for it, and its source */
 } pending;
 
 /* One polled daemon (a DEALER). */
@@ -227,6 +229,10 @@ typedef struct {
     char witness_name[GS_VKEY_NAME_MAX + 1];
     int interval_ms, timeout_ms;
     check *checks;
+    /* Per log of the trust file, its keys from the file's through the
+     * rotations sources proved (keychain.h, GetKeyChain). */
+    gs_keychain *chains;
+    bool chain_asked; /* a checkpoint is observed again once its chain came */
     size_t evidence_found;
     size_t unanswered; /* polls that got no answer in time */
     int64_t last_seq;
@@ -683,6 +689,15 @@ static void save_evidence(monitor *m, const gs_evidence *ev, gs_bytes entry, con
               ev->origin, what, path, path);
 }
 
+/* The policy's index of origin's log (it is one: its key was found). */
+static size_t log_index(monitor *m, const char *origin)
+{
+    for (size_t i = 0; i < gs_policy_log_count(m->pol); i++)
+        if (strcmp(gs_policy_log_at(m->pol, i, NULL)->name, origin) == 0)
+            return i;
+    return 0;
+}
+
 /* Evidence kind (a) found by this monitor: checked as any verifier will
  * check it, signed by the reporter key and saved. */
 static void report_split_view(monitor *m, const char *origin, const char *note_a,
@@ -711,6 +726,20 @@ static void report_split_view(monitor *m, const char *origin, const char *note_a
     /* The monitor proves what it claims: evidence that would not convince
      * a verifier is a bug here, never something to publish. */
     if (gs_evidence_verify(&ev, &log_key, &err) != 0) {
+        const gs_keychain *kc = &m->chains[log_index(m, origin)];
+        if (kc->n > 1) {
+            /* Both notes verified through the log's proven key chain, so
+             * this is a split view; but the file must carry the chain for a
+             * verifier given the original key, and this monitor does not
+             * attach it yet. */
+            say("error",
+                "SPLIT VIEW of %s (%s), signed by a key the log's rotations made its log key: "
+                "no evidence file written (this monitor cannot attach the key chain to it); "
+                "keep both notes: %s",
+                origin, what, err.msg);
+            m->evidence_found++;
+            return;
+        }
         say("error", "BUG: the evidence against %s (%s) does not verify: %s", origin, what,
             err.msg);
         return;
@@ -984,6 +1013,101 @@ static int source_index(monitor *m, const char *label)
     return -1;
 }
 
+/* The log's signature on checkpoint n, by the key for its size: the trust
+ * file's, or the key a rotation of the log key made (keychain.h) as a source
+ * proved it. A note by a key the chain does not hold is kept and a source
+ * asked for the rotations below its size (GetKeyChain): 1, and the note is
+ * observed again when they come (chain_answer). A note by a retired key
+ * above its rotation is refused (GS_EVERIFY): the old key may be the one
+ * that leaked. */
+static int verify_log_signature(monitor *m, const gs_note *n, const gs_checkpoint *cp,
+                                const char *note, size_t len, const char *source, gs_error *err)
+{
+    size_t log = log_index(m, cp->origin);
+    gs_keychain *kc = &m->chains[log];
+    int rc = gs_keychain_verify_note(kc, n, cp->size, err);
+    if (rc == 0 || m->chain_asked || m->n_src == 0)
+        return rc;
+    bool unseen = false;
+    for (size_t i = 0; i < gs_note_sig_count(n); i++) {
+        const gs_note_sig *sig = gs_note_sig_at(n, i);
+        unseen |=
+            strcmp(sig->name, cp->origin) == 0 && gs_keychain_find_key_hash(kc, sig->key_hash) < 0;
+    }
+    if (!unseen)
+        return rc;
+    int at = source_index(m, source);
+    polled *s = &m->src[at >= 0 ? (size_t)at : 0];
+    gs_request rq = {.op = GS_OP_GET_KEY_CHAIN, .origin = cp->origin};
+    rq.u.get_key_chain.size = cp->size;
+    char *copy = strndup(note, len), *from = strdup(source);
+    if (copy == NULL || from == NULL || (rc = source_send(m, s, &rq, REQ_CHAIN, log, NULL, err))) {
+        free(copy);
+        free(from);
+        return copy == NULL || from == NULL ? gs_error_set(err, GS_ENOMEM, "out of memory") : rc;
+    }
+    s->p[s->n - 1].note = copy;
+    s->p[s->n - 1].from = from;
+    return 1;
+}
+
+static int observe(monitor *m, const char *note, size_t len, const char *source,
+                   const char *expect_origin, uint64_t proven_from, gs_error *err);
+
+/* The rotations a source proved for a checkpoint signed by a key the chain
+ * did not hold (verify_log_signature): followed from the trust file's key
+ * in the checkpoint's tree; when they lead to the key that signed it, the
+ * chain keeps them and the checkpoint is observed again. */
+static void chain_answer(monitor *m, polled *s, pending *p, const gs_response *rs)
+{
+    gs_error err = {0};
+    gs_note *n = NULL;
+    gs_checkpoint cp = {0};
+    gs_keychain t = {0};
+    size_t blen = 0;
+    gs_keychain *kc = &m->chains[p->log];
+    if (p->note == NULL)
+        goto out; /* unanswered */
+    if (rs == NULL || rs->code != GS_STATUS_OK || rs->result != GS_RESULT_KEY_CHAIN) {
+        say("warn",
+            "%s: a checkpoint from %s is signed by a key the trust file does not name, and %s "
+            "proved no rotation of the log key to it%s%s (ignored)",
+            kc->origin, p->from, s->endpoint, rs != NULL && rs->message != NULL ? ": " : "",
+            rs != NULL && rs->message != NULL ? rs->message : "");
+        goto out;
+    }
+    if (gs_note_parse(p->note, strlen(p->note), &n, &err) != 0)
+        goto bad;
+    const char *body = gs_note_text(n, &blen);
+    if (gs_checkpoint_parse(body, blen, &cp, &err) != 0 ||
+        gs_keychain_init(&t, kc->origin, &kc->links[0].key, &err) != 0 ||
+        gs_keychain_add_links(&t, rs->u.key_chain.links, rs->u.key_chain.n, cp.size, &cp.root,
+                              &err) != 0 ||
+        gs_keychain_verify_note(&t, n, cp.size, &err) != 0)
+        goto bad;
+    if (t.next_index > kc->next_index) {
+        gs_keychain_clear(kc);
+        *kc = t;
+        memset(&t, 0, sizeof t);
+        say("info", "%s: the log key rotated %zu time%s below size %llu (proven by %s)", kc->origin,
+            kc->n - 1, kc->n == 2 ? "" : "s", (unsigned long long)cp.size, s->endpoint);
+    }
+    m->chain_asked = true;
+    if (observe(m, p->note, strlen(p->note), p->from, kc->origin, 0, &err) != 0)
+        source_problem(s, "%s", err.msg);
+    m->chain_asked = false;
+    goto out;
+bad:
+    say("warn", "%s: a checkpoint from %s: %s (ignored)", kc->origin, p->from, err.msg);
+out:
+    gs_keychain_clear(&t);
+    gs_checkpoint_clear(&cp);
+    gs_note_free(&n);
+    free(p->note);
+    free(p->from);
+    p->note = p->from = NULL;
+}
+
 /* A checkpoint note seen at source (a --connect endpoint, "subscription
  * EP" or "AddCheckpoint"). Verifies the log's signature, records it, and
  * checks it against what was seen before for its origin: the first other
@@ -1026,7 +1150,11 @@ static int observe(monitor *m, const char *note, size_t len, const char *source,
                      source, cp.origin);
         goto out;
     }
-    if ((rc = gs_note_verify(n, &log_key, 1, NULL, NULL, err)) != 0) {
+    if ((rc = verify_log_signature(m, n, &cp, note, len, source, err)) != 0) {
+        if (rc == 1) { /* waiting for a source to prove the log's rotations */
+            rc = 0;
+            goto out;
+        }
         /* Not signed by the log: it proves nothing about the log, whoever
          * served it. */
         gs_error_wrap(err, "%s served a checkpoint of %s the log did not sign (ignored)", source,
@@ -1038,7 +1166,11 @@ static int observe(monitor *m, const char *note, size_t len, const char *source,
                           cp.origin, (unsigned long long)cp.size);
         goto out;
     }
-    bool met = gs_policy_verify_checkpoint(m->pol, note, len, &pr, &qerr) == 0;
+    /* the quorum, on the note the key for its size signed */
+    gs_vkey signer;
+    bool met = gs_keychain_vkey_for_size(&m->chains[log_index(m, cp.origin)], cp.size, &signer,
+                                         &qerr) == 0 &&
+               gs_policy_verify_checkpoint_key(m->pol, note, len, &signer, &pr, &qerr) == 0;
     bool inserted = false;
     if ((rc = db_put_checkpoint(m, &cp, note, source, met, &inserted, err)) != 0)
         goto out;
@@ -1175,6 +1307,8 @@ static void source_receive(monitor *m, polled *s)
             s->n--;
             if (p.kind == REQ_POLL)
                 on_poll_answer(m, s, p.log, &rs);
+            else if (p.kind == REQ_CHAIN)
+                chain_answer(m, s, &p, &rs);
             else
                 check_answer(m, s, p.chk, &rs);
             break;
@@ -1208,6 +1342,8 @@ static void source_expire(monitor *m, polled *s, int64_t now)
     for (size_t i = 0; i < n; i++) {
         if (gone[i].kind == REQ_PROOF)
             check_next(m, gone[i].chk);
+        else if (gone[i].kind == REQ_CHAIN)
+            chain_answer(m, s, &gone[i], NULL);
         else
             m->unanswered++;
     }
@@ -1372,7 +1508,8 @@ static int witness_log_key(void *ctx, const char *origin, gs_vkey *key, gs_error
         return gs_error_set(err, GS_ENOTFOUND,
                             "this monitor does not witness %s: it is not a log in its trust file",
                             origin);
-    return 0;
+    /* the newest key the log's proven rotations made (the file's when none) */
+    return gs_keychain_vkey_for_size(&m->chains[log_index(m, origin)], UINT64_MAX, key, err);
 }
 
 static bool witness_frozen(void *ctx, const char *origin, char *why, size_t cap)
@@ -1612,8 +1749,15 @@ static void monitor_clear(monitor *m)
             zmq_close(m->src[i].sock);
         sodium_memzero(&m->src[i].curve, sizeof m->src[i].curve);
         free(m->src[i].endpoint);
+        for (size_t k = 0; k < m->src[i].n; k++) {
+            free(m->src[i].p[k].note);
+            free(m->src[i].p[k].from);
+        }
         free(m->src[i].p);
     }
+    for (size_t i = 0; m->chains != NULL && i < gs_policy_log_count(m->pol); i++)
+        gs_keychain_clear(&m->chains[i]);
+    free(m->chains);
     for (size_t i = 0; i < m->n_sub; i++) {
         if (m->sub[i].sock != NULL)
             zmq_close(m->sub[i].sock);
@@ -1791,6 +1935,15 @@ int cli_cmd_monitor(int argc, char **argv)
     if (gs_policy_log_count(m.pol) == 0) {
         gs_error_set(&err, GS_EINVAL, "trust file %s lists no log to watch", trust);
         goto fail;
+    }
+    if ((m.chains = calloc(gs_policy_log_count(m.pol), sizeof *m.chains)) == NULL) {
+        rc = gs_error_set(&err, GS_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < gs_policy_log_count(m.pol); i++) {
+        const gs_vkey *vk = gs_policy_log_at(m.pol, i, NULL);
+        if ((rc = gs_keychain_init(&m.chains[i], vk->name, &vk->key, &err)) != 0)
+            goto fail;
     }
     if (witness_key != NULL) {
         if ((rc = cli_load_key(witness_key, pass_file, &m.witness, &err)) != 0)

@@ -88,10 +88,39 @@ static int read_evidence(void *ctx, const char *origin, gs_buf **items, size_t *
     return 0;
 }
 
+/* GetKeyChain(origin, size): the rotations as served; the audit engine
+ * checks them from the trust file's key (keychain.h). */
+static int read_key_chain(void *ctx, const char *origin, uint64_t size, gs_key_link **links,
+                          size_t *n, gs_error *err)
+{
+    cli_conn *cn = ctx;
+    gs_request rq = {0};
+    gs_response rs = {0};
+    rq.op = GS_OP_GET_KEY_CHAIN;
+    rq.origin = origin;
+    rq.u.get_key_chain.size = size;
+    int rc = cli_call(cn, &rq, &rs, err);
+    if (rc != 0)
+        return rc;
+    if (rs.result != GS_RESULT_KEY_CHAIN || rs.u.key_chain.size != size) {
+        gs_response_clear(&rs);
+        return gs_error_set(err, GS_EVERIFY,
+                            "the endpoint answered GetKeyChain(%s, %llu) with something else",
+                            origin, (unsigned long long)size);
+    }
+    *links = rs.u.key_chain.links;
+    *n = rs.u.key_chain.n;
+    rs.u.key_chain.links = NULL;
+    rs.u.key_chain.n = 0;
+    gs_response_clear(&rs);
+    return 0;
+}
+
 void cli_audit_source(cli_conn *cn, gs_audit_source *out)
 {
     out->ctx = cn;
     out->read_checkpoint = read_checkpoint;
     out->read_page = read_page;
     out->read_evidence = read_evidence;
+    out->read_key_chain = read_key_chain;
 }

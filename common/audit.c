@@ -34,7 +34,8 @@ void gs_audit_trusted_clear(gs_audit_trusted *t)
  * adds a hint to a quorum failure (the check is gs_policy_verify_checkpoint
  * for every log, docs/trust.md). */
 static int trust_checkpoint(const gs_policy *pol, const char *origin, const char *note, size_t len,
-                            bool own_hub, gs_audit_trusted *out, gs_error *err)
+                            bool own_hub, const gs_keychain *kc, gs_audit_trusted *out,
+                            gs_error *err)
 {
     gs_policy_result res = {0};
     size_t body_len = 0;
@@ -60,7 +61,31 @@ static int trust_checkpoint(const gs_policy *pol, const char *origin, const char
         rc = err->code = GS_EVERIFY;
         goto out;
     }
-    rc = gs_policy_verify_checkpoint(pol, note, len, &res, err);
+    if (kc != NULL) {
+        /* The trust file names the log's first key; its rotations, followed
+         * from it (keychain.h), name the key for this size. A note by a
+         * retired or unknown key is refused here, with the sentence saying
+         * which. */
+        if (strcmp(kc->origin, origin) != 0 ||
+            memcmp(kc->links[0].key.b, out->log_key.key.b, 32) != 0) {
+            rc = gs_error_set(err, GS_EINVAL,
+                              "the key chain of %s does not start at the trust file's key", origin);
+            goto out;
+        }
+        if ((rc = gs_keychain_verify_note(kc, out->note, out->cp.size, err)) != 0) {
+            if (kc->n == 1)
+                gs_error_wrap(err,
+                              "the checkpoint of %s is not signed by the log key the trust file "
+                              "lists for it (%s+%08x)",
+                              origin, out->log_key.name, out->log_key.key_hash);
+            rc = err->code = GS_EVERIFY;
+            goto out;
+        }
+        if ((rc = gs_keychain_vkey_for_size(kc, out->cp.size, &out->log_key, err)) != 0)
+            goto out;
+    }
+    rc = gs_policy_verify_checkpoint_key(pol, note, len, kc != NULL ? &out->log_key : NULL, &res,
+                                         err);
     if (rc != 0 && res.log_signed && !res.quorum_met) {
         size_t have = 0;
         for (size_t i = 0; i < res.n_witnesses; i++)
@@ -119,7 +144,14 @@ out:
 int gs_audit_trust_checkpoint(const gs_policy *pol, const char *origin, const char *note,
                               size_t len, gs_audit_trusted *out, gs_error *err)
 {
-    return trust_checkpoint(pol, origin, note, len, false, out, err);
+    return trust_checkpoint(pol, origin, note, len, false, NULL, out, err);
+}
+
+int gs_audit_trust_checkpoint_chain(const gs_policy *pol, const char *origin, const char *note,
+                                    size_t len, const gs_keychain *kc, gs_audit_trusted *out,
+                                    gs_error *err)
+{
+    return trust_checkpoint(pol, origin, note, len, false, kc, out, err);
 }
 
 /* ------------------------------------------------------------ entry source */
@@ -1073,6 +1105,63 @@ static int cmp_obs(const void *a, const void *b)
     return x->o.size < y->o.size ? -1 : x->o.size > y->o.size;
 }
 
+/* The log's key chain, fed with every entry the replay accepts (in order,
+ * from 0: the replay stops at the first it refuses), before the sink's
+ * callback. */
+typedef struct {
+    gs_keychain *kc;
+    gs_audit_entry_fn fn;
+    void *ctx;
+} chain_feed;
+
+static int chain_entry(void *ctx, uint64_t index, const gs_statement *st, const gs_hash *leaf,
+                       const gs_rules_state *s, gs_error *err)
+{
+    chain_feed *c = ctx;
+    if (c->kc->n > 0 && gs_keychain_observe(c->kc, index, st, err) < 0)
+        return err != NULL && err->code < 0 ? err->code : GS_EINVAL;
+    return c->fn != NULL ? c->fn(c->ctx, index, st, leaf, s, err) : 0;
+}
+
+/* A checkpoint signed by a key the trust file does not name, which a
+ * rotation of the log key may have made the log key: the source proves the
+ * rotations below its size (read_key_chain), and the note must be signed by
+ * the key they lead to from the trust file's, before the log is read at all.
+ * The entries read then decide (audit_log). 0 when they lead there, else
+ * the reason in why (a negative code only when the source is gone). */
+static int trust_by_served_chain(gs_audit *a, const char *origin, const char *note, bool own_hub,
+                                 const gs_keychain *anchor, gs_audit_trusted *t, gs_error *why)
+{
+    gs_note *n = NULL;
+    gs_checkpoint cp = {0};
+    gs_key_link *links = NULL;
+    size_t n_links = 0, blen = 0;
+    gs_keychain kc = {0};
+    int rc;
+    if (a->source->read_key_chain == NULL)
+        return gs_error_set(why, GS_EVERIFY, "the source cannot prove rotations of its key");
+    if ((rc = gs_note_parse(note, strlen(note), &n, why)) != 0)
+        goto out;
+    const char *body = gs_note_text(n, &blen);
+    if ((rc = gs_checkpoint_parse(body, blen, &cp, why)) != 0)
+        goto out;
+    if ((rc = a->source->read_key_chain(a->source->ctx, origin, cp.size, &links, &n_links, why)) !=
+        0) {
+        gs_error_wrap(why, "asking for the rotations of its key (GetKeyChain)");
+        goto out;
+    }
+    if ((rc = gs_keychain_copy(&kc, anchor, why)) != 0 ||
+        (rc = gs_keychain_add_links(&kc, links, n_links, cp.size, &cp.root, why)) != 0)
+        goto out;
+    rc = trust_checkpoint(a->policy, origin, note, strlen(note), own_hub, &kc, t, why);
+out:
+    gs_keychain_clear(&kc);
+    gs_key_links_free(links, n_links);
+    gs_checkpoint_clear(&cp);
+    gs_note_free(&n);
+    return rc;
+}
+
 static int sink_end(const gs_audit_sink *sk, const gs_audit_replay *rp, const gs_audit_trusted *t,
                     const char *skipped, gs_error *err)
 {
@@ -1091,6 +1180,9 @@ static int audit_log(gs_audit *a, const char *origin, gs_audit_observed *obs, si
     gs_audit_trusted t = {0};
     gs_audit_replay rp = {0};
     gs_error why = {0};
+    gs_keychain kc = {0};
+    gs_vkey anchor;
+    bool deferred = false, read_all = true;
     int rc;
     /* The source's own log, when the source is a hub: judged with the hub
      * counted as a witness of itself (trust_checkpoint); every log it
@@ -1121,17 +1213,40 @@ static int audit_log(gs_audit *a, const char *origin, gs_audit_observed *obs, si
         }
         own_text = text;
     }
-    if (trust_checkpoint(a->policy, origin, own_text, strlen(own_text), own_hub, &t, &why) != 0) {
-        rc = sink_end(sk, &rp, NULL, why.msg, err);
+    /* The log's keys, from the trust file's (its first key) through every
+     * rotation of the log key the replay reads. */
+    if (gs_policy_log_key(a->policy, origin, &anchor, NULL) == 0 &&
+        (rc = gs_keychain_init(&kc, origin, &anchor.key, err)) != 0)
         goto out;
+    if (trust_checkpoint(a->policy, origin, own_text, strlen(own_text), own_hub,
+                         kc.n > 0 ? &kc : NULL, &t, &why) != 0) {
+        /* Perhaps signed by a later key: the source proves the rotations
+         * that made it the log key, and the entries read decide below. */
+        gs_error first = why;
+        gs_error_clear(&why);
+        if (kc.n == 0 ||
+            (rc = trust_by_served_chain(a, origin, own_text, own_hub, &kc, &t, &why)) != 0) {
+            if (rc == GS_EUNAVAIL || rc == GS_ENOMEM) {
+                *err = why;
+                goto out;
+            }
+            char msg[2 * GS_ERROR_MSG_MAX + 64];
+            snprintf(msg, sizeof msg, "%s%s%s", first.msg,
+                     kc.n > 0 ? "; nor by a key its rotations made the log key: " : "",
+                     kc.n > 0 ? why.msg : "");
+            rc = sink_end(sk, &rp, NULL, msg, err);
+            goto out;
+        }
+        deferred = true;
     }
+    chain_feed feed = {.kc = &kc, .fn = fn, .ctx = fn_ctx};
     rp.size = t.cp.size;
     rp.pool = a->pool;
     rp.db = a->db;
     rp.observed = obs;
     rp.n_observed = n_obs;
-    rp.on_entry = fn;
-    rp.ctx = fn_ctx;
+    rp.on_entry = chain_entry;
+    rp.ctx = &feed;
     if (sk->begin_log != NULL && (rc = sk->begin_log(sk->ctx, origin, err)) != 0)
         goto out;
     if ((rc = gs_audit_replay_run(a->source, &rp, err)) != 0) {
@@ -1141,12 +1256,24 @@ static int audit_log(gs_audit *a, const char *origin, gs_audit_observed *obs, si
             goto out;
         gs_audit_replay_fail(&rp, "reading the log stopped: %s", err->msg);
         gs_error_clear(err);
-    } else if (memcmp(rp.root.b, t.cp.root.b, 32) != 0) {
+        read_all = false;
+    }
+    /* With every rotation below its size read, the checkpoint is judged
+     * again: a note by a key the log retired below its size is not the
+     * log's (the old key may be the very one that leaked). */
+    if (deferred || kc.n > 1) {
+        gs_audit_trusted_clear(&t);
+        if (trust_checkpoint(a->policy, origin, own_text, strlen(own_text), own_hub, &kc, &t,
+                             &why) != 0) {
+            rc = sink_end(sk, &rp, NULL, why.msg, err);
+            goto out;
+        }
+    }
+    if (read_all && memcmp(rp.root.b, t.cp.root.b, 32) != 0)
         gs_audit_replay_fail(&rp,
                              "the entries served do not give the root of the cosigned "
                              "checkpoint at size %llu",
                              (unsigned long long)t.cp.size);
-    }
     for (size_t i = 0; i < n_obs; i++)
         if (!obs[i].checked)
             gs_audit_replay_fail(&rp,
@@ -1155,6 +1282,7 @@ static int audit_log(gs_audit *a, const char *origin, gs_audit_observed *obs, si
                                  (unsigned long long)obs[i].size, (unsigned long long)t.cp.size);
     rc = sink_end(sk, &rp, &t, NULL, err);
 out:
+    gs_keychain_clear(&kc);
     gs_audit_replay_clear(&rp);
     gs_audit_trusted_clear(&t);
     free(text);

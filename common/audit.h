@@ -32,6 +32,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "keychain.h"
 #include "note.h"
 #include "policy.h"
 #include "pool.h"
@@ -46,7 +47,8 @@
 typedef struct {
     gs_note *note;
     gs_checkpoint cp;
-    gs_vkey log_key;      /* the trust file's key for the origin */
+    gs_vkey log_key;      /* the log key that signed it: the trust file's, or the key
+                             the log's rotations of its key made (keychain.h) */
     size_t n_witnesses;   /* cosignatures by listed witnesses that verified */
     const char **witness; /* their names in the trust file */
     int64_t *witness_time;
@@ -60,6 +62,13 @@ typedef struct {
 int gs_audit_trust_checkpoint(const gs_policy *pol, const char *origin, const char *note,
                               size_t len, gs_audit_trusted *out, gs_error *err)
     __attribute__((warn_unused_result));
+/* The same with the log's signature checked through kc, a key chain anchored
+ * at the trust file's key for origin (keychain.h): the note must be signed by
+ * the key kc gives for its size (gs_keychain_verify_note); the quorum is then
+ * checked as above. */
+int gs_audit_trust_checkpoint_chain(const gs_policy *pol, const char *origin, const char *note,
+                                    size_t len, const gs_keychain *kc, gs_audit_trusted *out,
+                                    gs_error *err) __attribute__((warn_unused_result));
 void gs_audit_trusted_clear(gs_audit_trusted *t);
 
 /* ------------------------------------------------------------ entry source */
@@ -89,6 +98,13 @@ typedef struct {
      * What it serves is judged like any evidence (gs_audit_evidence_check):
      * the hub's word proves nothing. */
     int (*read_evidence)(void *ctx, const char *origin, gs_buf **items, size_t *n, gs_error *err);
+    /* May be NULL. The rotations of origin's log key below size, proven in
+     * the tree of that size (GetKeyChain): a malloc'd array of *n links
+     * (gs_key_links_free). Asked only when a checkpoint is signed by a key
+     * the trust file does not name, before the log is read; the entries
+     * read decide in the end (keychain.h). */
+    int (*read_key_chain)(void *ctx, const char *origin, uint64_t size, gs_key_link **links,
+                          size_t *n, gs_error *err);
 } gs_audit_source;
 
 /* Frees what read_page returned; safe on NULL. */

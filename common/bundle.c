@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bundle.h"
+#include "keychain.h"
 #include "merkle.h"
 
 static char *dup_or_null(const char *s)
@@ -112,6 +113,52 @@ out:
     return rc;
 }
 
+/* The checkpoint against the trust file, its log signature by the key the
+ * bundle's key chain leads to from the trust file's key (none: that key
+ * itself). The links are proven in the tree of the very checkpoint whose
+ * signature they then decide, so a chain altered or cut short is refused:
+ * the key it leads to did not sign the note. */
+static int trust_checkpoint(const gs_policy *pol, const gs_bundle *b, gs_bundle_result *out,
+                            gs_error *err)
+{
+    gs_vkey anchor;
+    gs_keychain kc = {0};
+    gs_note *n = NULL;
+    gs_checkpoint cp = {0};
+    size_t blen = 0;
+    int rc;
+    if (gs_policy_log_key(pol, b->origin, &anchor, NULL) != 0)
+        /* not a log of the trust file: the check below says so */
+        return gs_audit_trust_checkpoint(pol, b->origin, b->checkpoint, strlen(b->checkpoint),
+                                         &out->checkpoint, err);
+    const char *body = NULL;
+    if ((rc = gs_note_parse(b->checkpoint, strlen(b->checkpoint), &n, err)) == 0) {
+        body = gs_note_text(n, &blen);
+        rc = gs_checkpoint_parse(body, blen, &cp, err);
+    }
+    if (rc != 0) {
+        gs_error_wrap(err, "the bundle's checkpoint");
+        rc = err->code = GS_EVERIFY;
+        goto out;
+    }
+    if ((rc = gs_keychain_init(&kc, b->origin, &anchor.key, err)) != 0)
+        goto out;
+    if ((rc = gs_keychain_add_links(&kc, b->log_key_chain, b->n_log_key_chain, cp.size, &cp.root,
+                                    err)) != 0) {
+        gs_error_wrap(err, "the bundle's key chain");
+        if (rc != GS_ENOMEM)
+            rc = err->code = GS_EVERIFY;
+        goto out;
+    }
+    rc = gs_audit_trust_checkpoint_chain(pol, b->origin, b->checkpoint, strlen(b->checkpoint), &kc,
+                                         &out->checkpoint, err);
+out:
+    gs_checkpoint_clear(&cp);
+    gs_note_free(&n);
+    gs_keychain_clear(&kc);
+    return rc;
+}
+
 static int verify(const gs_policy *pol, gs_bytes data, gs_bundle_result *out, gs_error *err)
 {
     gs_bundle *b = &out->bundle;
@@ -124,8 +171,7 @@ static int verify(const gs_policy *pol, gs_bytes data, gs_bundle_result *out, gs
         gs_error_wrap(err, "the bundle names its log");
         return err->code = GS_EVERIFY;
     }
-    if ((rc = gs_audit_trust_checkpoint(pol, b->origin, b->checkpoint, strlen(b->checkpoint),
-                                        &out->checkpoint, err)) != 0)
+    if ((rc = trust_checkpoint(pol, b, out, err)) != 0)
         return rc;
     const gs_checkpoint *cp = &out->checkpoint.cp;
     if (b->index >= cp->size)

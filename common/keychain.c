@@ -166,6 +166,13 @@ int gs_keychain_verify_note(const gs_keychain *kc, const gs_note *n, uint64_t si
                 ") that no rotation in the %" PRIu64
                 " entries seen made the log key; entries %" PRIu64 "..%" PRIu64 " may hold one",
                 kc->origin, size, s->key_hash, kc->next_index, kc->next_index, size - 1);
+        if (k < 0)
+            return gs_error_set(err, GS_EVERIFY,
+                                "checkpoint of %s at size %" PRIu64
+                                " is signed by a key (ID %08" PRIx32
+                                ") that no rotation of the log key below that size made the log "
+                                "key; the key for this size is %s",
+                                kc->origin, size, s->key_hash, fp);
     }
     return gs_error_set(err, GS_EVERIFY, "checkpoint of %s at size %" PRIu64 ": %s", kc->origin,
                         size, why.msg);
@@ -231,5 +238,21 @@ int gs_keychain_add_proven(gs_keychain *kc, const gs_keychain_proof *links, size
     } else {
         gs_keychain_clear(&t);
     }
+    return rc;
+}
+
+int gs_keychain_add_links(gs_keychain *kc, const gs_key_link *links, size_t n, uint64_t size,
+                          const gs_hash *root, gs_error *err)
+{
+    gs_keychain_proof *p = calloc(n ? n : 1, sizeof *p);
+    if (p == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory for the key chain of %s", kc->origin);
+    for (size_t k = 0; k < n; k++)
+        p[k] = (gs_keychain_proof){.index = links[k].index,
+                                   .entry = gs_bytes_of(links[k].entry.p, links[k].entry.n),
+                                   .proof = links[k].proof,
+                                   .n_proof = links[k].n_proof};
+    int rc = gs_keychain_add_proven(kc, p, n, size, root, err);
+    free(p);
     return rc;
 }

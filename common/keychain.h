@@ -104,5 +104,8 @@ typedef struct {
  * for that, as it does for everything else in the log. */
 int gs_keychain_add_proven(gs_keychain *kc, const gs_keychain_proof *links, size_t n, uint64_t size,
                            const gs_hash *root, gs_error *err) GS_MUST_USE;
+/* The same over links as the wire carries them (wire.h gs_key_link). */
+int gs_keychain_add_links(gs_keychain *kc, const gs_key_link *links, size_t n, uint64_t size,
+                          const gs_hash *root, gs_error *err) GS_MUST_USE;
 
 #endif

@@ -570,6 +570,12 @@ bool gs_policy_name_defined(const gs_policy *p, const char *name)
 int gs_policy_verify_checkpoint(const gs_policy *p, const char *note, size_t len,
                                 gs_policy_result *res, gs_error *err)
 {
+    return gs_policy_verify_checkpoint_key(p, note, len, NULL, res, err);
+}
+
+int gs_policy_verify_checkpoint_key(const gs_policy *p, const char *note, size_t len,
+                                    const gs_vkey *signed_by, gs_policy_result *res, gs_error *err)
+{
     int rc;
     gs_note *n = NULL;
     gs_checkpoint cp = {0};
@@ -602,6 +608,8 @@ int gs_policy_verify_checkpoint(const gs_policy *p, const char *note, size_t len
     r->root = cp.root;
     if ((rc = gs_policy_log_key(p, cp.origin, &log_key, err)) != 0)
         goto out;
+    if (signed_by != NULL)
+        log_key = *signed_by;
     if ((rc = gs_note_verify(n, &log_key, 1, NULL, NULL, err)) != 0) {
         gs_error_wrap(err, "checkpoint of %s is not signed by its log key in the trust file",
                       cp.origin);

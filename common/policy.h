@@ -131,5 +131,12 @@ void gs_policy_result_clear(gs_policy_result *r);
  * reach the same verdict from the same note and trust file. */
 int gs_policy_verify_checkpoint(const gs_policy *p, const char *note, size_t len,
                                 gs_policy_result *res, gs_error *err) GS_MUST_USE;
+/* The same with the log's signature checked against log_key instead of the
+ * file's key for the origin: the key a rotation of the log key (keychain.h)
+ * made the log key for the checkpoint's size, which the caller followed from
+ * the file's key. log_key NULL: the file's key. */
+int gs_policy_verify_checkpoint_key(const gs_policy *p, const char *note, size_t len,
+                                    const gs_vkey *log_key, gs_policy_result *res,
+                                    gs_error *err) GS_MUST_USE;
 
 #endif

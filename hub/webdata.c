@@ -338,7 +338,7 @@ static int build(hub_webdata *w, gs_store **store, const web_log *logs, size_t n
                  gs_error *err)
 {
     web_source ws = {w, NULL, logs, n};
-    gs_audit_source src = {&ws, src_checkpoint, src_page, src_evidence};
+    gs_audit_source src = {&ws, src_checkpoint, src_page, src_evidence, NULL};
     gs_audit_leafdb *db = NULL;
     gs_report *rep = NULL;
     gs_audit_sink rsink, fsink;

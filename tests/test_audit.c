@@ -217,7 +217,7 @@ static int mem_read_evidence(void *ctx, const char *origin, gs_buf **items, size
 
 static gs_audit_source source_of(mem_source *m)
 {
-    gs_audit_source s = {m, mem_read_checkpoint, mem_read_page, mem_read_evidence};
+    gs_audit_source s = {m, mem_read_checkpoint, mem_read_page, mem_read_evidence, NULL};
     return s;
 }
 
@@ -535,7 +535,7 @@ static int empty_page(void *ctx, const char *origin, uint64_t start, uint32_t co
 static void test_replay_empty_page(void **state)
 {
     (void)state;
-    gs_audit_source src = {NULL, mem_read_checkpoint, empty_page, NULL};
+    gs_audit_source src = {NULL, mem_read_checkpoint, empty_page, NULL, NULL};
     gs_audit_replay rp = {.origin = NODE, .size = 3};
     gs_error err = {0};
     assert_int_equal(gs_audit_replay_run(&src, &rp, &err), GS_ENOTFOUND);

@@ -260,7 +260,7 @@ static int c_end(void *ctx, const gs_audit_replay *rp, const gs_audit_trusted *t
 /* One audit of the log into a new feed. */
 static gs_feed *run(uint32_t max_page, bool wrong_root, counting *c)
 {
-    gs_audit_source src = {&lg, mem_checkpoint, mem_page, NULL};
+    gs_audit_source src = {&lg, mem_checkpoint, mem_page, NULL, NULL};
     gs_audit_sink inner = {c, c_begin, c_entry, c_end, NULL}, sink;
     gs_audit_leafdb *db = NULL;
     gs_feed *f = NULL;
