@@ -454,8 +454,8 @@ static int choose_log_key(node *n, gs_error *err)
     if (kp != &n->held[0]) {
         char name[128];
         describe_key(&k, name, sizeof name);
-        logf_(n, GS_NODE_LOG_INFO, "signing %s with log key %s (a signing_key line)", n->cfg.origin,
-              name);
+        logf_(n, GS_NODE_LOG_INFO, "signing %s with log key %s, from a signing_key line",
+              n->cfg.origin, name);
     }
     return 0;
 }
