@@ -9,7 +9,8 @@
 bool gs_serve_is_read(gs_op op)
 {
     return op == GS_OP_GET_CHECKPOINT || op == GS_OP_GET_ENTRIES ||
-           op == GS_OP_GET_INCLUSION_PROOF || op == GS_OP_GET_CONSISTENCY_PROOF;
+           op == GS_OP_GET_INCLUSION_PROOF || op == GS_OP_GET_CONSISTENCY_PROOF ||
+           op == GS_OP_GET_KEY_CHAIN;
 }
 
 static void refuse(gs_serve_reply *out, gs_status_code code)
@@ -142,6 +143,84 @@ static int get_proof(const gs_serve_log *src, const gs_request *rq, gs_serve_rep
     return 0;
 }
 
+int gs_serve_key_links(gs_log *log, const gs_keychain *kc, uint64_t size, gs_key_link **out,
+                       size_t *n, gs_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (kc->next_index < size)
+        return gs_error_set(
+            err, GS_EINVAL,
+            "the key chain of %s holds %llu entries, not the %llu of the tree asked "
+            "for",
+            kc->origin, (unsigned long long)kc->next_index, (unsigned long long)size);
+    size_t count = 0;
+    while (count + 1 < kc->n && kc->links[count + 1].from_size <= size)
+        count++;
+    if (count == 0)
+        return 0;
+    gs_key_link *l = calloc(count, sizeof *l);
+    if (l == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory for %zu key chain links", count);
+    int rc = 0;
+    for (size_t k = 0; k < count; k++) {
+        /* links[k + 1] was made by the rotation at index from_size - 1 */
+        uint64_t index = kc->links[k + 1].from_size - 1;
+        gs_hash proof[GS_MERKLE_MAX_PROOF];
+        size_t np = 0;
+        l[k].index = index;
+        if ((rc = gs_log_entry(log, index, &l[k].entry, err)) != 0 ||
+            (rc = gs_log_prove_inclusion(log, index, size, proof, &np, err)) != 0)
+            break;
+        if (np > 0 && (l[k].proof = malloc(np * sizeof *proof)) == NULL) {
+            rc = gs_error_set(err, GS_ENOMEM, "out of memory for a key chain proof");
+            break;
+        }
+        if (np > 0)
+            memcpy(l[k].proof, proof, np * sizeof *proof);
+        l[k].n_proof = np;
+    }
+    if (rc != 0) {
+        gs_key_links_free(l, count);
+        return rc;
+    }
+    *out = l;
+    *n = count;
+    return 0;
+}
+
+/* GetKeyChain: the links for the served tree (or a smaller one asked for),
+ * so a reader given the log's original key can verify its checkpoints. */
+static int get_key_chain(const gs_serve_log *src, const gs_request *rq, gs_serve_reply *out,
+                         gs_error *err)
+{
+    uint64_t size = rq->u.get_key_chain.size;
+    if (size == 0)
+        size = src->default_size;
+    if (src->keychain == NULL) {
+        snprintf(out->msg, sizeof out->msg, "%s keeps no key chain of %s", src->server,
+                 gs_log_origin(src->log));
+        refuse(out, GS_STATUS_NOT_FOUND);
+        return 0;
+    }
+    if (size > src->limit || size > src->keychain->next_index) {
+        snprintf(out->msg, sizeof out->msg,
+                 "no key chain for a tree of size %llu: %s serves %llu entries of %s",
+                 (unsigned long long)size, src->server, (unsigned long long)src->limit,
+                 gs_log_origin(src->log));
+        refuse(out, GS_STATUS_NOT_FOUND);
+        return 0;
+    }
+    gs_error e = {0};
+    if (gs_serve_key_links(src->log, src->keychain, size, &out->links, &out->n_links, &e) != 0)
+        return store_failed(out, &e, err);
+    out->rs.result = GS_RESULT_KEY_CHAIN;
+    out->rs.u.key_chain.size = size;
+    out->rs.u.key_chain.links = out->links;
+    out->rs.u.key_chain.n = out->n_links;
+    return 0;
+}
+
 int gs_serve_read(const gs_serve_log *src, const gs_request *rq, gs_serve_reply *out, gs_error *err)
 {
     memset(&out->rs, 0, sizeof out->rs);
@@ -152,11 +231,14 @@ int gs_serve_read(const gs_serve_log *src, const gs_request *rq, gs_serve_reply 
     out->entries = NULL;
     out->n_entries = 0;
     out->note = NULL;
+    out->links = NULL;
+    out->n_links = 0;
     switch (rq->op) {
     case GS_OP_GET_CHECKPOINT: return get_checkpoint(src, out, err);
     case GS_OP_GET_ENTRIES: return get_entries(src, rq, out, err);
     case GS_OP_GET_INCLUSION_PROOF:
     case GS_OP_GET_CONSISTENCY_PROOF: return get_proof(src, rq, out, err);
+    case GS_OP_GET_KEY_CHAIN: return get_key_chain(src, rq, out, err);
     default:
         snprintf(out->msg, sizeof out->msg, "not a read operation");
         refuse(out, GS_STATUS_INVALID_ARGUMENT);
@@ -170,9 +252,12 @@ void gs_serve_reply_clear(gs_serve_reply *out)
         gs_buf_free(&out->entries[i]);
     free(out->entries);
     free(out->note);
+    gs_key_links_free(out->links, out->n_links);
     out->entries = NULL;
     out->n_entries = 0;
     out->note = NULL;
+    out->links = NULL;
+    out->n_links = 0;
 }
 
 bool gs_serve_decode(gs_bytes payload, size_t max, gs_request *rq, gs_status_code *status,

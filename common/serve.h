@@ -1,5 +1,6 @@
 /* serve.h — the read path every daemon shares: GetCheckpoint, GetEntries,
- * GetInclusionProof and GetConsistencyProof for one log (DESIGN §5).
+ * GetInclusionProof, GetConsistencyProof and GetKeyChain for one log
+ * (DESIGN §5).
  *
  * A node serves its committed entries; a hub serves a replica up to the
  * size it cosigned (never what a running sync fetched above it) and its own
@@ -18,6 +19,7 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "keychain.h"
 #include "log.h"
 #include "merkle.h"
 #include "wire.h"
@@ -39,6 +41,10 @@ typedef struct {
     /* Who serves, for the sentences of refusals ("node giamsat/commune/x",
      * "hub giamsat/hub/y"). */
     const char *server;
+    /* The log's key chain, fed with its entries up to at least limit
+     * (keychain.h): GetKeyChain is answered from it. NULL: GetKeyChain is
+     * refused NOT_FOUND. */
+    const gs_keychain *keychain;
 } gs_serve_log;
 
 /* An answer and the buffers it borrows. */
@@ -49,9 +55,11 @@ typedef struct {
     gs_buf *entries;
     size_t n_entries;
     char *note;
+    gs_key_link *links;
+    size_t n_links;
 } gs_serve_reply;
 
-/* True for the four operations gs_serve_read answers. */
+/* True for the five operations gs_serve_read answers. */
 bool gs_serve_is_read(gs_op op);
 
 /* Decodes one request frame of at most max bytes. On failure returns false
@@ -70,5 +78,14 @@ bool gs_serve_decode(gs_bytes payload, size_t max, gs_request *rq, gs_status_cod
 int gs_serve_read(const gs_serve_log *src, const gs_request *rq, gs_serve_reply *out,
                   gs_error *err);
 void gs_serve_reply_clear(gs_serve_reply *out);
+
+/* The proven links of kc (keychain.h) for the tree of size `size` of log:
+ * every rotation of the log key at an index below size, in order, with its
+ * entry and its inclusion proof in that tree (what GetKeyChain answers, a
+ * bundle and evidence carry). kc must have observed the entries below size
+ * (GS_EINVAL otherwise). *out is NULL when there are none; free it with
+ * gs_key_links_free(*out, *n). */
+int gs_serve_key_links(gs_log *log, const gs_keychain *kc, uint64_t size, gs_key_link **out,
+                       size_t *n, gs_error *err) GS_MUST_USE;
 
 #endif

@@ -511,6 +511,51 @@ static void free_bufs(gs_buf *b, size_t n)
     free(b);
 }
 
+void gs_key_links_free(gs_key_link *links, size_t n)
+{
+    for (size_t i = 0; links != NULL && i < n; i++) {
+        gs_buf_free(&links[i].entry);
+        free(links[i].proof);
+    }
+    free(links);
+}
+
+/* Copies a list of KeyChainLinks after checking count and sizes. Whether
+ * they are rotations, in order and included is the key chain's to check
+ * (keychain.h): this only makes them safe to hold. */
+static int take_links(gs_key_link **out, size_t *n_out, Giamsat__V1__KeyChainLink *const *in,
+                      size_t n, const char *field, gs_error *err)
+{
+    if (n > GS_MAX_KEY_LINKS)
+        return gs_error_set(err, GS_EINVAL, "%s: %zu links, at most %d allowed", field, n,
+                            GS_MAX_KEY_LINKS);
+    if (n == 0)
+        return 0;
+    gs_key_link *l = calloc(n, sizeof *l);
+    if (l == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory for %zu key chain links", n);
+    *out = l;
+    *n_out = n; /* set first so that a clear after a failed copy frees what was copied */
+    for (size_t i = 0; i < n; i++) {
+        char sub[96];
+        int rc;
+        snprintf(sub, sizeof sub, "%s[%zu]", field, i);
+        if (in[i]->entry.len == 0)
+            return gs_error_set(err, GS_EINVAL, "%s.entry: missing", sub);
+        if (in[i]->entry.len > GS_MAX_ENTRY)
+            return gs_error_set(err, GS_EINVAL, "%s.entry: %zu bytes, above the entry limit of %d",
+                                sub, in[i]->entry.len, GS_MAX_ENTRY);
+        l[i].index = in[i]->index;
+        if ((rc = dup_buf(&l[i].entry, &in[i]->entry, err)) < 0)
+            return rc;
+        snprintf(sub, sizeof sub, "%s[%zu].inclusion_proof", field, i);
+        if ((rc = take_hashes(&l[i].proof, &l[i].n_proof, in[i]->inclusion_proof,
+                              in[i]->n_inclusion_proof, GS_MAX_PROOF, sub, err)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* -------------------------------------------- unpacking, generically */
 
 static bool read_varint(const uint8_t *p, size_t n, size_t *i, uint64_t *v)
@@ -1160,6 +1205,47 @@ static ProtobufCBinaryData *buf_list(const gs_buf *b, size_t n)
     return l;
 }
 
+/* KeyChainLinks for encoding, borrowing the links' bytes. */
+typedef struct {
+    Giamsat__V1__KeyChainLink **ptrs;
+    Giamsat__V1__KeyChainLink *msgs;
+    size_t n;
+} pb_links;
+
+static void pb_links_free(pb_links *pb)
+{
+    for (size_t i = 0; pb->msgs != NULL && i < pb->n; i++)
+        free(pb->msgs[i].inclusion_proof);
+    free(pb->msgs);
+    free(pb->ptrs);
+    memset(pb, 0, sizeof *pb);
+}
+
+static int links_to_pb(const gs_key_link *l, size_t n, pb_links *pb, gs_error *err)
+{
+    memset(pb, 0, sizeof *pb);
+    pb->ptrs = calloc(n ? n : 1, sizeof *pb->ptrs);
+    pb->msgs = calloc(n ? n : 1, sizeof *pb->msgs);
+    if (pb->ptrs == NULL || pb->msgs == NULL) {
+        pb_links_free(pb);
+        return gs_error_set(err, GS_ENOMEM, "out of memory encoding a key chain");
+    }
+    pb->n = n;
+    for (size_t i = 0; i < n; i++) {
+        Giamsat__V1__KeyChainLink *m = &pb->msgs[i];
+        giamsat__v1__key_chain_link__init(m);
+        if ((m->inclusion_proof = hash_list(l[i].proof, l[i].n_proof)) == NULL) {
+            pb_links_free(pb);
+            return gs_error_set(err, GS_ENOMEM, "out of memory encoding a key chain");
+        }
+        m->n_inclusion_proof = l[i].n_proof;
+        m->index = l[i].index;
+        m->entry = bin(l[i].entry.p, l[i].entry.n);
+        pb->ptrs[i] = m;
+    }
+    return 0;
+}
+
 static int statement_to_pb(const gs_statement *s, pb_statement *pb, gs_error *err)
 {
     Giamsat__V1__Statement *m = &pb->st;
@@ -1704,6 +1790,11 @@ static int request_from_pb(const Giamsat__V1__Request *m, gs_request *rq, gs_err
             return rc;
         memcpy(rq->u.get_signer_state.signer.b, m->get_signer_state->signer.data, 32);
         break;
+    case GIAMSAT__V1__REQUEST__OP_GET_KEY_CHAIN:
+        rq->op = GS_OP_GET_KEY_CHAIN;
+        origin = m->get_key_chain->origin;
+        rq->u.get_key_chain.size = m->get_key_chain->size;
+        break;
     default:
         return gs_error_set(err, GS_EINVAL,
                             "request: has no operation (submit, get_checkpoint, get_entries, …)");
@@ -1740,6 +1831,7 @@ int gs_wire_encode_request(const gs_request *rq, gs_buf *out, gs_error *err)
         Giamsat__V1__AddCheckpoint add_checkpoint;
         Giamsat__V1__GetEvidence get_evidence;
         Giamsat__V1__GetSignerState get_signer_state;
+        Giamsat__V1__GetKeyChain get_key_chain;
     } op;
     ProtobufCBinaryData *list = NULL;
     gs_request check = {0};
@@ -1812,6 +1904,13 @@ int gs_wire_encode_request(const gs_request *rq, gs_buf *out, gs_error *err)
         m.op_case = GIAMSAT__V1__REQUEST__OP_GET_SIGNER_STATE;
         m.get_signer_state = &op.get_signer_state;
         break;
+    case GS_OP_GET_KEY_CHAIN:
+        giamsat__v1__get_key_chain__init(&op.get_key_chain);
+        op.get_key_chain.origin = origin;
+        op.get_key_chain.size = rq->u.get_key_chain.size;
+        m.op_case = GIAMSAT__V1__REQUEST__OP_GET_KEY_CHAIN;
+        m.get_key_chain = &op.get_key_chain;
+        break;
     default: return gs_error_set(err, GS_EINVAL, "request: has no operation (op %d)", (int)rq->op);
     }
     if ((rc = pack(&m.base, out, err)) < 0)
@@ -1843,6 +1942,7 @@ void gs_response_clear(gs_response *rs)
     case GS_RESULT_PROOF: free(rs->u.proof.hashes); break;
     case GS_RESULT_COSIGNATURE: gs_wire_free(rs->u.cosignature); break;
     case GS_RESULT_EVIDENCE: free_bufs(rs->u.evidence.items, rs->u.evidence.n); break;
+    case GS_RESULT_KEY_CHAIN: gs_key_links_free(rs->u.key_chain.links, rs->u.key_chain.n); break;
     default: break;
     }
     memset(rs, 0, sizeof *rs);
@@ -1909,6 +2009,11 @@ static int response_from_pb(const Giamsat__V1__Response *m, gs_response *rs, gs_
         rs->u.signer_state.next_seq = m->signer_state->next_seq;
         rs->u.signer_state.active = m->signer_state->active != 0;
         break;
+    case GIAMSAT__V1__RESPONSE__RESULT_KEY_CHAIN:
+        rs->result = GS_RESULT_KEY_CHAIN;
+        rs->u.key_chain.size = m->key_chain->size;
+        return take_links(&rs->u.key_chain.links, &rs->u.key_chain.n, m->key_chain->links,
+                          m->key_chain->n_links, "response.key_chain.links", err);
     default:
         return gs_error_set(err, GS_EINVAL, "response: unknown result %d", (int)m->result_case);
     }
@@ -1944,9 +2049,11 @@ int gs_wire_encode_response(const gs_response *rs, gs_buf *out, gs_error *err)
         Giamsat__V1__ConflictResult conflict;
         Giamsat__V1__EvidenceResult evidence;
         Giamsat__V1__SignerStateResult signer_state;
+        Giamsat__V1__KeyChainResult key_chain;
     } r;
     ProtobufCMessage *receipt = NULL;
     ProtobufCBinaryData *list = NULL;
+    pb_links links = {0};
     gs_response check = {0};
     int rc;
 
@@ -2022,6 +2129,16 @@ int gs_wire_encode_response(const gs_response *rs, gs_buf *out, gs_error *err)
         m.result_case = GIAMSAT__V1__RESPONSE__RESULT_SIGNER_STATE;
         m.signer_state = &r.signer_state;
         break;
+    case GS_RESULT_KEY_CHAIN:
+        giamsat__v1__key_chain_result__init(&r.key_chain);
+        if ((rc = links_to_pb(rs->u.key_chain.links, rs->u.key_chain.n, &links, err)) < 0)
+            return rc;
+        r.key_chain.size = rs->u.key_chain.size;
+        r.key_chain.links = links.ptrs;
+        r.key_chain.n_links = links.n;
+        m.result_case = GIAMSAT__V1__RESPONSE__RESULT_KEY_CHAIN;
+        m.key_chain = &r.key_chain;
+        break;
     default: return gs_error_set(err, GS_EINVAL, "response: unknown result %d", (int)rs->result);
     }
     if ((rc = pack(&m.base, out, err)) < 0)
@@ -2034,6 +2151,7 @@ int gs_wire_encode_response(const gs_response *rs, gs_buf *out, gs_error *err)
     }
 out:
     free(list);
+    pb_links_free(&links);
     if (receipt != NULL)
         protobuf_c_message_free_unpacked(receipt, NULL);
     return rc;
@@ -2051,6 +2169,7 @@ void gs_bundle_clear(gs_bundle *b)
     gs_wire_free(b->checkpoint);
     gs_buf_free(&b->signer_entry);
     free(b->signer_inclusion_proof);
+    gs_key_links_free(b->log_key_chain, b->n_log_key_chain);
     memset(b, 0, sizeof *b);
 }
 
@@ -2080,7 +2199,8 @@ static int bundle_from_pb(const Giamsat__V1__Bundle *m, gs_bundle *b, gs_error *
         return rc;
     if (m->signer_entry.len != 0 && (rc = dup_buf(&b->signer_entry, &m->signer_entry, err)) < 0)
         return rc;
-    return 0;
+    return take_links(&b->log_key_chain, &b->n_log_key_chain, m->log_key_chain, m->n_log_key_chain,
+                      "bundle.log_key_chain", err);
 }
 
 int gs_wire_decode_bundle(gs_bytes in, gs_bundle *out, gs_error *err)
@@ -2107,6 +2227,7 @@ int gs_wire_encode_bundle(const gs_bundle *b, gs_buf *out, gs_error *err)
     ProtobufCBinaryData *signer_proof =
         hash_list(b->signer_inclusion_proof, b->n_signer_inclusion_proof);
     gs_bundle check = {0};
+    pb_links links = {0};
     int rc;
 
     out->p = NULL;
@@ -2115,6 +2236,8 @@ int gs_wire_encode_bundle(const gs_bundle *b, gs_buf *out, gs_error *err)
         rc = gs_error_set(err, GS_ENOMEM, "out of memory encoding a bundle");
         goto out;
     }
+    if ((rc = links_to_pb(b->log_key_chain, b->n_log_key_chain, &links, err)) < 0)
+        goto out;
     m.origin = str(b->origin);
     m.index = b->index;
     m.entry = bin(b->entry.p, b->entry.n);
@@ -2125,6 +2248,8 @@ int gs_wire_encode_bundle(const gs_bundle *b, gs_buf *out, gs_error *err)
     m.signer_entry = bin(b->signer_entry.p, b->signer_entry.n);
     m.signer_inclusion_proof = signer_proof;
     m.n_signer_inclusion_proof = b->n_signer_inclusion_proof;
+    m.log_key_chain = links.ptrs;
+    m.n_log_key_chain = links.n;
     if ((rc = pack(&m.base, out, err)) < 0)
         goto out;
     rc = gs_wire_decode_bundle(gs_bytes_of(out->p, out->n), &check, err);
@@ -2136,5 +2261,6 @@ int gs_wire_encode_bundle(const gs_bundle *b, gs_buf *out, gs_error *err)
 out:
     free(proof);
     free(signer_proof);
+    pb_links_free(&links);
     return rc;
 }

@@ -54,6 +54,7 @@
 #define GS_MAX_ENTRIES 1000    /* entries in one GetEntries reply */
 #define GS_MAX_PROOF 128       /* hashes in one proof */
 #define GS_MAX_EVIDENCE_ENTRIES 1000
+#define GS_MAX_KEY_LINKS 1024  /* rotations of one log's key in a key chain */
 
 typedef enum {
     GS_TIER_COMMUNE = 1,
@@ -342,6 +343,20 @@ int gs_wire_sign_receipt(const gs_receipt *r, const gs_keypair *kp, gs_buf *out,
 int gs_wire_open_receipt(gs_bytes in, const gs_pubkey *node_key, gs_receipt *out,
                          gs_error *err) GS_MUST_USE;
 
+/* One rotation of a log's key proved included in a tree that the message
+ * carrying it names (KeyChainLink: GetKeyChain's answer, a bundle, evidence;
+ * docs/formats.md "Key chains"). A decoded link owns entry and proof; one
+ * built for encoding may borrow them (nothing frees them then). */
+typedef struct {
+    uint64_t index; /* leaf index of the KeyRotation */
+    gs_buf entry;   /* serialized SignedStatement */
+    gs_hash *proof; /* inclusion of entry at index */
+    size_t n_proof;
+} gs_key_link;
+
+/* Frees the entries and proofs of n owned links and the array itself. */
+void gs_key_links_free(gs_key_link *links, size_t n);
+
 /* ------------------------------------------------------------ protocol */
 
 typedef enum {
@@ -370,6 +385,7 @@ typedef enum {
     GS_OP_ADD_CHECKPOINT,
     GS_OP_GET_EVIDENCE,
     GS_OP_GET_SIGNER_STATE,
+    GS_OP_GET_KEY_CHAIN,
 } gs_op;
 
 typedef struct {
@@ -402,6 +418,9 @@ typedef struct {
         struct {
             gs_pubkey signer;
         } get_signer_state;
+        struct {
+            uint64_t size; /* 0: the size served now */
+        } get_key_chain;
     } u;
 } gs_request;
 
@@ -415,6 +434,7 @@ typedef enum {
     GS_RESULT_CONFLICT,
     GS_RESULT_EVIDENCE,
     GS_RESULT_SIGNER_STATE,
+    GS_RESULT_KEY_CHAIN,
 } gs_result_kind;
 
 typedef struct {
@@ -446,6 +466,11 @@ typedef struct {
             uint64_t next_seq;
             bool active;
         } signer_state;
+        struct {
+            uint64_t size; /* the tree the proofs are in */
+            gs_key_link *links;
+            size_t n;
+        } key_chain;
     } u;
 } gs_response;
 
@@ -470,6 +495,10 @@ typedef struct {
     gs_buf signer_entry;
     gs_hash *signer_inclusion_proof;
     size_t n_signer_inclusion_proof;
+    /* rotations of the log key below the checkpoint's size, proven in its
+     * tree (none when the key never rotated) */
+    gs_key_link *log_key_chain;
+    size_t n_log_key_chain;
 } gs_bundle;
 
 int gs_wire_decode_bundle(gs_bytes in, gs_bundle *out, gs_error *err);

@@ -167,7 +167,7 @@ int main(int argc, char **argv)
     check(gs_wire_sign_receipt(&r, &node, &receipt, &err), &err, "receipt");
     put("receipt", 0, &receipt);
 
-    for (int op = GS_OP_SUBMIT; op <= GS_OP_GET_SIGNER_STATE; op++) {
+    for (int op = GS_OP_SUBMIT; op <= GS_OP_GET_KEY_CHAIN; op++) {
         gs_request rq = {0};
         rq.version = 1;
         rq.id = (uint64_t)op;
@@ -188,7 +188,8 @@ int main(int argc, char **argv)
         gs_buf_free(&b);
     }
 
-    for (int res = GS_RESULT_NONE; res <= GS_RESULT_SIGNER_STATE; res++) {
+    gs_key_link link = {.index = 1, .entry = entry, .proof = hashes, .n_proof = 2};
+    for (int res = GS_RESULT_NONE; res <= GS_RESULT_KEY_CHAIN; res++) {
         gs_response rs = {0};
         rs.id = 9;
         rs.code = res == GS_RESULT_NONE ? GS_STATUS_PERMISSION_DENIED : GS_STATUS_OK;
@@ -213,6 +214,11 @@ int main(int argc, char **argv)
             rs.u.evidence.n = 1;
             break;
         case GS_RESULT_SIGNER_STATE: rs.u.signer_state.active = true; break;
+        case GS_RESULT_KEY_CHAIN:
+            rs.u.key_chain.size = 4;
+            rs.u.key_chain.links = &link;
+            rs.u.key_chain.n = 1;
+            break;
         }
         check(gs_wire_encode_response(&rs, &b, &err), &err, "response");
         put("response", res, &b);
@@ -229,6 +235,8 @@ int main(int argc, char **argv)
     bd.signer_entry = entry;
     bd.signer_inclusion_proof = hashes;
     bd.n_signer_inclusion_proof = 1;
+    bd.log_key_chain = &link;
+    bd.n_log_key_chain = 1;
     check(gs_wire_encode_bundle(&bd, &b, &err), &err, "bundle");
     put("bundle", 0, &b);
     gs_buf_free(&b);

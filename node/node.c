@@ -59,6 +59,7 @@
 #include "daemon.h"
 #include "http.h"
 #include "ingest.h"
+#include "keychain.h"
 #include "log.h"
 #include "merkle.h"
 #include "net.h"
@@ -128,6 +129,9 @@ typedef struct {
     gs_store *store;
     gs_log *log;
     gs_ingest *ingest; /* the log's rule state: what it holds, judged */
+    /* The log's keys across rotations (common/keychain.h), anchored at the
+     * Charter's signer, for GetKeyChain; see keychain_catch_up. */
+    gs_keychain keychain;
     /* The log as tlog-tiles over HTTP (common/tiles.h); NULL without HTTP. */
     gs_tiles *tiles;
     int64_t tiles_log_id;
@@ -517,6 +521,36 @@ static bool origin_ok(node *n, const gs_request *rq, gs_response *rs, char *msg,
     return false;
 }
 
+/* Feeds the key chain the committed entries it has not seen. They were
+ * verified when they were accepted (or at start-up) and the store checks
+ * their bytes against their leaf hashes, so they are decoded, not verified
+ * again: a read asking for the chain costs the entries committed since the
+ * last one. */
+static int keychain_catch_up(node *n, gs_error *err)
+{
+    uint64_t size = gs_log_committed_size(n->log);
+    int rc = 0;
+    while (rc == 0 && n->keychain.next_index < size) {
+        uint64_t i = n->keychain.next_index;
+        gs_buf entry = {0};
+        gs_signed_statement ss;
+        gs_statement st;
+        memset(&st, 0, sizeof st);
+        if ((rc = gs_log_entry(n->log, i, &entry, err)) == 0 &&
+            (rc = gs_wire_decode_signed_statement(gs_bytes_of(entry.p, entry.n), &ss, err)) == 0 &&
+            (rc = gs_wire_decode_statement(ss.statement, &st, err)) == 0) {
+            /* entry 0, the Charter, is signed by the first log key */
+            if (i == 0)
+                rc = gs_keychain_init(&n->keychain, n->cfg.origin, &st.signer, err);
+            if (rc == 0)
+                rc = gs_keychain_observe(&n->keychain, i, &st, err) < 0 ? -1 : 0;
+        }
+        gs_statement_clear(&st);
+        gs_buf_free(&entry);
+    }
+    return rc;
+}
+
 static void serve_read(node *n, const gs_net_request *nrq, gs_request *rq)
 {
     gs_response rs = {.id = rq->id, .code = GS_STATUS_OK, .message = ""};
@@ -539,6 +573,13 @@ static void serve_read(node *n, const gs_net_request *nrq, gs_request *rq)
             .budget = n->cfg.max_message / 2,
             .server = server,
         };
+        if (rq->op == GS_OP_GET_KEY_CHAIN) {
+            /* on failure the chain covers fewer entries, and serve says so */
+            if (keychain_catch_up(n, &err) != 0)
+                logf_(n, GS_NODE_LOG_ERROR, "key chain: %s", err.msg);
+            if (n->keychain.n > 0)
+                src.keychain = &n->keychain;
+        }
         if (gs_serve_read(&src, rq, &reply, &err) != 0)
             logf_(n, GS_NODE_LOG_ERROR, "%s", err.msg);
         send_response(n, nrq->socket, nrq->identity, nrq->identity_len, &reply.rs);
@@ -1204,6 +1245,10 @@ static int start(node *n, const char *config_path, gs_error *err)
     if (gs_log_latest_checkpoint(n->log, &note, &n->checkpoint_size, NULL) != 0)
         n->checkpoint_size = 0;
     free(note);
+    /* Now, while nothing is served, rather than at the first GetKeyChain. */
+    gs_error kerr = {0};
+    if (keychain_catch_up(n, &kerr) != 0)
+        logf_(n, GS_NODE_LOG_ERROR, "key chain: %s", kerr.msg);
     n->jobs = calloc(n->cfg.max_batch, sizeof *n->jobs);
     if (n->jobs == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
@@ -1268,6 +1313,7 @@ static void finish(node *n)
         zmq_ctx_term(n->zctx);
     gs_pool_free(&n->pool);
     gs_ingest_free(&n->ingest);
+    gs_keychain_clear(&n->keychain);
     gs_tiles_free(&n->tiles); /* after the HTTP face: no handler runs any more */
     gs_log_close(&n->log);
     gs_store_close(&n->store);

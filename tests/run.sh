@@ -3,7 +3,8 @@
 # Installs what is missing (Debian 12: apt-get update once, then install; sudo
 # when not root; nothing when everything is there), builds with
 # AddressSanitizer + UndefinedBehaviorSanitizer in a fresh build folder and
-# runs every test. Exits non-zero on any failure.
+# runs every test, then the long one (the suite again with every core busy).
+# Exits non-zero on any failure.
 set -euo pipefail
 
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -12,7 +13,8 @@ cd "$top"
 # Debian packages the build and the tests need.
 packages=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
           libsodium-dev libzmq3-dev libsqlite3-dev libjansson-dev libinih-dev
-          libcmocka-dev sqlite3 python3 jq tzdata libmicrohttpd-dev curl libxml2-utils)
+          libcmocka-dev sqlite3 python3 jq tzdata libmicrohttpd-dev curl libxml2-utils
+          stress-ng)
 # The HTML report is checked in headless Chromium (tests/it_report_html.sh);
 # node and npm only when no node is installed some other way.
 packages+=(chromium)
@@ -45,4 +47,9 @@ cmake --build "$build" -j "$(nproc)"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd "$build"
-ctest --output-on-failure -j "$(nproc)"
+ctest --output-on-failure -j "$(nproc)" -LE long
+# Then the long test: the same suite with every core saturated by stress-ng
+# (tests/it_cpu_hog.sh). GIAMSAT_SKIP_LONG=1 leaves it out of a developer's run.
+if [ -z "${GIAMSAT_SKIP_LONG:-}" ]; then
+  ctest --output-on-failure -L long
+fi

@@ -209,6 +209,107 @@ static void test_checkpoint(void **state)
     gs_keypair_wipe(&kp);
 }
 
+/* A chain anchored at key 1 that rotated at index 3 (to key 2) and at index
+ * 6 (to key 3). The fixture's entries are not statements: observe only
+ * reads the kind, signer and new key, which this gives it. */
+static void chain(gs_keychain *kc, uint64_t observed)
+{
+    gs_pubkey k[3];
+    gs_error err;
+    for (int i = 0; i < 3; i++)
+        memset(k[i].b, i + 1, 32);
+    assert_int_equal(gs_keychain_init(kc, "giamsat/commune/x", &k[0], &err), 0);
+    for (uint64_t i = 0; i < observed; i++) {
+        gs_statement st;
+        memset(&st, 0, sizeof st);
+        st.kind = GS_BODY_PROGRESS;
+        if (i == 3 || i == 6) {
+            st.kind = GS_BODY_KEY_ROTATION;
+            st.signer = k[i == 3 ? 0 : 1];
+            st.u.key_rotation.new_key = k[i == 3 ? 1 : 2];
+        }
+        assert_true(gs_keychain_observe(kc, i, &st, &err) >= 0);
+    }
+}
+
+/* GetKeyChain: the rotations below the size asked for (the served one by
+ * default), each with its entry and an inclusion proof in that tree;
+ * refused without a chain, above the served size and above what the chain
+ * observed. */
+static void test_key_chain(void **state)
+{
+    fixture *fx = *state;
+    gs_request rq = {.version = 1, .id = 8, .op = GS_OP_GET_KEY_CHAIN};
+    gs_serve_log src = source(fx, 1 << 20);
+    gs_serve_reply out;
+    gs_error err;
+    gs_keychain kc;
+    chain(&kc, N_ENTRIES);
+
+    assert_true(gs_serve_is_read(GS_OP_GET_KEY_CHAIN));
+    assert_int_equal(gs_serve_read(&src, &rq, &out, &err), 0); /* no chain kept */
+    assert_int_equal(out.rs.code, GS_STATUS_NOT_FOUND);
+    assert_non_null(strstr(out.rs.message, "keeps no key chain"));
+    gs_serve_reply_clear(&out);
+
+    src.keychain = &kc;
+    static const struct {
+        uint64_t asked, size;
+        size_t links;
+    } ok[] = {{0, 5, 1}, {3, 3, 0}, {4, 4, 1}, {7, 7, 2}, {1, 1, 0}};
+    for (size_t c = 0; c < sizeof ok / sizeof ok[0]; c++) {
+        rq.u.get_key_chain.size = ok[c].asked;
+        assert_int_equal(gs_serve_read(&src, &rq, &out, &err), 0);
+        assert_int_equal(out.rs.code, GS_STATUS_OK);
+        assert_int_equal(out.rs.id, 8);
+        assert_int_equal(out.rs.result, GS_RESULT_KEY_CHAIN);
+        assert_int_equal(out.rs.u.key_chain.size, ok[c].size);
+        assert_int_equal(out.rs.u.key_chain.n, ok[c].links);
+        gs_hash root;
+        assert_int_equal(gs_log_root_at(fx->log, ok[c].size, &root, &err), 0);
+        for (size_t k = 0; k < ok[c].links; k++) {
+            const gs_key_link *l = &out.rs.u.key_chain.links[k];
+            gs_buf want = {0};
+            gs_hash leaf;
+            assert_int_equal(l->index, k == 0 ? 3 : 6);
+            assert_int_equal(gs_log_entry(fx->log, l->index, &want, &err), 0);
+            assert_int_equal(l->entry.n, want.n);
+            assert_memory_equal(l->entry.p, want.p, want.n);
+            gs_merkle_leaf_hash(gs_bytes_of(l->entry.p, l->entry.n), &leaf);
+            assert_int_equal(gs_merkle_verify_inclusion(&leaf, l->index, ok[c].size, l->proof,
+                                                        l->n_proof, &root, &err),
+                             0);
+            gs_buf_free(&want);
+        }
+        /* it encodes: the reply is what goes on the wire */
+        gs_buf b = {0};
+        assert_int_equal(gs_wire_encode_response(&out.rs, &b, &err), 0);
+        gs_buf_free(&b);
+        gs_serve_reply_clear(&out);
+    }
+
+    rq.u.get_key_chain.size = 8; /* above the 7 entries served */
+    assert_int_equal(gs_serve_read(&src, &rq, &out, &err), 0);
+    assert_int_equal(out.rs.code, GS_STATUS_NOT_FOUND);
+    assert_non_null(strstr(out.rs.message, "size 8"));
+    gs_serve_reply_clear(&out);
+
+    /* a chain that has seen only 4 entries cannot say what 5 hold */
+    gs_keychain_clear(&kc);
+    chain(&kc, 4);
+    rq.u.get_key_chain.size = 0;
+    assert_int_equal(gs_serve_read(&src, &rq, &out, &err), 0);
+    assert_int_equal(out.rs.code, GS_STATUS_NOT_FOUND);
+    gs_serve_reply_clear(&out);
+    gs_key_link *l = NULL;
+    size_t n = 0;
+    assert_int_equal(gs_serve_key_links(fx->log, &kc, 5, &l, &n, &err), GS_EINVAL);
+    assert_int_equal(gs_serve_key_links(fx->log, &kc, 4, &l, &n, &err), 0);
+    assert_int_equal(n, 1);
+    gs_key_links_free(l, n);
+    gs_keychain_clear(&kc);
+}
+
 static void test_not_a_read(void **state)
 {
     fixture *fx = *state;
@@ -275,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_checkpoint),
         cmocka_unit_test(test_not_a_read),
+        cmocka_unit_test(test_key_chain),
         cmocka_unit_test(test_corrupt_proof_withheld),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

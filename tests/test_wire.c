@@ -1758,6 +1758,153 @@ static void test_bundle(void **state)
     }
 }
 
+/* ---------------------------------------------------- key chains */
+
+/* A KeyChainLink written independently: index, entry, proof. */
+static void link_bytes(pb *out, uint64_t index, const void *entry, size_t n, const gs_hash *proof,
+                       size_t n_proof, size_t bad_len)
+{
+    pb_uint(out, 1, index);
+    pb_len(out, 2, entry, n);
+    for (size_t i = 0; i < n_proof; i++)
+        pb_len(out, 3, proof[i].b, i == 0 && bad_len ? bad_len : 32);
+}
+
+/* GetKeyChain, KeyChainResult and Bundle.log_key_chain: encoded as written
+ * by hand (docs/formats.md "Key chains"), decoded back, refusals named. */
+static void test_key_chain_messages(void **state)
+{
+    (void)state;
+    gs_error err = {0};
+    uint8_t e1[3] = {1, 2, 3}, e2[2] = {4, 5};
+    memset(hashes, 0x44, sizeof hashes);
+    gs_key_link links[2] = {{.index = 3, .entry = {e1, 3}, .proof = hashes, .n_proof = 2},
+                            {.index = 9, .entry = {e2, 2}, .proof = hashes, .n_proof = 3}};
+
+    /* the request */
+    gs_request rq = {.version = 1, .id = 7, .op = GS_OP_GET_KEY_CHAIN, .origin = ORIGIN}, rback;
+    rq.u.get_key_chain.size = 12;
+    gs_buf b = {0};
+    assert_int_equal(gs_wire_encode_request(&rq, &b, &err), 0);
+    pb w = {0}, sub = {0};
+    pb_uint(&w, 1, 1);
+    pb_uint(&w, 2, 7);
+    pb_len(&sub, 1, ORIGIN, strlen(ORIGIN));
+    pb_uint(&sub, 2, 12);
+    pb_msg(&w, 18, &sub);
+    assert_int_equal(b.n, w.n);
+    assert_memory_equal(b.p, w.p, w.n);
+    pb_free(&w);
+    assert_int_equal(gs_wire_decode_request(gs_bytes_of(b.p, b.n), GS_MAX_MESSAGE, &rback, &err),
+                     0);
+    assert_int_equal(rback.op, GS_OP_GET_KEY_CHAIN);
+    assert_string_equal(rback.origin, ORIGIN);
+    assert_int_equal(rback.u.get_key_chain.size, 12);
+    gs_request_clear(&rback);
+    gs_buf_free(&b);
+
+    /* the response */
+    gs_response rs = {.id = 8, .code = GS_STATUS_OK, .message = "", .result = GS_RESULT_KEY_CHAIN},
+                back;
+    rs.u.key_chain.size = 12;
+    rs.u.key_chain.links = links;
+    rs.u.key_chain.n = 2;
+    assert_int_equal(gs_wire_encode_response(&rs, &b, &err), 0);
+    pb st = {0}, l = {0};
+    pb_uint(&w, 1, 8);
+    pb_msg(&w, 2, &st); /* status OK, no message: an empty message */
+    pb_uint(&sub, 1, 12);
+    link_bytes(&l, 3, e1, 3, hashes, 2, 0);
+    pb_msg(&sub, 2, &l);
+    link_bytes(&l, 9, e2, 2, hashes, 3, 0);
+    pb_msg(&sub, 2, &l);
+    pb_msg(&w, 18, &sub);
+    assert_int_equal(b.n, w.n);
+    assert_memory_equal(b.p, w.p, w.n);
+    pb_free(&w);
+    assert_int_equal(gs_wire_decode_response(gs_bytes_of(b.p, b.n), GS_MAX_MESSAGE, &back, &err),
+                     0);
+    assert_int_equal(back.result, GS_RESULT_KEY_CHAIN);
+    assert_int_equal(back.u.key_chain.size, 12);
+    assert_int_equal(back.u.key_chain.n, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(back.u.key_chain.links[i].index, links[i].index);
+        assert_int_equal(back.u.key_chain.links[i].entry.n, links[i].entry.n);
+        assert_memory_equal(back.u.key_chain.links[i].entry.p, links[i].entry.p, links[i].entry.n);
+        assert_int_equal(back.u.key_chain.links[i].n_proof, links[i].n_proof);
+        assert_memory_equal(back.u.key_chain.links[i].proof, hashes,
+                            links[i].n_proof * sizeof(gs_hash));
+    }
+    gs_response_clear(&back);
+    assert_true(all_zero(&back, sizeof back));
+    gs_buf_free(&b);
+
+    /* a bundle carrying the chain (field 9) */
+    uint8_t entry[4] = {1, 2, 3, 4};
+    gs_bundle bd = {.origin = ORIGIN, .index = 10, .entry = {entry, 4}, .checkpoint = "c\n"}, bback;
+    bd.log_key_chain = links;
+    bd.n_log_key_chain = 2;
+    assert_int_equal(gs_wire_encode_bundle(&bd, &b, &err), 0);
+    pb_len(&w, 1, ORIGIN, strlen(ORIGIN));
+    pb_uint(&w, 2, 10);
+    pb_len(&w, 3, entry, 4);
+    pb_len(&w, 5, "c\n", 2);
+    link_bytes(&l, 3, e1, 3, hashes, 2, 0);
+    pb_msg(&w, 9, &l);
+    link_bytes(&l, 9, e2, 2, hashes, 3, 0);
+    pb_msg(&w, 9, &l);
+    assert_int_equal(b.n, w.n);
+    assert_memory_equal(b.p, w.p, w.n);
+    pb_free(&w);
+    assert_int_equal(gs_wire_decode_bundle(gs_bytes_of(b.p, b.n), &bback, &err), 0);
+    assert_int_equal(bback.n_log_key_chain, 2);
+    assert_int_equal(bback.log_key_chain[1].index, 9);
+    assert_memory_equal(bback.log_key_chain[1].entry.p, e2, 2);
+    gs_bundle_clear(&bback);
+    assert_true(all_zero(&bback, sizeof bback));
+    gs_buf_free(&b);
+
+    /* refusals: a link without its entry, a proof hash of the wrong length,
+     * too many links; nothing is left to free */
+    static const struct {
+        int what;
+        const char *msg;
+    } cases[] = {
+        {0, "bundle.log_key_chain[1].entry: missing"},
+        {1, "bundle.log_key_chain[1].inclusion_proof[0]: 31 bytes, expected 32"},
+        {2, "bundle.log_key_chain: 1025 links, at most 1024 allowed"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pb_len(&w, 1, ORIGIN, strlen(ORIGIN));
+        pb_len(&w, 3, entry, 4);
+        pb_len(&w, 5, "c\n", 2);
+        size_t n = cases[i].what == 2 ? GS_MAX_KEY_LINKS + 1 : 2;
+        for (size_t k = 0; k < n; k++) {
+            if (k == 1 && cases[i].what == 0)
+                pb_uint(&l, 1, 4);
+            else
+                link_bytes(&l, k + 1, e1, 3, hashes, 1, k == 1 && cases[i].what == 1 ? 31 : 0);
+            pb_msg(&w, 9, &l);
+        }
+        assert_int_equal(gs_wire_decode_bundle(gs_bytes_of(w.p, w.n), &bback, &err), GS_EINVAL);
+        if (strstr(err.msg, cases[i].msg) == NULL)
+            fail_msg("case %d: \"%s\"", cases[i].what, err.msg);
+        assert_true(all_zero(&bback, sizeof bback));
+        pb_free(&w);
+    }
+    /* the same refusal in a response */
+    pb_uint(&w, 1, 8);
+    pb_msg(&w, 2, &st);
+    pb_uint(&l, 1, 4);
+    pb_msg(&sub, 2, &l);
+    pb_msg(&w, 18, &sub);
+    assert_int_equal(gs_wire_decode_response(gs_bytes_of(w.p, w.n), GS_MAX_MESSAGE, &back, &err),
+                     GS_EINVAL);
+    assert_non_null(strstr(err.msg, "response.key_chain.links[0].entry: missing"));
+    assert_true(all_zero(&back, sizeof back));
+    pb_free(&w);
+}
+
 /* ------------------------------------------------------- helpers */
 
 static void test_fixed(void **state)
@@ -1974,6 +2121,7 @@ int main(void)
         cmocka_unit_test(test_response_round_trip),
         cmocka_unit_test(test_response_refusals),
         cmocka_unit_test(test_bundle),
+        cmocka_unit_test(test_key_chain_messages),
         cmocka_unit_test(test_fixed),
         cmocka_unit_test(test_names_and_origins),
     };
