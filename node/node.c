@@ -618,8 +618,11 @@ static int tiles_start(node *n, gs_http *http, gs_error *err)
     gs_store_log_state st;
     gs_vkey vk;
     int rc;
+    /* /logs.json names the log's anchor, the Charter's signer, as every
+     * follower's configuration does (D2); readers follow the rotations. */
+    const gs_pubkey *anchor = n->keychain.n > 0 ? &n->keychain.links[0].key : &n->key.pub;
     if ((rc = gs_store_log_find(n->store, n->cfg.origin, false, &st, err)) != 0 ||
-        (rc = gs_vkey_make(&vk, n->cfg.origin, GS_VKEY_ALG_ED25519, &n->key.pub, err)) != 0 ||
+        (rc = gs_vkey_make(&vk, n->cfg.origin, GS_VKEY_ALG_ED25519, anchor, err)) != 0 ||
         (rc = gs_vkey_format(&vk, n->tiles_key, sizeof n->tiles_key, err)) != 0)
         return rc;
     n->tiles_log_id = st.id;

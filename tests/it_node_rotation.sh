@@ -116,7 +116,10 @@ print(len(rows))
 EOF
 }
 node_note_size() { "$gs" checkpoint --connect "$node_ep" --log-key "$1" | sed -n 2p; }
-until_true 120 "the node signs size $size with the new key" -- test "$(node_note_size "$log2_vkey")" = "$size"
+# node_signs VKEY SIZE: the node serves a checkpoint of SIZE that VKEY signed
+# (read at each poll of wait_until).
+node_signs() { [ "$(node_note_size "$1")" = "$2" ]; }
+until_true 120 "the node signs size $size with the new key" -- node_signs "$log2_vkey" "$size"
 signed_by_only "$rot" "$log2_vkey" >"$work/out" 2>"$work/err" ||
   fail "a checkpoint above the rotation: $(cat "$work/err")"
 pass "every checkpoint above entry $rot ($(cat "$work/out")) is signed by the new key alone"
@@ -132,7 +135,7 @@ until_true 120 "the node restarts" -- "$gs" checkpoint --connect "$node_ep" --lo
 expect 0 "a feedback after the restart" -- "$gs" feedback --key "$work/citizen.key" --text "four"
 size=$((size + 1))
 until_true 120 "the restarted node signs size $size with the new key" -- \
-  test "$(node_note_size "$log2_vkey")" = "$size"
+  node_signs "$log2_vkey" "$size"
 stop_node
 cp "$conf" "$work/node/with-line.conf"
 sed -i '/^signing_key = /d' "$conf"
@@ -162,7 +165,7 @@ rot2=$(jq '.index' "$work/out")
 size=$((rot2 + 1))
 log3_vkey=$(vkey "$work/log3.key")
 until_true 120 "the node signs size $size with the third key" -- \
-  test "$(node_note_size "$log3_vkey")" = "$size"
+  node_signs "$log3_vkey" "$size"
 signed_by_only "$rot2" "$log3_vkey" >"$work/out" 2>"$work/err" ||
   fail "a checkpoint above the second rotation: $(cat "$work/err")"
 pass "every checkpoint above entry $rot2 is signed by the third key alone"
