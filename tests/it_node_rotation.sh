@@ -54,6 +54,9 @@ conf=$work/node/node.conf
 expect 0 "node init" -- "$gs" node init --dir "$work/node" --tier commune --unit xa-an-binh \
   --name "Xa An Binh" --listen "$node_ep"
 sed -i 's/^checkpoint_interval_ms = .*/checkpoint_interval_ms = 50/' "$conf"
+# a tcp:// endpoint too, for node rotate-key over CURVE (a port free now)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+sed -i "/^listen = ipc/a listen = tcp://127.0.0.1:$port" "$conf"
 "$gs" key new --out "$work/citizen.key" >/dev/null
 "$gs" key new --out "$work/log2.key" >/dev/null
 (umask 077 && printf 'correct horse\n' >"$work/log3.pass")
@@ -182,8 +185,9 @@ said "key-in-use"
 cmp -s "$conf" "$work/node/before.conf" || fail "a refused rotation changed node.conf"
 expect 2 "node rotate-key without --new-key is a usage error" -- \
   "$gs" node rotate-key --config "$conf"
-expect 0 "node rotate-key moves the log key to a fourth key" -- \
-  "$gs" node rotate-key --config "$conf" --new-key "$work/log4.key" --json
+expect 0 "node rotate-key moves the log key to a fourth key (over tcp://, CURVE)" -- \
+  "$gs" node rotate-key --config "$conf" --new-key "$work/log4.key" --json \
+  --connect "tcp://127.0.0.1:$port"
 rot3=$(jq '.index' "$work/out")
 jq -e --arg o "$origin" --arg nk "$("$gs" key show "$work/log4.key")" \
   --arg ok "$("$gs" key show "$work/log3.key")" --argjson i "$rot3" '
