@@ -248,7 +248,8 @@ set -e
 mon_pid=
 [ "$mon_status" -eq 0 ] || fail "the monitor exited $mon_status (1: evidence found)"
 ls "$work"/mon/*.evidence >/dev/null 2>&1 && fail "the monitor wrote evidence: $(ls "$work"/mon)"
-grep -qi "alert\|split" "$work/mon/monitor.out" && fail "the monitor alerted: $(cat "$work/mon/monitor.out")"
+grep -E ' (alert|EVIDENCE) ' "$work/mon/monitor.out" &&
+  fail "the monitor alerted: $(grep -E ' (alert|EVIDENCE) ' "$work/mon/monitor.out")"
 pass "the monitor found no evidence and raised no alert"
 
 echo "all rotation checks passed ($(accepted) statements accepted while the key rotated)"
