@@ -357,7 +357,7 @@ int cli_cmd_node_rotate(int argc, char **argv)
     bool added = false, committed = false;
     char new_abs[PATH_MAX], pass_abs[PATH_MAX] = "";
     char ep[PATH_MAX + 16], server_vkey[GS_VKEY_STR_MAX];
-    size_t which;
+    size_t which = 0;
     uint64_t next_seq = 0;
     gs_vkey sv;
     char line[2 * PATH_MAX + 32] = "";
