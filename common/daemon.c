@@ -15,22 +15,46 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <systemd/sd-daemon.h>
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 /* The one mutable global of a daemon: set from the signal handler. */
 static volatile sig_atomic_t stop_requested;
 
+/* Whether stderr is the journal: systemd names the stream it connected as
+ * "device:inode" in $JOURNAL_STREAM. Compared with stderr itself, so a
+ * child whose stderr was redirected elsewhere keeps its own timestamps. */
+static bool stderr_is_journal(void)
+{
+    const char *stream = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    char end;
+    if (stream == NULL || sscanf(stream, "%llu:%llu%c", &dev, &ino, &end) != 2)
+        return false;
+    struct stat st;
+    return fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+           (unsigned long long)st.st_ino == ino;
+}
+
 void gs_daemon_logv(const char *program, gs_daemon_log_level level, const char *fmt, va_list ap)
 {
+    char text[2048];
+    vsnprintf(text, sizeof text, fmt, ap);
+    const char *name = (unsigned)level < 4 ? level_names[level] : "error";
+    /* The journal stamps every line itself and reads its priority from a
+     * syslog prefix: <7> debug, <6> info, <4> warning, <3> error. */
+    if (stderr_is_journal()) {
+        static const char prio[] = {'7', '6', '4', '3'};
+        fprintf(stderr, "<%c>%s %s: %s\n", (unsigned)level < 4 ? prio[level] : '3', name, program,
+                text);
+        return;
+    }
     char when[32];
     time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    char text[2048];
-    vsnprintf(text, sizeof text, fmt, ap);
-    const char *name = (unsigned)level < 4 ? level_names[level] : "error";
     fprintf(stderr, "%s %s %s: %s\n", when, name, program, text);
 }
 
@@ -86,6 +110,27 @@ void gs_daemon_request_stop(void)
     stop_requested = 1;
 }
 
+void gs_daemon_notify(const char *state)
+{
+    /* sd_notify does nothing without $NOTIFY_SOCKET; a failure to tell the
+     * service manager is not a reason to stop serving. */
+    (void)sd_notify(0, state);
+}
+
+void gs_daemon_watchdog(int64_t *last_ms)
+{
+    uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) <= 0)
+        return;
+    /* Twice per interval, as sd_watchdog_enabled(3) advises: a ping late by
+     * one slow turn still arrives in time. */
+    int64_t now = gs_daemon_now_ms();
+    if (*last_ms != 0 && now - *last_ms < (int64_t)(usec / 2000))
+        return;
+    *last_ms = now;
+    gs_daemon_notify("WATCHDOG=1");
+}
+
 int gs_daemon_init(int argc, char **argv, const char *program, const char *usage,
                    const char **config)
 {
@@ -123,6 +168,15 @@ int gs_daemon_read_key(const char *key_path, const char *passphrase_file, gs_key
 {
     char pass[1024];
     const char *passphrase = NULL;
+    /* A service started with LoadCredential=passphrase:… finds it here
+     * (systemd.exec(5)) unless the configuration names a file itself. */
+    char credential[4096];
+    const char *credentials = getenv("CREDENTIALS_DIRECTORY");
+    if (passphrase_file == NULL && credentials != NULL && credentials[0] == '/' &&
+        (size_t)snprintf(credential, sizeof credential, "%s/passphrase", credentials) <
+            sizeof credential &&
+        access(credential, F_OK) == 0)
+        passphrase_file = credential;
     if (passphrase_file != NULL) {
         int rc = gs_passphrase_read_file(passphrase_file, pass, sizeof pass, err);
         if (rc != 0)

@@ -30,7 +30,10 @@ typedef enum {
 } gs_daemon_log_level;
 
 /* Writes one line "<UTC time> <level> <program>: <text>" on stderr; text
- * longer than 2047 bytes is cut. The caller filters by its own level. */
+ * longer than 2047 bytes is cut. The caller filters by its own level. When
+ * stderr is the journal ($JOURNAL_STREAM names it) the line is
+ * "<N><level> <program>: <text>" instead: N the syslog priority (3 error,
+ * 4 warn, 6 info, 7 debug), no time (the journal has it). */
 void gs_daemon_logv(const char *program, gs_daemon_log_level level, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
@@ -47,6 +50,17 @@ bool gs_daemon_stopping(void);
 /* Asks the loop to stop, as a signal would. */
 void gs_daemon_request_stop(void);
 
+/* Tells the service manager state ("READY=1", "STOPPING=1", ...; see
+ * sd_notify(3)); does nothing when the daemon was not started with
+ * $NOTIFY_SOCKET (Type=notify). */
+void gs_daemon_notify(const char *state);
+
+/* Called every turn of a daemon's loop: sends "WATCHDOG=1" when the service
+ * manager asked for it ($WATCHDOG_USEC, WatchdogSec=) and half its interval
+ * has passed since *last_ms, the loop's own record of the last one (0 at
+ * first). The loop must turn at least that often. */
+void gs_daemon_watchdog(int64_t *last_ms);
+
 /* The start of a daemon's main: reads "--config FILE" (and "--help",
  * "--version": "<program> <version>" on stdout, exit 0) from
  * the command line, initialises libsodium (a failure is logged as program)
@@ -58,7 +72,10 @@ int gs_daemon_init(int argc, char **argv, const char *program, const char *usage
                    const char **config);
 
 /* Reads the daemon's key from key_path, unlocking it with the passphrase
- * in passphrase_file when that is not NULL. The passphrase is wiped. */
+ * in passphrase_file when that is not NULL. When it is NULL and systemd
+ * handed the service a credential named "passphrase"
+ * ($CREDENTIALS_DIRECTORY/passphrase, LoadCredential=), that file is the
+ * passphrase file. The passphrase is wiped. */
 int gs_daemon_read_key(const char *key_path, const char *passphrase_file, gs_keypair *out,
                        gs_error *err);
 

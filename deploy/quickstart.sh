@@ -49,7 +49,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 if [ -z "${GIAMSAT_BIN:-}" ]; then
   packages=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
             libsodium-dev libzmq3-dev libsqlite3-dev libjansson-dev libinih-dev libmicrohttpd-dev
-            libcmocka-dev jq tzdata curl)
+            libcmocka-dev jq tzdata curl libsystemd-dev scdoc)
   missing=()
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

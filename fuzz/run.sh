@@ -17,7 +17,7 @@ if [ -f "$build/CMakeCache.txt" ] && ! grep -q '^CMAKE_C_COMPILER:.*clang' "$bui
   rm -rf "$build"
 fi
 CC=clang cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGIAMSAT_FUZZ=ON \
-  -DGIAMSAT_TESTS=OFF -DGIAMSAT_BENCH=OFF >/dev/null
+  -DGIAMSAT_TESTS=OFF -DGIAMSAT_BENCH=OFF -DGIAMSAT_MAN=OFF >/dev/null
 cmake --build "$build" --target fuzz -j 2
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}

@@ -492,7 +492,9 @@ static long next_timeout(hub *h, int64_t now)
 
 static int run(hub *h)
 {
+    int64_t watchdog_ms = 0;
     while (!gs_daemon_stopping()) {
+        gs_daemon_watchdog(&watchdog_ms);
         size_t n_items = build_items(h);
         int r = zmq_poll(h->items, (int)n_items, next_timeout(h, gs_daemon_now_ms()));
         if (r < 0 && errno != EINTR) {
@@ -1048,7 +1050,9 @@ int main(int argc, char **argv)
             hub_log(&h, GS_HUB_LOG_INFO, "HTTP on %s (port %u)", h.cfg.http, gs_http_port(h.http));
         if (gs_refill_holding(h.refill))
             hub_log(&h, GS_HUB_LOG_WARN, "%s", gs_refill_status(h.refill));
+        gs_daemon_notify("READY=1");
         status = run(&h);
+        gs_daemon_notify("STOPPING=1");
         hub_log(&h, GS_HUB_LOG_INFO, "stopped: %llu cosigned, %llu evidence, own log size %llu",
                 (unsigned long long)h.cosigned_total, (unsigned long long)h.evidence_total,
                 (unsigned long long)gs_log_committed_size(h.own));

@@ -1039,7 +1039,9 @@ static int run(node *n)
 {
     zmq_pollitem_t items[GS_NET_MAX_ENDPOINTS + 1 + 2 * GS_NODE_MAX_WITNESSES + 1];
     size_t n_base = gs_net_server_pollitems(n->server, items, GS_NET_MAX_ENDPOINTS + 1);
+    int64_t watchdog_ms = 0;
     while (!gs_daemon_stopping()) {
+        gs_daemon_watchdog(&watchdog_ms);
         long timeout = step_refill(n);
         long wt = step_witnesses(n);
         if (wt < timeout)
@@ -1362,7 +1364,9 @@ int main(int argc, char **argv)
                   n.quarantine_reason);
         if (gs_refill_holding(n.refill))
             logf_(&n, GS_NODE_LOG_WARN, "%s", gs_refill_status(n.refill));
+        gs_daemon_notify("READY=1");
         status = run(&n);
+        gs_daemon_notify("STOPPING=1");
         logf_(&n, GS_NODE_LOG_INFO, "stopped: %llu accepted, %llu rejected, log size %llu",
               (unsigned long long)n.accepted_total, (unsigned long long)n.rejected_total,
               (unsigned long long)gs_log_committed_size(n.log));

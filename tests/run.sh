@@ -15,6 +15,9 @@ packages=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
           libsodium-dev libzmq3-dev libsqlite3-dev libjansson-dev libinih-dev
           libcmocka-dev sqlite3 python3 jq tzdata libmicrohttpd-dev curl libxml2-utils
           stress-ng)
+# The service and the package (deploy/): sd_notify, man pages, the .deb
+# (dpkg-shlibdeps needs file), and what it_package.sh checks it with.
+packages+=(libsystemd-dev scdoc systemd dpkg-dev file man-db procps)
 # The HTML report is checked in headless Chromium (tests/it_report_html.sh);
 # node and npm only when no node is installed some other way.
 packages+=(chromium)
