@@ -32,7 +32,8 @@ static const char help_node[] =
     "                         [--parent-origin O --parent-key VKEY] [--listen EP]...\n"
     "                         [--feedback-per-day N] [--open-feedback-per-day N]\n"
     "                         [--partial-percent N] [--time-zone TZ] [--http ADDR:PORT]\n"
-    "Run `giamsat node init --help` for details.\n";
+    "       giamsat node rotate-key --config DIR/node.conf --new-key FILE\n"
+    "Run `giamsat node init --help` or `giamsat node rotate-key --help` for details.\n";
 
 static const char help_init[] =
     "usage: giamsat node init --dir DIR --tier T --unit U --name TEXT\n"
