@@ -60,6 +60,8 @@ typedef struct {
     const char *origin;          /* --origin O */
     bool json;                   /* --json */
     int timeout_ms;              /* --timeout MS */
+    bool timeout_given;          /* --timeout was given (client.conf yields to it) */
+    const char *client_config;   /* --client-config FILE (clientconf.h) */
 } cli_common;
 
 /* getopt_long codes of the shared flags (above any short option). */
@@ -73,6 +75,7 @@ enum {
     CLI_OPT_JSON,
     CLI_OPT_TIMEOUT,
     CLI_OPT_HELP,
+    CLI_OPT_CLIENT_CONFIG,
     CLI_OPT_FIRST_OWN = 1100, /* commands number their own flags from here */
 };
 
@@ -85,6 +88,7 @@ enum {
         {"origin", required_argument, NULL, CLI_OPT_ORIGIN},                                       \
         {"json", no_argument, NULL, CLI_OPT_JSON},                                                 \
         {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},                                     \
+        {"client-config", required_argument, NULL, CLI_OPT_CLIENT_CONFIG},                         \
     {                                                                                              \
         "help", no_argument, NULL, CLI_OPT_HELP                                                    \
     }
@@ -97,6 +101,11 @@ void cli_common_init(cli_common *c);
  * good), 0 when it is not a shared flag, or -1 after printing why the value
  * is bad. */
 int cli_common_opt(cli_common *c, int opt, const char *arg);
+/* After the flags: fills what they left unset from $GIAMSAT_CONNECT and the
+ * client configuration (clientconf.h; a --connect NAME picks one of its
+ * endpoints). Returns 0, or prints why not and returns CLI_EXIT_USAGE. Every
+ * command that talks to a daemon calls it (cli_parse_flags does). */
+int cli_common_finish(cli_common *c);
 /* Prints the usage error for an unknown flag or a missing value, pointing at
  * --help, and returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...)

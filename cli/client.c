@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clientconf.h"
 #include "daemon.h"
 #include "ingest.h"
 #include "localtime.h"
@@ -55,8 +56,9 @@ int cli_fail(const gs_error *err)
 
 const char cli_help_connection[] =
     "Connection (every command that talks to a daemon):\n"
-    "  --connect EP       the daemon's endpoint, ipc://PATH or tcp://HOST:PORT;\n"
-    "                     default: $GIAMSAT_CONNECT\n"
+    "  --connect EP       the daemon's endpoint, ipc://PATH or tcp://HOST:PORT, or the\n"
+    "                     NAME of an [endpoint NAME] of client.conf; default:\n"
+    "                     $GIAMSAT_CONNECT, else client.conf's [defaults] endpoint\n"
     "  --server-key VKEY  the daemon's verifier key (required for tcp://: the CURVE key\n"
     "                     is derived from it); also the key receipts and the node's\n"
     "                     checkpoints are checked against\n"
@@ -65,7 +67,9 @@ const char cli_help_connection[] =
     "                     origin, else the signer of the log's Charter (entry 0)\n"
     "  --origin O         the log, e.g. giamsat/commune/xa-an-binh; may be left out\n"
     "                     when the endpoint serves a single log\n"
-    "  --timeout MS       how long to wait for each answer (default 10000)\n";
+    "  --timeout MS       how long to wait for each answer (default 10000)\n"
+    "  --client-config F  the client configuration (default: $GIAMSAT_CLIENT_CONFIG, else\n"
+    "                     ~/.config/giamsat/client.conf); flags win over it\n";
 
 void cli_common_init(cli_common *c)
 {
@@ -91,10 +95,22 @@ int cli_common_opt(cli_common *c, int opt, const char *arg)
             return -1;
         }
         c->timeout_ms = (int)v;
+        c->timeout_given = true;
         return 1;
     }
+    case CLI_OPT_CLIENT_CONFIG: c->client_config = arg; return 1;
     default: return 0;
     }
+}
+
+int cli_common_finish(cli_common *c)
+{
+    gs_error err = {0};
+    if (cli_clientconf_apply(c, &err) != 0) {
+        cli_errorf("%s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    return 0;
 }
 
 int cli_usage_error(const char *command, const char *fmt, ...)
@@ -159,7 +175,7 @@ int cli_parse_flags(const char *cmd, const char *help, const struct option *own,
         *positional = argv[optind++];
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
-    return 0;
+    return cli_common_finish(cf);
 }
 
 /* ------------------------------------------------------------------ keys */
@@ -215,8 +231,8 @@ int cli_connect(cli_conn *cn, const cli_common *flags, const gs_keypair *client_
         ep = getenv("GIAMSAT_CONNECT");
     if (ep == NULL || ep[0] == '\0')
         return gs_error_set(err, GS_EINVAL,
-                            "no endpoint: give --connect EP (e.g. ipc:///srv/giamsat/node.sock) "
-                            "or set GIAMSAT_CONNECT");
+                            "no endpoint: give --connect EP (e.g. ipc:///srv/giamsat/node.sock), "
+                            "set GIAMSAT_CONNECT, or name one in client.conf (docs/formats.md)");
     if (flags->server_key != NULL) {
         if ((rc = gs_vkey_parse(flags->server_key, &cn->server_key, err)) != 0)
             return gs_error_wrap(err, "--server-key");

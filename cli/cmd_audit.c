@@ -33,6 +33,7 @@
 
 #include "inspect.h"
 #include "outfile.h"
+#include "progress.h"
 #include "report.h"
 
 enum {
@@ -178,6 +179,80 @@ static int add_monitor(gs_audit *a, const char *path, gs_error *err)
     return cli_monitor_evidence(path, add_monitor_piece, a, err);
 }
 
+/* ------------------------------------------------------------ progress */
+
+/* The entry source seen from the terminal: each log's entries counted
+ * against the size of the checkpoint just read for it (progress.h; nothing
+ * is shown unless stderr is a terminal). The engine reads a log's
+ * checkpoint, then its pages in order, one log after the other. */
+typedef struct {
+    const gs_audit_source *inner;
+    char origin[GS_MAX_ORIGIN + 1]; /* of the last checkpoint read */
+    uint64_t size;
+    char shown[GS_MAX_ORIGIN + 1]; /* the log on the progress line */
+    gs_progress *line;
+} audit_progress;
+
+static int progress_checkpoint(void *ctx, const char *origin, char **note, gs_error *err)
+{
+    audit_progress *ap = ctx;
+    gs_note *n = NULL;
+    gs_checkpoint cp = {0};
+    gs_error ignored = {0};
+    size_t len;
+    int rc = ap->inner->read_checkpoint(ap->inner->ctx, origin, note, err);
+    /* Only for the count shown: the engine verifies the note itself. */
+    if (rc == 0 && gs_note_parse(*note, strlen(*note), &n, &ignored) == 0) {
+        const char *text = gs_note_text(n, &len);
+        if (gs_checkpoint_parse(text, len, &cp, &ignored) == 0 &&
+            strlen(cp.origin) < sizeof ap->origin) {
+            snprintf(ap->origin, sizeof ap->origin, "%s", cp.origin);
+            ap->size = cp.size;
+        }
+    }
+    gs_checkpoint_clear(&cp);
+    gs_note_free(&n);
+    return rc;
+}
+
+static int progress_page(void *ctx, const char *origin, uint64_t start, uint32_t count,
+                         gs_buf **entries, size_t *n, gs_error *err)
+{
+    audit_progress *ap = ctx;
+    int rc = ap->inner->read_page(ap->inner->ctx, origin, start, count, entries, n, err);
+    if (ap->line != NULL && strcmp(ap->shown, origin) != 0)
+        gs_progress_end(&ap->line);
+    if (rc != 0)
+        return rc;
+    if (ap->line == NULL && start == 0 && strcmp(ap->origin, origin) == 0) {
+        char label[GS_MAX_ORIGIN + 16];
+        snprintf(label, sizeof label, "audit %s", origin);
+        snprintf(ap->shown, sizeof ap->shown, "%s", origin);
+        ap->line = gs_progress_start(label, "entries", 0, ap->size);
+    }
+    gs_progress_update(ap->line, start + *n, ap->size);
+    if (start + *n >= ap->size)
+        gs_progress_end(&ap->line);
+    return 0;
+}
+
+static int progress_evidence(void *ctx, const char *origin, gs_buf **items, size_t *n,
+                             gs_error *err)
+{
+    audit_progress *ap = ctx;
+    return ap->inner->read_evidence(ap->inner->ctx, origin, items, n, err);
+}
+
+static void progress_source(audit_progress *ap, const gs_audit_source *inner, gs_audit_source *out)
+{
+    memset(ap, 0, sizeof *ap);
+    ap->inner = inner;
+    out->ctx = ap;
+    out->read_checkpoint = progress_checkpoint;
+    out->read_page = progress_page;
+    out->read_evidence = inner->read_evidence != NULL ? progress_evidence : NULL;
+}
+
 int cli_cmd_audit(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -188,6 +263,7 @@ int cli_cmd_audit(int argc, char **argv)
         {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
         {"json", no_argument, NULL, CLI_OPT_JSON},
         {"help", no_argument, NULL, CLI_OPT_HELP},
+        {"client-config", required_argument, NULL, CLI_OPT_CLIENT_CONFIG},
         {"origin", required_argument, NULL, OPT_AUDIT_ORIGIN},
         {"trust", required_argument, NULL, OPT_TRUST},
         {"as-of", required_argument, NULL, OPT_AS_OF},
@@ -213,7 +289,8 @@ int cli_cmd_audit(int argc, char **argv)
     gs_policy *pol = NULL;
     gs_pool *pool = NULL;
     cli_conn cn = {0};
-    gs_audit_source src;
+    gs_audit_source src, shown_src;
+    audit_progress progress = {0};
     gs_audit_sink sink;
     gs_audit a = {0};
     gs_audit_leafdb *db = NULL;
@@ -315,6 +392,8 @@ int cli_cmd_audit(int argc, char **argv)
         rc = cli_usage_error(cmd, "--trust FILE is required: the audit believes only its keys");
         goto done;
     }
+    if ((rc = cli_common_finish(&cf)) != 0)
+        goto done;
     if (cf.json)
         fmt = GS_REPORT_JSON;
     if (as_of_s != NULL && cli_parse_date(as_of_s, &as_of, &err) != 0) {
@@ -333,9 +412,10 @@ int cli_cmd_audit(int argc, char **argv)
         (rc = gs_report_new(&report, as_of, (int64_t)response_days, &err)) != 0)
         goto fail;
     cli_audit_source(&cn, &src);
+    progress_source(&progress, &src, &shown_src);
     gs_report_set_lang(report, lang);
     gs_report_sink(report, &sink);
-    a.source = &src;
+    a.source = &shown_src;
     a.sink = &sink;
     a.policy = pol;
     a.pool = pool;
@@ -347,7 +427,9 @@ int cli_cmd_audit(int argc, char **argv)
     for (size_t i = 0; i < n_monitors; i++)
         if ((rc = add_monitor(&a, monitors[i], &err)) != 0)
             goto fail;
-    if ((rc = gs_audit_run(&a, &err)) != 0)
+    rc = gs_audit_run(&a, &err);
+    gs_progress_end(&progress.line);
+    if (rc != 0)
         goto fail;
     if (a.hub)
         gs_report_set_hub(report, a.own_origin);

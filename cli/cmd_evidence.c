@@ -153,6 +153,8 @@ int cli_cmd_evidence(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("evidence", "unexpected argument \"%s\"", argv[optind]);
+    if ((rc = cli_common_finish(&cf)) != 0)
+        return rc;
 
     gs_keypair kp = {0};
     if (cf.key_file != NULL && (rc = cli_load_key(cf.key_file, cf.passphrase_file, &kp, &err)))

@@ -50,9 +50,11 @@
 
 #include "audit.h"
 #include "cli.h"
+#include "clientconf.h"
 #include "evidence.h"
 #include "cosign.h"
 #include "outfile.h"
+#include "monitor_events.h"
 #include "policy.h"
 
 enum {
@@ -66,6 +68,8 @@ enum {
     OPT_INTERVAL,
     OPT_DURATION,
     OPT_ONCE,
+    OPT_EXEC,
+    OPT_EXEC_TIMEOUT,
 };
 
 #define MON_MAX_SOURCES 64
@@ -118,6 +122,18 @@ static const char help[] =
     "                        the log's signature authenticates a checkpoint)\n"
     "  --duration S          stop after S seconds\n"
     "  --once                poll every source once, finish the checks that follow, stop\n"
+    "  --json                one JSON object per line and event instead of text (the\n"
+    "                        fields: docs/design.md §7)\n"
+    "  --exec CMD            run CMD with /bin/sh -c for every alert (evidence found or\n"
+    "                        received, a hub's alert that is not verified evidence), with\n"
+    "                        GIAMSAT_EVENT, GIAMSAT_ALERT_KIND, GIAMSAT_ORIGIN,\n"
+    "                        GIAMSAT_EVIDENCE_FILE, GIAMSAT_SUMMARY, GIAMSAT_SOURCE,\n"
+    "                        GIAMSAT_REPORTER and GIAMSAT_EVENT_JSON in its environment;\n"
+    "                        its output goes to stderr; a failure is logged, never fatal\n"
+    "  --exec-timeout S      kill CMD after S seconds (default 60)\n"
+    "  --client-config F     client.conf: --connect NAME takes its [endpoint NAME]\n"
+    "                        (connect and server_key); without any source to watch,\n"
+    "                        its [defaults] endpoint is polled\n"
     "\n"
     "An evidence file is a SignedStatement with an Evidence body, as hubs write them; as a\n"
     "monitor keeps no log, its origin is the accused log's and its seq the unix time in\n"
@@ -236,20 +252,48 @@ static void row_clear(row *r)
 /* ------------------------------------------------------------- output */
 
 static void say(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say_event(const cli_monitor_event *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-/* One line per event: "<RFC 3339 time> <level> <sentence>". */
+static void say_va(const cli_monitor_event *e, const char *fmt, va_list ap)
+{
+    char small[1024], *msg = small;
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    if (n >= (int)sizeof small && (msg = malloc((size_t)n + 1)) != NULL)
+        vsnprintf(msg, (size_t)n + 1, fmt, again);
+    va_end(again);
+    cli_monitor_event_emit(e, msg != NULL ? msg : small);
+    if (msg != small)
+        free(msg);
+}
+
+/* One line per event: "<RFC 3339 time> <level> <sentence>", or a JSON
+ * object with --json (monitor_events.h). */
 static void say(const char *level, const char *fmt, ...)
 {
-    char when[40];
-    cli_format_time((int64_t)time(NULL), when, sizeof when);
-    printf("%s %s ", when, level);
+    const char *event = strcmp(level, "warn") == 0    ? "warning"
+                        : strcmp(level, "error") == 0 ? "error"
+                                                      : "info";
+    cli_monitor_event e = {.level = level, .event = event};
     va_list ap;
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    say_va(&e, fmt, ap);
     va_end(ap);
-    putchar('\n');
-    fflush(stdout);
 }
+
+/* An event with what --json shows of it (e->level, e->event set). */
+static void say_event(const cli_monitor_event *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    say_va(e, fmt, ap);
+    va_end(ap);
+}
+
+/* An event; the fields not given are not said. */
+#define MON_EVENT(...) (&(cli_monitor_event){__VA_ARGS__})
 
 /* Prints a source's trouble once, until it changes. */
 static void source_problem(polled *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -620,8 +664,10 @@ static void save_evidence(monitor *m, const gs_evidence *ev, gs_bytes entry, con
         return;
     if (write_evidence_file(m->out_dir, gs_audit_evidence_kind_name(ev->kind), entry, path,
                             sizeof path, &err) != 0) {
-        say("error", "EVIDENCE against %s: %s — but it could not be saved: %s", ev->origin, what,
-            err.msg);
+        say_event(MON_EVENT(.level = "error", .event = "evidence", .origin = ev->origin,
+                            .kind = gs_audit_evidence_kind_name(ev->kind), .reporter = reporter),
+                  "EVIDENCE against %s: %s — but it could not be saved: %s", ev->origin, what,
+                  err.msg);
         m->evidence_found++;
         return;
     }
@@ -629,10 +675,12 @@ static void save_evidence(monitor *m, const gs_evidence *ev, gs_bytes entry, con
                         &dup, &err) != 0)
         say("error", "%s", err.msg);
     m->evidence_found++;
-    say("EVIDENCE",
-        "against %s: %s; written to %s (check it with `giamsat verify-evidence %s "
-        "--trust FILE`)",
-        ev->origin, what, path, path);
+    say_event(MON_EVENT(.level = "EVIDENCE", .event = "evidence", .origin = ev->origin,
+                        .kind = gs_audit_evidence_kind_name(ev->kind), .evidence_file = path,
+                        .reporter = reporter, .verified = CLI_MON_YES),
+              "against %s: %s; written to %s (check it with `giamsat verify-evidence %s "
+              "--trust FILE`)",
+              ev->origin, what, path, path);
 }
 
 /* Evidence kind (a) found by this monitor: checked as any verifier will
@@ -682,8 +730,9 @@ static void report_split_view(monitor *m, const char *origin, const char *note_a
     st.origin = origin;
     st.u.evidence = ev;
     if (gs_wire_sign_statement(&st, &m->reporter, &entry, &err) != 0) {
-        say("error", "EVIDENCE against %s: %s — but it cannot be signed: %s", origin, what,
-            err.msg);
+        say_event(MON_EVENT(.level = "error", .event = "evidence", .origin = origin,
+                            .kind = gs_audit_evidence_kind_name(ev.kind), .verified = CLI_MON_YES),
+                  "EVIDENCE against %s: %s — but it cannot be signed: %s", origin, what, err.msg);
         m->evidence_found++;
         return;
     }
@@ -903,8 +952,11 @@ static void check_answer(monitor *m, polled *s, check *c, const gs_response *rs)
         return;
     }
     if (memcmp(old_root.b, c->root_m.b, 32) == 0) {
-        say("info", "%s: size %llu is consistent with size %llu (proof from %s)", c->origin,
-            (unsigned long long)c->m, (unsigned long long)c->n, s->endpoint);
+        say_event(MON_EVENT(.level = "info", .event = "consistent", .origin = c->origin,
+                            .has_old_size = true, .old_size = c->m, .has_size = true, .size = c->n,
+                            .source = s->endpoint),
+                  "%s: size %llu is consistent with size %llu (proof from %s)", c->origin,
+                  (unsigned long long)c->m, (unsigned long long)c->n, s->endpoint);
         check_free(m, c);
         return;
     }
@@ -1001,14 +1053,19 @@ static int observe(monitor *m, const char *note, size_t len, const char *source,
         if (met && !same.quorum_met) {
             if ((rc = db_update_note(m, same.id, note, err)) != 0)
                 goto out;
-            say("info", "checkpoint %s size %llu: the trust file's quorum (%s) is now met",
-                cp.origin, (unsigned long long)cp.size, gs_policy_quorum_name(m->pol));
+            say_event(MON_EVENT(.level = "info", .event = "quorum", .origin = cp.origin,
+                                .has_size = true, .size = cp.size, .quorum_met = CLI_MON_YES),
+                      "checkpoint %s size %llu: the trust file's quorum (%s) is now met", cp.origin,
+                      (unsigned long long)cp.size, gs_policy_quorum_name(m->pol));
         }
         goto out;
     }
-    say("info", "checkpoint %s size %llu root %s from %s: %s%s", cp.origin,
-        (unsigned long long)cp.size, root, source,
-        met ? "quorum met" : "quorum not met: ", met ? "" : qerr.msg);
+    say_event(MON_EVENT(.level = "info", .event = "checkpoint", .origin = cp.origin,
+                        .has_size = true, .size = cp.size, .root_b64 = root, .source = source,
+                        .quorum_met = met ? CLI_MON_YES : CLI_MON_NO),
+              "checkpoint %s size %llu root %s from %s: %s%s", cp.origin,
+              (unsigned long long)cp.size, root, source,
+              met ? "quorum met" : "quorum not met: ", met ? "" : qerr.msg);
 
     /* Same size, another root: the two notes prove a split view. */
     rc = db_row(m, ROW_COLUMNS "WHERE origin = ?1 AND size = ?2 AND root != ?3 ORDER BY id LIMIT 1",
@@ -1208,29 +1265,39 @@ static void on_alert(monitor *m, const subscription *s, const char *origin, gs_b
         char text[1024], who[GS_MAX_ORIGIN + 1];
         printable(payload.p, payload.n, text, sizeof text);
         printable((const uint8_t *)origin, strlen(origin), who, sizeof who);
-        say("alert", "from %s about %s: %s", s->endpoint, who, text);
+        say_event(MON_EVENT(.level = "alert", .event = "alert", .origin = who, .kind = "notice",
+                            .source = s->endpoint),
+                  "from %s about %s: %s", s->endpoint, who, text);
         goto out;
     }
     const gs_evidence *ev = &st.u.evidence;
     gs_evidence_describe(ev, what, sizeof what);
     cli_b64_32(st.signer.b, reporter);
     if (gs_policy_log_key(m->pol, ev->origin, &log_key, &err) != 0) {
-        say("alert",
-            "from %s: evidence against %s (%s), which is not a log in the trust file: "
-            "not checked",
-            s->endpoint, ev->origin, what);
+        say_event(MON_EVENT(.level = "alert", .event = "alert", .origin = ev->origin,
+                            .kind = "unchecked-evidence", .source = s->endpoint,
+                            .reporter = reporter, .verified = CLI_MON_NO),
+                  "from %s: evidence against %s (%s), which is not a log in the trust file: "
+                  "not checked",
+                  s->endpoint, ev->origin, what);
         goto out;
     }
     if (gs_evidence_verify(ev, &log_key, &err) != 0) {
-        say("alert", "from %s: evidence against %s (%s) that is NOT proof: %s", s->endpoint,
-            ev->origin, what, err.msg);
+        say_event(MON_EVENT(.level = "alert", .event = "alert", .origin = ev->origin,
+                            .kind = "unverified-evidence", .source = s->endpoint,
+                            .reporter = reporter, .verified = CLI_MON_NO),
+                  "from %s: evidence against %s (%s) that is NOT proof: %s", s->endpoint,
+                  ev->origin, what, err.msg);
         goto out;
     }
     /* A hub reports from its own log; a monitor, which keeps none, signs
      * under the accused origin (see the top of this file). */
     bool from_monitor = strcmp(st.origin, ev->origin) == 0;
-    say("alert", "from %s: evidence against %s (%s), reported by %s (key %s): verified",
-        s->endpoint, ev->origin, what, from_monitor ? "a monitor" : st.origin, reporter);
+    say_event(MON_EVENT(.level = "alert", .event = "evidence-received", .origin = ev->origin,
+                        .kind = gs_audit_evidence_kind_name(ev->kind), .source = s->endpoint,
+                        .reporter = reporter, .verified = CLI_MON_YES),
+              "from %s: evidence against %s (%s), reported by %s (key %s): verified", s->endpoint,
+              ev->origin, what, from_monitor ? "a monitor" : st.origin, reporter);
     save_evidence(m, ev, payload, reporter, what);
 out:
     gs_statement_clear(&st);
@@ -1404,8 +1471,10 @@ static void add_checkpoint(monitor *m, const gs_request *rq, gs_response *rs, ch
         rs->code = GS_STATUS_INTERNAL;
         goto out;
     }
-    say("info", "cosigned %s size %llu as %s", r.cp.origin, (unsigned long long)r.cp.size,
-        m->witness_name);
+    say_event(MON_EVENT(.level = "info", .event = "cosigned", .origin = r.cp.origin,
+                        .has_size = true, .size = r.cp.size),
+              "cosigned %s size %llu as %s", r.cp.origin, (unsigned long long)r.cp.size,
+              m->witness_name);
     rs->code = GS_STATUS_OK;
     rs->result = GS_RESULT_COSIGNATURE;
     rs->u.cosignature = line; /* freed by the caller */
@@ -1457,6 +1526,7 @@ static int run(monitor *m, bool once, int64_t duration_ms)
     gs_error err = {0};
 
     while (!stop_requested) {
+        cli_monitor_events_poll();
         int64_t now = mono_ms();
         if (duration_ms > 0 && now - start >= duration_ms)
             break;
@@ -1571,6 +1641,26 @@ static void folder_of(const char *path, char *out, size_t cap)
         snprintf(out, cap, "%.*s", (int)(slash - path), path);
 }
 
+static void named_free(char **named)
+{
+    for (size_t i = 0; i < MON_MAX_SOURCES; i++)
+        free(named[i]);
+}
+
+/* The --connect values as endpoints: a NAME of client.conf becomes its
+ * endpoint and key (clientconf.h). The strings made are kept in named. */
+static int monitor_named_sources(const char *client_config, const char **connects, size_t n_connect,
+                                 char **named, gs_error *err)
+{
+    for (size_t i = 0; i < n_connect; i++) {
+        int rc = cli_clientconf_monitor_spec(client_config, connects[i], &named[i], err);
+        if (rc != 0)
+            return rc;
+        connects[i] = named[i];
+    }
+    return 0;
+}
+
 /* Declared in main.c, which dispatches to it. */
 int cli_cmd_monitor(int argc, char **argv);
 
@@ -1591,6 +1681,10 @@ int cli_cmd_monitor(int argc, char **argv)
         {"timeout", required_argument, NULL, CLI_OPT_TIMEOUT},
         {"duration", required_argument, NULL, OPT_DURATION},
         {"once", no_argument, NULL, OPT_ONCE},
+        {"json", no_argument, NULL, CLI_OPT_JSON},
+        {"exec", required_argument, NULL, OPT_EXEC},
+        {"exec-timeout", required_argument, NULL, OPT_EXEC_TIMEOUT},
+        {"client-config", required_argument, NULL, CLI_OPT_CLIENT_CONFIG},
         {"help", no_argument, NULL, CLI_OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -1601,7 +1695,10 @@ int cli_cmd_monitor(int argc, char **argv)
     const char *listens[GS_NET_MAX_ENDPOINTS];
     size_t n_connect = 0, n_subscribe = 0, n_listen = 0;
     uint64_t interval = MON_DEFAULT_INTERVAL_MS, timeout = MON_DEFAULT_TIMEOUT_MS, duration = 0;
-    bool once = false;
+    bool once = false, json = false;
+    const char *exec_cmd = NULL, *client_config = NULL;
+    uint64_t exec_timeout = CLI_MONITOR_EXEC_TIMEOUT_S;
+    char *named[MON_MAX_SOURCES] = {0}; /* --connect NAME resolved (clientconf.h) */
     monitor m = {0};
     gs_error err = {0};
     int c, rc, status = CLI_EXIT_USAGE;
@@ -1648,6 +1745,14 @@ int cli_cmd_monitor(int argc, char **argv)
                 return cli_usage_error(cmd, "--duration must be a number of seconds from 1");
             break;
         case OPT_ONCE: once = true; break;
+        case CLI_OPT_JSON: json = true; break;
+        case OPT_EXEC: exec_cmd = optarg; break;
+        case OPT_EXEC_TIMEOUT:
+            if (cli_parse_u64(optarg, "--exec-timeout", &exec_timeout, &err) != 0 ||
+                exec_timeout == 0 || exec_timeout > 86400)
+                return cli_usage_error(cmd, "--exec-timeout must be seconds from 1 to 86400");
+            break;
+        case CLI_OPT_CLIENT_CONFIG: client_config = optarg; break;
         default: return cli_getopt_error(cmd, c, argv);
         }
     }
@@ -1655,6 +1760,17 @@ int cli_cmd_monitor(int argc, char **argv)
         return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
     if (trust == NULL)
         return cli_usage_error(cmd, "--trust FILE is required: it names the logs to watch");
+    if (exec_cmd != NULL && exec_cmd[0] == '\0')
+        return cli_usage_error(cmd, "--exec needs a command");
+    cli_monitor_events_setup(json, exec_cmd, (int)exec_timeout);
+    const cli_clientconf *cc = NULL;
+    if (cli_clientconf_get(client_config, &cc, &err) != 0) {
+        cli_errorf("%s", err.msg);
+        return CLI_EXIT_USAGE;
+    }
+    if (n_connect == 0 && n_subscribe == 0 && n_listen == 0 &&
+        cli_clientconf_default_endpoint(cc) != NULL)
+        connects[n_connect++] = cli_clientconf_default_endpoint(cc);
     if ((witness_key == NULL) != (n_listen == 0))
         return cli_usage_error(cmd, "--witness-key and --listen go together: the witness serves "
                                     "AddCheckpoint on the --listen endpoints");
@@ -1667,6 +1783,8 @@ int cli_cmd_monitor(int argc, char **argv)
         return cli_usage_error(cmd, "--once polls the --connect sources once: give at least one");
     m.interval_ms = (int)interval;
     m.timeout_ms = (int)timeout;
+    if ((rc = monitor_named_sources(client_config, connects, n_connect, named, &err)) != 0)
+        goto fail;
 
     if ((rc = gs_policy_load(trust, &m.pol, &err)) != 0)
         goto fail;
@@ -1741,9 +1859,10 @@ int cli_cmd_monitor(int argc, char **argv)
     /* What this monitor is, once, so an operator can copy keys from it. */
     char key_str[GS_VKEY_STR_MAX], b64[45];
     cli_b64_32(m.reporter.pub.b, b64);
-    say("info", "monitor watching %zu log%s of %s; quorum %s; history in %s; evidence to %s",
-        gs_policy_log_count(m.pol), gs_policy_log_count(m.pol) == 1 ? "" : "s", trust,
-        gs_policy_quorum_name(m.pol), db_path, m.out_dir);
+    say_event(MON_EVENT(.level = "info", .event = "started"),
+              "monitor watching %zu log%s of %s; quorum %s; history in %s; evidence to %s",
+              gs_policy_log_count(m.pol), gs_policy_log_count(m.pol) == 1 ? "" : "s", trust,
+              gs_policy_quorum_name(m.pol), db_path, m.out_dir);
     if (m.has_witness) {
         gs_vkey vk;
         if (gs_vkey_make(&vk, m.witness_name, GS_VKEY_ALG_COSIGNATURE_V1, &m.witness.pub, &err) !=
@@ -1768,18 +1887,22 @@ int cli_cmd_monitor(int argc, char **argv)
 
     status = run(&m, once, (int64_t)duration * 1000);
     if (status == CLI_EXIT_OK) {
-        say("info", "monitor stopping: %zu piece%s of evidence found", m.evidence_found,
-            m.evidence_found == 1 ? "" : "s");
+        say_event(MON_EVENT(.level = "info", .event = "stopping"),
+                  "monitor stopping: %zu piece%s of evidence found", m.evidence_found,
+                  m.evidence_found == 1 ? "" : "s");
         status = m.evidence_found > 0 ? CLI_EXIT_FAIL : CLI_EXIT_OK;
         /* A single round that could not reach a source did not check what
          * it was asked to (DESIGN §7: an unreachable endpoint is 2). */
         if (once && status == CLI_EXIT_OK && m.unanswered > 0)
             status = CLI_EXIT_USAGE;
     }
+    cli_monitor_events_finish();
     monitor_clear(&m);
+    named_free(named);
     return status;
 fail:
     cli_errorf("%s", err.msg);
     monitor_clear(&m);
+    named_free(named);
     return CLI_EXIT_USAGE;
 }

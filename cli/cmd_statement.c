@@ -349,7 +349,7 @@ static const char *val(const values *vs, unsigned bit)
 
 static int parse_args(const command *cmd, int argc, char **argv, cli_common *cf, values *vs)
 {
-    struct option opts[F_COUNT + 10] = {CLI_COMMON_OPTIONS};
+    struct option opts[F_COUNT + 11] = {CLI_COMMON_OPTIONS};
     size_t n = 0;
     while (opts[n].name != NULL)
         n++;
@@ -394,8 +394,12 @@ static int parse_args(const command *cmd, int argc, char **argv, cli_common *cf,
     for (size_t i = 0; i < F_COUNT; i++)
         if ((cmd->required & flag_names[i].bit) && !(vs->given & flag_names[i].bit))
             return cli_usage_error(cmd->name, "--%s is required", flag_names[i].name);
+    int rc = cli_common_finish(cf);
+    if (rc != 0)
+        return rc;
     if (cf->key_file == NULL)
-        return cli_usage_error(cmd->name, "--key FILE is required: the key that signs");
+        return cli_usage_error(cmd->name, "--key FILE is required: the key that signs (or key = "
+                                          "FILE in client.conf)");
     return 0;
 }
 

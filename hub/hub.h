@@ -90,6 +90,7 @@
 #include "note.h"
 #include "peer.h"
 #include "pool.h"
+#include "progress.h"
 #include "ingest.h"
 #include "refill.h"
 #include "rules.h"
@@ -182,7 +183,8 @@ typedef struct {
     bool bad_sig;
     uint64_t bad_index;
     char bad_reason[HUB_MSG_MAX];
-    hub_bisect *bisect; /* SYNC_PROVING: the search for the node that differs */
+    hub_bisect *bisect;    /* SYNC_PROVING: the search for the node that differs */
+    gs_progress *progress; /* a sync far behind, on a terminal (progress.h) */
 } hub_sync;
 
 typedef struct {

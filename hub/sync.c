@@ -160,6 +160,7 @@ void hub_sync_end(followed *f)
     hub_bisect_free(&y->bisect);
     gs_ingest_free(&y->clone);
     hub_target_clear(&y->t);
+    gs_progress_end(&y->progress);
     memset(y, 0, sizeof *y);
     y->t.source = -1;
     if (from != SYNC_IDLE) {
@@ -792,6 +793,20 @@ static int sync_judge_batch(followed *f, const gs_buf *entries, size_t n, gs_err
     return 0;
 }
 
+/* A person who starts a hub by hand sees a log far behind being caught up
+ * (progress.h: on a terminal only, so a service's journal sees nothing). */
+#define HUB_PROGRESS_MIN 10000
+static void sync_show_progress(followed *f)
+{
+    hub_sync *y = &f->sync;
+    if (y->progress == NULL && y->t.cp.size - y->next_apply >= HUB_PROGRESS_MIN) {
+        char label[GS_MAX_ORIGIN + 16];
+        snprintf(label, sizeof label, "sync %s", f->cfg->origin);
+        y->progress = gs_progress_start(label, "entries", y->next_apply, y->t.cp.size);
+    }
+    gs_progress_update(y->progress, y->next_apply, y->t.cp.size);
+}
+
 /* A batch of entries for the running sync. */
 static void on_entries(hub *h, followed *f, gs_response *rs)
 {
@@ -825,6 +840,7 @@ static void on_entries(hub *h, followed *f, gs_response *rs)
         sync_fail(h, f, "the hub could not store the entries", false);
         return;
     }
+    sync_show_progress(f);
     if (y->next_apply == y->t.cp.size) {
         sync_reached(h, f);
         return;
