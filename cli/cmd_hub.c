@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "confedit.h"
 #include "http.h"
 #include "log.h"
 #include "store.h"
@@ -32,8 +33,12 @@ static const char help_hub[] =
     "usage: giamsat hub init --dir DIR --name N [--listen EP]... [--publish EP]...\n"
     "                        [--http ADDR:PORT]\n"
     "       giamsat hub follow --config DIR/hub.conf --origin O --log-key VKEY\n"
-    "                          --source EP[,VKEY] [--source EP[,VKEY]]...\n"
-    "Run `giamsat hub init --help` or `giamsat hub follow --help` for details.\n";
+    "                          --source EP[,VKEY] [--source EP[,VKEY]]... [--reload]\n"
+    "       giamsat hub follow --update --config DIR/hub.conf --origin O\n"
+    "                          --source EP[,VKEY]... [--reload]\n"
+    "       giamsat hub unfollow --config DIR/hub.conf --origin O [--reload]\n"
+    "Run `giamsat hub init --help`, `giamsat hub follow --help` or\n"
+    "`giamsat hub unfollow --help` for details.\n";
 
 static const char help_init[] =
     "usage: giamsat hub init --dir DIR --name N [--listen EP]... [--publish EP]...\n"
@@ -69,15 +74,23 @@ static const char help_init[] =
 
 static const char help_follow[] =
     "usage: giamsat hub follow --config DIR/hub.conf --origin O --log-key VKEY\n"
-    "                          --source EP[,VKEY] [--source EP[,VKEY]]...\n"
+    "                          --source EP[,VKEY] [--source EP[,VKEY]]... [--reload]\n"
+    "       giamsat hub follow --update --config DIR/hub.conf --origin O\n"
+    "                          [--log-key VKEY] --source EP[,VKEY]... [--reload]\n"
     "\n"
-    "Makes the hub follow one more log: appends a [log O] section to hub.conf.\n"
-    "Restart giamsat-hub to pick it up.\n"
+    "Makes the hub follow one more log: appends a [log O] section to hub.conf. With\n"
+    "--update, replaces the sources of a log it follows (its log key stays: it is\n"
+    "the anchor the hub checks the log from, and a rotation of the log's key is\n"
+    "followed from the log itself). The new hub.conf is checked as giamsat-hub\n"
+    "reads it before it replaces the old one. The running hub picks the change up\n"
+    "at a reload (--reload, `systemctl reload`, SIGHUP) without a restart.\n"
     "\n"
     "  --config FILE     the hub's configuration (written by `giamsat hub init`)\n"
     "  --origin O        the log's origin, e.g. giamsat/commune/xa-an-binh\n"
     "  --log-key VKEY    the log's verifier key (from its `giamsat node init`, or a\n"
-    "                    hub's log key for a hub's own log); its name must be O\n"
+    "                    hub's log key for a hub's own log); its name must be O.\n"
+    "                    With --update it may be left out; given, it must be the\n"
+    "                    key already in hub.conf\n"
     "  --source EP       where to fetch the log from: the node itself, or another hub\n"
     "                    holding a replica; repeatable (at most 16). For a tcp://\n"
     "                    endpoint of ANOTHER daemon than the log's own node (a hub),\n"
@@ -85,12 +98,33 @@ static const char help_follow[] =
     "                    --source tcp://10.0.0.2:7500,giamsat/hub/bd+1a2b3c4d+AQ...\n"
     "                    Without a key the log key is used, which is right for the\n"
     "                    log's own node.\n"
+    "  --update          replace the sources of a log hub.conf follows already\n"
+    "  --reload          then ask the running giamsat-hub to read hub.conf again\n"
+    "                    (SIGHUP): it follows the log at once, keeping every other\n"
+    "                    log and its connections\n"
     "\n"
     "Example:\n"
     "  giamsat hub follow --config /srv/giamsat/hub-binh-duong/hub.conf \\\n"
     "      --origin giamsat/commune/xa-an-binh \\\n"
     "      --log-key 'giamsat/commune/xa-an-binh+7c2e9a41+AQ...' \\\n"
     "      --source tcp://10.0.1.5:7400\n";
+
+static const char help_unfollow[] =
+    "usage: giamsat hub unfollow --config DIR/hub.conf --origin O [--reload]\n"
+    "\n"
+    "Makes the hub stop following a log: removes its [log O] section from hub.conf\n"
+    "(checked as giamsat-hub reads it first). The hub then neither syncs, cosigns\n"
+    "nor serves it; the replica stays in the hub's database, and a later `hub\n"
+    "follow` of the same log takes it up again from there.\n"
+    "\n"
+    "  --config FILE     the hub's configuration\n"
+    "  --origin O        the log's origin\n"
+    "  --reload          then ask the running giamsat-hub to read hub.conf again\n"
+    "                    (SIGHUP), so it stops at once\n"
+    "\n"
+    "Example:\n"
+    "  giamsat hub unfollow --config /srv/giamsat/hub-binh-duong/hub.conf \\\n"
+    "      --origin giamsat/commune/xa-an-binh --reload\n";
 
 enum {
     OPT_DIR = CLI_OPT_FIRST_OWN,
@@ -100,6 +134,8 @@ enum {
     OPT_HTTP,
     OPT_CONFIG,
     OPT_SOURCE,
+    OPT_UPDATE,
+    OPT_RELOAD,
 };
 
 /* An ipc:// path must fit in sockaddr_un.sun_path with its NUL. */
@@ -328,38 +364,97 @@ out:
     return rc == 0 ? CLI_EXIT_OK : cli_fail(&err);
 }
 
-/* Whether conf already has a [log origin] section (the same test inih
- * applies: the section name between the brackets, spaces trimmed). */
-static int has_section(const char *conf, const char *origin, bool *found, gs_error *err)
+/* The value of the first "name = value" line of section [sec] of cf into
+ * out ("" when none). */
+static void section_value(const cli_conf *cf, long sec, const char *want, char *out, size_t cap)
 {
-    char *text = NULL;
-    size_t len = 0;
-    *found = false;
-    int rc = cli_read_file(conf, 4u << 20, &text, &len, err);
-    if (rc != 0)
-        return rc;
-    char want[GS_MAX_ORIGIN + 8];
-    snprintf(want, sizeof want, "log %s", origin);
-    for (char *line = strtok(text, "\n"); line != NULL; line = strtok(NULL, "\n")) {
-        while (*line == ' ' || *line == '\t')
-            line++;
-        if (*line != '[')
-            continue;
-        char *end = strchr(line, ']');
-        if (end == NULL)
-            continue;
-        *end = '\0';
-        char *s = line + 1;
-        while (*s == ' ' || *s == '\t')
-            s++;
-        size_t n = strlen(s);
-        while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-            s[--n] = '\0';
-        if (strcmp(s, want) == 0)
-            *found = true;
+    out[0] = '\0';
+    size_t end = cli_conf_section_end(cf, (size_t)sec);
+    for (size_t i = (size_t)sec + 1; i < end; i++) {
+        char name[64];
+        const char *v;
+        size_t n;
+        if (cli_conf_setting(cf->lines[i], name, sizeof name, &v, &n) && strcmp(name, want) == 0) {
+            snprintf(out, cap, "%.*s", (int)n, v);
+            return;
+        }
     }
-    free(text);
-    return 0;
+}
+
+/* follow: a new [log O] section at the end; --update: the source lines of
+ * the existing one replaced (its log_key is the anchor and stays). */
+static int follow_edit(cli_conf *cf, bool update, const char *origin, const char *log_key,
+                       const char *const *sources, size_t n_sources, gs_error *err)
+{
+    char section[GS_MAX_ORIGIN + 8], line[PATH_MAX + GS_VKEY_STR_MAX + 32];
+    snprintf(section, sizeof section, "log %s", origin);
+    long sec = cli_conf_section(cf, section, 0);
+    int rc = 0;
+    if (!update) {
+        if (sec >= 0)
+            return gs_error_set(err, GS_ECONFLICT,
+                                "%s already follows %s; change its sources with `giamsat hub "
+                                "follow --update`",
+                                cf->path, origin);
+        if (cf->n > 0 && cf->lines[cf->n - 1][0] != '\0')
+            rc = cli_conf_insert(cf, cf->n, "", err);
+        snprintf(line, sizeof line, "[%s]", section);
+        if (rc == 0)
+            rc = cli_conf_insert(cf, cf->n, line, err);
+        snprintf(line, sizeof line, "log_key = %s", log_key);
+        if (rc == 0)
+            rc = cli_conf_insert(cf, cf->n, line, err);
+        for (size_t i = 0; i < n_sources && rc == 0; i++) {
+            snprintf(line, sizeof line, "source = %s", sources[i]);
+            rc = cli_conf_insert(cf, cf->n, line, err);
+        }
+        return rc;
+    }
+    if (sec < 0)
+        return gs_error_set(err, GS_ENOTFOUND,
+                            "%s does not follow %s; follow it with `giamsat hub follow` (without "
+                            "--update)",
+                            cf->path, origin);
+    if (cli_conf_section(cf, section, (size_t)sec + 1) >= 0)
+        return gs_error_set(err, GS_EINVAL,
+                            "%s has more than one [%s] section; merge them by hand first", cf->path,
+                            section);
+    char have[GS_VKEY_STR_MAX + 8];
+    section_value(cf, sec, "log_key", have, sizeof have);
+    gs_vkey a, b;
+    if (log_key != NULL &&
+        (gs_vkey_parse(have, &a, NULL) != 0 || gs_vkey_parse(log_key, &b, NULL) != 0 ||
+         a.alg != b.alg || memcmp(a.key.b, b.key.b, sizeof a.key.b) != 0))
+        return gs_error_set(err, GS_ECONFLICT,
+                            "--log-key is not the key %s follows %s with (%s): a log's key "
+                            "stays the one the hub was given, and a rotation of it is followed "
+                            "from the log itself; to follow %s under another key, unfollow it "
+                            "first",
+                            cf->path, origin, have, origin);
+    /* The old source lines go; the new ones take the place of the first. */
+    size_t end = cli_conf_section_end(cf, (size_t)sec);
+    size_t at = 0;
+    for (size_t i = end; i-- > (size_t)sec + 1;) {
+        char name[64];
+        const char *v;
+        size_t n;
+        if (cli_conf_setting(cf->lines[i], name, sizeof name, &v, &n) &&
+            strcmp(name, "source") == 0) {
+            cli_conf_delete(cf, i, 1);
+            at = i;
+        }
+    }
+    if (at == 0) {
+        /* No source line was there: after the section's last setting. */
+        at = cli_conf_section_end(cf, (size_t)sec);
+        while (at > (size_t)sec + 1 && cf->lines[at - 1][strspn(cf->lines[at - 1], " \t")] == 0)
+            at--;
+    }
+    for (size_t i = 0; i < n_sources && rc == 0; i++) {
+        snprintf(line, sizeof line, "source = %s", sources[i]);
+        rc = cli_conf_insert(cf, at + i, line, err);
+    }
+    return rc;
 }
 
 static int hub_follow(int argc, char **argv)
@@ -369,6 +464,8 @@ static int hub_follow(int argc, char **argv)
         {"origin", required_argument, NULL, CLI_OPT_ORIGIN},
         {"log-key", required_argument, NULL, CLI_OPT_LOG_KEY},
         {"source", required_argument, NULL, OPT_SOURCE},
+        {"update", no_argument, NULL, OPT_UPDATE},
+        {"reload", no_argument, NULL, OPT_RELOAD},
         {"help", no_argument, NULL, CLI_OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -376,6 +473,7 @@ static int hub_follow(int argc, char **argv)
     const char *conf = NULL, *origin = NULL, *log_key = NULL;
     const char *sources[MAX_SOURCES];
     size_t n_sources = 0;
+    bool update = false, reload = false;
     gs_error err = {0};
     gs_vkey vk;
     int c;
@@ -390,24 +488,30 @@ static int hub_follow(int argc, char **argv)
                 return cli_usage_error(cmd, "at most %d --source endpoints", MAX_SOURCES);
             sources[n_sources++] = optarg;
             break;
+        case OPT_UPDATE: update = true; break;
+        case OPT_RELOAD: reload = true; break;
         case CLI_OPT_HELP: fputs(help_follow, stdout); return CLI_EXIT_OK;
         default: return cli_getopt_error(cmd, c, argv);
         }
     }
     if (optind < argc)
         return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
-    if (conf == NULL || origin == NULL || log_key == NULL || n_sources == 0)
-        return cli_usage_error(cmd, "--config, --origin, --log-key and --source are required");
+    if (conf == NULL || origin == NULL || (log_key == NULL && !update) || n_sources == 0)
+        return cli_usage_error(cmd, update ? "--config, --origin and --source are required"
+                                           : "--config, --origin, --log-key and --source are "
+                                             "required");
     if (gs_origin_valid(origin, &err) != 0)
         return cli_usage_error(cmd, "--origin: %s", err.msg);
-    if (gs_vkey_parse(log_key, &vk, &err) != 0)
-        return cli_usage_error(cmd, "--log-key: %s", err.msg);
-    if (vk.alg != GS_VKEY_ALG_ED25519)
-        return cli_usage_error(cmd, "--log-key: expected the log's key (algorithm 0x01), not a "
-                                    "cosigner key");
-    if (strcmp(vk.name, origin) != 0)
-        return cli_usage_error(cmd, "--log-key is the key of %s, not of --origin %s", vk.name,
-                               origin);
+    if (log_key != NULL) {
+        if (gs_vkey_parse(log_key, &vk, &err) != 0)
+            return cli_usage_error(cmd, "--log-key: %s", err.msg);
+        if (vk.alg != GS_VKEY_ALG_ED25519)
+            return cli_usage_error(cmd, "--log-key: expected the log's key (algorithm 0x01), "
+                                        "not a cosigner key");
+        if (strcmp(vk.name, origin) != 0)
+            return cli_usage_error(cmd, "--log-key is the key of %s, not of --origin %s", vk.name,
+                                   origin);
+    }
     for (size_t i = 0; i < n_sources; i++) {
         const char *comma = strchr(sources[i], ',');
         char ep[PATH_MAX + 16];
@@ -422,28 +526,81 @@ static int hub_follow(int argc, char **argv)
         if (comma != NULL && gs_vkey_parse(comma + 1, &sk, &err) != 0)
             return cli_usage_error(cmd, "--source %s: the key after the comma: %s", ep, err.msg);
     }
-    bool found = false;
-    if (has_section(conf, origin, &found, &err) != 0)
+    cli_conf cf;
+    int rc = cli_conf_read(conf, &cf, &err);
+    if (rc == 0)
+        rc = follow_edit(&cf, update, origin, log_key, sources, n_sources, &err);
+    if (rc == 0)
+        rc = cli_conf_write(&cf, cli_conf_check_hub, &err);
+    cli_conf_free(&cf);
+    if (rc != 0)
+        return rc == GS_ECONFLICT || rc == GS_ENOTFOUND ? (cli_errorf("%s", err.msg), CLI_EXIT_FAIL)
+                                                        : cli_fail(&err);
+    printf("%s %s from %zu source(s)%s\n", update ? "sources of" : "following", origin, n_sources,
+           reload ? "" : "; giamsat-hub picks it up at a reload (--reload) or a restart");
+    if (reload && cli_conf_reload(conf, "giamsat-hub", &err) != 0)
         return cli_fail(&err);
-    if (found) {
-        cli_errorf("%s already follows %s; edit its [log %s] section to change it", conf, origin,
-                   origin);
+    return CLI_EXIT_OK;
+}
+
+static int hub_unfollow(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, OPT_CONFIG},
+        {"origin", required_argument, NULL, CLI_OPT_ORIGIN},
+        {"reload", no_argument, NULL, OPT_RELOAD},
+        {"help", no_argument, NULL, CLI_OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    const char *cmd = "hub unfollow";
+    const char *conf = NULL, *origin = NULL;
+    bool reload = false;
+    gs_error err = {0};
+    int c;
+    cli_getopt_reset();
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_CONFIG: conf = optarg; break;
+        case CLI_OPT_ORIGIN: origin = optarg; break;
+        case OPT_RELOAD: reload = true; break;
+        case CLI_OPT_HELP: fputs(help_unfollow, stdout); return CLI_EXIT_OK;
+        default: return cli_getopt_error(cmd, c, argv);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument \"%s\"", argv[optind]);
+    if (conf == NULL || origin == NULL)
+        return cli_usage_error(cmd, "--config and --origin are required");
+    if (gs_origin_valid(origin, &err) != 0)
+        return cli_usage_error(cmd, "--origin: %s", err.msg);
+    cli_conf cf;
+    if (cli_conf_read(conf, &cf, &err) != 0)
+        return cli_fail(&err);
+    char section[GS_MAX_ORIGIN + 8];
+    snprintf(section, sizeof section, "log %s", origin);
+    size_t removed = 0;
+    for (long sec; (sec = cli_conf_section(&cf, section, 0)) >= 0; removed++) {
+        size_t end = cli_conf_section_end(&cf, (size_t)sec);
+        /* The blank line before the section goes with it. */
+        size_t from = (size_t)sec;
+        if (from > 0 && cf.lines[from - 1][strspn(cf.lines[from - 1], " \t")] == 0)
+            from--;
+        cli_conf_delete(&cf, from, end - from);
+    }
+    int rc = 0;
+    if (removed == 0) {
+        cli_errorf("%s does not follow %s", conf, origin);
+        cli_conf_free(&cf);
         return CLI_EXIT_FAIL;
     }
-    FILE *out = fopen(conf, "a");
-    if (out == NULL) {
-        cli_errorf("cannot write %s: %s", conf, strerror(errno));
-        return CLI_EXIT_USAGE;
-    }
-    fprintf(out, "\n[log %s]\nlog_key = %s\n", origin, log_key);
-    for (size_t i = 0; i < n_sources; i++)
-        fprintf(out, "source = %s\n", sources[i]);
-    if (fflush(out) != 0 || fsync(fileno(out)) != 0 || fclose(out) != 0) {
-        cli_errorf("cannot write %s: %s", conf, strerror(errno));
-        return CLI_EXIT_USAGE;
-    }
-    printf("following %s from %zu source(s); restart giamsat-hub to pick it up\n", origin,
-           n_sources);
+    rc = cli_conf_write(&cf, cli_conf_check_hub, &err);
+    cli_conf_free(&cf);
+    if (rc != 0)
+        return cli_fail(&err);
+    printf("no longer following %s (its replica stays in the hub's database)%s\n", origin,
+           reload ? "" : "; giamsat-hub stops following it at a reload (--reload) or a restart");
+    if (reload && cli_conf_reload(conf, "giamsat-hub", &err) != 0)
+        return cli_fail(&err);
     return CLI_EXIT_OK;
 }
 
@@ -461,6 +618,10 @@ int cli_cmd_hub(int argc, char **argv)
         return hub_init(argc - 1, argv + 1);
     if (strcmp(argv[1], "follow") == 0)
         return hub_follow(argc - 1, argv + 1);
-    cli_errorf("unknown command \"hub %s\"; expected `hub init` or `hub follow`", argv[1]);
+    if (strcmp(argv[1], "unfollow") == 0)
+        return hub_unfollow(argc - 1, argv + 1);
+    cli_errorf("unknown command \"hub %s\"; expected `hub init`, `hub follow` or `hub "
+               "unfollow`",
+               argv[1]);
     return CLI_EXIT_USAGE;
 }

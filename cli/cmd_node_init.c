@@ -27,13 +27,18 @@
 #include "rules.h"
 #include "store.h"
 
+/* cmd_node_conf.c */
+int cli_cmd_node_witness(int argc, char **argv);
+
 static const char help_node[] =
     "usage: giamsat node init --dir DIR --tier T --unit U --name TEXT\n"
     "                         [--parent-origin O --parent-key VKEY] [--listen EP]...\n"
     "                         [--feedback-per-day N] [--open-feedback-per-day N]\n"
     "                         [--partial-percent N] [--time-zone TZ] [--http ADDR:PORT]\n"
+    "       giamsat node witness add|remove|list --config DIR/node.conf ...\n"
     "       giamsat node rotate-key --config DIR/node.conf --new-key FILE\n"
-    "Run `giamsat node init --help` or `giamsat node rotate-key --help` for details.\n";
+    "Run `giamsat node init --help`, `giamsat node witness --help` or\n"
+    "`giamsat node rotate-key --help` for details.\n";
 
 static const char help_init[] =
     "usage: giamsat node init --dir DIR --tier T --unit U --name TEXT\n"
@@ -416,6 +421,8 @@ int cli_cmd_node(int argc, char **argv)
     }
     if (strcmp(argv[1], "init") == 0)
         return node_init(argc - 1, argv + 1);
-    cli_errorf("unknown command \"node %s\"; expected `node init`", argv[1]);
+    if (strcmp(argv[1], "witness") == 0)
+        return cli_cmd_node_witness(argc - 1, argv + 1);
+    cli_errorf("unknown command \"node %s\"; expected `node init` or `node witness`", argv[1]);
     return CLI_EXIT_USAGE;
 }

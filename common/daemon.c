@@ -21,6 +21,8 @@ static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 /* The one mutable global of a daemon: set from the signal handler. */
 static volatile sig_atomic_t stop_requested;
+/* Set by SIGHUP, consumed by gs_daemon_reload_requested. */
+static volatile sig_atomic_t reload_requested;
 
 /* Whether stderr is the journal: systemd names the stream it connected as
  * "device:inode" in $JOURNAL_STREAM. Compared with stderr itself, so a
@@ -87,8 +89,10 @@ int64_t gs_daemon_now_ms(void)
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+    if (sig == SIGHUP)
+        reload_requested = 1;
+    else
+        stop_requested = 1;
 }
 
 void gs_daemon_catch_signals(void)
@@ -97,6 +101,7 @@ void gs_daemon_catch_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 }
 
@@ -110,11 +115,29 @@ void gs_daemon_request_stop(void)
     stop_requested = 1;
 }
 
+bool gs_daemon_reload_requested(void)
+{
+    if (reload_requested == 0)
+        return false;
+    reload_requested = 0;
+    return true;
+}
+
 void gs_daemon_notify(const char *state)
 {
     /* sd_notify does nothing without $NOTIFY_SOCKET; a failure to tell the
      * service manager is not a reason to stop serving. */
     (void)sd_notify(0, state);
+}
+
+void gs_daemon_notify_reloading(void)
+{
+    struct timespec ts;
+    char state[64];
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    snprintf(state, sizeof state, "RELOADING=1\nMONOTONIC_USEC=%llu",
+             (unsigned long long)ts.tv_sec * 1000000ull + (unsigned long long)ts.tv_nsec / 1000);
+    gs_daemon_notify(state);
 }
 
 void gs_daemon_watchdog(int64_t *last_ms)
@@ -254,6 +277,32 @@ int gs_daemon_lock(const char *database, int *fd_out, gs_error *err)
 out:
     if (fd >= 0)
         close(fd);
+    return rc;
+}
+
+int gs_daemon_lock_holder(const char *database, long *pid, gs_error *err)
+{
+    char path[4096];
+    *pid = 0;
+    if ((size_t)snprintf(path, sizeof path, "%s.lock", database) >= sizeof path)
+        return gs_error_set(err, GS_EINVAL, "database path %s is too long", database);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0; /* no daemon ever ran on this folder */
+        return gs_error_set(err, GS_EIO, "cannot open the lock file %s: %s", path, strerror(errno));
+    }
+    int rc = 0;
+    /* A shared lock we can take means nobody holds the exclusive one: the
+     * pid in the file is then a daemon that stopped. */
+    if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+        flock(fd, LOCK_UN);
+    else if (errno != EWOULDBLOCK)
+        rc = gs_error_set(err, GS_EIO, "cannot test the lock %s: %s", path, strerror(errno));
+    else if ((*pid = lock_holder(fd)) == 0)
+        rc = gs_error_set(err, GS_EUNAVAIL,
+                          "%s is held but names no pid yet (a daemon starting?); try again", path);
+    close(fd);
     return rc;
 }
 

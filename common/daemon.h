@@ -49,6 +49,10 @@ void gs_daemon_catch_signals(void);
 bool gs_daemon_stopping(void);
 /* Asks the loop to stop, as a signal would. */
 void gs_daemon_request_stop(void);
+/* SIGHUP asks the daemon to read its configuration again (gs_daemon_catch_
+ * signals catches it): true once per SIGHUP received since the last call
+ * (several before a call count as one). */
+bool gs_daemon_reload_requested(void);
 
 /* Tells the service manager state ("READY=1", "STOPPING=1", ...; see
  * sd_notify(3)); does nothing when the daemon was not started with
@@ -60,6 +64,9 @@ void gs_daemon_notify(const char *state);
  * has passed since *last_ms, the loop's own record of the last one (0 at
  * first). The loop must turn at least that often. */
 void gs_daemon_watchdog(int64_t *last_ms);
+/* RELOADING=1 with the MONOTONIC_USEC systemd asks for, before a reload
+ * (SIGHUP); gs_daemon_notify("READY=1") after it. */
+void gs_daemon_notify_reloading(void);
 
 /* The start of a daemon's main: reads "--config FILE" (and "--help",
  * "--version": "<program> <version>" on stdout, exit 0) from
@@ -87,6 +94,10 @@ int gs_daemon_read_key(const char *key_path, const char *passphrase_file, gs_key
  * until the process exits (the kernel drops it, even after kill -9);
  * otherwise *fd receives it for gs_daemon_unlock. */
 int gs_daemon_lock(const char *database, int *fd, gs_error *err) GS_MUST_USE;
+/* The pid of the daemon holding "<database>.lock" (gs_daemon_lock), in
+ * *pid; 0 when no process holds it (no daemon runs on that folder). Used by
+ * `giamsat ... --reload` to send the running daemon SIGHUP. */
+int gs_daemon_lock_holder(const char *database, long *pid, gs_error *err) GS_MUST_USE;
 /* Releases a lock taken with an fd and sets *fd to -1; safe on -1. The lock
  * file stays: removing it would race with a daemon taking it. */
 void gs_daemon_unlock(int *fd);

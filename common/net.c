@@ -248,6 +248,27 @@ out:
     return rc;
 }
 
+int gs_net_server_set_access(gs_net_server *s, bool public_read, bool open_write,
+                             const gs_pubkey *writers, size_t n_writers, gs_error *err)
+{
+    uint8_t(*w)[32] = NULL;
+    if (n_writers > 0 && (w = calloc(n_writers, sizeof *w)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n_writers; i++) {
+        int rc = gs_pubkey_to_curve(&writers[i], w[i], err);
+        if (rc != 0) {
+            free(w);
+            return rc;
+        }
+    }
+    free(s->writers);
+    s->writers = w;
+    s->n_writers = n_writers;
+    s->public_read = public_read;
+    s->open_write = open_write;
+    return 0;
+}
+
 void gs_net_server_close(gs_net_server **sp)
 {
     gs_net_server *s = *sp;

@@ -68,6 +68,11 @@ typedef struct {
 int gs_net_server_open(gs_net_server **out, void *ctx, const gs_net_server_config *cfg,
                        gs_error *err);
 void gs_net_server_close(gs_net_server **sp);
+/* Replaces who may read and write (a daemon's reload): ZAP answers every
+ * connection made from now on with it; a connection already made keeps what
+ * it was granted until it reconnects. On failure nothing changes. */
+int gs_net_server_set_access(gs_net_server *s, bool public_read, bool open_write,
+                             const gs_pubkey *writers, size_t n_writers, gs_error *err);
 
 /* The poll items of the server (ROUTER sockets and the ZAP socket), to put
  * in the daemon's zmq_poll; returns how many were written (<= cap). */

@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdio.h>
@@ -366,4 +367,249 @@ void gs_hub_config_clear(gs_hub_config *c)
     for (size_t i = 0; i < c->n_witnesses; i++)
         free(c->witnesses[i].endpoint);
     memset(c, 0, sizeof *c);
+}
+
+/* ------------------------------------------------------------ reload */
+
+static void sayf(void (*say)(void *, const char *), void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void sayf(void (*say)(void *, const char *), void *ctx, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    say(ctx, line);
+}
+
+static bool str_differ(const char *a, const char *b)
+{
+    return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+static bool same_vkey(const gs_vkey *a, const gs_vkey *b)
+{
+    return a->alg == b->alg && strcmp(a->name, b->name) == 0 &&
+           memcmp(a->key.b, b->key.b, sizeof a->key.b) == 0;
+}
+
+static bool same_strings(char *const *a, size_t na, char *const *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            return false;
+    return true;
+}
+
+const gs_hub_followed *gs_hub_config_log(const gs_hub_config *c, const char *origin)
+{
+    for (size_t i = 0; i < c->n_logs; i++)
+        if (strcmp(c->logs[i].origin, origin) == 0)
+            return &c->logs[i];
+    return NULL;
+}
+
+bool gs_hub_followed_same(const gs_hub_followed *a, const gs_hub_followed *b)
+{
+    if (strcmp(a->origin, b->origin) != 0 || !same_vkey(&a->log_key, &b->log_key) ||
+        a->n_sources != b->n_sources)
+        return false;
+    for (size_t i = 0; i < a->n_sources; i++)
+        if (strcmp(a->sources[i].endpoint, b->sources[i].endpoint) != 0 ||
+            !same_vkey(&a->sources[i].key, &b->sources[i].key))
+            return false;
+    return true;
+}
+
+/* Whether witness i of a is in b (same endpoint, same key). */
+static bool has_witness(const gs_hub_config *b, const gs_hub_witness *w)
+{
+    for (size_t j = 0; j < b->n_witnesses; j++)
+        if (strcmp(b->witnesses[j].endpoint, w->endpoint) == 0 &&
+            same_vkey(&b->witnesses[j].key, &w->key))
+            return true;
+    return false;
+}
+
+static unsigned diff_witnesses(const gs_hub_config *r, const gs_hub_config *n,
+                               void (*say)(void *, const char *), void *ctx)
+{
+    unsigned changed = 0;
+    for (size_t i = 0; i < r->n_witnesses; i++)
+        if (!has_witness(n, &r->witnesses[i])) {
+            sayf(say, ctx, "witness %s at %s removed", r->witnesses[i].key.name,
+                 r->witnesses[i].endpoint);
+            changed |= GS_HUB_CHANGED_WITNESSES;
+        }
+    for (size_t i = 0; i < n->n_witnesses; i++)
+        if (!has_witness(r, &n->witnesses[i])) {
+            sayf(say, ctx, "witness %s at %s added", n->witnesses[i].key.name,
+                 n->witnesses[i].endpoint);
+            changed |= GS_HUB_CHANGED_WITNESSES;
+        }
+    return changed;
+}
+
+static const char *level_name(gs_hub_log_level l)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    return (unsigned)l < 4 ? names[l] : "?";
+}
+
+/* The [log] sections: added, removed, other sources, a log key refused. */
+static unsigned diff_logs(const gs_hub_config *r, const gs_hub_config *n,
+                          void (*say)(void *, const char *), void *ctx)
+{
+    unsigned changed = 0;
+    for (size_t i = 0; i < r->n_logs; i++)
+        if (gs_hub_config_log(n, r->logs[i].origin) == NULL) {
+            sayf(say, ctx,
+                 "%s no longer followed: not synced, cosigned nor served (its replica stays in "
+                 "the database)",
+                 r->logs[i].origin);
+            changed |= GS_HUB_CHANGED_LOGS;
+        }
+    for (size_t i = 0; i < n->n_logs; i++) {
+        const gs_hub_followed *b = &n->logs[i];
+        const gs_hub_followed *a = gs_hub_config_log(r, b->origin);
+        if (a == NULL) {
+            sayf(say, ctx, "following %s (%zu source%s)", b->origin, b->n_sources,
+                 b->n_sources == 1 ? "" : "s");
+            changed |= GS_HUB_CHANGED_LOGS;
+            continue;
+        }
+        if (!same_vkey(&a->log_key, &b->log_key)) {
+            sayf(say, ctx,
+                 "[log %s] log_key changed: refused, the hub keeps the key it was given (the "
+                 "anchor: a rotation of this log's key is followed from the log itself, no new "
+                 "key is needed)",
+                 b->origin);
+            changed |= GS_HUB_CHANGED_REFUSED;
+        }
+        /* Compared as gs_hub_config_keep will adopt it: with the key it
+         * runs with, also on its sources without a key of their own. */
+        gs_hub_followed same_key = *b;
+        for (size_t s = 0; s < same_key.n_sources; s++)
+            if (same_vkey(&same_key.sources[s].key, &b->log_key))
+                same_key.sources[s].key = a->log_key;
+        same_key.log_key = a->log_key;
+        if (!gs_hub_followed_same(a, &same_key)) {
+            sayf(say, ctx, "%s: sources changed (%zu -> %zu source%s)", b->origin, a->n_sources,
+                 b->n_sources, b->n_sources == 1 ? "" : "s");
+            changed |= GS_HUB_CHANGED_LOGS;
+        }
+    }
+    return changed;
+}
+
+#define LIVE_INT(field, setting)                                                                   \
+    do {                                                                                           \
+        if (r->field != n->field) {                                                                \
+            sayf(say, ctx, "[hub] %s %lld -> %lld", setting, (long long)r->field,                  \
+                 (long long)n->field);                                                             \
+            changed |= GS_HUB_CHANGED_LIVE;                                                        \
+        }                                                                                          \
+    } while (0)
+
+unsigned gs_hub_config_diff(const gs_hub_config *r, const gs_hub_config *n,
+                            void (*say)(void *ctx, const char *line), void *ctx)
+{
+    unsigned changed = diff_logs(r, n, say, ctx) | diff_witnesses(r, n, say, ctx);
+    if (r->public_read != n->public_read) {
+        sayf(say, ctx, "[access] public_read %s -> %s (for connections made from now on)",
+             r->public_read ? "true" : "false", n->public_read ? "true" : "false");
+        changed |= GS_HUB_CHANGED_ACCESS;
+    }
+    if (r->n_writers != n->n_writers ||
+        (r->n_writers > 0 && memcmp(r->writers, n->writers, r->n_writers * sizeof *r->writers))) {
+        sayf(say, ctx, "[access] writers: %zu -> %zu keys (for connections made from now on)",
+             r->n_writers, n->n_writers);
+        changed |= GS_HUB_CHANGED_ACCESS;
+    }
+    if (r->log_level != n->log_level) {
+        sayf(say, ctx, "[hub] log_level %s -> %s", level_name(r->log_level),
+             level_name(n->log_level));
+        changed |= GS_HUB_CHANGED_LIVE;
+    }
+    LIVE_INT(poll_interval_ms, "poll_interval_ms");
+    LIVE_INT(batch_size, "batch_size");
+    LIVE_INT(max_growth, "max_growth");
+    LIVE_INT(max_memory_mib, "max_memory_mib");
+    LIVE_INT(unavailable_after_s, "unavailable_after_s");
+    LIVE_INT(checkpoint_interval_ms, "checkpoint_interval_ms");
+    LIVE_INT(web_refresh_s, "web_refresh");
+    if (str_differ(r->public_url, n->public_url)) {
+        sayf(say, ctx, "[hub] public_url %s -> %s", r->public_url ? r->public_url : "(none)",
+             n->public_url ? n->public_url : "(none)");
+        changed |= GS_HUB_CHANGED_LIVE;
+    }
+    /* Read at start only: the identity, the store, the sockets, the pool. */
+    const char *restart[10];
+    size_t k = 0;
+    if (str_differ(r->name, n->name))
+        restart[k++] = "[hub] name";
+    if (str_differ(r->key_path, n->key_path))
+        restart[k++] = "[hub] key";
+    if (str_differ(r->passphrase_file, n->passphrase_file))
+        restart[k++] = "[hub] passphrase_file";
+    if (str_differ(r->database, n->database))
+        restart[k++] = "[hub] database";
+    if (!same_strings(r->listen, r->n_listen, n->listen, n->n_listen))
+        restart[k++] = "[hub] listen";
+    if (!same_strings(r->publish, r->n_publish, n->publish, n->n_publish))
+        restart[k++] = "[hub] publish";
+    if (str_differ(r->http, n->http))
+        restart[k++] = "[hub] http";
+    if (r->max_message != n->max_message)
+        restart[k++] = "[hub] max_message";
+    if (r->verify_threads != n->verify_threads)
+        restart[k++] = "[hub] verify_threads";
+    for (size_t i = 0; i < k; i++)
+        sayf(say, ctx, "%s changed; it takes effect at the next restart", restart[i]);
+    if (k > 0)
+        changed |= GS_HUB_CHANGED_RESTART;
+    return changed;
+}
+
+#define SWAP(a, b)                                                                                 \
+    do {                                                                                           \
+        __typeof__(a) tmp_ = (a);                                                                  \
+        (a) = (b);                                                                                 \
+        (b) = tmp_;                                                                                \
+    } while (0)
+
+void gs_hub_config_keep(gs_hub_config *r, gs_hub_config *n, bool keep_witnesses)
+{
+    SWAP(r->name, n->name);
+    SWAP(r->origin, n->origin);
+    SWAP(r->key_path, n->key_path);
+    SWAP(r->passphrase_file, n->passphrase_file);
+    SWAP(r->database, n->database);
+    SWAP(r->http, n->http);
+    for (size_t i = 0; i < GS_NET_MAX_ENDPOINTS; i++) {
+        SWAP(r->listen[i], n->listen[i]);
+        SWAP(r->publish[i], n->publish[i]);
+    }
+    SWAP(r->n_listen, n->n_listen);
+    SWAP(r->n_publish, n->n_publish);
+    SWAP(r->max_message, n->max_message);
+    SWAP(r->verify_threads, n->verify_threads);
+    if (keep_witnesses) {
+        for (size_t i = 0; i < GS_HUB_MAX_WITNESSES; i++)
+            SWAP(r->witnesses[i], n->witnesses[i]);
+        SWAP(r->n_witnesses, n->n_witnesses);
+    }
+    for (size_t i = 0; i < n->n_logs; i++) {
+        const gs_hub_followed *a = gs_hub_config_log(r, n->logs[i].origin);
+        if (a != NULL) {
+            /* Sources without a key of their own use the log key. */
+            for (size_t s = 0; s < n->logs[i].n_sources; s++)
+                if (same_vkey(&n->logs[i].sources[s].key, &n->logs[i].log_key))
+                    n->logs[i].sources[s].key = a->log_key;
+            n->logs[i].log_key = a->log_key;
+        }
+    }
 }

@@ -129,6 +129,44 @@ typedef struct {
 int gs_hub_config_load(const char *path, gs_hub_config *out, gs_error *err);
 void gs_hub_config_clear(gs_hub_config *c);
 
+/* ------------------------------------------------------------ reload
+ * On SIGHUP the hub reads hub.conf again (docs/operations.md "Changing the
+ * configuration"): followed logs added, removed or given other sources,
+ * [access], log_level and the intervals and limits are applied while it
+ * runs, and so are the [witness] lines of its own log; the rest (name,
+ * key, passphrase_file, database, listen, publish, http, max_message,
+ * verify_threads) takes effect at the next restart. A log's log_key is its anchor (what the hub was
+ * given; a rotation is followed from the log itself): a changed one is refused. */
+
+enum {
+    GS_HUB_CHANGED_LOGS = 1u << 0,      /* a [log] added, removed, or its sources changed */
+    GS_HUB_CHANGED_ACCESS = 1u << 1,    /* public_read, writer */
+    GS_HUB_CHANGED_LIVE = 1u << 2,      /* log_level, intervals, limits, web_refresh, public_url */
+    GS_HUB_CHANGED_RESTART = 1u << 3,   /* a setting read at start only */
+    GS_HUB_CHANGED_REFUSED = 1u << 4,   /* a [log] log_key changed: kept as it runs */
+    GS_HUB_CHANGED_WITNESSES = 1u << 5, /* the [witness] lines of the own log */
+};
+
+/* The [log origin] section of c, or NULL. */
+const gs_hub_followed *gs_hub_config_log(const gs_hub_config *c, const char *origin);
+/* Whether a and b follow a log alike: the same origin, log key and sources
+ * (in the same order). */
+bool gs_hub_followed_same(const gs_hub_followed *a, const gs_hub_followed *b);
+
+/* Compares the running configuration with the one read again: calls say
+ * once per change with one sentence ("following giamsat/commune/x (2
+ * sources)", "[hub] listen changed; it takes effect at the next restart")
+ * and returns the GS_HUB_CHANGED_ bits. */
+unsigned gs_hub_config_diff(const gs_hub_config *running, const gs_hub_config *next,
+                            void (*say)(void *ctx, const char *line), void *ctx);
+
+/* Makes next describe what will run once adopted: the settings read at
+ * start only are swapped with running's, a log whose log_key changed keeps
+ * running's key, and with keep_witnesses the [witness] lines are running's
+ * too (a reload that cannot change them now). running is then cleared by
+ * the caller. */
+void gs_hub_config_keep(gs_hub_config *running, gs_hub_config *next, bool keep_witnesses);
+
 /* "<endpoint>[,<vkey>]" as a source line: the endpoint must be ipc:// or
  * tcp://; the key, when given, must parse. has_key says whether it was
  * given. *endpoint is malloc'd. */

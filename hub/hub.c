@@ -495,6 +495,11 @@ static int run(hub *h)
     int64_t watchdog_ms = 0;
     while (!gs_daemon_stopping()) {
         gs_daemon_watchdog(&watchdog_ms);
+        if (gs_daemon_reload_requested()) {
+            gs_daemon_notify_reloading();
+            hub_reload(h);
+            gs_daemon_notify("READY=1");
+        }
         size_t n_items = build_items(h);
         int r = zmq_poll(h->items, (int)n_items, next_timeout(h, gs_daemon_now_ms()));
         if (r < 0 && errno != EINTR) {
@@ -675,6 +680,24 @@ static int open_followed(hub *h, followed *f, gs_hub_followed *cfg, gs_error *er
                     "that are not the log",
                     cfg->origin, f->sources[s].cfg->endpoint);
     return hub_recover_open(h, f, err);
+}
+
+int hub_follow_open(hub *h, followed *f, gs_hub_followed *cfg, gs_error *err)
+{
+    return open_followed(h, f, cfg, err);
+}
+
+void hub_follow_close(followed *f)
+{
+    hub_sync_end(f);
+    hub_target_clear(&f->next);
+    free(f->waiters);
+    free(f->cosigned_note);
+    free(f->floor_note);
+    gs_ingest_free(&f->ingest);
+    for (size_t s = 0; s < f->n_sources; s++)
+        gs_hub_peer_close(&f->sources[s].peer);
+    gs_log_close(&f->replica);
 }
 
 static int open_publishers(hub *h, gs_error *err)
@@ -881,6 +904,7 @@ static int start_http(hub *h, gs_error *err)
 
 static int start(hub *h, const char *config_path, gs_error *err)
 {
+    h->config_path = config_path;
     int rc = gs_hub_config_load(config_path, &h->cfg, err);
     if (rc != 0)
         return rc;
@@ -972,18 +996,8 @@ static void finish(hub *h)
 {
     gs_http_free(&h->http);
     hub_webdata_stop(h); /* after the routes that read it; its thread reads the store */
-    for (size_t i = 0; i < h->n_logs; i++) {
-        followed *f = &h->logs[i];
-        hub_sync_end(f);
-        hub_target_clear(&f->next);
-        free(f->waiters);
-        free(f->cosigned_note);
-        free(f->floor_note);
-        gs_ingest_free(&f->ingest);
-        for (size_t s = 0; s < f->n_sources; s++)
-            gs_hub_peer_close(&f->sources[s].peer);
-        gs_log_close(&f->replica);
-    }
+    for (size_t i = 0; i < h->n_logs; i++)
+        hub_follow_close(&h->logs[i]);
     free(h->logs);
     free(h->observed);
     free(h->marker_dir);
@@ -1019,8 +1033,10 @@ static const char usage[] =
     "  --help          this text\n"
     "  --version       the program's version\n"
     "\n"
-    "Stops cleanly on SIGTERM or SIGINT. Exit status: 0 clean stop, 1 runtime\n"
-    "failure, 2 bad configuration or environment.\n";
+    "Stops cleanly on SIGTERM or SIGINT. On SIGHUP reads its configuration again\n"
+    "and applies it while it runs (followed logs, witnesses, access, levels), one\n"
+    "log line per change. Exit status: 0 clean stop, 1 runtime failure, 2 bad\n"
+    "configuration or environment.\n";
 
 int main(int argc, char **argv)
 {

@@ -9,6 +9,7 @@
  *            and the AddCheckpoints waiting for a sync (waiters);
  *   witness_http.c  the same AddCheckpoint over HTTP (c2sp.org/tlog-witness
  *            POST /add-checkpoint): a waiter may be an HTTP request.
+ *   reload.c hub.conf read again on SIGHUP and applied while it runs.
  * Names shared between these files start with hub_; everything else is
  * static in its file. Nothing here is used outside hub/.
  *
@@ -226,6 +227,7 @@ typedef struct {
 
 typedef struct {
     gs_hub_config cfg;
+    const char *config_path; /* read again on SIGHUP (reload.c) */
     gs_keypair key;
     void *zctx;
     gs_store *store;
@@ -307,6 +309,18 @@ void hub_send_status(hub *h, unsigned socket, const uint8_t *identity, size_t id
  * records. */
 int hub_own_stage(hub *h, gs_statement *st, gs_buf *entry, gs_ingest **trial, gs_error *err);
 void hub_own_adopt(hub *h, gs_ingest **trial);
+
+/* A followed log opened while the hub runs, as at start (reload.c): cfg
+ * must stay where it is while f follows it. */
+int hub_follow_open(hub *h, followed *f, gs_hub_followed *cfg, gs_error *err);
+/* Frees what f holds (safe on a log opened halfway); its replica stays in
+ * the store. */
+void hub_follow_close(followed *f);
+
+/* ---- reload.c */
+
+/* SIGHUP: hub.conf read again and applied (reload.c says what changes). */
+void hub_reload(hub *h);
 
 /* ---- sync.c */
 
@@ -413,6 +427,8 @@ typedef struct hub_tiles hub_tiles;
 int hub_tiles_start(hub *h, gs_error *err);
 /* After h->http is freed; safe when never started. */
 void hub_tiles_stop(hub *h);
+/* After the followed logs changed (a reload): serves the new set. */
+int hub_tiles_relist(hub *h, gs_error *err);
 
 /* ---- witness_http.c */
 

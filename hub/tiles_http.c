@@ -36,7 +36,7 @@ static bool lookup(void *ctx, const char *origin, gs_tiles_log *out)
         followed *f = &h->logs[i];
         if (strcmp(origin, f->cfg->origin) != 0)
             continue;
-        if (f->cosigned_note == NULL)
+        if (f->cosigned_note == NULL || ht->ids == NULL || ht->ids[i] < 0)
             return false;
         *out = (gs_tiles_log){.log_id = ht->ids[i],
                               .size = f->cosigned_size,
@@ -99,4 +99,31 @@ void hub_tiles_stop(hub *h)
     free(h->tiles->ids);
     free(h->tiles);
     h->tiles = NULL;
+}
+
+int hub_tiles_relist(hub *h, gs_error *err)
+{
+    hub_tiles *ht = h->tiles;
+    if (ht == NULL)
+        return 0;
+    int64_t *ids = calloc(h->n_logs + 1, sizeof *ids);
+    if (ids == NULL) {
+        /* The old list no longer matches h->logs: nothing is served. */
+        free(ht->ids);
+        ht->ids = NULL;
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    }
+    int rc = 0;
+    for (size_t i = 0; i < h->n_logs; i++) {
+        gs_store_log_state st;
+        gs_error e;
+        ids[i] = -1; /* not served when the store cannot say */
+        if (gs_store_log_find(h->store, h->logs[i].cfg->origin, false, &st, &e) == 0)
+            ids[i] = st.id;
+        else if (rc == 0)
+            rc = gs_error_set(err, e.code, "%s", e.msg);
+    }
+    free(ht->ids);
+    ht->ids = ids;
+    return rc;
 }

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <ini.h>
 #include <limits.h>
 #include <stdio.h>
@@ -249,4 +250,174 @@ void gs_node_config_clear(gs_node_config *c)
     for (size_t i = 0; i < c->n_witnesses; i++)
         free(c->witness_endpoints[i]);
     memset(c, 0, sizeof *c);
+}
+
+/* ------------------------------------------------------------ reload */
+
+static void sayf(void (*say)(void *, const char *), void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void sayf(void (*say)(void *, const char *), void *ctx, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    say(ctx, line);
+}
+
+static bool str_differ(const char *a, const char *b)
+{
+    return (a == NULL) != (b == NULL) || (a != NULL && strcmp(a, b) != 0);
+}
+
+static bool same_vkey(const gs_vkey *a, const gs_vkey *b)
+{
+    return a->alg == b->alg && strcmp(a->name, b->name) == 0 &&
+           memcmp(a->key.b, b->key.b, sizeof a->key.b) == 0;
+}
+
+/* Whether witness i of a is in b (same endpoint, same key). */
+static bool has_witness(const gs_node_config *b, const gs_node_config *a, size_t i)
+{
+    for (size_t j = 0; j < b->n_witnesses; j++)
+        if (strcmp(b->witness_endpoints[j], a->witness_endpoints[i]) == 0 &&
+            same_vkey(&b->witness_keys[j], &a->witness_keys[i]))
+            return true;
+    return false;
+}
+
+static bool same_writers(const gs_node_config *a, const gs_node_config *b)
+{
+    return a->n_writers == b->n_writers &&
+           (a->n_writers == 0 ||
+            memcmp(a->writers, b->writers, a->n_writers * sizeof *a->writers) == 0);
+}
+
+static bool same_listen(const gs_node_config *a, const gs_node_config *b)
+{
+    if (a->n_listen != b->n_listen)
+        return false;
+    for (size_t i = 0; i < a->n_listen; i++)
+        if (strcmp(a->listen[i], b->listen[i]) != 0)
+            return false;
+    return true;
+}
+
+static const char *level_name(gs_node_log_level l)
+{
+    static const char *const names[] = {"debug", "info", "warn", "error"};
+    return (unsigned)l < 4 ? names[l] : "?";
+}
+
+unsigned gs_node_config_diff(const gs_node_config *r, const gs_node_config *n,
+                             void (*say)(void *ctx, const char *line), void *ctx)
+{
+    unsigned changed = 0;
+    for (size_t i = 0; i < r->n_witnesses; i++)
+        if (!has_witness(n, r, i)) {
+            sayf(say, ctx, "witness %s at %s removed", r->witness_keys[i].name,
+                 r->witness_endpoints[i]);
+            changed |= GS_NODE_CHANGED_WITNESSES;
+        }
+    for (size_t i = 0; i < n->n_witnesses; i++)
+        if (!has_witness(r, n, i)) {
+            sayf(say, ctx, "witness %s at %s added", n->witness_keys[i].name,
+                 n->witness_endpoints[i]);
+            changed |= GS_NODE_CHANGED_WITNESSES;
+        }
+    if (r->public_read != n->public_read) {
+        sayf(say, ctx, "[access] public_read %s -> %s (for connections made from now on)",
+             r->public_read ? "true" : "false", n->public_read ? "true" : "false");
+        changed |= GS_NODE_CHANGED_ACCESS;
+    }
+    if (r->open_submission != n->open_submission) {
+        sayf(say, ctx, "[access] open_submission %s -> %s (for connections made from now on)",
+             r->open_submission ? "true" : "false", n->open_submission ? "true" : "false");
+        changed |= GS_NODE_CHANGED_ACCESS;
+    }
+    if (!same_writers(r, n)) {
+        sayf(say, ctx, "[access] writers: %zu -> %zu keys (for connections made from now on)",
+             r->n_writers, n->n_writers);
+        changed |= GS_NODE_CHANGED_ACCESS;
+    }
+    if (r->log_level != n->log_level) {
+        sayf(say, ctx, "[node] log_level %s -> %s", level_name(r->log_level),
+             level_name(n->log_level));
+        changed |= GS_NODE_CHANGED_LIVE;
+    }
+    if (r->checkpoint_interval_ms != n->checkpoint_interval_ms) {
+        sayf(say, ctx, "[node] checkpoint_interval_ms %lld -> %lld",
+             (long long)r->checkpoint_interval_ms, (long long)n->checkpoint_interval_ms);
+        changed |= GS_NODE_CHANGED_LIVE;
+    }
+    if (r->n_signing_keys != n->n_signing_keys) {
+        /* Read again when the log key rotates: nothing to apply now. */
+        sayf(say, ctx, "[node] signing_key lines: %zu -> %zu (read when the log key rotates)",
+             r->n_signing_keys, n->n_signing_keys);
+        changed |= GS_NODE_CHANGED_LIVE;
+    }
+    if (r->start_check_ms != n->start_check_ms) {
+        sayf(say, ctx, "[node] start_check_ms %lld -> %lld (used at the next start)",
+             (long long)r->start_check_ms, (long long)n->start_check_ms);
+        changed |= GS_NODE_CHANGED_LIVE;
+    }
+    /* Read at start only: the sockets, the store, the key, the pipeline. */
+    const char *restart[10];
+    size_t k = 0;
+    if (str_differ(r->origin, n->origin))
+        restart[k++] = "origin";
+    if (str_differ(r->key_path, n->key_path))
+        restart[k++] = "key";
+    if (str_differ(r->passphrase_file, n->passphrase_file))
+        restart[k++] = "passphrase_file";
+    if (str_differ(r->database, n->database))
+        restart[k++] = "database";
+    if (!same_listen(r, n))
+        restart[k++] = "listen";
+    if (str_differ(r->http, n->http))
+        restart[k++] = "http";
+    if (r->max_message != n->max_message)
+        restart[k++] = "max_message";
+    if (r->verify_threads != n->verify_threads)
+        restart[k++] = "verify_threads";
+    if (r->max_batch != n->max_batch)
+        restart[k++] = "max_batch";
+    if (r->max_clock_skew != n->max_clock_skew)
+        restart[k++] = "max_clock_skew";
+    for (size_t i = 0; i < k; i++)
+        sayf(say, ctx, "[node] %s changed; it takes effect at the next restart", restart[i]);
+    if (k > 0)
+        changed |= GS_NODE_CHANGED_RESTART;
+    return changed;
+}
+
+#define SWAP(a, b)                                                                                 \
+    do {                                                                                           \
+        __typeof__(a) tmp_ = (a);                                                                  \
+        (a) = (b);                                                                                 \
+        (b) = tmp_;                                                                                \
+    } while (0)
+
+void gs_node_config_keep(gs_node_config *r, gs_node_config *n, bool keep_witnesses)
+{
+    SWAP(r->origin, n->origin);
+    SWAP(r->key_path, n->key_path);
+    SWAP(r->passphrase_file, n->passphrase_file);
+    SWAP(r->database, n->database);
+    SWAP(r->http, n->http);
+    for (size_t i = 0; i < GS_NET_MAX_ENDPOINTS; i++)
+        SWAP(r->listen[i], n->listen[i]);
+    SWAP(r->n_listen, n->n_listen);
+    SWAP(r->max_message, n->max_message);
+    SWAP(r->verify_threads, n->verify_threads);
+    SWAP(r->max_batch, n->max_batch);
+    SWAP(r->max_clock_skew, n->max_clock_skew);
+    if (keep_witnesses) {
+        for (size_t i = 0; i < GS_NODE_MAX_WITNESSES; i++) {
+            SWAP(r->witness_endpoints[i], n->witness_endpoints[i]);
+            SWAP(r->witness_keys[i], n->witness_keys[i]);
+        }
+        SWAP(r->n_witnesses, n->n_witnesses);
+    }
 }

@@ -66,4 +66,33 @@ typedef struct {
 int gs_node_config_load(const char *path, gs_node_config *out, gs_error *err);
 void gs_node_config_clear(gs_node_config *c);
 
+/* ------------------------------------------------------------ reload
+ * On SIGHUP the node reads node.conf again (DESIGN §7, docs/operations.md
+ * "Changing the configuration"): what the diff says changed is applied
+ * while it runs, without dropping its state or connections; the settings a
+ * running node cannot change (origin, key, passphrase_file, database,
+ * listen, http, max_message, verify_threads, max_batch, max_clock_skew)
+ * are said to take effect at the next restart. */
+
+/* What gs_node_config_diff found that the running node must apply. */
+enum {
+    GS_NODE_CHANGED_WITNESSES = 1u << 0, /* the [witness] lines */
+    GS_NODE_CHANGED_ACCESS = 1u << 1,    /* public_read, open_submission, writer */
+    GS_NODE_CHANGED_LIVE = 1u << 2,      /* log_level, checkpoint_interval_ms, start_check_ms */
+    GS_NODE_CHANGED_RESTART = 1u << 3,   /* a setting read at start only */
+};
+
+/* Compares the running configuration with the one read again: calls say
+ * once per change with one sentence ("witness giamsat/hub/x at tcp://...
+ * added", "[node] listen changed; it takes effect at the next restart") and
+ * returns the GS_NODE_CHANGED_ bits. */
+unsigned gs_node_config_diff(const gs_node_config *running, const gs_node_config *next,
+                             void (*say)(void *ctx, const char *line), void *ctx);
+
+/* Moves the settings read at start only from running into next (and
+ * next's into running), so next describes what runs once adopted; with
+ * keep_witnesses the [witness] lines too (a reload that cannot change them
+ * now). running is then cleared by the caller. */
+void gs_node_config_keep(gs_node_config *running, gs_node_config *next, bool keep_witnesses);
+
 #endif

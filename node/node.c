@@ -1035,6 +1035,136 @@ static long step_refill(node *n)
     return next;
 }
 
+/* ------------------------------------------------------------ reload */
+
+static void say_reload(void *ctx, const char *line)
+{
+    logf_(ctx, GS_NODE_LOG_INFO, "reload: %s", line);
+}
+
+/* Whether witness i of a and witness j of b are the same hub. */
+static bool same_witness(const gs_node_config *a, size_t i, const gs_node_config *b, size_t j)
+{
+    const gs_vkey *x = &a->witness_keys[i], *y = &b->witness_keys[j];
+    return strcmp(a->witness_endpoints[i], b->witness_endpoints[j]) == 0 && x->alg == y->alg &&
+           strcmp(x->name, y->name) == 0 && memcmp(x->key.b, y->key.b, sizeof x->key.b) == 0;
+}
+
+/* Builds the witness clients and the refill of next's [witness] lines into
+ * the node (the old ones freed; a witness kept keeps its client: what it
+ * cosigned, its backoff). The refill is made anew: its sources point into
+ * the configuration, which the reload replaces. On failure nothing
+ * changes. */
+static int reload_witnesses(node *n, gs_node_config *next, gs_error *err)
+{
+    gs_witness_client *w[GS_NODE_MAX_WITNESSES] = {0};
+    bool taken[GS_NODE_MAX_WITNESSES] = {0};
+    gs_refill_source saved[GS_NODE_MAX_WITNESSES];
+    gs_refill *refill = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < next->n_witnesses && rc == 0; i++) {
+        for (size_t j = 0; j < n->n_witnesses && w[i] == NULL; j++)
+            if (!taken[j] && same_witness(&n->cfg, j, next, i)) {
+                w[i] = n->witnesses[j];
+                taken[j] = true;
+            }
+        if (w[i] == NULL && (rc = gs_witness_client_new(&w[i], n->zctx, next->witness_endpoints[i],
+                                                        &next->witness_keys[i], &n->key,
+                                                        n->cfg.max_message, err)) != 0)
+            gs_error_wrap(err, "[witness] %s", next->witness_endpoints[i]);
+    }
+    /* The refill keeps a pointer to n->sources: filled before it is made,
+     * put back when it cannot be. */
+    memcpy(saved, n->sources, sizeof saved);
+    for (size_t i = 0; i < next->n_witnesses; i++)
+        n->sources[i] = (gs_refill_source){.endpoint = next->witness_endpoints[i],
+                                           .key = &next->witness_keys[i]};
+    gs_refill_config rc_cfg = {
+        .zctx = n->zctx,
+        .store = n->store,
+        .log = n->log,
+        .ingest = &n->ingest,
+        .log_key = &n->log_pub, /* as at start: the log key in force */
+        .client_key = &n->key,
+        .sources = n->sources,
+        .n_sources = next->n_witnesses,
+        .max_message = n->cfg.max_message,
+        .marker_path = n->marker_path,
+    };
+    if (rc == 0)
+        rc = gs_refill_new(&refill, &rc_cfg, err);
+    if (rc != 0) {
+        memcpy(n->sources, saved, sizeof saved);
+        for (size_t i = 0; i < next->n_witnesses; i++) {
+            bool kept = false;
+            for (size_t j = 0; j < n->n_witnesses && !kept; j++)
+                kept = w[i] == n->witnesses[j];
+            if (!kept)
+                gs_witness_client_free(&w[i]);
+        }
+        return rc;
+    }
+    for (size_t j = 0; j < n->n_witnesses; j++)
+        if (!taken[j])
+            gs_witness_client_free(&n->witnesses[j]);
+    gs_refill_free(&n->refill);
+    memcpy(n->witnesses, w, sizeof w);
+    n->n_witnesses = next->n_witnesses;
+    n->refill = refill;
+    return 0;
+}
+
+/* SIGHUP: node.conf read again and what changed applied at once, the log,
+ * the rule state and the connections kept (config.h "reload"). A file that
+ * does not load changes nothing. */
+static void reload(node *n)
+{
+    gs_node_config next;
+    gs_error err = {0};
+    if (gs_node_config_load(n->config_path, &next, &err) != 0) {
+        logf_(n, GS_NODE_LOG_ERROR, "reload refused, the running configuration is kept: %s",
+              err.msg);
+        return;
+    }
+    unsigned changed = gs_node_config_diff(&n->cfg, &next, say_reload, n);
+    if (changed == 0)
+        logf_(n, GS_NODE_LOG_INFO, "reload: %s: nothing changed", n->config_path);
+    bool keep_witnesses = false;
+    if ((changed & GS_NODE_CHANGED_WITNESSES) && gs_refill_holding(n->refill)) {
+        /* The refill is asking the witnesses for what the log lacks: it
+         * is not cut off halfway. */
+        logf_(n, GS_NODE_LOG_WARN,
+              "reload: the witnesses are not changed while the node refills its log from them "
+              "(%s); send SIGHUP again once it is done",
+              gs_refill_status(n->refill));
+        keep_witnesses = true;
+    } else if (changed & GS_NODE_CHANGED_WITNESSES) {
+        if (reload_witnesses(n, &next, &err) != 0) {
+            logf_(n, GS_NODE_LOG_ERROR, "reload: the witnesses are not changed: %s", err.msg);
+            keep_witnesses = true;
+        }
+    }
+    if ((changed & GS_NODE_CHANGED_ACCESS) &&
+        gs_net_server_set_access(n->server, next.public_read, next.open_submission, next.writers,
+                                 next.n_writers, &err) != 0) {
+        logf_(n, GS_NODE_LOG_ERROR, "reload: [access] is not changed: %s", err.msg);
+        next.public_read = n->cfg.public_read;
+        next.open_submission = n->cfg.open_submission;
+        gs_pubkey *w = next.writers;
+        size_t nw = next.n_writers;
+        next.writers = n->cfg.writers, next.n_writers = n->cfg.n_writers;
+        n->cfg.writers = w, n->cfg.n_writers = nw;
+    }
+    gs_node_config_keep(&n->cfg, &next, keep_witnesses);
+    gs_node_config_clear(&n->cfg);
+    n->cfg = next;
+    /* The refill reads its sources through n->sources: they name what is
+     * in n->cfg now, not the local copy read above. */
+    for (size_t i = 0; i < n->n_witnesses; i++)
+        n->sources[i] = (gs_refill_source){.endpoint = n->cfg.witness_endpoints[i],
+                                           .key = &n->cfg.witness_keys[i]};
+}
+
 static int run(node *n)
 {
     zmq_pollitem_t items[GS_NET_MAX_ENDPOINTS + 1 + 2 * GS_NODE_MAX_WITNESSES + 1];
@@ -1042,6 +1172,11 @@ static int run(node *n)
     int64_t watchdog_ms = 0;
     while (!gs_daemon_stopping()) {
         gs_daemon_watchdog(&watchdog_ms);
+        if (gs_daemon_reload_requested()) {
+            gs_daemon_notify_reloading();
+            reload(n);
+            gs_daemon_notify("READY=1");
+        }
         long timeout = step_refill(n);
         long wt = step_witnesses(n);
         if (wt < timeout)
@@ -1332,8 +1467,9 @@ static const char usage[] =
     "  --version       the program's version\n"
     "\n"
     "Stops cleanly on SIGTERM or SIGINT: what was received is answered and\n"
-    "committed first. Exit status: 0 clean stop, 1 runtime failure, 2 bad\n"
-    "configuration or environment.\n";
+    "committed first. On SIGHUP reads node.conf again and applies it while it\n"
+    "runs (witnesses, access, levels), one log line per change. Exit status: 0\n"
+    "clean stop, 1 runtime failure, 2 bad configuration or environment.\n";
 
 int main(int argc, char **argv)
 {

@@ -3,6 +3,7 @@
  * tests/it_harden.sh.) */
 #define _GNU_SOURCE
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -96,11 +97,46 @@ static void test_lock_refuses_symlink(void **state)
     unlink(lock);
 }
 
+/* --reload finds the running daemon by its lock: the pid while held, 0
+ * once released or when no daemon ever ran on the folder. */
+static void test_lock_holder(void **state)
+{
+    (void)state;
+    char db[300];
+    snprintf(db, sizeof db, "%s/hub.db", tmpdir);
+    gs_error err;
+    long pid = -1;
+    assert_int_equal(gs_daemon_lock_holder(db, &pid, &err), 0);
+    assert_int_equal(pid, 0);
+    int fd = -1;
+    assert_int_equal(gs_daemon_lock(db, &fd, &err), 0);
+    assert_int_equal(gs_daemon_lock_holder(db, &pid, &err), 0);
+    assert_int_equal(pid, (long)getpid());
+    gs_daemon_unlock(&fd);
+    assert_int_equal(gs_daemon_lock_holder(db, &pid, &err), 0);
+    assert_int_equal(pid, 0);
+}
+
+/* SIGHUP asks for a reload, once, and does not ask the loop to stop. */
+static void test_reload_signal(void **state)
+{
+    (void)state;
+    gs_daemon_catch_signals();
+    assert_false(gs_daemon_reload_requested());
+    raise(SIGHUP);
+    raise(SIGHUP);
+    assert_true(gs_daemon_reload_requested());
+    assert_false(gs_daemon_reload_requested());
+    assert_false(gs_daemon_stopping());
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lock),
         cmocka_unit_test(test_lock_refuses_symlink),
+        cmocka_unit_test(test_lock_holder),
+        cmocka_unit_test(test_reload_signal),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
