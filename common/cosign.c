@@ -91,7 +91,8 @@ int gs_cosign_judge(const gs_cosign_witness *w, const char *text, uint64_t old,
         return rc;
     }
     /* 3. */
-    if (gs_note_verify(r->note, &key, 1, NULL, NULL, &why) != 0) {
+    if (w->verify_note != NULL ? w->verify_note(w->ctx, r->note, &r->cp, &why) != 0
+                               : gs_note_verify(r->note, &key, 1, NULL, NULL, &why) != 0) {
         say(r, GS_COSIGN_BAD_SIGNATURE, "the checkpoint is not signed by the log key of %s: %s",
             r->cp.origin, why.msg);
         return 0;

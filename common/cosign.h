@@ -57,6 +57,11 @@ typedef struct {
     /* The key of origin's log; GS_ENOTFOUND when the witness does not
      * witness it (err then says why, e.g. how to add it). */
     int (*log_key)(void *ctx, const char *origin, gs_vkey *key, gs_error *err);
+    /* Optional: checks the log's signature on note, a checkpoint of cp's
+     * size, instead of the key log_key gave (a witness that follows the
+     * rotations of the log key: the key depends on the size). Non-zero:
+     * not signed by the log (BAD_SIGNATURE, err says why). */
+    int (*verify_note)(void *ctx, const gs_note *note, const gs_checkpoint *cp, gs_error *err);
     /* True when the witness holds evidence against origin; why (may be
      * NULL) gets a sentence. */
     bool (*frozen)(void *ctx, const char *origin, char *why, size_t cap);

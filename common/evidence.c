@@ -11,6 +11,7 @@
  */
 #include "evidence.h"
 #include "ingest.h"
+#include "keychain.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -309,9 +310,9 @@ void gs_bisect_result(const gs_bisect *b, unsigned *level, uint64_t *first, gs_h
 
 /* ---------------------------------------------------------------- checkpoints */
 
-/* Parses the note `text` (called `what` in messages), checks that log_key
- * signed it and that it is a checkpoint of origin. */
-static int open_checkpoint(const char *text, const char *what, const gs_vkey *log_key,
+/* Parses the note `text` (called `what` in messages), checks that it is a
+ * checkpoint of origin and that the key kc gives for its size signed it. */
+static int open_checkpoint(const char *text, const char *what, const gs_keychain *kc,
                            const char *origin, signed_cp *out, gs_error *err)
 {
     int rc;
@@ -324,13 +325,6 @@ static int open_checkpoint(const char *text, const char *what, const gs_vkey *lo
         gs_error_wrap(err, "%s", what);
         goto fail;
     }
-    if ((rc = gs_note_verify(out->note, log_key, 1, NULL, NULL, err)) != 0) {
-        gs_error_wrap(err, "%s is not signed by the log key %s+%08" PRIx32, what, log_key->name,
-                      log_key->key_hash);
-        if (err != NULL)
-            err->code = rc = GS_EVERIFY;
-        goto fail;
-    }
     body = gs_note_text(out->note, &body_len);
     if ((rc = gs_checkpoint_parse(body, body_len, &out->cp, err)) != 0) {
         gs_error_wrap(err, "%s", what);
@@ -340,6 +334,12 @@ static int open_checkpoint(const char *text, const char *what, const gs_vkey *lo
         rc = gs_error_set(err, GS_EVERIFY,
                           "%s is a checkpoint of \"%s\", not of the accused log \"%s\"", what,
                           out->cp.origin, origin);
+        goto fail;
+    }
+    if ((rc = gs_keychain_verify_note(kc, out->note, out->cp.size, err)) != 0) {
+        gs_error_wrap(err, "%s is not signed by the log key", what);
+        if (err != NULL)
+            err->code = rc = GS_EVERIFY;
         goto fail;
     }
     return 0;
@@ -433,13 +433,13 @@ static int verify_split_node(const gs_evidence *ev, const signed_cp *a, const si
 }
 
 /* (a): two signed checkpoints that cannot both be true. */
-static int verify_split_view(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
+static int verify_split_view(const gs_evidence *ev, const gs_keychain *kc, gs_error *err)
 {
     signed_cp a, b;
-    int rc = open_checkpoint(ev->checkpoint_a, "checkpoint a", log_key, ev->origin, &a, err);
+    int rc = open_checkpoint(ev->checkpoint_a, "checkpoint a", kc, ev->origin, &a, err);
     if (rc != 0)
         return rc;
-    if ((rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", log_key, ev->origin, &b, err)) != 0)
+    if ((rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", kc, ev->origin, &b, err)) != 0)
         goto out;
     if (ev->has_node_hash_b) {
         rc = verify_split_node(ev, &a, &b, err);
@@ -469,13 +469,13 @@ out:
 }
 
 /* (b): a smaller signed checkpoint that is not a prefix of a larger one. */
-static int verify_rollback(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
+static int verify_rollback(const gs_evidence *ev, const gs_keychain *kc, gs_error *err)
 {
     signed_cp a, b;
-    int rc = open_checkpoint(ev->checkpoint_a, "checkpoint a", log_key, ev->origin, &a, err);
+    int rc = open_checkpoint(ev->checkpoint_a, "checkpoint a", kc, ev->origin, &a, err);
     if (rc != 0)
         return rc;
-    if ((rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", log_key, ev->origin, &b, err)) != 0)
+    if ((rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", kc, ev->origin, &b, err)) != 0)
         goto out;
     if (b.cp.size >= a.cp.size) {
         rc = gs_error_set(err, GS_EINVAL,
@@ -524,12 +524,12 @@ static void entries_root(const gs_evidence *ev, gs_hash *root)
 
 /* (c), one-node form: the entries served for one node of b's tree do not
  * hash to the node's signed hash. */
-static int verify_bad_node(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
+static int verify_bad_node(const gs_evidence *ev, const gs_keychain *kc, gs_error *err)
 {
     signed_cp b;
     uint64_t end = 0, k = 0, layer = 0;
     gs_hash mth;
-    int rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", log_key, ev->origin, &b, err);
+    int rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", kc, ev->origin, &b, err);
     if (rc != 0)
         return rc;
     if (ev->checkpoint_a != NULL || ev->n_frontier != 0 || ev->has_node_hash_a ||
@@ -571,7 +571,7 @@ out:
 }
 
 /* (c): entries served for [m, n) that do not hash to the signed size-n root. */
-static int verify_bad_entries(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
+static int verify_bad_entries(const gs_evidence *ev, const gs_keychain *kc, gs_error *err)
 {
     signed_cp a = {0}, b;
     int have_a = ev->checkpoint_a != NULL;
@@ -579,15 +579,15 @@ static int verify_bad_entries(const gs_evidence *ev, const gs_vkey *log_key, gs_
     gs_hash root;
     uint64_t m = 0;
     if (ev->has_node_hash_b)
-        return verify_bad_node(ev, log_key, err);
+        return verify_bad_node(ev, kc, err);
     if (ev->has_node_hash_a || ev->n_inclusion_proof_a != 0)
         return gs_error_set(err, GS_EINVAL,
                             "node_hash_a belongs to split-view evidence, not to bad entries");
-    int rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", log_key, ev->origin, &b, err);
+    int rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", kc, ev->origin, &b, err);
     if (rc != 0)
         return rc;
     if (have_a &&
-        (rc = open_checkpoint(ev->checkpoint_a, "checkpoint a", log_key, ev->origin, &a, err)) != 0)
+        (rc = open_checkpoint(ev->checkpoint_a, "checkpoint a", kc, ev->origin, &a, err)) != 0)
         goto out;
     if (have_a)
         m = a.cp.size;
@@ -799,10 +799,10 @@ out:
 }
 
 /* (d): an entry inside the signed log that breaks the rule book. */
-static int verify_rule_violation(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
+static int verify_rule_violation(const gs_evidence *ev, const gs_keychain *kc, gs_error *err)
 {
     signed_cp b;
-    int rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", log_key, ev->origin, &b, err);
+    int rc = open_checkpoint(ev->checkpoint_b, "checkpoint b", kc, ev->origin, &b, err);
     if (rc != 0)
         return rc;
     if ((rc = entries_present(ev, err)) != 0)
@@ -852,6 +852,78 @@ static int check_accused(const gs_evidence *ev, const gs_vkey *log_key, gs_error
     return 0;
 }
 
+/* The log's keys from the trusted key (the anchor), extended with the
+ * rotations the evidence carries (log_key_chain), proven in the tree of one
+ * of its checkpoints. */
+static int evidence_chain(const gs_evidence *ev, const gs_vkey *log_key, gs_keychain *kc,
+                          gs_error *err)
+{
+    int rc = gs_keychain_init(kc, ev->origin, &log_key->key, err);
+    if (rc != 0 || ev->n_log_key_chain == 0)
+        return rc;
+    gs_keychain_proof *proofs = calloc(ev->n_log_key_chain, sizeof *proofs);
+    if (proofs == NULL) {
+        gs_keychain_clear(kc);
+        return gs_error_set(err, GS_ENOMEM, "out of memory for the evidence's key chain");
+    }
+    for (size_t k = 0; k < ev->n_log_key_chain; k++) {
+        const struct gs_key_link *l = &ev->log_key_chain[k];
+        proofs[k] = (gs_keychain_proof){.index = l->index,
+                                        .entry = gs_bytes_of(l->entry.p, l->entry.n),
+                                        .proof = l->proof,
+                                        .n_proof = l->n_proof};
+    }
+    /* The links are proven in the tree of one of the checkpoints, which the
+     * key they lead to for its size must have signed: that checkpoint's root
+     * is then the log's, and so are the links. */
+    const char *cand[2] = {ev->checkpoint_b, ev->checkpoint_a};
+    rc = gs_error_set(err, GS_EVERIFY, "the evidence carries a key chain but no checkpoint");
+    for (int c = 0; c < 2 && rc != 0; c++) {
+        gs_note *n = NULL;
+        gs_checkpoint cp;
+        gs_keychain t;
+        size_t tl;
+        memset(&cp, 0, sizeof cp);
+        if (cand[c] == NULL || gs_note_parse(cand[c], strlen(cand[c]), &n, err) != 0)
+            continue;
+        const char *body = gs_note_text(n, &tl);
+        if (gs_checkpoint_parse(body, tl, &cp, err) == 0 &&
+            gs_keychain_init(&t, ev->origin, &log_key->key, err) == 0) {
+            if (gs_keychain_add_proven(&t, proofs, ev->n_log_key_chain, cp.size, &cp.root, err) ==
+                    0 &&
+                gs_keychain_verify_note(&t, n, cp.size, err) == 0) {
+                gs_keychain_clear(kc);
+                *kc = t;
+                rc = 0;
+            } else {
+                gs_keychain_clear(&t);
+            }
+        }
+        gs_checkpoint_clear(&cp);
+        gs_note_free(&n);
+    }
+    free(proofs);
+    if (rc != 0) {
+        gs_keychain_clear(kc);
+        gs_error_wrap(err, "the log key chain the evidence carries");
+        rc = GS_EVERIFY;
+        if (err != NULL)
+            err->code = GS_EVERIFY;
+    }
+    return rc;
+}
+
+static int verify_one(const gs_evidence *ev, const gs_keychain *kc, gs_error *err)
+{
+    switch (ev->kind) {
+    case GS_EVIDENCE_SPLIT_VIEW: return verify_split_view(ev, kc, err);
+    case GS_EVIDENCE_ROLLBACK: return verify_rollback(ev, kc, err);
+    case GS_EVIDENCE_BAD_ENTRIES: return verify_bad_entries(ev, kc, err);
+    case GS_EVIDENCE_RULE_VIOLATION: return verify_rule_violation(ev, kc, err);
+    }
+    return gs_error_set(err, GS_EINVAL, "unknown evidence kind %d", (int)ev->kind);
+}
+
 int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, gs_error *err)
 {
     int rc = check_accused(ev, log_key, err);
@@ -868,13 +940,12 @@ int gs_evidence_verify(const gs_evidence *ev, const gs_vkey *log_key, gs_error *
          ev->level != 0))
         return gs_error_set(err, GS_EINVAL,
                             "only split-view and bad-entries evidence have a one-node form");
-    switch (ev->kind) {
-    case GS_EVIDENCE_SPLIT_VIEW: return verify_split_view(ev, log_key, err);
-    case GS_EVIDENCE_ROLLBACK: return verify_rollback(ev, log_key, err);
-    case GS_EVIDENCE_BAD_ENTRIES: return verify_bad_entries(ev, log_key, err);
-    case GS_EVIDENCE_RULE_VIOLATION: return verify_rule_violation(ev, log_key, err);
-    }
-    return gs_error_set(err, GS_EINVAL, "unknown evidence kind %d", (int)ev->kind);
+    gs_keychain kc;
+    if ((rc = evidence_chain(ev, log_key, &kc, err)) != 0)
+        return rc;
+    rc = verify_one(ev, &kc, err);
+    gs_keychain_clear(&kc);
+    return rc;
 }
 
 /* Part k (from 1) of n of one split evidence, chained to prev (NULL for
@@ -951,11 +1022,14 @@ int gs_evidence_verify_parts(const gs_evidence *const *parts, size_t n, const gs
     whole.part = whole.parts = 0;
     whole.entries = joined;
     whole.n_entries = (size_t)total;
-    if ((rc = open_checkpoint(whole.checkpoint_b, "checkpoint b", log_key, whole.origin, &b,
-                              err)) == 0) {
+    gs_keychain kc;
+    if ((rc = evidence_chain(&whole, log_key, &kc, err)) == 0 &&
+        (rc = open_checkpoint(whole.checkpoint_b, "checkpoint b", &kc, whole.origin, &b, err)) ==
+            0) {
         rc = verify_history(&whole, &b, err);
         signed_cp_clear(&b);
     }
+    gs_keychain_clear(&kc);
     free(joined);
     return rc;
 }
@@ -1005,6 +1079,8 @@ int gs_evidence_split(const gs_evidence *whole, gs_evidence **out, size_t *n, gs
         }
         if (k == 0) {
             p->checkpoint_b = whole->checkpoint_b;
+            p->log_key_chain = whole->log_key_chain;
+            p->n_log_key_chain = whole->n_log_key_chain;
             p->consistency_proof = whole->consistency_proof;
             p->n_consistency_proof = whole->n_consistency_proof;
             p->reason = whole->reason;

@@ -502,6 +502,10 @@ int gs_tiles_handle_logs(void *ctx, const gs_http_request *rq, gs_http_response 
         json_string(f, prefix);
         fputs(", \"log_key\": ", f);
         json_string(f, lg.log_key != NULL ? lg.log_key : "");
+        if (lg.current_log_key != NULL) {
+            fputs(", \"current_log_key\": ", f);
+            json_string(f, lg.current_log_key);
+        }
         fputc('}', f);
     }
     fputs(first ? "]\n" : "\n]\n", f);

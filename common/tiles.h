@@ -71,6 +71,9 @@ typedef struct {
     uint64_t size;       /* the served size: nothing at or beyond it is served */
     const char *note;    /* the checkpoint at exactly size; NULL: the store's one */
     const char *log_key; /* the log's verifier key (vkey text), for /logs.json */
+    /* The key that signs the served checkpoint when a rotation of the log
+     * key replaced log_key (the trust anchor); NULL otherwise. */
+    const char *current_log_key;
 } gs_tiles_log;
 
 /* True and *out filled when origin is served; false when it is not. */

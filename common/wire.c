@@ -915,7 +915,9 @@ static int evidence_from_pb(const Giamsat__V1__Evidence *e, gs_evidence *ev, gs_
                             "statement.evidence.previous_part", err)) < 0 ||
         (rc = take_bufs(&ev->entries, &ev->n_entries, e->entries, e->n_entries,
                         GS_MAX_EVIDENCE_ENTRIES, GS_MAX_ENTRY, "statement.evidence.entries", err)) <
-            0)
+            0 ||
+        (rc = take_links(&ev->log_key_chain, &ev->n_log_key_chain, e->log_key_chain,
+                         e->n_log_key_chain, "statement.evidence.log_key_chain", err)) < 0)
         return rc;
     return 0;
 }
@@ -1080,6 +1082,7 @@ static void evidence_clear(gs_evidence *ev)
     gs_wire_free(ev->frontier);
     gs_wire_free(ev->inclusion_proof_a);
     gs_wire_free(ev->reason);
+    gs_key_links_free(ev->log_key_chain, ev->n_log_key_chain);
 }
 
 void gs_statement_clear(gs_statement *st)
@@ -1163,6 +1166,13 @@ out:
     return rc;
 }
 
+/* KeyChainLinks for encoding, borrowing the links' bytes. */
+typedef struct {
+    Giamsat__V1__KeyChainLink **ptrs;
+    Giamsat__V1__KeyChainLink *msgs;
+    size_t n;
+} pb_links;
+
 /* Holds the protobuf-c structs an encoded statement points into; they
  * borrow every string and byte array from the gs_statement. */
 typedef struct {
@@ -1187,6 +1197,7 @@ typedef struct {
     Giamsat__V1__Reference ref;
     Giamsat__V1__RuleParameters parameters;
     ProtobufCBinaryData *lists[5];
+    pb_links links; /* evidence.log_key_chain */
 } pb_statement;
 
 static ProtobufCBinaryData *hash_list(const gs_hash *h, size_t n)
@@ -1204,13 +1215,6 @@ static ProtobufCBinaryData *buf_list(const gs_buf *b, size_t n)
         l[i] = bin(b[i].p, b[i].n);
     return l;
 }
-
-/* KeyChainLinks for encoding, borrowing the links' bytes. */
-typedef struct {
-    Giamsat__V1__KeyChainLink **ptrs;
-    Giamsat__V1__KeyChainLink *msgs;
-    size_t n;
-} pb_links;
 
 static void pb_links_free(pb_links *pb)
 {
@@ -1429,6 +1433,13 @@ static int statement_to_pb(const gs_statement *s, pb_statement *pb, gs_error *er
         e->parts = ev->parts;
         if (ev->has_previous_part)
             e->previous_part = bin(ev->previous_part.b, 32);
+        if (ev->n_log_key_chain > 0) {
+            int rc = links_to_pb(ev->log_key_chain, ev->n_log_key_chain, &pb->links, err);
+            if (rc != 0)
+                return rc;
+            e->log_key_chain = pb->links.ptrs;
+            e->n_log_key_chain = ev->n_log_key_chain;
+        }
         m->body_case = GIAMSAT__V1__STATEMENT__BODY_EVIDENCE;
         m->evidence = e;
         break;
@@ -1461,6 +1472,7 @@ static void pb_statement_free(pb_statement *pb)
 {
     for (int i = 0; i < 5; i++)
         free(pb->lists[i]);
+    pb_links_free(&pb->links);
 }
 
 int gs_wire_encode_statement(const gs_statement *st, gs_buf *out, gs_error *err)

@@ -36,7 +36,7 @@
 
 /* Limits. Everything from the network or a file is checked against these
  * before it is used. */
-#define GS_MAX_ENTRY 65536     /* one SignedStatement (a log entry) */
+#define GS_MAX_ENTRY 65536 /* one SignedStatement (a log entry) */
 /* The largest entry made or accepted from now on: a C2SP tlog-tiles entry
  * bundle prefixes each entry with a 16-bit length (docs/http.md). Entries of
  * exactly GS_MAX_ENTRY bytes already in a log still decode and verify (a
@@ -54,7 +54,7 @@
 #define GS_MAX_ENTRIES 1000    /* entries in one GetEntries reply */
 #define GS_MAX_PROOF 128       /* hashes in one proof */
 #define GS_MAX_EVIDENCE_ENTRIES 1000
-#define GS_MAX_KEY_LINKS 1024  /* rotations of one log's key in a key chain */
+#define GS_MAX_KEY_LINKS 1024 /* rotations of one log's key in a key chain */
 
 typedef enum {
     GS_TIER_COMMUNE = 1,
@@ -204,6 +204,11 @@ typedef struct {
     uint32_t parts;
     bool has_previous_part;
     gs_hash previous_part;
+    /* The rotations of the log key below the size of one of the
+     * checkpoints, proven in its tree (evidence.h); none when it never
+     * rotated. Decoded: owned. */
+    struct gs_key_link *log_key_chain;
+    size_t n_log_key_chain;
 } gs_evidence;
 
 typedef struct {
@@ -347,7 +352,7 @@ int gs_wire_open_receipt(gs_bytes in, const gs_pubkey *node_key, gs_receipt *out
  * carrying it names (KeyChainLink: GetKeyChain's answer, a bundle, evidence;
  * docs/formats.md "Key chains"). A decoded link owns entry and proof; one
  * built for encoding may borrow them (nothing frees them then). */
-typedef struct {
+typedef struct gs_key_link {
     uint64_t index; /* leaf index of the KeyRotation */
     gs_buf entry;   /* serialized SignedStatement */
     gs_hash *proof; /* inclusion of entry at index */

@@ -22,6 +22,7 @@
 
 #include "hub.h"
 #include "merkle.h"
+#include "serve.h"
 
 static bool is_pow2(uint64_t x)
 {
@@ -91,7 +92,75 @@ static int find_known(void *ctx, int64_t id, const char *origin, gs_bytes data)
     return k->id != 0;
 }
 
+/* The rotations of f's log key that a verifier given hub.conf's log_key
+ * (the anchor) needs for ev (docs/formats.md "Key chains"): proven in the
+ * tree of one of ev's checkpoints that the replica holds, by the chain that
+ * followed the entries below its size (the cosigned chain, or the running
+ * sync's). ev borrows them until detach_key_chain. */
+static void attach_key_chain(hub *h, followed *f, gs_evidence *ev)
+{
+    const char *cand[2] = {ev->checkpoint_b, ev->checkpoint_a};
+    bool sync = f->sync.phase != SYNC_IDLE;
+    ev->log_key_chain = NULL;
+    ev->n_log_key_chain = 0;
+    if (f->keychain.n == 1 && !(sync && f->sync.kc.n > 1))
+        return; /* never rotated */
+    gs_error err = {0};
+    for (int c = 0; c < 2; c++) {
+        gs_note *n = NULL;
+        gs_checkpoint cp;
+        gs_hash at;
+        size_t tl;
+        memset(&cp, 0, sizeof cp);
+        if (cand[c] == NULL || gs_note_parse(cand[c], strlen(cand[c]), &n, &err) != 0)
+            continue;
+        const char *body = gs_note_text(n, &tl);
+        const gs_keychain *kc = NULL;
+        if (gs_checkpoint_parse(body, tl, &cp, &err) == 0 && cp.size > 0 &&
+            cp.size <= gs_log_committed_size(f->replica) &&
+            gs_log_root_at(f->replica, cp.size, &at, &err) == 0 && memcmp(at.b, cp.root.b, 32) == 0)
+            kc = cp.size <= f->keychain.next_index          ? &f->keychain
+                 : sync && f->sync.kc.next_index >= cp.size ? &f->sync.kc
+                                                            : NULL;
+        if (kc != NULL && gs_serve_key_links(f->replica, kc, cp.size, &ev->log_key_chain,
+                                             &ev->n_log_key_chain, &err) != 0)
+            hub_log(h, GS_HUB_LOG_ERROR, "%s: the key chain for evidence: %s", f->cfg->origin,
+                    err.msg);
+        gs_checkpoint_clear(&cp);
+        gs_note_free(&n);
+        if (kc != NULL)
+            return;
+    }
+}
+
+static int fault_record(hub *h, followed *f, gs_evidence *ev, int bad_source);
+
+static void detach_key_chain(gs_evidence *ev)
+{
+    gs_key_links_free(ev->log_key_chain, ev->n_log_key_chain);
+    ev->log_key_chain = NULL;
+    ev->n_log_key_chain = 0;
+}
+
+/* gs_evidence_verify as a verifier given hub.conf's log_key will run it,
+ * the key chain attached. */
+static int verify_as_reader(hub *h, followed *f, gs_evidence *ev, gs_error *err)
+{
+    attach_key_chain(h, f, ev);
+    int rc = gs_evidence_verify(ev, &f->cfg->log_key, err);
+    detach_key_chain(ev);
+    return rc;
+}
+
 int hub_fault_record(hub *h, followed *f, gs_evidence *ev, int bad_source)
+{
+    attach_key_chain(h, f, ev);
+    int rc = fault_record(h, f, ev, bad_source);
+    detach_key_chain(ev);
+    return rc;
+}
+
+static int fault_record(hub *h, followed *f, gs_evidence *ev, int bad_source)
 {
     gs_error err = {0};
     char what[512];
@@ -142,29 +211,6 @@ int hub_fault_record(hub *h, followed *f, gs_evidence *ev, int bad_source)
     }
     gs_buf_free(&entry);
     return rc;
-}
-
-bool hub_fault_split_view_proof(hub *h, followed *f, const char *note_m, uint64_t m,
-                                const gs_hash *root_m, const char *note_n, uint64_t n,
-                                const gs_hash *root_n, const gs_hash *proof, size_t np)
-{
-    /* For a power-of-two m the RFC proof does not carry the old root, so it
-     * cannot show another one. */
-    gs_hash old_root, new_root;
-    gs_error err;
-    if (is_pow2(m) || gs_merkle_consistency_roots(m, n, proof, np, &old_root, &new_root, &err) != 0)
-        return false;
-    if (memcmp(new_root.b, root_n->b, 32) != 0 || memcmp(old_root.b, root_m->b, 32) == 0)
-        return false;
-    gs_evidence ev = {.kind = GS_EVIDENCE_SPLIT_VIEW};
-    ev.checkpoint_a = note_m;
-    ev.checkpoint_b = note_n;
-    ev.consistency_proof = proof;
-    ev.n_consistency_proof = np;
-    ev.reason = "a consistency proof reaches the larger checkpoint's root from a root of the "
-                "smaller size other than the one the log signed: the log was rewritten";
-    hub_fault_record(h, f, &ev, -1);
-    return true;
 }
 
 void hub_fault_split_view(hub *h, followed *f, const char *a, const char *b, const char *seen)
@@ -286,12 +332,14 @@ static void record_history(hub *h, followed *f, gs_evidence *ev)
     ev->origin = f->cfg->origin;
     ev->log_key = f->log_key_str;
     ev->detected_at = (int64_t)time(NULL);
+    attach_key_chain(h, f, ev);
     if (gs_evidence_split(ev, &parts, &n, &err) != 0 || n == 1) {
         if (n != 1)
             hub_log(h, GS_HUB_LOG_ERROR, "%s: cannot split the evidence: %s", f->cfg->origin,
                     err.msg);
         free(parts);
-        hub_fault_record(h, f, ev, -1);
+        fault_record(h, f, ev, -1);
+        detach_key_chain(ev);
         return;
     }
     const gs_evidence **list = calloc(n, sizeof *list);
@@ -328,6 +376,7 @@ static void record_history(hub *h, followed *f, gs_evidence *ev)
     free(entries);
     free(list);
     free(parts);
+    detach_key_chain(ev);
 }
 
 void hub_fault_rule_violation(hub *h, followed *f, const hub_target *t, uint64_t index,
@@ -563,7 +612,7 @@ static int record_split_node(hub *h, followed *f, int source, const hub_target *
      * hashes were damaged must not make a log look rewritten. */
     ev.origin = f->cfg->origin;
     ev.log_key = f->log_key_str;
-    if ((rc = gs_evidence_verify(&ev, &f->cfg->log_key, err)) != 0)
+    if ((rc = verify_as_reader(h, f, &ev, err)) != 0)
         return rc;
     hub_fault_record(h, f, &ev, -1);
     return 0;
@@ -597,7 +646,7 @@ static int record_bad_node(hub *h, followed *f, int source, const hub_target *t,
         ev.reason = reason;
         ev.origin = f->cfg->origin;
         ev.log_key = f->log_key_str;
-        if ((rc = gs_evidence_verify(&ev, &f->cfg->log_key, err)) == 0)
+        if ((rc = verify_as_reader(h, f, &ev, err)) == 0)
             hub_fault_record(h, f, &ev, source);
     }
     free_entries(entries, ne);

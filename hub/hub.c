@@ -105,19 +105,37 @@ static int saw_own_entry(void *ctx, const gs_ingest *in, const gs_ingest_verdict
     return 0;
 }
 
+/* A replica's replay at start: every entry goes to the log's key chain. */
+static int saw_replica_entry(void *ctx, const gs_ingest *in, const gs_ingest_verdict *v,
+                             const gs_statement *st, gs_error *err)
+{
+    gs_keychain *kc = ctx;
+    (void)in;
+    if (st != NULL)
+        return gs_keychain_observe(kc, v->index, st, err) < 0 ? -1 : 0;
+    if (v->index != kc->next_index)
+        return gs_error_set(err, GS_EINVAL, "key chain of %s: entry %llu out of order", kc->origin,
+                            (unsigned long long)v->index);
+    kc->next_index++; /* an entry that does not open is no rotation */
+    return 0;
+}
+
 /* A pipeline for the log in l (its store holds the entries it looks up),
  * rebuilt from the first size entries. The entries were verified (signature
  * and rule book) before they were stored, and each is checked against its
  * stored leaf hash as it is read; so they are decoded without checking their
  * signatures again, which keeps a restart of a hub holding millions of
  * entries to a replay of the rule book. */
-static int replay(hub *h, gs_log *l, uint64_t size, gs_ingest **out, gs_error *err)
+static int replay(hub *h, gs_log *l, uint64_t size, gs_keychain *kc, gs_ingest **out, gs_error *err)
 {
     gs_ingest_verdict bad;
     gs_ingest_config ic = {.pool = h->pool, .entry_at = gs_ingest_log_entry_at, .entry_ctx = l};
     if (l == h->own) {
         ic.on_entry = saw_own_entry;
         ic.on_entry_ctx = h;
+    } else if (kc != NULL) {
+        ic.on_entry = saw_replica_entry;
+        ic.on_entry_ctx = kc;
     }
     gs_ingest_free(out);
     int rc = gs_ingest_new(out, gs_log_origin(l), &ic, err);
@@ -606,12 +624,28 @@ static int scan_evidence(void *ctx, int64_t id, const char *origin, gs_bytes dat
     return 0;
 }
 
+void hub_keychain_changed(hub *h, followed *f)
+{
+    gs_vkey vk;
+    gs_error err;
+    f->current_key_str[0] = '\0';
+    if (f->keychain.n > 1 &&
+        (gs_keychain_vkey_for_size(&f->keychain, f->cosigned_size, &vk, &err) != 0 ||
+         gs_vkey_format(&vk, f->current_key_str, sizeof f->current_key_str, &err) != 0)) {
+        f->current_key_str[0] = '\0';
+        hub_log(h, GS_HUB_LOG_ERROR, "%s: the current log key: %s", f->cfg->origin, err.msg);
+    }
+}
+
 static int open_followed(hub *h, followed *f, gs_hub_followed *cfg, gs_error *err)
 {
     f->cfg = cfg;
     f->next.source = -1;
     int rc = gs_vkey_format(&cfg->log_key, f->log_key_str, sizeof f->log_key_str, err);
     if (rc != 0)
+        return rc;
+    /* The anchor: the log's entries prove every later key (replay below). */
+    if ((rc = gs_keychain_init(&f->keychain, cfg->origin, &cfg->log_key.key, err)) != 0)
         return rc;
     if ((rc = gs_log_open(&f->replica, h->store, cfg->origin, true, err)) != 0)
         return rc;
@@ -620,7 +654,9 @@ static int open_followed(hub *h, followed *f, gs_hub_followed *cfg, gs_error *er
     rc = gs_log_latest_checkpoint(f->replica, &note, &size, err);
     if (rc == 0) {
         gs_checkpoint cp;
-        if ((rc = hub_open_note(f, note, strlen(note), &cp, err)) != 0) {
+        /* Signed by a key the entries below its size make the log key:
+         * checked once they are replayed. */
+        if ((rc = hub_open_note(f, note, strlen(note), &cp, NULL, err)) != 0) {
             free(note);
             return gs_error_wrap(err, "the cosigned checkpoint of %s held in %s", cfg->origin,
                                  h->cfg.database);
@@ -658,8 +694,22 @@ static int open_followed(hub *h, followed *f, gs_hub_followed *cfg, gs_error *er
                 (unsigned long long)(gs_log_committed_size(f->replica) - f->cosigned_size),
                 (unsigned long long)f->cosigned_size,
                 (unsigned long long)gs_log_committed_size(f->replica) - 1);
-    if ((rc = replay(h, f->replica, f->cosigned_size, &f->ingest, err)) != 0)
+    if ((rc = replay(h, f->replica, f->cosigned_size, &f->keychain, &f->ingest, err)) != 0)
         return rc;
+    if (f->cosigned_note != NULL &&
+        (rc = hub_verify_settled(&f->keychain, f->cosigned_note, f->cosigned_size, err)) != 0)
+        return gs_error_wrap(err, "the cosigned checkpoint of %s held in %s", cfg->origin,
+                             h->cfg.database);
+    hub_keychain_changed(h, f);
+    if (f->keychain.n > 1) {
+        char fp[GS_KEY_FINGERPRINT_LEN];
+        gs_key_fingerprint(gs_keychain_current(&f->keychain), fp);
+        hub_log(h, GS_HUB_LOG_INFO,
+                "%s: the log key was rotated %zu time%s since the key in hub.conf; it is now %s "
+                "(rotation at index %llu)",
+                cfg->origin, f->keychain.n - 1, f->keychain.n == 2 ? "" : "s", fp,
+                (unsigned long long)(f->keychain.links[f->keychain.n - 1].from_size - 1));
+    }
     int64_t now = gs_daemon_now_ms();
     f->n_sources = cfg->n_sources;
     for (size_t s = 0; s < cfg->n_sources; s++) {
@@ -694,7 +744,9 @@ void hub_follow_close(followed *f)
     free(f->waiters);
     free(f->cosigned_note);
     free(f->floor_note);
+    free(f->refused_note);
     gs_ingest_free(&f->ingest);
+    gs_keychain_clear(&f->keychain);
     for (size_t s = 0; s < f->n_sources; s++)
         gs_hub_peer_close(&f->sources[s].peer);
     gs_log_close(&f->replica);
@@ -927,7 +979,7 @@ static int start(hub *h, const char *config_path, gs_error *err)
         h->observed[i].origin = h->cfg.logs[i].origin;
     if (h->cfg.n_logs > 1)
         qsort(h->observed, h->cfg.n_logs, sizeof *h->observed, hub_observed_cmp);
-    if ((rc = replay(h, h->own, gs_log_committed_size(h->own), &h->own_ingest, err)) != 0)
+    if ((rc = replay(h, h->own, gs_log_committed_size(h->own), NULL, &h->own_ingest, err)) != 0)
         return rc;
     gs_pubkey log_key;
     if (gs_rules_log_key(gs_ingest_rules(h->own_ingest), &log_key) != 0 ||

@@ -93,6 +93,7 @@
 #include "pool.h"
 #include "progress.h"
 #include "ingest.h"
+#include "keychain.h"
 #include "refill.h"
 #include "rules.h"
 #include "store.h"
@@ -186,11 +187,29 @@ typedef struct {
     char bad_reason[HUB_MSG_MAX];
     hub_bisect *bisect;    /* SYNC_PROVING: the search for the node that differs */
     gs_progress *progress; /* a sync far behind, on a terminal (progress.h) */
+    /* The log's keys as the entries of this sync show them: f->keychain fed
+     * with every entry the clone took in (kc.next_index is the clone's
+     * size). The target's signature is only provisional until the sync
+     * reaches its size: a rotation in [start, size) may have made the key
+     * that signed it, or retired the one it was signed with (hub_open_note).
+     * So the target is verified again with kc before anything is cosigned
+     * or recorded as evidence, and a note of the target's size with another
+     * root (a split view if both are the log's) waits here until then. */
+    gs_keychain kc;
+    char *conflict;
+    char conflict_seen[HUB_MSG_MAX];
 } hub_sync;
 
 typedef struct {
     gs_hub_followed *cfg;
-    char log_key_str[GS_VKEY_STR_MAX];
+    char log_key_str[GS_VKEY_STR_MAX]; /* the anchor, hub.conf's log_key */
+    /* The log's keys from the anchor, fed by every entry of the replica up
+     * to the cosigned size (the replay at start, then each cosigned sync):
+     * next_index == cosigned_size. */
+    gs_keychain keychain;
+    /* The key of the cosigned size as a vkey string when a rotation
+     * replaced the anchor ("" otherwise), for /logs.json (hub_keychain_changed). */
+    char current_key_str[GS_VKEY_STR_MAX];
     gs_log *replica;
     gs_ingest *ingest; /* the replica judged, at the cosigned size */
     uint64_t cosigned_size;
@@ -202,6 +221,11 @@ typedef struct {
     char frozen_reason[HUB_MSG_MAX];
     hub_sync sync;
     hub_target next; /* the largest checkpoint seen beyond the sync's target */
+    /* The last note refused after its entries were fetched: not signed by
+     * the key they make the log key for its size (sync.c,
+     * sync_refuse_target). The same note shown again (a node still signing
+     * with a retired key, polled) is not fetched again. */
+    char *refused_note;
     /* A target that failed from every source: not retried until another
      * checkpoint shows up. */
     uint64_t failed_size;
@@ -310,6 +334,9 @@ void hub_send_status(hub *h, unsigned socket, const uint8_t *identity, size_t id
 int hub_own_stage(hub *h, gs_statement *st, gs_buf *entry, gs_ingest **trial, gs_error *err);
 void hub_own_adopt(hub *h, gs_ingest **trial);
 
+/* After f's chain changed (start, a cosign): current_key_str. */
+void hub_keychain_changed(hub *h, followed *f);
+
 /* A followed log opened while the hub runs, as at start (reload.c): cfg
  * must stay where it is while f follows it. */
 int hub_follow_open(hub *h, followed *f, gs_hub_followed *cfg, gs_error *err);
@@ -324,9 +351,27 @@ void hub_reload(hub *h);
 
 /* ---- sync.c */
 
-/* Parses a note and checks its log signature with f's key and its body.
- * GS_EVERIFY when the log did not sign it. */
-int hub_open_note(followed *f, const char *text, size_t len, gs_checkpoint *cp, gs_error *err);
+/* Parses a note and checks its log signature and its body, with the key
+ * f's chain gives for the note's size. For a size the chain has observed
+ * (up to the cosigned size) the answer is final. Above it, a note signed by
+ * the newest key the chain knows, or by a key it does not know (a rotation
+ * in the entries not seen yet may have made it), passes provisionally:
+ * *provisional (may be NULL) is set, and only a sync that fetched the
+ * entries up to its size can settle it (hub_sync.kc). GS_EVERIFY when the
+ * log did not sign it: a bad signature, a retired key, a key the chain
+ * knows only for other sizes. */
+int hub_open_note(followed *f, const char *text, size_t len, gs_checkpoint *cp, bool *provisional,
+                  gs_error *err);
+/* The same for a parsed note n of tree size `size`. */
+int hub_verify_note(const followed *f, const gs_note *n, uint64_t size, bool *provisional,
+                    gs_error *err);
+/* Whether note b is signed by a key of f's chain that signs note a, a note
+ * the hub verified in full when it cosigned it (the floor): then that key
+ * is the log key for a's size, and b of the same size is the log's word. */
+bool hub_same_signer(const followed *f, const char *a, const char *b, gs_error *err);
+/* Verifies a note with chain kc at its size, only when kc observed every
+ * entry below that size (GS_EVERIFY otherwise): the settled answer. */
+int hub_verify_settled(const gs_keychain *kc, const char *text, uint64_t size, gs_error *err);
 /* An answer (or an expired request, rs NULL) from source s of f. */
 void hub_sync_answer(hub *h, followed *f, int s, int tag, gs_response *rs);
 /* A checkpoint seen from a source (poll) or pushed (AddCheckpoint),
@@ -446,13 +491,6 @@ void hub_witness_http_answer(hub *h, gs_http_conn *c, const gs_response *rs);
  * proven) or, for kind (c), bad_source marked bad (a SOURCE served entries
  * that are not the log; it may be another hub, not the log's node). */
 int hub_fault_record(hub *h, followed *f, gs_evidence *ev, int bad_source);
-/* (a) from a proof: note_m (size m, log-signed, m not a power of two) and
- * note_n (size n > m), and a proof that reaches note_n's root from another
- * size-m root. Returns true when the proof does that (and then records the
- * evidence). */
-bool hub_fault_split_view_proof(hub *h, followed *f, const char *note_m, uint64_t m,
-                                const gs_hash *root_m, const char *note_n, uint64_t n,
-                                const gs_hash *root_n, const gs_hash *proof, size_t np);
 /* (a): two log-signed checkpoints of one size with different roots. */
 void hub_fault_split_view(hub *h, followed *f, const char *a, const char *b, const char *seen);
 /* (b): a signed checkpoint of size k smaller than the cosigned one, and not a

@@ -145,6 +145,18 @@ static int witness_log_key(void *ctx, const char *origin, gs_vkey *key, gs_error
     return 0;
 }
 
+/* The log's signature through the chain of its keys: the key for the
+ * checkpoint's size; a key the chain has not seen yet above what it observed
+ * defers to the sync like a size not seen yet (hub_open_note). */
+static int witness_verify_note(void *ctx, const gs_note *note, const gs_checkpoint *cp,
+                               gs_error *err)
+{
+    followed *f = find_followed(ctx, cp->origin);
+    if (f == NULL)
+        return gs_error_set(err, GS_ENOTFOUND, "not followed");
+    return hub_verify_note(f, note, cp->size, NULL, err);
+}
+
 static bool witness_frozen(void *ctx, const char *origin, char *why, size_t cap)
 {
     followed *f = find_followed(ctx, origin);
@@ -182,6 +194,7 @@ bool hub_add_checkpoint(hub *h, const hub_waiter *from, const char *text, uint64
 
     snprintf(name, sizeof name, "hub %s", h->cfg.origin);
     gs_cosign_witness w = {.log_key = witness_log_key,
+                           .verify_note = witness_verify_note,
                            .frozen = witness_frozen,
                            .latest = witness_latest,
                            .ctx = h,
@@ -207,11 +220,25 @@ bool hub_add_checkpoint(hub *h, const hub_waiter *from, const char *text, uint64
         if (hub_known_size(f, &known_root) == known)
             break;
     }
+    if (r.verdict != GS_COSIGN_BAD_REQUEST && r.verdict != GS_COSIGN_UNKNOWN_LOG)
+        f = find_followed(h, r.cp.origin);
+    /* A note by a key the chain has not seen passed the signature step only
+     * because a rotation in the entries above the hub's size may have made
+     * it; one that comes with a proof that does not hold is nothing the log
+     * is known to have said: refused as unsigned, as before a rotation. */
+    if (f != NULL && (r.verdict == GS_COSIGN_BAD_PROOF || r.verdict == GS_COSIGN_REWRITE) &&
+        gs_keychain_verify_note(&f->keychain, r.note, r.cp.size, &err) != 0) {
+        r.verdict = GS_COSIGN_BAD_SIGNATURE;
+        snprintf(r.message, sizeof r.message, "the checkpoint is not signed by the log key: %.400s",
+                 err.msg);
+    }
     rs->code = gs_cosign_status(r.verdict);
     *verdict = r.verdict;
     snprintf(msg, cap, "%s", r.message);
-    if (r.verdict != GS_COSIGN_BAD_REQUEST && r.verdict != GS_COSIGN_UNKNOWN_LOG)
-        f = find_followed(h, r.cp.origin);
+    if (r.verdict == GS_COSIGN_BAD_SIGNATURE && f != NULL && f->keychain.n > 1)
+        /* After a rotation a refused signature may be the retired key at
+         * work, which the operator must hear of (D4: never evidence). */
+        hub_log(h, GS_HUB_LOG_WARN, "%s: refused an AddCheckpoint: %s", f->cfg->origin, r.message);
     /* Recovering, the hub signs nothing new (a PROCEED, or a SAME it no
      * longer holds); what it knows already it says: a CONFLICT names the
      * largest size it knows it cosigned (the floor included), which is what a
@@ -261,6 +288,14 @@ bool hub_add_checkpoint(hub *h, const hub_waiter *from, const char *text, uint64
                      r.message, h->cfg.origin);
             goto out;
         }
+        if (r.cp.size > f->keychain.next_index && !hub_same_signer(f, known_note, text, &err)) {
+            /* Above the entries the hub followed: the signer may be a key
+             * a rotation retired (docs/architecture.md, "Following the log key"). */
+            snprintf(msg, cap, "%s; not evidence: %s (%s)", r.message,
+                     "the note is not signed by the key that signed the one the hub cosigned",
+                     err.msg);
+            goto out;
+        }
         hub_fault_split_view(h, f, known_note, text, "an AddCheckpoint");
         hub_sync_stop_if_frozen(h, f);
         snprintf(msg, cap, "%s: recorded as evidence of a split view", r.message);
@@ -272,14 +307,17 @@ bool hub_add_checkpoint(hub *h, const hub_waiter *from, const char *text, uint64
                      r.message, h->cfg.origin, (unsigned long long)old);
             goto out;
         }
-        if (hub_fault_split_view_proof(h, f, known_note, old, &r.latest_root, text, r.cp.size,
-                                       &r.cp.root, proof, np)) {
-            snprintf(msg, cap, "the log rewrote entries below size %llu: recorded as evidence",
-                     (unsigned long long)old);
-            hub_sync_stop_if_frozen(h, f);
-        } else {
-            rs->code = GS_STATUS_INVALID_ARGUMENT;
-        }
+        /* The note is above the entries the hub followed, so whether its
+         * signer is the log key for its size is not known yet (a rotation
+         * in them may have retired it, and a retired key may have leaked):
+         * no evidence from it alone. The hub fetches those entries as for
+         * any larger checkpoint; if the log rewrote its history, the sync
+         * finds the node that differs and records that (sync.c). */
+        snprintf(msg, cap,
+                 "%s; the hub fetches the entries up to size %llu to check it, and records "
+                 "evidence only once it holds them",
+                 r.message, (unsigned long long)r.cp.size);
+        hub_sync_consider(h, f, text, strlen(text), &r.cp, -1, "an AddCheckpoint");
         goto out;
     case GS_COSIGN_PROCEED: break;
     default: goto out;
@@ -369,6 +407,7 @@ static void serve_read(hub *h, const gs_net_request *nrq, const gs_request *rq)
         src.limit = f->cosigned_size;
         src.default_size = f->cosigned_size;
         src.checkpoint = f->cosigned_note;
+        src.keychain = &f->keychain; /* followed up to the cosigned size */
     }
     gs_serve_reply reply;
     gs_error err = {0};

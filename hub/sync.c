@@ -50,17 +50,46 @@ void hub_target_clear(hub_target *t)
 
 /* ------------------------------------------------------------ checkpoints in */
 
-int hub_open_note(followed *f, const char *text, size_t len, gs_checkpoint *cp, gs_error *err)
+/* Whether n carries a signature line by the origin's name whose key the
+ * chain does not hold: a key a rotation not observed yet may have made. */
+static bool signed_by_unseen_key(const gs_keychain *kc, const gs_note *n)
+{
+    for (size_t i = 0; i < gs_note_sig_count(n); i++) {
+        const gs_note_sig *s = gs_note_sig_at(n, i);
+        if (strcmp(s->name, kc->origin) == 0 && gs_keychain_find_key_hash(kc, s->key_hash) < 0)
+            return true;
+    }
+    return false;
+}
+
+int hub_verify_note(const followed *f, const gs_note *n, uint64_t size, bool *provisional,
+                    gs_error *err)
+{
+    const gs_keychain *kc = &f->keychain;
+    if (provisional != NULL)
+        *provisional = false;
+    /* Above what the chain observed, the key for the size is not known
+     * yet: the newest key observed passes, and so does a key the chain has
+     * never seen, until a sync fetches the entries (hub_sync.kc). */
+    bool above = size > kc->next_index;
+    int rc = gs_keychain_verify_note(kc, n, size, err);
+    if (rc != 0 && above && signed_by_unseen_key(kc, n))
+        rc = 0;
+    else if (rc != 0)
+        return GS_EVERIFY;
+    if (provisional != NULL)
+        *provisional = above;
+    return 0;
+}
+
+int hub_open_note(followed *f, const char *text, size_t len, gs_checkpoint *cp, bool *provisional,
+                  gs_error *err)
 {
     gs_note *n = NULL;
     memset(cp, 0, sizeof *cp);
     int rc = gs_note_parse(text, len, &n, err);
     if (rc != 0)
         return rc;
-    if ((rc = gs_note_verify(n, &f->cfg->log_key, 1, NULL, NULL, err)) != 0) {
-        rc = GS_EVERIFY;
-        goto out;
-    }
     size_t tlen;
     const char *body = gs_note_text(n, &tlen);
     if ((rc = gs_checkpoint_parse(body, tlen, cp, err)) != 0)
@@ -68,9 +97,28 @@ int hub_open_note(followed *f, const char *text, size_t len, gs_checkpoint *cp, 
     if (strcmp(cp->origin, f->cfg->origin) != 0) {
         rc = gs_error_set(err, GS_EINVAL, "the checkpoint is for %s, not %s", cp->origin,
                           f->cfg->origin);
-        gs_checkpoint_clear(cp);
+        goto out;
     }
+    rc = hub_verify_note(f, n, cp->size, provisional, err);
 out:
+    if (rc != 0)
+        gs_checkpoint_clear(cp);
+    gs_note_free(&n);
+    return rc;
+}
+
+int hub_verify_settled(const gs_keychain *kc, const char *text, uint64_t size, gs_error *err)
+{
+    if (size > kc->next_index)
+        return gs_error_set(err, GS_EVERIFY,
+                            "the key that signs size %llu of %s is not known: only %llu entries "
+                            "were followed",
+                            (unsigned long long)size, kc->origin,
+                            (unsigned long long)kc->next_index);
+    gs_note *n = NULL;
+    int rc = gs_note_parse(text, strlen(text), &n, err);
+    if (rc == 0)
+        rc = gs_keychain_verify_note(kc, n, size, err);
     gs_note_free(&n);
     return rc;
 }
@@ -102,6 +150,7 @@ static void sync_check(const followed *f)
         return;
     }
     assert(y->t.text != NULL && y->clone != NULL);
+    assert(y->kc.next_index == gs_ingest_size(y->clone));
     assert(y->t.cp.size > y->start);
     assert(y->source >= 0 && (size_t)y->source < f->n_sources);
     assert(y->tried & (1u << y->source));
@@ -159,6 +208,8 @@ void hub_sync_end(followed *f)
     hub_sync_phase from = y->phase;
     hub_bisect_free(&y->bisect);
     gs_ingest_free(&y->clone);
+    gs_keychain_clear(&y->kc);
+    free(y->conflict);
     hub_target_clear(&y->t);
     gs_progress_end(&y->progress);
     memset(y, 0, sizeof *y);
@@ -182,18 +233,26 @@ static void cut_back(hub *h, followed *f)
     }
 }
 
-/* The pipeline's callback during a sync: anything but the Observations of
+/* The pipeline's callback during a sync: every entry goes to the sync's
+ * key chain (a refused entry too: the chain follows the tree the log signed,
+ * and the target is judged against it); anything but the Observations of
  * hubs witnessing this one is news worth an Observation of our own. */
 static int saw_entry(void *ctx, const gs_ingest *in, const gs_ingest_verdict *v,
                      const gs_statement *st, gs_error *err)
 {
     hub_sync *y = ctx;
     (void)in;
-    (void)v;
-    (void)err;
     if (st != NULL &&
         (st->kind != GS_BODY_OBSERVATION || strcmp(st->u.observation.origin, y->own_origin) != 0))
         y->news = true;
+    if (st != NULL)
+        return gs_keychain_observe(&y->kc, v->index, st, err) < 0 ? -1 : 0;
+    /* An entry that does not open is no rotation (a rotation counts only
+     * signed by the key in force), but the chain must not lose its place. */
+    if (v->index != y->kc.next_index)
+        return gs_error_set(err, GS_EINVAL, "key chain of %s: entry %llu out of order",
+                            y->kc.origin, (unsigned long long)v->index);
+    y->kc.next_index++;
     return 0;
 }
 
@@ -202,9 +261,14 @@ static int fresh_clone(hub *h, followed *f, gs_error *err)
 {
     hub_sync *y = &f->sync;
     gs_ingest_free(&y->clone);
+    gs_keychain_clear(&y->kc);
     int rc = gs_ingest_clone(&y->clone, f->ingest, err);
-    if (rc != 0)
+    if (rc == 0)
+        rc = gs_keychain_copy(&y->kc, &f->keychain, err);
+    if (rc != 0) {
+        gs_ingest_free(&y->clone);
         return rc;
+    }
     y->own_origin = h->cfg.origin;
     gs_ingest_set_on_entry(y->clone, saw_entry, y);
     y->news = false;
@@ -454,7 +518,7 @@ static void remember_next(followed *f, char **text, gs_checkpoint *cp, int sourc
  * (DESIGN principle 10), so nobody can plant a line under the hub's own name
  * and make it refuse to cosign, nor a second, unverified line under the
  * log's name that the hub would then serve. */
-static int log_signed_only(const followed *f, const char *text, gs_note **out, gs_error *err)
+static int log_signed_only(const gs_vkey *log_key, const char *text, gs_note **out, gs_error *err)
 {
     gs_note *n = NULL;
     char *buf = NULL;
@@ -475,7 +539,7 @@ static int log_signed_only(const followed *f, const char *text, gs_note **out, g
     used = tlen + 1;
     for (size_t i = 0; i < gs_note_sig_count(n); i++) {
         const gs_note_sig *s = gs_note_sig_at(n, i);
-        if (strcmp(s->name, f->cfg->log_key.name) != 0 || s->key_hash != f->cfg->log_key.key_hash)
+        if (strcmp(s->name, log_key->name) != 0 || s->key_hash != log_key->key_hash)
             continue;
         memcpy(buf + used, s->line, s->line_len);
         used += s->line_len;
@@ -540,7 +604,12 @@ static void cosign(hub *h, followed *f)
         sync_take_next(h, f);
         return;
     }
-    int rc = log_signed_only(f, y->t.text, &n, &err);
+    /* The key for the target's size, as the sync's chain says (the target
+     * was settled with it in sync_reached). */
+    gs_vkey log_key;
+    int rc = gs_keychain_vkey_for_size(&y->kc, y->t.cp.size, &log_key, &err);
+    if (rc == 0)
+        rc = log_signed_only(&log_key, y->t.text, &n, &err);
     if (rc == 0) {
         const char *body = gs_note_text(n, &tlen);
         rc = gs_cosignature_sign(body, tlen, h->cfg.origin, &h->key, (int64_t)time(NULL), &line,
@@ -590,8 +659,20 @@ static void cosign(hub *h, followed *f)
     gs_ingest_free(&f->ingest);
     f->ingest = y->clone;
     y->clone = NULL;
+    size_t keys_before = f->keychain.n;
+    gs_keychain_clear(&f->keychain);
+    f->keychain = y->kc;
+    memset(&y->kc, 0, sizeof y->kc);
+    if (f->keychain.n != keys_before) {
+        char fp[GS_KEY_FINGERPRINT_LEN];
+        gs_key_fingerprint(gs_keychain_current(&f->keychain), fp);
+        hub_log(h, GS_HUB_LOG_INFO, "%s: the log key is now %s (rotation at index %llu)",
+                f->cfg->origin, fp,
+                (unsigned long long)(f->keychain.links[f->keychain.n - 1].from_size - 1));
+    }
     f->cosigned_size = y->t.cp.size;
     f->cosigned_root = y->t.cp.root;
+    hub_keychain_changed(h, f);
     free(f->cosigned_note);
     f->cosigned_note = merged;
     hub_floor_settle(f);
@@ -655,15 +736,80 @@ static void sync_mismatch(hub *h, followed *f)
         sync_proven(h, f);
 }
 
+/* The target is not the log's (docs/architecture.md, the hub, "Following the log key"):
+ * its tree is the one fetched, and the key that tree makes the log key for
+ * its size did not sign it (a retired key, possibly leaked; a key no
+ * rotation made). Nothing is cosigned and nothing is evidence; the target is
+ * not fetched again. */
+static void sync_refuse_target(hub *h, followed *f, const char *why)
+{
+    hub_sync *y = &f->sync;
+    char msg[HUB_MSG_MAX];
+    snprintf(msg, sizeof msg, "refusing the checkpoint of %s at size %llu: %.600s; not evidence",
+             f->cfg->origin, (unsigned long long)y->t.cp.size, why);
+    hub_log(h, GS_HUB_LOG_WARN, "%s", msg);
+    cut_back(h, f);
+    free(f->refused_note);
+    f->refused_note = strdup(y->t.text); /* NULL (no memory): fetched again if shown again */
+    sync_give_up(h, f, GS_STATUS_UNAUTHENTICATED, msg);
+    /* The tree is not at fault: the log's own note for it is welcome. */
+    f->failed_size = 0;
+    f->failed_until_ms = 0;
+    sync_take_next(h, f);
+}
+
+/* A note of the target's size with another root, seen while the sync ran
+ * (hub_sync.conflict), now that the target is settled and the entries
+ * match it: a split view only when the same chain makes its signer the log
+ * key for that size. True when it froze the origin. */
+static bool sync_settle_conflict(hub *h, followed *f)
+{
+    hub_sync *y = &f->sync;
+    if (y->conflict == NULL)
+        return false;
+    gs_error err = {0};
+    bool frozen = false;
+    if (hub_verify_settled(&y->kc, y->conflict, y->t.cp.size, &err) == 0) {
+        hub_fault_split_view(h, f, y->t.text, y->conflict, y->conflict_seen);
+        frozen = f->frozen;
+    } else {
+        hub_log(h, GS_HUB_LOG_WARN,
+                "%s: the checkpoint of size %llu with another root from %s is not the log's: "
+                "%s; not evidence",
+                f->cfg->origin, (unsigned long long)y->t.cp.size, y->conflict_seen, err.msg);
+    }
+    free(y->conflict);
+    y->conflict = NULL;
+    return frozen;
+}
+
 /* The replica reached the target's size: cosign, or decide which evidence
- * it is. */
+ * it is. The target's signature is settled first with the sync's key
+ * chain: nothing above is done on a provisional one. */
 static void sync_reached(hub *h, followed *f)
 {
     hub_sync *y = &f->sync;
     gs_hash root;
     gs_log_root(f->replica, &root);
     bool match = memcmp(root.b, y->t.cp.root.b, 32) == 0;
+    gs_error err = {0};
+    bool settled = !f->frozen && hub_verify_settled(&y->kc, y->t.text, y->t.cp.size, &err) == 0;
     if (f->frozen) {
+        sync_fail(h, f, "the origin is frozen by evidence", false);
+    } else if (!settled && match) {
+        sync_refuse_target(h, f, err.msg);
+    } else if (!settled) {
+        /* Entries that are not the target's tree say nothing about the key
+         * of its size: another source may serve the log. */
+        char why[HUB_MSG_MAX];
+        snprintf(why, sizeof why,
+                 "the entries served do not hash to the checkpoint's root, and the checkpoint "
+                 "is not signed by the key they make the log key (%.600s); not evidence",
+                 err.msg);
+        free(y->conflict);
+        y->conflict = NULL;
+        sync_fail(h, f, why, false);
+    } else if (match && sync_settle_conflict(h, f)) {
         sync_fail(h, f, "the origin is frozen by evidence", false);
     } else if (match && y->phase == SYNC_FETCHING) {
         cosign(h, f);
@@ -853,6 +999,28 @@ static void on_entries(hub *h, followed *f, gs_response *rs)
 
 /* ------------------------------------------------------------ entry points */
 
+bool hub_same_signer(const followed *f, const char *a, const char *b, gs_error *err)
+{
+    gs_note *na = NULL, *nb = NULL;
+    bool same = false;
+    if (gs_note_parse(a, strlen(a), &na, err) != 0 || gs_note_parse(b, strlen(b), &nb, err) != 0)
+        goto out;
+    for (size_t k = 0; k < f->keychain.n && !same; k++) {
+        gs_vkey vk;
+        if (gs_vkey_make(&vk, f->cfg->origin, GS_VKEY_ALG_ED25519, &f->keychain.links[k].key,
+                         err) != 0)
+            goto out;
+        same = gs_note_verify(na, &vk, 1, NULL, NULL, err) == 0 &&
+               gs_note_verify(nb, &vk, 1, NULL, NULL, err) == 0;
+    }
+    if (!same)
+        gs_error_set(err, GS_EVERIFY, "no key of the chain signed both");
+out:
+    gs_note_free(&na);
+    gs_note_free(&nb);
+    return same;
+}
+
 void hub_sync_consider(hub *h, followed *f, const char *text, size_t len, gs_checkpoint *cp,
                        int source, const char *seen)
 {
@@ -867,6 +1035,13 @@ void hub_sync_consider(hub *h, followed *f, const char *text, size_t len, gs_che
         return;
     }
     hub_recover_note(h, f, copy, len, cp, seen);
+    if (f->refused_note != NULL && strcmp(copy, f->refused_note) == 0) {
+        hub_log(h, GS_HUB_LOG_DEBUG, "%s: size %llu from %s: the note refused before",
+                f->cfg->origin, (unsigned long long)cp->size, seen);
+        free(copy);
+        gs_checkpoint_clear(cp);
+        return;
+    }
     bool owed = f->floor_size > f->cosigned_size;
     if (owed && cp->size < f->floor_size && cp->size > f->cosigned_size) {
         /* Smaller than what the hub cosigned: never cosigned again, and
@@ -875,7 +1050,16 @@ void hub_sync_consider(hub *h, followed *f, const char *text, size_t len, gs_che
                 f->cfg->origin, (unsigned long long)cp->size, seen,
                 (unsigned long long)f->floor_size);
     } else if (owed && cp->size == f->floor_size && memcmp(cp->root.b, f->floor_root.b, 32) != 0) {
-        if (f->floor_note != NULL) {
+        gs_error err;
+        if (f->floor_note != NULL && !hub_same_signer(f, f->floor_note, copy, &err)) {
+            /* Above the chain the hub holds now: its signer may be a key a
+             * rotation retired (D4). */
+            hub_log(h, GS_HUB_LOG_WARN,
+                    "%s: refusing the checkpoint of size %llu from %s: this hub cosigned that "
+                    "size with another root, and this note is not signed by the key that signed "
+                    "it (%s); not evidence",
+                    f->cfg->origin, (unsigned long long)cp->size, seen, err.msg);
+        } else if (f->floor_note != NULL) {
             hub_fault_split_view(h, f, f->floor_note, copy, seen);
             hub_sync_stop_if_frozen(h, f);
         } else if (memcmp(cp->root.b, f->floor_refused.b, 32) != 0) {
@@ -906,8 +1090,19 @@ void hub_sync_consider(hub *h, followed *f, const char *text, size_t len, gs_che
         }
     } else if (y->phase != SYNC_IDLE) {
         if (cp->size == y->t.cp.size && memcmp(cp->root.b, y->t.cp.root.b, 32) != 0) {
-            hub_fault_split_view(h, f, y->t.text, copy, seen);
-            hub_sync_stop_if_frozen(h, f);
+            /* Two notes above what the chain observed: both may be signed
+             * by a key a rotation in the entries being fetched retired, and
+             * the leaked old key is what a rotation is for (D4). Judged
+             * once the sync holds the entries (sync_settle_conflict). */
+            if (y->conflict == NULL) {
+                y->conflict = copy;
+                copy = NULL;
+                snprintf(y->conflict_seen, sizeof y->conflict_seen, "%s", seen);
+                hub_log(h, GS_HUB_LOG_WARN,
+                        "%s: %s shows size %llu with another root than the checkpoint being "
+                        "synced: judged once the entries are held",
+                        f->cfg->origin, seen, (unsigned long long)cp->size);
+            }
         } else if (cp->size > y->t.cp.size) {
             remember_next(f, &copy, cp, source);
         }
@@ -948,7 +1143,7 @@ static void on_poll(hub *h, followed *f, int s, gs_response *rs)
     gs_checkpoint cp;
     gs_error err;
     size_t len = strlen(rs->u.checkpoint);
-    if (hub_open_note(f, rs->u.checkpoint, len, &cp, &err) != 0) {
+    if (hub_open_note(f, rs->u.checkpoint, len, &cp, NULL, &err) != 0) {
         /* Not signed by the log: whoever served it, it proves nothing about
          * the log. */
         hub_log(h, GS_HUB_LOG_WARN, "%s: source %s served a checkpoint the log did not sign: %s",

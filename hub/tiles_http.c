@@ -41,7 +41,9 @@ static bool lookup(void *ctx, const char *origin, gs_tiles_log *out)
         *out = (gs_tiles_log){.log_id = ht->ids[i],
                               .size = f->cosigned_size,
                               .note = f->cosigned_note,
-                              .log_key = f->log_key_str};
+                              .log_key = f->log_key_str,
+                              .current_log_key =
+                                  f->current_key_str[0] != '\0' ? f->current_key_str : NULL};
         return true;
     }
     return false;
