@@ -36,7 +36,9 @@ static const char help_node[] =
     "                         [--feedback-per-day N] [--open-feedback-per-day N]\n"
     "                         [--partial-percent N] [--time-zone TZ] [--http ADDR:PORT]\n"
     "       giamsat node witness add|remove|list --config DIR/node.conf ...\n"
-    "Run `giamsat node init --help` or `giamsat node witness --help` for details.\n";
+    "       giamsat node rotate-key --config DIR/node.conf --new-key FILE\n"
+    "Run `giamsat node init --help`, `giamsat node witness --help` or\n"
+    "`giamsat node rotate-key --help` for details.\n";
 
 static const char help_init[] =
     "usage: giamsat node init --dir DIR --tier T --unit U --name TEXT\n"

@@ -11,6 +11,8 @@ int cli_cmd_hub(int argc, char **argv);
 int cli_cmd_monitor(int argc, char **argv);
 /* cmd_backup.c: `node backup` and `hub backup`; daemon is "node" or "hub" */
 int cli_cmd_backup(const char *daemon, int argc, char **argv);
+/* cmd_node_rotate.c: `node rotate-key` */
+int cli_cmd_node_rotate(int argc, char **argv);
 
 static const char usage[] =
     "usage: giamsat COMMAND [FLAGS]\n"
@@ -24,6 +26,7 @@ static const char usage[] =
     "  hub unfollow     make a hub stop following a log\n"
     "  node witness     add, remove or list the hubs that cosign a node's log\n"
     "  node backup      copy a running node's database, consistently (SQLite backup)\n"
+    "  node rotate-key  move a running node's log key to a new key (node.conf and log)\n"
     "  hub backup       copy a running hub's database, consistently (SQLite backup)\n"
     "\n"
     "Signed statements (each prints the node's signed receipt):\n"
@@ -88,6 +91,8 @@ int main(int argc, char **argv)
     if ((strcmp(cmd, "node") == 0 || strcmp(cmd, "hub") == 0) && argc >= 2 &&
         strcmp(argv[1], "backup") == 0)
         return cli_cmd_backup(cmd, argc - 1, argv + 1);
+    if (strcmp(cmd, "node") == 0 && argc >= 2 && strcmp(argv[1], "rotate-key") == 0)
+        return cli_cmd_node_rotate(argc - 1, argv + 1);
     if (strcmp(cmd, "node") == 0)
         return cli_cmd_node(argc, argv);
     if (strcmp(cmd, "hub") == 0)

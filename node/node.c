@@ -326,28 +326,20 @@ static const gs_keypair *reload_secret(node *n, const gs_pubkey *key, gs_error *
     return kp;
 }
 
-/* The entry whose KeyRotation made key the log key, looked for from the end
- * (a rare path: a switch, a refusal to start); false when none did (the
- * Charter's signer). */
+static int keychain_catch_up(node *n, gs_error *err);
+
+/* The entry whose KeyRotation made key the log key, from the log's key
+ * chain; false when none did (the Charter's signer). */
 static bool rotation_index(node *n, const gs_pubkey *key, uint64_t *index)
 {
-    for (uint64_t i = gs_log_committed_size(n->log); i-- > 1;) {
-        gs_buf e = {0};
-        gs_signed_statement ss;
-        gs_statement st = {0};
-        bool found = false;
-        if (gs_log_entry(n->log, i, &e, NULL) == 0 &&
-            gs_wire_decode_signed_statement(gs_bytes_of(e.p, e.n), &ss, NULL) == 0 &&
-            gs_wire_decode_statement(ss.statement, &st, NULL) == 0)
-            found = st.kind == GS_BODY_KEY_ROTATION && same_key(&st.u.key_rotation.new_key, key);
-        gs_statement_clear(&st);
-        gs_buf_free(&e);
-        if (found) {
-            *index = i;
-            return true;
-        }
-    }
-    return false;
+    gs_error err;
+    if (keychain_catch_up(n, &err) != 0)
+        logf_(n, GS_NODE_LOG_ERROR, "key chain: %s", err.msg);
+    ssize_t i = n->keychain.n > 0 ? gs_keychain_find(&n->keychain, key) : -1;
+    if (i <= 0)
+        return false;
+    *index = n->keychain.links[i].from_size - 1;
+    return true;
 }
 
 /* "made by the KeyRotation at entry 42" or "the Charter's signer". */
@@ -458,8 +450,8 @@ static int choose_log_key(node *n, gs_error *err)
     if (kp != &n->held[0]) {
         char name[128];
         describe_key(&k, name, sizeof name);
-        logf_(n, GS_NODE_LOG_INFO, "signing %s with log key %s (a signing_key line)", n->cfg.origin,
-              name);
+        logf_(n, GS_NODE_LOG_INFO, "signing %s with log key %s, from a signing_key line",
+              n->cfg.origin, name);
     }
     return 0;
 }
@@ -626,8 +618,11 @@ static int tiles_start(node *n, gs_http *http, gs_error *err)
     gs_store_log_state st;
     gs_vkey vk;
     int rc;
+    /* /logs.json names the log's anchor, the Charter's signer, as every
+     * follower's configuration does (D2); readers follow the rotations. */
+    const gs_pubkey *anchor = n->keychain.n > 0 ? &n->keychain.links[0].key : &n->key.pub;
     if ((rc = gs_store_log_find(n->store, n->cfg.origin, false, &st, err)) != 0 ||
-        (rc = gs_vkey_make(&vk, n->cfg.origin, GS_VKEY_ALG_ED25519, &n->key.pub, err)) != 0 ||
+        (rc = gs_vkey_make(&vk, n->cfg.origin, GS_VKEY_ALG_ED25519, anchor, err)) != 0 ||
         (rc = gs_vkey_format(&vk, n->tiles_key, sizeof n->tiles_key, err)) != 0)
         return rc;
     n->tiles_log_id = st.id;

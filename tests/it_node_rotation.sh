@@ -13,7 +13,9 @@
 #   - the node restarts and signs with the new key; without the line it
 #     refuses to start, naming the key it needs and the rotation's index;
 #     with a wrong passphrase for it, it says so;
-#   - a second rotation, signed by the new key, moves it again.
+#   - a second rotation, signed by the new key, moves it again;
+#   - `giamsat node rotate-key` adds the line to [node] and rotates in one
+#     step, and leaves node.conf as it was when the node refuses.
 #
 # usage: it_node_rotation.sh BUILD_DIR
 set -euo pipefail
@@ -52,6 +54,9 @@ conf=$work/node/node.conf
 expect 0 "node init" -- "$gs" node init --dir "$work/node" --tier commune --unit xa-an-binh \
   --name "Xa An Binh" --listen "$node_ep"
 sed -i 's/^checkpoint_interval_ms = .*/checkpoint_interval_ms = 50/' "$conf"
+# a tcp:// endpoint too, for node rotate-key over CURVE (a port free now)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+sed -i "/^listen = ipc/a listen = tcp://127.0.0.1:$port" "$conf"
 "$gs" key new --out "$work/citizen.key" >/dev/null
 "$gs" key new --out "$work/log2.key" >/dev/null
 (umask 077 && printf 'correct horse\n' >"$work/log3.pass")
@@ -114,7 +119,10 @@ print(len(rows))
 EOF
 }
 node_note_size() { "$gs" checkpoint --connect "$node_ep" --log-key "$1" | sed -n 2p; }
-until_true 120 "the node signs size $size with the new key" -- test "$(node_note_size "$log2_vkey")" = "$size"
+# node_signs VKEY SIZE: the node serves a checkpoint of SIZE that VKEY signed
+# (read at each poll of wait_until).
+node_signs() { [ "$(node_note_size "$1")" = "$2" ]; }
+until_true 120 "the node signs size $size with the new key" -- node_signs "$log2_vkey" "$size"
 signed_by_only "$rot" "$log2_vkey" >"$work/out" 2>"$work/err" ||
   fail "a checkpoint above the rotation: $(cat "$work/err")"
 pass "every checkpoint above entry $rot ($(cat "$work/out")) is signed by the new key alone"
@@ -130,7 +138,7 @@ until_true 120 "the node restarts" -- "$gs" checkpoint --connect "$node_ep" --lo
 expect 0 "a feedback after the restart" -- "$gs" feedback --key "$work/citizen.key" --text "four"
 size=$((size + 1))
 until_true 120 "the restarted node signs size $size with the new key" -- \
-  test "$(node_note_size "$log2_vkey")" = "$size"
+  node_signs "$log2_vkey" "$size"
 stop_node
 cp "$conf" "$work/node/with-line.conf"
 sed -i '/^signing_key = /d' "$conf"
@@ -160,17 +168,45 @@ rot2=$(jq '.index' "$work/out")
 size=$((rot2 + 1))
 log3_vkey=$(vkey "$work/log3.key")
 until_true 120 "the node signs size $size with the third key" -- \
-  test "$(node_note_size "$log3_vkey")" = "$size"
+  node_signs "$log3_vkey" "$size"
 signed_by_only "$rot2" "$log3_vkey" >"$work/out" 2>"$work/err" ||
   fail "a checkpoint above the second rotation: $(cat "$work/err")"
 pass "every checkpoint above entry $rot2 is signed by the third key alone"
 signed_by_only "$rot" "$log2_vkey" >/dev/null 2>&1 &&
   fail "the check of signers cannot fail (it passed for the wrong key)"
 pass "the check of signers tells keys apart"
+
+# ---- the operator's command: node.conf and the rotation in one step
+"$gs" key new --out "$work/log4.key" >/dev/null
+cp "$conf" "$work/node/before.conf"
+expect 1 "node rotate-key to a key that signed in this log is refused, node.conf kept" -- \
+  "$gs" node rotate-key --config "$conf" --new-key "$work/citizen.key"
+said "key-in-use"
+cmp -s "$conf" "$work/node/before.conf" || fail "a refused rotation changed node.conf"
+expect 2 "node rotate-key without --new-key is a usage error" -- \
+  "$gs" node rotate-key --config "$conf"
+expect 0 "node rotate-key moves the log key to a fourth key (over tcp://, CURVE)" -- \
+  "$gs" node rotate-key --config "$conf" --new-key "$work/log4.key" --json \
+  --connect "tcp://127.0.0.1:$port"
+rot3=$(jq '.index' "$work/out")
+jq -e --arg o "$origin" --arg nk "$("$gs" key show "$work/log4.key")" \
+  --arg ok "$("$gs" key show "$work/log3.key")" --argjson i "$rot3" '
+  .origin == $o and .new_key == $nk and .old_key == $ok and .index == $i and
+  .checkpoint_size > $i and (.new_key_fingerprint | length) == 16' "$work/out" >/dev/null ||
+  fail "node rotate-key --json: $(cat "$work/out")"
+pass "node rotate-key says the index, both keys and a checkpoint above the rotation"
+log4_vkey=$(vkey "$work/log4.key")
+[ "$(awk '/^\[/{s=$0} /^signing_key = /{print s}' "$conf" | sort -u)" = "[node]" ] ||
+  fail "a signing_key line outside [node]: $(cat "$conf")"
+grep -qxF "signing_key = $work/log4.key" "$conf" || fail "node.conf: $(cat "$conf")"
+pass "node.conf names the fourth key in its [node] section"
+signed_by_only "$rot3" "$log4_vkey" >"$work/out" 2>"$work/err" ||
+  fail "a checkpoint above the third rotation: $(cat "$work/err")"
+pass "every checkpoint above entry $rot3 is signed by the fourth key alone"
 stop_node
 start_node
-until_true 120 "the node restarts on the third key" -- \
-  "$gs" checkpoint --connect "$node_ep" --log-key "$log3_vkey"
+until_true 120 "the node restarts on the fourth key" -- \
+  "$gs" checkpoint --connect "$node_ep" --log-key "$log4_vkey"
 stop_node
 grep -qF "ERROR" "$work/node/node.log" && fail "the node logged an error: $(grep ERROR "$work/node/node.log")"
 pass "the node logged no error"
