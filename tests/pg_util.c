@@ -61,13 +61,38 @@ static PGconn *connect_to(const char *uri, char *why, size_t whycap)
     return c;
 }
 
+/* DROP DATABASE waits for a checkpoint (seconds on a busy machine): a fresh
+ * database is a new one, named with a generation per name, and the whole
+ * cluster is thrown away at the end. */
+static struct {
+    char name[48];
+    int gen;
+} gens[128];
+
+static int generation(const char *name, int fresh)
+{
+    size_t i;
+    for (i = 0; i < sizeof gens / sizeof gens[0] && gens[i].name[0] != '\0'; i++)
+        if (strcmp(gens[i].name, name) == 0)
+            return fresh ? ++gens[i].gen : gens[i].gen;
+    if (i == sizeof gens / sizeof gens[0])
+        return -1;
+    snprintf(gens[i].name, sizeof gens[i].name, "%s", name);
+    return gens[i].gen;
+}
+
 int gs_pg_test_db(const char *name, int fresh, char *uri, size_t cap, char *why, size_t whycap)
 {
     const char *base = base_uri(why, whycap);
     if (base == NULL)
         return -1;
     char db[64];
-    int n = snprintf(db, sizeof db, "gs_%ld_%s", (long)getpid(), name);
+    int gen = generation(name, fresh);
+    if (gen < 0) {
+        snprintf(why, whycap, "too many test databases");
+        return -1;
+    }
+    int n = snprintf(db, sizeof db, "gs_%ld_%s_%d", (long)getpid(), name, gen);
     if (n < 0 || (size_t)n >= sizeof db) {
         snprintf(why, whycap, "database name for %s too long", name);
         return -1;
@@ -85,21 +110,12 @@ int gs_pg_test_db(const char *name, int fresh, char *uri, size_t cap, char *why,
     if (c == NULL)
         return -1;
     char sql[256];
+    snprintf(sql, sizeof sql, "SELECT 1 FROM pg_database WHERE datname = '%s'", db);
+    PGresult *r = PQexec(c, sql);
+    int exists = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    PQclear(r);
     int rc = 0;
-    if (fresh) {
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", db);
-        rc = exec_on(c, sql, why, whycap);
-    } else {
-        snprintf(sql, sizeof sql, "SELECT 1 FROM pg_database WHERE datname = '%s'", db);
-        PGresult *r = PQexec(c, sql);
-        int exists = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
-        PQclear(r);
-        if (exists) {
-            PQfinish(c);
-            return 0;
-        }
-    }
-    if (rc == 0) {
+    if (!exists) {
         snprintf(sql, sizeof sql, "CREATE DATABASE %s", db);
         rc = exec_on(c, sql, why, whycap);
     }

@@ -10,7 +10,8 @@
 /* Writes into uri (cap bytes) the URI of database `name` on the test
  * cluster (name: letters, digits, '_' and '.', made into a database name
  * with this process's id, so parallel tests never share one). With fresh,
- * drops it and creates it empty; otherwise creates it only when missing.
+ * a new empty database takes the name over; otherwise the last one is
+ * reused, created when missing.
  * Returns 0, or -1 with a sentence in why. */
 int gs_pg_test_db(const char *name, int fresh, char *uri, size_t cap, char *why, size_t whycap);
 /* Runs sql (one or more statements) on the database at uri. Returns 0, or
