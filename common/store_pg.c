@@ -1432,10 +1432,21 @@ fail:
 
 int gs_store_pg_claim(gs_store_pg *s, gs_error *err)
 {
+    /* A daemon writes: a standby (read-only, in recovery) is refused now
+     * rather than at its first write. */
+    char v[16];
+    int rc = query_text(s, "SELECT pg_is_in_recovery()", v, sizeof v, err, "checking the server");
+    if (rc != 0)
+        return rc;
+    if (strcmp(v, "f") != 0)
+        return gs_error_set(err, GS_EINVAL,
+                            "store %s is on a standby server (read-only, in recovery); point "
+                            "the daemon at the primary",
+                            s->path);
     /* The lock of a daemon that just stopped is released when the server
      * has ended its session, a moment after the daemon closed it: wait for
      * it a while (as SQLite's busy timeout does) instead of failing at once. */
-    int rc =
+    rc =
         exec(s, "SET lock_timeout = '" GS_STORE_PG_CLAIM_WAIT "'", err, "taking the daemon's lock");
     if (rc != 0)
         return rc;
