@@ -15,6 +15,11 @@ packages=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
           libsodium-dev libzmq3-dev libsqlite3-dev libjansson-dev libinih-dev
           libcmocka-dev sqlite3 python3 jq tzdata libmicrohttpd-dev curl libxml2-utils
           stress-ng)
+# The PostgreSQL store (issue 13): libpq to build; the server for the _pg
+# tests, whose throwaway cluster ctest starts and stops (fixture pg_cluster:
+# tests/pg_cluster.sh, initdb in a temporary folder as an unprivileged user,
+# a Unix socket only).
+packages+=(libpq-dev postgresql)
 # The HTML report is checked in headless Chromium (tests/it_report_html.sh);
 # node and npm only when no node is installed some other way.
 packages+=(chromium)
