@@ -73,3 +73,39 @@ void gs_bench_rmdir(const char *dir)
     closedir(d);
     rmdir(dir);
 }
+
+static char pg_dir[64];
+
+static void pg_stop(void)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "'%s/tests/pg_cluster.sh' stop '%s'", GS_SOURCE_DIR, pg_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "bench: could not stop the PostgreSQL cluster in %s\n", pg_dir);
+}
+
+int gs_bench_pg(void)
+{
+    const char *uri = getenv("GIAMSAT_TEST_PG");
+    if (uri != NULL && uri[0] != '\0')
+        return 0;
+    /* A short path: the server's Unix socket lives in it. */
+    snprintf(pg_dir, sizeof pg_dir, "/tmp/gs-bench-pg-%ld", (long)getpid());
+    char cmd[256], line[512] = "";
+    snprintf(cmd, sizeof cmd, "'%s/tests/pg_cluster.sh' start '%s'", GS_SOURCE_DIR, pg_dir);
+    FILE *p = popen(cmd, "r");
+    if (p == NULL || fgets(line, sizeof line, p) == NULL) {
+        if (p != NULL)
+            pclose(p);
+        fprintf(stderr, "bench: cannot start PostgreSQL (tests/pg_cluster.sh); install "
+                        "postgresql or set GIAMSAT_TEST_PG\n");
+        return -1;
+    }
+    if (pclose(p) != 0) {
+        fprintf(stderr, "bench: tests/pg_cluster.sh start failed\n");
+        return -1;
+    }
+    atexit(pg_stop);
+    line[strcspn(line, "\n")] = '\0';
+    return setenv("GIAMSAT_TEST_PG", line, 1);
+}

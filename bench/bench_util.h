@@ -17,5 +17,10 @@ bool gs_bench_quick(int argc, char **argv);
  * removes it with gs_bench_rmdir when done. */
 int gs_bench_tmpdir(char *out, unsigned long cap);
 void gs_bench_rmdir(const char *dir);
+/* A PostgreSQL server for the _pg figures: the one GIAMSAT_TEST_PG names,
+ * or else a throwaway cluster started with tests/pg_cluster.sh (stopped at
+ * exit) whose URI is then put in GIAMSAT_TEST_PG. Returns 0, or -1 with a
+ * sentence on stderr. Databases on it: tests/pg_util.h. */
+int gs_bench_pg(void);
 
 #endif

@@ -12,8 +12,11 @@
  *
  * Prints replicate_entries_per_s, wall_s and the hub's peak_rss_mib (VmHWM
  * from /proc). Targets: >= 25,000 entries/s, < 64 MiB whatever the size.
+ * Then a second hub, its database on PostgreSQL (the server of
+ * GIAMSAT_TEST_PG, or a throwaway cluster on this machine: gs_bench_pg),
+ * follows the same node: the same figures with a _pg suffix.
  *
- * usage: hub_bench BUILD_DIR [--quick]     (--quick: 50,000 entries) */
+ * usage: hub_bench BUILD_DIR [--quick] [--no-pg]   (--quick: 50,000 entries) */
 #define _POSIX_C_SOURCE 200809L
 #include <signal.h>
 #include <stdio.h>
@@ -152,6 +155,35 @@ static double rss_mib(pid_t pid, const char *field)
     return kib / 1024.0;
 }
 
+/* A hub called name follows the node and is timed until it cosigns the
+ * full size; its figures get the suffix. */
+static void run_hub(void *zctx, const char *bin, const it_node *node, uint64_t total,
+                    const char *name, const char *suffix)
+{
+    it_hub hub;
+    it_hub_init(&hub, bin, name, false,
+                "[hub]\nlog_level = warn\nverify_threads = 1\npoll_interval_ms = 100\n");
+    char log_key[GS_VKEY_STR_MAX];
+    it_vkey(log_key, node->origin, GS_VKEY_ALG_ED25519, &node->key.pub);
+    const char *sources[] = {node->tcp};
+    it_hub_follow(&hub, bin, node->origin, log_key, sources, 1);
+    double t0 = gs_bench_now();
+    it_hub_start(&hub, bin);
+    char *note = it_hub_wait_cosigned(zctx, hub.ipc, node->origin, total, 3600 * 1000, hub.log);
+    double secs = gs_bench_now() - t0;
+    free(note);
+    double peak = rss_mib(hub.pid, "VmHWM:");
+    char fig[64];
+    snprintf(fig, sizeof fig, "replicate_entries_per_s%s", suffix);
+    gs_bench_figure(fig, (double)total / secs, "entries/s");
+    snprintf(fig, sizeof fig, "wall_s%s", suffix);
+    gs_bench_figure(fig, secs, "s");
+    snprintf(fig, sizeof fig, "peak_rss_mib%s", suffix);
+    gs_bench_figure(fig, peak, "MiB");
+    it_hub_stop(&hub, SIGTERM);
+    gs_keypair_wipe(&hub.key);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || argv[1][0] == '-') {
@@ -193,26 +225,21 @@ int main(int argc, char **argv)
                (unsigned long long)total, node.log);
     free(note);
 
-    it_hub hub;
-    it_hub_init(&hub, bin, "bench-hub", false,
-                "[hub]\nlog_level = warn\nverify_threads = 1\npoll_interval_ms = 100\n");
-    char log_key[GS_VKEY_STR_MAX];
-    it_vkey(log_key, node.origin, GS_VKEY_ALG_ED25519, &node.key.pub);
-    const char *sources[] = {node.tcp};
-    it_hub_follow(&hub, bin, node.origin, log_key, sources, 1);
-    double t0 = gs_bench_now();
-    it_hub_start(&hub, bin);
-    note = it_hub_wait_cosigned(zctx, hub.ipc, node.origin, total, 3600 * 1000, hub.log);
-    double secs = gs_bench_now() - t0;
-    free(note);
-    double peak = rss_mib(hub.pid, "VmHWM:");
-    gs_bench_figure("replicate_entries_per_s", (double)total / secs, "entries/s");
-    gs_bench_figure("wall_s", secs, "s");
-    gs_bench_figure("peak_rss_mib", peak, "MiB");
-    it_hub_stop(&hub, SIGTERM);
+    bool pg = true;
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--no-pg") == 0)
+            pg = false;
+    if (pg && gs_bench_pg() != 0)
+        return 2;
+    run_hub(zctx, bin, &node, total, "bench-hub", "");
+    if (pg) {
+        /* it_hub_init gives the hub a new database on the server. */
+        setenv("GIAMSAT_TEST_HUB_PG", "1", 1);
+        run_hub(zctx, bin, &node, total, "bench-hub-pg", "_pg");
+        unsetenv("GIAMSAT_TEST_HUB_PG");
+    }
     it_node_stop(&node, SIGTERM);
     zmq_ctx_term(zctx);
     gs_keypair_wipe(&node.key);
-    gs_keypair_wipe(&hub.key);
     return 0;
 }

@@ -954,12 +954,13 @@ int cli_init_write_log(const char *db, const char *origin, const gs_keypair *kp,
     char *note = NULL;
     gs_bytes e = gs_bytes_of(entry->p, entry->n);
     int lock = -1;
-    /* The daemon's own lock (gs_daemon_lock): no daemon writes this database
-     * while init does. */
-    int rc = gs_daemon_lock(db, &lock, err);
+    /* The daemon's own lock (gs_daemon_lock, or on PostgreSQL
+     * gs_store_claim): no daemon writes this database while init does. */
+    int rc = gs_store_is_pg(db) ? 0 : gs_daemon_lock(db, &lock, err);
     if (rc != 0)
         return rc;
     if ((rc = gs_store_open(&store, db, err)) != 0 ||
+        (gs_store_is_pg(db) && (rc = gs_store_claim(store, err)) != 0) ||
         (rc = gs_log_open(&log, store, origin, true, err)) != 0 ||
         (rc = gs_log_append(log, &e, 1, NULL, err)) != 0 ||
         (rc = gs_log_sign_checkpoint(log, kp, &note, err)) != 0)

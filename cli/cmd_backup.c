@@ -67,7 +67,7 @@ static int on_setting(void *user, const char *section, const char *name, const c
     conf_reader *c = user;
     if (strcmp(section, c->section) == 0 && strcmp(name, "database") == 0) {
         free(c->database);
-        c->database = gs_daemon_resolve(c->dir, value);
+        c->database = gs_store_is_pg(value) ? strdup(value) : gs_daemon_resolve(c->dir, value);
     }
     return 1; /* every other setting is the daemon's business */
 }

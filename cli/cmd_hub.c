@@ -43,6 +43,7 @@ static const char help_hub[] =
 static const char help_init[] =
     "usage: giamsat hub init --dir DIR --name N [--listen EP]... [--publish EP]...\n"
     "                        [--http ADDR:PORT] [--passphrase-file F] [--json]\n"
+    "                        [--database postgresql://...]\n"
     "\n"
     "Creates a hub: DIR/hub.key (the hub's new key), DIR/hub.db (the hub's own log,\n"
     "origin giamsat/hub/<N>, holding its signed Charter and a first checkpoint) and\n"
@@ -63,6 +64,10 @@ static const char help_init[] =
     "                        logs as C2SP tiles, POST /add-checkpoint, the web view,\n"
     "                        /metrics and /healthz (docs/http.md); written as `http =`\n"
     "                        in hub.conf. default: no HTTP\n"
+    "  --database URI        keep the hub's database on PostgreSQL instead of\n"
+    "                        DIR/hub.db: a libpq URI (postgresql://...), written as\n"
+    "                        `database =` in hub.conf; the hub's own log is created\n"
+    "                        there (docs/operations.md)\n"
     "  --passphrase-file F   protect hub.key with the passphrase on F's first line\n"
     "  --json                print {\"origin\",\"log_key\",\"cosigner_key\",\"config\"}\n"
     "                        (and \"http\" with --http)\n"
@@ -136,6 +141,7 @@ enum {
     OPT_SOURCE,
     OPT_UPDATE,
     OPT_RELOAD,
+    OPT_DATABASE,
 };
 
 /* An ipc:// path must fit in sockaddr_un.sun_path with its NUL. */
@@ -157,7 +163,7 @@ static int check_endpoint(const char *ep, const char *what, gs_error *err)
 
 static int write_conf(const cli_init_files *f, const char *name, const char *passfile_abs,
                       const char *const *listen, size_t n_listen, const char *const *publish,
-                      size_t n_publish, const char *http, gs_error *err)
+                      size_t n_publish, const char *http, const char *database, gs_error *err)
 {
     FILE *out;
     int rc = cli_init_conf_open(f->conf, &out, err);
@@ -172,7 +178,7 @@ static int write_conf(const cli_init_files *f, const char *name, const char *pas
         fprintf(out, "passphrase_file = %s\n", passfile_abs);
     else
         fprintf(out, "# passphrase_file = /etc/giamsat/hub.pass\n");
-    fprintf(out, "database = hub.db\n");
+    fprintf(out, "database = %s\n", database != NULL ? database : "hub.db");
     for (size_t i = 0; i < n_listen; i++)
         fprintf(out, "listen = %s\n", listen[i]);
     for (size_t i = 0; i < n_publish; i++)
@@ -238,13 +244,14 @@ static int hub_init(int argc, char **argv)
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"publish", required_argument, NULL, OPT_PUBLISH},
         {"http", required_argument, NULL, OPT_HTTP},
+        {"database", required_argument, NULL, OPT_DATABASE},
         {"passphrase-file", required_argument, NULL, CLI_OPT_PASSPHRASE_FILE},
         {"json", no_argument, NULL, CLI_OPT_JSON},
         {"help", no_argument, NULL, CLI_OPT_HELP},
         {NULL, 0, NULL, 0},
     };
     const char *cmd = "hub init";
-    const char *dir = NULL, *name = NULL, *passfile = NULL, *http = NULL;
+    const char *dir = NULL, *name = NULL, *passfile = NULL, *http = NULL, *database = NULL;
     const char *listen[GS_NET_MAX_ENDPOINTS], *publish[GS_NET_MAX_ENDPOINTS];
     size_t n_listen = 0, n_publish = 0;
     bool json = false;
@@ -273,6 +280,7 @@ static int hub_init(int argc, char **argv)
             break;
         }
         case OPT_HTTP: http = optarg; break;
+        case OPT_DATABASE: database = optarg; break;
         case CLI_OPT_PASSPHRASE_FILE: passfile = optarg; break;
         case CLI_OPT_JSON: json = true; break;
         case CLI_OPT_HELP: fputs(help_init, stdout); return CLI_EXIT_OK;
@@ -285,6 +293,9 @@ static int hub_init(int argc, char **argv)
         return cli_usage_error(cmd, "--dir and --name are required");
     if (gs_unit_valid(name) != 0)
         return cli_usage_error(cmd, "--name \"%s\": expected 1 to 64 of a-z, 0-9 and '-'", name);
+    if (database != NULL && !gs_store_is_pg(database))
+        return cli_usage_error(cmd, "--database: expected a postgresql:// URI (without it the hub "
+                                    "keeps DIR/hub.db)");
     for (size_t i = 0; i < n_listen; i++)
         if (check_endpoint(listen[i], "--listen", &err) != 0)
             return cli_fail(&err);
@@ -318,14 +329,22 @@ static int hub_init(int argc, char **argv)
     }
     if ((rc = cli_init_refuse_existing(&files, "hub", &err)) != 0)
         goto out;
+    if (database != NULL) {
+        /* The hub's own log goes to the server; nothing to undo on disk. */
+        if (strlen(database) >= sizeof files.db) {
+            rc = gs_error_set(&err, GS_EINVAL, "--database: the URI is too long");
+            goto out;
+        }
+        snprintf(files.db, sizeof files.db, "%s", database);
+    }
     if ((rc = gs_keyfile_write(files.key, &kp, passfile != NULL ? pass : NULL, &err)) != 0)
         goto out;
     files.made_key = true;
-    files.made_db = true;
+    files.made_db = database == NULL;
     if ((rc = write_log(&files, name, origin, &kp, &err)) != 0)
         goto out;
     if ((rc = write_conf(&files, name, passfile != NULL ? passfile_abs : NULL, listen, n_listen,
-                         publish, n_publish, http, &err)) != 0)
+                         publish, n_publish, http, database, &err)) != 0)
         goto out;
     files.made_key = files.made_db = false;
     files.dir = NULL;

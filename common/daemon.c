@@ -320,6 +320,9 @@ int gs_daemon_open_log(gs_store **store, gs_log **log, const char *database, con
     int rc = gs_store_open(store, database, err);
     if (rc != 0)
         return rc;
+    /* A database on a server is not covered by the lock file: claim it. */
+    if ((rc = gs_store_claim(*store, err)) != 0)
+        return rc;
     if ((rc = gs_log_open(log, *store, origin, false, err)) != 0)
         return gs_error_wrap(err, "database %s (made by `giamsat %s init`?)", database, kind);
     /* Every rule follows from the Charter: without one there is no log. */

@@ -1,9 +1,12 @@
 /* store.h — durable storage for logs, checkpoints and evidence (DESIGN §6).
  *
- * One store is one database file (SQLite in WAL mode with synchronous=FULL);
- * it may hold several logs, each named by its origin: a hub keeps its own log
- * and the replicas of the logs it follows in one file. Nothing in this header
- * names SQLite, so a PostgreSQL backend can be added behind it later.
+ * One store is one database: an SQLite file (WAL mode, synchronous=FULL;
+ * store_sqlite.c) or, when the database string is a libpq URI
+ * (postgresql://… or postgres://…), a PostgreSQL database reached over one
+ * connection (synchronous_commit on; store_pg.c). It may hold several logs,
+ * each named by its origin: a hub keeps its own log and the replicas of the
+ * logs it follows in one database. Both backends keep the invariants below
+ * and return the same errors; nothing in this header depends on which.
  *
  * Invariants the store keeps:
  * - a log's committed tree state (size, root) changes only in the transaction
@@ -59,15 +62,28 @@ typedef struct gs_store gs_store;
  * needs the hubs to prove the mismatch over the whole window. */
 #define GS_STORE_OPEN_CHECK_TREE 128
 
-/* Opens the store at path, creating it (and its schema) when the file does
- * not exist, migrating an older schema, and checking every log's stored tree
- * state against its last entries (see above). Caller owns the result. */
+/* Whether a database string names a PostgreSQL database (a libpq URI:
+ * postgresql://… or postgres://…) rather than an SQLite file. */
+bool gs_store_is_pg(const char *database);
+
+/* Opens the store at path (a file path, or a libpq URI for PostgreSQL),
+ * creating it (and its schema) when the file does not exist or the database
+ * holds no giamsat tables, migrating an older schema, and checking every
+ * log's stored tree state against its last entries (see above). Caller owns
+ * the result. */
 int gs_store_open(gs_store **out, const char *path, gs_error *err) GS_MUST_USE;
 /* Closes *sp (rolling back an open transaction) and sets it to NULL; safe on
  * NULL. */
 void gs_store_close(gs_store **sp);
 /* The schema version of the open store (GS_STORE_SCHEMA_VERSION once open). */
 int gs_store_schema_version(const gs_store *s);
+/* One daemon per database. A daemon calls it on its main store right after
+ * opening it. SQLite: nothing to do (the lock file next to the database,
+ * gs_daemon_lock, already makes sure). PostgreSQL: takes an advisory lock in
+ * the database, held by this store's connection until it is closed, so two
+ * daemons cannot write one database even from two machines; GS_ECONFLICT
+ * when another connection holds it. */
+int gs_store_claim(gs_store *s, gs_error *err) GS_MUST_USE;
 
 /* ---- logs ---------------------------------------------------------------- */
 
@@ -91,9 +107,11 @@ int gs_store_log_list(gs_store *s, gs_store_log_fn fn, void *ctx, gs_error *err)
 /* ---- transactions --------------------------------------------------------- */
 
 int gs_store_begin(gs_store *s, gs_error *err);
-/* Makes the transaction durable (WAL + synchronous=FULL: on disk when this
- * returns). On failure the transaction is rolled back. A full disk is GS_EIO
- * with "disk full" in the message. */
+/* Makes the transaction durable (SQLite: WAL + synchronous=FULL, on disk
+ * when this returns; PostgreSQL: COMMIT with synchronous_commit on, in the
+ * server's WAL on disk, and on its synchronous standbys if it has any, when
+ * this returns). On failure the transaction is rolled back. A full disk is
+ * GS_EIO with "disk full" in the message. */
 int gs_store_commit(gs_store *s, gs_error *err);
 /* Abandons the open transaction; safe when none is open. */
 void gs_store_rollback(gs_store *s);
@@ -176,7 +194,8 @@ int gs_store_list_evidence(gs_store *s, const char *origin, gs_store_evidence_fn
 
 /* ---- backup --------------------------------------------------------------- */
 
-/* Writes a consistent copy of the store file at src (which a daemon may be
+/* SQLite only (a PostgreSQL database is refused: its own tools back it up).
+ * Writes a consistent copy of the store file at src (which a daemon may be
  * using: an online backup, one snapshot, the daemon keeps writing) to a new
  * file out; refuses an out that exists. The copy is checked, fsynced and
  * put in place only when whole. Restoring it is copying it back over the

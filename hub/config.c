@@ -14,6 +14,7 @@
 
 #include "daemon.h"
 #include "http.h"
+#include "store.h"
 #include "wire.h"
 
 typedef struct {
@@ -101,7 +102,8 @@ static int hub_setting(loader *l, const char *section, const char *name, const c
         c->passphrase_file = resolve(l, value);
     } else if (strcmp(name, "database") == 0) {
         free(c->database);
-        c->database = resolve(l, value);
+        /* A PostgreSQL URI names a server, not a path. */
+        c->database = gs_store_is_pg(value) ? strdup(value) : resolve(l, value);
     } else if (strcmp(name, "listen") == 0 || strcmp(name, "publish") == 0) {
         bool listen = name[0] == 'l';
         size_t *n = listen ? &c->n_listen : &c->n_publish;
@@ -323,6 +325,11 @@ int gs_hub_config_load(const char *path, gs_hub_config *out, gs_error *err)
             if (!l->has_key[i][k])
                 fl->sources[k].key = fl->log_key;
     }
+    out->files = gs_store_is_pg(out->database) ? resolve(l, "hub-pg") : strdup(out->database);
+    if (out->files == NULL) {
+        rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+        goto out;
+    }
     size_t n = strlen("giamsat/hub/") + strlen(out->name) + 1;
     out->origin = malloc(n);
     if (out->origin == NULL) {
@@ -352,6 +359,7 @@ void gs_hub_config_clear(gs_hub_config *c)
     free(c->passphrase_file);
     free(c->http);
     free(c->database);
+    free(c->files);
     free(c->public_url);
     for (size_t i = 0; i < c->n_listen; i++)
         free(c->listen[i]);

@@ -8,6 +8,9 @@
  *   key = hub.key                                               (required)
  *   passphrase_file = <file>           when hub.key is protected
  *   database = hub.db                                           (required)
+ *     or database = postgresql://…     a libpq URI: the store on PostgreSQL
+ *                                      (docs/operations.md); the lock and the
+ *                                      markers go to <this folder>/hub-pg.*
  *   listen = <tcp:// or ipc://>        repeatable, at least one
  *   publish = <tcp:// or ipc://>       repeatable: PUB for checkpoint/<origin>
  *                                      and alert/<origin> (tcp:// uses CURVE)
@@ -98,7 +101,7 @@ typedef struct {
     char *origin; /* derived */
     char *key_path;
     char *passphrase_file; /* NULL when the key is not protected */
-    char *database;
+    char *database;        /* a file path, or a postgresql:// URI taken as written */
     char *listen[GS_NET_MAX_ENDPOINTS];
     size_t n_listen;
     char *publish[GS_NET_MAX_ENDPOINTS];
@@ -122,6 +125,10 @@ typedef struct {
     size_t n_witnesses;
     int64_t web_refresh_s; /* docs/http.md "Data and feeds" */
     char *public_url;      /* NULL: the request's Host */
+    /* Where the hub's own files go (lock, cosigned and signed-checkpoint
+     * markers): the database path, or <config folder>/hub-pg when the
+     * database is on PostgreSQL. */
+    char *files;
 } gs_hub_config;
 
 /* Reads and checks path; a wrong or missing setting is an error naming the

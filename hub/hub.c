@@ -961,7 +961,7 @@ static int start(hub *h, const char *config_path, gs_error *err)
     if (rc != 0)
         return rc;
     /* One daemon per data folder, before its database or a socket is touched. */
-    if ((rc = gs_daemon_lock(h->cfg.database, NULL, err)) != 0)
+    if ((rc = gs_daemon_lock(h->cfg.files, NULL, err)) != 0)
         return rc;
     if ((rc = gs_daemon_read_key(h->cfg.key_path, h->cfg.passphrase_file, &h->key, err)) != 0)
         return rc;
@@ -1022,7 +1022,7 @@ static int start(hub *h, const char *config_path, gs_error *err)
                                                   .key = &h->cfg.witnesses[i].key};
         h->n_witnesses++;
     }
-    if ((h->marker_path = gs_refill_marker_path(h->cfg.database)) == NULL)
+    if ((h->marker_path = gs_refill_marker_path(h->cfg.files)) == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
     gs_refill_config rc_cfg = {
         .zctx = h->zctx,

@@ -66,10 +66,10 @@ int hub_recover_init(hub *h, gs_error *err)
         gs_vkey_make(&h->cosigner, h->cfg.origin, GS_VKEY_ALG_COSIGNATURE_V1, &h->key.pub, err);
     if (rc != 0)
         return rc;
-    size_t n = strlen(h->cfg.database) + sizeof ".cosigned";
+    size_t n = strlen(h->cfg.files) + sizeof ".cosigned";
     if ((h->marker_dir = malloc(n)) == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
-    snprintf(h->marker_dir, n, "%s.cosigned", h->cfg.database);
+    snprintf(h->marker_dir, n, "%s.cosigned", h->cfg.files);
     if (mkdir(h->marker_dir, 0700) != 0 && errno != EEXIST)
         return gs_error_set(err, GS_EIO, "cannot create %s: %s", h->marker_dir, strerror(errno));
     return 0;

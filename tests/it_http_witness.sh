@@ -75,8 +75,9 @@ export GIAMSAT_CONNECT=$node_ep
 "$gs" node init --dir "$work/node" --tier commune --unit xa-an-binh --name "Xa An Binh" \
   --listen "$node_ep" >/dev/null || fail "node init"
 sed -i 's/^checkpoint_interval_ms = .*/checkpoint_interval_ms = 50/' "$work/node/node.conf"
+pg_hub_database hub
 "$gs" hub init --dir "$work/hub" --name tinh --listen "$hub_ep" --http 127.0.0.1:0 \
-  >/dev/null || fail "hub init"
+  "${hub_database[@]}" >/dev/null || fail "hub init"
 # One poll at start, then none within the test: what the hub learns next
 # comes from the requests below.
 # max_growth 6: the growths below (3, then 2) pass, the one of 7 does not.

@@ -23,6 +23,8 @@
 #include <sodium.h>
 #include <zmq.h>
 
+#include "pg_util.h"
+
 #define MAX_CHILDREN 128
 
 static char tmpdir[512];
@@ -421,7 +423,7 @@ void it_hub_init(it_hub *h, const char *bin_dir, const char *name, bool tcp, con
         snprintf(h->tcp, sizeof h->tcp, "tcp://127.0.0.1:%d", it_free_port());
     char cli[600];
     snprintf(cli, sizeof cli, "%s/cli/giamsat", bin_dir);
-    char *argv[16];
+    char *argv[20];
     int k = 0;
     argv[k++] = cli;
     argv[k++] = "hub";
@@ -438,6 +440,15 @@ void it_hub_init(it_hub *h, const char *bin_dir, const char *name, bool tcp, con
     }
     argv[k++] = "--publish";
     argv[k++] = h->pub;
+    /* GIAMSAT_TEST_HUB_PG (the _pg variants of the hub tests): the hub's
+     * database on the test cluster, a new one per hub. */
+    char uri[1024], why[512];
+    if (getenv("GIAMSAT_TEST_HUB_PG") != NULL) {
+        if (gs_pg_test_db(name, 1, uri, sizeof uri, why, sizeof why) != 0)
+            it_die("%s", why);
+        argv[k++] = "--database";
+        argv[k++] = uri;
+    }
     argv[k] = NULL;
     char out[4096];
     int st = it_run(argv, out, sizeof out);

@@ -30,3 +30,21 @@ expect() {
     fail "$what: exit $got, want $want; stdout: $(head -c 3000 "$work/out"); stderr: $(cat "$work/err")"
   pass "$what"
 }
+
+# pg_hub_database NAME: sets the array hub_database to the arguments for
+# `giamsat hub init`: under GIAMSAT_TEST_HUB_PG (the _pg variant of a hub
+# test, tests/CMakeLists.txt) "--database URI" of a new database on the
+# test cluster of GIAMSAT_TEST_PG, otherwise none. Fails the test when the
+# cluster is not there.
+pg_hub_database() {
+  hub_database=()
+  [ -n "${GIAMSAT_TEST_HUB_PG:-}" ] || return 0
+  case "${GIAMSAT_TEST_PG:-}" in
+    postgresql:///postgres\?*) ;;
+    *) fail "GIAMSAT_TEST_PG is not set to the test cluster's URI (tests/pg_cluster.sh)" ;;
+  esac
+  local db="gs_sh_$$_$1"
+  psql -X -q "$GIAMSAT_TEST_PG" -c "CREATE DATABASE $db" >/dev/null ||
+    fail "cannot create database $db on $GIAMSAT_TEST_PG"
+  hub_database=(--database "postgresql:///$db?${GIAMSAT_TEST_PG#postgresql:///postgres\?}")
+}

@@ -18,6 +18,11 @@ packages=(build-essential cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
 # The service and the package (deploy/): sd_notify, man pages, the .deb
 # (dpkg-shlibdeps needs file), and what it_package.sh checks it with.
 packages+=(libsystemd-dev scdoc systemd dpkg-dev file man-db procps)
+# The PostgreSQL store (issue 13): libpq to build; the server for the _pg
+# tests, whose throwaway cluster ctest starts and stops (fixture pg_cluster:
+# tests/pg_cluster.sh, initdb in a temporary folder as an unprivileged user,
+# a Unix socket only).
+packages+=(libpq-dev postgresql)
 # The HTML report is checked in headless Chromium (tests/it_report_html.sh);
 # node and npm only when no node is installed some other way.
 packages+=(chromium)

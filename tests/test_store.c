@@ -1,10 +1,14 @@
-/* test_store.c — the SQLite store: schema, appends, stored tree hashes,
+/* test_store.c — the store: schema, appends, stored tree hashes,
  * refusal of altered databases, transactions, checkpoints, evidence.
+ * `test_store` runs every case on the SQLite backend, `test_store pg` on
+ * the PostgreSQL one (a fresh database per case on the cluster named by
+ * GIAMSAT_TEST_PG: tests/pg_util.h), with the same expectations.
  *
  * Expected tree hashes come from the RFC 6962 reference vectors
  * (tests/vectors/rfc6962-roots.txt) and from an independent recursive MTH
  * computed here with libsodium; databases are altered with the sqlite3 C API
- * directly, the way an attacker with the file would. */
+ * or SQL over libpq directly, the way an attacker with the file or the
+ * server would. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "merkle.h"
+#include "pg_util.h"
 #include "store.h"
 
 /* ---- helpers -------------------------------------------------------------- */
@@ -41,9 +46,27 @@ static int teardown_dir(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* true: the cases run on PostgreSQL. */
+static bool pg;
+
+/* The database called name: a file in tmpdir, or a database on the test
+ * cluster (created when missing; emptied first with fresh). */
+static void db_at(char *out, size_t cap, const char *name, bool fresh)
+{
+    if (!pg) {
+        snprintf(out, cap, "%s/%s", tmpdir, name);
+        if (fresh)
+            unlink(out);
+        return;
+    }
+    char why[512];
+    if (gs_pg_test_db(name, fresh, out, cap, why, sizeof why) != 0)
+        fail_msg("%s", why);
+}
+
 static void db_path(char *out, size_t cap, const char *name)
 {
-    snprintf(out, cap, "%s/%s", tmpdir, name);
+    db_at(out, cap, name, false);
 }
 
 /* Independent RFC 6962 §2.1 hashing with libsodium. */
@@ -145,8 +168,7 @@ static void make_store(const char *name, uint64_t n)
     gs_store *s = NULL;
     gs_store_log_state ls;
     gs_merkle_frontier f;
-    db_path(path, sizeof path, name);
-    unlink(path);
+    db_at(path, sizeof path, name, true);
     if (gs_store_open(&s, path, &err) != 0)
         fail_msg("open: %s", err.msg);
     assert_int_equal(gs_store_log_find(s, "test/a", true, &ls, &err), 0);
@@ -155,12 +177,19 @@ static void make_store(const char *name, uint64_t n)
     gs_store_close(&s);
 }
 
-/* Runs SQL on the file directly, as someone holding the disk could. */
-static void tamper(const char *name, const char *sql)
+/* Runs SQL on the file (sql) or the server (pg_sql) directly, as someone
+ * holding the disk or the database's role could. */
+static void tamper(const char *name, const char *sql, const char *pg_sql)
 {
     char path[300];
     sqlite3 *db = NULL;
     db_path(path, sizeof path, name);
+    if (pg) {
+        char why[512];
+        if (gs_pg_test_exec(path, pg_sql, why, sizeof why) != 0)
+            fail_msg("tamper: %s", why);
+        return;
+    }
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
@@ -217,19 +246,29 @@ static void test_create_schema_reopen(void **state)
     gs_store_close(&s);
     assert_null(s);
 
+    if (pg) {
+        /* The database says what it is: our schema version. */
+        char v[64], why[512];
+        if (gs_pg_test_query(path, "SELECT version FROM giamsat_schema", v, sizeof v, why,
+                             sizeof why) != 0)
+            fail_msg("%s", why);
+        assert_int_equal(atoi(v), GS_STORE_SCHEMA_VERSION);
+    }
     /* The file says what it is: WAL, our schema version, our application. */
     sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), GS_STORE_SCHEMA_VERSION);
-    sqlite3_finalize(st);
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    if (!pg) {
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(st, 0), GS_STORE_SCHEMA_VERSION);
+        sqlite3_finalize(st);
+        assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+    }
 
     if (gs_store_open(&s, path, &err) != 0)
         fail_msg("%s", err.msg);
@@ -383,7 +422,8 @@ static void test_tampered_entry_refused_at_read(void **state)
     gs_store *s = NULL;
     gs_store_log_state ls;
     make_store("t1.db", 200);
-    tamper("t1.db", "UPDATE entries SET data = X'41414141' WHERE id = (1 << 40) | 10");
+    tamper("t1.db", "UPDATE entries SET data = X'41414141' WHERE id = (1 << 40) | 10",
+           "UPDATE entries SET data = '\\x41414141' WHERE id = (1::bigint << 40) | 10");
     if (open_named("t1.db", &s, &err) != 0)
         fail_msg("%s", err.msg);
     assert_int_equal(gs_store_log_find(s, "test/a", false, &ls, &err), 0);
@@ -400,27 +440,36 @@ static void test_tampered_entry_refused_at_read(void **state)
 static const struct {
     const char *name;
     const char *sql;
+    const char *pg_sql; /* the same on PostgreSQL */
     const char *reason; /* a part of the refusal sentence */
 } tamper_cases[] = {
     {"last entry changed", "UPDATE entries SET data = X'00' WHERE id = (1 << 40) | 199",
+     "UPDATE entries SET data = '\\x00' WHERE id = (1::bigint << 40) | 199",
      "entry 199 of log test/a does not match its stored leaf hash"},
     {"entry near the end changed", "UPDATE entries SET data = X'00' WHERE id = (1 << 40) | 150",
+     "UPDATE entries SET data = '\\x00' WHERE id = (1::bigint << 40) | 150",
      "entry 150 of log test/a does not match its stored leaf hash"},
-    {"last row deleted", "DELETE FROM entries WHERE id = (1 << 40) | 199", "log test/a in store"},
+    {"last row deleted", "DELETE FROM entries WHERE id = (1 << 40) | 199",
+     "DELETE FROM entries WHERE id = (1::bigint << 40) | 199", "log test/a in store"},
     {"row in the checked range deleted", "DELETE FROM entries WHERE id = (1 << 40) | 180",
-     "is missing entry 180"},
+     "DELETE FROM entries WHERE id = (1::bigint << 40) | 180", "is missing entry 180"},
     {"stored root changed", "UPDATE logs SET root = zeroblob(32) WHERE origin = 'test/a'",
+     "UPDATE logs SET root = decode(repeat('00', 32), 'hex') WHERE origin = 'test/a'",
      "the root recomputed from the stored tree hashes at size 200 does not match the stored "
      "root"},
     {"stored size grown", "UPDATE logs SET size = 201 WHERE origin = 'test/a'",
+     "UPDATE logs SET size = 201 WHERE origin = 'test/a'",
      "has stored size 201 but entry 200 is missing"},
     {"stored size shrunk", "UPDATE logs SET size = 150 WHERE origin = 'test/a'",
+     "UPDATE logs SET size = 150 WHERE origin = 'test/a'",
      "has stored size 150 but holds entry 199 beyond it"},
     /* Entry 199 (binary ...000111) closes subtrees at levels 0..3: replace its
      * level-1 hash with zeros. */
     {"interior hash changed",
      "UPDATE entries SET hashes = substr(hashes, 1, 32) || zeroblob(32) || substr(hashes, 65) "
      "WHERE id = (1 << 40) | 199",
+     "UPDATE entries SET hashes = substr(hashes, 1, 32) || decode(repeat('00', 32), 'hex') || "
+     "substr(hashes, 65) WHERE id = (1::bigint << 40) | 199",
      "the stored hash of subtree (level 1, index 99) ending at entry 199 does not match its "
      "children"},
     /* Row 127 is older than the GS_STORE_OPEN_CHECK entries rehashed, but in
@@ -428,10 +477,13 @@ static const struct {
     {"interior hash below the rehashed entries",
      "UPDATE entries SET hashes = substr(hashes, 1, 96) || zeroblob(32) || substr(hashes, 129) "
      "WHERE id = (1 << 40) | 127",
+     "UPDATE entries SET hashes = substr(hashes, 1, 96) || decode(repeat('00', 32), 'hex') || "
+     "substr(hashes, 129) WHERE id = (1::bigint << 40) | 127",
      "the stored hash of subtree (level 3, index 15) ending at entry 127 does not match its "
      "children"},
     {"hash record cut short",
      "UPDATE entries SET hashes = substr(hashes, 1, 32) WHERE id = (1 << 40) | 199",
+     "UPDATE entries SET hashes = substr(hashes, 1, 32) WHERE id = (1::bigint << 40) | 199",
      "entry 199 of log test/a has a damaged tree hash record (32 bytes, expected 128)"},
 };
 
@@ -442,7 +494,7 @@ static void test_tampering_refused_at_open(void **state)
         gs_error err = {0};
         gs_store *s = NULL;
         make_store("t2.db", 200);
-        tamper("t2.db", tamper_cases[i].sql);
+        tamper("t2.db", tamper_cases[i].sql, tamper_cases[i].pg_sql);
         int rc = open_named("t2.db", &s, &err);
         if (rc != GS_ECORRUPT)
             fail_msg("%s: open returned %d (%s)", tamper_cases[i].name, rc, err.msg);
@@ -454,7 +506,8 @@ static void test_tampering_refused_at_open(void **state)
     gs_error err;
     gs_store *s = NULL;
     make_store("t3.db", 200);
-    tamper("t3.db", "DELETE FROM entries WHERE id = (1 << 40) | 199");
+    tamper("t3.db", "DELETE FROM entries WHERE id = (1 << 40) | 199",
+           "DELETE FROM entries WHERE id = (1::bigint << 40) | 199");
     assert_int_equal(open_named("t3.db", &s, &err), GS_ECORRUPT);
     assert_contains(err.msg, "has stored size 200 but entry 199 is missing (the last entry held "
                              "is 198)");
@@ -466,6 +519,26 @@ static void test_garbage_file_refused(void **state)
     char path[300];
     gs_error err;
     gs_store *s = NULL;
+    if (pg) {
+        char want[400];
+        /* A database holding another program's tables. */
+        db_at(path, sizeof path, "other.db", true);
+        tamper("other.db", NULL, "CREATE TABLE t(x integer)");
+        assert_int_equal(gs_store_open(&s, path, &err), GS_EINVAL);
+        assert_null(s);
+        snprintf(want, sizeof want,
+                 "%s is not a giamsat store: the database holds tables of another program", path);
+        assert_string_equal(err.msg, want);
+        /* A server that is not there: GS_EIO, and the password in the URI
+         * is not repeated in the sentence. */
+        assert_int_equal(gs_store_open(&s, "postgresql://gs:secret@/x?host=/nonexistent-dir", &err),
+                         GS_EIO);
+        assert_null(s);
+        assert_contains(err.msg, "cannot connect to PostgreSQL");
+        assert_contains(err.msg, "postgresql://gs:***@/x?host=/nonexistent-dir");
+        assert_null(strstr(err.msg, "secret"));
+        return;
+    }
     db_path(path, sizeof path, "garbage.db");
     FILE *f = fopen(path, "w");
     assert_non_null(f);
@@ -511,7 +584,7 @@ static void test_newer_schema_refused(void **state)
     gs_error err;
     gs_store *s = NULL;
     make_store("newer.db", 3);
-    tamper("newer.db", "PRAGMA user_version = 99");
+    tamper("newer.db", "PRAGMA user_version = 99", "UPDATE giamsat_schema SET version = 99");
     assert_int_equal(open_named("newer.db", &s, &err), GS_EINVAL);
     assert_null(s);
     assert_contains(err.msg, "has schema version 99, newer than this giamsat knows (1): upgrade "
@@ -876,7 +949,31 @@ static void test_truncate(void **state)
     gs_store_close(&s);
 }
 
-int main(void)
+/* One daemon per database (gs_store_claim): on PostgreSQL a second claim
+ * is refused while the first store is open; SQLite leaves it to the lock
+ * file next to the database (test_daemon). */
+static void test_claim(void **state)
+{
+    (void)state;
+    gs_error err;
+    gs_store *a = NULL, *b = NULL;
+    make_store("claim.db", 1);
+    assert_int_equal(open_named("claim.db", &a, &err), 0);
+    assert_int_equal(open_named("claim.db", &b, &err), 0);
+    assert_int_equal(gs_store_claim(a, &err), 0);
+    if (pg) {
+        assert_int_equal(gs_store_claim(b, &err), GS_ECONFLICT);
+        assert_contains(err.msg, "is in use by another daemon");
+        gs_store_close(&a);
+        assert_int_equal(gs_store_claim(b, &err), 0);
+    } else {
+        assert_int_equal(gs_store_claim(b, &err), 0);
+    }
+    gs_store_close(&a);
+    gs_store_close(&b);
+}
+
+int main(int argc, char **argv)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_schema_reopen),
@@ -890,8 +987,12 @@ int main(void)
         cmocka_unit_test(test_checkpoints_and_evidence),
         cmocka_unit_test(test_two_logs_one_transaction),
         cmocka_unit_test(test_truncate),
+        cmocka_unit_test(test_claim),
     };
+    pg = argc > 1 && strcmp(argv[1], "pg") == 0;
     if (sodium_init() < 0)
         return 1;
+    if (pg)
+        return cmocka_run_group_tests_name("store_pg", tests, setup_dir, teardown_dir);
     return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
 }
