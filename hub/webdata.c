@@ -41,6 +41,7 @@
 #include "hub.h"
 #include "policy.h"
 #include "report.h"
+#include "serve.h"
 
 #define RESPONSE_DAYS 30
 
@@ -74,6 +75,11 @@ typedef struct {
     char *origin;
     char *note; /* NULL in a result's list */
     uint64_t size;
+    /* A followed log's key chain as the loop held it (keychain.h): the
+     * audit asks for its proven links when the note is signed by a key the
+     * trust file does not name (a rotated log key). */
+    gs_keychain kc;
+    bool has_kc;
 } web_log;
 
 static void logs_free(web_log *v, size_t n)
@@ -83,6 +89,8 @@ static void logs_free(web_log *v, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(v[i].origin);
         free(v[i].note);
+        if (v[i].has_kc)
+            gs_keychain_clear(&v[i].kc);
     }
     free(v);
 }
@@ -316,6 +324,27 @@ static int take_evidence(void *ctx, int64_t id, const char *origin, gs_bytes dat
     return 0;
 }
 
+/* The rotations of a followed log's key below size, proven from this
+ * thread's own store (the loop's chain says where they are). */
+static int src_key_chain(void *ctx, const char *origin, uint64_t size, gs_key_link **links,
+                         size_t *n, gs_error *err)
+{
+    web_source *s = ctx;
+    const web_log *l = snap_find(s, origin);
+    gs_log *log = NULL;
+    bool opened = false;
+    if (l == NULL || !l->has_kc || size > l->size)
+        return gs_error_set(err, GS_ENOTFOUND, "no key chain of %s at size %llu", origin,
+                            (unsigned long long)size);
+    int rc = gs_log_open(&log, s->store, l->origin, false, err);
+    if (rc == 0 && (rc = gs_store_read_begin(s->store, &opened, err)) == 0) {
+        rc = gs_serve_key_links(log, &l->kc, size, links, n, err);
+        gs_store_read_end(s->store, opened);
+    }
+    gs_log_close(&log);
+    return rc;
+}
+
 static int src_evidence(void *ctx, const char *origin, gs_buf **items, size_t *n, gs_error *err)
 {
     web_source *s = ctx;
@@ -338,7 +367,7 @@ static int build(hub_webdata *w, gs_store **store, const web_log *logs, size_t n
                  gs_error *err)
 {
     web_source ws = {w, NULL, logs, n};
-    gs_audit_source src = {&ws, src_checkpoint, src_page, src_evidence, NULL};
+    gs_audit_source src = {&ws, src_checkpoint, src_page, src_evidence, src_key_chain};
     gs_audit_leafdb *db = NULL;
     gs_report *rep = NULL;
     gs_audit_sink rsink, fsink;
@@ -551,6 +580,9 @@ static int snapshot(hub *h, web_log **out, size_t *n_out)
         v[n].origin = strdup(f->cfg->origin);
         v[n].note = strdup(f->cosigned_note);
         v[n].size = f->cosigned_size;
+        if (f->keychain.next_index >= f->cosigned_size &&
+            gs_keychain_copy(&v[n].kc, &f->keychain, NULL) == 0)
+            v[n].has_kc = true;
         if (v[n++].origin == NULL || v[n - 1].note == NULL)
             goto fail;
     }

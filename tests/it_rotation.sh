@@ -74,8 +74,14 @@ expect 0 "node init" -- "$gs" node init --dir "$work/node" --tier commune --unit
 sed -i "$fast" "$conf"
 original=$("$gs" key show "$work/node/node.key" --name "$origin")
 echo "log $original" >"$work/trust.policy"
+# The central hub serves its web data too: the audit it runs for the web
+# view must follow the rotation as well.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+web=http://127.0.0.1:$port
 for h in tinh trung-uong; do
-  expect 0 "hub init $h" -- "$gs" hub init --dir "$work/hub-$h" --name "$h"
+  http=()
+  [ "$h" = trung-uong ] && http=(--http "127.0.0.1:$port")
+  expect 0 "hub init $h" -- "$gs" hub init --dir "$work/hub-$h" --name "$h" "${http[@]}"
   sed -i "$fast" "$work/hub-$h/hub.conf"
   cos=$("$gs" key show "$work/hub-$h/hub.key" --name "giamsat/hub/$h" --cosigner)
   printf 'log %s\nwitness %s %s\n' "$("$gs" key show "$work/hub-$h/hub.key" \
@@ -229,6 +235,20 @@ jq -e --arg o "$origin" --argjson rot "$rot" '
   (.logs[] | select(.origin == $o) | .status == "verified" and .checkpoint.size > $rot)' \
   "$work/out" >/dev/null || fail "audit: $(jq -c '.logs' "$work/out")"
 pass "the audit verifies the node's log beyond entry $rot"
+# web_data_at SIZE: the central hub's last web data build audited the log
+# at SIZE and verified it (its report is exactly giamsat audit's JSON).
+web_data_at() {
+  curl -sf "$web/data/status.json" -o "$work/status.json" &&
+    jq -e --arg o "$origin" --argjson n "$1" \
+      '.error == null and any(.logs[]; .origin == $o and .size == $n)' \
+      "$work/status.json" >/dev/null &&
+    curl -sf "$web/data/report.json" -o "$work/report.json" &&
+    jq -e --arg o "$origin" --argjson n "$1" \
+      'any(.logs[]; .origin == $o and .status == "verified" and .checkpoint.size == $n)' \
+      "$work/report.json" >/dev/null
+}
+until_true 300 "the central hub's web data verifies the log across the rotation" -- \
+  web_data_at "$final"
 expect 0 "export a bundle of an entry after the rotation" -- "$gs" export --connect "$node_ep" \
   --index $((rot + 1)) --out "$work/after.bundle"
 expect 0 "the bundle verifies against the trust file naming the original key" -- \
