@@ -24,6 +24,7 @@
 
 #include "../node/config.h"
 #include "cli.h"
+#include "confedit.h"
 
 static const char help[] =
     "usage: giamsat node rotate-key --config DIR/node.conf --new-key FILE\n"
@@ -96,87 +97,6 @@ static int node_endpoint(const gs_node_config *cfg, char *out, size_t cap, gs_er
         return 0;
     }
     return gs_error_set(err, GS_EINVAL, "node.conf has no listen endpoint to reach");
-}
-
-/* node.conf with `line` inserted at the end of its [node] section (after its
- * last setting, before the comments and blank lines that lead to the next
- * section). */
-static char *insert_in_node_section(const char *text, const char *line)
-{
-    const char *p = text, *node_start = NULL, *insert_at = NULL;
-    while (*p != '\0') {
-        const char *eol = strchr(p, '\n');
-        const char *next = eol != NULL ? eol + 1 : p + strlen(p);
-        const char *s = p;
-        while (*s == ' ' || *s == '\t')
-            s++;
-        if (*s == '[') {
-            if (node_start != NULL && insert_at != NULL)
-                break; /* the section after [node] */
-            const char *e = strchr(s, ']');
-            bool is_node = e != NULL && e - s == 5 && strncmp(s, "[node", 5) == 0;
-            if (is_node) {
-                node_start = p;
-                insert_at = next;
-            }
-        } else if (node_start != NULL && *s != '\n' && *s != '\0' && *s != '#' && *s != ';') {
-            insert_at = next; /* after this setting */
-        }
-        p = next;
-    }
-    size_t tlen = strlen(text), llen = strlen(line);
-    char *out = malloc(tlen + llen + 3);
-    if (out == NULL)
-        return NULL;
-    if (insert_at == NULL) { /* no [node] section: the node would not start anyway */
-        snprintf(out, tlen + llen + 3, "%s\n%s\n", text, line);
-        return out;
-    }
-    size_t head = (size_t)(insert_at - text);
-    bool nl = head > 0 && text[head - 1] != '\n';
-    memcpy(out, text, head);
-    size_t o = head;
-    if (nl)
-        out[o++] = '\n';
-    memcpy(out + o, line, llen);
-    o += llen;
-    out[o++] = '\n';
-    memcpy(out + o, text + head, tlen - head + 1);
-    return out;
-}
-
-/* Replaces path with text, atomically (a temporary file renamed over it),
- * keeping its mode. */
-static int replace_file(const char *path, const char *text, gs_error *err)
-{
-    struct stat st;
-    char tmp[PATH_MAX];
-    if (stat(path, &st) != 0)
-        return gs_error_set(err, GS_EIO, "%s: %s", path, strerror(errno));
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.rotate-key.tmp", path) >= sizeof tmp)
-        return gs_error_set(err, GS_EINVAL, "%s: path too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, st.st_mode & 07777);
-    if (fd < 0)
-        return gs_error_set(err, GS_EIO, "cannot write %s: %s", tmp, strerror(errno));
-    size_t len = strlen(text), done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, text + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0) {
-            int e = errno;
-            close(fd);
-            unlink(tmp);
-            return gs_error_set(err, GS_EIO, "cannot write %s: %s", tmp, strerror(e));
-        }
-        done += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return gs_error_set(err, GS_EIO, "cannot replace %s: %s", path, strerror(e));
-    }
-    return 0;
 }
 
 /* A path as node.conf should name it: absolute (the node resolves relative
@@ -352,8 +272,8 @@ int cli_cmd_node_rotate(int argc, char **argv)
     gs_buf entry = {0};
     gs_receipt receipt = {0};
     gs_error err = {0};
-    char *text = NULL, *edited = NULL;
-    size_t text_len = 0;
+    cli_conf edit = {.lock_fd = -1};
+    size_t at = 0;
     bool added = false, committed = false;
     char new_abs[PATH_MAX], pass_abs[PATH_MAX] = "";
     char ep[PATH_MAX + 16], server_vkey[GS_VKEY_STR_MAX];
@@ -451,15 +371,29 @@ int cli_cmd_node_rotate(int argc, char **argv)
     /* node.conf first: the node takes the rotation only when it holds the
      * new secret, and reads node.conf again to find it. */
     if (!listed) {
-        if ((rc = cli_read_file(conf, 4u << 20, &text, &text_len, &err)) != 0)
+        /* Edited as every configuration command edits (confedit.h): the
+         * folder stays locked until the end, so no other edit slips in
+         * between the line and its undo. */
+        if ((rc = cli_conf_read(conf, &edit, &err)) != 0)
             goto out;
         snprintf(line, sizeof line, "signing_key = %s%s%s", new_abs, new_pass != NULL ? "," : "",
                  pass_abs);
-        if ((edited = insert_in_node_section(text, line)) == NULL) {
-            rc = gs_error_set(&err, GS_ENOMEM, "out of memory");
+        long sec = cli_conf_section(&edit, "node", 0);
+        if (sec < 0) {
+            rc = gs_error_set(&err, GS_EINVAL, "%s has no [node] section", conf);
             goto out;
         }
-        if ((rc = replace_file(conf, edited, &err)) != 0)
+        /* after the section's last setting, before the comments and blank
+         * lines that lead to the next section */
+        at = (size_t)sec + 1;
+        char name[128];
+        const char *value;
+        size_t vlen;
+        for (size_t i = at; i < cli_conf_section_end(&edit, (size_t)sec); i++)
+            if (cli_conf_setting(edit.lines[i], name, sizeof name, &value, &vlen))
+                at = i + 1;
+        if ((rc = cli_conf_insert(&edit, at, line, &err)) != 0 ||
+            (rc = cli_conf_write(&edit, cli_conf_check_node, &err)) != 0)
             goto out;
         added = true;
     }
@@ -487,15 +421,15 @@ out:
     /* Not rotated: node.conf goes back to what it was. */
     if (rc != 0 && added && !committed) {
         gs_error e;
-        if (replace_file(conf, text, &e) != 0)
+        cli_conf_delete(&edit, at, 1);
+        if (cli_conf_write(&edit, cli_conf_check_node, &e) != 0)
             fprintf(stderr, "giamsat: cannot undo the signing_key line added to %s: %s\n", conf,
                     e.msg);
     }
     gs_receipt_clear(&receipt);
     gs_buf_free(&entry);
     cli_disconnect(&cn);
-    free(text);
-    free(edited);
+    cli_conf_free(&edit);
     gs_keypair_wipe(&new_kp);
     gs_keypair_wipe(&log_kp);
     gs_keypair_wipe(&transport);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,9 +24,26 @@ int cli_conf_read(const char *path, cli_conf *c, gs_error *err)
     size_t len = 0;
     memset(c, 0, sizeof *c);
     c->path = path;
-    int rc = cli_read_file(path, 4u << 20, &text, &len, err);
+    c->lock_fd = -1;
+    /* The folder, not the file: the write renames a new file over it, and a
+     * lock on the old one would not keep the next command out. */
+    char dir[4096];
+    int rc = gs_daemon_config_dir(path, dir, sizeof dir, err);
     if (rc != 0)
         return rc;
+    if ((c->lock_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        return gs_error_set(err, GS_EIO, "cannot open the folder %s: %s", dir, strerror(errno));
+    while (flock(c->lock_fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            rc = gs_error_set(err, GS_EIO, "cannot lock the folder %s: %s", dir, strerror(errno));
+            cli_conf_free(c);
+            return rc;
+        }
+    }
+    if ((rc = cli_read_file(path, 4u << 20, &text, &len, err)) != 0) {
+        cli_conf_free(c);
+        return rc;
+    }
     for (size_t i = 0; i < len && rc == 0;) {
         size_t j = i;
         while (j < len && text[j] != '\n')
@@ -54,6 +72,9 @@ void cli_conf_free(cli_conf *c)
     free(c->lines);
     c->lines = NULL;
     c->n = 0;
+    if (c->lock_fd >= 0)
+        close(c->lock_fd); /* and with it the lock */
+    c->lock_fd = -1;
 }
 
 /* The section a header line names, trimmed, into out; false when the line

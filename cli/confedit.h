@@ -21,9 +21,13 @@ typedef struct {
     const char *path;
     char **lines; /* without their '\n' */
     size_t n;
+    int lock_fd; /* the folder, locked from read to free; -1: none */
 } cli_conf;
 
-/* Reads path (at most 4 MiB). */
+/* Reads path (at most 4 MiB). Two commands editing the same file run one
+ * after the other: the file's folder is locked (flock, exclusive, waited
+ * for) from here until cli_conf_free, so no edit is lost to another made
+ * between this read and its write. */
 int cli_conf_read(const char *path, cli_conf *c, gs_error *err);
 void cli_conf_free(cli_conf *c);
 

@@ -1488,6 +1488,34 @@ static int actor_of(const render *r, const gs_pubkey *k)
     return -1;
 }
 
+/* The operator's part of a rotation of the log key (docs/operations.md
+ * "Rotating a log key"): the node is given the new key's secret, a
+ * signing_key line, before the rotation reaches it, or it refuses the
+ * rotation at its door (UNAVAILABLE: it could not sign its log after it).
+ * Every rotation of the sequence signed by the log key in force there, the
+ * ones the rules refuse too. */
+static void give_signing_keys(run *x)
+{
+    const render *r = &x->r;
+    const seqdesc *sd = r->sd;
+    FILE *f = NULL;
+    for (size_t i = 0; i < sd->n; i++) {
+        const step *p = &sd->steps[i];
+        if (p->kind != GS_BODY_KEY_ROTATION || p->person < 0 ||
+            memcmp(r->keys[p->signer].pub.b, r->log_key_before[i].b, 32) != 0)
+            continue;
+        char key_path[700];
+        gs_error err;
+        snprintf(key_path, sizeof key_path, "%s/signing-%zu.key", x->n.dir, i);
+        CHECK(gs_keyfile_write(key_path, &r->keys[p->person], NULL, &err) == 0, "%s", err.msg);
+        if (f == NULL)
+            CHECK((f = fopen(x->n.conf, "a")) != NULL, "cannot append to %s", x->n.conf);
+        fprintf(f, "signing_key = %s\n", key_path);
+    }
+    if (f != NULL)
+        fclose(f);
+}
+
 /* The variant log: the statements accepted before step k, then step k,
  * written into the store with the common library, and a checkpoint signed
  * by the log key in force (a node whose log key was rotated gets the new
@@ -1894,6 +1922,7 @@ static void run_wave(int wave, size_t first, size_t count)
         render_for(&x->r, &corpus[x->seq], x->n.origin, &x->n.key, gs_bytes_of(ch.p, ch.n));
         gs_buf_free(&ch);
         check_corpus_expectations(&x->r);
+        give_signing_keys(x);
         if (x->kind == RUN_VARIANT) {
             write_variant(x);
         } else {
