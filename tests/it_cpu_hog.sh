@@ -30,12 +30,10 @@ trap cleanup EXIT
 setsid stress-ng --cpu "$cores" --timeout 7200s --quiet &
 hog=$!
 # The hog is on when its workers are: one stress-ng per core besides the parent.
-deadline=$((SECONDS + 120))
-while [ "$(pgrep -c -g "$hog" stress-ng || true)" -le "$cores" ]; do
-  kill -0 "$hog" 2>/dev/null || { echo "FAIL: stress-ng exited at start" >&2; exit 1; }
-  [ $SECONDS -lt $deadline ] || { echo "FAIL: stress-ng started no workers" >&2; exit 1; }
-  sleep 0.2
-done
+fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+workers_up() { [ "$(pgrep -c -g "$hog" stress-ng || true)" -gt "$cores" ]; }
+wait_until 120 "stress-ng started one worker per core" workers_up
 echo "ok   $cores stress-ng workers hold every core (load $(cut -d' ' -f1-3 /proc/loadavg))"
 
 # Every other test, in the same build, with the same parallelism as tests/run.sh.

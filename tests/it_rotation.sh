@@ -129,7 +129,8 @@ flow() {
       >/dev/null 2>>"$work/flow.err"; then
       echo "$i" >>"$work/flow.ok"
     else
-      sleep 0.2 # the node restarting: try again shortly
+      # the node restarting: the next one once it answers again
+      wait_until 300 "the node answers again" "$gs" checkpoint --connect "$node_ep"
     fi
     i=$((i + 1))
   done
