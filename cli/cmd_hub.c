@@ -79,9 +79,11 @@ static const char help_init[] =
 
 static const char help_follow[] =
     "usage: giamsat hub follow --config DIR/hub.conf --origin O --log-key VKEY\n"
-    "                          --source EP[,VKEY] [--source EP[,VKEY]]... [--reload]\n"
+    "                          --source EP[,VKEY] [--source EP[,VKEY]]...\n"
+    "                          [--subscribe EP[,VKEY]] [--reload]\n"
     "       giamsat hub follow --update --config DIR/hub.conf --origin O\n"
-    "                          [--log-key VKEY] --source EP[,VKEY]... [--reload]\n"
+    "                          [--log-key VKEY] --source EP[,VKEY]...\n"
+    "                          [--subscribe EP[,VKEY]] [--reload]\n"
     "\n"
     "Makes the hub follow one more log: appends a [log O] section to hub.conf. With\n"
     "--update, replaces the sources of a log it follows (its log key stays: it is\n"
@@ -103,6 +105,11 @@ static const char help_follow[] =
     "                    --source tcp://10.0.0.2:7500,giamsat/hub/bd+1a2b3c4d+AQ...\n"
     "                    Without a key the log key is used, which is right for the\n"
     "                    log's own node.\n"
+    "  --subscribe EP    where the log's checkpoints are announced (its node's\n"
+    "                    `publish`, or a hub's): the hub then polls the log only\n"
+    "                    every silent_poll_interval_ms and at once on an\n"
+    "                    announcement. Key rule as for --source. With --update it\n"
+    "                    replaces the subscribe line; left out, the line stays\n"
     "  --update          replace the sources of a log hub.conf follows already\n"
     "  --reload          then ask the running giamsat-hub to read hub.conf again\n"
     "                    (SIGHUP): it follows the log at once, keeping every other\n"
@@ -140,6 +147,7 @@ enum {
     OPT_CONFIG,
     OPT_SOURCE,
     OPT_UPDATE,
+    OPT_SUBSCRIBE,
     OPT_RELOAD,
     OPT_DATABASE,
 };
@@ -403,7 +411,8 @@ static void section_value(const cli_conf *cf, long sec, const char *want, char *
 /* follow: a new [log O] section at the end; --update: the source lines of
  * the existing one replaced (its log_key is the anchor and stays). */
 static int follow_edit(cli_conf *cf, bool update, const char *origin, const char *log_key,
-                       const char *const *sources, size_t n_sources, gs_error *err)
+                       const char *const *sources, size_t n_sources, const char *subscribe,
+                       gs_error *err)
 {
     char section[GS_MAX_ORIGIN + 8], line[PATH_MAX + GS_VKEY_STR_MAX + 32];
     snprintf(section, sizeof section, "log %s", origin);
@@ -427,6 +436,9 @@ static int follow_edit(cli_conf *cf, bool update, const char *origin, const char
             snprintf(line, sizeof line, "source = %s", sources[i]);
             rc = cli_conf_insert(cf, cf->n, line, err);
         }
+        snprintf(line, sizeof line, "subscribe = %s", subscribe != NULL ? subscribe : "");
+        if (rc == 0 && subscribe != NULL)
+            rc = cli_conf_insert(cf, cf->n, line, err);
         return rc;
     }
     if (sec < 0)
@@ -458,7 +470,8 @@ static int follow_edit(cli_conf *cf, bool update, const char *origin, const char
         const char *v;
         size_t n;
         if (cli_conf_setting(cf->lines[i], name, sizeof name, &v, &n) &&
-            strcmp(name, "source") == 0) {
+            (strcmp(name, "source") == 0 ||
+             (subscribe != NULL && strcmp(name, "subscribe") == 0))) {
             cli_conf_delete(cf, i, 1);
             at = i;
         }
@@ -473,6 +486,9 @@ static int follow_edit(cli_conf *cf, bool update, const char *origin, const char
         snprintf(line, sizeof line, "source = %s", sources[i]);
         rc = cli_conf_insert(cf, at + i, line, err);
     }
+    snprintf(line, sizeof line, "subscribe = %s", subscribe != NULL ? subscribe : "");
+    if (rc == 0 && subscribe != NULL)
+        rc = cli_conf_insert(cf, at + n_sources, line, err);
     return rc;
 }
 
@@ -483,13 +499,14 @@ static int hub_follow(int argc, char **argv)
         {"origin", required_argument, NULL, CLI_OPT_ORIGIN},
         {"log-key", required_argument, NULL, CLI_OPT_LOG_KEY},
         {"source", required_argument, NULL, OPT_SOURCE},
+        {"subscribe", required_argument, NULL, OPT_SUBSCRIBE},
         {"update", no_argument, NULL, OPT_UPDATE},
         {"reload", no_argument, NULL, OPT_RELOAD},
         {"help", no_argument, NULL, CLI_OPT_HELP},
         {NULL, 0, NULL, 0},
     };
     const char *cmd = "hub follow";
-    const char *conf = NULL, *origin = NULL, *log_key = NULL;
+    const char *conf = NULL, *origin = NULL, *log_key = NULL, *subscribe = NULL;
     const char *sources[MAX_SOURCES];
     size_t n_sources = 0;
     bool update = false, reload = false;
@@ -507,6 +524,7 @@ static int hub_follow(int argc, char **argv)
                 return cli_usage_error(cmd, "at most %d --source endpoints", MAX_SOURCES);
             sources[n_sources++] = optarg;
             break;
+        case OPT_SUBSCRIBE: subscribe = optarg; break;
         case OPT_UPDATE: update = true; break;
         case OPT_RELOAD: reload = true; break;
         case CLI_OPT_HELP: fputs(help_follow, stdout); return CLI_EXIT_OK;
@@ -545,10 +563,24 @@ static int hub_follow(int argc, char **argv)
         if (comma != NULL && gs_vkey_parse(comma + 1, &sk, &err) != 0)
             return cli_usage_error(cmd, "--source %s: the key after the comma: %s", ep, err.msg);
     }
+    if (subscribe != NULL) {
+        const char *comma = strchr(subscribe, ',');
+        char ep[PATH_MAX + 16];
+        size_t n = comma != NULL ? (size_t)(comma - subscribe) : strlen(subscribe);
+        if (n >= sizeof ep)
+            return cli_usage_error(cmd, "--subscribe %s: too long", subscribe);
+        memcpy(ep, subscribe, n);
+        ep[n] = '\0';
+        if (check_endpoint(ep, "--subscribe", &err) != 0)
+            return cli_usage_error(cmd, "%s", err.msg);
+        gs_vkey sk;
+        if (comma != NULL && gs_vkey_parse(comma + 1, &sk, &err) != 0)
+            return cli_usage_error(cmd, "--subscribe %s: the key after the comma: %s", ep, err.msg);
+    }
     cli_conf cf;
     int rc = cli_conf_read(conf, &cf, &err);
     if (rc == 0)
-        rc = follow_edit(&cf, update, origin, log_key, sources, n_sources, &err);
+        rc = follow_edit(&cf, update, origin, log_key, sources, n_sources, subscribe, &err);
     if (rc == 0)
         rc = cli_conf_write(&cf, cli_conf_check_hub, &err);
     cli_conf_free(&cf);

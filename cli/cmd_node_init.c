@@ -45,7 +45,7 @@ static const char help_init[] =
     "                         [--parent-origin O --parent-key VKEY] [--listen EP]...\n"
     "                         [--feedback-per-day N] [--open-feedback-per-day N]\n"
     "                         [--partial-percent N] [--time-zone TZ] [--http ADDR:PORT]\n"
-    "                         [--passphrase-file F] [--json]\n"
+    "                         [--publish EP]... [--passphrase-file F] [--json]\n"
     "\n"
     "Creates a node for one unit: DIR/node.key (the node's new key), DIR/node.db (its\n"
     "log, holding the signed Charter as entry 0 and a first signed checkpoint) and\n"
@@ -66,6 +66,10 @@ static const char help_init[] =
     "  --listen EP           an endpoint to serve on; repeatable (at most 16).\n"
     "                        default: ipc://<absolute DIR>/node.sock. tcp:// endpoints\n"
     "                        use CURVE with the node key\n"
+    "  --publish EP          announce each new checkpoint (and cosignature) there on a\n"
+    "                        PUB socket, topic checkpoint/<origin>, so hubs that\n"
+    "                        subscribe need not poll; repeatable. tcp:// uses CURVE\n"
+    "                        with the node key, like --listen. default: none\n"
     "  --http ADDR:PORT      also serve plain HTTP there (IPv4, or [IPv6]:PORT): the\n"
     "                        log as C2SP tiles, /metrics and /healthz (docs/http.md);\n"
     "                        written as `http =` in node.conf. default: no HTTP\n"
@@ -87,7 +91,7 @@ static const char help_init[] =
     "  --passphrase-file F   protect node.key with the passphrase on F's first line;\n"
     "                        node.conf then names F as passphrase_file\n"
     "  --json                print {\"origin\",\"log_key\",\"config\",\"listen\":[...]}\n"
-    "                        (and \"http\" with --http)\n"
+    "                        (and \"http\" with --http, \"publish\":[...] with --publish)\n"
     "\n"
     "Example:\n"
     "  giamsat node init --dir /srv/giamsat/an-binh --tier commune --unit xa-an-binh \\\n"
@@ -109,12 +113,15 @@ enum {
     OPT_PARTIAL_PERCENT,
     OPT_TIME_ZONE,
     OPT_HTTP,
+    OPT_PUBLISH,
 };
 
 typedef struct {
     const char *dir, *tier_s, *unit, *name, *parent_origin, *parent_key, *passfile;
     const char *listen[GS_NET_MAX_ENDPOINTS];
     size_t n_listen;
+    const char *publish[GS_NET_MAX_ENDPOINTS];
+    size_t n_publish;
     uint32_t feedback_per_day;
     uint32_t open_feedback_per_day;
     uint32_t partial_percent;
@@ -161,6 +168,11 @@ static int write_conf(const cli_init_files *f, const char *origin, const init_fl
     for (size_t i = 0; i < fl->n_listen; i++)
         fprintf(out, "listen = %s\n", fl->listen[i]);
     fprintf(out, "# listen = tcp://127.0.0.1:7400     (repeat `listen` for more endpoints)\n");
+    for (size_t i = 0; i < fl->n_publish; i++)
+        fprintf(out, "publish = %s\n", fl->publish[i]);
+    if (fl->n_publish == 0)
+        fprintf(out, "# publish = tcp://0.0.0.0:7401     (PUB: checkpoint/<origin> for hubs "
+                     "that subscribe)\n");
     if (fl->http != NULL)
         fprintf(out, "http = %s\n", fl->http);
     else
@@ -233,6 +245,7 @@ static int node_init(int argc, char **argv)
         {"parent-origin", required_argument, NULL, OPT_PARENT_ORIGIN},
         {"parent-key", required_argument, NULL, OPT_PARENT_KEY},
         {"listen", required_argument, NULL, OPT_LISTEN},
+        {"publish", required_argument, NULL, OPT_PUBLISH},
         {"feedback-per-day", required_argument, NULL, OPT_FEEDBACK_PER_DAY},
         {"open-feedback-per-day", required_argument, NULL, OPT_OPEN_FEEDBACK_PER_DAY},
         {"partial-percent", required_argument, NULL, OPT_PARTIAL_PERCENT},
@@ -271,6 +284,11 @@ static int node_init(int argc, char **argv)
             if (fl.n_listen == GS_NET_MAX_ENDPOINTS)
                 return cli_usage_error(cmd, "at most %d --listen endpoints", GS_NET_MAX_ENDPOINTS);
             fl.listen[fl.n_listen++] = optarg;
+            break;
+        case OPT_PUBLISH:
+            if (fl.n_publish == GS_NET_MAX_ENDPOINTS)
+                return cli_usage_error(cmd, "at most %d --publish endpoints", GS_NET_MAX_ENDPOINTS);
+            fl.publish[fl.n_publish++] = optarg;
             break;
         case OPT_FEEDBACK_PER_DAY:
             if (cli_parse_u64(optarg, "--feedback-per-day", &fpd, &err) != 0 || fpd == 0 ||
@@ -339,6 +357,9 @@ static int node_init(int argc, char **argv)
     for (size_t i = 0; i < fl.n_listen; i++)
         if (check_endpoint(fl.listen[i], &err) != 0)
             return cli_fail(&err);
+    for (size_t i = 0; i < fl.n_publish; i++)
+        if (check_endpoint(fl.publish[i], &err) != 0)
+            return cli_fail(&err);
     if (fl.http != NULL && gs_http_listen_check(fl.http, &err) != 0)
         return cli_usage_error(cmd, "--http: %s", err.msg);
     snprintf(origin, sizeof origin, "giamsat/%s/%s", gs_tier_name((gs_tier)tier), fl.unit);
@@ -391,6 +412,12 @@ static int node_init(int argc, char **argv)
         json_object_set_new(o, "listen", l);
         if (fl.http != NULL)
             json_object_set_new(o, "http", json_string(fl.http));
+        if (fl.n_publish > 0) {
+            json_t *p = json_array();
+            for (size_t i = 0; i < fl.n_publish; i++)
+                json_array_append_new(p, json_string(fl.publish[i]));
+            json_object_set_new(o, "publish", p);
+        }
         rc = cli_print_json(o, &err);
     } else {
         printf("origin:  %s\n", origin);

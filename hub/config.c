@@ -23,6 +23,7 @@ typedef struct {
     gs_error *err;
     int failed;
     bool has_key[GS_HUB_MAX_LOGS][GS_HUB_MAX_SOURCES];
+    bool sub_has_key[GS_HUB_MAX_LOGS];
 } loader;
 
 static int fail(loader *l, const char *section, const char *name, const char *why)
@@ -117,6 +118,10 @@ static int hub_setting(loader *l, const char *section, const char *name, const c
         if (gs_daemon_parse_int(value, 10, 86400000, &v) != 0)
             return fail(l, section, name, "expected milliseconds from 10 to 86400000");
         c->poll_interval_ms = v;
+    } else if (strcmp(name, "silent_poll_interval_ms") == 0) {
+        if (gs_daemon_parse_int(value, 10, 86400000, &v) != 0)
+            return fail(l, section, name, "expected milliseconds from 10 to 86400000");
+        c->silent_poll_interval_ms = v;
     } else if (strcmp(name, "batch_size") == 0) {
         if (gs_daemon_parse_int(value, 1, GS_MAX_ENTRIES, &v) != 0)
             return fail(l, section, name, "expected a count from 1 to 1000");
@@ -225,8 +230,14 @@ static int log_setting(loader *l, const char *section, const char *origin, const
             return fail(l, section, name, e.msg);
         l->has_key[li][f->n_sources] = has_key;
         f->n_sources++;
+    } else if (strcmp(name, "subscribe") == 0) {
+        if (f->subscribe.endpoint != NULL)
+            return fail(l, section, name, "at most one subscribe per log");
+        if (gs_hub_parse_source(value, &f->subscribe.endpoint, &f->subscribe.key,
+                                &l->sub_has_key[li], &e) != 0)
+            return fail(l, section, name, e.msg);
     } else {
-        return fail(l, section, name, "unknown setting (expected log_key or source)");
+        return fail(l, section, name, "unknown setting (expected log_key, source or subscribe)");
     }
     return 1;
 }
@@ -277,6 +288,7 @@ int gs_hub_config_load(const char *path, gs_hub_config *out, gs_error *err)
 {
     memset(out, 0, sizeof *out);
     out->poll_interval_ms = 1000;
+    out->silent_poll_interval_ms = 60000;
     out->batch_size = 1000;
     out->max_growth = GS_HUB_MAX_GROWTH;
     out->max_memory_mib = GS_HUB_MAX_MEMORY_MIB;
@@ -324,6 +336,8 @@ int gs_hub_config_load(const char *path, gs_hub_config *out, gs_error *err)
         for (size_t k = 0; k < fl->n_sources; k++)
             if (!l->has_key[i][k])
                 fl->sources[k].key = fl->log_key;
+        if (fl->subscribe.endpoint != NULL && !l->sub_has_key[i])
+            fl->subscribe.key = fl->log_key;
     }
     out->files = gs_store_is_pg(out->database) ? resolve(l, "hub-pg") : strdup(out->database);
     if (out->files == NULL) {
@@ -370,6 +384,7 @@ void gs_hub_config_clear(gs_hub_config *c)
         free(c->logs[i].origin);
         for (size_t k = 0; k < c->logs[i].n_sources; k++)
             free(c->logs[i].sources[k].endpoint);
+        free(c->logs[i].subscribe.endpoint);
     }
     free(c->logs);
     for (size_t i = 0; i < c->n_witnesses; i++)
@@ -429,7 +444,11 @@ bool gs_hub_followed_same(const gs_hub_followed *a, const gs_hub_followed *b)
         if (strcmp(a->sources[i].endpoint, b->sources[i].endpoint) != 0 ||
             !same_vkey(&a->sources[i].key, &b->sources[i].key))
             return false;
-    return true;
+    if ((a->subscribe.endpoint == NULL) != (b->subscribe.endpoint == NULL))
+        return false;
+    return a->subscribe.endpoint == NULL ||
+           (strcmp(a->subscribe.endpoint, b->subscribe.endpoint) == 0 &&
+            same_vkey(&a->subscribe.key, &b->subscribe.key));
 }
 
 /* Whether witness i of a is in b (same endpoint, same key). */
@@ -503,6 +522,8 @@ static unsigned diff_logs(const gs_hub_config *r, const gs_hub_config *n,
         for (size_t s = 0; s < same_key.n_sources; s++)
             if (same_vkey(&same_key.sources[s].key, &b->log_key))
                 same_key.sources[s].key = a->log_key;
+        if (same_key.subscribe.endpoint != NULL && same_vkey(&same_key.subscribe.key, &b->log_key))
+            same_key.subscribe.key = a->log_key;
         same_key.log_key = a->log_key;
         if (!gs_hub_followed_same(a, &same_key)) {
             sayf(say, ctx, "%s: sources changed (%zu -> %zu source%s)", b->origin, a->n_sources,
@@ -543,6 +564,7 @@ unsigned gs_hub_config_diff(const gs_hub_config *r, const gs_hub_config *n,
         changed |= GS_HUB_CHANGED_LIVE;
     }
     LIVE_INT(poll_interval_ms, "poll_interval_ms");
+    LIVE_INT(silent_poll_interval_ms, "silent_poll_interval_ms");
     LIVE_INT(batch_size, "batch_size");
     LIVE_INT(max_growth, "max_growth");
     LIVE_INT(max_memory_mib, "max_memory_mib");
@@ -617,6 +639,9 @@ void gs_hub_config_keep(gs_hub_config *r, gs_hub_config *n, bool keep_witnesses)
             for (size_t s = 0; s < n->logs[i].n_sources; s++)
                 if (same_vkey(&n->logs[i].sources[s].key, &n->logs[i].log_key))
                     n->logs[i].sources[s].key = a->log_key;
+            if (n->logs[i].subscribe.endpoint != NULL &&
+                same_vkey(&n->logs[i].subscribe.key, &n->logs[i].log_key))
+                n->logs[i].subscribe.key = a->log_key;
             n->logs[i].log_key = a->log_key;
         }
     }

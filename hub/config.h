@@ -15,6 +15,8 @@
  *   publish = <tcp:// or ipc://>       repeatable: PUB for checkpoint/<origin>
  *                                      and alert/<origin> (tcp:// uses CURVE)
  *   poll_interval_ms = 1000            GetCheckpoint to every source
+ *   silent_poll_interval_ms = 60000    the same for a log with subscribe: its
+ *                                      announcements make it poll at once
  *   batch_size = 1000                  GetEntries count (1..1000)
  *   max_growth = 1000000               entries a checkpoint may add to what the
  *                                      hub cosigned of a log; one beyond is
@@ -41,6 +43,8 @@
  *   log_key = <verifier key, alg 0x01, name = origin>
  *   source = <endpoint>[,<verifier key of the daemon there>]   repeatable;
  *            without a key the log key is used (the log's own node)
+ *   subscribe = <endpoint>[,<verifier key>]   at most one: the PUB where
+ *            checkpoint/<origin> is announced (same key rule as source)
  *   [witness]
  *   witness = <endpoint>,<verifier key>   repeatable: witnesses of the hub's
  *                                         own log
@@ -88,6 +92,11 @@ typedef struct {
     gs_vkey log_key; /* alg 0x01, name = origin */
     gs_hub_source sources[GS_HUB_MAX_SOURCES];
     size_t n_sources;
+    /* subscribe = EP[,VKEY]: the PUB the log's checkpoints are announced on
+     * (its node's publish, or a hub's); endpoint NULL when none. A message
+     * there only makes the hub poll the log now; then the log is polled
+     * every silent_poll_interval_ms instead of poll_interval_ms. */
+    gs_hub_source subscribe;
 } gs_hub_followed;
 
 /* [witness] witness = <endpoint>,<vkey> */
@@ -107,6 +116,7 @@ typedef struct {
     char *publish[GS_NET_MAX_ENDPOINTS];
     size_t n_publish;
     int64_t poll_interval_ms;
+    int64_t silent_poll_interval_ms; /* for logs with a subscribe */
     uint32_t batch_size;
     uint64_t max_growth;   /* 0: no limit */
     size_t max_memory_mib; /* 0: never shed */
@@ -156,8 +166,8 @@ enum {
 
 /* The [log origin] section of c, or NULL. */
 const gs_hub_followed *gs_hub_config_log(const gs_hub_config *c, const char *origin);
-/* Whether a and b follow a log alike: the same origin, log key and sources
- * (in the same order). */
+/* Whether a and b follow a log alike: the same origin, log key, sources
+ * (in the same order) and subscribe. */
 bool gs_hub_followed_same(const gs_hub_followed *a, const gs_hub_followed *b);
 
 /* Compares the running configuration with the one read again: calls say

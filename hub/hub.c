@@ -282,13 +282,28 @@ static void maybe_checkpoint(hub *h, bool force)
 
 /* ------------------------------------------------------------ the loop */
 
+/* Whether f is due for a poll now: its interval passed (the slow one for a
+ * log with a subscribe), or an announcement asks for one (subscribe.c). */
+static bool poll_due(hub *h, followed *f, int64_t now)
+{
+    if (f->hinted && hub_seen_size(f) >= f->hint_size)
+        f->hinted = false; /* a poll in flight brought it */
+    bool hint = f->hinted && now >= f->hint_after_ms;
+    if ((now < f->next_poll_ms && !hint) || f->frozen)
+        return false;
+    if (now >= f->next_poll_ms)
+        f->next_poll_ms = now + (f->cfg->subscribe.endpoint != NULL ? h->cfg.silent_poll_interval_ms
+                                                                    : h->cfg.poll_interval_ms);
+    return true;
+}
+
 static void poll_sources(hub *h, int64_t now)
 {
     for (size_t i = 0; i < h->n_logs; i++) {
         followed *f = &h->logs[i];
-        if (now < f->next_poll_ms || f->frozen)
+        if (!poll_due(h, f, now))
             continue;
-        f->next_poll_ms = now + h->cfg.poll_interval_ms;
+        bool sent_all = true;
         for (size_t s = 0; s < f->n_sources; s++) {
             hub_source *src = &f->sources[s];
             /* Availability: no answer of any kind for too long. */
@@ -301,8 +316,10 @@ static void poll_sources(hub *h, int64_t now)
                 hub_log(h, GS_HUB_LOG_WARN, "%s", text);
                 hub_publish(h, "alert", f->cfg->origin, gs_bytes_of(text, (size_t)n));
             }
-            if (gs_hub_peer_has(src->peer, HUB_TAG_POLL))
+            if (gs_hub_peer_has(src->peer, HUB_TAG_POLL)) {
+                sent_all = false;
                 continue;
+            }
             gs_request rq = {.version = 1, .op = GS_OP_GET_CHECKPOINT};
             rq.origin = f->cfg->origin;
             int64_t timeout = h->cfg.poll_interval_ms * 5 < HUB_REQUEST_TIMEOUT_MS
@@ -311,6 +328,11 @@ static void poll_sources(hub *h, int64_t now)
             gs_error err;
             if (gs_hub_peer_send(src->peer, &rq, HUB_TAG_POLL, now + timeout, &err) != 0)
                 hub_log(h, GS_HUB_LOG_DEBUG, "poll %s: %s", src->cfg->endpoint, err.msg);
+        }
+        /* A hint is spent once every source was asked after it came. */
+        if (f->hinted && sent_all) {
+            f->hinted = false;
+            f->hint_after_ms = now + HUB_HINT_SPACING_MS;
         }
     }
 }
@@ -334,6 +356,12 @@ static void read_sources(hub *h, int64_t now)
             int tag;
             gs_error err;
             int got;
+            /* An idle peer is not read (nor polled, build_items): at
+             * thousands of logs the idle loop costs no system call per
+             * log. What a source sends unasked waits, bounded by its
+             * socket's high-water mark, and is dropped at the next read. */
+            if (gs_hub_peer_pending(src->peer) == 0)
+                continue;
             while ((got = gs_hub_peer_recv(src->peer, &rs, &tag, &err)) != 0) {
                 if (got < 0) {
                     hub_log(h, GS_HUB_LOG_WARN, "%s: %s", f->cfg->origin, err.msg);
@@ -440,7 +468,7 @@ static void push_witnesses(hub *h, int64_t now)
 
 static size_t build_items(hub *h)
 {
-    size_t need = GS_NET_MAX_ENDPOINTS + 1 + 2 * h->n_witnesses + 1;
+    size_t need = GS_NET_MAX_ENDPOINTS + 1 + 2 * h->n_witnesses + 3;
     for (size_t i = 0; i < h->n_logs; i++)
         need += h->logs[i].n_sources;
     if (need > h->cap_items) {
@@ -454,7 +482,7 @@ static size_t build_items(hub *h)
     for (size_t i = 0; i < h->n_logs; i++)
         for (size_t s = 0; s < h->logs[i].n_sources; s++) {
             void *sock = gs_hub_peer_socket(h->logs[i].sources[s].peer);
-            if (sock != NULL)
+            if (sock != NULL && gs_hub_peer_pending(h->logs[i].sources[s].peer) > 0)
                 h->items[n++] = (zmq_pollitem_t){.socket = sock, .events = ZMQ_POLLIN};
         }
     for (size_t i = 0; i < h->n_witnesses && !gs_refill_holding(h->refill); i++) {
@@ -466,6 +494,10 @@ static size_t build_items(hub *h)
         n += gs_refill_pollitems(h->refill, h->items + n, h->n_witnesses);
     if (h->http != NULL && n < h->cap_items)
         h->items[n++] = (zmq_pollitem_t){.fd = gs_http_fd(h->http), .events = ZMQ_POLLIN};
+    if (h->sub != NULL && n + 1 < h->cap_items) {
+        h->items[n++] = (zmq_pollitem_t){.socket = h->sub, .events = ZMQ_POLLIN};
+        h->items[n++] = (zmq_pollitem_t){.socket = h->sub_monitor, .events = ZMQ_POLLIN};
+    }
     return n;
 }
 
@@ -475,13 +507,19 @@ static long next_timeout(hub *h, int64_t now)
     for (size_t i = 0; i < h->n_logs; i++) {
         followed *f = &h->logs[i];
         long due = (long)(f->next_poll_ms - now);
-        if (due < t)
-            t = due;
+        bool polling = false;
         for (size_t s = 0; s < f->n_sources; s++) {
             long d = gs_hub_peer_next_deadline(f->sources[s].peer, now);
             if (d >= 0 && d < t)
                 t = d;
+            polling = polling || gs_hub_peer_has(f->sources[s].peer, HUB_TAG_POLL);
         }
+        /* A hinted log is polled once its polls in flight answered (they
+         * wake the loop themselves). */
+        if (f->hinted && !polling && f->hint_after_ms - now < due)
+            due = (long)(f->hint_after_ms - now);
+        if (due < t)
+            t = due;
     }
     if (gs_log_committed_size(h->own) != h->own_checkpoint_size) {
         long due = (long)(h->last_checkpoint_ms + h->cfg.checkpoint_interval_ms - now);
@@ -557,6 +595,7 @@ static int run(hub *h)
                     mib, ceiling);
         int64_t now = gs_daemon_now_ms();
         read_sources(h, now);
+        hub_subscribe_read(h);
         poll_sources(h, now);
         maybe_checkpoint(h, false);
         push_witnesses(h, now);
@@ -805,6 +844,11 @@ static uint64_t seen_size(const followed *f)
     return s;
 }
 
+uint64_t hub_seen_size(const followed *f)
+{
+    return seen_size(f);
+}
+
 /* One gauge per followed log; origins need no escaping in a label. */
 static void per_log(FILE *out, const hub *h, const char *name, const char *help,
                     uint64_t (*value)(const followed *f))
@@ -960,6 +1004,7 @@ static int start(hub *h, const char *config_path, gs_error *err)
     int rc = gs_hub_config_load(config_path, &h->cfg, err);
     if (rc != 0)
         return rc;
+    hub_raise_fd_limit(h);
     /* One daemon per data folder, before its database or a socket is touched. */
     if ((rc = gs_daemon_lock(h->cfg.files, NULL, err)) != 0)
         return rc;
@@ -1013,6 +1058,8 @@ static int start(hub *h, const char *config_path, gs_error *err)
         if ((rc = open_followed(h, &h->logs[i], &h->cfg.logs[i], err)) != 0)
             return rc;
     }
+    if ((rc = hub_subscribe_open(h, err)) != 0)
+        return rc;
     for (size_t i = 0; i < h->cfg.n_witnesses; i++) {
         if ((rc = gs_witness_client_new(&h->witnesses[i], h->zctx, h->cfg.witnesses[i].endpoint,
                                         &h->cfg.witnesses[i].key, &h->key,
@@ -1059,6 +1106,7 @@ static void finish(hub *h)
         gs_witness_client_free(&h->witnesses[i]);
     for (size_t i = 0; i < h->n_pub; i++)
         zmq_close(h->pub[i]);
+    hub_subscribe_close(h);
     gs_net_server_close(&h->server);
     if (h->zctx != NULL)
         zmq_ctx_term(h->zctx);

@@ -10,6 +10,8 @@
  *   witness_http.c  the same AddCheckpoint over HTTP (c2sp.org/tlog-witness
  *            POST /add-checkpoint): a waiter may be an HTTP request.
  *   reload.c hub.conf read again on SIGHUP and applied while it runs.
+ *   subscribe.c  the SUB socket: announcements that make a log be polled
+ *            now, so logs with a publisher are polled only slowly.
  * Names shared between these files start with hub_; everything else is
  * static in its file. Nothing here is used outside hub/.
  *
@@ -234,6 +236,11 @@ typedef struct {
     hub_waiter *waiters;
     size_t n_waiters;
     int64_t next_poll_ms;
+    /* An announcement (subscribe.c) of a size beyond what the hub saw: the
+     * log is polled at once, at most every HUB_HINT_SPACING_MS. */
+    bool hinted;
+    uint64_t hint_size;
+    int64_t hint_after_ms;
     /* What the hub knows it cosigned beyond what its replica holds (a
      * restored database, a lost -wal file): floor_size > cosigned_size.
      * recover.c says where it is learnt and what it forbids. */
@@ -310,6 +317,16 @@ typedef struct {
         gs_hash root;
     } * observed;
     struct hub_webdata *web; /* webdata.c; NULL when HTTP is off */
+    /* subscribe.c: the one SUB socket (NULL when no log has subscribe),
+     * the indices of h->logs that subscribe, sorted by origin, and what
+     * came on it. */
+    void *sub;
+    void *sub_monitor; /* its connections (ZMQ_EVENT_HANDSHAKE_SUCCEEDED) */
+    unsigned sub_generation;
+    size_t *sub_index;
+    size_t n_sub_index;
+    uint64_t hints_total;   /* announcements of followed logs */
+    uint64_t hints_dropped; /* malformed or of logs not followed */
 } hub;
 
 /* ---- hub.c */
@@ -343,6 +360,27 @@ int hub_follow_open(hub *h, followed *f, gs_hub_followed *cfg, gs_error *err);
 /* Frees what f holds (safe on a log opened halfway); its replica stays in
  * the store. */
 void hub_follow_close(followed *f);
+
+/* The largest size of f the hub has seen signed by the log (cosigned,
+ * being synced, or waiting for the next sync). */
+uint64_t hub_seen_size(const followed *f);
+
+/* ---- subscribe.c */
+
+/* The shortest time between two polls of one log that announcements
+ * cause: a publisher flooding announcements costs no more than this. */
+#define HUB_HINT_SPACING_MS 100
+
+/* (Re)opens the SUB socket for the logs in h->logs with a subscribe (none:
+ * no socket); at start and after a reload changed the logs. */
+int hub_subscribe_open(hub *h, gs_error *err);
+void hub_subscribe_close(hub *h);
+/* Takes what waits on the SUB socket (a bounded number a turn): each
+ * announcement of a size beyond what the hub saw marks its log hinted. */
+void hub_subscribe_read(hub *h);
+/* Raises the soft limit on open files to the hard one (a hub following
+ * thousands of logs holds a few descriptors per source), logged. */
+void hub_raise_fd_limit(hub *h);
 
 /* ---- reload.c */
 

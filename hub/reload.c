@@ -120,6 +120,7 @@ static void drop_log(gs_hub_config *next, struct hub_observed *obs, size_t i)
     free(l->origin);
     for (size_t s = 0; s < l->n_sources; s++)
         free(l->sources[s].endpoint);
+    free(l->subscribe.endpoint);
     memmove(l, l + 1, (n - i - 1) * sizeof *l);
     next->n_logs--;
 }
@@ -358,6 +359,16 @@ void hub_reload(hub *h)
         if (hub_webdata_start(h, &err) != 0)
             hub_log(h, GS_HUB_LOG_ERROR, "reload: web data: %s", err.msg);
     }
-    if (changed & GS_HUB_CHANGED_LOGS)
+    if (changed & GS_HUB_CHANGED_LOGS) {
+        /* The SUB socket follows the logs: opened again on the new set
+         * (an announcement lost meanwhile is made up for by polling every
+         * subscribed log once now). */
+        if (hub_subscribe_open(h, &err) != 0)
+            hub_log(h, GS_HUB_LOG_ERROR, "reload: subscriptions: %s (logs are polled instead)",
+                    err.msg);
+        for (size_t i = 0; i < h->n_logs; i++)
+            if (h->logs[i].cfg->subscribe.endpoint != NULL)
+                h->logs[i].next_poll_ms = 0;
         hub_log(h, GS_HUB_LOG_INFO, "reload: following %zu log(s)", h->n_logs);
+    }
 }

@@ -85,6 +85,12 @@ static int on_setting(void *user, const char *section, const char *name, const c
             if (strncmp(value, "tcp://", 6) != 0 && strncmp(value, "ipc://", 6) != 0)
                 return fail(l, section, name, "expected a tcp:// or ipc:// endpoint");
             c->listen[c->n_listen++] = strdup(value);
+        } else if (strcmp(name, "publish") == 0) {
+            if (c->n_publish == GS_NET_MAX_ENDPOINTS)
+                return fail(l, section, name, "too many publish endpoints");
+            if (strncmp(value, "tcp://", 6) != 0 && strncmp(value, "ipc://", 6) != 0)
+                return fail(l, section, name, "expected a tcp:// or ipc:// endpoint");
+            c->publish[c->n_publish++] = strdup(value);
         } else if (strcmp(name, "checkpoint_interval_ms") == 0) {
             if (gs_daemon_parse_int(value, 1, 86400000, &v) != 0)
                 return fail(l, section, name, "expected milliseconds from 1 to 86400000");
@@ -242,6 +248,8 @@ void gs_node_config_clear(gs_node_config *c)
     free(c->http);
     for (size_t i = 0; i < c->n_listen; i++)
         free(c->listen[i]);
+    for (size_t i = 0; i < c->n_publish; i++)
+        free(c->publish[i]);
     free(c->writers);
     for (size_t i = 0; i < c->n_signing_keys; i++) {
         free(c->signing_keys[i]);
@@ -292,6 +300,16 @@ static bool same_writers(const gs_node_config *a, const gs_node_config *b)
     return a->n_writers == b->n_writers &&
            (a->n_writers == 0 ||
             memcmp(a->writers, b->writers, a->n_writers * sizeof *a->writers) == 0);
+}
+
+static bool same_publish(const gs_node_config *a, const gs_node_config *b)
+{
+    if (a->n_publish != b->n_publish)
+        return false;
+    for (size_t i = 0; i < a->n_publish; i++)
+        if (strcmp(a->publish[i], b->publish[i]) != 0)
+            return false;
+    return true;
 }
 
 static bool same_listen(const gs_node_config *a, const gs_node_config *b)
@@ -363,7 +381,7 @@ unsigned gs_node_config_diff(const gs_node_config *r, const gs_node_config *n,
         changed |= GS_NODE_CHANGED_LIVE;
     }
     /* Read at start only: the sockets, the store, the key, the pipeline. */
-    const char *restart[10];
+    const char *restart[11];
     size_t k = 0;
     if (str_differ(r->origin, n->origin))
         restart[k++] = "origin";
@@ -375,6 +393,8 @@ unsigned gs_node_config_diff(const gs_node_config *r, const gs_node_config *n,
         restart[k++] = "database";
     if (!same_listen(r, n))
         restart[k++] = "listen";
+    if (!same_publish(r, n))
+        restart[k++] = "publish";
     if (str_differ(r->http, n->http))
         restart[k++] = "http";
     if (r->max_message != n->max_message)
@@ -409,6 +429,9 @@ void gs_node_config_keep(gs_node_config *r, gs_node_config *n, bool keep_witness
     for (size_t i = 0; i < GS_NET_MAX_ENDPOINTS; i++)
         SWAP(r->listen[i], n->listen[i]);
     SWAP(r->n_listen, n->n_listen);
+    for (size_t i = 0; i < GS_NET_MAX_ENDPOINTS; i++)
+        SWAP(r->publish[i], n->publish[i]);
+    SWAP(r->n_publish, n->n_publish);
     SWAP(r->max_message, n->max_message);
     SWAP(r->verify_threads, n->verify_threads);
     SWAP(r->max_batch, n->max_batch);

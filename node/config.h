@@ -39,6 +39,12 @@ typedef struct {
     char *database;
     char *listen[GS_NET_MAX_ENDPOINTS];
     size_t n_listen;
+    /* [node] publish = EP (repeatable): a PUB socket announcing
+     * checkpoint/<origin> whenever the node signs a checkpoint or merges a
+     * cosignature, so hubs subscribed need not poll (tcp:// with CURVE and
+     * the access of reads, as listen). */
+    char *publish[GS_NET_MAX_ENDPOINTS];
+    size_t n_publish;
     int64_t checkpoint_interval_ms;
     size_t max_message;
     int64_t max_clock_skew;
@@ -71,7 +77,8 @@ void gs_node_config_clear(gs_node_config *c);
  * "Changing the configuration"): what the diff says changed is applied
  * while it runs, without dropping its state or connections; the settings a
  * running node cannot change (origin, key, passphrase_file, database,
- * listen, http, max_message, verify_threads, max_batch, max_clock_skew)
+ * listen, publish, http, max_message, verify_threads, max_batch,
+ * max_clock_skew)
  * are said to take effect at the next restart. */
 
 /* What gs_node_config_diff found that the running node must apply. */

@@ -167,6 +167,12 @@ typedef struct {
     char quarantine_reason[2 * GS_ERROR_MSG_MAX + 128];
     /* The HTTP face (docs/http.md): NULL when node.conf has no http. */
     gs_http *http;
+    /* [node] publish: PUB sockets announcing checkpoint/<origin>, and
+     * whether the checkpoint served changed since it was last announced (a
+     * new one signed, a cosignature merged). */
+    void *pub[GS_NET_MAX_ENDPOINTS];
+    size_t n_pub;
+    bool publish_due;
     uint64_t checkpoints_signed;     /* since start, for /metrics */
     uint64_t cosignatures_collected; /* since start, for /metrics */
     size_t last_batch;               /* statements judged in the last group commit */
@@ -895,6 +901,7 @@ static void maybe_checkpoint(node *n, bool force)
     free(note);
     n->checkpoint_size = size;
     n->last_checkpoint_ms = now;
+    n->publish_due = true;
     logf_(n, GS_NODE_LOG_INFO, "checkpoint %s size %llu", n->cfg.origin, (unsigned long long)size);
 }
 
@@ -914,6 +921,7 @@ static long step_witnesses(node *n)
                                                      now_ms(), &size, &next, &err);
         if (ev == GS_WITNESS_COSIGNED) {
             n->cosignatures_collected++;
+            n->publish_due = true;
             logf_(n, GS_NODE_LOG_INFO, "checkpoint %llu cosigned by %s", (unsigned long long)size,
                   gs_witness_client_name(n->witnesses[i]));
         } else if (ev == GS_WITNESS_FAILED)
@@ -1165,6 +1173,31 @@ static void reload(node *n)
                                            .key = &n->cfg.witness_keys[i]};
 }
 
+/* The checkpoint GetCheckpoint serves now (the latest signed, with the
+ * cosignatures merged so far) on every PUB socket, as checkpoint/<origin>.
+ * A subscriber takes it as a hint to fetch and verify, never as the log's
+ * word. One message per new checkpoint or cosignature, no heartbeat: at
+ * thousands of logs a per-second heartbeat would be thousands of messages
+ * a second into a hub, and hubs poll silent logs slowly anyway. */
+static void publish_checkpoint(node *n)
+{
+    n->publish_due = false;
+    if (n->n_pub == 0 || n->checkpoint_size == 0)
+        return;
+    char *note = NULL;
+    if (gs_log_get_checkpoint(n->log, n->checkpoint_size, &note, NULL) != 0)
+        return;
+    char topic[GS_MAX_ORIGIN + 16];
+    int len = snprintf(topic, sizeof topic, "checkpoint/%s", n->cfg.origin);
+    for (size_t i = 0; i < n->n_pub; i++)
+        /* PUB never blocks: a subscriber that does not read loses messages. */
+        if (zmq_send(n->pub[i], topic, (size_t)len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+            zmq_send(n->pub[i], note, strlen(note), ZMQ_DONTWAIT) < 0)
+            logf_(n, GS_NODE_LOG_DEBUG, "publish %s on %s: %s", topic, n->cfg.publish[i],
+                  zmq_strerror(errno));
+    free(note);
+}
+
 static int run(node *n)
 {
     zmq_pollitem_t items[GS_NET_MAX_ENDPOINTS + 1 + 2 * GS_NODE_MAX_WITNESSES + 1];
@@ -1223,6 +1256,8 @@ static int run(node *n)
         if (n->http != NULL)
             gs_http_run(n->http);
         maybe_checkpoint(n, false);
+        if (n->publish_due)
+            publish_checkpoint(n);
         report_dropped(n);
         gs_error err;
         size_t mib = 0;
@@ -1345,6 +1380,42 @@ static int start_http(node *n, gs_error *err)
     return rc;
 }
 
+/* [node] publish: PUB sockets with the identity and access of the ROUTER
+ * ones (tcp:// under CURVE with the node's key, answered by the same ZAP
+ * handler in net.c: who may read may subscribe). */
+static int open_publishers(node *n, gs_error *err)
+{
+    uint8_t curve_pub[32], curve_sec[32];
+    int rc = gs_keypair_to_curve(&n->key, curve_pub, curve_sec, err);
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < n->cfg.n_publish && rc == 0; i++) {
+        const char *ep = n->cfg.publish[i];
+        void *s = zmq_socket(n->zctx, ZMQ_PUB);
+        if (s == NULL) {
+            rc = gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
+            break;
+        }
+        n->pub[n->n_pub++] = s;
+        int linger = 0, hwm = 64; /* a subscriber that does not read loses messages */
+        zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+        zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+        if (strncmp(ep, "tcp://", 6) == 0) {
+            int one = 1;
+            if (zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+                zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, curve_sec, 32) != 0 ||
+                zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, "giamsat", 7) != 0)
+                rc = gs_error_set(err, GS_EIO, "curve on %s: %s", ep, zmq_strerror(errno));
+        }
+        if (rc == 0 && zmq_bind(s, ep) != 0)
+            rc = gs_error_set(err, GS_EIO, "cannot publish on %s: %s", ep, zmq_strerror(errno));
+    }
+    sodium_memzero(curve_sec, sizeof curve_sec);
+    if (rc != 0)
+        gs_error_wrap(err, "[node] publish");
+    return rc;
+}
+
 static int start(node *n, const char *config_path, gs_error *err)
 {
     n->config_path = config_path;
@@ -1399,6 +1470,10 @@ static int start(node *n, const char *config_path, gs_error *err)
     };
     if ((rc = gs_net_server_open(&n->server, n->zctx, &sc, err)) != 0)
         return rc;
+    /* After the server: its ZAP handler must be bound before a CURVE
+     * socket binds (RFC 27). */
+    if ((rc = open_publishers(n, err)) != 0)
+        return rc;
     for (size_t i = 0; i < n->cfg.n_witnesses; i++) {
         rc = gs_witness_client_new(&n->witnesses[i], n->zctx, n->cfg.witness_endpoints[i],
                                    &n->cfg.witness_keys[i], &n->key, n->cfg.max_message, err);
@@ -1440,6 +1515,8 @@ static void finish(node *n)
     free(n->marker_path);
     for (size_t i = 0; i < n->n_witnesses; i++)
         gs_witness_client_free(&n->witnesses[i]);
+    for (size_t i = 0; i < n->n_pub; i++)
+        zmq_close(n->pub[i]);
     gs_net_server_close(&n->server);
     if (n->zctx != NULL)
         zmq_ctx_term(n->zctx);
