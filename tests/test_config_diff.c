@@ -263,12 +263,79 @@ static void test_hub_access(void **state)
     gs_hub_config_clear(&b);
 }
 
+/* Issue 13 item 1: [node] publish waits for a restart; [hub]
+ * silent_poll_interval_ms applies live; a [log]'s subscribe (default key:
+ * the log key) is part of how it is followed; bad values are refused. */
+static void test_fanin(void **state)
+{
+    (void)state;
+    gs_node_config na, nb;
+    load_node("a.conf", "", &na);
+    load_node("b.conf", "publish = ipc:///tmp/a.pub\npublish = tcp://127.0.0.1:7401\n", &nb);
+    assert_int_equal(nb.n_publish, 2);
+    assert_string_equal(nb.publish[1], "tcp://127.0.0.1:7401");
+    said[0] = '\0';
+    assert_int_equal(gs_node_config_diff(&na, &nb, say, NULL), GS_NODE_CHANGED_RESTART);
+    assert_non_null(strstr(said, "[node] publish changed; it takes effect at the next restart\n"));
+    gs_node_config_keep(&na, &nb, false);
+    assert_int_equal(nb.n_publish, 0);
+    gs_node_config_clear(&na);
+    gs_node_config_clear(&nb);
+    gs_error err = {0};
+    char text[4096];
+    snprintf(text, sizeof text, "%spublish = udp://x\n", node_base);
+    assert_int_not_equal(gs_node_config_load(write_conf("c.conf", text), &na, &err), 0);
+    assert_non_null(strstr(err.msg, "publish"));
+
+    char ka[GS_VKEY_STR_MAX], kh[GS_VKEY_STR_MAX], ra[2048], rb[2048];
+    vkey("giamsat/commune/a", GS_VKEY_ALG_ED25519, ka, sizeof ka);
+    vkey("giamsat/hub/p", GS_VKEY_ALG_ED25519, kh, sizeof kh);
+    snprintf(ra, sizeof ra, "[log giamsat/commune/a]\nlog_key = %s\nsource = ipc:///tmp/a\n", ka);
+    snprintf(rb, sizeof rb,
+             "silent_poll_interval_ms = 120000\n"
+             "[log giamsat/commune/a]\nlog_key = %s\nsource = ipc:///tmp/a\n"
+             "subscribe = tcp://10.0.0.1:7401\n",
+             ka);
+    gs_hub_config a, b;
+    load_hub("a.conf", ra, &a);
+    load_hub("b.conf", rb, &b);
+    assert_int_equal(a.silent_poll_interval_ms, 60000);
+    assert_null(a.logs[0].subscribe.endpoint);
+    assert_string_equal(b.logs[0].subscribe.endpoint, "tcp://10.0.0.1:7401");
+    assert_memory_equal(&b.logs[0].subscribe.key, &b.logs[0].log_key, sizeof(gs_vkey));
+    assert_false(gs_hub_followed_same(&a.logs[0], &b.logs[0]));
+    said[0] = '\0';
+    assert_int_equal(gs_hub_config_diff(&a, &b, say, NULL),
+                     GS_HUB_CHANGED_LOGS | GS_HUB_CHANGED_LIVE);
+    assert_non_null(strstr(said, "[hub] silent_poll_interval_ms 60000 -> 120000\n"));
+    assert_non_null(strstr(said, "giamsat/commune/a: sources changed"));
+    gs_hub_config_clear(&a);
+    gs_hub_config_clear(&b);
+    /* A key after the comma, as for source; one subscribe per log. */
+    snprintf(rb, sizeof rb,
+             "[log giamsat/commune/a]\nlog_key = %s\nsource = ipc:///tmp/a\n"
+             "subscribe = tcp://10.0.0.2:7501,%s\n",
+             ka, kh);
+    load_hub("b.conf", rb, &b);
+    assert_string_equal(b.logs[0].subscribe.key.name, "giamsat/hub/p");
+    gs_hub_config_clear(&b);
+    snprintf(rb, sizeof rb,
+             "%s[log giamsat/commune/a]\nlog_key = %s\nsource = ipc:///tmp/a\n"
+             "subscribe = ipc:///tmp/p1\nsubscribe = ipc:///tmp/p2\n",
+             hub_base, ka);
+    assert_int_not_equal(gs_hub_config_load(write_conf("d.conf", rb), &b, &err), 0);
+    assert_non_null(strstr(err.msg, "at most one subscribe"));
+    snprintf(rb, sizeof rb, "%ssilent_poll_interval_ms = 0\n", hub_base);
+    assert_int_not_equal(gs_hub_config_load(write_conf("e.conf", rb), &b, &err), 0);
+    assert_non_null(strstr(err.msg, "silent_poll_interval_ms"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_node_same),  cmocka_unit_test(test_node_changes),
         cmocka_unit_test(test_hub_same),   cmocka_unit_test(test_hub_logs),
-        cmocka_unit_test(test_hub_access),
+        cmocka_unit_test(test_hub_access), cmocka_unit_test(test_fanin),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
