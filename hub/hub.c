@@ -935,6 +935,13 @@ static void hub_metrics(void *ctx, FILE *out)
             (unsigned long long)h->evidence_total, h->n_logs, frozen, recovering, syncing, waiters,
             (unsigned long long)gs_net_server_dropped(h->server),
             gs_refill_holding(h->refill) ? 1 : 0);
+    fprintf(out,
+            "# HELP giamsat_hub_announcements_total Announcements heard on the SUB socket "
+            "(subscribe), by result.\n"
+            "# TYPE giamsat_hub_announcements_total counter\n"
+            "giamsat_hub_announcements_total{result=\"taken\"} %llu\n"
+            "giamsat_hub_announcements_total{result=\"dropped\"} %llu\n",
+            (unsigned long long)h->hints_total, (unsigned long long)h->hints_dropped);
 }
 
 /* /healthz: 503 while the hub cannot do its work for a reason its operator
