@@ -184,13 +184,14 @@ static int64_t hinted_size(const char *p, size_t n)
     if (nl == NULL)
         return -1;
     const char *s = nl + 1, *end = p + n;
-    int64_t v = 0;
+    uint64_t v = 0; /* 19 digits fit; more are refused unread */
     size_t digits = 0;
-    for (; s < end && *s >= '0' && *s <= '9' && digits < 19; s++, digits++)
-        v = v * 10 + (*s - '0');
-    if (digits == 0 || s == end || *s != '\n' || (digits > 1 && nl[1] == '0'))
+    for (; s < end && *s >= '0' && *s <= '9' && digits <= 18; s++, digits++)
+        v = v * 10 + (uint64_t)(*s - '0');
+    /* At most 18 digits: an int64_t, and far beyond any log. */
+    if (digits == 0 || digits > 18 || s == end || *s != '\n' || (digits > 1 && nl[1] == '0'))
         return -1;
-    return v;
+    return (int64_t)v;
 }
 
 /* One announcement: topic and payload frames. */
