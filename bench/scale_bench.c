@@ -24,7 +24,8 @@
  *   scale_rss_mib       the hub's VmHWM at the end.
  * Also scale_nodes, load_avg_1m (the machine is shared) and the hub's open
  * descriptors (scale_hub_fds). Every child is killed at exit, also on
- * failure (atexit, SIGINT, SIGTERM).
+ * failure (atexit, SIGINT, SIGTERM; the nodes also by PR_SET_PDEATHSIG,
+ * since it_die leaves with _exit; the hub by it_cleanup).
  *
  * usage: scale_bench BUILD_DIR [--quick] [--nodes N] */
 #define _GNU_SOURCE
@@ -34,6 +35,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -73,6 +76,32 @@ static void on_signal(int sig)
     kill_all();
     signal(sig, SIG_DFL);
     raise(sig);
+}
+
+/* A node that dies with this process whatever the way out (it_die leaves
+ * with _exit, past atexit): the kernel sends it SIGKILL then. */
+static pid_t spawn_node(const char *bin, const it_node *n)
+{
+    char nb[600];
+    snprintf(nb, sizeof nb, "%s/node/giamsat-node", bin);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0)
+        it_die("fork: %s", strerror(errno));
+    if (pid == 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+            _exit(127);
+        int fd = open(n->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        char *av[] = {nb, "--config", it_arg(n->conf), NULL};
+        execv(nb, av);
+        _exit(127);
+    }
+    return pid;
 }
 
 static void raise_fd_limit(void)
@@ -190,7 +219,7 @@ static void grow_all(void *zctx)
         unit *u = &units[i];
         gs_net_client *c = NULL;
         gs_error err;
-        if (gs_net_client_open(&c, zctx, u->n.ipc, NULL, NULL, 30000, GS_MAX_MESSAGE, &err) != 0)
+        if (gs_net_client_open(&c, zctx, u->n.ipc, NULL, NULL, 120000, GS_MAX_MESSAGE, &err) != 0)
             it_die("%s", err.msg);
         gs_statement st = {.kind = GS_BODY_PROGRESS};
         st.u.progress.commitment_id = "roads";
@@ -210,16 +239,34 @@ static void grow_all(void *zctx)
     }
 }
 
+/* The size of the checkpoint endpoint serves for origin ("" for a node's
+ * own), 0 when it does not answer. A long timeout: a thousand processes on
+ * two cores answer slowly, and a shorter one would never see the answer. */
+static uint64_t served_size(void *zctx, const char *endpoint, const char *origin)
+{
+    gs_net_client *c = NULL;
+    gs_error err;
+    uint64_t size = 0;
+    if (gs_net_client_open(&c, zctx, endpoint, NULL, NULL, 120000, GS_MAX_MESSAGE, &err) != 0)
+        it_die("%s", err.msg);
+    gs_request rq = {.version = 1, .op = GS_OP_GET_CHECKPOINT, .origin = origin};
+    gs_response rs = {0};
+    if (gs_net_client_call(c, &rq, &rs, &err) == 0 && rs.code == GS_STATUS_OK &&
+        rs.result == GS_RESULT_CHECKPOINT)
+        size = it_checkpoint_size(rs.u.checkpoint);
+    gs_response_clear(&rs);
+    gs_net_client_close(&c);
+    return size;
+}
+
 /* Waits until every node serves a checkpoint of its size (signed within
  * its checkpoint interval after the last statement). */
 static void wait_nodes_signed(void *zctx)
 {
-    int64_t end = it_now_ms() + 600000;
+    int64_t end = it_now_ms() + 3600000;
     for (size_t i = 0; i < n_units; i++) {
         for (;;) {
-            char *note = it_get_checkpoint(zctx, units[i].n.ipc, "", NULL);
-            uint64_t s = it_checkpoint_size(note);
-            free(note);
+            uint64_t s = served_size(zctx, units[i].n.ipc, "");
             if (s == units[i].size)
                 break;
             if (it_now_ms() > end)
@@ -238,10 +285,10 @@ static double wait_all_cosigned(void *zctx, const it_hub *h, double t0)
     gs_error err;
     bool *done = calloc(n_units, sizeof *done);
     size_t left = n_units;
-    int64_t end = it_now_ms() + 1800000;
+    int64_t end = it_now_ms() + 3600000;
     while (left > 0) {
         if (c == NULL &&
-            gs_net_client_open(&c, zctx, h->ipc, NULL, NULL, 5000, GS_MAX_MESSAGE, &err) != 0)
+            gs_net_client_open(&c, zctx, h->ipc, NULL, NULL, 60000, GS_MAX_MESSAGE, &err) != 0)
             it_die("%s", err.msg);
         for (size_t i = 0; i < n_units; i++) {
             if (done[i])
@@ -391,10 +438,7 @@ int main(int argc, char **argv)
     void *zctx = zmq_ctx_new();
     zmq_ctx_set(zctx, ZMQ_MAX_SOCKETS, 65536);
     for (size_t i = 0; i < n_units; i++) {
-        char nb[600];
-        snprintf(nb, sizeof nb, "%s/node/giamsat-node", bin);
-        char *av[] = {nb, "--config", units[i].n.conf, NULL};
-        pids[i] = units[i].n.pid = it_spawn(av, units[i].n.log);
+        pids[i] = units[i].n.pid = spawn_node(bin, &units[i].n);
         n_pids = i + 1;
     }
     wait_nodes_signed(zctx);
