@@ -296,6 +296,7 @@ struct gs_report {
     char *hub;
     char lang[4];
     VEC(log_rec) logs;
+    gs_audit_index log_index; /* origin -> log */
     VEC(tenure_rec) tenures;
     VEC(person_rec) people;
     VEC(commit_rec) commits;
@@ -473,6 +474,7 @@ void gs_report_free(gs_report **rp)
     for (size_t i = 0; i < r->xrefs.n; i++)
         free(r->xrefs.v[i].origin);
     free(r->logs.v);
+    gs_audit_index_clear(&r->log_index);
     free(r->tenures.v);
     free(r->people.v);
     free(r->commits.v);
@@ -500,10 +502,7 @@ void gs_report_set_hub(gs_report *r, const char *origin)
 
 static size_t find_log(const gs_report *r, const char *origin)
 {
-    for (size_t i = 0; i < r->logs.n; i++)
-        if (strcmp(r->logs.v[i].origin, origin) == 0)
-            return i;
-    return SIZE_MAX;
+    return gs_audit_index_get(&r->log_index, origin);
 }
 
 static int add_log_rec(gs_report *r, const char *origin, size_t *at, gs_error *err)
@@ -518,6 +517,8 @@ static int add_log_rec(gs_report *r, const char *origin, size_t *at, gs_error *e
     log_rec *l = &r->logs.v[r->logs.n - 1];
     if ((l->origin = strdup(origin)) == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
+    if (gs_audit_index_put(&r->log_index, l->origin, r->logs.n - 1, err) != 0)
+        return GS_ENOMEM;
     l->first_commit = r->commits.n;
     l->first_item = r->items.n;
     l->first_tenure = r->tenures.n;
@@ -818,7 +819,7 @@ static int take_roster(gs_report *r, const gs_rules_state *s, gs_error *err)
 static int add_log_outcome(gs_report *r, const gs_audit_replay *rp, const gs_audit_trusted *t,
                            const char *skipped_reason, gs_error *err)
 {
-    size_t at;
+    size_t at = 0;
     int rc = add_log_rec(r, rp->origin, &at, err);
     if (rc != 0)
         return rc;
@@ -1437,7 +1438,40 @@ typedef struct {
     json_t *failed; /* failed_as_head */
     json_t *units;  /* where */
     quarter_vec q;  /* ratings to their unit during their tenure as head */
+    /* Their tenures, the commitments they own and the findings and feedback
+     * addressed to them, each a list in report order through the next
+     * arrays of finish: one pass over each, never people x commitments. */
+    size_t tenure_first, tenure_last, commit_first, commit_last, item_first, item_last;
 } person_card;
+
+/* Appends i to the list (*first, *last) threaded through next. */
+static void list_add(size_t *first, size_t *last, size_t *next, size_t i)
+{
+    next[i] = SIZE_MAX;
+    if (*first == SIZE_MAX)
+        *first = i;
+    else
+        next[*last] = i;
+    *last = i;
+}
+
+/* The heads answering in the summary: most failures first, then by name,
+ * then in the order people were met (as the insertion it replaces kept). */
+typedef struct {
+    size_t person, failed;
+    const char *name;
+} answering;
+
+static int cmp_answering(const void *a, const void *b)
+{
+    const answering *x = a, *y = b;
+    if (x->failed != y->failed)
+        return x->failed > y->failed ? -1 : 1;
+    int c = strcmp(x->name, y->name);
+    if (c != 0)
+        return c;
+    return x->person < y->person ? -1 : x->person > y->person;
+}
 
 typedef struct {
     uint64_t by[GS_JUDGED_COUNT];
@@ -1454,6 +1488,7 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
     uint64_t all_by[GS_JUDGED_COUNT] = {0}, ev_by[EV_COUNT] = {0};
     person_card *pc = NULL;
     unit_card *uc = NULL;
+    size_t *t_next = NULL, *c_next = NULL, *i_next = NULL;
     int rc = 0;
     if (doc == NULL || logs == NULL || refs == NULL || ref_failed == NULL ||
         ref_unchecked == NULL || people == NULL || units == NULL || trees == NULL ||
@@ -1621,9 +1656,30 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
     /* What the scorecards, the units and the summary count, in one pass
      * over the commitments and one over the items. */
     if ((pc = calloc(r->people.n + 1, sizeof *pc)) == NULL ||
-        (uc = calloc(r->logs.n + 1, sizeof *uc)) == NULL) {
+        (uc = calloc(r->logs.n + 1, sizeof *uc)) == NULL ||
+        (t_next = malloc((r->tenures.n + 1) * sizeof *t_next)) == NULL ||
+        (c_next = malloc((r->commits.n + 1) * sizeof *c_next)) == NULL ||
+        (i_next = malloc((r->items.n + 1) * sizeof *i_next)) == NULL) {
         rc = gs_error_set(err, GS_ENOMEM, "out of memory");
         goto out;
+    }
+    for (size_t p = 0; p < r->people.n; p++)
+        pc[p].tenure_first = pc[p].commit_first = pc[p].item_first = SIZE_MAX;
+    for (size_t i = 0; i < r->tenures.n; i++) {
+        size_t p = r->tenures.v[i].person;
+        if (p < r->people.n)
+            list_add(&pc[p].tenure_first, &pc[p].tenure_last, t_next, i);
+    }
+    for (size_t i = 0; i < r->commits.n; i++) {
+        size_t p = keymap_get(&r->persons, &r->commits.v[i].owner);
+        if (p < r->people.n)
+            list_add(&pc[p].commit_first, &pc[p].commit_last, c_next, i);
+    }
+    for (size_t i = 0; i < r->items.n; i++) {
+        const item_rec *it = &r->items.v[i];
+        size_t p = it->has_addressee ? keymap_get(&r->persons, &it->addressee) : SIZE_MAX;
+        if (p < r->people.n)
+            list_add(&pc[p].item_first, &pc[p].item_last, i_next, i);
     }
     for (size_t i = 0; i < r->commits.n; i++) {
         const commit_rec *c = &r->commits.v[i];
@@ -1674,10 +1730,8 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
         json_object_set_new(o, "name", json_string(r->people.v[p].name));
         json_object_set_new(o, "key", jkey(&r->people.v[p].key));
         json_object_set_new(o, "fingerprint", jfingerprint(&r->people.v[p].key));
-        for (size_t i = 0; i < r->tenures.n; i++) {
+        for (size_t i = pc[p].tenure_first; i != SIZE_MAX; i = t_next[i]) {
             const tenure_rec *t = &r->tenures.v[i];
-            if (t->person != p)
-                continue;
             json_t *x = json_object();
             json_object_set_new(x, "origin", json_string(r->logs.v[t->log].origin));
             json_object_set_new(x, "role", json_string(gs_role_name(t->role)));
@@ -1703,16 +1757,10 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
             if (!seen)
                 json_array_append_new(keys, jkey(&t->key));
         }
-        for (size_t i = 0; i < r->commits.n; i++) {
-            const commit_rec *c = &r->commits.v[i];
-            if (keymap_get(&r->persons, &c->owner) != p)
-                continue;
-            json_array_append_new(cs, commitment_json(r, c));
-        }
-        for (size_t i = 0; i < r->items.n; i++) {
+        for (size_t i = pc[p].commit_first; i != SIZE_MAX; i = c_next[i])
+            json_array_append_new(cs, commitment_json(r, &r->commits.v[i]));
+        for (size_t i = pc[p].item_first; i != SIZE_MAX; i = i_next[i]) {
             const item_rec *it = &r->items.v[i];
-            if (!it->has_addressee || keymap_get(&r->persons, &it->addressee) != p)
-                continue;
             const char *st = item_status(r, it);
             n_total++;
             n_unans += strcmp(st, "unanswered") == 0;
@@ -1820,7 +1868,8 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
      * most failures first. */
     {
         json_t *evc = json_object(), *ha = json_array();
-        size_t *order = malloc((r->people.n + 1) * sizeof *order), n_order = 0;
+        answering *order = malloc((r->people.n + 1) * sizeof *order);
+        size_t n_order = 0;
         if (summary == NULL || evc == NULL || ha == NULL || order == NULL) {
             json_decref(evc);
             json_decref(ha);
@@ -1831,22 +1880,12 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
         for (int k = 0; k < EV_COUNT; k++)
             json_object_set_new(evc, evidence_names[k], json_integer((json_int_t)ev_by[k]));
         for (size_t p = 0; p < r->people.n; p++)
-            if (pc[p].failed != NULL && json_array_size(pc[p].failed) > 0) {
-                /* insertion by failed desc, then name */
-                size_t nf = json_array_size(pc[p].failed), at = n_order;
-                while (at > 0) {
-                    size_t q = order[at - 1], qf = json_array_size(pc[q].failed);
-                    if (qf > nf ||
-                        (qf == nf && strcmp(r->people.v[q].name, r->people.v[p].name) <= 0))
-                        break;
-                    order[at] = q;
-                    at--;
-                }
-                order[at] = p;
-                n_order++;
-            }
+            if (pc[p].failed != NULL && json_array_size(pc[p].failed) > 0)
+                order[n_order++] =
+                    (answering){p, json_array_size(pc[p].failed), r->people.v[p].name};
+        qsort(order, n_order, sizeof *order, cmp_answering);
         for (size_t k = 0; k < n_order; k++) {
-            size_t p = order[k];
+            size_t p = order[k].person;
             json_t *h = json_object();
             json_object_set_new(h, "name", json_string(r->people.v[p].name));
             json_object_set_new(h, "key", jkey(&r->people.v[p].key));
@@ -1907,6 +1946,9 @@ out:
         free(uc[i].q.v);
     free(pc);
     free(uc);
+    free(t_next);
+    free(c_next);
+    free(i_next);
     return rc;
 }
 
