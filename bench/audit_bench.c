@@ -825,12 +825,87 @@ static void run_national(bool quick, size_t n_communes, uint64_t total)
         it_die("cannot create %s", path);
     unlink(path);
     gs_bench_rmdir(dir);
-    if (gs_pool_new(&pool, (unsigned)(ncpu > 1 ? ncpu - 1 : 0), &err) != 0)
-        die_err("pool", &err);
-    double t0 = gs_bench_now();
-    char *trust = nat_build(&w, pool, n_communes, per_log, quarter);
-    double built = gs_bench_now() - t0;
-    gs_pool_free(&pool);
+    /* The logs are built in a child: what building them leaves in the heap
+     * stays there, and every audit child forked from here starts from this
+     * small process. The child sends back where the logs' description lies
+     * in the file (after the logs). */
+    int fds[2];
+    uint64_t hdr[3]; /* where the description starts, its length, build time in µs */
+    if (pipe(fds) != 0)
+        it_die("pipe failed");
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0)
+        it_die("fork failed");
+    if (pid == 0) {
+        close(fds[0]);
+        if (gs_pool_new(&pool, (unsigned)(ncpu > 1 ? ncpu - 1 : 0), &err) != 0)
+            die_err("pool", &err);
+        double t0 = gs_bench_now();
+        char *trust = nat_build(&w, pool, n_communes, per_log, quarter);
+        uint64_t took = (uint64_t)((gs_bench_now() - t0) * 1e6);
+        uint64_t start = w.end;
+        for (size_t i = 0; i < w.n_logs; i++) {
+            const nat_log *l = &w.logs[i];
+            uint64_t v[6] = {
+                l->n, l->tab, l->size[0], l->size[1], strlen(l->note[0]), strlen(l->note[1])};
+            nat_write(&w, v, sizeof v);
+            nat_write(&w, l->note[0], strlen(l->note[0]));
+            nat_write(&w, l->note[1], strlen(l->note[1]));
+        }
+        uint64_t tl = strlen(trust);
+        nat_write(&w, &tl, sizeof tl);
+        nat_write(&w, trust, tl);
+        uint64_t out[3] = {start, w.end - start, took};
+        if (write(fds[1], out, sizeof out) != (ssize_t)sizeof out)
+            _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    ssize_t got = read(fds[0], hdr, sizeof hdr);
+    close(fds[0]);
+    int status;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+        got != (ssize_t)sizeof hdr)
+        it_die("building the logs failed (status %d)", status);
+    double built = (double)hdr[2] / 1e6;
+    uint8_t *meta = malloc(hdr[1]), *mp = meta;
+    if (meta == NULL)
+        it_die("out of memory");
+    nat_read(&w, meta, hdr[1], hdr[0]);
+    w.n_logs = n_communes + 1;
+    if ((w.logs = calloc(w.n_logs, sizeof *w.logs)) == NULL)
+        it_die("out of memory");
+    for (size_t i = 0; i < w.n_logs; i++) {
+        nat_log *l = &w.logs[i];
+        uint64_t v[6];
+        memcpy(v, mp, sizeof v);
+        mp += sizeof v;
+        if (i == 0)
+            snprintf(l->origin, sizeof l->origin, "%s", HUB_ORIGIN);
+        else
+            snprintf(l->origin, sizeof l->origin, "giamsat/commune/xa-%04zu", i - 1);
+        l->n = v[0];
+        l->tab = v[1];
+        l->size[0] = v[2];
+        l->size[1] = v[3];
+        for (int r = 0; r < 2; r++) {
+            if ((l->note[r] = malloc(v[4 + r] + 1)) == NULL)
+                it_die("out of memory");
+            memcpy(l->note[r], mp, v[4 + r]);
+            l->note[r][v[4 + r]] = '\0';
+            mp += v[4 + r];
+        }
+    }
+    uint64_t tl;
+    memcpy(&tl, mp, sizeof tl);
+    mp += sizeof tl;
+    char *trust = malloc(tl + 1);
+    if (trust == NULL)
+        it_die("out of memory");
+    memcpy(trust, mp, tl);
+    trust[tl] = '\0';
+    free(meta);
     uint64_t all = 0;
     for (size_t i = 0; i < w.n_logs; i++)
         all += w.logs[i].size[1];
