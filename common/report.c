@@ -307,6 +307,7 @@ struct gs_report {
     size_t cur;                      /* the log being replayed */
     bool failed;
     json_t *doc;
+    bool streamed; /* finished with gs_report_finish_json: doc holds only the head */
 };
 
 static int grow(void **v, size_t *cap, size_t n, size_t size)
@@ -1478,7 +1479,87 @@ typedef struct {
     quarter_vec q;
 } unit_card;
 
+/* The JSON form written as it is built (gs_report_finish_json): the
+ * document's head (every member before "people") as json_dumpf would write
+ * it, then each person and each unit as it is made, indented as inside the
+ * whole document, and freed; the output is byte for byte what
+ * gs_report_write(GS_REPORT_JSON) writes of the whole document. */
+
+/* v dumped as JSON_INDENT(2) at depth levels in. */
+static int stream_value(FILE *f, json_t *v, int depth, gs_error *err)
+{
+    char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    if (s == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    for (const char *p = s; *p != '\0'; p++) {
+        fputc(*p, f);
+        if (*p == '\n')
+            for (int k = 0; k < depth * 2; k++)
+                fputc(' ', f);
+    }
+    free(s);
+    return ferror(f) ? gs_error_set(err, GS_EIO, "cannot write the report") : 0;
+}
+
+/* The head: the document so far without its closing "\n}", then the
+ * opening of "people". */
+static int stream_head(json_t *doc, FILE *f, gs_error *err)
+{
+    char *s = json_dumps(doc, JSON_INDENT(2));
+    if (s == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    size_t n = strlen(s);
+    if (n >= 2 && strcmp(s + n - 2, "\n}") == 0)
+        n -= 2;
+    fwrite(s, 1, n, f);
+    free(s);
+    fputs(",\n  \"people\": ", f);
+    return ferror(f) ? gs_error_set(err, GS_EIO, "cannot write the report") : 0;
+}
+
+/* An element of people or units: appended to the array, or written. */
+static int emit(FILE *f, json_t *array, json_t *o, size_t *n, gs_error *err)
+{
+    if (f == NULL) {
+        if (o == NULL || json_array_append_new(array, o) != 0)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+        return 0;
+    }
+    fputs(*n == 0 ? "[\n    " : ",\n    ", f);
+    (*n)++;
+    int rc = o != NULL ? stream_value(f, o, 2, err) : gs_error_set(err, GS_ENOMEM, "out of memory");
+    json_decref(o);
+    return rc;
+}
+
+/* Closes the array of n elements, opens member name. */
+static int stream_next(FILE *f, const char *name, size_t n, gs_error *err)
+{
+    fprintf(f, "%s,\n  \"%s\": ", n == 0 ? "[]" : "\n  ]", name);
+    return ferror(f) ? gs_error_set(err, GS_EIO, "cannot write the report") : 0;
+}
+
+static int stream_tail(json_t *trees, FILE *f, gs_error *err)
+{
+    int rc = stream_value(f, trees, 1, err);
+    if (rc == 0 && (fputs("\n}\n", f) == EOF || fflush(f) != 0 || ferror(f)))
+        rc = gs_error_set(err, GS_EIO, "cannot write the report");
+    return rc;
+}
+
+static int finish(gs_report *r, gs_audit_leafdb *db, FILE *stream, gs_error *err);
+
 int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
+{
+    return finish(r, db, NULL, err);
+}
+
+int gs_report_finish_json(gs_report *r, gs_audit_leafdb *db, FILE *out, gs_error *err)
+{
+    return finish(r, db, out, err);
+}
+
+static int finish(gs_report *r, gs_audit_leafdb *db, FILE *stream, gs_error *err)
 {
     json_t *doc = json_object(), *logs = json_array(), *refs = json_object(),
            *ref_failed = json_array(), *ref_unchecked = json_array(), *people = json_array(),
@@ -1488,7 +1569,7 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
     uint64_t all_by[GS_JUDGED_COUNT] = {0}, ev_by[EV_COUNT] = {0};
     person_card *pc = NULL;
     unit_card *uc = NULL;
-    size_t *t_next = NULL, *c_next = NULL, *i_next = NULL;
+    size_t *t_next = NULL, *c_next = NULL, *i_next = NULL, n_people = 0, n_units = 0;
     int rc = 0;
     if (doc == NULL || logs == NULL || refs == NULL || ref_failed == NULL ||
         ref_unchecked == NULL || people == NULL || units == NULL || trees == NULL ||
@@ -1721,6 +1802,65 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
         if (h != NULL && (rc = quarter_add(&pc[h->person].q, q, it->rating, err)) != 0)
             goto out;
     }
+    /* The summary: counts first, then the heads who answer for failures,
+     * most failures first. */
+    {
+        json_t *evc = json_object(), *ha = json_array();
+        answering *order = malloc((r->people.n + 1) * sizeof *order);
+        size_t n_order = 0;
+        if (summary == NULL || evc == NULL || ha == NULL || order == NULL) {
+            json_decref(evc);
+            json_decref(ha);
+            free(order);
+            rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (int k = 0; k < EV_COUNT; k++)
+            json_object_set_new(evc, evidence_names[k], json_integer((json_int_t)ev_by[k]));
+        for (size_t p = 0; p < r->people.n; p++)
+            if (pc[p].failed != NULL && json_array_size(pc[p].failed) > 0)
+                order[n_order++] =
+                    (answering){p, json_array_size(pc[p].failed), r->people.v[p].name};
+        qsort(order, n_order, sizeof *order, cmp_answering);
+        for (size_t k = 0; k < n_order; k++) {
+            size_t p = order[k].person;
+            json_t *h = json_object();
+            json_object_set_new(h, "name", json_string(r->people.v[p].name));
+            json_object_set_new(h, "key", jkey(&r->people.v[p].key));
+            json_object_set_new(h, "fingerprint", jfingerprint(&r->people.v[p].key));
+            json_object_set_new(h, "failed",
+                                json_integer((json_int_t)json_array_size(pc[p].failed)));
+            json_object_set_new(h, "units", json_incref(pc[p].units));
+            json_array_append_new(ha, h);
+        }
+        free(order);
+        json_object_set_new(summary, "by_status", status_counts(all_by));
+        json_object_set_new(summary, "evidence_status", evc);
+        json_object_set_new(summary, "heads_answering", ha);
+    }
+    json_object_set_new(refs, "checked", json_integer((json_int_t)ref_ok));
+    json_object_set_new(refs, "failed", ref_failed);
+    json_object_set_new(refs, "unchecked", ref_unchecked);
+    ref_failed = ref_unchecked = NULL;
+    json_object_set_new(doc, "as_of", jtime(r->as_of));
+    json_object_set_new(doc, "as_of_unix", json_integer(r->as_of));
+    json_object_set_new(doc, "response_days", json_integer(r->response_days));
+    json_object_set_new(doc, "hub", r->hub ? json_string(r->hub) : json_null());
+    json_object_set_new(doc, "verified", json_boolean(!r->failed));
+    json_object_set_new(doc, "summary", summary);
+    summary = NULL;
+    json_object_set_new(ev_count, "proof", json_integer((json_int_t)n_proof));
+    json_object_set_new(ev_count, "unverifiable", json_integer((json_int_t)n_unverifiable));
+    json_object_set_new(doc, "evidence_count", ev_count);
+    json_object_set_new(doc, "evidence", evidence);
+    ev_count = evidence = NULL;
+    json_object_set_new(doc, "logs", logs);
+    json_object_set_new(doc, "references", refs);
+    logs = refs = NULL;
+    /* Streaming: everything above, as the whole document would show it,
+     * then people and units one at a time (see emit). */
+    if (stream != NULL && (rc = stream_head(doc, stream, err)) != 0)
+        goto out;
     /* People. */
     for (size_t p = 0; p < r->people.n; p++) {
         json_t *o = json_object(), *roles = json_array(), *cs = json_array(), *ad = json_array(),
@@ -1789,8 +1929,11 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
         json_object_set_new(o, "addressed", ad);
         json_object_set_new(o, "summary", sum);
         json_object_set_new(o, "scorecard", card);
-        json_array_append_new(people, o);
+        if ((rc = emit(stream, people, o, &n_people, err)) != 0)
+            goto out;
     }
+    if (stream != NULL && (rc = stream_next(stream, "units", n_people, err)) != 0)
+        goto out;
     /* Units: heads over time, and who was head at each deadline failed
      * (missed, overdue, delivered late or in part). */
     for (size_t i = 0; i < r->logs.n; i++) {
@@ -1862,66 +2005,23 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
         json_object_set_new(o, "head_timeline", line);
         json_object_set_new(o, "deadlines_failed", dl);
         json_object_set_new(o, "findings_and_feedback", its);
-        json_array_append_new(units, o);
-    }
-    /* The summary: counts first, then the heads who answer for failures,
-     * most failures first. */
-    {
-        json_t *evc = json_object(), *ha = json_array();
-        answering *order = malloc((r->people.n + 1) * sizeof *order);
-        size_t n_order = 0;
-        if (summary == NULL || evc == NULL || ha == NULL || order == NULL) {
-            json_decref(evc);
-            json_decref(ha);
-            free(order);
-            rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+        if ((rc = emit(stream, units, o, &n_units, err)) != 0)
             goto out;
-        }
-        for (int k = 0; k < EV_COUNT; k++)
-            json_object_set_new(evc, evidence_names[k], json_integer((json_int_t)ev_by[k]));
-        for (size_t p = 0; p < r->people.n; p++)
-            if (pc[p].failed != NULL && json_array_size(pc[p].failed) > 0)
-                order[n_order++] =
-                    (answering){p, json_array_size(pc[p].failed), r->people.v[p].name};
-        qsort(order, n_order, sizeof *order, cmp_answering);
-        for (size_t k = 0; k < n_order; k++) {
-            size_t p = order[k].person;
-            json_t *h = json_object();
-            json_object_set_new(h, "name", json_string(r->people.v[p].name));
-            json_object_set_new(h, "key", jkey(&r->people.v[p].key));
-            json_object_set_new(h, "fingerprint", jfingerprint(&r->people.v[p].key));
-            json_object_set_new(h, "failed",
-                                json_integer((json_int_t)json_array_size(pc[p].failed)));
-            json_object_set_new(h, "units", json_incref(pc[p].units));
-            json_array_append_new(ha, h);
-        }
-        free(order);
-        json_object_set_new(summary, "by_status", status_counts(all_by));
-        json_object_set_new(summary, "evidence_status", evc);
-        json_object_set_new(summary, "heads_answering", ha);
     }
-    json_object_set_new(refs, "checked", json_integer((json_int_t)ref_ok));
-    json_object_set_new(refs, "failed", ref_failed);
-    json_object_set_new(refs, "unchecked", ref_unchecked);
-    ref_failed = ref_unchecked = NULL;
-    json_object_set_new(doc, "as_of", jtime(r->as_of));
-    json_object_set_new(doc, "as_of_unix", json_integer(r->as_of));
-    json_object_set_new(doc, "response_days", json_integer(r->response_days));
-    json_object_set_new(doc, "hub", r->hub ? json_string(r->hub) : json_null());
-    json_object_set_new(doc, "verified", json_boolean(!r->failed));
-    json_object_set_new(doc, "summary", summary);
-    summary = NULL;
-    json_object_set_new(ev_count, "proof", json_integer((json_int_t)n_proof));
-    json_object_set_new(ev_count, "unverifiable", json_integer((json_int_t)n_unverifiable));
-    json_object_set_new(doc, "evidence_count", ev_count);
-    json_object_set_new(doc, "evidence", evidence);
-    ev_count = evidence = NULL;
-    json_object_set_new(doc, "logs", logs);
-    json_object_set_new(doc, "references", refs);
-    json_object_set_new(doc, "people", people);
-    json_object_set_new(doc, "units", units);
-    json_object_set_new(doc, "delegation", trees);
-    logs = refs = people = units = trees = NULL;
+    if (stream != NULL) {
+        rc = stream_next(stream, "delegation", n_units, err);
+        if (rc == 0)
+            rc = stream_tail(trees, stream, err);
+        if (rc != 0)
+            goto out;
+        r->streamed = true;
+    }
+    if (stream == NULL) {
+        json_object_set_new(doc, "people", people);
+        json_object_set_new(doc, "units", units);
+        json_object_set_new(doc, "delegation", trees);
+        people = units = trees = NULL;
+    }
     json_decref(r->doc);
     r->doc = doc;
     doc = NULL;
@@ -2335,6 +2435,8 @@ int gs_report_write(gs_report *r, gs_report_format fmt, FILE *out, gs_error *err
 {
     if (r->doc == NULL)
         return gs_error_set(err, GS_EINVAL, "the report is not finished");
+    if (r->streamed)
+        return gs_error_set(err, GS_EINVAL, "the report was written as it was finished");
     switch (fmt) {
     case GS_REPORT_JSON:
         if (json_dumpf(r->doc, out, JSON_INDENT(2)) != 0 || fputc('\n', out) == EOF)
