@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "audit.h"
 #include "evidence.h"
 #include "ingest.h"
@@ -166,16 +168,19 @@ void gs_audit_entries_free(gs_buf *entries, size_t n)
 
 /* ------------------------------------------------------------ name index */
 
-static uint64_t name_hash(const char *s)
+static uint64_t name_hash(const gs_audit_index *ix, const char *s)
 {
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s != '\0'; s++)
-        h = (h ^ (uint8_t)*s) * 1099511628211ull;
-    return h;
+    uint8_t h[crypto_shorthash_BYTES];
+    uint64_t v;
+    crypto_shorthash(h, (const unsigned char *)s, strlen(s), ix->hash_key);
+    memcpy(&v, h, sizeof v);
+    return v;
 }
 
 int gs_audit_index_put(gs_audit_index *ix, const char *key, size_t val, gs_error *err)
 {
+    if (ix->cap == 0)
+        randombytes_buf(ix->hash_key, sizeof ix->hash_key);
     if ((ix->n + 1) * 2 > ix->cap) {
         size_t cap = ix->cap ? ix->cap * 2 : 64;
         const char **nk = calloc(cap, sizeof *nk);
@@ -188,7 +193,7 @@ int gs_audit_index_put(gs_audit_index *ix, const char *key, size_t val, gs_error
         for (size_t i = 0; i < ix->cap; i++) {
             if (ix->key[i] == NULL)
                 continue;
-            size_t j = name_hash(ix->key[i]) & (cap - 1);
+            size_t j = name_hash(ix, ix->key[i]) & (cap - 1);
             while (nk[j] != NULL)
                 j = (j + 1) & (cap - 1);
             nk[j] = ix->key[i];
@@ -200,7 +205,7 @@ int gs_audit_index_put(gs_audit_index *ix, const char *key, size_t val, gs_error
         ix->val = nv;
         ix->cap = cap;
     }
-    size_t j = name_hash(key) & (ix->cap - 1);
+    size_t j = name_hash(ix, key) & (ix->cap - 1);
     while (ix->key[j] != NULL) {
         if (strcmp(ix->key[j], key) == 0) {
             ix->val[j] = val;
@@ -218,7 +223,7 @@ size_t gs_audit_index_get(const gs_audit_index *ix, const char *key)
 {
     if (ix->cap == 0)
         return SIZE_MAX;
-    size_t j = name_hash(key) & (ix->cap - 1);
+    size_t j = name_hash(ix, key) & (ix->cap - 1);
     while (ix->key[j] != NULL) {
         if (strcmp(ix->key[j], key) == 0)
             return ix->val[j];

@@ -115,11 +115,16 @@ void gs_audit_entries_free(gs_buf *entries, size_t n);
 /* A hash index from a string (an origin) to a number (a log, a record), so
  * nothing at national scale (3,400 logs, tens of thousands of people) looks
  * a name up by walking a list. Keys are borrowed: the caller keeps each key
- * alive, unchanged, as long as it is in the index. Zero-initialise. */
+ * alive, unchanged, as long as it is in the index. Zero-initialise. Call
+ * gs_crypto_init first. */
 typedef struct {
     const char **key;
     size_t *val;
     size_t cap, n;
+    /* SipHash key, random, drawn at the first put: the names come from
+     * logs (a hub's Observations), so a hostile log cannot choose names
+     * that all land in one slot. */
+    uint8_t hash_key[16];
 } gs_audit_index;
 
 /* Maps key to val (replacing what key mapped to). */
