@@ -441,12 +441,16 @@ int cli_cmd_audit(int argc, char **argv)
         goto fail;
     if (a.hub)
         gs_report_set_hub(report, a.own_origin);
-    if ((rc = gs_report_finish(report, db, &err)) != 0)
-        goto fail;
-
     if (out_path != NULL && (rc = gs_outfile_open(&out, out_path, &err)) != 0)
         goto fail;
-    if ((rc = gs_report_write(report, fmt, out ? gs_outfile_stream(out) : stdout, &err)) != 0)
+    /* JSON is written as it is built (person by person, unit by unit): a
+     * national audit never holds the whole document. The other forms are
+     * drawn from the whole document. */
+    if (fmt == GS_REPORT_JSON)
+        rc = gs_report_finish_json(report, db, out ? gs_outfile_stream(out) : stdout, &err);
+    else if ((rc = gs_report_finish(report, db, &err)) == 0)
+        rc = gs_report_write(report, fmt, out ? gs_outfile_stream(out) : stdout, &err);
+    if (rc != 0)
         goto fail;
     if (out != NULL && (rc = gs_outfile_commit(&out, true, &err)) != 0)
         goto fail;

@@ -8,11 +8,14 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "audit.h"
 #include "evidence.h"
@@ -163,6 +166,79 @@ void gs_audit_entries_free(gs_buf *entries, size_t n)
     free(entries);
 }
 
+/* ------------------------------------------------------------ name index */
+
+static uint64_t name_hash(const gs_audit_index *ix, const char *s)
+{
+    uint8_t h[crypto_shorthash_BYTES];
+    uint64_t v;
+    crypto_shorthash(h, (const unsigned char *)s, strlen(s), ix->hash_key);
+    memcpy(&v, h, sizeof v);
+    return v;
+}
+
+int gs_audit_index_put(gs_audit_index *ix, const char *key, size_t val, gs_error *err)
+{
+    if (ix->cap == 0)
+        randombytes_buf(ix->hash_key, sizeof ix->hash_key);
+    if ((ix->n + 1) * 2 > ix->cap) {
+        size_t cap = ix->cap ? ix->cap * 2 : 64;
+        const char **nk = calloc(cap, sizeof *nk);
+        size_t *nv = calloc(cap, sizeof *nv);
+        if (nk == NULL || nv == NULL) {
+            free(nk);
+            free(nv);
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < ix->cap; i++) {
+            if (ix->key[i] == NULL)
+                continue;
+            size_t j = name_hash(ix, ix->key[i]) & (cap - 1);
+            while (nk[j] != NULL)
+                j = (j + 1) & (cap - 1);
+            nk[j] = ix->key[i];
+            nv[j] = ix->val[i];
+        }
+        free(ix->key);
+        free(ix->val);
+        ix->key = nk;
+        ix->val = nv;
+        ix->cap = cap;
+    }
+    size_t j = name_hash(ix, key) & (ix->cap - 1);
+    while (ix->key[j] != NULL) {
+        if (strcmp(ix->key[j], key) == 0) {
+            ix->val[j] = val;
+            return 0;
+        }
+        j = (j + 1) & (ix->cap - 1);
+    }
+    ix->key[j] = key;
+    ix->val[j] = val;
+    ix->n++;
+    return 0;
+}
+
+size_t gs_audit_index_get(const gs_audit_index *ix, const char *key)
+{
+    if (ix->cap == 0)
+        return SIZE_MAX;
+    size_t j = name_hash(ix, key) & (ix->cap - 1);
+    while (ix->key[j] != NULL) {
+        if (strcmp(ix->key[j], key) == 0)
+            return ix->val[j];
+        j = (j + 1) & (ix->cap - 1);
+    }
+    return SIZE_MAX;
+}
+
+void gs_audit_index_clear(gs_audit_index *ix)
+{
+    free(ix->key);
+    free(ix->val);
+    memset(ix, 0, sizeof *ix);
+}
+
 /* ----------------------------------------------------------- leaf record */
 
 /* One record on disk: leaf hash (32), signer (32), kind (1), the
@@ -180,6 +256,7 @@ struct gs_audit_leafdb {
     int fd;
     leaf_run *runs;
     size_t n_runs, cap_runs;
+    gs_audit_index by_origin; /* origin -> run */
     uint64_t records;
     /* Records not yet written, so the current page can be read back while
      * it is being replayed. */
@@ -212,6 +289,7 @@ void gs_audit_leafdb_close(gs_audit_leafdb **dbp)
     for (size_t i = 0; i < db->n_runs; i++)
         free(db->runs[i].origin);
     free(db->runs);
+    gs_audit_index_clear(&db->by_origin);
     free(db->pend);
     fclose(db->f);
     free(db);
@@ -255,6 +333,10 @@ int gs_audit_leafdb_begin(gs_audit_leafdb *db, const char *origin, size_t *log, 
     leaf_run *r = &db->runs[db->n_runs];
     if ((r->origin = strdup(origin)) == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
+    if ((rc = gs_audit_index_put(&db->by_origin, r->origin, db->n_runs, err)) != 0) {
+        free(r->origin);
+        return rc;
+    }
     r->base = db->records;
     r->size = 0;
     *log = db->n_runs++;
@@ -291,12 +373,11 @@ int gs_audit_leafdb_append(gs_audit_leafdb *db, const gs_audit_leaf *v, size_t n
 
 int gs_audit_leafdb_find(const gs_audit_leafdb *db, const char *origin, size_t *log)
 {
-    for (size_t i = 0; i < db->n_runs; i++)
-        if (strcmp(db->runs[i].origin, origin) == 0) {
-            *log = i;
-            return 0;
-        }
-    return GS_ENOTFOUND;
+    size_t i = gs_audit_index_get(&db->by_origin, origin);
+    if (i == SIZE_MAX)
+        return GS_ENOTFOUND;
+    *log = i;
+    return 0;
 }
 
 uint64_t gs_audit_leafdb_size(const gs_audit_leafdb *db, size_t log)
@@ -1034,18 +1115,262 @@ static int hub_evidence(gs_audit *a, const char *origin, gs_error *why, gs_error
 
 /* -------------------------------------------------------------- a whole hub */
 
+/* The Observations of a hub's own log, streamed: each is written as it is
+ * replayed to an unlinked temporary file (OBS_REC bytes: the origin's number,
+ * the size, the root), and only the origins are kept in memory, once each,
+ * with how many Observations name them. When the hub's log is read, the
+ * records are put in order of origin (a counting sort, file to file), and
+ * each log's audit reads back only its own. A hub that cosigned 3,400 logs
+ * a million times holds 3,400 names here, not a million roots. */
+#define OBS_REC 44   /* origin number (4), size (8), root (32); little-endian */
+#define OBS_BUF 1024 /* records buffered before a write */
+
 typedef struct {
     char *origin;
-    gs_audit_observed o;
-} observation;
+    uint64_t count; /* Observations naming it */
+    uint64_t first; /* its first record once sorted */
+} obs_origin;
+
+typedef struct {
+    FILE *f; /* the records as read, then sorted after them */
+    int fd;
+    uint64_t n; /* records */
+    obs_origin *origins;
+    size_t n_origins, cap_origins;
+    gs_audit_index by_origin; /* origin -> its number */
+    size_t *order;            /* origin numbers, sorted by origin */
+    uint8_t buf[OBS_BUF * OBS_REC];
+    size_t n_buf;
+} obs_spill;
 
 typedef struct {
     const gs_audit_sink *sink;
     gs_audit *audit;
     bool hub; /* keep the Observations and the Evidence */
-    observation *obs;
-    size_t n_obs, cap_obs;
+    obs_spill *obs;
 } log_ctx;
+
+static void put_u64(uint8_t *p, uint64_t v)
+{
+    for (int b = 0; b < 8; b++)
+        p[b] = (uint8_t)(v >> (8 * b));
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int b = 0; b < 8; b++)
+        v |= (uint64_t)p[b] << (8 * b);
+    return v;
+}
+
+static int obs_pwrite(int fd, const uint8_t *p, size_t n, uint64_t at, gs_error *err)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = pwrite(fd, p + done, n - done, (off_t)(at + done));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return gs_error_set(err, GS_EIO, "cannot write the observations (temporary file): %s",
+                                w < 0 ? strerror(errno) : "disk full");
+        done += (size_t)w;
+    }
+    return 0;
+}
+
+static int obs_pread(int fd, uint8_t *p, size_t n, uint64_t at, gs_error *err)
+{
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = pread(fd, p + done, n - done, (off_t)(at + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return gs_error_set(err, GS_EIO, "cannot read the observations (temporary file): %s",
+                                r < 0 ? strerror(errno) : "short read");
+        done += (size_t)r;
+    }
+    return 0;
+}
+
+static void obs_free(obs_spill **op)
+{
+    obs_spill *o = *op;
+    if (o == NULL)
+        return;
+    for (size_t i = 0; i < o->n_origins; i++)
+        free(o->origins[i].origin);
+    free(o->origins);
+    gs_audit_index_clear(&o->by_origin);
+    free(o->order);
+    if (o->f != NULL)
+        fclose(o->f);
+    free(o);
+    *op = NULL;
+}
+
+static int obs_flush(obs_spill *o, gs_error *err)
+{
+    int rc = 0;
+    if (o->n_buf > 0)
+        rc = obs_pwrite(o->fd, o->buf, o->n_buf * OBS_REC, (o->n - o->n_buf) * OBS_REC, err);
+    o->n_buf = 0;
+    return rc;
+}
+
+/* One Observation of the hub's log, as it is replayed. */
+static int obs_add(log_ctx *c, const char *origin, uint64_t size, const gs_hash *root,
+                   gs_error *err)
+{
+    obs_spill *o = c->obs;
+    int rc;
+    if (o == NULL) {
+        if ((o = calloc(1, sizeof *o)) == NULL)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+        c->obs = o;
+        if ((o->f = tmpfile()) == NULL)
+            return gs_error_set(err, GS_EIO,
+                                "cannot create a temporary file for the observations: %s",
+                                strerror(errno));
+        o->fd = fileno(o->f);
+    }
+    size_t id = gs_audit_index_get(&o->by_origin, origin);
+    if (id == SIZE_MAX) {
+        if (o->n_origins == o->cap_origins) {
+            size_t cap = o->cap_origins ? o->cap_origins * 2 : 64;
+            obs_origin *v = realloc(o->origins, cap * sizeof *v);
+            if (v == NULL)
+                return gs_error_set(err, GS_ENOMEM, "out of memory");
+            o->origins = v;
+            o->cap_origins = cap;
+        }
+        if (o->n_origins >= UINT32_MAX)
+            return gs_error_set(err, GS_ENOMEM, "too many origins observed");
+        obs_origin *oo = &o->origins[o->n_origins];
+        memset(oo, 0, sizeof *oo);
+        if ((oo->origin = strdup(origin)) == NULL)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+        id = o->n_origins++;
+        if ((rc = gs_audit_index_put(&o->by_origin, oo->origin, id, err)) != 0)
+            return rc;
+    }
+    o->origins[id].count++;
+    uint8_t *p = o->buf + o->n_buf * OBS_REC;
+    for (int b = 0; b < 4; b++)
+        p[b] = (uint8_t)(id >> (8 * b));
+    put_u64(p + 4, size);
+    memcpy(p + 12, root->b, 32);
+    o->n_buf++;
+    o->n++;
+    return o->n_buf == OBS_BUF ? obs_flush(o, err) : 0;
+}
+
+typedef struct {
+    const char *origin;
+    size_t id;
+} named;
+
+static int cmp_named(const void *a, const void *b)
+{
+    return strcmp(((const named *)a)->origin, ((const named *)b)->origin);
+}
+
+/* After the hub's log: the origins in order, and the records after the
+ * unsorted ones, grouped by origin in that order (each group in log order).
+ * Read in blocks, written in place. */
+static int obs_sort(obs_spill *o, gs_error *err)
+{
+    uint8_t *in = NULL;
+    uint64_t *next = NULL;
+    named *names = NULL;
+    int rc;
+    if (o == NULL)
+        return 0;
+    if ((rc = obs_flush(o, err)) != 0)
+        return rc;
+    if ((o->order = malloc((o->n_origins + 1) * sizeof *o->order)) == NULL ||
+        (next = malloc((o->n_origins + 1) * sizeof *next)) == NULL ||
+        (names = malloc((o->n_origins + 1) * sizeof *names)) == NULL ||
+        (in = malloc(OBS_BUF * OBS_REC)) == NULL) {
+        rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < o->n_origins; i++)
+        names[i] = (named){o->origins[i].origin, i};
+    qsort(names, o->n_origins, sizeof *names, cmp_named);
+    for (size_t i = 0; i < o->n_origins; i++)
+        o->order[i] = names[i].id;
+    uint64_t at = 0;
+    for (size_t i = 0; i < o->n_origins; i++) {
+        obs_origin *oo = &o->origins[o->order[i]];
+        oo->first = at;
+        next[o->order[i]] = at;
+        at += oo->count;
+    }
+    for (uint64_t done = 0; done < o->n;) {
+        size_t k = o->n - done < OBS_BUF ? (size_t)(o->n - done) : OBS_BUF;
+        if ((rc = obs_pread(o->fd, in, k * OBS_REC, done * OBS_REC, err)) != 0)
+            goto out;
+        for (size_t i = 0; i < k; i++) {
+            const uint8_t *p = in + i * OBS_REC;
+            size_t id = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+            if ((rc = obs_pwrite(o->fd, p, OBS_REC, (o->n + next[id]++) * OBS_REC, err)) != 0)
+                goto out;
+        }
+        done += k;
+    }
+out:
+    free(in);
+    free(next);
+    free(names);
+    return rc;
+}
+
+/* The Observations of origin, sorted by size (the replay wants them so):
+ * a malloc'd array in *out, or NULL and 0 when there are none. */
+static int cmp_observed(const void *a, const void *b)
+{
+    const gs_audit_observed *x = a, *y = b;
+    return x->size < y->size ? -1 : x->size > y->size;
+}
+
+static int obs_of(const obs_spill *o, const char *origin, gs_audit_observed **out, size_t *n,
+                  gs_error *err)
+{
+    uint8_t *in = NULL;
+    int rc = 0;
+    *out = NULL;
+    *n = 0;
+    size_t id = o != NULL ? gs_audit_index_get(&o->by_origin, origin) : SIZE_MAX;
+    if (id == SIZE_MAX)
+        return 0;
+    const obs_origin *oo = &o->origins[id];
+    gs_audit_observed *v = calloc(oo->count, sizeof *v);
+    if (v == NULL || (in = malloc(OBS_BUF * OBS_REC)) == NULL) {
+        free(v);
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    }
+    for (uint64_t done = 0; done < oo->count;) {
+        size_t k = oo->count - done < OBS_BUF ? (size_t)(oo->count - done) : OBS_BUF;
+        if ((rc = obs_pread(o->fd, in, k * OBS_REC, (o->n + oo->first + done) * OBS_REC, err)) !=
+            0) {
+            free(v);
+            goto out;
+        }
+        for (size_t i = 0; i < k; i++) {
+            v[done + i].size = get_u64(in + i * OBS_REC + 4);
+            memcpy(v[done + i].root.b, in + i * OBS_REC + 12, 32);
+        }
+        done += k;
+    }
+    qsort(v, oo->count, sizeof *v, cmp_observed);
+    *out = v;
+    *n = oo->count;
+out:
+    free(in);
+    return rc;
+}
 
 static int sink_entry(const gs_audit_sink *sk, uint64_t index, const gs_statement *st,
                       const gs_hash *leaf, const gs_rules_state *s, gs_error *err)
@@ -1078,31 +1403,8 @@ static int log_entry(void *ctx, uint64_t index, const gs_statement *st, const gs
     }
     if (st->kind != GS_BODY_OBSERVATION)
         return 0;
-    if (c->n_obs == c->cap_obs) {
-        size_t cap = c->cap_obs ? c->cap_obs * 2 : 64;
-        observation *v = realloc(c->obs, cap * sizeof *v);
-        if (v == NULL)
-            return gs_error_set(err, GS_ENOMEM, "out of memory");
-        c->obs = v;
-        c->cap_obs = cap;
-    }
-    observation *o = &c->obs[c->n_obs];
-    memset(o, 0, sizeof *o);
-    if ((o->origin = strdup(st->u.observation.origin)) == NULL)
-        return gs_error_set(err, GS_ENOMEM, "out of memory");
-    o->o.size = st->u.observation.size;
-    o->o.root = st->u.observation.root;
-    c->n_obs++;
-    return 0;
-}
-
-static int cmp_obs(const void *a, const void *b)
-{
-    const observation *x = a, *y = b;
-    int c = strcmp(x->origin, y->origin);
-    if (c != 0)
-        return c;
-    return x->o.size < y->o.size ? -1 : x->o.size > y->o.size;
+    return obs_add(c, st->u.observation.origin, st->u.observation.size, &st->u.observation.root,
+                   err);
 }
 
 /* The log's key chain, fed with every entry the replay accepts (in order,
@@ -1289,23 +1591,14 @@ out:
     return rc;
 }
 
-/* Whether origin was audited already: observed (own.obs is sorted), asked
+/* Whether origin was audited already: observed (own.obs knows), asked
  * for, the source's own, or proven against by an earlier piece. */
 static bool audited_before(const gs_audit *a, const log_ctx *own, const char *origin, size_t piece)
 {
     if (strcmp(origin, a->own_origin) == 0)
         return true;
-    size_t lo = 0, hi = own->n_obs;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(own->obs[mid].origin, origin);
-        if (c == 0)
-            return true;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    if (own->obs != NULL && gs_audit_index_get(&own->obs->by_origin, origin) != SIZE_MAX)
+        return true;
     for (size_t i = 0; i < a->n_origins; i++)
         if (strcmp(a->origins[i], origin) == 0)
             return true;
@@ -1342,37 +1635,21 @@ int gs_audit_run(gs_audit *a, gs_error *err)
     }
     snprintf(a->own_origin, sizeof a->own_origin, "%s", own_cp.origin);
     own.hub = a->hub = strncmp(own_cp.origin, "giamsat/hub/", 12) == 0;
-    if ((rc = audit_log(a, own_cp.origin, NULL, 0, log_entry, &own, own_text, err)) != 0)
+    if ((rc = audit_log(a, own_cp.origin, NULL, 0, log_entry, &own, own_text, err)) != 0 ||
+        (rc = obs_sort(own.obs, err)) != 0)
         goto out;
-    if (own.n_obs > 0)
-        qsort(own.obs, own.n_obs, sizeof *own.obs, cmp_obs);
 
-    /* Then every log observed (or asked for), each with its observations. */
-    for (size_t i = 0; i < own.n_obs || i < a->n_origins;) {
-        const char *origin;
-        if (a->n_origins > 0) {
-            if (i >= a->n_origins)
-                break;
-            origin = a->origins[i++];
-        } else {
-            origin = own.obs[i].origin;
-            while (i < own.n_obs && strcmp(own.obs[i].origin, origin) == 0)
-                i++;
-        }
+    /* Then every log observed, in order of origin (or those asked for),
+     * each with its observations read back from the spill. */
+    size_t n_observed = own.obs != NULL ? own.obs->n_origins : 0;
+    for (size_t i = 0; i < (a->n_origins > 0 ? a->n_origins : n_observed); i++) {
+        const char *origin =
+            a->n_origins > 0 ? a->origins[i] : own.obs->origins[own.obs->order[i]].origin;
+        size_t n = 0;
         if (strcmp(origin, own_cp.origin) == 0)
             continue;
-        size_t lo = 0, n = 0;
-        while (lo < own.n_obs && strcmp(own.obs[lo].origin, origin) != 0)
-            lo++;
-        while (lo + n < own.n_obs && strcmp(own.obs[lo + n].origin, origin) == 0)
-            n++;
-        /* The replay wants plain gs_audit_observed, sorted by size. */
-        if (n > 0 && (ob = calloc(n, sizeof *ob)) == NULL) {
-            rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+        if ((rc = obs_of(own.obs, origin, &ob, &n, err)) != 0)
             goto out;
-        }
-        for (size_t k = 0; k < n; k++)
-            ob[k] = own.obs[lo + k].o;
         rc = audit_log(a, origin, ob, n, log_entry, &other, NULL, err);
         free(ob);
         ob = NULL;
@@ -1399,9 +1676,8 @@ int gs_audit_run(gs_audit *a, gs_error *err)
             goto out;
     rc = 0;
 out:
-    for (size_t i = 0; i < own.n_obs; i++)
-        free(own.obs[i].origin);
-    free(own.obs);
+    obs_free(&own.obs);
+    obs_free(&other.obs);
     gs_checkpoint_clear(&own_cp);
     gs_note_free(&own_note);
     free(own_text);

@@ -110,6 +110,31 @@ typedef struct {
 /* Frees what read_page returned; safe on NULL. */
 void gs_audit_entries_free(gs_buf *entries, size_t n);
 
+/* ------------------------------------------------------------ name index */
+
+/* A hash index from a string (an origin) to a number (a log, a record), so
+ * nothing at national scale (3,400 logs, tens of thousands of people) looks
+ * a name up by walking a list. Keys are borrowed: the caller keeps each key
+ * alive, unchanged, as long as it is in the index. Zero-initialise. Call
+ * gs_crypto_init first. */
+typedef struct {
+    const char **key;
+    size_t *val;
+    size_t cap, n;
+    /* SipHash key, random, drawn at the first put: the names come from
+     * logs (a hub's Observations), so a hostile log cannot choose names
+     * that all land in one slot. */
+    uint8_t hash_key[16];
+} gs_audit_index;
+
+/* Maps key to val (replacing what key mapped to). */
+int gs_audit_index_put(gs_audit_index *ix, const char *key, size_t val, gs_error *err)
+    __attribute__((warn_unused_result));
+/* What key maps to; SIZE_MAX when nothing. */
+size_t gs_audit_index_get(const gs_audit_index *ix, const char *key);
+/* Frees the index (never the keys); safe twice. */
+void gs_audit_index_clear(gs_audit_index *ix);
+
 /* ------------------------------------------------------------ leaf record */
 
 /* Every leaf read, its hash, body kind, signer and (for a Progress, an

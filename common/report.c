@@ -296,6 +296,7 @@ struct gs_report {
     char *hub;
     char lang[4];
     VEC(log_rec) logs;
+    gs_audit_index log_index; /* origin -> log */
     VEC(tenure_rec) tenures;
     VEC(person_rec) people;
     VEC(commit_rec) commits;
@@ -306,6 +307,7 @@ struct gs_report {
     size_t cur;                      /* the log being replayed */
     bool failed;
     json_t *doc;
+    bool streamed; /* finished with gs_report_finish_json: doc holds only the head */
 };
 
 static int grow(void **v, size_t *cap, size_t n, size_t size)
@@ -473,6 +475,7 @@ void gs_report_free(gs_report **rp)
     for (size_t i = 0; i < r->xrefs.n; i++)
         free(r->xrefs.v[i].origin);
     free(r->logs.v);
+    gs_audit_index_clear(&r->log_index);
     free(r->tenures.v);
     free(r->people.v);
     free(r->commits.v);
@@ -500,10 +503,7 @@ void gs_report_set_hub(gs_report *r, const char *origin)
 
 static size_t find_log(const gs_report *r, const char *origin)
 {
-    for (size_t i = 0; i < r->logs.n; i++)
-        if (strcmp(r->logs.v[i].origin, origin) == 0)
-            return i;
-    return SIZE_MAX;
+    return gs_audit_index_get(&r->log_index, origin);
 }
 
 static int add_log_rec(gs_report *r, const char *origin, size_t *at, gs_error *err)
@@ -518,6 +518,8 @@ static int add_log_rec(gs_report *r, const char *origin, size_t *at, gs_error *e
     log_rec *l = &r->logs.v[r->logs.n - 1];
     if ((l->origin = strdup(origin)) == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
+    if (gs_audit_index_put(&r->log_index, l->origin, r->logs.n - 1, err) != 0)
+        return GS_ENOMEM;
     l->first_commit = r->commits.n;
     l->first_item = r->items.n;
     l->first_tenure = r->tenures.n;
@@ -818,7 +820,7 @@ static int take_roster(gs_report *r, const gs_rules_state *s, gs_error *err)
 static int add_log_outcome(gs_report *r, const gs_audit_replay *rp, const gs_audit_trusted *t,
                            const char *skipped_reason, gs_error *err)
 {
-    size_t at;
+    size_t at = 0;
     int rc = add_log_rec(r, rp->origin, &at, err);
     if (rc != 0)
         return rc;
@@ -1437,14 +1439,127 @@ typedef struct {
     json_t *failed; /* failed_as_head */
     json_t *units;  /* where */
     quarter_vec q;  /* ratings to their unit during their tenure as head */
+    /* Their tenures, the commitments they own and the findings and feedback
+     * addressed to them, each a list in report order through the next
+     * arrays of finish: one pass over each, never people x commitments. */
+    size_t tenure_first, tenure_last, commit_first, commit_last, item_first, item_last;
 } person_card;
+
+/* Appends i to the list (*first, *last) threaded through next. */
+static void list_add(size_t *first, size_t *last, size_t *next, size_t i)
+{
+    next[i] = SIZE_MAX;
+    if (*first == SIZE_MAX)
+        *first = i;
+    else
+        next[*last] = i;
+    *last = i;
+}
+
+/* The heads answering in the summary: most failures first, then by name,
+ * then in the order people were met (as the insertion it replaces kept). */
+typedef struct {
+    size_t person, failed;
+    const char *name;
+} answering;
+
+static int cmp_answering(const void *a, const void *b)
+{
+    const answering *x = a, *y = b;
+    if (x->failed != y->failed)
+        return x->failed > y->failed ? -1 : 1;
+    int c = strcmp(x->name, y->name);
+    if (c != 0)
+        return c;
+    return x->person < y->person ? -1 : x->person > y->person;
+}
 
 typedef struct {
     uint64_t by[GS_JUDGED_COUNT];
     quarter_vec q;
 } unit_card;
 
+/* The JSON form written as it is built (gs_report_finish_json): the
+ * document's head (every member before "people") as json_dumpf would write
+ * it, then each person and each unit as it is made, indented as inside the
+ * whole document, and freed; the output is byte for byte what
+ * gs_report_write(GS_REPORT_JSON) writes of the whole document. */
+
+/* v dumped as JSON_INDENT(2) at depth levels in. */
+static int stream_value(FILE *f, json_t *v, int depth, gs_error *err)
+{
+    char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    if (s == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    for (const char *p = s; *p != '\0'; p++) {
+        fputc(*p, f);
+        if (*p == '\n')
+            for (int k = 0; k < depth * 2; k++)
+                fputc(' ', f);
+    }
+    free(s);
+    return ferror(f) ? gs_error_set(err, GS_EIO, "cannot write the report") : 0;
+}
+
+/* The head: the document so far without its closing "\n}", then the
+ * opening of "people". */
+static int stream_head(json_t *doc, FILE *f, gs_error *err)
+{
+    char *s = json_dumps(doc, JSON_INDENT(2));
+    if (s == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    size_t n = strlen(s);
+    if (n >= 2 && strcmp(s + n - 2, "\n}") == 0)
+        n -= 2;
+    fwrite(s, 1, n, f);
+    free(s);
+    fputs(",\n  \"people\": ", f);
+    return ferror(f) ? gs_error_set(err, GS_EIO, "cannot write the report") : 0;
+}
+
+/* An element of people or units: appended to the array, or written. */
+static int emit(FILE *f, json_t *array, json_t *o, size_t *n, gs_error *err)
+{
+    if (f == NULL) {
+        if (o == NULL || json_array_append_new(array, o) != 0)
+            return gs_error_set(err, GS_ENOMEM, "out of memory");
+        return 0;
+    }
+    fputs(*n == 0 ? "[\n    " : ",\n    ", f);
+    (*n)++;
+    int rc = o != NULL ? stream_value(f, o, 2, err) : gs_error_set(err, GS_ENOMEM, "out of memory");
+    json_decref(o);
+    return rc;
+}
+
+/* Closes the array of n elements, opens member name. */
+static int stream_next(FILE *f, const char *name, size_t n, gs_error *err)
+{
+    fprintf(f, "%s,\n  \"%s\": ", n == 0 ? "[]" : "\n  ]", name);
+    return ferror(f) ? gs_error_set(err, GS_EIO, "cannot write the report") : 0;
+}
+
+static int stream_tail(json_t *trees, FILE *f, gs_error *err)
+{
+    int rc = stream_value(f, trees, 1, err);
+    if (rc == 0 && (fputs("\n}\n", f) == EOF || fflush(f) != 0 || ferror(f)))
+        rc = gs_error_set(err, GS_EIO, "cannot write the report");
+    return rc;
+}
+
+static int finish(gs_report *r, gs_audit_leafdb *db, FILE *stream, gs_error *err);
+
 int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
+{
+    return finish(r, db, NULL, err);
+}
+
+int gs_report_finish_json(gs_report *r, gs_audit_leafdb *db, FILE *out, gs_error *err)
+{
+    return finish(r, db, out, err);
+}
+
+static int finish(gs_report *r, gs_audit_leafdb *db, FILE *stream, gs_error *err)
 {
     json_t *doc = json_object(), *logs = json_array(), *refs = json_object(),
            *ref_failed = json_array(), *ref_unchecked = json_array(), *people = json_array(),
@@ -1454,6 +1569,7 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
     uint64_t all_by[GS_JUDGED_COUNT] = {0}, ev_by[EV_COUNT] = {0};
     person_card *pc = NULL;
     unit_card *uc = NULL;
+    size_t *t_next = NULL, *c_next = NULL, *i_next = NULL, n_people = 0, n_units = 0;
     int rc = 0;
     if (doc == NULL || logs == NULL || refs == NULL || ref_failed == NULL ||
         ref_unchecked == NULL || people == NULL || units == NULL || trees == NULL ||
@@ -1621,9 +1737,30 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
     /* What the scorecards, the units and the summary count, in one pass
      * over the commitments and one over the items. */
     if ((pc = calloc(r->people.n + 1, sizeof *pc)) == NULL ||
-        (uc = calloc(r->logs.n + 1, sizeof *uc)) == NULL) {
+        (uc = calloc(r->logs.n + 1, sizeof *uc)) == NULL ||
+        (t_next = malloc((r->tenures.n + 1) * sizeof *t_next)) == NULL ||
+        (c_next = malloc((r->commits.n + 1) * sizeof *c_next)) == NULL ||
+        (i_next = malloc((r->items.n + 1) * sizeof *i_next)) == NULL) {
         rc = gs_error_set(err, GS_ENOMEM, "out of memory");
         goto out;
+    }
+    for (size_t p = 0; p < r->people.n; p++)
+        pc[p].tenure_first = pc[p].commit_first = pc[p].item_first = SIZE_MAX;
+    for (size_t i = 0; i < r->tenures.n; i++) {
+        size_t p = r->tenures.v[i].person;
+        if (p < r->people.n)
+            list_add(&pc[p].tenure_first, &pc[p].tenure_last, t_next, i);
+    }
+    for (size_t i = 0; i < r->commits.n; i++) {
+        size_t p = keymap_get(&r->persons, &r->commits.v[i].owner);
+        if (p < r->people.n)
+            list_add(&pc[p].commit_first, &pc[p].commit_last, c_next, i);
+    }
+    for (size_t i = 0; i < r->items.n; i++) {
+        const item_rec *it = &r->items.v[i];
+        size_t p = it->has_addressee ? keymap_get(&r->persons, &it->addressee) : SIZE_MAX;
+        if (p < r->people.n)
+            list_add(&pc[p].item_first, &pc[p].item_last, i_next, i);
     }
     for (size_t i = 0; i < r->commits.n; i++) {
         const commit_rec *c = &r->commits.v[i];
@@ -1665,6 +1802,65 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
         if (h != NULL && (rc = quarter_add(&pc[h->person].q, q, it->rating, err)) != 0)
             goto out;
     }
+    /* The summary: counts first, then the heads who answer for failures,
+     * most failures first. */
+    {
+        json_t *evc = json_object(), *ha = json_array();
+        answering *order = malloc((r->people.n + 1) * sizeof *order);
+        size_t n_order = 0;
+        if (summary == NULL || evc == NULL || ha == NULL || order == NULL) {
+            json_decref(evc);
+            json_decref(ha);
+            free(order);
+            rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+            goto out;
+        }
+        for (int k = 0; k < EV_COUNT; k++)
+            json_object_set_new(evc, evidence_names[k], json_integer((json_int_t)ev_by[k]));
+        for (size_t p = 0; p < r->people.n; p++)
+            if (pc[p].failed != NULL && json_array_size(pc[p].failed) > 0)
+                order[n_order++] =
+                    (answering){p, json_array_size(pc[p].failed), r->people.v[p].name};
+        qsort(order, n_order, sizeof *order, cmp_answering);
+        for (size_t k = 0; k < n_order; k++) {
+            size_t p = order[k].person;
+            json_t *h = json_object();
+            json_object_set_new(h, "name", json_string(r->people.v[p].name));
+            json_object_set_new(h, "key", jkey(&r->people.v[p].key));
+            json_object_set_new(h, "fingerprint", jfingerprint(&r->people.v[p].key));
+            json_object_set_new(h, "failed",
+                                json_integer((json_int_t)json_array_size(pc[p].failed)));
+            json_object_set_new(h, "units", json_incref(pc[p].units));
+            json_array_append_new(ha, h);
+        }
+        free(order);
+        json_object_set_new(summary, "by_status", status_counts(all_by));
+        json_object_set_new(summary, "evidence_status", evc);
+        json_object_set_new(summary, "heads_answering", ha);
+    }
+    json_object_set_new(refs, "checked", json_integer((json_int_t)ref_ok));
+    json_object_set_new(refs, "failed", ref_failed);
+    json_object_set_new(refs, "unchecked", ref_unchecked);
+    ref_failed = ref_unchecked = NULL;
+    json_object_set_new(doc, "as_of", jtime(r->as_of));
+    json_object_set_new(doc, "as_of_unix", json_integer(r->as_of));
+    json_object_set_new(doc, "response_days", json_integer(r->response_days));
+    json_object_set_new(doc, "hub", r->hub ? json_string(r->hub) : json_null());
+    json_object_set_new(doc, "verified", json_boolean(!r->failed));
+    json_object_set_new(doc, "summary", summary);
+    summary = NULL;
+    json_object_set_new(ev_count, "proof", json_integer((json_int_t)n_proof));
+    json_object_set_new(ev_count, "unverifiable", json_integer((json_int_t)n_unverifiable));
+    json_object_set_new(doc, "evidence_count", ev_count);
+    json_object_set_new(doc, "evidence", evidence);
+    ev_count = evidence = NULL;
+    json_object_set_new(doc, "logs", logs);
+    json_object_set_new(doc, "references", refs);
+    logs = refs = NULL;
+    /* Streaming: everything above, as the whole document would show it,
+     * then people and units one at a time (see emit). */
+    if (stream != NULL && (rc = stream_head(doc, stream, err)) != 0)
+        goto out;
     /* People. */
     for (size_t p = 0; p < r->people.n; p++) {
         json_t *o = json_object(), *roles = json_array(), *cs = json_array(), *ad = json_array(),
@@ -1674,10 +1870,8 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
         json_object_set_new(o, "name", json_string(r->people.v[p].name));
         json_object_set_new(o, "key", jkey(&r->people.v[p].key));
         json_object_set_new(o, "fingerprint", jfingerprint(&r->people.v[p].key));
-        for (size_t i = 0; i < r->tenures.n; i++) {
+        for (size_t i = pc[p].tenure_first; i != SIZE_MAX; i = t_next[i]) {
             const tenure_rec *t = &r->tenures.v[i];
-            if (t->person != p)
-                continue;
             json_t *x = json_object();
             json_object_set_new(x, "origin", json_string(r->logs.v[t->log].origin));
             json_object_set_new(x, "role", json_string(gs_role_name(t->role)));
@@ -1703,16 +1897,10 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
             if (!seen)
                 json_array_append_new(keys, jkey(&t->key));
         }
-        for (size_t i = 0; i < r->commits.n; i++) {
-            const commit_rec *c = &r->commits.v[i];
-            if (keymap_get(&r->persons, &c->owner) != p)
-                continue;
-            json_array_append_new(cs, commitment_json(r, c));
-        }
-        for (size_t i = 0; i < r->items.n; i++) {
+        for (size_t i = pc[p].commit_first; i != SIZE_MAX; i = c_next[i])
+            json_array_append_new(cs, commitment_json(r, &r->commits.v[i]));
+        for (size_t i = pc[p].item_first; i != SIZE_MAX; i = i_next[i]) {
             const item_rec *it = &r->items.v[i];
-            if (!it->has_addressee || keymap_get(&r->persons, &it->addressee) != p)
-                continue;
             const char *st = item_status(r, it);
             n_total++;
             n_unans += strcmp(st, "unanswered") == 0;
@@ -1741,8 +1929,11 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
         json_object_set_new(o, "addressed", ad);
         json_object_set_new(o, "summary", sum);
         json_object_set_new(o, "scorecard", card);
-        json_array_append_new(people, o);
+        if ((rc = emit(stream, people, o, &n_people, err)) != 0)
+            goto out;
     }
+    if (stream != NULL && (rc = stream_next(stream, "units", n_people, err)) != 0)
+        goto out;
     /* Units: heads over time, and who was head at each deadline failed
      * (missed, overdue, delivered late or in part). */
     for (size_t i = 0; i < r->logs.n; i++) {
@@ -1814,75 +2005,23 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
         json_object_set_new(o, "head_timeline", line);
         json_object_set_new(o, "deadlines_failed", dl);
         json_object_set_new(o, "findings_and_feedback", its);
-        json_array_append_new(units, o);
-    }
-    /* The summary: counts first, then the heads who answer for failures,
-     * most failures first. */
-    {
-        json_t *evc = json_object(), *ha = json_array();
-        size_t *order = malloc((r->people.n + 1) * sizeof *order), n_order = 0;
-        if (summary == NULL || evc == NULL || ha == NULL || order == NULL) {
-            json_decref(evc);
-            json_decref(ha);
-            free(order);
-            rc = gs_error_set(err, GS_ENOMEM, "out of memory");
+        if ((rc = emit(stream, units, o, &n_units, err)) != 0)
             goto out;
-        }
-        for (int k = 0; k < EV_COUNT; k++)
-            json_object_set_new(evc, evidence_names[k], json_integer((json_int_t)ev_by[k]));
-        for (size_t p = 0; p < r->people.n; p++)
-            if (pc[p].failed != NULL && json_array_size(pc[p].failed) > 0) {
-                /* insertion by failed desc, then name */
-                size_t nf = json_array_size(pc[p].failed), at = n_order;
-                while (at > 0) {
-                    size_t q = order[at - 1], qf = json_array_size(pc[q].failed);
-                    if (qf > nf ||
-                        (qf == nf && strcmp(r->people.v[q].name, r->people.v[p].name) <= 0))
-                        break;
-                    order[at] = q;
-                    at--;
-                }
-                order[at] = p;
-                n_order++;
-            }
-        for (size_t k = 0; k < n_order; k++) {
-            size_t p = order[k];
-            json_t *h = json_object();
-            json_object_set_new(h, "name", json_string(r->people.v[p].name));
-            json_object_set_new(h, "key", jkey(&r->people.v[p].key));
-            json_object_set_new(h, "fingerprint", jfingerprint(&r->people.v[p].key));
-            json_object_set_new(h, "failed",
-                                json_integer((json_int_t)json_array_size(pc[p].failed)));
-            json_object_set_new(h, "units", json_incref(pc[p].units));
-            json_array_append_new(ha, h);
-        }
-        free(order);
-        json_object_set_new(summary, "by_status", status_counts(all_by));
-        json_object_set_new(summary, "evidence_status", evc);
-        json_object_set_new(summary, "heads_answering", ha);
     }
-    json_object_set_new(refs, "checked", json_integer((json_int_t)ref_ok));
-    json_object_set_new(refs, "failed", ref_failed);
-    json_object_set_new(refs, "unchecked", ref_unchecked);
-    ref_failed = ref_unchecked = NULL;
-    json_object_set_new(doc, "as_of", jtime(r->as_of));
-    json_object_set_new(doc, "as_of_unix", json_integer(r->as_of));
-    json_object_set_new(doc, "response_days", json_integer(r->response_days));
-    json_object_set_new(doc, "hub", r->hub ? json_string(r->hub) : json_null());
-    json_object_set_new(doc, "verified", json_boolean(!r->failed));
-    json_object_set_new(doc, "summary", summary);
-    summary = NULL;
-    json_object_set_new(ev_count, "proof", json_integer((json_int_t)n_proof));
-    json_object_set_new(ev_count, "unverifiable", json_integer((json_int_t)n_unverifiable));
-    json_object_set_new(doc, "evidence_count", ev_count);
-    json_object_set_new(doc, "evidence", evidence);
-    ev_count = evidence = NULL;
-    json_object_set_new(doc, "logs", logs);
-    json_object_set_new(doc, "references", refs);
-    json_object_set_new(doc, "people", people);
-    json_object_set_new(doc, "units", units);
-    json_object_set_new(doc, "delegation", trees);
-    logs = refs = people = units = trees = NULL;
+    if (stream != NULL) {
+        rc = stream_next(stream, "delegation", n_units, err);
+        if (rc == 0)
+            rc = stream_tail(trees, stream, err);
+        if (rc != 0)
+            goto out;
+        r->streamed = true;
+    }
+    if (stream == NULL) {
+        json_object_set_new(doc, "people", people);
+        json_object_set_new(doc, "units", units);
+        json_object_set_new(doc, "delegation", trees);
+        people = units = trees = NULL;
+    }
     json_decref(r->doc);
     r->doc = doc;
     doc = NULL;
@@ -1907,6 +2046,9 @@ out:
         free(uc[i].q.v);
     free(pc);
     free(uc);
+    free(t_next);
+    free(c_next);
+    free(i_next);
     return rc;
 }
 
@@ -2293,6 +2435,8 @@ int gs_report_write(gs_report *r, gs_report_format fmt, FILE *out, gs_error *err
 {
     if (r->doc == NULL)
         return gs_error_set(err, GS_EINVAL, "the report is not finished");
+    if (r->streamed)
+        return gs_error_set(err, GS_EINVAL, "the report was written as it was finished");
     switch (fmt) {
     case GS_REPORT_JSON:
         if (json_dumpf(r->doc, out, JSON_INDENT(2)) != 0 || fputc('\n', out) == EOF)

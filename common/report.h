@@ -51,6 +51,13 @@ void gs_report_set_hub(gs_report *r, const char *origin);
 /* After the audit: checks the cross-log references against db, resolves who
  * each finding and feedback is about, and builds the document. */
 int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err);
+/* The same, writing the JSON form to out as it is built: byte for byte what
+ * gs_report_write(GS_REPORT_JSON) writes, but each person and each unit is
+ * written and freed as soon as it is made, so a national audit never holds
+ * the whole document (every commitment with its progress points). After it,
+ * gs_report_json holds only the head of the document (the members before
+ * "people") and gs_report_write refuses. */
+int gs_report_finish_json(gs_report *r, gs_audit_leafdb *db, FILE *out, gs_error *err);
 /* True when any verification failed (a log skipped or failed, a reference
  * failed) or any evidence was met (a proof, or a piece that does not
  * verify). */

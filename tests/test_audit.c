@@ -683,6 +683,55 @@ static void test_run_origins(void **state)
     source_clear(&m, hub, n_hub);
 }
 
+/* A hub log of more Observations than the audit buffers (they are streamed
+ * to a temporary file and grouped by origin): of the node at every size, in
+ * a shuffled order, interleaved with Observations of a log the source does
+ * not serve. The node's are all checked (one altered
+ * root is one failure); the logs are audited in order of origin. */
+#define MANY_OBS 1500
+static void test_run_many_observations(void **state)
+{
+    (void)state;
+    gs_buf *hub = calloc(MANY_OBS + 1, sizeof *hub);
+    assert_non_null(hub);
+    size_t n_hub = 0;
+    hub[n_hub++] = charter(HUB, "test", GS_TIER_HUB, &hub_kp);
+    for (size_t i = 0; i < MANY_OBS; i++) {
+        gs_statement st = base(HUB, i + 2, T0 + (int64_t)i, GS_BODY_OBSERVATION);
+        uint64_t size = 1 + (i * 7) % N_NODE;
+        st.u.observation.origin = i % 3 == 1 ? "giamsat/commune/elsewhere" : NODE;
+        st.u.observation.size = size;
+        st.u.observation.root = root_of(node_entries, size);
+        if (i == 999)
+            st.u.observation.root.b[3] ^= 1; /* i % 3 == 0: the node's */
+        st.u.observation.time = st.issued_at;
+        hub[n_hub++] = sign(&st, &hub_kp);
+    }
+    mem_source m;
+    source_init(&m, hub, n_hub, &node_kp);
+    gs_audit_source src = source_of(&m);
+    test_sink ts = {0};
+    gs_audit_sink sink = {&ts, sink_begin, sink_entry, sink_end, NULL};
+    gs_audit_leafdb *db = NULL;
+    gs_error err = {0};
+    assert_int_equal(gs_audit_leafdb_open(&db, &err), 0);
+    gs_audit a = {.source = &src, .sink = &sink, .policy = policy, .db = db};
+    assert_int_equal(gs_audit_run(&a, &err), 0);
+    assert_int_equal(ts.n, 3);
+    assert_string_equal(ts.logs[0].origin, HUB);
+    assert_int_equal(ts.logs[0].n_failures, 0);
+    assert_string_equal(ts.logs[1].origin, NODE);
+    assert_int_equal(ts.logs[1].replayed, N_NODE);
+    assert_int_equal(ts.logs[1].n_failures, 1);
+    if (strstr(ts.logs[1].first_failure, "the hub observed a root at size") == NULL)
+        fail_msg("the failure says \"%s\"", ts.logs[1].first_failure);
+    assert_string_equal(ts.logs[2].origin, "giamsat/commune/elsewhere");
+    assert_true(ts.logs[2].skipped);
+    gs_audit_leafdb_close(&db);
+    source_clear(&m, hub, n_hub);
+    free(hub);
+}
+
 /* The report drawn from the same run: verified, the hub named, the head
  * with their commitments, each feedback addressed to them. */
 static void test_report(void **state)
@@ -1369,6 +1418,61 @@ static long long jint(json_t *o, const char *path)
     return strtoll(jstr(o, path), NULL, 10);
 }
 
+/* The judged log replayed through the real rule book and leaf record into a
+ * new report's sink (with two Revisions handed to the sink directly), not
+ * yet finished. *dbp is the leaf record (the caller closes it). */
+static gs_report *judged_report(jlog *jl, int64_t as_of, uint64_t p1, uint64_t o_del,
+                                uint64_t f_late, gs_audit_leafdb **dbp)
+{
+    /* The replay, into the report's sink. */
+    mem_source m = {.n_logs = 1, .max_page = 5, .spoil = NONE};
+    m.logs[0] = (mem_log){.origin = JLOG, .entries = jl->e, .n = jl->n};
+    gs_audit_source src = source_of(&m);
+    gs_audit_leafdb *db = NULL;
+    gs_report *r = NULL;
+    gs_audit_sink sink;
+    gs_error err = {0};
+    assert_int_equal(gs_audit_leafdb_open(&db, &err), 0);
+    assert_int_equal(gs_report_new(&r, as_of, 30, &err), 0);
+    gs_report_sink(r, &sink);
+    gs_audit_replay rp = {
+        .origin = JLOG, .size = jl->n, .db = db, .on_entry = sink.on_entry, .ctx = sink.ctx};
+    assert_int_equal(sink.begin_log(sink.ctx, JLOG, &err), 0);
+    assert_int_equal(gs_audit_replay_run(&src, &rp, &err), 0);
+    if (rp.n_failures > 0)
+        fail_msg("the log does not replay: %s", rp.failures[0]);
+    assert_int_equal(rp.replayed, jl->n);
+    /* The leaf record names the commitment of a Progress and an Outcome. */
+    size_t lg;
+    gs_audit_leaf lf;
+    assert_int_equal(gs_audit_leafdb_find(db, JLOG, &lg), 0);
+    assert_int_equal(gs_audit_leafdb_get(db, lg, p1, &lf, &err), 0);
+    assert_int_equal(lf.kind, GS_BODY_PROGRESS);
+    assert_int_equal(lf.commitment, 8); /* proj */
+    assert_int_equal(gs_audit_leafdb_get(db, lg, o_del, &lf, &err), 0);
+    assert_int_equal(lf.commitment, 3); /* del */
+    assert_int_equal(gs_audit_leafdb_get(db, lg, f_late, &lf, &err), 0);
+    assert_int_equal(lf.commitment, UINT64_MAX);
+    /* Revisions of open1, as the rule book will hand them: one before
+     * as_of (in force), one after (not counted). */
+    gs_statement rv = base(JLOG, 99, T0 + 160 * DAY, GS_BODY_REVISION);
+    rv.signer = head2_kp.pub;
+    rv.u.revision.commitment_id = "open1";
+    rv.u.revision.has_target = true;
+    rv.u.revision.target = FX(50);
+    rv.u.revision.deadline = T0 + 300 * DAY;
+    rv.u.revision.reason = "budget cut";
+    gs_hash h0 = {{0}};
+    assert_int_equal(sink.on_entry(sink.ctx, jl->n, &rv, &h0, rp.state, &err), 0);
+    rv.issued_at = as_of + 10;
+    rv.u.revision.target = FX(1);
+    assert_int_equal(sink.on_entry(sink.ctx, jl->n + 1, &rv, &h0, rp.state, &err), 0);
+    assert_int_equal(sink.end_log(sink.ctx, &rp, NULL, NULL, &err), 0);
+    gs_audit_replay_clear(&rp);
+    *dbp = db;
+    return r;
+}
+
 /* One log that holds every status, verdicts, a two-tier roll-up, two heads
  * in turn and ratings over two quarters, replayed through the real rule
  * book and leaf record into the report's sink; the Revisions the rule book
@@ -1436,51 +1540,9 @@ static void test_report_judgement(void **state)
     jreport(&l, GS_BODY_OUTCOME, "road-b1", FX(2), T0 + 100 * DAY, &head2_kp);
     jreport(&l, GS_BODY_OUTCOME, "road-c", FX(500), T0 + 100 * DAY, &head2_kp);
 
-    /* The replay, into the report's sink. */
-    mem_source m = {.n_logs = 1, .max_page = 5, .spoil = NONE};
-    m.logs[0] = (mem_log){.origin = JLOG, .entries = l.e, .n = l.n};
-    gs_audit_source src = source_of(&m);
     gs_audit_leafdb *db = NULL;
-    gs_report *r = NULL;
-    gs_audit_sink sink;
     gs_error err = {0};
-    assert_int_equal(gs_audit_leafdb_open(&db, &err), 0);
-    assert_int_equal(gs_report_new(&r, as_of, 30, &err), 0);
-    gs_report_sink(r, &sink);
-    gs_audit_replay rp = {
-        .origin = JLOG, .size = l.n, .db = db, .on_entry = sink.on_entry, .ctx = sink.ctx};
-    assert_int_equal(sink.begin_log(sink.ctx, JLOG, &err), 0);
-    assert_int_equal(gs_audit_replay_run(&src, &rp, &err), 0);
-    if (rp.n_failures > 0)
-        fail_msg("the log does not replay: %s", rp.failures[0]);
-    assert_int_equal(rp.replayed, l.n);
-    /* The leaf record names the commitment of a Progress and an Outcome. */
-    size_t lg;
-    gs_audit_leaf lf;
-    assert_int_equal(gs_audit_leafdb_find(db, JLOG, &lg), 0);
-    assert_int_equal(gs_audit_leafdb_get(db, lg, p1, &lf, &err), 0);
-    assert_int_equal(lf.kind, GS_BODY_PROGRESS);
-    assert_int_equal(lf.commitment, 8); /* proj */
-    assert_int_equal(gs_audit_leafdb_get(db, lg, o_del, &lf, &err), 0);
-    assert_int_equal(lf.commitment, 3); /* del */
-    assert_int_equal(gs_audit_leafdb_get(db, lg, f_late, &lf, &err), 0);
-    assert_int_equal(lf.commitment, UINT64_MAX);
-    /* Revisions of open1, as the rule book will hand them: one before
-     * as_of (in force), one after (not counted). */
-    gs_statement rv = base(JLOG, 99, T0 + 160 * DAY, GS_BODY_REVISION);
-    rv.signer = head2_kp.pub;
-    rv.u.revision.commitment_id = "open1";
-    rv.u.revision.has_target = true;
-    rv.u.revision.target = FX(50);
-    rv.u.revision.deadline = T0 + 300 * DAY;
-    rv.u.revision.reason = "budget cut";
-    gs_hash h0 = {{0}};
-    assert_int_equal(sink.on_entry(sink.ctx, l.n, &rv, &h0, rp.state, &err), 0);
-    rv.issued_at = as_of + 10;
-    rv.u.revision.target = FX(1);
-    assert_int_equal(sink.on_entry(sink.ctx, l.n + 1, &rv, &h0, rp.state, &err), 0);
-    assert_int_equal(sink.end_log(sink.ctx, &rp, NULL, NULL, &err), 0);
-    gs_audit_replay_clear(&rp);
+    gs_report *r = judged_report(&l, as_of, p1, o_del, f_late, &db);
     assert_int_equal(gs_report_finish(r, db, &err), 0);
     json_t *d = gs_report_json(r);
 
@@ -1672,10 +1734,66 @@ static void test_report_judgement(void **state)
         if (strstr(text, lines[i]) == NULL)
             fail_msg("the text lacks \"%s\":\n%s", lines[i], text);
     free(text);
+
+    /* The JSON form written as it is built (gs_report_finish_json, what
+     * `giamsat audit --format json` uses) is byte for byte the whole
+     * document's: people, units and the delegation trees included. */
+    char *whole = NULL, *streamed = NULL;
+    size_t whole_n = 0, streamed_n = 0;
+    f = open_memstream(&whole, &whole_n);
+    assert_non_null(f);
+    assert_int_equal(gs_report_write(r, GS_REPORT_JSON, f, &err), 0);
+    assert_int_equal(fclose(f), 0);
+    gs_audit_leafdb *db2 = NULL;
+    gs_report *r2 = judged_report(&l, as_of, p1, o_del, f_late, &db2);
+    f = open_memstream(&streamed, &streamed_n);
+    assert_non_null(f);
+    assert_int_equal(gs_report_finish_json(r2, db2, f, &err), 0);
+    assert_int_equal(fclose(f), 0);
+    assert_true(json_array_size(json_object_get(d, "delegation")) > 0);
+    assert_true(json_array_size(json_object_get(d, "units")) > 0);
+    assert_string_equal(streamed, whole);
+    /* What the report says besides is the same; only the head is held. */
+    assert_int_equal(gs_report_failed(r2), gs_report_failed(r));
+    assert_null(json_object_get(gs_report_json(r2), "people"));
+    assert_true(
+        json_equal(json_object_get(gs_report_json(r2), "summary"), json_object_get(d, "summary")));
+    assert_int_equal(gs_report_write(r2, GS_REPORT_JSON, stdout, &err), GS_EINVAL);
+    free(whole);
+    free(streamed);
+    gs_report_free(&r2);
+    gs_audit_leafdb_close(&db2);
+
     gs_report_free(&r);
     gs_audit_leafdb_close(&db);
     for (size_t i = 0; i < l.n; i++)
         gs_buf_free(&l.e[i]);
+}
+
+/* The name index: every key found, absent keys not, a key put again
+ * takes its new value, through several growths. */
+static void test_index(void **state)
+{
+    (void)state;
+    gs_audit_index ix = {0};
+    gs_error err = {0};
+    static char keys[5000][32];
+    assert_int_equal(gs_audit_index_get(&ix, "giamsat/commune/none"), SIZE_MAX);
+    for (size_t i = 0; i < 5000; i++) {
+        snprintf(keys[i], sizeof keys[i], "giamsat/commune/xa-%04zu", i);
+        assert_int_equal(gs_audit_index_put(&ix, keys[i], i, &err), 0);
+    }
+    assert_int_equal(ix.n, 5000);
+    for (size_t i = 0; i < 5000; i++)
+        assert_int_equal(gs_audit_index_get(&ix, keys[i]), i);
+    assert_int_equal(gs_audit_index_get(&ix, "giamsat/commune/xa-5000"), SIZE_MAX);
+    assert_int_equal(gs_audit_index_get(&ix, ""), SIZE_MAX);
+    assert_int_equal(gs_audit_index_put(&ix, keys[7], 70, &err), 0);
+    assert_int_equal(ix.n, 5000);
+    assert_int_equal(gs_audit_index_get(&ix, "giamsat/commune/xa-0007"), 70);
+    gs_audit_index_clear(&ix);
+    gs_audit_index_clear(&ix);
+    assert_int_equal(gs_audit_index_get(&ix, keys[0]), SIZE_MAX);
 }
 
 int main(void)
@@ -1687,6 +1805,7 @@ int main(void)
         cmocka_unit_test(test_replay_empty_page),
         cmocka_unit_test(test_run),
         cmocka_unit_test(test_run_origins),
+        cmocka_unit_test(test_run_many_observations),
         cmocka_unit_test(test_report),
         cmocka_unit_test(test_evidence_check),
         cmocka_unit_test(test_report_evidence),
@@ -1696,6 +1815,7 @@ int main(void)
         cmocka_unit_test(test_sample),
         cmocka_unit_test(test_mean),
         cmocka_unit_test(test_report_judgement),
+        cmocka_unit_test(test_index),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
