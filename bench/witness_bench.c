@@ -217,7 +217,7 @@ static void watch_send(watch *wt, double now)
 }
 
 /* Reads a GetCheckpoint answer of watch k and records what it shows. */
-static void watch_read(network *w, watch *wt, int k, seen_list cosigned[2], double now)
+static void watch_read(network *w, watch *wt, int k, seen_list cosigned[3], double now)
 {
     zmq_msg_t m;
     zmq_msg_init(&m);
@@ -233,6 +233,8 @@ static void watch_read(network *w, watch *wt, int k, seen_list cosigned[2], doub
         rs.code == GS_STATUS_OK && rs.result == GS_RESULT_CHECKPOINT) {
         uint64_t size = it_checkpoint_size(rs.u.checkpoint);
         gs_note *note = NULL;
+        if (k == WATCH_NODE)
+            seen_add(&cosigned[2], size, now); /* signed by the node */
         if (size > wt->best &&
             gs_note_parse(rs.u.checkpoint, strlen(rs.u.checkpoint), &note, &err) == 0) {
             bool all = true;
@@ -299,7 +301,8 @@ static void measure(network *w, void *zctx, double rate, double seconds, const c
             it_die("%s", err.msg);
         items[OFFICERS + k] = (zmq_pollitem_t){.socket = watches[k].sock, .events = ZMQ_POLLIN};
     }
-    seen_list cosigned[2] = {{0}, {0}};
+    /* [0] the province hub, [1] the centre, [2] the node's own signature */
+    seen_list cosigned[3] = {{0}, {0}, {0}};
     size_t next = 0, answered = 0;
     uint64_t last_index = 0;
     double t0 = gs_bench_now(), end = 0;
@@ -373,6 +376,10 @@ static void measure(network *w, void *zctx, double rate, double seconds, const c
     }
 
     double *wit = calloc(total, sizeof *wit), *rec = calloc(total, sizeof *rec);
+    double *part[3];
+    for (int h = 0; h < 3; h++)
+        if ((part[h] = calloc(total, sizeof *part[h])) == NULL)
+            it_die("out of memory");
     if (wit == NULL || rec == NULL)
         it_die("out of memory");
     for (size_t k = 0; k < total; k++) {
@@ -383,6 +390,10 @@ static void measure(network *w, void *zctx, double rate, double seconds, const c
                 at = t;
         }
         wit[k] = at > receipt_at[k] ? (at - receipt_at[k]) * 1000.0 : 0;
+        for (int h = 0; h < 3; h++) {
+            double t = seen_past(&cosigned[h], index[k]);
+            part[h][k] = t > receipt_at[k] ? (t - receipt_at[k]) * 1000.0 : 0;
+        }
         rec[k] = (receipt_at[k] - sent_at[k]) * 1000.0;
     }
     qsort(wit, total, sizeof *wit, cmp_double);
@@ -398,13 +409,23 @@ static void measure(network *w, void *zctx, double rate, double seconds, const c
     gs_bench_figure(name, rec[total / 2], "ms");
     snprintf(name, sizeof name, "witnessed_statements%s", suffix);
     gs_bench_figure(name, (double)total, "statements");
+    /* Where the time goes: the node's checkpoint, then each hub's line. */
+    static const char *const parts[3] = {"province", "central", "checkpointed"};
+    for (int h = 0; h < 3; h++) {
+        qsort(part[h], total, sizeof *part[h], cmp_double);
+        snprintf(name, sizeof name, "%s_p50_ms%s", parts[h], suffix);
+        gs_bench_figure(name, part[h][total / 2], "ms");
+        snprintf(name, sizeof name, "%s_p99_ms%s", parts[h], suffix);
+        gs_bench_figure(name, part[h][(size_t)((double)total * 0.99)], "ms");
+        free(part[h]);
+    }
     free(wit);
     free(rec);
     for (int i = 0; i < OFFICERS; i++)
         zmq_close(socks[i]);
     for (int k = 0; k < N_WATCH; k++)
         zmq_close(watches[k].sock);
-    for (int h = 0; h < 2; h++)
+    for (int h = 0; h < 3; h++)
         free(cosigned[h].v);
     for (size_t k = 0; k < total; k++)
         gs_buf_free(&frames[k]);
