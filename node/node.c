@@ -147,6 +147,8 @@ typedef struct {
     int64_t last_checkpoint_ms;
     int64_t checkpoint_cost_us; /* what signing the last one took (maybe_checkpoint) */
     int64_t idle_us;            /* the loop's time waiting in its poll since then */
+    int64_t checkpoint_said_ms; /* the last info lines of each kind (chatty_level) */
+    int64_t cosigned_said_ms[GS_NODE_MAX_WITNESSES];
     uint64_t checkpoint_size;
     int64_t receipt_time; /* one clock reading per batch */
     uint64_t accepted_total;
@@ -896,6 +898,22 @@ static int64_t now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* Adaptive mode signs many checkpoints a second under load: a line for each
+ * (and each cosignature) is said at info level at most every
+ * NODE_CHATTY_MS, the others at debug level; /metrics counts them all. In
+ * fixed mode every one is said, as before. */
+#define NODE_CHATTY_MS 10000
+
+static gs_node_log_level chatty_level(const node *n, int64_t *said_ms)
+{
+    int64_t now = now_ms();
+    if (n->cfg.checkpoint_mode != GS_NODE_CHECKPOINT_FIXED && *said_ms != 0 &&
+        now - *said_ms < NODE_CHATTY_MS)
+        return GS_NODE_LOG_DEBUG;
+    *said_ms = now;
+    return GS_NODE_LOG_INFO;
+}
+
 static bool witnesses_in_flight(const node *n)
 {
     for (size_t i = 0; i < n->n_witnesses; i++)
@@ -960,11 +978,8 @@ static void maybe_checkpoint(node *n, bool force)
     n->idle_us = 0;
     n->checkpoint_size = size;
     n->last_checkpoint_ms = now;
-    /* Adaptive mode signs many a second under load: one line each is for
-     * debugging, the counters of /metrics say how many. */
-    logf_(n,
-          n->cfg.checkpoint_mode == GS_NODE_CHECKPOINT_FIXED ? GS_NODE_LOG_INFO : GS_NODE_LOG_DEBUG,
-          "checkpoint %s size %llu", n->cfg.origin, (unsigned long long)size);
+    logf_(n, chatty_level(n, &n->checkpoint_said_ms), "checkpoint %s size %llu", n->cfg.origin,
+          (unsigned long long)size);
 }
 
 /* Sends the latest checkpoint to every witness that has not cosigned it
@@ -983,11 +998,8 @@ static long step_witnesses(node *n)
                                                      now_ms(), &size, &next, &err);
         if (ev == GS_WITNESS_COSIGNED) {
             n->cosignatures_collected++;
-            logf_(n,
-                  n->cfg.checkpoint_mode == GS_NODE_CHECKPOINT_FIXED ? GS_NODE_LOG_INFO
-                                                                     : GS_NODE_LOG_DEBUG,
-                  "checkpoint %llu cosigned by %s", (unsigned long long)size,
-                  gs_witness_client_name(n->witnesses[i]));
+            logf_(n, chatty_level(n, &n->cosigned_said_ms[i]), "checkpoint %llu cosigned by %s",
+                  (unsigned long long)size, gs_witness_client_name(n->witnesses[i]));
         } else if (ev == GS_WITNESS_FAILED)
             logf_(n, GS_NODE_LOG_WARN, "%s", err.msg);
         else if (ev == GS_WITNESS_AHEAD) {
