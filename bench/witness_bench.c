@@ -4,8 +4,9 @@
  *
  * The network is the country's in small: a commune node whose witnesses are
  * its province hub and the central hub; the province hub follows the node;
- * the central hub follows the node (sources: the node, then the province
- * hub's replica) and the province hub's own log, and witnesses it. Every
+ * the central hub follows the node (sources: the province hub's replica,
+ * then the node, in the order deploy/network.sh writes them) and the
+ * province hub's own log, and witnesses it. Every
  * daemon is real, made by `giamsat node init` / `giamsat hub init` /
  * `giamsat hub follow`, and talks tcp:// with CURVE; the node pushes its
  * checkpoints to both hubs (AddCheckpoint) as it runs.
@@ -139,7 +140,7 @@ static void net_up(network *w, const char *bin, void *zctx, const char *tag, boo
     it_hub_follow(&w->prov, bin, w->node.origin, log_key, from_node, 1);
     char prov_src[GS_VKEY_STR_MAX + 160];
     snprintf(prov_src, sizeof prov_src, "%s,%s", w->prov.tcp, w->prov.log_key);
-    const char *both[] = {w->node.tcp, prov_src};
+    const char *both[] = {prov_src, w->node.tcp};
     it_hub_follow(&w->cent, bin, w->node.origin, log_key, both, 2);
     const char *from_prov[] = {prov_src};
     it_hub_follow(&w->cent, bin, w->prov.origin, w->prov.log_key, from_prov, 1);
