@@ -886,9 +886,9 @@ static bool take_request(node *n, const gs_net_request *nrq)
  * with submissions, which never waits — once NODE_CHECKPOINT_COST_SHARE
  * times that cost has passed, so checkpoints take at most about a tenth of
  * a busy loop's time, whatever the witnesses (or none) answer.
- * checkpoint_interval_ms is the upper bound an entry
- * waits whatever the witnesses do (one stuck for its whole request timeout);
- * in fixed mode it is the only rule, as before. */
+ * checkpoint_interval_ms is the upper bound an entry waits whatever the
+ * witnesses do (one may hold a request for its whole 30 s timeout); in fixed
+ * mode it is the only rule, as before. */
 #define NODE_CHECKPOINT_COST_SHARE 10
 
 static int64_t now_us(void)
