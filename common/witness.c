@@ -119,6 +119,11 @@ bool gs_witness_client_answered(const gs_witness_client *w)
     return w->answered;
 }
 
+bool gs_witness_client_in_flight(const gs_witness_client *w)
+{
+    return w->in_flight;
+}
+
 static void back_off(gs_witness_client *w, int64_t now_ms)
 {
     w->next_attempt_ms = now_ms + w->backoff_ms;

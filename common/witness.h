@@ -71,5 +71,9 @@ uint64_t gs_witness_client_cosigned_size(const gs_witness_client *w);
  * refusal): what it holds of the log is then known. A daemon's start check
  * waits for this (refill.h). */
 bool gs_witness_client_answered(const gs_witness_client *w);
+/* True while an AddCheckpoint is out and neither answered nor timed out: a
+ * node checkpointing adaptively waits for it before it signs the next one,
+ * so a witness gets the newest checkpoint as soon as it is free. */
+bool gs_witness_client_in_flight(const gs_witness_client *w);
 
 #endif

@@ -128,6 +128,7 @@ typedef struct {
     int64_t last_ok_ms; /* last answer of any kind */
     bool alerted;       /* an availability alert went out for this outage */
     bool bad;           /* served entries that are not the log: not synced from */
+    uint64_t shown;     /* the largest log-signed size its polls showed (pick_source) */
 } hub_source;
 
 /* A deferred AddCheckpoint, and whom to answer (hub_waiter_answer): the

@@ -190,15 +190,32 @@ static void sync_set(followed *f, hub_sync_phase to)
     sync_check(f);
 }
 
+/* The source to fetch the target from: the one that showed it when there is
+ * one (preferred), else — a checkpoint pushed by AddCheckpoint, or the next
+ * source after a failure — the first source whose polls showed the target's
+ * size, else the one that showed the largest (the first of equals: the
+ * order of hub.conf when nothing is known). A replica listed first (the
+ * province hub's, for a central hub) holds a checkpoint the node just pushed
+ * to both hubs only once that hub has cosigned it: asked first, it answers
+ * "beyond the entries it serves", which costs a round trip and makes this
+ * hub's cosignature wait for the other hub's (issue 13 item 2). What the
+ * polls showed is only a hint: the entries are verified whoever serves
+ * them. */
 static int pick_source(followed *f, int preferred)
 {
     if (preferred >= 0 && (size_t)preferred < f->n_sources && !f->sources[preferred].bad &&
         !(f->sync.tried & (1u << preferred)))
         return preferred;
-    for (size_t i = 0; i < f->n_sources; i++)
-        if (!f->sources[i].bad && !(f->sync.tried & (1u << i)))
+    int best = -1;
+    for (size_t i = 0; i < f->n_sources; i++) {
+        if (f->sources[i].bad || (f->sync.tried & (1u << i)))
+            continue;
+        if (f->sources[i].shown >= f->sync.t.cp.size)
             return (int)i;
-    return -1;
+        if (best < 0 || f->sources[i].shown > f->sources[best].shown)
+            best = (int)i;
+    }
+    return best;
 }
 
 /* → IDLE: forgets the target and the clone. */
@@ -1150,6 +1167,8 @@ static void on_poll(hub *h, followed *f, int s, gs_response *rs)
                 f->cfg->origin, f->sources[s].cfg->endpoint, err.msg);
         return;
     }
+    if (cp.size > f->sources[s].shown)
+        f->sources[s].shown = cp.size;
     hub_sync_consider(h, f, rs->u.checkpoint, len, &cp, s, f->sources[s].cfg->endpoint);
 }
 

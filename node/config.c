@@ -95,6 +95,17 @@ static int on_setting(void *user, const char *section, const char *name, const c
             if (gs_daemon_parse_int(value, 1, 86400000, &v) != 0)
                 return fail(l, section, name, "expected milliseconds from 1 to 86400000");
             c->checkpoint_interval_ms = v;
+        } else if (strcmp(name, "checkpoint_mode") == 0) {
+            if (strcmp(value, "adaptive") == 0)
+                c->checkpoint_mode = GS_NODE_CHECKPOINT_ADAPTIVE;
+            else if (strcmp(value, "fixed") == 0)
+                c->checkpoint_mode = GS_NODE_CHECKPOINT_FIXED;
+            else
+                return fail(l, section, name, "expected adaptive or fixed");
+        } else if (strcmp(name, "checkpoint_min_interval_ms") == 0) {
+            if (gs_daemon_parse_int(value, 0, 86400000, &v) != 0)
+                return fail(l, section, name, "expected milliseconds from 0 to 86400000");
+            c->checkpoint_min_interval_ms = v;
         } else if (strcmp(name, "max_message") == 0) {
             if (gs_daemon_parse_int(value, 4096, 256 * 1024 * 1024, &v) != 0)
                 return fail(l, section, name, "expected bytes from 4096 to 268435456");
@@ -209,6 +220,8 @@ int gs_node_config_load(const char *path, gs_node_config *out, gs_error *err)
 {
     memset(out, 0, sizeof *out);
     out->checkpoint_interval_ms = 1000;
+    out->checkpoint_mode = GS_NODE_CHECKPOINT_ADAPTIVE;
+    out->checkpoint_min_interval_ms = GS_NODE_CHECKPOINT_MIN_INTERVAL_MS;
     out->max_message = GS_MAX_MESSAGE;
     out->max_clock_skew = 300;
     out->verify_threads = 1;
@@ -328,6 +341,11 @@ static const char *level_name(gs_node_log_level l)
     return (unsigned)l < 4 ? names[l] : "?";
 }
 
+const char *gs_node_checkpoint_mode_name(gs_node_checkpoint_mode m)
+{
+    return m == GS_NODE_CHECKPOINT_FIXED ? "fixed" : "adaptive";
+}
+
 unsigned gs_node_config_diff(const gs_node_config *r, const gs_node_config *n,
                              void (*say)(void *ctx, const char *line), void *ctx)
 {
@@ -367,6 +385,17 @@ unsigned gs_node_config_diff(const gs_node_config *r, const gs_node_config *n,
     if (r->checkpoint_interval_ms != n->checkpoint_interval_ms) {
         sayf(say, ctx, "[node] checkpoint_interval_ms %lld -> %lld",
              (long long)r->checkpoint_interval_ms, (long long)n->checkpoint_interval_ms);
+        changed |= GS_NODE_CHANGED_LIVE;
+    }
+    if (r->checkpoint_mode != n->checkpoint_mode) {
+        sayf(say, ctx, "[node] checkpoint_mode %s -> %s",
+             gs_node_checkpoint_mode_name(r->checkpoint_mode),
+             gs_node_checkpoint_mode_name(n->checkpoint_mode));
+        changed |= GS_NODE_CHANGED_LIVE;
+    }
+    if (r->checkpoint_min_interval_ms != n->checkpoint_min_interval_ms) {
+        sayf(say, ctx, "[node] checkpoint_min_interval_ms %lld -> %lld",
+             (long long)r->checkpoint_min_interval_ms, (long long)n->checkpoint_min_interval_ms);
         changed |= GS_NODE_CHANGED_LIVE;
     }
     if (r->n_signing_keys != n->n_signing_keys) {

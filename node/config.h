@@ -24,6 +24,15 @@ typedef enum {
     GS_NODE_LOG_ERROR = GS_DAEMON_LOG_ERROR
 } gs_node_log_level;
 
+typedef enum {
+    GS_NODE_CHECKPOINT_ADAPTIVE = 0,
+    GS_NODE_CHECKPOINT_FIXED,
+} gs_node_checkpoint_mode;
+
+/* The default checkpoint_min_interval_ms: the spacing of two checkpoints in
+ * adaptive mode when the witnesses answer at once. */
+#define GS_NODE_CHECKPOINT_MIN_INTERVAL_MS 5
+
 typedef struct {
     char *origin;
     char *key_path;
@@ -45,7 +54,14 @@ typedef struct {
      * the access of reads, as listen). */
     char *publish[GS_NET_MAX_ENDPOINTS];
     size_t n_publish;
+    /* The longest a committed entry waits for a checkpoint (both modes). */
     int64_t checkpoint_interval_ms;
+    /* adaptive (the default): a checkpoint as soon as a commit lands while
+     * no witness has one in flight, at least checkpoint_min_interval_ms
+     * after the previous one; fixed: one per checkpoint_interval_ms, as
+     * before (see maybe_checkpoint in node.c). */
+    gs_node_checkpoint_mode checkpoint_mode;
+    int64_t checkpoint_min_interval_ms;
     size_t max_message;
     int64_t max_clock_skew;
     unsigned verify_threads;
@@ -71,6 +87,8 @@ typedef struct {
  * that changes it: it lives in the log (DESIGN §2.8, rules.h rule 18). */
 int gs_node_config_load(const char *path, gs_node_config *out, gs_error *err);
 void gs_node_config_clear(gs_node_config *c);
+/* "adaptive" or "fixed", as node.conf spells it. */
+const char *gs_node_checkpoint_mode_name(gs_node_checkpoint_mode m);
 
 /* ------------------------------------------------------------ reload
  * On SIGHUP the node reads node.conf again (DESIGN §7, docs/operations.md
@@ -85,7 +103,7 @@ void gs_node_config_clear(gs_node_config *c);
 enum {
     GS_NODE_CHANGED_WITNESSES = 1u << 0, /* the [witness] lines */
     GS_NODE_CHANGED_ACCESS = 1u << 1,    /* public_read, open_submission, writer */
-    GS_NODE_CHANGED_LIVE = 1u << 2,      /* log_level, checkpoint_interval_ms, start_check_ms */
+    GS_NODE_CHANGED_LIVE = 1u << 2,      /* log_level, checkpoint_*, start_check_ms */
     GS_NODE_CHANGED_RESTART = 1u << 3,   /* a setting read at start only */
 };
 

@@ -145,6 +145,10 @@ typedef struct {
     uint64_t reads_shed; /* reads answered "try again": the queue was full */
     uint64_t shed_reported;
     int64_t last_checkpoint_ms;
+    int64_t checkpoint_cost_us; /* what signing the last one took (maybe_checkpoint) */
+    int64_t idle_us;            /* the loop's time waiting in its poll since then */
+    int64_t checkpoint_said_ms; /* the last info lines of each kind (chatty_level) */
+    int64_t cosigned_said_ms[GS_NODE_MAX_WITNESSES];
     uint64_t checkpoint_size;
     int64_t receipt_time; /* one clock reading per batch */
     uint64_t accepted_total;
@@ -872,13 +876,89 @@ static bool take_request(node *n, const gs_net_request *nrq)
     return joined;
 }
 
+/* When checkpoints are signed (docs/architecture.md, "Checkpoint
+ * scheduling"). The time to witnessed — from a receipt to a checkpoint
+ * holding the entry cosigned by the witnesses — is what a person waits for,
+ * so in adaptive mode a commit is checkpointed at once when the witnesses
+ * are free (no AddCheckpoint in flight), and under load the checkpoints
+ * batch themselves: the next one waits until the witnesses answered the
+ * previous one (each then gets the newest at once), so they are never sent
+ * more than they can take, and a checkpoint covers what arrived meanwhile.
+ * Two more bounds: checkpoint_min_interval_ms between two checkpoints, and
+ * what signing one costs (a signature and durable writes: the note, the
+ * marker; milliseconds on a slow disk) is paid from the loop's idle time:
+ * a checkpoint is signed once the loop waited in its poll at least as long
+ * as the last one took since it was signed, or else — a node saturated
+ * with submissions, which never waits — once NODE_CHECKPOINT_COST_SHARE
+ * times that cost has passed, so checkpoints take at most about a tenth of
+ * a busy loop's time, whatever the witnesses (or none) answer.
+ * checkpoint_interval_ms is the upper bound an entry waits whatever the
+ * witnesses do (one may hold a request for its whole 30 s timeout); in fixed
+ * mode it is the only rule, as before. */
+#define NODE_CHECKPOINT_COST_SHARE 10
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Adaptive mode signs many checkpoints a second under load: a line for each
+ * (and each cosignature) is said at info level at most every
+ * NODE_CHATTY_MS, the others at debug level; /metrics counts them all. In
+ * fixed mode every one is said, as before. */
+#define NODE_CHATTY_MS 10000
+
+static gs_node_log_level chatty_level(const node *n, int64_t *said_ms)
+{
+    int64_t now = now_ms();
+    if (n->cfg.checkpoint_mode != GS_NODE_CHECKPOINT_FIXED && *said_ms != 0 &&
+        now - *said_ms < NODE_CHATTY_MS)
+        return GS_NODE_LOG_DEBUG;
+    *said_ms = now;
+    return GS_NODE_LOG_INFO;
+}
+
+static bool witnesses_in_flight(const node *n)
+{
+    for (size_t i = 0; i < n->n_witnesses; i++)
+        if (gs_witness_client_in_flight(n->witnesses[i]))
+            return true;
+    return false;
+}
+
+/* The monotonic time (ms) at which the next checkpoint is due; INT64_MAX
+ * when none is wanted (nothing new, or the log is behind what it signed). */
+static int64_t checkpoint_due_ms(const node *n)
+{
+    if (gs_log_committed_size(n->log) == n->checkpoint_size || gs_refill_holding(n->refill))
+        return INT64_MAX;
+    int64_t bound = n->last_checkpoint_ms + n->cfg.checkpoint_interval_ms;
+    if (n->cfg.checkpoint_mode == GS_NODE_CHECKPOINT_FIXED || witnesses_in_flight(n))
+        return bound;
+    int64_t soon = n->last_checkpoint_ms + n->cfg.checkpoint_min_interval_ms;
+    int64_t unpaid_us = n->checkpoint_cost_us - n->idle_us;
+    if (unpaid_us > 0) {
+        /* Paid by idling that long from now, or by the share of a busy
+         * loop's time, whichever comes first. */
+        int64_t idle = now_ms() + (unpaid_us + 999) / 1000;
+        int64_t share = n->last_checkpoint_ms +
+                        (n->checkpoint_cost_us * NODE_CHECKPOINT_COST_SHARE + 999) / 1000;
+        int64_t paid = idle < share ? idle : share;
+        if (paid > soon)
+            soon = paid;
+    }
+    return soon < bound ? soon : bound;
+}
+
 static void maybe_checkpoint(node *n, bool force)
 {
     uint64_t size = gs_log_committed_size(n->log);
     int64_t now = now_ms();
     if (size == n->checkpoint_size || gs_refill_holding(n->refill))
         return; /* behind what it signed: nothing is signed until refilled */
-    if (!force && now - n->last_checkpoint_ms < n->cfg.checkpoint_interval_ms)
+    if (!force && now < checkpoint_due_ms(n))
         return;
     /* Signed with the key for this size, never one a rotation below it
      * retired; none when the node holds no secret for it. */
@@ -888,6 +968,7 @@ static void maybe_checkpoint(node *n, bool force)
         return;
     char *note = NULL;
     gs_error err;
+    int64_t t0 = now_us();
     if (gs_log_sign_checkpoint(n->log, n->log_key, &note, &err) != 0) {
         logf_(n, GS_NODE_LOG_ERROR, "cannot sign a checkpoint: %s", err.msg);
         snprintf(n->store_error, sizeof n->store_error, "cannot store a checkpoint: %s", err.msg);
@@ -899,10 +980,13 @@ static void maybe_checkpoint(node *n, bool force)
     if (gs_refill_signed(n->refill, note, size, &err) != 0)
         logf_(n, GS_NODE_LOG_ERROR, "%s", err.msg);
     free(note);
+    n->checkpoint_cost_us = now_us() - t0;
+    n->idle_us = 0;
     n->checkpoint_size = size;
     n->last_checkpoint_ms = now;
     n->publish_due = true;
-    logf_(n, GS_NODE_LOG_INFO, "checkpoint %s size %llu", n->cfg.origin, (unsigned long long)size);
+    logf_(n, chatty_level(n, &n->checkpoint_said_ms), "checkpoint %s size %llu", n->cfg.origin,
+          (unsigned long long)size);
 }
 
 /* Sends the latest checkpoint to every witness that has not cosigned it
@@ -922,8 +1006,8 @@ static long step_witnesses(node *n)
         if (ev == GS_WITNESS_COSIGNED) {
             n->cosignatures_collected++;
             n->publish_due = true;
-            logf_(n, GS_NODE_LOG_INFO, "checkpoint %llu cosigned by %s", (unsigned long long)size,
-                  gs_witness_client_name(n->witnesses[i]));
+            logf_(n, chatty_level(n, &n->cosigned_said_ms[i]), "checkpoint %llu cosigned by %s",
+                  (unsigned long long)size, gs_witness_client_name(n->witnesses[i]));
         } else if (ev == GS_WITNESS_FAILED)
             logf_(n, GS_NODE_LOG_WARN, "%s", err.msg);
         else if (ev == GS_WITNESS_AHEAD) {
@@ -1225,11 +1309,10 @@ static int run(node *n)
                 items[n_items++] = (zmq_pollitem_t){.socket = sock, .events = ZMQ_POLLIN};
         }
         n_items += gs_refill_pollitems(n->refill, items + n_items, GS_NODE_MAX_WITNESSES);
-        if (gs_log_committed_size(n->log) != n->checkpoint_size && !gs_refill_holding(n->refill) &&
-            n->log_key != NULL) {
-            int64_t due = n->last_checkpoint_ms + n->cfg.checkpoint_interval_ms - now_ms();
-            if (due < timeout)
-                timeout = due < 0 ? 0 : (long)due;
+        if (n->log_key != NULL) {
+            int64_t due = checkpoint_due_ms(n);
+            if (due != INT64_MAX && due - now_ms() < timeout)
+                timeout = due - now_ms() < 0 ? 0 : (long)(due - now_ms());
         }
         if (n->n_reads > 0)
             timeout = 0; /* reads wait in the queue: no sleeping */
@@ -1244,7 +1327,9 @@ static int run(node *n)
             if (ht >= 0 && ht < timeout)
                 timeout = ht;
         }
+        int64_t poll_from = now_us();
         int r = zmq_poll(items, (int)n_items, timeout);
+        n->idle_us += now_us() - poll_from;
         if (r < 0 && errno != EINTR) {
             logf_(n, GS_NODE_LOG_ERROR, "poll: %s", zmq_strerror(errno));
             return 1;

@@ -150,6 +150,49 @@ static void test_node_changes(void **state)
     gs_node_config_clear(&c);
 }
 
+/* Checkpoint scheduling (issue 13 item 2): adaptive by default with its
+ * small spacing, so an old node.conf gets it; both keys change live; a bad
+ * value is refused naming the setting. */
+static void test_node_checkpoint_keys(void **state)
+{
+    (void)state;
+    gs_node_config a, b;
+    load_node("a.conf", "", &a);
+    assert_int_equal(a.checkpoint_mode, GS_NODE_CHECKPOINT_ADAPTIVE);
+    assert_int_equal(a.checkpoint_min_interval_ms, GS_NODE_CHECKPOINT_MIN_INTERVAL_MS);
+    assert_int_equal(a.checkpoint_interval_ms, 1000);
+    load_node("b.conf", "checkpoint_mode = fixed\ncheckpoint_min_interval_ms = 40\n", &b);
+    assert_int_equal(b.checkpoint_mode, GS_NODE_CHECKPOINT_FIXED);
+    assert_int_equal(b.checkpoint_min_interval_ms, 40);
+    said[0] = '\0';
+    assert_int_equal(gs_node_config_diff(&a, &b, say, NULL), GS_NODE_CHANGED_LIVE);
+    assert_non_null(strstr(said, "[node] checkpoint_mode adaptive -> fixed\n"));
+    assert_non_null(strstr(said, "[node] checkpoint_min_interval_ms 5 -> 40\n"));
+    assert_null(strstr(said, "restart"));
+    /* Adopted as they are: nothing of them is kept from the running one. */
+    gs_node_config_keep(&a, &b, false);
+    assert_int_equal(b.checkpoint_mode, GS_NODE_CHECKPOINT_FIXED);
+    assert_int_equal(b.checkpoint_min_interval_ms, 40);
+    gs_node_config_clear(&a);
+    gs_node_config_clear(&b);
+
+    static const char *const bad[][2] = {
+        {"checkpoint_mode = sometimes\n", "checkpoint_mode"},
+        {"checkpoint_mode = \n", "checkpoint_mode"},
+        {"checkpoint_min_interval_ms = -1\n", "checkpoint_min_interval_ms"},
+        {"checkpoint_min_interval_ms = soon\n", "checkpoint_min_interval_ms"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[4096];
+        snprintf(text, sizeof text, "%s%s", node_base, bad[i][0]);
+        gs_node_config c;
+        gs_error err = {0};
+        assert_int_not_equal(gs_node_config_load(write_conf("bad.conf", text), &c, &err), 0);
+        if (strstr(err.msg, bad[i][1]) == NULL)
+            fail_msg("%s: the error does not name the setting: %s", bad[i][0], err.msg);
+    }
+}
+
 /* ------------------------------------------------------------ hub */
 
 static const char hub_base[] = "[hub]\n"
@@ -336,6 +379,7 @@ int main(void)
         cmocka_unit_test(test_node_same),  cmocka_unit_test(test_node_changes),
         cmocka_unit_test(test_hub_same),   cmocka_unit_test(test_hub_logs),
         cmocka_unit_test(test_hub_access), cmocka_unit_test(test_fanin),
+        cmocka_unit_test(test_node_checkpoint_keys),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
