@@ -407,24 +407,34 @@ int gs_ingest_log_entry_at(void *ctx, uint64_t index, gs_hash *leaf, gs_body_kin
 
 #define SNAPSHOT_DOMAIN "giamsat/rule-snapshot/v1\n"
 
-void gs_ingest_snapshot_check(const char *origin, uint64_t size, const gs_hash *root,
-                              gs_bytes state, gs_hash *out)
+#define SEAL_KEY_DOMAIN "giamsat/rule-snapshot-key/v1"
+
+void gs_ingest_seal_key_derive(const gs_keypair *kp, gs_ingest_seal_key *out)
 {
-    crypto_hash_sha256_state h;
+    /* the seed (the first half of libsodium's secret key) keys the hash */
+    crypto_generichash(out->b, sizeof out->b, (const uint8_t *)SEAL_KEY_DOMAIN,
+                       sizeof SEAL_KEY_DOMAIN - 1, kp->sec, 32);
+}
+
+void gs_ingest_snapshot_check(const gs_ingest_seal_key *key, const char *origin, uint64_t size,
+                              const gs_hash *root, gs_bytes state, gs_hash *out)
+{
+    crypto_generichash_state h;
     uint8_t be[8];
     for (int i = 0; i < 8; i++)
         be[i] = (uint8_t)(size >> (56 - 8 * i));
-    crypto_hash_sha256_init(&h);
-    crypto_hash_sha256_update(&h, (const uint8_t *)SNAPSHOT_DOMAIN, sizeof SNAPSHOT_DOMAIN - 1);
-    crypto_hash_sha256_update(&h, (const uint8_t *)origin, strlen(origin));
-    crypto_hash_sha256_update(&h, (const uint8_t *)"\n", 1);
-    crypto_hash_sha256_update(&h, be, sizeof be);
-    crypto_hash_sha256_update(&h, root->b, sizeof root->b);
-    crypto_hash_sha256_update(&h, state.p, state.n);
-    crypto_hash_sha256_final(&h, out->b);
+    crypto_generichash_init(&h, key->b, sizeof key->b, sizeof out->b);
+    crypto_generichash_update(&h, (const uint8_t *)SNAPSHOT_DOMAIN, sizeof SNAPSHOT_DOMAIN - 1);
+    crypto_generichash_update(&h, (const uint8_t *)origin, strlen(origin));
+    crypto_generichash_update(&h, (const uint8_t *)"\n", 1);
+    crypto_generichash_update(&h, be, sizeof be);
+    crypto_generichash_update(&h, root->b, sizeof root->b);
+    crypto_generichash_update(&h, state.p, state.n);
+    crypto_generichash_final(&h, out->b, sizeof out->b);
 }
 
-int gs_ingest_snapshot_save(const gs_ingest *in, gs_store *store, int64_t log_id, gs_error *err)
+int gs_ingest_snapshot_save(const gs_ingest *in, gs_store *store, int64_t log_id,
+                            const gs_ingest_seal_key *key, gs_error *err)
 {
     if (in->broken)
         return gs_error_set(err, GS_EINVAL,
@@ -440,7 +450,7 @@ int gs_ingest_snapshot_save(const gs_ingest *in, gs_store *store, int64_t log_id
         return rc;
     gs_ingest_root(in, &root);
     gs_bytes b = gs_bytes_of(state.p, state.n);
-    gs_ingest_snapshot_check(in->origin, gs_ingest_size(in), &root, b, &check);
+    gs_ingest_snapshot_check(key, in->origin, gs_ingest_size(in), &root, b, &check);
     rc = gs_store_put_snapshot(store, log_id, gs_ingest_size(in), &root, b, &check, err);
     gs_buf_free(&state);
     return rc;
@@ -475,17 +485,19 @@ static void say_ignored(gs_ingest_say_fn say, void *ctx, const char *origin, uin
  * 1 with the state in *rules and the frontier in *f; 0 when it is bad (said);
  * < 0 when the store failed. */
 static int snapshot_good(const gs_ingest *in, gs_store *store, int64_t log_id, gs_log *l,
-                         const gs_store_snapshot *snap, gs_rules_state **rules,
-                         gs_merkle_frontier *f, gs_ingest_say_fn say, void *say_ctx, gs_error *err)
+                         const gs_ingest_seal_key *key, const gs_store_snapshot *snap,
+                         gs_rules_state **rules, gs_merkle_frontier *f, gs_ingest_say_fn say,
+                         void *say_ctx, gs_error *err)
 {
     gs_hash check, root, fr;
     gs_error e = {0};
     char why[GS_ERROR_MSG_MAX + 64];
     gs_bytes b = gs_bytes_of(snap->state.p, snap->state.n);
-    gs_ingest_snapshot_check(in->origin, snap->size, &snap->root, b, &check);
+    gs_ingest_snapshot_check(key, in->origin, snap->size, &snap->root, b, &check);
     if (sodium_memcmp(check.b, snap->check.b, sizeof check.b) != 0) {
         say_ignored(say, say_ctx, in->origin, snap->size,
-                    "its integrity hash does not match its bytes (altered or damaged on disk)");
+                    "its seal does not match its bytes (altered or damaged on disk, or sealed "
+                    "with another node key)");
         return 0;
     }
     int rc = gs_log_root_at(l, snap->size, &root, &e);
@@ -534,8 +546,8 @@ static int snapshot_good(const gs_ingest *in, gs_store *store, int64_t log_id, g
 }
 
 int gs_ingest_snapshot_load(gs_ingest *in, gs_store *store, gs_log *l, uint64_t at_most,
-                            gs_ingest_snapshot_use *use, gs_ingest_say_fn say, void *say_ctx,
-                            gs_error *err)
+                            const gs_ingest_seal_key *key, gs_ingest_snapshot_use *use,
+                            gs_ingest_say_fn say, void *say_ctx, gs_error *err)
 {
     memset(use, 0, sizeof *use);
     int rc = gs_ingest_reset(in, err);
@@ -557,7 +569,7 @@ int gs_ingest_snapshot_load(gs_ingest *in, gs_store *store, gs_log *l, uint64_t 
         }
         gs_rules_state *rules = NULL;
         gs_merkle_frontier f;
-        int good = snapshot_good(in, store, ls.id, l, &snap, &rules, &f, say, say_ctx, err);
+        int good = snapshot_good(in, store, ls.id, l, key, &snap, &rules, &f, say, say_ctx, err);
         at_most = snap.size - 1;
         if (good > 0) {
             gs_rules_state_free(&in->rules);

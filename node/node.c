@@ -119,8 +119,9 @@ typedef struct {
 #define NODE_SNAPSHOT_COST 50
 
 typedef struct {
-    bool enabled;    /* the store keeps snapshots (SQLite) */
-    bool verify_all; /* --verify-all: a full replay, compared with them */
+    bool enabled;            /* the store keeps snapshots (SQLite) */
+    bool verify_all;         /* --verify-all: a full replay, compared with them */
+    gs_ingest_seal_key seal; /* from the node's key: only it seals them */
     int64_t log_id;
     uint64_t size;     /* the newest snapshot saved or loaded */
     int64_t saved_ms;  /* when it was (0: not since the start) */
@@ -282,11 +283,12 @@ static int verify_all(node *n, gs_error *err)
             break;
         gs_hash check;
         gs_bytes b = gs_bytes_of(snaps[k].state.p, snaps[k].state.n);
-        gs_ingest_snapshot_check(n->cfg.origin, snaps[k].size, &snaps[k].root, b, &check);
+        gs_ingest_snapshot_check(&n->snap.seal, n->cfg.origin, snaps[k].size, &snaps[k].root, b,
+                                 &check);
         at_most = snaps[k].size - 1;
         if (sodium_memcmp(check.b, snaps[k].check.b, sizeof check.b) != 0) {
             /* damage, not a lie: a start ignores it too */
-            say_snapshot(n, "--verify-all: a rule snapshot fails its integrity hash: ignored");
+            say_snapshot(n, "--verify-all: a rule snapshot does not match its seal: ignored");
             gs_store_snapshot_clear(&snaps[k]);
             continue;
         }
@@ -331,7 +333,8 @@ static int replay_log(node *n, gs_error *err)
     uint64_t size = gs_log_committed_size(n->log);
     if (n->snap.enabled) {
         gs_ingest_snapshot_use use;
-        rc = gs_ingest_snapshot_load(n->ingest, n->store, n->log, size, &use, say_snapshot, n, err);
+        rc = gs_ingest_snapshot_load(n->ingest, n->store, n->log, size, &n->snap.seal, &use,
+                                     say_snapshot, n, err);
         if (rc != 0)
             return rc;
         gs_buf_free(&n->snap.used);
@@ -409,7 +412,7 @@ static void maybe_snapshot(node *n, bool force)
                     now - n->snap.saved_ms < NODE_SNAPSHOT_MS)))
         return;
     gs_error err = {0};
-    if (gs_ingest_snapshot_save(n->ingest, n->store, n->snap.log_id, &err) != 0) {
+    if (gs_ingest_snapshot_save(n->ingest, n->store, n->snap.log_id, &n->snap.seal, &err) != 0) {
         logf_(n, GS_NODE_LOG_WARN, "cannot save the rule snapshot at size %llu: %s",
               (unsigned long long)size, err.msg);
         n->snap.saved_ms = now; /* try again later, not every turn */
@@ -457,6 +460,7 @@ static void snapshot_metrics(node *n, FILE *out)
 static int snapshot_start(node *n, gs_error *err)
 {
     n->snap.enabled = !gs_store_is_pg(n->cfg.database);
+    gs_ingest_seal_key_derive(&n->key, &n->snap.seal);
     gs_store_log_state ls;
     int rc = gs_store_log_find(n->store, n->cfg.origin, false, &ls, err);
     if (rc != 0)
@@ -468,6 +472,7 @@ static int snapshot_start(node *n, gs_error *err)
     if ((rc = gs_startup_marker_take(n->snap.marker_path, &clean, err)) != 0)
         return rc;
     n->snap.unclean = !clean;
+    n->snap.saved_ms = now_ms(); /* the spacing counts from the start */
     return 0;
 }
 
@@ -1750,6 +1755,7 @@ static void finish(node *n)
     gs_log_close(&n->log);
     gs_store_close(&n->store);
     gs_keypair_wipe(&n->key);
+    sodium_memzero(&n->snap.seal, sizeof n->snap.seal);
     for (size_t i = 0; i < n->n_held; i++)
         gs_keypair_wipe(&n->held[i]);
     gs_node_config_clear(&n->cfg);
