@@ -12,7 +12,7 @@
  * when smaller) the bench saves the rule state sealed with the node's key,
  * as the node does at a checkpoint. The filled folder is kept under
  * $TMPDIR/giamsat-start-bench-<size> and reused by later runs (delete it to
- * build again).
+ * build again; --build-only fills them and times nothing).
  *
  * Then real giamsat-node starts are timed, from spawn to its first answer
  * to GetCheckpoint:
@@ -293,11 +293,14 @@ static const char *size_name(uint64_t size, char *buf, size_t cap)
 int main(int argc, char **argv)
 {
     if (argc < 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: start_bench BUILD_DIR [--quick]\n");
+        fprintf(stderr, "usage: start_bench BUILD_DIR [--quick] [--build-only]\n");
         return 2;
     }
     const char *bin = argv[1];
     bool quick = gs_bench_quick(argc, argv);
+    bool build_only = false; /* --build-only: fill the cached folders, time nothing */
+    for (int i = 2; i < argc; i++)
+        build_only = build_only || strcmp(argv[i], "--build-only") == 0;
     uint64_t big = quick ? 200000 : 10000000, small = quick ? 20000 : 100000;
     gs_error err;
     if (gs_crypto_init(&err) != 0)
@@ -314,6 +317,8 @@ int main(int argc, char **argv)
         it_node n;
         node_at(&n, size);
         build(bin, &n, size, size - tail);
+        if (build_only)
+            continue;
         if (k == 0) {
             to_worst_case(&n, size - tail);
             full_small = timed_start(bin, &n, zctx, true);
