@@ -2140,7 +2140,10 @@ int gs_rules_snapshot_read(gs_rules_state **out, const char *origin, gs_bytes bl
     if (r.bad || strcmp(o, origin) != 0)
         goto bad;
     s->size = r_u64(&r);
-    s->tier = (gs_tier)r_u32(&r);
+    uint32_t tier = r_u32(&r);
+    if (tier > GS_TIER_HUB)
+        goto bad;
+    s->tier = (gs_tier)tier;
     s->params.feedback_per_day = r_u32(&r);
     s->params.open_feedback_per_day = r_u32(&r);
     s->params.partial_percent = r_u32(&r);
@@ -2199,7 +2202,8 @@ int gs_rules_snapshot_read(gs_rules_state **out, const char *origin, gs_bytes bl
         t->ended_by = r_ref(&r, nk);
         t->predecessor = r_ref(&r, nk);
         t->successor = r_ref(&r, nk);
-        if (r.bad || t->key == NONE || t->ended > GS_TENURE_ROTATED)
+        if (r.bad || t->key == NONE || t->ended > GS_TENURE_ROTATED || t->role < GS_ROLE_HEAD ||
+            t->role > GS_ROLE_INSPECTOR)
             goto bad;
     }
     for (size_t i = 0; i < nk; i++)
@@ -2238,6 +2242,7 @@ int gs_rules_snapshot_read(gs_rules_state **out, const char *origin, gs_bytes bl
         c->outcome_index = r_u64(&r);
         c->outcome_by = r_ref(&r, nk);
         if (r.bad || c->owner == NONE || open > 1 || (!c->open && c->outcome_by == NONE) ||
+            (c->direction != GS_DIRECTION_AT_LEAST && c->direction != GS_DIRECTION_AT_MOST) ||
             (i > 0 && c->index <= s->commits[i - 1].index))
             goto bad;
     }

@@ -195,6 +195,11 @@ int gs_store_get_snapshot(gs_store *s, int64_t log_id, uint64_t at_most, gs_stor
     return FORWARD(s, get_snapshot, log_id, at_most, out, err);
 }
 
+int gs_store_drop_snapshots(gs_store *s, int64_t log_id, gs_error *err)
+{
+    return FORWARD(s, drop_snapshots, log_id, err);
+}
+
 void gs_store_snapshot_clear(gs_store_snapshot *snap)
 {
     if (snap != NULL)

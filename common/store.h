@@ -219,6 +219,9 @@ int gs_store_put_snapshot(gs_store *s, int64_t log_id, uint64_t size, const gs_h
 int gs_store_get_snapshot(gs_store *s, int64_t log_id, uint64_t at_most, gs_store_snapshot *out,
                           gs_error *err);
 void gs_store_snapshot_clear(gs_store_snapshot *snap);
+/* Drops every snapshot of log_id (one found lying: the next start replays
+ * in full). Joins an open transaction or commits on its own. */
+int gs_store_drop_snapshots(gs_store *s, int64_t log_id, gs_error *err);
 
 /* ---- backup --------------------------------------------------------------- */
 

@@ -1515,3 +1515,11 @@ int gs_store_pg_get_snapshot(gs_store_pg *s, int64_t log_id, uint64_t at_most,
     return gs_error_set(err, GS_ENOTFOUND, "no rule snapshot at or below size %llu",
                         (unsigned long long)at_most);
 }
+
+int gs_store_pg_drop_snapshots(gs_store_pg *s, int64_t log_id, gs_error *err)
+{
+    (void)s;
+    (void)log_id;
+    (void)err;
+    return 0; /* it holds none */
+}

@@ -59,6 +59,7 @@ enum {
     ST_GET_SNAP,
     ST_TRIM_SNAPS,
     ST_TRUNC_SNAPS,
+    ST_DROP_SNAPS,
     ST_COUNT
 };
 
@@ -94,6 +95,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_TRIM_SNAPS] = ("DELETE FROM rule_snapshots WHERE log_id = ?1 AND size NOT IN (SELECT size "
                        "FROM rule_snapshots WHERE log_id = ?1 ORDER BY size DESC LIMIT ?2)"),
     [ST_TRUNC_SNAPS] = "DELETE FROM rule_snapshots WHERE log_id = ?1 AND size > ?2",
+    [ST_DROP_SNAPS] = "DELETE FROM rule_snapshots WHERE log_id = ?1",
 };
 
 /* Rule-state snapshots (store.h): a table added without a schema version, so
@@ -954,6 +956,25 @@ int gs_store_sqlite_put_snapshot(gs_store_sqlite *s, int64_t log_id, uint64_t si
     sqlite3_bind_int64(st, 2, GS_STORE_SNAPSHOTS_KEPT);
     rc = step_done(s, st, err, "dropping older rule snapshots");
 out:
+    if (rc != 0 && !own)
+        return abort_txn(s, rc);
+    return auto_end(s, own, rc, err);
+}
+
+int gs_store_sqlite_drop_snapshots(gs_store_sqlite *s, int64_t log_id, gs_error *err)
+{
+    int rc = check_log_id(s, log_id, err);
+    if (rc != 0)
+        return rc;
+    if (s->in_read)
+        return gs_error_set(err, GS_EINVAL,
+                            "store %s: a read snapshot is open; end it before writing", s->path);
+    bool own;
+    if ((rc = auto_begin(s, &own, err)) != 0)
+        return rc;
+    sqlite3_stmt *st = s->st[ST_DROP_SNAPS];
+    sqlite3_bind_int64(st, 1, log_id);
+    rc = step_done(s, st, err, "dropping rule snapshots");
     if (rc != 0 && !own)
         return abort_txn(s, rc);
     return auto_end(s, own, rc, err);

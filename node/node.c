@@ -261,6 +261,12 @@ static void take_verdict(node *n, const gs_startup_verdict *v, const char *how)
         return;
     }
     logf_(n, GS_NODE_LOG_ERROR, "%s FAILED: %s; accepting nothing from now on", how, v->message);
+    /* No snapshot is trusted any more: the next start replays in full, so a
+     * fault of the log quarantines it again by itself, and a snapshot that
+     * lied is never loaded again. */
+    gs_error err = {0};
+    if (n->snap.enabled && gs_store_drop_snapshots(n->store, n->snap.log_id, &err) != 0)
+        logf_(n, GS_NODE_LOG_ERROR, "cannot drop the rule snapshots: %s", err.msg);
     if (!n->quarantined) {
         n->quarantined = true;
         snprintf(n->quarantine_reason, sizeof n->quarantine_reason, "%s", v->message);

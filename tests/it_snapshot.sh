@@ -174,13 +174,16 @@ k=$((k + 1))
 "$gs" key new --out "$work/c$k.key" >/dev/null
 expect 1 "a quarantined node accepts nothing" -- "$gs" feedback --key "$work/c$k.key" --text x
 grep -q "accepts nothing" "$work/err" || fail "refusal: $(cat "$work/err")"
-pass "--verify-all quarantines on a sealed snapshot the log does not give"
+stop_node
+[ -z "$(snap_sizes)" ] || fail "snapshots kept after a failed verification: $(snap_sizes)"
+start_node
+logged "no rule snapshot; replayed all $s3 entries" || fail "the start after the failure did not replay in full"
+! logged "QUARANTINED" || fail "the log itself is sound, yet quarantined"
+pass "--verify-all quarantines on a sealed snapshot the log does not give, and drops the snapshots"
 stop_node
 
 # 7. Unclean stop: the start verifies everything again in the background.
-sqlite3 "$db" "DELETE FROM rule_snapshots"
-start_node
-stop_node # a good snapshot at s3 again
+[ "$(snap_sizes)" = "$s3" ] || fail "snapshots held: $(snap_sizes), want $s3"
 start_node
 submit 2
 crash_node
@@ -201,6 +204,7 @@ wait_until 300 "the background verification fails" \
   logged "background verification after an unclean stop FAILED"
 wait_until 120 "/metrics says it failed" metric_is giamsat_node_verification 3
 wait_until 120 "/metrics says quarantined" metric_is giamsat_node_quarantined 1
-pass "a lying snapshot found by the background verification quarantines the node"
 stop_node
+[ -z "$(snap_sizes)" ] || fail "snapshots kept after a failed verification: $(snap_sizes)"
+pass "a lying snapshot found by the background verification quarantines the node"
 echo "it_snapshot: all checks passed"
