@@ -3,6 +3,7 @@
 #include "ingest.h"
 
 #include <assert.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,4 +401,209 @@ int gs_ingest_log_entry_at(void *ctx, uint64_t index, gs_hash *leaf, gs_body_kin
     gs_statement_clear(&st);
     gs_buf_free(&e);
     return rc;
+}
+
+/* ------------------------------------------------------------ snapshots */
+
+#define SNAPSHOT_DOMAIN "giamsat/rule-snapshot/v1\n"
+
+#define SEAL_KEY_DOMAIN "giamsat/rule-snapshot-key/v1"
+
+void gs_ingest_seal_key_derive(const gs_keypair *kp, gs_ingest_seal_key *out)
+{
+    /* the seed (the first half of libsodium's secret key) keys the hash */
+    crypto_generichash(out->b, sizeof out->b, (const uint8_t *)SEAL_KEY_DOMAIN,
+                       sizeof SEAL_KEY_DOMAIN - 1, kp->sec, 32);
+}
+
+void gs_ingest_snapshot_check(const gs_ingest_seal_key *key, const char *origin, uint64_t size,
+                              const gs_hash *root, gs_bytes state, gs_hash *out)
+{
+    crypto_generichash_state h;
+    uint8_t be[8];
+    for (int i = 0; i < 8; i++)
+        be[i] = (uint8_t)(size >> (56 - 8 * i));
+    crypto_generichash_init(&h, key->b, sizeof key->b, sizeof out->b);
+    crypto_generichash_update(&h, (const uint8_t *)SNAPSHOT_DOMAIN, sizeof SNAPSHOT_DOMAIN - 1);
+    crypto_generichash_update(&h, (const uint8_t *)origin, strlen(origin));
+    crypto_generichash_update(&h, (const uint8_t *)"\n", 1);
+    crypto_generichash_update(&h, be, sizeof be);
+    crypto_generichash_update(&h, root->b, sizeof root->b);
+    crypto_generichash_update(&h, state.p, state.n);
+    crypto_generichash_final(&h, out->b, sizeof out->b);
+}
+
+int gs_ingest_snapshot_save(const gs_ingest *in, gs_store *store, int64_t log_id,
+                            const gs_ingest_seal_key *key, gs_error *err)
+{
+    if (in->broken)
+        return gs_error_set(err, GS_EINVAL,
+                            "the log of %s broke the rule book at entry %llu: no snapshot of it",
+                            in->origin, (unsigned long long)in->broken_at);
+    if (gs_ingest_size(in) == 0)
+        return gs_error_set(err, GS_EINVAL, "the log of %s is empty: nothing to snapshot",
+                            in->origin);
+    gs_buf state = {0};
+    gs_hash root, check;
+    int rc = gs_rules_snapshot_write(in->rules, &state, err);
+    if (rc != 0)
+        return rc;
+    gs_ingest_root(in, &root);
+    gs_bytes b = gs_bytes_of(state.p, state.n);
+    gs_ingest_snapshot_check(key, in->origin, gs_ingest_size(in), &root, b, &check);
+    rc = gs_store_put_snapshot(store, log_id, gs_ingest_size(in), &root, b, &check, err);
+    gs_buf_free(&state);
+    return rc;
+}
+
+typedef struct {
+    gs_store *store;
+    int64_t log_id;
+} store_get_ctx;
+
+static int store_get(void *ctx, unsigned level, uint64_t index, gs_hash *out, gs_error *err)
+{
+    store_get_ctx *g = ctx;
+    return gs_store_get_hash(g->store, g->log_id, level, index, out, err);
+}
+
+static void say_ignored(gs_ingest_say_fn say, void *ctx, const char *origin, uint64_t size,
+                        const char *why)
+{
+    if (say == NULL)
+        return;
+    char line[GS_ERROR_MSG_MAX + 256];
+    snprintf(line, sizeof line,
+             "ignoring the rule snapshot of %s at size %llu: %s; an older one or a full replay "
+             "is used instead",
+             origin, (unsigned long long)size, why);
+    say(ctx, line);
+}
+
+/* One snapshot held, checked: integrity hash, root against the log's own
+ * (proven) root at that size, bytes that parse to a state of that size.
+ * 1 with the state in *rules and the frontier in *f; 0 when it is bad (said);
+ * < 0 when the store failed. */
+static int snapshot_good(const gs_ingest *in, gs_store *store, int64_t log_id, gs_log *l,
+                         const gs_ingest_seal_key *key, const gs_store_snapshot *snap,
+                         gs_rules_state **rules, gs_merkle_frontier *f, gs_ingest_say_fn say,
+                         void *say_ctx, gs_error *err)
+{
+    gs_hash check, root, fr;
+    gs_error e = {0};
+    char why[GS_ERROR_MSG_MAX + 64];
+    gs_bytes b = gs_bytes_of(snap->state.p, snap->state.n);
+    gs_ingest_snapshot_check(key, in->origin, snap->size, &snap->root, b, &check);
+    if (sodium_memcmp(check.b, snap->check.b, sizeof check.b) != 0) {
+        say_ignored(say, say_ctx, in->origin, snap->size,
+                    "its seal does not match its bytes (altered or damaged on disk, or sealed "
+                    "with another node key)");
+        return 0;
+    }
+    int rc = gs_log_root_at(l, snap->size, &root, &e);
+    if (rc == GS_ENOMEM || rc == GS_EIO) {
+        if (err != NULL)
+            *err = e;
+        return rc;
+    }
+    if (rc != 0) {
+        snprintf(why, sizeof why, "the log's root at that size cannot be read (%s)", e.msg);
+        say_ignored(say, say_ctx, in->origin, snap->size, why);
+        return 0;
+    }
+    if (sodium_memcmp(root.b, snap->root.b, sizeof root.b) != 0) {
+        say_ignored(say, say_ctx, in->origin, snap->size,
+                    "it belongs to another tree (its root is not the log's root at that size)");
+        return 0;
+    }
+    store_get_ctx g = {store, log_id};
+    if ((rc = gs_merkle_frontier_load(f, snap->size, store_get, &g, &e)) != 0) {
+        snprintf(why, sizeof why, "the tree hashes at that size cannot be read (%s)", e.msg);
+        say_ignored(say, say_ctx, in->origin, snap->size, why);
+        return 0;
+    }
+    gs_merkle_frontier_root(f, &fr);
+    if (sodium_memcmp(fr.b, root.b, sizeof fr.b) != 0) {
+        say_ignored(say, say_ctx, in->origin, snap->size,
+                    "the stored tree hashes at that size do not give the log's root");
+        return 0;
+    }
+    if ((rc = gs_rules_snapshot_read(rules, in->origin, b, &e)) != 0) {
+        if (rc == GS_ENOMEM) {
+            if (err != NULL)
+                *err = e;
+            return rc;
+        }
+        say_ignored(say, say_ctx, in->origin, snap->size, e.msg);
+        return 0;
+    }
+    if (gs_rules_size(*rules) != snap->size) {
+        gs_rules_state_free(rules);
+        say_ignored(say, say_ctx, in->origin, snap->size, "the state it holds is of another size");
+        return 0;
+    }
+    return 1;
+}
+
+int gs_ingest_snapshot_load(gs_ingest *in, gs_store *store, gs_log *l, uint64_t at_most,
+                            const gs_ingest_seal_key *key, gs_ingest_snapshot_use *use,
+                            gs_ingest_say_fn say, void *say_ctx, gs_error *err)
+{
+    memset(use, 0, sizeof *use);
+    int rc = gs_ingest_reset(in, err);
+    if (rc != 0)
+        return rc;
+    gs_store_log_state ls;
+    if ((rc = gs_store_log_find(store, in->origin, false, &ls, err)) != 0)
+        return rc;
+    while (at_most > 0) {
+        gs_store_snapshot snap;
+        gs_error e = {0};
+        rc = gs_store_get_snapshot(store, ls.id, at_most, &snap, &e);
+        if (rc == GS_ENOTFOUND)
+            return 0;
+        if (rc != 0) {
+            if (err != NULL)
+                *err = e;
+            return rc;
+        }
+        gs_rules_state *rules = NULL;
+        gs_merkle_frontier f;
+        int good = snapshot_good(in, store, ls.id, l, key, &snap, &rules, &f, say, say_ctx, err);
+        at_most = snap.size - 1;
+        if (good > 0) {
+            gs_rules_state_free(&in->rules);
+            in->rules = rules;
+            in->frontier = f;
+            use->size = snap.size;
+            use->state = snap.state; /* taken over */
+            snap.state = (gs_buf){0};
+        } else {
+            use->ignored++;
+        }
+        gs_store_snapshot_clear(&snap);
+        if (good != 0)
+            return good < 0 ? good : 0;
+    }
+    return 0;
+}
+
+void gs_ingest_snapshot_use_clear(gs_ingest_snapshot_use *use)
+{
+    if (use != NULL)
+        gs_buf_free(&use->state);
+}
+
+int gs_ingest_snapshot_compare(const gs_ingest *in, gs_bytes state, bool *same, gs_error *err)
+{
+    gs_buf mine = {0};
+    *same = false;
+    if (in->broken)
+        return 0;
+    int rc = gs_rules_snapshot_write(in->rules, &mine, err);
+    if (rc != 0)
+        return rc;
+    *same = mine.n == state.n && memcmp(mine.p, state.p, mine.n) == 0;
+    gs_buf_free(&mine);
+    return 0;
 }

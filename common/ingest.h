@@ -50,7 +50,9 @@
 #include "log.h"
 #include "merkle.h"
 #include "pool.h"
+#include "crypto.h"
 #include "rules.h"
+#include "store.h"
 #include "types.h"
 #include "wire.h"
 
@@ -160,5 +162,61 @@ void gs_ingest_verdict_text(const gs_ingest_verdict *v, char *out, size_t cap);
  * that hold the log in a store; ctx is the gs_log. */
 int gs_ingest_log_entry_at(void *ctx, uint64_t index, gs_hash *leaf, gs_body_kind *kind,
                            gs_error *err);
+
+/* ---- rule-state snapshots ----------------------------------------------
+ * A node starts in seconds at any size by loading the rule state it saved
+ * at a checkpoint and replaying only the entries after it (signatures
+ * checked). A snapshot is the state's bytes (rules.h) bound to the tree size
+ * and root it belongs to by a seal: the keyed BLAKE2b-256
+ * (crypto_generichash, 32-byte output) under the seal key of
+ *   "giamsat/rule-snapshot/v1\n" || origin || "\n" || size (8 bytes,
+ *   big-endian) || root || state
+ * (docs/formats.md). The seal key is derived from the secret of the node
+ * that wrote it, so a snapshot is taken only from the node itself: damage,
+ * a snapshot copied from another log or node, or one written by whoever
+ * could write the database but does not hold the node's key, is ignored.
+ * `giamsat-node --verify-all` compares a full replay with the snapshots
+ * byte for byte. */
+
+typedef void (*gs_ingest_say_fn)(void *ctx, const char *line);
+
+typedef struct {
+    uint8_t b[32];
+} gs_ingest_seal_key;
+
+/* BLAKE2b-256 keyed by the key pair's seed of "giamsat/rule-snapshot-key/v1". */
+void gs_ingest_seal_key_derive(const gs_keypair *kp, gs_ingest_seal_key *out);
+/* The seal above. */
+void gs_ingest_snapshot_check(const gs_ingest_seal_key *key, const char *origin, uint64_t size,
+                              const gs_hash *root, gs_bytes state, gs_hash *out);
+/* Saves the rule state held, at gs_ingest_size with gs_ingest_root, sealed
+ * with key, as a snapshot of the store's log log_id (gs_store_put_snapshot:
+ * in the open transaction if there is one). Refused when broken or
+ * empty. */
+int gs_ingest_snapshot_save(const gs_ingest *in, gs_store *store, int64_t log_id,
+                            const gs_ingest_seal_key *key, gs_error *err) GS_INGEST_WARN;
+
+typedef struct {
+    uint64_t size;    /* the snapshot loaded; 0: none (the pipeline is empty) */
+    unsigned ignored; /* snapshots found bad and skipped (each said) */
+    gs_buf state;     /* the bytes of the one loaded, to compare later */
+} gs_ingest_snapshot_use;
+
+/* Resets in, then loads the newest good snapshot of l whose size is at most
+ * at_most: its seal (under key) matches, its root is the log's root at its
+ * size (gs_log_root_at, proven from the stored tree), the stored tree hashes
+ * give its frontier, its bytes parse to a state of that size. Each one found
+ * bad is said through say (may be NULL), one line naming why, and the next
+ * older one is tried. Returns 0 whether one was loaded or not (use->size
+ * says; free use with gs_ingest_snapshot_use_clear); < 0 when the store
+ * fails. The caller then replays the rest (gs_ingest_replay_log). */
+int gs_ingest_snapshot_load(gs_ingest *in, gs_store *store, gs_log *l, uint64_t at_most,
+                            const gs_ingest_seal_key *key, gs_ingest_snapshot_use *use,
+                            gs_ingest_say_fn say, void *say_ctx, gs_error *err) GS_INGEST_WARN;
+void gs_ingest_snapshot_use_clear(gs_ingest_snapshot_use *use);
+/* *same: the rule state held writes exactly these bytes (false when
+ * broken). */
+int gs_ingest_snapshot_compare(const gs_ingest *in, gs_bytes state, bool *same,
+                               gs_error *err) GS_INGEST_WARN;
 
 #endif

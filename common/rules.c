@@ -1877,3 +1877,436 @@ int gs_rules_commitment_get(const gs_rules_state *s, const char *id, gs_rules_co
     commitment_fill(s, i, out);
     return 0;
 }
+
+/* ------------------------------------------------------------ snapshots */
+
+/* The snapshot format (docs/formats.md "Rule-state snapshots"): the magic,
+ * then every field of the state in a fixed order, integers little-endian of
+ * a fixed width, strings as a u32 length (0xffffffff: none) and their bytes,
+ * a key's Feedback ring in slot order (feedback_n slots, then next). The
+ * hash indexes are not written: they are rebuilt under a fresh SipHash key,
+ * and lookups do not depend on it. Two states that judge alike write the
+ * same bytes, which is what --verify-all compares. */
+#define SNAP_MAGIC "giamsat-rules-v1"
+#define SNAP_NO_STRING UINT32_MAX
+#define SNAP_MAX_STRING (1u << 20)
+
+typedef struct {
+    uint8_t *p;
+    size_t n, cap;
+    bool failed;
+} snap_w;
+
+static void w_raw(snap_w *w, const void *p, size_t n)
+{
+    if (w->failed || n == 0)
+        return;
+    if (w->n + n > w->cap) {
+        size_t cap = w->cap ? w->cap : 4096;
+        while (cap < w->n + n)
+            cap *= 2;
+        uint8_t *q = realloc(w->p, cap);
+        if (q == NULL) {
+            w->failed = true;
+            return;
+        }
+        w->p = q;
+        w->cap = cap;
+    }
+    memcpy(w->p + w->n, p, n);
+    w->n += n;
+}
+
+static void w_u64(snap_w *w, uint64_t x)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(x >> (8 * i));
+    w_raw(w, b, 8);
+}
+
+static void w_u32(snap_w *w, uint32_t x)
+{
+    uint8_t b[4];
+    for (int i = 0; i < 4; i++)
+        b[i] = (uint8_t)(x >> (8 * i));
+    w_raw(w, b, 4);
+}
+
+static void w_i64(snap_w *w, int64_t x)
+{
+    w_u64(w, (uint64_t)x);
+}
+
+static void w_i32(snap_w *w, int32_t x)
+{
+    w_u32(w, (uint32_t)x);
+}
+
+static void w_str(snap_w *w, const char *s)
+{
+    if (s == NULL) {
+        w_u32(w, SNAP_NO_STRING);
+        return;
+    }
+    size_t n = strlen(s);
+    w_u32(w, (uint32_t)n);
+    w_raw(w, s, n);
+}
+
+int gs_rules_snapshot_write(const gs_rules_state *s, gs_buf *out, gs_error *err)
+{
+    if (s == NULL || out == NULL)
+        return gs_error_set(err, GS_EINVAL, "gs_rules_snapshot_write needs a state");
+    *out = (gs_buf){0};
+    snap_w w = {0};
+    w_raw(&w, SNAP_MAGIC, sizeof SNAP_MAGIC - 1);
+    w_str(&w, s->origin);
+    w_u64(&w, s->size);
+    w_u32(&w, (uint32_t)s->tier);
+    w_u32(&w, s->params.feedback_per_day);
+    w_u32(&w, s->params.open_feedback_per_day);
+    w_u32(&w, s->params.partial_percent);
+    w_u64(&w, s->params_index);
+    w_i32(&w, s->log_key);
+    w_i32(&w, s->head);
+    w_i64(&w, s->horizon);
+    w_i64(&w, s->swept_day);
+    w_u32(&w, s->open_day[0]);
+    w_u32(&w, s->open_day[1]);
+    w_u64(&w, s->n_keys);
+    for (size_t i = 0; i < s->n_keys; i++) {
+        const key_rec *k = &s->keys[i];
+        w_raw(&w, k->key.b, sizeof k->key.b);
+        w_u64(&w, k->last_seq);
+        w_i32(&w, k->tenure);
+        w_i32(&w, k->successor);
+        w_u64(&w, k->rotated_index);
+        uint32_t used = k->feedback != NULL ? k->feedback_n : 0;
+        w_u32(&w, k->feedback != NULL ? 1 : 0);
+        w_u32(&w, used);
+        w_u32(&w, k->feedback != NULL ? k->feedback_next : 0);
+        for (uint32_t j = 0; j < used; j++)
+            w_i64(&w, k->feedback[j]);
+    }
+    w_u64(&w, s->n_tenures);
+    for (size_t i = 0; i < s->n_tenures; i++) {
+        const tenure *t = &s->tenures[i];
+        w_i32(&w, t->key);
+        w_str(&w, t->name);
+        w_str(&w, t->title);
+        w_str(&w, t->decision);
+        w_u32(&w, (uint32_t)t->role);
+        w_u64(&w, t->since_index);
+        w_i64(&w, t->since_time);
+        w_i32(&w, t->appointed_by);
+        w_u32(&w, (uint32_t)t->ended);
+        w_u64(&w, t->until_index);
+        w_i64(&w, t->until_time);
+        w_i32(&w, t->ended_by);
+        w_i32(&w, t->predecessor);
+        w_i32(&w, t->successor);
+    }
+    w_u64(&w, s->n_commits);
+    for (size_t i = 0; i < s->n_commits; i++) {
+        const commitment *c = &s->commits[i];
+        w_str(&w, c->id);
+        w_i32(&w, c->owner);
+        w_i64(&w, c->target);
+        w_u32(&w, (uint32_t)c->direction);
+        w_i64(&w, c->deadline);
+        w_i64(&w, c->baseline_target);
+        w_i64(&w, c->baseline_deadline);
+        w_u64(&w, c->revision_count);
+        w_i64(&w, c->issued_at);
+        w_u64(&w, c->index);
+        w_raw(&w, c->leaf_hash.b, sizeof c->leaf_hash.b);
+        w_u64(&w, c->progress_count);
+        w_u32(&w, c->open ? 1 : 0);
+        w_i64(&w, c->outcome_value);
+        w_u64(&w, c->outcome_index);
+        w_i32(&w, c->outcome_by);
+    }
+    if (w.failed) {
+        free(w.p);
+        return gs_error_set(err, GS_ENOMEM, "out of memory writing the rule state");
+    }
+    out->p = w.p;
+    out->n = w.n;
+    return 0;
+}
+
+typedef struct {
+    const uint8_t *p;
+    size_t n, at;
+    bool bad;
+} snap_r;
+
+static const uint8_t *r_raw(snap_r *r, size_t n)
+{
+    if (r->bad || n > r->n - r->at) {
+        r->bad = true;
+        return NULL;
+    }
+    const uint8_t *p = r->p + r->at;
+    r->at += n;
+    return p;
+}
+
+static uint64_t r_u64(snap_r *r)
+{
+    const uint8_t *b = r_raw(r, 8);
+    uint64_t x = 0;
+    for (int i = 0; b != NULL && i < 8; i++)
+        x |= (uint64_t)b[i] << (8 * i);
+    return x;
+}
+
+static uint32_t r_u32(snap_r *r)
+{
+    const uint8_t *b = r_raw(r, 4);
+    uint32_t x = 0;
+    for (int i = 0; b != NULL && i < 4; i++)
+        x |= (uint32_t)b[i] << (8 * i);
+    return x;
+}
+
+static int64_t r_i64(snap_r *r)
+{
+    return (int64_t)r_u64(r);
+}
+
+/* A reference to a record among n: NONE or 0..n-1. */
+static int32_t r_ref(snap_r *r, size_t n)
+{
+    int32_t x = (int32_t)r_u32(r);
+    if (x != NONE && (x < 0 || (size_t)x >= n))
+        r->bad = true;
+    return x;
+}
+
+/* A string of the state: NULL allowed only where allow_null; no NUL byte. */
+static int r_str(snap_r *r, char **out, bool allow_null)
+{
+    *out = NULL;
+    uint32_t n = r_u32(r);
+    if (r->bad)
+        return 0;
+    if (n == SNAP_NO_STRING) {
+        if (!allow_null)
+            r->bad = true;
+        return 0;
+    }
+    const uint8_t *p = n <= SNAP_MAX_STRING ? r_raw(r, n) : NULL;
+    if (p == NULL || memchr(p, 0, n) != NULL) {
+        r->bad = true;
+        return 0;
+    }
+    if ((*out = malloc((size_t)n + 1)) == NULL)
+        return GS_ENOMEM;
+    memcpy(*out, p, n);
+    (*out)[n] = '\0';
+    return 0;
+}
+
+/* A count of records each at least min_bytes long, so a forged count cannot
+ * make the reader allocate more than the blob could describe. */
+static size_t r_count(snap_r *r, size_t min_bytes)
+{
+    uint64_t n = r_u64(r);
+    if (r->bad || n > INT32_MAX || n > (r->n - r->at) / min_bytes) {
+        r->bad = true;
+        return 0;
+    }
+    return (size_t)n;
+}
+
+int gs_rules_snapshot_read(gs_rules_state **out, const char *origin, gs_bytes blob, gs_error *err)
+{
+    if (out == NULL || origin == NULL)
+        return gs_error_set(err, GS_EINVAL, "gs_rules_snapshot_read needs an origin");
+    *out = NULL;
+    gs_rules_state *s = NULL;
+    char *o = NULL;
+    int rc = gs_rules_state_new(&s, origin, err);
+    if (rc != 0)
+        return rc;
+    snap_r r = {.p = blob.p, .n = blob.n};
+    const uint8_t *magic = r_raw(&r, sizeof SNAP_MAGIC - 1);
+    if (magic == NULL || memcmp(magic, SNAP_MAGIC, sizeof SNAP_MAGIC - 1) != 0)
+        goto bad;
+    if ((rc = r_str(&r, &o, false)) != 0)
+        goto nomem;
+    if (r.bad || strcmp(o, origin) != 0)
+        goto bad;
+    s->size = r_u64(&r);
+    uint32_t tier = r_u32(&r);
+    if (tier > GS_TIER_HUB)
+        goto bad;
+    s->tier = (gs_tier)tier;
+    s->params.feedback_per_day = r_u32(&r);
+    s->params.open_feedback_per_day = r_u32(&r);
+    s->params.partial_percent = r_u32(&r);
+    s->params_index = r_u64(&r);
+    int32_t log_key = (int32_t)r_u32(&r);
+    int32_t head = (int32_t)r_u32(&r);
+    s->horizon = r_i64(&r);
+    s->swept_day = r_i64(&r);
+    s->open_day[0] = r_u32(&r);
+    s->open_day[1] = r_u32(&r);
+    size_t nk = r_count(&r, 32 + 8 + 4 + 4 + 8 + 12);
+    if (r.bad || grow((void **)&s->keys, &s->cap_keys, nk, sizeof *s->keys) != 0)
+        goto bad_or_nomem;
+    for (size_t i = 0; i < nk; i++) {
+        key_rec *k = &s->keys[i];
+        memset(k, 0, sizeof *k);
+        const uint8_t *kb = r_raw(&r, sizeof k->key.b);
+        if (kb != NULL)
+            memcpy(k->key.b, kb, sizeof k->key.b);
+        k->last_seq = r_u64(&r);
+        k->tenure = (int32_t)r_u32(&r); /* checked once tenures are read */
+        k->successor = r_ref(&r, nk);
+        k->rotated_index = r_u64(&r);
+        uint32_t has = r_u32(&r), used = r_u32(&r), next = r_u32(&r);
+        if (r.bad || has > 1 || used > GS_RULES_FEEDBACK_MAX || next >= GS_RULES_FEEDBACK_MAX ||
+            (has == 0 && (used != 0 || next != 0)))
+            goto bad;
+        s->n_keys++;
+        if (has) {
+            if ((k->feedback = calloc(GS_RULES_FEEDBACK_MAX, sizeof(int64_t))) == NULL)
+                goto nomem;
+            for (uint32_t j = 0; j < used; j++)
+                k->feedback[j] = r_i64(&r);
+            k->feedback_n = used;
+            k->feedback_next = next;
+        }
+    }
+    size_t nt = r_count(&r, 4 + 12 + 4 + 8 + 8 + 4 + 4 + 8 + 8 + 12);
+    if (r.bad || grow((void **)&s->tenures, &s->cap_tenures, nt, sizeof *s->tenures) != 0)
+        goto bad_or_nomem;
+    for (size_t i = 0; i < nt; i++) {
+        tenure *t = &s->tenures[i];
+        memset(t, 0, sizeof *t);
+        s->n_tenures++;
+        t->key = r_ref(&r, nk);
+        if (r_str(&r, &t->name, true) != 0 || r_str(&r, &t->title, true) != 0 ||
+            r_str(&r, &t->decision, true) != 0)
+            goto nomem;
+        t->role = (gs_role)r_u32(&r);
+        t->since_index = r_u64(&r);
+        t->since_time = r_i64(&r);
+        t->appointed_by = r_ref(&r, nk);
+        t->ended = (gs_tenure_end)r_u32(&r);
+        t->until_index = r_u64(&r);
+        t->until_time = r_i64(&r);
+        t->ended_by = r_ref(&r, nk);
+        t->predecessor = r_ref(&r, nk);
+        t->successor = r_ref(&r, nk);
+        if (r.bad || t->key == NONE || t->ended > GS_TENURE_ROTATED || t->role < GS_ROLE_HEAD ||
+            t->role > GS_ROLE_INSPECTOR)
+            goto bad;
+    }
+    for (size_t i = 0; i < nk; i++)
+        if (s->keys[i].tenure != NONE && (s->keys[i].tenure < 0 || (size_t)s->keys[i].tenure >= nt))
+            goto bad;
+    if ((log_key != NONE && (log_key < 0 || (size_t)log_key >= nk)) ||
+        (head != NONE && (head < 0 || (size_t)head >= nt)))
+        goto bad;
+    s->log_key = log_key;
+    s->head = head;
+    size_t nc = r_count(&r, 4 + 4 + 8 + 4 + 8 * 8 + 32 + 4 + 4);
+    if (r.bad || grow((void **)&s->commits, &s->cap_commits, nc, sizeof *s->commits) != 0)
+        goto bad_or_nomem;
+    for (size_t i = 0; i < nc; i++) {
+        commitment *c = &s->commits[i];
+        memset(c, 0, sizeof *c);
+        s->n_commits++;
+        if (r_str(&r, &c->id, false) != 0)
+            goto nomem;
+        c->owner = r_ref(&r, nk);
+        c->target = r_i64(&r);
+        c->direction = (gs_direction)r_u32(&r);
+        c->deadline = r_i64(&r);
+        c->baseline_target = r_i64(&r);
+        c->baseline_deadline = r_i64(&r);
+        c->revision_count = r_u64(&r);
+        c->issued_at = r_i64(&r);
+        c->index = r_u64(&r);
+        const uint8_t *lh = r_raw(&r, sizeof c->leaf_hash.b);
+        if (lh != NULL)
+            memcpy(c->leaf_hash.b, lh, sizeof c->leaf_hash.b);
+        c->progress_count = r_u64(&r);
+        uint32_t open = r_u32(&r);
+        c->open = open == 1;
+        c->outcome_value = r_i64(&r);
+        c->outcome_index = r_u64(&r);
+        c->outcome_by = r_ref(&r, nk);
+        if (r.bad || c->owner == NONE || open > 1 || (!c->open && c->outcome_by == NONE) ||
+            (c->direction != GS_DIRECTION_AT_LEAST && c->direction != GS_DIRECTION_AT_MOST) ||
+            (i > 0 && c->index <= s->commits[i - 1].index))
+            goto bad;
+    }
+    if (r.bad || r.at != r.n)
+        goto bad;
+    /* The indexes: a key or an id twice would make lookups ambiguous. */
+    if (table_reserve(s, &s->key_index, s->n_keys, key_hash) != 0 ||
+        table_reserve(s, &s->commit_index, s->n_commits, commit_hash) != 0)
+        goto nomem;
+    for (size_t i = 0; i < s->n_keys; i++) {
+        if (key_find(s, &s->keys[i].key) != NONE)
+            goto bad;
+        table_put(s, &s->key_index, (int32_t)i, key_hash);
+    }
+    for (size_t i = 0; i < s->n_commits; i++) {
+        if (commit_find(s, s->commits[i].id) != NONE)
+            goto bad;
+        table_put(s, &s->commit_index, (int32_t)i, commit_hash);
+    }
+    free(o);
+    *out = s;
+    return 0;
+bad_or_nomem:
+    if (r.bad)
+        goto bad;
+nomem:
+    free(o);
+    gs_rules_state_free(&s);
+    return gs_error_set(err, GS_ENOMEM, "out of memory reading a rule-state snapshot");
+bad:
+    free(o);
+    gs_rules_state_free(&s);
+    return gs_error_set(err, GS_ECORRUPT,
+                        "the rule-state snapshot of %s does not parse (byte %zu of %zu)", origin,
+                        r.at, r.n);
+}
+
+size_t gs_rules_log_key_history(const gs_rules_state *s, gs_pubkey *keys, uint64_t *at, size_t cap)
+{
+    if (s == NULL || s->log_key == NONE)
+        return 0;
+    /* Walk back from the log key in force: a rotation's new key is unused in
+     * the log (rule 11), so each key has at most one predecessor. */
+    size_t n = 1;
+    int32_t k = s->log_key;
+    for (;;) {
+        int32_t prev = NONE;
+        for (size_t i = 0; i < s->n_keys && prev == NONE; i++)
+            if (s->keys[i].successor == k)
+                prev = (int32_t)i;
+        if (prev == NONE || n > s->n_keys)
+            break;
+        k = prev;
+        n++;
+    }
+    /* k is the Charter's signer; walk forward filling the first cap. */
+    uint64_t rotated_at = 0;
+    for (size_t i = 0; i < n && k != NONE; i++) {
+        if (i < cap) {
+            keys[i] = s->keys[k].key;
+            at[i] = rotated_at;
+        }
+        rotated_at = s->keys[k].rotated_index;
+        k = s->keys[k].successor;
+    }
+    return n;
+}

@@ -411,4 +411,28 @@ int gs_rules_commitment_at(const gs_rules_state *s, size_t i, gs_rules_commitmen
 /* GS_ENOTFOUND when no commitment has this id. */
 int gs_rules_commitment_get(const gs_rules_state *s, const char *id, gs_rules_commitment *out);
 
+/* ------------------------------------------------------------- snapshots
+ * A node persists its rule state at checkpoints so that it starts without
+ * replaying its whole log (common/ingest.h, gs_ingest_snapshot_save). The
+ * bytes hold every field that decides a verdict, in a fixed order (format:
+ * docs/formats.md "Rule-state snapshots"): two states that hold the same
+ * history write the same bytes, so a full replay can be compared with a
+ * snapshot byte for byte. The bytes carry no integrity check of their own:
+ * the caller binds them to a tree size and root and hashes them. */
+
+/* Writes the state into *out (malloc'd; gs_buf_free). */
+int gs_rules_snapshot_write(const gs_rules_state *s, gs_buf *out, gs_error *err) GS_MUST_USE;
+/* A state for origin from bytes gs_rules_snapshot_write made. Bytes that do
+ * not parse, name another origin or hold references out of range are
+ * GS_ECORRUPT (never a crash, whatever the bytes). Caller owns the result. */
+int gs_rules_snapshot_read(gs_rules_state **out, const char *origin, gs_bytes blob,
+                           gs_error *err) GS_MUST_USE;
+
+/* The log keys the log has had, oldest first: keys[0] is the Charter's
+ * signer, keys[i] (i > 0) became the log key by the KeyRotation at entry
+ * at[i] (at[0] is 0). Fills at most cap of each; returns how many there are
+ * (0 before the Charter). What a key chain (common/keychain.h) learns from
+ * the same entries, without reading them again. */
+size_t gs_rules_log_key_history(const gs_rules_state *s, gs_pubkey *keys, uint64_t *at, size_t cap);
+
 #endif

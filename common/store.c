@@ -182,3 +182,26 @@ int gs_store_backup(const char *src, const char *out, gs_error *err)
                             "docs/operations.md), not `giamsat backup`");
     return gs_store_sqlite_backup(src, out, err);
 }
+
+int gs_store_put_snapshot(gs_store *s, int64_t log_id, uint64_t size, const gs_hash *root,
+                          gs_bytes state, const gs_hash *check, gs_error *err)
+{
+    return FORWARD(s, put_snapshot, log_id, size, root, state, check, err);
+}
+
+int gs_store_get_snapshot(gs_store *s, int64_t log_id, uint64_t at_most, gs_store_snapshot *out,
+                          gs_error *err)
+{
+    return FORWARD(s, get_snapshot, log_id, at_most, out, err);
+}
+
+int gs_store_drop_snapshots(gs_store *s, int64_t log_id, gs_error *err)
+{
+    return FORWARD(s, drop_snapshots, log_id, err);
+}
+
+void gs_store_snapshot_clear(gs_store_snapshot *snap)
+{
+    if (snap != NULL)
+        gs_buf_free(&snap->state);
+}

@@ -192,6 +192,37 @@ typedef int (*gs_store_evidence_fn)(void *ctx, int64_t id, const char *origin, g
 int gs_store_list_evidence(gs_store *s, const char *origin, gs_store_evidence_fn fn, void *ctx,
                            gs_error *err);
 
+/* ---- rule-state snapshots ------------------------------------------------- */
+
+/* A log's rule state at a tree size (common/ingest.h writes and checks it;
+ * the store keeps the bytes as given). The newest GS_STORE_SNAPSHOTS_KEPT
+ * per log are kept, so that one found bad still leaves an older one. */
+#define GS_STORE_SNAPSHOTS_KEPT 2
+#define GS_STORE_MAX_SNAPSHOT (256u * 1024u * 1024u)
+
+typedef struct {
+    uint64_t size;
+    gs_hash root;  /* the log's root at size, as the writer saw it */
+    gs_hash check; /* the writer's integrity hash (ingest.h) */
+    gs_buf state;  /* the rule state's bytes (rules.h) */
+} gs_store_snapshot;
+
+/* Keeps a snapshot of log_id at size (replacing one at the same size) and
+ * drops all but the newest GS_STORE_SNAPSHOTS_KEPT. Inside a transaction it
+ * joins it; outside, it commits on its own. SQLite only: a PostgreSQL store
+ * refuses (GS_EINVAL) and holds none. A truncate drops those above its
+ * size. */
+int gs_store_put_snapshot(gs_store *s, int64_t log_id, uint64_t size, const gs_hash *root,
+                          gs_bytes state, const gs_hash *check, gs_error *err);
+/* The newest snapshot of log_id whose size is at most at_most; GS_ENOTFOUND
+ * when none. Free with gs_store_snapshot_clear. */
+int gs_store_get_snapshot(gs_store *s, int64_t log_id, uint64_t at_most, gs_store_snapshot *out,
+                          gs_error *err);
+void gs_store_snapshot_clear(gs_store_snapshot *snap);
+/* Drops every snapshot of log_id (one found lying: the next start replays
+ * in full). Joins an open transaction or commits on its own. */
+int gs_store_drop_snapshots(gs_store *s, int64_t log_id, gs_error *err);
+
 /* ---- backup --------------------------------------------------------------- */
 
 /* SQLite only (a PostgreSQL database is refused: its own tools back it up).

@@ -42,7 +42,12 @@
     int P##_put_evidence(T *s, const char *origin, gs_bytes data, int64_t *id, gs_error *err);     \
     int P##_list_evidence(T *s, const char *origin, gs_store_evidence_fn fn, void *ctx,            \
                           gs_error *err);                                                          \
-    int P##_claim(T *s, gs_error *err)
+    int P##_claim(T *s, gs_error *err);                                                            \
+    int P##_put_snapshot(T *s, int64_t log_id, uint64_t size, const gs_hash *root, gs_bytes state, \
+                         const gs_hash *check, gs_error *err);                                     \
+    int P##_get_snapshot(T *s, int64_t log_id, uint64_t at_most, gs_store_snapshot *out,           \
+                         gs_error *err);                                                           \
+    int P##_drop_snapshots(T *s, int64_t log_id, gs_error *err)
 
 GS_STORE_BACKEND(gs_store_sqlite, gs_store_sqlite);
 int gs_store_sqlite_backup(const char *src, const char *out, gs_error *err);

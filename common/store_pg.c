@@ -1488,3 +1488,38 @@ int gs_store_pg_schema_version(const gs_store_pg *s)
 {
     return s->version;
 }
+
+/* Rule-state snapshots are a node's start-up cache and nodes keep SQLite
+ * stores; a hub on PostgreSQL replays its replicas trusted (ingest.h). So
+ * this backend keeps none: saving one is refused, and there is never one to
+ * load (a full replay, which is always right). */
+int gs_store_pg_put_snapshot(gs_store_pg *s, int64_t log_id, uint64_t size, const gs_hash *root,
+                             gs_bytes state, const gs_hash *check, gs_error *err)
+{
+    (void)s;
+    (void)log_id;
+    (void)size;
+    (void)root;
+    (void)state;
+    (void)check;
+    return gs_error_set(err, GS_EINVAL,
+                        "a PostgreSQL store keeps no rule snapshots (SQLite stores only)");
+}
+
+int gs_store_pg_get_snapshot(gs_store_pg *s, int64_t log_id, uint64_t at_most,
+                             gs_store_snapshot *out, gs_error *err)
+{
+    (void)s;
+    (void)log_id;
+    memset(out, 0, sizeof *out);
+    return gs_error_set(err, GS_ENOTFOUND, "no rule snapshot at or below size %llu",
+                        (unsigned long long)at_most);
+}
+
+int gs_store_pg_drop_snapshots(gs_store_pg *s, int64_t log_id, gs_error *err)
+{
+    (void)s;
+    (void)log_id;
+    (void)err;
+    return 0; /* it holds none */
+}

@@ -55,6 +55,11 @@ enum {
     ST_LOG_SIZE,
     ST_TRUNC_ENTRIES,
     ST_TRUNC_CPS,
+    ST_PUT_SNAP,
+    ST_GET_SNAP,
+    ST_TRIM_SNAPS,
+    ST_TRUNC_SNAPS,
+    ST_DROP_SNAPS,
     ST_COUNT
 };
 
@@ -83,7 +88,26 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_LOG_SIZE] = "SELECT size FROM logs WHERE id = ?1",
     [ST_TRUNC_ENTRIES] = "DELETE FROM entries WHERE id BETWEEN ?1 AND ?2",
     [ST_TRUNC_CPS] = "DELETE FROM checkpoints WHERE log_id = ?1 AND size > ?2",
+    [ST_PUT_SNAP] = ("INSERT OR REPLACE INTO rule_snapshots(log_id, size, root, state, check_hash) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5)"),
+    [ST_GET_SNAP] = ("SELECT size, root, state, check_hash FROM rule_snapshots WHERE log_id = ?1 "
+                     "AND size <= ?2 ORDER BY size DESC LIMIT 1"),
+    [ST_TRIM_SNAPS] = ("DELETE FROM rule_snapshots WHERE log_id = ?1 AND size NOT IN (SELECT size "
+                       "FROM rule_snapshots WHERE log_id = ?1 ORDER BY size DESC LIMIT ?2)"),
+    [ST_TRUNC_SNAPS] = "DELETE FROM rule_snapshots WHERE log_id = ?1 AND size > ?2",
+    [ST_DROP_SNAPS] = "DELETE FROM rule_snapshots WHERE log_id = ?1",
 };
+
+/* Rule-state snapshots (store.h): a table added without a schema version, so
+ * that an older build still opens the store (it ignores the table) and a
+ * downgrade costs only a full replay. Created at every open when missing. */
+static const char snapshots_sql[] = "CREATE TABLE IF NOT EXISTS rule_snapshots ("
+                                    "  log_id INTEGER NOT NULL REFERENCES logs(id),"
+                                    "  size INTEGER NOT NULL,"
+                                    "  root BLOB NOT NULL,"
+                                    "  state BLOB NOT NULL,"
+                                    "  check_hash BLOB NOT NULL,"
+                                    "  PRIMARY KEY (log_id, size)) WITHOUT ROWID;";
 
 /* Migration i takes schema version i to i + 1. Append only: never edit a
  * migration that has shipped. Each runs inside the opening transaction. */
@@ -537,6 +561,11 @@ int gs_store_sqlite_truncate(gs_store_sqlite *s, int64_t log_id, uint64_t size, 
     sqlite3_bind_int64(st, 2, (int64_t)size);
     if ((rc = step_done(s, st, err, "truncating a log's checkpoints")) != 0)
         goto out;
+    st = s->st[ST_TRUNC_SNAPS]; /* and so does a rule state above it */
+    sqlite3_bind_int64(st, 1, log_id);
+    sqlite3_bind_int64(st, 2, (int64_t)size);
+    if ((rc = step_done(s, st, err, "truncating a log's rule snapshots")) != 0)
+        goto out;
     st = s->st[ST_SET_TREE];
     sqlite3_bind_int64(st, 1, (int64_t)size);
     sqlite3_bind_blob(st, 2, root.b, 32, SQLITE_STATIC);
@@ -894,6 +923,105 @@ int gs_store_sqlite_latest_checkpoint(gs_store_sqlite *s, int64_t log_id, char *
     return rc;
 }
 
+/* ---- rule-state snapshots ------------------------------------------------- */
+
+int gs_store_sqlite_put_snapshot(gs_store_sqlite *s, int64_t log_id, uint64_t size,
+                                 const gs_hash *root, gs_bytes state, const gs_hash *check,
+                                 gs_error *err)
+{
+    int rc = check_log_id(s, log_id, err);
+    if (rc != 0)
+        return rc;
+    if (size == 0 || size > GS_STORE_MAX_LOG_SIZE || state.n == 0 ||
+        state.n > GS_STORE_MAX_SNAPSHOT)
+        return gs_error_set(err, GS_EINVAL,
+                            "a rule snapshot needs a size of 1 to 2^40 and 1 to %u bytes",
+                            GS_STORE_MAX_SNAPSHOT);
+    if (s->in_read)
+        return gs_error_set(err, GS_EINVAL,
+                            "store %s: a read snapshot is open; end it before writing", s->path);
+    bool own;
+    if ((rc = auto_begin(s, &own, err)) != 0)
+        return rc;
+    sqlite3_stmt *st = s->st[ST_PUT_SNAP];
+    sqlite3_bind_int64(st, 1, log_id);
+    sqlite3_bind_int64(st, 2, (int64_t)size);
+    sqlite3_bind_blob(st, 3, root->b, 32, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 4, state.p, (int)state.n, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, check->b, 32, SQLITE_STATIC);
+    if ((rc = step_done(s, st, err, "saving a rule snapshot")) != 0)
+        goto out;
+    st = s->st[ST_TRIM_SNAPS];
+    sqlite3_bind_int64(st, 1, log_id);
+    sqlite3_bind_int64(st, 2, GS_STORE_SNAPSHOTS_KEPT);
+    rc = step_done(s, st, err, "dropping older rule snapshots");
+out:
+    if (rc != 0 && !own)
+        return abort_txn(s, rc);
+    return auto_end(s, own, rc, err);
+}
+
+int gs_store_sqlite_drop_snapshots(gs_store_sqlite *s, int64_t log_id, gs_error *err)
+{
+    int rc = check_log_id(s, log_id, err);
+    if (rc != 0)
+        return rc;
+    if (s->in_read)
+        return gs_error_set(err, GS_EINVAL,
+                            "store %s: a read snapshot is open; end it before writing", s->path);
+    bool own;
+    if ((rc = auto_begin(s, &own, err)) != 0)
+        return rc;
+    sqlite3_stmt *st = s->st[ST_DROP_SNAPS];
+    sqlite3_bind_int64(st, 1, log_id);
+    rc = step_done(s, st, err, "dropping rule snapshots");
+    if (rc != 0 && !own)
+        return abort_txn(s, rc);
+    return auto_end(s, own, rc, err);
+}
+
+int gs_store_sqlite_get_snapshot(gs_store_sqlite *s, int64_t log_id, uint64_t at_most,
+                                 gs_store_snapshot *out, gs_error *err)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = s->st[ST_GET_SNAP];
+    sqlite3_bind_int64(st, 1, log_id);
+    sqlite3_bind_int64(
+        st, 2, at_most > GS_STORE_MAX_LOG_SIZE ? (int64_t)GS_STORE_MAX_LOG_SIZE : (int64_t)at_most);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        finish(st);
+        return gs_error_set(err, GS_ENOTFOUND, "no rule snapshot at or below size %llu",
+                            (unsigned long long)at_most);
+    }
+    if (rc != SQLITE_ROW) {
+        rc = db_error(s, err, rc, "reading a rule snapshot");
+        finish(st);
+        return rc;
+    }
+    /* Sizes that are not 32 bytes are the caller's to refuse (a hash that
+     * cannot match), not a failure to read. */
+    int64_t size = sqlite3_column_int64(st, 0);
+    out->size = size > 0 ? (uint64_t)size : 0;
+    const void *p = sqlite3_column_blob(st, 1);
+    if (p != NULL && sqlite3_column_bytes(st, 1) == 32)
+        memcpy(out->root.b, p, 32);
+    p = sqlite3_column_blob(st, 3);
+    if (p != NULL && sqlite3_column_bytes(st, 3) == 32)
+        memcpy(out->check.b, p, 32);
+    p = sqlite3_column_blob(st, 2);
+    size_t n = (size_t)sqlite3_column_bytes(st, 2);
+    rc = 0;
+    if (n > 0 && (out->state.p = malloc(n)) == NULL)
+        rc = gs_error_set(err, GS_ENOMEM, "out of memory reading a rule snapshot");
+    else if (n > 0) {
+        memcpy(out->state.p, p, n);
+        out->state.n = n;
+    }
+    finish(st);
+    return rc;
+}
+
 /* ---- evidence ------------------------------------------------------------- */
 
 int gs_store_sqlite_put_evidence(gs_store_sqlite *s, const char *origin, gs_bytes data, int64_t *id,
@@ -1015,6 +1143,8 @@ static int migrate(gs_store_sqlite *s, gs_error *err)
         if ((rc = exec(s, sql, err, "setting the schema version")) != 0)
             goto out;
     }
+    if ((rc = exec(s, snapshots_sql, err, "adding the rule-snapshot table")) != 0)
+        goto out;
     rc = exec(s, "COMMIT", err, "saving the schema");
     if (rc == 0)
         s->version = GS_STORE_SCHEMA_VERSION;

@@ -68,6 +68,7 @@
 #include "refill.h"
 #include "rules.h"
 #include "serve.h"
+#include "startup.h"
 #include "store.h"
 #include "tiles.h"
 #include "wire.h"
@@ -106,6 +107,37 @@ typedef struct {
  * next): more wait for the next turn. */
 #define NODE_BATCH_ROTATIONS 4
 
+/* Rule-state snapshots (node/startup.h): one is saved at a checkpoint once
+ * NODE_SNAPSHOT_ENTRIES entries came since the last (so a start replays at
+ * most about that many, a few seconds of signature checks), or
+ * NODE_SNAPSHOT_MS passed with anything new; never sooner after the last
+ * than NODE_SNAPSHOT_COST times what saving it took, so saving costs at
+ * most ~2% of the loop whatever the state's size. And at every clean
+ * stop. */
+#define NODE_SNAPSHOT_ENTRIES 50000
+#define NODE_SNAPSHOT_MS (10 * 60 * 1000)
+#define NODE_SNAPSHOT_COST 50
+
+typedef struct {
+    bool enabled;            /* the store keeps snapshots (SQLite) */
+    bool verify_all;         /* --verify-all: a full replay, compared with them */
+    gs_ingest_seal_key seal; /* from the node's key: only it seals them */
+    int64_t log_id;
+    uint64_t size;     /* the newest snapshot saved or loaded */
+    int64_t saved_ms;  /* when it was (0: not since the start) */
+    int64_t cost_ms;   /* what saving the last one took */
+    uint64_t saves;    /* since the start, for /metrics */
+    uint64_t loaded;   /* the size of the one the start loaded; 0: none */
+    uint64_t replayed; /* entries the start replayed, signatures checked */
+    gs_buf used;       /* the bytes of the snapshot loaded, for the check */
+    char *marker_path; /* the clean-stop marker */
+    bool unclean;      /* the last run did not stop cleanly */
+    /* The full verification after an unclean stop, or --verify-all's:
+     * 0 none, 1 running, 2 passed, 3 failed. */
+    int verification;
+    gs_startup_bg *bg;
+} node_snap;
+
 typedef struct {
     gs_node_config cfg;
     const char *config_path; /* re-read for signing_key lines at a rotation */
@@ -129,6 +161,7 @@ typedef struct {
     gs_store *store;
     gs_log *log;
     gs_ingest *ingest; /* the log's rule state: what it holds, judged */
+    node_snap snap;    /* rule-state snapshots and start-up checks */
     /* The log's keys across rotations (common/keychain.h), anchored at the
      * Charter's signer, for GetKeyChain; see keychain_catch_up. */
     gs_keychain keychain;
@@ -222,20 +255,126 @@ static void send_status(node *n, unsigned socket, const uint8_t *identity, size_
 
 /* ------------------------------------------------------------ the rule book */
 
-/* Derives the rule state (roster, seqs, commitments) by replaying the log
- * from its Charter through the pipeline: it is never configured, and never
- * trusted from a cache; every signature is checked again. An entry that
- * breaks the rule book (or whose signature fails, or whose bytes were
+static void say_snapshot(void *ctx, const char *line)
+{
+    logf_(ctx, GS_NODE_LOG_WARN, "%s", line);
+}
+
+/* A verdict of the full verification (--verify-all or the background one):
+ * logged, and a failure quarantines, as an entry breaking the rule book
+ * does. */
+static void take_verdict(node *n, const gs_startup_verdict *v, const char *how)
+{
+    n->snap.verification = v->failed ? 3 : 2;
+    if (!v->failed) {
+        logf_(n, GS_NODE_LOG_INFO, "%s: %s", how, v->message);
+        return;
+    }
+    logf_(n, GS_NODE_LOG_ERROR, "%s FAILED: %s; accepting nothing from now on", how, v->message);
+    /* No snapshot is trusted any more: the next start replays in full, so a
+     * fault of the log quarantines it again by itself, and a snapshot that
+     * lied is never loaded again. */
+    gs_error err = {0};
+    if (n->snap.enabled && gs_store_drop_snapshots(n->store, n->snap.log_id, &err) != 0)
+        logf_(n, GS_NODE_LOG_ERROR, "cannot drop the rule snapshots: %s", err.msg);
+    if (!n->quarantined) {
+        n->quarantined = true;
+        snprintf(n->quarantine_reason, sizeof n->quarantine_reason, "%s", v->message);
+    }
+}
+
+/* --verify-all: the whole log replayed from its Charter, every signature
+ * checked, compared with every snapshot held. */
+static int verify_all(node *n, gs_error *err)
+{
+    gs_store_snapshot snaps[GS_STORE_SNAPSHOTS_KEPT];
+    gs_startup_expect expect[GS_STORE_SNAPSHOTS_KEPT];
+    size_t k = 0;
+    uint64_t at_most = gs_log_committed_size(n->log);
+    int rc = 0;
+    memset(snaps, 0, sizeof snaps);
+    while (n->snap.enabled && k < GS_STORE_SNAPSHOTS_KEPT && at_most > 0) {
+        gs_error e = {0};
+        if ((rc = gs_store_get_snapshot(n->store, n->snap.log_id, at_most, &snaps[k], &e)) != 0)
+            break;
+        gs_hash check;
+        gs_bytes b = gs_bytes_of(snaps[k].state.p, snaps[k].state.n);
+        gs_ingest_snapshot_check(&n->snap.seal, n->cfg.origin, snaps[k].size, &snaps[k].root, b,
+                                 &check);
+        at_most = snaps[k].size - 1;
+        if (sodium_memcmp(check.b, snaps[k].check.b, sizeof check.b) != 0) {
+            /* damage, not a lie: a start ignores it too */
+            say_snapshot(n, "--verify-all: a rule snapshot does not match its seal: ignored");
+            gs_store_snapshot_clear(&snaps[k]);
+            continue;
+        }
+        k++;
+    }
+    if (rc != 0 && rc != GS_ENOTFOUND)
+        logf_(n, GS_NODE_LOG_WARN, "--verify-all: cannot read the rule snapshots");
+    for (size_t i = 0; i < k; i++) /* ascending */
+        expect[i] = (gs_startup_expect){
+            snaps[k - 1 - i].size, gs_bytes_of(snaps[k - 1 - i].state.p, snaps[k - 1 - i].state.n)};
+    gs_startup_verdict v;
+    int64_t t0 = now_ms();
+    n->snap.verification = 1;
+    rc = gs_startup_verify(n->ingest, n->log, expect, k, gs_log_committed_size(n->log), NULL, &v,
+                           err);
+    for (size_t i = 0; i < k; i++)
+        gs_store_snapshot_clear(&snaps[i]);
+    if (rc != 0)
+        return rc;
+    n->snap.replayed = v.replayed;
+    take_verdict(n, &v, "--verify-all");
+    logf_(n, GS_NODE_LOG_INFO, "rule state of %s: full replay of %llu entries in %lld ms",
+          n->cfg.origin, (unsigned long long)v.replayed, (long long)(now_ms() - t0));
+    return 0;
+}
+
+/* Derives the rule state (roster, seqs, commitments) through the pipeline:
+ * from the newest good rule snapshot (common/ingest.h: its integrity hash,
+ * its root against the log's own at its size), replaying only the entries
+ * after it, or from the Charter when there is none. Every entry replayed
+ * has its signature checked again; the entries before the snapshot were
+ * checked when the snapshot's state was built, and --verify-all (or the
+ * background check after an unclean stop) checks them all again. An entry
+ * that breaks the rule book (or whose signature fails, or whose bytes were
  * altered on disk) quarantines the node instead of stopping it; a read
  * failure is an error. */
 static int replay_log(node *n, gs_error *err)
 {
     gs_ingest_verdict bad;
-    int rc = gs_ingest_reset(n->ingest, err);
-    if (rc != 0)
+    int rc;
+    int64_t t0 = now_ms();
+    uint64_t size = gs_log_committed_size(n->log);
+    if (n->snap.enabled) {
+        gs_ingest_snapshot_use use;
+        rc = gs_ingest_snapshot_load(n->ingest, n->store, n->log, size, &n->snap.seal, &use,
+                                     say_snapshot, n, err);
+        if (rc != 0)
+            return rc;
+        gs_buf_free(&n->snap.used);
+        n->snap.used = use.state; /* taken over */
+        n->snap.loaded = use.size;
+        if (use.size > n->snap.size)
+            n->snap.size = use.size;
+    } else if ((rc = gs_ingest_reset(n->ingest, err)) != 0) {
         return rc;
+    }
+    uint64_t from = gs_ingest_size(n->ingest);
     gs_ingest_set_stage(n->ingest, NULL);
-    rc = gs_ingest_replay_log(n->ingest, n->log, gs_log_committed_size(n->log), false, &bad, err);
+    rc = gs_ingest_replay_log(n->ingest, n->log, size, false, &bad, err);
+    n->snap.replayed = gs_ingest_size(n->ingest) - from;
+    if (from > 0)
+        logf_(n, GS_NODE_LOG_INFO,
+              "rule state of %s: loaded the rule snapshot at size %llu and replayed the %llu "
+              "entries after it in %lld ms",
+              n->cfg.origin, (unsigned long long)from, (unsigned long long)n->snap.replayed,
+              (long long)(now_ms() - t0));
+    else
+        logf_(n, GS_NODE_LOG_INFO,
+              "rule state of %s: no rule snapshot; replayed all %llu entries in %lld ms",
+              n->cfg.origin, (unsigned long long)n->snap.replayed, (long long)(now_ms() - t0));
     if (rc == GS_ECORRUPT) {
         /* Bytes on disk that do not hash to their stored leaf: the node
          * keeps serving everything else (and refuses this entry with the
@@ -257,6 +396,168 @@ static int replay_log(node *n, gs_error *err)
                  why);
     }
     return 0;
+}
+
+/* Saves the rule state as a snapshot (see NODE_SNAPSHOT_ENTRIES), when the
+ * state is exactly the committed log's and a checkpoint of that size was
+ * signed; force (a clean stop) skips the spacing. Also reads the background
+ * verification's verdict once it is in. */
+static void maybe_snapshot(node *n, bool force)
+{
+    if (n->snap.bg != NULL) {
+        gs_startup_verdict v;
+        bool ran;
+        if (gs_startup_bg_done(n->snap.bg, &v, &ran)) {
+            gs_startup_bg_free(&n->snap.bg);
+            if (ran) {
+                take_verdict(n, &v, "background verification after an unclean stop");
+            } else {
+                n->snap.verification = 0;
+                logf_(n, GS_NODE_LOG_ERROR, "%s", v.message);
+            }
+        }
+    }
+    uint64_t size = gs_log_committed_size(n->log);
+    if (!n->snap.enabled || n->quarantined || gs_ingest_broken(n->ingest) ||
+        gs_ingest_size(n->ingest) != size || size <= n->snap.size ||
+        (!force && n->checkpoint_size != size))
+        return;
+    int64_t now = now_ms();
+    if (!force && (now - n->snap.saved_ms < NODE_SNAPSHOT_COST * n->snap.cost_ms ||
+                   (size - n->snap.size < NODE_SNAPSHOT_ENTRIES &&
+                    now - n->snap.saved_ms < NODE_SNAPSHOT_MS)))
+        return;
+    gs_error err = {0};
+    if (gs_ingest_snapshot_save(n->ingest, n->store, n->snap.log_id, &n->snap.seal, &err) != 0) {
+        logf_(n, GS_NODE_LOG_WARN, "cannot save the rule snapshot at size %llu: %s",
+              (unsigned long long)size, err.msg);
+        n->snap.saved_ms = now; /* try again later, not every turn */
+        return;
+    }
+    n->snap.cost_ms = now_ms() - now;
+    n->snap.saved_ms = now;
+    n->snap.size = size;
+    n->snap.saves++;
+    logf_(n, force ? GS_NODE_LOG_INFO : GS_NODE_LOG_DEBUG,
+          "rule snapshot of %s saved at size %llu in %lld ms", n->cfg.origin,
+          (unsigned long long)size, (long long)n->snap.cost_ms);
+}
+
+/* The snapshot lines of /metrics (docs/http.md). */
+static void snapshot_metrics(node *n, FILE *out)
+{
+    fprintf(out,
+            "# HELP giamsat_node_start_replayed_entries Entries the start replayed with their "
+            "signatures checked (after the rule snapshot it loaded, or all).\n"
+            "# TYPE giamsat_node_start_replayed_entries gauge\n"
+            "giamsat_node_start_replayed_entries %llu\n"
+            "# HELP giamsat_node_start_snapshot_size Size of the rule snapshot the start loaded "
+            "(0: none).\n"
+            "# TYPE giamsat_node_start_snapshot_size gauge\n"
+            "giamsat_node_start_snapshot_size %llu\n"
+            "# HELP giamsat_node_snapshot_size Size of the newest rule snapshot held.\n"
+            "# TYPE giamsat_node_snapshot_size gauge\n"
+            "giamsat_node_snapshot_size %llu\n"
+            "# HELP giamsat_node_snapshots_saved_total Rule snapshots saved since the start.\n"
+            "# TYPE giamsat_node_snapshots_saved_total counter\n"
+            "giamsat_node_snapshots_saved_total %llu\n"
+            "# HELP giamsat_node_verification Full verification of the log (--verify-all, or in "
+            "the background after an unclean stop): 0 none, 1 running, 2 passed, 3 failed.\n"
+            "# TYPE giamsat_node_verification gauge\n"
+            "giamsat_node_verification %d\n",
+            (unsigned long long)n->snap.replayed, (unsigned long long)n->snap.loaded,
+            (unsigned long long)n->snap.size, (unsigned long long)n->snap.saves,
+            n->snap.verification);
+}
+
+/* At start, before the rule state: whether the last run stopped cleanly
+ * (the marker is taken away now, so a crash from here on is seen), and
+ * where the snapshots are. */
+static int snapshot_start(node *n, gs_error *err)
+{
+    n->snap.enabled = !gs_store_is_pg(n->cfg.database);
+    gs_ingest_seal_key_derive(&n->key, &n->snap.seal);
+    gs_store_log_state ls;
+    int rc = gs_store_log_find(n->store, n->cfg.origin, false, &ls, err);
+    if (rc != 0)
+        return rc;
+    n->snap.log_id = ls.id;
+    if ((n->snap.marker_path = gs_startup_marker_path(n->cfg.database)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
+    bool clean = false;
+    if ((rc = gs_startup_marker_take(n->snap.marker_path, &clean, err)) != 0)
+        return rc;
+    n->snap.unclean = !clean;
+    n->snap.saved_ms = now_ms(); /* the spacing counts from the start */
+    return 0;
+}
+
+/* After an unclean stop, a start from a snapshot trusts what it did not
+ * replay: the whole log is verified again in the background while the
+ * node serves. */
+static void snapshot_after_start(node *n)
+{
+    if (!n->snap.unclean || n->snap.loaded == 0 || n->snap.verify_all)
+        return;
+    gs_error err = {0};
+    if (gs_startup_bg_start(&n->snap.bg, n->cfg.database, n->cfg.origin, n->snap.loaded,
+                            n->snap.loaded, gs_bytes_of(n->snap.used.p, n->snap.used.n),
+                            &err) != 0) {
+        logf_(n, GS_NODE_LOG_ERROR, "the last run did not stop cleanly, and %s", err.msg);
+        return;
+    }
+    n->snap.verification = 1;
+    logf_(n, GS_NODE_LOG_WARN,
+          "the last run did not stop cleanly: verifying the %llu entries below the rule snapshot "
+          "again in the background (lowest priority) while serving",
+          (unsigned long long)n->snap.loaded);
+}
+
+/* A clean stop: a snapshot of the final state, then the marker. */
+static void snapshot_stop(node *n)
+{
+    gs_startup_bg_free(&n->snap.bg); /* its verdict is not needed: the start repeats it */
+    maybe_snapshot(n, true);
+    gs_error err = {0};
+    if (n->snap.marker_path != NULL &&
+        gs_startup_marker_put(n->snap.marker_path, gs_log_committed_size(n->log), &err) != 0)
+        logf_(n, GS_NODE_LOG_WARN, "%s", err.msg);
+}
+
+/* The key chain from the rule state's history of log keys, instead of
+ * decoding every entry again: O(keys), whatever the log's size. */
+static void keychain_from_rules(node *n)
+{
+    if (gs_ingest_broken(n->ingest) || n->quarantined ||
+        gs_ingest_size(n->ingest) != gs_log_committed_size(n->log))
+        return; /* keychain_catch_up reads the entries */
+    const gs_rules_state *rs = gs_ingest_rules(n->ingest);
+    size_t count = gs_rules_log_key_history(rs, NULL, NULL, 0);
+    gs_pubkey *keys = calloc(count ? count : 1, sizeof *keys);
+    uint64_t *at = calloc(count ? count : 1, sizeof *at);
+    gs_error err = {0};
+    int rc = keys == NULL || at == NULL || count == 0 ? GS_ENOMEM : 0;
+    if (rc == 0) {
+        gs_rules_log_key_history(rs, keys, at, count);
+        gs_keychain_clear(&n->keychain);
+        rc = gs_keychain_init(&n->keychain, n->cfg.origin, &keys[0], &err);
+    }
+    for (size_t i = 1; rc == 0 && i < count; i++) {
+        /* what gs_keychain_observe reads of the KeyRotation at at[i] */
+        gs_statement st;
+        memset(&st, 0, sizeof st);
+        st.kind = GS_BODY_KEY_ROTATION;
+        st.signer = keys[i - 1];
+        st.u.key_rotation.new_key = keys[i];
+        n->keychain.next_index = at[i];
+        rc = gs_keychain_observe(&n->keychain, at[i], &st, &err) == 1 ? 0 : GS_EINVAL;
+    }
+    if (rc == 0)
+        n->keychain.next_index = gs_log_committed_size(n->log);
+    else
+        gs_keychain_clear(&n->keychain); /* keychain_catch_up reads the entries */
+    free(keys);
+    free(at);
 }
 
 /* ------------------------------------------------------------ the log key */
@@ -1343,6 +1644,7 @@ static int run(node *n)
         maybe_checkpoint(n, false);
         if (n->publish_due)
             publish_checkpoint(n);
+        maybe_snapshot(n, false);
         report_dropped(n);
         gs_error err;
         size_t mib = 0;
@@ -1420,6 +1722,7 @@ static void node_metrics(void *ctx, FILE *out)
             (unsigned long long)n->rejected_total, n->last_batch, n->n_reads,
             (unsigned long long)n->reads_shed, (unsigned long long)gs_net_server_dropped(n->server),
             n->quarantined ? 1 : 0, gs_refill_holding(n->refill) ? 1 : 0);
+    snapshot_metrics(n, out);
 }
 
 /* /healthz: 503 while the node cannot take submissions for a reason its
@@ -1525,15 +1828,20 @@ static int start(node *n, const char *config_path, gs_error *err)
     };
     if ((rc = gs_ingest_new(&n->ingest, n->cfg.origin, &ic, err)) != 0)
         return rc;
-    if ((rc = replay_log(n, err)) != 0)
+    if ((rc = snapshot_start(n, err)) != 0)
         return rc;
+    if ((rc = n->snap.verify_all ? verify_all(n, err) : replay_log(n, err)) != 0)
+        return rc;
+    snapshot_after_start(n);
     if ((rc = choose_log_key(n, err)) != 0)
         return rc;
     char *note = NULL;
     if (gs_log_latest_checkpoint(n->log, &note, &n->checkpoint_size, NULL) != 0)
         n->checkpoint_size = 0;
     free(note);
-    /* Now, while nothing is served, rather than at the first GetKeyChain. */
+    /* Now, while nothing is served, rather than at the first GetKeyChain;
+     * from the rule state when it holds the whole log. */
+    keychain_from_rules(n);
     gs_error kerr = {0};
     if (keychain_catch_up(n, &kerr) != 0)
         logf_(n, GS_NODE_LOG_ERROR, "key chain: %s", kerr.msg);
@@ -1598,6 +1906,9 @@ static void finish(node *n)
     free(n->jobs);
     gs_refill_free(&n->refill);
     free(n->marker_path);
+    gs_startup_bg_free(&n->snap.bg);
+    free(n->snap.marker_path);
+    gs_buf_free(&n->snap.used);
     for (size_t i = 0; i < n->n_witnesses; i++)
         gs_witness_client_free(&n->witnesses[i]);
     for (size_t i = 0; i < n->n_pub; i++)
@@ -1612,19 +1923,24 @@ static void finish(node *n)
     gs_log_close(&n->log);
     gs_store_close(&n->store);
     gs_keypair_wipe(&n->key);
+    sodium_memzero(&n->snap.seal, sizeof n->snap.seal);
     for (size_t i = 0; i < n->n_held; i++)
         gs_keypair_wipe(&n->held[i]);
     gs_node_config_clear(&n->cfg);
 }
 
 static const char usage[] =
-    "usage: giamsat-node --config DIR/node.conf\n"
+    "usage: giamsat-node --config DIR/node.conf [--verify-all]\n"
     "\n"
     "Serves one unit's log: accepts signed statements (Submit), appends them\n"
     "durably, signs checkpoints, and serves entries and proofs.\n"
     "\n"
     "  --config FILE   the node's configuration, as written by `giamsat node init`\n"
     "                  (e.g. giamsat-node --config /srv/giamsat/xa-an-binh/node.conf)\n"
+    "  --verify-all    before serving, replay the whole log from its Charter with\n"
+    "                  every signature checked and compare it with the rule\n"
+    "                  snapshots held (a start otherwise replays only the entries\n"
+    "                  after the newest snapshot); a mismatch quarantines\n"
     "  --help          this text\n"
     "  --version       the program's version\n"
     "\n"
@@ -1636,12 +1952,23 @@ static const char usage[] =
 int main(int argc, char **argv)
 {
     const char *config = NULL;
-    int exit_status = gs_daemon_init(argc, argv, "giamsat-node", usage, &config);
+    /* --verify-all is the node's own; the rest is every daemon's. */
+    bool verify = false;
+    int kept = 0;
+    for (int i = 0; i < argc; i++) {
+        if (i > 0 && strcmp(argv[i], "--verify-all") == 0)
+            verify = true;
+        else
+            argv[kept++] = argv[i];
+    }
+    argv[kept] = NULL;
+    int exit_status = gs_daemon_init(kept, argv, "giamsat-node", usage, &config);
     if (exit_status >= 0)
         return exit_status;
     gs_error err = {0};
 
     node n = {0};
+    n.snap.verify_all = verify;
     int status = 0;
     if (start(&n, config, &err) != 0) {
         logf_(NULL, GS_NODE_LOG_ERROR, "cannot start: %s", err.msg);
@@ -1664,6 +1991,8 @@ int main(int argc, char **argv)
             logf_(&n, GS_NODE_LOG_WARN, "%s", gs_refill_status(n.refill));
         gs_daemon_notify("READY=1");
         status = run(&n);
+        if (status == 0)
+            snapshot_stop(&n);
         gs_daemon_notify("STOPPING=1");
         logf_(&n, GS_NODE_LOG_INFO, "stopped: %llu accepted, %llu rejected, log size %llu",
               (unsigned long long)n.accepted_total, (unsigned long long)n.rejected_total,

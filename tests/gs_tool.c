@@ -61,6 +61,12 @@
  *       as a ZeroMQ AddCheckpoint; print the status name on one line, then
  *       what the HTTP door would put in its body: the cosignature line, the
  *       size of a CONFLICT, or the message; exit 0 on OK, 1 otherwise
+ *   gs_tool forge-snapshot DB ORIGIN flip|root|state [KEYFILE]
+ *       alter the newest rule snapshot of the log: flip one byte of its
+ *       state (seal left as it was); or, sealed again with KEYFILE's seal
+ *       key (the node's own key: an attacker holding it), give it another
+ *       root, or raise the first key's last seq by one in its state (bytes
+ *       that parse, a state the log does not give); prints its size
  */
 #define _POSIX_C_SOURCE 200809L
 #include <sodium.h>
@@ -71,6 +77,7 @@
 #include <time.h>
 
 #include "cosign.h"
+#include "ingest.h"
 #include "crypto.h"
 #include "log.h"
 #include "merkle.h"
@@ -589,6 +596,50 @@ static int cmd_add_checkpoint_body(char **a)
     return status;
 }
 
+static int cmd_forge_snapshot(char **a, int argc)
+{
+    gs_error err;
+    gs_store *st = NULL;
+    gs_log *log = NULL;
+    open_log(a[0], a[1], &st, &log);
+    gs_store_log_state ls;
+    check(gs_store_log_find(st, a[1], false, &ls, &err), &err);
+    gs_store_snapshot snap;
+    check(gs_store_get_snapshot(st, ls.id, UINT64_MAX, &snap, &err), &err);
+    gs_ingest_seal_key key;
+    if (strcmp(a[2], "flip") == 0) {
+        snap.state.p[snap.state.n / 2] ^= 0x01;
+    } else if (argc == 4 && (strcmp(a[2], "root") == 0 || strcmp(a[2], "state") == 0)) {
+        gs_keypair kp;
+        check(gs_keyfile_read(a[3], NULL, &kp, &err), &err);
+        gs_ingest_seal_key_derive(&kp, &key);
+        gs_keypair_wipe(&kp);
+        if (strcmp(a[2], "root") == 0) {
+            snap.root.b[0] ^= 0x01;
+        } else {
+            /* rules.c's layout: magic, origin, then 8+4+12+8+4+4+8+8+8
+             * bytes of fields, the key count, the first key's 32 bytes,
+             * then its last seq (little-endian) */
+            size_t at = 16 + 4 + strlen(a[1]) + 64 + 8 + 32;
+            if (at + 8 > snap.state.n)
+                return die("forge-snapshot: the state holds no key", "");
+            snap.state.p[at] += 1;
+        }
+        gs_ingest_snapshot_check(&key, a[1], snap.size, &snap.root,
+                                 gs_bytes_of(snap.state.p, snap.state.n), &snap.check);
+    } else {
+        return die("forge-snapshot: flip, root KEYFILE or state KEYFILE, not ", a[2]);
+    }
+    check(gs_store_put_snapshot(st, ls.id, snap.size, &snap.root,
+                                gs_bytes_of(snap.state.p, snap.state.n), &snap.check, &err),
+          &err);
+    printf("%llu\n", (unsigned long long)snap.size);
+    gs_store_snapshot_clear(&snap);
+    gs_log_close(&log);
+    gs_store_close(&st);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     gs_error err;
@@ -630,5 +681,7 @@ int main(int argc, char **argv)
         return cmd_witness_body(a);
     if (strcmp(cmd, "add-checkpoint-body") == 0 && n == 3)
         return cmd_add_checkpoint_body(a);
+    if (strcmp(cmd, "forge-snapshot") == 0 && (n == 3 || n == 4))
+        return cmd_forge_snapshot(a, n);
     return die("unknown command or wrong arguments: ", cmd);
 }
