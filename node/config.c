@@ -111,6 +111,10 @@ static int on_setting(void *user, const char *section, const char *name, const c
             if (gs_daemon_parse_int(value, 1, 100000, &v) != 0)
                 return fail(l, section, name, "expected a count from 1 to 100000");
             c->max_batch = (size_t)v;
+        } else if (strcmp(name, "receipt_mode") == 0) {
+            if (strcmp(value, "batch") != 0 && strcmp(value, "single") != 0)
+                return fail(l, section, name, "expected batch or single");
+            c->receipt_single = strcmp(value, "single") == 0;
         } else if (strcmp(name, "start_check_ms") == 0) {
             if (gs_daemon_parse_int(value, 0, 600000, &v) != 0)
                 return fail(l, section, name, "expected milliseconds from 0 to 600000");
@@ -349,6 +353,11 @@ unsigned gs_node_config_diff(const gs_node_config *r, const gs_node_config *n,
     if (r->checkpoint_interval_ms != n->checkpoint_interval_ms) {
         sayf(say, ctx, "[node] checkpoint_interval_ms %lld -> %lld",
              (long long)r->checkpoint_interval_ms, (long long)n->checkpoint_interval_ms);
+        changed |= GS_NODE_CHANGED_LIVE;
+    }
+    if (r->receipt_single != n->receipt_single) {
+        sayf(say, ctx, "[node] receipt_mode %s -> %s", r->receipt_single ? "single" : "batch",
+             n->receipt_single ? "single" : "batch");
         changed |= GS_NODE_CHANGED_LIVE;
     }
     if (r->n_signing_keys != n->n_signing_keys) {

@@ -44,6 +44,10 @@ typedef struct {
     int64_t max_clock_skew;
     unsigned verify_threads;
     size_t max_batch;
+    /* receipt_mode: true = single (one signature per receipt, the form
+     * clients before batch receipts read); false = batch (the default: one
+     * signature per group commit, docs/formats.md "Receipts"). */
+    bool receipt_single;
     gs_node_log_level log_level;
     char *http; /* "ADDR:PORT" of the HTTP face (docs/http.md), NULL: off */
     /* At start, submissions wait (at most this long) until every witness
