@@ -133,7 +133,7 @@ static void submit_or_die(gs_net_client *c, gs_statement *st, const gs_keypair *
 }
 
 static void run(it_node *node, void *zctx, gs_net_client *admin, uint64_t *admin_seq, int n_clients,
-                size_t per_client, int round)
+                size_t per_client, int round, const char *suffix)
 {
     if (n_clients <= 0 || per_client == 0)
         return;
@@ -198,13 +198,13 @@ static void run(it_node *node, void *zctx, gs_net_client *admin, uint64_t *admin
         it_die("a client failed; see %s", node->log);
     qsort(all, total, sizeof *all, cmp_double);
     char name[64];
-    snprintf(name, sizeof name, "statements_per_s_c%d", n_clients);
+    snprintf(name, sizeof name, "statements_per_s_c%d%s", n_clients, suffix);
     gs_bench_figure(name, (double)total / secs, "statements/s");
-    snprintf(name, sizeof name, "p50_ms_c%d", n_clients);
+    snprintf(name, sizeof name, "p50_ms_c%d%s", n_clients, suffix);
     gs_bench_figure(name, all[total / 2], "ms");
-    snprintf(name, sizeof name, "p99_ms_c%d", n_clients);
+    snprintf(name, sizeof name, "p99_ms_c%d%s", n_clients, suffix);
     gs_bench_figure(name, all[(size_t)((double)total * 0.99)], "ms");
-    snprintf(name, sizeof name, "node_rss_mib_after_c%d", n_clients);
+    snprintf(name, sizeof name, "node_rss_mib_after_c%d%s", n_clients, suffix);
     gs_bench_figure(name, node_rss_mib(node->pid, "VmRSS:"), "MiB");
     free(all);
     for (int i = 0; i < n_clients; i++) {
@@ -215,6 +215,38 @@ static void run(it_node *node, void *zctx, gs_net_client *admin, uint64_t *admin
         gs_keypair_wipe(&cs[i].key);
     }
     free(cs);
+}
+
+/* One node, made and started afresh, through the runs of ns[]; suffix ends
+ * every figure's name ("" for the node as configured by default). */
+static void bench_node(const char *bin, bool quick, const char *name, const char *extra_conf,
+                       const int *ns, int n_ns, const char *suffix)
+{
+    gs_error err;
+    char conf[512];
+    snprintf(conf, sizeof conf,
+             "[node]\nlog_level = warn\nmax_clock_skew = 0\nverify_threads = 1\n%s", extra_conf);
+    it_node node;
+    it_node_init(&node, bin, name, true, conf);
+    it_node_start(&node, bin);
+    void *zctx = zmq_ctx_new();
+    it_node_wait_ready(&node, zctx);
+    gs_net_client *admin = NULL;
+    if (gs_net_client_open(&admin, zctx, node.ipc, NULL, NULL, 10000, GS_MAX_MESSAGE, &err))
+        it_die("%s", err.msg);
+    uint64_t admin_seq = it_next_seq(admin, &node.key.pub);
+
+    for (int r = 0; r < n_ns; r++) {
+        size_t total = quick ? (ns[r] == 1 ? 500 : 4000) : (ns[r] == 1 ? 3000 : 40000);
+        run(&node, zctx, admin, &admin_seq, ns[r], total / (size_t)ns[r], r, suffix);
+    }
+    char fig[64];
+    snprintf(fig, sizeof fig, "peak_rss_mib%s", suffix);
+    gs_bench_figure(fig, node_rss_mib(node.pid, "VmHWM:"), "MiB");
+    gs_net_client_close(&admin);
+    it_node_stop(&node, SIGTERM);
+    zmq_ctx_term(zctx);
+    gs_keypair_wipe(&node.key);
 }
 
 int main(int argc, char **argv)
@@ -228,26 +260,21 @@ int main(int argc, char **argv)
     gs_error err;
     if (gs_crypto_init(&err) != 0)
         it_die("%s", err.msg);
-    it_node node;
-    it_node_init(&node, bin, "bench", true,
-                 "[node]\nlog_level = warn\nmax_clock_skew = 0\nverify_threads = 1\n");
-    it_node_start(&node, bin);
-    void *zctx = zmq_ctx_new();
-    it_node_wait_ready(&node, zctx);
-    gs_net_client *admin = NULL;
-    if (gs_net_client_open(&admin, zctx, node.ipc, NULL, NULL, 10000, GS_MAX_MESSAGE, &err))
-        it_die("%s", err.msg);
-    uint64_t admin_seq = it_next_seq(admin, &node.key.pub);
-
-    static const int ns[] = {1, 8, 64};
-    for (int r = 0; r < 3; r++) {
-        size_t total = quick ? (ns[r] == 1 ? 500 : 4000) : (ns[r] == 1 ? 3000 : 40000);
-        run(&node, zctx, admin, &admin_seq, ns[r], total / (size_t)ns[r], r);
+    double load = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%lf", &load) != 1)
+            load = -1;
+        fclose(f);
     }
-    gs_bench_figure("peak_rss_mib", node_rss_mib(node.pid, "VmHWM:"), "MiB");
-    gs_net_client_close(&admin);
-    it_node_stop(&node, SIGTERM);
-    zmq_ctx_term(zctx);
-    gs_keypair_wipe(&node.key);
+    gs_bench_figure("load_avg_1m", load, "load");
+
+    /* The old way first, in the same run: one signature per receipt
+     * (receipt_mode = single), at 64 clients. Then the default (batch
+     * receipts: one signature per group commit) at 1, 8 and 64. */
+    static const int old_ns[] = {64};
+    bench_node(bin, quick, "bench-single", "receipt_mode = single\n", old_ns, 1, "_single");
+    static const int ns[] = {1, 8, 64};
+    bench_node(bin, quick, "bench", "", ns, 3, "");
     return 0;
 }
