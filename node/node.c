@@ -170,6 +170,8 @@ typedef struct {
     uint64_t checkpoints_signed;     /* since start, for /metrics */
     uint64_t cosignatures_collected; /* since start, for /metrics */
     size_t last_batch;               /* statements judged in the last group commit */
+    size_t prev_batch;               /* ... and in the one before (gather) */
+    int64_t commit_us;               /* how long the last group commit took (gather) */
     /* The last write to the store that failed ("" once one succeeded
      * since): /healthz says 503 meanwhile. */
     char store_error[GS_ERROR_MSG_MAX + 64];
@@ -692,6 +694,48 @@ static void sign_receipt_batch(node *n)
     free(out);
 }
 
+static void drain(node *n);
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Group commit gathers everyone. Clients that wait for their receipt send
+ * their next statement when it comes back, so a batch taken the moment the
+ * first of them is back splits the clients into two groups that then take
+ * turns, each paying a whole commit (an fsync) for half of them. When fewer
+ * submissions wait than were in either of the last two commits, wait for
+ * the others a little — never longer than a commit takes, which is what the
+ * split would cost them — and take them into this batch. A client that
+ * stopped sending costs this wait at most twice: the count follows the
+ * batches actually taken. node.conf group_commit_wait_us bounds the wait
+ * (0: no wait, a batch is what the turn drained). */
+static void gather(node *n)
+{
+    size_t expect = n->last_batch > n->prev_batch ? n->last_batch : n->prev_batch;
+    if (expect > n->cfg.max_batch)
+        expect = n->cfg.max_batch;
+    if (n->n_jobs == 0 || n->n_jobs >= expect || n->cfg.group_commit_wait_us == 0)
+        return;
+    int64_t cap = n->cfg.group_commit_wait_us;
+    int64_t wait_us = n->commit_us < cap ? n->commit_us : cap;
+    int64_t end = mono_us() + wait_us;
+    zmq_pollitem_t items[GS_NET_MAX_ENDPOINTS + 1];
+    size_t n_items = gs_net_server_pollitems(n->server, items, GS_NET_MAX_ENDPOINTS + 1);
+    while (n->n_jobs < expect && !gs_daemon_stopping()) {
+        int64_t left = end - mono_us();
+        if (left <= 0)
+            break;
+        /* zmq_poll counts milliseconds: round up, the deadline decides */
+        if (zmq_poll(items, (int)n_items, (long)((left + 999) / 1000)) <= 0)
+            break;
+        drain(n);
+    }
+}
+
 static void clear_jobs(node *n)
 {
     for (size_t i = 0; i < n->n_jobs; i++) {
@@ -708,6 +752,7 @@ static void process_batch(node *n)
 {
     gs_error err = {0};
     size_t accepted = 0;
+    gather(n);
     gs_bytes *batch = calloc(n->n_jobs, sizeof *batch);
     gs_ingest_verdict *v = calloc(n->n_jobs, sizeof *v);
     if (batch == NULL || v == NULL) {
@@ -721,6 +766,7 @@ static void process_batch(node *n)
     }
     for (size_t i = 0; i < n->n_jobs; i++)
         batch[i] = gs_bytes_of(n->jobs[i].entry.p, n->jobs[i].entry.n);
+    n->prev_batch = n->last_batch;
     n->last_batch = n->n_jobs;
 
     /* Judged in arrival order and staged in one transaction: the group
@@ -747,9 +793,11 @@ static void process_batch(node *n)
             gs_ingest_verdict_text(&v[i], j->message, sizeof j->message);
         }
     }
-    if (rc == 0 && accepted > 0)
+    if (rc == 0 && accepted > 0) {
+        int64_t t0 = mono_us();
         rc = gs_store_commit(n->store, &err);
-    else
+        n->commit_us = mono_us() - t0;
+    } else
         gs_store_rollback(n->store); /* nothing accepted, or the pipeline failed */
     if (rc != 0) {
         /* Nothing of the batch is on disk: say so, and forget what the
