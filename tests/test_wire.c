@@ -1515,6 +1515,47 @@ static void test_receipt_batch(void **state)
     gs_keypair_wipe(&other);
 }
 
+/* The worked example of docs/formats.md "Receipts", byte for byte. */
+static void test_receipt_batch_example(void **state)
+{
+    (void)state;
+    static const char want_hex[] =
+        "0a430a176769616d7361742f636f6d6d756e652f78612d646f6e67102b1a20333333333333333333333333"
+        "33333333333333333333333333333333333333332080f2d6ca061240f322aa419082a42942a4be420feca2"
+        "39445e22098c7eaf67a0cedb225d6b407789ae4cccf8ff8a5878dea9ef66ceb5d685e6fcecf3646df078ff"
+        "97b352f6ae07180320022a20cb6b4a22431e6bd006b7ef0742229c68d0a0b627f619cc412dad6601df2ed8"
+        "fc";
+    uint8_t want[sizeof want_hex / 2];
+    for (size_t i = 0; i < sizeof want; i++) {
+        unsigned v;
+        assert_int_equal(sscanf(want_hex + 2 * i, "%2x", &v), 1);
+        want[i] = (uint8_t)v;
+    }
+    gs_keypair node;
+    keypair(&node, 3);
+    gs_receipt rs[3];
+    gs_buf out[3];
+    gs_error err = {0};
+    for (int i = 0; i < 3; i++) {
+        rs[i] = (gs_receipt){
+            .origin = "giamsat/commune/xa-dong", .index = 41 + (uint64_t)i, .time = 1767225600};
+        memset(rs[i].leaf_hash.b, 0x11 * (i + 1), 32);
+    }
+    assert_int_equal(gs_wire_sign_receipt_batch(rs, 3, &node, out, &err), 0);
+    assert_int_equal(out[2].n, sizeof want);
+    assert_memory_equal(out[2].p, want, sizeof want);
+    gs_receipt got;
+    assert_int_equal(gs_wire_open_receipt(gs_bytes_of(want, sizeof want), &node.pub, &got, &err),
+                     0);
+    assert_int_equal(got.index, 43);
+    assert_int_equal(got.batch_size, 3);
+    assert_int_equal(got.batch_index, 2);
+    gs_receipt_clear(&got);
+    for (int i = 0; i < 3; i++)
+        gs_buf_free(&out[i]);
+    gs_keypair_wipe(&node);
+}
+
 /* ----------------------------------------------------- requests */
 
 static gs_hash hashes[3];
@@ -2364,6 +2405,7 @@ int main(void)
         cmocka_unit_test(test_open_entry),
         cmocka_unit_test(test_receipt),
         cmocka_unit_test(test_receipt_batch),
+        cmocka_unit_test(test_receipt_batch_example),
         cmocka_unit_test(test_request_round_trip),
         cmocka_unit_test(test_request_refusals),
         cmocka_unit_test(test_response_round_trip),
