@@ -4,10 +4,16 @@
  * listening on tcp:// with CURVE. For N = 1, 8, 64 concurrent clients (each
  * an appointed officer with its own CURVE connection), every client sends
  * pre-signed Progress statements one after another and waits for each
- * receipt (one load-generator thread drives all the connections), so every figure counts statements
- * that were on disk before they were answered. Prints, per N: statements_per_s_cN, p50_ms_cN,
- * p99_ms_cN; then the node's peak_rss_mib, and its RSS after each run to show it does not grow with
- * the log.
+ * receipt (one load-generator thread drives all the connections), so every
+ * figure counts statements that were on disk before they were answered.
+ * Prints, per N: statements_per_s_cN, p50_ms_cN, p99_ms_cN, the node's CPU
+ * time per statement; then the node's peak_rss_mib, and its RSS after each
+ * run to show it does not grow with the log.
+ *
+ * The figures it replaces come first, in the same run: a node in
+ * receipt_mode = single (one signature per receipt, as before batch
+ * receipts) at 64 clients (`…_single`), and the receipt signing cost per
+ * statement both ways, measured in this process.
  *
  * usage: node_bench BUILD_DIR [--quick]
  */
@@ -18,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bench_util.h"
 #include "it_util.h"
@@ -52,6 +59,27 @@ static double node_rss_mib(pid_t pid, const char *field)
             kib = strtod(line + strlen(field), NULL);
     fclose(f);
     return kib / 1024.0;
+}
+
+/* CPU seconds (user + system, every thread) the process used so far: the
+ * node's cost per statement does not depend on what else the machine runs,
+ * where statements/s does. */
+static double proc_cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* after the command name */
+    unsigned long long ut = 0, st = 0;
+    if (p == NULL ||
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
 /* One thread drives every client's DEALER socket through zmq_poll, one
@@ -133,7 +161,7 @@ static void submit_or_die(gs_net_client *c, gs_statement *st, const gs_keypair *
 }
 
 static void run(it_node *node, void *zctx, gs_net_client *admin, uint64_t *admin_seq, int n_clients,
-                size_t per_client, int round)
+                size_t per_client, int round, const char *suffix)
 {
     if (n_clients <= 0 || per_client == 0)
         return;
@@ -180,10 +208,12 @@ static void run(it_node *node, void *zctx, gs_net_client *admin, uint64_t *admin
             gs_buf_free(&entry);
         }
     }
+    double cpu0 = proc_cpu_s(node->pid);
     double t0 = gs_bench_now();
     if (drive(cs, n_clients, zctx, node) != 0)
         it_die("the load generator failed; see %s", node->log);
     double secs = gs_bench_now() - t0;
+    double cpu = proc_cpu_s(node->pid) - cpu0;
 
     size_t total = (size_t)n_clients * per_client;
     double *all = calloc(total, sizeof *all);
@@ -198,13 +228,15 @@ static void run(it_node *node, void *zctx, gs_net_client *admin, uint64_t *admin
         it_die("a client failed; see %s", node->log);
     qsort(all, total, sizeof *all, cmp_double);
     char name[64];
-    snprintf(name, sizeof name, "statements_per_s_c%d", n_clients);
+    snprintf(name, sizeof name, "statements_per_s_c%d%s", n_clients, suffix);
     gs_bench_figure(name, (double)total / secs, "statements/s");
-    snprintf(name, sizeof name, "p50_ms_c%d", n_clients);
+    snprintf(name, sizeof name, "p50_ms_c%d%s", n_clients, suffix);
     gs_bench_figure(name, all[total / 2], "ms");
-    snprintf(name, sizeof name, "p99_ms_c%d", n_clients);
+    snprintf(name, sizeof name, "p99_ms_c%d%s", n_clients, suffix);
     gs_bench_figure(name, all[(size_t)((double)total * 0.99)], "ms");
-    snprintf(name, sizeof name, "node_rss_mib_after_c%d", n_clients);
+    snprintf(name, sizeof name, "node_cpu_us_per_statement_c%d%s", n_clients, suffix);
+    gs_bench_figure(name, cpu * 1e6 / (double)total, "us");
+    snprintf(name, sizeof name, "node_rss_mib_after_c%d%s", n_clients, suffix);
     gs_bench_figure(name, node_rss_mib(node->pid, "VmRSS:"), "MiB");
     free(all);
     for (int i = 0; i < n_clients; i++) {
@@ -215,6 +247,83 @@ static void run(it_node *node, void *zctx, gs_net_client *admin, uint64_t *admin
         gs_keypair_wipe(&cs[i].key);
     }
     free(cs);
+}
+
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* What the node spends per receipt, in CPU time of this thread (so the load
+ * of the machine does not count): one signature each (receipt_mode =
+ * single), or one signature per group commit of 64 plus the Merkle tree and
+ * the paths (batch). */
+static void receipt_cost(bool quick)
+{
+    enum { BATCH = 64 };
+    size_t rounds = quick ? 20 : 200;
+    gs_keypair kp;
+    gs_keypair_generate(&kp);
+    gs_receipt rs[BATCH];
+    gs_buf out[BATCH];
+    gs_error err;
+    for (size_t i = 0; i < BATCH; i++) {
+        rs[i] = (gs_receipt){.origin = "giamsat/commune/bench", .index = 1000 + i, .time = 1};
+        memset(rs[i].leaf_hash.b, (int)i, 32);
+    }
+    double t0 = thread_cpu_s();
+    for (size_t r = 0; r < rounds; r++)
+        for (size_t i = 0; i < BATCH; i++) {
+            if (gs_wire_sign_receipt(&rs[i], &kp, &out[i], &err) != 0)
+                it_die("%s", err.msg);
+            gs_buf_free(&out[i]);
+        }
+    double single = thread_cpu_s() - t0;
+    t0 = thread_cpu_s();
+    for (size_t r = 0; r < rounds; r++) {
+        if (gs_wire_sign_receipt_batch(rs, BATCH, &kp, out, &err) != 0)
+            it_die("%s", err.msg);
+        for (size_t i = 0; i < BATCH; i++)
+            gs_buf_free(&out[i]);
+    }
+    double batch = thread_cpu_s() - t0;
+    gs_bench_figure("receipt_sign_us_single", single * 1e6 / (double)(rounds * BATCH), "us");
+    gs_bench_figure("receipt_sign_us_batch64", batch * 1e6 / (double)(rounds * BATCH), "us");
+    gs_keypair_wipe(&kp);
+}
+
+/* One node, made and started afresh, through the runs of ns[]; suffix ends
+ * every figure's name ("" for the node as configured by default). */
+static void bench_node(const char *bin, bool quick, const char *name, const char *extra_conf,
+                       const int *ns, int n_ns, const char *suffix)
+{
+    gs_error err;
+    char conf[512];
+    snprintf(conf, sizeof conf,
+             "[node]\nlog_level = warn\nmax_clock_skew = 0\nverify_threads = 1\n%s", extra_conf);
+    it_node node;
+    it_node_init(&node, bin, name, true, conf);
+    it_node_start(&node, bin);
+    void *zctx = zmq_ctx_new();
+    it_node_wait_ready(&node, zctx);
+    gs_net_client *admin = NULL;
+    if (gs_net_client_open(&admin, zctx, node.ipc, NULL, NULL, 10000, GS_MAX_MESSAGE, &err))
+        it_die("%s", err.msg);
+    uint64_t admin_seq = it_next_seq(admin, &node.key.pub);
+
+    for (int r = 0; r < n_ns; r++) {
+        size_t total = quick ? (ns[r] == 1 ? 500 : 4000) : (ns[r] == 1 ? 3000 : 40000);
+        run(&node, zctx, admin, &admin_seq, ns[r], total / (size_t)ns[r], r, suffix);
+    }
+    char fig[64];
+    snprintf(fig, sizeof fig, "peak_rss_mib%s", suffix);
+    gs_bench_figure(fig, node_rss_mib(node.pid, "VmHWM:"), "MiB");
+    gs_net_client_close(&admin);
+    it_node_stop(&node, SIGTERM);
+    zmq_ctx_term(zctx);
+    gs_keypair_wipe(&node.key);
 }
 
 int main(int argc, char **argv)
@@ -228,26 +337,23 @@ int main(int argc, char **argv)
     gs_error err;
     if (gs_crypto_init(&err) != 0)
         it_die("%s", err.msg);
-    it_node node;
-    it_node_init(&node, bin, "bench", true,
-                 "[node]\nlog_level = warn\nmax_clock_skew = 0\nverify_threads = 1\n");
-    it_node_start(&node, bin);
-    void *zctx = zmq_ctx_new();
-    it_node_wait_ready(&node, zctx);
-    gs_net_client *admin = NULL;
-    if (gs_net_client_open(&admin, zctx, node.ipc, NULL, NULL, 10000, GS_MAX_MESSAGE, &err))
-        it_die("%s", err.msg);
-    uint64_t admin_seq = it_next_seq(admin, &node.key.pub);
-
-    static const int ns[] = {1, 8, 64};
-    for (int r = 0; r < 3; r++) {
-        size_t total = quick ? (ns[r] == 1 ? 500 : 4000) : (ns[r] == 1 ? 3000 : 40000);
-        run(&node, zctx, admin, &admin_seq, ns[r], total / (size_t)ns[r], r);
+    double load = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%lf", &load) != 1)
+            load = -1;
+        fclose(f);
     }
-    gs_bench_figure("peak_rss_mib", node_rss_mib(node.pid, "VmHWM:"), "MiB");
-    gs_net_client_close(&admin);
-    it_node_stop(&node, SIGTERM);
-    zmq_ctx_term(zctx);
-    gs_keypair_wipe(&node.key);
+    gs_bench_figure("load_avg_1m", load, "load");
+
+    receipt_cost(quick);
+    /* The old way first, in the same run: one signature per receipt
+     * (receipt_mode = single), at 64 clients. Then the default (batch
+     * receipts: one signature per group commit) at 1, 8 and 64. */
+    static const int old_ns[] = {64};
+    bench_node(bin, quick, "bench-single", "receipt_mode = single\ngroup_commit_wait_us = 0\n",
+               old_ns, 1, "_single");
+    static const int ns[] = {1, 8, 64};
+    bench_node(bin, quick, "bench", "", ns, 3, "");
     return 0;
 }

@@ -18,6 +18,7 @@
 
 #define GS_DOMAIN_STATEMENT "giamsat/statement/v1\n"
 #define GS_DOMAIN_RECEIPT "giamsat/receipt/v1\n"
+#define GS_DOMAIN_RECEIPT_BATCH "giamsat/receipt-batch/v1\n"
 
 typedef struct {
     gs_pubkey pub;

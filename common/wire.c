@@ -26,6 +26,7 @@
 #include <sodium.h>
 
 #include "giamsat.pb-c.h"
+#include "merkle.h"
 
 /* ------------------------------------------------------------- names */
 
@@ -1674,6 +1675,157 @@ out:
     return rc;
 }
 
+/* The 40 bytes a batch signature covers after its domain line. */
+static void receipt_batch_message(uint64_t size, const gs_hash *root, uint8_t out[40])
+{
+    for (int i = 0; i < 8; i++)
+        out[i] = (uint8_t)(size >> (56 - 8 * i));
+    memcpy(out + 8, root->b, 32);
+}
+
+/* The batch's tree, level by level: level 0 holds the n leaf hashes; a
+ * level's last node without a sibling is carried up unchanged, which gives
+ * the RFC 6962 tree (its left subtree is always the largest power of two
+ * below the size). lv[l] points into the one array h; len[l] its length. */
+typedef struct {
+    gs_hash *h;
+    gs_hash *lv[65];
+    size_t len[65];
+    unsigned levels;
+} receipt_tree;
+
+static int receipt_tree_build(receipt_tree *t, const gs_hash *leaves, size_t n, gs_error *err)
+{
+    memset(t, 0, sizeof *t);
+    t->h = malloc((2 * n + 64) * sizeof *t->h);
+    if (t->h == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory building a batch of %zu receipts", n);
+    memcpy(t->h, leaves, n * sizeof *leaves);
+    t->lv[0] = t->h;
+    t->len[0] = n;
+    gs_hash *next = t->h + n;
+    unsigned l = 0;
+    while (t->len[l] > 1) {
+        size_t m = t->len[l], up = (m + 1) / 2;
+        for (size_t i = 0; i < m / 2; i++)
+            gs_merkle_node_hash(&t->lv[l][2 * i], &t->lv[l][2 * i + 1], &next[i]);
+        if (m % 2 == 1)
+            next[up - 1] = t->lv[l][m - 1];
+        t->lv[l + 1] = next;
+        t->len[l + 1] = up;
+        next += up;
+        l++;
+    }
+    t->levels = l + 1;
+    return 0;
+}
+
+int gs_wire_sign_receipt_batch(const gs_receipt *rs, size_t n, const gs_keypair *kp, gs_buf *out,
+                               gs_error *err)
+{
+    gs_buf *bodies = NULL;
+    gs_hash *leaves = NULL;
+    receipt_tree t = {0};
+    int rc = 0;
+
+    for (size_t i = 0; i < n; i++)
+        out[i] = (gs_buf){0};
+    if (n == 0)
+        return gs_error_set(err, GS_EINVAL, "a batch of receipts needs at least one receipt");
+    bodies = calloc(n, sizeof *bodies);
+    leaves = malloc(n * sizeof *leaves);
+    if (bodies == NULL || leaves == NULL) {
+        rc = gs_error_set(err, GS_ENOMEM, "out of memory signing %zu receipts", n);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        Giamsat__V1__Receipt m;
+        giamsat__v1__receipt__init(&m);
+        /* What receipt_decode would refuse: only the origin can be wrong. */
+        if ((rc = check_origin(rs[i].origin != NULL ? rs[i].origin : "", "receipt.origin", err)) <
+            0) {
+            gs_error_wrap(err, "cannot sign this receipt");
+            goto out;
+        }
+        m.origin = str(rs[i].origin);
+        m.index = rs[i].index;
+        m.leaf_hash = bin(rs[i].leaf_hash.b, 32);
+        m.time = rs[i].time;
+        if ((rc = pack(&m.base, &bodies[i], err)) < 0)
+            goto out;
+        gs_merkle_leaf_hash(gs_bytes_of(bodies[i].p, bodies[i].n), &leaves[i]);
+    }
+    if ((rc = receipt_tree_build(&t, leaves, n, err)) < 0)
+        goto out;
+    uint8_t msg[40];
+    gs_sig sig;
+    receipt_batch_message(n, &t.lv[t.levels - 1][0], msg);
+    gs_sign(kp, GS_DOMAIN_RECEIPT_BATCH, gs_bytes_of(msg, sizeof msg), &sig);
+
+    ProtobufCBinaryData path[64];
+    for (size_t i = 0; i < n; i++) {
+        Giamsat__V1__SignedReceipt sm = GIAMSAT__V1__SIGNED_RECEIPT__INIT;
+        size_t np = 0, k = i;
+        for (unsigned l = 0; l + 1 < t.levels; l++, k /= 2)
+            if ((k ^ 1) < t.len[l])
+                path[np++] = bin(t.lv[l][k ^ 1].b, 32);
+        sm.receipt = bin(bodies[i].p, bodies[i].n);
+        sm.signature = bin(sig.b, 64);
+        sm.batch_size = n;
+        sm.batch_index = i;
+        sm.n_batch_path = np;
+        sm.batch_path = path;
+        if ((rc = pack(&sm.base, &out[i], err)) < 0)
+            goto out;
+    }
+out:
+    for (size_t i = 0; bodies != NULL && i < n; i++)
+        gs_buf_free(&bodies[i]);
+    if (rc < 0)
+        for (size_t i = 0; i < n; i++)
+            gs_buf_free(&out[i]);
+    free(bodies);
+    free(leaves);
+    free(t.h);
+    return rc;
+}
+
+/* RFC 9162 §2.1.3.2 run forward: the root the path leads to from leaf at
+ * index in a tree of size. GS_EVERIFY when the path has the wrong length. */
+static int receipt_path_root(const gs_hash *leaf, uint64_t index, uint64_t size,
+                             const ProtobufCBinaryData *path, size_t n, gs_hash *root,
+                             gs_error *err)
+{
+    uint64_t fn = index, sn = size - 1;
+    gs_hash r = *leaf, p;
+    for (size_t i = 0; i < n; i++) {
+        if (sn == 0)
+            return gs_error_set(err, GS_EVERIFY,
+                                "receipt batch path: %zu hashes, too many for index %" PRIu64
+                                " of a batch of %" PRIu64,
+                                n, index, size);
+        memcpy(p.b, path[i].data, 32);
+        if ((fn & 1) == 1 || fn == sn) {
+            gs_merkle_node_hash(&p, &r, &r);
+            while ((fn & 1) == 0 && fn != 0) {
+                fn >>= 1;
+                sn >>= 1;
+            }
+        } else {
+            gs_merkle_node_hash(&r, &p, &r);
+        }
+        fn >>= 1;
+        sn >>= 1;
+    }
+    if (sn != 0)
+        return gs_error_set(err, GS_EVERIFY,
+                            "receipt batch path: %zu hashes, too few for index %" PRIu64
+                            " of a batch of %" PRIu64,
+                            n, index, size);
+    *root = r;
+    return 0;
+}
+
 int gs_wire_open_receipt(gs_bytes in, const gs_pubkey *node_key, gs_receipt *out, gs_error *err)
 {
     ProtobufCMessage *pm = NULL;
@@ -1686,6 +1838,7 @@ int gs_wire_open_receipt(gs_bytes in, const gs_pubkey *node_key, gs_receipt *out
     if (rc < 0)
         return rc;
     const Giamsat__V1__SignedReceipt *m = (const Giamsat__V1__SignedReceipt *)pm;
+    gs_bytes body = gs_bytes_of(m->receipt.data, m->receipt.len);
     gs_sig sig;
     if (m->receipt.len == 0) {
         rc = gs_error_set(err, GS_EINVAL, "signed_receipt.receipt: missing");
@@ -1694,13 +1847,53 @@ int gs_wire_open_receipt(gs_bytes in, const gs_pubkey *node_key, gs_receipt *out
     if ((rc = check_len(&m->signature, 64, "signed_receipt.signature", err)) < 0)
         goto out;
     memcpy(sig.b, m->signature.data, 64);
-    if (gs_verify(node_key, GS_DOMAIN_RECEIPT, gs_bytes_of(m->receipt.data, m->receipt.len),
-                  &sig) != 0) {
-        rc = gs_error_set(err, GS_EVERIFY, "receipt signature does not verify for node key %s…",
-                          hex8(node_key->b, h));
-        goto out;
+    if (m->batch_size == 0) {
+        /* The single form: batch fields make no sense without a size. */
+        if (m->batch_index != 0 || m->n_batch_path != 0) {
+            rc = gs_error_set(err, GS_EINVAL,
+                              "signed_receipt: batch_index or batch_path without batch_size");
+            goto out;
+        }
+        if (gs_verify(node_key, GS_DOMAIN_RECEIPT, body, &sig) != 0) {
+            rc = gs_error_set(err, GS_EVERIFY, "receipt signature does not verify for node key %s…",
+                              hex8(node_key->b, h));
+            goto out;
+        }
+    } else {
+        gs_hash leaf, root;
+        uint8_t msg[40];
+        if (m->batch_index >= m->batch_size) {
+            rc = gs_error_set(err, GS_EINVAL,
+                              "signed_receipt.batch_index: %" PRIu64
+                              " is not below batch_size %" PRIu64,
+                              (uint64_t)m->batch_index, (uint64_t)m->batch_size);
+            goto out;
+        }
+        if (m->n_batch_path > 64) {
+            rc = gs_error_set(err, GS_EINVAL, "signed_receipt.batch_path: %zu hashes, above 64",
+                              m->n_batch_path);
+            goto out;
+        }
+        for (size_t i = 0; i < m->n_batch_path; i++)
+            if ((rc = check_len(&m->batch_path[i], 32, "signed_receipt.batch_path", err)) < 0)
+                goto out;
+        gs_merkle_leaf_hash(body, &leaf);
+        if ((rc = receipt_path_root(&leaf, m->batch_index, m->batch_size, m->batch_path,
+                                    m->n_batch_path, &root, err)) < 0)
+            goto out;
+        receipt_batch_message(m->batch_size, &root, msg);
+        if (gs_verify(node_key, GS_DOMAIN_RECEIPT_BATCH, gs_bytes_of(msg, sizeof msg), &sig) != 0) {
+            rc = gs_error_set(err, GS_EVERIFY,
+                              "batch receipt signature does not verify for node key %s… "
+                              "(receipt %" PRIu64 " of %" PRIu64 ")",
+                              hex8(node_key->b, h), (uint64_t)m->batch_index,
+                              (uint64_t)m->batch_size);
+            goto out;
+        }
     }
-    rc = receipt_decode(gs_bytes_of(m->receipt.data, m->receipt.len), out, err);
+    rc = receipt_decode(body, out, err);
+    out->batch_size = m->batch_size;
+    out->batch_index = m->batch_index;
 out:
     protobuf_c_message_free_unpacked(pm, NULL);
     if (rc < 0)

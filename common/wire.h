@@ -333,18 +333,38 @@ int gs_wire_sign_statement(const gs_statement *st, const gs_keypair *kp, gs_buf 
  * an entry. GS_EVERIFY for a bad signature. */
 int gs_wire_open_entry(gs_bytes entry, gs_statement *out, gs_error *err) GS_MUST_USE;
 
-/* Receipts. */
+/* Receipts (docs/formats.md "Receipts"). A node's promise that an entry is
+ * in its log at an index, in one of two forms, both verifiable offline from
+ * the receipt alone and the node's key:
+ * - single: the node's signature over GS_DOMAIN_RECEIPT || receipt;
+ * - batch: one signature for a whole group commit, over
+ *   GS_DOMAIN_RECEIPT_BATCH || uint64 big-endian batch_size || root, root
+ *   being the RFC 6962 Merkle root over the batch's serialized Receipts;
+ *   each receipt carries its index in the batch and its audit path. */
 typedef struct {
     const char *origin;
     uint64_t index;
     gs_hash leaf_hash;
     int64_t time;
+    /* Set by gs_wire_open_receipt (ignored when signing): 0 for a single
+     * receipt; else the size of the batch it was signed in and its index
+     * there. */
+    uint64_t batch_size;
+    uint64_t batch_index;
 } gs_receipt;
 
 void gs_receipt_clear(gs_receipt *r);
-/* Encodes and signs under GS_DOMAIN_RECEIPT: out is a serialized SignedReceipt. */
+/* Encodes and signs under GS_DOMAIN_RECEIPT: out is a serialized SignedReceipt
+ * of the single form. */
 int gs_wire_sign_receipt(const gs_receipt *r, const gs_keypair *kp, gs_buf *out, gs_error *err);
-/* Decodes a SignedReceipt and verifies it against the node's key. */
+/* Signs the n >= 1 receipts rs with one signature (batch form): out[i] is the
+ * serialized SignedReceipt of rs[i], carrying its path. On failure every
+ * out[i] is empty. The caller frees each out[i]. */
+int gs_wire_sign_receipt_batch(const gs_receipt *rs, size_t n, const gs_keypair *kp, gs_buf *out,
+                               gs_error *err);
+/* Decodes a SignedReceipt of either form and verifies it against the node's
+ * key: the one receipt verifier (submit, evidence, tests). GS_EVERIFY when
+ * the signature or the batch path does not hold, GS_EINVAL when malformed. */
 int gs_wire_open_receipt(gs_bytes in, const gs_pubkey *node_key, gs_receipt *out,
                          gs_error *err) GS_MUST_USE;
 

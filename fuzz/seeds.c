@@ -162,10 +162,23 @@ int main(int argc, char **argv)
             gs_buf_free(&b);
     }
 
-    gs_receipt r = {"giamsat/commune/phuong-1", 5, {{0}}, 1700000002};
+    gs_receipt r = {.origin = "giamsat/commune/phuong-1", .index = 5, .time = 1700000002};
     gs_buf receipt;
     check(gs_wire_sign_receipt(&r, &node, &receipt, &err), &err, "receipt");
     put("receipt", 0, &receipt);
+    /* Batch receipts (docs/formats.md "Receipts"): a batch of one, and the
+     * last receipt of a batch of three. */
+    gs_receipt batch[3] = {r, r, r};
+    gs_buf signed_batch[3];
+    for (int i = 0; i < 3; i++)
+        batch[i].index = 5 + (uint64_t)i;
+    check(gs_wire_sign_receipt_batch(batch, 1, &node, signed_batch, &err), &err, "receipt batch");
+    put("receipt", 1, &signed_batch[0]);
+    gs_buf_free(&signed_batch[0]);
+    check(gs_wire_sign_receipt_batch(batch, 3, &node, signed_batch, &err), &err, "receipt batch");
+    put("receipt", 2, &signed_batch[2]);
+    for (int i = 0; i < 3; i++)
+        gs_buf_free(&signed_batch[i]);
 
     for (int op = GS_OP_SUBMIT; op <= GS_OP_GET_KEY_CHAIN; op++) {
         gs_request rq = {0};

@@ -128,6 +128,14 @@ static int on_setting(void *user, const char *section, const char *name, const c
             if (gs_daemon_parse_int(value, 1, 100000, &v) != 0)
                 return fail(l, section, name, "expected a count from 1 to 100000");
             c->max_batch = (size_t)v;
+        } else if (strcmp(name, "receipt_mode") == 0) {
+            if (strcmp(value, "batch") != 0 && strcmp(value, "single") != 0)
+                return fail(l, section, name, "expected batch or single");
+            c->receipt_single = strcmp(value, "single") == 0;
+        } else if (strcmp(name, "group_commit_wait_us") == 0) {
+            if (gs_daemon_parse_int(value, 0, 1000000, &v) != 0)
+                return fail(l, section, name, "expected microseconds from 0 to 1000000");
+            c->group_commit_wait_us = v;
         } else if (strcmp(name, "start_check_ms") == 0) {
             if (gs_daemon_parse_int(value, 0, 600000, &v) != 0)
                 return fail(l, section, name, "expected milliseconds from 0 to 600000");
@@ -226,6 +234,7 @@ int gs_node_config_load(const char *path, gs_node_config *out, gs_error *err)
     out->max_clock_skew = 300;
     out->verify_threads = 1;
     out->max_batch = 4096;
+    out->group_commit_wait_us = 5000;
     out->log_level = GS_NODE_LOG_INFO;
     out->start_check_ms = 10000;
     out->public_read = true;
@@ -396,6 +405,16 @@ unsigned gs_node_config_diff(const gs_node_config *r, const gs_node_config *n,
     if (r->checkpoint_min_interval_ms != n->checkpoint_min_interval_ms) {
         sayf(say, ctx, "[node] checkpoint_min_interval_ms %lld -> %lld",
              (long long)r->checkpoint_min_interval_ms, (long long)n->checkpoint_min_interval_ms);
+        changed |= GS_NODE_CHANGED_LIVE;
+    }
+    if (r->group_commit_wait_us != n->group_commit_wait_us) {
+        sayf(say, ctx, "[node] group_commit_wait_us %lld -> %lld",
+             (long long)r->group_commit_wait_us, (long long)n->group_commit_wait_us);
+        changed |= GS_NODE_CHANGED_LIVE;
+    }
+    if (r->receipt_single != n->receipt_single) {
+        sayf(say, ctx, "[node] receipt_mode %s -> %s", r->receipt_single ? "single" : "batch",
+             n->receipt_single ? "single" : "batch");
         changed |= GS_NODE_CHANGED_LIVE;
     }
     if (r->n_signing_keys != n->n_signing_keys) {

@@ -66,6 +66,14 @@ typedef struct {
     int64_t max_clock_skew;
     unsigned verify_threads;
     size_t max_batch;
+    /* receipt_mode: true = single (one signature per receipt, the form
+     * clients before batch receipts read); false = batch (the default: one
+     * signature per group commit, docs/formats.md "Receipts"). */
+    bool receipt_single;
+    /* group_commit_wait_us: how long (at most; never longer than the last
+     * commit took) a batch smaller than the recent ones waits for the
+     * clients missing from it (node.c gather). 0: take a batch as it is. */
+    int64_t group_commit_wait_us;
     gs_node_log_level log_level;
     char *http; /* "ADDR:PORT" of the HTTP face (docs/http.md), NULL: off */
     /* At start, submissions wait (at most this long) until every witness

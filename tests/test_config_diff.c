@@ -193,6 +193,39 @@ static void test_node_checkpoint_keys(void **state)
     }
 }
 
+/* receipt_mode and group_commit_wait_us (issue 13): defaults, values,
+ * refusals, and a reload applies them live. */
+static void test_node_receipts(void **state)
+{
+    (void)state;
+    gs_node_config a, b;
+    load_node("a.conf", "", &a);
+    assert_false(a.receipt_single);
+    assert_int_equal(a.group_commit_wait_us, 5000);
+    load_node("b.conf", "receipt_mode = single\ngroup_commit_wait_us = 0\n", &b);
+    assert_true(b.receipt_single);
+    assert_int_equal(b.group_commit_wait_us, 0);
+    said[0] = '\0';
+    assert_int_equal(gs_node_config_diff(&a, &b, say, NULL), GS_NODE_CHANGED_LIVE);
+    assert_non_null(strstr(said, "[node] receipt_mode batch -> single\n"));
+    assert_non_null(strstr(said, "[node] group_commit_wait_us 5000 -> 0\n"));
+    gs_node_config_keep(&a, &b, false);
+    assert_true(b.receipt_single); /* live: the new value stays */
+    gs_node_config_clear(&a);
+    gs_node_config_clear(&b);
+
+    static const char *const bad[] = {"receipt_mode = both\n", "group_commit_wait_us = -1\n",
+                                      "group_commit_wait_us = 1000001\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[4096];
+        snprintf(text, sizeof text, "%s%s", node_base, bad[i]);
+        gs_error err = {0};
+        gs_node_config c;
+        assert_int_not_equal(gs_node_config_load(write_conf("c.conf", text), &c, &err), 0);
+        assert_non_null(strstr(err.msg, i == 0 ? "receipt_mode" : "group_commit_wait_us"));
+    }
+}
+
 /* ------------------------------------------------------------ hub */
 
 static const char hub_base[] = "[hub]\n"
@@ -376,10 +409,14 @@ static void test_fanin(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_node_same),  cmocka_unit_test(test_node_changes),
-        cmocka_unit_test(test_hub_same),   cmocka_unit_test(test_hub_logs),
-        cmocka_unit_test(test_hub_access), cmocka_unit_test(test_fanin),
+        cmocka_unit_test(test_node_same),
+        cmocka_unit_test(test_node_changes),
+        cmocka_unit_test(test_hub_same),
+        cmocka_unit_test(test_hub_logs),
+        cmocka_unit_test(test_hub_access),
+        cmocka_unit_test(test_fanin),
         cmocka_unit_test(test_node_checkpoint_keys),
+        cmocka_unit_test(test_node_receipts),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "merkle.h"
 #include "wire.h"
 
 /* ------------------------------------------------ an independent writer */
@@ -1268,6 +1269,293 @@ static void test_receipt(void **state)
     gs_keypair_wipe(&other);
 }
 
+/* Batch receipts (docs/formats.md "Receipts"). The fields of a
+ * SignedReceipt as read back by hand, to rebuild it with one of them
+ * changed. */
+typedef struct {
+    const uint8_t *receipt;
+    size_t receipt_n;
+    uint8_t sig[64];
+    uint64_t size, index;
+    uint8_t path[64][32];
+    size_t n_path;
+} raw_receipt;
+
+static uint64_t rd_varint(const uint8_t *p, size_t n, size_t *i)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; *i < n; shift += 7) {
+        uint8_t c = p[(*i)++];
+        v |= (uint64_t)(c & 0x7f) << shift;
+        if ((c & 0x80) == 0)
+            break;
+    }
+    return v;
+}
+
+static void raw_receipt_read(const gs_buf *b, raw_receipt *r)
+{
+    memset(r, 0, sizeof *r);
+    size_t i = 0;
+    while (i < b->n) {
+        uint64_t key = rd_varint(b->p, b->n, &i);
+        if ((key & 7) == 0) {
+            uint64_t v = rd_varint(b->p, b->n, &i);
+            if (key >> 3 == 3)
+                r->size = v;
+            else if (key >> 3 == 4)
+                r->index = v;
+            else
+                fail();
+            continue;
+        }
+        assert_int_equal(key & 7, 2);
+        uint64_t len = rd_varint(b->p, b->n, &i);
+        assert_true(len <= b->n - i);
+        if (key >> 3 == 1) {
+            r->receipt = b->p + i;
+            r->receipt_n = len;
+        } else if (key >> 3 == 2) {
+            assert_int_equal(len, 64);
+            memcpy(r->sig, b->p + i, 64);
+        } else {
+            assert_int_equal(key >> 3, 5);
+            assert_int_equal(len, 32);
+            assert_true(r->n_path < 64);
+            memcpy(r->path[r->n_path++], b->p + i, 32);
+        }
+        i += len;
+    }
+}
+
+static void raw_receipt_write(const raw_receipt *r, pb *b)
+{
+    pb_len(b, 1, r->receipt, r->receipt_n);
+    pb_len(b, 2, r->sig, 64);
+    pb_uint(b, 3, r->size);
+    pb_uint(b, 4, r->index);
+    for (size_t k = 0; k < r->n_path; k++)
+        pb_len(b, 5, r->path[k], 32);
+}
+
+/* RFC 6962 §2.1 MTH, the recursive definition, over the given leaf hashes:
+ * written apart from the code under test on purpose. */
+static void ref_mth(const gs_hash *leaves, size_t n, gs_hash *out)
+{
+    if (n == 1) {
+        *out = leaves[0];
+        return;
+    }
+    size_t k = 1;
+    while (k * 2 < n)
+        k *= 2;
+    gs_hash l, r;
+    ref_mth(leaves, k, &l);
+    ref_mth(leaves + k, n - k, &r);
+    uint8_t buf[65];
+    buf[0] = 1;
+    memcpy(buf + 1, l.b, 32);
+    memcpy(buf + 33, r.b, 32);
+    gs_sha256(gs_bytes_of(buf, sizeof buf), out);
+}
+
+static int open_raw(const raw_receipt *r, const gs_pubkey *key, gs_error *err)
+{
+    pb b = {0};
+    gs_receipt out;
+    raw_receipt_write(r, &b);
+    int rc = gs_wire_open_receipt(gs_bytes_of(b.p, b.n), key, &out, err);
+    gs_receipt_clear(&out);
+    pb_free(&b);
+    return rc;
+}
+
+static void test_receipt_batch(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {1, 2, 3, 7, 64};
+    gs_keypair node, other;
+    gs_error err = {0};
+    keypair(&node, 3);
+    keypair(&other, 4);
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        size_t n = sizes[s];
+        gs_receipt rs[64];
+        gs_buf out[64], again[64];
+        gs_hash leaves[64];
+        for (size_t i = 0; i < n; i++) {
+            rs[i] = (gs_receipt){.origin = ORIGIN, .index = 1000 + i, .time = 1700000000};
+            memset(rs[i].leaf_hash.b, (int)(0x10 + i), 32);
+        }
+        assert_int_equal(gs_wire_sign_receipt_batch(rs, n, &node, out, &err), 0);
+        /* A second batch of the same size (other times): another root. */
+        for (size_t i = 0; i < n; i++)
+            rs[i].time = 1700000001;
+        assert_int_equal(gs_wire_sign_receipt_batch(rs, n, &node, again, &err), 0);
+        raw_receipt r0;
+        raw_receipt_read(&out[0], &r0);
+        for (size_t i = 0; i < n; i++) {
+            gs_receipt got;
+            assert_int_equal(
+                gs_wire_open_receipt(gs_bytes_of(out[i].p, out[i].n), &node.pub, &got, &err), 0);
+            assert_string_equal(got.origin, ORIGIN);
+            assert_int_equal(got.index, 1000 + i);
+            assert_int_equal(got.time, 1700000000);
+            assert_int_equal(got.batch_size, n);
+            assert_int_equal(got.batch_index, i);
+            uint8_t want[32];
+            memset(want, (int)(0x10 + i), 32);
+            assert_memory_equal(got.leaf_hash.b, want, 32);
+            gs_receipt_clear(&got);
+            assert_int_equal(
+                gs_wire_open_receipt(gs_bytes_of(out[i].p, out[i].n), &other.pub, &got, &err),
+                GS_EVERIFY);
+            assert_non_null(strstr(err.msg, "batch receipt signature does not verify"));
+
+            raw_receipt r;
+            raw_receipt_read(&out[i], &r);
+            assert_int_equal(r.size, n);
+            assert_int_equal(r.index, i);
+            /* One signature for the whole batch. */
+            assert_memory_equal(r.sig, r0.sig, 64);
+            gs_merkle_leaf_hash(gs_bytes_of(r.receipt, r.receipt_n), &leaves[i]);
+            assert_int_equal(open_raw(&r, &node.pub, &err), 0);
+
+            raw_receipt t = r; /* the signature */
+            t.sig[7] ^= 1;
+            assert_int_equal(open_raw(&t, &node.pub, &err), GS_EVERIFY);
+            t = r; /* the size */
+            t.size = n + 1;
+            assert_int_equal(open_raw(&t, &node.pub, &err), GS_EVERIFY);
+            t.size = n * 2;
+            assert_int_equal(open_raw(&t, &node.pub, &err), GS_EVERIFY);
+            t = r; /* the index: out of range, or another leaf's place */
+            t.index = n;
+            assert_int_equal(open_raw(&t, &node.pub, &err), GS_EINVAL);
+            assert_non_null(strstr(err.msg, "batch_index"));
+            if (n > 1) {
+                t.index = (i ^ 1) < n ? (i ^ 1) : i - 1;
+                assert_int_equal(open_raw(&t, &node.pub, &err), GS_EVERIFY);
+                t = r; /* the path: a bit, a hash less, a hash more */
+                t.path[r.n_path - 1][31] ^= 0x80;
+                assert_int_equal(open_raw(&t, &node.pub, &err), GS_EVERIFY);
+                t = r;
+                t.n_path--;
+                assert_int_equal(open_raw(&t, &node.pub, &err), GS_EVERIFY);
+            }
+            t = r;
+            memset(t.path[t.n_path++], 0x55, 32);
+            assert_int_equal(open_raw(&t, &node.pub, &err), GS_EVERIFY);
+            t = r; /* the root: the same receipt under another batch's signature */
+            raw_receipt o;
+            raw_receipt_read(&again[i], &o);
+            memcpy(t.sig, o.sig, 64);
+            assert_int_equal(open_raw(&t, &node.pub, &err), GS_EVERIFY);
+            t = r; /* the receipt itself: another batch's receipt at the same place */
+            t.receipt = o.receipt;
+            t.receipt_n = o.receipt_n;
+            assert_int_equal(open_raw(&t, &node.pub, &err), GS_EVERIFY);
+            t = r; /* a batch receipt read as a single one */
+            t.size = 0;
+            t.index = 0;
+            t.n_path = 0;
+            assert_int_equal(open_raw(&t, &node.pub, &err), GS_EVERIFY);
+            assert_non_null(strstr(err.msg, "receipt signature does not verify"));
+        }
+        /* What is signed: the domain line, the size (big-endian), and the
+         * RFC 6962 root of the receipts' leaf hashes. */
+        gs_hash root;
+        ref_mth(leaves, n, &root);
+        uint8_t msg[40] = {0};
+        for (int b = 0; b < 8; b++)
+            msg[b] = (uint8_t)((uint64_t)n >> (56 - 8 * b));
+        memcpy(msg + 8, root.b, 32);
+        gs_sig sig;
+        memcpy(sig.b, r0.sig, 64);
+        assert_int_equal(
+            gs_verify(&node.pub, GS_DOMAIN_RECEIPT_BATCH, gs_bytes_of(msg, sizeof msg), &sig), 0);
+        for (size_t i = 0; i < n; i++) {
+            gs_buf_free(&out[i]);
+            gs_buf_free(&again[i]);
+        }
+    }
+
+    /* Batch fields without a size; a path hash of the wrong length. */
+    gs_receipt one = {.origin = ORIGIN, .index = 5, .time = 1700000000};
+    gs_buf b1[2];
+    gs_receipt two[2] = {one, one};
+    assert_int_equal(gs_wire_sign_receipt_batch(two, 2, &node, b1, &err), 0);
+    raw_receipt r;
+    raw_receipt_read(&b1[0], &r);
+    r.size = 0;
+    r.index = 1;
+    r.n_path = 0;
+    assert_int_equal(open_raw(&r, &node.pub, &err), GS_EINVAL);
+    assert_non_null(strstr(err.msg, "without batch_size"));
+    raw_receipt_read(&b1[0], &r);
+    pb b = {0};
+    pb_len(&b, 1, r.receipt, r.receipt_n);
+    pb_len(&b, 2, r.sig, 64);
+    pb_uint(&b, 3, 2);
+    pb_len(&b, 5, r.path[0], 31);
+    gs_receipt got;
+    assert_int_equal(gs_wire_open_receipt(gs_bytes_of(b.p, b.n), &node.pub, &got, &err), GS_EINVAL);
+    assert_non_null(strstr(err.msg, "batch_path"));
+    pb_free(&b);
+    gs_buf_free(&b1[0]);
+    gs_buf_free(&b1[1]);
+    /* Nothing to sign, or a receipt that cannot be signed. */
+    assert_int_equal(gs_wire_sign_receipt_batch(two, 0, &node, b1, &err), GS_EINVAL);
+    two[1].origin = "giamsat/nowhere/x";
+    assert_int_equal(gs_wire_sign_receipt_batch(two, 2, &node, b1, &err), GS_EINVAL);
+    assert_non_null(strstr(err.msg, "receipt.origin"));
+    assert_null(b1[0].p);
+    assert_null(b1[1].p);
+    gs_keypair_wipe(&node);
+    gs_keypair_wipe(&other);
+}
+
+/* The worked example of docs/formats.md "Receipts", byte for byte. */
+static void test_receipt_batch_example(void **state)
+{
+    (void)state;
+    static const char want_hex[] =
+        "0a430a176769616d7361742f636f6d6d756e652f78612d646f6e67102b1a20333333333333333333333333"
+        "33333333333333333333333333333333333333332080f2d6ca061240f322aa419082a42942a4be420feca2"
+        "39445e22098c7eaf67a0cedb225d6b407789ae4cccf8ff8a5878dea9ef66ceb5d685e6fcecf3646df078ff"
+        "97b352f6ae07180320022a20cb6b4a22431e6bd006b7ef0742229c68d0a0b627f619cc412dad6601df2ed8"
+        "fc";
+    uint8_t want[sizeof want_hex / 2];
+    for (size_t i = 0; i < sizeof want; i++) {
+        unsigned v;
+        assert_int_equal(sscanf(want_hex + 2 * i, "%2x", &v), 1);
+        want[i] = (uint8_t)v;
+    }
+    gs_keypair node;
+    keypair(&node, 3);
+    gs_receipt rs[3];
+    gs_buf out[3];
+    gs_error err = {0};
+    for (int i = 0; i < 3; i++) {
+        rs[i] = (gs_receipt){
+            .origin = "giamsat/commune/xa-dong", .index = 41 + (uint64_t)i, .time = 1767225600};
+        memset(rs[i].leaf_hash.b, 0x11 * (i + 1), 32);
+    }
+    assert_int_equal(gs_wire_sign_receipt_batch(rs, 3, &node, out, &err), 0);
+    assert_int_equal(out[2].n, sizeof want);
+    assert_memory_equal(out[2].p, want, sizeof want);
+    gs_receipt got;
+    assert_int_equal(gs_wire_open_receipt(gs_bytes_of(want, sizeof want), &node.pub, &got, &err),
+                     0);
+    assert_int_equal(got.index, 43);
+    assert_int_equal(got.batch_size, 3);
+    assert_int_equal(got.batch_index, 2);
+    gs_receipt_clear(&got);
+    for (int i = 0; i < 3; i++)
+        gs_buf_free(&out[i]);
+    gs_keypair_wipe(&node);
+}
+
 /* ----------------------------------------------------- requests */
 
 static gs_hash hashes[3];
@@ -2116,6 +2404,8 @@ int main(void)
         cmocka_unit_test(test_wrong_message_type),
         cmocka_unit_test(test_open_entry),
         cmocka_unit_test(test_receipt),
+        cmocka_unit_test(test_receipt_batch),
+        cmocka_unit_test(test_receipt_batch_example),
         cmocka_unit_test(test_request_round_trip),
         cmocka_unit_test(test_request_refusals),
         cmocka_unit_test(test_response_round_trip),
