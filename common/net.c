@@ -515,6 +515,44 @@ out:
     return rc;
 }
 
+int gs_net_publisher_open(void **out, void *ctx, const char *endpoint, const gs_keypair *key,
+                          int hwm, gs_error *err)
+{
+    uint8_t curve_pub[32], curve_sec[32];
+    *out = NULL;
+    int rc = gs_keypair_to_curve(key, curve_pub, curve_sec, err);
+    if (rc != 0)
+        return rc;
+    void *s = zmq_socket(ctx, ZMQ_PUB);
+    if (s == NULL) {
+        rc = gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
+        goto out;
+    }
+    int linger = 0;
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    if (strncmp(endpoint, "tcp://", 6) == 0) {
+        int one = 1;
+        if (zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
+            zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, curve_sec, 32) != 0 ||
+            zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, "giamsat", 7) != 0) {
+            rc = gs_error_set(err, GS_EIO, "curve on %s: %s", endpoint, zmq_strerror(errno));
+            goto out;
+        }
+    }
+    if (zmq_bind(s, endpoint) != 0) {
+        rc = gs_error_set(err, GS_EIO, "cannot publish on %s: %s", endpoint, zmq_strerror(errno));
+        goto out;
+    }
+    *out = s;
+    s = NULL;
+out:
+    sodium_memzero(curve_sec, sizeof curve_sec);
+    if (s != NULL)
+        zmq_close(s);
+    return rc;
+}
+
 struct gs_net_client {
     void *ctx;
     void *sock;

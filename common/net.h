@@ -153,6 +153,15 @@ int gs_net_curve_client(gs_net_curve *out, const gs_pubkey *server_key,
 int gs_net_dealer_open(void **out, void *ctx, const char *endpoint, const gs_net_curve *curve,
                        size_t max_message, gs_error *err);
 
+/* Binds a PUB socket on endpoint for a daemon's announcements: no linger,
+ * at most hwm messages queued per subscriber (one that does not read loses
+ * messages, never the daemon's memory); tcp:// under CURVE with the
+ * daemon's key and the ZAP domain of its ROUTER sockets, so the same
+ * handler decides who may subscribe (who may read). The caller owns *out
+ * (zmq_close); NULL on failure. */
+int gs_net_publisher_open(void **out, void *ctx, const char *endpoint, const gs_keypair *key,
+                          int hwm, gs_error *err);
+
 typedef struct gs_net_client gs_net_client;
 
 /* Connects a DEALER to endpoint. For tcp:// server_key is required (the

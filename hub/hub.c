@@ -793,35 +793,13 @@ void hub_follow_close(followed *f)
 
 static int open_publishers(hub *h, gs_error *err)
 {
-    uint8_t curve_pub[32], curve_sec[32];
-    int rc = gs_keypair_to_curve(&h->key, curve_pub, curve_sec, err);
-    if (rc != 0)
-        return rc;
-    rc = 0;
+    int rc = 0;
     for (size_t i = 0; i < h->cfg.n_publish && rc == 0; i++) {
-        const char *ep = h->cfg.publish[i];
-        void *s = zmq_socket(h->zctx, ZMQ_PUB);
-        if (s == NULL) {
-            rc = gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
-            break;
-        }
-        h->pub[h->n_pub++] = s;
-        int linger = 0, hwm = 1000; /* a subscriber that does not read loses messages */
-        zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-        zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-        if (strncmp(ep, "tcp://", 6) == 0) {
-            /* The same CURVE identity and ZAP domain as the ROUTER sockets,
-             * answered by the same handler (net.c). */
-            int one = 1;
-            if (zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
-                zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, curve_sec, 32) != 0 ||
-                zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, "giamsat", 7) != 0)
-                rc = gs_error_set(err, GS_EIO, "curve on %s: %s", ep, zmq_strerror(errno));
-        }
-        if (rc == 0 && zmq_bind(s, ep) != 0)
-            rc = gs_error_set(err, GS_EIO, "cannot publish on %s: %s", ep, zmq_strerror(errno));
+        void *s = NULL;
+        rc = gs_net_publisher_open(&s, h->zctx, h->cfg.publish[i], &h->key, 1000, err);
+        if (rc == 0)
+            h->pub[h->n_pub++] = s;
     }
-    sodium_memzero(curve_sec, sizeof curve_sec);
     return rc;
 }
 

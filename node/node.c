@@ -1862,32 +1862,13 @@ static int start_http(node *n, gs_error *err)
  * handler in net.c: who may read may subscribe). */
 static int open_publishers(node *n, gs_error *err)
 {
-    uint8_t curve_pub[32], curve_sec[32];
-    int rc = gs_keypair_to_curve(&n->key, curve_pub, curve_sec, err);
-    if (rc != 0)
-        return rc;
+    int rc = 0;
     for (size_t i = 0; i < n->cfg.n_publish && rc == 0; i++) {
-        const char *ep = n->cfg.publish[i];
-        void *s = zmq_socket(n->zctx, ZMQ_PUB);
-        if (s == NULL) {
-            rc = gs_error_set(err, GS_EIO, "zmq socket: %s", zmq_strerror(errno));
-            break;
-        }
-        n->pub[n->n_pub++] = s;
-        int linger = 0, hwm = 64; /* a subscriber that does not read loses messages */
-        zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-        zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-        if (strncmp(ep, "tcp://", 6) == 0) {
-            int one = 1;
-            if (zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof one) != 0 ||
-                zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, curve_sec, 32) != 0 ||
-                zmq_setsockopt(s, ZMQ_ZAP_DOMAIN, "giamsat", 7) != 0)
-                rc = gs_error_set(err, GS_EIO, "curve on %s: %s", ep, zmq_strerror(errno));
-        }
-        if (rc == 0 && zmq_bind(s, ep) != 0)
-            rc = gs_error_set(err, GS_EIO, "cannot publish on %s: %s", ep, zmq_strerror(errno));
+        void *s = NULL;
+        rc = gs_net_publisher_open(&s, n->zctx, n->cfg.publish[i], &n->key, 64, err);
+        if (rc == 0)
+            n->pub[n->n_pub++] = s;
     }
-    sodium_memzero(curve_sec, sizeof curve_sec);
     if (rc != 0)
         gs_error_wrap(err, "[node] publish");
     return rc;
