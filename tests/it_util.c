@@ -606,7 +606,9 @@ int it_get_evidence(void *zctx, const char *endpoint, const char *origin, gs_buf
     gs_error err;
     *items = NULL;
     *n = 0;
-    if (gs_net_client_open(&c, zctx, endpoint, NULL, NULL, 5000, GS_MAX_MESSAGE, &err) != 0)
+    /* A missing answer ends the test: wait as long as a daemon on a
+     * saturated machine may take (5 s was missed under the CPU hog). */
+    if (gs_net_client_open(&c, zctx, endpoint, NULL, NULL, 30000, GS_MAX_MESSAGE, &err) != 0)
         it_die("%s", err.msg);
     gs_request rq = {.version = 1, .op = GS_OP_GET_EVIDENCE, .origin = origin};
     gs_response rs = {0};
