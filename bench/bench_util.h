@@ -11,6 +11,9 @@ double gs_bench_now(void);
 void gs_bench_figure(const char *name, double value, const char *unit);
 /* Peak resident set size of this process so far, in MiB (VmHWM). */
 double gs_bench_peak_rss_mib(void);
+/* CPU seconds (user + system, every thread) process pid used so far, from
+ * /proc/PID/stat; -1 when it cannot be read. */
+double gs_bench_proc_cpu_s(int pid);
 /* True when argv holds --quick. */
 bool gs_bench_quick(int argc, char **argv);
 /* A fresh temporary directory (mkdtemp under $TMPDIR or /tmp); the caller

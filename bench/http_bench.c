@@ -76,27 +76,6 @@ static double vm_rss_mib(pid_t pid)
     return kib < 0 ? -1 : kib / 1024.0;
 }
 
-/* CPU seconds (user + system) the process has used so far. */
-static double cpu_seconds(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    /* Fields after the command name (which may hold spaces): state is
-     * field 3, utime and stime fields 14 and 15. */
-    const char *p = strrchr(buf, ')');
-    unsigned long long ut = 0, st = 0;
-    if (p == NULL ||
-        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 /* ---- the node --------------------------------------------------------------- */
 
 /* it_node_init with --open-feedback-per-day raised: the filler is tens of
@@ -396,11 +375,11 @@ static void measure(const char *prefix, pid_t pid, int port, const char *origin,
 
     double rss_warm = vm_rss_mib(pid);
     ld.record = true;
-    double cpu0 = cpu_seconds(pid), self0 = cpu_seconds(getpid());
+    double cpu0 = gs_bench_proc_cpu_s(pid), self0 = gs_bench_proc_cpu_s(getpid());
     t0 = gs_bench_now();
     run(&ld, cs, ep, secs, false);
     double elapsed = gs_bench_now() - t0;
-    double cpu = cpu_seconds(pid) - cpu0, self = cpu_seconds(getpid()) - self0;
+    double cpu = gs_bench_proc_cpu_s(pid) - cpu0, self = gs_bench_proc_cpu_s(getpid()) - self0;
     double rss_after = vm_rss_mib(pid);
     if (ld.errors != 0)
         it_die("%llu answers were not 200; see %s", (unsigned long long)ld.errors, log_path);

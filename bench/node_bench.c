@@ -64,24 +64,6 @@ static double node_rss_mib(pid_t pid, const char *field)
 /* CPU seconds (user + system, every thread) the process used so far: the
  * node's cost per statement does not depend on what else the machine runs,
  * where statements/s does. */
-static double proc_cpu_s(pid_t pid)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')'); /* after the command name */
-    unsigned long long ut = 0, st = 0;
-    if (p == NULL ||
-        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 /* One thread drives every client's DEALER socket through zmq_poll, one
  * request in flight per client: the load generator spends its CPU on the
  * sockets, not on thread switches, leaving the cores to the node. */
@@ -208,12 +190,12 @@ static void run(it_node *node, void *zctx, gs_net_client *admin, uint64_t *admin
             gs_buf_free(&entry);
         }
     }
-    double cpu0 = proc_cpu_s(node->pid);
+    double cpu0 = gs_bench_proc_cpu_s(node->pid);
     double t0 = gs_bench_now();
     if (drive(cs, n_clients, zctx, node) != 0)
         it_die("the load generator failed; see %s", node->log);
     double secs = gs_bench_now() - t0;
-    double cpu = proc_cpu_s(node->pid) - cpu0;
+    double cpu = gs_bench_proc_cpu_s(node->pid) - cpu0;
 
     size_t total = (size_t)n_clients * per_client;
     double *all = calloc(total, sizeof *all);

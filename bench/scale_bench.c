@@ -125,24 +125,13 @@ static double load_avg(void)
     return l;
 }
 
-/* utime + stime of pid, in seconds. */
+/* utime + stime of pid, in seconds; the bench cannot go on without it. */
 static double cpu_s(pid_t pid)
 {
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        it_die("cannot read %s", path);
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    /* After the command name (in parentheses, may hold spaces): field 3 on. */
-    const char *p = strrchr(buf, ')');
-    unsigned long long ut = 0, st = 0;
-    if (p == NULL ||
-        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        it_die("cannot parse %s", path);
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    double s = gs_bench_proc_cpu_s((int)pid);
+    if (s < 0)
+        it_die("cannot read the CPU time of process %d", (int)pid);
+    return s;
 }
 
 static size_t count_fds(pid_t pid)

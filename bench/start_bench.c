@@ -240,26 +240,6 @@ static void to_worst_case(it_node *n, uint64_t snap_at)
     sqlite3_close(h);
 }
 
-/* CPU seconds (user + system) the process used so far: what the start
- * cost, whatever else the machine runs. */
-static double cpu_s(pid_t pid)
-{
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return -1;
-    size_t got = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[got] = '\0';
-    const char *p = strrchr(buf, ')'); /* after the command name */
-    unsigned long long ut = 0, st = 0;
-    if (p == NULL ||
-        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-        return -1;
-    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 /* Polls GetCheckpoint until the node answers: as it_node_wait_ready, with a
  * deadline long enough for a full replay on a loaded machine. */
 static void wait_ready(it_node *n, void *zctx)
@@ -295,7 +275,7 @@ static double timed_start(const char *bin, it_node *n, void *zctx, bool verify_a
     n->pid = it_spawn(argv, n->log);
     wait_ready(n, zctx);
     double t = gs_bench_now() - t0;
-    *cpu = cpu_s(n->pid);
+    *cpu = gs_bench_proc_cpu_s(n->pid);
     int st = it_kill(n->pid, SIGTERM);
     n->pid = 0;
     if (st != 0)
