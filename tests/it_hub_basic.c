@@ -478,11 +478,18 @@ int main(int argc, char **argv)
     free(note);
     printf("ok 2 - the hub serves the replica's entries and proofs\n");
 
-    /* 3. */
-    uint64_t before = a.size;
-    check_add_checkpoint(&a, &h, before);
+    /* 3. The subscriber was opened before the hub bound its PUB socket: it
+     *    is known to be subscribed once it hears the hub's own checkpoint,
+     *    which the hub publishes again every second. An event published
+     *    before that could be lost, and this step would wait in vain. */
     gs_buf ev = {0};
     char topic[256];
+    snprintf(topic, sizeof topic, "checkpoint/%s", h.origin);
+    CHECK(it_sub_wait(sub, topic, &ev, WAIT_MS) == 1,
+          "the subscriber never heard the hub's own checkpoint on %s; see %s", h.pub, h.log);
+    gs_buf_free(&ev);
+    uint64_t before = a.size;
+    check_add_checkpoint(&a, &h, before);
     snprintf(topic, sizeof topic, "checkpoint/%s", a.n.origin);
     /* The subscriber also holds step 1's event for the earlier size: wait
      * for the one of this size. */
