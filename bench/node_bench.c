@@ -15,7 +15,12 @@
  * receipts) at 64 clients (`…_single`), and the receipt signing cost per
  * statement both ways, measured in this process.
  *
- * usage: node_bench BUILD_DIR [--quick]
+ * With --before OTHER_BUILD_DIR, a node built from other sources (the code
+ * before a change: `git worktree add` the old commit and build it) also runs
+ * at 64 clients, between the two, with the defaults (`…_before`): a change
+ * to the node is compared with what it replaces in the same run.
+ *
+ * usage: node_bench BUILD_DIR [--quick] [--before OTHER_BUILD_DIR]
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -310,8 +315,14 @@ static void bench_node(const char *bin, bool quick, const char *name, const char
 
 int main(int argc, char **argv)
 {
+    const char *before = NULL;
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--before") == 0 && i + 1 < argc)
+            before = argv[++i];
+        else if (strcmp(argv[i], "--quick") != 0)
+            argc = 0; /* unknown: the usage line */
     if (argc < 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: node_bench BUILD_DIR [--quick]\n");
+        fprintf(stderr, "usage: node_bench BUILD_DIR [--quick] [--before OTHER_BUILD_DIR]\n");
         return 2;
     }
     const char *bin = argv[1];
@@ -335,6 +346,8 @@ int main(int argc, char **argv)
     static const int old_ns[] = {64};
     bench_node(bin, quick, "bench-single", "receipt_mode = single\ngroup_commit_wait_us = 0\n",
                old_ns, 1, "_single");
+    if (before != NULL)
+        bench_node(before, quick, "bench-before", "", old_ns, 1, "_before");
     static const int ns[] = {1, 8, 64};
     bench_node(bin, quick, "bench", "", ns, 3, "");
     return 0;

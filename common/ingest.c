@@ -28,14 +28,7 @@ struct gs_ingest {
     size_t push_cap;
 };
 
-/* One entry being opened, on the pool. */
-typedef struct {
-    gs_bytes entry;
-    int rc;
-    gs_error err;
-    gs_statement st;
-    gs_hash leaf;
-} opening;
+typedef gs_ingest_opening opening;
 
 typedef struct {
     opening *o;
@@ -188,6 +181,9 @@ static void open_one(void *ctx, size_t i)
 {
     open_ctx *c = ctx;
     opening *o = &c->o[i];
+    if (o->opened)
+        return; /* opened ahead (gs_ingest_open): the same bytes, the same result */
+    o->opened = true;
     memset(&o->st, 0, sizeof o->st);
     o->err = (gs_error){0};
     gs_merkle_leaf_hash(o->entry, &o->leaf);
@@ -264,29 +260,62 @@ static void judge(gs_ingest *in, gs_ingest_mode mode, const opening *o, int64_t 
     v->reason = GS_RULE_OK;
 }
 
+static void open_all(gs_pool *pool, opening *o, size_t n, bool trust)
+{
+    open_ctx oc = {o, trust};
+    size_t todo = 0;
+    for (size_t i = 0; i < n; i++)
+        todo += !o[i].opened;
+    if (pool != NULL && todo > 1)
+        gs_pool_run(pool, open_one, &oc, n);
+    else
+        for (size_t i = 0; i < n && todo > 0; i++)
+            open_one(&oc, i);
+}
+
+void gs_ingest_open(gs_pool *pool, gs_ingest_opening *o, size_t n)
+{
+    open_all(pool, o, n, false);
+}
+
+void gs_ingest_opening_clear(gs_ingest_opening *o)
+{
+    if (o->opened)
+        gs_statement_clear(&o->st);
+    memset(o, 0, sizeof *o);
+}
+
 int gs_ingest_push(gs_ingest *in, gs_ingest_mode mode, const gs_bytes *entries, size_t n,
                    int64_t now, gs_ingest_verdict *verdicts, gs_error *err)
 {
+    if (n == 0)
+        return 0;
+    opening *o = calloc(n, sizeof *o);
+    if (o == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory ingesting %zu entries", n);
+    for (size_t i = 0; i < n; i++)
+        o[i].entry = entries[i];
+    int rc = gs_ingest_push_opened(in, mode, o, n, now, verdicts, err);
+    for (size_t i = 0; i < n; i++)
+        gs_ingest_opening_clear(&o[i]);
+    free(o);
+    return rc;
+}
+
+int gs_ingest_push_opened(gs_ingest *in, gs_ingest_mode mode, gs_ingest_opening *o, size_t n,
+                          int64_t now, gs_ingest_verdict *verdicts, gs_error *err)
+{
     int rc = 0;
-    opening *o = NULL;
     gs_bytes *kept = NULL;
     size_t n_kept = 0;
     if (n == 0)
         return 0;
     coherent(in);
-    if ((o = calloc(n, sizeof *o)) == NULL || (kept = calloc(n, sizeof *kept)) == NULL ||
-        grow_push(in, n, err) != 0) {
+    if ((kept = calloc(n, sizeof *kept)) == NULL || grow_push(in, n, err) != 0) {
         rc = gs_error_set(err, GS_ENOMEM, "out of memory ingesting %zu entries", n);
         goto out;
     }
-    for (size_t i = 0; i < n; i++)
-        o[i].entry = entries[i];
-    open_ctx oc = {o, in->trusting};
-    if (in->cfg.pool != NULL && n > 1)
-        gs_pool_run(in->cfg.pool, open_one, &oc, n);
-    else
-        for (size_t i = 0; i < n; i++)
-            open_one(&oc, i);
+    open_all(in->cfg.pool, o, n, in->trusting);
 
     /* The rule book is a sequence: judge in order. */
     in->push_base = in->frontier.size;
@@ -310,7 +339,7 @@ int gs_ingest_push(gs_ingest *in, gs_ingest_mode mode, const gs_bytes *entries, 
             in->push_leaf[in->push_n] = o[i].leaf;
             in->push_kind[in->push_n] = v->opened ? o[i].st.kind : GS_BODY_NONE;
             in->push_n++;
-            kept[n_kept++] = entries[i];
+            kept[n_kept++] = o[i].entry;
         }
         coherent(in);
         if (in->cfg.on_entry != NULL &&
@@ -327,9 +356,6 @@ int gs_ingest_push(gs_ingest *in, gs_ingest_mode mode, const gs_bytes *entries, 
     }
 out:
     in->push_n = 0;
-    for (size_t i = 0; o != NULL && i < n; i++)
-        gs_statement_clear(&o[i].st);
-    free(o);
     free(kept);
     return rc;
 }

@@ -133,6 +133,32 @@ void gs_ingest_set_on_entry(gs_ingest *in, gs_ingest_entry_fn fn, void *ctx);
 int gs_ingest_push(gs_ingest *in, gs_ingest_mode mode, const gs_bytes *entries, size_t n,
                    int64_t now, gs_ingest_verdict *v, gs_error *err) GS_INGEST_WARN;
 
+/* Step 1 ahead of the push. A node opens the submissions of a group commit
+ * as they arrive, while it waits for the rest (node/node.c gather), so the
+ * signature checks overlap the wait instead of following it. Opening is a
+ * function of the bytes alone (leaf hash, decode, Ed25519 over them), so an
+ * entry opened ahead gets the verdict its bytes get from gs_ingest_push.
+ * Fill `entry` (borrowed until gs_ingest_opening_clear) of a zeroed
+ * gs_ingest_opening; the other fields are the pipeline's. */
+typedef struct {
+    gs_bytes entry;
+    bool opened; /* the fields below are set */
+    int rc;      /* 0: decoded and verified */
+    gs_error err;
+    gs_statement st; /* owned, when rc == 0 */
+    gs_hash leaf;
+} gs_ingest_opening;
+
+/* Opens every entry of o[0..n) not opened yet, on pool when there is one
+ * (NULL: in the calling thread). */
+void gs_ingest_open(gs_pool *pool, gs_ingest_opening *o, size_t n);
+/* gs_ingest_push of the entries of o[0..n), those not opened yet opened
+ * first (on the pipeline's pool). o stays the caller's. */
+int gs_ingest_push_opened(gs_ingest *in, gs_ingest_mode mode, gs_ingest_opening *o, size_t n,
+                          int64_t now, gs_ingest_verdict *v, gs_error *err) GS_INGEST_WARN;
+/* Frees what opening o took and zeroes it. */
+void gs_ingest_opening_clear(gs_ingest_opening *o);
+
 /* Replays entries [gs_ingest_size(in), size) of l, page by page, in history
  * mode. With `trusted`, l is the daemon's own store whose entries were
  * verified when they arrived (and whose bytes the store checks against their

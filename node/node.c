@@ -172,6 +172,9 @@ typedef struct {
     gs_net_server *server;
     gs_pool *pool;
     job *jobs;
+    /* opened[i]: jobs[i]'s entry opened (decoded, signature checked) ahead
+     * of its push while the batch gathers (gather). */
+    gs_ingest_opening *opened;
     size_t n_jobs;
     pending_read reads[NODE_READ_QUEUE]; /* a ring: first at reads_head */
     size_t reads_head, n_reads;
@@ -1037,6 +1040,10 @@ static void gather(node *n)
     zmq_pollitem_t items[GS_NET_MAX_ENDPOINTS + 1];
     size_t n_items = gs_net_server_pollitems(n->server, items, GS_NET_MAX_ENDPOINTS + 1);
     while (n->n_jobs < expect && !gs_daemon_stopping()) {
+        /* The signatures of those here are checked while the others come,
+         * rather than all of them after: the wait does the work that
+         * followed it. What arrives meanwhile waits in the sockets. */
+        gs_ingest_open(n->pool, n->opened, n->n_jobs);
         int64_t left = end - mono_us();
         if (left <= 0)
             break;
@@ -1051,6 +1058,7 @@ static void clear_jobs(node *n)
 {
     for (size_t i = 0; i < n->n_jobs; i++) {
         job *j = &n->jobs[i];
+        gs_ingest_opening_clear(&n->opened[i]);
         gs_buf_free(&j->entry);
         gs_buf_free(&j->receipt);
     }
@@ -1064,19 +1072,14 @@ static void process_batch(node *n)
     gs_error err = {0};
     size_t accepted = 0;
     gather(n);
-    gs_bytes *batch = calloc(n->n_jobs, sizeof *batch);
     gs_ingest_verdict *v = calloc(n->n_jobs, sizeof *v);
-    if (batch == NULL || v == NULL) {
-        free(batch);
-        free(v);
+    if (v == NULL) {
         for (size_t i = 0; i < n->n_jobs; i++)
             send_status(n, n->jobs[i].socket, n->jobs[i].identity, n->jobs[i].identity_len,
                         n->jobs[i].request_id, GS_STATUS_RESOURCE_EXHAUSTED, "out of memory");
         clear_jobs(n);
         return;
     }
-    for (size_t i = 0; i < n->n_jobs; i++)
-        batch[i] = gs_bytes_of(n->jobs[i].entry.p, n->jobs[i].entry.n);
     n->prev_batch = n->last_batch;
     n->last_batch = n->n_jobs;
 
@@ -1085,8 +1088,8 @@ static void process_batch(node *n)
     int rc = gs_store_begin(n->store, &err);
     if (rc == 0) {
         gs_ingest_set_stage(n->ingest, n->log);
-        rc = gs_ingest_push(n->ingest, GS_INGEST_SUBMISSION, batch, n->n_jobs, (int64_t)time(NULL),
-                            v, &err);
+        rc = gs_ingest_push_opened(n->ingest, GS_INGEST_SUBMISSION, n->opened, n->n_jobs,
+                                   (int64_t)time(NULL), v, &err);
         gs_ingest_set_stage(n->ingest, NULL);
     }
     bool judged = rc == 0; /* every job has its verdict */
@@ -1134,7 +1137,6 @@ static void process_batch(node *n)
     /* A rotation of the log key committed in this batch: the new key signs
      * the next checkpoint, whose size is above it. */
     follow_log_key(n);
-    free(batch);
     free(v);
 
     n->receipt_time = (int64_t)time(NULL);
@@ -1260,6 +1262,8 @@ static bool take_request(node *n, const gs_net_request *nrq)
         j->request_id = rq.id;
         j->entry = rq.u.submit.entry; /* taken over from the request */
         rq.u.submit.entry = (gs_buf){0};
+        n->opened[n->n_jobs - 1] =
+            (gs_ingest_opening){.entry = gs_bytes_of(j->entry.p, j->entry.n)};
         joined = true;
     }
     gs_request_clear(&rq);
@@ -1916,7 +1920,8 @@ static int start(node *n, const char *config_path, gs_error *err)
     if (keychain_catch_up(n, &kerr) != 0)
         logf_(n, GS_NODE_LOG_ERROR, "key chain: %s", kerr.msg);
     n->jobs = calloc(n->cfg.max_batch, sizeof *n->jobs);
-    if (n->jobs == NULL)
+    n->opened = calloc(n->cfg.max_batch, sizeof *n->opened);
+    if (n->jobs == NULL || n->opened == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
     n->zctx = zmq_ctx_new();
     if (n->zctx == NULL)
@@ -1974,6 +1979,7 @@ static void finish(node *n)
     for (; n->n_reads > 0; n->n_reads--, n->reads_head = (n->reads_head + 1) % NODE_READ_QUEUE)
         gs_request_clear(&n->reads[n->reads_head].rq);
     free(n->jobs);
+    free(n->opened);
     gs_refill_free(&n->refill);
     free(n->marker_path);
     gs_startup_bg_free(&n->snap.bg);

@@ -428,6 +428,75 @@ static void test_clone(void **state)
     free_all(e, 5);
 }
 
+/* A node opens submissions while their group commit gathers
+ * (gs_ingest_open), some on the pool, some not at all before the push:
+ * the verdicts and the root are those of pushing the same bytes, spoiled
+ * signature, malformed bytes and replayed seq included. */
+static void test_opened_ahead(void **state)
+{
+    (void)state;
+    enum { N = 8 };
+    gs_buf e[N];
+    gs_ingest_verdict v[N], w[N];
+    gs_error err = {0};
+    opening(e);
+    e[3] = feedback(1);
+    e[4] = feedback(2);
+    e[4].p[e[4].n - 1] ^= 0x01; /* inside the signature */
+    e[5] = (gs_buf){malloc(3), 3};
+    memcpy(e[5].p, "\xff\xff\xff", 3);
+    e[6] = feedback(1); /* replayed seq */
+    e[7] = feedback(3);
+
+    gs_ingest *bytes = new_ingest(NULL);
+    push(bytes, GS_INGEST_SUBMISSION, e, N, v);
+
+    gs_pool *pool = NULL;
+    assert_int_equal(gs_pool_new(&pool, 1, &err), 0);
+    gs_ingest_opening o[N];
+    memset(o, 0, sizeof o);
+    for (size_t i = 0; i < N; i++)
+        o[i].entry = gs_bytes_of(e[i].p, e[i].n);
+    gs_ingest_open(pool, o, 3);     /* the first three on the pool */
+    gs_ingest_open(NULL, o + 4, 2); /* the spoiled two in this thread */
+    assert_true(o[0].opened && o[4].opened && o[5].opened);
+    assert_false(o[3].opened || o[6].opened);
+    assert_int_equal(o[4].rc, GS_EVERIFY);
+    gs_ingest *ahead = new_ingest(NULL);
+    assert_int_equal(gs_ingest_push_opened(ahead, GS_INGEST_SUBMISSION, o, N, T0 + 3600, w, &err),
+                     0);
+    for (size_t i = 0; i < N; i++) {
+        assert_true(o[i].opened);
+        assert_int_equal(w[i].accepted, v[i].accepted);
+        assert_int_equal(w[i].judged, v[i].judged);
+        assert_int_equal(w[i].code, v[i].code);
+        assert_int_equal(w[i].reason, v[i].reason);
+        assert_int_equal(w[i].index, v[i].index);
+        assert_int_equal(w[i].opened, v[i].opened);
+        assert_memory_equal(w[i].leaf.b, v[i].leaf.b, 32);
+        assert_string_equal(w[i].message, v[i].message);
+    }
+    assert_false(v[4].accepted);
+    assert_int_equal(v[4].reason, GS_RULE_BAD_SIGNATURE);
+    assert_int_equal(v[5].reason, GS_RULE_MALFORMED);
+    assert_int_equal(v[6].reason, GS_RULE_REPLAYED_SEQ);
+    assert_true(v[7].accepted);
+    gs_hash a, b;
+    gs_ingest_root(bytes, &a);
+    gs_ingest_root(ahead, &b);
+    assert_memory_equal(a.b, b.b, 32);
+    assert_int_equal(gs_ingest_size(ahead), 5);
+
+    for (size_t i = 0; i < N; i++) {
+        gs_ingest_opening_clear(&o[i]);
+        assert_false(o[i].opened);
+    }
+    gs_ingest_free(&ahead);
+    gs_ingest_free(&bytes);
+    gs_pool_free(&pool);
+    free_all(e, N);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -459,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_modes),
         cmocka_unit_test(test_bad_bytes),
         cmocka_unit_test(test_clone),
+        cmocka_unit_test(test_opened_ahead),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
