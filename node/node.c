@@ -1042,15 +1042,18 @@ static void gather(node *n)
     while (n->n_jobs < expect && !gs_daemon_stopping()) {
         /* The signatures of those here are checked while the others come,
          * rather than all of them after: the wait does the work that
-         * followed it. What arrives meanwhile waits in the sockets. */
+         * followed it. What arrived meanwhile waits in the sockets: once
+         * the deadline passed, one more drain that does not wait takes it
+         * (only one: a flood of reads must not hold the batch back). */
         gs_ingest_open(n->pool, n->opened, n->n_jobs);
         int64_t left = end - mono_us();
-        if (left <= 0)
-            break;
+        bool last = left <= 0;
         /* zmq_poll counts milliseconds: round up, the deadline decides */
-        if (zmq_poll(items, (int)n_items, (long)((left + 999) / 1000)) <= 0)
+        if (zmq_poll(items, (int)n_items, last ? 0 : (long)((left + 999) / 1000)) <= 0)
             break;
         drain(n);
+        if (last)
+            break;
     }
 }
 
