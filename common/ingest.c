@@ -271,6 +271,7 @@ int gs_ingest_push(gs_ingest *in, gs_ingest_mode mode, const gs_bytes *entries, 
     opening *o = NULL;
     gs_bytes *kept = NULL;
     size_t n_kept = 0;
+    bool pooled = false;
     if (n == 0)
         return 0;
     coherent(in);
@@ -282,8 +283,11 @@ int gs_ingest_push(gs_ingest *in, gs_ingest_mode mode, const gs_bytes *entries, 
     for (size_t i = 0; i < n; i++)
         o[i].entry = entries[i];
     open_ctx oc = {o, in->trusting};
-    if (in->cfg.pool != NULL && n > 1)
-        gs_pool_run(in->cfg.pool, open_one, &oc, n);
+    /* Entry i is judged as soon as it is open, while the pool opens the
+     * next ones: the rule book's time overlaps the signature checks. */
+    pooled = in->cfg.pool != NULL && n > 1;
+    if (pooled)
+        gs_pool_start(in->cfg.pool, open_one, &oc, n);
     else
         for (size_t i = 0; i < n; i++)
             open_one(&oc, i);
@@ -293,6 +297,8 @@ int gs_ingest_push(gs_ingest *in, gs_ingest_mode mode, const gs_bytes *entries, 
     in->push_n = 0;
     for (size_t i = 0; i < n; i++) {
         gs_ingest_verdict local, *v = verdicts != NULL ? &verdicts[i] : &local;
+        if (pooled)
+            gs_pool_wait_item(in->cfg.pool, i);
         memset(v, 0, sizeof *v);
         judge(in, mode, &o[i], now, v);
         if (v->code == GS_ENOMEM || v->reason == GS_RULE_NO_MEMORY) {
@@ -326,6 +332,8 @@ int gs_ingest_push(gs_ingest *in, gs_ingest_mode mode, const gs_bytes *entries, 
         assert(first == in->push_base);
     }
 out:
+    if (pooled)
+        gs_pool_finish(in->cfg.pool);
     in->push_n = 0;
     for (size_t i = 0; o != NULL && i < n; i++)
         gs_statement_clear(&o[i].st);
