@@ -25,7 +25,8 @@
  * audit_build_statements_per_s, audit_statements, audit_logs,
  * audit_cpu_us_per_statement and audit_main_cpu_us_per_statement (the full
  * run's CPU per statement, the audit process's and its main thread's: on a
- * busy machine these say more than the rate), and
+ * busy machine these say more than the rate), audit_report_cpu_us_per_statement
+ * (the part of the main thread's spent writing the report), and
  * html_report_ms: gs_report_write(GS_REPORT_HTML) of a report of
  * HTML_COMMITMENTS commitments (with Progress, Outcomes, a delegation and
  * rated Feedback), built in this process through the report's sink.
@@ -741,8 +742,9 @@ static char *nat_build(nat *w, gs_pool *pool, size_t n_communes, uint64_t per_lo
 
 typedef struct {
     double secs, peak_mib;
-    double cpu_s;      /* the audit process's CPU (every thread), user + system */
-    double main_cpu_s; /* the CPU of the thread that runs gs_audit_run */
+    double cpu_s;        /* the audit process's CPU (every thread), user + system */
+    double main_cpu_s;   /* the CPU of the thread that runs gs_audit_run */
+    double finish_cpu_s; /* of which writing the report (gs_report_finish_json) */
     uint64_t statements;
     int failed;
 } nat_result;
@@ -790,6 +792,7 @@ static nat_result nat_audit(nat *w, const char *trust, int run, unsigned threads
         if (gs_audit_run(&a, &err) != 0)
             die_err("audit", &err);
         gs_report_set_hub(r, a.own_origin);
+        double finish0 = cpu_s(RUSAGE_THREAD);
         const char *to = run == 1 && json_out != NULL ? json_out : "/dev/null";
         FILE *f = fopen(to, "w");
         if (f == NULL)
@@ -799,6 +802,7 @@ static nat_result nat_audit(nat *w, const char *trust, int run, unsigned threads
         if (fclose(f) != 0)
             it_die("cannot write %s", to);
         res.secs = gs_bench_now() - t;
+        res.finish_cpu_s = cpu_s(RUSAGE_THREAD) - finish0;
         res.cpu_s = cpu_s(RUSAGE_SELF) - cpu0;
         res.main_cpu_s = cpu_s(RUSAGE_THREAD) - main0;
         res.peak_mib = gs_bench_peak_rss_mib();
@@ -974,6 +978,8 @@ static void run_national(bool quick, size_t n_communes, uint64_t total)
     gs_bench_figure("audit_cpu_us_per_statement", f.cpu_s * 1e6 / (double)f.statements, "us");
     gs_bench_figure("audit_main_cpu_us_per_statement", f.main_cpu_s * 1e6 / (double)f.statements,
                     "us");
+    gs_bench_figure("audit_report_cpu_us_per_statement",
+                    f.finish_cpu_s * 1e6 / (double)f.statements, "us");
     gs_bench_figure("audit_peak_rss_mib_1m", f.peak_mib, "MiB");
     gs_bench_figure("audit_peak_rss_mib", f.peak_mib, "MiB");
     for (size_t i = 0; i < w.n_logs; i++) {
