@@ -22,7 +22,11 @@
  * time), audit_statements_per_s_250k, audit_peak_rss_mib (the full run's),
  * audit_peak_rss_mib_250k and audit_peak_rss_mib_1m (both runs; with
  * --quick the names stay, the sizes are 5,000 and 20,000),
- * audit_build_statements_per_s, audit_statements, audit_logs, and
+ * audit_build_statements_per_s, audit_statements, audit_logs,
+ * audit_cpu_us_per_statement and audit_main_cpu_us_per_statement (the full
+ * run's CPU per statement, the audit process's and its main thread's: on a
+ * busy machine these say more than the rate), audit_report_cpu_us_per_statement
+ * (the part of the main thread's spent writing the report), and
  * html_report_ms: gs_report_write(GS_REPORT_HTML) of a report of
  * HTML_COMMITMENTS commitments (with Progress, Outcomes, a delegation and
  * rated Feedback), built in this process through the report's sink.
@@ -33,14 +37,22 @@
  * figures nodes_audit_statements_per_s, nodes_peak_rss_mib,
  * nodes_build_statements_per_s.
  *
+ * --json FILE: the whole run's report (JSON) goes to FILE instead of
+ * /dev/null. The national logs' keys are made from a counter and the
+ * report's "now" is fixed, so the same arguments give the same report from
+ * any build: `cmp` of two builds' files says an optimisation changed no
+ * verdict.
+ *
  * usage: audit_bench BUILD_DIR [--quick] [--nodes] [--logs N] [--statements N]
+ *                    [--json FILE]
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -387,6 +399,10 @@ static double html_report_ms(void)
 #define HUB_ORIGIN "giamsat/hub/bench"
 #define OBS_EVERY 32  /* the hub observes every log every OBS_EVERY entries */
 #define T0 1767225600 /* 2026-01-01T00:00:00Z */
+/* The report's "now": fixed, so the report depends only on the logs. */
+#define NAT_NOW (T0 + 335 * 86400)
+
+static const char *json_out; /* --json: where the whole run's report goes */
 
 /* One log in the file: its entries, length-prefixed (u32 LE), from off;
  * then the offsets of its n + 1 entry boundaries (u64 LE) at tab. The
@@ -543,6 +559,19 @@ typedef struct {
     size_t n, cap;
 } nat_batch;
 
+/* The national logs' keys come from a counter, not from the random source:
+ * the same arguments build the same logs, so two builds of the audit can be
+ * compared on the report they write (--json), byte for byte. */
+static void nat_key(gs_keypair *kp)
+{
+    static uint64_t next;
+    uint8_t seed[32] = {0};
+    uint64_t k = ++next;
+    for (int b = 0; b < 8; b++)
+        seed[b] = (uint8_t)(k >> (8 * b));
+    gs_keypair_from_seed(kp, seed);
+}
+
 static gs_statement *nat_next(nat_batch *b, const gs_keypair *kp, uint64_t *seq, int64_t t,
                               const char *origin, gs_body_kind kind)
 {
@@ -594,7 +623,7 @@ static char *nat_build(nat *w, gs_pool *pool, size_t n_communes, uint64_t per_lo
     w->n_logs = n_communes + 1;
     if ((w->logs = calloc(w->n_logs, sizeof *w->logs)) == NULL)
         it_die("out of memory");
-    gs_keypair_generate(&hub);
+    nat_key(&hub);
     for (size_t c = 0; c < n_communes; c++) {
         nat_log *l = &w->logs[c + 1];
         uint64_t node_seq = 1, head_seq = 1, off_seq[OFFICERS];
@@ -602,8 +631,8 @@ static char *nat_build(nat *w, gs_pool *pool, size_t n_communes, uint64_t per_lo
         snprintf(l->origin, sizeof l->origin, "giamsat/commune/xa-%04zu", c);
         l->size[0] = quarter;
         l->size[1] = per_log;
-        gs_keypair_generate(&node);
-        gs_keypair_generate(&head);
+        nat_key(&node);
+        nat_key(&head);
         b.n = 0;
         gs_statement *st = nat_next(&b, &node, &node_seq, t0, l->origin, GS_BODY_CHARTER);
         st->u.charter.unit = l->origin + strlen("giamsat/commune/");
@@ -617,7 +646,7 @@ static char *nat_build(nat *w, gs_pool *pool, size_t n_communes, uint64_t per_lo
         st->u.appointment.title = "";
         st->u.appointment.decision = "";
         for (int o = 0; o < OFFICERS; o++) {
-            gs_keypair_generate(&off[o]);
+            nat_key(&off[o]);
             off_seq[o] = 1;
             st = nat_next(&b, &head, &head_seq, t0, l->origin, GS_BODY_APPOINTMENT);
             st->u.appointment.person = off[o].pub;
@@ -713,9 +742,22 @@ static char *nat_build(nat *w, gs_pool *pool, size_t n_communes, uint64_t per_lo
 
 typedef struct {
     double secs, peak_mib;
+    double cpu_s;        /* the audit process's CPU (every thread), user + system */
+    double main_cpu_s;   /* the CPU of the thread that runs gs_audit_run */
+    double finish_cpu_s; /* of which writing the report (gs_report_finish_json) */
     uint64_t statements;
     int failed;
 } nat_result;
+
+/* user + system seconds of who (RUSAGE_SELF, RUSAGE_THREAD). */
+static double cpu_s(int who)
+{
+    struct rusage ru;
+    if (getrusage(who, &ru) != 0)
+        return 0;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
 
 /* One audit of the run asked, in a child process: the engine and the
  * report as `giamsat audit --format json` runs them. */
@@ -740,21 +782,29 @@ static nat_result nat_audit(nat *w, const char *trust, int run, unsigned threads
         w->run = run;
         gs_audit_source src = {
             .ctx = w, .read_checkpoint = nat_read_checkpoint, .read_page = nat_read_page};
-        double t = gs_bench_now();
+        double t = gs_bench_now(), cpu0 = cpu_s(RUSAGE_SELF), main0 = cpu_s(RUSAGE_THREAD);
         if (gs_policy_parse(trust, strlen(trust), "bench.policy", &pol, &err) != 0 ||
             gs_pool_new(&pool, threads, &err) != 0 || gs_audit_leafdb_open(&db, &err) != 0 ||
-            gs_report_new(&r, (int64_t)time(NULL), 30, &err) != 0)
+            gs_report_new(&r, NAT_NOW, 30, &err) != 0)
             die_err("audit", &err);
         gs_report_sink(r, &sink);
         gs_audit a = {.source = &src, .sink = &sink, .policy = pol, .pool = pool, .db = db};
         if (gs_audit_run(&a, &err) != 0)
             die_err("audit", &err);
         gs_report_set_hub(r, a.own_origin);
-        FILE *f = fopen("/dev/null", "w");
-        if (f == NULL || gs_report_finish_json(r, db, f, &err) != 0)
+        double finish0 = cpu_s(RUSAGE_THREAD);
+        const char *to = run == 1 && json_out != NULL ? json_out : "/dev/null";
+        FILE *f = fopen(to, "w");
+        if (f == NULL)
+            it_die("cannot write %s", to);
+        if (gs_report_finish_json(r, db, f, &err) != 0)
             die_err("report", &err);
-        fclose(f);
+        if (fclose(f) != 0)
+            it_die("cannot write %s", to);
         res.secs = gs_bench_now() - t;
+        res.finish_cpu_s = cpu_s(RUSAGE_THREAD) - finish0;
+        res.cpu_s = cpu_s(RUSAGE_SELF) - cpu0;
+        res.main_cpu_s = cpu_s(RUSAGE_THREAD) - main0;
         res.peak_mib = gs_bench_peak_rss_mib();
         res.failed = gs_report_failed(r);
         for (size_t i = 0; i < w->n_logs; i++)
@@ -922,6 +972,14 @@ static void run_national(bool quick, size_t n_communes, uint64_t total)
            (unsigned long long)f.statements, f.secs);
     gs_bench_figure("audit_statements", (double)f.statements, "statements");
     gs_bench_figure("audit_statements_per_s", (double)f.statements / f.secs, "statements/s");
+    /* What transfers from a loaded machine: the CPU per statement, in all
+     * and on the thread that judges in order (its time bounds the rate
+     * however many cores check signatures). */
+    gs_bench_figure("audit_cpu_us_per_statement", f.cpu_s * 1e6 / (double)f.statements, "us");
+    gs_bench_figure("audit_main_cpu_us_per_statement", f.main_cpu_s * 1e6 / (double)f.statements,
+                    "us");
+    gs_bench_figure("audit_report_cpu_us_per_statement",
+                    f.finish_cpu_s * 1e6 / (double)f.statements, "us");
     gs_bench_figure("audit_peak_rss_mib_1m", f.peak_mib, "MiB");
     gs_bench_figure("audit_peak_rss_mib", f.peak_mib, "MiB");
     for (size_t i = 0; i < w.n_logs; i++) {
@@ -1032,7 +1090,8 @@ static void run_nodes(const char *bin_dir, bool quick)
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        it_die("usage: audit_bench BUILD_DIR [--quick] [--nodes] [--logs N] [--statements N]");
+        it_die("usage: audit_bench BUILD_DIR [--quick] [--nodes] [--logs N] [--statements N] "
+               "[--json FILE]");
     const char *bin_dir = argv[1];
     bool quick = gs_bench_quick(argc, argv), nodes = false;
     size_t n_logs = 0;
@@ -1045,6 +1104,8 @@ int main(int argc, char **argv)
             n_logs = (size_t)strtoull(argv[++i], NULL, 10);
         else if (strcmp(argv[i], "--statements") == 0 && i + 1 < argc)
             total = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc)
+            json_out = argv[++i];
         else if (strcmp(argv[i], "--quick") != 0)
             it_die("unknown argument %s", argv[i]);
     }

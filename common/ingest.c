@@ -308,6 +308,7 @@ int gs_ingest_push_opened(gs_ingest *in, gs_ingest_mode mode, gs_ingest_opening 
     int rc = 0;
     gs_bytes *kept = NULL;
     size_t n_kept = 0;
+    bool pooled = false;
     if (n == 0)
         return 0;
     coherent(in);
@@ -315,13 +316,27 @@ int gs_ingest_push_opened(gs_ingest *in, gs_ingest_mode mode, gs_ingest_opening 
         rc = gs_error_set(err, GS_ENOMEM, "out of memory ingesting %zu entries", n);
         goto out;
     }
-    open_all(in->cfg.pool, o, n, in->trusting);
+    open_ctx oc = {o, in->trusting};
+    size_t todo = 0;
+    for (size_t i = 0; i < n; i++)
+        todo += !o[i].opened;
+    /* Entry i is judged as soon as it is open, while the pool opens the
+     * next ones: the rule book's time overlaps the signature checks. Those
+     * opened ahead (gs_ingest_open) are skipped by open_one. */
+    pooled = in->cfg.pool != NULL && todo > 1;
+    if (pooled)
+        gs_pool_start(in->cfg.pool, open_one, &oc, n);
+    else
+        for (size_t i = 0; i < n; i++)
+            open_one(&oc, i);
 
     /* The rule book is a sequence: judge in order. */
     in->push_base = in->frontier.size;
     in->push_n = 0;
     for (size_t i = 0; i < n; i++) {
         gs_ingest_verdict local, *v = verdicts != NULL ? &verdicts[i] : &local;
+        if (pooled)
+            gs_pool_wait_item(in->cfg.pool, i);
         memset(v, 0, sizeof *v);
         judge(in, mode, &o[i], now, v);
         if (v->code == GS_ENOMEM || v->reason == GS_RULE_NO_MEMORY) {
@@ -355,6 +370,8 @@ int gs_ingest_push_opened(gs_ingest *in, gs_ingest_mode mode, gs_ingest_opening 
         assert(first == in->push_base);
     }
 out:
+    if (pooled)
+        gs_pool_finish(in->cfg.pool);
     in->push_n = 0;
     free(kept);
     return rc;

@@ -67,6 +67,39 @@ static bool zone_known(const char *tz)
     return ok;
 }
 
+/* The last zone zone_known was asked about and its answer, under tz_lock.
+ * A report converts hundreds of thousands of times in a handful of zones
+ * (every deadline, sample and finding), and opening the TZif file for each
+ * was a large part of the audit's single-threaded time (issue 13 item 5).
+ * The answer is asked again after ZONE_RECHECK_S, so tzdata installed or
+ * removed while a process runs is seen. */
+#define ZONE_RECHECK_S 60
+static char zone_cached[GS_MAX_TIME_ZONE + 1];
+static bool zone_cached_known;
+static int64_t zone_cached_at;
+
+static bool zone_known_cached(const char *tz)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (strlen(tz) > GS_MAX_TIME_ZONE)
+        return false; /* gs_tz_name_valid refuses it too */
+    pthread_mutex_lock(&tz_lock);
+    bool hit = zone_cached[0] != '\0' && strcmp(zone_cached, tz) == 0 &&
+               ts.tv_sec - zone_cached_at < ZONE_RECHECK_S;
+    bool known = zone_cached_known;
+    pthread_mutex_unlock(&tz_lock);
+    if (hit)
+        return known;
+    known = zone_known(tz);
+    pthread_mutex_lock(&tz_lock);
+    snprintf(zone_cached, sizeof zone_cached, "%s", tz);
+    zone_cached_known = known;
+    zone_cached_at = ts.tv_sec;
+    pthread_mutex_unlock(&tz_lock);
+    return known;
+}
+
 /* Sets TZ to the zone; tz_lock held. */
 static void zone_set(const char *tz)
 {
@@ -116,7 +149,7 @@ void gs_time_local(int64_t t, const char *tz, gs_local_time *out)
     memset(out, 0, sizeof *out);
     if (!in_range(t))
         return; /* known false, every field 0: callers print UTC instead */
-    if (!zone_known(tz)) {
+    if (!zone_known_cached(tz)) {
         if (strcmp(tz, GS_DEFAULT_TIME_ZONE) == 0)
             fill_utc(t, DEFAULT_OFFSET, true, out);
         else
@@ -184,7 +217,7 @@ int gs_time_end_of_day(int year, int month, int day, const char *tz, int64_t *ou
                     .tm_hour = 23,
                     .tm_min = 59,
                     .tm_sec = 59};
-    if (!zone_known(tz)) {
+    if (!zone_known_cached(tz)) {
         if (strcmp(tz, GS_DEFAULT_TIME_ZONE) != 0)
             return gs_error_set(err, GS_EINVAL,
                                 "time zone %s is not known on this machine (install tzdata), so "

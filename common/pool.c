@@ -1,9 +1,13 @@
 /* pool.c — see pool.h. Workers sleep on a condition variable between runs
  * and take items by an atomic counter, so a run costs one wake-up per
- * worker, not one per item. */
+ * worker, not one per item. A started run (gs_pool_start) also marks each
+ * item done in its own flag, and wakes the calling thread only when it sleeps
+ * waiting for one (a Dekker-style handshake on `waiting` and the flag, both
+ * sequentially consistent, so the wake-up cannot be lost). */
 #define _POSIX_C_SOURCE 200809L
 #include "pool.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -22,15 +26,37 @@ struct gs_pool {
     size_t n;
     atomic_size_t next;
     unsigned busy; /* workers still inside the current run */
+    /* A started run: */
+    bool started;            /* between gs_pool_start and gs_pool_finish */
+    bool ran;                /* it ran whole on the calling thread */
+    bool track;              /* items mark done_item (read by workers under mu) */
+    atomic_uchar *done_item; /* [n]: item i is done */
+    size_t cap_done;
+    atomic_int waiting; /* the calling thread sleeps on item_done */
+    pthread_cond_t item_done;
 };
 
-static void share(gs_pool *p)
+/* Runs item i and, in a started run, says it is done. */
+static void run_item(gs_pool *p, size_t i, bool track)
+{
+    p->fn(p->ctx, i);
+    if (!track)
+        return;
+    atomic_store(&p->done_item[i], 1); /* seq_cst: see the handshake above */
+    if (atomic_load(&p->waiting)) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_broadcast(&p->item_done);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+static void share(gs_pool *p, bool track)
 {
     for (;;) {
         size_t i = atomic_fetch_add(&p->next, 1);
         if (i >= p->n)
             return;
-        p->fn(p->ctx, i);
+        run_item(p, i, track);
     }
 }
 
@@ -45,8 +71,9 @@ static void *worker(void *arg)
         if (p->stop)
             break;
         seen = p->generation;
+        bool track = p->track;
         pthread_mutex_unlock(&p->mu);
-        share(p);
+        share(p, track);
         pthread_mutex_lock(&p->mu);
         if (--p->busy == 0)
             pthread_cond_signal(&p->done);
@@ -64,6 +91,7 @@ int gs_pool_new(gs_pool **out, unsigned threads, gs_error *err)
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->done, NULL);
+    pthread_cond_init(&p->item_done, NULL);
     if (threads > 0) {
         p->threads = calloc(threads, sizeof *p->threads);
         if (p->threads == NULL) {
@@ -97,12 +125,15 @@ void gs_pool_free(gs_pool **pp)
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->wake);
     pthread_cond_destroy(&p->done);
+    pthread_cond_destroy(&p->item_done);
+    free(p->done_item);
     free(p);
     *pp = NULL;
 }
 
 void gs_pool_run(gs_pool *p, void (*fn)(void *ctx, size_t i), void *ctx, size_t n)
 {
+    assert(!p->started);
     if (n == 0)
         return;
     if (p->n_threads == 0 || n == 1) {
@@ -116,12 +147,90 @@ void gs_pool_run(gs_pool *p, void (*fn)(void *ctx, size_t i), void *ctx, size_t 
     p->n = n;
     atomic_store(&p->next, 0);
     p->busy = p->n_threads;
+    p->track = false;
     p->generation++;
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
-    share(p);
+    share(p, false);
     pthread_mutex_lock(&p->mu);
     while (p->busy > 0)
         pthread_cond_wait(&p->done, &p->mu);
     pthread_mutex_unlock(&p->mu);
+}
+
+/* The flags for n items, cleared; false when they cannot be had. */
+static bool done_flags(gs_pool *p, size_t n)
+{
+    if (n > p->cap_done) {
+        atomic_uchar *v = realloc(p->done_item, n * sizeof *v);
+        if (v == NULL)
+            return false;
+        p->done_item = v;
+        p->cap_done = n;
+    }
+    for (size_t i = 0; i < n; i++)
+        atomic_init(&p->done_item[i], 0);
+    return true;
+}
+
+void gs_pool_start(gs_pool *p, void (*fn)(void *ctx, size_t i), void *ctx, size_t n)
+{
+    assert(!p->started);
+    p->started = true;
+    p->ran = false;
+    if (p->n_threads == 0 || n <= 1 || !done_flags(p, n)) {
+        /* Nothing to share (or no memory to track it): the run is done
+         * before the caller waits for any item. */
+        for (size_t i = 0; i < n; i++)
+            fn(ctx, i);
+        p->ran = true;
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->fn = fn;
+    p->ctx = ctx;
+    p->n = n;
+    atomic_store(&p->next, 0);
+    p->busy = p->n_threads;
+    p->track = true;
+    p->generation++;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+}
+
+void gs_pool_wait_item(gs_pool *p, size_t i)
+{
+    assert(p->started);
+    if (p->ran)
+        return;
+    assert(i < p->n);
+    while (!atomic_load(&p->done_item[i])) {
+        /* Items are taken in order: while i is not done, either one at or
+         * before it is still free (run it here) or a worker holds i. */
+        size_t k = atomic_fetch_add(&p->next, 1);
+        if (k < p->n) {
+            run_item(p, k, true);
+            continue;
+        }
+        pthread_mutex_lock(&p->mu);
+        atomic_store(&p->waiting, 1);
+        while (!atomic_load(&p->done_item[i]))
+            pthread_cond_wait(&p->item_done, &p->mu);
+        atomic_store(&p->waiting, 0);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+void gs_pool_finish(gs_pool *p)
+{
+    assert(p->started);
+    if (!p->ran) {
+        share(p, true);
+        pthread_mutex_lock(&p->mu);
+        while (p->busy > 0)
+            pthread_cond_wait(&p->done, &p->mu);
+        p->track = false;
+        pthread_mutex_unlock(&p->mu);
+    }
+    p->started = false;
 }

@@ -20,4 +20,18 @@ void gs_pool_free(gs_pool **pp);
  * done. Not reentrant: one run at a time per pool. */
 void gs_pool_run(gs_pool *p, void (*fn)(void *ctx, size_t i), void *ctx, size_t n);
 
+/* The same run in three steps, so the calling thread can use items in
+ * order while the workers are still on later ones (the audit judges entry
+ * i while the workers check the signatures of i + 1, i + 2, …; issue 13
+ * item 5). gs_pool_start hands [0, n) to the workers and returns at once;
+ * gs_pool_wait_item(p, i) returns once item i is done, running items of the
+ * run itself (in order) while it waits, and gives the calling thread
+ * fn's writes for item i (items are taken in increasing order, so waiting
+ * for i never waits on a worker that is idle); gs_pool_finish returns once
+ * every item is done and must end every started run, also when the caller
+ * stops early. One run at a time per pool, as above. */
+void gs_pool_start(gs_pool *p, void (*fn)(void *ctx, size_t i), void *ctx, size_t n);
+void gs_pool_wait_item(gs_pool *p, size_t i);
+void gs_pool_finish(gs_pool *p);
+
 #endif
