@@ -121,6 +121,20 @@ enum { HUB_TAG_POLL = 1, HUB_TAG_ENTRIES, HUB_TAG_PROOF };
  * timeout (30 s in common/witness.c). */
 #define HUB_WAITER_TIMEOUT_MS 25000
 #define HUB_MSG_MAX (GS_ERROR_MSG_MAX + 256)
+/* Followed logs talking to their sources at once (a poll in flight or a
+ * sync running) that polls may add to; the others wait their turn. A hub
+ * started after a while down thus opens this many connections and syncs at
+ * a time, not one per log: its memory stays bounded whatever it follows. */
+#define HUB_MAX_BUSY_LOGS 64
+/* A source's connection is closed once it was not used this long (peer.h):
+ * a subscribed log, polled every minute or on an announcement, holds none
+ * in between. */
+#define HUB_PEER_IDLE_MS 5000
+/* How long a recovering log waits for its sources' first answers, from
+ * its first poll (recover.c). */
+#define HUB_RECOVER_WAIT_MS (HUB_REQUEST_TIMEOUT_MS + 2000)
+/* How often the loop looks again while polls are held back. */
+#define HUB_HELD_POLL_MS 50
 
 typedef struct {
     gs_hub_source *cfg; /* borrowed from the configuration */
@@ -289,6 +303,8 @@ typedef struct {
     long witness_next_ms;
     zmq_pollitem_t *items;
     size_t cap_items;
+    size_t poll_next; /* where poll_sources starts its next turn */
+    bool polls_held;  /* logs were due but HUB_MAX_BUSY_LOGS were busy */
     uint64_t cosigned_total;
     uint64_t evidence_total;
     uint64_t evidence_held; /* in the store at start (evidence_total: recorded since) */
