@@ -297,13 +297,18 @@ static bool poll_due(hub *h, followed *f, int64_t now)
     return true;
 }
 
-/* Whether f is talking to a source: a poll in flight or a sync running. */
-static bool log_busy(const followed *f)
+/* Whether f takes one of the HUB_MAX_BUSY_LOGS places: a sync running, or
+ * a poll sent less than HUB_BUSY_POLL_MS ago and not all answered. A poll
+ * that takes longer (a source down waits for its timeout) lets its place
+ * go: sources that do not answer cannot hold back the logs that do. */
+static bool log_busy(const followed *f, int64_t now)
 {
     if (f->sync.phase != SYNC_IDLE)
         return true;
+    if (now - f->polled_ms >= HUB_BUSY_POLL_MS)
+        return false;
     for (size_t s = 0; s < f->n_sources; s++)
-        if (gs_hub_peer_pending(f->sources[s].peer) > 0)
+        if (gs_hub_peer_has(f->sources[s].peer, HUB_TAG_POLL))
             return true;
     return false;
 }
@@ -320,7 +325,7 @@ static void poll_sources(hub *h, int64_t now)
         followed *f = &h->logs[i];
         for (size_t s = 0; s < f->n_sources; s++)
             gs_hub_peer_close_idle(f->sources[s].peer, now, HUB_PEER_IDLE_MS);
-        busy += log_busy(f);
+        busy += log_busy(f, now);
     }
     for (size_t k = 0; k < h->n_logs; k++) {
         size_t i = (h->poll_next + k) % h->n_logs;
@@ -330,10 +335,11 @@ static void poll_sources(hub *h, int64_t now)
             h->polls_held = true;
             break;
         }
-        bool was_busy = log_busy(f);
+        bool was_busy = log_busy(f, now);
         if (!poll_due(h, f, now))
             continue;
         busy += !was_busy;
+        f->polled_ms = now;
         /* Recovery waits for the sources' first answers for as long as a
          * request may take from when they were asked, not from the start:
          * a log may wait its turn behind the busy ones (recover.c). */
@@ -795,6 +801,8 @@ static int open_followed(hub *h, followed *f, gs_hub_followed *cfg, gs_error *er
                 (unsigned long long)(f->keychain.links[f->keychain.n - 1].from_size - 1));
     }
     int64_t now = gs_daemon_now_ms();
+    if ((f->sources = calloc(cfg->n_sources, sizeof *f->sources)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
     f->n_sources = cfg->n_sources;
     for (size_t s = 0; s < cfg->n_sources; s++) {
         hub_source *src = &f->sources[s];
@@ -833,6 +841,9 @@ void hub_follow_close(followed *f)
     gs_keychain_clear(&f->keychain);
     for (size_t s = 0; s < f->n_sources; s++)
         gs_hub_peer_close(&f->sources[s].peer);
+    free(f->sources);
+    f->sources = NULL;
+    f->n_sources = 0;
     gs_log_close(&f->replica);
 }
 

@@ -130,6 +130,8 @@ enum { HUB_TAG_POLL = 1, HUB_TAG_ENTRIES, HUB_TAG_PROOF };
  * a subscribed log, polled every minute or on an announcement, holds none
  * in between. */
 #define HUB_PEER_IDLE_MS 5000
+/* A poll holds its log's place among the busy ones this long at most. */
+#define HUB_BUSY_POLL_MS 1000
 /* How long a recovering log waits for its sources' first answers, from
  * its first poll (recover.c). */
 #define HUB_RECOVER_WAIT_MS (HUB_REQUEST_TIMEOUT_MS + 2000)
@@ -232,7 +234,7 @@ typedef struct {
     uint64_t cosigned_size;
     gs_hash cosigned_root;
     char *cosigned_note; /* NULL before the first cosignature */
-    hub_source sources[GS_HUB_MAX_SOURCES];
+    hub_source *sources; /* cfg->n_sources of them, owned */
     size_t n_sources;
     bool frozen;
     char frozen_reason[HUB_MSG_MAX];
@@ -251,6 +253,7 @@ typedef struct {
     hub_waiter *waiters;
     size_t n_waiters;
     int64_t next_poll_ms;
+    int64_t polled_ms; /* when its sources were last polled (log_busy, hub.c) */
     /* An announcement (subscribe.c) of a size beyond what the hub saw: the
      * log is polled at once, at most every HUB_HINT_SPACING_MS. */
     bool hinted;
