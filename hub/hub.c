@@ -331,6 +331,12 @@ static void poll_sources(hub *h, int64_t now)
         size_t i = (h->poll_next + k) % h->n_logs;
         followed *f = &h->logs[i];
         if (busy >= HUB_MAX_BUSY_LOGS) {
+            /* Held back only when it is due (poll_due, without its
+             * changes): otherwise the loop has nothing to wait for. */
+            bool due =
+                !f->frozen && (now >= f->next_poll_ms || (f->hinted && now >= f->hint_after_ms));
+            if (!due)
+                continue;
             h->poll_next = i;
             h->polls_held = true;
             break;
