@@ -21,7 +21,12 @@
  *   scale_catchup_cpu_s the hub's CPU time (user + system) over that catch-up,
  *                       start-up included: on a shared machine the wall
  *                       clock says as much about the neighbours;
- *   scale_rss_mib       the hub's VmHWM at the end.
+ *   scale_rss_mib       the hub's VmHWM at the end (scale_rss_kib_per_log:
+ *                       divided by N; scale_idle_rss_mib: its VmRSS while
+ *                       idle, before the restart);
+ *   scale_nodes_idle_cpu_pct  the CPU of all N nodes over the same idle
+ *                       time, in % of one core: what their own wake-ups
+ *                       cost the machine.
  * Also scale_nodes, load_avg_1m (the machine is shared) and the hub's open
  * descriptors (scale_hub_fds). Every child is killed at exit, also on
  * failure (atexit, SIGINT, SIGTERM; the nodes also by PR_SET_PDEATHSIG,
@@ -132,6 +137,16 @@ static double cpu_s(pid_t pid)
     if (s < 0)
         it_die("cannot read the CPU time of process %d", (int)pid);
     return s;
+}
+
+/* The CPU time of every node, in seconds: what N idle nodes cost the
+ * machine (each wakes for its memory guard and its timers). */
+static double nodes_cpu_s(void)
+{
+    double sum = 0;
+    for (size_t i = 0; i < n_pids; i++)
+        sum += cpu_s(pids[i]);
+    return sum;
 }
 
 static size_t count_fds(pid_t pid)
@@ -346,9 +361,12 @@ static void run_hub(void *zctx, const char *bin, bool subscribe, double idle_s, 
     fprintf(stderr, "hub%s: every log cosigned %.1f s after its first start\n", suffix, first);
     /* Idle: nothing changes in any log. */
     it_sleep_ms(2000);
+    double n0 = nodes_cpu_s();
     double c0 = cpu_s(h.pid), w0 = gs_bench_now();
     it_sleep_ms((long)(idle_s * 1000));
     double idle = 100.0 * (cpu_s(h.pid) - c0) / (gs_bench_now() - w0);
+    double nodes_idle = 100.0 * (nodes_cpu_s() - n0) / (gs_bench_now() - w0);
+    double idle_rss = it_rss_mib(h.pid, false);
     size_t fds = count_fds(h.pid);
 
     /* Catch-up: the logs grow while the hub is down. */
@@ -369,8 +387,14 @@ static void run_hub(void *zctx, const char *bin, bool subscribe, double idle_s, 
     gs_bench_figure(name, catchup_cpu, "s");
     snprintf(name, sizeof name, "scale_rss_mib%s", suffix);
     gs_bench_figure(name, rss, "MiB");
+    snprintf(name, sizeof name, "scale_rss_kib_per_log%s", suffix);
+    gs_bench_figure(name, rss * 1024 / (double)n_units, "KiB");
+    snprintf(name, sizeof name, "scale_idle_rss_mib%s", suffix);
+    gs_bench_figure(name, idle_rss, "MiB");
     snprintf(name, sizeof name, "scale_hub_fds%s", suffix);
     gs_bench_figure(name, (double)fds, "fds");
+    snprintf(name, sizeof name, "scale_nodes_idle_cpu_pct%s", suffix);
+    gs_bench_figure(name, nodes_idle, "%core");
     stop_hub(&h);
     gs_keypair_wipe(&h.key);
 }

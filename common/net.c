@@ -36,6 +36,14 @@ struct gs_net_server {
     uint8_t curve_sec[32]; /* secret: wiped at close */
     int64_t memory_checked_ms;
     int64_t shed_at_ms; /* the last shed, 0 once its memory was given back */
+    /* The connections of each ROUTER, seen through a monitor (PAIR) on it:
+     * accepted minus disconnected, over every socket. An unfinished
+     * multipart message can only grow on a connection, so the memory guard
+     * looks often only while there is one (gs_net_server_guard_ms). */
+    void *monitors[GS_NET_MAX_ENDPOINTS];
+    unsigned monitor_generation;
+    size_t connections;
+    bool monitors_polled; /* the caller polls them (gs_net_server_monitor_pollitems) */
 };
 
 static bool endpoint_is_tcp(const char *ep)
@@ -110,6 +118,21 @@ static int open_router(gs_net_server *s, size_t i, gs_error *err)
                           "listen endpoint %s: only tcp://, ipc:// and inproc:// are served", ep);
         goto out;
     }
+    /* Before the bind, so no connection goes unseen. The monitor's queue
+     * to us has no high-water mark (rcvhwm 0 makes the inproc pipe
+     * unbounded), so no event is dropped and the count does not drift. */
+    char mon[96];
+    int linger = 0, unbounded = 0;
+    snprintf(mon, sizeof mon, "inproc://giamsat-net-monitor-%p-%zu-%u", (void *)s, i,
+             ++s->monitor_generation);
+    if (zmq_socket_monitor(sock, mon, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) != 0 ||
+        (s->monitors[i] = zmq_socket(s->ctx, ZMQ_PAIR)) == NULL ||
+        zmq_setsockopt(s->monitors[i], ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_setsockopt(s->monitors[i], ZMQ_RCVHWM, &unbounded, sizeof unbounded) != 0 ||
+        zmq_connect(s->monitors[i], mon) != 0) {
+        rc = gs_error_set(err, GS_EIO, "monitor of %s: %s", ep, zmq_strerror(errno));
+        goto out;
+    }
     for (int tries = 0;; tries++) {
         if (zmq_bind(sock, ep) == 0)
             break;
@@ -137,7 +160,12 @@ int gs_net_server_shed(gs_net_server *s, gs_error *err)
         if (s->sockets[i] != NULL)
             zmq_close(s->sockets[i]);
         s->sockets[i] = NULL;
+        if (s->monitors[i] != NULL)
+            zmq_close(s->monitors[i]);
+        s->monitors[i] = NULL;
     }
+    s->connections = 0;         /* every connection went with its socket */
+    s->monitors_polled = false; /* the poll items change */
     for (size_t i = 0; i < s->n; i++) {
         int rc = open_router(s, i, err);
         if (rc != 0)
@@ -153,13 +181,74 @@ static int64_t mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-#define MEMORY_CHECK_MS GS_NET_MEMORY_CHECK_MS
 #define MEMORY_SETTLE_MS 500
+
+/* Takes the monitors' events: each is two frames, event (u16) and value
+ * (u32), then the endpoint. */
+static void read_monitors(gs_net_server *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->monitors[i] == NULL)
+            continue;
+        for (;;) {
+            zmq_msg_t ev, ep;
+            zmq_msg_init(&ev);
+            zmq_msg_init(&ep);
+            if (zmq_msg_recv(&ev, s->monitors[i], ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&ev);
+                zmq_msg_close(&ep);
+                break;
+            }
+            if (zmq_msg_more(&ev) && zmq_msg_recv(&ep, s->monitors[i], 0) >= 0 &&
+                zmq_msg_size(&ev) >= 2) {
+                uint16_t event;
+                memcpy(&event, zmq_msg_data(&ev), sizeof event);
+                if (event == ZMQ_EVENT_ACCEPTED)
+                    s->connections++;
+                else if (event == ZMQ_EVENT_DISCONNECTED && s->connections > 0)
+                    s->connections--;
+            }
+            zmq_msg_close(&ev);
+            zmq_msg_close(&ep);
+        }
+    }
+}
+
+size_t gs_net_server_monitor_pollitems(gs_net_server *s, zmq_pollitem_t *items, size_t cap)
+{
+    size_t k = 0;
+    bool all = true;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->monitors[i] == NULL)
+            continue;
+        if (k == cap) {
+            all = false;
+            break;
+        }
+        items[k++] = (zmq_pollitem_t){.socket = s->monitors[i], .events = ZMQ_POLLIN};
+    }
+    s->monitors_polled = all;
+    return k;
+}
+
+size_t gs_net_server_connections(gs_net_server *s)
+{
+    read_monitors(s);
+    return s->connections;
+}
+
+long gs_net_server_guard_ms(gs_net_server *s)
+{
+    read_monitors(s);
+    if (!s->monitors_polled || s->connections > 0 || s->shed_at_ms != 0)
+        return GS_NET_MEMORY_CHECK_MS;
+    return GS_NET_MEMORY_IDLE_CHECK_MS;
+}
 
 int gs_net_server_guard_memory(gs_net_server *s, size_t ceiling_mib, size_t *rss_mib, gs_error *err)
 {
     int64_t now = mono_ms();
-    if (ceiling_mib == 0 || now - s->memory_checked_ms < MEMORY_CHECK_MS)
+    if (ceiling_mib == 0 || now - s->memory_checked_ms < gs_net_server_guard_ms(s))
         return 0;
     s->memory_checked_ms = now;
     if (s->shed_at_ms != 0) {
@@ -279,6 +368,8 @@ void gs_net_server_close(gs_net_server **sp)
     for (size_t i = 0; i < s->n; i++) {
         if (s->sockets[i] != NULL)
             zmq_close(s->sockets[i]);
+        if (s->monitors[i] != NULL)
+            zmq_close(s->monitors[i]);
         free(s->endpoints[i]);
     }
     if (s->zap != NULL)

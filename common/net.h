@@ -109,11 +109,31 @@ int gs_net_server_shed(gs_net_server *s, gs_error *err);
 #define GS_NET_MEMORY_CEILING_MIB 192
 #endif
 
-/* How often gs_net_server_guard_memory looks; a loop using it turns at
- * least this often. */
+/* How often gs_net_server_guard_memory looks while a peer is connected to
+ * the server (what it sends may grow unseen, see below); a loop using it
+ * turns at least this often, or as gs_net_server_guard_ms says. */
 #define GS_NET_MEMORY_CHECK_MS 100
+/* How often it looks while no peer is connected: nothing can grow then but
+ * the daemon's own memory. A thousand idle daemons on one machine wake a
+ * tenth as often as with GS_NET_MEMORY_CHECK_MS (issue 13). */
+#define GS_NET_MEMORY_IDLE_CHECK_MS 1000
 
-/* Called once a loop turn: at most every 100 ms reads the process's
+/* The server's monitor sockets (one per ROUTER, its connections), to put in
+ * the daemon's zmq_poll beside gs_net_server_pollitems: a new connection
+ * wakes the loop, so the guard can look often from then on. Returns how
+ * many were written (<= cap); gs_net_server_guard_ms trusts the count only
+ * when they all were. */
+size_t gs_net_server_monitor_pollitems(gs_net_server *s, zmq_pollitem_t *items, size_t cap);
+/* Connections to the server's ROUTER sockets now (accepted, not yet
+ * disconnected), from its monitors. */
+size_t gs_net_server_connections(gs_net_server *s);
+/* How long the loop may sleep for the memory guard: GS_NET_MEMORY_CHECK_MS
+ * while a peer is connected (or a shed settles, or the monitors are not
+ * polled), GS_NET_MEMORY_IDLE_CHECK_MS otherwise. Takes the monitors'
+ * events, so call it every turn when they are polled. */
+long gs_net_server_guard_ms(gs_net_server *s);
+
+/* Called once a loop turn: at most every gs_net_server_guard_ms reads the process's
  * resident set (into *rss_mib, may be NULL) and, when it is at or above
  * ceiling_mib (0: never), sheds every connection (gs_net_server_shed; the
  * next check waits until the freed queues have been given back to the

@@ -224,7 +224,12 @@ static int log_setting(loader *l, const char *section, const char *origin, const
     } else if (strcmp(name, "source") == 0) {
         if (f->n_sources == GS_HUB_MAX_SOURCES)
             return fail(l, section, name, "too many sources (at most 16)");
+        gs_hub_source *grown = realloc(f->sources, (f->n_sources + 1) * sizeof *grown);
+        if (grown == NULL)
+            return fail(l, section, name, "out of memory");
+        f->sources = grown;
         gs_hub_source *s = &f->sources[f->n_sources];
+        memset(s, 0, sizeof *s);
         bool has_key = false;
         if (gs_hub_parse_source(value, &s->endpoint, &s->key, &has_key, &e) != 0)
             return fail(l, section, name, e.msg);
@@ -384,6 +389,7 @@ void gs_hub_config_clear(gs_hub_config *c)
         free(c->logs[i].origin);
         for (size_t k = 0; k < c->logs[i].n_sources; k++)
             free(c->logs[i].sources[k].endpoint);
+        free(c->logs[i].sources);
         free(c->logs[i].subscribe.endpoint);
     }
     free(c->logs);
@@ -519,6 +525,10 @@ static unsigned diff_logs(const gs_hub_config *r, const gs_hub_config *n,
         /* Compared as gs_hub_config_keep will adopt it: with the key it
          * runs with, also on its sources without a key of their own. */
         gs_hub_followed same_key = *b;
+        gs_hub_source same_sources[GS_HUB_MAX_SOURCES];
+        if (b->n_sources > 0)
+            memcpy(same_sources, b->sources, b->n_sources * sizeof *same_sources);
+        same_key.sources = same_sources; /* changed below, b is not */
         for (size_t s = 0; s < same_key.n_sources; s++)
             if (same_vkey(&same_key.sources[s].key, &b->log_key))
                 same_key.sources[s].key = a->log_key;

@@ -90,7 +90,9 @@ typedef struct {
 typedef struct {
     char *origin;
     gs_vkey log_key; /* alg 0x01, name = origin */
-    gs_hub_source sources[GS_HUB_MAX_SOURCES];
+    /* As many as configured (at most GS_HUB_MAX_SOURCES), owned: a hub
+     * following thousands of logs keeps no room for sixteen in each. */
+    gs_hub_source *sources;
     size_t n_sources;
     /* subscribe = EP[,VKEY]: the PUB the log's checkpoints are announced on
      * (its node's publish, or a hub's); endpoint NULL when none. A message

@@ -297,12 +297,60 @@ static bool poll_due(hub *h, followed *f, int64_t now)
     return true;
 }
 
+/* Whether f takes one of the HUB_MAX_BUSY_LOGS places: a sync running, or
+ * a poll sent less than HUB_BUSY_POLL_MS ago and not all answered. A poll
+ * that takes longer (a source down waits for its timeout) lets its place
+ * go: sources that do not answer cannot hold back the logs that do. */
+static bool log_busy(const followed *f, int64_t now)
+{
+    if (f->sync.phase != SYNC_IDLE)
+        return true;
+    if (now - f->polled_ms >= HUB_BUSY_POLL_MS)
+        return false;
+    for (size_t s = 0; s < f->n_sources; s++)
+        if (gs_hub_peer_has(f->sources[s].peer, HUB_TAG_POLL))
+            return true;
+    return false;
+}
+
+/* Polls the logs that are due, at most HUB_MAX_BUSY_LOGS talking to their
+ * sources at once; the others stay due and go when a place frees up,
+ * starting where the last turn stopped so none waits behind the rest.
+ * Closes the connections of sources idle for HUB_PEER_IDLE_MS. */
 static void poll_sources(hub *h, int64_t now)
 {
+    size_t busy = 0;
+    h->polls_held = false;
     for (size_t i = 0; i < h->n_logs; i++) {
         followed *f = &h->logs[i];
+        for (size_t s = 0; s < f->n_sources; s++)
+            gs_hub_peer_close_idle(f->sources[s].peer, now, HUB_PEER_IDLE_MS);
+        busy += log_busy(f, now);
+    }
+    for (size_t k = 0; k < h->n_logs; k++) {
+        size_t i = (h->poll_next + k) % h->n_logs;
+        followed *f = &h->logs[i];
+        if (busy >= HUB_MAX_BUSY_LOGS) {
+            /* Held back only when it is due (poll_due, without its
+             * changes): otherwise the loop has nothing to wait for. */
+            bool due =
+                !f->frozen && (now >= f->next_poll_ms || (f->hinted && now >= f->hint_after_ms));
+            if (!due)
+                continue;
+            h->poll_next = i;
+            h->polls_held = true;
+            break;
+        }
+        bool was_busy = log_busy(f, now);
         if (!poll_due(h, f, now))
             continue;
+        busy += !was_busy;
+        f->polled_ms = now;
+        /* Recovery waits for the sources' first answers for as long as a
+         * request may take from when they were asked, not from the start:
+         * a log may wait its turn behind the busy ones (recover.c). */
+        if (f->recovering && f->recover_until_ms == INT64_MAX)
+            f->recover_until_ms = now + HUB_RECOVER_WAIT_MS;
         bool sent_all = true;
         for (size_t s = 0; s < f->n_sources; s++) {
             hub_source *src = &f->sources[s];
@@ -468,7 +516,7 @@ static void push_witnesses(hub *h, int64_t now)
 
 static size_t build_items(hub *h)
 {
-    size_t need = GS_NET_MAX_ENDPOINTS + 1 + 2 * h->n_witnesses + 3;
+    size_t need = 2 * GS_NET_MAX_ENDPOINTS + 1 + 2 * h->n_witnesses + 3;
     for (size_t i = 0; i < h->n_logs; i++)
         need += h->logs[i].n_sources;
     if (need > h->cap_items) {
@@ -479,6 +527,7 @@ static size_t build_items(hub *h)
         h->cap_items = need;
     }
     size_t n = gs_net_server_pollitems(h->server, h->items, GS_NET_MAX_ENDPOINTS + 1);
+    n += gs_net_server_monitor_pollitems(h->server, h->items + n, GS_NET_MAX_ENDPOINTS);
     for (size_t i = 0; i < h->n_logs; i++)
         for (size_t s = 0; s < h->logs[i].n_sources; s++) {
             void *sock = gs_hub_peer_socket(h->logs[i].sources[s].peer);
@@ -518,9 +567,13 @@ static long next_timeout(hub *h, int64_t now)
          * wake the loop themselves). */
         if (f->hinted && !polling && f->hint_after_ms - now < due)
             due = (long)(f->hint_after_ms - now);
-        if (due < t)
+        if (due < t && !h->polls_held)
             t = due;
     }
+    /* Logs due but held back wait for a busy one to finish: its answers
+     * wake the loop, and a sync may end without one. */
+    if (h->polls_held && t > HUB_HELD_POLL_MS)
+        t = HUB_HELD_POLL_MS;
     if (gs_log_committed_size(h->own) != h->own_checkpoint_size) {
         long due = (long)(h->last_checkpoint_ms + h->cfg.checkpoint_interval_ms - now);
         if (due < t)
@@ -532,9 +585,13 @@ static long next_timeout(hub *h, int64_t now)
         t = 100; /* the start check ends on a deadline too */
     /* The memory guard runs every turn, and ZeroMQ wakes the poll only for
      * whole messages: an unfinished multipart message grows unseen, so the
-     * loop turns at least as often as the guard looks. */
-    if (h->cfg.max_memory_mib != 0 && t > GS_NET_MEMORY_CHECK_MS)
-        t = GS_NET_MEMORY_CHECK_MS;
+     * loop turns at least as often as the guard looks (often only while a
+     * client is connected: net.h). */
+    if (h->cfg.max_memory_mib != 0) {
+        long guard = gs_net_server_guard_ms(h->server);
+        if (t > guard)
+            t = guard;
+    }
     if (h->http != NULL) {
         long ht = gs_http_timeout_ms(h->http);
         if (ht >= 0 && ht < t)
@@ -750,6 +807,8 @@ static int open_followed(hub *h, followed *f, gs_hub_followed *cfg, gs_error *er
                 (unsigned long long)(f->keychain.links[f->keychain.n - 1].from_size - 1));
     }
     int64_t now = gs_daemon_now_ms();
+    if ((f->sources = calloc(cfg->n_sources, sizeof *f->sources)) == NULL)
+        return gs_error_set(err, GS_ENOMEM, "out of memory");
     f->n_sources = cfg->n_sources;
     for (size_t s = 0; s < cfg->n_sources; s++) {
         hub_source *src = &f->sources[s];
@@ -788,6 +847,9 @@ void hub_follow_close(followed *f)
     gs_keychain_clear(&f->keychain);
     for (size_t s = 0; s < f->n_sources; s++)
         gs_hub_peer_close(&f->sources[s].peer);
+    free(f->sources);
+    f->sources = NULL;
+    f->n_sources = 0;
     gs_log_close(&f->replica);
 }
 

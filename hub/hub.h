@@ -121,6 +121,22 @@ enum { HUB_TAG_POLL = 1, HUB_TAG_ENTRIES, HUB_TAG_PROOF };
  * timeout (30 s in common/witness.c). */
 #define HUB_WAITER_TIMEOUT_MS 25000
 #define HUB_MSG_MAX (GS_ERROR_MSG_MAX + 256)
+/* Followed logs talking to their sources at once (a poll in flight or a
+ * sync running) that polls may add to; the others wait their turn. A hub
+ * started after a while down thus opens this many connections and syncs at
+ * a time, not one per log: its memory stays bounded whatever it follows. */
+#define HUB_MAX_BUSY_LOGS 64
+/* A source's connection is closed once it was not used this long (peer.h):
+ * a subscribed log, polled every minute or on an announcement, holds none
+ * in between. */
+#define HUB_PEER_IDLE_MS 5000
+/* A poll holds its log's place among the busy ones this long at most. */
+#define HUB_BUSY_POLL_MS 1000
+/* How long a recovering log waits for its sources' first answers, from
+ * its first poll (recover.c). */
+#define HUB_RECOVER_WAIT_MS (HUB_REQUEST_TIMEOUT_MS + 2000)
+/* How often the loop looks again while polls are held back. */
+#define HUB_HELD_POLL_MS 50
 
 typedef struct {
     gs_hub_source *cfg; /* borrowed from the configuration */
@@ -218,7 +234,7 @@ typedef struct {
     uint64_t cosigned_size;
     gs_hash cosigned_root;
     char *cosigned_note; /* NULL before the first cosignature */
-    hub_source sources[GS_HUB_MAX_SOURCES];
+    hub_source *sources; /* cfg->n_sources of them, owned */
     size_t n_sources;
     bool frozen;
     char frozen_reason[HUB_MSG_MAX];
@@ -237,6 +253,7 @@ typedef struct {
     hub_waiter *waiters;
     size_t n_waiters;
     int64_t next_poll_ms;
+    int64_t polled_ms; /* when its sources were last polled (log_busy, hub.c) */
     /* An announcement (subscribe.c) of a size beyond what the hub saw: the
      * log is polled at once, at most every HUB_HINT_SPACING_MS. */
     bool hinted;
@@ -289,6 +306,8 @@ typedef struct {
     long witness_next_ms;
     zmq_pollitem_t *items;
     size_t cap_items;
+    size_t poll_next; /* where poll_sources starts its next turn */
+    bool polls_held;  /* logs were due but HUB_MAX_BUSY_LOGS were busy */
     uint64_t cosigned_total;
     uint64_t evidence_total;
     uint64_t evidence_held; /* in the store at start (evidence_total: recorded since) */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "daemon.h"
 #include "net.h"
 
 typedef struct {
@@ -26,7 +27,8 @@ struct gs_hub_peer {
     uint64_t next_id;
     pending p[GS_HUB_PEER_MAX_PENDING];
     size_t n;
-    bool draining; /* the socket was reset: the rest of p[] is expired too */
+    bool draining;   /* the socket was reset: the rest of p[] is expired too */
+    int64_t used_ms; /* the last request sent or answered (monotonic) */
 };
 
 static int open_socket(gs_hub_peer *p, gs_error *err)
@@ -63,8 +65,14 @@ int gs_hub_peer_open(gs_hub_peer **out, void *zctx, const char *endpoint,
         rc = gs_error_set(err, GS_EINVAL, "endpoint %s: expected tcp:// or ipc://", endpoint);
         goto out;
     }
+    /* The socket is opened by the first request and closed once idle
+     * (gs_hub_peer_close_idle): a hub following thousands of logs holds a
+     * connection, with its ZeroMQ pipes and buffers, only to the sources it
+     * is talking to. Opened once here so a bad endpoint is said at start. */
     if ((rc = open_socket(p, err)) != 0)
         goto out;
+    zmq_close(p->sock);
+    p->sock = NULL;
     *out = p;
     p = NULL;
 out:
@@ -83,6 +91,15 @@ void gs_hub_peer_close(gs_hub_peer **pp)
     free(p->endpoint);
     free(p);
     *pp = NULL;
+}
+
+bool gs_hub_peer_close_idle(gs_hub_peer *p, int64_t now_ms, int64_t idle_ms)
+{
+    if (p->sock == NULL || p->n > 0 || now_ms - p->used_ms < idle_ms)
+        return false;
+    zmq_close(p->sock);
+    p->sock = NULL;
+    return true;
 }
 
 void *gs_hub_peer_socket(gs_hub_peer *p)
@@ -131,6 +148,7 @@ int gs_hub_peer_send(gs_hub_peer *p, gs_request *rq, int tag, int64_t deadline_m
     }
     gs_buf_free(&frame);
     p->p[p->n++] = (pending){.id = rq->id, .tag = tag, .deadline_ms = deadline_ms};
+    p->used_ms = gs_daemon_now_ms();
     return 0;
 }
 
@@ -161,6 +179,7 @@ int gs_hub_peer_recv(gs_hub_peer *p, gs_response *rs, int *tag, gs_error *err)
             if (p->p[i].id == rs->id) {
                 *tag = p->p[i].tag;
                 remove_at(p, i);
+                p->used_ms = gs_daemon_now_ms();
                 return 1;
             }
         }
@@ -182,9 +201,7 @@ int gs_hub_peer_expire(gs_hub_peer *p, int64_t now_ms, int *tag)
         if (!due)
             return 0;
         zmq_close(p->sock);
-        p->sock = NULL;
-        gs_error ignored;
-        open_socket(p, &ignored); /* retried on the next send when it fails */
+        p->sock = NULL; /* a fresh one at the next send */
         p->draining = true;
     }
     *tag = p->p[0].tag;

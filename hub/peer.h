@@ -8,11 +8,14 @@
  * that tag back with the answer, or from gs_hub_peer_expire when the
  * deadline passed. A request that timed out resets the socket (Lazy
  * Pirate): a fresh socket drops late answers and half-done handshakes, and
- * every other request still waiting on that peer is expired with it. */
+ * every other request still waiting on that peer is expired with it.
+ * The socket exists only while the hub talks to that daemon: opened by a
+ * send, closed by a reset or once idle (gs_hub_peer_close_idle). */
 #ifndef GS_HUB_PEER_H
 #define GS_HUB_PEER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "crypto.h"
 #include "error.h"
@@ -28,7 +31,13 @@ int gs_hub_peer_open(gs_hub_peer **out, void *zctx, const char *endpoint,
                      const gs_pubkey *server_key, const gs_keypair *client_key, size_t max_message,
                      gs_error *err);
 void gs_hub_peer_close(gs_hub_peer **pp);
+/* The DEALER, NULL while closed: it is opened by a send, and closed by a
+ * timeout or by gs_hub_peer_close_idle. */
 void *gs_hub_peer_socket(gs_hub_peer *p);
+/* Closes the socket when nothing is waiting and nothing was sent or
+ * answered for idle_ms (now_ms and idle_ms monotonic, as gs_daemon_now_ms);
+ * returns whether it closed it. The next send connects again. */
+bool gs_hub_peer_close_idle(gs_hub_peer *p, int64_t now_ms, int64_t idle_ms);
 const char *gs_hub_peer_endpoint(const gs_hub_peer *p);
 /* Requests waiting for an answer. */
 size_t gs_hub_peer_pending(const gs_hub_peer *p);

@@ -238,10 +238,12 @@ int hub_recover_open(hub *h, followed *f, gs_error *err)
         f->recovering = true;
         f->recover_wait = f->n_sources >= 32 ? UINT32_MAX : (1u << f->n_sources) - 1;
         /* A source that never answers holds it back no longer than a
-         * request may take; what it says later still counts (its note is
+         * request may take (HUB_RECOVER_WAIT_MS from the first poll, set by
+         * hub.c when it is sent: at thousands of logs a log may wait its
+         * turn to be polled); what it says later still counts (its note is
          * looked at whenever it shows one, and every cosignature is checked
          * against the floor). */
-        f->recover_until_ms = gs_daemon_now_ms() + HUB_REQUEST_TIMEOUT_MS + 2000;
+        f->recover_until_ms = INT64_MAX;
     }
     return 0;
 }

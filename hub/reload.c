@@ -120,6 +120,7 @@ static void drop_log(gs_hub_config *next, struct hub_observed *obs, size_t i)
     free(l->origin);
     for (size_t s = 0; s < l->n_sources; s++)
         free(l->sources[s].endpoint);
+    free(l->sources);
     free(l->subscribe.endpoint);
     memmove(l, l + 1, (n - i - 1) * sizeof *l);
     next->n_logs--;

@@ -6,8 +6,9 @@
  * publishes checkpoint/<origin> on a PUB socket is given `subscribe = EP` in
  * its [log] section: the hub's one SUB socket connects to every such
  * endpoint (each distinct endpoint once, with the CURVE server key of that
- * endpoint set before its connect) and subscribes to the topics of the logs
- * it follows there. Then that log is polled only every
+ * endpoint set before its connect) and subscribes to checkpoint/ (one
+ * topic, whatever the number of logs: see hub_subscribe_open). Then that
+ * log is polled only every
  * silent_poll_interval_ms, as a fall-back for a lost message or a silent
  * publisher, and an announcement makes the hub poll it at once.
  *
@@ -122,6 +123,17 @@ int hub_subscribe_open(hub *h, gs_error *err)
         rc = gs_error_set(err, GS_EIO, "subscribe: %s", zmq_strerror(errno));
         goto out;
     }
+    /* One subscription, to every checkpoint announcement: ZeroMQ sends each
+     * subscription of a SUB socket to every publisher it is connected to,
+     * so one topic per log would cost N topics on each of N connections
+     * (a thousand logs: a million subscription messages at start, and a
+     * thousand topics held in every node's PUB). take_hint drops the
+     * announcements of logs not followed, as any other it cannot use. */
+    static const char all[] = "checkpoint/";
+    if (zmq_setsockopt(h->sub, ZMQ_SUBSCRIBE, all, sizeof all - 1) != 0) {
+        rc = gs_error_set(err, GS_EIO, "subscribe %s: %s", all, zmq_strerror(errno));
+        goto out;
+    }
     /* Before any connect, so no connection goes unseen. */
     char mon[64];
     snprintf(mon, sizeof mon, "inproc://giamsat-hub-sub-%u", ++h->sub_generation);
@@ -137,12 +149,6 @@ int hub_subscribe_open(hub *h, gs_error *err)
         if (c->subscribe.endpoint == NULL)
             continue;
         h->sub_index[h->n_sub_index++] = i;
-        char topic[GS_MAX_ORIGIN + 16];
-        int len = snprintf(topic, sizeof topic, "checkpoint/%s", c->origin);
-        if (zmq_setsockopt(h->sub, ZMQ_SUBSCRIBE, topic, (size_t)len) != 0) {
-            rc = gs_error_set(err, GS_EIO, "subscribe %s: %s", topic, zmq_strerror(errno));
-            goto out;
-        }
         if (connected_before(h, i))
             continue;
         /* Options are taken at each connect: the server key of this

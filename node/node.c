@@ -1681,8 +1681,9 @@ static void publish_checkpoint(node *n)
 
 static int run(node *n)
 {
-    zmq_pollitem_t items[GS_NET_MAX_ENDPOINTS + 1 + 2 * GS_NODE_MAX_WITNESSES + 1];
+    zmq_pollitem_t items[2 * GS_NET_MAX_ENDPOINTS + 1 + 2 * GS_NODE_MAX_WITNESSES + 1];
     size_t n_base = gs_net_server_pollitems(n->server, items, GS_NET_MAX_ENDPOINTS + 1);
+    n_base += gs_net_server_monitor_pollitems(n->server, items + n_base, GS_NET_MAX_ENDPOINTS);
     int64_t watchdog_ms = 0;
     while (!gs_daemon_stopping()) {
         gs_daemon_watchdog(&watchdog_ms);
@@ -1715,9 +1716,14 @@ static int run(node *n)
             timeout = 0; /* reads wait in the queue: no sleeping */
         /* The memory guard runs every turn, and ZeroMQ wakes the poll only
          * for whole messages: an unfinished multipart message grows unseen,
-         * so the loop turns at least as often as the guard looks. */
-        if (timeout > GS_NET_MEMORY_CHECK_MS)
-            timeout = GS_NET_MEMORY_CHECK_MS;
+         * so the loop turns at least as often as the guard looks. It looks
+         * every 100 ms only while a peer is connected (a new connection
+         * wakes the loop through the server's monitors): an idle node
+         * wakes about once a second, so a thousand of them on one machine
+         * cost little. */
+        long guard = gs_net_server_guard_ms(n->server);
+        if (timeout > guard)
+            timeout = guard;
         if (n->http != NULL) {
             items[n_items++] = (zmq_pollitem_t){.fd = gs_http_fd(n->http), .events = ZMQ_POLLIN};
             long ht = gs_http_timeout_ms(n->http);
@@ -1755,6 +1761,8 @@ static int run(node *n)
                   "peers had queued is dropped; clients reconnect)",
                   mib, NODE_MEMORY_CEILING_MIB);
             n_base = gs_net_server_pollitems(n->server, items, GS_NET_MAX_ENDPOINTS + 1);
+            n_base +=
+                gs_net_server_monitor_pollitems(n->server, items + n_base, GS_NET_MAX_ENDPOINTS);
         }
     }
     /* Everything taken off the sockets is answered (the queued reads are
