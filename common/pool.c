@@ -131,6 +131,21 @@ void gs_pool_free(gs_pool **pp)
     *pp = NULL;
 }
 
+/* Hands a run of n items to the workers (they take items from next). */
+static void dispatch(gs_pool *p, void (*fn)(void *ctx, size_t i), void *ctx, size_t n, bool track)
+{
+    pthread_mutex_lock(&p->mu);
+    p->fn = fn;
+    p->ctx = ctx;
+    p->n = n;
+    atomic_store(&p->next, 0);
+    p->busy = p->n_threads;
+    p->track = track;
+    p->generation++;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->mu);
+}
+
 void gs_pool_run(gs_pool *p, void (*fn)(void *ctx, size_t i), void *ctx, size_t n)
 {
     assert(!p->started);
@@ -141,16 +156,7 @@ void gs_pool_run(gs_pool *p, void (*fn)(void *ctx, size_t i), void *ctx, size_t 
             fn(ctx, i);
         return;
     }
-    pthread_mutex_lock(&p->mu);
-    p->fn = fn;
-    p->ctx = ctx;
-    p->n = n;
-    atomic_store(&p->next, 0);
-    p->busy = p->n_threads;
-    p->track = false;
-    p->generation++;
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->mu);
+    dispatch(p, fn, ctx, n, false);
     share(p, false);
     pthread_mutex_lock(&p->mu);
     while (p->busy > 0)
@@ -186,16 +192,7 @@ void gs_pool_start(gs_pool *p, void (*fn)(void *ctx, size_t i), void *ctx, size_
         p->ran = true;
         return;
     }
-    pthread_mutex_lock(&p->mu);
-    p->fn = fn;
-    p->ctx = ctx;
-    p->n = n;
-    atomic_store(&p->next, 0);
-    p->busy = p->n_threads;
-    p->track = true;
-    p->generation++;
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->mu);
+    dispatch(p, fn, ctx, n, true);
 }
 
 void gs_pool_wait_item(gs_pool *p, size_t i)
