@@ -15,7 +15,7 @@
 
 const fs = require('fs');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launch } = require('./launch');
 
 const EXPECTED_CHARTS = ['chart-summary', 'chart-target', 'chart-progress', 'chart-tenure',
   'chart-satisfaction'];
@@ -42,31 +42,12 @@ function strings(v, out) {
   return out;
 }
 
-const ACTION_TIMEOUT = 120000;
-
-// Every context's actions (a screenshot of a long page, a click) wait as
-// long as the verdicts do, not Playwright's default 30 s: the suite also runs
-// with every core busy (it_cpu_hog), and a slow step is no failure.
-function patient(browser) {
-  const newContext = browser.newContext.bind(browser);
-  browser.newContext = async (options) => {
-    const ctx = await newContext(options);
-    ctx.setDefaultTimeout(ACTION_TIMEOUT);
-    return ctx;
-  };
-  return browser;
-}
-
 async function main() {
   const [htmlFile, jsonFile, lang, shot, mobileShot] = process.argv.slice(2);
   if (!htmlFile || !jsonFile || !lang || !shot) usage();
   const doc = JSON.parse(fs.readFileSync(jsonFile, 'utf8'));
   const url = 'file://' + path.resolve(htmlFile);
-  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-  const args = ['--disable-gpu', '--disable-dev-shm-usage'];
-  if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
-
-  const browser = patient(await chromium.launch({ executablePath, args, headless: true }));
+  const browser = await launch();
   try {
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
     const page = await context.newPage();

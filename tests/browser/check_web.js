@@ -21,7 +21,7 @@
 
 const fs = require('fs');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launch } = require('./launch');
 
 const failures = [];
 function fail(msg) {
@@ -33,27 +33,6 @@ function ok(msg) {
 }
 
 const VERDICT_TIMEOUT = 120000;
-const ACTION_TIMEOUT = 120000;
-
-// Every context's actions (a screenshot of a long page, a click) wait as
-// long as the verdicts do, not Playwright's default 30 s: the suite also runs
-// with every core busy (it_cpu_hog), and a slow step is no failure.
-function patient(browser) {
-  const newContext = browser.newContext.bind(browser);
-  browser.newContext = async (options) => {
-    const ctx = await newContext(options);
-    ctx.setDefaultTimeout(ACTION_TIMEOUT);
-    return ctx;
-  };
-  return browser;
-}
-
-async function launch() {
-  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-  const args = ['--disable-gpu', '--disable-dev-shm-usage'];
-  if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
-  return patient(await chromium.launch({ executablePath, args, headless: true }));
-}
 
 // A context that lets nothing leave BASE, and records page errors.
 async function context(browser, base, watch) {
