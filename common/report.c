@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "crypto.h"
 #include "localtime.h"
@@ -1527,26 +1528,45 @@ static int stream_value(FILE *f, json_t *v, int depth, gs_error *err)
     return ferror(f) ? gs_error_set(err, GS_EIO, "cannot write the report") : 0;
 }
 
-/* Each element of people and units is dumped to text and freed on a second
- * thread while this one builds the next: writing the report was the
- * audit's longest stretch with the signature workers idle (issue 13 item
- * 5). One element is in flight; its text is written by this thread, in
- * order, before anything that follows it. The elements share no mutable
- * JSON with what this thread builds meanwhile (the arrays they take a
- * reference to are complete; jansson's reference counts are atomic). When
- * the thread cannot start, every element is written as it is made. */
+/* Each element of people and units is built, dumped to text and freed on
+ * other threads while this one hands out the next: writing the report was
+ * the audit's longest stretch with the signature workers idle, and one
+ * dumping thread fed by this one building every element was still its
+ * bottleneck (issue 13 item 5: 9.5 of the 41 s of a 1,000,000-statement
+ * audit). Up to DUMP_RING elements are in flight, taken in order by one
+ * thread per core (at most DUMP_THREADS_MAX); this thread writes their
+ * texts in the order they were put, so the bytes are those of the whole
+ * document. Building an element only reads the report (its records, cards
+ * and key map are complete by then; local times take the zone lock of
+ * localtime.c), and the JSON an element shares with others (pc[p].failed)
+ * is only referenced (jansson's reference counts are atomic). When no
+ * thread can start, every element is built and written here. */
+#define DUMP_THREADS_MAX 4
+#define DUMP_RING 16
+
+/* An element: build(ctx, index), dumped at depth. */
+typedef json_t *(*element_fn)(void *ctx, size_t index);
+
 typedef struct {
-    pthread_t th;
-    bool running;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    json_t *job; /* handed over: the thread owns it until it is done */
+    element_fn build;
+    void *ctx;
+    size_t index;
     int depth;
-    bool busy; /* a job is in flight */
-    bool quit;
-    char *text; /* the last job's bytes, for this thread to write */
+    bool first; /* the first element of its array */
+    bool done;
+    char *text; /* its bytes, for this thread to write; NULL: out of memory */
     size_t len;
-    bool failed; /* the last job ran out of memory */
+} dump_slot;
+
+typedef struct {
+    pthread_t th[DUMP_THREADS_MAX];
+    unsigned n_threads;
+    pthread_mutex_t mu;
+    pthread_cond_t work; /* a job was put, or quit */
+    pthread_cond_t done; /* a job was dumped */
+    dump_slot ring[DUMP_RING];
+    uint64_t put, taken, written; /* jobs put, taken by a thread, written: in that order */
+    bool quit;
 } dumper;
 
 static void *dumper_run(void *arg)
@@ -1554,23 +1574,22 @@ static void *dumper_run(void *arg)
     dumper *d = arg;
     pthread_mutex_lock(&d->mu);
     for (;;) {
-        while (!d->quit && d->job == NULL)
-            pthread_cond_wait(&d->cv, &d->mu);
-        if (d->job == NULL)
-            break;
-        json_t *job = d->job;
-        int depth = d->depth;
+        while (!d->quit && d->taken == d->put)
+            pthread_cond_wait(&d->work, &d->mu);
+        if (d->taken == d->put)
+            break; /* quit, and nothing left */
+        dump_slot *sl = &d->ring[d->taken++ % DUMP_RING];
+        dump_slot job = *sl;
         pthread_mutex_unlock(&d->mu);
         size_t len = 0;
-        char *text = dump_indented(job, depth, &len);
-        json_decref(job);
+        json_t *o = job.build(job.ctx, job.index);
+        char *text = o != NULL ? dump_indented(o, job.depth, &len) : NULL;
+        json_decref(o);
         pthread_mutex_lock(&d->mu);
-        d->job = NULL;
-        d->text = text;
-        d->len = len;
-        d->failed = text == NULL;
-        d->busy = false;
-        pthread_cond_broadcast(&d->cv);
+        sl->text = text;
+        sl->len = len;
+        sl->done = true;
+        pthread_cond_broadcast(&d->done);
     }
     pthread_mutex_unlock(&d->mu);
     return NULL;
@@ -1579,66 +1598,96 @@ static void *dumper_run(void *arg)
 static void dumper_start(dumper *d)
 {
     memset(d, 0, sizeof *d);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned want = cores < 1 ? 1 : cores > DUMP_THREADS_MAX ? DUMP_THREADS_MAX : (unsigned)cores;
     pthread_mutex_init(&d->mu, NULL);
-    pthread_cond_init(&d->cv, NULL);
-    d->running = pthread_create(&d->th, NULL, dumper_run, d) == 0;
-    if (!d->running) {
+    pthread_cond_init(&d->work, NULL);
+    pthread_cond_init(&d->done, NULL);
+    while (d->n_threads < want && pthread_create(&d->th[d->n_threads], NULL, dumper_run, d) == 0)
+        d->n_threads++;
+    if (d->n_threads == 0) {
         pthread_mutex_destroy(&d->mu);
-        pthread_cond_destroy(&d->cv);
+        pthread_cond_destroy(&d->work);
+        pthread_cond_destroy(&d->done);
     }
 }
 
-/* Waits for the element in flight and writes it. */
-static int dumper_drain(dumper *d, FILE *f, gs_error *err)
+static bool dumper_running(const dumper *d)
 {
-    if (d == NULL || !d->running)
-        return 0;
+    return d != NULL && d->n_threads > 0;
+}
+
+/* Waits for the oldest element not yet written and writes it. */
+static int dumper_write_one(dumper *d, FILE *f, gs_error *err)
+{
     pthread_mutex_lock(&d->mu);
-    while (d->busy)
-        pthread_cond_wait(&d->cv, &d->mu);
-    char *text = d->text;
-    size_t len = d->len;
-    bool failed = d->failed;
-    d->text = NULL;
-    d->failed = false;
+    dump_slot *sl = &d->ring[d->written % DUMP_RING];
+    while (!sl->done)
+        pthread_cond_wait(&d->done, &d->mu);
+    char *text = sl->text;
+    size_t len = sl->len;
+    bool first = sl->first;
+    sl->text = NULL;
+    sl->done = false;
+    d->written++;
     pthread_mutex_unlock(&d->mu);
-    if (failed)
+    if (text == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
-    if (text != NULL) {
-        fwrite(text, 1, len, f);
-        free(text);
-    }
+    fputs(first ? "[\n    " : ",\n    ", f);
+    fwrite(text, 1, len, f);
+    free(text);
     return ferror(f) ? gs_error_set(err, GS_EIO, "cannot write the report") : 0;
 }
 
-/* Hands o to the thread (which frees it). */
-static void dumper_put(dumper *d, json_t *o, int depth)
+/* Writes every element put, in order. */
+static int dumper_drain(dumper *d, FILE *f, gs_error *err)
 {
-    pthread_mutex_lock(&d->mu);
-    d->job = o;
-    d->depth = depth;
-    d->busy = true;
-    pthread_cond_broadcast(&d->cv);
-    pthread_mutex_unlock(&d->mu);
+    int rc = 0;
+    while (rc == 0 && dumper_running(d) && d->written < d->put)
+        rc = dumper_write_one(d, f, err);
+    return rc;
 }
 
-/* Waits for the element in flight (dropping its text) and ends the thread;
- * safe on one that never started. */
+/* Hands element index to the threads, once the ring has room. */
+static int dumper_put(dumper *d, FILE *f, element_fn build, void *ctx, size_t index, int depth,
+                      bool first, gs_error *err)
+{
+    if (d->put - d->written == DUMP_RING) {
+        int rc = dumper_write_one(d, f, err);
+        if (rc != 0)
+            return rc;
+    }
+    pthread_mutex_lock(&d->mu);
+    dump_slot *sl = &d->ring[d->put++ % DUMP_RING];
+    sl->build = build;
+    sl->ctx = ctx;
+    sl->index = index;
+    sl->depth = depth;
+    sl->first = first;
+    sl->done = false;
+    pthread_cond_signal(&d->work);
+    pthread_mutex_unlock(&d->mu);
+    return 0;
+}
+
+/* Lets the threads finish what they hold (dropping the texts not written)
+ * and ends them; safe on a dumper that never started. */
 static void dumper_stop(dumper *d)
 {
-    if (!d->running)
+    if (!dumper_running(d))
         return;
     pthread_mutex_lock(&d->mu);
-    while (d->busy)
-        pthread_cond_wait(&d->cv, &d->mu);
     d->quit = true;
-    pthread_cond_broadcast(&d->cv);
+    pthread_cond_broadcast(&d->work);
     pthread_mutex_unlock(&d->mu);
-    pthread_join(d->th, NULL);
-    free(d->text);
+    for (unsigned i = 0; i < d->n_threads; i++)
+        pthread_join(d->th[i], NULL);
+    for (; d->written < d->put; d->written++)
+        free(d->ring[d->written % DUMP_RING].text);
     pthread_mutex_destroy(&d->mu);
-    pthread_cond_destroy(&d->cv);
-    d->running = false;
+    pthread_cond_destroy(&d->work);
+    pthread_cond_destroy(&d->done);
+    d->n_threads = 0;
 }
 
 /* The head: the document so far without its closing "\n}", then the
@@ -1657,27 +1706,28 @@ static int stream_head(json_t *doc, FILE *f, gs_error *err)
     return ferror(f) ? gs_error_set(err, GS_EIO, "cannot write the report") : 0;
 }
 
-/* An element of people or units: appended to the array, or written (by
- * the dumper when it runs: the one before is written now). */
-static int emit(FILE *f, json_t *array, json_t *o, size_t *n, dumper *d, gs_error *err)
+/* Element index of people or units: built and appended to the array, or
+ * written (built and dumped by the dumper's threads when they run, in
+ * order). */
+static int emit(FILE *f, json_t *array, element_fn build, void *ctx, size_t index, size_t *n,
+                dumper *d, gs_error *err)
 {
     if (f == NULL) {
+        json_t *o = build(ctx, index);
         if (o == NULL || json_array_append_new(array, o) != 0)
             return gs_error_set(err, GS_ENOMEM, "out of memory");
         return 0;
     }
-    int rc = dumper_drain(d, f, err);
-    if (rc != 0) {
-        json_decref(o);
-        return rc;
-    }
-    fputs(*n == 0 ? "[\n    " : ",\n    ", f);
+    bool first = *n == 0;
     (*n)++;
-    if (o != NULL && d != NULL && d->running) {
-        dumper_put(d, o, 2);
-        return 0;
+    if (dumper_running(d))
+        return dumper_put(d, f, build, ctx, index, 2, first, err);
+    json_t *o = build(ctx, index);
+    int rc = o == NULL ? gs_error_set(err, GS_ENOMEM, "out of memory") : 0;
+    if (rc == 0) {
+        fputs(first ? "[\n    " : ",\n    ", f);
+        rc = stream_value(f, o, 2, err);
     }
-    rc = o != NULL ? stream_value(f, o, 2, err) : gs_error_set(err, GS_ENOMEM, "out of memory");
     json_decref(o);
     return rc;
 }
@@ -1707,6 +1757,164 @@ int gs_report_finish(gs_report *r, gs_audit_leafdb *db, gs_error *err)
 int gs_report_finish_json(gs_report *r, gs_audit_leafdb *db, FILE *out, gs_error *err)
 {
     return finish(r, db, out, err);
+}
+
+/* What the people and units are built from: read only by then, so the
+ * dumper's threads build elements side by side (person_json, unit_json). */
+typedef struct {
+    gs_report *r;
+    const person_card *pc;
+    const unit_card *uc;
+    const size_t *t_next, *c_next, *i_next;
+} cards;
+
+/* Person p of the report's people (NULL when out of memory). */
+static json_t *person_json(void *ctx, size_t p)
+{
+    const cards *cd = ctx;
+    gs_report *r = cd->r;
+    const person_card *pc = cd->pc;
+    const size_t *t_next = cd->t_next, *c_next = cd->c_next, *i_next = cd->i_next;
+    json_t *o = json_object(), *roles = json_array(), *cs = json_array(), *ad = json_array(),
+           *keys = json_array(), *sum = json_object(), *card = json_object(), *adc = json_object();
+    uint64_t n_unans = 0, n_in_time = 0, n_late = 0, n_pending = 0, n_total = 0;
+    json_object_set_new(o, "name", json_string(r->people.v[p].name));
+    json_object_set_new(o, "key", jkey(&r->people.v[p].key));
+    json_object_set_new(o, "fingerprint", jfingerprint(&r->people.v[p].key));
+    for (size_t i = pc[p].tenure_first; i != SIZE_MAX; i = t_next[i]) {
+        const tenure_rec *t = &r->tenures.v[i];
+        json_t *x = json_object();
+        json_object_set_new(x, "origin", json_string(r->logs.v[t->log].origin));
+        json_object_set_new(x, "role", json_string(gs_role_name(t->role)));
+        json_object_set_new(x, "title", json_string(t->title));
+        json_object_set_new(x, "key", jkey(&t->key));
+        json_object_set_new(x, "fingerprint", jfingerprint(&t->key));
+        json_object_set_new(x, "since", jtime(t->since));
+        json_object_set_new(x, "since_local", jlocal(r, t->log, t->since));
+        json_object_set_new(x, "since_index", json_integer((json_int_t)t->since_index));
+        json_object_set_new(x, "until",
+                            t->ended == GS_TENURE_ACTIVE ? json_null() : jtime(t->until));
+        json_object_set_new(x, "until_local",
+                            t->ended == GS_TENURE_ACTIVE ? json_null()
+                                                         : jlocal(r, t->log, t->until));
+        json_object_set_new(x, "ended", json_string(gs_tenure_end_name(t->ended)));
+        json_array_append_new(roles, x);
+        bool seen = false;
+        for (size_t k = 0; k < json_array_size(keys); k++) {
+            json_t *kk = jkey(&t->key);
+            seen |= json_equal(kk, json_array_get(keys, k));
+            json_decref(kk);
+        }
+        if (!seen)
+            json_array_append_new(keys, jkey(&t->key));
+    }
+    for (size_t i = pc[p].commit_first; i != SIZE_MAX; i = c_next[i])
+        json_array_append_new(cs, commitment_json(r, &r->commits.v[i]));
+    for (size_t i = pc[p].item_first; i != SIZE_MAX; i = i_next[i]) {
+        const item_rec *it = &r->items.v[i];
+        const char *st = item_status(r, it);
+        n_total++;
+        n_unans += strcmp(st, "unanswered") == 0;
+        n_in_time += strcmp(st, "responded") == 0;
+        n_late += strcmp(st, "responded-late") == 0;
+        n_pending += strcmp(st, "pending") == 0;
+        json_array_append_new(ad, item_json(r, it));
+    }
+    for (int k = 0; k < GS_JUDGED_COUNT; k++)
+        json_object_set_new(sum, gs_judged_name((gs_judged)k),
+                            json_integer((json_int_t)pc[p].own[k]));
+    json_object_set_new(sum, "unanswered", json_integer((json_int_t)n_unans));
+    json_object_set_new(adc, "total", json_integer((json_int_t)n_total));
+    json_object_set_new(adc, "answered_in_time", json_integer((json_int_t)n_in_time));
+    json_object_set_new(adc, "answered_late", json_integer((json_int_t)n_late));
+    json_object_set_new(adc, "unanswered", json_integer((json_int_t)n_unans));
+    json_object_set_new(adc, "pending", json_integer((json_int_t)n_pending));
+    json_object_set_new(card, "own", status_counts(pc[p].own));
+    json_object_set_new(card, "failed_as_head",
+                        pc[p].failed != NULL ? json_incref(pc[p].failed) : json_array());
+    json_object_set_new(card, "addressed", adc);
+    json_object_set_new(card, "satisfaction", quarters_json(&pc[p].q));
+    json_object_set_new(o, "keys", keys);
+    json_object_set_new(o, "roles", roles);
+    json_object_set_new(o, "commitments", cs);
+    json_object_set_new(o, "addressed", ad);
+    json_object_set_new(o, "summary", sum);
+    json_object_set_new(o, "scorecard", card);
+    return o;
+}
+
+/* The unit of log i (a commune, province or centre; NULL when out of
+ * memory). */
+static json_t *unit_json(void *ctx, size_t i)
+{
+    const cards *cd = ctx;
+    gs_report *r = cd->r;
+    const unit_card *uc = cd->uc;
+    const log_rec *l = &r->logs.v[i];
+    json_t *o = json_object(), *heads = json_array(), *dl = json_array(), *its = json_array(),
+           *line = json_array();
+    json_object_set_new(o, "origin", json_string(l->origin));
+    json_object_set_new(o, "name", json_string(l->name));
+    json_object_set_new(o, "tier", json_string(gs_tier_name(l->tier)));
+    json_object_set_new(o, "parent", l->parent ? json_string(l->parent) : json_null());
+    json_object_set_new(o, "time_zone", json_string(log_zone(r, i)));
+    json_object_set_new(o, "summary", status_counts(uc[i].by));
+    json_object_set_new(o, "satisfaction", quarters_json(&uc[i].q));
+    for (size_t k = l->first_tenure; k < l->first_tenure + l->n_tenures; k++) {
+        const tenure_rec *t = &r->tenures.v[k];
+        if (t->role != GS_ROLE_HEAD)
+            continue;
+        json_t *h = person_ref(r, &t->key);
+        json_object_set_new(h, "since", jtime(t->since));
+        json_object_set_new(h, "until",
+                            t->ended == GS_TENURE_ACTIVE ? json_null() : jtime(t->until));
+        json_object_set_new(h, "ended", json_string(gs_tenure_end_name(t->ended)));
+        json_array_append_new(heads, h);
+        /* The timeline: each tenure with the deadlines failed in it. */
+        json_t *tl = person_ref(r, &t->key), *failed = json_array();
+        json_object_set_new(tl, "since", jtime(t->since));
+        json_object_set_new(tl, "until",
+                            t->ended == GS_TENURE_ACTIVE ? json_null() : jtime(t->until));
+        json_object_set_new(tl, "since_local", jlocal(r, i, t->since));
+        json_object_set_new(tl, "until_local",
+                            t->ended == GS_TENURE_ACTIVE ? json_null() : jlocal(r, i, t->until));
+        for (size_t m = l->first_commit; m < l->first_commit + l->n_commits; m++) {
+            const commit_rec *c = &r->commits.v[m];
+            if (gs_judged_failed(c->j.status) && head_at(r, i, c->deadline) == t)
+                json_array_append_new(failed, failed_ref(r, c, false));
+        }
+        json_object_set_new(tl, "failed", failed);
+        json_array_append_new(line, tl);
+    }
+    for (size_t k = l->first_commit; k < l->first_commit + l->n_commits; k++) {
+        const commit_rec *c = &r->commits.v[k];
+        if (!gs_judged_failed(c->j.status))
+            continue;
+        json_t *d = json_object();
+        const tenure_rec *h = head_at(r, i, c->deadline);
+        json_object_set_new(d, "index", json_integer((json_int_t)c->index));
+        json_object_set_new(d, "id", json_string(c->id));
+        json_object_set_new(d, "title", json_string(c->title));
+        json_object_set_new(d, "deadline", jtime(c->deadline));
+        json_object_set_new(d, "deadline_local", jlocal(r, i, c->deadline));
+        json_object_set_new(d, "status", json_string(gs_judged_name(c->j.status)));
+        json_object_set_new(d, "owner", person_ref(r, &c->owner));
+        if (h != NULL) {
+            json_t *hj = person_ref(r, &h->key);
+            json_object_set_new(hj, "still_in_office", json_boolean(h->ended == GS_TENURE_ACTIVE));
+            json_object_set_new(d, "head_at_deadline", hj);
+        } else {
+            json_object_set_new(d, "head_at_deadline", json_null());
+        }
+        json_array_append_new(dl, d);
+    }
+    for (size_t k = l->first_item; k < l->first_item + l->n_items; k++)
+        json_array_append_new(its, item_json(r, &r->items.v[k]));
+    json_object_set_new(o, "heads", heads);
+    json_object_set_new(o, "head_timeline", line);
+    json_object_set_new(o, "deadlines_failed", dl);
+    json_object_set_new(o, "findings_and_feedback", its);
+    return o;
 }
 
 static int finish(gs_report *r, gs_audit_leafdb *db, FILE *stream, gs_error *err)
@@ -2015,76 +2223,10 @@ static int finish(gs_report *r, gs_audit_leafdb *db, FILE *stream, gs_error *err
     if (stream != NULL)
         dumper_start(&dm);
     /* People. */
-    for (size_t p = 0; p < r->people.n; p++) {
-        json_t *o = json_object(), *roles = json_array(), *cs = json_array(), *ad = json_array(),
-               *keys = json_array(), *sum = json_object(), *card = json_object(),
-               *adc = json_object();
-        uint64_t n_unans = 0, n_in_time = 0, n_late = 0, n_pending = 0, n_total = 0;
-        json_object_set_new(o, "name", json_string(r->people.v[p].name));
-        json_object_set_new(o, "key", jkey(&r->people.v[p].key));
-        json_object_set_new(o, "fingerprint", jfingerprint(&r->people.v[p].key));
-        for (size_t i = pc[p].tenure_first; i != SIZE_MAX; i = t_next[i]) {
-            const tenure_rec *t = &r->tenures.v[i];
-            json_t *x = json_object();
-            json_object_set_new(x, "origin", json_string(r->logs.v[t->log].origin));
-            json_object_set_new(x, "role", json_string(gs_role_name(t->role)));
-            json_object_set_new(x, "title", json_string(t->title));
-            json_object_set_new(x, "key", jkey(&t->key));
-            json_object_set_new(x, "fingerprint", jfingerprint(&t->key));
-            json_object_set_new(x, "since", jtime(t->since));
-            json_object_set_new(x, "since_local", jlocal(r, t->log, t->since));
-            json_object_set_new(x, "since_index", json_integer((json_int_t)t->since_index));
-            json_object_set_new(x, "until",
-                                t->ended == GS_TENURE_ACTIVE ? json_null() : jtime(t->until));
-            json_object_set_new(x, "until_local",
-                                t->ended == GS_TENURE_ACTIVE ? json_null()
-                                                             : jlocal(r, t->log, t->until));
-            json_object_set_new(x, "ended", json_string(gs_tenure_end_name(t->ended)));
-            json_array_append_new(roles, x);
-            bool seen = false;
-            for (size_t k = 0; k < json_array_size(keys); k++) {
-                json_t *kk = jkey(&t->key);
-                seen |= json_equal(kk, json_array_get(keys, k));
-                json_decref(kk);
-            }
-            if (!seen)
-                json_array_append_new(keys, jkey(&t->key));
-        }
-        for (size_t i = pc[p].commit_first; i != SIZE_MAX; i = c_next[i])
-            json_array_append_new(cs, commitment_json(r, &r->commits.v[i]));
-        for (size_t i = pc[p].item_first; i != SIZE_MAX; i = i_next[i]) {
-            const item_rec *it = &r->items.v[i];
-            const char *st = item_status(r, it);
-            n_total++;
-            n_unans += strcmp(st, "unanswered") == 0;
-            n_in_time += strcmp(st, "responded") == 0;
-            n_late += strcmp(st, "responded-late") == 0;
-            n_pending += strcmp(st, "pending") == 0;
-            json_array_append_new(ad, item_json(r, it));
-        }
-        for (int k = 0; k < GS_JUDGED_COUNT; k++)
-            json_object_set_new(sum, gs_judged_name((gs_judged)k),
-                                json_integer((json_int_t)pc[p].own[k]));
-        json_object_set_new(sum, "unanswered", json_integer((json_int_t)n_unans));
-        json_object_set_new(adc, "total", json_integer((json_int_t)n_total));
-        json_object_set_new(adc, "answered_in_time", json_integer((json_int_t)n_in_time));
-        json_object_set_new(adc, "answered_late", json_integer((json_int_t)n_late));
-        json_object_set_new(adc, "unanswered", json_integer((json_int_t)n_unans));
-        json_object_set_new(adc, "pending", json_integer((json_int_t)n_pending));
-        json_object_set_new(card, "own", status_counts(pc[p].own));
-        json_object_set_new(card, "failed_as_head",
-                            pc[p].failed != NULL ? json_incref(pc[p].failed) : json_array());
-        json_object_set_new(card, "addressed", adc);
-        json_object_set_new(card, "satisfaction", quarters_json(&pc[p].q));
-        json_object_set_new(o, "keys", keys);
-        json_object_set_new(o, "roles", roles);
-        json_object_set_new(o, "commitments", cs);
-        json_object_set_new(o, "addressed", ad);
-        json_object_set_new(o, "summary", sum);
-        json_object_set_new(o, "scorecard", card);
-        if ((rc = emit(stream, people, o, &n_people, &dm, err)) != 0)
+    cards cd = {.r = r, .pc = pc, .uc = uc, .t_next = t_next, .c_next = c_next, .i_next = i_next};
+    for (size_t p = 0; p < r->people.n; p++)
+        if ((rc = emit(stream, people, person_json, &cd, p, &n_people, &dm, err)) != 0)
             goto out;
-    }
     if (stream != NULL && ((rc = dumper_drain(&dm, stream, err)) != 0 ||
                            (rc = stream_next(stream, "units", n_people, err)) != 0))
         goto out;
@@ -2094,72 +2236,7 @@ static int finish(gs_report *r, gs_audit_leafdb *db, FILE *stream, gs_error *err
         const log_rec *l = &r->logs.v[i];
         if (l->name == NULL || l->tier == GS_TIER_HUB)
             continue; /* not replayed, or a hub: hubs hold no offices */
-        json_t *o = json_object(), *heads = json_array(), *dl = json_array(), *its = json_array(),
-               *line = json_array();
-        json_object_set_new(o, "origin", json_string(l->origin));
-        json_object_set_new(o, "name", json_string(l->name));
-        json_object_set_new(o, "tier", json_string(gs_tier_name(l->tier)));
-        json_object_set_new(o, "parent", l->parent ? json_string(l->parent) : json_null());
-        json_object_set_new(o, "time_zone", json_string(log_zone(r, i)));
-        json_object_set_new(o, "summary", status_counts(uc[i].by));
-        json_object_set_new(o, "satisfaction", quarters_json(&uc[i].q));
-        for (size_t k = l->first_tenure; k < l->first_tenure + l->n_tenures; k++) {
-            const tenure_rec *t = &r->tenures.v[k];
-            if (t->role != GS_ROLE_HEAD)
-                continue;
-            json_t *h = person_ref(r, &t->key);
-            json_object_set_new(h, "since", jtime(t->since));
-            json_object_set_new(h, "until",
-                                t->ended == GS_TENURE_ACTIVE ? json_null() : jtime(t->until));
-            json_object_set_new(h, "ended", json_string(gs_tenure_end_name(t->ended)));
-            json_array_append_new(heads, h);
-            /* The timeline: each tenure with the deadlines failed in it. */
-            json_t *tl = person_ref(r, &t->key), *failed = json_array();
-            json_object_set_new(tl, "since", jtime(t->since));
-            json_object_set_new(tl, "until",
-                                t->ended == GS_TENURE_ACTIVE ? json_null() : jtime(t->until));
-            json_object_set_new(tl, "since_local", jlocal(r, i, t->since));
-            json_object_set_new(tl, "until_local",
-                                t->ended == GS_TENURE_ACTIVE ? json_null()
-                                                             : jlocal(r, i, t->until));
-            for (size_t m = l->first_commit; m < l->first_commit + l->n_commits; m++) {
-                const commit_rec *c = &r->commits.v[m];
-                if (gs_judged_failed(c->j.status) && head_at(r, i, c->deadline) == t)
-                    json_array_append_new(failed, failed_ref(r, c, false));
-            }
-            json_object_set_new(tl, "failed", failed);
-            json_array_append_new(line, tl);
-        }
-        for (size_t k = l->first_commit; k < l->first_commit + l->n_commits; k++) {
-            const commit_rec *c = &r->commits.v[k];
-            if (!gs_judged_failed(c->j.status))
-                continue;
-            json_t *d = json_object();
-            const tenure_rec *h = head_at(r, i, c->deadline);
-            json_object_set_new(d, "index", json_integer((json_int_t)c->index));
-            json_object_set_new(d, "id", json_string(c->id));
-            json_object_set_new(d, "title", json_string(c->title));
-            json_object_set_new(d, "deadline", jtime(c->deadline));
-            json_object_set_new(d, "deadline_local", jlocal(r, i, c->deadline));
-            json_object_set_new(d, "status", json_string(gs_judged_name(c->j.status)));
-            json_object_set_new(d, "owner", person_ref(r, &c->owner));
-            if (h != NULL) {
-                json_t *hj = person_ref(r, &h->key);
-                json_object_set_new(hj, "still_in_office",
-                                    json_boolean(h->ended == GS_TENURE_ACTIVE));
-                json_object_set_new(d, "head_at_deadline", hj);
-            } else {
-                json_object_set_new(d, "head_at_deadline", json_null());
-            }
-            json_array_append_new(dl, d);
-        }
-        for (size_t k = l->first_item; k < l->first_item + l->n_items; k++)
-            json_array_append_new(its, item_json(r, &r->items.v[k]));
-        json_object_set_new(o, "heads", heads);
-        json_object_set_new(o, "head_timeline", line);
-        json_object_set_new(o, "deadlines_failed", dl);
-        json_object_set_new(o, "findings_and_feedback", its);
-        if ((rc = emit(stream, units, o, &n_units, &dm, err)) != 0)
+        if ((rc = emit(stream, units, unit_json, &cd, i, &n_units, &dm, err)) != 0)
             goto out;
     }
     if (stream != NULL) {

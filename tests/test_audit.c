@@ -1770,6 +1770,92 @@ static void test_report_judgement(void **state)
         gs_buf_free(&l.e[i]);
 }
 
+/* The log replayed through the real rule book and leaf record into a new
+ * report's sink, not yet finished; *dbp is the leaf record. */
+static gs_report *replayed_report(jlog *jl, int64_t as_of, gs_audit_leafdb **dbp)
+{
+    mem_source m = {.n_logs = 1, .max_page = 7, .spoil = NONE};
+    m.logs[0] = (mem_log){.origin = JLOG, .entries = jl->e, .n = jl->n};
+    gs_audit_source src = source_of(&m);
+    gs_audit_leafdb *db = NULL;
+    gs_report *r = NULL;
+    gs_audit_sink sink;
+    gs_error err = {0};
+    assert_int_equal(gs_audit_leafdb_open(&db, &err), 0);
+    assert_int_equal(gs_report_new(&r, as_of, 30, &err), 0);
+    gs_report_sink(r, &sink);
+    gs_audit_replay rp = {
+        .origin = JLOG, .size = jl->n, .db = db, .on_entry = sink.on_entry, .ctx = sink.ctx};
+    assert_int_equal(sink.begin_log(sink.ctx, JLOG, &err), 0);
+    assert_int_equal(gs_audit_replay_run(&src, &rp, &err), 0);
+    if (rp.n_failures > 0)
+        fail_msg("the log does not replay: %s", rp.failures[0]);
+    assert_int_equal(rp.replayed, jl->n);
+    assert_int_equal(sink.end_log(sink.ctx, &rp, NULL, NULL, &err), 0);
+    gs_audit_replay_clear(&rp);
+    *dbp = db;
+    return r;
+}
+
+/* Many more people than the streamed report keeps in flight (its elements
+ * are built and dumped on several threads and written in order): the
+ * streamed JSON is still byte for byte the whole document's, every person
+ * in the order met. */
+static void test_report_streamed_many(void **state)
+{
+    (void)state;
+    enum { PEOPLE = 50 };
+    static gs_keypair kp[PEOPLE];
+    char names[PEOPLE][16];
+    jlog l = {0};
+    int64_t as_of = T0 + 200 * DAY;
+    gs_statement st = base(JLOG, 0, T0, GS_BODY_CHARTER);
+    st.u.charter.unit = "judge";
+    st.u.charter.tier = GS_TIER_COMMUNE;
+    st.u.charter.display_name = "Xa Judge";
+    st.u.charter.time_zone = "";
+    jput(&l, &st, &node_kp);
+    jappoint(&l, T0, &head_kp, "Head One", GS_ROLE_HEAD);
+    for (int i = 0; i < PEOPLE; i++) {
+        seed_key(&kp[i], (uint8_t)(100 + i));
+        snprintf(names[i], sizeof names[i], "Officer %02d", i);
+        jappoint(&l, T0 + i, &kp[i], names[i], GS_ROLE_OFFICER);
+    }
+    jcommit(&l, "road", "km", FX(10), T0 + 10 * DAY, -1);
+    jreport(&l, GS_BODY_PROGRESS, "road", FX(4), T0 + 5 * DAY, &head_kp);
+
+    gs_error err = {0};
+    gs_audit_leafdb *db = NULL, *db2 = NULL;
+    gs_report *r = replayed_report(&l, as_of, &db);
+    assert_int_equal(gs_report_finish(r, db, &err), 0);
+    char *whole = NULL, *streamed = NULL;
+    size_t whole_n = 0, streamed_n = 0;
+    FILE *f = open_memstream(&whole, &whole_n);
+    assert_non_null(f);
+    assert_int_equal(gs_report_write(r, GS_REPORT_JSON, f, &err), 0);
+    assert_int_equal(fclose(f), 0);
+    json_t *people = json_object_get(gs_report_json(r), "people");
+    assert_int_equal(json_array_size(people), PEOPLE + 1);
+    for (int i = 0; i < PEOPLE; i++)
+        assert_string_equal(
+            json_string_value(json_object_get(json_array_get(people, i + 1), "name")), names[i]);
+
+    gs_report *r2 = replayed_report(&l, as_of, &db2);
+    f = open_memstream(&streamed, &streamed_n);
+    assert_non_null(f);
+    assert_int_equal(gs_report_finish_json(r2, db2, f, &err), 0);
+    assert_int_equal(fclose(f), 0);
+    assert_string_equal(streamed, whole);
+    free(whole);
+    free(streamed);
+    gs_report_free(&r2);
+    gs_audit_leafdb_close(&db2);
+    gs_report_free(&r);
+    gs_audit_leafdb_close(&db);
+    for (size_t i = 0; i < l.n; i++)
+        gs_buf_free(&l.e[i]);
+}
+
 /* The name index: every key found, absent keys not, a key put again
  * takes its new value, through several growths. */
 static void test_index(void **state)
@@ -1815,6 +1901,7 @@ int main(void)
         cmocka_unit_test(test_sample),
         cmocka_unit_test(test_mean),
         cmocka_unit_test(test_report_judgement),
+        cmocka_unit_test(test_report_streamed_many),
         cmocka_unit_test(test_index),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
