@@ -1308,6 +1308,17 @@ static uint64_t jput(jlog *l, gs_statement *st, const gs_keypair *kp)
     return l->n++;
 }
 
+/* The judged commune's Charter, the log's first entry. */
+static void jcharter(jlog *l)
+{
+    gs_statement st = base(JLOG, 0, T0, GS_BODY_CHARTER);
+    st.u.charter.unit = "judge";
+    st.u.charter.tier = GS_TIER_COMMUNE;
+    st.u.charter.display_name = "Xa Judge";
+    st.u.charter.time_zone = "";
+    jput(l, &st, &node_kp);
+}
+
 static uint64_t jappoint(jlog *l, int64_t at, const gs_keypair *who, const char *name, gs_role role)
 {
     gs_statement st = base(JLOG, 0, at, GS_BODY_APPOINTMENT);
@@ -1418,30 +1429,43 @@ static long long jint(json_t *o, const char *path)
     return strtoll(jstr(o, path), NULL, 10);
 }
 
-/* The judged log replayed through the real rule book and leaf record into a
- * new report's sink (with two Revisions handed to the sink directly), not
- * yet finished. *dbp is the leaf record (the caller closes it). */
-static gs_report *judged_report(jlog *jl, int64_t as_of, uint64_t p1, uint64_t o_del,
-                                uint64_t f_late, gs_audit_leafdb **dbp)
+/* The log replayed through the real rule book and leaf record into a new
+ * report's sink (*sink), its end not yet told: *rp is the replay (the
+ * caller clears it), *dbp the leaf record (the caller closes it). */
+static gs_report *replay_into_report(jlog *jl, int64_t as_of, gs_audit_leafdb **dbp,
+                                     gs_audit_replay *rp, gs_audit_sink *sink)
 {
-    /* The replay, into the report's sink. */
     mem_source m = {.n_logs = 1, .max_page = 5, .spoil = NONE};
     m.logs[0] = (mem_log){.origin = JLOG, .entries = jl->e, .n = jl->n};
     gs_audit_source src = source_of(&m);
     gs_audit_leafdb *db = NULL;
     gs_report *r = NULL;
-    gs_audit_sink sink;
     gs_error err = {0};
     assert_int_equal(gs_audit_leafdb_open(&db, &err), 0);
     assert_int_equal(gs_report_new(&r, as_of, 30, &err), 0);
-    gs_report_sink(r, &sink);
-    gs_audit_replay rp = {
-        .origin = JLOG, .size = jl->n, .db = db, .on_entry = sink.on_entry, .ctx = sink.ctx};
-    assert_int_equal(sink.begin_log(sink.ctx, JLOG, &err), 0);
-    assert_int_equal(gs_audit_replay_run(&src, &rp, &err), 0);
-    if (rp.n_failures > 0)
-        fail_msg("the log does not replay: %s", rp.failures[0]);
-    assert_int_equal(rp.replayed, jl->n);
+    gs_report_sink(r, sink);
+    *rp = (gs_audit_replay){
+        .origin = JLOG, .size = jl->n, .db = db, .on_entry = sink->on_entry, .ctx = sink->ctx};
+    assert_int_equal(sink->begin_log(sink->ctx, JLOG, &err), 0);
+    assert_int_equal(gs_audit_replay_run(&src, rp, &err), 0);
+    if (rp->n_failures > 0)
+        fail_msg("the log does not replay: %s", rp->failures[0]);
+    assert_int_equal(rp->replayed, jl->n);
+    *dbp = db;
+    return r;
+}
+
+/* The judged log replayed into a new report's sink (with two Revisions
+ * handed to the sink directly), not yet finished. *dbp is the leaf record
+ * (the caller closes it). */
+static gs_report *judged_report(jlog *jl, int64_t as_of, uint64_t p1, uint64_t o_del,
+                                uint64_t f_late, gs_audit_leafdb **dbp)
+{
+    gs_audit_leafdb *db = NULL;
+    gs_audit_sink sink;
+    gs_audit_replay rp;
+    gs_error err = {0};
+    gs_report *r = replay_into_report(jl, as_of, &db, &rp, &sink);
     /* The leaf record names the commitment of a Progress and an Outcome. */
     size_t lg;
     gs_audit_leaf lf;
@@ -1484,12 +1508,8 @@ static void test_report_judgement(void **state)
     seed_key(&head2_kp, 21);
     seed_key(&insp_kp, 22);
     int64_t as_of = T0 + 200 * DAY;
-    gs_statement st = base(JLOG, 0, T0, GS_BODY_CHARTER);
-    st.u.charter.unit = "judge";
-    st.u.charter.tier = GS_TIER_COMMUNE;
-    st.u.charter.display_name = "Xa Judge";
-    st.u.charter.time_zone = "";
-    jput(&l, &st, &node_kp);
+    gs_statement st;
+    jcharter(&l);
     jappoint(&l, T0, &head_kp, "Head One", GS_ROLE_HEAD);
     jappoint(&l, T0, &insp_kp, "Inspector", GS_ROLE_INSPECTOR);
     jcommit(&l, "del", "x", FX(100), T0 + 10 * DAY, -1);
@@ -1770,30 +1790,16 @@ static void test_report_judgement(void **state)
         gs_buf_free(&l.e[i]);
 }
 
-/* The log replayed through the real rule book and leaf record into a new
- * report's sink, not yet finished; *dbp is the leaf record. */
+/* The log replayed into a new report's sink, its end told, not yet
+ * finished; *dbp is the leaf record. */
 static gs_report *replayed_report(jlog *jl, int64_t as_of, gs_audit_leafdb **dbp)
 {
-    mem_source m = {.n_logs = 1, .max_page = 7, .spoil = NONE};
-    m.logs[0] = (mem_log){.origin = JLOG, .entries = jl->e, .n = jl->n};
-    gs_audit_source src = source_of(&m);
-    gs_audit_leafdb *db = NULL;
-    gs_report *r = NULL;
     gs_audit_sink sink;
+    gs_audit_replay rp;
     gs_error err = {0};
-    assert_int_equal(gs_audit_leafdb_open(&db, &err), 0);
-    assert_int_equal(gs_report_new(&r, as_of, 30, &err), 0);
-    gs_report_sink(r, &sink);
-    gs_audit_replay rp = {
-        .origin = JLOG, .size = jl->n, .db = db, .on_entry = sink.on_entry, .ctx = sink.ctx};
-    assert_int_equal(sink.begin_log(sink.ctx, JLOG, &err), 0);
-    assert_int_equal(gs_audit_replay_run(&src, &rp, &err), 0);
-    if (rp.n_failures > 0)
-        fail_msg("the log does not replay: %s", rp.failures[0]);
-    assert_int_equal(rp.replayed, jl->n);
+    gs_report *r = replay_into_report(jl, as_of, dbp, &rp, &sink);
     assert_int_equal(sink.end_log(sink.ctx, &rp, NULL, NULL, &err), 0);
     gs_audit_replay_clear(&rp);
-    *dbp = db;
     return r;
 }
 
@@ -1809,12 +1815,7 @@ static void test_report_streamed_many(void **state)
     char names[PEOPLE][16];
     jlog l = {0};
     int64_t as_of = T0 + 200 * DAY;
-    gs_statement st = base(JLOG, 0, T0, GS_BODY_CHARTER);
-    st.u.charter.unit = "judge";
-    st.u.charter.tier = GS_TIER_COMMUNE;
-    st.u.charter.display_name = "Xa Judge";
-    st.u.charter.time_zone = "";
-    jput(&l, &st, &node_kp);
+    jcharter(&l);
     jappoint(&l, T0, &head_kp, "Head One", GS_ROLE_HEAD);
     for (int i = 0; i < PEOPLE; i++) {
         seed_key(&kp[i], (uint8_t)(100 + i));
