@@ -110,10 +110,11 @@ int gs_bench_pg(void)
     return setenv("GIAMSAT_TEST_PG", line, 1);
 }
 
-double gs_bench_proc_cpu_s(int pid)
+/* utime + stime of one /proc stat file, in seconds; the command name
+ * (between the parentheses) into comm when comm is not NULL. */
+static double stat_cpu_s(const char *path, char *comm, size_t cap)
 {
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    char buf[2048];
     FILE *f = fopen(path, "r");
     if (f == NULL)
         return -1;
@@ -122,10 +123,41 @@ double gs_bench_proc_cpu_s(int pid)
     buf[n] = '\0';
     /* Fields after the command name (which may hold spaces): state is
      * field 3, utime and stime fields 14 and 15. */
+    const char *open = strchr(buf, '(');
     const char *p = strrchr(buf, ')');
     unsigned long long ut = 0, st = 0;
-    if (p == NULL ||
+    if (open == NULL || p == NULL || p < open ||
         sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
         return -1;
+    if (comm != NULL)
+        snprintf(comm, cap, "%.*s", (int)(p - open - 1), open + 1);
     return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+double gs_bench_proc_cpu_s(int pid)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    return stat_cpu_s(path, NULL, 0);
+}
+
+double gs_bench_threads_cpu_s(int pid, const char *prefix)
+{
+    char path[96], comm[64];
+    snprintf(path, sizeof path, "/proc/%d/task", pid);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return -1;
+    double sum = 0;
+    const struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/task/%.16s/stat", pid, e->d_name);
+        double s = stat_cpu_s(path, comm, sizeof comm);
+        if (s > 0 && strncmp(comm, prefix, strlen(prefix)) == 0)
+            sum += s;
+    }
+    closedir(d);
+    return sum;
 }

@@ -14,6 +14,10 @@ double gs_bench_peak_rss_mib(void);
 /* CPU seconds (user + system, every thread) process pid used so far, from
  * /proc/PID/stat; -1 when it cannot be read. */
 double gs_bench_proc_cpu_s(int pid);
+/* The same summed over the threads of pid whose name starts with prefix
+ * ("ZMQbg/": ZeroMQ's I/O threads). A thread that ended no longer counts:
+ * compare two readings only across a span where the threads live. */
+double gs_bench_threads_cpu_s(int pid, const char *prefix);
 /* True when argv holds --quick. */
 bool gs_bench_quick(int argc, char **argv);
 /* A fresh temporary directory (mkdtemp under $TMPDIR or /tmp); the caller

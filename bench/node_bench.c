@@ -20,7 +20,11 @@
  * at 64 clients, between the two, with the defaults (`…_before`): a change
  * to the node is compared with what it replaces in the same run.
  *
- * usage: node_bench BUILD_DIR [--quick] [--before OTHER_BUILD_DIR]
+ * With --clients N[,N...], the default node runs at those numbers of
+ * clients instead of 1, 8 and 64 (at most 256): more clients in flight
+ * show whether the rate was waiting on them.
+ *
+ * usage: node_bench BUILD_DIR [--quick] [--before OTHER_BUILD_DIR] [--clients LIST]
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -28,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,9 +71,37 @@ static double node_rss_mib(pid_t pid, const char *field)
     return kib / 1024.0;
 }
 
-/* CPU seconds (user + system, every thread) the process used so far: the
- * node's cost per statement does not depend on what else the machine runs,
- * where statements/s does. */
+/* CPU seconds (user + system, every thread: ZeroMQ's I/O thread, which
+ * does the CURVE boxes, included) this load generator used so far. */
+static double self_cpu_s(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return -1;
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* The machine's idle and total CPU time so far, in clock ticks over every
+ * core (the first line of /proc/stat: idle and iowait are the idle). */
+static bool machine_ticks(double *idle, double *total)
+{
+    FILE *f = fopen("/proc/stat", "r");
+    unsigned long long v[8] = {0};
+    int got = f != NULL ? fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+                                 &v[2], &v[3], &v[4], &v[5], &v[6], &v[7])
+                        : 0;
+    if (f != NULL)
+        fclose(f);
+    if (got != 8)
+        return false;
+    *idle = (double)(v[3] + v[4]);
+    *total = 0;
+    for (int i = 0; i < 8; i++)
+        *total += (double)v[i];
+    return true;
+}
+
 /* One thread drives every client's DEALER socket through zmq_poll, one
  * request in flight per client: the load generator spends its CPU on the
  * sockets, not on thread switches, leaving the cores to the node. */
@@ -195,12 +228,18 @@ static void run(it_node *node, void *zctx, gs_net_client *admin, uint64_t *admin
             gs_buf_free(&entry);
         }
     }
-    double cpu0 = gs_bench_proc_cpu_s(node->pid);
+    double cpu0 = gs_bench_proc_cpu_s(node->pid), self0 = self_cpu_s();
+    double io0 = gs_bench_threads_cpu_s(node->pid, "ZMQbg/");
+    double idle0 = 0, total0 = 0, idle1 = 0, total1 = 0;
+    bool ticks = machine_ticks(&idle0, &total0);
     double t0 = gs_bench_now();
     if (drive(cs, n_clients, zctx, node) != 0)
         it_die("the load generator failed; see %s", node->log);
     double secs = gs_bench_now() - t0;
     double cpu = gs_bench_proc_cpu_s(node->pid) - cpu0;
+    double self = self_cpu_s() - self0;
+    double io = gs_bench_threads_cpu_s(node->pid, "ZMQbg/") - io0;
+    ticks = ticks && machine_ticks(&idle1, &total1) && total1 > total0;
 
     size_t total = (size_t)n_clients * per_client;
     double *all = calloc(total, sizeof *all);
@@ -223,6 +262,25 @@ static void run(it_node *node, void *zctx, gs_net_client *admin, uint64_t *admin
     gs_bench_figure(name, all[(size_t)((double)total * 0.99)], "ms");
     snprintf(name, sizeof name, "node_cpu_us_per_statement_c%d%s", n_clients, suffix);
     gs_bench_figure(name, cpu * 1e6 / (double)total, "us");
+    /* What the clients cost, and how much of the machine stayed idle: on
+     * a machine whose cores the clients share with the node, the cores
+     * are full at cores / (node + clients' CPU per statement), whatever
+     * the node's loop does (bench/README.md). */
+    if (io0 >= 0 && io >= 0) {
+        snprintf(name, sizeof name, "node_zmq_io_cpu_us_per_statement_c%d%s", n_clients, suffix);
+        gs_bench_figure(name, io * 1e6 / (double)total, "us");
+    }
+    snprintf(name, sizeof name, "clients_cpu_us_per_statement_c%d%s", n_clients, suffix);
+    gs_bench_figure(name, self * 1e6 / (double)total, "us");
+    if (ticks) {
+        snprintf(name, sizeof name, "machine_idle_pct_c%d%s", n_clients, suffix);
+        gs_bench_figure(name, 100.0 * (idle1 - idle0) / (total1 - total0), "%");
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores > 0 && cpu + self > 0) {
+        snprintf(name, sizeof name, "cores_full_statements_per_s_c%d%s", n_clients, suffix);
+        gs_bench_figure(name, (double)cores * (double)total / (cpu + self), "statements/s");
+    }
     snprintf(name, sizeof name, "node_rss_mib_after_c%d%s", n_clients, suffix);
     gs_bench_figure(name, node_rss_mib(node->pid, "VmRSS:"), "MiB");
     free(all);
@@ -316,13 +374,27 @@ static void bench_node(const char *bin, bool quick, const char *name, const char
 int main(int argc, char **argv)
 {
     const char *before = NULL;
+    int ns[16] = {1, 8, 64}, n_ns = 3;
     for (int i = 2; i < argc; i++)
         if (strcmp(argv[i], "--before") == 0 && i + 1 < argc)
             before = argv[++i];
-        else if (strcmp(argv[i], "--quick") != 0)
+        else if (strcmp(argv[i], "--clients") == 0 && i + 1 < argc) {
+            char *p = argv[++i], *end = p;
+            for (n_ns = 0; n_ns < 16 && *p != '\0'; p = *end == ',' ? end + 1 : end) {
+                long v = strtol(p, &end, 10);
+                if (end == p || v < 1 || v > 256 || (*end != ',' && *end != '\0')) {
+                    n_ns = 0;
+                    break;
+                }
+                ns[n_ns++] = (int)v;
+            }
+            if (n_ns == 0 || *p != '\0')
+                argc = 0; /* a bad list: the usage line */
+        } else if (strcmp(argv[i], "--quick") != 0)
             argc = 0; /* unknown: the usage line */
     if (argc < 2 || argv[1][0] == '-') {
-        fprintf(stderr, "usage: node_bench BUILD_DIR [--quick] [--before OTHER_BUILD_DIR]\n");
+        fprintf(stderr, "usage: node_bench BUILD_DIR [--quick] [--before OTHER_BUILD_DIR] "
+                        "[--clients N[,N...]]\n");
         return 2;
     }
     const char *bin = argv[1];
@@ -348,7 +420,6 @@ int main(int argc, char **argv)
                old_ns, 1, "_single");
     if (before != NULL)
         bench_node(before, quick, "bench-before", "", old_ns, 1, "_before");
-    static const int ns[] = {1, 8, 64};
-    bench_node(bin, quick, "bench", "", ns, 3, "");
+    bench_node(bin, quick, "bench", "", ns, n_ns, "");
     return 0;
 }
