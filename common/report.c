@@ -1617,6 +1617,14 @@ static bool dumper_running(const dumper *d)
     return d != NULL && d->n_threads > 0;
 }
 
+/* What comes before a streamed array's element: the array's opening
+ * bracket before the first, a comma before the others (each on a line of
+ * its own, indented as jansson would at depth 2; stream_next closes it). */
+static void element_start(FILE *f, bool first)
+{
+    fputs(first ? "[\n    " : ",\n    ", f);
+}
+
 /* Waits for the oldest element not yet written and writes it. */
 static int dumper_write_one(dumper *d, FILE *f, gs_error *err)
 {
@@ -1633,7 +1641,7 @@ static int dumper_write_one(dumper *d, FILE *f, gs_error *err)
     pthread_mutex_unlock(&d->mu);
     if (text == NULL)
         return gs_error_set(err, GS_ENOMEM, "out of memory");
-    fputs(first ? "[\n    " : ",\n    ", f);
+    element_start(f, first);
     fwrite(text, 1, len, f);
     free(text);
     return ferror(f) ? gs_error_set(err, GS_EIO, "cannot write the report") : 0;
@@ -1725,7 +1733,7 @@ static int emit(FILE *f, json_t *array, element_fn build, void *ctx, size_t inde
     json_t *o = build(ctx, index);
     int rc = o == NULL ? gs_error_set(err, GS_ENOMEM, "out of memory") : 0;
     if (rc == 0) {
-        fputs(first ? "[\n    " : ",\n    ", f);
+        element_start(f, first);
         rc = stream_value(f, o, 2, err);
     }
     json_decref(o);
