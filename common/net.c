@@ -145,9 +145,28 @@ static int open_router(gs_net_server *s, size_t i, gs_error *err)
     s->sockets[i] = sock;
     sock = NULL;
 out:
-    if (sock != NULL)
+    if (sock != NULL) {
+        zmq_socket_monitor(sock, NULL, 0);
         zmq_close(sock);
+    }
     return rc;
+}
+
+/* Closes ROUTER i and its monitor. The monitor is stopped first: an event
+ * the socket raises while its monitor's peer or the context is going
+ * (a peer disconnecting as the daemon stops) fails to send, and libzmq
+ * then never frees the event's endpoint frame. Once stopped, the socket
+ * raises none. */
+static void close_router(gs_net_server *s, size_t i)
+{
+    if (s->sockets[i] != NULL) {
+        zmq_socket_monitor(s->sockets[i], NULL, 0);
+        zmq_close(s->sockets[i]);
+    }
+    s->sockets[i] = NULL;
+    if (s->monitors[i] != NULL)
+        zmq_close(s->monitors[i]);
+    s->monitors[i] = NULL;
 }
 
 int gs_net_server_shed(gs_net_server *s, gs_error *err)
@@ -156,14 +175,8 @@ int gs_net_server_shed(gs_net_server *s, gs_error *err)
         zmq_msg_close(&s->payload);
         s->payload_live = false;
     }
-    for (size_t i = 0; i < s->n; i++) {
-        if (s->sockets[i] != NULL)
-            zmq_close(s->sockets[i]);
-        s->sockets[i] = NULL;
-        if (s->monitors[i] != NULL)
-            zmq_close(s->monitors[i]);
-        s->monitors[i] = NULL;
-    }
+    for (size_t i = 0; i < s->n; i++)
+        close_router(s, i);
     s->connections = 0;         /* every connection went with its socket */
     s->monitors_polled = false; /* the poll items change */
     for (size_t i = 0; i < s->n; i++) {
@@ -366,10 +379,7 @@ void gs_net_server_close(gs_net_server **sp)
     if (s->payload_live)
         zmq_msg_close(&s->payload);
     for (size_t i = 0; i < s->n; i++) {
-        if (s->sockets[i] != NULL)
-            zmq_close(s->sockets[i]);
-        if (s->monitors[i] != NULL)
-            zmq_close(s->monitors[i]);
+        close_router(s, i);
         free(s->endpoints[i]);
     }
     if (s->zap != NULL)
