@@ -4,7 +4,8 @@
  * ZeroMQ never hands to the loop), wakes the loop through the server's
  * monitors and brings the guard back to GS_NET_MEMORY_CHECK_MS until it
  * is gone. A server whose monitors are not polled, or that just shed, is
- * never trusted to be idle. */
+ * never trusted to be idle. A server that stops as its peer leaves leaks
+ * nothing. */
 #define _GNU_SOURCE
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,6 +30,8 @@ static gs_keypair key;
  * (zmq_ctx_term waits for every socket). */
 static gs_net_server *srv;
 static void *dealer;
+
+#define STOP_ROUNDS 500 /* see test_stop_as_peer_leaves */
 
 static int64_t mono_ms(void)
 {
@@ -186,12 +189,41 @@ static void test_shed(void **state)
     gs_net_server_close(&srv);
 }
 
+/* A peer that leaves as the server stops: its DISCONNECTED event can come
+ * while the ROUTER, the monitor's PAIR and the context are going. When the
+ * monitor was not stopped first, libzmq failed to send that event and never
+ * freed its endpoint frame (40 + 36 bytes here); LeakSanitizer then fails
+ * this program at exit. The window is narrow: on a quiet machine 2,000
+ * rounds did not hit it, with both cores busy (it_cpu_hog runs this suite
+ * so) 300 rounds hit it in each of three runs. Each round ends its context,
+ * as a daemon's stop does. */
+static void test_stop_as_peer_leaves(void **state)
+{
+    (void)state;
+    for (int round = 0; round < STOP_ROUNDS; round++) {
+        gs_net_server *s = open_server();
+        void *d = dealer = zmq_socket(zctx, ZMQ_DEALER);
+        int linger = 0;
+        assert_int_equal(zmq_setsockopt(d, ZMQ_LINGER, &linger, sizeof linger), 0);
+        assert_int_equal(zmq_connect(d, endpoint), 0);
+        assert_int_equal(zmq_send(d, "x", 1, ZMQ_SNDMORE), 1);
+        wait_connections(s, 1);
+        zmq_close(d);
+        dealer = NULL;
+        gs_net_server_close(&srv);
+        assert_int_equal(zmq_ctx_term(zctx), 0);
+        zctx = zmq_ctx_new();
+        assert_non_null(zctx);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_idle_and_connected, ctx_new, ctx_term),
         cmocka_unit_test_setup_teardown(test_monitors_not_all_polled, ctx_new, ctx_term),
         cmocka_unit_test_setup_teardown(test_shed, ctx_new, ctx_term),
+        cmocka_unit_test_setup_teardown(test_stop_as_peer_leaves, ctx_new, ctx_term),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
