@@ -93,6 +93,19 @@ static gs_net_server *open_server(void)
     return srv;
 }
 
+/* A DEALER connected to the server that sends the first frame (n bytes)
+ * of a message and never the rest; held in `dealer` for ctx_term. */
+static void *connect_peer(const char *frame, size_t n)
+{
+    void *d = dealer = zmq_socket(zctx, ZMQ_DEALER);
+    assert_non_null(d);
+    int linger = 0;
+    assert_int_equal(zmq_setsockopt(d, ZMQ_LINGER, &linger, sizeof linger), 0);
+    assert_int_equal(zmq_connect(d, endpoint), 0);
+    assert_int_equal(zmq_send(d, frame, n, ZMQ_SNDMORE), (int)n);
+    return d;
+}
+
 /* Polls the server's items, as a daemon's loop does, until its connection
  * count is want (120 s at most: the machine may be busy). Returns whether
  * a poll woke for something (the monitor's event is read only after the
@@ -131,13 +144,9 @@ static void test_idle_and_connected(void **state)
     /* A peer that sends the first frame of a message and never the rest:
      * nothing reaches the ROUTER's queue, but the connection wakes the
      * loop and the guard looks often again. */
-    void *d = dealer = zmq_socket(zctx, ZMQ_DEALER);
-    int linger = 0;
-    assert_int_equal(zmq_setsockopt(d, ZMQ_LINGER, &linger, sizeof linger), 0);
-    assert_int_equal(zmq_connect(d, endpoint), 0);
     char frame[1024];
     memset(frame, 'x', sizeof frame);
-    assert_int_equal(zmq_send(d, frame, sizeof frame, ZMQ_SNDMORE), (int)sizeof frame);
+    void *d = connect_peer(frame, sizeof frame);
     assert_true(wait_connections(s, 1));
     assert_int_equal(gs_net_server_guard_ms(s), GS_NET_MEMORY_CHECK_MS);
     gs_net_request rq;
@@ -167,11 +176,7 @@ static void test_shed(void **state)
     (void)state;
     gs_net_server *s = open_server();
     zmq_pollitem_t items[2 * GS_NET_MAX_ENDPOINTS + 1];
-    void *d = dealer = zmq_socket(zctx, ZMQ_DEALER);
-    int linger = 0;
-    assert_int_equal(zmq_setsockopt(d, ZMQ_LINGER, &linger, sizeof linger), 0);
-    assert_int_equal(zmq_connect(d, endpoint), 0);
-    assert_int_equal(zmq_send(d, "x", 1, ZMQ_SNDMORE), 1);
+    void *d = connect_peer("x", 1);
     wait_connections(s, 1);
     gs_error err;
     assert_int_equal(gs_net_server_shed(s, &err), 0);
@@ -202,11 +207,7 @@ static void test_stop_as_peer_leaves(void **state)
     (void)state;
     for (int round = 0; round < STOP_ROUNDS; round++) {
         gs_net_server *s = open_server();
-        void *d = dealer = zmq_socket(zctx, ZMQ_DEALER);
-        int linger = 0;
-        assert_int_equal(zmq_setsockopt(d, ZMQ_LINGER, &linger, sizeof linger), 0);
-        assert_int_equal(zmq_connect(d, endpoint), 0);
-        assert_int_equal(zmq_send(d, "x", 1, ZMQ_SNDMORE), 1);
+        void *d = connect_peer("x", 1);
         wait_connections(s, 1);
         zmq_close(d);
         dealer = NULL;
