@@ -145,27 +145,24 @@ static int open_router(gs_net_server *s, size_t i, gs_error *err)
     s->sockets[i] = sock;
     sock = NULL;
 out:
+    gs_net_close_monitored(sock, NULL); /* the PAIR stays in monitors[i] */
+    return rc;
+}
+
+void gs_net_close_monitored(void *sock, void *monitor)
+{
     if (sock != NULL) {
         zmq_socket_monitor(sock, NULL, 0);
         zmq_close(sock);
     }
-    return rc;
+    if (monitor != NULL)
+        zmq_close(monitor);
 }
 
-/* Closes ROUTER i and its monitor. The monitor is stopped first: an event
- * the socket raises while its monitor's peer or the context is going
- * (a peer disconnecting as the daemon stops) fails to send, and libzmq
- * then never frees the event's endpoint frame. Once stopped, the socket
- * raises none. */
 static void close_router(gs_net_server *s, size_t i)
 {
-    if (s->sockets[i] != NULL) {
-        zmq_socket_monitor(s->sockets[i], NULL, 0);
-        zmq_close(s->sockets[i]);
-    }
+    gs_net_close_monitored(s->sockets[i], s->monitors[i]);
     s->sockets[i] = NULL;
-    if (s->monitors[i] != NULL)
-        zmq_close(s->monitors[i]);
     s->monitors[i] = NULL;
 }
 

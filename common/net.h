@@ -68,6 +68,12 @@ typedef struct {
 int gs_net_server_open(gs_net_server **out, void *ctx, const gs_net_server_config *cfg,
                        gs_error *err);
 void gs_net_server_close(gs_net_server **sp);
+/* Closes a socket that has a monitor, and the PAIR that reads it (either
+ * may be NULL). The monitor is stopped first: libzmq (4.3.4) never frees
+ * an event it fails to send, and a peer leaving as the daemon stops raises
+ * one into a monitor that is already going. Once stopped, the socket
+ * raises none. */
+void gs_net_close_monitored(void *sock, void *monitor);
 /* Replaces who may read and write (a daemon's reload): ZAP answers every
  * connection made from now on with it; a connection already made keeps what
  * it was granted until it reconnects. On failure nothing changes. */

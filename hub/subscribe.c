@@ -71,15 +71,8 @@ static followed *find_log(hub *h, const char *origin, size_t len)
 
 void hub_subscribe_close(hub *h)
 {
-    /* The monitor stopped before anything closes: see close_router in
-     * common/net.c for the event libzmq would otherwise leak. */
-    if (h->sub != NULL)
-        zmq_socket_monitor(h->sub, NULL, 0);
-    if (h->sub_monitor != NULL)
-        zmq_close(h->sub_monitor);
+    gs_net_close_monitored(h->sub, h->sub_monitor);
     h->sub_monitor = NULL;
-    if (h->sub != NULL)
-        zmq_close(h->sub);
     h->sub = NULL;
     free(h->sub_index);
     h->sub_index = NULL;
